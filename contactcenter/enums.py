@@ -1,0 +1,99 @@
+"""The closed vocabularies of the domain. Stored values are stable API contract."""
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    SUPERVISOR = "supervisor", "Supervisor"
+    AGENT = "agent", "Agent"
+
+
+class AgentState(models.TextChoices):
+    OFFLINE = "offline", "Offline"
+    AVAILABLE = "available", "Available"
+    RINGING = "ringing", "Ringing"
+    ON_CALL = "on_call", "On call"
+    WRAP_UP = "wrap_up", "Wrap-up"
+    PAUSED = "paused", "Paused"
+
+
+class QueueStrategy(models.TextChoices):
+    # The names are app_queue's, so a queue record maps 1:1 to queues.conf.
+    RINGALL = "ringall", "Ring all"
+    LEASTRECENT = "leastrecent", "Least recent"
+    FEWESTCALLS = "fewestcalls", "Fewest calls"
+    RANDOM = "random", "Random"
+    RRMEMORY = "rrmemory", "Round robin with memory"
+    LINEAR = "linear", "Linear"
+    WRANDOM = "wrandom", "Weighted random"
+
+
+class CallSource(models.TextChoices):
+    ASTERISK = "asterisk", "Asterisk"
+    TWILIO = "twilio", "Twilio"
+
+
+class CallDirection(models.TextChoices):
+    INBOUND = "inbound", "Inbound"
+    OUTBOUND = "outbound", "Outbound"
+    INTERNAL = "internal", "Internal"
+
+
+class CallStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RINGING = "ringing", "Ringing"
+    IN_PROGRESS = "in_progress", "In progress"
+    ON_HOLD = "on_hold", "On hold"
+    COMPLETED = "completed", "Completed"
+    ABANDONED = "abandoned", "Abandoned"
+    NO_ANSWER = "no_answer", "No answer"
+    BUSY = "busy", "Busy"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Canceled"
+
+
+class CallEventType(models.TextChoices):
+    CREATED = "call.created", "Call created"
+    QUEUE_JOINED = "queue.joined", "Joined queue"
+    QUEUE_LEFT = "queue.left", "Left queue"
+    QUEUE_ABANDONED = "queue.abandoned", "Abandoned in queue"
+    AGENT_CALLED = "agent.called", "Agent rung"
+    AGENT_RING_NO_ANSWER = "agent.ring_no_answer", "Agent did not answer"
+    AGENT_CONNECTED = "agent.connected", "Agent connected"
+    AGENT_COMPLETED = "agent.completed", "Agent completed"
+    ANSWERED = "call.answered", "Answered"
+    HELD = "call.held", "Put on hold"
+    RESUMED = "call.resumed", "Resumed from hold"
+    TRANSFER_STARTED = "transfer.started", "Transfer started"
+    TRANSFER_COMPLETED = "transfer.completed", "Transfer completed"
+    TRANSFER_FAILED = "transfer.failed", "Transfer failed"
+    LEG_ADDED = "leg.added", "Leg added"
+    LEG_ENDED = "leg.ended", "Leg ended"
+    HANGUP = "call.hangup", "Hung up"
+    ENDED = "call.ended", "Ended"
+    RESYNCED = "call.resynced", "Reconciled after reconnect"
+    CLOSED_STALE = "call.closed_stale", "Closed: hangup never seen"
+    DISPOSITION_SET = "disposition.set", "Disposition set"
+    NOTES_UPDATED = "notes.updated", "Notes updated"
+    RECORDING = "call.recording", "Recording available"
+
+
+class TransferKind(models.TextChoices):
+    BLIND = "blind", "Blind"
+    ATTENDED = "attended", "Attended"
+
+
+class TransferStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    RINGING = "ringing", "Ringing"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Canceled"
+
+
+class HangupParty(models.TextChoices):
+    CALLER = "caller", "Caller"
+    AGENT = "agent", "Agent"
+    SYSTEM = "system", "System"
+    TRANSFER = "transfer", "Transfer"

@@ -1,0 +1,21 @@
+from contactcenter.models.agents import Agent, AgentStateLog
+from contactcenter.models.base import TenantModel, TenantQuerySet
+from contactcenter.models.calls import Call, CallDisposition, CallEvent, CallTransfer
+from contactcenter.models.queues import CallQueue, QueueMembership
+from contactcenter.models.tenancy import Membership, Organization, User
+
+__all__ = [
+    "Agent",
+    "AgentStateLog",
+    "Call",
+    "CallDisposition",
+    "CallEvent",
+    "CallQueue",
+    "CallTransfer",
+    "Membership",
+    "Organization",
+    "QueueMembership",
+    "TenantModel",
+    "TenantQuerySet",
+    "User",
+]

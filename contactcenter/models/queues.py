@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from contactcenter.enums import QueueStrategy
+from contactcenter.models.agents import Agent
+from contactcenter.models.base import TenantModel, TimestampedModel
+
+
+class CallQueue(TenantModel, TimestampedModel):
+    name = models.CharField(max_length=200)
+    # The queue's name in the PBX (app_queue's queues.conf section, Twilio queue name).
+    pbx_queue_name = models.CharField(max_length=128)
+    service_level_seconds = models.PositiveIntegerField(
+        default=20, help_text="A call answered within this many seconds meets the service level."
+    )
+    short_abandon_seconds = models.PositiveIntegerField(
+        default=5, help_text="Callers who hang up sooner are counted apart, not as abandons."
+    )
+    strategy = models.CharField(
+        max_length=16, choices=QueueStrategy.choices, default=QueueStrategy.RRMEMORY
+    )
+    max_wait_seconds = models.PositiveIntegerField(
+        default=300, validators=[MinValueValidator(1)]
+    )
+    is_active = models.BooleanField(default=True)
+    agents = models.ManyToManyField(Agent, through="QueueMembership", related_name="queues")
+
+    class Meta:
+        ordering = ["organization_id", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "pbx_queue_name"], name="queue_unique_pbx_name"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class QueueMembership(TenantModel):
+    """An agent's membership of a queue; pause is per queue, as in app_queue."""
+
+    queue = models.ForeignKey(CallQueue, on_delete=models.CASCADE, related_name="memberships")
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="queue_memberships")
+    penalty = models.PositiveIntegerField(default=0)
+    is_logged_in = models.BooleanField(default=True)
+    paused = models.BooleanField(default=False)
+    paused_reason = models.CharField(max_length=64, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    calls_taken = models.PositiveIntegerField(default=0)
+    last_call_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["queue_id", "agent_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["queue", "agent"], name="queuemember_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} in {self.queue_id}"

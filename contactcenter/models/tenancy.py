@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import zoneinfo
+
+import phonenumbers
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from contactcenter.enums import Role
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone.")
+
+
+def validate_region(value: str) -> None:
+    if value not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationError(f"{value!r} is not a supported ISO 3166 region code.")
+
+
+class Organization(models.Model):
+    """A tenant. Its time zone defines "today" for wallboards and reports."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=64, unique=True)
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    # Region used to read phone numbers written in national format ("(555) 765-4321").
+    default_region = models.CharField(max_length=2, default="US", validators=[validate_region])
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """The project's user from the first migration, so it can grow without a swap."""
+
+    class Meta:
+        ordering = ["username"]
+
+
+class Membership(models.Model):
+    """A user's place in one organization, with one role.
+
+    A user belongs to exactly one organization: the REST and WebSocket scoping takes
+    the caller's organization from here, with no ambiguity.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="membership")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organization_id", "user_id"]
+        indexes = [models.Index(fields=["organization", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organization} ({self.role})"

@@ -1,0 +1,47 @@
+"""The allowed moves of a call and of an agent, as data.
+
+Services consult these tables; nothing else decides whether a status may change.
+Out-of-order telephony events are the norm (see shared/ami/ami_facts.md), so a move
+that is not allowed is ignored by the service, not raised: a late ``ringing`` after
+``completed`` must never reopen a finished call.
+"""
+
+from contactcenter.enums import AgentState, CallStatus
+
+TERMINAL_CALL_STATUSES: frozenset[str] = frozenset(
+    {
+        CallStatus.COMPLETED,
+        CallStatus.ABANDONED,
+        CallStatus.NO_ANSWER,
+        CallStatus.BUSY,
+        CallStatus.FAILED,
+        CallStatus.CANCELED,
+    }
+)
+
+ACTIVE_CALL_STATUSES: frozenset[str] = frozenset(
+    {CallStatus.QUEUED, CallStatus.RINGING, CallStatus.IN_PROGRESS, CallStatus.ON_HOLD}
+)
+
+_ENDINGS = TERMINAL_CALL_STATUSES
+
+CALL_TRANSITIONS: dict[str, frozenset[str]] = {
+    CallStatus.QUEUED: frozenset({CallStatus.RINGING, CallStatus.IN_PROGRESS}) | _ENDINGS,
+    CallStatus.RINGING: frozenset({CallStatus.QUEUED, CallStatus.IN_PROGRESS}) | _ENDINGS,
+    CallStatus.IN_PROGRESS: frozenset({CallStatus.ON_HOLD, CallStatus.COMPLETED, CallStatus.FAILED}),
+    CallStatus.ON_HOLD: frozenset({CallStatus.IN_PROGRESS, CallStatus.COMPLETED, CallStatus.FAILED}),
+    # A terminal status is final.
+    **{status: frozenset() for status in TERMINAL_CALL_STATUSES},
+}
+
+
+def call_can_move(current: str, new: str) -> bool:
+    return new in CALL_TRANSITIONS.get(current, frozenset())
+
+
+# Agents may be moved between any two states by the PBX (a device rings whatever the
+# console says), but an agent may only *choose* these from the console or the API.
+AGENT_SELECTABLE_STATES: frozenset[str] = frozenset(
+    {AgentState.AVAILABLE, AgentState.PAUSED, AgentState.WRAP_UP, AgentState.OFFLINE}
+)
+AGENT_STATES_REQUIRING_REASON: frozenset[str] = frozenset({AgentState.PAUSED})

@@ -1,0 +1,51 @@
+"""Each organization's connections to the phone world. Secrets are write-only in the API."""
+
+from __future__ import annotations
+
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+
+from contactcenter.models.base import TenantModel, TimestampedModel
+
+
+class AsteriskConnection(TenantModel, TimestampedModel):
+    """One Asterisk Manager Interface endpoint; the bridge opens one connection per record."""
+
+    name = models.CharField(max_length=100)
+    host = models.CharField(max_length=255)
+    port = models.PositiveIntegerField(
+        default=5038, validators=[MinValueValidator(1), MaxValueValidator(65535)]
+    )
+    username = models.CharField(max_length=100)
+    secret = models.CharField(max_length=255)
+    is_enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["organization_id", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="asterisk_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.host}:{self.port})"
+
+
+class TwilioAccount(TenantModel, TimestampedModel):
+    """The organization's Twilio account; webhooks are verified with its auth token."""
+
+    account_sid = models.CharField(
+        max_length=34,
+        unique=True,
+        validators=[RegexValidator(r"^AC[0-9a-fA-F]{32}$", "Not a Twilio account SID.")],
+    )
+    auth_token = models.CharField(max_length=128)
+    is_enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["organization_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization"], name="twilio_one_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return self.account_sid
