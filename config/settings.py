@@ -96,6 +96,9 @@ if DATABASE_URL:
             DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True
         )
     }
+    if env_str("DATABASE_TEST_NAME"):
+        # Lets two test runs share one PostgreSQL server without sharing a test database.
+        DATABASES["default"]["TEST"] = {"NAME": env_str("DATABASE_TEST_NAME")}
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

@@ -1,0 +1,45 @@
+"""Consistent error bodies for every API error (drf-standardized-errors' format).
+
+``{"type": "validation_error", "errors": [{"code": ..., "detail": ..., "attr": ...}]}``
+for 400s, and the same shape with ``client_error`` / ``server_error`` otherwise.
+ApplicationError and Django's model ValidationError are turned into that shape here,
+so a rule broken deep in a service answers 400 with a field, never 500.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_standardized_errors.handler import ExceptionHandler
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+
+from contactcenter.errors import ApplicationError
+
+
+class _ApplicationAPIError(exceptions.APIException):
+    def __init__(self, error: ApplicationError) -> None:
+        super().__init__(detail=error.message, code=error.code)
+        self.status_code = error.status
+
+
+class ProjectExceptionHandler(ExceptionHandler):
+    def convert_known_exceptions(self, exc: Exception) -> Exception:
+        if isinstance(exc, ApplicationError):
+            if exc.status == 400:
+                detail: Any = {exc.field: [exc.message]} if exc.field else [exc.message]
+                return exceptions.ValidationError(detail=detail, code=exc.code)
+            if exc.status == 404:
+                return exceptions.NotFound(exc.message)
+            if exc.status == 403:
+                return exceptions.PermissionDenied(exc.message)
+            return _ApplicationAPIError(exc)
+        if isinstance(exc, DjangoValidationError):
+            return exceptions.ValidationError(detail=as_serializer_error(exc))
+        return super().convert_known_exceptions(exc)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    return ProjectExceptionHandler(exc, context).run()

@@ -1,0 +1,54 @@
+"""Role permissions. Scoping rows to the organization is the viewsets' job (tenancy.py).
+
+A view states which roles may read and which may write; the defaults let every
+member read and only admins write (configuration). Views that agents work on widen
+``write_roles``; per-row limits for agents (their own calls, their cases) are applied
+to the queryset, so a row an agent may not see is a 404, never a 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.request import Request
+
+from contactcenter.enums import Role
+from contactcenter.models import Membership
+from contactcenter.selectors.access import membership_for_user
+
+ALL_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.AGENT})
+FLOOR_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR})
+ADMIN_ONLY = frozenset({Role.ADMIN})
+
+
+def request_membership(request: Request) -> Membership | None:
+    """The caller's membership, looked up once per request."""
+    cached = getattr(request, "_cc_membership", False)
+    if cached is not False:
+        return cached  # type: ignore[no-any-return]
+    membership = membership_for_user(request.user)
+    request._cc_membership = membership  # type: ignore[attr-defined]
+    return membership
+
+
+class IsOrganizationMember(BasePermission):
+    """Authenticated, with a membership of an active organization, in an allowed role."""
+
+    message = "You are not a member of an organization."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        membership = request_membership(request)
+        if membership is None:
+            return False
+        if request.method in SAFE_METHODS:
+            allowed = getattr(view, "read_roles", ALL_ROLES)
+        else:
+            allowed = getattr(view, "write_roles", ADMIN_ONLY)
+            action_roles = getattr(view, "action_write_roles", {}).get(getattr(view, "action", ""))
+            if action_roles is not None:
+                allowed = action_roles
+        if membership.role not in allowed:
+            self.message = "Your role does not allow this."
+            return False
+        return True

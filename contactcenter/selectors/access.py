@@ -1,0 +1,34 @@
+"""Who the caller is in the tenancy: the reads every API and consumer starts from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contactcenter.enums import Role
+from contactcenter.models import Agent, Membership
+
+
+def membership_for_user(user: Any) -> Membership | None:
+    """The active membership of an authenticated user, or None."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    try:
+        membership = Membership.objects.select_related("organization").get(user=user)
+    except Membership.DoesNotExist:
+        return None
+    if not membership.organization.is_active:
+        return None
+    return membership
+
+
+def agent_for_membership(membership: Membership) -> Agent | None:
+    return (
+        Agent.objects.for_organization(membership.organization_id)
+        .filter(user_id=membership.user_id)
+        .first()
+    )
+
+
+def is_floor_role(role: str) -> bool:
+    """Supervisors and admins see their organization's whole floor."""
+    return role in (Role.ADMIN, Role.SUPERVISOR)

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from contactcenter.enums import Role
+from contactcenter.models import Agent, Membership, Organization
+from tests.factories import make_agent, make_member, make_org
+
+
+@dataclass
+class Floor:
+    """One organization with a member of each role; the agent member has an Agent."""
+
+    org: Organization
+    admin: Membership
+    supervisor: Membership
+    agent_member: Membership
+    agent: Agent
+    other_agent: Agent
+
+
+def build_floor(name: str) -> Floor:
+    org = make_org(name)
+    agent_member = make_member(org, Role.AGENT)
+    other_member = make_member(org, Role.AGENT)
+    return Floor(
+        org=org,
+        admin=make_member(org, Role.ADMIN),
+        supervisor=make_member(org, Role.SUPERVISOR),
+        agent_member=agent_member,
+        agent=make_agent(org, agent_member),
+        other_agent=make_agent(org, other_member),
+    )
+
+
+@pytest.fixture
+def floor_a(db: None) -> Floor:
+    return build_floor("Org A")
+
+
+@pytest.fixture
+def floor_b(db: None) -> Floor:
+    return build_floor("Org B")
+
+
+def client_for(membership: Membership) -> APIClient:
+    """An API client authenticated with a JWT, as a real REST client would be."""
+    client = APIClient()
+    token = RefreshToken.for_user(membership.user).access_token
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
