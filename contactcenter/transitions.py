@@ -24,12 +24,18 @@ ACTIVE_CALL_STATUSES: frozenset[str] = frozenset(
 )
 
 _ENDINGS = TERMINAL_CALL_STATUSES
+# Once answered, a call can only end as completed (or failed, when the PBX says so).
+_ANSWERED_ENDINGS = frozenset({CallStatus.COMPLETED, CallStatus.FAILED})
 
 CALL_TRANSITIONS: dict[str, frozenset[str]] = {
     CallStatus.QUEUED: frozenset({CallStatus.RINGING, CallStatus.IN_PROGRESS}) | _ENDINGS,
     CallStatus.RINGING: frozenset({CallStatus.QUEUED, CallStatus.IN_PROGRESS}) | _ENDINGS,
-    CallStatus.IN_PROGRESS: frozenset({CallStatus.ON_HOLD, CallStatus.COMPLETED, CallStatus.FAILED}),
-    CallStatus.ON_HOLD: frozenset({CallStatus.IN_PROGRESS, CallStatus.COMPLETED, CallStatus.FAILED}),
+    CallStatus.IN_PROGRESS: frozenset(
+        {CallStatus.ON_HOLD, CallStatus.COMPLETED, CallStatus.FAILED}
+    ),
+    CallStatus.ON_HOLD: frozenset(
+        {CallStatus.IN_PROGRESS, CallStatus.COMPLETED, CallStatus.FAILED}
+    ),
     # A terminal status is final.
     **{status: frozenset() for status in TERMINAL_CALL_STATUSES},
 }

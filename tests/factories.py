@@ -20,14 +20,18 @@ def make_org(name: str | None = None, **kwargs: object) -> Organization:
     return organization_create(name=name or f"Org {n}", slug=f"org-{n}", **kwargs)  # type: ignore[arg-type]
 
 
-def make_member(org: Organization, role: str = Role.AGENT, username: str | None = None) -> Membership:
+def make_member(
+    org: Organization, role: str = Role.AGENT, username: str | None = None
+) -> Membership:
     n = next(_seq)
     return member_create(
         organization=org, username=username or f"{role}{n}", password=PASSWORD, role=role
     )
 
 
-def make_agent(org: Organization, membership: Membership | None = None, extension: str | None = None) -> Agent:
+def make_agent(
+    org: Organization, membership: Membership | None = None, extension: str | None = None
+) -> Agent:
     ext = extension or str(1000 + next(_seq))
     return agent_create(
         organization=org,

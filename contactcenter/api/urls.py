@@ -1,5 +1,21 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-router = DefaultRouter(trailing_slash=True)
+from contactcenter.api import agents, auth, calls, organization, queues
 
-urlpatterns = router.urls
+router = DefaultRouter(trailing_slash=True)
+router.register("agents", agents.AgentViewSet, basename="agent")
+router.register("agent-state-log", agents.AgentStateLogViewSet, basename="agent-state-log")
+router.register("queues", queues.CallQueueViewSet, basename="queue")
+router.register("queue-memberships", queues.QueueMembershipViewSet, basename="queue-membership")
+router.register("dispositions", queues.CallDispositionViewSet, basename="disposition")
+router.register("calls", calls.CallViewSet, basename="call")
+router.register("members", organization.MemberViewSet, basename="member")
+
+urlpatterns = [
+    path("auth/token/", auth.TokenObtainView.as_view(), name="token-obtain"),
+    path("auth/token/refresh/", auth.TokenRefreshThrottledView.as_view(), name="token-refresh"),
+    path("organization/", organization.OrganizationView.as_view(), name="organization"),
+    path("me/", organization.MeView.as_view(), name="me"),
+    *router.urls,
+]

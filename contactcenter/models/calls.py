@@ -38,7 +38,9 @@ class CallDisposition(TenantModel, TimestampedModel):
     class Meta:
         ordering = ["organization_id", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["organization", "code"], name="disposition_unique_code"),
+            models.UniqueConstraint(
+                fields=["organization", "code"], name="disposition_unique_code"
+            ),
         ]
 
     def __str__(self) -> str:

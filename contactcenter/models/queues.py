@@ -21,9 +21,7 @@ class CallQueue(TenantModel, TimestampedModel):
     strategy = models.CharField(
         max_length=16, choices=QueueStrategy.choices, default=QueueStrategy.RRMEMORY
     )
-    max_wait_seconds = models.PositiveIntegerField(
-        default=300, validators=[MinValueValidator(1)]
-    )
+    max_wait_seconds = models.PositiveIntegerField(default=300, validators=[MinValueValidator(1)])
     is_active = models.BooleanField(default=True)
     agents = models.ManyToManyField(Agent, through="QueueMembership", related_name="queues")
 

@@ -70,3 +70,85 @@ def agent_create(
     agent.full_clean()
     agent.save()
     return agent
+
+
+@transaction.atomic
+def member_update(
+    *, membership: Membership, role: str | None = None, is_active: bool | None = None
+) -> Membership:
+    """Change a member's role or switch their login off; an organization keeps an admin."""
+    locked = Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
+    losing_admin = locked.role == Role.ADMIN and (
+        (role is not None and role != Role.ADMIN) or is_active is False
+    )
+    if losing_admin:
+        other_admins = (
+            Membership.objects.select_for_update()
+            .filter(organization_id=locked.organization_id, role=Role.ADMIN, user__is_active=True)
+            .exclude(pk=locked.pk)
+        )
+        if not other_admins.exists():
+            raise ApplicationError(
+                "The organization must keep at least one active admin.",
+                field="role" if role is not None else "is_active",
+            )
+    if role is not None and role != locked.role:
+        if role not in Role.values:
+            raise ApplicationError(f"Unknown role {role!r}.", field="role")
+        locked.role = role
+        locked.save(update_fields=["role"])
+    if is_active is not None and is_active != locked.user.is_active:
+        locked.user.is_active = is_active
+        locked.user.save(update_fields=["is_active"])
+    return locked
+
+
+@transaction.atomic
+def organization_update(
+    *,
+    organization: Organization,
+    name: str | None = None,
+    time_zone: str | None = None,
+    default_region: str | None = None,
+) -> Organization:
+    if name is not None:
+        organization.name = name
+    if time_zone is not None:
+        organization.time_zone = time_zone
+    if default_region is not None:
+        organization.default_region = default_region
+    organization.full_clean()
+    organization.save(update_fields=["name", "time_zone", "default_region"])
+    return organization
+
+
+@transaction.atomic
+def agent_update(
+    *,
+    agent: Agent,
+    name: str | None = None,
+    extension: str | None = None,
+    interface: str | None = None,
+    is_active: bool | None = None,
+    user: User | object | None = ...,
+) -> Agent:
+    if name is not None:
+        agent.name = name
+    if extension is not None:
+        agent.extension = extension
+    if interface is not None:
+        agent.interface = interface
+    if is_active is not None:
+        agent.is_active = is_active
+    if user is not ...:
+        if user is not None:
+            assert isinstance(user, User)
+            membership = Membership.objects.filter(user=user).first()
+            if membership is None or membership.organization_id != agent.organization_id:
+                raise ApplicationError(
+                    "The user is not a member of this organization.", field="user"
+                )
+        agent.user = user  # type: ignore[assignment]
+    agent.full_clean()
+    agent.save()
+    return agent

@@ -1,0 +1,138 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from contactcenter.models import (
+    Agent,
+    AgentStateLog,
+    Call,
+    CallDisposition,
+    CallEvent,
+    CallQueue,
+    CallTransfer,
+    Membership,
+    Organization,
+    QueueMembership,
+    User,
+)
+
+
+class MembershipInline(admin.StackedInline):
+    model = Membership
+    extra = 0
+    can_delete = False
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    inlines = [MembershipInline]
+    list_display = ["username", "email", "first_name", "last_name", "is_active", "is_staff"]
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "time_zone", "default_region", "is_active", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "organization", "role", "created_at"]
+    list_filter = ["organization", "role"]
+    search_fields = ["user__username", "user__email"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(Agent)
+class AgentAdmin(admin.ModelAdmin):
+    list_display = ["name", "extension", "interface", "organization", "state", "is_active"]
+    list_filter = ["organization", "state", "is_active"]
+    search_fields = ["name", "extension", "interface"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(AgentStateLog)
+class AgentStateLogAdmin(admin.ModelAdmin):
+    list_display = ["agent", "state", "reason", "started_at", "ended_at", "organization"]
+    list_filter = ["organization", "state"]
+    raw_id_fields = ["agent"]
+    date_hierarchy = "started_at"
+
+
+class QueueMembershipInline(admin.TabularInline):
+    model = QueueMembership
+    extra = 0
+    raw_id_fields = ["agent"]
+
+
+@admin.register(CallQueue)
+class CallQueueAdmin(admin.ModelAdmin):
+    list_display = ["name", "pbx_queue_name", "organization", "strategy", "service_level_seconds"]
+    list_filter = ["organization", "strategy", "is_active"]
+    search_fields = ["name", "pbx_queue_name"]
+    inlines = [QueueMembershipInline]
+
+
+@admin.register(QueueMembership)
+class QueueMembershipAdmin(admin.ModelAdmin):
+    list_display = ["queue", "agent", "penalty", "paused", "paused_reason", "is_logged_in"]
+    list_filter = ["organization", "paused", "is_logged_in"]
+    raw_id_fields = ["queue", "agent"]
+
+
+@admin.register(CallDisposition)
+class CallDispositionAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "organization", "requires_case_creation", "requires_follow_up"]
+    list_filter = ["organization", "requires_case_creation", "requires_follow_up", "is_active"]
+    search_fields = ["name", "code"]
+
+
+class CallEventInline(admin.TabularInline):
+    model = CallEvent
+    extra = 0
+    fields = ["type", "occurred_at", "agent", "details"]
+    readonly_fields = fields
+    can_delete = False
+
+
+class CallTransferInline(admin.TabularInline):
+    model = CallTransfer
+    extra = 0
+    raw_id_fields = ["from_agent", "to_agent"]
+
+
+@admin.register(Call)
+class CallAdmin(admin.ModelAdmin):
+    list_display = [
+        "external_id",
+        "organization",
+        "direction",
+        "status",
+        "caller_number",
+        "queue",
+        "agent",
+        "started_at",
+        "wait_seconds",
+        "talk_seconds",
+    ]
+    list_filter = ["organization", "source", "direction", "status", "queue"]
+    search_fields = ["external_id", "caller_number", "caller_name", "callee_number"]
+    raw_id_fields = ["agent", "contact", "queue", "disposition", "disposition_set_by"]
+    date_hierarchy = "started_at"
+    inlines = [CallEventInline, CallTransferInline]
+
+
+@admin.register(CallEvent)
+class CallEventAdmin(admin.ModelAdmin):
+    list_display = ["call", "type", "occurred_at", "agent", "organization"]
+    list_filter = ["organization", "type"]
+    search_fields = ["call__external_id", "dedup_key"]
+    raw_id_fields = ["call", "agent"]
+
+
+@admin.register(CallTransfer)
+class CallTransferAdmin(admin.ModelAdmin):
+    list_display = ["call", "kind", "status", "from_agent", "to_agent", "to_number", "requested_at"]
+    list_filter = ["organization", "kind", "status"]
+    raw_id_fields = ["call", "from_agent", "to_agent"]

@@ -1,0 +1,175 @@
+"""Calls over REST: read, with disposition and notes writable.
+
+Calls are written by the telephony bridge, never created or deleted here. Agents see
+the calls they handled (or were transferred), supervisors and admins the whole floor.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import Q, QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from contactcenter.api.permissions import ALL_ROLES
+from contactcenter.api.tenancy import TenantRelatedField, TenantViewSetMixin
+from contactcenter.enums import CallDirection, CallStatus
+from contactcenter.models import Call, CallDisposition, CallEvent, CallTransfer
+from contactcenter.selectors.access import is_floor_role
+from contactcenter.services.calls import call_set_disposition, call_update_notes
+
+
+class CallEventSerializer(serializers.ModelSerializer[CallEvent]):
+    class Meta:
+        model = CallEvent
+        fields = ["id", "type", "occurred_at", "agent", "details"]
+
+
+class CallTransferSerializer(serializers.ModelSerializer[CallTransfer]):
+    class Meta:
+        model = CallTransfer
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "from_agent",
+            "to_agent",
+            "to_number",
+            "requested_at",
+            "answered_at",
+            "completed_at",
+            "details",
+        ]
+
+
+class CallSerializer(serializers.ModelSerializer[Call]):
+    class Meta:
+        model = Call
+        fields = [
+            "id",
+            "source",
+            "external_id",
+            "direction",
+            "status",
+            "caller_number",
+            "caller_name",
+            "callee_number",
+            "queue",
+            "agent",
+            "contact",
+            "started_at",
+            "queued_at",
+            "answered_at",
+            "ended_at",
+            "wait_seconds",
+            "talk_seconds",
+            "hold_seconds",
+            "hangup_cause",
+            "hangup_cause_text",
+            "hangup_by",
+            "disposition",
+            "disposition_set_at",
+            "notes",
+            "recording_ref",
+            "flags",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class CallDetailSerializer(CallSerializer):
+    events = CallEventSerializer(many=True, read_only=True)
+    transfers = CallTransferSerializer(many=True, read_only=True)
+
+    class Meta(CallSerializer.Meta):
+        fields = [*CallSerializer.Meta.fields, "events", "transfers"]
+        read_only_fields = fields
+
+
+class CallUpdateSerializer(serializers.Serializer[Any]):
+    disposition = TenantRelatedField(CallDisposition, required=False, allow_null=True)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+
+
+class CallFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=CallStatus.choices)
+    direction = django_filters.ChoiceFilter(choices=CallDirection.choices)
+    started_after = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
+    started_before = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
+    has_disposition = django_filters.BooleanFilter(
+        field_name="disposition", lookup_expr="isnull", exclude=True
+    )
+
+    class Meta:
+        model = Call
+        fields = [
+            "status",
+            "direction",
+            "source",
+            "queue",
+            "agent",
+            "contact",
+            "disposition",
+            "caller_number",
+            "started_after",
+            "started_before",
+            "has_disposition",
+        ]
+
+
+class CallViewSet(
+    TenantViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet[Call],
+):
+    queryset = Call.objects.all()
+    serializer_class = CallSerializer
+    read_roles = ALL_ROLES
+    write_roles = ALL_ROLES
+    filterset_class = CallFilter
+    search_fields = ["caller_number", "caller_name", "callee_number", "external_id"]
+    ordering_fields = ["started_at", "answered_at", "ended_at", "wait_seconds", "talk_seconds"]
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Call]:
+        queryset = super().get_queryset()
+        if self.action == "retrieve":
+            queryset = queryset.prefetch_related("events", "transfers")
+        return queryset
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
+        return CallDetailSerializer if self.action == "retrieve" else CallSerializer
+
+    def scope_for_role(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if is_floor_role(self.membership.role):
+            return queryset
+        agent = self.current_agent
+        if agent is None:
+            return queryset.none()
+        transferred = CallTransfer.objects.filter(Q(from_agent=agent) | Q(to_agent=agent)).values(
+            "call_id"
+        )
+        return queryset.filter(Q(agent=agent) | Q(pk__in=transferred))
+
+    @extend_schema(request=CallUpdateSerializer, responses=CallDetailSerializer)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        call = self.get_object()
+        data = CallUpdateSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        user = request.user if request.user.is_authenticated else None
+        if "disposition" in data.validated_data:
+            call = call_set_disposition(
+                call=call,
+                disposition=data.validated_data["disposition"],
+                actor=user,  # type: ignore[arg-type]
+            )
+        if "notes" in data.validated_data:
+            call = call_update_notes(call=call, notes=data.validated_data["notes"], actor=user)  # type: ignore[arg-type]
+        call = self.get_queryset().prefetch_related("events", "transfers").get(pk=call.pk)
+        return Response(CallDetailSerializer(call).data)

@@ -1,0 +1,113 @@
+"""Queues and their members; dispositions. Configuration: admins write, everyone reads.
+
+Queue membership is the floor's business, so supervisors manage it too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from contactcenter.api.config import ConfigViewSet
+from contactcenter.api.permissions import FLOOR_ROLES
+from contactcenter.api.tenancy import TenantRelatedField
+from contactcenter.models import Agent, CallDisposition, CallQueue, QueueMembership
+from crm.models import CaseCategory
+
+
+class CallQueueSerializer(serializers.ModelSerializer[CallQueue]):
+    class Meta:
+        model = CallQueue
+        fields = [
+            "id",
+            "name",
+            "pbx_queue_name",
+            "service_level_seconds",
+            "short_abandon_seconds",
+            "strategy",
+            "max_wait_seconds",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        validators: list[Any] = []  # per-organization uniqueness: see config services
+
+
+class QueueMembershipSerializer(serializers.ModelSerializer[QueueMembership]):
+    queue = TenantRelatedField(CallQueue)
+    agent = TenantRelatedField(Agent)
+
+    class Meta:
+        model = QueueMembership
+        fields = [
+            "id",
+            "queue",
+            "agent",
+            "penalty",
+            "is_logged_in",
+            "paused",
+            "paused_reason",
+            "paused_at",
+            "calls_taken",
+            "last_call_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "id",
+            "is_logged_in",
+            "paused",
+            "paused_reason",
+            "paused_at",
+            "calls_taken",
+            "last_call_at",
+            "updated_at",
+        ]
+        validators: list[Any] = []
+
+
+class CallDispositionSerializer(serializers.ModelSerializer[CallDisposition]):
+    default_case_category = TenantRelatedField(CaseCategory, required=False, allow_null=True)
+
+    class Meta:
+        model = CallDisposition
+        fields = [
+            "id",
+            "name",
+            "code",
+            "category",
+            "requires_follow_up",
+            "requires_case_creation",
+            "default_case_category",
+            "default_case_priority",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        validators: list[Any] = []
+
+
+class CallQueueViewSet(ConfigViewSet):
+    queryset = CallQueue.objects.all()
+    serializer_class = CallQueueSerializer
+    filterset_fields = ["is_active", "strategy"]
+    search_fields = ["name", "pbx_queue_name"]
+    ordering_fields = ["name", "pbx_queue_name", "created_at"]
+
+
+class QueueMembershipViewSet(ConfigViewSet):
+    queryset = QueueMembership.objects.select_related("queue", "agent")
+    serializer_class = QueueMembershipSerializer
+    write_roles = FLOOR_ROLES
+    filterset_fields = ["queue", "agent", "paused", "is_logged_in"]
+    ordering_fields = ["queue", "agent", "penalty"]
+
+
+class CallDispositionViewSet(ConfigViewSet):
+    queryset = CallDisposition.objects.select_related("default_case_category")
+    serializer_class = CallDispositionSerializer
+    filterset_fields = ["is_active", "requires_case_creation", "requires_follow_up", "category"]
+    search_fields = ["name", "code", "category"]
+    ordering_fields = ["name", "code", "created_at"]

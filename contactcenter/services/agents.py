@@ -1,0 +1,58 @@
+"""Agent state changes: the one way an agent's state moves, with its log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from contactcenter.enums import AgentState
+from contactcenter.errors import ApplicationError
+from contactcenter.models import Agent, AgentStateLog
+from contactcenter.transitions import AGENT_SELECTABLE_STATES, AGENT_STATES_REQUIRING_REASON
+
+
+@transaction.atomic
+def agent_set_state(
+    *, agent: Agent, state: str, reason: str = "", at: datetime | None = None
+) -> Agent:
+    """Move ``agent`` to ``state`` and log the interval it leaves.
+
+    Idempotent: the same state and reason again changes nothing. A change stamped
+    earlier than the current state's start (a late event) is ignored, so the log never
+    has overlapping or negative intervals.
+    """
+    if state not in AgentState.values:
+        raise ApplicationError(f"Unknown agent state {state!r}.", field="state")
+    at = at or timezone.now()
+    locked = Agent.objects.select_for_update().get(pk=agent.pk)
+    if locked.state == state and locked.state_reason == reason:
+        return locked
+    if locked.state_changed_at is not None and at < locked.state_changed_at:
+        return locked
+    AgentStateLog.objects.filter(agent=locked, ended_at__isnull=True).update(ended_at=at)
+    AgentStateLog.objects.create(
+        organization_id=locked.organization_id,
+        agent=locked,
+        state=state,
+        reason=reason,
+        started_at=at,
+    )
+    locked.state = state
+    locked.state_reason = reason
+    locked.state_changed_at = at
+    locked.save(update_fields=["state", "state_reason", "state_changed_at", "updated_at"])
+    return locked
+
+
+def agent_choose_state(*, agent: Agent, state: str, reason: str = "") -> Agent:
+    """A state the agent (or a supervisor) picks by hand, as opposed to one the PBX reports."""
+    if state not in AGENT_SELECTABLE_STATES:
+        allowed = ", ".join(sorted(AGENT_SELECTABLE_STATES))
+        raise ApplicationError(f"Choose one of: {allowed}.", field="state")
+    if state in AGENT_STATES_REQUIRING_REASON and not reason.strip():
+        raise ApplicationError("A pause needs a reason.", field="reason")
+    if state not in AGENT_STATES_REQUIRING_REASON:
+        reason = ""
+    return agent_set_state(agent=agent, state=state, reason=reason.strip())

@@ -1,0 +1,65 @@
+"""Changes people make to a call record (the bridge's changes come with issue 3)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from contactcenter.enums import CallEventType
+from contactcenter.errors import ApplicationError
+from contactcenter.models import Call, CallDisposition, CallEvent, User
+
+
+def _record(call: Call, type_: str, details: dict[str, Any], actor: User | None) -> None:
+    CallEvent.objects.create(
+        organization_id=call.organization_id,
+        call=call,
+        type=type_,
+        occurred_at=timezone.now(),
+        details={**details, "by_user": actor.pk if actor else None},
+        # A person's edit is never a replay, so its key only has to be unique.
+        dedup_key=f"user:{uuid.uuid4()}",
+    )
+
+
+@transaction.atomic
+def call_set_disposition(
+    *, call: Call, disposition: CallDisposition | None, actor: User | None
+) -> Call:
+    """Set (or clear) the disposition of a call and put the change in its timeline."""
+    if disposition is not None:
+        if disposition.organization_id != call.organization_id:
+            raise ApplicationError("Unknown disposition.", field="disposition")
+        if not disposition.is_active:
+            raise ApplicationError("This disposition is no longer in use.", field="disposition")
+    locked = Call.objects.select_for_update().get(pk=call.pk)
+    if locked.disposition_id == (disposition.pk if disposition else None):
+        return locked
+    previous = locked.disposition_id
+    locked.disposition = disposition
+    locked.disposition_set_at = timezone.now()
+    locked.disposition_set_by = actor
+    locked.save(
+        update_fields=["disposition", "disposition_set_at", "disposition_set_by", "updated_at"]
+    )
+    _record(
+        locked,
+        CallEventType.DISPOSITION_SET,
+        {"disposition": disposition.code if disposition else None, "previous_id": previous},
+        actor,
+    )
+    return locked
+
+
+@transaction.atomic
+def call_update_notes(*, call: Call, notes: str, actor: User | None) -> Call:
+    locked = Call.objects.select_for_update().get(pk=call.pk)
+    if locked.notes == notes:
+        return locked
+    locked.notes = notes
+    locked.save(update_fields=["notes", "updated_at"])
+    _record(locked, CallEventType.NOTES_UPDATED, {"length": len(notes)}, actor)
+    return locked

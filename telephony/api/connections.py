@@ -1,0 +1,82 @@
+"""Telephony connection records, admin only. Secrets are write-only: never returned."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from contactcenter.api.config import ConfigViewSet
+from contactcenter.api.permissions import ADMIN_ONLY
+from telephony.models import AsteriskConnection, TwilioAccount
+
+
+class AsteriskConnectionSerializer(serializers.ModelSerializer[AsteriskConnection]):
+    secret = serializers.CharField(
+        write_only=True, max_length=255, style={"input_type": "password"}
+    )
+    has_secret = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AsteriskConnection
+        fields = [
+            "id",
+            "name",
+            "host",
+            "port",
+            "username",
+            "secret",
+            "has_secret",
+            "is_enabled",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        validators: list[Any] = []
+
+    def get_has_secret(self, obj: AsteriskConnection) -> bool:
+        return bool(obj.secret)
+
+
+class TwilioAccountSerializer(serializers.ModelSerializer[TwilioAccount]):
+    auth_token = serializers.CharField(
+        write_only=True, max_length=128, style={"input_type": "password"}
+    )
+    has_auth_token = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TwilioAccount
+        fields = [
+            "id",
+            "account_sid",
+            "auth_token",
+            "has_auth_token",
+            "is_enabled",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        validators: list[Any] = []
+
+    def get_has_auth_token(self, obj: TwilioAccount) -> bool:
+        return bool(obj.auth_token)
+
+
+class _ConnectionViewSet(ConfigViewSet):
+    read_roles = ADMIN_ONLY
+    write_roles = ADMIN_ONLY
+
+
+class AsteriskConnectionViewSet(_ConnectionViewSet):
+    queryset = AsteriskConnection.objects.all()
+    serializer_class = AsteriskConnectionSerializer
+    filterset_fields = ["is_enabled"]
+    search_fields = ["name", "host"]
+    ordering_fields = ["name", "created_at"]
+
+
+class TwilioAccountViewSet(_ConnectionViewSet):
+    queryset = TwilioAccount.objects.all()
+    serializer_class = TwilioAccountSerializer
+    filterset_fields = ["is_enabled"]
+    ordering_fields = ["created_at"]
