@@ -225,6 +225,15 @@ SPECTACULAR_SETTINGS = {
             "ErrorCode429Enum",
             "ErrorCode500Enum",
         ]
+    }
+    | {
+        # Several models share field names (status, state, priority) with other choices.
+        "CallStatusEnum": "contactcenter.enums.CallStatus",
+        "TransferStatusEnum": "contactcenter.enums.TransferStatus",
+        "AgentStateEnum": "contactcenter.enums.AgentState",
+        "SelectableAgentStateEnum": "contactcenter.transitions.AGENT_SELECTABLE_CHOICES",
+        "CaseStatusEnum": "crm.enums.CaseStatus",
+        "CasePriorityEnum": "crm.enums.CasePriority",
     },
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }
@@ -243,7 +252,8 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+    # Sending the preload flag commits nothing until the domain is submitted to the list.
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"

@@ -92,7 +92,7 @@ class CallEventInline(admin.TabularInline):
     model = CallEvent
     extra = 0
     fields = ["type", "occurred_at", "agent", "details"]
-    readonly_fields = fields
+    readonly_fields = ["type", "occurred_at", "agent", "details"]
     can_delete = False
 
 

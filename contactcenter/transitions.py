@@ -50,4 +50,6 @@ def call_can_move(current: str, new: str) -> bool:
 AGENT_SELECTABLE_STATES: frozenset[str] = frozenset(
     {AgentState.AVAILABLE, AgentState.PAUSED, AgentState.WRAP_UP, AgentState.OFFLINE}
 )
+# Sorted, so the API schema and error messages list them in a stable order.
+AGENT_SELECTABLE_CHOICES: list[str] = sorted(AGENT_SELECTABLE_STATES)
 AGENT_STATES_REQUIRING_REASON: frozenset[str] = frozenset({AgentState.PAUSED})

@@ -20,7 +20,7 @@ from contactcenter.models import Agent, AgentStateLog, Membership, User
 from contactcenter.selectors.access import is_floor_role
 from contactcenter.services.agents import agent_choose_state
 from contactcenter.services.organizations import agent_create, agent_update
-from contactcenter.transitions import AGENT_SELECTABLE_STATES
+from contactcenter.transitions import AGENT_SELECTABLE_CHOICES
 
 
 class _MemberUserField(TenantRelatedField):
@@ -71,7 +71,7 @@ class AgentSerializer(serializers.ModelSerializer[Agent]):
 
 
 class AgentStateInputSerializer(serializers.Serializer[Any]):
-    state = serializers.ChoiceField(choices=sorted(AGENT_SELECTABLE_STATES))
+    state = serializers.ChoiceField(choices=AGENT_SELECTABLE_CHOICES)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=64, default="")
 
 

@@ -167,9 +167,9 @@ class CallViewSet(
             call = call_set_disposition(
                 call=call,
                 disposition=data.validated_data["disposition"],
-                actor=user,  # type: ignore[arg-type]
+                actor=user,
             )
         if "notes" in data.validated_data:
-            call = call_update_notes(call=call, notes=data.validated_data["notes"], actor=user)  # type: ignore[arg-type]
+            call = call_update_notes(call=call, notes=data.validated_data["notes"], actor=user)
         call = self.get_queryset().prefetch_related("events", "transfers").get(pk=call.pk)
         return Response(CallDetailSerializer(call).data)

@@ -19,7 +19,7 @@ class ConfigViewSet(TenantViewSetMixin, viewsets.ModelViewSet[Any]):
 
     def perform_create(self, serializer: Any) -> None:
         serializer.instance = config_services.config_row_create(
-            model=self.queryset.model,
+            model=self.get_queryset().model,
             organization=self.membership.organization,
             values=serializer.validated_data,
         )

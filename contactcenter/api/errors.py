@@ -42,4 +42,4 @@ class ProjectExceptionHandler(ExceptionHandler):
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    return ProjectExceptionHandler(exc, context).run()
+    return ProjectExceptionHandler(exc, context).run()  # type: ignore[arg-type]

@@ -12,8 +12,10 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.db.models import Model, QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.request import Request
+from rest_framework.generics import GenericAPIView
 
 from contactcenter.models import Agent, Membership
 from contactcenter.selectors.access import agent_for_membership
@@ -29,6 +31,7 @@ def membership_from_context(context: dict[str, Any]) -> Membership:
     return membership
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class TenantRelatedField(serializers.PrimaryKeyRelatedField):
     """A primary-key field whose choices are the caller's organization's rows only."""
 
@@ -42,11 +45,8 @@ class TenantRelatedField(serializers.PrimaryKeyRelatedField):
         return cast(QuerySet[Any], manager.for_organization(membership.organization_id))
 
 
-class TenantViewSetMixin:
+class TenantViewSetMixin(GenericAPIView[Any]):
     """Scopes a viewset's queryset to the caller's organization (and role)."""
-
-    request: Request
-    queryset: QuerySet[Any]
 
     @property
     def membership(self) -> Membership:
@@ -70,7 +70,8 @@ class TenantViewSetMixin:
 
     def get_queryset(self) -> QuerySet[Any]:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no caller
-            return self.queryset.none()
+            return self.queryset.none()  # type: ignore[union-attr]
+        assert self.queryset is not None
         base = self.queryset.filter(organization_id=self.organization_id)
         return self.scope_for_role(base)
 

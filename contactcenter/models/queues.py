@@ -23,7 +23,9 @@ class CallQueue(TenantModel, TimestampedModel):
     )
     max_wait_seconds = models.PositiveIntegerField(default=300, validators=[MinValueValidator(1)])
     is_active = models.BooleanField(default=True)
-    agents = models.ManyToManyField(Agent, through="QueueMembership", related_name="queues")
+    agents: models.ManyToManyField[Agent, QueueMembership] = models.ManyToManyField(
+        Agent, through="QueueMembership", related_name="queues"
+    )
 
     class Meta:
         ordering = ["organization_id", "name"]

@@ -148,7 +148,7 @@ def agent_update(
                 raise ApplicationError(
                     "The user is not a member of this organization.", field="user"
                 )
-        agent.user = user  # type: ignore[assignment]
+        agent.user = user
     agent.full_clean()
     agent.save()
     return agent
