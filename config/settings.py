@@ -115,6 +115,9 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# SQLite cannot enforce "NULLS NOT DISTINCT" unique constraints (case categories with no
+# parent); the crm services check that uniqueness themselves, PostgreSQL enforces it too.
+SILENCED_SYSTEM_CHECKS = [] if DATABASE_URL else ["models.W047"]
 
 # --- Redis: channel layer, Celery broker, cache ------------------------------------
 REDIS_URL = env_str("REDIS_URL")
@@ -239,9 +242,6 @@ SPECTACULAR_SETTINGS = {
 }
 
 DRF_STANDARDIZED_ERRORS = {"ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True}
-
-# --- Contact-center behaviour -----------------------------------------------------------
-DEFAULT_PHONE_REGION = env_str("DEFAULT_PHONE_REGION", "US")
 
 # --- Security (production) ---------------------------------------------------------------
 if PRODUCTION:
