@@ -24,7 +24,7 @@ ADMIN_ONLY = frozenset({Role.ADMIN})
 
 def request_membership(request: Request) -> Membership | None:
     """The caller's membership, looked up once per request."""
-    cached: Membership | None | bool = getattr(request, "_cc_membership", False)
+    cached: Membership | bool | None = getattr(request, "_cc_membership", False)
     if cached is not False:
         return cached  # type: ignore[return-value]
     membership = membership_for_user(request.user)

@@ -1,0 +1,75 @@
+"""/contacts/: CRUD, and the screen-pop lookup by phone number."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from contactcenter.api.permissions import ALL_ROLES, FLOOR_ROLES
+from contactcenter.api.tenancy import TenantViewSetMixin
+from crm.api.common import HTTP_METHODS, validated
+from crm.api.filters import ContactFilter
+from crm.api.serializers import ContactInputSerializer, ContactOutputSerializer
+from crm.models import Contact
+from crm.selectors import contact_lookup_by_phone
+from crm.services import contact_create, contact_delete, contact_update
+
+
+@extend_schema_view(
+    create=extend_schema(request=ContactInputSerializer, responses={201: ContactOutputSerializer}),
+    partial_update=extend_schema(request=ContactInputSerializer, responses=ContactOutputSerializer),
+)
+class ContactViewSet(TenantViewSetMixin, viewsets.ModelViewSet):
+    """Every member reads and writes contacts; only supervisors and admins delete them."""
+
+    queryset = Contact.objects.prefetch_related("phones")
+    serializer_class = ContactOutputSerializer
+    http_method_names = HTTP_METHODS
+    read_roles = ALL_ROLES
+    write_roles = ALL_ROLES
+    action_write_roles = {"destroy": FLOOR_ROLES}
+    filterset_class = ContactFilter
+    search_fields = ["first_name", "last_name", "company", "email", "phones__number"]
+    ordering_fields = ["last_name", "first_name", "company", "email", "created_at", "updated_at"]
+    ordering = ["last_name", "first_name", "id"]
+
+    def _output(self, contact: Contact, status_code: int = status.HTTP_200_OK) -> Response:
+        # Re-read so the phones are the ones just written, not a stale prefetch.
+        fresh = self.get_queryset().get(pk=contact.pk)
+        return Response(ContactOutputSerializer(fresh).data, status=status_code)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = validated(ContactInputSerializer, request, self.get_serializer_context())
+        contact = contact_create(organization=self.membership.organization, **data)
+        return self._output(contact, status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        contact = self.get_object()
+        data = validated(
+            ContactInputSerializer, request, self.get_serializer_context(), partial=True
+        )
+        return self._output(contact_update(contact=contact, **data))
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        contact_delete(contact=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Find contacts by phone number (screen pop)",
+        description="Any written form matches: +1 555-765-4321, (555) 765-4321 and "
+        "001 555 765 4321 are one number for an organization in the US. "
+        "400 on `phone` when it is missing or not a phone number.",
+        parameters=[OpenApiParameter("phone", str, required=True)],
+        responses=ContactOutputSerializer(many=True),
+    )
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
+    def lookup(self, request: Request) -> Response:
+        contacts = contact_lookup_by_phone(
+            organization=self.membership.organization, phone=request.query_params.get("phone", "")
+        )
+        return Response(ContactOutputSerializer(contacts, many=True).data)

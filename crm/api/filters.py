@@ -1,0 +1,75 @@
+"""Query-string filters of the crm lists (django-filter)."""
+
+from __future__ import annotations
+
+import json
+
+import django_filters
+from django.db import connection
+from django.db.models import QuerySet
+
+from crm.enums import CasePriority, CaseStatus, NotificationKind
+from crm.models import Case, CaseCategory, Contact, Notification
+
+
+class ContactFilter(django_filters.FilterSet):
+    tag = django_filters.CharFilter(method="filter_tag", help_text="Contacts with this tag.")
+    company = django_filters.CharFilter(lookup_expr="icontains")
+    email = django_filters.CharFilter(lookup_expr="iexact")
+
+    class Meta:
+        model = Contact
+        fields = ["tag", "company", "email"]
+
+    def filter_tag(self, queryset: QuerySet[Contact], name: str, value: str) -> QuerySet[Contact]:
+        if connection.vendor == "postgresql":
+            return queryset.filter(tags__contains=[value])  # jsonb @>, uses a GIN index if added
+        # SQLite (the embedded default) has no JSON containment: match the element's JSON
+        # text, quotes included, so "vip" does not match "vip-gold".
+        return queryset.filter(tags__icontains=json.dumps(value))
+
+
+class CaseFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices)
+    priority = django_filters.MultipleChoiceFilter(choices=CasePriority.choices)
+    # Plain ids, not ModelChoiceFilters: those would answer "not a valid choice" for an
+    # id that exists in another organization but not for one that exists nowhere.
+    category = django_filters.NumberFilter(field_name="category_id")
+    assigned_agent = django_filters.NumberFilter(field_name="assigned_agent_id")
+    unassigned = django_filters.BooleanFilter(field_name="assigned_agent", lookup_expr="isnull")
+    contact = django_filters.NumberFilter(field_name="contact_id")
+    source_call = django_filters.NumberFilter(field_name="source_call_id")
+    due_at = django_filters.IsoDateTimeFromToRangeFilter(
+        help_text="due_at_after / due_at_before (ISO 8601), both inclusive."
+    )
+
+    class Meta:
+        model = Case
+        fields = [
+            "status",
+            "priority",
+            "category",
+            "assigned_agent",
+            "unassigned",
+            "contact",
+            "source_call",
+            "due_at",
+        ]
+
+
+class CaseCategoryFilter(django_filters.FilterSet):
+    parent = django_filters.NumberFilter(field_name="parent_id")
+    root = django_filters.BooleanFilter(field_name="parent", lookup_expr="isnull")
+
+    class Meta:
+        model = CaseCategory
+        fields = ["parent", "root"]
+
+
+class NotificationFilter(django_filters.FilterSet):
+    unread = django_filters.BooleanFilter(field_name="read_at", lookup_expr="isnull")
+    kind = django_filters.ChoiceFilter(choices=NotificationKind.choices)
+
+    class Meta:
+        model = Notification
+        fields = ["unread", "kind"]
