@@ -29,7 +29,7 @@ def _get(url: str, token: str | None = None) -> tuple[int, bytes]:
     request = urllib.request.Request(url)
     if token:
         request.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, timeout=10) as resp:  # noqa: S310 (loopback only)
+    with urllib.request.urlopen(request, timeout=10) as resp:
         return resp.status, resp.read()
 
 
@@ -88,7 +88,7 @@ def test_fresh_server_serves_docs_and_a_seeded_agent_lists_contacts(embedded_ser
         data=json.dumps({"username": "alice", "password": "demo-pass-2026"}).encode(),
         headers={"Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(login, timeout=10) as resp:  # noqa: S310
+    with urllib.request.urlopen(login, timeout=10) as resp:
         token = json.load(resp)["access"]
     status, body = _get(f"{base}/api/v1/contacts/", token)
     assert status == 200

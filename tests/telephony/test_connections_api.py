@@ -45,7 +45,11 @@ def test_secrets_are_write_only(floor_a: Floor) -> None:
     [
         ("/api/v1/asterisk-connections/", {**AMI, "port": 70000}, "port"),
         ("/api/v1/asterisk-connections/", {**AMI, "port": "abc"}, "port"),
-        ("/api/v1/asterisk-connections/", {k: v for k, v in AMI.items() if k != "secret"}, "secret"),
+        (
+            "/api/v1/asterisk-connections/",
+            {k: v for k, v in AMI.items() if k != "secret"},
+            "secret",
+        ),
         ("/api/v1/twilio-accounts/", {**TWILIO, "account_sid": "XX123"}, "account_sid"),
     ],
 )
