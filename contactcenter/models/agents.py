@@ -25,6 +25,8 @@ class Agent(TenantModel, TimestampedModel):
     state = models.CharField(max_length=16, choices=AgentState.choices, default=AgentState.OFFLINE)
     state_reason = models.CharField(max_length=64, blank=True)
     state_changed_at = models.DateTimeField(null=True, blank=True)
+    # The agent's phone as the PBX last reported it (idle, ringing, in_use, ...).
+    device_state = models.CharField(max_length=16, blank=True)
     is_active = models.BooleanField(default=True)
 
     class Meta:

@@ -56,6 +56,9 @@ class Call(TenantModel, TimestampedModel):
 
     source = models.CharField(max_length=16, choices=CallSource.choices)
     external_id = models.CharField(max_length=128)
+    # Which PBX connection or account reported the call ("asterisk:3", "twilio:AC..."), so a
+    # resync of one connection only closes that connection's calls.
+    connection_key = models.CharField(max_length=64, blank=True)
     direction = models.CharField(max_length=16, choices=CallDirection.choices)
     status = models.CharField(max_length=16, choices=CallStatus.choices, default=CallStatus.RINGING)
     caller_number = models.CharField(max_length=64, blank=True)
@@ -77,6 +80,10 @@ class Call(TenantModel, TimestampedModel):
     wait_seconds = models.PositiveIntegerField(null=True, blank=True)
     talk_seconds = models.PositiveIntegerField(null=True, blank=True)
     hold_seconds = models.PositiveIntegerField(default=0)
+    # Facts the status is derived from (see services/telephony/calls.py).
+    held_since = models.DateTimeField(null=True, blank=True)
+    abandoned_at = models.DateTimeField(null=True, blank=True)
+    end_outcome = models.CharField(max_length=16, blank=True)
     hangup_cause = models.IntegerField(null=True, blank=True)
     hangup_cause_text = models.CharField(max_length=128, blank=True)
     hangup_by = models.CharField(max_length=16, choices=HangupParty.choices, blank=True)
@@ -110,6 +117,7 @@ class Call(TenantModel, TimestampedModel):
         indexes = [
             models.Index(fields=["organization", "-started_at"]),
             models.Index(fields=["organization", "status"]),
+            models.Index(fields=["organization", "connection_key", "status"]),
             models.Index(fields=["organization", "agent", "-started_at"]),
             models.Index(fields=["organization", "queue", "-started_at"]),
             models.Index(fields=["organization", "caller_number"]),

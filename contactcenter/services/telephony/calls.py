@@ -1,0 +1,336 @@
+"""How each call fact changes a call (in memory; apply.py loads and saves in bulk)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from contactcenter import telephony_events as te
+from contactcenter.enums import CallDirection, CallEventType, HangupParty, TransferStatus
+from contactcenter.models import Agent, Call, CallQueue, CallTransfer
+from contactcenter.services.telephony.derive import (
+    ANSWERED_UNKNOWN,
+    derive_status,
+    finish_durations,
+    whole_seconds,
+)
+
+STARTED_UNKNOWN = "started_at_unknown"
+ENDED_WHILE_AWAY = "ended_while_disconnected"
+ANSWERED_DERIVED = "answered_at_derived"
+
+
+@dataclass
+class Lookups:
+    """Agents and queues of the organization, by PBX name, resolved once per batch."""
+
+    agents: dict[str, Agent]
+    queues: dict[str, CallQueue]
+
+    def agent(self, name: str) -> Agent | None:
+        return self.agents.get(name) if name else None
+
+    def queue(self, name: str) -> CallQueue | None:
+        return self.queues.get(name) if name else None
+
+
+@dataclass
+class Timeline:
+    """What one fact adds to the call's timeline."""
+
+    type: str
+    agent: Agent | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def new_call(fact: te.CallFactBase, organization_id: int, connection_key: str) -> Call:
+    """A call first seen through ``fact``; a CallStarted, if it comes later, fills it in."""
+    started = fact.started_at if isinstance(fact, te.CallObserved) and fact.started_at else None
+    call = Call(
+        organization_id=organization_id,
+        source=fact.source,
+        external_id=fact.call_key,
+        connection_key=connection_key,
+        direction=getattr(fact, "direction", CallDirection.INBOUND),
+        started_at=started or fact.at,
+        flags={},
+    )
+    if not isinstance(fact, te.CallStarted) and started is None:
+        call.flags[STARTED_UNKNOWN] = True
+    return call
+
+
+def _started(call: Call, fact: te.CallStarted, lk: Lookups) -> Timeline:
+    if call.flags.pop(STARTED_UNKNOWN, False) or fact.at < call.started_at:
+        call.started_at = fact.at
+    call.direction = fact.direction
+    call.caller_number = call.caller_number or fact.caller_number
+    call.caller_name = call.caller_name or fact.caller_name
+    call.callee_number = call.callee_number or fact.callee_number
+    call.agent = call.agent or lk.agent(fact.agent)
+    return Timeline(
+        CallEventType.CREATED,
+        call.agent,
+        {
+            "direction": fact.direction,
+            "from": fact.caller_number,
+            "to": fact.callee_number,
+        },
+    )
+
+
+def _queued(call: Call, fact: te.QueueJoined, lk: Lookups) -> Timeline:
+    call.queue = call.queue or lk.queue(fact.queue)
+    if call.queued_at is None or fact.at < call.queued_at:
+        call.queued_at = fact.at
+    return Timeline(
+        CallEventType.QUEUE_JOINED, None, {"queue": fact.queue, "position": fact.position}
+    )
+
+
+def _offered(call: Call, fact: te.AgentOffered, lk: Lookups) -> Timeline:
+    return Timeline(
+        CallEventType.AGENT_CALLED,
+        lk.agent(fact.agent),
+        {
+            "agent": fact.agent,
+            "leg": fact.leg_id,
+            "queue": fact.queue,
+        },
+    )
+
+
+def _offer_ended(call: Call, fact: te.AgentOfferEnded, lk: Lookups) -> Timeline:
+    return Timeline(
+        CallEventType.AGENT_RING_NO_ANSWER,
+        lk.agent(fact.agent),
+        {
+            "agent": fact.agent,
+            "leg": fact.leg_id,
+            "outcome": fact.outcome,
+            "ring_ms": fact.ring_ms,
+            "queue": fact.queue,
+        },
+    )
+
+
+def _answered(call: Call, fact: te.CallAnswered, lk: Lookups) -> Timeline:
+    agent = lk.agent(fact.agent)
+    # The first answer is the call's answer; a later one (say, a transfer target) is not.
+    # An answer time derived from TalkTime is an estimate the real one replaces.
+    if call.answered_at is None or call.flags.get(ANSWERED_DERIVED) or fact.at < call.answered_at:
+        call.answered_at = fact.at
+        call.flags.pop(ANSWERED_UNKNOWN, None)
+        call.flags.pop(ANSWERED_DERIVED, None)
+        if agent is not None:
+            call.agent = agent
+        if fact.wait_seconds is not None:
+            call.wait_seconds = fact.wait_seconds
+        elif call.wait_seconds is None:
+            call.wait_seconds = whole_seconds(call.queued_at or call.started_at, fact.at)
+    call.agent = call.agent or agent
+    call.queue = call.queue or lk.queue(fact.queue)
+    return Timeline(
+        CallEventType.ANSWERED,
+        agent,
+        {
+            "agent": fact.agent,
+            "wait_seconds": fact.wait_seconds,
+            "ring_seconds": fact.ring_seconds,
+            "leg": fact.leg_id,
+        },
+    )
+
+
+def _held(call: Call, fact: te.CallHeld, lk: Lookups) -> Timeline:
+    if call.held_since is None and call.ended_at is None:
+        call.held_since = fact.at
+    return Timeline(CallEventType.HELD, lk.agent(fact.by_agent), {"by": fact.by_agent})
+
+
+def _resumed(call: Call, fact: te.CallResumed, lk: Lookups) -> Timeline:
+    if call.held_since is not None and fact.at >= call.held_since:
+        call.hold_seconds += whole_seconds(call.held_since, fact.at)
+        call.held_since = None
+    return Timeline(CallEventType.RESUMED, lk.agent(fact.by_agent), {"by": fact.by_agent})
+
+
+def _completed(call: Call, fact: te.AgentCompleted, lk: Lookups) -> Timeline:
+    agent = lk.agent(fact.agent)
+    if call.answered_at is None and fact.talk_seconds is not None:
+        # Joined mid-call (resync): the answer time is only known through TalkTime.
+        call.answered_at = fact.at - timedelta(seconds=fact.talk_seconds)
+        call.flags.pop(ANSWERED_UNKNOWN, None)
+        call.flags[ANSWERED_DERIVED] = True
+    call.agent = call.agent or agent
+    call.queue = call.queue or lk.queue(fact.queue)
+    if call.wait_seconds is None and fact.wait_seconds is not None:
+        call.wait_seconds = fact.wait_seconds
+    if fact.reason != HangupParty.TRANSFER and not call.hangup_by:
+        call.hangup_by = fact.reason
+    return Timeline(
+        CallEventType.AGENT_COMPLETED,
+        agent,
+        {
+            "agent": fact.agent,
+            "talk_seconds": fact.talk_seconds,
+            "reason": fact.reason,
+        },
+    )
+
+
+def _abandoned(call: Call, fact: te.QueueAbandoned, lk: Lookups) -> Timeline:
+    call.queue = call.queue or lk.queue(fact.queue)
+    if call.abandoned_at is None:
+        call.abandoned_at = fact.at
+        if fact.wait_seconds is not None:
+            call.wait_seconds = fact.wait_seconds
+    return Timeline(
+        CallEventType.QUEUE_ABANDONED,
+        None,
+        {
+            "queue": fact.queue,
+            "wait_seconds": fact.wait_seconds,
+            "position": fact.position,
+            "original_position": fact.original_position,
+        },
+    )
+
+
+def _ended(call: Call, fact: te.CallEnded, lk: Lookups) -> Timeline:
+    if call.ended_at is None or call.flags.get(ENDED_WHILE_AWAY):
+        call.ended_at = max(fact.at, call.started_at)
+        call.flags.pop(ENDED_WHILE_AWAY, None)
+        call.hangup_cause = fact.cause
+        call.hangup_cause_text = fact.cause_text
+        call.end_outcome = fact.outcome or ""
+        if fact.hangup_by and not call.hangup_by:
+            call.hangup_by = fact.hangup_by
+    return Timeline(
+        CallEventType.ENDED,
+        None,
+        {
+            "cause": fact.cause,
+            "cause_text": fact.cause_text,
+            "outcome": fact.outcome,
+        },
+    )
+
+
+def _observed(call: Call, fact: te.CallObserved, lk: Lookups) -> Timeline:
+    call.caller_number = call.caller_number or fact.caller_number
+    call.caller_name = call.caller_name or fact.caller_name
+    call.callee_number = call.callee_number or fact.callee_number
+    call.queue = call.queue or lk.queue(fact.queue)
+    if fact.status in ("queued", "ringing") and fact.queue and call.queued_at is None:
+        call.queued_at = (
+            fact.at - timedelta(seconds=fact.wait_seconds) if fact.wait_seconds else fact.at
+        )
+    if fact.status in ("in_progress", "on_hold"):
+        call.agent = call.agent or lk.agent(fact.agent)
+        if call.answered_at is None:
+            call.flags[ANSWERED_UNKNOWN] = True
+    if fact.status == "on_hold" and call.held_since is None:
+        call.held_since = fact.at
+    return Timeline(CallEventType.RESYNCED, lk.agent(fact.agent), {"observed": fact.status})
+
+
+def apply_transfer(
+    call: Call,
+    fact: te.CallTransferred | te.TransferAnswered,
+    lk: Lookups,
+    transfers: dict[str, CallTransfer],
+) -> Timeline:
+    key = fact.transfer_key
+    transfer = transfers.get(key)
+    if isinstance(fact, te.CallTransferred):
+        if transfer is None:
+            transfer = CallTransfer(
+                organization_id=call.organization_id,
+                call=call,
+                dedup_key=key,
+                requested_at=fact.at,
+                kind=fact.kind,
+                details={},
+            )
+            transfers[key] = transfer
+        transfer.kind = fact.kind
+        transfer.requested_at = min(transfer.requested_at, fact.at)
+        transfer.from_agent = transfer.from_agent or lk.agent(fact.from_agent)
+        transfer.to_agent = transfer.to_agent or lk.agent(fact.to_agent)
+        transfer.to_number = transfer.to_number or fact.to_number
+        transfer.details = {**transfer.details, "result": fact.result}
+        if not fact.succeeded:
+            transfer.status = TransferStatus.FAILED
+        elif transfer.status != TransferStatus.COMPLETED:
+            transfer.status = TransferStatus.COMPLETED
+            transfer.completed_at = fact.at
+        return Timeline(
+            CallEventType.TRANSFER_COMPLETED if fact.succeeded else CallEventType.TRANSFER_FAILED,
+            transfer.from_agent,
+            {
+                "kind": fact.kind,
+                "from": fact.from_agent,
+                "to_agent": fact.to_agent,
+                "to": fact.to_number,
+                "result": fact.result,
+            },
+        )
+    if transfer is not None:
+        if transfer.answered_at is None or fact.at < transfer.answered_at:
+            transfer.answered_at = fact.at
+        transfer.to_agent = transfer.to_agent or lk.agent(fact.to_agent)
+    return Timeline(
+        CallEventType.LEG_ADDED,
+        lk.agent(fact.to_agent),
+        {"transfer": key, "answered_by": fact.to_agent},
+    )
+
+
+_HANDLERS: dict[type, Any] = {
+    te.CallStarted: _started,
+    te.QueueJoined: _queued,
+    te.AgentOffered: _offered,
+    te.AgentOfferEnded: _offer_ended,
+    te.CallAnswered: _answered,
+    te.CallHeld: _held,
+    te.CallResumed: _resumed,
+    te.AgentCompleted: _completed,
+    te.QueueAbandoned: _abandoned,
+    te.CallEnded: _ended,
+    te.CallObserved: _observed,
+}
+
+
+def _pull_back_unknown_start(call: Call) -> None:
+    """Until the call's first leg is seen, it started no later than anything seen of it."""
+    if not call.flags.get(STARTED_UNKNOWN):
+        return
+    times = [call.queued_at, call.answered_at, call.abandoned_at, call.ended_at, call.held_since]
+    call.started_at = min([call.started_at, *(t for t in times if t is not None)])
+
+
+def apply_call_fact(call: Call, fact: te.CallFactBase, lk: Lookups) -> Timeline:
+    """Change ``call`` by one fact and say what the timeline records of it."""
+    timeline: Timeline = _HANDLERS[type(fact)](call, fact, lk)
+    _pull_back_unknown_start(call)
+    finish_durations(call)
+    call.status = derive_status(call)
+    return timeline
+
+
+def close_unseen(call: Call, at_: Any, connection: str) -> Timeline:
+    """A call open before a disconnect and gone after it: it ended while we were away."""
+    call.ended_at = max(at_, call.started_at)
+    call.flags[ENDED_WHILE_AWAY] = True
+    finish_durations(call)
+    call.status = derive_status(call)
+    return Timeline(
+        CallEventType.RESYNCED,
+        None,
+        {
+            "closed": "ended while the bridge was disconnected; end time is the resync time",
+            "connection": connection,
+        },
+    )

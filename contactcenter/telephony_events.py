@@ -1,0 +1,235 @@
+"""Source-agnostic telephony events: what the domain accepts from the phone world.
+
+The AMI translator and the Twilio webhooks turn their raw input into these frozen
+values at the edge; nothing from AMI frames or Twilio forms goes further. (They are
+named "telephony events", not signals, to keep clear of Django's signals.)
+
+Every event names the call it belongs to by ``call_key``, the PBX's correlation id
+(Asterisk ``Linkedid``, Twilio parent ``CallSid``), carries the time it happened
+(aware UTC) and a ``dedup_key`` unique to the source event: applying the same event
+twice leaves the records as once. Agents are named by their PBX interface
+(``PJSIP/1001``) or, for Twilio, by their client identity; queues by the PBX name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from contactcenter.enums import CallDirection, CallSource, HangupParty, TransferKind
+
+RingOutcome = Literal["no_answer", "canceled", "busy", "rejected", "failed"]
+EndOutcome = Literal["completed", "no_answer", "busy", "failed", "canceled"]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CallFactBase:
+    call_key: str
+    at: datetime
+    dedup_key: str
+    source: CallSource = CallSource.ASTERISK
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CallStarted(CallFactBase):
+    """The customer's (first) leg exists."""
+
+    direction: CallDirection
+    caller_number: str = ""
+    caller_name: str = ""
+    callee_number: str = ""
+    agent: str = ""  # for outbound calls placed by an agent
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class QueueJoined(CallFactBase):
+    queue: str
+    position: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AgentOffered(CallFactBase):
+    """An agent's phone rings for this call (a queue attempt or a direct dial)."""
+
+    agent: str
+    leg_id: str
+    queue: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AgentOfferEnded(CallFactBase):
+    """An attempt that did not connect. Never downgrades an answered call."""
+
+    agent: str
+    leg_id: str
+    outcome: RingOutcome
+    ring_ms: int | None = None
+    queue: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CallAnswered(CallFactBase):
+    """The customer is connected to a party: an agent (``agent``) or, outbound, the callee."""
+
+    agent: str = ""
+    queue: str = ""
+    wait_seconds: int | None = None
+    ring_seconds: int | None = None
+    leg_id: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CallHeld(CallFactBase):
+    by_agent: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CallResumed(CallFactBase):
+    by_agent: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CallTransferred(CallFactBase):
+    """A transfer was made. ``transfer_key`` ties later facts (target answered) to it."""
+
+    transfer_key: str
+    kind: TransferKind
+    from_agent: str = ""
+    to_agent: str = ""
+    to_number: str = ""
+    succeeded: bool = True
+    result: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TransferAnswered(CallFactBase):
+    transfer_key: str
+    to_agent: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AgentCompleted(CallFactBase):
+    """An agent's part of the call is over (hung up or transferred away); not the call's end."""
+
+    agent: str
+    talk_seconds: int | None = None
+    wait_seconds: int | None = None
+    reason: HangupParty = HangupParty.CALLER
+    queue: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class QueueAbandoned(CallFactBase):
+    """The caller left the queue unserved (hung up, or timed out of it)."""
+
+    queue: str
+    wait_seconds: int | None = None
+    position: int | None = None
+    original_position: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CallEnded(CallFactBase):
+    """The last leg of the call is gone."""
+
+    cause: int | None = None
+    cause_text: str = ""
+    outcome: EndOutcome | None = None  # a source's own verdict, when it has one
+    hangup_by: HangupParty | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CallObserved(CallFactBase):
+    """A call found live by a resync; ``at`` is the time of the resync.
+
+    Times the PBX did not report (answer time, join time) are unknown and the call is
+    flagged so; later live events fill in what they can.
+    """
+
+    direction: CallDirection
+    status: Literal["queued", "ringing", "in_progress", "on_hold"]
+    started_at: datetime | None = None
+    caller_number: str = ""
+    caller_name: str = ""
+    callee_number: str = ""
+    queue: str = ""
+    agent: str = ""
+    wait_seconds: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ResyncCompleted:
+    """After a (re)connect: every call of ``source`` still open and not in ``live_call_keys``
+    ended while the bridge was away, and is closed with the gap flagged."""
+
+    at: datetime
+    live_call_keys: frozenset[str]
+    connection: str
+    source: CallSource = CallSource.ASTERISK
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AgentMemberState:
+    """An agent's state in one queue as the PBX reports it (QueueMemberStatus, QueueStatus)."""
+
+    agent: str
+    queue: str
+    at: datetime
+    device: Literal[
+        "unknown",
+        "idle",
+        "in_use",
+        "busy",
+        "invalid",
+        "unavailable",
+        "ringing",
+        "ring_in_use",
+        "on_hold",
+    ]
+    in_call: bool = False
+    paused: bool = False
+    paused_reason: str = ""
+    calls_taken: int | None = None
+    logged_in: bool = True
+    member_name: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AgentPauseChanged:
+    agent: str
+    queue: str
+    at: datetime
+    paused: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AgentMembershipChanged:
+    agent: str
+    queue: str
+    at: datetime
+    member: bool
+    member_name: str = ""
+    paused: bool = False
+    paused_reason: str = ""
+    calls_taken: int = 0
+
+
+CallFact = (
+    CallStarted
+    | QueueJoined
+    | AgentOffered
+    | AgentOfferEnded
+    | CallAnswered
+    | CallHeld
+    | CallResumed
+    | CallTransferred
+    | TransferAnswered
+    | AgentCompleted
+    | QueueAbandoned
+    | CallEnded
+    | CallObserved
+)
+AgentFact = AgentMemberState | AgentPauseChanged | AgentMembershipChanged
+TelephonyEvent = CallFact | AgentFact | ResyncCompleted

@@ -1,0 +1,424 @@
+"""The domain's side of the bridge: telephony events in, call and agent records out."""
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from contactcenter import telephony_events as te
+from contactcenter.enums import CallDirection, CallSource, HangupParty, TransferKind
+from contactcenter.models import AgentStateLog, Call, CallEvent, CallTransfer, QueueMembership
+from contactcenter.services.telephony import telephony_apply
+from tests.conftest import Floor
+from tests.factories import make_queue
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime(2025, 3, 14, 11, 0, 0, 104512, tzinfo=UTC)
+KEY = "1741950000.1"
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def answered_call(agent: str) -> list[te.TelephonyEvent]:
+    """Shape of transcript 01: queue call answered after 6 s, 120 s talk, caller hangs up."""
+    return [
+        te.CallStarted(
+            call_key=KEY,
+            at=at(0),
+            dedup_key="1",
+            direction=CallDirection.INBOUND,
+            caller_number="+15557654321",
+            caller_name="JOHN SMITH",
+            callee_number="+15551230000",
+        ),
+        te.QueueJoined(call_key=KEY, at=at(0.05), dedup_key="2", queue="support", position=1),
+        te.AgentOffered(
+            call_key=KEY, at=at(0.2), dedup_key="3", agent=agent, leg_id="L2", queue="support"
+        ),
+        te.CallAnswered(
+            call_key=KEY,
+            at=at(6.313431),
+            dedup_key="4",
+            agent=agent,
+            queue="support",
+            wait_seconds=6,
+            ring_seconds=6,
+            leg_id="L2",
+        ),
+        te.AgentCompleted(
+            call_key=KEY,
+            at=at(126.3),
+            dedup_key="5",
+            agent=agent,
+            talk_seconds=120,
+            reason=HangupParty.CALLER,
+            queue="support",
+        ),
+        te.CallEnded(
+            call_key=KEY, at=at(126.535379), dedup_key="6", cause=16, cause_text="Normal Clearing"
+        ),
+    ]
+
+
+def snapshot() -> list[tuple]:
+    calls = [
+        (
+            c.external_id,
+            c.status,
+            c.agent_id,
+            c.queue_id,
+            c.started_at,
+            c.queued_at,
+            c.answered_at,
+            c.ended_at,
+            c.wait_seconds,
+            c.talk_seconds,
+            c.hold_seconds,
+            c.hangup_by,
+            c.caller_number,
+            c.caller_name,
+        )
+        for c in Call.objects.order_by("external_id")
+    ]
+    events = list(CallEvent.objects.order_by("dedup_key").values_list("dedup_key", "type"))
+    return [calls, events]
+
+
+def test_answered_queue_call(floor_a: Floor) -> None:
+    queue = make_queue(floor_a.org, "support")
+    events = answered_call(floor_a.agent.interface)
+    telephony_apply(organization_id=floor_a.org.pk, connection_key="asterisk:1", events=events)
+    call = Call.objects.get()
+    assert call.status == "completed"
+    assert call.direction == "inbound"
+    assert (call.queue, call.agent) == (queue, floor_a.agent)
+    assert call.started_at == at(0)
+    assert call.answered_at == at(6.313431)
+    assert call.ended_at == at(126.535379)
+    assert (call.wait_seconds, call.talk_seconds, call.hold_seconds) == (6, 120, 0)
+    assert call.hangup_by == "caller"
+    assert call.caller_name == "JOHN SMITH"
+    types = list(call.events.values_list("type", flat=True))
+    assert types == [
+        "call.created",
+        "queue.joined",
+        "agent.called",
+        "call.answered",
+        "agent.completed",
+        "call.ended",
+    ]
+
+
+def test_replay_and_shuffle_give_the_same_records(floor_a: Floor) -> None:
+    make_queue(floor_a.org, "support")
+    events = answered_call(floor_a.agent.interface)
+    telephony_apply(organization_id=floor_a.org.pk, connection_key="c", events=events)
+    first = snapshot()
+    result = telephony_apply(organization_id=floor_a.org.pk, connection_key="c", events=events)
+    assert result.applied == 0 and result.duplicates == len(events)
+    assert snapshot() == first
+
+    Call.objects.all().delete()
+    rng = random.Random(7)
+    for _ in range(5):
+        Call.objects.all().delete()
+        shuffled = events[:]
+        rng.shuffle(shuffled)
+        for event in shuffled:  # one event per batch, in a random order
+            telephony_apply(organization_id=floor_a.org.pk, connection_key="c", events=[event])
+        assert snapshot() == first
+
+
+def test_abandoned_call_and_ring_no_answer_do_not_answer_it(floor_a: Floor) -> None:
+    make_queue(floor_a.org, "support")
+    agent = floor_a.agent.interface
+    events = [
+        te.CallStarted(
+            call_key=KEY,
+            at=at(0),
+            dedup_key="1",
+            direction=CallDirection.INBOUND,
+            caller_number="+15559876543",
+        ),
+        te.QueueJoined(call_key=KEY, at=at(0.05), dedup_key="2", queue="support"),
+        te.AgentOffered(call_key=KEY, at=at(0.2), dedup_key="3", agent=agent, leg_id="L1"),
+        te.AgentOfferEnded(
+            call_key=KEY,
+            at=at(15.2),
+            dedup_key="4",
+            agent=agent,
+            leg_id="L1",
+            outcome="no_answer",
+            ring_ms=15000,
+        ),
+        te.QueueAbandoned(
+            call_key=KEY,
+            at=at(27.9),
+            dedup_key="5",
+            queue="support",
+            wait_seconds=28,
+            position=1,
+            original_position=1,
+        ),
+        te.CallEnded(call_key=KEY, at=at(28), dedup_key="6", cause=16),
+    ]
+    telephony_apply(organization_id=floor_a.org.pk, connection_key="c", events=events)
+    call = Call.objects.get()
+    assert call.status == "abandoned"
+    assert call.answered_at is None and call.agent is None
+    assert call.wait_seconds == 28
+    assert call.talk_seconds is None
+
+
+def test_hold_intervals_add_up(floor_a: Floor) -> None:
+    agent = floor_a.agent.interface
+    events = [
+        *answered_call(agent)[:4],
+        te.CallHeld(call_key=KEY, at=at(40), dedup_key="h1", by_agent=agent),
+        te.CallResumed(call_key=KEY, at=at(70.3), dedup_key="u1", by_agent=agent),
+        te.CallHeld(call_key=KEY, at=at(100), dedup_key="h2", by_agent=agent),
+    ]
+    telephony_apply(organization_id=floor_a.org.pk, connection_key="c", events=events)
+    assert Call.objects.get().status == "on_hold"
+    telephony_apply(
+        organization_id=floor_a.org.pk,
+        connection_key="c",
+        events=[
+            te.CallResumed(call_key=KEY, at=at(115.5), dedup_key="u2", by_agent=agent),
+            te.CallEnded(call_key=KEY, at=at(150), dedup_key="end"),
+        ],
+    )
+    call = Call.objects.get()
+    assert call.status == "completed"
+    assert call.hold_seconds == 30 + 15
+
+
+def test_blind_transfer_keeps_first_agent_and_records_the_transfer(floor_a: Floor) -> None:
+    first, second = floor_a.agent, floor_a.other_agent
+    events = [
+        *answered_call(first.interface)[:4],
+        te.CallTransferred(
+            call_key=KEY,
+            at=at(50),
+            dedup_key="t",
+            transfer_key="x1",
+            kind=TransferKind.BLIND,
+            from_agent=first.interface,
+            to_number="1002@from-internal",
+            result="Success",
+        ),
+        te.AgentCompleted(
+            call_key=KEY,
+            at=at(50.1),
+            dedup_key="ac",
+            agent=first.interface,
+            talk_seconds=45,
+            reason=HangupParty.TRANSFER,
+        ),
+        te.TransferAnswered(
+            call_key=KEY, at=at(59), dedup_key="ta", transfer_key="x1", to_agent=second.interface
+        ),
+        te.CallAnswered(call_key=KEY, at=at(59), dedup_key="a2", agent=second.interface),
+        te.CallEnded(call_key=KEY, at=at(120), dedup_key="e"),
+    ]
+    telephony_apply(organization_id=floor_a.org.pk, connection_key="c", events=events)
+    call = Call.objects.get()
+    assert call.agent == first
+    assert call.answered_at == at(6.313431)
+    assert call.hangup_by == ""
+    transfer = CallTransfer.objects.get()
+    assert (transfer.kind, transfer.status, transfer.from_agent, transfer.to_agent) == (
+        "blind",
+        "completed",
+        first,
+        second,
+    )
+    assert transfer.to_number == "1002@from-internal"
+    assert transfer.answered_at == at(59)
+    telephony_apply(organization_id=floor_a.org.pk, connection_key="c", events=events)
+    assert CallTransfer.objects.count() == 1
+
+
+def test_resync_picks_up_live_calls_and_closes_the_vanished(floor_a: Floor) -> None:
+    agent = floor_a.agent.interface
+    make_queue(floor_a.org, "support")
+    # A call the bridge saw start, then lost the connection.
+    telephony_apply(
+        organization_id=floor_a.org.pk, connection_key="c", events=answered_call(agent)[:4]
+    )
+    resync_at = at(500)
+    live = te.CallObserved(
+        call_key="B",
+        at=resync_at,
+        dedup_key="obs:B",
+        direction=CallDirection.INBOUND,
+        status="in_progress",
+        started_at=at(400),
+        caller_number="+15550001111",
+        agent=agent,
+    )
+    telephony_apply(
+        organization_id=floor_a.org.pk,
+        connection_key="c",
+        events=[
+            live,
+            te.ResyncCompleted(at=resync_at, live_call_keys=frozenset({"B"}), connection="c"),
+        ],
+    )
+    gone = Call.objects.get(external_id=KEY)
+    assert gone.status == "completed"
+    assert gone.ended_at == resync_at
+    assert gone.flags["ended_while_disconnected"] is True
+    picked = Call.objects.get(external_id="B")
+    assert picked.status == "in_progress"
+    assert picked.flags == {"answered_at_unknown": True}
+    # Its AgentComplete later tells the talk time, hence the answer time.
+    telephony_apply(
+        organization_id=floor_a.org.pk,
+        connection_key="c",
+        events=[
+            te.AgentCompleted(
+                call_key="B",
+                at=at(620),
+                dedup_key="B5",
+                agent=agent,
+                talk_seconds=117,
+                wait_seconds=8,
+                reason=HangupParty.AGENT,
+            ),
+            te.CallEnded(call_key="B", at=at(620.2), dedup_key="B6"),
+        ],
+    )
+    picked.refresh_from_db()
+    assert picked.status == "completed"
+    assert picked.answered_at == at(503)
+    assert picked.flags == {"answered_at_derived": True}
+    assert (picked.talk_seconds, picked.wait_seconds, picked.hangup_by) == (117, 8, "agent")
+    # Another connection's resync leaves this connection's calls alone.
+    telephony_apply(
+        organization_id=floor_a.org.pk,
+        connection_key="c",
+        events=[
+            te.CallObserved(
+                call_key="C",
+                at=at(700),
+                dedup_key="obs:C",
+                direction=CallDirection.INBOUND,
+                status="queued",
+                queue="support",
+                wait_seconds=20,
+            ),
+        ],
+    )
+    telephony_apply(
+        organization_id=floor_a.org.pk,
+        connection_key="other",
+        events=[
+            te.ResyncCompleted(at=at(701), live_call_keys=frozenset(), connection="other"),
+        ],
+    )
+    assert Call.objects.get(external_id="C").status == "queued"
+    assert Call.objects.get(external_id="C").queued_at == at(680)
+
+
+def test_agent_state_from_the_pbx(floor_a: Floor) -> None:
+    support, sales = make_queue(floor_a.org, "support"), make_queue(floor_a.org, "sales")
+    agent = floor_a.agent
+    iface = agent.interface
+
+    def member(
+        q: str, s: float, device: str, paused: bool = False, reason: str = ""
+    ) -> te.AgentMemberState:
+        return te.AgentMemberState(
+            agent=iface,
+            queue=q,
+            at=at(s),
+            device=device,
+            paused=paused,
+            paused_reason=reason,
+            calls_taken=4,
+        )
+
+    org = floor_a.org.pk
+    telephony_apply(
+        organization_id=org,
+        connection_key="c",
+        events=[member("support", 0, "idle"), member("sales", 0, "idle")],
+    )
+    agent.refresh_from_db()
+    assert agent.state == "available"
+    telephony_apply(
+        organization_id=org,
+        connection_key="c",
+        events=[
+            te.AgentPauseChanged(
+                agent=iface, queue="support", at=at(10), paused=True, reason="Lunch"
+            ),
+        ],
+    )
+    agent.refresh_from_db()
+    assert agent.state == "available"  # still available in sales
+    telephony_apply(
+        organization_id=org,
+        connection_key="c",
+        events=[
+            te.AgentPauseChanged(
+                agent=iface, queue="sales", at=at(10.1), paused=True, reason="Lunch"
+            ),
+        ],
+    )
+    agent.refresh_from_db()
+    assert (agent.state, agent.state_reason) == ("paused", "Lunch")
+    telephony_apply(
+        organization_id=org,
+        connection_key="c",
+        events=[member("support", 20, "ringing", True, "Lunch")],
+    )
+    agent.refresh_from_db()
+    assert agent.state == "ringing"
+    membership = QueueMembership.objects.get(agent=agent, queue=support)
+    assert (membership.paused, membership.paused_reason, membership.calls_taken) == (
+        True,
+        "Lunch",
+        4,
+    )
+    telephony_apply(
+        organization_id=org,
+        connection_key="c",
+        events=[
+            member("support", 25, "idle", True, "Lunch"),
+            te.AgentMembershipChanged(agent=iface, queue="sales", at=at(30), member=False),
+            te.AgentMembershipChanged(agent=iface, queue="support", at=at(30.5), member=False),
+        ],
+    )
+    assert QueueMembership.objects.get(agent=agent, queue=sales).is_logged_in is False
+    log = list(
+        AgentStateLog.objects.filter(agent=agent)
+        .order_by("started_at")
+        .values_list("state", "reason", "started_at")
+    )
+    assert log == [
+        ("available", "", at(0)),
+        ("paused", "Lunch", at(10.1)),
+        ("ringing", "", at(20)),
+        ("paused", "Lunch", at(25)),
+        ("offline", "", at(30.5)),
+    ]
+
+
+def test_unknown_agents_and_queues_are_ignored_not_fatal(floor_a: Floor) -> None:
+    telephony_apply(
+        organization_id=floor_a.org.pk,
+        connection_key="c",
+        events=[
+            te.AgentPauseChanged(agent="PJSIP/9999", queue="nope", at=at(0), paused=True),
+            te.QueueJoined(call_key="Z", at=at(0), dedup_key="z1", queue="nope"),
+        ],
+    )
+    call = Call.objects.get()
+    assert call.queue is None and call.status == "queued"
+    assert call.flags == {"started_at_unknown": True}
+    assert call.source == CallSource.ASTERISK
