@@ -60,6 +60,7 @@ class CallEventType(models.TextChoices):
     QUEUE_ABANDONED = "queue.abandoned", "Abandoned in queue"
     AGENT_CALLED = "agent.called", "Agent rung"
     AGENT_RING_NO_ANSWER = "agent.ring_no_answer", "Agent did not answer"
+    AGENT_OFFER_ENDED = "agent.offer_ended", "Agent attempt ended (canceled, busy, failed)"
     AGENT_CONNECTED = "agent.connected", "Agent connected"
     AGENT_COMPLETED = "agent.completed", "Agent completed"
     ANSWERED = "call.answered", "Answered"

@@ -49,6 +49,22 @@ class QueueJoined(CallFactBase):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class QueueLeft(CallFactBase):
+    """The caller left the waiting list (to an agent, or unserved): timeline only."""
+
+    queue: str
+    count: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CallMerged(CallFactBase):
+    """``call_key`` (say, an attended transfer's consultation) became part of ``into_key``:
+    its timeline and transfers move there and it stops being a call of its own."""
+
+    into_key: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class AgentOffered(CallFactBase):
     """An agent's phone rings for this call (a queue attempt or a direct dial)."""
 
@@ -218,6 +234,8 @@ class AgentMembershipChanged:
 
 CallFact = (
     CallStarted
+    | QueueLeft
+    | CallMerged
     | QueueJoined
     | AgentOffered
     | AgentOfferEnded

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from contactcenter import telephony_events as te
+from contactcenter.enums import CallEventType
 from contactcenter.models import Agent, Call, CallEvent, CallQueue, CallTransfer
 from contactcenter.services.telephony.agents import apply_agent_facts
 from contactcenter.services.telephony.calls import (
@@ -128,11 +129,15 @@ def telephony_apply(
     }
     timeline: list[tuple[Call, str, datetime, Timeline]] = []
     touched: dict[tuple[str, str], Call] = {}
+    merges: list[te.CallMerged] = []
     for event in events:
         if isinstance(event, te.ResyncCompleted):
             _close_unseen_calls(organization_id, connection_key, event, calls, touched, timeline)
             continue
         if not isinstance(event, te.CallFactBase):
+            continue
+        if isinstance(event, te.CallMerged):
+            merges.append(event)
             continue
         if event.dedup_key in seen:
             result.duplicates += 1
@@ -175,7 +180,8 @@ def telephony_apply(
         ],
         ignore_conflicts=True,
     )
-    result.call_ids = {c.pk for c in touched.values()}
+    merged_away = _merge_calls(organization_id, merges)
+    result.call_ids = {c.pk for c in touched.values()} - merged_away
     result.queue_ids = {c.queue_id for c in touched.values() if c.queue_id}
     agent_result = apply_agent_facts(
         organization_id=organization_id,
@@ -220,6 +226,35 @@ def _close_unseen_calls(
         dedup = f"resync:{connection_key}:{event.at.isoformat()}:{call.external_id}"
         timeline.append((call, dedup, event.at, entry))
         touched[key] = call
+
+
+def _merge_calls(organization_id: int, merges: list[te.CallMerged]) -> set[int]:
+    """Fold each merged call's timeline and transfers into the call it became part of."""
+    removed: set[int] = set()
+    scope = Call.objects.for_organization(organization_id)
+    for merge in merges:
+        part = scope.filter(source=merge.source, external_id=merge.call_key).first()
+        whole = scope.filter(source=merge.source, external_id=merge.into_key).first()
+        if part is None or whole is None or part.pk == whole.pk:
+            continue
+        CallEvent.objects.filter(call=part).update(call=whole)
+        CallTransfer.objects.filter(call=part).update(call=whole)
+        CallEvent.objects.bulk_create(
+            [
+                CallEvent(
+                    organization_id=organization_id,
+                    call=whole,
+                    type=CallEventType.LEG_ADDED,
+                    occurred_at=merge.at,
+                    details={"merged_call": merge.call_key},
+                    dedup_key=merge.dedup_key,
+                )
+            ],
+            ignore_conflicts=True,
+        )
+        part.delete()
+        removed.add(part.pk)
+    return removed
 
 
 def _save_calls(calls: list[Call]) -> None:

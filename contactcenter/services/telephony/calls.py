@@ -19,6 +19,7 @@ from contactcenter.services.telephony.derive import (
 STARTED_UNKNOWN = "started_at_unknown"
 ENDED_WHILE_AWAY = "ended_while_disconnected"
 ANSWERED_DERIVED = "answered_at_derived"
+DERIVED_TALK = "talk_seconds_reported"
 
 
 @dataclass
@@ -89,6 +90,10 @@ def _queued(call: Call, fact: te.QueueJoined, lk: Lookups) -> Timeline:
     )
 
 
+def _left(call: Call, fact: te.QueueLeft, lk: Lookups) -> Timeline:
+    return Timeline(CallEventType.QUEUE_LEFT, None, {"queue": fact.queue, "count": fact.count})
+
+
 def _offered(call: Call, fact: te.AgentOffered, lk: Lookups) -> Timeline:
     return Timeline(
         CallEventType.AGENT_CALLED,
@@ -102,8 +107,9 @@ def _offered(call: Call, fact: te.AgentOffered, lk: Lookups) -> Timeline:
 
 
 def _offer_ended(call: Call, fact: te.AgentOfferEnded, lk: Lookups) -> Timeline:
+    no_answer = fact.outcome == "no_answer"
     return Timeline(
-        CallEventType.AGENT_RING_NO_ANSWER,
+        CallEventType.AGENT_RING_NO_ANSWER if no_answer else CallEventType.AGENT_OFFER_ENDED,
         lk.agent(fact.agent),
         {
             "agent": fact.agent,
@@ -123,11 +129,13 @@ def _answered(call: Call, fact: te.CallAnswered, lk: Lookups) -> Timeline:
         call.answered_at = fact.at
         call.flags.pop(ANSWERED_UNKNOWN, None)
         call.flags.pop(ANSWERED_DERIVED, None)
+        call.flags.pop(DERIVED_TALK, None)
         if agent is not None:
             call.agent = agent
         if fact.wait_seconds is not None:
             call.wait_seconds = fact.wait_seconds
-        elif call.wait_seconds is None:
+        elif call.wait_seconds is None and call.direction == CallDirection.INBOUND:
+            # How long the customer waited for someone; an outbound call has no such wait.
             call.wait_seconds = whole_seconds(call.queued_at or call.started_at, fact.at)
     call.agent = call.agent or agent
     call.queue = call.queue or lk.queue(fact.queue)
@@ -160,9 +168,10 @@ def _completed(call: Call, fact: te.AgentCompleted, lk: Lookups) -> Timeline:
     agent = lk.agent(fact.agent)
     if call.answered_at is None and fact.talk_seconds is not None:
         # Joined mid-call (resync): the answer time is only known through TalkTime.
-        call.answered_at = fact.at - timedelta(seconds=fact.talk_seconds)
+        call.answered_at = (call.ended_at or fact.at) - timedelta(seconds=fact.talk_seconds)
         call.flags.pop(ANSWERED_UNKNOWN, None)
         call.flags[ANSWERED_DERIVED] = True
+        call.flags[DERIVED_TALK] = fact.talk_seconds
     call.agent = call.agent or agent
     call.queue = call.queue or lk.queue(fact.queue)
     if call.wait_seconds is None and fact.wait_seconds is not None:
@@ -207,6 +216,9 @@ def _ended(call: Call, fact: te.CallEnded, lk: Lookups) -> Timeline:
         call.end_outcome = fact.outcome or ""
         if fact.hangup_by and not call.hangup_by:
             call.hangup_by = fact.hangup_by
+        if call.flags.get(ANSWERED_DERIVED) and DERIVED_TALK in call.flags:
+            # TalkTime counts to the hangup: the answer was that long before the end.
+            call.answered_at = call.ended_at - timedelta(seconds=call.flags[DERIVED_TALK])
     return Timeline(
         CallEventType.ENDED,
         None,
@@ -291,6 +303,7 @@ def apply_transfer(
 _HANDLERS: dict[type, Any] = {
     te.CallStarted: _started,
     te.QueueJoined: _queued,
+    te.QueueLeft: _left,
     te.AgentOffered: _offered,
     te.AgentOfferEnded: _offer_ended,
     te.CallAnswered: _answered,

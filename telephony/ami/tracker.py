@@ -1,0 +1,80 @@
+"""What the translator remembers of the PBX: live channels (legs) and the calls they make.
+
+Rebuilt from scratch by every resync, so nothing here outlives a reconnect unchecked.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class Leg:
+    uniqueid: str
+    channel: str
+    device: str
+    call_key: str
+    is_agent: bool
+    originated: bool = False  # created by Asterisk towards the device (ChannelState 0)
+    up: bool = False
+    up_at: datetime | None = None  # Newstate Up: the moment the phone was picked up
+    queue_offer: bool = False  # rung by app_queue (AgentCalled), answered via AgentConnect
+    offered_to: str = ""  # the agent this leg rings, when it is an offer
+    offer_closed: bool = False
+    answered: bool = False
+
+
+@dataclass
+class CallTrack:
+    key: str
+    first_leg: str
+    legs: set[str] = field(default_factory=set)
+    direction: str = "inbound"
+    agent: str = ""  # the agent whose phone placed the call (outbound / internal)
+    originated: bool = False
+    answered: bool = False
+    hangup_party: str = ""
+    last_dial_status: str = ""
+    pending_transfer: str = ""
+
+
+@dataclass
+class Tracker:
+    legs: dict[str, Leg] = field(default_factory=dict)
+    calls: dict[str, CallTrack] = field(default_factory=dict)
+    # An attended transfer folds the consultation call into the customer's.
+    merged_into: dict[str, str] = field(default_factory=dict)
+    # The target leg of an attended transfer completed while it still rang.
+    transfer_targets: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # Click-to-calls we asked for, per agent device, oldest first: the number each dials.
+    originates: dict[str, deque[str]] = field(default_factory=dict)
+
+    def resolve(self, call_key: str) -> str:
+        seen = set()
+        while call_key in self.merged_into and call_key not in seen:
+            seen.add(call_key)
+            call_key = self.merged_into[call_key]
+        return call_key
+
+    def track(self, call_key: str, first_leg: str = "") -> CallTrack:
+        key = self.resolve(call_key)
+        track = self.calls.get(key)
+        if track is None:
+            track = self.calls[key] = CallTrack(key=key, first_leg=first_leg)
+        return track
+
+    def attach(self, leg: Leg, call_key: str) -> None:
+        """Put ``leg`` in the call ``call_key`` (moving it from another one if needed)."""
+        key = self.resolve(call_key)
+        if leg.call_key != key and leg.call_key in self.calls:
+            self.calls[leg.call_key].legs.discard(leg.uniqueid)
+        leg.call_key = key
+        self.track(key).legs.add(leg.uniqueid)
+
+    def clear(self) -> None:
+        self.legs.clear()
+        self.calls.clear()
+        self.merged_into.clear()
+        self.transfer_targets.clear()

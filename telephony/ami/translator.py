@@ -1,0 +1,410 @@
+"""AMI events in, telephony events out (contactcenter.telephony_events).
+
+One Translator per AMI connection, fed every event in arrival order. It drops the
+noise (VarSet, Newexten, RTCP, MusicOnHold, Cdr, DeviceStateChange...), keeps track of
+live legs by Uniqueid and of calls by Linkedid (following Linkedid rewrites), and says
+what each meaningful event means for a call or an agent. Rules and event orders are
+those of shared/ami/ami_facts.md; the sections are cited where a rule is not obvious.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import deque
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from contactcenter import telephony_events as te
+from contactcenter.enums import CallDirection, HangupParty
+from telephony.ami import members
+from telephony.ami.dialing import DialRules
+from telephony.ami.fields import Fields, device_of, integer, text, timestamp
+from telephony.ami.tracker import CallTrack, Leg, Tracker
+
+logger = logging.getLogger(__name__)
+
+_DIAL_END_OUTCOMES: dict[str, te.EndOutcome] = {
+    "NOANSWER": "no_answer",
+    "BUSY": "busy",
+    "CONGESTION": "failed",
+    "CHANUNAVAIL": "failed",
+    "CANCEL": "canceled",
+    "DONTCALL": "failed",
+    "INVALIDARGS": "failed",
+}
+_CAUSE_RING_OUTCOMES: dict[int, te.RingOutcome] = {
+    17: "busy",
+    18: "no_answer",
+    19: "no_answer",
+    21: "rejected",
+}
+_AGENT_REASONS = {
+    "caller": HangupParty.CALLER,
+    "agent": HangupParty.AGENT,
+    "transfer": HangupParty.TRANSFER,
+}
+
+
+def external_number(exten: str) -> bool:
+    """A dialled string that leaves the PBX (not an internal extension or feature code)."""
+    digits = exten.lstrip("+")
+    return exten.startswith("+") or (digits.isdigit() and len(digits) >= 7)
+
+
+class Translator(DialRules):
+    """Stateful AMI → telephony-event translation for one connection.
+
+    ``is_agent(device)`` says whether a device ("PJSIP/1001") is one of the organization's
+    agents; ``clock`` gives the time for events that carry no Timestamp.
+    """
+
+    def __init__(
+        self,
+        *,
+        is_agent: Callable[[str], bool],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.is_agent = is_agent
+        self.clock = clock
+        self.state = Tracker()
+        self.last_event_at: datetime | None = None
+        self._handlers: dict[str, Callable[[Fields, datetime, str], list[te.TelephonyEvent]]] = {
+            "Newchannel": self._newchannel,
+            "Newstate": self._newstate,
+            "QueueCallerJoin": self._queue_join,
+            "QueueCallerLeave": self._queue_leave,
+            "QueueCallerAbandon": self._queue_abandon,
+            "AgentCalled": self._agent_called,
+            "AgentRingNoAnswer": self._agent_rna,
+            "AgentConnect": self._agent_connect,
+            "AgentComplete": self._agent_complete,
+            "AgentDump": self._agent_dump,
+            "DialBegin": self._dial_begin,
+            "DialEnd": self._dial_end,
+            "Hold": self._hold,
+            "Unhold": self._unhold,
+            "BlindTransfer": self._blind_transfer,
+            "AttendedTransfer": self._attended_transfer,
+            "HangupRequest": self._hangup_request,
+            "Hangup": self._hangup,
+            "QueueMemberStatus": lambda msg, at, key: [members.member_state(msg, at)],
+            "QueueMemberPause": lambda msg, at, key: [members.member_pause(msg, at)],
+            "QueueMemberAdded": lambda msg, at, key: [members.member_added(msg, at)],
+            "QueueMemberRemoved": lambda msg, at, key: [members.member_removed(msg, at)],
+        }
+
+    def expect_originate(self, *, device: str, number: str) -> None:
+        """We asked the PBX to ring ``device`` and then dial ``number`` (click-to-call).
+
+        The originated channel does not name the number until it dials it, and not at all
+        when the agent never answers; this is how a failed attempt still shows its target.
+        """
+        self.state.originates.setdefault(device, deque()).append(number)
+
+    # -- entry point ---------------------------------------------------------------------
+
+    def translate(self, msg: Fields) -> list[te.TelephonyEvent]:
+        """What one AMI event means; [] for noise and for events we do not use."""
+        name = text(msg, "Event")
+        handler = self._handlers.get(name)
+        at = timestamp(msg)
+        if at is not None:
+            self.last_event_at = at
+        if handler is None:
+            return []
+        at = at or self.clock()
+        key = self._dedup_key(msg, name)
+        events = self._follow_linkedid(msg, at, key)
+        return events + handler(msg, at, key)
+
+    @staticmethod
+    def _dedup_key(msg: Fields, name: str) -> str:
+        stamp = text(msg, "Timestamp")
+        if stamp:
+            return f"ami:{name}:{text(msg, 'Uniqueid')}:{text(msg, 'DestUniqueid')}:{stamp}"
+        # Without timestampevents=yes two identical events cannot be told apart; hash them.
+        body = "|".join(f"{k}={v}" for k, v in sorted(getattr(msg, "items", dict)()))
+        return f"ami:{name}:{hashlib.sha1(body.encode(), usedforsecurity=False).hexdigest()}"
+
+    def _follow_linkedid(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+        """A leg whose Linkedid changed moved to another call (ami_facts.md §5.2)."""
+        out: list[te.TelephonyEvent] = []
+        for prefix in ("", "Dest"):
+            leg = self._leg(msg, prefix)
+            linkedid = text(msg, f"{prefix}Linkedid")
+            if leg is None or not linkedid:
+                continue
+            target = self.state.resolve(linkedid)
+            if target == leg.call_key:
+                continue
+            old = leg.call_key
+            self.state.attach(leg, target)
+            old_track = self.state.calls.get(old)
+            if old_track is not None and not old_track.legs:
+                # Everything of the old call now lives in the new one: one interaction.
+                del self.state.calls[old]
+                self.state.merged_into[old] = target
+                out.append(
+                    te.CallMerged(
+                        call_key=old, at=at, dedup_key=f"{key}:merge:{old}", into_key=target
+                    )
+                )
+        return out
+
+    # -- channels ------------------------------------------------------------------------
+
+    def _newchannel(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+        uniqueid, linkedid = text(msg, "Uniqueid"), text(msg, "Linkedid") or text(msg, "Uniqueid")
+        if not uniqueid or uniqueid in self.state.legs:
+            return []
+        channel = text(msg, "Channel")
+        device = device_of(channel)
+        if device.startswith("Local/"):
+            return []  # helper channels: the real legs carry the call (ami_facts.md §6)
+        leg = Leg(
+            uniqueid=uniqueid,
+            channel=channel,
+            device=device,
+            call_key="",
+            is_agent=self.is_agent(device),
+            originated=text(msg, "ChannelState") == "0",
+        )
+        self.state.legs[uniqueid] = leg
+        if uniqueid != linkedid:
+            self.state.attach(leg, linkedid)
+            return []
+        track = self.state.track(linkedid, first_leg=uniqueid)
+        self.state.attach(leg, linkedid)
+        exten = text(msg, "Exten")
+        exten = "" if exten == "s" else exten
+        if leg.is_agent:
+            track.agent = device
+            track.originated = leg.originated
+            waiting = self.state.originates.get(device)
+            if leg.originated and waiting:
+                exten = waiting.popleft()
+            outbound = leg.originated or external_number(exten)
+            track.direction = CallDirection.OUTBOUND if outbound else CallDirection.INTERNAL
+        return [
+            te.CallStarted(
+                call_key=track.key,
+                at=at,
+                dedup_key=key,
+                direction=CallDirection(track.direction),
+                caller_number=text(msg, "CallerIDNum"),
+                caller_name=text(msg, "CallerIDName"),
+                callee_number=exten,
+                agent=track.agent,
+            )
+        ]
+
+    def _newstate(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+        leg = self._leg(msg)
+        if leg is None or text(msg, "ChannelState") != "6":
+            return []
+        leg.up = True
+        leg.up_at = at
+        pending = self.state.transfer_targets.pop(leg.uniqueid, None)
+        if pending is not None:
+            call_key, transfer_key = pending
+            return [
+                te.TransferAnswered(
+                    call_key=call_key,
+                    at=at,
+                    dedup_key=key,
+                    transfer_key=transfer_key,
+                    to_agent=leg.device if leg.is_agent else "",
+                )
+            ]
+        return []
+
+    def _hangup_request(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+        leg = self._leg(msg)
+        if leg is None:
+            return []
+        track = self.state.calls.get(leg.call_key)
+        if track is None:
+            return []
+        # Who hung up: a party on the call, not a ringing attempt that was cut off.
+        if leg.uniqueid == track.first_leg or leg.up:
+            track.hangup_party = HangupParty.AGENT if leg.is_agent else HangupParty.CALLER
+        return []
+
+    def _hangup(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+        leg = self.state.legs.pop(text(msg, "Uniqueid"), None)
+        if leg is None:
+            return []
+        out: list[te.TelephonyEvent] = []
+        cause = integer(msg, "Cause")
+        track = self.state.calls.get(leg.call_key)
+        if leg.offered_to and not leg.offer_closed and not leg.answered:
+            # An attempt that ended with no DialEnd (Originate timeout, ami_facts.md §3).
+            outcome = _CAUSE_RING_OUTCOMES.get(cause or 0, "canceled")
+            out.append(
+                te.AgentOfferEnded(
+                    call_key=leg.call_key,
+                    at=at,
+                    dedup_key=f"{key}:offer",
+                    agent=leg.offered_to,
+                    leg_id=leg.uniqueid,
+                    outcome=outcome,
+                )
+            )
+        self.state.transfer_targets.pop(leg.uniqueid, None)
+        if track is None:
+            return out
+        track.legs.discard(leg.uniqueid)
+        if track.legs:
+            return out
+        del self.state.calls[track.key]
+        out.append(
+            te.CallEnded(
+                call_key=track.key,
+                at=at,
+                dedup_key=key,
+                cause=cause,
+                cause_text=text(msg, "Cause-txt"),
+                outcome=self._end_outcome(track, leg),
+                hangup_by=HangupParty(track.hangup_party) if track.hangup_party else None,
+            )
+        )
+        return out
+
+    @staticmethod
+    def _end_outcome(track: CallTrack, last: Leg) -> te.EndOutcome | None:
+        if track.answered:
+            return None
+        if track.originated and track.direction == CallDirection.OUTBOUND:
+            # The agent's own phone never took the click-to-call: the attempt failed.
+            return "failed"
+        return _DIAL_END_OUTCOMES.get(track.last_dial_status)
+
+    # -- queues (app_queue) ----------------------------------------------------------------
+
+    def _queue_join(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+        return [
+            te.QueueJoined(
+                call_key=self._key(msg),
+                at=at,
+                dedup_key=key,
+                queue=text(msg, "Queue"),
+                position=integer(msg, "Position"),
+            )
+        ]
+
+    def _queue_leave(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+        return [
+            te.QueueLeft(
+                call_key=self._key(msg),
+                at=at,
+                dedup_key=key,
+                queue=text(msg, "Queue"),
+                count=integer(msg, "Count"),
+            )
+        ]
+
+    def _queue_abandon(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+        return [
+            te.QueueAbandoned(
+                call_key=self._key(msg),
+                at=at,
+                dedup_key=key,
+                queue=text(msg, "Queue"),
+                wait_seconds=integer(msg, "HoldTime"),
+                position=integer(msg, "Position"),
+                original_position=integer(msg, "OriginalPosition"),
+            )
+        ]
+
+    def _offer_leg(self, msg: Fields, agent: str) -> Leg | None:
+        leg = self._leg(msg, "Dest")
+        if leg is not None:
+            leg.offered_to = agent
+        return leg
+
+    def _agent_called(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+        agent = text(msg, "Interface")
+        leg = self._offer_leg(msg, agent)
+        if leg is not None:
+            leg.queue_offer = True
+        return [
+            te.AgentOffered(
+                call_key=self._key(msg),
+                at=at,
+                dedup_key=key,
+                agent=agent,
+                leg_id=text(msg, "DestUniqueid"),
+                queue=text(msg, "Queue"),
+            )
+        ]
+
+    def _agent_rna(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+        if not self._close_offer(self._leg(msg, "Dest")):
+            return []
+        # RingTime here is in milliseconds (ami_facts.md §3, AgentRingNoAnswer).
+        return [
+            te.AgentOfferEnded(
+                call_key=self._key(msg),
+                at=at,
+                dedup_key=key,
+                agent=text(msg, "Interface"),
+                leg_id=text(msg, "DestUniqueid"),
+                outcome="no_answer",
+                ring_ms=integer(msg, "RingTime"),
+                queue=text(msg, "Queue"),
+            )
+        ]
+
+    def _agent_dump(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+        if not self._close_offer(self._leg(msg, "Dest")):
+            return []
+        return [
+            te.AgentOfferEnded(
+                call_key=self._key(msg),
+                at=at,
+                dedup_key=key,
+                agent=text(msg, "Interface"),
+                leg_id=text(msg, "DestUniqueid"),
+                outcome="rejected",
+                queue=text(msg, "Queue"),
+            )
+        ]
+
+    def _agent_connect(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+        leg = self._leg(msg, "Dest")
+        if leg is not None:
+            leg.answered = True
+        track = self.state.calls.get(self._key(msg))
+        if track is not None:
+            track.answered = True
+        return [
+            te.CallAnswered(
+                call_key=self._key(msg),
+                at=at,
+                dedup_key=key,
+                agent=text(msg, "Interface"),
+                queue=text(msg, "Queue"),
+                wait_seconds=integer(msg, "HoldTime"),
+                ring_seconds=integer(msg, "RingTime"),
+                leg_id=text(msg, "DestUniqueid"),
+            )
+        ]
+
+    def _agent_complete(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+        track = self.state.calls.get(self._key(msg))
+        if track is not None:
+            track.answered = True
+        reason = _AGENT_REASONS.get(text(msg, "Reason").lower(), HangupParty.SYSTEM)
+        return [
+            te.AgentCompleted(
+                call_key=self._key(msg),
+                at=at,
+                dedup_key=key,
+                agent=text(msg, "Interface"),
+                talk_seconds=integer(msg, "TalkTime"),
+                wait_seconds=integer(msg, "HoldTime"),
+                reason=reason,
+                queue=text(msg, "Queue"),
+            )
+        ]
