@@ -262,6 +262,11 @@ if PRODUCTION:
     if not DATABASE_URL:
         raise ImproperlyConfigured("DATABASE_URL must be set in production.")
 
+# --- Telephony ------------------------------------------------------------------------
+# One AMI connection for the simple single-PBX case, on top of the AsteriskConnection rows.
+AMI_URL = env_str("AMI_URL")
+AMI_ORGANIZATION = env_str("AMI_ORGANIZATION")
+
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,

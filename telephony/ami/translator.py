@@ -53,6 +53,36 @@ def external_number(exten: str) -> bool:
 
 
 class Translator(DialRules):
+    # The events worth receiving at all; everything else is noise for us.
+    EVENTS: frozenset[str] = frozenset(
+        {
+            "FullyBooted",
+            "Newchannel",
+            "Newstate",
+            "QueueCallerJoin",
+            "QueueCallerLeave",
+            "QueueCallerAbandon",
+            "AgentCalled",
+            "AgentRingNoAnswer",
+            "AgentConnect",
+            "AgentComplete",
+            "AgentDump",
+            "DialBegin",
+            "DialEnd",
+            "Hold",
+            "Unhold",
+            "BlindTransfer",
+            "AttendedTransfer",
+            "HangupRequest",
+            "Hangup",
+            "QueueMemberStatus",
+            "QueueMemberPause",
+            "QueueMemberAdded",
+            "QueueMemberRemoved",
+            "OriginateResponse",
+        }
+    )
+
     """Stateful AMI → telephony-event translation for one connection.
 
     ``is_agent(device)`` says whether a device ("PJSIP/1001") is one of the organization's
@@ -101,6 +131,12 @@ class Translator(DialRules):
         when the agent never answers; this is how a failed attempt still shows its target.
         """
         self.state.originates.setdefault(device, deque()).append(number)
+
+    def forget_originate(self, *, device: str) -> None:
+        """The PBX refused the click-to-call we announced last for ``device``."""
+        waiting = self.state.originates.get(device)
+        if waiting:
+            waiting.pop()
 
     # -- entry point ---------------------------------------------------------------------
 

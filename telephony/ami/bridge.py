@@ -1,0 +1,366 @@
+"""The AMI bridge: one PBX connection in, call and agent records out.
+
+Two tasks per connection. The supervisor connects (through AmiSession), logs in,
+watches pings with a deadline and reconnects with exponential backoff. The consumer
+takes events off one queue in arrival order, translates them and applies them to the
+database in batches (one transaction per batch): a burst of events costs a few
+statements, not one commit each. Every (re)connect and every FullyBooted goes through
+the same queue as a resync, so the snapshot lands exactly between the events before
+and after it. A database outage holds the batch and retries it; the dedup keys make
+the retry safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections
+from panoramisk.message import Message
+
+from contactcenter import telephony_events as te
+from contactcenter.models import Agent
+from contactcenter.services.telephony import ApplyResult, telephony_apply
+from telephony.ami.client import AmiEndpoint, AmiError, AmiSession, LoginFailed
+from telephony.ami.commands import CommandError, plan
+from telephony.ami.resync import resync_events
+from telephony.ami.translator import Translator
+from telephony.pbx import pbx_group
+
+logger = logging.getLogger(__name__)
+
+_RESYNC = object()  # a marker in the event queue: take a snapshot here
+_DB_DOWN = (OperationalError, InterfaceError)
+
+
+@dataclass(frozen=True)
+class BridgeTarget:
+    """Which PBX, and whose: the organization its calls belong to."""
+
+    endpoint: AmiEndpoint
+    organization_id: int
+    connection_key: str
+
+
+@dataclass
+class BridgeStats:
+    connected: bool = False
+    connects: int = 0
+    events_received: int = 0
+    facts_applied: int = 0
+    batches: int = 0
+    resyncs: int = 0
+    translate_errors: int = 0
+    last_error: str = ""
+
+
+@dataclass
+class BridgeSettings:
+    batch_max: int = 2000
+    ping_interval: float = 10.0
+    ping_timeout: float = 5.0
+    backoff_initial: float = 0.5
+    backoff_max: float = 30.0
+    resync_wait: float = 2.0  # with no FullyBooted after login, resync anyway
+    agents_refresh: float = 5.0
+    action_timeout: float = 10.0
+    dial_context: str = "from-internal"  # where click-to-call and transfers dial
+
+
+class AmiBridge:
+    def __init__(self, target: BridgeTarget, settings: BridgeSettings | None = None) -> None:
+        self.target = target
+        self.settings = settings or BridgeSettings()
+        self.stats = BridgeStats()
+        self.queue: asyncio.Queue[Any] = asyncio.Queue()
+        self.session: AmiSession | None = None
+        self._agents: set[str] = set()
+        self._agents_loaded = 0.0
+        self.translator = Translator(is_agent=self._agents.__contains__)
+        self._pending_answers: set[asyncio.Task[None]] = set()
+        self.connected = asyncio.Event()
+        self.idle = asyncio.Event()  # set whenever the queue has been fully applied
+
+    # -- running ---------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Run until ``stop`` is set; what was received by then is applied first."""
+        await self._refresh_agents(force=True)
+        consumer = asyncio.create_task(self._consume(), name=f"ami-consume {self.target}")
+        listener = asyncio.create_task(self._listen(), name=f"ami-commands {self.target}")
+        try:
+            await self._supervise(stop)
+        finally:
+            listener.cancel()
+            if self.session is not None:
+                self.session.close()
+            await self._drained()
+            consumer.cancel()
+            for task in (consumer, listener):
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def _drained(self) -> None:
+        while not self.queue.empty() or not self.idle.is_set():
+            self.idle.clear()
+            await self.idle.wait()
+
+    async def _supervise(self, stop: asyncio.Event) -> None:
+        delay = self.settings.backoff_initial
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            while not stop.is_set():
+                session = AmiSession(
+                    self.target.endpoint,
+                    events=Translator.EVENTS,
+                    queue=self.queue,
+                    action_timeout=self.settings.action_timeout,
+                )
+                try:
+                    await session.open()
+                except (OSError, TimeoutError, LoginFailed, ConnectionError) as exc:
+                    self.stats.last_error = f"{type(exc).__name__}: {exc}"
+                    logger.warning(
+                        "AMI %s: cannot connect (%s); retry in %.1fs",
+                        self.target.endpoint,
+                        self.stats.last_error,
+                        delay,
+                    )
+                    session.close()
+                    await asyncio.wait([stopping], timeout=delay)
+                    delay = min(delay * 2, self.settings.backoff_max)
+                    continue
+                delay = self.settings.backoff_initial
+                await self._serve(session, stopping)
+        finally:
+            stopping.cancel()
+
+    async def _serve(self, session: AmiSession, stopping: asyncio.Task[Any]) -> None:
+        self.session = session
+        self.stats.connected = True
+        self.stats.connects += 1
+        self.connected.set()
+        logger.info("AMI %s: logged in", self.target.endpoint)
+        self._booted = False
+        fallback = asyncio.get_running_loop().call_later(
+            self.settings.resync_wait, self._resync_unless_booted
+        )
+        watchdog = asyncio.create_task(self._watchdog(session))
+        try:
+            await asyncio.wait(
+                [session.lost, stopping, watchdog], return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            fallback.cancel()
+            watchdog.cancel()
+            session.close()
+            self.session = None
+            self.stats.connected = False
+            self.connected.clear()
+            logger.warning("AMI %s: connection closed", self.target.endpoint)
+
+    def _resync_unless_booted(self) -> None:
+        if not self._booted:
+            self.queue.put_nowait(_RESYNC)
+
+    async def _watchdog(self, session: AmiSession) -> None:
+        """A Ping must be answered in time, or the connection is dead (half-open)."""
+        while True:
+            await asyncio.sleep(self.settings.ping_interval)
+            try:
+                await session.ping(self.settings.ping_timeout)
+            except AmiError as exc:
+                logger.warning("AMI %s: %s; dropping the connection", self.target.endpoint, exc)
+                session.abort()
+                return
+
+    # -- commands from the consoles ----------------------------------------------------------
+
+    async def _listen(self) -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        channel = await layer.new_channel("pbx-bridge.")
+        await layer.group_add(pbx_group(self.target.connection_key), channel)
+        try:
+            while True:
+                message = await layer.receive(channel)
+                if message.get("type") == "pbx.command" and message.get("reply_to"):
+                    task = asyncio.create_task(self._answer(layer, message))
+                    self._pending_answers.add(task)
+                    task.add_done_callback(self._pending_answers.discard)
+        finally:
+            await layer.group_discard(pbx_group(self.target.connection_key), channel)
+
+    async def _answer(self, layer: Any, message: dict[str, Any]) -> None:
+        params = message.get("params")
+        result = await self.execute(
+            str(message.get("command")), params if isinstance(params, dict) else {}
+        )
+        await layer.send(message["reply_to"], {"type": "pbx.result", **result})
+
+    async def execute(self, command: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Run one console command as an AMI action; the answer says how it went."""
+        session = self.session
+        if session is None:
+            return {"ok": False, "error": "not_connected", "message": "The PBX is not connected."}
+        try:
+            planned = plan(
+                command, params, self.translator.state, context=self.settings.dial_context
+            )
+        except CommandError as exc:
+            return {"ok": False, "error": "invalid", "message": str(exc)}
+        if planned.originate is not None:
+            device, number = planned.originate
+            self.translator.expect_originate(device=device, number=number)
+        try:
+            reply = await session.action(planned.fields, as_list=False)
+        except AmiError as exc:
+            return {"ok": False, "error": "timeout", "message": str(exc)}
+        ok = reply.get("Response") == "Success"
+        if not ok and planned.originate is not None:
+            self.translator.forget_originate(device=planned.originate[0])
+        data = {"call": planned.fields["ChannelId"]} if planned.originate and ok else None
+        return {
+            "ok": ok,
+            "error": "" if ok else "refused",
+            "message": str(reply.get("Message") or ""),
+            "data": data,
+        }
+
+    # -- consuming -------------------------------------------------------------------------
+
+    async def _consume(self) -> None:
+        while True:
+            if self.queue.empty():
+                self.idle.set()
+            first = await self.queue.get()
+            self.idle.clear()
+            batch = [first]
+            while len(batch) < self.settings.batch_max and not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            await self._refresh_agents()
+            facts = await self._translate(batch)
+            if facts:
+                await self._apply(facts)
+
+    async def _translate(self, batch: list[Any]) -> list[te.TelephonyEvent]:
+        facts: list[te.TelephonyEvent] = []
+        for item in batch:
+            if item is _RESYNC or (
+                isinstance(item, Message) and item.get("Event") == "FullyBooted"
+            ):
+                self._booted = self._booted or item is not _RESYNC
+                facts.extend(await self._resync())
+                continue
+            self.stats.events_received += 1
+            try:
+                facts.extend(self.translator.translate(item))
+            except Exception:
+                # A frame we cannot make sense of is logged and skipped; the rest go on.
+                self.stats.translate_errors += 1
+                logger.exception("AMI %s: cannot translate %r", self.target.endpoint, item)
+        return facts
+
+    async def _resync(self) -> list[te.TelephonyEvent]:
+        session = self.session
+        if session is None:
+            return []
+        await self._refresh_agents(force=True)
+        try:
+            channels = await session.action({"Action": "CoreShowChannels"}, as_list=None)
+            status = await session.action({"Action": "QueueStatus"}, as_list=None)
+            # The summary only cross-checks counts today, but a PBX that cannot answer it
+            # is not one to trust; ami_facts.md §5.7 takes all three.
+            await session.action({"Action": "QueueSummary"}, as_list=None)
+        except AmiError as exc:
+            logger.warning("AMI %s: resync failed (%s); reconnecting", self.target.endpoint, exc)
+            session.abort()
+            return []
+        self.stats.resyncs += 1
+        return resync_events(
+            self.translator,
+            channels=[m for m in _as_list(channels) if m.get("Event") == "CoreShowChannel"],
+            queue_status=[m for m in _as_list(status) if m.get("Event")],
+            connection=self.target.connection_key,
+        )
+
+    async def _apply(self, facts: list[te.TelephonyEvent]) -> ApplyResult | None:
+        delay = self.settings.backoff_initial
+        while True:
+            try:
+                result = await sync_to_async(self._apply_sync, thread_sensitive=True)(facts)
+            except _DB_DOWN as exc:
+                # Hold the batch until the database is back; nothing is dropped.
+                self.stats.last_error = f"database: {exc}"
+                logger.warning(
+                    "AMI %s: database unavailable (%s); retry in %.1fs",
+                    self.target.endpoint,
+                    exc,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.settings.backoff_max)
+                continue
+            except DatabaseError:
+                logger.exception("AMI %s: batch refused; applying one by one", self.target.endpoint)
+                await self._apply_one_by_one(facts)
+                return None
+            self.stats.batches += 1
+            self.stats.facts_applied += len(facts)
+            return result
+
+    async def _apply_one_by_one(self, facts: list[te.TelephonyEvent]) -> None:
+        for fact in facts:
+            try:
+                await sync_to_async(self._apply_sync, thread_sensitive=True)([fact])
+            except DatabaseError:
+                logger.exception(
+                    "AMI %s: dropping a fact the database refused: %r", self.target.endpoint, fact
+                )
+
+    def _apply_sync(self, facts: list[te.TelephonyEvent]) -> ApplyResult:
+        close_old_connections()
+        try:
+            return telephony_apply(
+                organization_id=self.target.organization_id,
+                connection_key=self.target.connection_key,
+                events=facts,
+            )
+        except _DB_DOWN:
+            close_old_connections()
+            raise
+
+    async def _refresh_agents(self, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._agents_loaded < self.settings.agents_refresh:
+            return
+        try:
+            interfaces = await sync_to_async(self._agent_interfaces, thread_sensitive=True)()
+        except _DB_DOWN as exc:
+            logger.warning("AMI %s: cannot load agents (%s)", self.target.endpoint, exc)
+            return
+        self._agents.clear()
+        self._agents.update(interfaces)
+        self._agents_loaded = now
+
+    def _agent_interfaces(self) -> list[str]:
+        close_old_connections()
+        return list(
+            Agent.objects.for_organization(self.target.organization_id).values_list(
+                "interface", flat=True
+            )
+        )
+
+    def __str__(self) -> str:
+        return f"{self.target.connection_key} ({self.target.endpoint})"
+
+
+def _as_list(reply: Any) -> list[Any]:
+    return reply if isinstance(reply, list) else [reply]

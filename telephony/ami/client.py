@@ -1,0 +1,178 @@
+"""A thin wrapper over panoramisk 1.4: one connection attempt, supervised by us.
+
+panoramisk's own supervision does not fit a bridge (shared/ami/panoramisk_notes.md):
+it retries at a fixed interval forever, re-sends an in-flight Originate after a
+reconnect, never checks its pings, and runs handlers inside data_received. So each
+attempt gets a fresh Manager whose reconnect is switched off; the caller (the bridge)
+reconnects with backoff, watches pings with a deadline, and receives events through a
+plain queue, in order, from a handler that cannot raise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from panoramisk import Manager
+from panoramisk.message import Message
+
+logger = logging.getLogger(__name__)
+
+# Actions that must never be sent twice: panoramisk re-sends pending actions after a
+# reconnect unless they are listed here; the bridge decides about retries itself.
+NEVER_RESEND = (
+    "ping",
+    "login",
+    "logoff",
+    "originate",
+    "hangup",
+    "redirect",
+    "blindtransfer",
+    "atxfer",
+    "queuepause",
+    "queueadd",
+    "queueremove",
+    "coreshowchannels",
+    "queuestatus",
+    "queuesummary",
+)
+
+
+class AmiError(Exception):
+    """The PBX refused an action, or did not answer in time."""
+
+
+class LoginFailed(AmiError):
+    pass
+
+
+@dataclass(frozen=True)
+class AmiEndpoint:
+    host: str
+    port: int
+    username: str
+    secret: str
+
+    def __str__(self) -> str:
+        return f"{self.username}@{self.host}:{self.port}"
+
+
+class _Manager(Manager):
+    """panoramisk's Manager with its own reconnecting switched off."""
+
+    lost: asyncio.Future[Any]
+
+    def connection_made(self, f: asyncio.Future[Any]) -> None:
+        if f.cancelled() or f.exception() is not None:
+            # panoramisk would schedule its own retry here; the bridge retries instead.
+            if not self.lost.done():
+                self.lost.set_result(f.exception() if not f.cancelled() else None)
+            return
+        super().connection_made(f)
+
+    def connection_lost(self, exc: Any) -> None:
+        self._connected = False
+        pinger = getattr(self, "pinger", None)
+        if pinger is not None:
+            pinger.cancel()
+            self.pinger = None
+        if not self.lost.done():
+            self.lost.set_result(exc)
+
+
+class AmiSession:
+    """One logged-in AMI session. Events land in ``events`` in arrival order."""
+
+    def __init__(
+        self,
+        endpoint: AmiEndpoint,
+        *,
+        events: Iterable[str],
+        queue: asyncio.Queue[Message],
+        action_timeout: float = 10.0,
+    ) -> None:
+        self.endpoint = endpoint
+        self.action_timeout = action_timeout
+        self._queue = queue
+        self._manager = _Manager(
+            host=endpoint.host,
+            port=endpoint.port,
+            username=endpoint.username,
+            secret=endpoint.secret,
+            events="on",
+            # Our watchdog pings with a deadline; panoramisk's pinger never reads the reply.
+            ping_delay=10**9,
+            reconnect_timeout=10**9,
+            forgetable_actions=NEVER_RESEND,
+            loop=asyncio.get_running_loop(),
+        )
+        self._manager.lost = asyncio.get_running_loop().create_future()
+        for name in events:
+            self._manager.register_event(name, self._on_event)
+
+    def _on_event(self, manager: Any, message: Message) -> None:
+        # Runs inside panoramisk's data_received: it must not raise or block.
+        try:
+            self._queue.put_nowait(message)
+        except Exception:  # an unbounded queue does not fail; belt and braces
+            logger.exception("dropping AMI event %s", message.get("Event"))
+
+    @property
+    def lost(self) -> asyncio.Future[Any]:
+        """Resolves when the connection ends, with the cause (an exception, or None)."""
+        return self._manager.lost
+
+    async def open(self, timeout: float = 10.0) -> None:
+        """Connect and log in; raises OSError, LoginFailed or TimeoutError."""
+        task = self._manager.connect()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout)
+        except OSError:
+            raise
+        if self.lost.done():
+            cause = self.lost.result()
+            raise cause if isinstance(cause, OSError) else ConnectionError(str(cause))
+        login = self._manager.authenticated_future
+        if login is None:
+            raise LoginFailed("no login was sent")
+        response = await asyncio.wait_for(asyncio.shield(login), timeout)
+        if not getattr(response, "success", False):
+            raise LoginFailed(str(response.get("Message", "Authentication failed")))
+
+    def close(self) -> None:
+        try:
+            self._manager.close()
+        finally:
+            if not self.lost.done():
+                self.lost.set_result(None)
+
+    def abort(self) -> None:
+        """Drop the socket at once (a half-open connection does not close cleanly)."""
+        protocol = self._manager.protocol
+        if protocol is not None and getattr(protocol, "transport", None) is not None:
+            protocol.transport.abort()
+        self.close()
+
+    async def action(
+        self, fields: dict[str, str], *, as_list: bool | None = False, timeout: float | None = None
+    ) -> Any:
+        """Send one action and wait for its reply (a Message, or a list for EventLists).
+
+        ``as_list=False`` makes single-reply actions complete on their Response (the
+        QueueAdd and Atxfer traps of panoramisk 1.4); list actions pass None.
+        """
+        if self.lost.done():
+            raise AmiError("not connected")
+        future = self._manager.send_action(dict(fields), as_list=as_list)
+        try:
+            return await asyncio.wait_for(future, timeout or self.action_timeout)
+        except TimeoutError as exc:
+            raise AmiError(f"{fields.get('Action')}: no reply in time") from exc
+
+    async def ping(self, timeout: float) -> None:
+        reply = await self.action({"Action": "Ping"}, timeout=timeout)
+        if not getattr(reply, "success", False):
+            raise AmiError(f"Ping refused: {reply!r}")

@@ -1,0 +1,128 @@
+"""Commands from the consoles to the PBX, as AMI actions.
+
+A command names the call by its key and the agent by their interface; the bridge
+finds the channels in its live picture (the Translator's legs), so clients never deal
+in channel names. Building an action validates the command: a bad one is refused
+before anything is sent.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from telephony.ami.tracker import Leg, Tracker
+
+
+class CommandError(ValueError):
+    """The command is malformed or cannot apply to the PBX's current state."""
+
+
+@dataclass(frozen=True)
+class PlannedAction:
+    fields: dict[str, str]
+    # Originate: the device it rings and the number it dials, for the Translator.
+    originate: tuple[str, str] | None = None
+
+
+def _need(params: dict[str, Any], *names: str) -> list[str]:
+    values = []
+    for name in names:
+        value = params.get(name)
+        if not isinstance(value, str) or not value.strip():
+            raise CommandError(f"'{name}' is required.")
+        values.append(value.strip())
+    return values
+
+
+def _agent_leg(state: Tracker, call_key: str, agent: str) -> Leg:
+    key = state.resolve(call_key)
+    track = state.calls.get(key)
+    if track is None:
+        raise CommandError("That call is not live on this PBX.")
+    for uniqueid in track.legs:
+        leg = state.legs.get(uniqueid)
+        if leg is not None and leg.device == agent:
+            return leg
+    raise CommandError("That agent is not on that call.")
+
+
+def _int(params: dict[str, Any], name: str, default: int) -> int:
+    try:
+        return int(params.get(name, default))
+    except (TypeError, ValueError) as exc:
+        raise CommandError(f"'{name}' must be a whole number.") from exc
+
+
+def _flag(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    raise CommandError("'paused' must be true or false.")
+
+
+def plan(command: str, params: dict[str, Any], state: Tracker, *, context: str) -> PlannedAction:
+    """The AMI action for ``command``; raises CommandError if it cannot be made."""
+    if command == "originate":
+        agent, number = _need(params, "agent", "number")
+        # Asterisk takes our Uniqueid (ChannelId), so the call's key is known up front.
+        channel_id = f"{int(time.time())}.{secrets.randbelow(10**9):09d}"
+        return PlannedAction(
+            {
+                "Action": "Originate",
+                "Channel": agent,
+                "Context": context,
+                "Exten": number,
+                "Priority": "1",
+                "CallerID": f'"{number}" <{number}>',
+                "Timeout": str(_int(params, "timeout_ms", 30000)),
+                "Async": "true",
+                "ChannelId": channel_id,
+            },
+            originate=(agent, number),
+        )
+    if command == "hangup":
+        call_key, agent = _need(params, "call", "agent")
+        leg = _agent_leg(state, call_key, agent)
+        return PlannedAction({"Action": "Hangup", "Channel": leg.channel, "Cause": "16"})
+    if command in ("blind_transfer", "attended_transfer"):
+        call_key, agent, target = _need(params, "call", "agent", "target")
+        leg = _agent_leg(state, call_key, agent)
+        action = "BlindTransfer" if command == "blind_transfer" else "Atxfer"
+        return PlannedAction(
+            {
+                "Action": action,
+                "Channel": leg.channel,
+                "Exten": target,
+                "Context": str(params.get("context") or context),
+            }
+        )
+    if command == "queue_pause":
+        (agent,) = _need(params, "agent")
+        fields = {"Action": "QueuePause", "Interface": agent, "Paused": _flag(params.get("paused"))}
+        if params.get("queue"):
+            fields["Queue"] = str(params["queue"])
+        if params.get("reason"):
+            fields["Reason"] = str(params["reason"])
+        return PlannedAction(fields)
+    if command == "queue_add":
+        agent, queue = _need(params, "agent", "queue")
+        return PlannedAction(
+            {
+                "Action": "QueueAdd",
+                "Queue": queue,
+                "Interface": agent,
+                "StateInterface": agent,
+                "MemberName": str(params.get("member_name") or agent),
+                "Penalty": str(_int(params, "penalty", 0)),
+                "Paused": _flag(bool(params.get("paused", False))),
+            }
+        )
+    if command == "queue_remove":
+        agent, queue = _need(params, "agent", "queue")
+        return PlannedAction({"Action": "QueueRemove", "Queue": queue, "Interface": agent})
+    if command == "hold":
+        # Asterisk has no AMI action to hold a PJSIP call: the phone holds (re-INVITE).
+        raise CommandError("Hold is done from the phone on Asterisk.")
+    raise CommandError(f"Unknown command {command!r}.")

@@ -1,0 +1,53 @@
+"""``python manage.py run_bridge``: the bridge process, one AMI connection per PBX.
+
+Opens every enabled AsteriskConnection record plus the one in ``AMI_URL`` (bound to
+``AMI_ORGANIZATION`` or the only organization). SIGINT/SIGTERM stop it cleanly: what
+was received is written before it exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from telephony.ami.bridge import AmiBridge, BridgeTarget
+from telephony.ami.targets import env_target, record_targets
+
+logger = logging.getLogger("telephony.bridge")
+
+
+def _targets() -> list[BridgeTarget]:
+    targets = record_targets()
+    if settings.AMI_URL:
+        targets.append(env_target(settings.AMI_URL, settings.AMI_ORGANIZATION))
+    return targets
+
+
+class Command(BaseCommand):
+    help = "Run the telephony bridge: AMI events in, call and agent records out."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        targets = await sync_to_async(_targets)()
+        if not targets:
+            raise CommandError("No AMI connection: set AMI_URL or add an Asterisk connection.")
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        bridges = [AmiBridge(target) for target in targets]
+        for bridge in bridges:
+            logger.info("bridge: starting %s", bridge)
+        await asyncio.gather(*(bridge.run(stop) for bridge in bridges))
+        for bridge in bridges:
+            logger.info("bridge: stopped %s %s", bridge, bridge.stats)

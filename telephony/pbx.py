@@ -1,0 +1,56 @@
+"""Reaching the bridge that owns a PBX connection, over the channel layer.
+
+Each bridge listens on the group of its connection; a command goes to that group
+with a reply channel, and the bridge answers there. Works across processes on the
+Redis layer, and inside the one-process default on the in-memory layer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from channels.layers import get_channel_layer
+
+
+def pbx_group(connection_key: str) -> str:
+    """Channel-layer group of a PBX connection ("asterisk:3" -> "pbx.asterisk-3")."""
+    return "pbx." + re.sub(r"[^A-Za-z0-9_.-]", "-", connection_key)
+
+
+@dataclass(frozen=True)
+class PbxResult:
+    ok: bool
+    message: str = ""
+    error: str = ""
+    data: dict[str, Any] | None = None
+
+
+async def pbx_command(
+    connection_key: str, command: str, params: dict[str, Any], *, timeout: float = 10.0
+) -> PbxResult:
+    """Ask the bridge of ``connection_key`` to run ``command``; wait for its answer."""
+    layer = get_channel_layer()
+    if layer is None:
+        return PbxResult(ok=False, error="no_channel_layer", message="No channel layer.")
+    reply_to = await layer.new_channel("pbx-reply.")
+    await layer.group_send(
+        pbx_group(connection_key),
+        {"type": "pbx.command", "command": command, "params": params, "reply_to": reply_to},
+    )
+    try:
+        reply = await asyncio.wait_for(layer.receive(reply_to), timeout)
+    except TimeoutError:
+        return PbxResult(
+            ok=False,
+            error="timeout",
+            message="The PBX bridge did not answer: is it running and connected?",
+        )
+    return PbxResult(
+        ok=bool(reply.get("ok")),
+        message=str(reply.get("message", "")),
+        error=str(reply.get("error", "")),
+        data=reply.get("data"),
+    )
