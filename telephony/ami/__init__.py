@@ -1,0 +1,1 @@
+"""Asterisk Manager Interface: the wire format (frames) and a simulator of Asterisk 20."""

@@ -1,0 +1,168 @@
+"""``manage.py ami_simulator``: run the Asterisk 20 AMI simulator.
+
+Examples::
+
+    manage.py ami_simulator --secret s3cret --replay shared/ami/01_inbound_queue_answered.ami
+    manage.py ami_simulator --secret s3cret --scenario answered --scenario blind_transfer
+    manage.py ami_simulator --secret s3cret --agents 20 --load-rate 5 --duration 60 --seed 7
+
+Scenarios and load start once ``--wait-clients`` clients have logged in. Ctrl-C stops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from telephony.ami.simulator import (
+    SCENARIOS,
+    AmiSimulator,
+    ConnectionPlan,
+    LoadConfig,
+    ReplaySpec,
+    SimulatorConfig,
+    Transcript,
+)
+
+logger = logging.getLogger("telephony.ami.simulator")
+
+
+def _speed(value: str) -> float | None:
+    speed = float(value)
+    if speed < 0:
+        raise argparse.ArgumentTypeError("speed must be >= 0 (0 = as fast as possible)")
+    return speed or None
+
+
+class Command(BaseCommand):
+    help = "Run an AMI server that behaves like Asterisk 20 (replays, scenarios, load)."
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=5038)
+        parser.add_argument("--username", default="bridge")
+        parser.add_argument("--secret", required=True)
+        parser.add_argument(
+            "--replay", nargs="+", default=[], metavar="FILE", help="transcripts, in order"
+        )
+        parser.add_argument(
+            "--speed",
+            type=_speed,
+            default=1.0,
+            help="simulated seconds per real second (replay and live calls); 0 = flat out",
+        )
+        parser.add_argument("--max-delay", type=float, default=None, help="cap a replay wait")
+        parser.add_argument(
+            "--drop-after",
+            type=int,
+            default=None,
+            metavar="K",
+            help="the first connection is dropped after the K-th replayed message",
+        )
+        parser.add_argument("--scenario", action="append", default=[], choices=sorted(SCENARIOS))
+        parser.add_argument("--load-rate", type=float, default=None, help="calls per second")
+        parser.add_argument("--events-rate", type=float, default=None, help="events per second")
+        parser.add_argument("--duration", type=float, default=None, help="load seconds")
+        parser.add_argument("--max-calls", type=int, default=None)
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--agents", type=int, default=3)
+        parser.add_argument("--no-dialplan-events", action="store_true")
+        parser.add_argument("--wait-clients", type=int, default=1)
+        parser.add_argument("--exit-when-done", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            transcripts = [Transcript.load(Path(path)) for path in options["replay"]]
+        except OSError as exc:
+            raise CommandError(f"cannot read a transcript: {exc}") from exc
+        config = SimulatorConfig(
+            host=options["host"],
+            port=options["port"],
+            username=options["username"],
+            secret=options["secret"],
+            speed=options["speed"],
+            seed=options["seed"],
+            agents=options["agents"],
+            dialplan_events=not options["no_dialplan_events"],
+        )
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(self._serve(config, transcripts, options))
+        self.stdout.write("AMI simulator stopped.")
+
+    async def _serve(
+        self, config: SimulatorConfig, transcripts: list[Transcript], options: dict[str, Any]
+    ) -> None:
+        replays = [
+            ReplaySpec(t, speed=config.speed, max_delay=options["max_delay"]) for t in transcripts
+        ]
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            # Not available on Windows, nor outside the main thread (call_command in tests).
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, stop.set)
+        simulator = AmiSimulator(config)
+        live = bool(options["scenario"] or self._wants_load(options))
+        # With scenarios or load asked for too, replayed sessions also get live events.
+        simulator.default_plan = ConnectionPlan(replays, live_events=live or None)
+        if options["drop_after"] is not None and replays:
+            first = [
+                ReplaySpec(transcripts[0], speed=config.speed, drop_after=options["drop_after"])
+            ]
+            simulator.expect_connection(ConnectionPlan(first))
+        await simulator.start()
+        self.stdout.write(
+            f"AMI simulator on {config.host}:{simulator.port} (user {config.username}); "
+            f"Ctrl-C stops."
+        )
+        work = loop.create_task(self._traffic(simulator, options))
+        stopped = loop.create_task(stop.wait())
+        try:
+            await asyncio.wait([work, stopped], return_when=asyncio.FIRST_COMPLETED)
+            if work.done():
+                work.result()  # a failed scenario or load run ends the command with its error
+                if not options["exit_when_done"]:
+                    await stopped
+        finally:
+            work.cancel()
+            stopped.cancel()
+            await simulator.stop()
+
+    @staticmethod
+    def _wants_load(options: dict[str, Any]) -> bool:
+        keys = ("load_rate", "events_rate", "max_calls", "duration")
+        return any(options[key] is not None for key in keys)
+
+    async def _traffic(self, simulator: AmiSimulator, options: dict[str, Any]) -> None:
+        wants_load = self._wants_load(options)
+        if not options["scenario"] and not wants_load:
+            return
+        logger.info("waiting for %d client(s) to log in", options["wait_clients"])
+        await simulator.wait_logged_in(options["wait_clients"])
+        for name in options["scenario"]:
+            await simulator.run_scenario(name).wait()
+            logger.info("scenario %s finished", name)
+        if wants_load:
+            generator = simulator.start_load(
+                LoadConfig(
+                    calls_per_second=options["load_rate"],
+                    events_per_second=options["events_rate"],
+                    duration=options["duration"],
+                    max_calls=options["max_calls"],
+                    seed=options["seed"],
+                )
+            )
+            report = await generator.wait()
+            self.stdout.write(
+                f"load: {report.calls} calls {report.calls_by_kind}, {report.events} events "
+                f"in {report.elapsed:.1f} s ({report.events_per_second:.0f}/s)"
+            )
+            for event, count in sorted(report.events_by_type.items()):
+                self.stdout.write(f"  {event}: {count}")

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from telephony.ami.simulator import AmiSimulator, SimulatorConfig, Transcript
+from tests.telephony.amiclient import AmiTestClient
+
+# The shared AMI fixtures (../shared/ami beside the repository, as in CI).
+TRANSCRIPTS = Path(__file__).resolve().parents[2].parent / "shared" / "ami"
+TRANSCRIPT_NAMES = sorted(path.name for path in TRANSCRIPTS.glob("*.ami"))
+# The fixtures' server booted at 2025-03-14 08:00 UTC; their calls start at 11:00.
+START_EPOCH = 1741950000.0
+SECRET = "s3cret-for-tests"
+
+
+def load_transcript(name: str) -> Transcript:
+    return Transcript.load(TRANSCRIPTS / name)
+
+
+def fast_config(**overrides: object) -> SimulatorConfig:
+    """Port 0, as fast as possible, a fixed start: every run emits the same events."""
+    options: dict[str, object] = {
+        "port": 0,
+        "secret": SECRET,
+        "speed": None,
+        "start_epoch": START_EPOCH,
+    }
+    options.update(overrides)
+    return SimulatorConfig(**options)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def simulator() -> AsyncIterator[AmiSimulator]:
+    async with AmiSimulator(fast_config()) as sim:
+        yield sim
+
+
+@pytest.fixture
+async def client(simulator: AmiSimulator) -> AsyncIterator[AmiTestClient]:
+    """A raw client, logged in as the configured user."""
+    connected = await AmiTestClient.connect(simulator.port)
+    reply = await connected.login(secret=SECRET)
+    assert reply.response == "Success"
+    await connected.wait_for(lambda m: m.event == "FullyBooted")
+    yield connected
+    await connected.close()
