@@ -84,8 +84,8 @@ class AmiBridge:
         self._agents_loaded = 0.0
         self.translator = Translator(is_agent=self._agents.__contains__)
         self._pending_answers: set[asyncio.Task[None]] = set()
+        self._booted = False  # a FullyBooted arrived on the current session
         self.connected = asyncio.Event()
-        self.idle = asyncio.Event()  # set whenever the queue has been fully applied
 
     # -- running ---------------------------------------------------------------------------
 
@@ -100,16 +100,15 @@ class AmiBridge:
             listener.cancel()
             if self.session is not None:
                 self.session.close()
-            await self._drained()
+            await self.drained()
             consumer.cancel()
             for task in (consumer, listener):
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
-    async def _drained(self) -> None:
-        while not self.queue.empty() or not self.idle.is_set():
-            self.idle.clear()
-            await self.idle.wait()
+    async def drained(self) -> None:
+        """Until every event received so far is in the database."""
+        await self.queue.join()
 
     async def _supervise(self, stop: asyncio.Event) -> None:
         delay = self.settings.backoff_initial
@@ -238,17 +237,20 @@ class AmiBridge:
 
     async def _consume(self) -> None:
         while True:
-            if self.queue.empty():
-                self.idle.set()
-            first = await self.queue.get()
-            self.idle.clear()
-            batch = [first]
+            batch = [await self.queue.get()]
             while len(batch) < self.settings.batch_max and not self.queue.empty():
                 batch.append(self.queue.get_nowait())
-            await self._refresh_agents()
-            facts = await self._translate(batch)
-            if facts:
-                await self._apply(facts)
+            try:
+                await self._refresh_agents()
+                facts = await self._translate(batch)
+                if facts:
+                    await self._apply(facts)
+            except Exception:
+                # The consumer must outlive any one batch; what failed is in the log.
+                logger.exception("AMI %s: batch failed", self.target.endpoint)
+            finally:
+                for _ in batch:
+                    self.queue.task_done()
 
     async def _translate(self, batch: list[Any]) -> list[te.TelephonyEvent]:
         facts: list[te.TelephonyEvent] = []
