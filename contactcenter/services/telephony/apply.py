@@ -150,7 +150,13 @@ def telephony_apply(
         if isinstance(event, te.CallTransferred | te.TransferAnswered):
             entry = apply_transfer(call, event, lk, transfers)
         else:
+            before = _state(call)
             entry = apply_call_fact(call, event, lk)
+            if entry.dedup_key and _state(call) == before:
+                # A restatement that changes nothing (a repeated Twilio callback's start):
+                # nothing to write.
+                result.duplicates += 1
+                continue
         timeline.append((call, event.dedup_key, event.at, entry))
         touched[key] = call
         result.applied += 1
@@ -165,21 +171,7 @@ def telephony_apply(
             unique_fields=["organization", "dedup_key"],
             update_fields=_TRANSFER_FIELDS,
         )
-    CallEvent.objects.bulk_create(
-        [
-            CallEvent(
-                organization_id=organization_id,
-                call_id=call.pk,
-                type=entry.type,
-                occurred_at=at,
-                agent=entry.agent,
-                details=entry.details,
-                dedup_key=dedup,
-            )
-            for call, dedup, at, entry in timeline
-        ],
-        ignore_conflicts=True,
-    )
+    _write_timeline(organization_id, timeline)
     merged_away = _merge_calls(organization_id, merges)
     result.call_ids = {c.pk for c in touched.values()} - merged_away
     result.queue_ids = {c.queue_id for c in touched.values() if c.queue_id}
@@ -255,6 +247,44 @@ def _merge_calls(organization_id: int, merges: list[te.CallMerged]) -> set[int]:
         part.delete()
         removed.add(part.pk)
     return removed
+
+
+def _state(call: Call) -> tuple[object, ...]:
+    return (
+        call.pk,
+        *(getattr(call, f) for f in _CALL_FIELDS if f != "updated_at"),
+        dict(call.flags),
+    )
+
+
+def _write_timeline(
+    organization_id: int, timeline: list[tuple[Call, str, datetime, Timeline]]
+) -> None:
+    """Insert the batch's timeline entries; rewrite the one-per-call entries."""
+    entries = {
+        entry.dedup_key or dedup: CallEvent(
+            organization_id=organization_id,
+            call_id=call.pk,
+            type=entry.type,
+            occurred_at=entry.occurred_at or at,
+            agent=entry.agent,
+            details=entry.details,
+            dedup_key=entry.dedup_key or dedup,
+        )
+        for call, dedup, at, entry in timeline
+    }
+    restated = {entry.dedup_key for _, _, _, entry in timeline if entry.dedup_key}
+    CallEvent.objects.bulk_create(
+        [row for row_key, row in entries.items() if row_key not in restated],
+        ignore_conflicts=True,
+    )
+    if restated:
+        CallEvent.objects.bulk_create(
+            [entries[row_key] for row_key in restated],
+            update_conflicts=True,
+            unique_fields=["organization", "dedup_key"],
+            update_fields=["occurred_at", "details", "agent"],
+        )
 
 
 def _save_calls(calls: list[Call]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from contactcenter import telephony_events as te
@@ -20,6 +20,23 @@ STARTED_UNKNOWN = "started_at_unknown"
 ENDED_WHILE_AWAY = "ended_while_disconnected"
 ANSWERED_DERIVED = "answered_at_derived"
 DERIVED_TALK = "talk_seconds_reported"
+WAIT_REPORTED = "wait_seconds_reported"
+
+
+def _report_wait(call: Call, seconds: int) -> None:
+    """The PBX counted the wait itself (app_queue's HoldTime): that figure stands."""
+    call.wait_seconds = seconds
+    call.flags[WAIT_REPORTED] = True
+
+
+def _derive_wait(call: Call) -> None:
+    """An inbound caller's wait for someone, when no source reported it: from joining
+    the queue (or calling) to the answer, or to giving up."""
+    if call.flags.get(WAIT_REPORTED) or call.direction != CallDirection.INBOUND:
+        return
+    until = call.answered_at or call.abandoned_at
+    if until is not None:
+        call.wait_seconds = whole_seconds(call.queued_at or call.started_at, until)
 
 
 @dataclass
@@ -38,11 +55,17 @@ class Lookups:
 
 @dataclass
 class Timeline:
-    """What one fact adds to the call's timeline."""
+    """What one fact adds to the call's timeline.
+
+    A timeline entry is normally keyed by its fact's dedup key; one with its own
+    ``dedup_key`` is a single entry per call, rewritten by every fact that restates it.
+    """
 
     type: str
     agent: Agent | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    dedup_key: str = ""
+    occurred_at: datetime | None = None
 
 
 def new_call(fact: te.CallFactBase, organization_id: int, connection_key: str) -> Call:
@@ -70,14 +93,14 @@ def _started(call: Call, fact: te.CallStarted, lk: Lookups) -> Timeline:
     call.caller_name = call.caller_name or fact.caller_name
     call.callee_number = call.callee_number or fact.callee_number
     call.agent = call.agent or lk.agent(fact.agent)
+    # Sources may restate a call's start (Twilio, with every callback of a call we
+    # placed): the call has one "created" entry, kept at the earliest start.
     return Timeline(
         CallEventType.CREATED,
-        call.agent,
-        {
-            "direction": fact.direction,
-            "from": fact.caller_number,
-            "to": fact.callee_number,
-        },
+        lk.agent(fact.agent),
+        {"direction": call.direction, "from": call.caller_number, "to": call.callee_number},
+        dedup_key=f"{call.source}:{call.external_id}:created",
+        occurred_at=call.started_at,
     )
 
 
@@ -126,17 +149,16 @@ def _answered(call: Call, fact: te.CallAnswered, lk: Lookups) -> Timeline:
     # The first answer is the call's answer; a later one (say, a transfer target) is not.
     # An answer time derived from TalkTime is an estimate the real one replaces.
     if call.answered_at is None or call.flags.get(ANSWERED_DERIVED) or fact.at < call.answered_at:
-        call.answered_at = fact.at
+        # Clocks of different sources can disagree by a little; an answer is never
+        # before the call's start.
+        call.answered_at = max(fact.at, call.started_at)
         call.flags.pop(ANSWERED_UNKNOWN, None)
         call.flags.pop(ANSWERED_DERIVED, None)
         call.flags.pop(DERIVED_TALK, None)
         if agent is not None:
             call.agent = agent
         if fact.wait_seconds is not None:
-            call.wait_seconds = fact.wait_seconds
-        elif call.wait_seconds is None and call.direction == CallDirection.INBOUND:
-            # How long the customer waited for someone; an outbound call has no such wait.
-            call.wait_seconds = whole_seconds(call.queued_at or call.started_at, fact.at)
+            _report_wait(call, fact.wait_seconds)
     call.agent = call.agent or agent
     call.queue = call.queue or lk.queue(fact.queue)
     return Timeline(
@@ -174,8 +196,8 @@ def _completed(call: Call, fact: te.AgentCompleted, lk: Lookups) -> Timeline:
         call.flags[DERIVED_TALK] = fact.talk_seconds
     call.agent = call.agent or agent
     call.queue = call.queue or lk.queue(fact.queue)
-    if call.wait_seconds is None and fact.wait_seconds is not None:
-        call.wait_seconds = fact.wait_seconds
+    if not call.flags.get(WAIT_REPORTED) and fact.wait_seconds is not None:
+        _report_wait(call, fact.wait_seconds)
     if fact.reason != HangupParty.TRANSFER and not call.hangup_by:
         call.hangup_by = fact.reason
     return Timeline(
@@ -194,7 +216,7 @@ def _abandoned(call: Call, fact: te.QueueAbandoned, lk: Lookups) -> Timeline:
     if call.abandoned_at is None:
         call.abandoned_at = fact.at
         if fact.wait_seconds is not None:
-            call.wait_seconds = fact.wait_seconds
+            _report_wait(call, fact.wait_seconds)
     return Timeline(
         CallEventType.QUEUE_ABANDONED,
         None,
@@ -328,6 +350,7 @@ def apply_call_fact(call: Call, fact: te.CallFactBase, lk: Lookups) -> Timeline:
     """Change ``call`` by one fact and say what the timeline records of it."""
     timeline: Timeline = _HANDLERS[type(fact)](call, fact, lk)
     _pull_back_unknown_start(call)
+    _derive_wait(call)
     finish_durations(call)
     call.status = derive_status(call)
     return timeline
