@@ -110,6 +110,16 @@ class AmiBridge:
         """Until every event received so far is in the database."""
         await self.queue.join()
 
+    async def synced(self, timeout: float = 10.0) -> None:
+        """Until everything the PBX sent before now is in the database.
+
+        A Ping's reply comes after every event written before it on the same socket.
+        """
+        session = self.session
+        if session is not None:
+            await session.ping(timeout)
+        await self.drained()
+
     async def _supervise(self, stop: asyncio.Event) -> None:
         delay = self.settings.backoff_initial
         stopping = asyncio.create_task(stop.wait())

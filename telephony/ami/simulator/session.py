@@ -39,6 +39,8 @@ class ConnectionPlan:
 
     replays: Sequence[ReplaySpec] = ()
     live_events: bool | None = None
+    # Hang up on the client right after the K-th live event (for reconnect drills).
+    drop_after_events: int | None = None
 
     @property
     def wants_live_events(self) -> bool:
@@ -138,6 +140,10 @@ class AmiSession:
             return
         self.writer.write(data)
         self.stats.live_events[event] += 1
+        limit = self.plan.drop_after_events
+        if limit is not None and self.stats.live_events.total() >= limit:
+            logger.info("session %d: dropping the connection after %d events", self.index, limit)
+            self.close()
 
     # -- the connection ----------------------------------------------------------
 
