@@ -46,6 +46,14 @@ _AGENT_REASONS = {
 }
 
 
+def _placed(event: te.TelephonyEvent) -> bool:
+    if isinstance(event, te.CallFactBase):
+        return bool(event.call_key)
+    if isinstance(event, te.ResyncCompleted):
+        return True
+    return bool(event.agent and event.queue)
+
+
 def external_number(exten: str) -> bool:
     """A dialled string that leaves the PBX (not an internal extension or feature code)."""
     digits = exten.lstrip("+")
@@ -151,8 +159,12 @@ class Translator(DialRules):
             return []
         at = at or self.clock()
         key = self._dedup_key(msg, name)
-        events = self._follow_linkedid(msg, at, key)
-        return events + handler(msg, at, key)
+        events = self._follow_linkedid(msg, at, key) + handler(msg, at, key)
+        # An event that names no call (or no agent) cannot be placed: say so, keep none.
+        kept = [e for e in events if _placed(e)]
+        if len(kept) != len(events):
+            logger.warning("AMI %s without the ids to place it; skipped", name)
+        return kept
 
     @staticmethod
     def _dedup_key(msg: Fields, name: str) -> str:

@@ -139,7 +139,7 @@ def telephony_apply(
         if isinstance(event, te.CallMerged):
             merges.append(event)
             continue
-        if event.dedup_key in seen:
+        if not event.call_key or event.dedup_key in seen:
             result.duplicates += 1
             continue
         seen.add(event.dedup_key)
