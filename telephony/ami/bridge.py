@@ -17,19 +17,19 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections
-from panoramisk.message import Message
 
 from contactcenter import telephony_events as te
 from contactcenter.models import Agent
 from contactcenter.services.telephony import ApplyResult, telephony_apply
 from telephony.ami.client import AmiEndpoint, AmiError, AmiSession, LoginFailed
 from telephony.ami.commands import CommandError, plan
-from telephony.ami.resync import resync_events
+from telephony.ami.resync import resync_agents, resync_calls
 from telephony.ami.translator import Translator
 from telephony.pbx import pbx_group
 
@@ -37,6 +37,16 @@ logger = logging.getLogger(__name__)
 
 _RESYNC = object()  # a marker in the event queue: take a snapshot here
 _DB_DOWN = (OperationalError, InterfaceError)
+
+
+@dataclass
+class _Snapshot:
+    """The replies of one resync, gathered as they come through the queue."""
+
+    channels_id: str
+    status_id: str
+    lists: dict[str, list[Any]]
+    at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +95,7 @@ class AmiBridge:
         self.translator = Translator(is_agent=self._agents.__contains__)
         self._pending_answers: set[asyncio.Task[None]] = set()
         self._booted = False  # a FullyBooted arrived on the current session
+        self._snapshot: _Snapshot | None = None
         self.connected = asyncio.Event()
 
     # -- running ---------------------------------------------------------------------------
@@ -131,6 +142,9 @@ class AmiBridge:
                     queue=self.queue,
                     action_timeout=self.settings.action_timeout,
                 )
+                # Set before logging in: the FullyBooted that follows the login may be
+                # taken off the queue before open() returns, and must find its session.
+                self.session, self._booted = session, False
                 try:
                     await session.open()
                 except (OSError, TimeoutError, LoginFailed, ConnectionError) as exc:
@@ -142,6 +156,7 @@ class AmiBridge:
                         delay,
                     )
                     session.close()
+                    self.session = None
                     await asyncio.wait([stopping], timeout=delay)
                     delay = min(delay * 2, self.settings.backoff_max)
                     continue
@@ -151,12 +166,10 @@ class AmiBridge:
             stopping.cancel()
 
     async def _serve(self, session: AmiSession, stopping: asyncio.Task[Any]) -> None:
-        self.session = session
         self.stats.connected = True
         self.stats.connects += 1
         self.connected.set()
         logger.info("AMI %s: logged in", self.target.endpoint)
-        self._booted = False
         fallback = asyncio.get_running_loop().call_later(
             self.settings.resync_wait, self._resync_unless_booted
         )
@@ -265,11 +278,15 @@ class AmiBridge:
     async def _translate(self, batch: list[Any]) -> list[te.TelephonyEvent]:
         facts: list[te.TelephonyEvent] = []
         for item in batch:
-            if item is _RESYNC or (
-                isinstance(item, Message) and item.get("Event") == "FullyBooted"
-            ):
-                self._booted = self._booted or item is not _RESYNC
-                facts.extend(await self._resync())
+            if item is _RESYNC:
+                self._start_resync()
+                continue
+            if self._snapshot is not None and item.get("ActionID") in self._snapshot.lists:
+                facts.extend(self._snapshot_part(item))
+                continue
+            if item.get("Event") == "FullyBooted":
+                self._booted = True
+                self._start_resync()
                 continue
             self.stats.events_received += 1
             try:
@@ -280,28 +297,59 @@ class AmiBridge:
                 logger.exception("AMI %s: cannot translate %r", self.target.endpoint, item)
         return facts
 
-    async def _resync(self) -> list[te.TelephonyEvent]:
+    def _start_resync(self) -> None:
+        """Ask for the snapshot; its replies come back through the queue, in place."""
         session = self.session
         if session is None:
-            return []
-        await self._refresh_agents(force=True)
+            return
         try:
-            channels = await session.action({"Action": "CoreShowChannels"}, as_list=None)
-            status = await session.action({"Action": "QueueStatus"}, as_list=None)
-            # The summary only cross-checks counts today, but a PBX that cannot answer it
-            # is not one to trust; ami_facts.md §5.7 takes all three.
-            await session.action({"Action": "QueueSummary"}, as_list=None)
-        except AmiError as exc:
+            sent = {
+                name: session.send_mirrored({"Action": name})
+                for name in ("CoreShowChannels", "QueueStatus", "QueueSummary")
+            }
+        except AmiError:
+            return
+        self._snapshot = _Snapshot(
+            channels_id=sent["CoreShowChannels"][0],
+            status_id=sent["QueueStatus"][0],
+            lists={action_id: [] for action_id, _ in sent.values()},
+        )
+        futures = [future for _, future in sent.values()]
+        task = asyncio.create_task(self._await_snapshot(session, futures))
+        self._pending_answers.add(task)
+        task.add_done_callback(self._pending_answers.discard)
+
+    async def _await_snapshot(self, session: AmiSession, futures: list[Any]) -> None:
+        try:
+            await asyncio.wait_for(asyncio.gather(*futures), self.settings.action_timeout)
+        except Exception as exc:  # a timeout, or the session went away: start afresh
             logger.warning("AMI %s: resync failed (%s); reconnecting", self.target.endpoint, exc)
             session.abort()
+
+    def _snapshot_part(self, message: Any) -> list[te.TelephonyEvent]:
+        snapshot = self._snapshot
+        assert snapshot is not None
+        action_id = message.get("ActionID")
+        snapshot.lists[action_id].append(message)
+        if message.get("Response") == "Error":
+            logger.warning(
+                "AMI %s: resync refused: %s", self.target.endpoint, message.get("Message")
+            )
+        if not str(message.get("Event") or "").endswith("Complete"):
             return []
-        self.stats.resyncs += 1
-        return resync_events(
-            self.translator,
-            channels=[m for m in _as_list(channels) if m.get("Event") == "CoreShowChannel"],
-            queue_status=[m for m in _as_list(status) if m.get("Event")],
-            connection=self.target.connection_key,
-        )
+        items = [m for m in snapshot.lists[action_id] if m.get("Event")]
+        if action_id == snapshot.channels_id:
+            channels = [m for m in items if m.get("Event") == "CoreShowChannel"]
+            facts = resync_calls(
+                self.translator, channels=channels, connection=self.target.connection_key
+            )
+            snapshot.at = next(f.at for f in facts if isinstance(f, te.ResyncCompleted))
+            self.stats.resyncs += 1
+            return facts
+        if action_id == snapshot.status_id:
+            at = snapshot.at or self.translator.last_event_at or self.translator.clock()
+            return list(resync_agents(queue_status=items, at=at))
+        return []
 
     async def _apply(self, facts: list[te.TelephonyEvent]) -> ApplyResult | None:
         delay = self.settings.backoff_initial

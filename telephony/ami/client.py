@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from panoramisk import Manager
+from panoramisk.actions import Action
+from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
 
 logger = logging.getLogger(__name__)
@@ -60,10 +62,22 @@ class AmiEndpoint:
         return f"{self.username}@{self.host}:{self.port}"
 
 
+class _Protocol(AMIProtocol):
+    """panoramisk's protocol, letting the session see chosen replies in stream order."""
+
+    def handle_message(self, message: Message) -> Any:
+        mirror = getattr(self.factory, "mirror", None)
+        if mirror is not None and message.get("ActionID") in mirror:
+            self.factory.on_mirrored(message)
+        return super().handle_message(message)
+
+
 class _Manager(Manager):
     """panoramisk's Manager with its own reconnecting switched off."""
 
     lost: asyncio.Future[Any]
+    mirror: set[str]
+    on_mirrored: Any
 
     def connection_made(self, f: asyncio.Future[Any]) -> None:
         if f.cancelled() or f.exception() is not None:
@@ -107,13 +121,19 @@ class AmiSession:
             ping_delay=10**9,
             reconnect_timeout=10**9,
             forgetable_actions=NEVER_RESEND,
+            protocol_factory=_Protocol,
             loop=asyncio.get_running_loop(),
         )
         self._manager.lost = asyncio.get_running_loop().create_future()
+        self._manager.mirror = set()
+        self._manager.on_mirrored = self._on_event_message
         for name in events:
             self._manager.register_event(name, self._on_event)
 
     def _on_event(self, manager: Any, message: Message) -> None:
+        self._on_event_message(message)
+
+    def _on_event_message(self, message: Message) -> None:
         # Runs inside panoramisk's data_received: it must not raise or block.
         try:
             self._queue.put_nowait(message)
@@ -171,6 +191,18 @@ class AmiSession:
             return await asyncio.wait_for(future, timeout or self.action_timeout)
         except TimeoutError as exc:
             raise AmiError(f"{fields.get('Action')}: no reply in time") from exc
+
+    def send_mirrored(self, fields: dict[str, str]) -> tuple[str, asyncio.Future[Any]]:
+        """Send an action whose reply messages also enter the event queue, where they
+        arrived in the stream: a snapshot then sits exactly between the events it
+        follows and the ones after it. Returns the ActionID, and a future of the reply."""
+        if self.lost.done():
+            raise AmiError("not connected")
+        action = Action(dict(fields), as_list=None)
+        self._manager.mirror.add(action.action_id)
+        future: asyncio.Future[Any] = self._manager.send_action(action, as_list=None)
+        future.add_done_callback(lambda _: self._manager.mirror.discard(action.action_id))
+        return str(action.action_id), future
 
     async def ping(self, timeout: float) -> None:
         reply = await self.action({"Action": "Ping"}, timeout=timeout)

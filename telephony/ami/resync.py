@@ -15,7 +15,7 @@ from datetime import datetime
 from contactcenter import telephony_events as te
 from contactcenter.enums import CallDirection
 from telephony.ami import members
-from telephony.ami.fields import Fields, device_of, duration, integer, text, uniqueid_epoch
+from telephony.ami.fields import Fields, device_of, duration, text, uniqueid_epoch
 from telephony.ami.tracker import CallTrack, Leg
 from telephony.ami.translator import Translator, external_number
 
@@ -55,21 +55,12 @@ def _leg(translator: Translator, channel: Fields) -> Leg:
     return leg
 
 
-def resync_events(
-    translator: Translator,
-    *,
-    channels: Sequence[Fields],
-    queue_status: Sequence[Fields],
-    connection: str,
+def resync_calls(
+    translator: Translator, *, channels: Sequence[Fields], connection: str
 ) -> list[te.TelephonyEvent]:
-    """Reset ``translator`` to the snapshot and say what it shows."""
+    """Reset ``translator`` to the CoreShowChannels snapshot and say what it shows."""
     at = snapshot_time(translator, channels)
     translator.state.clear()
-    waits = {
-        text(e, "Uniqueid"): integer(e, "Wait")
-        for e in queue_status
-        if text(e, "Event") == "QueueEntry"
-    }
     groups: dict[str, list[Fields]] = defaultdict(list)
     for channel in channels:
         if device_of(text(channel, "Channel")).startswith("Local/"):
@@ -93,16 +84,20 @@ def resync_events(
             track.agent = first.device
             outbound = any(not leg.is_agent for _, leg in legs.values()) or external_number(exten)
             track.direction = CallDirection.OUTBOUND if outbound else CallDirection.INTERNAL
-        events.append(_observed(call_key, at, track, first_row, legs, waits))
-    events.extend(
-        members.member_state(item, at)
-        for item in queue_status
-        if text(item, "Event") == "QueueMember"
-    )
+        events.append(_observed(call_key, at, track, first_row, legs))
     events.append(
         te.ResyncCompleted(at=at, live_call_keys=frozenset(groups), connection=connection)
     )
     return events
+
+
+def resync_agents(*, queue_status: Sequence[Fields], at: datetime) -> list[te.AgentFact]:
+    """Every queue member's state from a QueueStatus reply."""
+    return [
+        members.member_state(item, at)
+        for item in queue_status
+        if text(item, "Event") == "QueueMember"
+    ]
 
 
 def _observed(
@@ -111,7 +106,6 @@ def _observed(
     track: CallTrack,
     first_row: Fields,
     legs: dict[str, tuple[Fields, Leg]],
-    waits: dict[str, int | None],
 ) -> te.CallObserved:
     queue = ""
     if text(first_row, "Application") == "Queue":
@@ -141,5 +135,11 @@ def _observed(
         callee_number="" if track.agent else text(first_row, "Exten"),
         queue=queue,
         agent=agent,
-        wait_seconds=waits.get(track.first_leg),
+        # A caller still in the queue has waited about as long as their channel lived.
+        wait_seconds=_seconds(text(first_row, "Duration")) if status == "queued" else None,
     )
+
+
+def _seconds(raw: str) -> int | None:
+    lasted = duration(raw)
+    return int(lasted.total_seconds()) if lasted is not None else None

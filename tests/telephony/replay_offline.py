@@ -6,9 +6,10 @@ through the simulator and panoramisk over TCP.
 
 from __future__ import annotations
 
+from contactcenter import telephony_events as te
 from contactcenter.services.telephony import telephony_apply
 from telephony.ami.frames import AmiMessage, parse_frames
-from telephony.ami.resync import resync_events
+from telephony.ami.resync import resync_agents, resync_calls
 from telephony.ami.translator import Translator
 from tests.telephony.expectations import SHARED_AMI
 
@@ -28,19 +29,25 @@ def replay(
     translator = Translator(is_agent=agents.__contains__)
     for device, number in originates:
         translator.expect_originate(device=device, number=number)
-    pending = []
+    pending: list[te.TelephonyEvent] = []
     lists: dict[str, list[AmiMessage]] = {}
+    snapshot_at = None
     for msg in transcript_messages(name):
         event = msg.event or ""
         if event in ("CoreShowChannel", "QueueParams", "QueueMember", "QueueEntry"):
-            lists.setdefault(msg.action_id or "", []).append(msg)
+            lists.setdefault(event, []).append(msg)
+            continue
+        if event == "CoreShowChannelsComplete":
+            facts = resync_calls(
+                translator, channels=lists.get("CoreShowChannel", []), connection="offline"
+            )
+            snapshot_at = facts[-1].at
+            pending.extend(facts)
             continue
         if event == "QueueStatusComplete":
-            channels = next((v for v in lists.values() if v[0].event == "CoreShowChannel"), [])
-            status = next((v for v in lists.values() if v[0].event != "CoreShowChannel"), [])
             pending.extend(
-                resync_events(
-                    translator, channels=channels, queue_status=status, connection="offline"
+                resync_agents(
+                    queue_status=lists.get("QueueMember", []), at=snapshot_at or translator.clock()
                 )
             )
             continue

@@ -49,7 +49,8 @@ async def _replay_through_bridge(name: str, times: int = 1) -> int:
     after the file, the bridge reconnects (and resyncs) and gets the file again. The last
     connection stays up, so nothing but the transcripts reaches the bridge."""
     transcript = load_transcript(name)
-    async with AmiSimulator(fast_config()) as simulator:
+    # The transcript is the whole PBX: the simulator's own model has no agents to report.
+    async with AmiSimulator(fast_config(agents=0)) as simulator:
         for run in range(times):
             last = run == times - 1
             spec = ReplaySpec(transcript, drop_after=None if last else len(transcript.messages))
@@ -95,7 +96,7 @@ async def test_transcript_replayed_twice_leaves_the_same_records(name: str) -> N
 
 async def test_a_console_command_reaches_the_bridge_over_the_channel_layer() -> None:
     name = "07_agent_pause_unpause.ami"
-    async with AmiSimulator(fast_config()) as simulator:
+    async with AmiSimulator(fast_config(agents=0)) as simulator:
         simulator.expect_connection(ConnectionPlan([ReplaySpec(load_transcript(name))]))
         async with running_bridge(simulator) as running:
             session = await asyncio.wait_for(simulator.next_session(), 10)
