@@ -229,6 +229,9 @@ def _merge_calls(organization_id: int, merges: list[te.CallMerged]) -> set[int]:
         whole = scope.filter(source=merge.source, external_id=merge.into_key).first()
         if part is None or whole is None or part.pk == whole.pk:
             continue
+        # The part's own "created" entry would be a second start of the whole call; the
+        # merge entry below says where the part came from.
+        CallEvent.objects.filter(call=part, type=CallEventType.CREATED).delete()
         CallEvent.objects.filter(call=part).update(call=whole)
         CallTransfer.objects.filter(call=part).update(call=whole)
         CallEvent.objects.bulk_create(
