@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from contactcenter.models import Call
 from telephony.ami.frames import AmiMessage
-from telephony.ami.simulator import AmiSimulator, ConnectionPlan, InboundPlan
+from telephony.ami.simulator import AmiSimulator, InboundPlan
 from telephony.ami.translator import Translator
 from tests.telephony.bridge_harness import running_bridge
 from tests.telephony.conftest import fast_config
