@@ -125,7 +125,13 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNEL_LAYER_PREFIX", "cc")},
+            "CONFIG": {
+                # channels-redis blocks 5 s per receive (BZPOPMIN); redis-py 8 cuts socket
+                # reads at 5 s by default, so set a longer read timeout explicitly
+                # (django/channels_redis#422).
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
+                "prefix": env_str("CHANNEL_LAYER_PREFIX", "cc"),
+            },
         }
     }
     CACHES = {
@@ -266,6 +272,22 @@ if PRODUCTION:
 # One AMI connection for the simple single-PBX case, on top of the AsteriskConnection rows.
 AMI_URL = env_str("AMI_URL")
 AMI_ORGANIZATION = env_str("AMI_ORGANIZATION")
+
+# --- Realtime (WebSocket consoles and wallboards; docs/realtime-protocol.md) ----------
+REALTIME_TICKET_SECONDS = env_int("REALTIME_TICKET_SECONDS", 30)
+REALTIME_COALESCE_MS = env_int("REALTIME_COALESCE_MS", 250)
+REALTIME_MAX_MESSAGE_BYTES = env_int("REALTIME_MAX_MESSAGE_BYTES", 65536)
+REALTIME_RATE_PER_SECOND = env_int("REALTIME_RATE_PER_SECOND", 10)
+REALTIME_RATE_BURST = env_int("REALTIME_RATE_BURST", 30)
+REALTIME_MAX_PENDING_COMMANDS = env_int("REALTIME_MAX_PENDING_COMMANDS", 8)
+REALTIME_HEARTBEAT_SECONDS = env_int("REALTIME_HEARTBEAT_SECONDS", 20)
+REALTIME_PRESENCE_TTL_SECONDS = env_int("REALTIME_PRESENCE_TTL_SECONDS", 60)
+REALTIME_PRESENCE_GRACE_SECONDS = env_int("REALTIME_PRESENCE_GRACE_SECONDS", 15)
+# Presence must be shared by every server process: Redis whenever there is one.
+REALTIME_PRESENCE_URL = env_str("REALTIME_PRESENCE_URL", REDIS_URL)
+REALTIME_KEY_PREFIX = env_str("REALTIME_KEY_PREFIX", "cc:rt")
+REALTIME_PBX_TIMEOUT_SECONDS = env_int("REALTIME_PBX_TIMEOUT_SECONDS", 8)
+REALTIME_WRAPUP_WINDOW_SECONDS = env_int("REALTIME_WRAPUP_WINDOW_SECONDS", 8 * 3600)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {

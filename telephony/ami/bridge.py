@@ -205,20 +205,35 @@ class AmiBridge:
     # -- commands from the consoles ----------------------------------------------------------
 
     async def _listen(self) -> None:
+        """Answer console commands. A channel-layer failure (Redis restarting, a read
+        timing out while the loop is busy) is logged and the listener starts again:
+        it must never take the bridge down with it."""
         layer = get_channel_layer()
         if layer is None:
             return
-        channel = await layer.new_channel("pbx-bridge.")
-        await layer.group_add(pbx_group(self.target.connection_key), channel)
-        try:
-            while True:
-                message = await layer.receive(channel)
-                if message.get("type") == "pbx.command" and message.get("reply_to"):
-                    task = asyncio.create_task(self._answer(layer, message))
-                    self._pending_answers.add(task)
-                    task.add_done_callback(self._pending_answers.discard)
-        finally:
-            await layer.group_discard(pbx_group(self.target.connection_key), channel)
+        group = pbx_group(self.target.connection_key)
+        while True:
+            channel = ""
+            try:
+                channel = await layer.new_channel("pbx-bridge.")
+                await layer.group_add(group, channel)
+                while True:
+                    message = await layer.receive(channel)
+                    if message.get("type") == "pbx.command" and message.get("reply_to"):
+                        task = asyncio.create_task(self._answer(layer, message))
+                        self._pending_answers.add(task)
+                        task.add_done_callback(self._pending_answers.discard)
+            except asyncio.CancelledError:
+                if channel:
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(layer.group_discard(group, channel), 2)
+                raise
+            except Exception as exc:
+                self.stats.last_error = f"channel layer: {exc}"
+                logger.warning(
+                    "AMI %s: channel layer error (%s); listening again", self.target.endpoint, exc
+                )
+                await asyncio.sleep(self.settings.backoff_initial)
 
     async def _answer(self, layer: Any, message: dict[str, Any]) -> None:
         params = message.get("params")
