@@ -194,7 +194,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "contactcenter.api.pagination.DefaultPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "contactcenter.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"auth": env_str("AUTH_THROTTLE_RATE", "30/minute")},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -247,7 +247,12 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }
 
-DRF_STANDARDIZED_ERRORS = {"ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True}
+DRF_STANDARDIZED_ERRORS = {
+    "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
+    # Ours maps ApplicationError and model ValidationError; set as the class (not a
+    # wrapper function) so the schema lists the error responses of every endpoint.
+    "EXCEPTION_HANDLER_CLASS": "contactcenter.api.errors.ProjectExceptionHandler",
+}
 
 # --- Security (production) ---------------------------------------------------------------
 if PRODUCTION:

@@ -13,7 +13,6 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_standardized_errors.handler import ExceptionHandler
 from rest_framework import exceptions
-from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
 from contactcenter.errors import ApplicationError
@@ -39,7 +38,3 @@ class ProjectExceptionHandler(ExceptionHandler):
         if isinstance(exc, DjangoValidationError):
             return exceptions.ValidationError(detail=as_serializer_error(exc))
         return super().convert_known_exceptions(exc)
-
-
-def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    return ProjectExceptionHandler(exc, context).run()  # type: ignore[arg-type]

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from contactcenter.api import agents, auth, calls, organization, queues
+from contactcenter.api import agents, auth, calls, organization, queues, wallboard
 
 router = DefaultRouter(trailing_slash=True)
 router.register("agents", agents.AgentViewSet, basename="agent")
@@ -17,5 +17,6 @@ urlpatterns = [
     path("auth/token/refresh/", auth.TokenRefreshThrottledView.as_view(), name="token-refresh"),
     path("organization/", organization.OrganizationView.as_view(), name="organization"),
     path("me/", organization.MeView.as_view(), name="me"),
+    path("wallboard/", wallboard.WallboardView.as_view(), name="wallboard"),
     *router.urls,
 ]

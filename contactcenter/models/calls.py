@@ -120,6 +120,8 @@ class Call(TenantModel, TimestampedModel):
             models.Index(fields=["organization", "connection_key", "status"]),
             models.Index(fields=["organization", "agent", "-started_at"]),
             models.Index(fields=["organization", "queue", "-started_at"]),
+            # The wallboard's "today" window reads calls by the time they joined a queue.
+            models.Index(fields=["organization", "queue", "queued_at"]),
             models.Index(fields=["organization", "caller_number"]),
         ]
 

@@ -145,30 +145,20 @@ class DialRules:
         ]
 
     def _hold(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
-        leg = self._leg(msg)
-        if leg is None:
-            return []
-        return [
-            te.CallHeld(
-                call_key=leg.call_key,
-                at=at,
-                dedup_key=key,
-                by_agent=leg.device if leg.is_agent else "",
-            )
-        ]
+        return self._hold_change(msg, at, key, te.CallHeld)
 
     def _unhold(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+        return self._hold_change(msg, at, key, te.CallResumed)
+
+    def _hold_change(
+        self, msg: Fields, at: datetime, key: str, fact: type[te.CallHeld | te.CallResumed]
+    ) -> list[te.TelephonyEvent]:
+        # Hold is per leg, on the channel that asked for it; MusicOnHold is not a hold.
         leg = self._leg(msg)
         if leg is None:
             return []
-        return [
-            te.CallResumed(
-                call_key=leg.call_key,
-                at=at,
-                dedup_key=key,
-                by_agent=leg.device if leg.is_agent else "",
-            )
-        ]
+        by_agent = leg.device if leg.is_agent else ""
+        return [fact(call_key=leg.call_key, at=at, dedup_key=key, by_agent=by_agent)]
 
     def _agent_device(self, channel: str) -> str:
         device = device_of(channel)

@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from contactcenter import telephony_events as te
 from contactcenter.enums import CallDirection, HangupParty
 from telephony.ami import members
-from telephony.ami.dialing import DialRules
 from telephony.ami.fields import Fields, device_of, integer, text, timestamp
+from telephony.ami.queueing import QueueRules
 from telephony.ami.tracker import CallTrack, Leg, Tracker
 
 logger = logging.getLogger(__name__)
@@ -39,11 +39,6 @@ _CAUSE_RING_OUTCOMES: dict[int, te.RingOutcome] = {
     19: "no_answer",
     21: "rejected",
 }
-_AGENT_REASONS = {
-    "caller": HangupParty.CALLER,
-    "agent": HangupParty.AGENT,
-    "transfer": HangupParty.TRANSFER,
-}
 
 
 def _placed(event: te.TelephonyEvent) -> bool:
@@ -60,7 +55,7 @@ def external_number(exten: str) -> bool:
     return exten.startswith("+") or (digits.isdigit() and len(digits) >= 7)
 
 
-class Translator(DialRules):
+class Translator(QueueRules):
     # The events worth receiving at all; everything else is noise for us.
     EVENTS: frozenset[str] = frozenset(
         {
@@ -327,132 +322,3 @@ class Translator(DialRules):
             # The agent's own phone never took the click-to-call: the attempt failed.
             return "failed"
         return _DIAL_END_OUTCOMES.get(track.last_dial_status)
-
-    # -- queues (app_queue) ----------------------------------------------------------------
-
-    def _queue_join(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
-        return [
-            te.QueueJoined(
-                call_key=self._key(msg),
-                at=at,
-                dedup_key=key,
-                queue=text(msg, "Queue"),
-                position=integer(msg, "Position"),
-            )
-        ]
-
-    def _queue_leave(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
-        return [
-            te.QueueLeft(
-                call_key=self._key(msg),
-                at=at,
-                dedup_key=key,
-                queue=text(msg, "Queue"),
-                count=integer(msg, "Count"),
-            )
-        ]
-
-    def _queue_abandon(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
-        return [
-            te.QueueAbandoned(
-                call_key=self._key(msg),
-                at=at,
-                dedup_key=key,
-                queue=text(msg, "Queue"),
-                wait_seconds=integer(msg, "HoldTime"),
-                position=integer(msg, "Position"),
-                original_position=integer(msg, "OriginalPosition"),
-            )
-        ]
-
-    def _offer_leg(self, msg: Fields, agent: str) -> Leg | None:
-        leg = self._leg(msg, "Dest")
-        if leg is not None:
-            leg.offered_to = agent
-        return leg
-
-    def _agent_called(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
-        agent = text(msg, "Interface")
-        leg = self._offer_leg(msg, agent)
-        if leg is not None:
-            leg.queue_offer = True
-        return [
-            te.AgentOffered(
-                call_key=self._key(msg),
-                at=at,
-                dedup_key=key,
-                agent=agent,
-                leg_id=text(msg, "DestUniqueid"),
-                queue=text(msg, "Queue"),
-            )
-        ]
-
-    def _agent_rna(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
-        if not self._close_offer(self._leg(msg, "Dest")):
-            return []
-        # RingTime here is in milliseconds (ami_facts.md §3, AgentRingNoAnswer).
-        return [
-            te.AgentOfferEnded(
-                call_key=self._key(msg),
-                at=at,
-                dedup_key=key,
-                agent=text(msg, "Interface"),
-                leg_id=text(msg, "DestUniqueid"),
-                outcome="no_answer",
-                ring_ms=integer(msg, "RingTime"),
-                queue=text(msg, "Queue"),
-            )
-        ]
-
-    def _agent_dump(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
-        if not self._close_offer(self._leg(msg, "Dest")):
-            return []
-        return [
-            te.AgentOfferEnded(
-                call_key=self._key(msg),
-                at=at,
-                dedup_key=key,
-                agent=text(msg, "Interface"),
-                leg_id=text(msg, "DestUniqueid"),
-                outcome="rejected",
-                queue=text(msg, "Queue"),
-            )
-        ]
-
-    def _agent_connect(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
-        leg = self._leg(msg, "Dest")
-        if leg is not None:
-            leg.answered = True
-        track = self.state.calls.get(self._key(msg))
-        if track is not None:
-            track.answered = True
-        return [
-            te.CallAnswered(
-                call_key=self._key(msg),
-                at=at,
-                dedup_key=key,
-                agent=text(msg, "Interface"),
-                queue=text(msg, "Queue"),
-                wait_seconds=integer(msg, "HoldTime"),
-                ring_seconds=integer(msg, "RingTime"),
-                leg_id=text(msg, "DestUniqueid"),
-            )
-        ]
-
-    def _agent_complete(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
-        track = self.state.calls.get(self._key(msg))
-        if track is not None:
-            track.answered = True
-        reason = _AGENT_REASONS.get(text(msg, "Reason").lower(), HangupParty.SYSTEM)
-        return [
-            te.AgentCompleted(
-                call_key=self._key(msg),
-                at=at,
-                dedup_key=key,
-                agent=text(msg, "Interface"),
-                talk_seconds=integer(msg, "TalkTime"),
-                wait_seconds=integer(msg, "HoldTime"),
-                reason=reason,
-                queue=text(msg, "Queue"),
-            )
-        ]

@@ -4,7 +4,8 @@ Pause is per queue (as in app_queue); the agent's one state is derived from the
 phone's device state and the memberships: a ringing or busy phone wins, then
 "paused" when paused in every queue the agent is logged in to, "offline" when logged
 in nowhere or the phone is unreachable, else "available". Each change goes through
-agent_set_state, so time in state is logged at the PBX's timestamps.
+the same rules as agent_set_state (no going back in time; one interval per change), in
+bulk, so time in state is logged at the PBX's timestamps.
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ from datetime import datetime
 
 from contactcenter import telephony_events as te
 from contactcenter.enums import AgentState
-from contactcenter.models import Agent, QueueMembership
-from contactcenter.services.agents import agent_set_state
+from contactcenter.models import Agent, AgentStateLog, QueueMembership
 from contactcenter.services.telephony.calls import Lookups
 
 _RINGING = {"ringing", "ring_in_use"}
@@ -46,14 +46,14 @@ def derive_agent_state(device: str, memberships: Sequence[QueueMembership]) -> t
 
 
 def _membership(
-    agent: Agent, queue_id: int, memberships: dict[tuple[int, int], QueueMembership]
+    agent: Agent, queue_id: int, memberships: dict[int, dict[int, QueueMembership]]
 ) -> QueueMembership:
-    key = (agent.pk, queue_id)
-    if key not in memberships:
-        memberships[key] = QueueMembership(
+    own = memberships.setdefault(agent.pk, {})
+    if queue_id not in own:
+        own[queue_id] = QueueMembership(
             organization_id=agent.organization_id, agent=agent, queue_id=queue_id
         )
-    return memberships[key]
+    return own[queue_id]
 
 
 def _set_pause(membership: QueueMembership, paused: bool, reason: str, at: datetime) -> None:
@@ -65,55 +65,105 @@ def _set_pause(membership: QueueMembership, paused: bool, reason: str, at: datet
     membership.paused_reason = reason if paused else ""
 
 
+def _apply_membership(fact: te.AgentFact, membership: QueueMembership) -> None:
+    if isinstance(fact, te.AgentMembershipChanged):
+        membership.is_logged_in = fact.member
+        if fact.member:
+            membership.calls_taken = fact.calls_taken
+            _set_pause(membership, fact.paused, fact.paused_reason, fact.at)
+    elif isinstance(fact, te.AgentPauseChanged):
+        _set_pause(membership, fact.paused, fact.reason, fact.at)
+    else:
+        membership.is_logged_in = fact.logged_in
+        _set_pause(membership, fact.paused, fact.paused_reason, fact.at)
+        if fact.calls_taken is not None:
+            membership.calls_taken = fact.calls_taken
+
+
+@dataclass
+class _Moves:
+    """An agent's state changes within one batch, written in bulk at the end."""
+
+    agent: Agent
+    intervals: list[AgentStateLog] = field(default_factory=list)
+
+    def move(self, state: str, reason: str, at: datetime) -> None:
+        agent = self.agent
+        if (agent.state, agent.state_reason) == (state, reason):
+            return
+        if agent.state_changed_at is not None and at < agent.state_changed_at:
+            return  # a late report must not rewrite what came after it
+        if self.intervals:
+            self.intervals[-1].ended_at = at
+        self.intervals.append(
+            AgentStateLog(
+                organization_id=agent.organization_id,
+                agent=agent,
+                state=state,
+                reason=reason,
+                started_at=at,
+            )
+        )
+        agent.state, agent.state_reason, agent.state_changed_at = state, reason, at
+
+
 def apply_agent_facts(
     *, organization_id: int, lookups: Lookups, facts: Sequence[te.AgentFact]
 ) -> AgentApplyResult:
+    """Apply a batch of agent facts with a few bulk statements.
+
+    The agents are locked (as agent_set_state does) so a console's state change and
+    the PBX's cannot interleave; each change is logged at the PBX's timestamp.
+    """
     result = AgentApplyResult()
-    if not facts:
+    known = {f.agent for f in facts if lookups.agent(f.agent) is not None}
+    if not known:
         return result
-    agent_ids = {a.pk for f in facts if (a := lookups.agent(f.agent))}
-    memberships = {
-        (m.agent_id, m.queue_id): m
-        for m in QueueMembership.objects.for_organization(organization_id).filter(
-            agent_id__in=agent_ids
-        )
+    agents = {
+        a.pk: a
+        for a in Agent.objects.select_for_update()
+        .filter(organization_id=organization_id, interface__in=known)
+        .order_by("pk")
     }
-    touched: dict[int, Agent] = {}
+    by_interface = {a.interface: a for a in agents.values()}
+    memberships: dict[int, dict[int, QueueMembership]] = {}
+    for m in QueueMembership.objects.for_organization(organization_id).filter(agent_id__in=agents):
+        memberships.setdefault(m.agent_id, {})[m.queue_id] = m
+    moves: dict[int, _Moves] = {}
     for fact in facts:
-        agent = lookups.agent(fact.agent)
-        queue = lookups.queue(fact.queue)
+        agent = by_interface.get(fact.agent)
         if agent is None:
             continue  # an interface we do not know: not one of this organization's agents
+        queue = lookups.queue(fact.queue)
         if queue is not None:
-            membership = _membership(agent, queue.pk, memberships)
-            if isinstance(fact, te.AgentMembershipChanged):
-                membership.is_logged_in = fact.member
-                if fact.member:
-                    membership.calls_taken = fact.calls_taken
-                    _set_pause(membership, fact.paused, fact.paused_reason, fact.at)
-            elif isinstance(fact, te.AgentPauseChanged):
-                _set_pause(membership, fact.paused, fact.reason, fact.at)
-            else:
-                membership.is_logged_in = fact.logged_in
-                _set_pause(membership, fact.paused, fact.paused_reason, fact.at)
-                if fact.calls_taken is not None:
-                    membership.calls_taken = fact.calls_taken
+            _apply_membership(fact, _membership(agent, queue.pk, memberships))
             result.queue_ids.add(queue.pk)
         if isinstance(fact, te.AgentMemberState):
             agent.device_state = fact.device
-        own = [m for (a_id, _), m in memberships.items() if a_id == agent.pk]
+        own = list(memberships.get(agent.pk, {}).values())
         state, reason = derive_agent_state(agent.device_state, own)
-        updated = agent_set_state(agent=agent, state=state, reason=reason, at=fact.at)
-        agent.state, agent.state_reason = updated.state, updated.state_reason
-        agent.state_changed_at = updated.state_changed_at
+        moves.setdefault(agent.pk, _Moves(agent)).move(state, reason, fact.at)
         result.agent_ids.add(agent.pk)
-        touched[agent.pk] = agent
-    for agent in touched.values():
-        Agent.objects.filter(pk=agent.pk).update(device_state=agent.device_state)
-    new = [m for m in memberships.values() if m.pk is None]
-    old = [m for m in memberships.values() if m.pk is not None]
+    _write(moves, memberships)
+    return result
+
+
+def _write(moves: dict[int, _Moves], memberships: dict[int, dict[int, QueueMembership]]) -> None:
+    moved = {pk: m for pk, m in moves.items() if m.intervals}
+    for agent_id, agent_moves in moved.items():
+        # The interval open before this batch ends where the batch's first change starts.
+        AgentStateLog.objects.filter(agent_id=agent_id, ended_at__isnull=True).update(
+            ended_at=agent_moves.intervals[0].started_at
+        )
+    AgentStateLog.objects.bulk_create([row for m in moved.values() for row in m.intervals])
+    Agent.objects.bulk_update(
+        [m.agent for m in moves.values()],
+        ["state", "state_reason", "state_changed_at", "device_state"],
+    )
+    every = [m for own in memberships.values() for m in own.values()]
+    new = [m for m in every if m.pk is None]
+    old = [m for m in every if m.pk is not None]
     QueueMembership.objects.bulk_create(new)
     QueueMembership.objects.bulk_update(
         old, ["is_logged_in", "paused", "paused_reason", "paused_at", "calls_taken"]
     )
-    return result

@@ -1,0 +1,265 @@
+"""Wallboard metrics per queue, read from the stored call records.
+
+Every number is defined in docs/metrics.md; the tests recompute each one from the
+Call rows in plain Python and require equality. The call figures come from two
+aggregate queries (one grouped by queue, one for the organization), the agents from
+one query over the queue memberships; nothing loops over the day's calls in Python.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, F, Min, Q, Sum
+from django.utils import timezone
+
+from contactcenter.enums import AgentState, CallStatus
+from contactcenter.models import Call, CallQueue, Organization, QueueMembership
+from contactcenter.selectors.metrics import DayWindow, elapsed_seconds, local_day, mean, percent
+
+# The statuses a call can only have once someone answered it (see derive_status):
+# answered_at is set, or the answer happened while the bridge was away.
+ANSWERED_STATUSES = (CallStatus.IN_PROGRESS, CallStatus.ON_HOLD, CallStatus.COMPLETED)
+# derive_status keeps a queued call QUEUED while agents ring; RINGING is listed too so
+# that "waiting" rests on the queue time (queued_at set), not on which live status it is.
+WAITING_STATUSES = (CallStatus.QUEUED, CallStatus.RINGING)
+# Still in the queue: joined it, and neither answered, abandoned nor ended. Not limited
+# to today: a caller queued before midnight who still waits is waiting now.
+WAITING = Q(status__in=WAITING_STATUSES, queued_at__isnull=False, abandoned_at__isnull=True)
+
+
+def _offered_in(day: DayWindow) -> Q:
+    return Q(queued_at__gte=day.start, queued_at__lt=day.end)
+
+
+@dataclass(frozen=True)
+class CallMetrics:
+    """The call figures of one queue, or of several queues together."""
+
+    callers_waiting: int
+    longest_wait_seconds: int | None
+    offered: int
+    answered: int
+    abandoned: int
+    short_abandoned: int
+    answered_within_service_level: int
+    service_level_percent: float | None
+    asa_seconds: float | None
+    aht_seconds: float | None
+    abandon_rate_percent: float | None
+
+
+@dataclass(frozen=True)
+class QueueAgent:
+    """A logged-in member of a queue, as the wallboard shows them."""
+
+    agent_id: int
+    name: str
+    extension: str
+    state: str
+    reason: str
+    seconds_in_state: int | None
+    paused_in_queue: bool
+
+
+@dataclass(frozen=True)
+class QueueMetrics(CallMetrics):
+    queue_id: int
+    queue_name: str
+    service_level_seconds: int
+    short_abandon_seconds: int
+    agents_by_state: Mapping[str, int]
+    agents: tuple[QueueAgent, ...]
+
+
+@dataclass(frozen=True)
+class OrganizationTotals(CallMetrics):
+    """All selected queues together; each call judged by its own queue's thresholds."""
+
+    agents_by_state: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class Wallboard:
+    generated_at: datetime
+    day: DayWindow
+    queues: list[QueueMetrics]
+    totals: OrganizationTotals
+
+
+def _aggregates(day: DayWindow) -> dict[str, Any]:
+    """SUM/COUNT/MIN expressions over calls; the queryset decides the grouping."""
+    today = _offered_in(day)
+    answered = today & Q(status__in=ANSWERED_STATUSES)
+    left_unanswered = today & Q(status=CallStatus.ABANDONED)
+    short = left_unanswered & Q(wait_seconds__lt=F("queue__short_abandon_seconds"))
+    # A NULL wait is not short: without a measured wait the abandon counts in full.
+    abandoned = left_unanswered & (
+        Q(wait_seconds__isnull=True) | Q(wait_seconds__gte=F("queue__short_abandon_seconds"))
+    )
+    answered_wait_known = answered & Q(wait_seconds__isnull=False)
+    handled = today & Q(status=CallStatus.COMPLETED, talk_seconds__isnull=False)
+    return {
+        "offered": Count("id", filter=today),
+        "answered": Count("id", filter=answered),
+        "abandoned": Count("id", filter=abandoned),
+        "short_abandoned": Count("id", filter=short),
+        "within_sl": Count(
+            "id", filter=answered & Q(wait_seconds__lte=F("queue__service_level_seconds"))
+        ),
+        "wait_sum": Sum("wait_seconds", filter=answered_wait_known),
+        "wait_count": Count("id", filter=answered_wait_known),
+        "talk_sum": Sum("talk_seconds", filter=handled),
+        "talk_count": Count("id", filter=handled),
+        "waiting": Count("id", filter=WAITING),
+        "oldest_queued_at": Min("queued_at", filter=WAITING),
+    }
+
+
+def _relevant_calls(organization: Organization, queue_ids: list[int], day: DayWindow) -> Any:
+    """The organization's calls of these queues that were offered today or still wait."""
+    return (
+        Call.objects.for_organization(organization)
+        .filter(queue_id__in=queue_ids)
+        .filter(_offered_in(day) | WAITING)
+        # No ORDER BY: it has no use in an aggregate and would only cost a sort.
+        .order_by()
+    )
+
+
+def _call_metrics(row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    answered = row.get("answered") or 0
+    abandoned = row.get("abandoned") or 0
+    within = row.get("within_sl") or 0
+    return {
+        "callers_waiting": row.get("waiting") or 0,
+        "longest_wait_seconds": elapsed_seconds(row.get("oldest_queued_at"), now),
+        "offered": row.get("offered") or 0,
+        "answered": answered,
+        "abandoned": abandoned,
+        "short_abandoned": row.get("short_abandoned") or 0,
+        "answered_within_service_level": within,
+        "service_level_percent": percent(within, answered + abandoned),
+        "asa_seconds": mean(row.get("wait_sum"), row.get("wait_count") or 0),
+        "aht_seconds": mean(row.get("talk_sum"), row.get("talk_count") or 0),
+        "abandon_rate_percent": percent(abandoned, answered + abandoned),
+    }
+
+
+def _queues(organization: Organization, queue_ids: Iterable[int] | None) -> list[CallQueue]:
+    queues = CallQueue.objects.for_organization(organization).filter(is_active=True)
+    if queue_ids is not None:
+        # Another organization's id matches nothing here: it yields no row, not an error.
+        queues = queues.filter(pk__in=list(queue_ids))
+    return list(queues.order_by("name", "id"))
+
+
+def _memberships(organization: Organization, queue_ids: list[int]) -> list[QueueMembership]:
+    return list(
+        QueueMembership.objects.for_organization(organization)
+        .filter(queue_id__in=queue_ids, is_logged_in=True)
+        # The agent's own organization is checked too: a membership row must never pull
+        # another tenant's agent onto this wallboard.
+        .filter(agent__organization_id=organization.pk)
+        .select_related("agent")
+        .order_by("agent__extension", "agent_id")
+    )
+
+
+def _state_counts(states: Iterable[str]) -> dict[str, int]:
+    """Every state, zeros included, so a wallboard's columns never come and go."""
+    counted = Counter(states)
+    return {state.value: counted.get(state.value, 0) for state in AgentState}
+
+
+def _queue_agent(membership: QueueMembership, now: datetime) -> QueueAgent:
+    agent = membership.agent
+    return QueueAgent(
+        agent_id=agent.pk,
+        name=agent.name,
+        extension=agent.extension,
+        state=agent.state,
+        reason=agent.state_reason,
+        seconds_in_state=elapsed_seconds(agent.state_changed_at, now),
+        paused_in_queue=membership.paused,
+    )
+
+
+def _now(now: datetime | None) -> datetime:
+    if now is None:
+        return timezone.now()
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be an aware datetime")
+    return now
+
+
+def _queue_rows(
+    organization: Organization, queues: list[CallQueue], day: DayWindow, now: datetime
+) -> list[QueueMetrics]:
+    ids = [queue.pk for queue in queues]
+    by_queue = {
+        row["queue_id"]: row
+        for row in _relevant_calls(organization, ids, day)
+        .values("queue_id")
+        .annotate(**_aggregates(day))
+    }
+    members: dict[int, list[QueueMembership]] = {queue_id: [] for queue_id in ids}
+    for membership in _memberships(organization, ids):
+        members[membership.queue_id].append(membership)
+    return [
+        QueueMetrics(
+            queue_id=queue.pk,
+            queue_name=queue.name,
+            service_level_seconds=queue.service_level_seconds,
+            short_abandon_seconds=queue.short_abandon_seconds,
+            agents_by_state=_state_counts(m.agent.state for m in members[queue.pk]),
+            agents=tuple(_queue_agent(m, now) for m in members[queue.pk]),
+            **_call_metrics(by_queue.get(queue.pk, {}), now),
+        )
+        for queue in queues
+    ]
+
+
+def queue_metrics(
+    *,
+    organization: Organization,
+    now: datetime | None = None,
+    queue_ids: Iterable[int] | None = None,
+) -> list[QueueMetrics]:
+    """The metrics of the organization's active queues (all, or those in ``queue_ids``).
+
+    ``now`` (aware; default: the current time) picks the organization's local day and
+    is the reference for waits and time in state. Queues are ordered by name.
+    """
+    now = _now(now)
+    day = local_day(time_zone=organization.time_zone, now=now)
+    return _queue_rows(organization, _queues(organization, queue_ids), day, now)
+
+
+def wallboard(
+    *,
+    organization: Organization,
+    now: datetime | None = None,
+    queue_ids: Iterable[int] | None = None,
+) -> Wallboard:
+    """``queue_metrics`` plus the organization totals, all read against the same ``now``.
+
+    The totals come from their own ungrouped aggregate, not from summing the rows:
+    counts equal the sums of the queues, while ASA, AHT and the percentages are taken
+    over all the calls (not averages of the queues' averages).
+    """
+    now = _now(now)
+    day = local_day(time_zone=organization.time_zone, now=now)
+    queues = _queues(organization, queue_ids)
+    rows = _queue_rows(organization, queues, day, now)
+    ids = [queue.pk for queue in queues]
+    total = _relevant_calls(organization, ids, day).aggregate(**_aggregates(day))
+    agents = {agent.agent_id: agent.state for row in rows for agent in row.agents}
+    totals = OrganizationTotals(
+        agents_by_state=_state_counts(agents.values()), **_call_metrics(total, now)
+    )
+    return Wallboard(generated_at=now, day=day, queues=rows, totals=totals)

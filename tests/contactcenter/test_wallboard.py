@@ -1,0 +1,263 @@
+"""Wallboard metrics equal the same numbers recomputed from the Call rows in Python.
+
+``expected_board`` follows docs/metrics.md literally, one call at a time, and decides
+"today" by each call's local calendar date (not by the selector's UTC window), so the
+two computations share nothing but the rows.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from contactcenter.enums import AgentState, CallStatus
+from contactcenter.models import Agent, Call, CallQueue, Organization, QueueMembership
+from contactcenter.selectors.wallboard import queue_metrics, wallboard
+from contactcenter.services.telephony.derive import derive_status, finish_durations
+from tests.factories import make_call, make_org, make_queue
+
+pytestmark = pytest.mark.django_db
+
+ANSWERED = {CallStatus.IN_PROGRESS, CallStatus.ON_HOLD, CallStatus.COMPLETED}
+OUTCOMES = [
+    "waiting",
+    "talking",
+    "on_hold",
+    "completed",
+    "completed_wait_unknown",
+    "answered_unknown",
+    "abandoned",
+    "abandoned_no_verdict",
+    "abandoned_not_hung_up",
+    "no_answer",
+]
+
+
+def queue_call(
+    queue: CallQueue, *, queued_at: datetime, outcome: str, wait: int = 0, talk: int = 0
+) -> Call:
+    """A call record as the telephony services leave it, status derived from its facts."""
+    call = make_call(queue.organization, queue=queue, started_at=queued_at - timedelta(seconds=3))
+    call.queued_at = queued_at
+    waited = queued_at + timedelta(seconds=wait)
+    if outcome in {"talking", "on_hold", "completed", "completed_wait_unknown"}:
+        call.answered_at = waited
+        call.wait_seconds = None if outcome == "completed_wait_unknown" else wait
+        if outcome == "on_hold":
+            call.held_since = waited + timedelta(seconds=1)
+        if outcome.startswith("completed"):
+            call.ended_at = waited + timedelta(seconds=talk)
+            call.hold_seconds = talk // 3
+    elif outcome == "answered_unknown":  # answered while the bridge was away
+        call.flags = {"answered_at_unknown": True}
+        call.ended_at = waited + timedelta(seconds=talk)
+    elif outcome in {"abandoned", "abandoned_not_hung_up"}:
+        call.abandoned_at = waited
+        call.wait_seconds = wait
+        if outcome == "abandoned":
+            call.ended_at = waited
+    elif outcome in {"abandoned_no_verdict", "no_answer"}:
+        call.ended_at = waited
+        call.end_outcome = CallStatus.NO_ANSWER if outcome == "no_answer" else ""
+    finish_durations(call)
+    call.status = derive_status(call)
+    call.save()
+    return call
+
+
+def set_state(agent: Agent, state: str, since: datetime | None, reason: str = "") -> None:
+    Agent.objects.filter(pk=agent.pk).update(
+        state=state, state_changed_at=since, state_reason=reason
+    )
+
+
+def join(queue: CallQueue, agent: Agent, *, logged_in: bool = True, paused: bool = False) -> None:
+    QueueMembership.objects.create(
+        organization=queue.organization,
+        queue=queue,
+        agent=agent,
+        is_logged_in=logged_in,
+        paused=paused,
+    )
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def _avg(values: list[int]) -> float | None:
+    return round(sum(values) / len(values), 1) if values else None
+
+
+def _seconds(since: datetime | None, now: datetime) -> int | None:
+    return None if since is None else max(0, int((now - since).total_seconds()))
+
+
+def _call_figures(pairs: list[tuple[Call, CallQueue]], now: datetime, tz: ZoneInfo) -> dict:
+    today = now.astimezone(tz).date()
+    offered = [
+        (c, q) for c, q in pairs if c.queued_at and c.queued_at.astimezone(tz).date() == today
+    ]
+    answered = [(c, q) for c, q in offered if c.status in ANSWERED]
+    gave_up = [(c, q) for c, q in offered if c.status == CallStatus.ABANDONED]
+    short = [
+        c
+        for c, q in gave_up
+        if c.wait_seconds is not None and c.wait_seconds < q.short_abandon_seconds
+    ]
+    abandoned = [c for c, _ in gave_up if c not in short]
+    within = [
+        c
+        for c, q in answered
+        if c.wait_seconds is not None and c.wait_seconds <= q.service_level_seconds
+    ]
+    waiting = [
+        c
+        for c, _ in pairs
+        if c.status in {CallStatus.QUEUED, CallStatus.RINGING}
+        and c.queued_at is not None
+        and c.abandoned_at is None
+    ]
+    oldest = min((c.queued_at for c in waiting if c.queued_at), default=None)
+    return {
+        "callers_waiting": len(waiting),
+        "longest_wait_seconds": _seconds(oldest, now),
+        "offered": len(offered),
+        "answered": len(answered),
+        "abandoned": len(abandoned),
+        "short_abandoned": len(short),
+        "answered_within_service_level": len(within),
+        "service_level_percent": _pct(len(within), len(answered) + len(abandoned)),
+        "asa_seconds": _avg([c.wait_seconds for c, _ in answered if c.wait_seconds is not None]),
+        "aht_seconds": _avg(
+            [
+                c.talk_seconds
+                for c, _ in offered
+                if c.status == CallStatus.COMPLETED and c.talk_seconds is not None
+            ]
+        ),
+        "abandon_rate_percent": _pct(len(abandoned), len(answered) + len(abandoned)),
+    }
+
+
+def _by_state(agents: list[Agent]) -> dict[str, int]:
+    return {s.value: sum(1 for a in agents if a.state == s.value) for s in AgentState}
+
+
+def expected_board(
+    org: Organization, now: datetime, queue_ids: list[int] | None = None
+) -> dict[str, Any]:
+    """Every figure of the wallboard, recomputed call by call from the stored rows."""
+    tz = ZoneInfo(org.time_zone)
+    queues = sorted(
+        (
+            q
+            for q in CallQueue.objects.filter(organization=org, is_active=True)
+            if queue_ids is None or q.pk in queue_ids
+        ),
+        key=lambda q: (q.name, q.pk),
+    )
+    calls = list(Call.objects.filter(organization=org))
+    rows, all_pairs, all_agents = [], [], {}
+    for q in queues:
+        pairs = [(c, q) for c in calls if c.queue_id == q.pk]
+        all_pairs += pairs
+        members = sorted(
+            QueueMembership.objects.filter(
+                queue=q, is_logged_in=True, agent__organization=org
+            ).select_related("agent"),
+            key=lambda m: (m.agent.extension, m.agent_id),
+        )
+        all_agents.update({m.agent_id: m.agent for m in members})
+        agents = [
+            {
+                "agent_id": m.agent_id,
+                "name": m.agent.name,
+                "extension": m.agent.extension,
+                "state": m.agent.state,
+                "reason": m.agent.state_reason,
+                "seconds_in_state": _seconds(m.agent.state_changed_at, now),
+                "paused_in_queue": m.paused,
+            }
+            for m in members
+        ]
+        rows.append(
+            {
+                **_call_figures(pairs, now, tz),
+                "queue_id": q.pk,
+                "queue_name": q.name,
+                "service_level_seconds": q.service_level_seconds,
+                "short_abandon_seconds": q.short_abandon_seconds,
+                "agents_by_state": _by_state([m.agent for m in members]),
+                "agents": agents,
+            }
+        )
+    totals = {
+        **_call_figures(all_pairs, now, tz),
+        "agents_by_state": _by_state(list(all_agents.values())),
+    }
+    return {"queues": rows, "totals": totals}
+
+
+def plain(value: Any) -> Any:
+    """Dataclasses to the JSON shape of the API (tuples become lists)."""
+    return json.loads(json.dumps(asdict(value), default=str))
+
+
+def assert_board(org: Organization, now: datetime, queue_ids: list[int] | None = None) -> None:
+    board = wallboard(organization=org, now=now, queue_ids=queue_ids)
+    expected = expected_board(org, now, queue_ids)
+    assert [plain(q) for q in board.queues] == expected["queues"]
+    assert plain(board.totals) == expected["totals"]
+    assert board.queues == queue_metrics(organization=org, now=now, queue_ids=queue_ids)
+
+
+def local(tz: str, *args: int) -> datetime:
+    return datetime(*args, tzinfo=ZoneInfo(tz)).astimezone(UTC)  # type: ignore[misc]
+
+
+NY = "America/New_York"
+
+
+def test_new_york_spring_forward_day_by_hand() -> None:
+    # 2025-03-09 lasts 23 hours in New York: 05:00 UTC to 04:00 UTC the next day.
+    org = make_org("NY", time_zone=NY)
+    q = make_queue(org, "sales")
+    now = local(NY, 2025, 3, 9, 15, 0)
+    midnight = local(NY, 2025, 3, 9, 0, 0)
+    assert midnight == datetime(2025, 3, 9, 5, tzinfo=UTC)
+    queue_call(q, queued_at=midnight - timedelta(seconds=1), outcome="completed", wait=5, talk=60)
+    queue_call(q, queued_at=midnight, outcome="completed", wait=10, talk=100)
+    queue_call(q, queued_at=local(NY, 2025, 3, 9, 3, 30), outcome="completed", wait=40, talk=200)
+    queue_call(q, queued_at=local(NY, 2025, 3, 9, 9, 0), outcome="abandoned", wait=30)
+    queue_call(q, queued_at=local(NY, 2025, 3, 9, 9, 5), outcome="abandoned", wait=2)
+    queue_call(q, queued_at=now - timedelta(seconds=95), outcome="waiting")
+    # Queued before midnight and still waiting: waiting now, offered yesterday.
+    queue_call(q, queued_at=midnight - timedelta(minutes=2), outcome="waiting")
+    # 23:59 local is 03:59 UTC on the 10th: still the 9th in New York.
+    queue_call(q, queued_at=local(NY, 2025, 3, 9, 23, 59), outcome="abandoned", wait=9)
+    queue_call(q, queued_at=local(NY, 2025, 3, 10, 0, 0), outcome="abandoned", wait=9)
+
+    [row] = queue_metrics(organization=org, now=now)
+    assert (row.offered, row.answered, row.abandoned, row.short_abandoned) == (6, 2, 2, 1)
+    assert row.callers_waiting == 2
+    assert row.longest_wait_seconds == int((now - midnight).total_seconds()) + 120
+    assert row.answered_within_service_level == 1  # 10 s within 20 s; 40 s is not
+    assert row.service_level_percent == 25.0  # 1 / (2 answered + 2 abandoned)
+    assert row.abandon_rate_percent == 50.0
+    assert (row.asa_seconds, row.aht_seconds) == (25.0, 150.0)
+    assert_board(org, now)
+
+
+def test_empty_queue_has_zeros_and_no_ratios() -> None:
+    org = make_org("Quiet")
+    make_queue(org, "support")
+    [row] = queue_metrics(organization=org, now=datetime(2025, 1, 1, tzinfo=UTC))
+    assert (row.offered, row.callers_waiting, row.longest_wait_seconds) == (0, 0, None)
+    assert row.service_level_percent is row.asa_seconds is row.abandon_rate_percent is None
+    assert row.agents_by_state == {s.value: 0 for s in AgentState}
