@@ -65,3 +65,15 @@ def api_client() -> APIClient:
 def _fast_password_hashing(settings: Any) -> None:
     # The production hasher is slow on purpose; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_async_test_connections(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    """Async tests reach the database from asgiref's worker thread; close its connection
+    before the test database is dropped."""
+    yield
+    from asgiref.sync import async_to_sync, sync_to_async
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        async_to_sync(sync_to_async(connections.close_all))()
