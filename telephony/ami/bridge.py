@@ -21,17 +21,15 @@ from datetime import datetime
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
 from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections
 
 from contactcenter import telephony_events as te
 from contactcenter.models import Agent
 from contactcenter.services.telephony import ApplyResult, telephony_apply
 from telephony.ami.client import AmiEndpoint, AmiError, AmiSession, LoginFailed
-from telephony.ami.commands import CommandError, plan
+from telephony.ami.desk import CommandDesk
 from telephony.ami.resync import resync_agents, resync_calls
 from telephony.ami.translator import Translator
-from telephony.pbx import pbx_group
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +91,8 @@ class AmiBridge:
         self._agents: set[str] = set()
         self._agents_loaded = 0.0
         self.translator = Translator(is_agent=self._agents.__contains__)
-        self._pending_answers: set[asyncio.Task[None]] = set()
+        self._pending: set[asyncio.Task[None]] = set()
+        self.desk = CommandDesk(self)
         self._booted = False  # a FullyBooted arrived on the current session
         self._snapshot: _Snapshot | None = None
         self.connected = asyncio.Event()
@@ -104,7 +103,7 @@ class AmiBridge:
         """Run until ``stop`` is set; what was received by then is applied first."""
         await self._refresh_agents(force=True)
         consumer = asyncio.create_task(self._consume(), name=f"ami-consume {self.target}")
-        listener = asyncio.create_task(self._listen(), name=f"ami-commands {self.target}")
+        listener = asyncio.create_task(self.desk.listen(), name=f"ami-commands {self.target}")
         try:
             await self._supervise(stop)
         finally:
@@ -204,72 +203,9 @@ class AmiBridge:
 
     # -- commands from the consoles ----------------------------------------------------------
 
-    async def _listen(self) -> None:
-        """Answer console commands. A channel-layer failure (Redis restarting, a read
-        timing out while the loop is busy) is logged and the listener starts again:
-        it must never take the bridge down with it."""
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        group = pbx_group(self.target.connection_key)
-        while True:
-            channel = ""
-            try:
-                channel = await layer.new_channel("pbx-bridge.")
-                await layer.group_add(group, channel)
-                while True:
-                    message = await layer.receive(channel)
-                    if message.get("type") == "pbx.command" and message.get("reply_to"):
-                        task = asyncio.create_task(self._answer(layer, message))
-                        self._pending_answers.add(task)
-                        task.add_done_callback(self._pending_answers.discard)
-            except asyncio.CancelledError:
-                if channel:
-                    with contextlib.suppress(Exception):
-                        await asyncio.wait_for(layer.group_discard(group, channel), 2)
-                raise
-            except Exception as exc:
-                self.stats.last_error = f"channel layer: {exc}"
-                logger.warning(
-                    "AMI %s: channel layer error (%s); listening again", self.target.endpoint, exc
-                )
-                await asyncio.sleep(self.settings.backoff_initial)
-
-    async def _answer(self, layer: Any, message: dict[str, Any]) -> None:
-        params = message.get("params")
-        result = await self.execute(
-            str(message.get("command")), params if isinstance(params, dict) else {}
-        )
-        await layer.send(message["reply_to"], {"type": "pbx.result", **result})
-
     async def execute(self, command: str, params: dict[str, Any]) -> dict[str, Any]:
-        """Run one console command as an AMI action; the answer says how it went."""
-        session = self.session
-        if session is None:
-            return {"ok": False, "error": "not_connected", "message": "The PBX is not connected."}
-        try:
-            planned = plan(
-                command, params, self.translator.state, context=self.settings.dial_context
-            )
-        except CommandError as exc:
-            return {"ok": False, "error": "invalid", "message": str(exc)}
-        if planned.originate is not None:
-            device, number = planned.originate
-            self.translator.expect_originate(device=device, number=number)
-        try:
-            reply = await session.action(planned.fields, as_list=False)
-        except AmiError as exc:
-            return {"ok": False, "error": "timeout", "message": str(exc)}
-        ok = reply.get("Response") == "Success"
-        if not ok and planned.originate is not None:
-            self.translator.forget_originate(device=planned.originate[0])
-        data = {"call": planned.fields["ChannelId"]} if planned.originate and ok else None
-        return {
-            "ok": ok,
-            "error": "" if ok else "refused",
-            "message": str(reply.get("Message") or ""),
-            "data": data,
-        }
+        """Run one console command as an AMI action (see telephony/ami/desk.py)."""
+        return await self.desk.execute(command, params)
 
     # -- consuming -------------------------------------------------------------------------
 
@@ -331,15 +267,21 @@ class AmiBridge:
         )
         futures = [future for _, future in sent.values()]
         task = asyncio.create_task(self._await_snapshot(session, futures))
-        self._pending_answers.add(task)
-        task.add_done_callback(self._pending_answers.discard)
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
 
     async def _await_snapshot(self, session: AmiSession, futures: list[Any]) -> None:
-        try:
-            await asyncio.wait_for(asyncio.gather(*futures), self.settings.action_timeout)
-        except Exception as exc:  # a timeout, or the session went away: start afresh
-            logger.warning("AMI %s: resync failed (%s); reconnecting", self.target.endpoint, exc)
-            session.abort()
+        """The snapshot must come back in time; if not, the connection is not trusted."""
+        done, pending = await asyncio.wait(futures, timeout=self.settings.action_timeout)
+        failed = [f for f in done if f.cancelled() or f.exception() is not None]
+        if pending or failed:
+            for future in pending:
+                future.cancel()
+            if not session.lost.done():
+                logger.warning(
+                    "AMI %s: resync did not complete; reconnecting", self.target.endpoint
+                )
+                session.abort()
 
     def _snapshot_part(self, message: Any) -> list[te.TelephonyEvent]:
         snapshot = self._snapshot
@@ -435,7 +377,3 @@ class AmiBridge:
 
     def __str__(self) -> str:
         return f"{self.target.connection_key} ({self.target.endpoint})"
-
-
-def _as_list(reply: Any) -> list[Any]:
-    return reply if isinstance(reply, list) else [reply]
