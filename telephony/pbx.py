@@ -35,7 +35,8 @@ async def pbx_command(
     layer = get_channel_layer()
     if layer is None:
         return PbxResult(ok=False, error="no_channel_layer", message="No channel layer.")
-    reply_to = await layer.new_channel("pbx-reply.")
+    # The default prefix: channels-redis reads a process's own channels under one key.
+    reply_to = await layer.new_channel()
     await layer.group_send(
         pbx_group(connection_key),
         {"type": "pbx.command", "command": command, "params": params, "reply_to": reply_to},

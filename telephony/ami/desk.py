@@ -40,7 +40,7 @@ class CommandDesk:
         while True:
             channel = ""
             try:
-                channel = await layer.new_channel("pbx-bridge.")
+                channel = await layer.new_channel()
                 await layer.group_add(group, channel)
                 while True:
                     message = await layer.receive(channel)
