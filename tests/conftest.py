@@ -68,12 +68,14 @@ def _fast_password_hashing(settings: Any) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _close_async_test_connections(django_db_setup: Any, django_db_blocker: Any) -> Any:
-    """Async tests reach the database from asgiref's worker thread; close its connection
-    before the test database is dropped."""
+def _close_worker_thread_connections(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    """Async tests reach the database from asgiref's single worker thread (no outer
+    async_to_sync there); close that thread's connection before the database is dropped."""
     yield
-    from asgiref.sync import async_to_sync, sync_to_async
+    import asyncio
+
+    from channels.db import database_sync_to_async
     from django.db import connections
 
     with django_db_blocker.unblock():
-        async_to_sync(sync_to_async(connections.close_all))()
+        asyncio.run(database_sync_to_async(connections.close_all)())

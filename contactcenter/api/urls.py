@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from contactcenter.api import agents, auth, calls, organization, queues, wallboard
+from realtime.api import RealtimeTicketView
 
 router = DefaultRouter(trailing_slash=True)
 router.register("agents", agents.AgentViewSet, basename="agent")
@@ -17,6 +18,7 @@ urlpatterns = [
     path("auth/token/refresh/", auth.TokenRefreshThrottledView.as_view(), name="token-refresh"),
     path("organization/", organization.OrganizationView.as_view(), name="organization"),
     path("me/", organization.MeView.as_view(), name="me"),
+    path("realtime/ticket/", RealtimeTicketView.as_view(), name="realtime-ticket"),
     path("wallboard/", wallboard.WallboardView.as_view(), name="wallboard"),
     *router.urls,
 ]

@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from contactcenter import notify
 from contactcenter.enums import AgentState
 from contactcenter.errors import ApplicationError
 from contactcenter.models import Agent, AgentStateLog
@@ -21,7 +22,8 @@ def agent_set_state(
 
     Idempotent: the same state and reason again changes nothing. A change stamped
     earlier than the current state's start (a late event) is ignored, so the log never
-    has overlapping or negative intervals.
+    has overlapping or negative intervals. After commit: ``agent.state`` to the agent's
+    consoles and fresh figures for their queues (contactcenter.notify).
     """
     if state not in AgentState.values:
         raise ApplicationError(f"Unknown agent state {state!r}.", field="state")
@@ -43,6 +45,7 @@ def agent_set_state(
     locked.state_reason = reason
     locked.state_changed_at = at
     locked.save(update_fields=["state", "state_reason", "state_changed_at", "updated_at"])
+    notify.agent_changed(agent=locked)
     return locked
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from contactcenter import notify
 from contactcenter.enums import CallEventType
 from contactcenter.errors import ApplicationError
 from contactcenter.models import Call, CallDisposition, CallEvent, User
@@ -29,7 +30,10 @@ def _record(call: Call, type_: str, details: dict[str, Any], actor: User | None)
 def call_set_disposition(
     *, call: Call, disposition: CallDisposition | None, actor: User | None
 ) -> Call:
-    """Set (or clear) the disposition of a call and put the change in its timeline."""
+    """Set (or clear) the disposition of a call and put the change in its timeline.
+
+    After commit: ``call.updated`` to the consoles showing the call.
+    """
     if disposition is not None:
         if disposition.organization_id != call.organization_id:
             raise ApplicationError("Unknown disposition.", field="disposition")
@@ -51,6 +55,7 @@ def call_set_disposition(
         {"disposition": disposition.code if disposition else None, "previous_id": previous},
         actor,
     )
+    notify.call_edited(call=locked)
     return locked
 
 
@@ -62,4 +67,5 @@ def call_update_notes(*, call: Call, notes: str, actor: User | None) -> Call:
     locked.notes = notes
     locked.save(update_fields=["notes", "updated_at"])
     _record(locked, CallEventType.NOTES_UPDATED, {"length": len(notes)}, actor)
+    notify.call_edited(call=locked)
     return locked

@@ -15,6 +15,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from contactcenter import notify
 from contactcenter import telephony_events as te
 from contactcenter.enums import CallEventType
 from contactcenter.models import Agent, Call, CallEvent, CallQueue, CallTransfer
@@ -95,7 +96,8 @@ def telephony_apply(
     """Apply ``events`` in order for one organization and PBX connection.
 
     Idempotent per event (``dedup_key``); the call status is derived from the facts,
-    so the outcome does not depend on the order facts arrive in.
+    so the outcome does not depend on the order facts arrive in. After commit, the
+    changed calls, agents and queues are published (contactcenter.notify).
     """
     result = ApplyResult()
     lk = _lookups(organization_id)
@@ -186,6 +188,14 @@ def telephony_apply(
     )
     result.agent_ids |= agent_result.agent_ids
     result.queue_ids |= agent_result.queue_ids
+    # After commit, one publish for the whole batch: call frames to the consoles of the
+    # agents concerned, agent states, one "queues changed" ping (coalesced downstream).
+    notify.changes_committed(
+        organization_id=organization_id,
+        call_ids=result.call_ids,
+        agent_ids=result.agent_ids,
+        queue_ids=result.queue_ids,
+    )
     return result
 
 

@@ -1,0 +1,278 @@
+"""Typed outbound messages: what a console or wallboard is told, field by field.
+
+Each event's ``data`` is one of the ``*Data`` models below; docs/realtime-protocol.md
+lists them message by message. Models forbid unknown fields, so a field added in one
+place and not the other fails loudly in the tests instead of drifting silently. They
+are built from rows by ``realtime.render`` and published by ``contactcenter.notify``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+PROTOCOL_VERSION = 1
+
+# The situation of one call on one agent's screen, named by what last happened to it.
+CallFrameType = Literal[
+    "call.ringing",
+    "call.answered",
+    "call.held",
+    "call.resumed",
+    "call.transferred",
+    "call.ended",
+    "call.updated",
+]
+CALL_FRAME_TYPES: tuple[str, ...] = CallFrameType.__args__  # type: ignore[attr-defined]
+# The agent's own part in a call: rung (offered), talking (connected), finished (done).
+Leg = Literal["offered", "connected", "done", "none"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def dump(self) -> dict[str, Any]:
+        """JSON-ready (datetimes as ISO 8601 strings), as it travels on the channel layer."""
+        return self.model_dump(mode="json")
+
+
+# --- the pieces --------------------------------------------------------------------------
+
+
+class AgentView(Model):
+    id: int
+    name: str
+    extension: str
+    state: str
+    state_reason: str
+    state_changed_at: datetime | None
+
+
+class CallView(Model):
+    id: int
+    status: str
+    direction: str
+    caller_number: str
+    caller_name: str
+    callee_number: str
+    queue_id: int | None
+    agent_id: int | None
+    started_at: datetime
+    queued_at: datetime | None
+    answered_at: datetime | None
+    ended_at: datetime | None
+    held_since: datetime | None
+    wait_seconds: int | None
+    talk_seconds: int | None
+    hold_seconds: int
+    hangup_by: str
+    disposition_id: int | None
+    notes: str
+    # Clients keep the newest version of a call: a frame with an older updated_at is stale.
+    updated_at: datetime
+
+
+class ContactView(Model):
+    id: int
+    display_name: str
+    company: str
+    email: str
+    phones: list[str]
+
+
+class CaseView(Model):
+    id: int
+    reference: str
+    title: str
+    status: str
+    priority: str
+    contact_id: int | None
+    assigned_agent_id: int | None
+    source_call_id: int | None
+    created_at: datetime
+
+
+class CallSummary(Model):
+    id: int
+    started_at: datetime
+    status: str
+    direction: str
+    agent_id: int | None
+    disposition_id: int | None
+    talk_seconds: int | None
+
+
+class ScreenPop(Model):
+    """The CRM record of the customer on a call, as far as the agent may see it."""
+
+    number: str
+    contacts: list[ContactView]
+    open_cases: list[CaseView]
+    last_calls: list[CallSummary]
+
+
+class NotificationView(Model):
+    id: int
+    kind: str
+    title: str
+    body: str
+    data: dict[str, Any]
+    created_at: datetime
+    read_at: datetime | None
+
+
+class DispositionView(Model):
+    id: int
+    name: str
+    code: str
+    requires_case_creation: bool
+
+
+class QueueStats(Model):
+    """A queue's live figures (definitions: docs/metrics.md), as of the frame's ``ts``."""
+
+    queue_id: int
+    queue_name: str
+    service_level_seconds: int
+    short_abandon_seconds: int
+    callers_waiting: int
+    longest_wait_seconds: int | None
+    offered: int
+    answered: int
+    abandoned: int
+    short_abandoned: int
+    answered_within_service_level: int
+    service_level_percent: float | None
+    asa_seconds: float | None
+    aht_seconds: float | None
+    abandon_rate_percent: float | None
+    agents_by_state: dict[str, int]
+
+
+class QueueAgentView(Model):
+    agent_id: int
+    name: str
+    extension: str
+    state: str
+    reason: str
+    seconds_in_state: int | None
+    paused_in_queue: bool
+
+
+class QueueBoard(QueueStats):
+    """A queue as the wallboard shows it: the figures and its logged-in agents."""
+
+    agents: list[QueueAgentView]
+
+
+class BoardTotals(Model):
+    callers_waiting: int
+    longest_wait_seconds: int | None
+    offered: int
+    answered: int
+    abandoned: int
+    short_abandoned: int
+    answered_within_service_level: int
+    service_level_percent: float | None
+    asa_seconds: float | None
+    aht_seconds: float | None
+    abandon_rate_percent: float | None
+    agents_by_state: dict[str, int]
+
+
+# --- event payloads ---------------------------------------------------------------------
+
+
+class HelloData(Model):
+    protocol: int = PROTOCOL_VERSION
+    stream: Literal["agent", "wallboard"]
+    heartbeat_seconds: int
+    max_message_bytes: int
+
+
+class CallFrameData(Model):
+    """A call on the agent's screen. Every such frame carries the whole call and its pop."""
+
+    call: CallView
+    leg: Leg
+    pop: ScreenPop
+
+
+class CallRemovedData(Model):
+    call_id: int
+
+
+class AgentSnapshotData(Model):
+    agent: AgentView
+    online: bool
+    calls: list[CallFrameData]
+    queues: list[QueueStats]
+    notifications: list[NotificationView]
+    dispositions: list[DispositionView]
+
+
+class AgentStateData(Model):
+    agent: AgentView
+
+
+class AgentPresenceData(Model):
+    agent_id: int
+    online: bool
+
+
+class QueueStatsData(Model):
+    queue: QueueStats
+
+
+class NotificationCreatedData(Model):
+    notification: NotificationView
+
+
+class NotificationReadData(Model):
+    notification_id: int
+    read_at: datetime
+
+
+class CaseCreatedData(Model):
+    case: CaseView
+
+
+class WallboardScope(Model):
+    queue_id: int | None
+
+
+class WallboardSnapshotData(Model):
+    scope: WallboardScope
+    time_zone: str
+    day_start: datetime
+    day_end: datetime
+    queues: list[QueueBoard]
+    totals: BoardTotals
+    # The organization's agents with a console open (agent.presence keeps it current).
+    online_agent_ids: list[int]
+
+
+class QueueMetricsData(Model):
+    queue: QueueBoard
+
+
+class TotalsData(Model):
+    totals: BoardTotals
+
+
+class AckData(Model):
+    id: str
+    result: dict[str, Any]
+
+
+class ErrorData(Model):
+    id: str | None
+    code: str
+    message: str
+    details: dict[str, Any] | None = None
+
+
+class PongData(Model):
+    id: str | None

@@ -1,0 +1,211 @@
+"""The one place that publishes to the channel layer: after commit, from services.
+
+Services call the functions below inside their transaction; each registers an
+``on_commit`` callback, so nothing is published for a change that rolls back and every
+frame is rendered from committed rows. Rendering happens once per change, here, not in
+each console. Call and agent frames are only rendered for agents with a console
+connected (``realtime.presence``): a floor of agents with no browser open costs the
+publisher one presence read. Publishing must never undo or fail the change it reports,
+so the callbacks are registered ``robust`` (a failure is logged).
+
+Groups and what goes to them (docs/realtime-protocol.md has the frames):
+
+- ``agent.<id>``: ``agent.state``, ``agent.presence``, ``call.*``, ``case.created``
+- ``floor.<organization id>``: ``agent.presence`` (for wallboards)
+- ``user.<id>``: ``notification.created``, ``notification.read``
+- ``queues.<organization id>``: ``queues.changed`` (internal: consoles and wallboards
+  fetch the figures themselves, coalesced; see ``realtime.feed``)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.utils import timezone
+
+from contactcenter import events as ev
+from contactcenter.models import Agent, Call, QueueMembership
+from realtime import presence, render, screen
+from realtime.groups import agent_group, floor_group, queues_group, user_group
+
+if TYPE_CHECKING:
+    from crm.models import Case, Notification
+
+logger = logging.getLogger(__name__)
+
+Message = tuple[str, dict[str, Any]]
+
+
+def changes_committed(
+    *,
+    organization_id: int,
+    call_ids: Iterable[int] = (),
+    agent_ids: Iterable[int] = (),
+    queue_ids: Iterable[int] = (),
+) -> None:
+    """Calls, agents and queues changed (telephony_apply's result, or one person's edit)."""
+    transaction.on_commit(
+        partial(
+            _publish_changes,
+            organization_id,
+            frozenset(call_ids),
+            frozenset(agent_ids),
+            frozenset(queue_ids),
+            None,
+        ),
+        robust=True,
+    )
+
+
+def call_edited(*, call: Call) -> None:
+    """A person changed a call's record (disposition, notes): ``call.updated``."""
+    transaction.on_commit(
+        partial(
+            _publish_changes,
+            call.organization_id,
+            frozenset({call.pk}),
+            frozenset(),
+            frozenset(),
+            "call.updated",
+        ),
+        robust=True,
+    )
+
+
+def agent_changed(*, agent: Agent) -> None:
+    """An agent's state changed: ``agent.state``, and the figures of their queues."""
+    transaction.on_commit(partial(_publish_agent, agent.organization_id, agent.pk), robust=True)
+
+
+def notification_created(*, notification: Notification) -> None:
+    transaction.on_commit(partial(_publish_notification, notification.pk), robust=True)
+
+
+def notification_read(*, notification: Notification) -> None:
+    if notification.read_at is None:
+        return
+    data = ev.NotificationReadData(notification_id=notification.pk, read_at=notification.read_at)
+    message = (user_group(notification.user_id), _message("notification.read", data))
+    transaction.on_commit(partial(_send, [message]), robust=True)
+
+
+def case_created(*, case: Case) -> None:
+    """To the assigned agent and the agent of the call the case came from."""
+    transaction.on_commit(partial(_publish_case, case.pk), robust=True)
+
+
+async def agent_presence(*, organization_id: int, agent_id: int, online: bool) -> None:
+    """Presence is not a database change: realtime.presence announces it directly."""
+    message = _message("agent.presence", ev.AgentPresenceData(agent_id=agent_id, online=online))
+    await _send_all([(agent_group(agent_id), message), (floor_group(organization_id), message)])
+
+
+# -- rendering, after commit -------------------------------------------------------------
+
+
+def _message(type_: str, data: ev.Model) -> dict[str, Any]:
+    # The channel-layer message type is the frame type: consumers handle "call.ringing"
+    # with a method call_ringing that forwards data as the frame's data.
+    return {"type": type_, "data": data.dump()}
+
+
+def _publish_changes(
+    organization_id: int,
+    call_ids: frozenset[int],
+    agent_ids: frozenset[int],
+    queue_ids: frozenset[int],
+    forced_type: ev.CallFrameType | None,
+) -> None:
+    if not (call_ids or agent_ids or queue_ids):
+        return  # a batch of replays changes nothing
+    messages: list[Message] = []
+    online = presence.online_agents(organization_id)
+    if online and call_ids:
+        now = timezone.now()
+        calls = list(
+            screen.with_last_entry(
+                Call.objects.for_organization(organization_id).filter(pk__in=call_ids)
+            ).order_by("started_at", "id")
+        )
+        watched = list(Agent.objects.for_organization(organization_id).filter(pk__in=online))
+        frames = screen.screen_frames(
+            calls=calls, agents=watched, now=now, forced_type=forced_type
+        ) + screen.screen_frames(
+            calls=screen.related_calls(organization_id, calls, now),
+            agents=watched,
+            now=now,
+            forced_type="call.updated",  # only their pops changed
+        )
+        messages += [(agent_group(f.agent_id), _message(f.type, f.data)) for f in frames]
+    if online and agent_ids:
+        agents = Agent.objects.for_organization(organization_id).filter(pk__in=agent_ids & online)
+        for agent in agents:
+            data = ev.AgentStateData(agent=render.agent_view(agent))
+            messages.append((agent_group(agent.pk), _message("agent.state", data)))
+    if queue_ids:
+        ping = {"type": "queues.changed", "queue_ids": sorted(queue_ids)}
+        messages.append((queues_group(organization_id), ping))
+    _send(messages)
+
+
+def _publish_agent(organization_id: int, agent_id: int) -> None:
+    queue_ids = QueueMembership.objects.for_organization(organization_id).filter(agent_id=agent_id)
+    _publish_changes(
+        organization_id,
+        frozenset(),
+        frozenset({agent_id}),
+        frozenset(queue_ids.values_list("queue_id", flat=True)),
+        None,
+    )
+
+
+def _publish_notification(notification_id: int) -> None:
+    from crm.models import Notification
+
+    notification = Notification.objects.filter(pk=notification_id).first()
+    if notification is None:  # deleted again before this ran
+        return
+    data = ev.NotificationCreatedData(notification=render.notification_view(notification))
+    _send([(user_group(notification.user_id), _message("notification.created", data))])
+
+
+def _publish_case(case_id: int) -> None:
+    from crm.models import Case
+
+    case = Case.objects.filter(pk=case_id).select_related("source_call").first()
+    if case is None:
+        return
+    agent_ids = {case.assigned_agent_id}
+    if case.source_call is not None:
+        agent_ids.add(case.source_call.agent_id)
+    data = ev.CaseCreatedData(case=render.case_view(case))
+    _send([(agent_group(pk), _message("case.created", data)) for pk in agent_ids if pk])
+
+
+def _send(messages: list[Message]) -> None:
+    if messages:
+        async_to_sync(_send_all)(messages)
+
+
+async def _send_all(messages: list[Message]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    # Frames to one group keep their order; different groups are sent concurrently.
+    by_group: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for group, message in messages:
+        by_group[group].append(message)
+
+    async def send_in_order(group: str, queue: list[dict[str, Any]]) -> None:
+        for message in queue:
+            await layer.group_send(group, message)
+
+    await asyncio.gather(*(send_in_order(g, q) for g, q in by_group.items()))

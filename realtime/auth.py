@@ -1,0 +1,86 @@
+"""Who is on the socket: the Origin check and the user, from a ticket or the session.
+
+Refusals accept the handshake and then close with a code from ``CloseCode``: a browser
+only ever sees 1006 for a handshake refused with an HTTP status, and the console needs
+to tell "log in again" (4401) from "not allowed" (4403) or "wrong site" (4003).
+Nothing is sent before such a close.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from channels.auth import get_user
+from channels.db import database_sync_to_async
+from channels.security.websocket import OriginValidator
+from channels.sessions import CookieMiddleware, SessionMiddleware
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+
+from contactcenter.models import User
+from realtime.protocol import CloseCode
+from realtime.tickets import ticket_redeem
+
+Scope = dict[str, Any]
+ASGIApp = Any
+
+
+def query_param(scope: Scope, name: str) -> str | None:
+    values = parse_qs(scope.get("query_string", b"").decode("latin1")).get(name)
+    return values[0] if values else None
+
+
+async def close_with(code: int, send: Any, receive: Any) -> None:
+    """Accept, then close with ``code`` (see the module docstring for why)."""
+    message = await receive()
+    if message["type"] != "websocket.connect":
+        return
+    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.close", "code": code})
+
+
+class OriginCheck(OriginValidator):
+    """channels' Origin matching against ALLOWED_HOSTS (read per connection, so it follows
+    the settings), refusing with 4003. A missing Origin is refused: browsers always send
+    one, and the check exists for browsers."""
+
+    def __init__(self, application: ASGIApp) -> None:
+        super().__init__(application, [])
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> Any:
+        origin = None
+        for name, value in scope.get("headers", []):
+            if name == b"origin":
+                origin = urlparse(value.decode("latin1"))
+        allowed = settings.ALLOWED_HOSTS
+        if origin is not None and any(
+            pattern == "*" or self.match_allowed_origin(origin, pattern) for pattern in allowed
+        ):
+            return await self.application(scope, receive, send)
+        await close_with(CloseCode.ORIGIN_REFUSED, send, receive)
+
+
+@database_sync_to_async
+def _ticket_user(ticket: str) -> Any:
+    user_id = ticket_redeem(ticket)
+    user = User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
+    return user or AnonymousUser()
+
+
+class UserMiddleware:
+    """``scope["user"]``: the ticket's user when ``?ticket=`` is given (a bad ticket is
+    anonymous, never a fallback to the cookie), else the session's."""
+
+    def __init__(self, application: ASGIApp) -> None:
+        self.application = application
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> Any:
+        ticket = query_param(scope, "ticket")
+        user = await _ticket_user(ticket) if ticket is not None else await get_user(scope)
+        return await self.application({**scope, "user": user}, receive, send)
+
+
+def realtime_auth_stack(application: ASGIApp) -> ASGIApp:
+    """Origin first (a foreign page learns nothing else), then cookie, session, user."""
+    return OriginCheck(CookieMiddleware(SessionMiddleware(UserMiddleware(application))))

@@ -1,0 +1,141 @@
+"""``/ws/agent/``: one agent console tab.
+
+Hears its agent's state, presence, calls (with the screen pop), cases, the user's
+notifications, and the figures of the agent's queues; sends the console commands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from contactcenter import events as ev
+from realtime import commands, feed, presence
+from realtime import render as _render
+from realtime.consumers.base import StreamConsumer
+from realtime.groups import agent_group, queues_group, user_group
+from realtime.protocol import AGENT_COMMANDS, CloseCode
+from realtime.snapshot import agent_queue_ids, agent_snapshot
+
+
+class AgentConsumer(StreamConsumer):
+    stream = "agent"
+    catalogue = AGENT_COMMANDS
+    handlers = commands.HANDLERS
+
+    async def authorize(self) -> int | None:
+        agent = self.caller.agent
+        if agent is None or not agent.is_active:
+            return CloseCode.FORBIDDEN
+        return None
+
+    @property
+    def agent_id(self) -> int:
+        assert self.caller.agent is not None
+        return self.caller.agent.pk
+
+    def groups_to_join(self) -> list[str]:
+        return [
+            agent_group(self.agent_id),
+            user_group(self.caller.membership.user_id),
+            queues_group(self.caller.organization_id),
+        ]
+
+    async def opened(self) -> None:
+        # Presence before the snapshot: the publisher renders calls only for agents it
+        # sees online, so a change committed after the snapshot is never skipped.
+        await presence.console_connected(**self._presence_key())
+        self.heartbeat = asyncio.get_running_loop().create_task(self._beat())
+        self.on_screen: set[int] = set()
+        self.queue_ids: set[int] = set()
+        feed.subscribe(self.caller.organization_id, self)
+
+    async def snapshot(self) -> ev.Model:
+        assert self.caller.agent is not None
+        self.queue_ids = set(await database_sync_to_async(agent_queue_ids)(self.caller.agent))
+        data = await database_sync_to_async(agent_snapshot)(self.caller, online=True)
+        self.on_screen = {entry.call.id for entry in data.calls}
+        return data
+
+    async def closing(self) -> None:
+        self.heartbeat.cancel()
+        feed.unsubscribe(self.caller.organization_id, self)
+        await presence.console_closed(**self._presence_key())
+
+    def _presence_key(self) -> dict[str, Any]:
+        return {
+            "organization_id": self.caller.organization_id,
+            "agent_id": self.agent_id,
+            "connection": self.channel_name,
+        }
+
+    async def _beat(self) -> None:
+        # A timer by nature: the entry must be refreshed before it expires.
+        interval = settings.REALTIME_PRESENCE_TTL_SECONDS / 3
+        while True:
+            await asyncio.sleep(interval)
+            await presence.console_alive(**self._presence_key())
+
+    # -- published events (contactcenter.notify) ---------------------------------------------
+
+    async def agent_state(self, message: dict[str, Any]) -> None:
+        await self.forward(message)
+
+    async def agent_presence(self, message: dict[str, Any]) -> None:
+        await self.forward(message)
+
+    async def _call(self, message: dict[str, Any]) -> None:
+        self.on_screen.add(message["data"]["call"]["id"])
+        await self.forward(message)
+
+    async def call_ringing(self, message: dict[str, Any]) -> None:
+        await self._call(message)
+
+    async def call_answered(self, message: dict[str, Any]) -> None:
+        await self._call(message)
+
+    async def call_held(self, message: dict[str, Any]) -> None:
+        await self._call(message)
+
+    async def call_resumed(self, message: dict[str, Any]) -> None:
+        await self._call(message)
+
+    async def call_transferred(self, message: dict[str, Any]) -> None:
+        await self._call(message)
+
+    async def call_ended(self, message: dict[str, Any]) -> None:
+        await self._call(message)
+
+    async def call_updated(self, message: dict[str, Any]) -> None:
+        await self._call(message)
+
+    async def call_removed(self, message: dict[str, Any]) -> None:
+        # Agents hear of every call they were part of; a tab that never showed this one
+        # has nothing to remove.
+        call_id = message["data"]["call_id"]
+        if call_id in self.on_screen:
+            self.on_screen.discard(call_id)
+            await self.forward(message)
+
+    async def case_created(self, message: dict[str, Any]) -> None:
+        await self.forward(message)
+
+    async def notification_created(self, message: dict[str, Any]) -> None:
+        await self.forward(message)
+
+    async def notification_read(self, message: dict[str, Any]) -> None:
+        await self.forward(message)
+
+    async def queues_changed(self, message: dict[str, Any]) -> None:
+        feed.mark(self.caller.organization_id, message["queue_ids"])
+
+    async def queues_updated(self, update: feed.FeedUpdate) -> None:
+        if not self.queue_ids & update.queue_ids:
+            return
+        for metrics in await update.metrics():
+            if metrics.queue_id in self.queue_ids:
+                stats = ev.QueueStatsData(queue=_render.queue_stats(metrics))
+                await self.emit("queue.stats", stats)

@@ -1,0 +1,186 @@
+"""What both streams share: the envelope and its seq, refusals, limits, commands.
+
+A consumer parses a frame, calls one command (``realtime.commands``), and answers with
+``ack`` or ``error``; it never writes to the database itself. Commands run as tasks,
+so a PBX command waiting for the bridge does not hold up the events behind it; their
+answers carry the command's id, not an order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.utils import timezone
+
+from contactcenter import events as ev
+from contactcenter.errors import ApplicationError
+from realtime.protocol import CloseCode, Command, ProtocolError, TokenBucket, parse_command
+from realtime.snapshot import Caller, caller_for
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[Caller, Any], Awaitable[dict[str, Any]]]
+
+
+class StreamConsumer(AsyncWebsocketConsumer):
+    stream: str = ""
+    catalogue: dict[str, Any] = {}  # command type -> data schema (realtime.protocol)
+    handlers: dict[str, Handler] = {}  # command type -> realtime.commands function
+
+    caller: Caller
+
+    async def connect(self) -> None:
+        self.seq = 0
+        self.closed = False
+        self.joined: list[str] = []
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.bucket = TokenBucket(
+            rate=settings.REALTIME_RATE_PER_SECOND, burst=settings.REALTIME_RATE_BURST
+        )
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            return await self.refuse(CloseCode.UNAUTHENTICATED)
+        caller = await database_sync_to_async(caller_for)(user)
+        if caller is None:  # signed in, but a member of no (active) organization
+            return await self.refuse(CloseCode.FORBIDDEN)
+        self.caller = caller
+        refusal = await self.authorize()
+        if refusal is not None:
+            return await self.refuse(refusal)
+        await self.accept()
+        # Groups before the snapshot: a change committed in between is then in the
+        # snapshot or in an event after it (or both: applying it twice is harmless).
+        for group in self.groups_to_join():
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.joined.append(group)
+        await self.opened()
+        hello = ev.HelloData(
+            stream=self.stream,  # type: ignore[arg-type]
+            heartbeat_seconds=settings.REALTIME_HEARTBEAT_SECONDS,
+            max_message_bytes=settings.REALTIME_MAX_MESSAGE_BYTES,
+        )
+        await self.emit("hello", hello)
+        await self.emit("snapshot", await self.snapshot())
+
+    async def refuse(self, code: int) -> None:
+        # Accept first: a browser sees a refused handshake only as 1006, never our code.
+        self.closed = True
+        await self.accept()
+        await self.close(code)
+
+    async def disconnect(self, code: int) -> None:
+        self.closed = True
+        for task in self.tasks:
+            task.cancel()
+        for group in self.joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        if hasattr(self, "caller") and self.joined:
+            await self.closing()
+
+    # -- what each stream defines ---------------------------------------------------------
+
+    async def authorize(self) -> int | None:
+        """A close code to refuse the caller with, or None."""
+        return None
+
+    def groups_to_join(self) -> list[str]:
+        return []
+
+    async def opened(self) -> None:
+        """After the groups are joined, before the snapshot."""
+
+    async def closing(self) -> None:
+        """After the groups are left."""
+
+    async def snapshot(self) -> ev.Model:
+        raise NotImplementedError
+
+    # -- frames out ---------------------------------------------------------------------------
+
+    async def emit(self, type_: str, data: ev.Model | dict[str, Any]) -> None:
+        if self.closed:
+            return
+        self.seq += 1
+        frame = {
+            "type": type_,
+            "seq": self.seq,
+            "ts": timezone.now().isoformat().replace("+00:00", "Z"),
+            "data": data.dump() if isinstance(data, ev.Model) else data,
+        }
+        await self.send(text_data=json.dumps(frame, separators=(",", ":")))
+
+    async def forward(self, message: dict[str, Any]) -> None:
+        """A published event (contactcenter.notify): its type and data become the frame's."""
+        await self.emit(message["type"], message["data"])
+
+    async def error(self, exc: ProtocolError | ApplicationError, command_id: str | None) -> None:
+        if isinstance(exc, ProtocolError):
+            data = ev.ErrorData(
+                id=command_id, code=exc.code, message=exc.message, details=exc.details
+            )
+        else:
+            details: dict[str, Any] = {"field": exc.field} if exc.field else {}
+            result = getattr(exc, "result", None)
+            if result is not None:
+                details["pbx"] = {"ok": result.ok, "error": result.error, "message": result.message}
+            data = ev.ErrorData(
+                id=command_id, code=exc.code, message=exc.message, details=details or None
+            )
+        await self.emit("error", data)
+
+    async def shut(self, code: int, error: ProtocolError) -> None:
+        await self.error(error, None)
+        self.closed = True
+        await self.close(code)
+
+    # -- frames in ------------------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.closed:
+            return
+        if not self.bucket.take():
+            limit = f"{settings.REALTIME_RATE_PER_SECOND}/s"
+            return await self.shut(
+                CloseCode.TOO_MANY_MESSAGES,
+                ProtocolError("flood", f"More than {limit} messages; closing."),
+            )
+        size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
+        if size > settings.REALTIME_MAX_MESSAGE_BYTES:
+            limit = f"{settings.REALTIME_MAX_MESSAGE_BYTES} bytes"
+            return await self.shut(
+                CloseCode.MESSAGE_TOO_BIG,
+                ProtocolError("too_big", f"A message may hold at most {limit}; closing."),
+            )
+        if text_data is None:
+            return await self.error(ProtocolError("binary", "Frames are JSON text."), None)
+        try:
+            command = parse_command(text_data, self.catalogue)
+        except ProtocolError as exc:
+            return await self.error(exc, exc.command_id)
+        if command.type == "ping":
+            return await self.emit("pong", ev.PongData(id=command.id))
+        if len(self.tasks) >= settings.REALTIME_MAX_PENDING_COMMANDS:
+            busy = ProtocolError("busy", "Too many commands in progress; wait for their answers.")
+            return await self.error(busy, command.id)
+        task = asyncio.get_running_loop().create_task(self.run(command))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def run(self, command: Command) -> None:
+        assert command.id is not None  # only ping may come without one
+        try:
+            result = await self.handlers[command.type](self.caller, command.data)
+        except (ApplicationError, ProtocolError) as exc:
+            await self.error(exc, command.id)
+        except Exception:
+            logger.exception("realtime: command %s failed", command.type)
+            await self.error(ProtocolError("internal", "The command failed."), command.id)
+        else:
+            await self.emit("ack", ev.AckData(id=command.id, result=result))

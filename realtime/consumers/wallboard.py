@@ -1,0 +1,68 @@
+"""``/ws/wallboard/``: a supervisor's or admin's wallboard, whole floor or ``?queue=<id>``.
+
+The figures are pushed coalesced (``realtime.feed``): at most one ``queue.metrics`` per
+queue, and one ``wallboard.totals``, per ``REALTIME_COALESCE_MS``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.db import database_sync_to_async
+
+from contactcenter import events as ev
+from contactcenter.selectors.access import is_floor_role
+from realtime import feed, render
+from realtime.auth import query_param
+from realtime.consumers.base import StreamConsumer
+from realtime.groups import floor_group, queues_group
+from realtime.protocol import WALLBOARD_COMMANDS, CloseCode
+from realtime.snapshot import wallboard_queue_exists, wallboard_snapshot
+
+
+class WallboardConsumer(StreamConsumer):
+    stream = "wallboard"
+    catalogue = WALLBOARD_COMMANDS
+    handlers: dict[str, Any] = {}
+
+    async def authorize(self) -> int | None:
+        if not is_floor_role(self.caller.membership.role):
+            return CloseCode.FORBIDDEN
+        raw = query_param(self.scope, "queue")
+        self.queue_id: int | None = None
+        if raw is None or raw == "":
+            return None
+        if not raw.isdigit():
+            return CloseCode.BAD_REQUEST
+        self.queue_id = int(raw)
+        exists = await database_sync_to_async(wallboard_queue_exists)(self.caller, self.queue_id)
+        return None if exists else CloseCode.NOT_FOUND
+
+    def groups_to_join(self) -> list[str]:
+        return [queues_group(self.caller.organization_id), floor_group(self.caller.organization_id)]
+
+    async def opened(self) -> None:
+        feed.subscribe(self.caller.organization_id, self)
+
+    async def snapshot(self) -> ev.Model:
+        return await database_sync_to_async(wallboard_snapshot)(self.caller, queue_id=self.queue_id)
+
+    async def closing(self) -> None:
+        feed.unsubscribe(self.caller.organization_id, self)
+
+    async def agent_presence(self, message: dict[str, Any]) -> None:
+        await self.forward(message)
+
+    async def queues_changed(self, message: dict[str, Any]) -> None:
+        feed.mark(self.caller.organization_id, message["queue_ids"])
+
+    async def queues_updated(self, update: feed.FeedUpdate) -> None:
+        if self.queue_id is not None and self.queue_id not in update.queue_ids:
+            return
+        board = await update.board(self.queue_id)
+        for metrics in board.queues:
+            if metrics.queue_id in update.queue_ids:
+                queue = ev.QueueMetricsData(queue=render.queue_board(metrics))
+                await self.emit("queue.metrics", queue)
+        totals = ev.TotalsData(totals=render.board_totals(board.totals))
+        await self.emit("wallboard.totals", totals)

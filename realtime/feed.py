@@ -1,0 +1,138 @@
+"""Queue figures for consoles and wallboards, coalesced per process.
+
+A burst of telephony events is a burst of "queues changed" pings on the organization's
+group. Each ping only marks queues dirty; the organization's feed flushes at most once
+per ``REALTIME_COALESCE_MS``: at once when it has been quiet for that long (so a lone
+event reaches the screen in milliseconds), otherwise at the end of the interval. A
+flush computes each figure once for every subscriber of the process (the metrics are
+aggregate queries), instead of once per console.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.utils import timezone
+
+from contactcenter.models import Organization
+from contactcenter.selectors.wallboard import queue_metrics, wallboard
+
+logger = logging.getLogger(__name__)
+
+
+class FeedUpdate:
+    """The queues that changed, with their figures computed on first use and shared."""
+
+    def __init__(self, organization_id: int, queue_ids: frozenset[int]) -> None:
+        self.organization_id = organization_id
+        self.queue_ids = queue_ids
+        self.now = timezone.now()
+        self._organization: Organization | None = None
+        self._metrics: list[Any] | None = None
+        self._boards: dict[int | None, Any] = {}
+
+    def _org(self) -> Organization:
+        if self._organization is None:
+            self._organization = Organization.objects.get(pk=self.organization_id)
+        return self._organization
+
+    async def metrics(self) -> list[Any]:
+        """``queue_metrics`` of the changed queues."""
+        if self._metrics is None:
+            self._metrics = await database_sync_to_async(self._load_metrics)()
+        return self._metrics
+
+    def _load_metrics(self) -> list[Any]:
+        return queue_metrics(organization=self._org(), now=self.now, queue_ids=self.queue_ids)
+
+    async def board(self, scope: int | None) -> Any:
+        """The ``wallboard`` of the whole floor (``None``) or of one queue."""
+        if scope not in self._boards:
+            self._boards[scope] = await database_sync_to_async(self._load_board)(scope)
+        return self._boards[scope]
+
+    def _load_board(self, scope: int | None) -> Any:
+        queue_ids = None if scope is None else [scope]
+        return wallboard(organization=self._org(), now=self.now, queue_ids=queue_ids)
+
+
+class Subscriber(Protocol):
+    async def queues_updated(self, update: FeedUpdate) -> None: ...
+
+
+class OrgFeed:
+    def __init__(self, organization_id: int) -> None:
+        self.organization_id = organization_id
+        self.subscribers: set[Subscriber] = set()
+        self.dirty: set[int] = set()
+        self.task: asyncio.Task[None] | None = None
+        self.last_flush = float("-inf")
+
+    def mark(self, queue_ids: Iterable[int]) -> None:
+        self.dirty.update(queue_ids)
+        if self.dirty and self.task is None and self.subscribers:
+            self.task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        interval = settings.REALTIME_COALESCE_MS / 1000
+        try:
+            while self.dirty and self.subscribers:
+                # A timer, not an event: this wait is the coalescing window itself.
+                wait = self.last_flush + interval - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                queue_ids, self.dirty = frozenset(self.dirty), set()
+                self.last_flush = loop.time()
+                await self._flush(FeedUpdate(self.organization_id, queue_ids))
+        finally:
+            self.task = None
+
+    async def _flush(self, update: FeedUpdate) -> None:
+        for subscriber in list(self.subscribers):
+            try:
+                await subscriber.queues_updated(update)
+            except Exception:
+                # One console's failure must not starve the others of their figures.
+                logger.exception("queue feed: delivery to %r failed", subscriber)
+
+
+# One set of feeds per event loop: Daphne runs one loop per process; tests run many.
+_feeds: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, OrgFeed]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _org_feeds() -> dict[int, OrgFeed]:
+    return _feeds.setdefault(asyncio.get_running_loop(), {})
+
+
+def subscribe(organization_id: int, subscriber: Subscriber) -> None:
+    feeds = _org_feeds()
+    feed = feeds.get(organization_id)
+    if feed is None:
+        feed = feeds[organization_id] = OrgFeed(organization_id)
+    feed.subscribers.add(subscriber)
+
+
+def unsubscribe(organization_id: int, subscriber: Subscriber) -> None:
+    feeds = _org_feeds()
+    feed = feeds.get(organization_id)
+    if feed is None:
+        return
+    feed.subscribers.discard(subscriber)
+    if not feed.subscribers and feed.task is None:
+        del feeds[organization_id]
+
+
+def mark(organization_id: int, queue_ids: Iterable[int]) -> None:
+    """Queues of the organization changed: flush them to this process's subscribers."""
+    feed = _org_feeds().get(organization_id)
+    if feed is not None:
+        feed.mark(queue_ids)

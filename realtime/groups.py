@@ -1,0 +1,28 @@
+"""Channel-layer group names: the one module that spells them.
+
+Names use dots, never colons (channels-redis rejects colons in group names), and carry
+only integer primary keys, which are unique across organizations: the group of agent 42
+can only ever hold agent 42's consoles.
+"""
+
+from __future__ import annotations
+
+
+def agent_group(agent_id: int) -> str:
+    """Every console tab of one agent: their state, calls, cases."""
+    return f"agent.{agent_id}"
+
+
+def user_group(user_id: int) -> str:
+    """Every console tab of one user: their notifications."""
+    return f"user.{user_id}"
+
+
+def queues_group(organization_id: int) -> str:
+    """Every console and wallboard of one organization: "queue figures changed" pings."""
+    return f"queues.{organization_id}"
+
+
+def floor_group(organization_id: int) -> str:
+    """The wallboards of one organization: who of its agents is online."""
+    return f"floor.{organization_id}"

@@ -1,0 +1,191 @@
+"""The screen pop: the CRM record of the customer on a call, as far as the agent may see.
+
+The contact is matched by the customer's number (the caller's, or the callee's on an
+outbound call) as crm's ``contact_lookup_by_phone`` does it, batched; open cases follow
+crm's visibility rule (``case_visibility_q``); last calls follow the REST API's (an
+agent: their own and those transferred to or from them; the floor: all). A pop is
+rendered with every frame of its call, and calls of the same customer are sent again
+when one of them changes (contactcenter.notify); edits made in the CRM itself (a
+contact renamed, a case closed) reach the screen with the call's next frame or the
+next snapshot.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import RowNumber
+
+from contactcenter import events as ev
+from contactcenter.enums import CallDirection
+from contactcenter.models import Agent, Call, CallTransfer, Membership
+from contactcenter.selectors.access import is_floor_role
+from crm.enums import CaseStatus
+from crm.models import Case, Contact
+from crm.phones import phone_try_normalize
+from crm.selectors import case_visibility_q
+from realtime import render
+
+POP_CONTACTS = 5
+POP_CASES = 10
+POP_CALLS = 5
+OPEN_CASE_STATUSES = (CaseStatus.OPEN, CaseStatus.PENDING)
+
+
+def customer_number(call: Call) -> str:
+    return call.callee_number if call.direction == CallDirection.OUTBOUND else call.caller_number
+
+
+class PopBuilder:
+    """The screen pops of one batch of calls.
+
+    Per batch: one query for the contacts of all its customers; per agent: one for the
+    open cases and one for the last calls of all of them; never one per call (the
+    publisher renders pops on the bridge's thread, after each batch).
+    """
+
+    def __init__(self, calls: Sequence[Call]) -> None:
+        self.calls = calls
+        self._contacts: dict[tuple[int, str], list[Contact]] = {}
+        self._contacts_loaded = False
+        self._cases: dict[int, dict[int, list[Case]]] = {}
+        self._history: dict[int, dict[str, list[Call]]] = {}
+
+    def contacts(self, call: Call) -> list[Contact]:
+        """The contacts with the call's customer number (crm's rule: the number in E.164
+        against the contacts' phones), looked up for the whole batch in one query."""
+        if not self._contacts_loaded:
+            self._load_contacts()
+        key = e164(call)
+        return self._contacts.get((call.organization_id, key), []) if key else []
+
+    def _load_contacts(self) -> None:
+        self._contacts_loaded = True
+        wanted: dict[int, set[str]] = defaultdict(set)
+        for call in self.calls:
+            key = e164(call)
+            if key:
+                wanted[call.organization_id].add(key)
+        for organization_id, numbers in wanted.items():
+            contacts = (
+                Contact.objects.for_organization(organization_id)
+                .filter(phones__number__in=numbers)
+                .distinct()
+                .prefetch_related("phones")
+            )
+            for contact in contacts:  # in the model's order, as contact_lookup_by_phone
+                for phone in contact.phones.all():
+                    if phone.number in numbers:
+                        found = self._contacts.setdefault((organization_id, phone.number), [])
+                        if len(found) < POP_CONTACTS:
+                            found.append(contact)
+
+    def pop(self, call: Call, agent: Agent, membership: Membership | None) -> ev.ScreenPop:
+        number = customer_number(call)
+        contacts = self.contacts(call)
+        cases: list[Case] = []
+        last: list[Call] = []
+        if membership is not None:
+            by_contact = self._open_cases(agent, membership)
+            cases = sorted(
+                (case for contact in contacts for case in by_contact.get(contact.pk, [])),
+                key=lambda case: (case.created_at, case.pk),
+                reverse=True,
+            )[:POP_CASES]
+            history = self._last_calls(agent, membership)
+            last = sorted(
+                {
+                    c
+                    for n in customer_numbers([call])
+                    for c in history.get(n, [])
+                    if c.pk != call.pk
+                },
+                key=lambda c: (c.started_at, c.pk),
+                reverse=True,
+            )[:POP_CALLS]
+        return ev.ScreenPop(
+            number=number,
+            contacts=[render.contact_view(c) for c in contacts],
+            open_cases=[render.case_view(c) for c in cases],
+            last_calls=[render.call_summary(c) for c in last],
+        )
+
+    def _open_cases(self, agent: Agent, membership: Membership) -> dict[int, list[Case]]:
+        """Open cases of the batch's contacts that this member may see, by contact."""
+        if agent.pk not in self._cases:
+            contact_ids = {contact.pk for call in self.calls for contact in self.contacts(call)}
+            by_contact: dict[int, list[Case]] = defaultdict(list)
+            if contact_ids:
+                cases = (
+                    Case.objects.for_organization(agent.organization_id)
+                    .filter(contact__in=contact_ids, status__in=OPEN_CASE_STATUSES)
+                    .filter(case_visibility_q(membership=membership, agent=agent))
+                )
+                for case in cases:
+                    assert case.contact_id is not None
+                    by_contact[case.contact_id].append(case)
+            self._cases[agent.pk] = by_contact
+        return self._cases[agent.pk]
+
+    def _last_calls(self, agent: Agent, membership: Membership) -> dict[str, list[Call]]:
+        """The batch's customers' calls this member may see (as over REST: an agent their
+        own and the ones transferred to or from them; the floor all), by number as
+        stored: the latest few per number, ranked in one query."""
+        if agent.pk not in self._history:
+            numbers = customer_numbers(self.calls)
+            by_number: dict[str, list[Call]] = defaultdict(list)
+            if numbers:
+                customer = models.Case(
+                    models.When(direction=CallDirection.OUTBOUND, then=F("callee_number")),
+                    default=F("caller_number"),
+                )
+                calls = Call.objects.for_organization(agent.organization_id).filter(
+                    same_customer(numbers)
+                )
+                if not is_floor_role(membership.role):
+                    transferred = CallTransfer.objects.filter(
+                        Q(from_agent=agent) | Q(to_agent=agent)
+                    ).values("call_id")
+                    calls = calls.filter(Q(agent=agent) | Q(pk__in=transferred))
+                ranked = calls.annotate(
+                    customer=customer,
+                    rank=models.Window(
+                        RowNumber(),
+                        partition_by=[customer],
+                        order_by=[F("started_at").desc(), F("id").desc()],
+                    ),
+                ).filter(rank__lte=POP_CALLS + 1)  # one more: the call itself is left out
+                for row in ranked:
+                    by_number[row.customer].append(row)
+            self._history[agent.pk] = by_number
+        return self._history[agent.pk]
+
+
+def e164(call: Call) -> str | None:
+    number = customer_number(call)
+    if not number:
+        return None
+    return phone_try_normalize(number, region=call.organization.default_region)
+
+
+def customer_numbers(calls: Iterable[Call]) -> set[str]:
+    """The customers' numbers as written and in E.164 (how last calls are matched)."""
+    numbers: set[str] = set()
+    for call in calls:
+        number = customer_number(call)
+        if number:
+            numbers.add(number)
+            normalized = phone_try_normalize(number, region=call.organization.default_region)
+            if normalized:
+                numbers.add(normalized)
+    return numbers
+
+
+def same_customer(numbers: Iterable[str]) -> Q:
+    numbers = list(numbers)
+    return Q(direction=CallDirection.OUTBOUND, callee_number__in=numbers) | (
+        ~Q(direction=CallDirection.OUTBOUND) & Q(caller_number__in=numbers)
+    )

@@ -1,0 +1,203 @@
+"""Presence: an agent is online while at least one of their consoles is connected.
+
+Each console connection is an entry with an expiry, refreshed by its consumer every
+``ttl / 3`` seconds; a process that dies takes its entries with it once they expire,
+so no count is ever left too high. Going offline waits ``REALTIME_PRESENCE_GRACE_SECONDS``
+after the last console left, so a reload or a brief drop does not flap. The state last
+announced is kept in the store too and swapped atomically, so several processes
+announce each change once.
+
+With ``REALTIME_PRESENCE_URL`` (default: ``REDIS_URL``) the entries live in Redis and
+hold across server processes; without it they live in this process's memory (the
+one-process default).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+import weakref
+from typing import Any
+
+import redis
+import redis.asyncio as aioredis
+from django.conf import settings
+
+
+class MemoryStore:
+    """Process-local presence (the embedded default and most tests)."""
+
+    def __init__(self) -> None:
+        self.connections: dict[int, dict[str, float]] = {}
+        self.organizations: dict[int, dict[int, float]] = {}
+        self.announced: dict[int, bool] = {}
+
+    async def touch(self, organization_id: int, agent_id: int, connection: str) -> None:
+        expires = time.time() + settings.REALTIME_PRESENCE_TTL_SECONDS
+        self.connections.setdefault(agent_id, {})[connection] = expires
+        members = self.organizations.setdefault(organization_id, {})
+        members[agent_id] = max(members.get(agent_id, 0.0), expires)
+
+    async def leave(self, agent_id: int, connection: str) -> None:
+        self.connections.get(agent_id, {}).pop(connection, None)
+
+    async def live(self, agent_id: int) -> int:
+        now = time.time()
+        own = self.connections.get(agent_id, {})
+        for connection, expires in list(own.items()):
+            if expires <= now:
+                del own[connection]
+        return len(own)
+
+    async def forget(self, organization_id: int, agent_id: int) -> None:
+        self.organizations.get(organization_id, {}).pop(agent_id, None)
+
+    async def announce(self, agent_id: int, online: bool) -> bool:
+        changed = self.announced.get(agent_id) is not online
+        self.announced[agent_id] = online
+        return changed
+
+    def online_agents(self, organization_id: int) -> set[int]:
+        now = time.time()
+        members = self.organizations.get(organization_id, {})
+        return {agent_id for agent_id, expires in members.items() if expires > now}
+
+
+class RedisStore:
+    """Presence in Redis: sorted sets scored by expiry time.
+
+    ``<prefix>:agent:<id>``: the agent's connections; ``<prefix>:org:<id>``: the
+    organization's agents with a console (read by the publisher to skip rendering for
+    agents nobody watches); ``<prefix>:said:<id>``: the state last announced.
+    """
+
+    def __init__(self, url: str, prefix: str) -> None:
+        self.url = url
+        self.prefix = prefix
+        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._sync: redis.Redis | None = None
+
+    def _client(self) -> aioredis.Redis:
+        # Async connections belong to the loop that opened them.
+        loop = asyncio.get_running_loop()
+        if loop not in self._async:
+            self._async[loop] = aioredis.Redis.from_url(self.url)
+        return self._async[loop]
+
+    def _key(self, kind: str, pk: int) -> str:
+        return f"{self.prefix}:{kind}:{pk}"
+
+    async def touch(self, organization_id: int, agent_id: int, connection: str) -> None:
+        ttl = settings.REALTIME_PRESENCE_TTL_SECONDS
+        expires = time.time() + ttl
+        keep = math.ceil(ttl * 2)  # the keys outlive their entries; the scores decide
+        agent_key, org_key = self._key("agent", agent_id), self._key("org", organization_id)
+        async with self._client().pipeline(transaction=False) as pipe:
+            pipe.zadd(agent_key, {connection: expires})
+            pipe.expire(agent_key, keep)
+            pipe.zadd(org_key, {str(agent_id): expires}, gt=True)
+            pipe.expire(org_key, keep)
+            await pipe.execute()
+
+    async def leave(self, agent_id: int, connection: str) -> None:
+        await self._client().zrem(self._key("agent", agent_id), connection)
+
+    async def live(self, agent_id: int) -> int:
+        key = self._key("agent", agent_id)
+        async with self._client().pipeline(transaction=True) as pipe:
+            pipe.zremrangebyscore(key, "-inf", time.time())
+            pipe.zcard(key)
+            _, count = await pipe.execute()
+        return int(count)
+
+    async def forget(self, organization_id: int, agent_id: int) -> None:
+        await self._client().zrem(self._key("org", organization_id), str(agent_id))
+
+    async def announce(self, agent_id: int, online: bool) -> bool:
+        value = b"1" if online else b"0"
+        previous = await self._client().set(self._key("said", agent_id), value, get=True, ex=86400)
+        return bool(previous != value)
+
+    def online_agents(self, organization_id: int) -> set[int]:
+        # Called by the publisher, in synchronous code after a commit.
+        if self._sync is None:
+            self._sync = redis.Redis.from_url(self.url)
+        members: Any = self._sync.zrangebyscore(
+            self._key("org", organization_id), time.time(), "+inf"
+        )
+        return {int(member) for member in members}
+
+
+Store = MemoryStore | RedisStore
+_memory = MemoryStore()
+_redis: dict[tuple[str, str], RedisStore] = {}
+
+
+def store() -> Store:
+    url = settings.REALTIME_PRESENCE_URL
+    if not url:
+        return _memory
+    key = (url, settings.REALTIME_KEY_PREFIX)
+    if key not in _redis:
+        _redis[key] = RedisStore(url, f"{settings.REALTIME_KEY_PREFIX}:presence")
+    return _redis[key]
+
+
+def reset_memory() -> None:
+    """Forget every process-local entry (tests)."""
+    global _memory
+    _memory = MemoryStore()
+
+
+def online_agents(organization_id: int) -> set[int]:
+    """Agents of the organization with a console connected (or within its expiry)."""
+    return store().online_agents(organization_id)
+
+
+# -- a console's life -----------------------------------------------------------------------
+
+_settling: set[asyncio.Task[None]] = set()
+
+
+async def _announce(organization_id: int, agent_id: int, online: bool) -> None:
+    from contactcenter import notify
+
+    if await store().announce(agent_id, online):
+        await notify.agent_presence(
+            organization_id=organization_id, agent_id=agent_id, online=online
+        )
+
+
+async def console_connected(*, organization_id: int, agent_id: int, connection: str) -> None:
+    await store().touch(organization_id, agent_id, connection)
+    await _announce(organization_id, agent_id, True)
+
+
+async def console_alive(*, organization_id: int, agent_id: int, connection: str) -> None:
+    """The heartbeat. Announcing again heals a race with another process's grace check."""
+    await store().touch(organization_id, agent_id, connection)
+    await _announce(organization_id, agent_id, True)
+
+
+async def console_closed(*, organization_id: int, agent_id: int, connection: str) -> None:
+    await store().leave(agent_id, connection)
+    task = asyncio.get_running_loop().create_task(_settle(organization_id, agent_id))
+    _settling.add(task)  # keeps the task alive after its consumer is gone
+    task.add_done_callback(_settling.discard)
+
+
+async def _settle(organization_id: int, agent_id: int) -> None:
+    # The grace period is a timer by definition: nothing else could end it sooner.
+    await asyncio.sleep(settings.REALTIME_PRESENCE_GRACE_SECONDS)
+    current = store()
+    if await current.live(agent_id):
+        return
+    await current.forget(organization_id, agent_id)
+    await _announce(organization_id, agent_id, False)
+
+
+async def is_online(agent_id: int) -> bool:
+    return await store().live(agent_id) > 0

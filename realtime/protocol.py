@@ -1,0 +1,185 @@
+"""The wire protocol's fixed parts: close codes, frames, commands, the flood limit.
+
+docs/realtime-protocol.md is the contract; a change here is a change there.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from contactcenter.transitions import AGENT_SELECTABLE_CHOICES
+
+
+class CloseCode(IntEnum):
+    NORMAL = 1000
+    MESSAGE_TOO_BIG = 1009  # RFC 6455's own code for an oversized frame
+    INTERNAL_ERROR = 1011
+    ORIGIN_REFUSED = 4003
+    BAD_REQUEST = 4400
+    UNAUTHENTICATED = 4401
+    FORBIDDEN = 4403
+    NOT_FOUND = 4404
+    TOO_MANY_MESSAGES = 4429
+
+
+class ProtocolError(Exception):
+    """A client message the server answers with an ``error`` frame."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        command_id: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.command_id = command_id
+        self.details = details
+
+
+# -- commands -------------------------------------------------------------------------------
+
+CommandId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Envelope(_Strict):
+    type: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    id: CommandId | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Ping(_Strict):
+    pass
+
+
+class SetState(_Strict):
+    state: Literal[tuple(AGENT_SELECTABLE_CHOICES)]  # type: ignore[valid-type]
+    reason: Annotated[str, StringConstraints(max_length=64)] = ""
+
+
+class Originate(_Strict):
+    # What a dial string may hold; anything else would reach the dialplan unchecked.
+    number: Annotated[str, StringConstraints(pattern=r"^\+?[0-9*#]{1,32}$")]
+
+
+class Hangup(_Strict):
+    call_id: int
+
+
+class Transfer(_Strict):
+    call_id: int
+    target: Annotated[str, StringConstraints(pattern=r"^\+?[0-9*#]{1,32}$")]
+    kind: Literal["blind", "attended"]
+
+
+class SetDisposition(_Strict):
+    call_id: int
+    disposition_id: int | None
+
+
+class SetNotes(_Strict):
+    call_id: int
+    notes: Annotated[str, StringConstraints(max_length=20000)]
+
+
+class MarkRead(_Strict):
+    notification_id: int
+
+
+AGENT_COMMANDS: dict[str, type[_Strict]] = {
+    "ping": Ping,
+    "agent.set_state": SetState,
+    "call.originate": Originate,
+    "call.hangup": Hangup,
+    "call.transfer": Transfer,
+    "call.set_disposition": SetDisposition,
+    "call.set_notes": SetNotes,
+    "notification.mark_read": MarkRead,
+}
+WALLBOARD_COMMANDS: dict[str, type[_Strict]] = {"ping": Ping}
+
+
+@dataclass(frozen=True)
+class Command:
+    type: str
+    id: str | None
+    data: Any
+
+
+def parse_command(text: str, catalogue: dict[str, type[_Strict]]) -> Command:
+    """One client frame as a command; raises ProtocolError naming what is wrong."""
+    try:
+        raw = json.loads(text)
+    except ValueError as exc:
+        raise ProtocolError("bad_json", "The frame is not JSON.") from exc
+    try:
+        envelope = Envelope.model_validate(raw)
+    except ValidationError as exc:
+        command_id = raw.get("id") if isinstance(raw, dict) else None
+        raise ProtocolError(
+            "invalid",
+            "A command is {type, id, data}.",
+            command_id=command_id if isinstance(command_id, str) else None,
+            details={"errors": _errors(exc)},
+        ) from exc
+    schema = catalogue.get(envelope.type)
+    if schema is None:
+        raise ProtocolError(
+            "unknown_type", f"Unknown command {envelope.type!r}.", command_id=envelope.id
+        )
+    if envelope.id is None and envelope.type != "ping":
+        raise ProtocolError("invalid", "A command needs an id.")
+    try:
+        data = schema.model_validate(envelope.data)
+    except ValidationError as exc:
+        raise ProtocolError(
+            "invalid",
+            "The command's data is not valid.",
+            command_id=envelope.id,
+            details={"errors": _errors(exc)},
+        ) from exc
+    return Command(type=envelope.type, id=envelope.id, data=data)
+
+
+def _errors(exc: ValidationError) -> list[dict[str, str]]:
+    return [
+        {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
+    ]
+
+
+# -- flood control --------------------------------------------------------------------------
+
+
+@dataclass
+class TokenBucket:
+    """``rate`` messages a second on average, bursts up to ``burst``."""
+
+    rate: float
+    burst: float
+    tokens: float = field(init=False)
+    stamp: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        self.tokens = self.burst
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True

@@ -1,0 +1,135 @@
+"""Rows to event models. Snapshots and published events use the same functions, so a
+field reads the same in both (the snapshot-convergence test depends on it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contactcenter import events as ev
+from contactcenter.models import Agent, Call, CallDisposition
+from crm.models import Case, Contact, Notification
+
+_STATS_FIELDS = tuple(ev.QueueStats.model_fields)
+_TOTALS_FIELDS = tuple(ev.BoardTotals.model_fields)
+_QUEUE_AGENT_FIELDS = tuple(ev.QueueAgentView.model_fields)
+
+
+def agent_view(agent: Agent) -> ev.AgentView:
+    return ev.AgentView(
+        id=agent.pk,
+        name=agent.name,
+        extension=agent.extension,
+        state=agent.state,
+        state_reason=agent.state_reason,
+        state_changed_at=agent.state_changed_at,
+    )
+
+
+def call_view(call: Call) -> ev.CallView:
+    return ev.CallView(
+        id=call.pk,
+        status=call.status,
+        direction=call.direction,
+        caller_number=call.caller_number,
+        caller_name=call.caller_name,
+        callee_number=call.callee_number,
+        queue_id=call.queue_id,
+        agent_id=call.agent_id,
+        started_at=call.started_at,
+        queued_at=call.queued_at,
+        answered_at=call.answered_at,
+        ended_at=call.ended_at,
+        held_since=call.held_since,
+        wait_seconds=call.wait_seconds,
+        talk_seconds=call.talk_seconds,
+        hold_seconds=call.hold_seconds,
+        hangup_by=call.hangup_by,
+        disposition_id=call.disposition_id,
+        notes=call.notes,
+        updated_at=call.updated_at,
+    )
+
+
+def call_summary(call: Call) -> ev.CallSummary:
+    return ev.CallSummary(
+        id=call.pk,
+        started_at=call.started_at,
+        status=call.status,
+        direction=call.direction,
+        agent_id=call.agent_id,
+        disposition_id=call.disposition_id,
+        talk_seconds=call.talk_seconds,
+    )
+
+
+def contact_view(contact: Contact) -> ev.ContactView:
+    # The phones are prefetched by contact_lookup_by_phone.
+    return ev.ContactView(
+        id=contact.pk,
+        display_name=contact.display_name,
+        company=contact.company,
+        email=contact.email,
+        phones=[phone.number for phone in contact.phones.all()],
+    )
+
+
+def case_view(case: Case) -> ev.CaseView:
+    return ev.CaseView(
+        id=case.pk,
+        reference=case.reference,
+        title=case.title,
+        status=case.status,
+        priority=case.priority,
+        contact_id=case.contact_id,
+        assigned_agent_id=case.assigned_agent_id,
+        source_call_id=case.source_call_id,
+        created_at=case.created_at,
+    )
+
+
+def notification_view(notification: Notification) -> ev.NotificationView:
+    return ev.NotificationView(
+        id=notification.pk,
+        kind=notification.kind,
+        title=notification.title,
+        body=notification.body,
+        data=notification.data,
+        created_at=notification.created_at,
+        read_at=notification.read_at,
+    )
+
+
+def disposition_view(disposition: CallDisposition) -> ev.DispositionView:
+    return ev.DispositionView(
+        id=disposition.pk,
+        name=disposition.name,
+        code=disposition.code,
+        requires_case_creation=disposition.requires_case_creation,
+    )
+
+
+# The metrics come from contactcenter.selectors.wallboard as dataclasses; the fields are
+# picked by name, so a figure the selector adds later does not break the protocol
+# before it is documented there.
+
+
+def _pick(source: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    values = {name: getattr(source, name) for name in names}
+    if "agents_by_state" in values:
+        values["agents_by_state"] = dict(values["agents_by_state"])
+    return values
+
+
+def queue_stats(metrics: Any) -> ev.QueueStats:
+    return ev.QueueStats(**_pick(metrics, _STATS_FIELDS))
+
+
+def queue_board(metrics: Any) -> ev.QueueBoard:
+    return ev.QueueBoard(
+        **_pick(metrics, _STATS_FIELDS),
+        agents=[ev.QueueAgentView(**_pick(a, _QUEUE_AGENT_FIELDS)) for a in metrics.agents],
+    )
+
+
+def board_totals(totals: Any) -> ev.BoardTotals:
+    return ev.BoardTotals(**_pick(totals, _TOTALS_FIELDS))

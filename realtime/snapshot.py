@@ -1,0 +1,96 @@
+"""Snapshots: everything a screen shows, read in one go when a socket opens.
+
+A client that reconnects gets a fresh snapshot and so never needs the events it missed.
+Each snapshot is built with the renderers the events use (``realtime.render``,
+``realtime.screen``): applying events to a snapshot gives the next snapshot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from contactcenter import events as ev
+from contactcenter.models import Agent, CallDisposition, CallQueue, Membership, QueueMembership
+from contactcenter.selectors.access import agent_for_membership, membership_for_user
+from contactcenter.selectors.wallboard import queue_metrics, wallboard
+from crm.selectors import notification_list_for_user
+from realtime import presence, render, screen
+
+NOTIFICATIONS_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The user on the socket, with their place in the tenancy."""
+
+    membership: Membership
+    agent: Agent | None
+
+    @property
+    def organization_id(self) -> int:
+        return self.membership.organization_id
+
+
+def caller_for(user: object) -> Caller | None:
+    membership = membership_for_user(user)
+    if membership is None:
+        return None
+    return Caller(membership=membership, agent=agent_for_membership(membership))
+
+
+def agent_queue_ids(agent: Agent) -> list[int]:
+    """The queues the agent is a member of; the console's queue list until it reconnects."""
+    rows = QueueMembership.objects.for_organization(agent.organization_id).filter(agent=agent)
+    return sorted(set(rows.values_list("queue_id", flat=True)))
+
+
+def agent_snapshot(caller: Caller, *, online: bool) -> ev.AgentSnapshotData:
+    assert caller.agent is not None
+    agent = Agent.objects.get(pk=caller.agent.pk)  # fresh: the state may have moved
+    now = timezone.now()
+    frames = screen.screen_frames(
+        calls=screen.screen_calls(agent, now), agents=[agent], now=now, only_on_screen=True
+    )
+    organization = caller.membership.organization
+    queues = queue_metrics(organization=organization, now=now, queue_ids=agent_queue_ids(agent))
+    notifications = notification_list_for_user(
+        user_id=caller.membership.user_id, organization_id=caller.organization_id
+    ).filter(read_at__isnull=True)
+    dispositions = CallDisposition.objects.for_organization(caller.organization_id).filter(
+        is_active=True
+    )
+    return ev.AgentSnapshotData(
+        agent=render.agent_view(agent),
+        online=online,
+        calls=[f.data for f in frames if isinstance(f.data, ev.CallFrameData)],
+        queues=[render.queue_stats(m) for m in queues],
+        notifications=[
+            render.notification_view(n)
+            for n in notifications.order_by("-created_at", "-id")[:NOTIFICATIONS_LIMIT]
+        ],
+        dispositions=[render.disposition_view(d) for d in dispositions.order_by("name", "id")],
+    )
+
+
+def wallboard_queue_exists(caller: Caller, queue_id: int) -> bool:
+    """Another organization's queue does not exist, exactly as an id never used."""
+    queues = CallQueue.objects.for_organization(caller.organization_id)
+    return bool(queues.filter(pk=queue_id, is_active=True).exists())
+
+
+def wallboard_snapshot(caller: Caller, *, queue_id: int | None) -> ev.WallboardSnapshotData:
+    board = wallboard(
+        organization=caller.membership.organization,
+        queue_ids=None if queue_id is None else [queue_id],
+    )
+    return ev.WallboardSnapshotData(
+        scope=ev.WallboardScope(queue_id=queue_id),
+        time_zone=board.day.time_zone,
+        day_start=board.day.start,
+        day_end=board.day.end,
+        queues=[render.queue_board(m) for m in board.queues],
+        totals=render.board_totals(board.totals),
+        online_agent_ids=sorted(presence.online_agents(caller.organization_id)),
+    )

@@ -1,0 +1,147 @@
+"""A test console: a WebsocketCommunicator on the real ASGI application, frame-aware."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from config.asgi import application
+from contactcenter.models import User
+
+ORIGIN = b"http://testserver"
+TIMEOUT = 3
+
+
+def _session_cookie(user: User) -> bytes:
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+async def session_cookie(user: User) -> bytes:
+    """The session cookie a browser that logged in would send."""
+    return await database_sync_to_async(_session_cookie)(user)
+
+
+def sync(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Run database code from an async test (the ORM refuses the event loop's thread)."""
+    return database_sync_to_async(function)  # type: ignore[no-any-return]
+
+
+class Socket:
+    def __init__(self, path: str, *, cookie: bytes | None = None, origin: bytes | None = ORIGIN):
+        headers = [(b"host", b"testserver")]
+        if origin is not None:
+            headers.append((b"origin", origin))
+        if cookie is not None:
+            headers.append((b"cookie", cookie))
+        self.comm = WebsocketCommunicator(application, path, headers=headers)
+        self.frames: list[dict[str, Any]] = []
+        self.taken: set[int] = set()
+        self.close_code: int | None = None
+
+    async def open(self) -> tuple[bool, Any]:
+        """Connect; on refusal (accept then close), the close code."""
+        connected, detail = await self.comm.connect(timeout=TIMEOUT)
+        if not connected:
+            return False, detail
+        out = await self.comm.receive_output(TIMEOUT)
+        if out["type"] == "websocket.close":
+            self.close_code = out.get("code")
+            return False, self.close_code
+        self._keep(out)
+        return True, None
+
+    def _keep(self, output: dict[str, Any]) -> dict[str, Any]:
+        assert output["type"] == "websocket.send", output
+        frame = json.loads(output["text"])
+        assert set(frame) == {"type", "seq", "ts", "data"}, frame
+        if self.frames:
+            assert frame["seq"] == self.frames[-1]["seq"] + 1, (self.frames[-1], frame)
+        else:
+            assert frame["seq"] == 1
+        self.frames.append(frame)
+        return frame
+
+    async def next(self, timeout: float = TIMEOUT) -> dict[str, Any]:
+        out = await self.comm.receive_output(timeout)
+        if out["type"] == "websocket.close":
+            self.close_code = out.get("code")
+            raise ConnectionClosed(self.close_code)
+        return self._keep(out)
+
+    async def expect(self, type_: str, timeout: float = TIMEOUT) -> dict[str, Any]:
+        """The next frame, which must be of ``type_``."""
+        frame = await self.next(timeout)
+        assert frame["type"] == type_, frame
+        return frame
+
+    async def until(
+        self, match: Callable[[dict[str, Any]], bool], timeout: float = TIMEOUT
+    ) -> dict[str, Any]:
+        """The first frame not returned before that matches: already received (frames
+        skipped while waiting for something else stay available), or the next ones."""
+        for index, frame in enumerate(self.frames):
+            if index not in self.taken and match(frame):
+                self.taken.add(index)
+                return frame
+        while True:
+            frame = await self.next(timeout)
+            if match(frame):
+                self.taken.add(len(self.frames) - 1)
+                return frame
+
+    async def send(self, payload: Any) -> None:
+        text = payload if isinstance(payload, str) else json.dumps(payload)
+        await self.comm.send_to(text_data=text)
+
+    async def command(self, type_: str, data: dict[str, Any], id_: str = "c1") -> dict[str, Any]:
+        """Send a command and return its answer (ack or error), skipping events."""
+        await self.send({"type": type_, "id": id_, "data": data})
+        return await self.until(
+            lambda f: f["type"] in ("ack", "error") and f["data"].get("id") == id_
+        )
+
+    async def closed_with(self, timeout: float = TIMEOUT) -> int | None:
+        """Read frames until the server closes; the close code."""
+        while True:
+            out = await self.comm.receive_output(timeout)
+            if out["type"] == "websocket.close":
+                self.close_code = out.get("code")
+                return self.close_code
+            self._keep(out)
+
+    async def drain(self, quiet: float = 0.3) -> list[dict[str, Any]]:
+        """Every frame until none comes for ``quiet`` seconds (to assert an absence)."""
+        frames = []
+        while not await self.comm.receive_nothing(quiet):
+            frames.append(await self.next())
+        return frames
+
+    async def close(self) -> None:
+        await self.comm.disconnect()
+
+    def of_type(self, type_: str) -> list[dict[str, Any]]:
+        return [f for f in self.frames if f["type"] == type_]
+
+
+class ConnectionClosed(AssertionError):
+    def __init__(self, code: int | None) -> None:
+        super().__init__(f"the server closed the socket with {code}")
+        self.code = code
+
+
+async def open_agent(cookie: bytes, path: str = "/ws/agent/") -> tuple[Socket, dict[str, Any]]:
+    """An agent console, past hello; returns it with the snapshot's data."""
+    socket = Socket(path, cookie=cookie)
+    connected, code = await socket.open()
+    assert connected, code
+    hello = socket.frames[0]
+    assert hello["type"] == "hello"
+    snapshot = await socket.expect("snapshot")
+    return socket, snapshot["data"]

@@ -1,0 +1,187 @@
+"""The agent console: snapshot, own state, calls with the screen pop, queue figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from contactcenter.enums import AgentState, CallStatus
+from contactcenter.models import CallDisposition
+from crm.enums import CaseStatus
+from tests.crm.factories import make_case, make_contact
+from tests.factories import make_call
+from tests.realtime.script import CallScript, apply, member_state
+from tests.realtime.support import open_agent, session_cookie, sync
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def is_call(type_: str, call_id: int | None = None) -> Any:
+    def match(frame: dict[str, Any]) -> bool:
+        if frame["type"] != type_:
+            return False
+        data = frame["data"]
+        return call_id is None or data.get("call", {}).get("id", data.get("call_id")) == call_id
+
+    return match
+
+
+async def test_snapshot_holds_what_the_screen_shows(desk: Any) -> None:
+    @sync
+    def prepare() -> None:
+        CallDisposition.objects.create(organization=desk.org, name="Sale", code="sale")
+        CallDisposition.objects.create(
+            organization=desk.org, name="Old", code="old", is_active=False
+        )
+
+    await prepare()
+    socket, snapshot = await open_agent(await session_cookie(desk.agent_member.user))
+    assert snapshot["agent"] == {
+        "id": desk.agent.pk,
+        "name": desk.agent.name,
+        "extension": desk.agent.extension,
+        "state": "offline",
+        "state_reason": "",
+        "state_changed_at": None,
+    }
+    assert snapshot["online"] is True
+    assert snapshot["calls"] == []
+    assert [q["queue_id"] for q in snapshot["queues"]] == [desk.queue.pk]
+    assert snapshot["queues"][0]["callers_waiting"] == 0
+    assert "agents" not in snapshot["queues"][0]  # the roster is the wallboard's
+    assert [d["code"] for d in snapshot["dispositions"]] == ["sale"]
+    assert snapshot["notifications"] == []
+    await socket.close()
+
+
+async def test_a_ringing_call_pops_the_contact_their_open_cases_and_last_calls(
+    desk: Any,
+) -> None:
+    @sync
+    def prepare() -> dict[str, Any]:
+        contact = make_contact(desk.org, "(555) 765-4321", first_name="Ada")
+        mine = make_case(desk.org, "Refund", contact=contact, assigned_agent=desk.agent)
+        unassigned = make_case(desk.org, "Invoice copy", contact=contact)
+        others = make_case(desk.org, "Theirs", contact=contact, assigned_agent=desk.other_agent)
+        make_case(desk.org, "Done", contact=contact, status=CaseStatus.CLOSED)
+        earlier = make_call(desk.org, agent=desk.agent, caller_number="+15557654321")
+        make_call(desk.org, agent=desk.other_agent, caller_number="+15557654321")
+        return {
+            "contact": contact.pk,
+            "cases": {mine.pk, unassigned.pk},
+            "hidden": others.pk,
+            "earlier": earlier.pk,
+        }
+
+    seen = await prepare()
+    socket, _ = await open_agent(await session_cookie(desk.agent_member.user))
+    call = CallScript(caller="+15557654321")
+    await apply(desk.org, call.started(), call.queued(), call.offered(desk.agent.interface))
+    ringing = await socket.until(is_call("call.ringing"))
+    data = ringing["data"]
+    assert data["leg"] == "offered"
+    assert data["call"]["status"] == CallStatus.QUEUED
+    assert data["call"]["caller_number"] == "+15557654321"
+    pop = data["pop"]
+    assert pop["number"] == "+15557654321"
+    assert [c["id"] for c in pop["contacts"]] == [seen["contact"]]
+    assert pop["contacts"][0]["phones"] == ["+15557654321"]
+    # An agent sees their own and unassigned cases, never a colleague's; closed ones are
+    # not open. Their own earlier call, not the colleague's.
+    assert {c["id"] for c in pop["open_cases"]} == seen["cases"]
+    assert [c["id"] for c in pop["last_calls"]] == [seen["earlier"]]
+    await socket.close()
+
+
+async def test_a_call_through_its_life(desk: Any) -> None:
+    me, colleague = desk.agent.interface, desk.other_agent.interface
+    socket, _ = await open_agent(await session_cookie(desk.agent_member.user))
+    call = CallScript()
+    await apply(desk.org, call.started(), call.queued(), call.offered(me))
+    call_id = (await socket.until(is_call("call.ringing")))["data"]["call"]["id"]
+
+    await apply(desk.org, call.answered(me))
+    answered = await socket.until(is_call("call.answered", call_id))
+    assert answered["data"]["leg"] == "connected"
+    assert answered["data"]["call"]["agent_id"] == desk.agent.pk
+
+    await apply(desk.org, call.held(me))
+    held = await socket.until(is_call("call.held", call_id))
+    assert held["data"]["call"]["held_since"] is not None
+
+    await apply(desk.org, call.resumed(me))
+    resumed = await socket.until(is_call("call.resumed", call_id))
+    assert resumed["data"]["call"]["held_since"] is None
+
+    await apply(desk.org, call.transferred(me, colleague))
+    assert (await socket.until(is_call("call.transferred", call_id)))["data"]["call"]
+
+    await apply(desk.org, call.completed(me), call.ended())
+    ended = await socket.until(is_call("call.ended", call_id))
+    assert ended["data"]["call"]["status"] == CallStatus.COMPLETED
+    # Wrap-up: the ended call stays on the screen of the agent who answered it.
+    assert ended["data"]["leg"] == "done"
+    await socket.close()
+
+
+async def test_an_offer_taken_by_a_colleague_leaves_the_screen(desk: Any) -> None:
+    me, colleague = desk.agent.interface, desk.other_agent.interface
+    mine, _ = await open_agent(await session_cookie(desk.agent_member.user))
+    theirs, _ = await open_agent(await session_cookie(desk.other_agent.user))
+    call = CallScript()
+    await apply(desk.org, call.started(), call.queued(), call.offered(me), call.offered(colleague))
+    ringing = await mine.until(is_call("call.ringing"))
+    call_id = ringing["data"]["call"]["id"]
+    await theirs.until(is_call("call.ringing", call_id))
+
+    await apply(desk.org, call.answered(colleague))
+    removed = await mine.until(is_call("call.removed", call_id))
+    assert removed["data"] == {"call_id": call_id}
+    assert (await theirs.until(is_call("call.answered", call_id)))["data"]["leg"] == "connected"
+    await mine.close()
+    await theirs.close()
+
+
+async def test_an_unanswered_offer_is_removed_and_never_shown_elsewhere(desk: Any) -> None:
+    me = desk.agent.interface
+    socket, _ = await open_agent(await session_cookie(desk.agent_member.user))
+    call = CallScript()
+    await apply(desk.org, call.started(), call.queued(), call.offered(me))
+    call_id = (await socket.until(is_call("call.ringing")))["data"]["call"]["id"]
+    await apply(desk.org, call.offer_ended(me))
+    await socket.until(is_call("call.removed", call_id))
+    # The caller gives up: nothing more for this agent's screen (the removal was sent).
+    await apply(desk.org, call.abandoned(), call.ended())
+    assert [f for f in await socket.drain() if f["type"].startswith("call.")] == []
+    await socket.close()
+
+
+async def test_own_state_from_the_pbx_and_queue_figures(desk: Any) -> None:
+    socket, _ = await open_agent(await session_cookie(desk.agent_member.user))
+    await apply(desk.org, member_state(desk.agent.interface, "support", paused=True))
+    state = await socket.until(lambda f: f["type"] == "agent.state")
+    assert state["data"]["agent"]["state"] == AgentState.PAUSED
+    assert state["data"]["agent"]["state_reason"] == "lunch"
+
+    call = CallScript()
+    await apply(desk.org, call.started(), call.queued())
+    stats = await socket.until(
+        lambda f: f["type"] == "queue.stats" and f["data"]["queue"]["callers_waiting"] == 1
+    )
+    assert stats["data"]["queue"]["queue_id"] == desk.queue.pk
+    assert stats["data"]["queue"]["offered"] == 1
+    await socket.close()
+
+
+async def test_every_tab_of_the_agent_hears_the_same(desk: Any) -> None:
+    cookie = await session_cookie(desk.agent_member.user)
+    first, _ = await open_agent(cookie)
+    second, _ = await open_agent(cookie)
+    call = CallScript()
+    await apply(desk.org, call.started(), call.queued(), call.offered(desk.agent.interface))
+    one = await first.until(is_call("call.ringing"))
+    two = await second.until(is_call("call.ringing"))
+    assert one["data"] == two["data"]
+    await first.close()
+    await second.close()

@@ -1,0 +1,105 @@
+"""The production wiring: channels-redis between publisher and consoles, presence and
+tickets in Redis, so every server process sees the same."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Any
+
+import pytest
+
+from realtime import presence
+from telephony.models import AsteriskConnection
+from tests.realtime.fakebridge import FakeBridge
+from tests.realtime.script import CallScript, apply
+from tests.realtime.support import Socket, open_agent, session_cookie, sync
+from tests.realtime.test_presence import presence_of
+from tests.realtime.test_wallboard import open_board
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not REDIS_URL, reason="needs REDIS_URL"),
+]
+
+
+@pytest.fixture(autouse=True)
+def on_redis(settings: Any) -> None:
+    # A prefix of its own: test runs sharing the Redis server never hear each other.
+    prefix = f"test-rt-{uuid.uuid4().hex[:8]}"
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}], "prefix": prefix},
+        }
+    }
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    settings.REALTIME_PRESENCE_URL = REDIS_URL
+    settings.REALTIME_KEY_PREFIX = prefix
+    settings.REALTIME_PRESENCE_GRACE_SECONDS = 0.2
+
+
+async def test_events_commands_and_presence_over_redis(desk: Any) -> None:
+    board, _ = await open_board(desk.supervisor)
+    console, _ = await open_agent(await session_cookie(desk.agent_member.user))
+    agent = desk.agent.pk
+    await board.until(presence_of(agent, True))
+    # Another server process (its own Redis clients) sees the same presence.
+    elsewhere = presence.RedisStore(REDIS_URL, f"{presence.store().prefix}")
+    assert elsewhere.online_agents(desk.org.pk) == {agent}
+
+    call = CallScript()
+    await apply(desk.org, call.started(), call.queued(), call.offered(desk.agent.interface))
+    ringing = await console.until(lambda f: f["type"] == "call.ringing")
+    assert ringing["data"]["pop"]["number"] == call.caller
+    await board.until(lambda f: f["type"] == "queue.metrics")
+
+    # A console of the same agent in another process keeps them online when this one
+    # closes; when it goes too, offline is announced once.
+    await elsewhere.touch(desk.org.pk, agent, "other-process")
+    await console.close()
+    assert [f for f in await board.drain(0.5) if f["type"] == "agent.presence"] == []
+    await elsewhere.leave(agent, "other-process")
+    await presence._settle(desk.org.pk, agent)  # what the other process's close runs
+    await presence._settle(desk.org.pk, agent)  # a second process settling: no repeat
+    await board.until(presence_of(agent, False))
+    assert [f for f in await board.drain(0.3) if f["type"] == "agent.presence"] == []
+    await board.close()
+
+
+async def test_pbx_commands_over_redis(desk: Any) -> None:
+    board, _ = await open_board(desk.supervisor)
+    console, _ = await open_agent(await session_cookie(desk.agent_member.user))
+    call = CallScript()
+    await apply(desk.org, call.started(), call.queued(), call.offered(desk.agent.interface))
+    await console.until(lambda f: f["type"] == "call.ringing")
+    record = await sync(AsteriskConnection.objects.create)(
+        organization=desk.org, name="pbx", host="h", username="u", secret="s"
+    )
+    try:
+        async with FakeBridge(f"asterisk:{record.pk}") as bridge:
+            ack = await console.command("call.originate", {"number": "+15557654321"})
+        assert bridge.received[0][0] == "originate"
+        assert ack["type"] == "ack", ack
+    finally:
+        await console.close()
+        await board.close()
+
+
+async def test_a_ticket_opens_one_socket_across_processes(desk: Any) -> None:
+    from realtime.tickets import ticket_issue
+
+    ticket = ticket_issue(user_id=desk.agent_member.user_id)
+    first = Socket(f"/ws/agent/?ticket={ticket}")
+    assert (await first.open())[0]
+    # The nonce is claimed in Redis: any other process refuses the same ticket.
+    second = Socket(f"/ws/agent/?ticket={ticket}")
+    assert (await second.open()) == (False, 4401)
+    await first.close()

@@ -1,0 +1,129 @@
+"""The wallboard stream: per-queue figures pushed as events happen, coalesced."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from tests.factories import make_queue
+from tests.realtime.script import CallScript, apply
+from tests.realtime.support import Socket, open_agent, session_cookie, sync
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# Figures relative to the moment they were computed (elapsed waits and times in state).
+MOVING = {"longest_wait_seconds", "seconds_in_state"}
+
+
+def steady(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: steady(v) for k, v in value.items() if k not in MOVING}
+    if isinstance(value, list):
+        return [steady(v) for v in value]
+    return value
+
+
+async def open_board(member: Any, query: str = "") -> tuple[Socket, dict[str, Any]]:
+    socket = Socket(f"/ws/wallboard/{query}", cookie=await session_cookie(member.user))
+    connected, code = await socket.open()
+    assert connected, code
+    assert socket.frames[0]["data"]["stream"] == "wallboard"
+    return socket, (await socket.expect("snapshot"))["data"]
+
+
+def metrics_for(queue_id: int, **expected: Any) -> Any:
+    def match(frame: dict[str, Any]) -> bool:
+        if frame["type"] != "queue.metrics" or frame["data"]["queue"]["queue_id"] != queue_id:
+            return False
+        return all(frame["data"]["queue"][k] == v for k, v in expected.items())
+
+    return match
+
+
+async def test_snapshot_and_live_figures(desk: Any) -> None:
+    board, snapshot = await open_board(desk.supervisor)
+    assert snapshot["scope"] == {"queue_id": None}
+    assert snapshot["time_zone"] == "UTC"
+    assert [q["queue_id"] for q in snapshot["queues"]] == [desk.queue.pk]
+    assert {a["agent_id"] for a in snapshot["queues"][0]["agents"]} == {
+        desk.agent.pk,
+        desk.other_agent.pk,
+    }
+    assert snapshot["totals"]["callers_waiting"] == 0
+    assert snapshot["online_agent_ids"] == []
+
+    call = CallScript()
+    await apply(desk.org, call.started(), call.queued())
+    await board.until(metrics_for(desk.queue.pk, callers_waiting=1, offered=1))
+    totals = await board.until(lambda f: f["type"] == "wallboard.totals")
+    assert totals["data"]["totals"]["callers_waiting"] == 1
+
+    await apply(desk.org, call.answered(desk.agent.interface))
+    frame = await board.until(metrics_for(desk.queue.pk, callers_waiting=0, answered=1))
+    assert frame["data"]["queue"]["service_level_percent"] == 100.0
+    await board.close()
+
+
+async def test_a_burst_is_coalesced(desk: Any, settings: Any) -> None:
+    settings.REALTIME_COALESCE_MS = 300
+    board, _ = await open_board(desk.supervisor)
+    burst = 10
+    for _ in range(burst):  # ten commits, ten "queues changed" pings
+        call = CallScript()
+        await apply(desk.org, call.started(), call.queued())
+    await board.until(metrics_for(desk.queue.pk, callers_waiting=burst))
+    await board.drain()
+    frames = [f for f in board.frames if f["type"] == "queue.metrics"]
+    assert len(frames) < burst / 2, [f["data"]["queue"]["callers_waiting"] for f in frames]
+    stamps = [datetime.fromisoformat(f["ts"]) for f in frames]
+    for earlier, later in itertools.pairwise(stamps):
+        # One frame per interval (computing the figures may shift a frame a little).
+        assert (later - earlier).total_seconds() >= 0.15
+    # The last frame holds what a fresh wallboard shows.
+    _, fresh = await open_board(desk.supervisor)
+    assert steady(frames[-1]["data"]["queue"]) == steady(fresh["queues"][0])
+    await board.close()
+
+
+async def test_a_queue_wallboard_hears_only_its_queue(desk: Any) -> None:
+    sales = await sync(make_queue)(desk.org, "sales")
+    board, snapshot = await open_board(desk.supervisor, f"?queue={sales.pk}")
+    assert [q["queue_id"] for q in snapshot["queues"]] == [sales.pk]
+    support_call = CallScript(queue="support")
+    await apply(desk.org, support_call.started(), support_call.queued())
+    assert [f for f in await board.drain() if f["type"] != "agent.presence"] == []
+    sales_call = CallScript(queue="sales")
+    await apply(desk.org, sales_call.started(), sales_call.queued())
+    await board.until(metrics_for(sales.pk, callers_waiting=1))
+    totals = await board.until(lambda f: f["type"] == "wallboard.totals")
+    assert totals["data"]["totals"]["callers_waiting"] == 1  # this queue's, not the floor's
+    await board.close()
+
+
+async def test_tenants_never_hear_each_other(desk: Any, floor_b: Any) -> None:
+    """Org B's wallboard and agent console stay silent while org A's floor is busy."""
+    foreign_queue = await sync(make_queue)(floor_b.org, "support")
+    board_b, snapshot_b = await open_board(floor_b.supervisor)
+    assert [q["queue_id"] for q in snapshot_b["queues"]] == [foreign_queue.pk]
+    console_b, _ = await open_agent(await session_cookie(floor_b.agent_member.user))
+    board_a, _ = await open_board(desk.supervisor)
+    console_a, _ = await open_agent(await session_cookie(desk.agent_member.user))
+    await board_a.until(lambda f: f["type"] == "agent.presence")
+
+    call = CallScript(queue="support")  # the same PBX queue name in both organizations
+    me = desk.agent.interface
+    await apply(desk.org, call.started(), call.queued(), call.offered(me), call.answered(me))
+    await console_a.until(lambda f: f["type"] == "call.answered")
+    await board_a.until(metrics_for(desk.queue.pk, answered=1))
+    ack = await console_a.command("agent.set_state", {"state": "available"})
+    assert ack["type"] == "ack"
+
+    heard_b = await board_b.drain() + await console_b.drain()
+    assert [f["type"] for f in heard_b if f["type"] != "agent.presence"] == []
+    # B's wallboard only ever heard of B's own agent coming online.
+    assert {f["data"]["agent_id"] for f in heard_b} <= {floor_b.agent.pk}
+    for socket in (board_a, board_b, console_a, console_b):
+        await socket.close()
