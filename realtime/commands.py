@@ -15,7 +15,6 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
-from contactcenter import notify
 from contactcenter.enums import AgentState
 from contactcenter.errors import ApplicationError, NotFound
 from contactcenter.models import Agent, Call, CallDisposition, CallEvent, CallTransfer
@@ -154,8 +153,6 @@ def _mark_read(caller: Caller, data: p.MarkRead) -> dict[str, Any]:
     if notification is None:
         raise NotFound("No such notification.", field="notification_id")
     notification = notification_mark_read(notification=notification)
-    # crm's service does not publish (yet); the user's other tabs must hear of it.
-    notify.notification_read(notification=notification)
     return {"notification": render.notification_view(notification).dump()}
 
 

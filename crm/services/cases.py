@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import F, Model
 from django.utils import timezone
 
+from contactcenter import notify
 from contactcenter.errors import ApplicationError
 from contactcenter.models import Agent, Call, Organization, User
 from crm.enums import CasePriority, CaseStatus, NotificationKind
@@ -116,6 +117,7 @@ def case_create(
     """Open a case with the organization's next number.
 
     The assignee (when it is someone other than the actor) gets a case.assigned notification.
+    After commit: ``case.created`` to the consoles concerned.
     """
     case = Case(
         organization=organization,
@@ -135,6 +137,7 @@ def case_create(
     case.number = case_number_allocate(organization_id=organization.pk)
     case.save()
     _notify_assignee(case, actor)
+    notify.case_created(case=case)
     return case
 
 

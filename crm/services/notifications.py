@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from contactcenter import notify
 from contactcenter.errors import ApplicationError
 from contactcenter.models import Membership
 from crm.enums import NotificationKind
@@ -23,18 +24,15 @@ def notification_create(
     body: str = "",
     data: dict[str, Any] | None = None,
 ) -> Notification:
-    """Notify a member of the organization.
-
-    Nothing is pushed to the browser yet: once the realtime publisher exists, this
-    is where a notification.created event goes out, after commit.
-    """
+    """Notify a member of the organization. After commit: ``notification.created`` to
+    the user's consoles."""
     if kind not in NotificationKind.values:
         raise ApplicationError(
             f'"{kind}" is not a valid choice.', code="invalid_choice", field="kind"
         )
     if not Membership.objects.filter(user_id=user_id, organization_id=organization_id).exists():
         raise ApplicationError("The user is not a member of this organization.", field="user")
-    return Notification.objects.create(
+    notification = Notification.objects.create(
         organization_id=organization_id,
         user_id=user_id,
         kind=kind,
@@ -42,14 +40,18 @@ def notification_create(
         body=body,
         data=data or {},
     )
+    notify.notification_created(notification=notification)
+    return notification
 
 
 @transaction.atomic
 def notification_mark_read(*, notification: Notification) -> Notification:
-    """Idempotent: reading a read notification keeps the first read time."""
+    """Idempotent: reading a read notification keeps the first read time. After commit
+    (when it changed): ``notification.read`` to the user's consoles."""
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
+        notify.notification_read(notification=notification)
     return notification
 
 
