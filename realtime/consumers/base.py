@@ -8,6 +8,7 @@ answers carry the command's id, not an order.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import json
 import logging
@@ -29,7 +30,7 @@ logger = logging.getLogger(__name__)
 Handler = Callable[[Caller, Any], Awaitable[dict[str, Any]]]
 
 
-class StreamConsumer(AsyncWebsocketConsumer):
+class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
     stream: str = ""
     catalogue: dict[str, Any] = {}  # command type -> data schema (realtime.protocol)
     handlers: dict[str, Handler] = {}  # command type -> realtime.commands function
@@ -99,8 +100,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def closing(self) -> None:
         """After the groups are left."""
 
+    @abc.abstractmethod
     async def snapshot(self) -> ev.Model:
-        raise NotImplementedError
+        """Everything the screen shows, for the ``snapshot`` frame (each stream its own)."""
 
     # -- frames out ---------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ import pytest
 
 from contactcenter import telephony_events as te
 from contactcenter.enums import CallDirection, CallSource, HangupParty, TransferKind
-from contactcenter.models import AgentStateLog, Call, CallEvent, CallTransfer, QueueMembership
+from contactcenter.models import Call, CallEvent, CallTransfer
 from contactcenter.services.telephony import telephony_apply
 from tests.conftest import Floor
 from tests.factories import make_queue
@@ -322,91 +322,6 @@ def test_resync_picks_up_live_calls_and_closes_the_vanished(floor_a: Floor) -> N
     )
     assert Call.objects.get(external_id="C").status == "queued"
     assert Call.objects.get(external_id="C").queued_at == at(680)
-
-
-def test_agent_state_from_the_pbx(floor_a: Floor) -> None:
-    support, sales = make_queue(floor_a.org, "support"), make_queue(floor_a.org, "sales")
-    agent = floor_a.agent
-    iface = agent.interface
-
-    def member(
-        q: str, s: float, device: str, paused: bool = False, reason: str = ""
-    ) -> te.AgentMemberState:
-        return te.AgentMemberState(
-            agent=iface,
-            queue=q,
-            at=at(s),
-            device=device,
-            paused=paused,
-            paused_reason=reason,
-            calls_taken=4,
-        )
-
-    org = floor_a.org.pk
-    telephony_apply(
-        organization_id=org,
-        connection_key="c",
-        events=[member("support", 0, "idle"), member("sales", 0, "idle")],
-    )
-    agent.refresh_from_db()
-    assert agent.state == "available"
-    telephony_apply(
-        organization_id=org,
-        connection_key="c",
-        events=[
-            te.AgentPauseChanged(
-                agent=iface, queue="support", at=at(10), paused=True, reason="Lunch"
-            ),
-        ],
-    )
-    agent.refresh_from_db()
-    assert agent.state == "available"  # still available in sales
-    telephony_apply(
-        organization_id=org,
-        connection_key="c",
-        events=[
-            te.AgentPauseChanged(
-                agent=iface, queue="sales", at=at(10.1), paused=True, reason="Lunch"
-            ),
-        ],
-    )
-    agent.refresh_from_db()
-    assert (agent.state, agent.state_reason) == ("paused", "Lunch")
-    telephony_apply(
-        organization_id=org,
-        connection_key="c",
-        events=[member("support", 20, "ringing", True, "Lunch")],
-    )
-    agent.refresh_from_db()
-    assert agent.state == "ringing"
-    membership = QueueMembership.objects.get(agent=agent, queue=support)
-    assert (membership.paused, membership.paused_reason, membership.calls_taken) == (
-        True,
-        "Lunch",
-        4,
-    )
-    telephony_apply(
-        organization_id=org,
-        connection_key="c",
-        events=[
-            member("support", 25, "idle", True, "Lunch"),
-            te.AgentMembershipChanged(agent=iface, queue="sales", at=at(30), member=False),
-            te.AgentMembershipChanged(agent=iface, queue="support", at=at(30.5), member=False),
-        ],
-    )
-    assert QueueMembership.objects.get(agent=agent, queue=sales).is_logged_in is False
-    log = list(
-        AgentStateLog.objects.filter(agent=agent)
-        .order_by("started_at")
-        .values_list("state", "reason", "started_at")
-    )
-    assert log == [
-        ("available", "", at(0)),
-        ("paused", "Lunch", at(10.1)),
-        ("ringing", "", at(20)),
-        ("paused", "Lunch", at(25)),
-        ("offline", "", at(30.5)),
-    ]
 
 
 def test_unknown_agents_and_queues_are_ignored_not_fatal(floor_a: Floor) -> None:
