@@ -24,9 +24,8 @@ from crm.selectors import notification_list_for_user
 from crm.services import notification_mark_read
 from realtime import protocol as p
 from realtime import render
-from realtime.pbx import organization_pbx, reaches_bridge
 from realtime.snapshot import Caller
-from telephony.pbx import PbxResult, pbx_command
+from telephony.pbx import PbxResult, organization_pbx, pbx_command, reaches_bridge
 
 
 class PbxFailed(ApplicationError):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from channels.layers import get_channel_layer
+from django.conf import settings
 
 
 def pbx_group(connection_key: str) -> str:
@@ -55,3 +56,31 @@ async def pbx_command(
         error=str(reply.get("error", "")),
         data=reply.get("data"),
     )
+
+
+def organization_pbx(organization_id: int) -> str | None:
+    """The connection serving an organization's commands that name no call: its first
+    enabled Asterisk connection, else AMI_URL's when bound to it. (A command about a call
+    goes to the connection that reported the call, ``Call.connection_key``.)"""
+    # Imported here: the bridge (which targets imports) imports this module for pbx_group.
+    from telephony.ami.targets import ENV_CONNECTION, env_organization, record_connection_key
+    from telephony.models import AsteriskConnection
+
+    record = (
+        AsteriskConnection.objects.for_organization(organization_id)
+        .filter(is_enabled=True)
+        .order_by("pk")
+        .first()
+    )
+    if record is not None:
+        return record_connection_key(record.pk)
+    if settings.AMI_URL:
+        bound = env_organization(settings.AMI_ORGANIZATION)
+        if bound is not None and bound.pk == organization_id:
+            return ENV_CONNECTION
+    return None
+
+
+def reaches_bridge(connection_key: str) -> bool:
+    """Only the AMI bridge listens for console commands; Twilio calls are not reachable."""
+    return connection_key.startswith("asterisk:")

@@ -1,5 +1,8 @@
 """Which AMI connections the bridge opens: the enabled AsteriskConnection records, plus
-the one named by ``AMI_URL`` (``ami://user:secret@host:port``) for the single-PBX case."""
+the one named by ``AMI_URL`` (``ami://user:secret@host:port``) for the single-PBX case.
+
+Connection keys: ``asterisk:<pk>`` for a record, ``asterisk:env`` for AMI_URL.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,12 @@ from contactcenter.models import Organization
 from telephony.ami.bridge import BridgeTarget
 from telephony.ami.client import AmiEndpoint
 from telephony.models import AsteriskConnection
+
+ENV_CONNECTION = "asterisk:env"
+
+
+def record_connection_key(record_pk: int) -> str:
+    return f"asterisk:{record_pk}"
 
 
 def parse_ami_url(url: str) -> AmiEndpoint:
@@ -25,22 +34,26 @@ def parse_ami_url(url: str) -> AmiEndpoint:
     )
 
 
-def env_target(url: str, organization_slug: str = "") -> BridgeTarget:
-    """The AMI_URL connection, bound to AMI_ORGANIZATION (a slug) or the only organization."""
-    endpoint = parse_ami_url(url)
+def env_organization(organization_slug: str = "") -> Organization | None:
+    """The organization AMI_URL's calls belong to: AMI_ORGANIZATION, or the only one."""
     if organization_slug:
-        organization = Organization.objects.filter(slug=organization_slug).first()
-        if organization is None:
-            raise ImproperlyConfigured(f"AMI_ORGANIZATION={organization_slug!r}: no such slug.")
-    else:
-        organizations = list(Organization.objects.filter(is_active=True)[:2])
-        if len(organizations) != 1:
-            raise ImproperlyConfigured(
-                "AMI_URL needs AMI_ORGANIZATION when there is not exactly one organization."
-            )
-        organization = organizations[0]
+        return Organization.objects.filter(slug=organization_slug).first()
+    organizations = list(Organization.objects.filter(is_active=True)[:2])
+    return organizations[0] if len(organizations) == 1 else None
+
+
+def env_target(url: str, organization_slug: str = "") -> BridgeTarget:
+    """The AMI_URL connection and the organization it is bound to."""
+    endpoint = parse_ami_url(url)
+    organization = env_organization(organization_slug)
+    if organization is None:
+        raise ImproperlyConfigured(
+            f"AMI_ORGANIZATION={organization_slug!r}: no such slug."
+            if organization_slug
+            else "AMI_URL needs AMI_ORGANIZATION when there is not exactly one organization."
+        )
     return BridgeTarget(
-        endpoint=endpoint, organization_id=organization.pk, connection_key="asterisk:env"
+        endpoint=endpoint, organization_id=organization.pk, connection_key=ENV_CONNECTION
     )
 
 
@@ -49,7 +62,7 @@ def record_targets() -> list[BridgeTarget]:
         BridgeTarget(
             endpoint=AmiEndpoint(host=c.host, port=c.port, username=c.username, secret=c.secret),
             organization_id=c.organization_id,
-            connection_key=f"asterisk:{c.pk}",
+            connection_key=record_connection_key(c.pk),
         )
         for c in AsteriskConnection.objects.filter(is_enabled=True, organization__is_active=True)
     ]
