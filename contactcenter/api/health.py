@@ -30,7 +30,8 @@ def _check_database() -> str | None:
             cursor.fetchone()
     except Exception as exc:  # any failure means "not ready"; say which
         logger.warning("readyz: database check failed: %s", exc)
-        return f"{type(exc).__name__}: {exc}"
+        # The details (hosts, ports) go to the log, not to an unauthenticated caller.
+        return type(exc).__name__
     return None
 
 
@@ -45,7 +46,7 @@ def _check_redis() -> str | None:
         client.close()
     except Exception as exc:
         logger.warning("readyz: redis check failed: %s", exc)
-        return f"{type(exc).__name__}: {exc}"
+        return type(exc).__name__
     return None
 
 
