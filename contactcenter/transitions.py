@@ -6,6 +6,9 @@ that is not allowed is ignored by the service, not raised: a late ``ringing`` af
 ``completed`` must never reopen a finished call.
 """
 
+from datetime import datetime
+from typing import Any
+
 from contactcenter.enums import AgentState, CallStatus
 
 TERMINAL_CALL_STATUSES: frozenset[str] = frozenset(
@@ -53,3 +56,12 @@ AGENT_SELECTABLE_STATES: frozenset[str] = frozenset(
 # Sorted, so the API schema and error messages list them in a stable order.
 AGENT_SELECTABLE_CHOICES: list[str] = sorted(AGENT_SELECTABLE_STATES)
 AGENT_STATES_REQUIRING_REASON: frozenset[str] = frozenset({AgentState.PAUSED})
+
+
+def agent_moves(agent: Any, state: str, reason: str, at: datetime) -> bool:
+    """Whether ``agent`` (its state, reason, state_changed_at) moves to (state, reason) at
+    ``at``: not when nothing changes, and not for a change stamped before the current
+    state began (a late report must not rewrite what came after it)."""
+    if (agent.state, agent.state_reason) == (state, reason):
+        return False
+    return agent.state_changed_at is None or at >= agent.state_changed_at

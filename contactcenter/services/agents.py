@@ -11,7 +11,11 @@ from contactcenter import notify
 from contactcenter.enums import AgentState
 from contactcenter.errors import ApplicationError
 from contactcenter.models import Agent, AgentStateLog
-from contactcenter.transitions import AGENT_SELECTABLE_STATES, AGENT_STATES_REQUIRING_REASON
+from contactcenter.transitions import (
+    AGENT_SELECTABLE_STATES,
+    AGENT_STATES_REQUIRING_REASON,
+    agent_moves,
+)
 
 
 @transaction.atomic
@@ -29,9 +33,7 @@ def agent_set_state(
         raise ApplicationError(f"Unknown agent state {state!r}.", field="state")
     at = at or timezone.now()
     locked = Agent.objects.select_for_update().get(pk=agent.pk)
-    if locked.state == state and locked.state_reason == reason:
-        return locked
-    if locked.state_changed_at is not None and at < locked.state_changed_at:
+    if not agent_moves(locked, state, reason, at):
         return locked
     AgentStateLog.objects.filter(agent=locked, ended_at__isnull=True).update(ended_at=at)
     AgentStateLog.objects.create(

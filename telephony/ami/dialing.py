@@ -53,32 +53,12 @@ class DialRules:
             return []
         if not text(msg, "Uniqueid"):
             # Originate dialling the agent's own phone: the click-to-call rings the agent.
-            dest.offered_to = dest.device if dest.is_agent else ""
-            if not dest.is_agent:
-                return []
-            return [
-                te.AgentOffered(
-                    call_key=dest.call_key,
-                    at=at,
-                    dedup_key=key,
-                    agent=dest.device,
-                    leg_id=dest.uniqueid,
-                )
-            ]
+            return self._offer(dest, dest.call_key, at, key) if dest.is_agent else []
         track = self.state.calls.get(self._key(msg))
         if track is None or dest.queue_offer:
             return []  # app_queue's own dial: AgentCalled said it already
         if dest.is_agent:
-            dest.offered_to = dest.device
-            return [
-                te.AgentOffered(
-                    call_key=track.key,
-                    at=at,
-                    dedup_key=key,
-                    agent=dest.device,
-                    leg_id=dest.uniqueid,
-                )
-            ]
+            return self._offer(dest, track.key, at, key)
         if track.agent:
             # An agent's call reaching out of the PBX: an outbound call to that number.
             track.direction = CallDirection.OUTBOUND
@@ -94,6 +74,16 @@ class DialRules:
                 )
             ]
         return []
+
+    @staticmethod
+    def _offer(dest: Leg, call_key: str, at: datetime, key: str) -> list[te.TelephonyEvent]:
+        """The agent's phone (``dest``) rings for this call outside app_queue."""
+        dest.offered_to = dest.device
+        return [
+            te.AgentOffered(
+                call_key=call_key, at=at, dedup_key=key, agent=dest.device, leg_id=dest.uniqueid
+            )
+        ]
 
     def _dial_end(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
         dest = self._leg(msg, "Dest")

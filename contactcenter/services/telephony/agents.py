@@ -18,6 +18,7 @@ from contactcenter import telephony_events as te
 from contactcenter.enums import AgentState
 from contactcenter.models import Agent, AgentStateLog, QueueMembership
 from contactcenter.services.telephony.calls import Lookups
+from contactcenter.transitions import agent_moves
 
 _RINGING = {"ringing", "ring_in_use"}
 _ON_CALL = {"in_use", "busy", "on_hold"}
@@ -89,10 +90,8 @@ class _Moves:
 
     def move(self, state: str, reason: str, at: datetime) -> None:
         agent = self.agent
-        if (agent.state, agent.state_reason) == (state, reason):
+        if not agent_moves(agent, state, reason, at):
             return
-        if agent.state_changed_at is not None and at < agent.state_changed_at:
-            return  # a late report must not rewrite what came after it
         if self.intervals:
             self.intervals[-1].ended_at = at
         self.intervals.append(
@@ -150,10 +149,10 @@ def apply_agent_facts(
 
 def _write(moves: dict[int, _Moves], memberships: dict[int, dict[int, QueueMembership]]) -> None:
     moved = {pk: m for pk, m in moves.items() if m.intervals}
-    for agent_id, agent_moves in moved.items():
+    for agent_id, batch_moves in moved.items():
         # The interval open before this batch ends where the batch's first change starts.
         AgentStateLog.objects.filter(agent_id=agent_id, ended_at__isnull=True).update(
-            ended_at=agent_moves.intervals[0].started_at
+            ended_at=batch_moves.intervals[0].started_at
         )
     AgentStateLog.objects.bulk_create([row for m in moved.values() for row in m.intervals])
     Agent.objects.bulk_update(
