@@ -16,6 +16,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_required, env_str
+from config.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -124,7 +125,8 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # The stock backends, counting send errors (realtime/metrics.py).
+            "BACKEND": "realtime.metrics.CountingRedisChannelLayer",
             "CONFIG": {
                 # channels-redis blocks 5 s per receive (BZPOPMIN); redis-py 8 cuts socket
                 # reads at 5 s by default, so set a longer read timeout explicitly
@@ -138,7 +140,7 @@ if REDIS_URL:
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "realtime.metrics.CountingInMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
@@ -149,6 +151,47 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+# Periodic work (celery beat). Each entry names a task by its registered name; other
+# entries (e.g. the overdue-cases sweep) are added beside these.
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "sweep-stale-calls": {
+        "task": "contactcenter.sweep_stale_calls",
+        "schedule": timedelta(seconds=env_int("CALLS_SWEEP_INTERVAL_SECONDS", 300)),
+    },
+    "rollup-daily-stats": {
+        "task": "contactcenter.rollup_recent_stats",
+        "schedule": timedelta(seconds=env_int("REPORTS_ROLLUP_INTERVAL_SECONDS", 900)),
+    },
+    "mark-overdue-cases": {
+        "task": "crm.cases_mark_overdue",
+        "schedule": timedelta(seconds=env_int("CASES_OVERDUE_INTERVAL_SECONDS", 60)),
+    },
+}
+
+# --- E-mail (notifications: a case assigned to you, a case overdue; docs/cases.md) -----
+# Django's mail backend: SMTP when EMAIL_HOST is set, else the console (development).
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "contact-center@localhost")
+
+# --- Calls and reports (docs/reports.md) ----------------------------------------------
+# A call still open this long after it started had its hangup missed: the sweep closes it.
+CALLS_STALE_AFTER_HOURS = env_int("CALLS_STALE_AFTER_HOURS", 12)
+# Longest date range one report request may ask for.
+REPORTS_MAX_DAYS = env_int("REPORTS_MAX_DAYS", 92)
+if CALLS_STALE_AFTER_HOURS < 1 or REPORTS_MAX_DAYS < 1:
+    raise ImproperlyConfigured("CALLS_STALE_AFTER_HOURS and REPORTS_MAX_DAYS must be at least 1.")
 
 # --- Auth ---------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -157,7 +200,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "realtime:login"  # the console and wallboard sign-in page
 
 # --- Internationalisation -------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -243,6 +286,7 @@ SPECTACULAR_SETTINGS = {
         "SelectableAgentStateEnum": "contactcenter.transitions.AGENT_SELECTABLE_CHOICES",
         "CaseStatusEnum": "crm.enums.CaseStatus",
         "CasePriorityEnum": "crm.enums.CasePriority",
+        "NotificationKindEnum": "crm.enums.NotificationKind",
     },
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }
@@ -258,7 +302,7 @@ DRF_STANDARDIZED_ERRORS = {
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000)
@@ -277,6 +321,11 @@ if PRODUCTION:
 # One AMI connection for the simple single-PBX case, on top of the AsteriskConnection rows.
 AMI_URL = env_str("AMI_URL")
 AMI_ORGANIZATION = env_str("AMI_ORGANIZATION")
+# The browser softphone (docs/softphone.md): the PBX's SIP-over-WebSocket endpoint and
+# SIP domain for agents whose profile leaves them blank; the life of a Twilio token.
+SOFTPHONE_SIP_WEBSOCKET_URL = env_str("SOFTPHONE_SIP_WEBSOCKET_URL")
+SOFTPHONE_SIP_DOMAIN = env_str("SOFTPHONE_SIP_DOMAIN")
+TWILIO_TOKEN_TTL_SECONDS = env_int("TWILIO_TOKEN_TTL_SECONDS", 600)
 
 # --- Realtime (WebSocket consoles and wallboards; docs/realtime-protocol.md) ----------
 REALTIME_TICKET_SECONDS = env_int("REALTIME_TICKET_SECONDS", 30)
@@ -294,14 +343,11 @@ REALTIME_KEY_PREFIX = env_str("REALTIME_KEY_PREFIX", "cc:rt")
 REALTIME_PBX_TIMEOUT_SECONDS = env_int("REALTIME_PBX_TIMEOUT_SECONDS", 8)
 REALTIME_WRAPUP_WINDOW_SECONDS = env_int("REALTIME_WRAPUP_WINDOW_SECONDS", 8 * 3600)
 
+# --- Observability (docs/operations.md) ------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")  # "json": one JSON object per line
+LOGGING = logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)
+# Prometheus: /metrics on every server process; the bridge serves its own on this port.
+METRICS_PORT = env_int("METRICS_PORT", 0)
+METRICS_ADDR = env_str("METRICS_ADDR", "127.0.0.1")
+METRICS_CELERY_QUEUES = env_list("METRICS_CELERY_QUEUES", ["celery"])

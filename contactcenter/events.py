@@ -52,6 +52,9 @@ class AgentView(Model):
 
 class CallView(Model):
     id: int
+    # The PBX's id of the call (Asterisk's Linkedid, Twilio's CallSid): the softphone
+    # matches the X-CC-Linkedid header of a ringing SIP call against it.
+    external_id: str
     status: str
     direction: str
     caller_number: str
@@ -204,6 +207,26 @@ class CallRemovedData(Model):
     call_id: int
 
 
+class SipAccount(Model):
+    """The agent's own SIP account for the browser softphone (docs/softphone.md)."""
+
+    uri: str  # sip:<username>@<domain>
+    username: str
+    password: str
+    domain: str
+    websocket_url: str
+    display_name: str
+
+
+class SoftphoneConfig(Model):
+    """What the console's softphone registers with. Sent to the agent's own sockets only."""
+
+    # None: the agent has no SIP account (or no PBX WebSocket URL is known).
+    sip: SipAccount | None
+    # The organization's Twilio account can mint voice tokens for this agent.
+    twilio: bool
+
+
 class AgentSnapshotData(Model):
     agent: AgentView
     online: bool
@@ -211,6 +234,7 @@ class AgentSnapshotData(Model):
     queues: list[QueueStats]
     notifications: list[NotificationView]
     dispositions: list[DispositionView]
+    softphone: SoftphoneConfig
 
 
 class AgentStateData(Model):

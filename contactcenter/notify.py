@@ -20,10 +20,10 @@ Groups and what goes to them (docs/realtime-protocol.md has the frames):
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
-from functools import partial
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync
@@ -44,6 +44,20 @@ logger = logging.getLogger(__name__)
 Message = tuple[str, dict[str, Any]]
 
 
+def _after_commit(publish: Callable[..., None], *args: Any) -> None:
+    """``publish(*args)`` once the transaction commits; a failure (the channel layer
+    down) is logged and never reaches the caller, whose data is committed. A named
+    callback rather than a functools.partial: Django's robust handler logs the
+    callback's ``__qualname__``, which a partial lacks, and the AttributeError would
+    escape and skip the callbacks after it."""
+
+    def after_commit() -> None:
+        publish(*args)
+
+    functools.update_wrapper(after_commit, publish)
+    transaction.on_commit(after_commit, robust=True)
+
+
 def changes_committed(
     *,
     organization_id: int,
@@ -52,41 +66,35 @@ def changes_committed(
     queue_ids: Iterable[int] = (),
 ) -> None:
     """Calls, agents and queues changed (telephony_apply's result, or one person's edit)."""
-    transaction.on_commit(
-        partial(
-            _publish_changes,
-            organization_id,
-            frozenset(call_ids),
-            frozenset(agent_ids),
-            frozenset(queue_ids),
-            None,
-        ),
-        robust=True,
+    _after_commit(
+        _publish_changes,
+        organization_id,
+        frozenset(call_ids),
+        frozenset(agent_ids),
+        frozenset(queue_ids),
+        None,
     )
 
 
 def call_edited(*, call: Call) -> None:
     """A person changed a call's record (disposition, notes): ``call.updated``."""
-    transaction.on_commit(
-        partial(
-            _publish_changes,
-            call.organization_id,
-            frozenset({call.pk}),
-            frozenset(),
-            frozenset(),
-            "call.updated",
-        ),
-        robust=True,
+    _after_commit(
+        _publish_changes,
+        call.organization_id,
+        frozenset({call.pk}),
+        frozenset(),
+        frozenset(),
+        "call.updated",
     )
 
 
 def agent_changed(*, agent: Agent) -> None:
     """An agent's state changed: ``agent.state``, and the figures of their queues."""
-    transaction.on_commit(partial(_publish_agent, agent.organization_id, agent.pk), robust=True)
+    _after_commit(_publish_agent, agent.organization_id, agent.pk)
 
 
 def notification_created(*, notification: Notification) -> None:
-    transaction.on_commit(partial(_publish_notification, notification.pk), robust=True)
+    _after_commit(_publish_notification, notification.pk)
 
 
 def notification_read(*, notification: Notification) -> None:
@@ -94,12 +102,12 @@ def notification_read(*, notification: Notification) -> None:
         return
     data = ev.NotificationReadData(notification_id=notification.pk, read_at=notification.read_at)
     message = (user_group(notification.user_id), _message("notification.read", data))
-    transaction.on_commit(partial(_send, [message]), robust=True)
+    _after_commit(_send, [message])
 
 
 def case_created(*, case: Case) -> None:
     """To the assigned agent and the agent of the call the case came from."""
-    transaction.on_commit(partial(_publish_case, case.pk), robust=True)
+    _after_commit(_publish_case, case.pk)
 
 
 async def agent_presence(*, organization_id: int, agent_id: int, online: bool) -> None:

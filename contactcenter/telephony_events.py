@@ -156,6 +156,14 @@ class CallEnded(CallFactBase):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class DispositionReported(CallFactBase):
+    """The PBX says how the call was closed: the ``code`` of one of the organization's
+    dispositions (on Asterisk, the channel variable CC_DISPOSITION set by the dialplan)."""
+
+    code: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CallObserved(CallFactBase):
     """A call found live by a resync; ``at`` is the time of the resync.
 
@@ -248,6 +256,7 @@ CallFact = (
     | QueueAbandoned
     | CallEnded
     | CallObserved
+    | DispositionReported
 )
 AgentFact = AgentMemberState | AgentPauseChanged | AgentMembershipChanged
 TelephonyEvent = CallFact | AgentFact | ResyncCompleted

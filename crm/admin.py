@@ -23,9 +23,13 @@ from crm.models import (
     CaseCounter,
     CaseHistory,
     CaseNote,
+    CaseSlaPolicy,
     Contact,
     ContactPhone,
+    FollowUp,
     Notification,
+    NotificationPreference,
+    OutboundEmail,
 )
 from crm.phones import phone_try_normalize
 from crm.services import case_create, case_update
@@ -156,6 +160,9 @@ class CaseAdmin(admin.ModelAdmin):
     autocomplete_fields = ["organization", "assigned_agent", "category", "contact"]
     readonly_fields = [
         "number",
+        "origin",
+        "source_disposition",
+        "overdue_at",
         "created_by",
         "resolved_at",
         "closed_at",
@@ -239,3 +246,51 @@ class NotificationAdmin(admin.ModelAdmin):
     search_fields = ["title", "body", "user__username"]
     autocomplete_fields = ["organization"]
     raw_id_fields = ["user"]
+
+
+@admin.register(CaseSlaPolicy)
+class CaseSlaPolicyAdmin(admin.ModelAdmin):
+    """Business hours and response times; the model's clean() checks days and holidays."""
+
+    list_display = ["organization", "day_start", "day_end", "urgent_minutes", "normal_minutes"]
+    autocomplete_fields = ["organization"]
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(admin.ModelAdmin):
+    list_display = ["id", "agent", "due_at", "status", "case", "organization"]
+    list_filter = ["organization", "status"]
+    raw_id_fields = ["source_call", "case", "contact", "agent", "disposition"]
+    readonly_fields = ["organization", "source_call", "disposition", "created_at", "updated_at"]
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["user", "kind", "in_app", "email", "organization"]
+    list_filter = ["organization", "kind"]
+    raw_id_fields = ["user"]
+    autocomplete_fields = ["organization"]
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(admin.ModelAdmin):
+    """The outbox, for an operator to see what was (not) sent and why."""
+
+    list_display = ["subject", "to_address", "kind", "created_at", "sent_at", "attempts"]
+    list_filter = ("organization", "kind", ("sent_at", admin.EmptyFieldListFilter))
+    search_fields = ["subject", "to_address"]
+    readonly_fields = [
+        "organization",
+        "user",
+        "kind",
+        "to_address",
+        "subject",
+        "body",
+        "created_at",
+        "sent_at",
+        "attempts",
+        "last_error",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -1,10 +1,20 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from contactcenter.models.base import TenantModel, TimestampedModel
-from crm.enums import CasePriority, CaseStatus, NotificationKind, PhoneLabel
+from crm.enums import (
+    CaseOrigin,
+    CasePriority,
+    CaseStatus,
+    FollowUpStatus,
+    NotificationKind,
+    PhoneLabel,
+)
 
 
 class Contact(TenantModel, TimestampedModel):
@@ -105,7 +115,20 @@ class Case(TenantModel, TimestampedModel):
     source_call = models.ForeignKey(
         "contactcenter.Call", on_delete=models.SET_NULL, null=True, blank=True, related_name="cases"
     )
+    # How the case came to be; a disposition's case also names the disposition it now
+    # follows (a later change of the call's disposition is recorded in the history).
+    origin = models.CharField(max_length=16, choices=CaseOrigin.choices, default=CaseOrigin.MANUAL)
+    source_disposition = models.ForeignKey(
+        "contactcenter.CallDisposition",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     due_at = models.DateTimeField(null=True, blank=True)
+    # Set once when the periodic sweep finds the case past due_at (and its owner is told);
+    # cleared when due_at moves, so a new deadline can be missed (and told) again.
+    overdue_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
@@ -116,11 +139,23 @@ class Case(TenantModel, TimestampedModel):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["organization", "number"], name="case_unique_number"),
+            # Exactly one case per dispositioned call, whatever the races and re-deliveries.
+            models.UniqueConstraint(
+                fields=["source_call"],
+                condition=Q(origin=CaseOrigin.DISPOSITION),
+                name="case_one_per_dispositioned_call",
+            ),
         ]
         indexes = [
             models.Index(fields=["organization", "status"]),
             models.Index(fields=["organization", "assigned_agent", "status"]),
             models.Index(fields=["organization", "contact"]),
+            # The overdue sweep: open cases past due that were not flagged yet.
+            models.Index(
+                fields=["due_at"],
+                condition=Q(overdue_at__isnull=True, status__in=["open", "pending"]),
+                name="case_overdue_candidates",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -183,3 +218,160 @@ class Notification(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.user_id}"
+
+
+class NotificationPreference(TenantModel):
+    """A user's choice for one kind of notification. No row: both channels on."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(max_length=32, choices=NotificationKind.choices)
+    in_app = models.BooleanField(default=True)
+    email = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["user_id", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="notificationpref_unique_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind}"
+
+
+class OutboundEmail(TenantModel):
+    """An e-mail to send (the outbox): written with the change that warrants it, sent by
+    a task after commit, at most once per row (``sent_at`` under a row lock)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=32, choices=NotificationKind.choices)
+    to_address = models.EmailField()
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["created_at"], condition=Q(sent_at__isnull=True), name="email_unsent"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to_address}"
+
+
+class FollowUp(TenantModel, TimestampedModel):
+    """Something an agent must do again by ``due_at`` (call the customer back, say)."""
+
+    agent = models.ForeignKey(
+        "contactcenter.Agent",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="follow_ups",
+    )
+    contact = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="follow_ups"
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.SET_NULL, null=True, blank=True, related_name="follow_ups"
+    )
+    source_call = models.ForeignKey(
+        "contactcenter.Call",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="follow_ups",
+    )
+    disposition = models.ForeignKey(
+        "contactcenter.CallDisposition",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    due_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=16, choices=FollowUpStatus.choices, default=FollowUpStatus.OPEN
+    )
+    note = models.TextField(blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        constraints = [
+            # One follow-up per dispositioned call (the rules may run more than once).
+            models.UniqueConstraint(
+                fields=["source_call"],
+                condition=Q(source_call__isnull=False),
+                name="followup_one_per_call",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "agent", "status", "due_at"])]
+
+    def __str__(self) -> str:
+        return f"follow-up {self.pk} due {self.due_at.isoformat()}"
+
+
+def _default_business_days() -> list[int]:
+    return [0, 1, 2, 3, 4]  # Monday to Friday (datetime.weekday())
+
+
+class CaseSlaPolicy(TenantModel):
+    """An organization's business hours and the response time of each case priority.
+
+    Response times are business minutes: counted only inside the business hours of
+    business days, in the organization's time zone. No row: the defaults below.
+    """
+
+    business_days = models.JSONField(default=_default_business_days)
+    day_start = models.TimeField(default=dt.time(9, 0))
+    day_end = models.TimeField(default=dt.time(17, 0))
+    holidays = models.JSONField(default=list, blank=True, help_text='ISO dates: ["2026-12-25"]')
+    urgent_minutes = models.PositiveIntegerField(default=60)
+    high_minutes = models.PositiveIntegerField(default=4 * 60)
+    normal_minutes = models.PositiveIntegerField(default=8 * 60)
+    low_minutes = models.PositiveIntegerField(default=3 * 8 * 60)
+    # When a disposition asks for a follow-up: due this many business minutes later.
+    follow_up_minutes = models.PositiveIntegerField(default=8 * 60)
+
+    class Meta:
+        verbose_name = "case SLA policy"
+        verbose_name_plural = "case SLA policies"
+        constraints = [
+            models.UniqueConstraint(fields=["organization"], name="caseslapolicy_one_per_org"),
+            models.CheckConstraint(
+                condition=Q(day_end__gt=models.F("day_start")), name="caseslapolicy_day_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"SLA of {self.organization_id}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from crm.sla import parse_business_days, parse_holidays
+
+        errors = {}
+        for field, parse in (("business_days", parse_business_days), ("holidays", parse_holidays)):
+            try:
+                parse(getattr(self, field))
+            except ValueError as exc:
+                errors[field] = str(exc)
+        if self.day_start and self.day_end and self.day_end <= self.day_start:
+            errors["day_end"] = "The day must end after it starts."
+        if errors:
+            raise ValidationError(errors)
+
+    def response_minutes(self, priority: str) -> int:
+        minutes: int = getattr(self, f"{priority}_minutes")
+        return minutes

@@ -28,6 +28,7 @@ def agent_view(agent: Agent) -> ev.AgentView:
 def call_view(call: Call) -> ev.CallView:
     return ev.CallView(
         id=call.pk,
+        external_id=call.external_id,
         status=call.status,
         direction=call.direction,
         caller_number=call.caller_number,

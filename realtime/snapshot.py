@@ -8,7 +8,9 @@ Each snapshot is built with the renderers the events use (``realtime.render``,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.utils import timezone
 
 from contactcenter import events as ev
@@ -17,6 +19,7 @@ from contactcenter.selectors.access import agent_for_membership, membership_for_
 from contactcenter.selectors.wallboard import queue_metrics, wallboard
 from crm.selectors import notification_list_for_user
 from realtime import presence, render, screen
+from telephony.twilio.token import twilio_softphone_ready
 
 NOTIFICATIONS_LIMIT = 50
 
@@ -46,6 +49,31 @@ def agent_queue_ids(agent: Agent) -> list[int]:
     return sorted(set(rows.values_list("queue_id", flat=True)))
 
 
+def softphone_config(agent: Agent) -> ev.SoftphoneConfig:
+    """The agent's softphone setup, SIP password included: for that agent's sockets only.
+
+    A blank domain or WebSocket URL on the profile falls back to the settings; without a
+    WebSocket URL, or without a username and password, there is no SIP account.
+    """
+    websocket_url = agent.sip_websocket_url or settings.SOFTPHONE_SIP_WEBSOCKET_URL
+    domain = agent.sip_domain or settings.SOFTPHONE_SIP_DOMAIN
+    if not domain and websocket_url:
+        domain = urlsplit(websocket_url).hostname or ""
+    sip = None
+    if agent.sip_username and agent.sip_password and websocket_url and domain:
+        sip = ev.SipAccount(
+            uri=f"sip:{agent.sip_username}@{domain}",
+            username=agent.sip_username,
+            password=agent.sip_password,
+            domain=domain,
+            websocket_url=websocket_url,
+            display_name=agent.name,
+        )
+    return ev.SoftphoneConfig(
+        sip=sip, twilio=twilio_softphone_ready(organization_id=agent.organization_id)
+    )
+
+
 def agent_snapshot(caller: Caller, *, online: bool) -> ev.AgentSnapshotData:
     assert caller.agent is not None
     agent = Agent.objects.get(pk=caller.agent.pk)  # fresh: the state may have moved
@@ -71,6 +99,7 @@ def agent_snapshot(caller: Caller, *, online: bool) -> ev.AgentSnapshotData:
             for n in notifications.order_by("-created_at", "-id")[:NOTIFICATIONS_LIMIT]
         ],
         dispositions=[render.disposition_view(d) for d in dispositions.order_by("name", "id")],
+        softphone=softphone_config(agent),
     )
 
 

@@ -10,6 +10,10 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 stamp=".venv/.installed${EXTRAS:+-$EXTRAS}"
+# The dev install (scripts/test) is a superset of the plain one (scripts/run).
+if [ -z "$EXTRAS" ] && [ -f .venv/.installed-dev ] && [ ! pyproject.toml -nt .venv/.installed-dev ]; then
+  stamp=".venv/.installed-dev"
+fi
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "==> installing the project${EXTRAS:+ with [$EXTRAS]}"
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null

@@ -39,6 +39,19 @@ class TwilioAccount(TenantModel, TimestampedModel):
         validators=[RegexValidator(r"^AC[0-9a-fA-F]{32}$", "Not a Twilio account SID.")],
     )
     auth_token = models.CharField(max_length=128)
+    # For the browser softphone (Voice JavaScript SDK): an API key pair signs the agents'
+    # access tokens, and the TwiML app is what their outgoing calls ask Twilio for.
+    api_key_sid = models.CharField(
+        max_length=34,
+        blank=True,
+        validators=[RegexValidator(r"^SK[0-9a-fA-F]{32}$", "Not a Twilio API key SID.")],
+    )
+    api_key_secret = models.CharField(max_length=128, blank=True)
+    twiml_app_sid = models.CharField(
+        max_length=34,
+        blank=True,
+        validators=[RegexValidator(r"^AP[0-9a-fA-F]{32}$", "Not a TwiML app SID.")],
+    )
     is_enabled = models.BooleanField(default=True)
 
     class Meta:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +67,30 @@ def api_client() -> APIClient:
 def _fast_password_hashing(settings: Any) -> None:
     # The production hasher is slow on purpose; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@contextmanager
+def celery_conf(**values: Any) -> Iterator[None]:
+    """Celery copies Django's CELERY_* settings once, when its configuration is first
+    used: a test that needs other values sets them on the app too, for its duration."""
+    from config.celery import app
+
+    before = {key: app.conf[key] for key in values}
+    app.conf.update(values)
+    try:
+        yield
+    finally:
+        app.conf.update(before)
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager(settings: Any) -> Iterator[None]:
+    # Tasks run in the test's process (after commit) unless a test starts a real worker
+    # (tests/crm/test_worker.py): with REDIS_URL set, as in CI, they would otherwise wait
+    # in Redis for a worker that never comes.
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    with celery_conf(task_always_eager=True):
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from contactcenter.api.filtering import IsoDateTimeFilter
 from contactcenter.api.permissions import ADMIN_ONLY, ALL_ROLES
 from contactcenter.api.tenancy import TenantRelatedField, TenantViewSetMixin
 from contactcenter.enums import AgentState
@@ -40,6 +41,19 @@ class _MemberUserField(TenantRelatedField):
 
 class AgentSerializer(serializers.ModelSerializer[Agent]):
     user = _MemberUserField(required=False, allow_null=True)
+    # The softphone's SIP account: admins set it, nobody reads it back over REST; only
+    # the agent's own console receives it (docs/softphone.md).
+    sip_username = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=64
+    )
+    sip_password = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=128,
+        style={"input_type": "password"},
+    )
+    softphone_configured = serializers.SerializerMethodField()
 
     class Meta:
         model = Agent
@@ -53,6 +67,11 @@ class AgentSerializer(serializers.ModelSerializer[Agent]):
             "state_reason",
             "state_changed_at",
             "is_active",
+            "sip_username",
+            "sip_password",
+            "sip_domain",
+            "sip_websocket_url",
+            "softphone_configured",
             "created_at",
             "updated_at",
         ]
@@ -68,6 +87,9 @@ class AgentSerializer(serializers.ModelSerializer[Agent]):
         # Uniqueness per organization is checked by the service (the model's constraints
         # would make DRF demand the hidden organization field).
         validators: list[Any] = []
+
+    def get_softphone_configured(self, obj: Agent) -> bool:
+        return bool(obj.sip_username and obj.sip_password)
 
 
 class AgentStateInputSerializer(serializers.Serializer[Any]):
@@ -91,8 +113,8 @@ class AgentFilter(django_filters.FilterSet):
 
 
 class StateLogFilter(django_filters.FilterSet):
-    started_after = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
-    started_before = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
+    started_after = IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
+    started_before = IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
 
     class Meta:
         model = AgentStateLog

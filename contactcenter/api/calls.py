@@ -15,6 +15,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from contactcenter.api.filtering import IsoDateTimeFilter
 from contactcenter.api.permissions import ALL_ROLES
 from contactcenter.api.tenancy import TenantRelatedField, TenantViewSetMixin
 from contactcenter.enums import CallDirection, CallStatus
@@ -98,8 +99,8 @@ class CallUpdateSerializer(serializers.Serializer[Any]):
 class CallFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=CallStatus.choices)
     direction = django_filters.ChoiceFilter(choices=CallDirection.choices)
-    started_after = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
-    started_before = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
+    started_after = IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
+    started_before = IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
     has_disposition = django_filters.BooleanFilter(
         field_name="disposition", lookup_expr="isnull", exclude=True
     )

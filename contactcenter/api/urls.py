@@ -1,7 +1,16 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from contactcenter.api import agents, auth, calls, organization, queues, wallboard
+from contactcenter.api import (
+    agents,
+    auth,
+    calls,
+    exports,
+    organization,
+    queues,
+    reports,
+    wallboard,
+)
 from realtime.api import RealtimeTicketView
 
 router = DefaultRouter(trailing_slash=True)
@@ -20,5 +29,12 @@ urlpatterns = [
     path("me/", organization.MeView.as_view(), name="me"),
     path("realtime/ticket/", RealtimeTicketView.as_view(), name="realtime-ticket"),
     path("wallboard/", wallboard.WallboardView.as_view(), name="wallboard"),
+    path("reports/queues/", reports.QueueReportView.as_view(), name="report-queues"),
+    path("reports/agents/", reports.AgentReportView.as_view(), name="report-agents"),
+    path(
+        "calls/export.csv",
+        exports.CallExportViewSet.as_view({"get": "list"}),
+        name="call-export",
+    ),
     *router.urls,
 ]

@@ -2,18 +2,22 @@ from contactcenter.models.agents import Agent, AgentStateLog
 from contactcenter.models.base import TenantModel, TenantQuerySet
 from contactcenter.models.calls import Call, CallDisposition, CallEvent, CallTransfer
 from contactcenter.models.queues import CallQueue, QueueMembership
+from contactcenter.models.reports import AgentDayStats, DailyRollup, QueueDayStats
 from contactcenter.models.tenancy import Membership, Organization, User
 
 __all__ = [
     "Agent",
+    "AgentDayStats",
     "AgentStateLog",
     "Call",
     "CallDisposition",
     "CallEvent",
     "CallQueue",
     "CallTransfer",
+    "DailyRollup",
     "Membership",
     "Organization",
+    "QueueDayStats",
     "QueueMembership",
     "TenantModel",
     "TenantQuerySet",

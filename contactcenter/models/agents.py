@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -28,6 +29,25 @@ class Agent(TenantModel, TimestampedModel):
     # The agent's phone as the PBX last reported it (idle, ringing, in_use, ...).
     device_state = models.CharField(max_length=16, blank=True)
     is_active = models.BooleanField(default=True)
+    # The browser softphone's SIP account (docs/softphone.md). Write-only over the API;
+    # only the agent's own console receives them, in its snapshot. A blank domain or
+    # WebSocket URL falls back to SOFTPHONE_SIP_DOMAIN / SOFTPHONE_SIP_WEBSOCKET_URL.
+    sip_username = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Za-z0-9._~+-]+$", "Letters, digits and ._~+- only.")],
+    )
+    sip_password = models.CharField(max_length=128, blank=True)
+    sip_domain = models.CharField(
+        max_length=255,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$", "A host name or address.")],
+    )
+    sip_websocket_url = models.CharField(
+        max_length=255,
+        blank=True,
+        validators=[RegexValidator(r"^wss?://[^\s]+$", "A ws:// or wss:// URL.")],
+    )
 
     class Meta:
         ordering = ["organization_id", "extension"]

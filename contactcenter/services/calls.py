@@ -1,8 +1,9 @@
-"""Changes people make to a call record (the bridge's changes come with issue 3)."""
+"""Changes people (and the PBX, for a disposition) make to a call record."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -12,27 +13,45 @@ from contactcenter import notify
 from contactcenter.enums import CallEventType
 from contactcenter.errors import ApplicationError
 from contactcenter.models import Call, CallDisposition, CallEvent, User
+from crm.services.dispositions import call_disposition_rules_schedule
 
 
-def _record(call: Call, type_: str, details: dict[str, Any], actor: User | None) -> None:
+def _record(
+    call: Call,
+    type_: str,
+    details: dict[str, Any],
+    actor: User | None,
+    *,
+    dedup_key: str = "",
+    at: datetime | None = None,
+) -> None:
     CallEvent.objects.create(
         organization_id=call.organization_id,
         call=call,
         type=type_,
-        occurred_at=timezone.now(),
+        occurred_at=at or timezone.now(),
         details={**details, "by_user": actor.pk if actor else None},
         # A person's edit is never a replay, so its key only has to be unique.
-        dedup_key=f"user:{uuid.uuid4()}",
+        dedup_key=dedup_key or f"user:{uuid.uuid4()}",
     )
 
 
 @transaction.atomic
 def call_set_disposition(
-    *, call: Call, disposition: CallDisposition | None, actor: User | None
+    *,
+    call: Call,
+    disposition: CallDisposition | None,
+    actor: User | None,
+    at: datetime | None = None,
+    dedup_key: str = "",
 ) -> Call:
     """Set (or clear) the disposition of a call and put the change in its timeline.
 
-    After commit: ``call.updated`` to the consoles showing the call.
+    ``at`` and ``dedup_key`` come with a disposition the PBX reported (the time it was
+    set there, the key of its timeline entry); a person's change is now, with a new key.
+    After commit: ``call.updated`` to the consoles showing the call, and the CRM's rules
+    for the new disposition as a Celery task (crm.services.dispositions: a case, a
+    follow-up), once per change.
     """
     if disposition is not None:
         if disposition.organization_id != call.organization_id:
@@ -44,7 +63,7 @@ def call_set_disposition(
         return locked
     previous = locked.disposition_id
     locked.disposition = disposition
-    locked.disposition_set_at = timezone.now()
+    locked.disposition_set_at = at or timezone.now()
     locked.disposition_set_by = actor
     locked.save(
         update_fields=["disposition", "disposition_set_at", "disposition_set_by", "updated_at"]
@@ -54,8 +73,13 @@ def call_set_disposition(
         CallEventType.DISPOSITION_SET,
         {"disposition": disposition.code if disposition else None, "previous_id": previous},
         actor,
+        dedup_key=dedup_key,
+        at=at,
     )
     notify.call_edited(call=locked)
+    call_disposition_rules_schedule(
+        call_id=locked.pk, disposition_id=disposition.pk if disposition else None
+    )
     return locked
 
 

@@ -55,6 +55,11 @@ def agent_create(
     extension: str,
     interface: str = "",
     user: User | None = None,
+    is_active: bool = True,
+    sip_username: str = "",
+    sip_password: str = "",
+    sip_domain: str = "",
+    sip_websocket_url: str = "",
 ) -> Agent:
     if user is not None:
         membership = Membership.objects.filter(user=user).first()
@@ -66,6 +71,11 @@ def agent_create(
         name=name,
         extension=extension,
         interface=interface or f"PJSIP/{extension}",
+        is_active=is_active,
+        sip_username=sip_username,
+        sip_password=sip_password,
+        sip_domain=sip_domain,
+        sip_websocket_url=sip_websocket_url,
     )
     agent.full_clean()
     agent.save()
@@ -131,7 +141,12 @@ def agent_update(
     interface: str | None = None,
     is_active: bool | None = None,
     user: User | object | None = ...,
+    sip_username: str | None = None,
+    sip_password: str | None = None,
+    sip_domain: str | None = None,
+    sip_websocket_url: str | None = None,
 ) -> Agent:
+    """Change an agent's profile; a ``None`` argument leaves that field as it is."""
     if name is not None:
         agent.name = name
     if extension is not None:
@@ -140,6 +155,15 @@ def agent_update(
         agent.interface = interface
     if is_active is not None:
         agent.is_active = is_active
+    softphone = {
+        "sip_username": sip_username,
+        "sip_password": sip_password,
+        "sip_domain": sip_domain,
+        "sip_websocket_url": sip_websocket_url,
+    }
+    for field, value in softphone.items():
+        if value is not None:
+            setattr(agent, field, value)
     if user is not ...:
         if user is not None:
             assert isinstance(user, User)

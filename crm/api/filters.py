@@ -8,6 +8,7 @@ import django_filters
 from django.db import connection
 from django.db.models import QuerySet
 
+from contactcenter.api.filtering import IsoDateTimeFromToRangeFilter
 from crm.enums import CasePriority, CaseStatus, NotificationKind
 from crm.models import Case, CaseCategory, Contact, Notification
 
@@ -39,7 +40,7 @@ class CaseFilter(django_filters.FilterSet):
     unassigned = django_filters.BooleanFilter(field_name="assigned_agent", lookup_expr="isnull")
     contact = django_filters.NumberFilter(field_name="contact_id")
     source_call = django_filters.NumberFilter(field_name="source_call_id")
-    due_at = django_filters.IsoDateTimeFromToRangeFilter(
+    due_at = IsoDateTimeFromToRangeFilter(
         help_text="due_at_after / due_at_before (ISO 8601), both inclusive."
     )
 

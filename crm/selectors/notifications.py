@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from crm.models import Notification
+from crm.enums import NotificationKind
+from crm.models import Notification, NotificationPreference
 
 
 def notification_list_for_user(*, user_id: int, organization_id: int) -> QuerySet[Notification]:
@@ -15,3 +16,18 @@ def notification_list_for_user(*, user_id: int, organization_id: int) -> QuerySe
 
 def notification_owner_q(*, user_id: int) -> Q:
     return Q(user_id=user_id)
+
+
+def notification_preference_get(*, user_id: int, kind: str) -> NotificationPreference:
+    """The user's choice for ``kind``; an unsaved one with both channels on when unset."""
+    preference = NotificationPreference.objects.filter(user_id=user_id, kind=kind).first()
+    return preference or NotificationPreference(user_id=user_id, kind=kind)
+
+
+def notification_preference_list(*, user_id: int) -> list[NotificationPreference]:
+    """One per notification kind, in the kinds' order, defaults filled in."""
+    saved = {p.kind: p for p in NotificationPreference.objects.filter(user_id=user_id)}
+    return [
+        saved.get(kind) or NotificationPreference(user_id=user_id, kind=kind)
+        for kind in NotificationKind.values
+    ]

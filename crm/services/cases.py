@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import F, Model
@@ -11,11 +12,12 @@ from django.utils import timezone
 
 from contactcenter import notify
 from contactcenter.errors import ApplicationError
-from contactcenter.models import Agent, Call, Organization, User
-from crm.enums import CasePriority, CaseStatus, NotificationKind
+from contactcenter.models import Agent, Call, CallDisposition, Organization, User
+from crm.enums import CaseOrigin, CasePriority, CaseStatus, NotificationKind
 from crm.models import Case, CaseCategory, CaseCounter, CaseHistory, CaseNote, Contact
+from crm.selectors.sla import case_due_at
 from crm.services._common import UNSET, Unset, ensure_same_organization
-from crm.services.notifications import notification_create
+from crm.services.notifications import user_notify
 
 # The fields case_update may change, each recorded in CaseHistory when it does.
 _RELATED_FIELDS = ("category", "assigned_agent", "contact", "source_call")
@@ -62,7 +64,7 @@ def _check_fields(case: Case, related: tuple[str, ...] = _RELATED_FIELDS) -> Non
             getattr(case, field), organization_id=case.organization_id, field=field
         )
     case.full_clean(
-        exclude=["organization", "number", *_RELATED_FIELDS, "created_by"],
+        exclude=["organization", "number", *_RELATED_FIELDS, "source_disposition", "created_by"],
         validate_unique=False,
         validate_constraints=False,
     )
@@ -85,17 +87,29 @@ def _apply_status_times(case: Case, previous_status: str | None, now: datetime) 
         case.closed_at = None
 
 
+def case_summary_text(case: Case) -> str:
+    """The plain-text lines an e-mail about a case carries (times in the org's zone)."""
+    lines = [f"{case.reference}: {case.title}", f"Priority: {case.get_priority_display()}"]
+    if case.due_at is not None:
+        local = timezone.localtime(case.due_at, ZoneInfo(case.organization.time_zone))
+        lines.append(f"Due: {local:%a %d %b %Y %H:%M %Z}")
+    if case.description:
+        lines += ["", case.description]
+    return "\n".join(lines)
+
+
 def _notify_assignee(case: Case, actor: User | None) -> None:
     agent = case.assigned_agent
     if agent is None or agent.user_id is None or (actor is not None and agent.user_id == actor.pk):
         return
-    notification_create(
+    user_notify(
         organization_id=case.organization_id,
         user_id=agent.user_id,
         kind=NotificationKind.CASE_ASSIGNED,
         title=f"{case.reference} assigned to you",
         body=case.title,
         data={"case_id": case.pk, "reference": case.reference},
+        email_text=case_summary_text(case),
     )
 
 
@@ -112,13 +126,21 @@ def case_create(
     assigned_agent: Agent | None = None,
     contact: Contact | None = None,
     source_call: Call | None = None,
-    due_at: datetime | None = None,
+    due_at: datetime | Unset | None = UNSET,
+    origin: str = CaseOrigin.MANUAL,
+    source_disposition: CallDisposition | None = None,
 ) -> Case:
     """Open a case with the organization's next number.
 
-    The assignee (when it is someone other than the actor) gets a case.assigned notification.
-    After commit: ``case.created`` to the consoles concerned.
+    Without ``due_at`` the case is due after its priority's response time in the
+    organization's business hours (crm.selectors.sla); ``due_at=None`` means no due date.
+    The assignee (when it is someone other than the actor) gets a case.assigned
+    notification. After commit: ``case.created`` to the consoles concerned.
     """
+    if isinstance(due_at, Unset):
+        due_at = None
+        if priority in CasePriority.values:  # a wrong one is refused below, on "priority"
+            due_at = case_due_at(organization=organization, priority=priority, start=timezone.now())
     case = Case(
         organization=organization,
         title=title.strip(),
@@ -131,6 +153,8 @@ def case_create(
         source_call=source_call,
         due_at=due_at,
         created_by=actor,
+        origin=origin,
+        source_disposition=source_disposition,
     )
     _check_fields(case)
     _apply_status_times(case, None, timezone.now())
@@ -199,6 +223,8 @@ def case_update(
     now = timezone.now()
     previous_status = changes["status"][0] if "status" in changes else case.status
     _apply_status_times(case, previous_status, now)
+    if "due_at" in changes:
+        case.overdue_at = None  # a new deadline can be missed, and told, again
     case.save()
     CaseHistory.objects.bulk_create(
         CaseHistory(

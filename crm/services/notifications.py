@@ -9,9 +9,19 @@ from django.utils import timezone
 
 from contactcenter import notify
 from contactcenter.errors import ApplicationError
-from contactcenter.models import Membership
-from crm.enums import NotificationKind
-from crm.models import Notification
+from contactcenter.models import Membership, User
+from crm.enums import EMAIL_NOTIFICATION_KINDS, NotificationKind
+from crm.models import Notification, NotificationPreference
+from crm.selectors.notifications import notification_preference_get
+from crm.services._common import UNSET, Unset
+from crm.services.emails import email_queue
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in NotificationKind.values:
+        raise ApplicationError(
+            f'"{kind}" is not a valid choice.', code="invalid_choice", field="kind"
+        )
 
 
 @transaction.atomic
@@ -25,11 +35,8 @@ def notification_create(
     data: dict[str, Any] | None = None,
 ) -> Notification:
     """Notify a member of the organization. After commit: ``notification.created`` to
-    the user's consoles."""
-    if kind not in NotificationKind.values:
-        raise ApplicationError(
-            f'"{kind}" is not a valid choice.', code="invalid_choice", field="kind"
-        )
+    the user's consoles. Preferences are not consulted here: see user_notify."""
+    _check_kind(kind)
     if not Membership.objects.filter(user_id=user_id, organization_id=organization_id).exists():
         raise ApplicationError("The user is not a member of this organization.", field="user")
     notification = Notification.objects.create(
@@ -66,3 +73,67 @@ def notification_mark_all_read(*, user_id: int, organization_id: int) -> int:
 @transaction.atomic
 def notification_delete(*, notification: Notification) -> None:
     notification.delete()
+
+
+@transaction.atomic
+def user_notify(
+    *,
+    organization_id: int,
+    user_id: int,
+    kind: str,
+    title: str,
+    body: str = "",
+    data: dict[str, Any] | None = None,
+    email_text: str = "",
+) -> Notification | None:
+    """Tell a member something, the ways they want: in the app (stored, and pushed after
+    commit as ``notification.created``) and, for the kinds that warrant it
+    (EMAIL_NOTIFICATION_KINDS) and a user with an address, by e-mail (``email_text`` as
+    the body, ``body`` when empty) through the outbox. Returns the in-app notification,
+    or None when the user turned those off."""
+    _check_kind(kind)
+    preference = notification_preference_get(user_id=user_id, kind=kind)
+    notification = None
+    if preference.in_app:
+        notification = notification_create(
+            organization_id=organization_id,
+            user_id=user_id,
+            kind=kind,
+            title=title,
+            body=body,
+            data=data,
+        )
+    if preference.email and kind in EMAIL_NOTIFICATION_KINDS:
+        address = User.objects.filter(pk=user_id).values_list("email", flat=True).first()
+        if address:
+            email_queue(
+                organization_id=organization_id,
+                user_id=user_id,
+                to_address=address,
+                kind=kind,
+                subject=title,
+                body=email_text or body,
+            )
+    return notification
+
+
+@transaction.atomic
+def notification_preference_set(
+    *,
+    organization_id: int,
+    user_id: int,
+    kind: str,
+    in_app: bool | Unset = UNSET,
+    email: bool | Unset = UNSET,
+) -> NotificationPreference:
+    """Change a user's choice for one kind; what is not passed keeps its value."""
+    _check_kind(kind)
+    preference, _ = NotificationPreference.objects.select_for_update().get_or_create(
+        user_id=user_id, kind=kind, defaults={"organization_id": organization_id}
+    )
+    if not isinstance(in_app, Unset):
+        preference.in_app = in_app
+    if not isinstance(email, Unset):
+        preference.email = email
+    preference.save()
+    return preference

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from contactcenter import events as ev
 from contactcenter.errors import ApplicationError
+from realtime import metrics
 from realtime.protocol import CloseCode, Command, ProtocolError, TokenBucket, parse_command
 from realtime.snapshot import Caller, caller_for
 
@@ -56,6 +57,8 @@ class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
         if refusal is not None:
             return await self.refuse(refusal)
         await self.accept()
+        metrics.websocket_opened(self.stream)
+        self.counted = True
         # Groups before the snapshot: a change committed in between is then in the
         # snapshot or in an event after it (or both: applying it twice is harmless).
         for group in self.groups_to_join():
@@ -74,10 +77,13 @@ class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
         # Accept first: a browser sees a refused handshake only as 1006, never our code.
         self.closed = True
         await self.accept()
-        await self.close(code)
+        await self.close(int(code))  # a plain int: Daphne (autobahn) refuses an IntEnum
 
     async def disconnect(self, code: int) -> None:
         self.closed = True
+        if getattr(self, "counted", False):
+            metrics.websocket_closed(self.stream)
+            self.counted = False
         for task in self.tasks:
             task.cancel()
         for group in self.joined:
@@ -140,7 +146,7 @@ class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
     async def shut(self, code: int, error: ProtocolError) -> None:
         await self.error(error, None)
         self.closed = True
-        await self.close(code)
+        await self.close(int(code))
 
     # -- frames in ------------------------------------------------------------------------------
 

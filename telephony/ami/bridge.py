@@ -26,15 +26,19 @@ from django.db import DatabaseError, InterfaceError, OperationalError, close_old
 from contactcenter import telephony_events as te
 from contactcenter.models import Agent
 from contactcenter.services.telephony import ApplyResult, telephony_apply
+from telephony import metrics
 from telephony.ami.client import AmiEndpoint, AmiError, AmiSession, LoginFailed
 from telephony.ami.desk import CommandDesk
 from telephony.ami.resync import resync_agents, resync_calls
-from telephony.ami.translator import Translator
+from telephony.ami.translator import DISPOSITION_VARIABLE, Translator
 
 logger = logging.getLogger(__name__)
 
 _RESYNC = object()  # a marker in the event queue: take a snapshot here
 _DB_DOWN = (OperationalError, InterfaceError)
+# Raw-text tests at the socket's edge, before a message is built: a dialplan emits tens
+# of VarSets per call and only the disposition variable is ever read.
+_EDGE_CHECKS = {"VarSet": lambda raw: DISPOSITION_VARIABLE in raw.upper()}
 
 
 @dataclass
@@ -70,7 +74,7 @@ class BridgeStats:
 
 @dataclass
 class BridgeSettings:
-    batch_max: int = 2000
+    batch_max: int = 5000
     ping_interval: float = 10.0
     ping_timeout: float = 5.0
     backoff_initial: float = 0.5
@@ -138,6 +142,7 @@ class AmiBridge:
                 session = AmiSession(
                     self.target.endpoint,
                     events=Translator.EVENTS,
+                    checks=_EDGE_CHECKS,
                     queue=self.queue,
                     action_timeout=self.settings.action_timeout,
                 )
@@ -210,23 +215,49 @@ class AmiBridge:
     # -- consuming -------------------------------------------------------------------------
 
     async def _consume(self) -> None:
+        """Translate batches in arrival order; a writer task stores them in that order.
+
+        The next batch is translated while the previous one is being written (in the
+        database thread), so neither waits for the other; at most one translated batch
+        waits for the writer.
+        """
+        translated: asyncio.Queue[tuple[list[te.TelephonyEvent], list[Any]]]
+        translated = asyncio.Queue(maxsize=1)
+        writer = asyncio.create_task(self._write(translated), name=f"ami-write {self.target}")
+        try:
+            while True:
+                batch = [await self.queue.get()]
+                while len(batch) < self.settings.batch_max and not self.queue.empty():
+                    batch.append(self.queue.get_nowait())
+                facts: list[te.TelephonyEvent] = []
+                try:
+                    await self._refresh_agents()
+                    facts = self._translate(batch)
+                except Exception:
+                    # The consumer must outlive any one batch; what failed is in the log.
+                    logger.exception("AMI %s: batch failed", self.target.endpoint)
+                await translated.put((facts, batch))
+        finally:
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+
+    async def _write(
+        self, translated: asyncio.Queue[tuple[list[te.TelephonyEvent], list[Any]]]
+    ) -> None:
         while True:
-            batch = [await self.queue.get()]
-            while len(batch) < self.settings.batch_max and not self.queue.empty():
-                batch.append(self.queue.get_nowait())
+            facts, batch = await translated.get()
             try:
-                await self._refresh_agents()
-                facts = await self._translate(batch)
                 if facts:
                     await self._apply(facts)
+                    metrics.batch_stored(batch)
             except Exception:
-                # The consumer must outlive any one batch; what failed is in the log.
                 logger.exception("AMI %s: batch failed", self.target.endpoint)
             finally:
                 for _ in batch:
                     self.queue.task_done()
 
-    async def _translate(self, batch: list[Any]) -> list[te.TelephonyEvent]:
+    def _translate(self, batch: list[Any]) -> list[te.TelephonyEvent]:
         facts: list[te.TelephonyEvent] = []
         for item in batch:
             if item is _RESYNC:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,8 @@ from panoramisk import Manager
 from panoramisk.actions import Action
 from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
+
+from telephony.ami.frames import AmiMessage, Banner, FrameParser
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +64,96 @@ class AmiEndpoint:
         return f"{self.username}@{self.host}:{self.port}"
 
 
+def edge_filter(
+    wanted: frozenset[str], checks: Mapping[str, Callable[[str], bool]] | None = None
+) -> Callable[[str], bool]:
+    """Which raw messages are worth parsing at all (FrameParser's ``keep``).
+
+    An event is dropped on its first line when its name is not ``wanted`` (or its
+    ``checks`` entry refuses the raw text) and it answers none of our actions (no
+    ActionID); everything else (responses, action replies, odd frames) is parsed. On a
+    dialplan-heavy stream this is most of the traffic, dropped for a string test.
+    """
+    checks = dict(checks or {})
+
+    def keep(block: str) -> bool:
+        if not block.startswith("Event: "):
+            return True
+        end = block.find("\n")
+        name = (block[7:end] if end >= 0 else block[7:]).strip()
+        if name in wanted:
+            check = checks.get(name)
+            if check is None or check(block):
+                return True
+        elif name in _ALWAYS:
+            return True
+        return "ActionID" in block or "actionid" in block.lower()
+
+    return keep
+
+
+# Events the client itself acts on, whatever the caller wants.
+_ALWAYS = frozenset({"Shutdown", "FullyBooted"})
+
+
+def _panoramisk_message(message: AmiMessage) -> Message | None:
+    """Our parsed message as panoramisk's, for its action machinery (repeated keys as
+    lists, as panoramisk builds them). None for a frame panoramisk would not keep."""
+    headers: dict[str, Any] = {}
+    for key, value in message.fields:
+        if key in headers:
+            previous = headers[key]
+            headers[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            headers[key] = value
+    if "Event" not in headers and "Response" not in headers:
+        return None
+    return Message(headers)
+
+
 class _Protocol(AMIProtocol):
-    """panoramisk's protocol, letting the session see chosen replies in stream order."""
+    """panoramisk's protocol with our parser in place of its per-line one.
+
+    panoramisk builds a case-insensitive Message, key by key, for every frame on the
+    socket, the wanted and the noise alike: under load that is the client's largest
+    cost (docs/telephony.md). Here FrameParser splits the stream, noise is dropped
+    before anything is built from it (``edge_filter``), plain events go straight to
+    the session as AmiMessages, and only what panoramisk's action machinery needs
+    (responses, replies to our actions, Shutdown) becomes a panoramisk Message.
+    """
+
+    frames: FrameParser | None = None
+    early = b""
+    version: str | None
+
+    def data_received(self, data: bytes) -> None:
+        if self.factory is None:
+            # The banner can arrive before panoramisk's Manager has adopted this
+            # protocol (it does so in a callback); it is read with what comes next.
+            self.early += data
+            return
+        if self.early:
+            data, self.early = self.early + data, b""
+        frames = self.frames
+        if frames is None:
+            frames = self.frames = FrameParser(keep=getattr(self.factory, "keep", None))
+        deliver, wanted = self.factory.deliver, self.factory.wanted
+        for frame in frames.feed(data):
+            if isinstance(frame, AmiMessage):
+                name = frame.get("Event")
+                if name is not None and name not in _ALWAYS and frame.get("ActionID") is None:
+                    if name in wanted:  # an odd frame the edge filter let through
+                        deliver(frame)
+                    continue
+                message = _panoramisk_message(frame)
+                if message is not None:
+                    self.handle_message(message)
+            elif isinstance(frame, Banner):
+                if self.version is None:
+                    self.version = frame.version
+            else:
+                self.factory.frame_errors += 1
+                logger.warning("AMI: skipped a frame (%s): %r", frame.kind, frame.raw[:80])
 
     def handle_message(self, message: Message) -> Any:
         mirror = getattr(self.factory, "mirror", None)
@@ -81,6 +171,8 @@ class _Manager(Manager):
     mirror: set[str]
     deliver: Any
     wanted: frozenset[str]
+    keep: Callable[[str], bool]
+    frame_errors: int = 0
 
     def dispatch(self, event: Message) -> list[str]:
         name = event.get("Event")
@@ -115,8 +207,9 @@ class AmiSession:
         endpoint: AmiEndpoint,
         *,
         events: Iterable[str],
-        queue: asyncio.Queue[Message],
+        queue: asyncio.Queue[Any],
         action_timeout: float = 10.0,
+        checks: Mapping[str, Callable[[str], bool]] | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.action_timeout = action_timeout
@@ -138,8 +231,9 @@ class AmiSession:
         self._manager.mirror = set()
         self._manager.deliver = self._on_event_message
         self._manager.wanted = frozenset(events)
+        self._manager.keep = edge_filter(self._manager.wanted, checks)
 
-    def _on_event_message(self, message: Message) -> None:
+    def _on_event_message(self, message: AmiMessage | Message) -> None:
         # Runs inside panoramisk's data_received: it must not raise or block.
         try:
             self._queue.put_nowait(message)

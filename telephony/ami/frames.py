@@ -10,7 +10,7 @@ reported as a :class:`FrameError` and skipped; the stream always goes on.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 BANNER_PREFIX = "Asterisk Call Manager/"
@@ -66,6 +66,10 @@ class AmiMessage:
 
     def __len__(self) -> int:
         return len(self.fields)
+
+    def items(self) -> list[tuple[str, str]]:
+        """The (key, value) pairs in wire order, repeated keys included."""
+        return list(self.fields)
 
     @property
     def event(self) -> str | None:
@@ -136,12 +140,23 @@ class FrameParser:
     that is not UTF-8 is reported instead of silently losing bytes. A message (or a
     line without a newline) larger than ``max_message_bytes`` is reported once and
     skipped up to the next empty line, so garbage cannot grow the buffer without bound.
+
+    ``keep``, when given, sees each complete message as text (LF line ends, no closing
+    empty line) before anything is built from it; a message it refuses is dropped
+    there. This is how a client drops the noise it never reads at the cost of a string
+    test instead of a parsed message.
     """
 
-    def __init__(self, *, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> None:
+    def __init__(
+        self,
+        *,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+        keep: Callable[[str], bool] | None = None,
+    ) -> None:
         if max_message_bytes < 16:
             raise ValueError("max_message_bytes is too small to hold a message")
         self.max_message_bytes = max_message_bytes
+        self.keep = keep
         self._buffer = bytearray()
         # Complete lines (LF-normalised) of a message whose empty line has not come yet.
         self._pending = ""
@@ -216,8 +231,10 @@ class FrameParser:
         text = self._pending + text
         blocks = text.split("\n\n")
         tail = blocks.pop()
+        keep = self.keep
         for block in blocks:
-            self._block(block, out)
+            if keep is None or keep(block):
+                self._block(block, out)
         if len(tail) > self.max_message_bytes:
             self._oversized(tail[:_ERROR_SAMPLE_BYTES].encode("utf-8"), out)
             tail = ""
@@ -284,9 +301,9 @@ class FrameParser:
         self._skipping = True
 
 
-def parse_frames(data: bytes, **options: int) -> list[Frame]:
+def parse_frames(data: bytes, *, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> list[Frame]:
     """Parse a complete byte string (a transcript file, a test capture)."""
-    parser = FrameParser(**options)
+    parser = FrameParser(max_message_bytes=max_message_bytes)
     frames = parser.feed(data)
     # A last message without its closing empty line is still a message.
     frames.extend(parser.feed(b"\r\n" if data.endswith(b"\n") else b"\r\n\r\n"))

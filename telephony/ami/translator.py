@@ -1,10 +1,11 @@
 """AMI events in, telephony events out (contactcenter.telephony_events).
 
 One Translator per AMI connection, fed every event in arrival order. It drops the
-noise (VarSet, Newexten, RTCP, MusicOnHold, Cdr, DeviceStateChange...), keeps track of
-live legs by Uniqueid and of calls by Linkedid (following Linkedid rewrites), and says
-what each meaningful event means for a call or an agent. Rules and event orders are
-those of shared/ami/ami_facts.md; the sections are cited where a rule is not obvious.
+noise (VarSet other than CC_DISPOSITION, Newexten, RTCP, MusicOnHold, Cdr,
+DeviceStateChange...), keeps track of live legs by Uniqueid and of calls by Linkedid
+(following Linkedid rewrites), and says what each meaningful event means for a call
+or an agent. Rules and event orders are those of shared/ami/ami_facts.md; the
+sections are cited where a rule is not obvious.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ _DIAL_END_OUTCOMES: dict[str, te.EndOutcome] = {
     "DONTCALL": "failed",
     "INVALIDARGS": "failed",
 }
+# The channel variable a dialplan sets to the code of the call's disposition, e.g.
+# Set(CC_DISPOSITION=refund) in a post-call menu (VarSet; inherited forms "__CC_..." too).
+DISPOSITION_VARIABLE = "CC_DISPOSITION"
+
 _CAUSE_RING_OUTCOMES: dict[int, te.RingOutcome] = {
     17: "busy",
     18: "no_answer",
@@ -47,6 +52,10 @@ def _placed(event: te.TelephonyEvent) -> bool:
     if isinstance(event, te.ResyncCompleted):
         return True
     return bool(event.agent and event.queue)
+
+
+def _is_disposition(msg: Fields) -> bool:
+    return text(msg, "Variable").lstrip("_").upper() == DISPOSITION_VARIABLE
 
 
 def external_number(exten: str) -> bool:
@@ -83,6 +92,7 @@ class Translator(QueueRules):
             "QueueMemberAdded",
             "QueueMemberRemoved",
             "OriginateResponse",
+            "VarSet",  # only CC_DISPOSITION is kept (see translate)
         }
     )
 
@@ -125,6 +135,7 @@ class Translator(QueueRules):
             "QueueMemberPause": lambda msg, at, key: [members.member_pause(msg, at)],
             "QueueMemberAdded": lambda msg, at, key: [members.member_added(msg, at)],
             "QueueMemberRemoved": lambda msg, at, key: [members.member_removed(msg, at)],
+            "VarSet": self._varset,
         }
 
     def expect_originate(self, *, device: str, number: str) -> None:
@@ -146,6 +157,8 @@ class Translator(QueueRules):
     def translate(self, msg: Fields) -> list[te.TelephonyEvent]:
         """What one AMI event means; [] for noise and for events we do not use."""
         name = text(msg, "Event")
+        if name == "VarSet" and not _is_disposition(msg):
+            return []  # dialplan noise: the one variable we read is cheap to tell apart
         handler = self._handlers.get(name)
         at = timestamp(msg)
         if at is not None:
@@ -196,6 +209,17 @@ class Translator(QueueRules):
         return out
 
     # -- channels ------------------------------------------------------------------------
+
+    def _varset(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+        code = text(msg, "Value").strip()
+        if not code:
+            return []
+        # The code is part of the key: one dialplan step may set it twice, differently.
+        return [
+            te.DispositionReported(
+                call_key=self._key(msg), at=at, dedup_key=f"{key}:{code}", code=code
+            )
+        ]
 
     def _newchannel(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
         uniqueid, linkedid = text(msg, "Uniqueid"), text(msg, "Linkedid") or text(msg, "Uniqueid")

@@ -43,6 +43,14 @@ class TwilioAccountSerializer(serializers.ModelSerializer[TwilioAccount]):
         write_only=True, max_length=128, style={"input_type": "password"}
     )
     has_auth_token = serializers.SerializerMethodField()
+    api_key_secret = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=128,
+        style={"input_type": "password"},
+    )
+    has_api_key_secret = serializers.SerializerMethodField()
 
     class Meta:
         model = TwilioAccount
@@ -51,6 +59,10 @@ class TwilioAccountSerializer(serializers.ModelSerializer[TwilioAccount]):
             "account_sid",
             "auth_token",
             "has_auth_token",
+            "api_key_sid",
+            "api_key_secret",
+            "has_api_key_secret",
+            "twiml_app_sid",
             "is_enabled",
             "created_at",
             "updated_at",
@@ -60,6 +72,9 @@ class TwilioAccountSerializer(serializers.ModelSerializer[TwilioAccount]):
 
     def get_has_auth_token(self, obj: TwilioAccount) -> bool:
         return bool(obj.auth_token)
+
+    def get_has_api_key_secret(self, obj: TwilioAccount) -> bool:
+        return bool(obj.api_key_secret)
 
 
 class _ConnectionViewSet(ConfigViewSet):

@@ -24,6 +24,15 @@ def test_only_admins_manage_profiles(floor_a: Floor) -> None:
     assert resp.json()["state"] == "offline"
 
 
+def test_an_agent_can_be_created_inactive(floor_a: Floor) -> None:
+    # Found by the schema fuzzer (tests/fuzz): is_active in the payload was a 500.
+    resp = client_for(floor_a.admin).post(
+        "/api/v1/agents/", {"name": "Eve", "extension": "1098", "is_active": False}
+    )
+    assert resp.status_code == 201, resp.content
+    assert resp.json()["is_active"] is False
+
+
 def test_duplicate_extension_is_a_field_error(floor_a: Floor) -> None:
     resp = client_for(floor_a.admin).post(
         "/api/v1/agents/", {"name": "Dup", "extension": floor_a.agent.extension}

@@ -110,3 +110,19 @@ def test_call_filters(floor_a: Floor) -> None:
     assert [r["id"] for r in rows] == [abandoned.pk]
     resp = client.get("/api/v1/calls/", {"started_after": "not-a-date"})
     assert resp.status_code == 400
+
+
+def test_time_filters_take_any_iso_offset(floor_a: Floor) -> None:
+    # Found by the schema fuzzer: PostgreSQL refuses offsets beyond ±15:59 (a 500).
+    call = make_call(floor_a.org)
+    client = client_for(floor_a.supervisor)
+    resp = client.get("/api/v1/calls/", {"started_after": "0234-05-02T18:47:41.4+16:27"})
+    assert resp.status_code == 200, resp.content
+    assert [r["id"] for r in resp.json()["results"]] == [call.pk]
+    resp = client.get("/api/v1/calls/", {"started_before": "2999-01-01T10:00:00-23:59"})
+    assert [r["id"] for r in resp.json()["results"]] == [call.pk]
+    resp = client.get("/api/v1/calls/", {"started_after": "0001-01-01T00:10:00+16:27"})
+    assert resp.status_code == 400
+    assert resp.json()["errors"][0]["attr"] == "started_after"
+    resp = client.get("/api/v1/cases/", {"due_at_after": "0234-05-02T18:47:41+16:27"})
+    assert resp.status_code == 200, resp.content

@@ -17,6 +17,7 @@ from datetime import datetime
 from contactcenter import telephony_events as te
 from contactcenter.enums import AgentState
 from contactcenter.models import Agent, AgentStateLog, QueueMembership
+from contactcenter.services.telephony import bulk
 from contactcenter.services.telephony.calls import Lookups
 from contactcenter.transitions import agent_moves
 
@@ -154,7 +155,7 @@ def _write(moves: dict[int, _Moves], memberships: dict[int, dict[int, QueueMembe
         AgentStateLog.objects.filter(agent_id=agent_id, ended_at__isnull=True).update(
             ended_at=batch_moves.intervals[0].started_at
         )
-    AgentStateLog.objects.bulk_create([row for m in moved.values() for row in m.intervals])
+    bulk.rows_insert(AgentStateLog, [row for m in moved.values() for row in m.intervals])
     Agent.objects.bulk_update(
         [m.agent for m in moves.values()],
         ["state", "state_reason", "state_changed_at", "device_state"],

@@ -8,6 +8,7 @@ re-delivered webhook) and changes nothing.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,7 +19,9 @@ from django.utils import timezone
 from contactcenter import notify
 from contactcenter import telephony_events as te
 from contactcenter.enums import CallEventType
-from contactcenter.models import Agent, Call, CallEvent, CallQueue, CallTransfer
+from contactcenter.models import Agent, Call, CallDisposition, CallEvent, CallQueue, CallTransfer
+from contactcenter.services.calls import call_set_disposition
+from contactcenter.services.telephony import bulk
 from contactcenter.services.telephony.agents import apply_agent_facts
 from contactcenter.services.telephony.calls import (
     Lookups,
@@ -29,6 +32,8 @@ from contactcenter.services.telephony.calls import (
     new_call,
 )
 from contactcenter.transitions import ACTIVE_CALL_STATUSES
+
+logger = logging.getLogger(__name__)
 
 _CALL_FIELDS = [
     "direction",
@@ -113,11 +118,7 @@ def telephony_apply(
             .order_by("pk")
         )
         calls = {(c.source, c.external_id): c for c in rows}
-    seen = set(
-        CallEvent.objects.for_organization(organization_id)
-        .filter(dedup_key__in=[f.dedup_key for f in call_facts])
-        .values_list("dedup_key", flat=True)
-    )
+    seen = bulk.stored_dedup_keys(organization_id, [f.dedup_key for f in call_facts])
     transfer_keys = [
         e.transfer_key
         for e in call_facts
@@ -132,6 +133,7 @@ def telephony_apply(
     timeline: list[tuple[Call, str, datetime, Timeline]] = []
     touched: dict[tuple[str, str], Call] = {}
     merges: list[te.CallMerged] = []
+    dispositions: list[te.DispositionReported] = []
     for event in events:
         if isinstance(event, te.ResyncCompleted):
             _close_unseen_calls(organization_id, connection_key, event, calls, touched, timeline)
@@ -145,6 +147,9 @@ def telephony_apply(
             result.duplicates += 1
             continue
         seen.add(event.dedup_key)
+        if isinstance(event, te.DispositionReported):
+            dispositions.append(event)  # applied below, as a person's choice would be
+            continue
         key = (event.source, event.call_key)
         call = calls.get(key)
         if call is None:
@@ -175,6 +180,7 @@ def telephony_apply(
         )
     _write_timeline(organization_id, timeline)
     merged_away = _merge_calls(organization_id, merges)
+    result.applied += _apply_dispositions(organization_id, dispositions)
     result.call_ids = {c.pk for c in touched.values()} - merged_away
     result.queue_ids = {c.queue_id for c in touched.values() if c.queue_id}
     agent_result = apply_agent_facts(
@@ -230,74 +236,111 @@ def _close_unseen_calls(
         touched[key] = call
 
 
+def _apply_dispositions(organization_id: int, facts: list[te.DispositionReported]) -> int:
+    """Set the dispositions the PBX reported, through the same service as the console
+    (so the CRM's rules run the same way). An unknown or retired code, or a call we do
+    not have, is logged and skipped; a report older than the call's current disposition
+    (a replay after someone changed it) changes nothing."""
+    if not facts:
+        return 0
+    scope = CallDisposition.objects.for_organization(organization_id)
+    by_code = {d.code: d for d in scope.filter(code__in={f.code for f in facts})}
+    applied = 0
+    for fact in facts:
+        disposition = by_code.get(fact.code)
+        call = (
+            Call.objects.for_organization(organization_id)
+            .filter(source=fact.source, external_id=fact.call_key)
+            .first()
+        )
+        if disposition is None or not disposition.is_active or call is None:
+            logger.warning(
+                "disposition %r for call %s skipped: %s",
+                fact.code,
+                fact.call_key,
+                "no such call" if call is None else "no such disposition in use",
+            )
+            continue
+        if call.disposition_set_at is not None and call.disposition_set_at > fact.at:
+            continue
+        call_set_disposition(
+            call=call, disposition=disposition, actor=None, at=fact.at, dedup_key=fact.dedup_key
+        )
+        applied += 1
+    return applied
+
+
 def _merge_calls(organization_id: int, merges: list[te.CallMerged]) -> set[int]:
-    """Fold each merged call's timeline and transfers into the call it became part of."""
+    """Fold each merged call's timeline and transfers into the call it became part of.
+
+    The calls are read in one query and the parts deleted in one statement at the end;
+    a part whose whole was itself merged away earlier in the batch is left as it is.
+    """
     removed: set[int] = set()
+    if not merges:
+        return removed
     scope = Call.objects.for_organization(organization_id)
+    keys = {(m.source, key) for m in merges for key in (m.call_key, m.into_key)}
+    rows = {
+        (c.source, c.external_id): c
+        for c in scope.filter(
+            source__in={source for source, _ in keys}, external_id__in={k for _, k in keys}
+        ).order_by()
+    }
+    entries: list[CallEvent] = []
     for merge in merges:
-        part = scope.filter(source=merge.source, external_id=merge.call_key).first()
-        whole = scope.filter(source=merge.source, external_id=merge.into_key).first()
-        if part is None or whole is None or part.pk == whole.pk:
+        part = rows.get((merge.source, merge.call_key))
+        whole = rows.get((merge.source, merge.into_key))
+        if part is None or whole is None or part.pk == whole.pk or {part.pk, whole.pk} & removed:
             continue
         # The part's own "created" entry would be a second start of the whole call; the
         # merge entry below says where the part came from.
         CallEvent.objects.filter(call=part, type=CallEventType.CREATED).delete()
         CallEvent.objects.filter(call=part).update(call=whole)
         CallTransfer.objects.filter(call=part).update(call=whole)
-        CallEvent.objects.bulk_create(
-            [
-                CallEvent(
-                    organization_id=organization_id,
-                    call=whole,
-                    type=CallEventType.LEG_ADDED,
-                    occurred_at=merge.at,
-                    details={"merged_call": merge.call_key},
-                    dedup_key=merge.dedup_key,
-                )
-            ],
-            ignore_conflicts=True,
+        entries.append(
+            CallEvent(
+                organization_id=organization_id,
+                call=whole,
+                type=CallEventType.LEG_ADDED,
+                occurred_at=merge.at,
+                details={"merged_call": merge.call_key},
+                dedup_key=merge.dedup_key,
+            )
         )
-        part.delete()
         removed.add(part.pk)
+    CallEvent.objects.bulk_create(entries, ignore_conflicts=True)
+    scope.filter(pk__in=removed).delete()
     return removed
 
 
+# Foreign keys by their id column: reading ``call.queue`` of a loaded call is a query.
+_STATE_ATTRS = [getattr(Call._meta.get_field(f), "attname", f) for f in _CALL_FIELDS]
+_STATE_ATTRS.remove("updated_at")
+
+
 def _state(call: Call) -> tuple[object, ...]:
-    return (
-        call.pk,
-        *(getattr(call, f) for f in _CALL_FIELDS if f != "updated_at"),
-        dict(call.flags),
-    )
+    return (call.pk, *(getattr(call, f) for f in _STATE_ATTRS), dict(call.flags))
 
 
 def _write_timeline(
     organization_id: int, timeline: list[tuple[Call, str, datetime, Timeline]]
 ) -> None:
     """Insert the batch's timeline entries; rewrite the one-per-call entries."""
-    entries = {
-        entry.dedup_key or dedup: CallEvent(
-            organization_id=organization_id,
-            call_id=call.pk,
-            type=entry.type,
-            occurred_at=entry.occurred_at or at,
-            agent=entry.agent,
-            details=entry.details,
-            dedup_key=entry.dedup_key or dedup,
+    entries: dict[str, bulk.TimelineRow] = {}
+    for call, dedup, at, entry in timeline:
+        key = entry.dedup_key or dedup
+        entries[key] = (
+            organization_id,
+            call.pk,
+            entry.type,
+            entry.occurred_at or at,
+            entry.agent.pk if entry.agent is not None else None,
+            entry.details,
+            key,
+            bool(entry.dedup_key),
         )
-        for call, dedup, at, entry in timeline
-    }
-    restated = {entry.dedup_key for _, _, _, entry in timeline if entry.dedup_key}
-    CallEvent.objects.bulk_create(
-        [row for row_key, row in entries.items() if row_key not in restated],
-        ignore_conflicts=True,
-    )
-    if restated:
-        CallEvent.objects.bulk_create(
-            [entries[row_key] for row_key in restated],
-            update_conflicts=True,
-            unique_fields=["organization", "dedup_key"],
-            update_fields=["occurred_at", "details", "agent"],
-        )
+    bulk.timeline_insert(entries.values())
 
 
 def _save_calls(calls: list[Call]) -> None:
@@ -306,7 +349,5 @@ def _save_calls(calls: list[Call]) -> None:
     old = [c for c in calls if c.pk is not None]
     for call in old:
         call.updated_at = now  # bulk_update does not run auto_now
-    if new:
-        Call.objects.bulk_create(new)
-    if old:
-        Call.objects.bulk_update(old, _CALL_FIELDS)
+    bulk.calls_insert(new)
+    bulk.calls_update(old, _CALL_FIELDS)

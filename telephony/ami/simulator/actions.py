@@ -13,6 +13,7 @@ from telephony.ami.frames import AmiMessage
 from telephony.ami.simulator.call_actions import CallActions, OriginateBehaviour
 from telephony.ami.simulator.channels import DeviceState
 from telephony.ami.simulator.clock import USEC, Agenda
+from telephony.ami.simulator.control import INBOUND_CALL, ControlActions
 from telephony.ami.simulator.pbx import PbxModel
 from telephony.ami.simulator.queues import Member
 from telephony.ami.simulator.session import response
@@ -60,7 +61,14 @@ def _duration(seconds: int) -> str:
 
 
 class ActionHandlers:
-    def __init__(self, pbx: PbxModel, agenda: Agenda, originate: OriginateBehaviour) -> None:
+    def __init__(
+        self,
+        pbx: PbxModel,
+        agenda: Agenda,
+        originate: OriginateBehaviour,
+        *,
+        control: bool = False,
+    ) -> None:
         self.pbx = pbx
         self.calls = CallActions(pbx, agenda, originate)
         self._table: dict[str, Handler] = {
@@ -76,6 +84,8 @@ class ActionHandlers:
             "blindtransfer": self.calls.blind_transfer,
             "atxfer": self.calls.atxfer,
         }
+        if control:  # simulator-only actions (control.py), off unless asked for
+            self._table[INBOUND_CALL] = ControlActions(pbx, agenda).inbound_call
 
     @property
     def names(self) -> list[str]:

@@ -60,6 +60,8 @@ class SimulatorConfig:
     uptime_at_start: int = 10_790
     originate: OriginateBehaviour = field(default_factory=OriginateBehaviour)
     directory: Directory | None = None
+    # Simulator-only AMI actions (control.py), e.g. placing one inbound call on demand.
+    control: bool = False
 
 
 class EventHub:
@@ -120,7 +122,9 @@ class AmiSimulator:
     async def start(self) -> None:
         self.agenda = Agenda(self.clock, after_step=self.pbx.flush_devices, drain=self.hub.drain)
         self.agenda.start()
-        self.actions = ActionHandlers(self.pbx, self.agenda, self.config.originate)
+        self.actions = ActionHandlers(
+            self.pbx, self.agenda, self.config.originate, control=self.config.control
+        )
         self._server = await asyncio.start_server(self._accept, self.config.host, self.config.port)
         logger.info("AMI simulator listening on %s:%d", self.config.host, self.port)
 

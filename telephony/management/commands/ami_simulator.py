@@ -5,6 +5,7 @@ Examples::
     manage.py ami_simulator --secret s3cret --replay shared/ami/01_inbound_queue_answered.ami
     manage.py ami_simulator --secret s3cret --scenario answered --scenario blind_transfer
     manage.py ami_simulator --secret s3cret --agents 20 --load-rate 5 --duration 60 --seed 7
+    manage.py ami_simulator --secret s3cret --control   # calls placed by SimulatorInboundCall
 
 Scenarios and load start once ``--wait-clients`` clients have logged in. Ctrl-C stops.
 """
@@ -76,6 +77,12 @@ class Command(BaseCommand):
         parser.add_argument("--no-dialplan-events", action="store_true")
         parser.add_argument("--wait-clients", type=int, default=1)
         parser.add_argument("--exit-when-done", action="store_true")
+        parser.add_argument(
+            "--control",
+            action="store_true",
+            help="also answer the simulator-only actions (SimulatorInboundCall: one call "
+            "into a queue on demand; see telephony/ami/simulator/control.py)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -91,6 +98,7 @@ class Command(BaseCommand):
             seed=options["seed"],
             agents=options["agents"],
             dialplan_events=not options["no_dialplan_events"],
+            control=options["control"],
         )
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(self._serve(config, transcripts, options))

@@ -17,6 +17,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from telephony import metrics
 from telephony.ami.bridge import AmiBridge, BridgeTarget
 from telephony.ami.targets import env_target, record_targets
 
@@ -46,6 +47,12 @@ class Command(BaseCommand):
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         bridges = [AmiBridge(target) for target in targets]
+        metrics.watch_bridges(bridges)
+        if settings.METRICS_PORT:  # this process's /metrics (docs/operations.md)
+            try:
+                metrics.serve(settings.METRICS_PORT, settings.METRICS_ADDR)
+            except OSError as exc:
+                raise CommandError(f"METRICS_PORT={settings.METRICS_PORT}: {exc}") from exc
         for bridge in bridges:
             logger.info("bridge: starting %s", bridge)
         await asyncio.gather(*(bridge.run(stop) for bridge in bridges))

@@ -1,0 +1,237 @@
+"""What bench/latency.py, bench/fanout.py and bench/rest.py share.
+
+A dedicated PostgreSQL database and Redis database per benchmark, the environment the
+server processes get, Daphne started and stopped, WebSocket tickets minted in-process
+(same secret key as the server), process figures from /proc, percentiles.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import resource
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+SECRET_KEY = "bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz-not-for-production"
+TICK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+DEFAULT_DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+DEFAULT_REDIS = "redis://127.0.0.1:6379"
+
+
+# -- environment ---------------------------------------------------------------------------
+
+
+def db_url(base: str, name: str) -> str:
+    return base.rsplit("/", 1)[0] + "/" + name
+
+
+def server_env(*, database_url: str, redis_url: str, prefix: str) -> dict[str, str]:
+    """Production-like settings (DEBUG off, Redis layers) without the HTTPS redirect."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "REALTIME_", "AMI_"))
+    }
+    env.update(
+        DJANGO_ENV="development",
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=SECRET_KEY,
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        CHANNEL_LAYER_PREFIX=prefix,
+        REALTIME_KEY_PREFIX=f"{prefix}:rt",
+        REALTIME_TICKET_SECONDS="300",
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def recreate_database(database_url: str, name: str) -> None:
+    admin = db_url(database_url, "postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_database(database_url: str, name: str) -> None:
+    admin = db_url(database_url, "postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def flush_redis(url: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True)  # noqa: S603
+
+
+def django_setup(env: dict[str, str]) -> None:
+    """Set this process up as the server is (same settings, database, Redis, secret)."""
+    os.environ.update(env)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def raise_nofile(wanted: int = 65_536) -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = min(wanted, hard) if hard != resource.RLIM_INFINITY else wanted
+    if soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+# -- processes -----------------------------------------------------------------------------
+
+
+def rss_bytes(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def wait_http(
+    url: str, timeout: float = 60.0, process: subprocess.Popen[Any] | None = None
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - localhost
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer in {timeout:.0f}s")
+
+
+def start_daphne(
+    env: dict[str, str], port: int, log: IO[str], *, extra: Sequence[str] = ()
+) -> subprocess.Popen[Any]:
+    process = subprocess.Popen(  # noqa: S603 - our interpreter, our app
+        [
+            *(PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)),
+            *extra,
+            "config.asgi:application",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        preexec_fn=lambda: raise_nofile(),
+    )
+    wait_http(f"http://127.0.0.1:{port}/healthz", process=process)
+    return process
+
+
+def stop(process: subprocess.Popen[Any] | None, timeout: float = 20.0) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def read_json_line(stream: IO[str], key: str, timeout: float) -> dict[str, Any]:
+    """The first JSON line on ``stream`` that has ``key`` (a child reporting on stdout)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = stream.readline()
+        if not line:
+            raise RuntimeError(f"the child exited before reporting {key!r}")
+        try:
+            message = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(message, dict) and key in message:
+            return message
+    raise TimeoutError(f"no {key!r} in {timeout:.0f}s")
+
+
+# -- WebSocket clients ---------------------------------------------------------------------
+
+
+async def gather_limited(coroutines: Sequence[Any], limit: int) -> list[Any]:
+    """Run coroutines with at most ``limit`` at a time (connection storms hurt the server)."""
+    semaphore = asyncio.Semaphore(limit)
+
+    async def one(coroutine: Any) -> Any:
+        async with semaphore:
+            return await coroutine
+
+    return await asyncio.gather(*(one(c) for c in coroutines))
+
+
+# -- figures -------------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of ``values``."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def summary_ms(values: Sequence[float]) -> dict[str, float]:
+    """p50/p95/p99/max of durations given in seconds, in milliseconds."""
+    return {
+        "n": len(values),
+        "p50_ms": percentile(values, 50) * 1000,
+        "p95_ms": percentile(values, 95) * 1000,
+        "p99_ms": percentile(values, 99) * 1000,
+        "max_ms": max(values) * 1000 if values else float("nan"),
+    }
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def ratio(value: float, ceiling: float) -> str:
+    return f"{value / ceiling:.2f}" if ceiling else "n/a"

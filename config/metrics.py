@@ -1,0 +1,76 @@
+"""``/metrics``: this server process's Prometheus metrics, plus the Celery queue depth.
+
+Each process serves its own metrics (per-process ports, no multiprocess mode): every
+Daphne worker on ``/metrics`` of its own port, the bridge on ``METRICS_PORT``.
+Prometheus scrapes each one and sums (docs/operations.md). The Celery queue depth is
+read from the broker when scraped:
+
+- ``cc_celery_queue_length{queue}`` gauge: tasks waiting in the broker's list
+- ``cc_celery_broker_up`` gauge: 1 if the broker answered that read, else 0
+
+Both are only reported with a Redis broker; the eager default has no queue.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from functools import cache
+
+import redis
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+# Imported for their side effect: the series they define are registered here too.
+import realtime.metrics  # noqa: F401
+import telephony.metrics  # noqa: F401
+
+logger = logging.getLogger(__name__)
+
+
+@cache
+def _broker(url: str) -> redis.Redis | None:
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        return None
+    return redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+
+
+class CeleryQueueCollector(Collector):
+    def collect(self) -> Iterator[Metric]:
+        broker = _broker(settings.CELERY_BROKER_URL)
+        if broker is None:
+            return
+        up = GaugeMetricFamily("cc_celery_broker_up", "1 if the Celery broker answered.")
+        length = GaugeMetricFamily(
+            "cc_celery_queue_length", "Tasks waiting in the Celery broker.", labels=["queue"]
+        )
+        try:
+            with broker.pipeline(transaction=False) as pipe:
+                for queue in settings.METRICS_CELERY_QUEUES:
+                    pipe.llen(queue)
+                lengths = pipe.execute()
+        except redis.RedisError as exc:
+            logger.warning("metrics: cannot read the Celery queues: %s", exc)
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        for queue, value in zip(settings.METRICS_CELERY_QUEUES, lengths, strict=True):
+            length.add_metric([queue], float(value))
+        yield up
+        yield length
+
+
+REGISTRY.register(CeleryQueueCollector())
+
+
+@never_cache
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus text format. Keep it off the public proxy (deploy/nginx.conf does)."""
+    return HttpResponse(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)

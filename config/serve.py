@@ -1,0 +1,120 @@
+"""Run Daphne with more work on the same asyncio loop, and stop it all cleanly.
+
+Daphne runs on Twisted's asyncio reactor, whose loop ``daphne.server`` creates when it
+is imported (so it must be imported before anything imports ``twisted.internet.reactor``).
+:func:`serve` builds a :class:`daphne.server.Server` without Twisted's signal
+handlers, installs its own for SIGINT and SIGTERM, and runs ``work(stop)`` as a task
+on the reactor's loop once the port is listening. On a signal, ``stop`` is set, the
+work is awaited (bounded by ``grace``), then the reactor stops: Daphne closes its
+connections and ``serve`` returns normally.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+Work = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+
+
+class ServeError(Exception):
+    """The server could not start (the port is taken, the work failed at once...)."""
+
+
+@dataclass
+class ServeResult:
+    address: tuple[str, int] | None = None
+    failure: str = ""
+    work_error: BaseException | None = None
+    signals: list[str] = field(default_factory=list)
+
+
+def serve(
+    application: Any,
+    *,
+    host: str,
+    port: int,
+    work: Work | None = None,
+    on_listening: Callable[[str, int], None] | None = None,
+    grace: float = 20.0,
+) -> ServeResult:
+    """Serve ``application`` on host:port until SIGINT/SIGTERM (or ``work`` ends)."""
+    from daphne.server import Server  # first: it installs the asyncio reactor
+    from twisted.internet import reactor as _reactor
+
+    reactor: Any = _reactor  # Twisted's reactor module object is not typed as a reactor
+    result = ServeResult()
+    stop = asyncio.Event()
+    started = False
+
+    class _Server(Server):
+        def listen_success(self, port: Any) -> None:
+            nonlocal started
+            super().listen_success(port)
+            host_port = port.getHost()
+            result.address = (host_port.host, host_port.port)
+            if not started:
+                # A TCP listen succeeds before the reactor (and its loop) runs.
+                started = True
+                reactor.callWhenRunning(lambda: asyncio.ensure_future(_main()))
+
+        def listen_error(self, failure: Any) -> None:
+            result.failure = failure.getErrorMessage()
+            super().listen_error(failure)
+
+    async def _main() -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, _on_signal, signum)
+        assert result.address is not None
+        if on_listening is not None:
+            on_listening(*result.address)
+        task = loop.create_task((work or _idle)(stop))
+        stopping = loop.create_task(stop.wait())
+        try:
+            await asyncio.wait([task, stopping], return_when=asyncio.FIRST_COMPLETED)
+            stop.set()
+            done, _ = await asyncio.wait([task], timeout=grace)
+            if not done:
+                logger.warning("serve: the work did not stop within %.0f s; cancelling", grace)
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            elif task.exception() is not None:
+                result.work_error = task.exception()
+        finally:
+            stopping.cancel()
+            # The handlers stay: a second signal while the process exits (a terminal's
+            # Ctrl-C reaching the whole group twice) must not raise KeyboardInterrupt.
+            reactor.stop()
+
+    async def _idle(stop: asyncio.Event) -> None:
+        await stop.wait()
+
+    def _on_signal(signum: int) -> None:
+        name = signal.Signals(signum).name
+        result.signals.append(name)
+        if not stop.is_set():
+            logger.info("serve: %s received, stopping", name)
+            stop.set()
+
+    server = _Server(
+        application=application,
+        endpoints=[f"tcp:port={port}:interface={host}"],
+        signal_handlers=False,
+    )
+    # Until the port is open Python's own SIGINT handler is in place: a Ctrl-C that
+    # early raises KeyboardInterrupt out of run(), with nothing started yet.
+    server.run()
+    if result.failure or result.address is None:
+        raise ServeError(result.failure or "the server did not start")
+    if result.work_error is not None:
+        raise ServeError(f"stopped: {result.work_error!r}") from result.work_error
+    return result

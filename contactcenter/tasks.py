@@ -1,0 +1,67 @@
+"""Celery tasks of the domain core: thin, take ids, call one service each.
+
+Scheduled by celery beat (``CELERY_BEAT_SCHEDULE`` in config/settings.py). Each is
+idempotent, so a redelivered or overlapping run changes nothing; transient database
+errors are retried with exponential backoff, and a failure is logged by Celery with
+the task name and id.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from contactcenter.models import Organization
+from contactcenter.services.reports import stats_rollup_recent
+from contactcenter.services.sweep import calls_sweep_stale
+
+logger = logging.getLogger(__name__)
+
+TRANSIENT = (OperationalError, InterfaceError)
+
+
+@shared_task(
+    name="contactcenter.sweep_stale_calls",
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=5,
+)
+def sweep_stale_calls() -> int:
+    """Close calls whose hangup was never seen (services/sweep.py)."""
+    closed = calls_sweep_stale()
+    if closed:
+        logger.warning("stale-call sweep closed %d call(s) whose hangup was never seen", closed)
+    return closed
+
+
+@shared_task(
+    name="contactcenter.rollup_recent_stats",
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=5,
+)
+def rollup_recent_stats() -> int:
+    """Queue one roll-up of yesterday and today per active organization."""
+    ids = list(Organization.objects.filter(is_active=True).values_list("pk", flat=True))
+    for organization_id in ids:
+        rollup_organization_stats.delay(organization_id)
+    return len(ids)
+
+
+@shared_task(
+    name="contactcenter.rollup_organization_stats",
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=5,
+)
+def rollup_organization_stats(organization_id: int) -> list[str]:
+    """Roll up one organization's yesterday and today (services/reports.py)."""
+    organization = Organization.objects.filter(pk=organization_id, is_active=True).first()
+    if organization is None:  # deleted or deactivated since it was queued
+        return []
+    return [day.isoformat() for day in stats_rollup_recent(organization=organization)]

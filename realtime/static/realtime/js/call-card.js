@@ -1,0 +1,238 @@
+// One call on the agent console: the situation, the screen pop, the call controls and
+// the wrap-up form. Built once per call and updated in place, so a frame arriving
+// while the agent types notes or a transfer target never loses what they typed.
+
+import { callSituation, isLive } from "./agent-store.js";
+import { dateTime, duration, h, label, secondsSince } from "./dom.js";
+
+const DIAL = /^\+?[0-9*#]{1,32}$/;
+
+// Unsaved wrap-up notes, per agent and call, for the tab's life (sessionStorage): they
+// outlive a reload or a rebuilt card. Storage may be refused (privacy modes): then the
+// box alone holds them.
+function draftKey(callId) {
+  return `contactcenter.notes.${document.body.dataset.agentId || ""}.${callId}`;
+}
+
+function readDraft(callId) {
+  try {
+    return window.sessionStorage.getItem(draftKey(callId));
+  } catch {
+    return null;
+  }
+}
+
+function keepDraft(callId, text) {
+  try {
+    if (text === null) window.sessionStorage.removeItem(draftKey(callId));
+    else window.sessionStorage.setItem(draftKey(callId), text);
+  } catch {
+    // not kept across a reload; the box still holds it
+  }
+}
+
+export class CallCard {
+  /**
+   * @param {object} entry the screen entry {call, leg, pop}
+   * @param {{send: (type: string, data: object, what: string) => Promise<object>}} actions
+   */
+  constructor(entry, actions) {
+    this.id = entry.call.id;
+    this.actions = actions;
+    this.notesDirty = false;
+    this.status = h("span", { class: "call-state", dataset: { testid: "call-status" } });
+    this.timer = h("span", { class: "timer", dataset: { role: "timer" } });
+    this.number = h("span", { class: "number", dataset: { testid: "caller-number" } });
+    this.name = h("span", { class: "name", dataset: { testid: "caller-name" } });
+    this.where = h("span", { class: "muted" });
+    this.pop = h("div", { class: "pop", dataset: { testid: "call-pop" } });
+    this.answerHint = h("p", { class: "hint" }, "Answer on your phone.");
+    this.controls = this.buildControls();
+    this.wrapup = this.buildWrapup();
+    this.el = h(
+      "article",
+      { class: "call-card", dataset: { testid: "call-card", callId: this.id } },
+      h("header", {}, this.status, this.timer),
+      h("p", { class: "caller" }, this.number, " ", this.name, " ", this.where),
+      this.answerHint,
+      this.pop,
+      this.controls,
+      this.wrapup,
+    );
+  }
+
+  buildControls() {
+    this.hangup = h("button", { type: "button", class: "danger", dataset: { testid: "call-hangup" } }, "Hang up");
+    this.hangup.addEventListener("click", () =>
+      this.actions.send("call.hangup", { call_id: this.id }, "Hang up"),
+    );
+    this.target = h("input", {
+      type: "text", inputmode: "tel", maxlength: "33", placeholder: "1002 or +1555…",
+      "aria-label": "Transfer to", dataset: { testid: "transfer-target" },
+    });
+    const transfer = (kind) => {
+      const target = this.target.value.trim();
+      if (!DIAL.test(target)) {
+        this.actions.fail(`Transfer: "${target}" is not a number or extension.`);
+        return;
+      }
+      this.actions.send("call.transfer", { call_id: this.id, target, kind }, `${label(kind)} transfer`);
+    };
+    const blind = h("button", { type: "button", dataset: { testid: "transfer-blind" } }, "Blind transfer");
+    const attended = h("button", { type: "button", dataset: { testid: "transfer-attended" } }, "Attended transfer");
+    blind.addEventListener("click", () => transfer("blind"));
+    attended.addEventListener("click", () => transfer("attended"));
+    this.holdHint = h("p", { class: "hint", dataset: { testid: "hold-state" } });
+    return h(
+      "div",
+      { class: "controls", dataset: { role: "controls" } },
+      h("div", { class: "row" }, this.hangup),
+      h("div", { class: "row" }, this.target, blind, attended),
+      this.holdHint,
+    );
+  }
+
+  buildWrapup() {
+    this.disposition = h("select", { "aria-label": "Disposition", dataset: { testid: "disposition-select" } });
+    this.notes = h("textarea", {
+      rows: "3", maxlength: "20000", placeholder: "Notes", "aria-label": "Notes",
+      dataset: { testid: "disposition-notes" },
+    });
+    this.notes.addEventListener("input", () => {
+      this.notesDirty = true;
+      keepDraft(this.id, this.notes.value);
+    });
+    // A draft from before a reload (or from a card rebuilt since) is the agent's work.
+    const draft = readDraft(this.id);
+    if (draft !== null) {
+      this.notes.value = draft;
+      this.notesDirty = true;
+    }
+    this.wrapupError = h("p", { class: "field-error", role: "alert", dataset: { testid: "disposition-error" } });
+    this.caseHint = h("p", { class: "hint" });
+    this.disposition.addEventListener("change", () => this.showCaseHint());
+    const save = h("button", { type: "submit", class: "primary", dataset: { testid: "disposition-save" } }, "Save");
+    const form = h(
+      "form",
+      { class: "wrapup", dataset: { testid: "disposition-form" } },
+      h("h3", {}, "Wrap-up"),
+      this.disposition,
+      this.caseHint,
+      this.notes,
+      this.wrapupError,
+      save,
+    );
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.saveWrapup(save);
+    });
+    return form;
+  }
+
+  async saveWrapup(button) {
+    this.wrapupError.textContent = "";
+    const chosen = this.disposition.value;
+    if (!chosen) {
+      this.wrapupError.textContent = "Pick a disposition.";
+      return;
+    }
+    button.disabled = true;
+    try {
+      // Until what the server holds is what is in the box: the agent may type on while
+      // the notes are on their way, and the disposition takes the card off the screen.
+      let saved = this.call.notes || "";
+      while (this.notesDirty && this.notes.value !== saved) {
+        const notes = this.notes.value;
+        await this.actions.send("call.set_notes", { call_id: this.id, notes }, "Notes");
+        saved = notes;
+        this.notesDirty = this.notes.value !== notes;
+      }
+      if (!this.notesDirty) keepDraft(this.id, null);
+      await this.actions.send(
+        "call.set_disposition", { call_id: this.id, disposition_id: Number(chosen) }, "Disposition",
+      );
+    } catch (error) {
+      this.wrapupError.textContent = error.message || "Not saved.";
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  showCaseHint() {
+    const picked = this.dispositions.find((d) => String(d.id) === this.disposition.value);
+    this.caseHint.textContent = picked && picked.requires_case_creation ? "Opens a case." : "";
+  }
+
+  setDispositions(dispositions) {
+    this.dispositions = dispositions;
+    const current = this.disposition.value || String(this.call?.disposition_id ?? "");
+    this.disposition.replaceChildren(
+      h("option", { value: "" }, "Disposition…"),
+      ...dispositions.map((d) =>
+        h("option", { value: d.id, dataset: { code: d.code } }, d.name, d.requires_case_creation ? " (opens a case)" : ""),
+      ),
+    );
+    this.disposition.value = current;
+    this.showCaseHint();
+  }
+
+  update(entry, { queueName, dispositions }) {
+    const { call, leg, pop } = entry;
+    this.call = call;
+    const live = isLive(call);
+    Object.assign(this.el.dataset, { status: call.status, leg, live: String(live) });
+    this.el.classList.toggle("ringing", live && leg === "offered");
+    this.status.textContent = callSituation(entry);
+    const number = call.direction === "outbound" ? call.callee_number : call.caller_number;
+    this.number.textContent = number || "unknown number";
+    this.name.textContent = call.direction === "outbound" ? "" : call.caller_name;
+    this.where.textContent = [label(call.direction), queueName ? `queue ${queueName}` : ""].filter(Boolean).join(" · ");
+    this.updateTimer(call, leg, live);
+    this.renderPop(pop);
+    this.answerHint.hidden = !(live && leg === "offered");
+    this.controls.hidden = !(live && leg === "connected");
+    this.holdHint.textContent = call.status === "on_hold" ? "On hold: resume on your phone." : "Hold and resume on your phone.";
+    this.wrapup.hidden = !(leg === "connected" || leg === "done");
+    if (this.dispositions !== dispositions) this.setDispositions(dispositions);
+    if (!this.notesDirty) this.notes.value = call.notes || "";
+  }
+
+  updateTimer(call, leg, live) {
+    let since = "";
+    if (live && call.status === "on_hold") since = call.held_since;
+    else if (live && call.answered_at && leg !== "offered") since = call.answered_at;
+    else if (live) since = call.queued_at || call.started_at;
+    if (since) {
+      this.timer.dataset.since = since; // dom.tickSince moves it every second
+      this.timer.textContent = duration(secondsSince(since));
+    } else {
+      delete this.timer.dataset.since;
+      this.timer.textContent = call.talk_seconds != null ? `talked ${duration(call.talk_seconds)}` : "";
+    }
+  }
+
+  renderPop(pop) {
+    const contacts = pop.contacts.length
+      ? pop.contacts.map((c) =>
+          h("li", { dataset: { testid: "pop-contact", contactId: c.id } },
+            h("strong", {}, c.display_name), c.company ? ` · ${c.company}` : "", c.email ? ` · ${c.email}` : ""),
+        )
+      : [h("li", { class: "muted", dataset: { testid: "pop-unknown" } }, `No contact for ${pop.number || "this number"}.`)];
+    const cases = pop.open_cases.map((c) =>
+      h("li", { dataset: { testid: "pop-case", caseId: c.id } },
+        h("strong", {}, c.reference), ` ${c.title} · ${label(c.status)} · ${c.priority}`),
+    );
+    const calls = pop.last_calls.map((c) =>
+      h("li", { dataset: { testid: "pop-last-call", callId: c.id } },
+        `${dateTime(c.started_at)} · ${label(c.direction)} · ${label(c.status)}`,
+        c.talk_seconds != null ? ` · ${duration(c.talk_seconds)}` : ""),
+    );
+    this.pop.replaceChildren(
+      h("ul", { class: "contacts" }, contacts),
+      h("h4", {}, "Open cases"),
+      cases.length ? h("ul", {}, cases) : h("p", { class: "muted" }, "None."),
+      h("h4", {}, "Last calls"),
+      calls.length ? h("ul", {}, calls) : h("p", { class: "muted" }, "None."),
+    );
+  }
+}

@@ -1,0 +1,179 @@
+// A WebSocket that keeps itself open: the client side of docs/realtime-protocol.md.
+//
+// - Reconnects by itself with exponential backoff and jitter; every (re)connection
+//   starts with hello + snapshot, so the page rebuilds from the snapshot and never
+//   needs the frames it missed.
+// - Sends a ping every hello.heartbeat_seconds; a socket that stays silent for two
+//   heartbeats is taken as dead and replaced (a half-open TCP connection never closes).
+// - command(type, data) sends {type, id, data} and resolves with the ack's result or
+//   rejects with the error frame's data (or {code: "offline"} when not connected).
+// - Close codes the server uses for a refusal stop the retries (retrying cannot help).
+
+const FINAL = new Map([
+  [4003, "This page's origin is not allowed by the server."],
+  [4400, "The page asked for something the server does not understand."],
+  [4401, "Your session has ended: sign in again."],
+  [4403, "Your account may not open this screen."],
+  [4404, "Not found: the queue does not exist (any more)."],
+]);
+
+const BACKOFF_FIRST_MS = 500;
+const BACKOFF_MAX_MS = 15000;
+const COMMAND_TIMEOUT_MS = 20000; // more than the server's PBX timeout
+
+export class LiveSocket {
+  /**
+   * @param {string} path e.g. "/ws/agent/"
+   * @param {{onFrame: (frame: object) => void, onStatus: (status: object) => void}} handlers
+   *   onStatus gets {state: "connecting" | "online" | "offline" | "refused", code, message, retryInMs}
+   */
+  constructor(path, { onFrame, onStatus }) {
+    this.url = new URL(path, window.location.href);
+    this.url.protocol = this.url.protocol === "https:" ? "wss:" : "ws:";
+    this.onFrame = onFrame;
+    this.onStatus = onStatus;
+    this.ws = null;
+    this.attempt = 0;
+    this.pending = new Map();
+    this.nextId = 1;
+    this.heartbeatMs = 20000;
+    this.pingTimer = null;
+    this.retryTimer = null;
+    this.lastHeard = 0;
+    this.stopped = false;
+    window.addEventListener("online", () => this.reconnectNow());
+  }
+
+  start() {
+    this.stopped = false;
+    this.open();
+  }
+
+  open() {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.onStatus({ state: "connecting" });
+    let ws;
+    try {
+      ws = new WebSocket(this.url.href);
+    } catch (err) {
+      this.scheduleRetry(0, String(err));
+      return;
+    }
+    this.ws = ws;
+    ws.addEventListener("message", (event) => this.receive(ws, event));
+    ws.addEventListener("close", (event) => this.closed(ws, event));
+  }
+
+  receive(ws, event) {
+    if (ws !== this.ws) return;
+    this.lastHeard = Date.now();
+    let frame;
+    try {
+      frame = JSON.parse(event.data);
+    } catch {
+      return; // not ours to fix; the next snapshot will be
+    }
+    if (frame.type === "hello") {
+      this.heartbeatMs = Math.max(1, frame.data.heartbeat_seconds) * 1000;
+      this.startHeartbeat(ws);
+    } else if (frame.type === "snapshot") {
+      this.attempt = 0; // a connection that got this far is a good one
+      this.onStatus({ state: "online" });
+    } else if (frame.type === "ack" || frame.type === "error") {
+      const id = frame.data.id;
+      const waiter = id != null ? this.pending.get(id) : undefined;
+      if (waiter) {
+        this.pending.delete(id);
+        clearTimeout(waiter.timer);
+        if (frame.type === "ack") waiter.resolve(frame.data.result);
+        else waiter.reject(frame.data);
+      }
+    }
+    this.onFrame(frame);
+  }
+
+  startHeartbeat(ws) {
+    clearInterval(this.pingTimer);
+    this.pingTimer = setInterval(() => {
+      if (ws !== this.ws || ws.readyState !== WebSocket.OPEN) return;
+      if (Date.now() - this.lastHeard > 2 * this.heartbeatMs + 1000) {
+        ws.close(4000, "no answer to pings"); // dead: the close handler reconnects
+        return;
+      }
+      ws.send(JSON.stringify({ type: "ping", id: `ping-${this.nextId++}`, data: {} }));
+    }, this.heartbeatMs);
+  }
+
+  closed(ws, event) {
+    if (ws !== this.ws) return;
+    this.ws = null;
+    clearInterval(this.pingTimer);
+    for (const [id, waiter] of this.pending) {
+      clearTimeout(waiter.timer);
+      waiter.reject({ id, code: "offline", message: "The connection closed before an answer." });
+    }
+    this.pending.clear();
+    if (this.stopped) return;
+    const final = FINAL.get(event.code);
+    if (final) {
+      this.onStatus({ state: "refused", code: event.code, message: final });
+      return;
+    }
+    this.scheduleRetry(event.code, event.reason);
+  }
+
+  scheduleRetry(code, reason) {
+    const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** this.attempt);
+    const delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+    this.attempt += 1;
+    this.onStatus({ state: "offline", code, message: reason || "", retryInMs: delay });
+    this.retryTimer = setTimeout(() => this.open(), delay);
+  }
+
+  reconnectNow() {
+    if (this.stopped || this.ws) return;
+    this.attempt = 0;
+    this.open();
+  }
+
+  /** Send a command; resolves with the ack's result, rejects with the error's data. */
+  command(type, data) {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) {
+      return Promise.reject({ code: "offline", message: "Not connected: try again when back online." });
+    }
+    const id = `c${this.nextId++}`;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject({ id, code: "timeout", message: "No answer from the server." });
+      }, COMMAND_TIMEOUT_MS);
+      this.pending.set(id, { resolve, reject, timer });
+      ws.send(JSON.stringify({ type, id, data }));
+    });
+  }
+}
+
+/** Show or hide the offline banner for a LiveSocket status. */
+export function showStatus(banner, status, loginUrl) {
+  const text = banner.querySelector("[data-role=banner-text]");
+  document.body.dataset.connection = status.state;
+  if (status.state === "online") {
+    banner.hidden = true;
+    return;
+  }
+  banner.hidden = false;
+  if (status.state === "connecting") {
+    text.textContent = "Connecting…";
+  } else if (status.state === "refused") {
+    text.textContent = status.message;
+    if (status.code === 4401 && loginUrl) {
+      const next = encodeURIComponent(window.location.pathname + window.location.search);
+      window.location.assign(`${loginUrl}?next=${next}`);
+    }
+  } else {
+    const seconds = Math.max(1, Math.round((status.retryInMs || 0) / 1000));
+    text.textContent = `Connection lost; reconnecting in ${seconds} s…`;
+  }
+}

@@ -1,0 +1,152 @@
+// The supervisor wallboard (/wallboard/, optional ?queue=): /ws/wallboard/ applied to
+// the page. Figures come from the server (docs/metrics.md); between frames only the
+// clocks move: the longest wait and each agent's time in state tick locally from the
+// frame's figure. Every metric element carries its raw figure in data-value (JSON).
+
+import { duration, h, label, percent } from "./dom.js";
+import { LiveSocket, showStatus } from "./live.js";
+
+const $ = (selector) => document.querySelector(selector);
+const STATES = ["available", "ringing", "on_call", "wrap_up", "paused", "offline"];
+
+const board = {
+  ready: false,
+  queues: new Map(), // queue id -> QueueBoard
+  at: new Map(), // queue id -> Date.now() when its figures arrived
+  totals: null,
+  totalsAt: 0,
+  online: new Set(),
+};
+
+function applyFrame(frame) {
+  const data = frame.data;
+  const now = Date.now();
+  if (frame.type === "snapshot") {
+    board.ready = true;
+    board.queues = new Map(data.queues.map((q) => [q.queue_id, q]));
+    board.at = new Map(data.queues.map((q) => [q.queue_id, now]));
+    board.totals = data.totals;
+    board.totalsAt = now;
+    board.online = new Set(data.online_agent_ids);
+    $("[data-role=time-zone]").textContent = data.time_zone;
+    return true;
+  }
+  if (!board.ready) return false;
+  if (frame.type === "queue.metrics") {
+    board.queues.set(data.queue.queue_id, data.queue);
+    board.at.set(data.queue.queue_id, now);
+    return true;
+  }
+  if (frame.type === "wallboard.totals") {
+    board.totals = data.totals;
+    board.totalsAt = now;
+    return true;
+  }
+  if (frame.type === "agent.presence") {
+    if (data.online) board.online.add(data.agent_id);
+    else board.online.delete(data.agent_id);
+    return true;
+  }
+  return false;
+}
+
+function metric(name, title, value, text, extra = {}) {
+  return h(
+    "div",
+    { class: `metric ${extra.class || ""}`, dataset: { testid: `metric-${name}`, value: JSON.stringify(value ?? null), ...extra.data } },
+    h("span", { class: "value" }, text),
+    h("span", { class: "label" }, title),
+  );
+}
+
+function seconds(value) {
+  return value == null ? "–" : `${Math.round(value)} s`;
+}
+
+function ticking(base, at) {
+  // The figure as of the frame, plus what has passed since it arrived.
+  return base == null ? {} : { tickBase: base, tickAt: at };
+}
+
+function figures(q, at) {
+  const slThreshold = q.service_level_seconds;
+  const waitLate = q.longest_wait_seconds != null && slThreshold != null && q.longest_wait_seconds > slThreshold;
+  return [
+    h("div", { class: "headline" },
+      metric("callers_waiting", "waiting", q.callers_waiting, q.callers_waiting,
+        { class: q.callers_waiting > 0 ? "warn" : "" }),
+      metric("longest_wait_seconds", "longest wait", q.longest_wait_seconds, duration(q.longest_wait_seconds),
+        { class: waitLate ? "alert" : "", data: ticking(q.longest_wait_seconds, at) }),
+      metric("service_level_percent", slThreshold != null ? `in ${slThreshold} s` : "service level",
+        q.service_level_percent, percent(q.service_level_percent),
+        { class: q.service_level_percent != null && q.service_level_percent < 80 ? "alert" : "" }),
+    ),
+    h("div", { class: "grid" },
+      metric("offered", "offered", q.offered, q.offered),
+      metric("answered", "answered", q.answered, q.answered),
+      metric("abandoned", `abandoned (+${q.short_abandoned} short)`, q.abandoned, q.abandoned),
+      metric("abandon_rate_percent", "abandon rate", q.abandon_rate_percent, percent(q.abandon_rate_percent)),
+      metric("asa_seconds", "ASA", q.asa_seconds, seconds(q.asa_seconds)),
+      metric("aht_seconds", "AHT", q.aht_seconds, seconds(q.aht_seconds)),
+    ),
+    h("div", { class: "states", dataset: { testid: "metric-agents_by_state", value: JSON.stringify(q.agents_by_state) } },
+      STATES.filter((s) => s in q.agents_by_state).map((s) =>
+        h("span", { class: `chip state-${s}`, dataset: { state: s, count: q.agents_by_state[s] } },
+          h("b", {}, q.agents_by_state[s]), ` ${label(s)}`),
+      ),
+    ),
+  ];
+}
+
+function agentRows(q, at) {
+  return h("ul", { class: "agents", dataset: { testid: "queue-agents" } },
+    q.agents.map((a) =>
+      h("li", { class: `state-${a.state}`, dataset: { testid: "board-agent", agentId: a.agent_id, state: a.state } },
+        h("span", { class: "dot", title: board.online.has(a.agent_id) ? "console open" : "console closed",
+          dataset: { online: String(board.online.has(a.agent_id)) } }),
+        h("span", { class: "agent-name" }, a.name, h("small", {}, ` ${a.extension}`)),
+        h("span", { class: "agent-state" }, label(a.state), a.reason ? ` (${a.reason})` : "",
+          a.paused_in_queue ? " · paused here" : ""),
+        h("span", { class: "agent-time", dataset: ticking(a.seconds_in_state, at) }, duration(a.seconds_in_state)),
+      ),
+    ),
+  );
+}
+
+function render() {
+  const tiles = $("[data-testid=queue-tiles]");
+  const queues = [...board.queues.values()];
+  tiles.replaceChildren(
+    ...queues.map((q) => {
+      const at = board.at.get(q.queue_id);
+      return h("section", { class: "tile", dataset: { testid: "queue-tile", queueId: q.queue_id, queueName: q.queue_name } },
+        h("h2", {}, q.queue_name), ...figures(q, at), agentRows(q, at));
+    }),
+  );
+  if (!queues.length) tiles.append(h("p", { class: "empty" }, "No active queue."));
+  const totals = $("[data-testid=totals-tile]");
+  totals.hidden = !board.totals || queues.length < 2;
+  if (board.totals) totals.replaceChildren(h("h2", {}, "All queues"), ...figures(board.totals, board.totalsAt));
+  $("[data-testid=online-count]").textContent = board.online.size;
+  $("[data-role=updated]").textContent = new Date().toLocaleTimeString();
+  tick();
+}
+
+function tick() {
+  for (const el of document.querySelectorAll("[data-tick-base]")) {
+    const elapsed = (Date.now() - Number(el.dataset.tickAt)) / 1000;
+    const text = duration(Number(el.dataset.tickBase) + elapsed);
+    const target = el.querySelector(".value") || el;
+    target.textContent = text;
+  }
+}
+
+const banner = $("[data-testid=offline-banner]");
+const socket = new LiveSocket(document.body.dataset.socket, {
+  onFrame: (frame) => {
+    if (applyFrame(frame)) render();
+  },
+  onStatus: (status) => showStatus(banner, status, document.body.dataset.loginUrl),
+});
+setInterval(tick, 1000);
+socket.start();

@@ -1,0 +1,131 @@
+"""The live demo's phone side: the AMI simulator placing a trickle of calls, and the
+bridge that records them (``manage.py demo``; ``./scripts/run``).
+
+The simulator is the PBX of ``seed_demo`` (PJSIP/1001-1003 in ``support``, 1001 also
+in ``sales``). Its agents answer by themselves, but only when the PBX sees them as
+available: an agent who pauses from the console (QueuePause through the bridge) is
+not rung. Calls arrive as a Poisson process; the mix (answered, abandoned, ring-no-
+answer, hold, blind and attended transfers, click-to-call) is the load generator's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from asgiref.sync import sync_to_async
+
+from telephony import metrics
+from telephony.ami.bridge import AmiBridge
+from telephony.ami.simulator import AmiSimulator, LoadConfig, LoadGenerator, SimulatorConfig
+from telephony.ami.targets import env_target
+
+logger = logging.getLogger(__name__)
+
+# Talk and patience of the demo's callers, in simulated seconds: short enough that the
+# console changes every few seconds, long enough to watch a call ring and be answered.
+DEMO_TALK = (15.0, 75.0)
+DEMO_PATIENCE = (25.0, 90.0)
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    organization_slug: str = "acme"
+    ami_host: str = "127.0.0.1"
+    ami_port: int = 0  # 0: any free port (one process); a fixed one for run_bridge
+    username: str = "demo"
+    secret: str = field(default_factory=lambda: secrets.token_urlsafe(12))
+    speed: float = 1.0
+    calls_per_second: float = 0.08
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.speed <= 0:
+            raise ValueError("speed must be positive")
+        if self.calls_per_second <= 0:
+            raise ValueError("the call rate must be positive")
+
+
+class DemoPbx:
+    """The simulator with its trickle of calls, started once a client logs in."""
+
+    def __init__(self, config: DemoConfig) -> None:
+        self.config = config
+        seed = config.seed if config.seed is not None else secrets.randbelow(2**31)
+        self.seed = seed
+        self.simulator = AmiSimulator(
+            SimulatorConfig(
+                host=config.ami_host,
+                port=config.ami_port,
+                username=config.username,
+                secret=config.secret,
+                speed=config.speed,
+                seed=seed,
+            )
+        )
+        self.load: LoadGenerator | None = None
+
+    @property
+    def ami_url(self) -> str:
+        user, secret = quote(self.config.username, safe=""), quote(self.config.secret, safe="")
+        return f"ami://{user}:{secret}@{self.config.ami_host}:{self.simulator.port}"
+
+    async def start(self) -> None:
+        await self.simulator.start()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Place calls from the first login until ``stop``; then close the PBX."""
+        try:
+            logged_in = asyncio.create_task(self.simulator.wait_logged_in(1))
+            stopping = asyncio.create_task(stop.wait())
+            await asyncio.wait([logged_in, stopping], return_when=asyncio.FIRST_COMPLETED)
+            logged_in.cancel()
+            if not stop.is_set():
+                self.load = self.simulator.start_load(
+                    LoadConfig(
+                        calls_per_second=self.config.calls_per_second,
+                        seed=self.seed,
+                        talk=DEMO_TALK,
+                        patience=DEMO_PATIENCE,
+                        drain=False,  # on stop, calls in progress are cut, not fast-forwarded
+                    )
+                )
+                logger.info(
+                    "demo: placing about %.2f calls/s (seed %d)",
+                    self.config.calls_per_second,
+                    self.seed,
+                )
+                await stopping
+        finally:
+            if self.load is not None:
+                self.load.stop()
+            await self.simulator.stop()
+
+
+async def run_demo(config: DemoConfig, stop: asyncio.Event, pbx: DemoPbx) -> None:
+    """Bridge and simulator together, until ``stop`` (or one of them fails): the bridge
+    stops first (it stores what it received and logs out), then the simulator closes."""
+    pbx_stop = asyncio.Event()
+    pbx_task = asyncio.create_task(pbx.run(pbx_stop), name="demo-pbx")
+    try:
+        target = await sync_to_async(env_target)(pbx.ami_url, config.organization_slug)
+        bridge = AmiBridge(target)
+        metrics.watch_bridges([bridge])
+        bridge_stop = asyncio.Event()
+        bridge_task = asyncio.create_task(bridge.run(bridge_stop), name="demo-bridge")
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait(
+                [stopping, bridge_task, pbx_task], return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            stopping.cancel()
+            bridge_stop.set()
+            await bridge_task
+            logger.info("demo: bridge stopped %s", bridge.stats)
+    finally:
+        pbx_stop.set()
+        await pbx_task

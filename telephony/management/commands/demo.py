@@ -1,0 +1,137 @@
+"""``python manage.py demo``: the product live in one process (what ``./scripts/run`` starts).
+
+``--role all`` (the default): the ASGI server (Daphne), the AMI bridge and the AMI
+simulator placing a trickle of calls, as tasks on one asyncio loop. ``--role web`` is
+the server alone and ``--role pbx`` the simulator alone, for running the bridge as its
+own process (``run_bridge``) against PostgreSQL and Redis. Run ``seed_demo`` first.
+SIGINT (Ctrl-C) or SIGTERM stops everything and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import secrets
+import signal
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
+
+from contactcenter.demo import DEMO_ORG_SLUG, DEMO_PASSWORD, USERS
+from contactcenter.models import Organization
+from telephony.demo import DemoConfig, DemoPbx, run_demo
+
+ROLES = ("all", "web", "pbx")
+
+
+def _positive(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return number
+
+
+class Command(BaseCommand):
+    help = "Run the live demo: server, bridge and simulated PBX (see --role)."
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--role", choices=ROLES, default="all")
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000, help="HTTP port (0: any)")
+        parser.add_argument("--ami-port", type=int, default=0, help="simulator port (0: any)")
+        parser.add_argument("--ami-username", default="demo")
+        parser.add_argument("--ami-secret", default="", help="default: a random one")
+        parser.add_argument("--speed", type=_positive, default=1.0, help="simulated s per s")
+        parser.add_argument("--load-rate", type=_positive, default=0.08, help="calls per second")
+        parser.add_argument("--seed", type=int, default=None)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        config = DemoConfig(
+            organization_slug=DEMO_ORG_SLUG,
+            ami_port=options["ami_port"],
+            username=options["ami_username"],
+            speed=options["speed"],
+            calls_per_second=options["load_rate"],
+            seed=options["seed"],
+            secret=options["ami_secret"] or secrets.token_urlsafe(12),
+        )
+        with contextlib.suppress(KeyboardInterrupt):  # a Ctrl-C before anything started
+            if options["role"] == "pbx":
+                asyncio.run(self._pbx_only(config))
+            else:
+                self._serve(config, options)
+        self.stdout.write("Stopped.")
+
+    def _serve(self, config: DemoConfig, options: dict[str, Any]) -> None:
+        from config.asgi import application
+        from config.serve import ServeError, serve
+
+        work = None
+        if options["role"] == "all":
+            try:
+                seeded = Organization.objects.filter(slug=DEMO_ORG_SLUG).exists()
+            except DatabaseError as exc:
+                raise CommandError(f"The database is not ready ({exc}): run migrate.") from exc
+            if not seeded:
+                raise CommandError("No demo organization: run `manage.py seed_demo` first.")
+
+            async def work(stop: asyncio.Event) -> None:
+                pbx = DemoPbx(config)
+                await pbx.start()
+                # Console commands find the bridge of the demo organization through these.
+                settings.AMI_URL, settings.AMI_ORGANIZATION = pbx.ami_url, DEMO_ORG_SLUG
+                self.stdout.write(f"    simulated PBX (AMI) on 127.0.0.1:{pbx.simulator.port}")
+                await run_demo(config, stop, pbx)
+
+        try:
+            serve(
+                application,
+                host=options["host"],
+                port=options["port"],
+                work=work,
+                on_listening=self._banner,
+            )
+        except ServeError as exc:
+            raise CommandError(str(exc)) from exc
+
+    async def _pbx_only(self, config: DemoConfig) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        pbx = DemoPbx(config)
+        try:
+            await pbx.start()
+        except OSError as exc:
+            raise CommandError(f"cannot listen on port {config.ami_port}: {exc}") from exc
+        self.stdout.write(
+            f"simulated PBX (AMI) on {config.ami_host}:{pbx.simulator.port}, "
+            f"user {config.username}; calls start when the bridge logs in."
+        )
+        await pbx.run(stop)
+
+    def _banner(self, host: str, port: int) -> None:
+        base = f"http://{host}:{port}"
+        logins = ", ".join(name for name, *_ in USERS)
+        self.stdout.write(
+            "\n".join(
+                [
+                    "",
+                    f"==> contact center live on {base}/",
+                    f"    agent console   {base}/console/",
+                    f"    wallboard       {base}/wallboard/",
+                    f"    API docs        {base}/api/docs/",
+                    f"    metrics         {base}/metrics",
+                    f"    logins          {logins}  (password: {DEMO_PASSWORD})",
+                    "    Ctrl-C stops.",
+                    "",
+                ]
+            )
+        )
+        self.stdout.flush()

@@ -1,0 +1,125 @@
+"""Prometheus metrics of the AMI bridge (docs/operations.md, "What to watch").
+
+Nearly all of them are read from each bridge's ``BridgeStats`` at scrape time, so the
+hot path pays nothing for them: a plain ``int`` increment it does anyway. The one
+exception is the event lag, a histogram observed once per stored batch (not per
+event) for the batch's oldest frame: AMI ``Timestamp`` header to commit, which
+includes any clock skew between the PBX and this host.
+
+Series (label ``connection``: the bridge's connection key, one per PBX):
+
+- ``cc_ami_connected`` gauge, 1 while logged in to the PBX
+- ``cc_ami_connects_total`` counter, successful logins (reconnects show as increases)
+- ``cc_ami_events_received_total`` counter, AMI events taken off the socket
+- ``cc_ami_translate_errors_total`` counter, frames that could not be translated
+- ``cc_bridge_facts_applied_total`` / ``cc_bridge_batches_total`` counters
+- ``cc_bridge_backlog`` gauge, events received but not yet stored
+- ``cc_bridge_event_lag_seconds`` histogram, no label
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import weakref
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from prometheus_client import REGISTRY, Histogram, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector, CollectorRegistry
+
+if TYPE_CHECKING:
+    from telephony.ami.bridge import AmiBridge
+
+logger = logging.getLogger(__name__)
+
+EVENT_LAG = Histogram(
+    "cc_bridge_event_lag_seconds",
+    "Seconds from an AMI frame's Timestamp to the commit of the batch that stored it "
+    "(observed once per batch, for its oldest frame).",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+
+
+class BridgeCollector(Collector):
+    """Reads the stats of every bridge alive in this process when Prometheus scrapes."""
+
+    def __init__(self) -> None:
+        self._bridges: weakref.WeakSet[AmiBridge] = weakref.WeakSet()
+
+    def watch(self, bridge: AmiBridge) -> None:
+        self._bridges.add(bridge)
+
+    def collect(self) -> Iterator[Metric]:
+        families: dict[str, Any] = {
+            "connected": GaugeMetricFamily(
+                "cc_ami_connected",
+                "1 while the bridge is logged in to the PBX.",
+                labels=["connection"],
+            ),
+            "connects": CounterMetricFamily(
+                "cc_ami_connects", "Successful AMI logins.", labels=["connection"]
+            ),
+            "events_received": CounterMetricFamily(
+                "cc_ami_events_received", "AMI events received.", labels=["connection"]
+            ),
+            "translate_errors": CounterMetricFamily(
+                "cc_ami_translate_errors",
+                "AMI frames that could not be translated (logged, skipped).",
+                labels=["connection"],
+            ),
+            "facts_applied": CounterMetricFamily(
+                "cc_bridge_facts_applied", "Telephony facts stored.", labels=["connection"]
+            ),
+            "batches": CounterMetricFamily(
+                "cc_bridge_batches", "Batches stored (one transaction each).", labels=["connection"]
+            ),
+            "backlog": GaugeMetricFamily(
+                "cc_bridge_backlog",
+                "Events received but not stored yet (the bridge's queue).",
+                labels=["connection"],
+            ),
+        }
+        for bridge in list(self._bridges):
+            key = [bridge.target.connection_key]
+            stats = bridge.stats
+            for name, family in families.items():
+                if name == "backlog":
+                    family.add_metric(key, bridge.queue.qsize())
+                else:
+                    family.add_metric(key, float(getattr(stats, name, 0)))
+        yield from families.values()
+
+
+_collector = BridgeCollector()
+REGISTRY.register(_collector)
+
+
+def watch_bridges(bridges: Iterable[AmiBridge]) -> None:
+    """Expose these bridges' stats on this process's registry."""
+    for bridge in bridges:
+        _collector.watch(bridge)
+
+
+def batch_stored(batch: Sequence[Any]) -> None:
+    """After a batch is committed: observe the lag of its oldest timestamped frame.
+
+    The batch holds AMI messages in arrival order (and the bridge's own markers); the
+    first few are looked at, never the whole batch.
+    """
+    for item in batch[:4]:
+        get = getattr(item, "get", None)
+        stamp = get("Timestamp") if get is not None else None
+        if stamp:
+            try:
+                EVENT_LAG.observe(max(0.0, time.time() - float(stamp)))
+            except (TypeError, ValueError):
+                return  # a PBX without timestampevents, or a malformed header: no lag
+            return
+
+
+def serve(port: int, addr: str, registry: CollectorRegistry = REGISTRY) -> None:
+    """Serve /metrics of this process on ``port`` (the bridge's METRICS_PORT), in a thread."""
+    start_http_server(port, addr=addr, registry=registry)
+    logger.info("metrics on http://%s:%d/metrics", addr, port)

@@ -1,0 +1,473 @@
+"""End to end in a real browser (Playwright driving Debian's Chromium): an agent takes a
+simulated call in the console while a supervisor watches the wallboard.
+
+Daphne, the AMI simulator and the bridge run as their own processes on the test
+database and Redis (tests/e2e/stack.py). Screenshots of both pages are written to the
+test's tmp dir, and to ``$E2E_SCREENSHOT_DIR`` when it is set; so is what each page
+wrote to its browser console (``<user>-console.log``), the first place to look when a
+page misbehaved.
+
+Every wait is on something the page or a process shows, with a generous upper bound
+(a shared 2-core CI machine under a full suite can be slow by seconds); none is a
+sleep.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from django.conf import global_settings
+from django.core.management import call_command
+from django.db import connection, connections
+
+from contactcenter.demo import DEMO_ORG_SLUG, DEMO_PASSWORD
+from contactcenter.models import Call, CallDisposition, CallQueue
+from contactcenter.services.calls import call_set_disposition
+from crm.models import Case
+from tests.e2e.stack import Stack, database_url, stack_sessions, wait_until
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+Page = playwright_sync.Page
+WebSocketRoute = playwright_sync.WebSocketRoute
+expect = playwright_sync.expect
+
+T = TypeVar("T")
+CHROMIUM = "/usr/bin/chromium"
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CALLER = "+15557654321"  # John Smith, a contact of seed_demo
+# Upper bounds, not delays: a page's expectation, a Playwright action, a reconnection
+# (the backoff alone may wait up to 15 s after the server is back).
+EXPECT_TIMEOUT_MS = 30_000
+ACTION_TIMEOUT_MS = 30_000
+RECONNECT_TIMEOUT_MS = 60_000
+# How long the simulated phone rings before it answers: the ringing state must reach
+# the pages (PBX -> bridge -> DB -> Redis -> Daphne -> browser) within it, even late.
+RING_SECONDS = "15"
+# The figures a queue tile shows, by the names /api/v1/wallboard/ gives them.
+FIGURES = (
+    "callers_waiting",
+    "longest_wait_seconds",
+    "offered",
+    "answered",
+    "abandoned",
+    "service_level_percent",
+    "asa_seconds",
+    "aht_seconds",
+    "abandon_rate_percent",
+    "agents_by_state",
+)
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="the processes share a PostgreSQL database"
+    ),
+    pytest.mark.skipif(not REDIS_URL, reason="the processes share a Redis channel layer"),
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium"),
+]
+
+
+def _database_url() -> str:
+    return database_url(connection.settings_dict)
+
+
+@pytest.fixture
+def stack(transactional_db: None, tmp_path: Path, settings: Any) -> Iterator[Stack]:
+    # The server checks passwords with the real hashers, not the tests' fast one.
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
+    call_command("seed_demo")
+    stack = Stack(
+        database_url=_database_url(),
+        redis_url=REDIS_URL,
+        logs=tmp_path,
+        organization_slug=DEMO_ORG_SLUG,
+    )
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
+        # Their database sessions end a moment after the processes: wait, so the
+        # flush (and dropping the test database) finds nobody else connected.
+        wait_until(lambda: stack_sessions() == 0, "the processes' database sessions to end")
+
+
+def db_run(read: Callable[[], T]) -> T:
+    """Run ORM work from the test body in a thread of its own.
+
+    Playwright's sync API keeps an event loop in the test's thread, which Django takes
+    for an async context (and gives another connection); a plain thread has none. Its
+    connection is closed before returning, so nothing is left open on the test database.
+    """
+
+    def run() -> T:
+        try:
+            return read()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run).result()
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    # Processes on a shared 2-core machine: give every expectation room (5 s by default).
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+    with playwright_sync.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+def sign_in(
+    browser: Any,
+    stack: Stack,
+    username: str,
+    page_path: str,
+    relay: SocketRelay | None = None,
+) -> Page:
+    """A browser of its own for ``username``: open ``page_path``, sign in on the way.
+
+    With ``relay``, the page's WebSockets pass through it (see SocketRelay).
+    """
+    context = browser.new_context(base_url=stack.base_url, viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    page = context.new_page()
+    log = (stack.logs / f"{username}-console.log").open("a", encoding="utf-8", buffering=1)
+    page.on("console", lambda message: log.write(f"{message.type}: {message.text}\n"))
+    page.on("pageerror", lambda error: log.write(f"pageerror: {error}\n"))
+    page.on("close", lambda _page: log.close())
+    if relay is not None:
+        page.route_web_socket("**/ws/**", relay.connect)
+    page.goto(page_path)
+    expect(page).to_have_url(f"{stack.base_url}/login/?next={page_path}")
+    page.get_by_test_id("login-username").fill(username)
+    page.get_by_test_id("login-password").fill(DEMO_PASSWORD)
+    page.get_by_test_id("login-submit").click()
+    expect(page).to_have_url(f"{stack.base_url}{page_path}")
+    # Connected: hello and snapshot received (the banner shows until then).
+    expect(page.locator("body")).to_have_attribute("data-connection", "online")
+    expect(page.get_by_test_id("offline-banner")).to_be_hidden()
+    return page
+
+
+@dataclass
+class SocketRelay:
+    """Passes a page's WebSockets through the test, to the real server.
+
+    The test can then deliver a frame of its own to the page (as the server would send
+    it) or drop the connection, at the moment it chooses. Frames move only while the
+    test is inside a Playwright call (an expect, an action): the sync API runs the
+    relay's handlers then.
+    """
+
+    routes: list[WebSocketRoute] = field(default_factory=list)
+    servers: list[WebSocketRoute] = field(default_factory=list)
+    frames: list[list[dict[str, Any]]] = field(default_factory=list)
+
+    def connect(self, route: WebSocketRoute) -> None:
+        server = route.connect_to_server()
+        received: list[dict[str, Any]] = []
+
+        def forward(message: str | bytes) -> None:
+            if isinstance(message, str):
+                received.append(json.loads(message))
+            route.send(message)
+
+        server.on_message(forward)
+        self.routes.append(route)
+        self.servers.append(server)
+        self.frames.append(received)
+
+    def last(self, frame_type: str) -> dict[str, Any]:
+        """The latest frame of a type the server sent on the current connection."""
+        return next(f for f in reversed(self.frames[-1]) if f["type"] == frame_type)
+
+    def deliver(self, frame: dict[str, Any]) -> None:
+        self.routes[-1].send(json.dumps(frame))
+
+    def drop(self) -> None:
+        """Close the current connection at both ends (a network drop, as both see it)."""
+        self.routes[-1].close(code=4000, reason="dropped by the test")
+        self.servers[-1].close(code=1000, reason="dropped by the test")
+
+
+def pump_until(page: Page, check: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    """wait_until for what the relay sees: its handlers run only while Playwright is
+    called, so poll through Playwright (the 100 ms is the polling step, not a delay)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        page.wait_for_timeout(100)
+
+
+def screenshot(page: Page, tmp_path: Path, name: str) -> None:
+    path = tmp_path / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    target = os.environ.get("E2E_SCREENSHOT_DIR")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(target) / path.name)
+
+
+def tile_figures(page: Page, queue_id: int) -> dict[str, Any]:
+    tile = page.locator(f"[data-testid=queue-tile][data-queue-id='{queue_id}']")
+    return {
+        name: json.loads(tile.get_by_test_id(f"metric-{name}").get_attribute("data-value") or "")
+        for name in FIGURES
+    }
+
+
+def test_agent_takes_a_call_that_opens_a_case_while_the_wallboard_follows(
+    stack: Stack, browser: Any, tmp_path: Path
+) -> None:
+    support = db_run(
+        lambda: CallQueue.objects.get(organization__slug=DEMO_ORG_SLUG, pbx_queue_name="support")
+    )
+    tech_issue = db_run(
+        lambda: CallDisposition.objects.get(organization__slug=DEMO_ORG_SLUG, code="tech-issue")
+    )
+    assert tech_issue.requires_case_creation
+
+    board = sign_in(browser, stack, "supervisor", "/wallboard/")
+    tile = board.locator(f"[data-testid=queue-tile][data-queue-id='{support.pk}']")
+    expect(tile.get_by_test_id("metric-callers_waiting")).to_have_attribute("data-value", "0")
+
+    console = sign_in(browser, stack, "alice", "/console/")
+    status = console.get_by_test_id("command-status")
+
+    # Available: through agent.set_state, and unpaused in the PBX's queues by the bridge.
+    console.get_by_test_id("state-available").click()
+    expect(status).to_have_attribute("data-result", "ok")
+    expect(status).to_contain_text("phone system confirmed")
+    expect(console.get_by_test_id("agent-state")).to_have_attribute("data-state", "available")
+    alice_on_board = tile.locator("[data-testid=board-agent]", has_text="Alice Smith")
+    expect(alice_on_board).to_have_attribute("data-state", "available")
+
+    # A caller joins the support queue; alice's phone rings before she answers. The
+    # caller would hang up after Talk seconds: far beyond the test, however slow.
+    reply = stack.place_inbound_call(
+        CallerID=f'"JOHN SMITH" <{CALLER}>',
+        Queue="support",
+        Agents="1001",
+        AnswerAfter=RING_SECONDS,
+        Talk="3600",
+    )
+    assert reply.response == "Success", reply.fields
+
+    card = console.get_by_test_id("call-card")
+    expect(card).to_have_attribute("data-leg", "offered")
+    expect(card.get_by_test_id("call-status")).to_have_text("Ringing")
+    expect(card.get_by_test_id("caller-number")).to_have_text(CALLER)
+    expect(card.get_by_test_id("pop-contact")).to_contain_text("John Smith")
+    expect(tile.get_by_test_id("metric-callers_waiting")).to_have_attribute("data-value", "1")
+    expect(tile.get_by_test_id("metric-offered")).to_have_attribute("data-value", "1")
+    screenshot(console, tmp_path, "console-ringing")
+    screenshot(board, tmp_path, "wallboard-waiting")
+
+    # The phone answers: the console and the wallboard follow the PBX.
+    expect(card).to_have_attribute("data-status", "in_progress")
+    expect(card.get_by_test_id("call-status")).to_have_text("Talking")
+    expect(console.get_by_test_id("agent-state")).to_have_attribute("data-state", "on_call")
+    expect(tile.get_by_test_id("metric-answered")).to_have_attribute("data-value", "1")
+    expect(tile.get_by_test_id("metric-callers_waiting")).to_have_attribute("data-value", "0")
+    expect(alice_on_board).to_have_attribute("data-state", "on_call")
+    call_id = int(card.get_attribute("data-call-id") or 0)
+    assert db_run(lambda: Call.objects.get(pk=call_id)).caller_number == CALLER
+
+    # Hang up from the console: call.hangup through the bridge to the PBX.
+    card.get_by_test_id("call-hangup").click()
+    expect(status).to_have_attribute("data-command", "call.hangup")
+    expect(status).to_have_attribute("data-result", "ok")
+    expect(card).to_have_attribute("data-status", "completed")
+    # The PBX frees alice at once (she is not put in wrap-up): the form shows anyway.
+    expect(card.get_by_test_id("disposition-form")).to_be_visible()
+
+    # Wrap-up: a disposition that opens a case, with notes.
+    card.get_by_test_id("disposition-select").select_option(str(tech_issue.pk))
+    card.get_by_test_id("disposition-notes").fill("Router drops every evening.")
+    card.get_by_test_id("disposition-save").click()
+    expect(console.get_by_test_id("call-card")).to_have_count(0)  # call.removed
+    call = db_run(lambda: Call.objects.get(pk=call_id))
+    assert (call.disposition_id, call.notes) == (tech_issue.pk, "Router drops every evening.")
+
+    # The case the disposition opened arrives as case.created.
+    case_item = console.get_by_test_id("case-item")
+    expect(case_item).to_have_count(1)
+    case = db_run(lambda: Case.objects.get(source_call_id=call_id))
+    expect(case_item).to_have_attribute("data-case-id", str(case.pk))
+    expect(case_item).to_contain_text(case.reference)
+
+    # The wallboard's figures equal the API's, computed from the stored calls.
+    api = board.request.get("/api/v1/wallboard/")
+    assert api.ok, api.text()
+    row = next(q for q in api.json()["queues"] if q["queue_id"] == support.pk)
+    assert (row["offered"], row["answered"], row["callers_waiting"]) == (1, 1, 0)
+    assert row["aht_seconds"] is not None  # the call is completed and counted
+    wanted = {name: row[name] for name in FIGURES}
+    wait_until(lambda: tile_figures(board, support.pk) == wanted, "the wallboard to match the API")
+    screenshot(console, tmp_path, "console-case-opened")
+    screenshot(board, tmp_path, "wallboard-answered")
+
+
+def test_click_to_call_then_offline_and_rebuilt_when_the_server_comes_back(
+    stack: Stack, browser: Any
+) -> None:
+    board = sign_in(browser, stack, "supervisor", "/wallboard/")
+    console = sign_in(browser, stack, "alice", "/console/")
+    status = console.get_by_test_id("command-status")
+
+    # Click-to-call: call.originate through the bridge; the PBX rings alice's phone,
+    # then dials the customer, whose record pops.
+    console.get_by_test_id("dial-number").fill("+1 212 555 0147")
+    console.get_by_test_id("dial-call").click()
+    expect(status).to_have_attribute("data-command", "call.originate")
+    expect(status).to_have_attribute("data-result", "ok")
+    card = console.get_by_test_id("call-card")
+    expect(card.get_by_test_id("caller-number")).to_have_text("+12125550147")
+    expect(card.get_by_test_id("pop-contact")).to_contain_text("Wei Chen")
+    expect(card).to_have_attribute("data-leg", "connected")
+    card.get_by_test_id("call-hangup").click()
+    expect(status).to_have_attribute("data-command", "call.hangup")
+    expect(status).to_have_attribute("data-result", "ok")
+    expect(card).to_have_attribute("data-live", "false")
+    call_id = int(card.get_attribute("data-call-id") or 0)
+
+    # A bad number is refused in the page, with the reason.
+    console.get_by_test_id("dial-number").fill("call me")
+    console.get_by_test_id("dial-call").click()
+    expect(status).to_have_attribute("data-result", "error")
+    expect(status).to_contain_text("digits")
+
+    # A pause needs a reason: refused in the page without one, then set with one.
+    console.get_by_test_id("state-paused").click()
+    expect(status).to_have_attribute("data-result", "error")
+    expect(status).to_contain_text("needs a reason")
+    console.get_by_test_id("pause-reason").fill("lunch")
+    console.get_by_test_id("state-paused").click()
+    expect(status).to_contain_text("phone system confirmed")
+    expect(console.get_by_test_id("agent-state")).to_have_attribute("data-state", "paused")
+    expect(
+        board.locator("[data-testid=board-agent]", has_text="Alice Smith").first
+    ).to_contain_text("(lunch)")
+
+    console.get_by_test_id("state-wrap_up").click()
+    expect(console.get_by_test_id("agent-state")).to_have_attribute("data-state", "wrap_up")
+
+    stack.processes["daphne"].stop()
+    for page in (console, board):
+        expect(page.get_by_test_id("offline-banner")).to_be_visible()
+        expect(page.locator("body")).to_have_attribute("data-connection", "offline")
+    # While offline a command is refused at once, with the reason shown.
+    console.get_by_test_id("state-available").click()
+    expect(console.get_by_test_id("command-status")).to_have_attribute("data-result", "error")
+    expect(console.get_by_test_id("command-status")).to_contain_text("Not connected")
+    # Meanwhile the call is wrapped up elsewhere (the REST API, the PBX): the snapshot
+    # after the reconnection no longer has it, and the page must follow.
+    expect(card).to_have_count(1)
+
+    def wrap_up_elsewhere() -> None:
+        resolved = CallDisposition.objects.get(organization__slug=DEMO_ORG_SLUG, code="resolved")
+        call_set_disposition(call=Call.objects.get(pk=call_id), disposition=resolved, actor=None)
+
+    db_run(wrap_up_elsewhere)
+
+    stack.start_web()  # the same port: the pages reconnect by themselves
+    for page in (console, board):
+        expect(page.get_by_test_id("offline-banner")).to_be_hidden(timeout=RECONNECT_TIMEOUT_MS)
+        expect(page.locator("body")).to_have_attribute("data-connection", "online")
+    # Rebuilt from the new snapshot.
+    expect(card).to_have_count(0)
+    expect(console.get_by_test_id("agent-state")).to_have_attribute("data-state", "wrap_up")
+    expect(board.get_by_test_id("queue-tile")).to_have_count(2)
+
+
+def test_wrap_up_notes_survive_frames_a_dropped_connection_and_a_reload(
+    stack: Stack, browser: Any
+) -> None:
+    """What an agent types in the wrap-up form is theirs: no frame, reconnection or
+    reload may take it. (Each frame used to re-insert the call cards, which took the
+    focus from the notes box: what was typed next went nowhere.)"""
+    relay = SocketRelay()
+    console = sign_in(browser, stack, "alice", "/console/", relay)
+    status = console.get_by_test_id("command-status")
+    tech_issue = db_run(
+        lambda: CallDisposition.objects.get(organization__slug=DEMO_ORG_SLUG, code="tech-issue")
+    )
+
+    # A call to wrap up: click-to-call, then hang up.
+    console.get_by_test_id("dial-number").fill("+12125550147")
+    console.get_by_test_id("dial-call").click()
+    card = console.get_by_test_id("call-card")
+    expect(card).to_have_attribute("data-leg", "connected")
+    expect(card).to_have_attribute("data-live", "true")
+    card.get_by_test_id("call-hangup").click()
+    expect(status).to_have_attribute("data-command", "call.hangup")
+    expect(status).to_have_attribute("data-result", "ok")
+    expect(card).to_have_attribute("data-live", "false")
+    call_id = int(card.get_attribute("data-call-id") or 0)
+    notes = card.get_by_test_id("disposition-notes")
+    card.get_by_test_id("disposition-select").select_option(str(tech_issue.pk))
+
+    # The agent types; a frame arrives mid-sentence (a queue's figures, which redraw the
+    # calls); the agent types on without clicking back into the box.
+    notes.click()
+    console.keyboard.type("Router drops ")
+    snapshot = relay.last("snapshot")
+    queue = {**snapshot["data"]["queues"][0], "callers_waiting": 7}
+    relay.deliver(
+        {"type": "queue.stats", "seq": 10_000, "ts": snapshot["ts"], "data": {"queue": queue}}
+    )
+    row = console.locator(f"[data-testid=queue-row][data-queue-id='{queue['queue_id']}']")
+    expect(row.get_by_test_id("queue-waiting")).to_have_text("7")  # the frame was applied
+    console.keyboard.type("every evening.")
+    expect(notes).to_be_focused()
+    expect(notes).to_have_value("Router drops every evening.")
+
+    # The connection drops: the page reconnects and rebuilds from a new snapshot, and
+    # keeps what was typed (and the focus, and the disposition picked).
+    relay.drop()
+    expect(console.locator("body")).to_have_attribute(
+        "data-connection", "online", timeout=RECONNECT_TIMEOUT_MS
+    )
+    pump_until(
+        console,
+        lambda: len(relay.frames) == 2 and any(f["type"] == "snapshot" for f in relay.frames[1]),
+        "the page to reconnect and get a snapshot",
+    )
+    expect(console.locator("body")).to_have_attribute("data-connection", "online")
+    console.keyboard.type(" Since Monday.")
+    expect(notes).to_have_value("Router drops every evening. Since Monday.")
+    expect(card.get_by_test_id("disposition-select")).to_have_value(str(tech_issue.pk))
+
+    # A reload rebuilds the card from nothing: the unsaved notes come back.
+    console.reload()
+    expect(console.locator("body")).to_have_attribute("data-connection", "online")
+    expect(notes).to_have_value("Router drops every evening. Since Monday.")
+
+    card.get_by_test_id("disposition-select").select_option(str(tech_issue.pk))
+    card.get_by_test_id("disposition-save").click()
+    expect(card).to_have_count(0)  # call.removed: the disposition is stored
+    call = db_run(lambda: Call.objects.get(pk=call_id))
+    assert (call.disposition_id, call.notes) == (
+        tech_issue.pk,
+        "Router drops every evening. Since Monday.",
+    )
+    drafts = "Object.keys(sessionStorage).filter((k) => k.startsWith('contactcenter.notes.'))"
+    assert console.evaluate(drafts) == []  # saved: the draft is gone

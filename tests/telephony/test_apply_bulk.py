@@ -1,0 +1,115 @@
+"""contactcenter.services.telephony.bulk: COPY on PostgreSQL, the ORM elsewhere; both
+must leave the rows telephony_apply's ORM statements left."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from contactcenter.enums import AgentState, CallDirection, CallSource, CallStatus
+from contactcenter.models import AgentStateLog, Call, CallEvent
+from contactcenter.services.telephony import bulk
+from tests.conftest import Floor
+from tests.factories import make_queue
+
+T0 = datetime(2025, 3, 14, 11, 0, tzinfo=UTC)
+
+pytestmark = pytest.mark.django_db
+
+
+def _call(floor: Floor, key: str) -> Call:
+    return Call(
+        organization_id=floor.org.pk,
+        source=CallSource.ASTERISK,
+        external_id=key,
+        connection_key="asterisk:test",
+        direction=CallDirection.INBOUND,
+        started_at=T0,
+        flags={"started_at_unknown": True},
+    )
+
+
+def test_new_calls_get_their_ids_and_updates_land(floor_a: Floor) -> None:
+    calls = [_call(floor_a, "1.1"), _call(floor_a, "1.2")]
+    bulk.calls_insert(calls)
+    assert all(c.pk for c in calls)
+    stored = {c.external_id: c for c in Call.objects.filter(pk__in=[c.pk for c in calls])}
+    assert stored["1.1"].pk == calls[0].pk and stored["1.2"].flags == {"started_at_unknown": True}
+    assert stored["1.1"].created_at is not None and stored["1.1"].updated_at is not None
+
+    queue = make_queue(floor_a.org, "support")
+    first = calls[0]
+    first.queue, first.agent = queue, floor_a.agent
+    first.answered_at, first.ended_at = T0 + timedelta(seconds=5), T0 + timedelta(seconds=65)
+    first.status, first.talk_seconds, first.flags = CallStatus.COMPLETED, 60, {"x": [1, "two"]}
+    first.caller_name = 'O\'Brien, "Jo"\t\\'  # quoting and escapes survive COPY
+    bulk.calls_update([first], ["queue", "agent", "answered_at", "ended_at", "status"])
+    bulk.calls_update([first], ["talk_seconds", "flags", "caller_name"])
+    first.refresh_from_db()
+    assert (first.queue_id, first.agent_id, first.status, first.talk_seconds) == (
+        queue.pk,
+        floor_a.agent.pk,
+        CallStatus.COMPLETED,
+        60,
+    )
+    assert first.ended_at == T0 + timedelta(seconds=65)
+    assert first.flags == {"x": [1, "two"]}
+    assert first.caller_name == 'O\'Brien, "Jo"\t\\'
+    assert Call.objects.get(pk=calls[1].pk).status == CallStatus.RINGING  # untouched
+
+
+def test_timeline_keeps_stored_entries_and_rewrites_restated_ones(floor_a: Floor) -> None:
+    call = _call(floor_a, "2.1")
+    bulk.calls_insert([call])
+    org = floor_a.org.pk
+    bulk.timeline_insert(
+        [
+            (org, call.pk, "queue.joined", T0, None, {"queue": "support"}, "k1", False),
+            (org, call.pk, "call.created", T0, None, {"from": "1"}, "created", True),
+        ]
+    )
+    later = T0 + timedelta(seconds=1)
+    bulk.timeline_insert(
+        [
+            (org, call.pk, "queue.joined", later, None, {"queue": "other"}, "k1", False),
+            (org, call.pk, "call.created", later, floor_a.agent.pk, {"from": "2"}, "created", True),
+            (org, call.pk, "call.ended", later, None, {}, "k2", False),
+        ]
+    )
+    rows = {e.dedup_key: e for e in CallEvent.objects.filter(call_id=call.pk)}
+    assert set(rows) == {"k1", "created", "k2"}
+    assert (rows["k1"].occurred_at, rows["k1"].details) == (T0, {"queue": "support"})
+    assert (rows["created"].occurred_at, rows["created"].details) == (later, {"from": "2"})
+    assert rows["created"].agent_id == floor_a.agent.pk
+    assert rows["k2"].created_at is not None
+    assert bulk.stored_dedup_keys(org, ["k1", "k2", "nope"]) == {"k1", "k2"}
+    assert bulk.stored_dedup_keys(org, ["k1\x1fk2"]) == set()  # the separator, in a key
+    assert bulk.stored_dedup_keys(floor_a.org.pk + 1000, ["k1"]) == set()
+
+
+def test_state_log_rows_are_inserted(floor_a: Floor) -> None:
+    rows = [
+        AgentStateLog(
+            organization_id=floor_a.org.pk,
+            agent=floor_a.agent,
+            state=AgentState.AVAILABLE,
+            started_at=T0,
+            ended_at=T0 + timedelta(seconds=3),
+        ),
+        AgentStateLog(
+            organization_id=floor_a.org.pk,
+            agent=floor_a.agent,
+            state=AgentState.PAUSED,
+            reason="lunch",
+            started_at=T0 + timedelta(seconds=3),
+        ),
+    ]
+    bulk.rows_insert(AgentStateLog, rows)
+    stored = list(
+        AgentStateLog.objects.filter(agent=floor_a.agent, started_at__gte=T0).order_by("started_at")
+    )
+    assert [(r.state, r.reason, r.ended_at) for r in stored] == [
+        (AgentState.AVAILABLE, "", T0 + timedelta(seconds=3)),
+        (AgentState.PAUSED, "lunch", None),
+    ]
