@@ -192,7 +192,9 @@ export class CallCard {
     this.answerHint.hidden = !(live && leg === "offered");
     this.controls.hidden = !(live && leg === "connected");
     this.holdHint.textContent = call.status === "on_hold" ? "On hold: resume on your phone." : "Hold and resume on your phone.";
-    this.wrapup.hidden = !(leg === "connected" || leg === "done");
+    // An ended call stays on this screen only while it waits for this agent's wrap-up
+    // (even one hung up before it was answered); a live one once the agent is on it.
+    this.wrapup.hidden = live && !(leg === "connected" || leg === "done");
     if (this.dispositions !== dispositions) this.setDispositions(dispositions);
     if (!this.notesDirty) this.notes.value = call.notes || "";
   }
