@@ -63,6 +63,12 @@ class Agent(TenantModel, TimestampedModel):
     def __str__(self) -> str:
         return f"{self.name} ({self.extension})"
 
+    @property
+    def twilio_identity(self) -> str:
+        """The agent's Twilio Client identity: their browser softphone's voice tokens
+        carry it, and Twilio names them ``client:<identity>`` in calls and callbacks."""
+        return f"agent-{self.pk}"
+
 
 class AgentStateLog(TenantModel):
     """One interval an agent spent in one state; ``ended_at`` is null for the current one."""

@@ -30,7 +30,7 @@ class VoiceToken:
 
 def agent_identity(agent: Agent) -> str:
     """The agent's stable Twilio Client identity; inbound ``<Client>`` dials use it too."""
-    return f"agent-{agent.pk}"
+    return agent.twilio_identity
 
 
 def _softphone_accounts(organization_id: int) -> QuerySet[TwilioAccount]:

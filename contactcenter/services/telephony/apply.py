@@ -87,8 +87,10 @@ class ApplyResult:
 
 def _lookups(organization_id: int) -> Lookups:
     agents = {a.interface: a for a in Agent.objects.for_organization(organization_id)}
-    # Twilio names agents by client identity; their extension doubles as that identity.
+    # Twilio names agents by client identity: the softphone's (Agent.twilio_identity),
+    # and their extension, which a desk client may register as.
     for agent in list(agents.values()):
+        agents.setdefault(f"client:{agent.twilio_identity}", agent)
         agents.setdefault(f"client:{agent.extension}", agent)
     queues = {q.pbx_queue_name: q for q in CallQueue.objects.for_organization(organization_id)}
     return Lookups(agents=agents, queues=queues)

@@ -2,13 +2,16 @@
 //
 // Its own module: console.js only re-broadcasts each /ws/agent/ frame as a
 // "console:frame" DOM event. From the snapshot's "softphone" it registers the agent's
-// SIP account (softphone-phone.js); from the call frames it knows the console's calls,
+// SIP account (softphone-phone.js) and, for an organization on Twilio, the Twilio Voice
+// SDK as the agent's Client identity (softphone-twilio.js); both phones' calls show the
+// same way. From the call frames it knows the console's calls,
 // so a SIP call shows inside its Call's card (softphone-match.js) rather than as a
 // second card. If anything here fails, the rest of the console goes on.
 
 import { h, label } from "./dom.js";
 import { REG, Phone } from "./softphone-phone.js";
 import { matchCall } from "./softphone-match.js";
+import { TwilioPhone } from "./softphone-twilio.js";
 
 const root = document.querySelector("[data-role=softphone]");
 const entries = new Map(); // Call id -> screen entry {call, leg, pop}, as console.js has them
@@ -20,13 +23,17 @@ const KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
 const badge = h("div", { class: "sip-status", role: "status", dataset: { testid: "sip-status", state: REG.OFF } },
   h("span", { class: "dot", "aria-hidden": "true" }),
   h("span", { dataset: { role: "sip-status-text" } }, "Softphone: starting…"));
-document.body.append(badge);
+// Twilio's own badge, on screen only for an organization on Twilio.
+const twilioBadge = h("div", { class: "sip-status twilio", role: "status", hidden: true, dataset: { testid: "twilio-status", state: REG.OFF } },
+  h("span", { class: "dot", "aria-hidden": "true" }),
+  h("span", { dataset: { role: "sip-status-text" } }, "Twilio: off"));
+document.body.append(badge, twilioBadge);
 
-function showRegistration(registration) {
-  badge.dataset.state = registration.state;
-  badge.dataset.attempts = registration.attempts ?? 0;
-  badge.querySelector("[data-role=sip-status-text]").textContent = `Softphone: ${registration.message}`;
-  dialButton.disabled = registration.state !== REG.REGISTERED;
+function showRegistration(registration, which = badge, name = "Softphone") {
+  which.dataset.state = registration.state;
+  which.dataset.attempts = registration.attempts ?? 0;
+  which.querySelector("[data-role=sip-status-text]").textContent = `${name}: ${registration.message}`;
+  dialButton.disabled = !dialer();
 }
 
 // -- the panel: devices, dialer and keypad -------------------------------------------------
@@ -134,7 +141,7 @@ function renderView(view) {
   el.querySelector("[data-role=sip-state]").textContent = stateText(call);
   el.querySelector("[data-role=sip-number]").textContent = `${call.direction === "inbound" ? "from" : "to"} ${call.number || "unknown"}`;
   el.querySelector("[data-testid=sip-answer]").hidden = !(call.state === "ringing" && call.direction === "inbound");
-  el.querySelector("[data-testid=sip-hold]").hidden = call.state !== "connected";
+  el.querySelector("[data-testid=sip-hold]").hidden = call.state !== "connected" || call.canHold === false;
   el.querySelector("[data-testid=sip-hold]").textContent = call.held ? "Resume" : "Hold";
   el.querySelector("[data-testid=sip-mute]").hidden = call.state !== "connected";
   el.querySelector("[data-testid=sip-mute]").textContent = call.muted ? "Unmute" : "Mute";
@@ -189,27 +196,50 @@ function onEnded(call) {
   }
 }
 
-const phone = new Phone((type, detail) => {
-  try {
-    if (type === "registration") showRegistration(detail);
-    else if (type === "call") onCall(detail);
-    else if (type === "ended") onEnded(detail);
-  } catch (error) {
-    console.error("softphone: rendering", error);
-  }
-});
+function listener(onRegistration) {
+  return (type, detail) => {
+    try {
+      if (type === "registration") onRegistration(detail);
+      else if (type === "call") onCall(detail);
+      else if (type === "ended") onEnded(detail);
+    } catch (error) {
+      console.error("softphone: rendering", error);
+    }
+  };
+}
+
+const phone = new Phone(listener((registration) => showRegistration(registration)));
+const twilio = new TwilioPhone(
+  listener((registration) => {
+    twilioBadge.hidden = registration.state === REG.OFF;
+    showRegistration(registration, twilioBadge, "Twilio");
+  }),
+  { sdkUrl: root?.dataset.twilioSdk || "", devices: phone.devices },
+);
 window.ccSoftphone = phone; // for the browser test and for support, from the devtools
+window.ccTwilioPhone = twilio;
 
 // -- controls --------------------------------------------------------------------------------
 
 function activeCall() {
-  return [...phone.calls.values()].find((c) => c.state === "connected") || null;
+  return [...phone.calls.values(), ...twilio.calls.values()].find((c) => c.state === "connected") || null;
 }
 
-function dial(number) {
+/** The phone that places calls: the SIP account when registered, else Twilio. */
+function dialer() {
+  if (phone.registration.state === REG.REGISTERED) return phone;
+  if (twilio.registration.state === REG.REGISTERED) return twilio;
+  return null;
+}
+
+async function dial(number) {
   note.textContent = "";
+  const target = String(number || "").replace(/[\s().-]/g, "");
   try {
-    phone.dial(number);
+    if (!/^\+?[0-9*#]{1,32}$/.test(target)) throw new Error("digits, * and # only, with an optional leading +");
+    const chosen = dialer();
+    if (!chosen) throw new Error("the softphone is not registered");
+    await chosen.dial(target);
   } catch (error) {
     note.textContent = `Call: ${error.message}.`;
   }
@@ -254,8 +284,14 @@ async function refreshDevices() {
   }
 }
 
-micSelect.addEventListener("change", () => phone.setDevices({ input: micSelect.value }));
-speakerSelect.addEventListener("change", () => phone.setDevices({ output: speakerSelect.value }));
+micSelect.addEventListener("change", () => {
+  phone.setDevices({ input: micSelect.value });
+  twilio.applyDevices();
+});
+speakerSelect.addEventListener("change", () => {
+  phone.setDevices({ output: speakerSelect.value });
+  twilio.applyDevices();
+});
 navigator.mediaDevices?.addEventListener?.("devicechange", refreshDevices);
 refreshDevices();
 
@@ -268,6 +304,7 @@ document.addEventListener("console:frame", (event) => {
       entries.clear();
       for (const entry of frame.data.calls) entries.set(entry.call.id, entry);
       phone.configure(frame.data.softphone ? frame.data.softphone.sip : null);
+      twilio.configure(Boolean(frame.data.softphone?.twilio));
     } else if (frame.type.startsWith("call.") && frame.data.call) {
       entries.set(frame.data.call.id, frame.data);
     } else if (frame.type === "call.removed") {
@@ -282,5 +319,8 @@ document.addEventListener("console:frame", (event) => {
   }
 });
 
-window.addEventListener("beforeunload", () => phone.stop());
+window.addEventListener("beforeunload", () => {
+  phone.stop();
+  twilio.stop();
+});
 showRegistration(phone.registration);

@@ -1,0 +1,258 @@
+"""The Twilio side of the browser softphone, end to end in Chromium: the console of an
+agent of an organization on Twilio loads the vendored Twilio Voice SDK, gets a voice
+token from the server for that agent only, registers, renews the token before it
+expires, shows an incoming Twilio call inside the card of its Call record, rejects it,
+and shows and retries a refused token; the rest of the console works throughout.
+
+No network reaches Twilio here, so the test plays Twilio's signalling server: Playwright
+routes the SDK's WebSocket (wss://*.twilio.com/signal) to ``FakeSignalling``, which
+speaks the SDK's messages (listen -> connected, register -> ready, invite, reject,
+error) and checks each token it is given with the API key secret, as Twilio does.
+Media is not exercised (no Twilio media server): the SIP test carries audio.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import jwt
+import pytest
+from django.db import connections
+from twilio.request_validator import RequestValidator
+
+from contactcenter.demo import DEMO_ORG_SLUG, DEMO_PASSWORD
+from contactcenter.models import Agent, Call, CallQueue
+from telephony.models import TwilioAccount
+from telephony.twilio.callbacks import Hints, webhook_path
+from tests.e2e.stack import Stack
+from tests.e2e.test_softphone import (  # the fixtures too: the same server and browser
+    CHROMIUM,
+    REDIS_URL,
+    browser,  # noqa: F401
+    db_write,
+    expect,
+    screenshot,
+    web,  # noqa: F401
+)
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not REDIS_URL, reason="the server process needs Redis"),
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium"),
+]
+
+ACCOUNT_SID = "AC" + "1" * 32
+AUTH_TOKEN = "e2e-auth-token"
+CALLER = "+12125550147"
+KEY_SID = "SK" + "2" * 32
+KEY_SECRET = "s" * 32
+APP_SID = "AP" + "3" * 32
+SIGNAL = re.compile(r"^wss://[^/]*twilio\.com/signal")
+T = TypeVar("T")
+TOKEN_TTL = 32  # seconds: the console asks for a new token 30 s before expiry
+
+
+class FakeSignalling:
+    """Twilio's signalling WebSocket, as far as registration and an incoming call go."""
+
+    def __init__(self) -> None:
+        self.sockets: list[Any] = []
+        self.received: list[dict[str, Any]] = []
+        self.refuse_next_token = False
+
+    def handle(self, ws: Any) -> None:
+        self.sockets.append(ws)
+        ws.on_message(lambda message: self.on_message(ws, message))
+
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
+        return [m["payload"] for m in self.received if m.get("type") == kind]
+
+    def on_message(self, ws: Any, message: str | bytes) -> None:
+        data = json.loads(message)
+        self.received.append(data)
+        payload = data.get("payload") or {}
+        if data.get("type") == "listen":
+            if self.refuse_next_token:
+                self.refuse_next_token = False
+                error = {"code": 31205, "message": "JWT Token Expired"}
+                ws.send(json.dumps({"type": "error", "payload": {"error": error}}))
+                return
+            claims = jwt.decode(payload["token"], KEY_SECRET, algorithms=["HS256"])
+            identity = claims["grants"]["identity"]
+            token = {"identity": identity, "ttl": TOKEN_TTL}
+            body = {"region": "us1", "edge": "ashburn", "home": "us1", "token": token}
+            ws.send(json.dumps({"type": "connected", "payload": body}))
+        elif data.get("type") == "register":
+            ws.send(json.dumps({"type": "ready", "payload": {}}))
+
+    def invite(self, *, call_sid: str, parent_sid: str, caller: str, identity: str) -> None:
+        params = f"cc_call_sid={parent_sid}"
+        parameters = {"From": caller, "To": f"client:{identity}", "Params": params}
+        sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+        payload = {"callsid": call_sid, "sdp": sdp, "parameters": parameters}
+        self.sockets[-1].send(json.dumps({"type": "invite", "payload": payload}))
+
+
+def db_read(read: Callable[[], T]) -> T:
+    """ORM reads in a thread of their own (Playwright's loop makes this thread "async")."""
+
+    def run() -> T:
+        try:
+            return read()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run).result()
+
+
+def alice() -> Agent:
+    return Agent.objects.get(organization__slug=DEMO_ORG_SLUG, user__username="alice")
+
+
+def twilio_account() -> None:
+    agent = Agent.objects.get(organization__slug=DEMO_ORG_SLUG, user__username="alice")
+    TwilioAccount.objects.update_or_create(
+        organization=agent.organization,
+        defaults={
+            "account_sid": ACCOUNT_SID,
+            "auth_token": AUTH_TOKEN,
+            "api_key_sid": KEY_SID,
+            "api_key_secret": KEY_SECRET,
+            "twiml_app_sid": APP_SID,
+        },
+    )
+
+
+def webhook(stack: Stack, path: str, fields: dict[str, str]) -> None:
+    """POST a webhook to the server as Twilio does: form fields, signed with the auth token."""
+    url = stack.base_url + path
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(url, fields)
+    request = urllib.request.Request(
+        url,
+        data=urllib.parse.urlencode(fields).encode(),
+        headers={"X-Twilio-Signature": signature},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status in (200, 204), response.status
+
+
+def ring_alice(stack: Stack, *, parent_sid: str, leg_sid: str, identity: str) -> None:
+    """A caller waits in the queue, and Twilio rings alice's client for them (what the
+    TwiML of connect_agent asks for): the server hears it all through its webhooks."""
+    queue = db_read(
+        lambda: CallQueue.objects.filter(organization__slug=DEMO_ORG_SLUG).order_by("name").first()
+    )
+    assert queue is not None
+    base = {"AccountSid": ACCOUNT_SID, "ApiVersion": "2010-04-01"}
+    caller = {"From": CALLER, "To": "+18005550100", "Direction": "inbound"}
+    voice = webhook_path("voice", Hints(queue=queue.pbx_queue_name))
+    webhook(stack, voice, base | caller | {"CallSid": parent_sid, "CallStatus": "ringing"})
+    agent = f"client:{identity}"
+    leg = {"From": CALLER, "To": agent, "Direction": "outbound-dial", "ParentCallSid": parent_sid}
+    status = webhook_path("status", Hints(agent=agent, queue=queue.pbx_queue_name))
+    progress = {"SequenceNumber": "0", "CallbackSource": "call-progress-events"}
+    webhook(stack, status, base | leg | progress | {"CallSid": leg_sid, "CallStatus": "ringing"})
+
+
+def twilio_console(chromium: Any, stack: Stack, signalling: FakeSignalling) -> Any:
+    context = chromium.new_context(base_url=stack.base_url, viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(30_000)
+    context.route_web_socket(SIGNAL, signalling.handle)
+    # The SDK also reports to Twilio's event gateway over HTTPS: no network here.
+    context.route(re.compile(r"^https://[^/]*twilio\.com/"), lambda route: route.abort())
+    page = context.new_page()
+    page.goto("/console/")
+    page.get_by_test_id("login-username").fill("alice")
+    page.get_by_test_id("login-password").fill(DEMO_PASSWORD)
+    page.get_by_test_id("login-submit").click()
+    expect(page.locator("body")).to_have_attribute("data-connection", "online")
+    return page
+
+
+def pump_until(page: Any, condition: Any, what: str) -> None:
+    """Wait for ``condition`` while Playwright dispatches the routed socket's messages."""
+    for _ in range(300):
+        if condition():
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_twilio_softphone_registers_renews_rings_in_the_call_card_and_retries(
+    web: Stack,  # noqa: F811
+    browser: Any,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    db_write(twilio_account)
+    identity = db_read(alice).twilio_identity
+    signalling = FakeSignalling()
+    page = twilio_console(browser, web, signalling)
+    status = page.get_by_test_id("twilio-status")
+
+    # Registered as alice's own identity, with a short-lived token the server minted.
+    expect(status).to_be_visible()
+    expect(status).to_have_attribute("data-state", "registered")
+    expect(status).to_contain_text(identity)
+    expect(page.get_by_test_id("sip-status")).to_have_attribute("data-state", "off")
+    first = signalling.of_type("listen")[0]["token"]
+    claims = jwt.decode(first, KEY_SECRET, algorithms=["HS256"])
+    assert claims["grants"]["identity"] == identity
+    assert claims["grants"]["voice"]["outgoing"]["application_sid"] == APP_SID
+    assert 0 < claims["exp"] - claims["nbf"] <= 600  # TWILIO_TOKEN_TTL_SECONDS
+    assert signalling.of_type("register"), "the device registered for incoming calls"
+
+    # Renewed before it expires: a new token from the server, handed to the same socket.
+    pump_until(page, lambda: len(signalling.of_type("listen")) >= 2, "the token renewal")
+    renewed = signalling.of_type("listen")[1]["token"]
+    assert renewed != first
+    renewed_claims = jwt.decode(renewed, KEY_SECRET, algorithms=["HS256"])
+    assert renewed_claims["grants"]["identity"] == identity
+    expect(status).to_have_attribute("data-state", "registered")
+
+    # A caller is put through to alice: her Call card rings, with the Twilio call in it.
+    parent_sid, child_sid = "CA" + uuid.uuid4().hex, "CA" + uuid.uuid4().hex
+    ring_alice(web, parent_sid=parent_sid, leg_sid=child_sid, identity=identity)
+    call_id = db_read(lambda: Call.objects.get(external_id=parent_sid).pk)
+    card = page.locator(f"[data-testid=call-card][data-call-id='{call_id}']")
+    expect(card).to_have_attribute("data-leg", "offered")
+    signalling.invite(call_sid=child_sid, parent_sid=parent_sid, caller=CALLER, identity=identity)
+    phone_call = card.get_by_test_id("sip-call")
+    expect(phone_call).to_have_attribute("data-state", "ringing")
+    expect(card).to_have_attribute("data-sip", "ringing")
+    expect(page.get_by_test_id("sip-call-card")).to_have_count(0)  # one card per call
+    expect(phone_call.get_by_test_id("sip-answer")).to_be_visible()
+    expect(page.locator("body")).to_have_attribute("data-ringtone", "on")
+    screenshot(page, tmp_path, "twilio-softphone-ringing")
+
+    # Declined from the console: Twilio is told, the ringing stops.
+    phone_call.get_by_test_id("sip-hangup").click()
+    pump_until(
+        page,
+        lambda: any(p.get("callsid") == child_sid for p in signalling.of_type("reject")),
+        "the reject to reach Twilio",
+    )
+    expect(card.get_by_test_id("sip-call")).to_have_count(0)
+    expect(page.locator("body")).not_to_have_attribute("data-ringtone", "on")
+
+    # A refused token is shown and retried with a fresh one; the console goes on meanwhile.
+    signalling.refuse_next_token = True
+    listens = len(signalling.of_type("listen"))
+    page.evaluate("() => { window.ccTwilioPhone.start(); }")  # start over, as after a drop
+    expect(status).to_have_attribute("data-state", "failed")
+    expect(status).to_contain_text("retrying")
+    page.get_by_test_id("state-available").click()
+    expect(page.get_by_test_id("agent-state")).to_have_attribute("data-state", "available")
+    screenshot(page, tmp_path, "twilio-softphone-refused")
+    expect(status).to_have_attribute("data-state", "registered")
+    assert len(signalling.of_type("listen")) >= listens + 2  # the refused token, then a new one
