@@ -13,8 +13,9 @@ Groups and what goes to them (docs/realtime-protocol.md has the frames):
 - ``agent.<id>``: ``agent.state``, ``agent.presence``, ``call.*``, ``case.created``
 - ``floor.<organization id>``: ``agent.presence`` (for wallboards)
 - ``user.<id>``: ``notification.created``, ``notification.read``
-- ``queues.<organization id>``: ``queues.changed`` (internal: consoles and wallboards
-  fetch the figures themselves, coalesced; see ``realtime.feed``)
+- ``queues.<organization id>``: ``queues.changed`` (internal: each server process's
+  ``realtime.feed`` is the one member, computes the figures once, coalesced, and hands
+  them to its consoles and wallboards)
 """
 
 from __future__ import annotations

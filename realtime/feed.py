@@ -6,24 +6,37 @@ per ``REALTIME_COALESCE_MS``: at once when it has been quiet for that long (so a
 event reaches the screen in milliseconds), otherwise at the end of the interval. A
 flush computes each figure once for every subscriber of the process (the metrics are
 aggregate queries), instead of once per console.
+
+The pings themselves reach the process once: the organization's feed is the one member
+of the queues group in this process (a channel of its own, joined while the process has
+a subscriber), not each console. With the consoles in the group, channels-redis queued
+one copy of every ping per console and the process popped them one by one: at 5,000
+wallboards that alone took longer than the broadcast target (docs/benchmarks.md). If
+the channel layer fails, the feed joins again with backoff and then refreshes every
+queue, so no screen keeps figures from before the outage.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import weakref
 from collections.abc import Iterable
 from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
 
-from contactcenter.models import Organization
+from contactcenter.models import CallQueue, Organization
 from contactcenter.selectors.wallboard import queue_metrics, wallboard
+from realtime.groups import queues_group
 
 logger = logging.getLogger(__name__)
+
+RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)
 
 
 class FeedUpdate:
@@ -73,6 +86,83 @@ class OrgFeed:
         self.dirty: set[int] = set()
         self.task: asyncio.Task[None] | None = None
         self.last_flush = float("-inf")
+        self.listener: asyncio.Task[None] | None = None
+        self.listening: asyncio.Future[None] | None = None
+
+    async def listen(self) -> None:
+        """Make sure this process hears the organization's pings; returns once it does
+        (a subscriber takes its snapshot after that, so no change falls in between)."""
+        if self.listener is None or self.listener.done():
+            loop = asyncio.get_running_loop()
+            self.listening = loop.create_future()
+            self.listener = loop.create_task(self._listen(self.listening))
+        assert self.listening is not None
+        await asyncio.shield(self.listening)
+
+    def stop_listening(self) -> None:
+        if self.listener is not None:
+            self.listener.cancel()
+            self.listener = None
+
+    async def _listen(self, ready: asyncio.Future[None]) -> None:
+        layer = get_channel_layer()
+        assert layer is not None, "CHANNEL_LAYERS is not configured"
+        group = queues_group(self.organization_id)
+        failures = 0
+        while True:
+            channel = ""
+            keeper: asyncio.Task[None] | None = None
+            try:
+                channel = await layer.new_channel()
+                await layer.group_add(group, channel)
+                keeper = asyncio.get_running_loop().create_task(
+                    self._keep_membership(layer, group, channel)
+                )
+                if not ready.done():
+                    ready.set_result(None)
+                if failures:
+                    logger.info("queue feed %s: listening again", self.organization_id)
+                    failures = 0
+                    self.mark(await database_sync_to_async(self._all_queue_ids)())
+                while True:
+                    message = await layer.receive(channel)
+                    if message.get("type") == "queues.changed":
+                        self.mark(message.get("queue_ids") or ())
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The channel layer failed (Redis restarted...): consoles must not keep
+                # stale figures, so join again and then refresh everything.
+                delay = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
+                failures += 1
+                logger.exception(
+                    "queue feed %s: channel layer failed; again in %.1f s",
+                    self.organization_id,
+                    delay,
+                )
+                if not ready.done():
+                    ready.set_result(None)  # subscribers go on; figures come after recovery
+                await asyncio.sleep(delay)
+            finally:
+                if keeper is not None:
+                    keeper.cancel()
+                if channel:
+                    with contextlib.suppress(Exception):
+                        await asyncio.shield(layer.group_discard(group, channel))
+
+    @staticmethod
+    async def _keep_membership(layer: Any, group: str, channel: str) -> None:
+        # Group memberships expire (channels-redis ``group_expiry``, a day by default);
+        # a process may listen for longer.
+        every = max(60.0, getattr(layer, "group_expiry", 86400) / 2)
+        while True:
+            await asyncio.sleep(every)
+            await layer.group_add(group, channel)
+
+    def _all_queue_ids(self) -> list[int]:
+        return list(
+            CallQueue.objects.for_organization(self.organization_id).values_list("pk", flat=True)
+        )
 
     def mark(self, queue_ids: Iterable[int]) -> None:
         self.dirty.update(queue_ids)
@@ -113,12 +203,14 @@ def _org_feeds() -> dict[int, OrgFeed]:
     return _feeds.setdefault(asyncio.get_running_loop(), {})
 
 
-def subscribe(organization_id: int, subscriber: Subscriber) -> None:
+async def subscribe(organization_id: int, subscriber: Subscriber) -> None:
+    """Deliver the organization's queue figures to ``subscriber`` from now on."""
     feeds = _org_feeds()
     feed = feeds.get(organization_id)
     if feed is None:
         feed = feeds[organization_id] = OrgFeed(organization_id)
     feed.subscribers.add(subscriber)
+    await feed.listen()
 
 
 def unsubscribe(organization_id: int, subscriber: Subscriber) -> None:
@@ -128,6 +220,7 @@ def unsubscribe(organization_id: int, subscriber: Subscriber) -> None:
         return
     feed.subscribers.discard(subscriber)
     if not feed.subscribers and feed.task is None:
+        feed.stop_listening()
         del feeds[organization_id]
 
 

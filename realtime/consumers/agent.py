@@ -16,7 +16,7 @@ from contactcenter import events as ev
 from realtime import commands, feed, presence
 from realtime import render as _render
 from realtime.consumers.base import StreamConsumer
-from realtime.groups import agent_group, queues_group, user_group
+from realtime.groups import agent_group, user_group
 from realtime.protocol import AGENT_COMMANDS, CloseCode
 from realtime.snapshot import agent_queue_ids, agent_snapshot
 
@@ -41,8 +41,7 @@ class AgentConsumer(StreamConsumer):
         return [
             agent_group(self.agent_id),
             user_group(self.caller.membership.user_id),
-            queues_group(self.caller.organization_id),
-        ]
+        ]  # queue figures come from realtime.feed: one subscription per process
 
     async def opened(self) -> None:
         # Presence before the snapshot: the publisher renders calls only for agents it
@@ -51,7 +50,7 @@ class AgentConsumer(StreamConsumer):
         self.heartbeat = asyncio.get_running_loop().create_task(self._beat())
         self.on_screen: set[int] = set()
         self.queue_ids: set[int] = set()
-        feed.subscribe(self.caller.organization_id, self)
+        await feed.subscribe(self.caller.organization_id, self)
 
     async def snapshot(self) -> ev.Model:
         assert self.caller.agent is not None
@@ -128,9 +127,6 @@ class AgentConsumer(StreamConsumer):
 
     async def notification_read(self, message: dict[str, Any]) -> None:
         await self.forward(message)
-
-    async def queues_changed(self, message: dict[str, Any]) -> None:
-        feed.mark(self.caller.organization_id, message["queue_ids"])
 
     async def queues_updated(self, update: feed.FeedUpdate) -> None:
         if not self.queue_ids & update.queue_ids:

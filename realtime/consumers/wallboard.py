@@ -15,7 +15,7 @@ from contactcenter.selectors.access import is_floor_role
 from realtime import feed, render
 from realtime.auth import query_param
 from realtime.consumers.base import StreamConsumer
-from realtime.groups import floor_group, queues_group
+from realtime.groups import floor_group
 from realtime.protocol import WALLBOARD_COMMANDS, CloseCode
 from realtime.snapshot import wallboard_queue_exists, wallboard_snapshot
 
@@ -39,10 +39,11 @@ class WallboardConsumer(StreamConsumer):
         return None if exists else CloseCode.NOT_FOUND
 
     def groups_to_join(self) -> list[str]:
-        return [queues_group(self.caller.organization_id), floor_group(self.caller.organization_id)]
+        # Queue figures come from realtime.feed: one subscription per process.
+        return [floor_group(self.caller.organization_id)]
 
     async def opened(self) -> None:
-        feed.subscribe(self.caller.organization_id, self)
+        await feed.subscribe(self.caller.organization_id, self)
 
     async def snapshot(self) -> ev.Model:
         return await database_sync_to_async(wallboard_snapshot)(self.caller, queue_id=self.queue_id)
@@ -52,9 +53,6 @@ class WallboardConsumer(StreamConsumer):
 
     async def agent_presence(self, message: dict[str, Any]) -> None:
         await self.forward(message)
-
-    async def queues_changed(self, message: dict[str, Any]) -> None:
-        feed.mark(self.caller.organization_id, message["queue_ids"])
 
     async def queues_updated(self, update: feed.FeedUpdate) -> None:
         if self.queue_id is not None and self.queue_id not in update.queue_ids:

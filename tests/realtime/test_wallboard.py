@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from datetime import datetime
 from typing import Any
 
 import pytest
+from channels.layers import get_channel_layer
 
-from tests.factories import make_queue
+from contactcenter.enums import CallStatus
+from realtime.groups import queues_group
+from tests.factories import make_call, make_queue
 from tests.realtime.script import CallScript, apply
 from tests.realtime.support import Socket, open_agent, session_cookie, sync
 
@@ -127,3 +131,64 @@ async def test_tenants_never_hear_each_other(desk: Any, floor_b: Any) -> None:
     assert {f["data"]["agent_id"] for f in heard_b} <= {floor_b.agent.pk}
     for socket in (board_a, board_b, console_a, console_b):
         await socket.close()
+
+
+async def test_the_process_hears_the_queues_group_once_for_all_its_screens(desk: Any) -> None:
+    """However many consoles and wallboards a process holds, it is one member of the
+    organization's queues group (one copy of each ping, not one per screen), and every
+    screen still gets the figures; the membership ends with the last screen."""
+    layer = get_channel_layer()
+    group = queues_group(desk.org.pk)
+    boards = [(await open_board(desk.supervisor))[0] for _ in range(3)]
+    agent, _ = await open_agent(await session_cookie(desk.agent_member.user))
+    assert len(layer.groups.get(group, {})) == 1
+
+    call = CallScript()
+    await apply(desk.org, call.started(), call.queued())
+    for board in boards:
+        await board.until(metrics_for(desk.queue.pk, callers_waiting=1))
+    await agent.until(lambda f: f["type"] == "queue.stats")
+
+    for socket in [*boards, agent]:
+        await socket.close()
+    for _ in range(100):  # the feed leaves as it is cancelled: a few loop turns
+        if not layer.groups.get(group):
+            break
+        await asyncio.sleep(0.01)
+    assert not layer.groups.get(group)
+
+
+def _waiting_call(desk: Any) -> None:
+    call = make_call(desk.org, queue=desk.queue, status=CallStatus.QUEUED)
+    call.queued_at = call.started_at
+    call.save(update_fields=["queued_at"])
+
+
+async def test_after_a_channel_layer_failure_the_feed_refreshes_every_queue(
+    desk: Any, monkeypatch: Any
+) -> None:
+    """A change whose ping was lost while the channel layer failed still reaches the
+    wallboard: the feed joins the group again and then pushes every queue's figures."""
+    layer = get_channel_layer()
+    group = queues_group(desk.org.pk)
+    board, snapshot = await open_board(desk.supervisor)
+    assert snapshot["queues"][0]["callers_waiting"] == 0
+    (feed_channel,) = layer.groups[group]
+    real_receive = layer.receive
+    failed = asyncio.Event()
+
+    async def receive(channel: str) -> Any:
+        if channel == feed_channel and not failed.is_set():
+            failed.set()
+            raise ConnectionError("the channel layer went away")
+        return await real_receive(channel)
+
+    # A caller joins the queue, and no ping says so (stored without publishing).
+    await sync(_waiting_call)(desk)
+    monkeypatch.setattr(layer, "receive", receive)
+    await layer.group_send(group, {"type": "nothing.to.see"})  # the feed's next receive fails
+    await failed.wait()
+    frame = await board.until(metrics_for(desk.queue.pk, callers_waiting=1))
+    assert frame["data"]["queue"]["queue_id"] == desk.queue.pk
+    assert set(layer.groups[group]) - {feed_channel}, "joined again, with a new channel"
+    await board.close()
