@@ -30,9 +30,12 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
 
+from contactcenter import events as ev
 from contactcenter.models import CallQueue, Organization
 from contactcenter.selectors.wallboard import queue_metrics, wallboard
+from realtime import render
 from realtime.groups import queues_group
+from realtime.protocol import encode_data
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +52,8 @@ class FeedUpdate:
         self._organization: Organization | None = None
         self._metrics: list[Any] | None = None
         self._boards: dict[int | None, Any] = {}
+        self._stats: dict[int, str] | None = None
+        self._board_frames: dict[int | None, list[tuple[str, str]]] = {}
 
     def _org(self) -> Organization:
         if self._organization is None:
@@ -73,6 +78,32 @@ class FeedUpdate:
     def _load_board(self, scope: int | None) -> Any:
         queue_ids = None if scope is None else [scope]
         return wallboard(organization=self._org(), now=self.now, queue_ids=queue_ids)
+
+    # Frames' data rendered and JSON-encoded once per update, for every socket alike.
+
+    async def stats_data(self) -> dict[int, str]:
+        """Each changed queue's ``queue.stats`` data (agent consoles), by queue id."""
+        if self._stats is None:
+            self._stats = {
+                m.queue_id: encode_data(ev.QueueStatsData(queue=render.queue_stats(m)))
+                for m in await self.metrics()
+            }
+        return self._stats
+
+    async def board_frames(self, scope: int | None) -> list[tuple[str, str]]:
+        """A wallboard's frames for this update: ``queue.metrics`` per changed queue,
+        then ``wallboard.totals``; (type, data JSON) pairs."""
+        if scope not in self._board_frames:
+            board = await self.board(scope)
+            frames = [
+                ("queue.metrics", encode_data(ev.QueueMetricsData(queue=render.queue_board(m))))
+                for m in board.queues
+                if m.queue_id in self.queue_ids
+            ]
+            totals = ev.TotalsData(totals=render.board_totals(board.totals))
+            frames.append(("wallboard.totals", encode_data(totals)))
+            self._board_frames[scope] = frames
+        return self._board_frames[scope]
 
 
 class Subscriber(Protocol):

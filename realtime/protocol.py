@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from contactcenter import events as ev
 from contactcenter.transitions import AGENT_SELECTABLE_CHOICES
 
 
@@ -183,3 +184,9 @@ class TokenBucket:
             return False
         self.tokens -= 1
         return True
+
+
+def encode_data(data: ev.Model | dict[str, Any]) -> str:
+    """A frame's ``data`` as compact JSON; the envelope is added per socket
+    (``StreamConsumer.emit_encoded``), so data shared by many sockets is encoded once."""
+    return json.dumps(data.dump() if isinstance(data, ev.Model) else data, separators=(",", ":"))

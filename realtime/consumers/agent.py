@@ -14,7 +14,6 @@ from django.conf import settings
 
 from contactcenter import events as ev
 from realtime import commands, feed, presence
-from realtime import render as _render
 from realtime.consumers.base import StreamConsumer
 from realtime.groups import agent_group, user_group
 from realtime.protocol import AGENT_COMMANDS, CloseCode
@@ -131,7 +130,6 @@ class AgentConsumer(StreamConsumer):
     async def queues_updated(self, update: feed.FeedUpdate) -> None:
         if not self.queue_ids & update.queue_ids:
             return
-        for metrics in await update.metrics():
-            if metrics.queue_id in self.queue_ids:
-                stats = ev.QueueStatsData(queue=_render.queue_stats(metrics))
-                await self.emit("queue.stats", stats)
+        for queue_id, data in (await update.stats_data()).items():
+            if queue_id in self.queue_ids:
+                await self.emit_encoded("queue.stats", data)

@@ -23,7 +23,14 @@ from django.utils import timezone
 from contactcenter import events as ev
 from contactcenter.errors import ApplicationError
 from realtime import metrics
-from realtime.protocol import CloseCode, Command, ProtocolError, TokenBucket, parse_command
+from realtime.protocol import (
+    CloseCode,
+    Command,
+    ProtocolError,
+    TokenBucket,
+    encode_data,
+    parse_command,
+)
 from realtime.snapshot import Caller, caller_for
 
 logger = logging.getLogger(__name__)
@@ -113,16 +120,17 @@ class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
     # -- frames out ---------------------------------------------------------------------------
 
     async def emit(self, type_: str, data: ev.Model | dict[str, Any]) -> None:
+        await self.emit_encoded(type_, encode_data(data))
+
+    async def emit_encoded(self, type_: str, data_json: str) -> None:
+        """A frame whose ``data`` is JSON already: figures shared by every screen of the
+        process are encoded once (realtime.feed), only the envelope is this socket's."""
         if self.closed:
             return
         self.seq += 1
-        frame = {
-            "type": type_,
-            "seq": self.seq,
-            "ts": timezone.now().isoformat().replace("+00:00", "Z"),
-            "data": data.dump() if isinstance(data, ev.Model) else data,
-        }
-        await self.send(text_data=json.dumps(frame, separators=(",", ":")))
+        ts = timezone.now().isoformat().replace("+00:00", "Z")
+        frame = f'{{"type":{json.dumps(type_)},"seq":{self.seq},"ts":"{ts}","data":{data_json}}}'
+        await self.send(text_data=frame)
 
     async def forward(self, message: dict[str, Any]) -> None:
         """A published event (contactcenter.notify): its type and data become the frame's."""

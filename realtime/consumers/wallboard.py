@@ -12,7 +12,7 @@ from channels.db import database_sync_to_async
 
 from contactcenter import events as ev
 from contactcenter.selectors.access import is_floor_role
-from realtime import feed, render
+from realtime import feed
 from realtime.auth import query_param
 from realtime.consumers.base import StreamConsumer
 from realtime.groups import floor_group
@@ -57,10 +57,5 @@ class WallboardConsumer(StreamConsumer):
     async def queues_updated(self, update: feed.FeedUpdate) -> None:
         if self.queue_id is not None and self.queue_id not in update.queue_ids:
             return
-        board = await update.board(self.queue_id)
-        for metrics in board.queues:
-            if metrics.queue_id in update.queue_ids:
-                queue = ev.QueueMetricsData(queue=render.queue_board(metrics))
-                await self.emit("queue.metrics", queue)
-        totals = ev.TotalsData(totals=render.board_totals(board.totals))
-        await self.emit("wallboard.totals", totals)
+        for type_, data in await update.board_frames(self.queue_id):
+            await self.emit_encoded(type_, data)
