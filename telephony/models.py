@@ -52,6 +52,13 @@ class TwilioAccount(TenantModel, TimestampedModel):
         blank=True,
         validators=[RegexValidator(r"^AP[0-9a-fA-F]{32}$", "Not a TwiML app SID.")],
     )
+    # The number customers see when an agent calls them from the browser: one of the
+    # account's Twilio numbers (or a verified caller ID), in E.164.
+    caller_id = models.CharField(
+        max_length=16,
+        blank=True,
+        validators=[RegexValidator(r"^\+[1-9][0-9]{1,14}$", "Not an E.164 phone number.")],
+    )
     is_enabled = models.BooleanField(default=True)
 
     class Meta:

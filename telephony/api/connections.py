@@ -63,6 +63,7 @@ class TwilioAccountSerializer(serializers.ModelSerializer[TwilioAccount]):
             "api_key_secret",
             "has_api_key_secret",
             "twiml_app_sid",
+            "caller_id",
             "is_enabled",
             "created_at",
             "updated_at",

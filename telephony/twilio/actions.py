@@ -89,7 +89,9 @@ def connect_agent(
     If the agent does not answer, the Dial action puts the caller back in ``queue``.
     """
     hints = Hints(agent=agent_name(agent), queue=queue)
-    document = twiml.dial(base_url=base_url, client=hints.agent, hints=hints)
+    document = twiml.dial(
+        base_url=base_url, client=hints.agent, hints=hints, parameters=_call_parameters(call_sid)
+    )
     return _redirect("connect", account, call_sid, document, http_client)
 
 
@@ -118,7 +120,12 @@ def transfer(
         from_agent=agent_name(from_agent) if from_agent else "",
     )
     document = twiml.dial(
-        base_url=base_url, client=hints.agent, number=to_number, hints=hints, caller_id=caller_id
+        base_url=base_url,
+        client=hints.agent,
+        number=to_number,
+        hints=hints,
+        caller_id=caller_id,
+        parameters=_call_parameters(call_sid),
     )
     result = _redirect("transfer", account, call_sid, document, http_client)
     return ActionResult(
@@ -128,6 +135,12 @@ def transfer(
         message=result.message,
         code=result.code,
     )
+
+
+def _call_parameters(call_sid: str) -> dict[str, str]:
+    """What the agent's console gets with a ringing ``<Client>`` (``customParameters``):
+    the parent CallSid, which is the Call record's ``external_id``."""
+    return {"cc_call_sid": call_sid}
 
 
 def _redirect(
@@ -160,7 +173,14 @@ def originate(
         call = _client(account, http_client).calls.create(
             to=to,
             from_=from_number,
-            twiml=twiml.dial(base_url=base_url, client=hints.agent, hints=hints),
+            # The call's sid is Twilio's answer to this request: the agent's console
+            # finds the call by the customer's number instead.
+            twiml=twiml.dial(
+                base_url=base_url,
+                client=hints.agent,
+                hints=hints,
+                parameters={"cc_customer": to, "cc_direction": "outbound"},
+            ),
             status_callback=webhook_url(base_url, "status", hints),
             status_callback_event=STATUS_EVENTS,
             status_callback_method="POST",

@@ -28,6 +28,9 @@ class Hints:
     queue: str = ""  # pbx_queue_name the call was (or goes back) in
     transfer: str = ""  # our transfer key, on the legs and Dial of a transfer
     from_agent: str = ""  # "client:<identity>" of the agent who transferred
+    # "client:<identity>" of the agent whose browser placed the call: the leg this
+    # names is the customer, dialled for them (our client webhook's <Dial>).
+    by: str = ""
 
 
 def agent_name(identity: str) -> str:
@@ -37,7 +40,7 @@ def agent_name(identity: str) -> str:
 
 def parse_hints(query: Mapping[str, str]) -> Hints:
     values = {}
-    for key in ("agent", "queue", "transfer", "from"):
+    for key in ("agent", "queue", "transfer", "from", "by"):
         value = (query.get(key) or "").strip()
         if len(value) > _MAX_HINT or any(ord(c) < 32 for c in value):
             raise InvalidCallback(f"Query parameter {key} is not a plausible value.")
@@ -47,6 +50,7 @@ def parse_hints(query: Mapping[str, str]) -> Hints:
         queue=values["queue"],
         transfer=values["transfer"],
         from_agent=values["from"],
+        by=values["by"],
     )
 
 
@@ -63,6 +67,7 @@ def webhook_path(name: str, hints: Hints | None = None) -> str:
             ("queue", hints.queue),
             ("transfer", hints.transfer),
             ("from", hints.from_agent),
+            ("by", hints.by),
         )
         if value
     }

@@ -11,6 +11,14 @@ whatever their order, so what this module owes it is:
   set the same thing (the call's end, the answer, the agent's hangup);
 - a call is named by the parent CallSid; a child leg (ParentCallSid) is a leg of it.
 
+One exception to "one kind of request per fact": a call an agent places from the
+browser (our client webhook) that the customer never answers ends through the Dial
+action (which knows the verdict: busy, no answer ...), and the TwiML app's status
+callback of the browser call says "completed" too (whatever happened). Twilio asks for
+the Dial action while the browser call is still up and ends it only on our (empty)
+answer, so the verdict comes first; the status webhook drops the browser call's status
+once the call has ended, and the domain keeps the first end anyway.
+
 Times are Twilio's ``Timestamp`` when the request has one (status callbacks do),
 else ``now``: the Voice URL and the action callbacks happen as we receive them.
 """
@@ -86,6 +94,31 @@ def incoming(cb: Callback, *, queue: str, now: datetime) -> list[te.CallFact]:
     return facts
 
 
+def placed_from_browser(cb: Callback) -> bool:
+    """A call an agent's Voice SDK placed through the TwiML app: the client webhook's,
+    and the TwiML app's status callbacks of it."""
+    return not cb.is_child and cb.from_number.startswith(CLIENT_PREFIX)
+
+
+def client_call(
+    cb: Callback, *, agent: str, caller_id: str, callee: str, now: datetime
+) -> list[te.CallFact]:
+    """The TwiML app's Voice URL: ``agent`` calls ``callee`` from the browser; the customer
+    sees ``caller_id``. An outbound call, placed by that agent."""
+    return [
+        te.CallStarted(
+            call_key=cb.call_sid,
+            at=_at(cb, now),
+            dedup_key=_key(cb, "client", "started"),
+            source=_TWILIO,
+            direction=CallDirection.OUTBOUND,
+            caller_number=caller_id,
+            callee_number=callee,
+            agent=agent,
+        )
+    ]
+
+
 def status(cb: Callback, hints: Hints, *, now: datetime) -> list[te.CallFact]:
     """A status callback of a call (parent) or of one of its dialled legs (child)."""
     at = _at(cb, now)
@@ -119,7 +152,8 @@ def status(cb: Callback, hints: Hints, *, now: datetime) -> list[te.CallFact]:
                 )
             )
     # An inbound call is "in-progress" as soon as Twilio runs our TwiML (the caller
-    # hears the queue), so that is not an answer: the agent leg's answer is.
+    # hears the queue), so that is not an answer: the agent leg's answer is. So is a
+    # browser's call (Direction "inbound" too): the customer leg's answer is.
     if cb.status in _END_OUTCOMES:
         facts.append(
             te.CallEnded(
@@ -135,6 +169,8 @@ def status(cb: Callback, hints: Hints, *, now: datetime) -> list[te.CallFact]:
 
 def _child_leg(cb: Callback, hints: Hints, at: datetime) -> list[te.CallFact]:
     call, leg = cb.parent_call_sid, cb.call_sid
+    if hints.by:
+        return _customer_leg(cb, hints, at)
     agent = cb.to if cb.to.startswith(CLIENT_PREFIX) else hints.agent
     facts: list[te.CallFact] = []
     if cb.status == "ringing" and agent:
@@ -191,6 +227,26 @@ def _child_leg(cb: Callback, hints: Hints, at: datetime) -> list[te.CallFact]:
             )
     # "completed" of a leg: the Dial action reports it, knowing who hung up.
     return facts
+
+
+def _customer_leg(cb: Callback, hints: Hints, at: datetime) -> list[te.CallFact]:
+    """The customer, dialled for the agent whose browser placed the call (``hints.by``).
+
+    Only the answer says something: a leg that never answers offered nothing to an
+    agent, and the Dial action reports how it went and how it ended.
+    """
+    if cb.status != "in-progress":
+        return []
+    return [
+        te.CallAnswered(
+            call_key=cb.parent_call_sid,
+            at=at,
+            dedup_key=_status_key(cb, "answered"),
+            source=_TWILIO,
+            agent=hints.by,
+            leg_id=cb.call_sid,
+        )
+    ]
 
 
 def _transferred(
@@ -259,6 +315,8 @@ def dial_result(cb: Callback, hints: Hints, *, now: datetime) -> list[te.CallFac
     """
     at = _at(cb, now)
     leg = cb.dial_call_sid or None
+    if hints.by:
+        return _customer_dial_result(cb, hints, at, leg)
     if cb.dial_status in _DIAL_CONNECTED and hints.agent:
         return [
             te.AgentCompleted(
@@ -280,6 +338,41 @@ def dial_result(cb: Callback, hints: Hints, *, now: datetime) -> list[te.CallFac
                 dedup_key=_key(cb, "dial", leg, "requeued"),
                 source=_TWILIO,
                 queue=hints.queue,
+            )
+        ]
+    return []
+
+
+def _customer_dial_result(
+    cb: Callback, hints: Hints, at: datetime, leg: str | None
+) -> list[te.CallFact]:
+    """The Dial action of a browser-placed call: the customer leg is over.
+
+    Here the dialled party is the customer: a parent still ``in-progress`` means they
+    hung up, else the agent did. A customer who never answered ends the call with
+    Twilio's verdict (our answer to this request is empty: the browser call ends), which
+    the browser call's own status cannot give (it is ``completed`` whatever happened).
+    """
+    if cb.dial_status in _DIAL_CONNECTED:
+        return [
+            te.AgentCompleted(
+                call_key=cb.call_sid,
+                at=at,
+                dedup_key=_key(cb, "dial", leg, "completed"),
+                source=_TWILIO,
+                agent=hints.by,
+                talk_seconds=cb.dial_duration,
+                reason=HangupParty.CALLER if cb.status == "in-progress" else HangupParty.AGENT,
+            )
+        ]
+    if cb.dial_status in _RING_OUTCOMES:
+        return [
+            te.CallEnded(
+                call_key=cb.call_sid,
+                at=at,
+                dedup_key=_key(cb, "dial", leg, "ended"),
+                source=_TWILIO,
+                outcome=_END_OUTCOMES[cb.dial_status],
             )
         ]
     return []

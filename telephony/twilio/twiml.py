@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from telephony.twilio.callbacks import CLIENT_PREFIX, STATUS_EVENTS, Hints, webhook_path
@@ -23,8 +25,13 @@ def enqueue(queue: str) -> str:
 
 
 def unavailable() -> str:
+    return refuse("Sorry, no one can take your call right now. Please call again later.")
+
+
+def refuse(message: str) -> str:
+    """Say why, and end the call."""
     response = VoiceResponse()
-    response.say("Sorry, no one can take your call right now. Please call again later.")
+    response.say(message)
     response.hangup()
     return str(response)
 
@@ -37,12 +44,16 @@ def dial(
     hints: Hints,
     timeout: int = 20,
     caller_id: str = "",
+    parameters: Mapping[str, str] | None = None,
 ) -> str:
     """Ring an agent's client (or a number); every leg reports to our status webhook.
 
     ``hints`` go into both the leg's status callback and the Dial action, so each of
-    them can tell which agent, queue and transfer the leg was for. Absolute URLs,
-    because this TwiML is sent through the REST API, not answered to a webhook.
+    them can tell which agent, queue and transfer the leg was for. URLs are absolute
+    under ``base_url`` for TwiML sent through the REST API; with ``base_url=""`` they
+    are relative, for TwiML that answers a webhook. ``parameters`` go to the client as
+    ``<Parameter>``s: the Voice SDK hands them to the console as the incoming call's
+    ``customParameters``.
     """
     status_url = base_url.rstrip("/") + webhook_path("status", hints)
     action_url = base_url.rstrip("/") + webhook_path("dial-result", hints)
@@ -56,9 +67,18 @@ def dial(
         "status_callback_method": "POST",
     }
     if client:
-        verb.client(client.removeprefix(CLIENT_PREFIX), **callback)
+        # With <Parameter>s beside it, the identity must be an <Identity> noun, not text.
+        noun = verb.client(**callback)
+        noun.identity(client.removeprefix(CLIENT_PREFIX))
+        for name, value in (parameters or {}).items():
+            noun.parameter(name=name, value=value)
     else:
         verb.number(number, **callback)
     response = VoiceResponse()
     response.append(verb)
     return str(response)
+
+
+def dial_customer(*, number: str, caller_id: str, hints: Hints, timeout: int = 30) -> str:
+    """Dial the customer for a call an agent placed from the browser (the client webhook)."""
+    return dial(base_url="", number=number, hints=hints, timeout=timeout, caller_id=caller_id)

@@ -1,8 +1,9 @@
 """Twilio webhooks; mounted at ``telephony/twilio/`` by config/urls.py.
 
 Point a number's Voice URL at ``voice/`` (``?queue=<pbx_queue_name>`` to choose the
-queue) and, for call-level status, its Status Callback at ``status/``. The other URLs
-are written into the TwiML and REST calls we make.
+queue) and, for call-level status, its Status Callback at ``status/``; the TwiML app of
+the browser softphone's Voice URL at ``client/`` and its Status Callback at ``status/``.
+The other URLs are written into the TwiML and REST calls we make.
 """
 
 from django.urls import path
@@ -13,6 +14,7 @@ app_name = "twilio"
 
 urlpatterns = [
     path("voice/", views.voice, name="voice"),
+    path("client/", views.client, name="client"),
     path("status/", views.status, name="status"),
     path("queue-result/", views.queue_result, name="queue-result"),
     path("dial-result/", views.dial_result, name="dial-result"),

@@ -8,6 +8,7 @@ request whose fields do not parse is answered 400 and writes nothing.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from functools import wraps
 
@@ -16,14 +17,23 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from contactcenter import telephony_events as te
-from contactcenter.models import CallQueue
+from contactcenter.enums import CallSource
+from contactcenter.models import Agent, Call, CallQueue
 from contactcenter.services.telephony import telephony_apply
+from crm.phones import phone_try_normalize
 from telephony.models import TwilioAccount
 from telephony.twilio import signature, translator, twiml
-from telephony.twilio.callbacks import Hints, parse_hints
+from telephony.twilio.callbacks import Hints, agent_name, parse_hints
 from telephony.twilio.params import Callback, InvalidCallback, parse_callback
+from telephony.twilio.token import agent_identity
 
 logger = logging.getLogger(__name__)
+
+# ``From`` of a call placed by an agent's Voice SDK: client:<token.agent_identity>.
+_BROWSER_AGENT = re.compile(r"^client:agent-([1-9][0-9]{0,17})$")
+_NOT_AN_AGENT = "This phone is not signed in as an active agent. Goodbye."
+_NO_CALLER_ID = "Outgoing calls have no caller ID set up. Please ask your administrator."
+_NOT_A_NUMBER = "That is not a phone number we can dial. Please check it and call again."
 
 Handler = Callable[[HttpRequest, TwilioAccount, Callback, Hints], HttpResponse]
 
@@ -96,11 +106,72 @@ def voice(
     return _twiml(twiml.enqueue(queue))
 
 
+def _browser_agent(account: TwilioAccount, caller: str) -> Agent | None:
+    """The active agent of the account's organization whose softphone ``caller`` is."""
+    match = _BROWSER_AGENT.match(caller)
+    if match is None:
+        return None
+    agent: Agent | None = (
+        Agent.objects.for_organization(account.organization_id)
+        .filter(pk=int(match[1]), is_active=True)
+        .first()
+    )
+    if agent is None or agent_name(agent_identity(agent)) != caller:
+        return None
+    return agent
+
+
+def _is_open(account: TwilioAccount, call_sid: str) -> bool:
+    calls = Call.objects.for_organization(account.organization_id).filter(
+        source=CallSource.TWILIO, external_id=call_sid, ended_at__isnull=True
+    )
+    return bool(calls.exists())
+
+
+@webhook
+def client(
+    request: HttpRequest, account: TwilioAccount, callback: Callback, hints: Hints
+) -> HttpResponse:
+    """The TwiML app's Voice URL: an agent calls ``To`` from the browser softphone.
+
+    Starts an outbound call placed by that agent and dials the customer from the
+    account's caller ID. A caller that is not an active agent of the organization, a
+    ``To`` that is no phone number, or an account without a caller ID is told why and
+    hung up, and nothing is recorded.
+    """
+    agent = _browser_agent(account, callback.from_number)
+    if agent is None:
+        logger.warning(
+            "Twilio call %s: %r is no active agent", callback.call_sid, callback.from_number
+        )
+        return _twiml(twiml.refuse(_NOT_AN_AGENT))
+    if not account.caller_id:
+        logger.warning("Twilio call %s: the account has no caller_id", callback.call_sid)
+        return _twiml(twiml.refuse(_NO_CALLER_ID))
+    number = phone_try_normalize(callback.to, region=account.organization.default_region)
+    if number is None:
+        # Not the value: it may be someone's number, mistyped.
+        logger.warning("Twilio call %s: To is not a phone number", callback.call_sid)
+        return _twiml(twiml.refuse(_NOT_A_NUMBER))
+    name = agent_name(agent_identity(agent))
+    facts = translator.client_call(
+        callback, agent=name, caller_id=account.caller_id, callee=number, now=timezone.now()
+    )
+    _apply(account, facts)
+    document = twiml.dial_customer(number=number, caller_id=account.caller_id, hints=Hints(by=name))
+    return _twiml(document)
+
+
 @webhook
 def status(
     request: HttpRequest, account: TwilioAccount, callback: Callback, hints: Hints
 ) -> HttpResponse:
     """StatusCallback of a call or of a leg we dialled; Twilio ignores the answer."""
+    if translator.placed_from_browser(callback) and not _is_open(account, callback.call_sid):
+        # The TwiML app reports every browser call: also those the client webhook
+        # refused (not ours to record) and those the Dial action already ended with
+        # Twilio's verdict (this "completed" would only add a second end).
+        return HttpResponse(status=204)
     _apply(account, translator.status(callback, hints, now=timezone.now()))
     return HttpResponse(status=204)
 

@@ -40,12 +40,13 @@ def test_pinned_twilio_voice_sdk_and_license() -> None:
     assert "| @twilio/voice-sdk | 2.18.5 |" in readme
     assert "Apache License, Version 2.0" in (vendor / "LICENSE.md").read_text()
     # The classic script that defines window.Twilio.Device, as softphone-twilio.js expects.
-    assert "Twilio.Device=Twilio.Device||Voice.Device" in (vendor / "twilio.min.js").read_text()[-1000:]
+    tail = (vendor / "twilio.min.js").read_text()[-1000:]
+    assert "Twilio.Device=Twilio.Device||Voice.Device" in tail
 
 
 def test_console_loads_the_twilio_sdk_from_static_files_only_on_demand() -> None:
     page = (ROOT / "realtime" / "templates" / "realtime" / "console.html").read_text()
     assert "realtime/vendor/twilio-voice/twilio.min.js" in page  # the URL, not a script tag
-    assert "twilio.min.js\"></script>" not in page
+    assert 'twilio.min.js"></script>' not in page
     phone = (STATIC / "js" / "softphone-twilio.js").read_text()
     assert "/api/v1/telephony/twilio/token/" in phone

@@ -23,6 +23,11 @@ def query(url: str) -> dict[str, list[str]]:
     return parse_qs(urlsplit(url).query)
 
 
+def parameters(client: ElementTree.Element) -> dict[str, str]:
+    """The ``<Parameter>``s of a ``<Client>``: the SDK's ``call.customParameters``."""
+    return {p.get("name", ""): p.get("value", "") for p in client.findall("Parameter")}
+
+
 def test_hangup(account: TwilioAccount) -> None:
     http = RecordingHttpClient(call_json(CALL, "completed"))
     result = actions.hangup(account, CALL, http_client=http)
@@ -46,12 +51,32 @@ def test_connect_agent_rings_the_client_and_reports_back(account: TwilioAccount)
     assert dial.get("action", "").startswith("https://cc.example.com/telephony/twilio/dial-result/")
     assert query(dial.get("action", "")) == {"agent": ["client:1001"], "queue": ["support"]}
     client = dial.find("Client")
-    assert client is not None and client.text == "1001"
+    assert client is not None and not (client.text or "").strip()
+    assert client.findtext("Identity") == "1001"
+    assert parameters(client) == {"cc_call_sid": CALL}
     assert query(client.get("statusCallback", "")) == {
         "agent": ["client:1001"],
         "queue": ["support"],
     }
     assert client.get("statusCallbackEvent") == "initiated ringing answered completed"
+
+
+def test_transfer_to_an_agent_tells_their_console_the_call(account: TwilioAccount) -> None:
+    http = RecordingHttpClient(call_json(CALL, "in-progress"))
+    result = actions.transfer(
+        account, CALL, to_agent="agent-7", from_agent="agent-3", base_url=BASE_URL, http_client=http
+    )
+    assert result.ok
+    dial = ElementTree.fromstring(http.sent[0].data["Twiml"]).find("Dial")
+    assert dial is not None
+    client = dial.find("Client")
+    assert client is not None and client.findtext("Identity") == "agent-7"
+    assert parameters(client) == {"cc_call_sid": CALL}
+    assert query(client.get("statusCallback", "")) == {
+        "agent": ["client:agent-7"],
+        "transfer": [result.transfer_key],
+        "from": ["client:agent-3"],
+    }
 
 
 def test_transfer_to_a_number(account: TwilioAccount) -> None:
@@ -69,6 +94,7 @@ def test_transfer_to_a_number(account: TwilioAccount) -> None:
     assert dial is not None
     number = dial.find("Number")
     assert number is not None and number.text == "+15559990000"
+    assert number.findall("Parameter") == []  # <Parameter> is for clients only
     assert query(number.get("statusCallback", "")) == {
         "transfer": [result.transfer_key],
         "from": ["client:1001"],
@@ -105,7 +131,12 @@ def test_originate(account: TwilioAccount) -> None:
     )
     assert sent.data["StatusCallbackEvent"] == ["initiated", "ringing", "answered", "completed"]
     assert sent.data["StatusCallbackMethod"] == "POST"
-    assert "<Client" in sent.data["Twiml"]
+    dial = ElementTree.fromstring(sent.data["Twiml"]).find("Dial")
+    assert dial is not None
+    client = dial.find("Client")
+    assert client is not None and client.findtext("Identity") == "1001"
+    # No call sid yet (Twilio answers it to this very request): who and which way.
+    assert parameters(client) == {"cc_customer": "+15557654321", "cc_direction": "outbound"}
 
 
 def test_twilio_refusal_is_a_result_not_an_exception(account: TwilioAccount) -> None:

@@ -97,7 +97,7 @@ def test_shared_key_signatures_are_refused(account: TwilioAccount, queue: CallQu
     assert_refused(response)
 
 
-@pytest.mark.parametrize("name", ["voice", "status", "queue-result", "dial-result"])
+@pytest.mark.parametrize("name", ["voice", "client", "status", "queue-result", "dial-result"])
 def test_only_post(account: TwilioAccount, name: str) -> None:
     for method in ("get", "put", "delete"):
         assert getattr(Client(), method)(webhook_path(name)).status_code == 405

@@ -125,3 +125,67 @@ def test_the_same_request_gives_the_same_keys() -> None:
     once = translator.status(cb, Hints(), now=NOW)
     later = translator.status(cb, Hints(), now=datetime(2030, 1, 1, tzinfo=UTC))
     assert [f.dedup_key for f in once] == [f.dedup_key for f in later]
+
+
+CUSTOMER = "+15557654321"
+
+
+def test_client_call_is_an_outbound_call_placed_by_the_agent() -> None:
+    cb = Callback(call_sid=P, status="ringing", direction="inbound", from_number=AGENT, to="x")
+    [fact] = translator.client_call(
+        cb, agent=AGENT, caller_id="+15551230000", callee=CUSTOMER, now=NOW
+    )
+    assert isinstance(fact, te.CallStarted)
+    assert (fact.call_key, fact.at, fact.direction, fact.agent) == (P, NOW, "outbound", AGENT)
+    assert (fact.caller_number, fact.callee_number) == ("+15551230000", CUSTOMER)
+    assert translator.placed_from_browser(cb)
+    assert not translator.placed_from_browser(Callback(call_sid=P, from_number=CUSTOMER))
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("initiated", []),
+        ("ringing", []),  # the customer's phone rings: no agent is offered anything
+        ("in-progress", ["CallAnswered"]),
+        ("no-answer", []),  # the Dial action says how it went
+        ("busy", []),
+        ("completed", []),
+    ],
+)
+def test_customer_leg_status(status: str, expected: list[str]) -> None:
+    cb = Callback(call_sid=C, parent_call_sid=P, status=status, to=CUSTOMER, sequence=2)
+    facts = translator.status(cb, Hints(by=AGENT), now=NOW)
+    assert names(facts) == expected
+    for fact in facts:
+        assert isinstance(fact, te.CallAnswered)
+        assert (fact.call_key, fact.agent, fact.leg_id, fact.queue) == (P, AGENT, C, "")
+
+
+@pytest.mark.parametrize(
+    ("parent_status", "dial_status", "expected", "detail"),
+    [
+        ("in-progress", "completed", ["AgentCompleted"], "caller"),  # the customer hung up
+        ("completed", "completed", ["AgentCompleted"], "agent"),  # the agent hung up
+        ("in-progress", "no-answer", ["CallEnded"], "no_answer"),
+        ("in-progress", "busy", ["CallEnded"], "busy"),
+        ("in-progress", "failed", ["CallEnded"], "failed"),
+        ("completed", "canceled", ["CallEnded"], "canceled"),  # the agent gave up
+    ],
+)
+def test_customer_dial_result(
+    parent_status: str, dial_status: str, expected: list[str], detail: str
+) -> None:
+    cb = Callback(
+        call_sid=P, status=parent_status, dial_status=dial_status, dial_call_sid=C, dial_duration=42
+    )
+    hints = Hints(by=AGENT)
+    facts = translator.dial_result(cb, hints, now=NOW)
+    assert names(facts) == expected
+    assert not translator.should_requeue(cb, hints)
+    [fact] = facts
+    assert (fact.call_key, fact.at) == (P, NOW)
+    if isinstance(fact, te.AgentCompleted):
+        assert (fact.agent, fact.talk_seconds, fact.reason) == (AGENT, 42, detail)
+    else:
+        assert isinstance(fact, te.CallEnded) and fact.outcome == detail
