@@ -59,13 +59,20 @@ class Clients:
 
     async def read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         async for message in ws:
+            if not self.expected:
+                continue  # before the broadcasts
             if message.type is aiohttp.WSMsgType.TEXT and self.marker in message.data:
                 self.arrivals.append(time.time())
                 if len(self.arrivals) >= self.expected:
                     self.done.set()
 
-    def listen(self) -> None:
-        self.tasks = [asyncio.create_task(self.read(ws)) for ws in self.sockets]
+    def add(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        """Hold ``ws`` and read it from now on: aiohttp answers the server's pings only
+        while the socket is read, and Daphne (like websockets) closes a socket whose
+        pongs stop (ping every 20 s, 30 s to answer): a ramp longer than that used to
+        lose its first clients before the broadcasts."""
+        self.sockets.append(ws)
+        self.tasks.append(asyncio.create_task(self.read(ws)))
 
     async def close(self) -> None:
         await c.gather_limited([ws.close() for ws in self.sockets], 200)
@@ -96,7 +103,7 @@ async def _connect_daphne(
         if types != ["hello", "snapshot"]:
             await ws.close()
             return False
-        clients.sockets.append(ws)
+        clients.add(ws)
         return True
 
     started = time.monotonic()
@@ -112,7 +119,7 @@ async def _connect_plain(
             ws = await session.ws_connect(f"ws://127.0.0.1:{port}/?id={index}")
         except aiohttp.ClientError:
             return False
-        clients.sockets.append(ws)
+        clients.add(ws)
         return True
 
     started = time.monotonic()
@@ -127,7 +134,7 @@ async def _broadcasts(
     to_all: list[float] = []
     each: list[float] = []
     missed = 0
-    clients.listen()
+    still_open = sum(1 for ws in clients.sockets if not ws.closed)
     for _ in range(rounds):
         clients.expect(len(clients.sockets))
         sent = time.time()
@@ -142,7 +149,12 @@ async def _broadcasts(
         # Pacing, not waiting for an outcome: past the server's coalescing window, so
         # every broadcast is flushed at once rather than batched with the previous one.
         await asyncio.sleep(gap)
-    return {"to_all": c.summary_ms(to_all), "each": c.summary_ms(each), "missed": missed}
+    return {
+        "to_all": c.summary_ms(to_all),
+        "each": c.summary_ms(each),
+        "missed": missed,
+        "open_at_start": still_open,
+    }
 
 
 def _seed(options: argparse.Namespace, env: dict[str, str]) -> tuple[int, int, int]:
@@ -280,7 +292,8 @@ def _print_broadcast(name: str, b: dict[str, Any]) -> None:
         f"  {name:<10} broadcast reaches all: p50 {to_all['p50_ms']:.0f} ms, "
         f"p95 {to_all['p95_ms']:.0f} ms, max {to_all['max_ms']:.0f} ms "
         f"({to_all['n']} broadcasts); each delivery p50 {each['p50_ms']:.0f} ms, "
-        f"p99 {each['p99_ms']:.0f} ms; missed {b['missed']}",
+        f"p99 {each['p99_ms']:.0f} ms; missed {b['missed']}; "
+        f"sockets still open when the broadcasts began {b['open_at_start']:,}",
         flush=True,
     )
 

@@ -122,6 +122,11 @@ SILENCED_SYSTEM_CHECKS = [] if DATABASE_URL else ["models.W047"]
 
 # --- Redis: channel layer, Celery broker, cache ------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+# Connections one server process may open to Redis per pool (the channel layer's, the
+# presence store's). redis-py 8 caps a pool at 100 and then fails the command
+# ("Too many connections") instead of waiting: a burst of a few thousand consoles
+# connecting at once got there (docs/benchmarks.md).
+REDIS_MAX_CONNECTIONS = env_int("REDIS_MAX_CONNECTIONS", 2000)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -131,7 +136,13 @@ if REDIS_URL:
                 # channels-redis blocks 5 s per receive (BZPOPMIN); redis-py 8 cuts socket
                 # reads at 5 s by default, so set a longer read timeout explicitly
                 # (django/channels_redis#422).
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 15,
+                        "max_connections": REDIS_MAX_CONNECTIONS,
+                    }
+                ],
                 "prefix": env_str("CHANNEL_LAYER_PREFIX", "cc"),
             },
         }

@@ -84,7 +84,9 @@ class RedisStore:
         # Async connections belong to the loop that opened them.
         loop = asyncio.get_running_loop()
         if loop not in self._async:
-            self._async[loop] = aioredis.Redis.from_url(self.url)
+            self._async[loop] = aioredis.Redis.from_url(
+                self.url, max_connections=settings.REDIS_MAX_CONNECTIONS
+            )
         return self._async[loop]
 
     def _key(self, kind: str, pk: int) -> str:
