@@ -67,7 +67,9 @@ class FeedUpdate:
         return self._metrics
 
     def _load_metrics(self) -> list[Any]:
-        return queue_metrics(organization=self._org(), now=self.now, queue_ids=self.queue_ids)
+        return queue_metrics(
+            organization=self._org(), now=self.now, queue_ids=self.queue_ids, with_agents=False
+        )
 
     async def board(self, scope: int | None) -> Any:
         """The ``wallboard`` of the whole floor (``None``) or of one queue."""

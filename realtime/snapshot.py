@@ -82,7 +82,12 @@ def agent_snapshot(caller: Caller, *, online: bool) -> ev.AgentSnapshotData:
         calls=screen.screen_calls(agent, now), agents=[agent], now=now, only_on_screen=True
     )
     organization = caller.membership.organization
-    queues = queue_metrics(organization=organization, now=now, queue_ids=agent_queue_ids(agent))
+    queues = queue_metrics(
+        organization=organization,
+        now=now,
+        queue_ids=agent_queue_ids(agent),
+        with_agents=False,  # the console shows counts by state, not the members
+    )
     notifications = notification_list_for_user(
         user_id=caller.membership.user_id, organization_id=caller.organization_id
     ).filter(read_at__isnull=True)

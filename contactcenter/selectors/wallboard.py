@@ -170,6 +170,23 @@ def _memberships(organization: Organization, queue_ids: list[int]) -> list[Queue
     )
 
 
+def _member_state_counts(
+    organization: Organization, queue_ids: list[int]
+) -> dict[int, dict[str, int]]:
+    """Logged-in members by state, per queue: counted in SQL, no agent rows loaded."""
+    rows = (
+        QueueMembership.objects.for_organization(organization)
+        .filter(queue_id__in=queue_ids, is_logged_in=True)
+        .filter(agent__organization_id=organization.pk)
+        .values("queue_id", "agent__state")
+        .annotate(n=Count("id"))
+    )
+    counts: dict[int, Counter[str]] = {queue_id: Counter() for queue_id in queue_ids}
+    for row in rows:
+        counts[row["queue_id"]][row["agent__state"]] += row["n"]
+    return {queue_id: _state_counts(counted.elements()) for queue_id, counted in counts.items()}
+
+
 def _state_counts(states: Iterable[str]) -> dict[str, int]:
     """Every state, zeros included, so a wallboard's columns never come and go."""
     counted = Counter(states)
@@ -198,7 +215,12 @@ def _now(now: datetime | None) -> datetime:
 
 
 def _queue_rows(
-    organization: Organization, queues: list[CallQueue], day: DayWindow, now: datetime
+    organization: Organization,
+    queues: list[CallQueue],
+    day: DayWindow,
+    now: datetime,
+    *,
+    with_agents: bool = True,
 ) -> list[QueueMetrics]:
     ids = [queue.pk for queue in queues]
     by_queue = {
@@ -208,15 +230,22 @@ def _queue_rows(
         .annotate(**_aggregates(day))
     }
     members: dict[int, list[QueueMembership]] = {queue_id: [] for queue_id in ids}
-    for membership in _memberships(organization, ids):
-        members[membership.queue_id].append(membership)
+    if with_agents:
+        for membership in _memberships(organization, ids):
+            members[membership.queue_id].append(membership)
+        by_state = {
+            queue_id: _state_counts(m.agent.state for m in rows)
+            for queue_id, rows in members.items()
+        }
+    else:
+        by_state = _member_state_counts(organization, ids)
     return [
         QueueMetrics(
             queue_id=queue.pk,
             queue_name=queue.name,
             service_level_seconds=queue.service_level_seconds,
             short_abandon_seconds=queue.short_abandon_seconds,
-            agents_by_state=_state_counts(m.agent.state for m in members[queue.pk]),
+            agents_by_state=by_state[queue.pk],
             agents=tuple(_queue_agent(m, now) for m in members[queue.pk]),
             **_call_metrics(by_queue.get(queue.pk, {}), now),
         )
@@ -229,15 +258,19 @@ def queue_metrics(
     organization: Organization,
     now: datetime | None = None,
     queue_ids: Iterable[int] | None = None,
+    with_agents: bool = True,
 ) -> list[QueueMetrics]:
     """The metrics of the organization's active queues (all, or those in ``queue_ids``).
 
     ``now`` (aware; default: the current time) picks the organization's local day and
-    is the reference for waits and time in state. Queues are ordered by name.
+    is the reference for waits and time in state. Queues are ordered by name. Without
+    ``with_agents`` the rows have the counts by state but no per-agent list (``agents``
+    empty): what an agent's console shows, without loading a big queue's members.
     """
     now = _now(now)
     day = local_day(time_zone=organization.time_zone, now=now)
-    return _queue_rows(organization, _queues(organization, queue_ids), day, now)
+    queues = _queues(organization, queue_ids)
+    return _queue_rows(organization, queues, day, now, with_agents=with_agents)
 
 
 def wallboard(

@@ -8,12 +8,13 @@ two computations share nothing but the rows.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 
 from contactcenter.enums import AgentState, CallStatus
 from contactcenter.models import Agent, Call, CallQueue, Organization, QueueMembership
@@ -261,3 +262,24 @@ def test_empty_queue_has_zeros_and_no_ratios() -> None:
     assert (row.offered, row.callers_waiting, row.longest_wait_seconds) == (0, 0, None)
     assert row.service_level_percent is row.asa_seconds is row.abandon_rate_percent is None
     assert row.agents_by_state == {s.value: 0 for s in AgentState}
+
+
+def test_counts_without_the_members_equal_the_counts_with_them(
+    floor_a: Any, django_assert_max_num_queries: Any
+) -> None:
+    """What agents' consoles get (with_agents=False): the same figures and counts by
+    state, from an aggregate instead of one row per member."""
+    org = floor_a.org
+    queue = make_queue(org, "support")
+    for agent, state in ((floor_a.agent, "available"), (floor_a.other_agent, "paused")):
+        QueueMembership.objects.create(organization=org, queue=queue, agent=agent)
+        agent.state = state
+        agent.save(update_fields=["state"])
+    now = timezone.now()
+    [full] = queue_metrics(organization=org, now=now)
+    with django_assert_max_num_queries(4):
+        [light] = queue_metrics(organization=org, now=now, with_agents=False)
+    assert light.agents == ()
+    assert light.agents_by_state == full.agents_by_state
+    assert light.agents_by_state["available"] == 1 and light.agents_by_state["paused"] == 1
+    assert replace(light, agents=full.agents) == full
