@@ -47,12 +47,14 @@ class PopBuilder:
     publisher renders pops on the bridge's thread, after each batch).
     """
 
-    def __init__(self, calls: Sequence[Call]) -> None:
+    def __init__(self, calls: Sequence[Call], agents: Sequence[Agent] = ()) -> None:
         self.calls = calls
         self._contacts: dict[tuple[int, str], list[Contact]] = {}
         self._contacts_loaded = False
         self._cases: dict[int, dict[int, list[Case]]] = {}
         self._history: dict[int, dict[str, list[Call]]] = {}
+        self._agent_ids = {agent.pk for agent in agents}
+        self._with_history: set[int] | None = None
 
     def contacts(self, call: Call) -> list[Contact]:
         """The contacts with the call's customer number (crm's rule: the number in E.164
@@ -137,7 +139,7 @@ class PopBuilder:
         if agent.pk not in self._history:
             numbers = customer_numbers(self.calls)
             by_number: dict[str, list[Call]] = defaultdict(list)
-            if numbers:
+            if numbers and (is_floor_role(membership.role) or self._may_have_history(agent)):
                 customer = models.Case(
                     models.When(direction=CallDirection.OUTBOUND, then=F("callee_number")),
                     default=F("caller_number"),
@@ -162,6 +164,28 @@ class PopBuilder:
                     by_number[row.customer].append(row)
             self._history[agent.pk] = by_number
         return self._history[agent.pk]
+
+    def _may_have_history(self, agent: Agent) -> bool:
+        """Whether ``agent`` took (or was transferred) any call of the batch's customers:
+        one query for all the batch's agents, so that an agent with none (most of those
+        a queue rings) costs no query of their own."""
+        if agent.pk not in self._agent_ids:
+            return True  # not announced: ask for their history
+        if self._with_history is None:
+            numbers = customer_numbers(self.calls)
+            ids = list(self._agent_ids)
+            organizations = {call.organization_id for call in self.calls}
+            scope = Call.objects.filter(organization_id__in=organizations).filter(
+                same_customer(numbers)
+            )
+            took = scope.filter(agent_id__in=ids).values_list("agent_id", flat=True)
+            moved = CallTransfer.objects.filter(call__in=scope).filter(
+                Q(from_agent_id__in=ids) | Q(to_agent_id__in=ids)
+            )
+            self._with_history = set(took.distinct())
+            for source, target in moved.values_list("from_agent_id", "to_agent_id"):
+                self._with_history.update(x for x in (source, target) if x is not None)
+        return agent.pk in self._with_history
 
 
 def e164(call: Call) -> str | None:

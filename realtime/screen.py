@@ -159,7 +159,7 @@ def screen_frames(
     by_id = {a.pk: a for a in agents}
     leg_of = legs([c.pk for c in calls], by_id)
     memberships = memberships_of(agents)
-    pops = pop.PopBuilder(calls)
+    pops = pop.PopBuilder(calls, agents)
     frames: list[Frame] = []
     involved_in: dict[int, set[int]] = defaultdict(set)
     for call_id, agent_id in leg_of:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
-from contactcenter.enums import AgentState, CallStatus
-from contactcenter.models import CallDisposition
+from contactcenter.enums import AgentState, CallEventType, CallStatus, TransferKind, TransferStatus
+from contactcenter.models import Call, CallDisposition, CallEvent, CallTransfer
 from crm.enums import CaseStatus
+from realtime import screen
 from tests.crm.factories import make_case, make_contact
-from tests.factories import make_call
+from tests.factories import make_agent, make_call, make_member
 from tests.realtime.script import CallScript, apply, member_state
 from tests.realtime.support import open_agent, session_cookie, sync
 
@@ -185,3 +187,42 @@ async def test_every_tab_of_the_agent_hears_the_same(desk: Any) -> None:
     assert one["data"] == two["data"]
     await first.close()
     await second.close()
+
+
+def test_a_call_ringing_many_agents_pops_each_their_own_last_calls(
+    desk: Any, django_assert_max_num_queries: Any
+) -> None:
+    """A queue rings many agents at once: each pop still holds that agent's own history
+    (their calls, and calls transferred to or from them), and the agents without any
+    history with the caller cost no query each."""
+    caller = "+15557654321"
+    mine = make_call(desk.org, agent=desk.agent, caller_number=caller)
+    handed = make_call(desk.org, agent=None, caller_number=caller)
+    CallTransfer.objects.create(
+        organization=desk.org,
+        call=handed,
+        kind=TransferKind.BLIND,
+        status=TransferStatus.COMPLETED,
+        to_agent=desk.other_agent,
+        requested_at=timezone.now(),
+        dedup_key="t1",
+    )
+    strangers = [make_agent(desk.org, make_member(desk.org, role="agent")) for _ in range(12)]
+    ringing = make_call(desk.org, caller_number=caller, status=CallStatus.QUEUED)
+    agents = [desk.agent, desk.other_agent, *strangers]
+    for agent in agents:
+        CallEvent.objects.create(
+            organization=desk.org,
+            call=ringing,
+            type=CallEventType.AGENT_CALLED,
+            agent=agent,
+            occurred_at=timezone.now(),
+            dedup_key=f"offer-{agent.pk}",
+        )
+    calls = list(screen.with_last_entry(Call.objects.filter(pk=ringing.pk)))
+    with django_assert_max_num_queries(12):  # not one per agent: 14 agents ring
+        frames = screen.screen_frames(calls=calls, agents=agents, now=timezone.now())
+    last = {f.agent_id: [c.id for c in f.data.pop.last_calls] for f in frames}
+    assert last[desk.agent.pk] == [mine.pk]
+    assert last[desk.other_agent.pk] == [handed.pk]
+    assert all(last[a.pk] == [] for a in strangers)
