@@ -54,7 +54,7 @@ class PopBuilder:
         self._cases: dict[int, dict[int, list[Case]]] = {}
         self._history: dict[int, dict[str, list[Call]]] = {}
         self._agent_ids = {agent.pk for agent in agents}
-        self._with_history: set[int] | None = None
+        self._history_pairs: set[tuple[int, str]] | None = None
 
     def contacts(self, call: Call) -> list[Contact]:
         """The contacts with the call's customer number (crm's rule: the number in E.164
@@ -97,7 +97,11 @@ class PopBuilder:
                 key=lambda case: (case.created_at, case.pk),
                 reverse=True,
             )[:POP_CASES]
-            history = self._last_calls(agent, membership)
+            history = (
+                self._last_calls(agent, membership)
+                if self._may_have_history(agent, membership, call)
+                else {}
+            )
             last = sorted(
                 {
                     c
@@ -139,11 +143,8 @@ class PopBuilder:
         if agent.pk not in self._history:
             numbers = customer_numbers(self.calls)
             by_number: dict[str, list[Call]] = defaultdict(list)
-            if numbers and (is_floor_role(membership.role) or self._may_have_history(agent)):
-                customer = models.Case(
-                    models.When(direction=CallDirection.OUTBOUND, then=F("callee_number")),
-                    default=F("caller_number"),
-                )
+            if numbers:
+                customer = _customer_of("")
                 calls = Call.objects.for_organization(agent.organization_id).filter(
                     same_customer(numbers)
                 )
@@ -165,27 +166,52 @@ class PopBuilder:
             self._history[agent.pk] = by_number
         return self._history[agent.pk]
 
-    def _may_have_history(self, agent: Agent) -> bool:
-        """Whether ``agent`` took (or was transferred) any call of the batch's customers:
-        one query for all the batch's agents, so that an agent with none (most of those
-        a queue rings) costs no query of their own."""
-        if agent.pk not in self._agent_ids:
-            return True  # not announced: ask for their history
-        if self._with_history is None:
-            numbers = customer_numbers(self.calls)
-            ids = list(self._agent_ids)
-            organizations = {call.organization_id for call in self.calls}
-            scope = Call.objects.filter(organization_id__in=organizations).filter(
-                same_customer(numbers)
-            )
-            took = scope.filter(agent_id__in=ids).values_list("agent_id", flat=True)
-            moved = CallTransfer.objects.filter(call__in=scope).filter(
-                Q(from_agent_id__in=ids) | Q(to_agent_id__in=ids)
-            )
-            self._with_history = set(took.distinct())
-            for source, target in moved.values_list("from_agent_id", "to_agent_id"):
-                self._with_history.update(x for x in (source, target) if x is not None)
-        return agent.pk in self._with_history
+    def _may_have_history(self, agent: Agent, membership: Membership, call: Call) -> bool:
+        """Whether ``agent`` took (or was transferred) any call of ``call``'s customer.
+
+        Answered for all the batch's agents and customers in one query: a queue rings
+        many agents at once, and those with no history with the caller (most of them)
+        then cost no query of their own. The floor sees every call: always asks.
+        """
+        if is_floor_role(membership.role) or agent.pk not in self._agent_ids:
+            return True
+        if self._history_pairs is None:
+            self._history_pairs = self._load_history_pairs()
+        return any((agent.pk, n) in self._history_pairs for n in customer_numbers([call]))
+
+    def _load_history_pairs(self) -> set[tuple[int, str]]:
+        numbers = customer_numbers(self.calls)
+        if not numbers:
+            return set()
+        ids = list(self._agent_ids)
+        organizations = {call.organization_id for call in self.calls}
+        scope = Call.objects.filter(organization_id__in=organizations).filter(
+            same_customer(numbers)
+        )
+        took = (
+            scope.filter(agent_id__in=ids)
+            .annotate(customer=_customer_of(""))
+            .values_list("agent_id", "customer")
+            .distinct()
+        )
+        pairs: set[tuple[int, str]] = {(agent_id, n) for agent_id, n in took if agent_id}
+        moved = (
+            CallTransfer.objects.filter(call__in=scope)
+            .filter(Q(from_agent_id__in=ids) | Q(to_agent_id__in=ids))
+            .annotate(customer=_customer_of("call__"))
+            .values_list("from_agent_id", "to_agent_id", "customer")
+        )
+        for source, target, number in moved:
+            pairs.update((agent_id, number) for agent_id in (source, target) if agent_id)
+        return pairs
+
+
+def _customer_of(path: str) -> models.Case:
+    """The customer's number of a call (``path``: the lookup to the call), as stored."""
+    return models.Case(
+        models.When(**{f"{path}direction": CallDirection.OUTBOUND}, then=F(f"{path}callee_number")),
+        default=F(f"{path}caller_number"),
+    )
 
 
 def e164(call: Call) -> str | None:
