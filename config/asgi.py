@@ -5,6 +5,11 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# Under ASGI Django runs each request's sync code in a thread of its own, so a
+# persistent connection stays behind with every request's thread: at 16 concurrent
+# requests one server process reached PostgreSQL's max_connections ("too many
+# clients", docs/benchmarks.md). Django's advice for ASGI: no persistent connections.
+os.environ.setdefault("DATABASE_CONN_MAX_AGE", "0")
 
 # Django must be set up before anything imports models.
 django_asgi_app = get_asgi_application()

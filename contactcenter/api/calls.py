@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from contactcenter.api.filtering import IsoDateTimeFilter
+from contactcenter.api.pagination import CallCursorPagination
 from contactcenter.api.permissions import ALL_ROLES
 from contactcenter.api.tenancy import TenantRelatedField, TenantViewSetMixin
 from contactcenter.enums import CallDirection, CallStatus
@@ -136,6 +137,7 @@ class CallViewSet(
     filterset_class = CallFilter
     search_fields = ["caller_number", "caller_name", "callee_number", "external_id"]
     ordering_fields = ["started_at", "answered_at", "ended_at", "wait_seconds", "talk_seconds"]
+    pagination_class: type[CallCursorPagination] | None = CallCursorPagination
     http_method_names = ["get", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Call]:

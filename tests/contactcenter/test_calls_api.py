@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from contactcenter.enums import CallEventType, TransferKind
 from contactcenter.models import CallDisposition, CallEvent, CallTransfer
@@ -126,3 +129,19 @@ def test_time_filters_take_any_iso_offset(floor_a: Floor) -> None:
     assert resp.json()["errors"][0]["attr"] == "started_after"
     resp = client.get("/api/v1/cases/", {"due_at_after": "0234-05-02T18:47:41+16:27"})
     assert resp.status_code == 200, resp.content
+
+
+def test_the_call_list_pages_by_cursor_newest_first_without_counting(floor_a: Floor) -> None:
+    """No page numbers and no total (a COUNT of every call per page): next/previous."""
+    now = timezone.now()
+    made = [make_call(floor_a.org, started_at=now - timedelta(minutes=i)) for i in range(5)]
+    client = client_for(floor_a.supervisor)
+    first = client.get("/api/v1/calls/", {"page_size": 2}).json()
+    assert "count" not in first and first["previous"] is None
+    second = client.get(first["next"]).json()
+    third = client.get(second["next"]).json()
+    assert third["next"] is None
+    seen = [row["id"] for page in (first, second, third) for row in page["results"]]
+    assert seen == [call.pk for call in made]  # newest first, each once
+    back = client.get(second["previous"]).json()
+    assert [row["id"] for row in back["results"]] == seen[:2]
