@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Count, F, Max, Q
 from django.db.models.functions import RowNumber
 
 from contactcenter import events as ev
@@ -54,7 +54,8 @@ class PopBuilder:
         self._cases: dict[int, dict[int, list[Case]]] = {}
         self._history: dict[int, dict[str, list[Call]]] = {}
         self._agent_ids = {agent.pk for agent in agents}
-        self._history_pairs: set[tuple[int, str]] | None = None
+        # (agent id, customer number as stored) -> ids of calls that put them together
+        self._history_pairs: dict[tuple[int, str], set[int]] | None = None
 
     def contacts(self, call: Call) -> list[Contact]:
         """The contacts with the call's customer number (crm's rule: the number in E.164
@@ -167,42 +168,54 @@ class PopBuilder:
         return self._history[agent.pk]
 
     def _may_have_history(self, agent: Agent, membership: Membership, call: Call) -> bool:
-        """Whether ``agent`` took (or was transferred) any call of ``call``'s customer.
+        """Whether ``agent`` took (or was transferred) any call of ``call``'s customer
+        other than ``call`` itself (which a pop never lists).
 
         Answered for all the batch's agents and customers in one query: a queue rings
-        many agents at once, and those with no history with the caller (most of them)
-        then cost no query of their own. The floor sees every call: always asks.
+        many agents at once, and those with no history with the caller (most of them,
+        and the one taking a first-time caller's call) then cost no query of their own.
+        The floor sees every call: always asks.
         """
         if is_floor_role(membership.role) or agent.pk not in self._agent_ids:
             return True
         if self._history_pairs is None:
             self._history_pairs = self._load_history_pairs()
-        return any((agent.pk, n) in self._history_pairs for n in customer_numbers([call]))
+        return any(
+            self._history_pairs.get((agent.pk, n), set()) - {call.pk}
+            for n in customer_numbers([call])
+        )
 
-    def _load_history_pairs(self) -> set[tuple[int, str]]:
+    def _load_history_pairs(self) -> dict[tuple[int, str], set[int]]:
+        pairs: dict[tuple[int, str], set[int]] = defaultdict(set)
         numbers = customer_numbers(self.calls)
         if not numbers:
-            return set()
+            return pairs
         ids = list(self._agent_ids)
         organizations = {call.organization_id for call in self.calls}
         scope = Call.objects.filter(organization_id__in=organizations).filter(
             same_customer(numbers)
         )
+        # Per agent and customer: how many calls, and the newest one's id (with one
+        # call only, whether it is the call being popped).
         took = (
             scope.filter(agent_id__in=ids)
             .annotate(customer=_customer_of(""))
             .values_list("agent_id", "customer")
-            .distinct()
+            .annotate(calls=Count("id"), newest=Max("id"))
         )
-        pairs: set[tuple[int, str]] = {(agent_id, n) for agent_id, n in took if agent_id}
+        for agent_id, number, calls, newest in took:
+            # Two calls or more: history whichever of them is being popped.
+            pairs[(agent_id, number)].update({newest, -1} if calls > 1 else {newest})
         moved = (
             CallTransfer.objects.filter(call__in=scope)
             .filter(Q(from_agent_id__in=ids) | Q(to_agent_id__in=ids))
             .annotate(customer=_customer_of("call__"))
-            .values_list("from_agent_id", "to_agent_id", "customer")
+            .values_list("from_agent_id", "to_agent_id", "customer", "call_id")
         )
-        for source, target, number in moved:
-            pairs.update((agent_id, number) for agent_id in (source, target) if agent_id)
+        for source, target, number, call_id in moved:
+            for agent_id in (source, target):
+                if agent_id:
+                    pairs[(agent_id, number)].add(call_id)
         return pairs
 
 

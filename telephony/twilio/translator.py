@@ -318,18 +318,9 @@ def dial_result(cb: Callback, hints: Hints, *, now: datetime) -> list[te.CallFac
     if hints.by:
         return _customer_dial_result(cb, hints, at, leg)
     if cb.dial_status in _DIAL_CONNECTED and hints.agent:
-        return [
-            te.AgentCompleted(
-                call_key=cb.call_sid,
-                at=at,
-                dedup_key=_key(cb, "dial", leg, "completed"),
-                source=_TWILIO,
-                agent=hints.agent,
-                talk_seconds=cb.dial_duration,
-                reason=HangupParty.AGENT if cb.status == "in-progress" else HangupParty.CALLER,
-                queue=hints.queue,
-            )
-        ]
+        # The dialled party is the agent: a parent still in progress means they hung up.
+        dialled_hung_up = HangupParty.AGENT if cb.status == "in-progress" else HangupParty.CALLER
+        return [_leg_completed(cb, at, leg, hints.agent, dialled_hung_up, queue=hints.queue)]
     if should_requeue(cb, hints):
         return [
             te.QueueJoined(
@@ -343,6 +334,22 @@ def dial_result(cb: Callback, hints: Hints, *, now: datetime) -> list[te.CallFac
     return []
 
 
+def _leg_completed(
+    cb: Callback, at: datetime, leg: str | None, agent: str, reason: HangupParty, queue: str = ""
+) -> te.AgentCompleted:
+    """The Dial action of a connected leg: the agent's part of the call is over."""
+    return te.AgentCompleted(
+        call_key=cb.call_sid,
+        at=at,
+        dedup_key=_key(cb, "dial", leg, "completed"),
+        source=_TWILIO,
+        agent=agent,
+        talk_seconds=cb.dial_duration,
+        reason=reason,
+        queue=queue,
+    )
+
+
 def _customer_dial_result(
     cb: Callback, hints: Hints, at: datetime, leg: str | None
 ) -> list[te.CallFact]:
@@ -354,17 +361,8 @@ def _customer_dial_result(
     the browser call's own status cannot give (it is ``completed`` whatever happened).
     """
     if cb.dial_status in _DIAL_CONNECTED:
-        return [
-            te.AgentCompleted(
-                call_key=cb.call_sid,
-                at=at,
-                dedup_key=_key(cb, "dial", leg, "completed"),
-                source=_TWILIO,
-                agent=hints.by,
-                talk_seconds=cb.dial_duration,
-                reason=HangupParty.CALLER if cb.status == "in-progress" else HangupParty.AGENT,
-            )
-        ]
+        dialled_hung_up = HangupParty.CALLER if cb.status == "in-progress" else HangupParty.AGENT
+        return [_leg_completed(cb, at, leg, hints.by, dialled_hung_up)]
     if cb.dial_status in _RING_OUTCOMES:
         return [
             te.CallEnded(

@@ -18,14 +18,37 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from telephony.ami.frames import AmiMessage, FrameParser, serialize
 
 ROOT = Path(__file__).resolve().parents[2]
 AMI_SECRET = "e2e-secret"
+
+T = TypeVar("T")
+
+
+def db_run(read: Callable[[], T]) -> T:
+    """Run ORM work from the test body in a thread of its own.
+
+    Playwright's sync API keeps an event loop in the test's thread, which Django takes
+    for an async context (and gives another connection); a plain thread has none. Its
+    connection is closed before returning, so nothing is left open on the test database.
+    """
+
+    from django.db import connections
+
+    def run() -> T:
+        try:
+            return read()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run).result()
 
 
 # The processes a test starts connect under this name, so the test can wait for their

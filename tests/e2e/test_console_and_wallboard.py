@@ -19,7 +19,6 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,13 +26,13 @@ from typing import Any, TypeVar
 import pytest
 from django.conf import global_settings
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connection
 
 from contactcenter.demo import DEMO_ORG_SLUG, DEMO_PASSWORD
 from contactcenter.models import Call, CallDisposition, CallQueue
 from contactcenter.services.calls import call_set_disposition
 from crm.models import Case
-from tests.e2e.stack import Stack, database_url, stack_sessions, wait_until
+from tests.e2e.stack import Stack, database_url, db_run, stack_sessions, wait_until
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 Page = playwright_sync.Page
@@ -100,24 +99,6 @@ def stack(transactional_db: None, tmp_path: Path, settings: Any) -> Iterator[Sta
         # Their database sessions end a moment after the processes: wait, so the
         # flush (and dropping the test database) finds nobody else connected.
         wait_until(lambda: stack_sessions() == 0, "the processes' database sessions to end")
-
-
-def db_run(read: Callable[[], T]) -> T:
-    """Run ORM work from the test body in a thread of its own.
-
-    Playwright's sync API keeps an event loop in the test's thread, which Django takes
-    for an async context (and gives another connection); a plain thread has none. Its
-    connection is closed before returning, so nothing is left open on the test database.
-    """
-
-    def run() -> T:
-        try:
-            return read()
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(run).result()
 
 
 @pytest.fixture

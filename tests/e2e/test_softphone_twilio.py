@@ -18,21 +18,18 @@ import re
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
 import jwt
 import pytest
-from django.db import connections
 from twilio.request_validator import RequestValidator
 
 from contactcenter.demo import DEMO_ORG_SLUG, DEMO_PASSWORD
 from contactcenter.models import Agent, Call, CallQueue
 from telephony.models import TwilioAccount
 from telephony.twilio.callbacks import Hints, webhook_path
-from tests.e2e.stack import Stack
+from tests.e2e.stack import Stack, db_run
 from tests.e2e.test_softphone import (  # the fixtures too: the same server and browser
     CHROMIUM,
     REDIS_URL,
@@ -102,19 +99,6 @@ class FakeSignalling:
         self.sockets[-1].send(json.dumps({"type": "invite", "payload": payload}))
 
 
-def db_read(read: Callable[[], T]) -> T:
-    """ORM reads in a thread of their own (Playwright's loop makes this thread "async")."""
-
-    def run() -> T:
-        try:
-            return read()
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(run).result()
-
-
 def alice() -> Agent:
     return Agent.objects.get(organization__slug=DEMO_ORG_SLUG, user__username="alice")
 
@@ -150,7 +134,7 @@ def webhook(stack: Stack, path: str, fields: dict[str, str]) -> None:
 def ring_alice(stack: Stack, *, parent_sid: str, leg_sid: str, identity: str) -> None:
     """A caller waits in the queue, and Twilio rings alice's client for them (what the
     TwiML of connect_agent asks for): the server hears it all through its webhooks."""
-    queue = db_read(
+    queue = db_run(
         lambda: CallQueue.objects.filter(organization__slug=DEMO_ORG_SLUG).order_by("name").first()
     )
     assert queue is not None
@@ -195,7 +179,7 @@ def test_twilio_softphone_registers_renews_rings_in_the_call_card_and_retries(
     tmp_path: Path,
 ) -> None:
     db_write(twilio_account)
-    identity = db_read(alice).twilio_identity
+    identity = db_run(alice).twilio_identity
     signalling = FakeSignalling()
     page = twilio_console(browser, web, signalling)
     status = page.get_by_test_id("twilio-status")
@@ -223,7 +207,7 @@ def test_twilio_softphone_registers_renews_rings_in_the_call_card_and_retries(
     # A caller is put through to alice: her Call card rings, with the Twilio call in it.
     parent_sid, child_sid = "CA" + uuid.uuid4().hex, "CA" + uuid.uuid4().hex
     ring_alice(web, parent_sid=parent_sid, leg_sid=child_sid, identity=identity)
-    call_id = db_read(lambda: Call.objects.get(external_id=parent_sid).pk)
+    call_id = db_run(lambda: Call.objects.get(external_id=parent_sid).pk)
     card = page.locator(f"[data-testid=call-card][data-call-id='{call_id}']")
     expect(card).to_have_attribute("data-leg", "offered")
     signalling.invite(call_sid=child_sid, parent_sid=parent_sid, caller=CALLER, identity=identity)
