@@ -5,16 +5,27 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-# Under ASGI Django runs each request's sync code in a thread of its own, so a
-# persistent connection stays behind with every request's thread: at 16 concurrent
-# requests one server process reached PostgreSQL's max_connections ("too many
-# clients", docs/benchmarks.md). Django's advice for ASGI: no persistent connections.
-os.environ.setdefault("DATABASE_CONN_MAX_AGE", "0")
 
 # Django must be set up before anything imports models.
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.core.signals import request_finished  # noqa: E402
+from django.db import connections  # noqa: E402
+
+
+def _close_request_connections(**kwargs: object) -> None:
+    """Under ASGI Django runs each HTTP request's sync code in a thread of its own, so
+    a kept connection (DATABASE_CONN_MAX_AGE) would stay behind with every request's
+    thread: at 16 concurrent requests one server process reached PostgreSQL's
+    max_connections ("too many clients", docs/benchmarks.md). Close them as the request
+    ends (its thread). WebSocket consumers are not requests: their one database thread
+    keeps its connection, as a process-wide setting of 0 would not (it reconnected on
+    every database call and cost the server 6x the CPU in the latency benchmark)."""
+    connections.close_all()
+
+
+request_finished.connect(_close_request_connections, dispatch_uid="close-request-connections")
 
 from realtime.auth import realtime_auth_stack  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
