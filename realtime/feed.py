@@ -216,6 +216,8 @@ class OrgFeed:
                 await self._flush(FeedUpdate(self.organization_id, queue_ids))
         finally:
             self.task = None
+            if not self.subscribers:  # the last one left during the flush
+                _forget(self)
 
     async def _flush(self, update: FeedUpdate) -> None:
         for subscriber in list(self.subscribers):
@@ -247,14 +249,20 @@ async def subscribe(organization_id: int, subscriber: Subscriber) -> None:
 
 
 def unsubscribe(organization_id: int, subscriber: Subscriber) -> None:
-    feeds = _org_feeds()
-    feed = feeds.get(organization_id)
+    feed = _org_feeds().get(organization_id)
     if feed is None:
         return
     feed.subscribers.discard(subscriber)
     if not feed.subscribers and feed.task is None:
-        feed.stop_listening()
-        del feeds[organization_id]
+        _forget(feed)
+
+
+def _forget(feed: OrgFeed) -> None:
+    """No subscriber left in this process: leave the group, drop the feed."""
+    feed.stop_listening()
+    feeds = _org_feeds()
+    if feeds.get(feed.organization_id) is feed:
+        del feeds[feed.organization_id]
 
 
 def mark(organization_id: int, queue_ids: Iterable[int]) -> None:
