@@ -243,6 +243,12 @@ def test_agent_a_calls_agent_b_through_kamailio(
 
     alice_call = alice.get_by_test_id("sip-call")
     bob_call = bob.get_by_test_id("sip-call")
+    # The keypad plays DTMF into the call (RFC 2833, negotiated with the other side):
+    # the browser's DTMF sender reports each tone as it goes out.
+    for key in ("5", "#"):
+        alice.get_by_test_id(f"sip-key-{key}").click()
+    expect(alice_call).to_have_attribute("data-keys-sent", "5#")
+    expect(alice_call.get_by_test_id("sip-keys-sent")).to_have_text("keys 5#")
     alice_call.get_by_test_id("sip-hold").click()
     expect(alice_call).to_have_attribute("data-held", "true")
     expect(alice_call.get_by_test_id("sip-call-state")).to_have_text("On hold")

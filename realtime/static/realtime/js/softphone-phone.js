@@ -34,6 +34,7 @@ export class PhoneCall {
     this.held = false; // we put it on hold
     this.remoteHeld = false; // the other side did
     this.muted = false;
+    this.keysSent = ""; // DTMF tones as the browser played them into the call
     this.endCause = "";
     this.audio = new Audio();
     this.audio.autoplay = true;
@@ -48,6 +49,18 @@ export class PhoneCall {
       pc.addEventListener("track", (event) => {
         this.audio.srcObject = event.streams[0] || new MediaStream([event.track]);
         this.phone.applySpeaker(this.audio);
+      });
+    };
+    this.watchTones = () => {
+      // RFC 2833 tones go out through the audio sender's RTCDTMFSender, which reports
+      // each tone as it plays it (an empty tone: the queue is done).
+      const sender = s.connection?.getSenders?.().find((x) => x.track?.kind === "audio");
+      if (!sender?.dtmf || sender.dtmf.ccWatched) return;
+      sender.dtmf.ccWatched = true;
+      sender.dtmf.addEventListener("tonechange", (event) => {
+        if (!event.tone) return;
+        this.keysSent = (this.keysSent + event.tone).slice(-32);
+        changed();
       });
     };
     if (s.connection) attach(s.connection);
@@ -124,6 +137,7 @@ export class PhoneCall {
 
   dtmf(tone) {
     if (this.state !== "connected" || !/^[0-9*#A-D]$/.test(tone)) return;
+    this.watchTones();
     this.session.sendDTMF(tone, { transportType: "RFC2833", duration: 120 });
   }
 

@@ -113,7 +113,9 @@ function buildView(call) {
     h("p", { class: "sip-line" },
       h("strong", { dataset: { role: "sip-state", testid: "sip-call-state" } }),
       " ",
-      h("span", { dataset: { role: "sip-number", testid: "sip-call-number" } })),
+      h("span", { dataset: { role: "sip-number", testid: "sip-call-number" } }),
+      " ",
+      h("span", { class: "muted", dataset: { role: "sip-keys", testid: "sip-keys-sent" } })),
     h("div", { class: "row" },
       button("Answer", "sip-answer", () => call.answer(), "primary"),
       button("Hang up", "sip-hangup", () => call.hangup(), "danger"),
@@ -140,6 +142,9 @@ function renderView(view) {
   });
   el.querySelector("[data-role=sip-state]").textContent = stateText(call);
   el.querySelector("[data-role=sip-number]").textContent = `${call.direction === "inbound" ? "from" : "to"} ${call.number || "unknown"}`;
+  // The keys the agent played into the call (an IVR's menu, a PIN), as the phone sent them.
+  el.querySelector("[data-role=sip-keys]").textContent = call.keysSent ? `keys ${call.keysSent}` : "";
+  el.dataset.keysSent = call.keysSent || "";
   el.querySelector("[data-testid=sip-answer]").hidden = !(call.state === "ringing" && call.direction === "inbound");
   el.querySelector("[data-testid=sip-hold]").hidden = call.state !== "connected" || call.canHold === false;
   el.querySelector("[data-testid=sip-hold]").textContent = call.held ? "Resume" : "Hold";
