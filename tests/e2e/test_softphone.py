@@ -12,6 +12,7 @@ import contextlib
 import os
 import shutil
 import socket
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -172,9 +173,13 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
-def console_for(browser: Any, stack: Stack, username: str) -> Any:
+def console_for(
+    browser: Any, stack: Stack, username: str, prepare: Callable[[Any], None] | None = None
+) -> Any:
     context = browser.new_context(base_url=stack.base_url, viewport={"width": 1400, "height": 900})
     context.set_default_timeout(30_000)
+    if prepare is not None:
+        prepare(context)
     page = context.new_page()
     page.goto("/console/")
     page.get_by_test_id("login-username").fill(username)
@@ -298,3 +303,22 @@ def test_pbx_down_then_back_reregisters_by_itself(
     expect(bob.get_by_test_id("agent-state")).to_have_attribute("data-state", "available")
     kamailio.start()
     expect(status).to_have_attribute("data-state", "registered", timeout=60_000)
+
+
+def test_a_softphone_that_starts_after_the_first_snapshot_still_registers(
+    web: Stack, kamailio: Kamailio, browser: Any
+) -> None:
+    """The softphone is a module of its own with big imports: on a slow network or CPU
+    the console's first snapshot arrives before it runs. It must still take its account
+    from that snapshot (it used to stay "off" until the next reconnection)."""
+    db_write(lambda: give_accounts(kamailio))
+
+    def slow_imports(context: Any) -> None:
+        def late(route: Any) -> None:
+            time.sleep(2)  # holds this one file; the page, the socket and console.js go on
+            route.continue_()
+
+        context.route("**/softphone-twilio.js", late)
+
+    alice = console_for(browser, web, "alice", prepare=slow_imports)
+    expect(alice.get_by_test_id("sip-status")).to_have_attribute("data-state", "registered")

@@ -221,10 +221,24 @@ const renderers = {
   cases: renderCases,
 };
 
+// The frames the softphone module has not heard yet. It is a module of its own with
+// bigger imports (JsSIP, the Twilio SDK), so the first snapshot may arrive before it
+// runs: it takes these when it starts (it used to miss the snapshot and stay "off").
+const earlyFrames = [];
+let keepEarly = true;
+window.ccConsoleEarlyFrames = () => {
+  keepEarly = false;
+  return earlyFrames.splice(0);
+};
+
 function onFrame(frame) {
   for (const part of applyAgentFrame(state, frame)) renderers[part]();
   if (frame.type === "error" && frame.data.id == null) report(false, frame.data.message);
   // For the softphone (softphone.js), once the cards show this frame.
+  if (keepEarly) {
+    if (frame.type === "snapshot") earlyFrames.length = 0; // it holds all before it
+    earlyFrames.push(frame);
+  }
   document.dispatchEvent(new CustomEvent("console:frame", { detail: frame }));
 }
 

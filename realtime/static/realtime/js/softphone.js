@@ -302,8 +302,7 @@ refreshDevices();
 
 // -- the console's frames ---------------------------------------------------------------------
 
-document.addEventListener("console:frame", (event) => {
-  const frame = event.detail;
+function onConsoleFrame(frame) {
   try {
     if (frame.type === "snapshot") {
       entries.clear();
@@ -322,7 +321,11 @@ document.addEventListener("console:frame", (event) => {
   } catch (error) {
     console.error("softphone: frame", error);
   }
-});
+}
+
+// What came before this module ran (the first snapshot, often), then the rest as it comes.
+for (const frame of window.ccConsoleEarlyFrames?.() ?? []) onConsoleFrame(frame);
+document.addEventListener("console:frame", (event) => onConsoleFrame(event.detail));
 
 window.addEventListener("beforeunload", () => {
   phone.stop();
