@@ -79,6 +79,12 @@ def dial(
     return str(response)
 
 
-def dial_customer(*, number: str, caller_id: str, hints: Hints, timeout: int = 30) -> str:
-    """Dial the customer for a call an agent placed from the browser (the client webhook)."""
-    return dial(base_url="", number=number, hints=hints, timeout=timeout, caller_id=caller_id)
+def dial_customer(
+    *, base_url: str, number: str, caller_id: str, hints: Hints, timeout: int = 30
+) -> str:
+    """Dial the customer for a call an agent placed from the browser (the client webhook).
+
+    Absolute URLs (``base_url``: the URL Twilio called, less its path): Twilio documents
+    relative URLs for ``action``, but asks a fully qualified one for status callbacks.
+    """
+    return dial(base_url=base_url, number=number, hints=hints, timeout=timeout, caller_id=caller_id)

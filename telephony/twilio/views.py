@@ -158,7 +158,12 @@ def client(
         callback, agent=name, caller_id=account.caller_id, callee=number, now=timezone.now()
     )
     _apply(account, facts)
-    document = twiml.dial_customer(number=number, caller_id=account.caller_id, hints=Hints(by=name))
+    document = twiml.dial_customer(
+        base_url=request.build_absolute_uri("/").rstrip("/"),
+        number=number,
+        caller_id=account.caller_id,
+        hints=Hints(by=name),
+    )
     return _twiml(document)
 
 

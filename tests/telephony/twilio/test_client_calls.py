@@ -164,6 +164,9 @@ def test_answers_a_dial_of_the_customer_from_the_caller_id(
     assert urlsplit(number.get("statusCallback", "")).path == "/telephony/twilio/status/"
     assert query(number.get("statusCallback", "")) == {"by": [agent]}
     assert number.get("statusCallbackEvent") == "initiated ringing answered completed"
+    # Fully qualified, on the host Twilio called (Twilio asks that of status callbacks).
+    for url in (dial.get("action", ""), number.get("statusCallback", "")):
+        assert url.startswith("http://testserver/telephony/twilio/"), url
     call = Call.objects.get()
     assert (call.external_id, call.source, call.direction, call.status) == (
         BROWSER,
