@@ -268,3 +268,32 @@ class AmiControl:
                 return
             # The banner and any frame error are not answers: skip them.
             yield from (f for f in self.parser.feed(data) if isinstance(f, AmiMessage))
+
+
+@contextlib.contextmanager
+def demo_stack(logs: Path, redis_url: str, *, web_only: bool = False) -> Iterator[Stack]:
+    """The demo organization seeded in the test database and its processes started (all
+    of them, or only the server); stopped afterwards, waiting for their database
+    sessions to end so the flush (and dropping the test database) finds nobody else."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    from contactcenter.demo import DEMO_ORG_SLUG
+
+    call_command("seed_demo")
+    stack = Stack(
+        database_url=database_url(connection.settings_dict),
+        redis_url=redis_url,
+        logs=logs,
+        organization_slug=DEMO_ORG_SLUG,
+    )
+    stack.env_used = stack.env()
+    try:
+        if web_only:
+            stack.start_web()
+        else:
+            stack.start()
+        yield stack
+    finally:
+        stack.stop()
+        wait_until(lambda: stack_sessions() == 0, "the processes' database sessions to end")

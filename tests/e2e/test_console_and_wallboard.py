@@ -25,14 +25,13 @@ from typing import Any, TypeVar
 
 import pytest
 from django.conf import global_settings
-from django.core.management import call_command
 from django.db import connection
 
 from contactcenter.demo import DEMO_ORG_SLUG, DEMO_PASSWORD
 from contactcenter.models import Call, CallDisposition, CallQueue
 from contactcenter.services.calls import call_set_disposition
 from crm.models import Case
-from tests.e2e.stack import Stack, database_url, db_run, stack_sessions, wait_until
+from tests.e2e.stack import Stack, database_url, db_run, demo_stack, wait_until
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 Page = playwright_sync.Page
@@ -84,21 +83,8 @@ def _database_url() -> str:
 def stack(transactional_db: None, tmp_path: Path, settings: Any) -> Iterator[Stack]:
     # The server checks passwords with the real hashers, not the tests' fast one.
     settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
-    call_command("seed_demo")
-    stack = Stack(
-        database_url=_database_url(),
-        redis_url=REDIS_URL,
-        logs=tmp_path,
-        organization_slug=DEMO_ORG_SLUG,
-    )
-    try:
-        stack.start()
+    with demo_stack(tmp_path, REDIS_URL) as stack:
         yield stack
-    finally:
-        stack.stop()
-        # Their database sessions end a moment after the processes: wait, so the
-        # flush (and dropping the test database) finds nobody else connected.
-        wait_until(lambda: stack_sessions() == 0, "the processes' database sessions to end")
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from typing import Any
 
 import pytest
 from django.conf import global_settings
-from django.core.management import call_command
 from django.db import connection, connections
 
 from contactcenter.demo import DEMO_ORG_SLUG, DEMO_PASSWORD
@@ -29,8 +28,8 @@ from tests.e2e.stack import (
     Process,
     Stack,
     database_url,
+    demo_stack,
     free_port,
-    stack_sessions,
     wait_until,
 )
 
@@ -136,21 +135,8 @@ def give_accounts(kamailio: Kamailio, **passwords: str) -> None:
 def web(transactional_db: None, tmp_path: Path, settings: Any) -> Iterator[Stack]:
     """Only the server (Daphne): SIP goes from browser to kamailio, not through it."""
     settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
-    call_command("seed_demo")
-    stack = Stack(
-        database_url=_database_url(),
-        redis_url=REDIS_URL,
-        logs=tmp_path,
-        organization_slug=DEMO_ORG_SLUG,
-    )
-    stack.env_used = stack.env()
-    try:
-        stack.start_web()
+    with demo_stack(tmp_path, REDIS_URL, web_only=True) as stack:
         yield stack
-    finally:
-        stack.stop()
-
-        wait_until(lambda: stack_sessions() == 0, "the server's database sessions to end")
 
 
 @pytest.fixture
