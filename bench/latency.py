@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import json
 import random
+import signal
 import subprocess
 import sys
 import tempfile
@@ -158,6 +159,19 @@ def _latencies(
     return latencies, len(sent), len(sent) - len(latencies)
 
 
+def _profile(pid: int, output: Path) -> subprocess.Popen[Any]:
+    """py-spy (a dev tool: pip install py-spy) on ``pid``; raw stacks into ``output``."""
+    return subprocess.Popen(  # noqa: S603
+        [
+            *(str(c.ROOT / ".venv" / "bin" / "py-spy"), "record", "--pid", str(pid)),
+            *("--format", "raw", "--rate", "200", "--threads", "--nonblocking"),
+            *("--output", str(output)),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 async def _real_part(
     options: argparse.Namespace, env: dict[str, str], workdir: Path, agents: list[tuple[str, int]]
 ) -> dict[str, Any]:
@@ -176,6 +190,7 @@ async def _real_part(
     )
     assert simulator.stdin is not None and simulator.stdout is not None
     bridge = daphne = None
+    profilers: list[subprocess.Popen[Any]] = []
     result: dict[str, Any] = {}
     try:
         ami = c.read_json_line(simulator.stdout, "port", 30)["port"]
@@ -203,6 +218,12 @@ async def _real_part(
                 flush=True,
             )
             cpu0 = {n: c.cpu_seconds(p.pid) for n, p in _procs(simulator, bridge, daphne)}
+            if options.profile:
+                profilers = [
+                    _profile(proc.pid, workdir / f"{name}.pyspy.txt")
+                    for name, proc in _procs(simulator, bridge, daphne)
+                    if name != "simulator"
+                ]
             load_start = time.time()
             simulator.stdin.write("go\n")
             simulator.stdin.flush()
@@ -216,6 +237,9 @@ async def _real_part(
                 count = len(consoles.arrivals)
                 await asyncio.sleep(options.settle)
             cpu = {n: c.cpu_seconds(p.pid) - cpu0[n] for n, p in _procs(simulator, bridge, daphne)}
+            for profiler in profilers:
+                profiler.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+                profiler.wait(60)
             await consoles.close()
         simulator.stdin.close()
         c.read_json_line(simulator.stdout, "recorded", 60)
@@ -378,6 +402,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="attach py-spy (a dev tool: pip install py-spy) to the bridge and Daphne under load",
+    )
     options = parser.parse_args(argv)
     if options.quick:
         options.consoles, options.rate, options.seconds = 200, 1000.0, 8.0

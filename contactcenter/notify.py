@@ -21,18 +21,23 @@ Groups and what goes to them (docs/realtime-protocol.md has the frames):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
+import multiprocessing
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from contactcenter import events as ev
+from contactcenter import render_worker
 from contactcenter.models import Agent, Call, QueueMembership
 from realtime import presence, render, screen
 from realtime.groups import agent_group, floor_group, queues_group, user_group
@@ -45,18 +50,133 @@ logger = logging.getLogger(__name__)
 Message = tuple[str, dict[str, Any]]
 
 
-def _after_commit(publish: Callable[..., None], *args: Any) -> None:
-    """``publish(*args)`` once the transaction commits; a failure (the channel layer
-    down) is logged and never reaches the caller, whose data is committed. A named
-    callback rather than a functools.partial: Django's robust handler logs the
-    callback's ``__qualname__``, which a partial lacks, and the AttributeError would
-    escape and skip the callbacks after it."""
+Render = Callable[..., list["Message"]]
+Job = tuple[Render, tuple[Any, ...]]
+
+
+def _after_commit(job: Render, *args: Any) -> None:
+    """Once the transaction commits, render the messages (``job(*args)``) and send them:
+    here, or by the process's background ``Publisher`` when one is installed (the
+    bridge). A failure (the channel layer down) is logged and never reaches the caller, whose data
+    is committed. A named callback rather than a functools.partial: Django's robust
+    handler logs the callback's ``__qualname__``, which a partial lacks, and the
+    AttributeError would escape and skip the callbacks after it."""
 
     def after_commit() -> None:
-        publish(*args)
+        if _publisher is not None:
+            _publisher.submit(job, args)
+        else:
+            _send(job(*args))
 
-    functools.update_wrapper(after_commit, publish)
+    functools.update_wrapper(after_commit, job)
     transaction.on_commit(after_commit, robust=True)
+
+
+class Publisher:
+    """Publishing beside the writer, not in its way (the bridge installs one): its next
+    batch is written while the last one's frames are rendered and sent.
+
+    Jobs run in commit order, one at a time. Each is rendered in a worker process of its
+    own (its own interpreter lock and database connection; it reads committed rows) and
+    the messages are sent on the event loop that installed the publisher. A worker that
+    dies is replaced and its job tried once more. ``install`` from that loop; ``drain``
+    before it stops.
+    """
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._jobs: asyncio.Queue[Job] = asyncio.Queue()
+        self._renderer = self._start_worker()
+        self._task = self._loop.create_task(self._run())
+
+    @staticmethod
+    def _start_worker() -> ProcessPoolExecutor:
+        # Spawned, not forked: a fork would share this process's open database and Redis
+        # sockets. The worker uses this process's database (a test run's included).
+        return ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=render_worker.setup,
+            initargs=(connection.settings_dict["NAME"],),
+        )
+
+    def submit(self, job: Render, args: tuple[Any, ...]) -> None:
+        """Thread-safe: called by the writer's thread as its transaction commits."""
+        self._loop.call_soon_threadsafe(self._jobs.put_nowait, (job, args))
+
+    async def _run(self) -> None:
+        while True:
+            jobs = [await self._jobs.get()]
+            while not self._jobs.empty():  # what piled up while the last ones were sent
+                jobs.append(self._jobs.get_nowait())
+            try:
+                for messages in await self._render(_coalesce(jobs)):
+                    await _send_all(messages)
+            except Exception:
+                logger.exception("publishing %d jobs failed", len(jobs))
+            finally:
+                for _ in jobs:
+                    self._jobs.task_done()
+
+    async def _render(self, jobs: list[Job]) -> list[list[Message]]:
+        try:
+            return await self._loop.run_in_executor(self._renderer, render_worker.render, jobs)
+        except BrokenProcessPool:
+            logger.warning("publisher: the rendering worker died; starting another")
+            self._renderer.shutdown(wait=False)
+            self._renderer = self._start_worker()
+            return await self._loop.run_in_executor(self._renderer, render_worker.render, jobs)
+
+    async def drain(self) -> None:
+        """Wait until every job submitted so far is sent; then stop."""
+        await self._jobs.join()
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._renderer.shutdown(wait=True)
+
+
+def _coalesce(jobs: list[Job]) -> list[Job]:
+    """Changes of the same organization (and kind) that waited together are rendered
+    together, at the place of the first: frames are rendered from the rows as they are
+    now, so this is what one bigger batch would have published. It keeps a publisher
+    that fell behind from staying behind."""
+    out: list[Job] = []
+    at: dict[tuple[Any, ...], int] = {}
+    for job, args in jobs:
+        if job is _publish_changes:
+            organization_id, calls, agents, queues, forced_type = args
+            key = (organization_id, forced_type)
+            if key in at:
+                _, (_, seen_calls, seen_agents, seen_queues, _) = out[at[key]]
+                merged = (seen_calls | calls, seen_agents | agents, seen_queues | queues)
+                out[at[key]] = (job, (organization_id, *merged, forced_type))
+                continue
+            at[key] = len(out)
+        out.append((job, args))
+    return out
+
+
+_publisher: Publisher | None = None
+
+
+async def install_publisher() -> Publisher:
+    """From now on this process publishes in the background (see ``Publisher``); returns
+    once the rendering worker is up, so the first frames do not wait for it to start
+    (and reach the screens as the rows were, not as they are a second later)."""
+    global _publisher
+    publisher = Publisher()
+    await publisher._render([])
+    _publisher = publisher
+    return publisher
+
+
+async def uninstall_publisher() -> None:
+    """Back to publishing on commit, once what was submitted is sent."""
+    global _publisher
+    publisher, _publisher = _publisher, None
+    if publisher is not None:
+        await publisher.drain()
 
 
 def changes_committed(
@@ -103,7 +223,7 @@ def notification_read(*, notification: Notification) -> None:
         return
     data = ev.NotificationReadData(notification_id=notification.pk, read_at=notification.read_at)
     message = (user_group(notification.user_id), _message("notification.read", data))
-    _after_commit(_send, [message])
+    _after_commit(_given, [message])
 
 
 def case_created(*, case: Case) -> None:
@@ -126,15 +246,19 @@ def _message(type_: str, data: ev.Model) -> dict[str, Any]:
     return {"type": type_, "data": data.dump()}
 
 
+def _given(messages: list[Message]) -> list[Message]:
+    return messages
+
+
 def _publish_changes(
     organization_id: int,
     call_ids: frozenset[int],
     agent_ids: frozenset[int],
     queue_ids: frozenset[int],
     forced_type: ev.CallFrameType | None,
-) -> None:
+) -> list[Message]:
     if not (call_ids or agent_ids or queue_ids):
-        return  # a batch of replays changes nothing
+        return []  # a batch of replays changes nothing
     messages: list[Message] = []
     online = presence.online_agents(organization_id)
     if online and call_ids:
@@ -144,11 +268,14 @@ def _publish_changes(
                 Call.objects.for_organization(organization_id).filter(pk__in=call_ids)
             ).order_by("started_at", "id")
         )
-        watched = list(Agent.objects.for_organization(organization_id).filter(pk__in=online))
+        related = screen.related_calls(organization_id, calls, now)
+        # Only the agents these calls name: a floor of a thousand consoles costs no more
+        # than one of ten.
+        watched = screen.named_agents(organization_id, [*calls, *related], online)
         frames = screen.screen_frames(
             calls=calls, agents=watched, now=now, forced_type=forced_type
         ) + screen.screen_frames(
-            calls=screen.related_calls(organization_id, calls, now),
+            calls=related,
             agents=watched,
             now=now,
             forced_type="call.updated",  # only their pops changed
@@ -162,12 +289,12 @@ def _publish_changes(
     if queue_ids:
         ping = {"type": "queues.changed", "queue_ids": sorted(queue_ids)}
         messages.append((queues_group(organization_id), ping))
-    _send(messages)
+    return messages
 
 
-def _publish_agent(organization_id: int, agent_id: int) -> None:
+def _publish_agent(organization_id: int, agent_id: int) -> list[Message]:
     queue_ids = QueueMembership.objects.for_organization(organization_id).filter(agent_id=agent_id)
-    _publish_changes(
+    return _publish_changes(
         organization_id,
         frozenset(),
         frozenset({agent_id}),
@@ -176,27 +303,27 @@ def _publish_agent(organization_id: int, agent_id: int) -> None:
     )
 
 
-def _publish_notification(notification_id: int) -> None:
+def _publish_notification(notification_id: int) -> list[Message]:
     from crm.models import Notification
 
     notification = Notification.objects.filter(pk=notification_id).first()
     if notification is None:  # deleted again before this ran
-        return
+        return []
     data = ev.NotificationCreatedData(notification=render.notification_view(notification))
-    _send([(user_group(notification.user_id), _message("notification.created", data))])
+    return [(user_group(notification.user_id), _message("notification.created", data))]
 
 
-def _publish_case(case_id: int) -> None:
+def _publish_case(case_id: int) -> list[Message]:
     from crm.models import Case
 
     case = Case.objects.filter(pk=case_id).select_related("source_call").first()
     if case is None:
-        return
+        return []
     agent_ids = {case.assigned_agent_id}
     if case.source_call is not None:
         agent_ids.add(case.source_call.agent_id)
     data = ev.CaseCreatedData(case=render.case_view(case))
-    _send([(agent_group(pk), _message("case.created", data)) for pk in agent_ids if pk])
+    return [(agent_group(pk), _message("case.created", data)) for pk in agent_ids if pk]
 
 
 def _send(messages: list[Message]) -> None:

@@ -40,6 +40,7 @@ from realtime.protocol import encode_data
 logger = logging.getLogger(__name__)
 
 RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)
+FLUSH_SLICE = 64  # subscribers served between two turns of the event loop
 
 
 class FeedUpdate:
@@ -220,7 +221,11 @@ class OrgFeed:
                 _forget(self)
 
     async def _flush(self, update: FeedUpdate) -> None:
-        for subscriber in list(self.subscribers):
+        for index, subscriber in enumerate(list(self.subscribers)):
+            if index and not index % FLUSH_SLICE:
+                # Let the loop run between slices: a call ringing on one console must not
+                # wait for the figures of a thousand others to be written.
+                await asyncio.sleep(0)
             try:
                 await subscriber.queues_updated(update)
             except Exception:

@@ -135,6 +135,24 @@ def related_calls(organization_id: int, changed: Sequence[Call], now: datetime) 
     return list(with_last_entry(calls).order_by("started_at", "id"))
 
 
+def named_agents(organization_id: int, calls: Sequence[Call], among: Iterable[int]) -> list[Agent]:
+    """The agents of ``among`` that ``calls`` name (their timeline or ``call.agent``): the
+    only ones whose screens may hear about them. One query for the names, one for the
+    agents, however many agents ``among`` holds."""
+    if not calls:
+        return []
+    named = set(
+        CallEvent.objects.filter(call_id__in=[c.pk for c in calls], agent_id__isnull=False)
+        .values_list("agent_id", flat=True)
+        .distinct()
+    )
+    named |= {c.agent_id for c in calls if c.agent_id is not None}
+    wanted = named & set(among)
+    if not wanted:
+        return []
+    return list(Agent.objects.for_organization(organization_id).filter(pk__in=wanted))
+
+
 def memberships_of(agents: Iterable[Agent]) -> dict[int, Membership]:
     """Each agent's user's membership, by agent id (decides what their pop may show)."""
     by_user = {a.user_id: a.pk for a in agents if a.user_id is not None}

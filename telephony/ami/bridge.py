@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -61,6 +62,31 @@ class BridgeTarget:
 
 
 @dataclass
+class _Pending:
+    """Translated facts waiting for the writer, with the queue items they came from."""
+
+    def __init__(self) -> None:
+        self._chunks: deque[tuple[list[te.TelephonyEvent], list[Any]]] = deque()
+        self._ready = asyncio.Event()
+
+    def add(self, facts: list[te.TelephonyEvent], items: list[Any]) -> None:
+        self._chunks.append((facts, items))
+        self._ready.set()
+
+    async def take(self, most: int) -> tuple[list[te.TelephonyEvent], list[Any]]:
+        """Whole chunks in order, until about ``most`` facts (at least one chunk)."""
+        await self._ready.wait()
+        facts: list[te.TelephonyEvent] = []
+        items: list[Any] = []
+        while self._chunks and (not items or len(facts) + len(self._chunks[0][0]) <= most):
+            chunk_facts, chunk_items = self._chunks.popleft()
+            facts += chunk_facts
+            items += chunk_items
+        if not self._chunks:
+            self._ready.clear()
+        return facts, items
+
+
 class BridgeStats:
     connected: bool = False
     connects: int = 0
@@ -215,15 +241,14 @@ class AmiBridge:
     # -- consuming -------------------------------------------------------------------------
 
     async def _consume(self) -> None:
-        """Translate batches in arrival order; a writer task stores them in that order.
+        """Translate events in arrival order as they come; a writer task stores them.
 
-        The next batch is translated while the previous one is being written (in the
-        database thread), so neither waits for the other; at most one translated batch
-        waits for the writer.
+        The writer takes everything translated so far whenever it is free, so a batch
+        is formed as late as it can be (an event waits for at most the write before its
+        own) and events are translated while the previous batch is being written.
         """
-        translated: asyncio.Queue[tuple[list[te.TelephonyEvent], list[Any]]]
-        translated = asyncio.Queue(maxsize=1)
-        writer = asyncio.create_task(self._write(translated), name=f"ami-write {self.target}")
+        pending = _Pending()
+        writer = asyncio.create_task(self._write(pending), name=f"ami-write {self.target}")
         try:
             while True:
                 batch = [await self.queue.get()]
@@ -236,17 +261,15 @@ class AmiBridge:
                 except Exception:
                     # The consumer must outlive any one batch; what failed is in the log.
                     logger.exception("AMI %s: batch failed", self.target.endpoint)
-                await translated.put((facts, batch))
+                pending.add(facts, batch)
         finally:
             writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await writer
 
-    async def _write(
-        self, translated: asyncio.Queue[tuple[list[te.TelephonyEvent], list[Any]]]
-    ) -> None:
+    async def _write(self, pending: _Pending) -> None:
         while True:
-            facts, batch = await translated.get()
+            facts, batch = await pending.take(self.settings.batch_max)
             try:
                 if facts:
                     await self._apply(facts)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.db import transaction
 
 from contactcenter import notify
+from contactcenter.enums import CallStatus
 from contactcenter.models import Call
 from contactcenter.services.calls import call_update_notes
 from tests.conftest import Floor
@@ -38,3 +41,64 @@ def test_a_channel_layer_that_is_down_is_logged_not_raised(
     # Logged by the publisher's name (a functools.partial made the logging itself raise).
     assert len(failures) == 1
     assert "_publish_changes" in failures[0].getMessage()
+
+
+def _changes(org: int, calls: set[int], forced: str | None = None) -> notify.Job:
+    return (notify._publish_changes, (org, frozenset(calls), frozenset(), frozenset(), forced))
+
+
+def test_jobs_that_waited_together_are_rendered_together_in_order() -> None:
+    note: notify.Job = (notify._publish_notification, (7,))
+    jobs = [_changes(1, {10}), note, _changes(2, {20}), _changes(1, {11}), _changes(1, {12}, "x")]
+    assert notify._coalesce(jobs) == [
+        _changes(1, {10, 11}),  # at the place of the first
+        note,
+        _changes(2, {20}),
+        _changes(1, {12}, "x"),  # another kind of change stays apart
+    ]
+
+
+async def _frame(layer: Any, channel: str) -> dict[str, Any]:
+    return await asyncio.wait_for(layer.receive(channel), timeout=30)
+
+
+async def test_the_background_publisher_renders_in_its_worker_and_survives_its_death(
+    floor_a: Floor,
+) -> None:
+    from channels.layers import get_channel_layer
+
+    from realtime import presence
+    from realtime.groups import agent_group
+
+    layer = get_channel_layer()
+    assert layer is not None
+    org, agent = floor_a.org, floor_a.agent
+    await presence.store().touch(org.pk, agent.pk, "console-1")
+    console = await layer.new_channel()
+    await layer.group_add(agent_group(agent.pk), console)
+    call = await sync_to_async(make_call)(org, agent=agent, status=CallStatus.IN_PROGRESS)
+
+    def commit_change(notes: str) -> None:
+        with transaction.atomic():
+            call_update_notes(call=call, notes=notes, actor=None)
+
+    publisher = await notify.install_publisher()
+    try:
+        await sync_to_async(commit_change)("first")
+        frame = await _frame(layer, console)
+        assert (frame["type"], frame["data"]["call"]["notes"]) == ("call.updated", "first")
+        assert notify._publisher is publisher
+
+        # The worker dies (killed, out of memory...): the next job gets a new one.
+        (worker,) = publisher._renderer._processes.values()
+        worker.kill()
+        await sync_to_async(commit_change)("second")
+        frame = await _frame(layer, console)
+        assert frame["data"]["call"]["notes"] == "second"
+        (replacement,) = publisher._renderer._processes.values()
+        assert replacement.pid != worker.pid
+    finally:
+        await notify.uninstall_publisher()
+    assert notify._publisher is None
+    await sync_to_async(commit_change)("third")  # published on commit again
+    assert (await _frame(layer, console))["data"]["call"]["notes"] == "third"

@@ -337,3 +337,34 @@ def test_unknown_agents_and_queues_are_ignored_not_fatal(floor_a: Floor) -> None
     assert call.queue is None and call.status == "queued"
     assert call.flags == {"started_at_unknown": True}
     assert call.source == CallSource.ASTERISK
+
+
+def test_a_batch_loads_the_agents_it_names_and_no_others(floor_a: Floor) -> None:
+    from contactcenter.services.telephony.apply import _lookups
+    from tests.factories import make_agent
+
+    crowd = [make_agent(floor_a.org) for _ in range(20)]
+    by_extension, by_identity = crowd[3], crowd[7]
+    events: list[te.TelephonyEvent] = [
+        *answered_call(floor_a.agent.interface),
+        te.CallTransferred(
+            call_key=KEY,
+            at=at(130),
+            dedup_key="t1",
+            transfer_key="x1",
+            kind=TransferKind.BLIND,
+            from_agent=f"client:{by_extension.extension}",  # a desk client, by extension
+            to_agent=f"client:{by_identity.twilio_identity}",  # the browser softphone
+        ),
+    ]
+    lookups = _lookups(floor_a.org.pk, events)
+    assert {a.pk for a in lookups.agents.values()} == {
+        floor_a.agent.pk,
+        by_extension.pk,
+        by_identity.pk,
+    }
+    assert lookups.agent(floor_a.agent.interface) == floor_a.agent
+    assert lookups.agent(f"client:{by_extension.extension}") == by_extension
+    assert lookups.agent(f"client:{by_identity.twilio_identity}") == by_identity
+    assert lookups.agent("client:agent-999999") is None
+    assert _lookups(floor_a.org.pk, []).agents == {}

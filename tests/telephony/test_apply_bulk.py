@@ -113,3 +113,54 @@ def test_state_log_rows_are_inserted(floor_a: Floor) -> None:
         (AgentState.AVAILABLE, "", T0 + timedelta(seconds=3)),
         (AgentState.PAUSED, "lunch", None),
     ]
+
+
+def test_open_intervals_end_at_the_time_given_per_agent(floor_a: Floor) -> None:
+    other = floor_a.other_agent
+    AgentStateLog.objects.filter(agent__in=[floor_a.agent, other]).delete()
+    rows = [
+        AgentStateLog(organization_id=floor_a.org.pk, agent=a, state=s, started_at=T0, ended_at=e)
+        for a, s, e in [
+            (floor_a.agent, AgentState.AVAILABLE, T0 + timedelta(seconds=1)),  # closed already
+            (floor_a.agent, AgentState.PAUSED, None),
+            (other, AgentState.AVAILABLE, None),
+        ]
+    ]
+    bulk.rows_insert(AgentStateLog, rows)
+    bulk.open_intervals_end({floor_a.agent.pk: T0 + timedelta(seconds=9), other.pk: T0})
+    ended = AgentStateLog.objects.filter(agent__in=[floor_a.agent, other]).order_by(
+        "agent", "state"
+    )
+    assert [(r.agent_id, r.state, r.ended_at) for r in ended] == sorted(
+        [
+            (floor_a.agent.pk, AgentState.AVAILABLE, T0 + timedelta(seconds=1)),
+            (floor_a.agent.pk, AgentState.PAUSED, T0 + timedelta(seconds=9)),
+            (other.pk, AgentState.AVAILABLE, T0),
+        ],
+        key=lambda r: (r[0], r[1]),
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_temporary_table_lost_to_a_rollback_is_made_again(floor_a: Floor) -> None:
+    from django.db import connection, transaction
+
+    class Refused(Exception):
+        pass
+
+    with connection.cursor() as cursor:  # as on a new connection
+        cursor.execute("DROP TABLE IF EXISTS _cc_timeline_in")
+
+    call = _call(floor_a, "3.1")
+    bulk.calls_insert([call])
+    org = floor_a.org.pk
+    # The first use on this connection creates the table, inside a transaction that
+    # rolls back and takes the table with it.
+    with pytest.raises(Refused), transaction.atomic():
+        bulk.timeline_insert([(org, call.pk, "queue.joined", T0, None, {}, "r1", False)])
+        raise Refused
+    for key in ("r2", "r3"):  # and again in the next transactions
+        with transaction.atomic():
+            bulk.timeline_insert([(org, call.pk, "queue.joined", T0, None, {}, key, False)])
+    keys = set(CallEvent.objects.filter(call_id=call.pk).values_list("dedup_key", flat=True))
+    assert keys == {"r2", "r3"}

@@ -150,11 +150,8 @@ def apply_agent_facts(
 
 def _write(moves: dict[int, _Moves], memberships: dict[int, dict[int, QueueMembership]]) -> None:
     moved = {pk: m for pk, m in moves.items() if m.intervals}
-    for agent_id, batch_moves in moved.items():
-        # The interval open before this batch ends where the batch's first change starts.
-        AgentStateLog.objects.filter(agent_id=agent_id, ended_at__isnull=True).update(
-            ended_at=batch_moves.intervals[0].started_at
-        )
+    # The interval open before this batch ends where the batch's first change starts.
+    bulk.open_intervals_end({pk: m.intervals[0].started_at for pk, m in moved.items()})
     bulk.rows_insert(AgentStateLog, [row for m in moved.values() for row in m.intervals])
     Agent.objects.bulk_update(
         [m.agent for m in moves.values()],

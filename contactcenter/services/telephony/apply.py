@@ -8,12 +8,14 @@ re-delivered webhook) and changes nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from contactcenter import notify
@@ -85,10 +87,32 @@ class ApplyResult:
     duplicates: int = 0
 
 
-def _lookups(organization_id: int) -> Lookups:
-    agents = {a.interface: a for a in Agent.objects.for_organization(organization_id)}
-    # Twilio names agents by client identity: the softphone's (Agent.twilio_identity),
-    # and their extension, which a desk client may register as.
+_AGENT_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _agent_fields(event: te.TelephonyEvent) -> tuple[str, ...]:
+    """The fields of the event's type that name an agent (``agent``, ``to_agent``...)."""
+    kind = type(event)
+    if kind not in _AGENT_FIELDS:
+        names = [f.name for f in dataclasses.fields(event)]
+        _AGENT_FIELDS[kind] = tuple(n for n in names if n == "agent" or n.endswith("_agent"))
+    return _AGENT_FIELDS[kind]
+
+
+def _lookups(organization_id: int, events: Sequence[te.TelephonyEvent]) -> Lookups:
+    """The agents the batch names, and the queues. Only those agents: a floor of a
+    thousand costs a batch no more than a floor of ten."""
+    names = {getattr(e, f) for e in events for f in _agent_fields(e)} - {""}
+    # Twilio names agents by client identity: the softphone's (Agent.twilio_identity,
+    # ``agent-<pk>``), or their extension, which a desk client may register as.
+    clients = {n.removeprefix("client:") for n in names if n.startswith("client:")}
+    pks = {int(c[6:]) for c in clients if c.startswith("agent-") and c[6:].isdigit()}
+    agents: dict[str, Agent] = {}
+    if names:
+        named = Agent.objects.for_organization(organization_id).filter(
+            Q(interface__in=names) | Q(extension__in=clients) | Q(pk__in=pks)
+        )
+        agents = {a.interface: a for a in named}
     for agent in list(agents.values()):
         agents.setdefault(f"client:{agent.twilio_identity}", agent)
         agents.setdefault(f"client:{agent.extension}", agent)
@@ -107,7 +131,7 @@ def telephony_apply(
     changed calls, agents and queues are published (contactcenter.notify).
     """
     result = ApplyResult()
-    lk = _lookups(organization_id)
+    lk = _lookups(organization_id, events)
     call_facts = [e for e in events if isinstance(e, te.CallFactBase)]
     keys = {(f.source, f.call_key) for f in call_facts}
     calls: dict[tuple[str, str], Call] = {}

@@ -20,10 +20,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.utils import timezone
 
-from contactcenter.models import Call, CallEvent
+from contactcenter.models import AgentStateLog, Call, CallEvent
 
 # One unit separator between keys: a dedup key is built from AMI ids, times and names.
 _SEPARATOR = "\x1f"
@@ -51,6 +51,16 @@ def _concrete(name: str) -> models.Field[Any, Any]:
 
 def _postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+def _temp_table(cursor: Any, name: str, select: str) -> None:
+    """The session's temporary table ``name`` like ``select``, rows emptied at each commit.
+    Asked for on every use: a table created in a transaction that rolled back is gone,
+    and a connection cannot tell (noting it as created on commit was tried, and broke
+    under tests that run on-commit callbacks before rolling back)."""
+    cursor.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {name} ON COMMIT DELETE ROWS AS {select} WITH NO DATA"
+    )
 
 
 def stored_dedup_keys(organization_id: int, keys: Sequence[str]) -> set[str]:
@@ -85,29 +95,32 @@ def timeline_insert(rows: Iterable[TimelineRow]) -> None:
         return
     now = timezone.now()
     columns = ", ".join(_TIMELINE_COLUMNS)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS _cc_timeline_in ON COMMIT DELETE ROWS AS "  # noqa: S608
-            f"SELECT {columns}, false AS restated FROM contactcenter_callevent WITH NO DATA"
+    # In a transaction of its own when called outside one: the rows of a temporary table
+    # ON COMMIT DELETE ROWS would not outlive the COPY's autocommit.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        _temp_table(
+            cursor,
+            "_cc_timeline_in",
+            f"SELECT {columns}, false AS restated FROM contactcenter_callevent",  # noqa: S608
         )
         with cursor.cursor.copy(f"COPY _cc_timeline_in ({columns}, restated) FROM STDIN") as copy:
             for org, call, type_, at, agent, details, key, restated in rows:
                 copy.write_row(
                     (org, call, type_, at, agent, json.dumps(details), key, now, restated)
                 )
+        # Three statements, one round trip; emptied in case of a second call before the
+        # commit.
         cursor.execute(
             f"INSERT INTO contactcenter_callevent ({columns}) "  # noqa: S608
             f"SELECT {columns} FROM _cc_timeline_in WHERE NOT restated "
-            "ON CONFLICT (organization_id, dedup_key) DO NOTHING"
-        )
-        cursor.execute(
-            f"INSERT INTO contactcenter_callevent ({columns}) "  # noqa: S608
+            "ON CONFLICT (organization_id, dedup_key) DO NOTHING; "
+            f"INSERT INTO contactcenter_callevent ({columns}) "
             f"SELECT {columns} FROM _cc_timeline_in WHERE restated "
             "ON CONFLICT (organization_id, dedup_key) DO UPDATE SET "
             "occurred_at = EXCLUDED.occurred_at, details = EXCLUDED.details, "
-            "agent_id = EXCLUDED.agent_id"
+            "agent_id = EXCLUDED.agent_id; "
+            "DELETE FROM _cc_timeline_in"
         )
-        cursor.execute("DELETE FROM _cc_timeline_in")  # if called again before the commit
 
 
 def _timeline_orm(rows: list[TimelineRow]) -> None:
@@ -148,11 +161,10 @@ def calls_update(calls: Sequence[Call], fields: Sequence[str]) -> None:
     listed = ", ".join(columns)
     # One temporary table per column set, so callers with other fields do not clash.
     table = f"_cc_call_in_{zlib.crc32(listed.encode()):08x}"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {table} ON COMMIT DELETE ROWS AS "  # noqa: S608
-            f"SELECT id, {listed} FROM contactcenter_call WITH NO DATA"
-        )
+    # In a transaction of its own when called outside one: the rows of a temporary table
+    # ON COMMIT DELETE ROWS would not outlive the COPY's autocommit.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        _temp_table(cursor, table, f"SELECT id, {listed} FROM contactcenter_call")  # noqa: S608
         with cursor.cursor.copy(f"COPY {table} (id, {listed}) FROM STDIN") as copy:
             for call in calls:
                 values: list[Any] = [call.pk]
@@ -161,11 +173,29 @@ def calls_update(calls: Sequence[Call], fields: Sequence[str]) -> None:
                     values.append(json.dumps(value) if name in json_columns else value)
                 copy.write_row(values)
         assignments = ", ".join(f"{c} = t.{c}" for c in columns)
-        cursor.execute(
+        cursor.execute(  # one round trip; emptied in case of a second call before the commit
             f"UPDATE contactcenter_call AS c SET {assignments} FROM {table} AS t "  # noqa: S608
-            "WHERE c.id = t.id"
+            f"WHERE c.id = t.id; DELETE FROM {table}"
         )
-        cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - again before the commit
+
+
+def open_intervals_end(ends: dict[int, datetime]) -> None:
+    """End each agent's open state interval at the time given for them (agent id -> at)."""
+    if not ends:
+        return
+    if not _postgres():
+        for agent_id, at in ends.items():
+            AgentStateLog.objects.filter(agent_id=agent_id, ended_at__isnull=True).update(
+                ended_at=at
+            )
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE contactcenter_agentstatelog AS l SET ended_at = v.at "
+            "FROM (SELECT unnest(%s::bigint[]) AS agent_id, unnest(%s::timestamptz[]) AS at) v "
+            "WHERE l.agent_id = v.agent_id AND l.ended_at IS NULL",
+            [list(ends), list(ends.values())],
+        )
 
 
 def rows_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None:
@@ -213,11 +243,10 @@ def calls_insert(calls: Sequence[Call]) -> None:
     json_columns = {f.attname for f in fields if f.get_internal_type() == "JSONField"}
     attnames = [f.attname for f in fields]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS _cc_new_call_in ON COMMIT DELETE ROWS AS "  # noqa: S608
-            f"SELECT {columns} FROM contactcenter_call WITH NO DATA"
-        )
+    # In a transaction of its own when called outside one: the rows of a temporary table
+    # ON COMMIT DELETE ROWS would not outlive the COPY's autocommit.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        _temp_table(cursor, "_cc_new_call_in", f"SELECT {columns} FROM contactcenter_call")  # noqa: S608
         with cursor.cursor.copy(f"COPY _cc_new_call_in ({columns}) FROM STDIN") as copy:
             for call in calls:
                 copy.write_row(
@@ -226,12 +255,12 @@ def calls_insert(calls: Sequence[Call]) -> None:
                         for a in attnames
                     ]
                 )
-        cursor.execute(
-            f"INSERT INTO contactcenter_call ({columns}) SELECT {columns} FROM _cc_new_call_in "  # noqa: S608
+        cursor.execute(  # the table emptied as its rows move, for a second call before the commit
+            f"WITH moved AS (DELETE FROM _cc_new_call_in RETURNING {columns}) "  # noqa: S608
+            f"INSERT INTO contactcenter_call ({columns}) SELECT {columns} FROM moved "
             "RETURNING id, organization_id, source, external_id"
         )
         ids = {(org, source, key): pk for pk, org, source, key in cursor.fetchall()}
-        cursor.execute("DELETE FROM _cc_new_call_in")  # if called again before the commit
     for call in calls:
         call.pk = ids[(call.organization_id, call.source, call.external_id)]
         call._state.adding = False

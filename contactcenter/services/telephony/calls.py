@@ -92,7 +92,8 @@ def _started(call: Call, fact: te.CallStarted, lk: Lookups) -> Timeline:
     call.caller_number = call.caller_number or fact.caller_number
     call.caller_name = call.caller_name or fact.caller_name
     call.callee_number = call.callee_number or fact.callee_number
-    call.agent = call.agent or lk.agent(fact.agent)
+    if call.agent_id is None:
+        call.agent = lk.agent(fact.agent)
     # Sources may restate a call's start (Twilio, with every callback of a call we
     # placed): the call has one "created" entry, kept at the earliest start.
     return Timeline(
@@ -105,7 +106,8 @@ def _started(call: Call, fact: te.CallStarted, lk: Lookups) -> Timeline:
 
 
 def _queued(call: Call, fact: te.QueueJoined, lk: Lookups) -> Timeline:
-    call.queue = call.queue or lk.queue(fact.queue)
+    if call.queue_id is None:
+        call.queue = lk.queue(fact.queue)
     if call.queued_at is None or fact.at < call.queued_at:
         call.queued_at = fact.at
     return Timeline(
@@ -159,8 +161,10 @@ def _answered(call: Call, fact: te.CallAnswered, lk: Lookups) -> Timeline:
             call.agent = agent
         if fact.wait_seconds is not None:
             _report_wait(call, fact.wait_seconds)
-    call.agent = call.agent or agent
-    call.queue = call.queue or lk.queue(fact.queue)
+    if call.agent_id is None:
+        call.agent = agent
+    if call.queue_id is None:
+        call.queue = lk.queue(fact.queue)
     return Timeline(
         CallEventType.ANSWERED,
         agent,
@@ -194,8 +198,10 @@ def _completed(call: Call, fact: te.AgentCompleted, lk: Lookups) -> Timeline:
         call.flags.pop(ANSWERED_UNKNOWN, None)
         call.flags[ANSWERED_DERIVED] = True
         call.flags[DERIVED_TALK] = fact.talk_seconds
-    call.agent = call.agent or agent
-    call.queue = call.queue or lk.queue(fact.queue)
+    if call.agent_id is None:
+        call.agent = agent
+    if call.queue_id is None:
+        call.queue = lk.queue(fact.queue)
     if not call.flags.get(WAIT_REPORTED) and fact.wait_seconds is not None:
         _report_wait(call, fact.wait_seconds)
     if fact.reason != HangupParty.TRANSFER and not call.hangup_by:
@@ -212,7 +218,8 @@ def _completed(call: Call, fact: te.AgentCompleted, lk: Lookups) -> Timeline:
 
 
 def _abandoned(call: Call, fact: te.QueueAbandoned, lk: Lookups) -> Timeline:
-    call.queue = call.queue or lk.queue(fact.queue)
+    if call.queue_id is None:
+        call.queue = lk.queue(fact.queue)
     if call.abandoned_at is None:
         call.abandoned_at = fact.at
         if fact.wait_seconds is not None:
@@ -256,13 +263,15 @@ def _observed(call: Call, fact: te.CallObserved, lk: Lookups) -> Timeline:
     call.caller_number = call.caller_number or fact.caller_number
     call.caller_name = call.caller_name or fact.caller_name
     call.callee_number = call.callee_number or fact.callee_number
-    call.queue = call.queue or lk.queue(fact.queue)
+    if call.queue_id is None:
+        call.queue = lk.queue(fact.queue)
     if fact.status in ("queued", "ringing") and fact.queue and call.queued_at is None:
         call.queued_at = (
             fact.at - timedelta(seconds=fact.wait_seconds) if fact.wait_seconds else fact.at
         )
     if fact.status in ("in_progress", "on_hold"):
-        call.agent = call.agent or lk.agent(fact.agent)
+        if call.agent_id is None:
+            call.agent = lk.agent(fact.agent)
         if call.answered_at is None:
             call.flags[ANSWERED_UNKNOWN] = True
     if fact.status == "on_hold" and call.held_since is None:
@@ -291,8 +300,10 @@ def apply_transfer(
             transfers[key] = transfer
         transfer.kind = fact.kind
         transfer.requested_at = min(transfer.requested_at, fact.at)
-        transfer.from_agent = transfer.from_agent or lk.agent(fact.from_agent)
-        transfer.to_agent = transfer.to_agent or lk.agent(fact.to_agent)
+        if transfer.from_agent_id is None:
+            transfer.from_agent = lk.agent(fact.from_agent)
+        if transfer.to_agent_id is None:
+            transfer.to_agent = lk.agent(fact.to_agent)
         transfer.to_number = transfer.to_number or fact.to_number
         transfer.details = {**transfer.details, "result": fact.result}
         if not fact.succeeded:
@@ -314,7 +325,8 @@ def apply_transfer(
     if transfer is not None:
         if transfer.answered_at is None or fact.at < transfer.answered_at:
             transfer.answered_at = fact.at
-        transfer.to_agent = transfer.to_agent or lk.agent(fact.to_agent)
+        if transfer.to_agent_id is None:
+            transfer.to_agent = lk.agent(fact.to_agent)
     return Timeline(
         CallEventType.LEG_ADDED,
         lk.agent(fact.to_agent),

@@ -17,6 +17,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from contactcenter import notify
 from telephony import metrics
 from telephony.ami.bridge import AmiBridge, BridgeTarget
 from telephony.ami.targets import env_target, record_targets
@@ -55,6 +56,11 @@ class Command(BaseCommand):
                 raise CommandError(f"METRICS_PORT={settings.METRICS_PORT}: {exc}") from exc
         for bridge in bridges:
             logger.info("bridge: starting %s", bridge)
-        await asyncio.gather(*(bridge.run(stop) for bridge in bridges))
+        # Frames are rendered and sent beside the writer, not in its way (contactcenter.notify).
+        await notify.install_publisher()
+        try:
+            await asyncio.gather(*(bridge.run(stop) for bridge in bridges))
+        finally:
+            await notify.uninstall_publisher()
         for bridge in bridges:
             logger.info("bridge: stopped %s %s", bridge, bridge.stats)

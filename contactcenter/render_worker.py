@@ -1,0 +1,29 @@
+"""The process that renders the publisher's frames (contactcenter.notify.Publisher).
+
+Importable before Django is set up: a spawned worker loads this module to run its
+initializer, and only then Django and the rendering code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+
+def setup(database_name: str) -> None:
+    """A worker's start: Django, on the publisher's database (a test run's included)."""
+    import django
+    from django.conf import settings
+    from django.db import connection
+
+    django.setup()
+    settings.DATABASES["default"]["NAME"] = database_name
+    connection.settings_dict["NAME"] = database_name
+
+
+def render(jobs: list[tuple[Callable[..., list[Any]], tuple[Any, ...]]]) -> list[list[Any]]:
+    """The messages of each job, in order."""
+    from django.db import close_old_connections
+
+    close_old_connections()  # a long-lived worker: drop a connection that broke or aged out
+    return [job(*args) for job, args in jobs]
