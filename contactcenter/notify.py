@@ -2,10 +2,10 @@
 
 Services call the functions below inside their transaction; each registers an
 ``on_commit`` callback, so nothing is published for a change that rolls back and every
-frame is rendered from committed rows. Rendering happens once per change, here, not in
-each console. Call and agent frames are only rendered for agents with a console
-connected (``realtime.presence``): a floor of agents with no browser open costs the
-publisher one presence read. Publishing must never undo or fail the change it reports,
+frame is rendered from committed rows. Rendering happens once per change, here (in the
+bridge, in its rendering worker: ``Publisher``), not in each console. Call and agent
+frames are only rendered for agents with a console connected (``realtime.presence``): a
+floor of agents with no browser open costs the publisher one presence read. Publishing must never undo or fail the change it reports,
 so the callbacks are registered ``robust`` (a failure is logged).
 
 Groups and what goes to them (docs/realtime-protocol.md has the frames):
@@ -57,9 +57,9 @@ Job = tuple[Render, tuple[Any, ...]]
 def _after_commit(job: Render, *args: Any) -> None:
     """Once the transaction commits, render the messages (``job(*args)``) and send them:
     here, or by the process's background ``Publisher`` when one is installed (the
-    bridge). A failure (the channel layer down) is logged and never reaches the caller, whose data
-    is committed. A named callback rather than a functools.partial: Django's robust
-    handler logs the callback's ``__qualname__``, which a partial lacks, and the
+    bridge). A failure (the channel layer down) is logged and never reaches the caller,
+    whose data is committed. A named callback rather than a functools.partial: Django's
+    robust handler logs the callback's ``__qualname__``, which a partial lacks, and the
     AttributeError would escape and skip the callbacks after it."""
 
     def after_commit() -> None:

@@ -61,7 +61,6 @@ class BridgeTarget:
     connection_key: str
 
 
-@dataclass
 class _Pending:
     """Translated facts waiting for the writer, with the queue items they came from."""
 
@@ -87,6 +86,7 @@ class _Pending:
         return facts, items
 
 
+@dataclass
 class BridgeStats:
     connected: bool = False
     connects: int = 0
