@@ -5,8 +5,9 @@ Services call the functions below inside their transaction; each registers an
 frame is rendered from committed rows. Rendering happens once per change, here (in the
 bridge, in its rendering worker: ``Publisher``), not in each console. Call and agent
 frames are only rendered for agents with a console connected (``realtime.presence``): a
-floor of agents with no browser open costs the publisher one presence read. Publishing must never undo or fail the change it reports,
-so the callbacks are registered ``robust`` (a failure is logged).
+floor of agents with no browser open costs the publisher one presence read. Publishing
+must never undo or fail the change it reports, so the callbacks are registered
+``robust`` (a failure is logged).
 
 Groups and what goes to them (docs/realtime-protocol.md has the frames):
 
