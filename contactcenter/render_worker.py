@@ -12,10 +12,16 @@ from typing import Any
 
 def setup(database_name: str) -> None:
     """A worker's start: Django, on the publisher's database (a test run's included)."""
+    import signal
+
     import django
     from django.conf import settings
     from django.db import connection
 
+    # Its parent stops it (after the last frames): Ctrl-C reaches the whole process
+    # group and systemd signals the whole unit, which must not cut a job short.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     django.setup()
     settings.DATABASES["default"]["NAME"] = database_name
     connection.settings_dict["NAME"] = database_name
