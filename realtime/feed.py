@@ -1,9 +1,11 @@
 """Queue figures for consoles and wallboards, coalesced per process.
 
 A burst of telephony events is a burst of "queues changed" pings on the organization's
-group. Each ping only marks queues dirty; the organization's feed flushes at most once
-per ``REALTIME_COALESCE_MS``: at once when it has been quiet for that long (so a lone
-event reaches the screen in milliseconds), otherwise at the end of the interval. A
+group. Each ping only marks queues dirty; the organization's feed flushes each lane at
+most once per its interval (wallboards: ``REALTIME_COALESCE_MS``; agent consoles, whose
+queue figures are a glance, not a wall: ``REALTIME_CONSOLE_COALESCE_MS``): at once when
+it has been quiet for that long (so a lone event reaches the screen in milliseconds),
+otherwise at the end of the interval. A
 flush computes each figure once for every subscriber of the process (the metrics are
 aggregate queries), instead of once per console.
 
@@ -113,13 +115,59 @@ class Subscriber(Protocol):
     async def queues_updated(self, update: FeedUpdate) -> None: ...
 
 
-class OrgFeed:
-    def __init__(self, organization_id: int) -> None:
-        self.organization_id = organization_id
+class Lane:
+    """The subscribers of one process served at one cadence (consoles, wallboards), with
+    the queues changed since their last flush."""
+
+    def __init__(self, feed: OrgFeed, every_ms: int) -> None:
+        self.feed = feed
+        self.every_ms = every_ms
         self.subscribers: set[Subscriber] = set()
         self.dirty: set[int] = set()
         self.task: asyncio.Task[None] | None = None
         self.last_flush = float("-inf")
+
+    def mark(self, queue_ids: Iterable[int]) -> None:
+        self.dirty.update(queue_ids)
+        if self.dirty and self.task is None and self.subscribers:
+            self.task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        interval = self.every_ms / 1000
+        try:
+            while self.dirty and self.subscribers:
+                # A timer, not an event: this wait is the coalescing window itself.
+                wait = self.last_flush + interval - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                queue_ids, self.dirty = frozenset(self.dirty), set()
+                self.last_flush = loop.time()
+                await self._flush(FeedUpdate(self.feed.organization_id, queue_ids))
+        finally:
+            self.task = None
+            self.feed.lane_idle(self)  # the last subscriber may have left during the flush
+
+    async def _flush(self, update: FeedUpdate) -> None:
+        for index, subscriber in enumerate(list(self.subscribers)):
+            if index and not index % FLUSH_SLICE:
+                # Let the loop run between slices: a call ringing on one console must not
+                # wait for the figures of a thousand others to be written.
+                await asyncio.sleep(0)
+            try:
+                await subscriber.queues_updated(update)
+            except Exception:
+                # One console's failure must not starve the others of their figures.
+                logger.exception("queue feed: delivery to %r failed", subscriber)
+
+
+class OrgFeed:
+    """An organization's queue figures in one process: one member of its queues group,
+    one lane per cadence."""
+
+    def __init__(self, organization_id: int) -> None:
+        self.organization_id = organization_id
+        self.lanes: dict[int, Lane] = {}
         self.listener: asyncio.Task[None] | None = None
         self.listening: asyncio.Future[None] | None = None
 
@@ -199,38 +247,23 @@ class OrgFeed:
         )
 
     def mark(self, queue_ids: Iterable[int]) -> None:
-        self.dirty.update(queue_ids)
-        if self.dirty and self.task is None and self.subscribers:
-            self.task = asyncio.get_running_loop().create_task(self._run())
+        queue_ids = list(queue_ids)
+        for lane in list(self.lanes.values()):
+            lane.mark(queue_ids)
 
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        interval = settings.REALTIME_COALESCE_MS / 1000
-        try:
-            while self.dirty and self.subscribers:
-                # A timer, not an event: this wait is the coalescing window itself.
-                wait = self.last_flush + interval - loop.time()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                queue_ids, self.dirty = frozenset(self.dirty), set()
-                self.last_flush = loop.time()
-                await self._flush(FeedUpdate(self.organization_id, queue_ids))
-        finally:
-            self.task = None
-            if not self.subscribers:  # the last one left during the flush
-                _forget(self)
+    def lane(self, every_ms: int) -> Lane:
+        if every_ms not in self.lanes:
+            self.lanes[every_ms] = Lane(self, every_ms)
+        return self.lanes[every_ms]
 
-    async def _flush(self, update: FeedUpdate) -> None:
-        for index, subscriber in enumerate(list(self.subscribers)):
-            if index and not index % FLUSH_SLICE:
-                # Let the loop run between slices: a call ringing on one console must not
-                # wait for the figures of a thousand others to be written.
-                await asyncio.sleep(0)
-            try:
-                await subscriber.queues_updated(update)
-            except Exception:
-                # One console's failure must not starve the others of their figures.
-                logger.exception("queue feed: delivery to %r failed", subscriber)
+    def lane_idle(self, lane: Lane) -> None:
+        """A lane with no subscriber and no flush running goes; the feed with its last."""
+        if lane.subscribers or lane.task is not None:
+            return
+        if self.lanes.get(lane.every_ms) is lane:
+            del self.lanes[lane.every_ms]
+        if not self.lanes:
+            _forget(self)
 
 
 # One set of feeds per event loop: Daphne runs one loop per process; tests run many.
@@ -243,13 +276,16 @@ def _org_feeds() -> dict[int, OrgFeed]:
     return _feeds.setdefault(asyncio.get_running_loop(), {})
 
 
-async def subscribe(organization_id: int, subscriber: Subscriber) -> None:
-    """Deliver the organization's queue figures to ``subscriber`` from now on."""
+async def subscribe(
+    organization_id: int, subscriber: Subscriber, every_ms: int | None = None
+) -> None:
+    """Deliver the organization's queue figures to ``subscriber`` from now on, at most
+    once per ``every_ms`` (default ``REALTIME_COALESCE_MS``) per queue."""
     feeds = _org_feeds()
     feed = feeds.get(organization_id)
     if feed is None:
         feed = feeds[organization_id] = OrgFeed(organization_id)
-    feed.subscribers.add(subscriber)
+    feed.lane(every_ms or settings.REALTIME_COALESCE_MS).subscribers.add(subscriber)
     await feed.listen()
 
 
@@ -257,9 +293,10 @@ def unsubscribe(organization_id: int, subscriber: Subscriber) -> None:
     feed = _org_feeds().get(organization_id)
     if feed is None:
         return
-    feed.subscribers.discard(subscriber)
-    if not feed.subscribers and feed.task is None:
-        _forget(feed)
+    for lane in list(feed.lanes.values()):
+        if subscriber in lane.subscribers:
+            lane.subscribers.discard(subscriber)
+            feed.lane_idle(lane)
 
 
 def _forget(feed: OrgFeed) -> None:

@@ -49,7 +49,9 @@ class AgentConsumer(StreamConsumer):
         self.heartbeat = asyncio.get_running_loop().create_task(self._beat())
         self.on_screen: set[int] = set()
         self.queue_ids: set[int] = set()
-        await feed.subscribe(self.caller.organization_id, self)
+        await feed.subscribe(
+            self.caller.organization_id, self, every_ms=settings.REALTIME_CONSOLE_COALESCE_MS
+        )
 
     async def snapshot(self) -> ev.Model:
         assert self.caller.agent is not None

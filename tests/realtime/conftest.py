@@ -18,6 +18,7 @@ def realtime_settings(settings: Any) -> Iterator[None]:
     settings.REALTIME_PRESENCE_URL = ""
     settings.REALTIME_PRESENCE_GRACE_SECONDS = 0.05
     settings.REALTIME_COALESCE_MS = 100
+    settings.REALTIME_CONSOLE_COALESCE_MS = 100
     settings.REALTIME_PBX_TIMEOUT_SECONDS = 2
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     presence.reset_memory()

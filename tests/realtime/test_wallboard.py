@@ -92,6 +92,34 @@ async def test_a_burst_is_coalesced(desk: Any, settings: Any) -> None:
     await board.close()
 
 
+async def test_consoles_hear_queue_figures_at_their_own_slower_cadence(
+    desk: Any, settings: Any
+) -> None:
+    """Agent consoles glance at queue figures; wallboards watch them. Both lanes share
+    the process's one membership of the queues group; each keeps its own interval."""
+    settings.REALTIME_COALESCE_MS = 50
+    settings.REALTIME_CONSOLE_COALESCE_MS = 500
+    board, _ = await open_board(desk.supervisor)
+    agent, _ = await open_agent(await session_cookie(desk.agent_member.user))
+    assert len(get_channel_layer().groups[queues_group(desk.org.pk)]) == 1
+    burst = 8
+    for _ in range(burst):
+        call = CallScript()
+        await apply(desk.org, call.started(), call.queued())
+    await board.until(metrics_for(desk.queue.pk, callers_waiting=burst))
+    last = await agent.until(
+        lambda f: f["type"] == "queue.stats" and f["data"]["queue"]["callers_waiting"] == burst
+    )
+    assert last["data"]["queue"]["queue_id"] == desk.queue.pk
+    await agent.drain()
+    stats = [f for f in agent.frames if f["type"] == "queue.stats"]
+    stamps = [datetime.fromisoformat(f["ts"]) for f in stats]
+    for earlier, later in itertools.pairwise(stamps):
+        assert (later - earlier).total_seconds() >= 0.4, [str(s) for s in stamps]
+    for socket in (board, agent):
+        await socket.close()
+
+
 async def test_a_queue_wallboard_hears_only_its_queue(desk: Any) -> None:
     sales = await sync(make_queue)(desk.org, "sales")
     board, snapshot = await open_board(desk.supervisor, f"?queue={sales.pk}")

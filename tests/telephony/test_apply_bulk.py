@@ -164,3 +164,38 @@ def test_a_temporary_table_lost_to_a_rollback_is_made_again(floor_a: Floor) -> N
             bulk.timeline_insert([(org, call.pk, "queue.joined", T0, None, {}, key, False)])
     keys = set(CallEvent.objects.filter(call_id=call.pk).values_list("dedup_key", flat=True))
     assert keys == {"r2", "r3"}
+
+
+def test_rows_update_writes_the_fields_given_nulls_and_flags_included(floor_a: Floor) -> None:
+    from contactcenter.models import Agent, QueueMembership
+
+    queue = make_queue(floor_a.org, "support")
+    member = QueueMembership.objects.create(
+        organization=floor_a.org, queue=queue, agent=floor_a.agent, paused=True, paused_at=T0
+    )
+    member.paused, member.paused_at, member.paused_reason = False, None, ""
+    member.is_logged_in, member.calls_taken = True, 7
+    agent, other = floor_a.agent, floor_a.other_agent
+    agent.state, agent.state_reason, agent.state_changed_at = AgentState.PAUSED, "lunch", T0
+    other.state, other.device_state = AgentState.AVAILABLE, "NOT_INUSE"
+    other.name = "not written"  # a field that is not listed stays as stored
+    fields = ["is_logged_in", "paused", "paused_reason", "paused_at", "calls_taken"]
+    bulk.rows_update(QueueMembership, [member], fields)
+    bulk.rows_update(
+        Agent, [agent, other], ["state", "state_reason", "state_changed_at", "device_state"]
+    )
+    stored = QueueMembership.objects.get(pk=member.pk)
+    assert (stored.paused, stored.paused_at, stored.is_logged_in, stored.calls_taken) == (
+        False,
+        None,
+        True,
+        7,
+    )
+    first, second = Agent.objects.get(pk=agent.pk), Agent.objects.get(pk=other.pk)
+    assert (first.state, first.state_reason, first.state_changed_at) == (
+        AgentState.PAUSED,
+        "lunch",
+        T0,
+    )
+    assert (second.state, second.device_state) == (AgentState.AVAILABLE, "NOT_INUSE")
+    assert second.name != "not written"

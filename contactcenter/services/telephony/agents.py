@@ -153,7 +153,8 @@ def _write(moves: dict[int, _Moves], memberships: dict[int, dict[int, QueueMembe
     # The interval open before this batch ends where the batch's first change starts.
     bulk.open_intervals_end({pk: m.intervals[0].started_at for pk, m in moved.items()})
     bulk.rows_insert(AgentStateLog, [row for m in moved.values() for row in m.intervals])
-    Agent.objects.bulk_update(
+    bulk.rows_update(
+        Agent,
         [m.agent for m in moves.values()],
         ["state", "state_reason", "state_changed_at", "device_state"],
     )
@@ -161,6 +162,8 @@ def _write(moves: dict[int, _Moves], memberships: dict[int, dict[int, QueueMembe
     new = [m for m in every if m.pk is None]
     old = [m for m in every if m.pk is not None]
     QueueMembership.objects.bulk_create(new)
-    QueueMembership.objects.bulk_update(
-        old, ["is_logged_in", "paused", "paused_reason", "paused_at", "calls_taken"]
+    bulk.rows_update(
+        QueueMembership,
+        old,
+        ["is_logged_in", "paused", "paused_reason", "paused_at", "calls_taken"],
     )
