@@ -5,9 +5,9 @@ group. Each ping only marks queues dirty; the organization's feed flushes each l
 most once per its interval (wallboards: ``REALTIME_COALESCE_MS``; agent consoles, whose
 queue figures are a glance, not a wall: ``REALTIME_CONSOLE_COALESCE_MS``): at once when
 it has been quiet for that long (so a lone event reaches the screen in milliseconds),
-otherwise at the end of the interval. A
-flush computes each figure once for every subscriber of the process (the metrics are
-aggregate queries), instead of once per console.
+otherwise at the end of the interval. A flush computes each figure once for every
+subscriber of its lane in the process (the metrics are aggregate queries), instead of
+once per console.
 
 The pings themselves reach the process once: the organization's feed is the one member
 of the queues group in this process (a channel of its own, joined while the process has
