@@ -6,13 +6,30 @@ initializer, and only then Django and the rendering code.
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
+
+PARENT_CHECK_SECONDS = 1.0
+
+
+def _exit_with(parent: int) -> None:
+    # A parent killed outright (SIGKILL, OOM) never stops its worker, and the worker
+    # ignores the signals that would: it goes once it has been handed to another parent.
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(0)
 
 
 def setup(database_name: str) -> None:
     """A worker's start: Django, on the publisher's database (a test run's included)."""
     import signal
+
+    threading.Thread(
+        target=_exit_with, args=(os.getppid(),), name="parent-watch", daemon=True
+    ).start()
 
     import django
     from django.conf import settings

@@ -96,6 +96,14 @@ class BridgeProcess:
         )
         out.close()
 
+    def children(self) -> set[int]:
+        """The process ids of its children (its frame-rendering worker), from /proc."""
+        assert self.proc is not None
+        found: set[int] = set()
+        for listing in Path(f"/proc/{self.proc.pid}/task").glob("*/children"):
+            found |= {int(pid) for pid in listing.read_text().split()}
+        return found
+
     def kill(self) -> None:
         """SIGKILL: no clean-up, whatever it held in memory is gone."""
         assert self.proc is not None
@@ -116,3 +124,12 @@ class BridgeProcess:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+def process_gone(pid: int) -> bool:
+    """Exited (or exited and waiting to be reaped: a zombie holds nothing)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in status

@@ -17,6 +17,7 @@ from django.db import connection
 
 from contactcenter.models import CallEvent
 from tests.drills import workload as wl
+from tests.drills.bridges import process_gone
 from tests.drills.processes import bridge_process_drill
 from tests.drills.reference import by_start, clean_records
 
@@ -31,6 +32,10 @@ def _resumed(organization_id: int) -> bool:
     return CallEvent.objects.filter(organization_id=organization_id, type="call.resumed").exists()
 
 
+async def _all_gone(pids: set[int]) -> bool:
+    return all(process_gone(pid) for pid in pids)
+
+
 async def test_sigkill_mid_call_then_restart_leaves_the_uninterrupted_records(
     tmp_path: Path,
 ) -> None:
@@ -40,7 +45,14 @@ async def test_sigkill_mid_call_then_restart_leaves_the_uninterrupted_records(
         await drill.gate.held()
         org_id = drill.organization_id
         await wl.until(lambda: sync_to_async(_resumed)(org_id), what="the first hold stored")
+        workers = drill.bridge.children()
+        assert workers, "the bridge renders its frames in a worker process"
         drill.bridge.kill()
+        # The worker ignores SIGINT/SIGTERM (its parent drains it); killed outright, the
+        # parent cannot, and the worker must not outlive it.
+        await wl.until(
+            lambda: _all_gone(workers), timeout=30, what="the killed bridge's worker gone"
+        )
         drill.bridge.start()
         await drill.connected()
         await drill.finish()
