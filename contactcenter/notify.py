@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Message = tuple[str, dict[str, Any]]
+SEND_SECONDS = 10.0  # the background publisher's bound on sending one job's frames
 
 
 Render = Callable[..., list["Message"]]
@@ -112,7 +113,9 @@ class Publisher:
                 jobs.append(self._jobs.get_nowait())
             try:
                 for messages in await self._render(_coalesce(jobs)):
-                    await _send_all(messages)
+                    # Bounded: a channel-layer connection that died without a word (Redis
+                    # restarted) must cost these frames, not every frame after them.
+                    await asyncio.wait_for(_send_all(messages), SEND_SECONDS)
             except Exception:
                 logger.exception("publishing %d jobs failed", len(jobs))
             finally:
