@@ -296,11 +296,6 @@ def unsubscribe(organization_id: int, subscriber: Subscriber) -> None:
     for lane in list(feed.lanes.values()):
         if subscriber in lane.subscribers:
             lane.subscribers.discard(subscriber)
-            if not lane.subscribers and lane.task is not None:
-                # Nobody left to flush to: stop waiting out the interval, so the feed
-                # leaves the group now, not when the interval ends (or the loop does).
-                lane.task.cancel()
-                lane.task = None
             feed.lane_idle(lane)
 
 
