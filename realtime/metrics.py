@@ -7,7 +7,9 @@
   this counter is how an operator sees screens going stale.
 
 The channel-layer classes below are the stock backends with that counter; settings
-names them as the BACKEND. Each costs a ``try`` on the hot path and nothing else.
+names them as the BACKEND. Each costs a ``try`` on the hot path and nothing else. The
+Redis one also connects with ``realtime.redisconn.Connection``, whose writes do not
+swallow a cancelled receive (a consumer closing, the queue feed stopping).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Any
 from channels.layers import InMemoryChannelLayer
 from channels_redis.core import RedisChannelLayer
 from prometheus_client import Counter, Gauge
+
+from realtime.redisconn import connection_class_for
 
 WEBSOCKET_CONNECTIONS = Gauge(
     "cc_websocket_connections", "Open WebSocket connections, by stream.", ["stream"]
@@ -55,7 +59,10 @@ class _CountingSends:
 
 
 class CountingRedisChannelLayer(_CountingSends, RedisChannelLayer):
-    pass
+    def create_pool(self, index: int) -> Any:
+        host = self.hosts[index]
+        self.hosts[index] = {**connection_class_for(str(host.get("address", ""))), **host}
+        return super().create_pool(index)
 
 
 class CountingInMemoryChannelLayer(_CountingSends, InMemoryChannelLayer):

@@ -24,6 +24,8 @@ import redis
 import redis.asyncio as aioredis
 from django.conf import settings
 
+from realtime.redisconn import connection_class_for
+
 
 class MemoryStore:
     """Process-local presence (the embedded default and most tests)."""
@@ -85,7 +87,9 @@ class RedisStore:
         loop = asyncio.get_running_loop()
         if loop not in self._async:
             self._async[loop] = aioredis.Redis.from_url(
-                self.url, max_connections=settings.REDIS_MAX_CONNECTIONS
+                self.url,
+                max_connections=settings.REDIS_MAX_CONNECTIONS,
+                **connection_class_for(self.url),
             )
         return self._async[loop]
 

@@ -25,7 +25,7 @@ def test_a_channel_layer_that_is_down_is_logged_not_raised(
     # Nothing listens on port 1: every publish fails to connect.
     settings.CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "realtime.metrics.CountingRedisChannelLayer",
             "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]},
         }
     }

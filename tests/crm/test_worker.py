@@ -94,7 +94,7 @@ def worker(tmp_path: Path, settings: Any) -> Iterator[Worker]:
     settings.CELERY_BROKER_URL = WORKER_REDIS
     settings.CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "realtime.metrics.CountingRedisChannelLayer",
             "CONFIG": {"hosts": [{"address": WORKER_REDIS}], "prefix": prefix},
         }
     }

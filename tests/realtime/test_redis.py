@@ -30,7 +30,7 @@ def on_redis(settings: Any) -> None:
     prefix = f"test-rt-{uuid.uuid4().hex[:8]}"
     settings.CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "realtime.metrics.CountingRedisChannelLayer",
             "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}], "prefix": prefix},
         }
     }
