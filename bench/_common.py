@@ -121,6 +121,62 @@ def load_average() -> str:
 # -- processes -----------------------------------------------------------------------------
 
 
+def profile(pid: int, output: Path) -> subprocess.Popen[Any]:
+    """py-spy (a dev tool: pip install py-spy) on ``pid``, raw stacks into ``output``
+    once it gets SIGINT."""
+    return subprocess.Popen(  # noqa: S603 - the venv's py-spy
+        [
+            *(str(ROOT / ".venv" / "bin" / "py-spy"), "record", "--pid", str(pid)),
+            *("--format", "raw", "--rate", "200", "--threads", "--nonblocking"),
+            *("--output", str(output)),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def histograms(metrics_url: str, names: Sequence[str]) -> dict[str, dict[str, float]]:
+    """Prometheus histograms read off a process's /metrics: each one's count, mean and
+    p50/p99 in milliseconds, the quantiles interpolated within buckets (as Prometheus's
+    ``histogram_quantile`` does), so only as fine as the buckets."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(metrics_url, timeout=10) as response:  # noqa: S310
+        text = response.read().decode()
+    out: dict[str, dict[str, float]] = {}
+    for family in text_string_to_metric_families(text):
+        if family.name not in names:
+            continue
+        buckets = [
+            (float(sample.labels["le"]), sample.value)
+            for sample in family.samples
+            if sample.name.endswith("_bucket")
+        ]
+        total = next(s.value for s in family.samples if s.name.endswith("_sum"))
+        count = next(s.value for s in family.samples if s.name.endswith("_count"))
+        out[family.name] = {
+            "n": count,
+            "mean_ms": total / count * 1000 if count else float("nan"),
+            "p50_ms": _bucket_quantile(sorted(buckets), 0.5) * 1000,
+            "p99_ms": _bucket_quantile(sorted(buckets), 0.99) * 1000,
+        }
+    return out
+
+
+def _bucket_quantile(buckets: list[tuple[float, float]], q: float) -> float:
+    count = buckets[-1][1] if buckets else 0.0
+    if not count:
+        return float("nan")
+    rank, lower, below = q * count, 0.0, 0.0
+    for upper, cumulative in buckets:
+        if cumulative >= rank:
+            if upper == float("inf"):
+                return lower  # beyond the last finite bucket: its bound is all we know
+            return lower + (upper - lower) * (rank - below) / (cumulative - below)
+        lower, below = upper, cumulative
+    return lower
+
+
 def rss_bytes(pid: int) -> int:
     return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
 

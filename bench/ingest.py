@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench import _common as c  # noqa: E402
 from bench.parse_ceiling import best_of, frames_once, panoramisk_once  # noqa: E402
 
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
@@ -247,15 +248,7 @@ def run_once(options: argparse.Namespace, env: dict[str, str], workdir: Path) ->
             )
         started = _read_json(simulator.stdout, "started", 60)["started"]
         if options.profile:
-            profiler = subprocess.Popen(  # noqa: S603
-                [
-                    *(str(ROOT / ".venv" / "bin" / "py-spy"), "record", "--pid", str(bridge.pid)),
-                    *("--format", "raw", "--rate", "200", "--threads", "--nonblocking"),
-                    *("--output", str(workdir / "bridge.pyspy.txt")),
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            profiler = c.profile(bridge.pid, workdir / "bridge.pyspy.txt")
         report = _read_json(simulator.stdout, "finished", options.seconds * 20 + 60)
         stored_at = _wait_stored(url, report["calls"], options.stall)
         bridge_cpu = _cpu_seconds(bridge.pid)

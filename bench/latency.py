@@ -45,6 +45,9 @@ if __package__ in (None, ""):
 from bench import _common as c
 
 SECRET = "bench-latency"
+# The bridge's own view of where the time goes (its /metrics): frame -> commit, and
+# commit -> frames handed to the channel layer. The rest is Redis and Daphne.
+_STAGES = ("cc_bridge_event_lag_seconds", "cc_publish_lag_seconds")
 _PROBE_FRAMES = {"call.ringing": "ringing", "call.answered": "answered"}
 
 
@@ -159,19 +162,6 @@ def _latencies(
     return latencies, len(sent), len(sent) - len(latencies)
 
 
-def _profile(pid: int, output: Path) -> subprocess.Popen[Any]:
-    """py-spy (a dev tool: pip install py-spy) on ``pid``; raw stacks into ``output``."""
-    return subprocess.Popen(  # noqa: S603
-        [
-            *(str(c.ROOT / ".venv" / "bin" / "py-spy"), "record", "--pid", str(pid)),
-            *("--format", "raw", "--rate", "200", "--threads", "--nonblocking"),
-            *("--output", str(output)),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
 async def _real_part(
     options: argparse.Namespace, env: dict[str, str], workdir: Path, agents: list[tuple[str, int]]
 ) -> dict[str, Any]:
@@ -194,7 +184,12 @@ async def _real_part(
     result: dict[str, Any] = {}
     try:
         ami = c.read_json_line(simulator.stdout, "port", 30)["port"]
-        bridge_env = {**env, "AMI_URL": f"ami://bridge:{SECRET}@127.0.0.1:{ami}"}
+        metrics_port = c.free_port()
+        bridge_env = {
+            **env,
+            "AMI_URL": f"ami://bridge:{SECRET}@127.0.0.1:{ami}",
+            "METRICS_PORT": str(metrics_port),
+        }
         with open(workdir / "bridge.log", "w") as log:
             bridge = subprocess.Popen(  # noqa: S603
                 [c.PYTHON, "manage.py", "run_bridge"],
@@ -220,7 +215,7 @@ async def _real_part(
             cpu0 = {n: c.cpu_seconds(p.pid) for n, p in _procs(simulator, bridge, daphne)}
             if options.profile:
                 profilers = [
-                    _profile(proc.pid, workdir / f"{name}.pyspy.txt")
+                    c.profile(proc.pid, workdir / f"{name}.pyspy.txt")
                     for name, proc in _procs(simulator, bridge, daphne)
                     if name != "simulator"
                 ]
@@ -237,6 +232,7 @@ async def _real_part(
                 count = len(consoles.arrivals)
                 await asyncio.sleep(options.settle)
             cpu = {n: c.cpu_seconds(p.pid) - cpu0[n] for n, p in _procs(simulator, bridge, daphne)}
+            stages = c.histograms(f"http://127.0.0.1:{metrics_port}/metrics", _STAGES)
             for profiler in profilers:
                 profiler.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
                 profiler.wait(60)
@@ -257,6 +253,7 @@ async def _real_part(
             "not_arrived": lost,
             "latency": c.summary_ms(latencies),
             "cpu_s": cpu,
+            "stages": stages,
         }
     finally:
         c.stop(daphne)
@@ -361,6 +358,12 @@ def main(options: argparse.Namespace) -> int:
             flush=True,
         )
         print(_line("stack", real["latency"]), flush=True)
+        for name, stage in real["stages"].items():
+            print(
+                f"    {name}: mean {stage['mean_ms']:.1f} ms, p50 ~{stage['p50_ms']:.0f} ms, "
+                f"p99 ~{stage['p99_ms']:.0f} ms (buckets; {stage['n']:,.0f} observed)",
+                flush=True,
+            )
         ceiling = asyncio.run(_ceiling_part(options))
         print(_line("ceiling", ceiling["latency"]) + f", {ceiling['not_arrived']} lost")
     finally:

@@ -26,6 +26,7 @@ import contextlib
 import functools
 import logging
 import multiprocessing
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -40,7 +41,7 @@ from django.utils import timezone
 from contactcenter import events as ev
 from contactcenter import render_worker
 from contactcenter.models import Agent, Call, QueueMembership
-from realtime import presence, render, screen
+from realtime import metrics, presence, render, screen
 from realtime.groups import agent_group, floor_group, queues_group, user_group
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ class Publisher:
 
     def __init__(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._jobs: asyncio.Queue[Job] = asyncio.Queue()
+        self._jobs: asyncio.Queue[tuple[float, Job]] = asyncio.Queue()
         self._renderer = self._start_worker()
         self._task = self._loop.create_task(self._run())
 
@@ -102,20 +103,26 @@ class Publisher:
             initargs=(connection.settings_dict["NAME"],),
         )
 
+    def worker_pids(self) -> list[int]:
+        """The rendering worker's process id (none until its first job)."""
+        return [process.pid for process in self._renderer._processes.values()]
+
     def submit(self, job: Render, args: tuple[Any, ...]) -> None:
         """Thread-safe: called by the writer's thread as its transaction commits."""
-        self._loop.call_soon_threadsafe(self._jobs.put_nowait, (job, args))
+        self._loop.call_soon_threadsafe(self._jobs.put_nowait, (time.monotonic(), (job, args)))
 
     async def _run(self) -> None:
         while True:
-            jobs = [await self._jobs.get()]
+            queued = [await self._jobs.get()]
             while not self._jobs.empty():  # what piled up while the last ones were sent
-                jobs.append(self._jobs.get_nowait())
+                queued.append(self._jobs.get_nowait())
+            jobs = [job for _, job in queued]
             try:
                 for messages in await self._render(_coalesce(jobs)):
                     # Bounded: a channel-layer connection that died without a word (Redis
                     # restarted) must cost these frames, not every frame after them.
                     await asyncio.wait_for(_send_all(messages), SEND_SECONDS)
+                metrics.PUBLISH_LAG.observe(time.monotonic() - queued[0][0])
             except Exception:
                 logger.exception("publishing %d jobs failed", len(jobs))
             finally:

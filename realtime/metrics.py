@@ -5,6 +5,10 @@
 - ``cc_channel_layer_errors_total{op}`` counter: ``send``/``group_send`` calls that
   raised (Redis unreachable, a full channel). notify.py logs and swallows them, so
   this counter is how an operator sees screens going stale.
+- ``cc_publish_lag_seconds`` histogram (the bridge's background publisher): commit to
+  the frames handed to the channel layer, observed once per round of jobs for its
+  oldest. With ``cc_bridge_event_lag_seconds`` it splits a screen's delay into storing
+  and publishing; the rest is the channel layer and the server process.
 
 The channel-layer classes below are the stock backends with that counter; settings
 names them as the BACKEND. Each costs a ``try`` on the hot path and nothing else. The
@@ -18,7 +22,7 @@ from typing import Any
 
 from channels.layers import InMemoryChannelLayer
 from channels_redis.core import RedisChannelLayer
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 from realtime.redisconn import connection_class_for
 
@@ -27,6 +31,12 @@ WEBSOCKET_CONNECTIONS = Gauge(
 )
 CHANNEL_LAYER_ERRORS = Counter(
     "cc_channel_layer_errors", "Channel-layer sends that raised, by operation.", ["op"]
+)
+PUBLISH_LAG = Histogram(
+    "cc_publish_lag_seconds",
+    "Seconds from a change's commit to its frames handed to the channel layer "
+    "(the bridge's publisher; observed once per round, for its oldest change).",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 _SEND_ERRORS = CHANNEL_LAYER_ERRORS.labels(op="send")
 _GROUP_SEND_ERRORS = CHANNEL_LAYER_ERRORS.labels(op="group_send")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
 from django.db import transaction
+from prometheus_client import REGISTRY
 
 from contactcenter import notify
 from contactcenter.enums import CallStatus
@@ -82,6 +85,7 @@ async def test_the_background_publisher_renders_in_its_worker_and_survives_its_d
         with transaction.atomic():
             call_update_notes(call=call, notes=notes, actor=None)
 
+    rounds = REGISTRY.get_sample_value("cc_publish_lag_seconds_count") or 0.0
     publisher = await notify.install_publisher()
     try:
         await sync_to_async(commit_change)("first")
@@ -90,15 +94,17 @@ async def test_the_background_publisher_renders_in_its_worker_and_survives_its_d
         assert notify._publisher is publisher
 
         # The worker dies (killed, out of memory...): the next job gets a new one.
-        (worker,) = publisher._renderer._processes.values()
-        worker.kill()
+        (worker,) = publisher.worker_pids()
+        os.kill(worker, signal.SIGKILL)
         await sync_to_async(commit_change)("second")
         frame = await _frame(layer, console)
         assert frame["data"]["call"]["notes"] == "second"
-        (replacement,) = publisher._renderer._processes.values()
-        assert replacement.pid != worker.pid
+        (replacement,) = publisher.worker_pids()
+        assert replacement != worker
     finally:
         await notify.uninstall_publisher()
     assert notify._publisher is None
+    # Each round's delay from commit to channel layer is on /metrics.
+    assert REGISTRY.get_sample_value("cc_publish_lag_seconds_count") == rounds + 2
     await sync_to_async(commit_change)("third")  # published on commit again
     assert (await _frame(layer, console))["data"]["call"]["notes"] == "third"
