@@ -105,7 +105,8 @@ class Publisher:
 
     def worker_pids(self) -> list[int]:
         """The rendering worker's process id (none until its first job)."""
-        return [process.pid for process in self._renderer._processes.values()]
+        processes = self._renderer._processes.values()
+        return [process.pid for process in processes if process.pid is not None]
 
     def submit(self, job: Render, args: tuple[Any, ...]) -> None:
         """Thread-safe: called by the writer's thread as its transaction commits."""

@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,6 +29,7 @@ from contactcenter.services.telephony import ApplyResult, telephony_apply
 from telephony import metrics
 from telephony.ami.client import AmiEndpoint, AmiError, AmiSession, LoginFailed
 from telephony.ami.desk import CommandDesk
+from telephony.ami.handoff import Pending
 from telephony.ami.resync import resync_agents, resync_calls
 from telephony.ami.translator import DISPOSITION_VARIABLE, Translator
 
@@ -59,31 +59,6 @@ class BridgeTarget:
     endpoint: AmiEndpoint
     organization_id: int
     connection_key: str
-
-
-class _Pending:
-    """Translated facts waiting for the writer, with the queue items they came from."""
-
-    def __init__(self) -> None:
-        self._chunks: deque[tuple[list[te.TelephonyEvent], list[Any]]] = deque()
-        self._ready = asyncio.Event()
-
-    def add(self, facts: list[te.TelephonyEvent], items: list[Any]) -> None:
-        self._chunks.append((facts, items))
-        self._ready.set()
-
-    async def take(self, most: int) -> tuple[list[te.TelephonyEvent], list[Any]]:
-        """Whole chunks in order, until about ``most`` facts (at least one chunk)."""
-        await self._ready.wait()
-        facts: list[te.TelephonyEvent] = []
-        items: list[Any] = []
-        while self._chunks and (not items or len(facts) + len(self._chunks[0][0]) <= most):
-            chunk_facts, chunk_items = self._chunks.popleft()
-            facts += chunk_facts
-            items += chunk_items
-        if not self._chunks:
-            self._ready.clear()
-        return facts, items
 
 
 @dataclass
@@ -247,7 +222,7 @@ class AmiBridge:
         is formed as late as it can be (an event waits for at most the write before its
         own) and events are translated while the previous batch is being written.
         """
-        pending = _Pending()
+        pending = Pending()
         writer = asyncio.create_task(self._write(pending), name=f"ami-write {self.target}")
         try:
             while True:
@@ -267,7 +242,7 @@ class AmiBridge:
             with contextlib.suppress(asyncio.CancelledError):
                 await writer
 
-    async def _write(self, pending: _Pending) -> None:
+    async def _write(self, pending: Pending) -> None:
         while True:
             facts, batch = await pending.take(self.settings.batch_max)
             try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from telephony.ami.bridge import _Pending
+from telephony.ami.handoff import Pending
 
 
 def _facts(*names: str) -> list[Any]:
@@ -13,7 +13,7 @@ def _facts(*names: str) -> list[Any]:
 
 
 async def test_the_writer_takes_everything_translated_so_far_in_order() -> None:
-    pending = _Pending()
+    pending = Pending()
     pending.add(_facts("a1", "a2"), ["m1", "m2", "m3"])  # a noise frame gave no fact
     pending.add(_facts(), ["m4"])  # a frame that failed to translate: acknowledged all the same
     pending.add(_facts("c1"), ["m5"])
@@ -23,7 +23,7 @@ async def test_the_writer_takes_everything_translated_so_far_in_order() -> None:
 
 
 async def test_a_batch_stops_at_whole_chunks_near_the_limit_and_always_takes_one() -> None:
-    pending = _Pending()
+    pending = Pending()
     pending.add(_facts("a1", "a2", "a3"), ["m1"])  # more than the limit on its own
     pending.add(_facts("b1"), ["m2"])
     pending.add(_facts("c1", "c2"), ["m3"])
@@ -33,7 +33,7 @@ async def test_a_batch_stops_at_whole_chunks_near_the_limit_and_always_takes_one
 
 
 async def test_the_writer_waits_for_the_next_translation() -> None:
-    pending = _Pending()
+    pending = Pending()
     taking = asyncio.ensure_future(pending.take(10))
     await asyncio.sleep(0)
     assert not taking.done()
