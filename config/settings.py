@@ -130,16 +130,17 @@ REDIS_MAX_CONNECTIONS = env_int("REDIS_MAX_CONNECTIONS", 2000)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            # The stock backends, counting send errors (realtime/metrics.py).
-            "BACKEND": "realtime.metrics.CountingRedisChannelLayer",
+            # channels-redis's pub/sub layer, counting send errors (realtime/layers.py:
+            # why pub/sub, and what a lost subscription does).
+            "BACKEND": "realtime.layers.CountingRedisPubSubChannelLayer",
             "CONFIG": {
-                # channels-redis blocks 5 s per receive (BZPOPMIN); redis-py 8 cuts socket
-                # reads at 5 s by default, so set a longer read timeout explicitly
-                # (django/channels_redis#422).
                 "hosts": [
                     {
                         "address": REDIS_URL,
                         "socket_timeout": 15,
+                        # A subscription connection that went quiet is pinged, so a
+                        # dead one is noticed (and its channels told) in seconds.
+                        "health_check_interval": 10,
                         "max_connections": REDIS_MAX_CONNECTIONS,
                     }
                 ],
@@ -151,7 +152,7 @@ if REDIS_URL:
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "realtime.metrics.CountingInMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "realtime.layers.CountingInMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")

@@ -37,6 +37,7 @@ from contactcenter.models import CallQueue, Organization
 from contactcenter.selectors.wallboard import queue_metrics, wallboard
 from realtime import render
 from realtime.groups import queues_group
+from realtime.layers import LAYER_LOST
 from realtime.protocol import encode_data
 
 logger = logging.getLogger(__name__)
@@ -210,6 +211,8 @@ class OrgFeed:
                     message = await layer.receive(channel)
                     if message.get("type") == "queues.changed":
                         self.mark(message.get("queue_ids") or ())
+                    elif message.get("type") == LAYER_LOST:  # pings may be gone
+                        self.mark(await database_sync_to_async(self._all_queue_ids)())
             except asyncio.CancelledError:
                 raise
             except Exception:

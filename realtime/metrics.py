@@ -10,21 +10,12 @@
   oldest. With ``cc_bridge_event_lag_seconds`` it splits a screen's delay into storing
   and publishing; the rest is the channel layer and the server process.
 
-The channel-layer classes below are the stock backends with that counter; settings
-names them as the BACKEND. Each costs a ``try`` on the hot path and nothing else. The
-Redis one also connects with ``realtime.redisconn.Connection``, whose writes do not
-swallow a cancelled receive (a consumer closing, the queue feed stopping).
+The channel-layer classes that count those errors are in realtime/layers.py.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from channels.layers import InMemoryChannelLayer
-from channels_redis.core import RedisChannelLayer
 from prometheus_client import Counter, Gauge, Histogram
-
-from realtime.redisconn import connection_class_for
 
 WEBSOCKET_CONNECTIONS = Gauge(
     "cc_websocket_connections", "Open WebSocket connections, by stream.", ["stream"]
@@ -38,8 +29,8 @@ PUBLISH_LAG = Histogram(
     "(the bridge's publisher; observed once per round, for its oldest change).",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
-_SEND_ERRORS = CHANNEL_LAYER_ERRORS.labels(op="send")
-_GROUP_SEND_ERRORS = CHANNEL_LAYER_ERRORS.labels(op="group_send")
+SEND_ERRORS = CHANNEL_LAYER_ERRORS.labels(op="send")
+GROUP_SEND_ERRORS = CHANNEL_LAYER_ERRORS.labels(op="group_send")
 
 
 def websocket_opened(stream: str) -> None:
@@ -48,32 +39,3 @@ def websocket_opened(stream: str) -> None:
 
 def websocket_closed(stream: str) -> None:
     WEBSOCKET_CONNECTIONS.labels(stream=stream).dec()
-
-
-class _CountingSends:
-    """Counts a layer's failed sends; put before the layer class it wraps."""
-
-    async def send(self, channel: str, message: dict[str, Any]) -> None:
-        try:
-            await super().send(channel, message)  # type: ignore[misc]
-        except Exception:
-            _SEND_ERRORS.inc()
-            raise
-
-    async def group_send(self, group: str, message: dict[str, Any]) -> None:
-        try:
-            await super().group_send(group, message)  # type: ignore[misc]
-        except Exception:
-            _GROUP_SEND_ERRORS.inc()
-            raise
-
-
-class CountingRedisChannelLayer(_CountingSends, RedisChannelLayer):
-    def create_pool(self, index: int) -> Any:
-        host = self.hosts[index]
-        self.hosts[index] = {**connection_class_for(str(host.get("address", ""))), **host}
-        return super().create_pool(index)
-
-
-class CountingInMemoryChannelLayer(_CountingSends, InMemoryChannelLayer):
-    pass

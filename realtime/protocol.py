@@ -27,6 +27,7 @@ class CloseCode(IntEnum):
     FORBIDDEN = 4403
     NOT_FOUND = 4404
     TOO_MANY_MESSAGES = 4429
+    LAYER_LOST = 4503  # frames may have been lost (realtime.layers): reconnect, re-snapshot
 
 
 class ProtocolError(Exception):

@@ -50,6 +50,12 @@ async def pbx_command(
             error="timeout",
             message="The PBX bridge did not answer: is it running and connected?",
         )
+    if reply.get("type") != "pbx.result":  # the layer lost its connection (realtime.layers)
+        return PbxResult(
+            ok=False,
+            error="interrupted",
+            message="The connection to the PBX bridge was interrupted: try again.",
+        )
     return PbxResult(
         ok=bool(reply.get("ok")),
         message=str(reply.get("message", "")),

@@ -130,7 +130,7 @@ class AgentConsumer(StreamConsumer):
         await self.forward(message)
 
     async def queues_updated(self, update: feed.FeedUpdate) -> None:
-        if not self.queue_ids & update.queue_ids:
+        if self.figures_wait(update.queue_ids) or not self.queue_ids & update.queue_ids:
             return
         for queue_id, data in (await update.stats_data()).items():
             if queue_id in self.queue_ids:

@@ -12,7 +12,7 @@ import abc
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from contactcenter import events as ev
 from contactcenter.errors import ApplicationError
-from realtime import metrics
+from realtime import feed, metrics
 from realtime.protocol import (
     CloseCode,
     Command,
@@ -48,6 +48,10 @@ class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
     async def connect(self) -> None:
         self.seq = 0
         self.closed = False
+        # Queue figures (realtime.feed) reach the consumer directly, not through its
+        # message loop: one that lands while the snapshot is read waits for it.
+        self.snapshot_sent = False
+        self.figures_missed: set[int] = set()
         self.joined: list[str] = []
         self.tasks: set[asyncio.Task[None]] = set()
         self.bucket = TokenBucket(
@@ -79,6 +83,17 @@ class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
         )
         await self.emit("hello", hello)
         await self.emit("snapshot", await self.snapshot())
+        self.snapshot_sent = True
+        if self.figures_missed:  # computed before or after the snapshot's: ask again
+            feed.mark(self.caller.organization_id, self.figures_missed)
+
+    def figures_wait(self, queue_ids: Iterable[int]) -> bool:
+        """Whether queue figures must wait for the snapshot (they are asked for again
+        once it is out, so the screen never keeps figures older than its snapshot's)."""
+        if self.snapshot_sent:
+            return False
+        self.figures_missed.update(queue_ids)
+        return True
 
     async def refuse(self, code: int) -> None:
         # Accept first: a browser sees a refused handshake only as 1006, never our code.
@@ -135,6 +150,13 @@ class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
     async def forward(self, message: dict[str, Any]) -> None:
         """A published event (contactcenter.notify): its type and data become the frame's."""
         await self.emit(message["type"], message["data"])
+
+    async def layer_lost(self, message: dict[str, Any]) -> None:
+        """The process's channel layer may have dropped frames (realtime.layers): this
+        screen may be stale, so the client reconnects for a fresh snapshot."""
+        if not self.closed:
+            self.closed = True
+            await self.close(int(CloseCode.LAYER_LOST))
 
     async def error(self, exc: ProtocolError | ApplicationError, command_id: str | None) -> None:
         if isinstance(exc, ProtocolError):

@@ -55,6 +55,8 @@ class WallboardConsumer(StreamConsumer):
         await self.forward(message)
 
     async def queues_updated(self, update: feed.FeedUpdate) -> None:
+        if self.figures_wait(update.queue_ids):
+            return
         if self.queue_id is not None and self.queue_id not in update.queue_ids:
             return
         for type_, data in await update.board_frames(self.queue_id):

@@ -16,7 +16,7 @@ from django.test import Client
 from prometheus_client import REGISTRY
 
 from realtime import presence
-from realtime.metrics import CountingInMemoryChannelLayer, CountingRedisChannelLayer
+from realtime.layers import CountingInMemoryChannelLayer, CountingRedisPubSubChannelLayer
 from tests.conftest import Floor
 from tests.realtime.support import Socket, session_cookie
 
@@ -57,7 +57,7 @@ def test_only_get_is_allowed() -> None:
 @pytest.fixture
 def in_memory_realtime(settings: Any) -> Iterator[None]:
     settings.CHANNEL_LAYERS = {
-        "default": {"BACKEND": "realtime.metrics.CountingInMemoryChannelLayer"}
+        "default": {"BACKEND": "realtime.layers.CountingInMemoryChannelLayer"}
     }
     settings.REALTIME_PRESENCE_URL = ""
     settings.REALTIME_PRESENCE_GRACE_SECONDS = 0.05
@@ -94,7 +94,7 @@ async def test_channel_layer_errors_are_counted_and_still_raised() -> None:
     assert _value("cc_channel_layer_errors_total", sends) == before + 1
 
     # Redis unreachable: a publish fails, the counter says so.
-    down = CountingRedisChannelLayer(hosts=[{"address": "redis://127.0.0.1:1/0"}])
+    down = CountingRedisPubSubChannelLayer(hosts=[{"address": "redis://127.0.0.1:1/0"}])
     group_sends = {"op": "group_send"}
     before = _value("cc_channel_layer_errors_total", group_sends)
     with pytest.raises((OSError, redis.RedisError)):

@@ -28,7 +28,7 @@ def test_a_channel_layer_that_is_down_is_logged_not_raised(
     # Nothing listens on port 1: every publish fails to connect.
     settings.CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "realtime.metrics.CountingRedisChannelLayer",
+            "BACKEND": "realtime.layers.CountingRedisPubSubChannelLayer",
             "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]},
         }
     }

@@ -94,7 +94,7 @@ def worker(tmp_path: Path, settings: Any) -> Iterator[Worker]:
     settings.CELERY_BROKER_URL = WORKER_REDIS
     settings.CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "realtime.metrics.CountingRedisChannelLayer",
+            "BACKEND": "realtime.layers.CountingRedisPubSubChannelLayer",
             "CONFIG": {"hosts": [{"address": WORKER_REDIS}], "prefix": prefix},
         }
     }

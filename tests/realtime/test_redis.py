@@ -8,8 +8,11 @@ import uuid
 from typing import Any
 
 import pytest
+import redis.asyncio
+from channels.layers import get_channel_layer
 
 from realtime import presence
+from realtime.protocol import CloseCode
 from telephony.models import AsteriskConnection
 from tests.realtime.fakebridge import FakeBridge
 from tests.realtime.script import CallScript, apply
@@ -30,8 +33,13 @@ def on_redis(settings: Any) -> None:
     prefix = f"test-rt-{uuid.uuid4().hex[:8]}"
     settings.CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "realtime.metrics.CountingRedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}], "prefix": prefix},
+            "BACKEND": "realtime.layers.CountingRedisPubSubChannelLayer",
+            "CONFIG": {
+                "hosts": [
+                    {"address": REDIS_URL, "socket_timeout": 15, "health_check_interval": 10}
+                ],
+                "prefix": prefix,
+            },
         }
     }
     settings.CACHES = {
@@ -103,3 +111,32 @@ async def test_a_ticket_opens_one_socket_across_processes(desk: Any) -> None:
     second = Socket(f"/ws/agent/?ticket={ticket}")
     assert (await second.open()) == (False, 4401)
     await first.close()
+
+
+async def test_a_lost_subscription_closes_the_screens_and_they_come_back_fresh(desk: Any) -> None:
+    """Redis pub/sub keeps nothing for a process that was not connected: when the
+    process's subscription connection drops, its screens may have missed frames, so
+    they close with 4503; the console reconnects and its new snapshot is current."""
+    board, _ = await open_board(desk.supervisor)
+    console, _ = await open_agent(await session_cookie(desk.agent_member.user))
+    shard = get_channel_layer()._get_layer()._shards[0]
+    _host, port = shard._pubsub.connection._writer.get_extra_info("sockname")[:2]
+    admin = redis.asyncio.Redis.from_url(REDIS_URL)
+    try:
+        # The server drops the connection, as a restart or a network cut would.
+        assert await admin.client_kill_filter(_type="pubsub", addr=f"127.0.0.1:{port}") == 1
+    finally:
+        await admin.aclose()
+    assert await console.closed_with() == CloseCode.LAYER_LOST
+    assert await board.closed_with() == CloseCode.LAYER_LOST
+
+    # A call rang while nobody could hear it: the reconnected console's snapshot has it,
+    # and what happens next to it is heard again.
+    call = CallScript()
+    await apply(desk.org, call.started(), call.queued(), call.offered(desk.agent.interface))
+    again, snapshot = await open_agent(await session_cookie(desk.agent_member.user))
+    assert [entry["leg"] for entry in snapshot["calls"]] == ["offered"]
+    await apply(desk.org, call.answered(desk.agent.interface))
+    answered = await again.until(lambda f: f["type"] == "call.answered")
+    assert answered["data"]["call"]["id"] == snapshot["calls"][0]["call"]["id"]
+    await again.close()

@@ -14,7 +14,7 @@ import redis.asyncio
 import redis.exceptions
 
 from realtime import presence
-from realtime.metrics import CountingRedisChannelLayer
+from realtime.layers import CountingRedisPubSubChannelLayer
 from realtime.redisconn import Connection, connection_class_for
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -79,13 +79,15 @@ async def test_a_write_that_stalls_still_times_out(monkeypatch: Any) -> None:
 
 
 async def test_the_channel_layer_and_presence_connect_with_it() -> None:
-    layer = CountingRedisChannelLayer(hosts=[{"address": REDIS_URL, "socket_timeout": 15}])
+    layer = CountingRedisPubSubChannelLayer(hosts=[{"address": REDIS_URL, "socket_timeout": 15}])
     try:
-        await layer.send("probe-channel", {"type": "x"})
-        assert layer.connection(0).connection_pool.connection_class is Connection
-        assert (await layer.receive("probe-channel"))["type"] == "x"
+        channel = await layer.new_channel()
+        await layer.send(channel, {"type": "x"})
+        shard = layer._get_layer()._shards[0]
+        assert shard._redis.connection_pool.connection_class is Connection
+        assert (await layer.receive(channel))["type"] == "x"
     finally:
-        await layer.close_pools()
+        await layer.flush()
     store = presence.RedisStore(REDIS_URL, "test-redisconn")
     assert store._client().connection_pool.connection_class is Connection
     # TLS and Unix sockets keep redis-py's classes for them.

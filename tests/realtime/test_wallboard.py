@@ -220,3 +220,37 @@ async def test_after_a_channel_layer_failure_the_feed_refreshes_every_queue(
     assert frame["data"]["queue"]["queue_id"] == desk.queue.pk
     assert set(layer.groups[group]) - {feed_channel}, "joined again, with a new channel"
     await board.close()
+
+
+async def test_figures_that_land_while_the_snapshot_is_read_come_after_it(
+    desk: Any, settings: Any, monkeypatch: Any
+) -> None:
+    """The feed calls a screen directly, not through its message loop, so a flush can land
+    while the snapshot is being read. Its figures must not come before the snapshot; they
+    are computed again and sent after it."""
+    from asgiref.sync import async_to_sync
+
+    from realtime import feed
+    from realtime.consumers import wallboard as consumer_module
+
+    read_snapshot = consumer_module.wallboard_snapshot
+
+    async def flush_now() -> None:
+        lane = feed._org_feeds()[desk.org.pk].lane(settings.REALTIME_COALESCE_MS)
+        feed.mark(desk.org.pk, [desk.queue.pk])
+        assert lane.task is not None
+        await asyncio.shield(lane.task)
+
+    def snapshot_with_a_flush(*args: Any, **kwargs: Any) -> Any:
+        data = read_snapshot(*args, **kwargs)
+        async_to_sync(flush_now)()  # on the server's loop, while this read is in progress
+        return data
+
+    monkeypatch.setattr(consumer_module, "wallboard_snapshot", snapshot_with_a_flush)
+    board = Socket("/ws/wallboard/", cookie=await session_cookie(desk.supervisor.user))
+    connected, code = await board.open()
+    assert connected, code
+    await board.until(metrics_for(desk.queue.pk))
+    kinds = [f["type"] for f in board.frames]
+    assert kinds[:3] == ["hello", "snapshot", "queue.metrics"], kinds
+    await board.close()

@@ -1,0 +1,158 @@
+"""The channel layers settings name: the stock backends, counting failed sends.
+
+On Redis the layer is channels-redis's pub/sub one. A published frame is one PUBLISH,
+pushed by Redis to each server process that has a console in the group; the
+list-based layer took about seven Redis round trips per frame (its group lookup, the
+push, and in the receiving process a pop, a backup copy and its cleanup, one message
+at a time), which at 1,000 consoles and 2,000 AMI events/s was the largest share of the
+server process's time (docs/benchmarks.md).
+
+Pub/sub keeps no message for a process that is not connected. Frames published while
+a process's subscription connection is down are gone, so its screens may be stale: when
+the connection fails, or comes back after a failure, every channel of the process hears
+``layer.lost`` (``LAYER_LOST``). Consoles and wallboards close with 4503, and the browser
+reconnects and takes a fresh snapshot (docs/realtime-protocol.md). The queue feed
+refreshes every queue. That is the list-based layer's behaviour too: its consumers
+failed with the connection, and Daphne closed their sockets.
+
+The Redis connections are ``realtime.redisconn.Connection``, whose writes do not
+swallow a cancelled receive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from channels.layers import InMemoryChannelLayer
+from channels_redis.pubsub import (
+    RedisPubSubChannelLayer,
+    RedisPubSubLoopLayer,
+    RedisSingleShardConnection,
+)
+from channels_redis.utils import _wrap_close, decode_hosts
+from redis.asyncio.client import PubSub
+
+from realtime.metrics import GROUP_SEND_ERRORS, SEND_ERRORS
+from realtime.redisconn import connection_class_for
+
+logger = logging.getLogger(__name__)
+
+LAYER_LOST = "layer.lost"
+RETRY_SECONDS = 1.0  # between two attempts to read from a subscription that failed
+
+
+class CountingInMemoryChannelLayer(InMemoryChannelLayer):
+    """The one-process default."""
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        try:
+            await super().send(channel, message)
+        except Exception:
+            SEND_ERRORS.inc()
+            raise
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        try:
+            await super().group_send(group, message)
+        except Exception:
+            GROUP_SEND_ERRORS.inc()
+            raise
+
+
+class _WatchedPubSub(PubSub):
+    """redis-py re-subscribes on a reconnect; what was published in between is gone."""
+
+    def __init__(self, shard: _Shard, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.shard = shard
+
+    async def on_connect(self, connection: Any) -> None:
+        # redis-py calls this on reconnects only (the first connection is made before
+        # the callback is registered).
+        await super().on_connect(connection)
+        self.shard.lost("reconnected")
+
+
+class _Shard(RedisSingleShardConnection):
+    """One Redis server's subscriptions for the process."""
+
+    channel_layer: _LoopLayer
+    _pubsub: PubSub | None
+
+    def _ensure_redis(self) -> None:
+        if self._redis is None:
+            super()._ensure_redis()
+            assert self._redis is not None
+            self._pubsub = _WatchedPubSub(self, connection_pool=self._redis.connection_pool)
+
+    def lost(self, why: str) -> None:
+        self.channel_layer.subscriptions_lost(why)
+
+    async def _do_receiving(self) -> None:
+        # channels-redis's loop, but a failure tells the channels (upstream only logs
+        # it), and only a cancellation ends it.
+        while True:
+            try:
+                if self._pubsub is not None and self._pubsub.subscribed:
+                    message = await self._pubsub.get_message(
+                        ignore_subscribe_messages=True, timeout=0.1
+                    )
+                    self._receive_message(message)
+                else:
+                    await asyncio.sleep(0.1)  # nothing subscribed yet: nothing to read
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.lost(f"{type(exc).__name__}: {exc}")
+                await asyncio.sleep(RETRY_SECONDS)
+
+
+class _LoopLayer(RedisPubSubLoopLayer):
+    """The layer of one event loop, with shards that report lost subscriptions."""
+
+    def __init__(self, hosts: Any = None, **kwargs: Any) -> None:
+        super().__init__(hosts=hosts, **kwargs)
+        self._shards = [
+            _Shard({**connection_class_for(str(host.get("address", ""))), **host}, self)
+            for host in decode_hosts(hosts)
+        ]
+
+    def subscriptions_lost(self, why: str) -> None:
+        if not self.channels:
+            return
+        logger.warning(
+            "channel layer: subscriptions interrupted (%s); telling %d channels",
+            why,
+            len(self.channels),
+        )
+        message = self.channel_layer.serialize({"type": LAYER_LOST})
+        for queue in self.channels.values():
+            queue.put_nowait(message)
+
+
+class CountingRedisPubSubChannelLayer(RedisPubSubChannelLayer):
+    """Production: Redis pub/sub (see the module's docstring)."""
+
+    def _get_layer(self) -> _LoopLayer:
+        loop = asyncio.get_running_loop()
+        layer = self._layers.get(loop)
+        if layer is None:
+            layer = self._layers[loop] = _LoopLayer(*self._args, **self._kwargs, channel_layer=self)
+            _wrap_close(self, loop)
+        return layer
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        try:
+            await self._get_layer().send(channel, message)
+        except Exception:
+            SEND_ERRORS.inc()
+            raise
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        try:
+            await self._get_layer().group_send(group, message)
+        except Exception:
+            GROUP_SEND_ERRORS.inc()
+            raise
