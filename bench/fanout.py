@@ -12,8 +12,8 @@ and wait for ``hello`` + ``snapshot``; then they sit idle. Printed:
   Daphne process's RSS before and after: memory per connection = RSS delta / N;
 * broadcast: a ``queues.changed`` ping is sent to the organization's group over the
   channel layer (what the bridge does after a commit); Daphne recomputes the queue
-  figures once and sends every wallboard its ``queue.metrics`` + ``wallboard.totals``.
-  The time from the ping to each client's ``wallboard.totals``: per broadcast the time
+  figures once and sends every wallboard its ``wallboard.update``.
+  The time from the ping to each client's ``wallboard.update``: per broadcast the time
   to reach *all* clients (p50/p95 over the broadcasts) and every delivery's latency.
 
 The ceiling, in the same run on the same machine, once Daphne is stopped: a plain
@@ -189,11 +189,11 @@ async def _daphne_part(
     try:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
             # A few connections first, so the code paths are loaded before the baseline.
-            warm = Clients("wallboard.totals")
+            warm = Clients("wallboard.update")
             await _connect_daphne(session, port, user_id, 10, warm)
             await warm.close()
             rss0 = c.rss_bytes(daphne.pid)
-            clients = Clients('"wallboard.totals"')
+            clients = Clients('"wallboard.update"')
             connected, ramp = await _connect_daphne(
                 session, port, user_id, options.consoles, clients
             )

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2  # 2: wallboard.update replaced queue.metrics + wallboard.totals
 
 # The situation of one call on one agent's screen, named by what last happened to it.
 CallFrameType = Literal[
@@ -278,11 +278,11 @@ class WallboardSnapshotData(Model):
     online_agent_ids: list[int]
 
 
-class QueueMetricsData(Model):
-    queue: QueueBoard
+class WallboardUpdateData(Model):
+    """The queues whose figures changed, and the totals: one frame per update, so a
+    broadcast to thousands of wallboards is one write to each."""
 
-
-class TotalsData(Model):
+    queues: list[QueueBoard]
     totals: BoardTotals
 
 

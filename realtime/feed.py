@@ -57,7 +57,7 @@ class FeedUpdate:
         self._metrics: list[Any] | None = None
         self._boards: dict[int | None, Any] = {}
         self._stats: dict[int, str] | None = None
-        self._board_frames: dict[int | None, list[tuple[str, str]]] = {}
+        self._board_data: dict[int | None, str] = {}
 
     def _org(self) -> Organization:
         if self._organization is None:
@@ -96,20 +96,19 @@ class FeedUpdate:
             }
         return self._stats
 
-    async def board_frames(self, scope: int | None) -> list[tuple[str, str]]:
-        """A wallboard's frames for this update: ``queue.metrics`` per changed queue,
-        then ``wallboard.totals``; (type, data JSON) pairs."""
-        if scope not in self._board_frames:
+    async def board_data(self, scope: int | None) -> str:
+        """A wallboard's ``wallboard.update`` data for this update: the changed queues
+        of its scope, and its totals."""
+        if scope not in self._board_data:
             board = await self.board(scope)
-            frames = [
-                ("queue.metrics", encode_data(ev.QueueMetricsData(queue=render.queue_board(m))))
-                for m in board.queues
-                if m.queue_id in self.queue_ids
-            ]
-            totals = ev.TotalsData(totals=render.board_totals(board.totals))
-            frames.append(("wallboard.totals", encode_data(totals)))
-            self._board_frames[scope] = frames
-        return self._board_frames[scope]
+            data = ev.WallboardUpdateData(
+                queues=[
+                    render.queue_board(m) for m in board.queues if m.queue_id in self.queue_ids
+                ],
+                totals=render.board_totals(board.totals),
+            )
+            self._board_data[scope] = encode_data(data)
+        return self._board_data[scope]
 
 
 class Subscriber(Protocol):

@@ -6,7 +6,6 @@ notifications, and the figures of the agent's queues; sends the console commands
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -46,7 +45,6 @@ class AgentConsumer(StreamConsumer):
         # Presence before the snapshot: the publisher renders calls only for agents it
         # sees online, so a change committed after the snapshot is never skipped.
         await presence.console_connected(**self._presence_key())
-        self.heartbeat = asyncio.get_running_loop().create_task(self._beat())
         self.on_screen: set[int] = set()
         self.queue_ids: set[int] = set()
         await feed.subscribe(
@@ -61,7 +59,6 @@ class AgentConsumer(StreamConsumer):
         return data
 
     async def closing(self) -> None:
-        self.heartbeat.cancel()
         feed.unsubscribe(self.caller.organization_id, self)
         await presence.console_closed(**self._presence_key())
 
@@ -71,13 +68,6 @@ class AgentConsumer(StreamConsumer):
             "agent_id": self.agent_id,
             "connection": self.channel_name,
         }
-
-    async def _beat(self) -> None:
-        # A timer by nature: the entry must be refreshed before it expires.
-        interval = settings.REALTIME_PRESENCE_TTL_SECONDS / 3
-        while True:
-            await asyncio.sleep(interval)
-            await presence.console_alive(**self._presence_key())
 
     # -- published events (contactcenter.notify) ---------------------------------------------
 

@@ -1,7 +1,7 @@
 """``/ws/wallboard/``: a supervisor's or admin's wallboard, whole floor or ``?queue=<id>``.
 
-The figures are pushed coalesced (``realtime.feed``): at most one ``queue.metrics`` per
-queue, and one ``wallboard.totals``, per ``REALTIME_COALESCE_MS``.
+The figures are pushed coalesced (``realtime.feed``): at most one ``wallboard.update``
+(the changed queues and the totals) per ``REALTIME_COALESCE_MS``.
 """
 
 from __future__ import annotations
@@ -59,5 +59,4 @@ class WallboardConsumer(StreamConsumer):
             return
         if self.queue_id is not None and self.queue_id not in update.queue_ids:
             return
-        for type_, data in await update.board_frames(self.queue_id):
-            await self.emit_encoded(type_, data)
+        await self.emit_encoded("wallboard.update", await update.board_data(self.queue_id))

@@ -76,7 +76,7 @@ async def test_the_background_publisher_renders_in_its_worker_and_survives_its_d
     layer = get_channel_layer()
     assert layer is not None
     org, agent = floor_a.org, floor_a.agent
-    await presence.store().touch(org.pk, agent.pk, "console-1")
+    await presence.store().touch([(org.pk, agent.pk, "console-1")])
     console = await layer.new_channel()
     await layer.group_add(agent_group(agent.pk), console)
     call = await sync_to_async(make_call)(org, agent=agent, status=CallStatus.IN_PROGRESS)

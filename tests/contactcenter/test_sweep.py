@@ -208,7 +208,7 @@ def test_published_after_commit_so_screens_and_wallboards_drop_it(
     call = open_call(
         floor_a.org, queue, started=now - timedelta(hours=13), answered=True, agent=floor_a.agent
     )
-    async_to_sync(presence.store().touch)(floor_a.org.pk, floor_a.agent.pk, "console-1")
+    async_to_sync(presence.store().touch)([(floor_a.org.pk, floor_a.agent.pk, "console-1")])
     layer = get_channel_layer()
     assert layer is not None
     console = async_to_sync(layer.new_channel)()

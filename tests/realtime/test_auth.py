@@ -36,7 +36,7 @@ async def test_session_cookie_opens_the_agent_console(floor_a: Floor) -> None:
     socket, snapshot = await open_agent(await session_cookie(floor_a.agent_member.user))
     hello = socket.frames[0]["data"]
     assert hello == {
-        "protocol": 1,
+        "protocol": 2,
         "stream": "agent",
         "heartbeat_seconds": 20,
         "max_message_bytes": 65536,

@@ -173,9 +173,9 @@ async def test_wallboard_snapshot_plus_events_equals_a_fresh_snapshot(desk: Any)
     while steady({"queues": queues, "totals": totals, "online": online}) != expected:
         await board.next(timeout=3)
         for frame in board.frames[applied:]:
-            if frame["type"] == "queue.metrics":
-                queues[frame["data"]["queue"]["queue_id"]] = frame["data"]["queue"]
-            elif frame["type"] == "wallboard.totals":
+            if frame["type"] == "wallboard.update":
+                for queue in frame["data"]["queues"]:
+                    queues[queue["queue_id"]] = queue
                 totals = frame["data"]["totals"]
             elif frame["type"] == "agent.presence":
                 change = frame["data"]

@@ -68,11 +68,36 @@ async def test_the_heartbeat_keeps_a_quiet_console_online(floor_a: Any, settings
     await socket.close()
 
 
+async def test_one_heartbeat_refreshes_every_console_of_the_process(
+    floor_a: Any, settings: Any, monkeypatch: Any
+) -> None:
+    """The process beats once for all its consoles (one store call, so one Redis round
+    trip), not once per console."""
+    settings.REALTIME_PRESENCE_TTL_SECONDS = 0.3
+    store = presence.store()
+    calls: list[list[Any]] = []
+    touch = store.touch
+
+    async def counted(consoles: Any) -> None:
+        calls.append(list(consoles))
+        await touch(consoles)
+
+    first, _ = await open_agent(await session_cookie(floor_a.agent_member.user))
+    second, _ = await open_agent(await session_cookie(floor_a.other_agent.user))
+    monkeypatch.setattr(store, "touch", counted)
+    await asyncio.sleep(0.9)  # three lifetimes of an entry nobody refreshes
+    assert presence.online_agents(floor_a.org.pk) == {floor_a.agent.pk, floor_a.other_agent.pk}
+    assert calls and all(len(beat) == 2 for beat in calls), calls
+    await first.close()
+    await second.close()
+    assert presence.heart().consoles == {}
+
+
 async def test_an_entry_nobody_refreshes_expires(settings: Any) -> None:
     """A server process that dies leaves entries that expire on their own."""
     settings.REALTIME_PRESENCE_TTL_SECONDS = 0.2
     store = presence.store()
-    await store.touch(1, 42, "gone-process-channel")
+    await store.touch([(1, 42, "gone-process-channel")])
     assert presence.online_agents(1) == {42}
     await asyncio.sleep(0.3)
     assert await store.live(42) == 0

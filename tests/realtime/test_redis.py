@@ -67,11 +67,11 @@ async def test_events_commands_and_presence_over_redis(desk: Any) -> None:
     await apply(desk.org, call.started(), call.queued(), call.offered(desk.agent.interface))
     ringing = await console.until(lambda f: f["type"] == "call.ringing")
     assert ringing["data"]["pop"]["number"] == call.caller
-    await board.until(lambda f: f["type"] == "queue.metrics")
+    await board.until(lambda f: f["type"] == "wallboard.update")
 
     # A console of the same agent in another process keeps them online when this one
     # closes; when it goes too, offline is announced once.
-    await elsewhere.touch(desk.org.pk, agent, "other-process")
+    await elsewhere.touch([(desk.org.pk, agent, "other-process")])
     await console.close()
     assert [f for f in await board.drain(0.5) if f["type"] == "agent.presence"] == []
     await elsewhere.leave(agent, "other-process")

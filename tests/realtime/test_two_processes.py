@@ -253,15 +253,18 @@ async def test_bridge_events_and_presence_across_two_server_processes(
     call_id = ended["data"]["call"]["id"]
 
     # Both wallboards count the same answered call in the support queue.
-    def counted(frame: Frame) -> bool:
-        return (
-            frame["type"] == "queue.metrics"
-            and frame["data"]["queue"]["queue_name"] == "Support"
-            and frame["data"]["queue"]["answered"] == 1
-        )
+    def support(frame: Frame) -> dict[str, Any] | None:
+        if frame["type"] != "wallboard.update":
+            return None
+        return next((q for q in frame["data"]["queues"] if q["queue_name"] == "Support"), None)
 
-    seen_a = (await board_a.until(counted))["data"]["queue"]
-    seen_b = (await board_b.until(counted))["data"]["queue"]
+    def counted(frame: Frame) -> bool:
+        queue = support(frame)
+        return queue is not None and queue["answered"] == 1
+
+    seen_a = support(await board_a.until(counted))
+    seen_b = support(await board_b.until(counted))
+    assert seen_a is not None and seen_b is not None
     assert seen_a["offered"] == seen_b["offered"] == 1
 
     # A second console for alice on B, then A's closes: she stays online (one is left).

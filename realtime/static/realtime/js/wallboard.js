@@ -32,12 +32,11 @@ function applyFrame(frame) {
     return true;
   }
   if (!board.ready) return false;
-  if (frame.type === "queue.metrics") {
-    board.queues.set(data.queue.queue_id, data.queue);
-    board.at.set(data.queue.queue_id, now);
-    return true;
-  }
-  if (frame.type === "wallboard.totals") {
+  if (frame.type === "wallboard.update") {
+    for (const queue of data.queues) {
+      board.queues.set(queue.queue_id, queue);
+      board.at.set(queue.queue_id, now);
+    }
     board.totals = data.totals;
     board.totalsAt = now;
     return true;
