@@ -2,10 +2,10 @@
 
 On Redis the layer is channels-redis's pub/sub one. A published frame is one PUBLISH,
 pushed by Redis to each server process that has a console in the group; the
-list-based layer took about seven Redis round trips per frame (its group lookup, the
-push, and in the receiving process a pop, a backup copy and its cleanup, one message
-at a time), which at 1,000 consoles and 2,000 AMI events/s was the largest share of the
-server process's time (docs/benchmarks.md).
+list-based layer took about eight Redis round trips per frame (four to look the group
+up and push, and in the receiving process four more, one message at a time: a cleanup
+script, the pop, a backup copy and its removal). At 1,000 consoles and 2,000 AMI
+events/s that was the largest share of the server process's time (docs/benchmarks.md).
 
 Pub/sub keeps no message for a process that is not connected. Frames published while
 a process's subscription connection is down are gone, so its screens may be stale: when
