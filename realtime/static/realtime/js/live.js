@@ -17,6 +17,11 @@ const FINAL = new Map([
   [4404, "Not found: the queue does not exist (any more)."],
 ]);
 
+// The protocol this page speaks (docs/realtime-protocol.md). A server on another version
+// was upgraded under an open page: the page loads itself again, once per version.
+const PROTOCOL = 2;
+const RELOADED_FOR = "cc-live-reloaded-for-protocol";
+
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 15000;
 const COMMAND_TIMEOUT_MS = 20000; // more than the server's PBX timeout
@@ -42,6 +47,13 @@ export class LiveSocket {
     this.lastHeard = 0;
     this.stopped = false;
     window.addEventListener("online", () => this.reconnectNow());
+  }
+
+  reloadFor(version) {
+    if (window.sessionStorage.getItem(RELOADED_FOR) === String(version)) return false;
+    window.sessionStorage.setItem(RELOADED_FOR, String(version));
+    window.location.reload();
+    return true;
   }
 
   start() {
@@ -75,6 +87,7 @@ export class LiveSocket {
       return; // not ours to fix; the next snapshot will be
     }
     if (frame.type === "hello") {
+      if (frame.data.protocol !== PROTOCOL && this.reloadFor(frame.data.protocol)) return;
       this.heartbeatMs = Math.max(1, frame.data.heartbeat_seconds) * 1000;
       this.startHeartbeat(ws);
     } else if (frame.type === "snapshot") {
