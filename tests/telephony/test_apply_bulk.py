@@ -1,5 +1,6 @@
-"""contactcenter.services.telephony.bulk: COPY on PostgreSQL, the ORM elsewhere; both
-must leave the rows telephony_apply's ORM statements left."""
+"""contactcenter.services.telephony.bulk: on PostgreSQL array parameters (small
+batches) or COPY (big ones), the ORM elsewhere; all must leave the rows telephony_apply's
+ORM statements left. Every test runs on both PostgreSQL paths."""
 
 from __future__ import annotations
 
@@ -16,6 +17,15 @@ from tests.factories import make_queue
 T0 = datetime(2025, 3, 14, 11, 0, tzinfo=UTC)
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True, params=["arrays", "copy"])
+def batch_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Small batches take one statement with arrays; with the limit at 0, every batch is
+    a big one and goes through COPY."""
+    if request.param == "copy":
+        monkeypatch.setattr(bulk, "SMALL_BATCH", 0)
+    return str(request.param)
 
 
 def _call(floor: Floor, key: str) -> Call:

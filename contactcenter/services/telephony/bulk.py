@@ -8,7 +8,11 @@ per-session temporary table (emptied at each commit) and one set-based statement
 moves them to their table: one round trip and no per-row Python beyond the tuple.
 The semantics are the ORM path's: timeline entries already stored are left alone
 (or rewritten, for the one-per-call entries), calls are updated in place.
-SQLite (the embedded default) keeps the ORM path. The SQL below is assembled from
+A small batch (up to ``SMALL_BATCH`` rows: the bridge's usual case below full load)
+skips the temporary table: one statement takes the rows as typed array parameters
+(``unnest``), one round trip instead of three; COPY stays for the big ones, whose
+client-side quoting of arrays would cost more. SQLite (the embedded default) keeps the
+ORM path. The SQL below is assembled from
 model metadata (table and column names) only, never from event data (hence the noqa).
 """
 
@@ -27,6 +31,7 @@ from contactcenter.models import AgentStateLog, Call, CallEvent
 
 # One unit separator between keys: a dedup key is built from AMI ids, times and names.
 _SEPARATOR = "\x1f"
+SMALL_BATCH = 200  # rows up to which arrays (one round trip) beat COPY (three)
 
 TimelineRow = tuple[int, int, str, datetime, int | None, dict[str, Any], str, bool]
 """(organization_id, call_id, type, occurred_at, agent_id, details, dedup_key, restated)"""
@@ -95,6 +100,9 @@ def timeline_insert(rows: Iterable[TimelineRow]) -> None:
         return
     now = timezone.now()
     columns = ", ".join(_TIMELINE_COLUMNS)
+    if len(rows) <= SMALL_BATCH:
+        _timeline_arrays(rows, now)
+        return
     # In a transaction of its own when called outside one: the rows of a temporary table
     # ON COMMIT DELETE ROWS would not outlive the COPY's autocommit.
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
@@ -120,6 +128,39 @@ def timeline_insert(rows: Iterable[TimelineRow]) -> None:
             "occurred_at = EXCLUDED.occurred_at, details = EXCLUDED.details, "
             "agent_id = EXCLUDED.agent_id; "
             "DELETE FROM _cc_timeline_in"
+        )
+
+
+def _timeline_arrays(rows: list[TimelineRow], now: datetime) -> None:
+    columns = ", ".join(_TIMELINE_COLUMNS)
+    values = ", ".join(c if c != "details" else "details::jsonb" for c in _TIMELINE_COLUMNS[:-1])
+    chosen = f"SELECT {values}, %(now)s FROM entries"  # noqa: S608 - column names
+    sql = (
+        "WITH entries AS (SELECT * FROM unnest(%(org)s::bigint[], %(call)s::bigint[], "  # noqa: S608 - column names
+        "%(type)s::text[], %(at)s::timestamptz[], %(agent)s::bigint[], %(details)s::text[], "
+        "%(key)s::text[], %(restated)s::boolean[]) AS e(organization_id, call_id, type, "
+        "occurred_at, agent_id, details, dedup_key, restated)), "
+        f"kept AS (INSERT INTO contactcenter_callevent ({columns}) {chosen} "
+        "WHERE NOT restated ON CONFLICT (organization_id, dedup_key) DO NOTHING) "
+        f"INSERT INTO contactcenter_callevent ({columns}) {chosen} WHERE restated "
+        "ON CONFLICT (organization_id, dedup_key) DO UPDATE SET "
+        "occurred_at = EXCLUDED.occurred_at, details = EXCLUDED.details, "
+        "agent_id = EXCLUDED.agent_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "org": [r[0] for r in rows],
+                "call": [r[1] for r in rows],
+                "type": [r[2] for r in rows],
+                "at": [r[3] for r in rows],
+                "agent": [r[4] for r in rows],
+                "details": [json.dumps(r[5]) for r in rows],
+                "key": [r[6] for r in rows],
+                "restated": [r[7] for r in rows],
+                "now": now,
+            },
         )
 
 
@@ -154,6 +195,9 @@ def calls_update(calls: Sequence[Call], fields: Sequence[str]) -> None:
     if not _postgres():
         Call.objects.bulk_update(calls, fields)
         return
+    if len(calls) <= SMALL_BATCH:
+        rows_update(Call, calls, fields)
+        return
     model_fields = [_concrete(name) for name in fields]
     columns = [f.column for f in model_fields]
     attnames = [f.attname for f in model_fields]
@@ -184,7 +228,7 @@ def rows_update(
 ) -> None:
     """Write ``fields`` of stored rows (bulk_update's effect). On PostgreSQL one statement
     joins the table to the new values as typed arrays, instead of a CASE per field and
-    row that Django compiles in Python. No JSON fields (``calls_update`` has those)."""
+    row that Django compiles in Python."""
     if not objs:
         return
     if not _postgres():
@@ -194,7 +238,6 @@ def rows_update(
     concrete = [meta.get_field(name) for name in fields]
     assert all(isinstance(f, models.Field) for f in concrete)
     columns = [f.column for f in concrete]  # type: ignore[union-attr]
-    attnames = [f.attname for f in concrete]  # type: ignore[union-attr]
     types = [f.db_type(connection) for f in concrete]  # type: ignore[union-attr]
     pk = meta.pk
     assert pk is not None
@@ -203,7 +246,8 @@ def rows_update(
         f"unnest(%s::{t}[]) AS {c}" for t, c in zip(types, columns, strict=True)
     ]
     values: list[list[Any]] = [[o.pk for o in objs]] + [
-        [getattr(o, a) for o in objs] for a in attnames
+        _column(objs, f.attname, f.get_internal_type() == "JSONField")  # type: ignore[union-attr]
+        for f in concrete
     ]
     assignments = ", ".join(f"{c} = v.{c}" for c in columns)
     table = meta.db_table
@@ -213,6 +257,12 @@ def rows_update(
             f"FROM (SELECT {', '.join(arrays)}) AS v WHERE t.{pk.column} = v.{pk.column}",
             values,
         )
+
+
+def _column(objs: Sequence[models.Model], attname: str, json_field: bool) -> list[Any]:
+    if json_field:  # JSON text; the array is cast to jsonb[]
+        return [None if (v := getattr(o, attname)) is None else json.dumps(v) for o in objs]
+    return [getattr(o, attname) for o in objs]
 
 
 def open_intervals_end(ends: dict[int, datetime]) -> None:
@@ -279,6 +329,18 @@ def calls_insert(calls: Sequence[Call]) -> None:
     json_columns = {f.attname for f in fields if f.get_internal_type() == "JSONField"}
     attnames = [f.attname for f in fields]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    if len(calls) <= SMALL_BATCH:
+        arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO contactcenter_call ({columns}) "  # noqa: S608 - model metadata
+                f"SELECT * FROM unnest({arrays}) "
+                "RETURNING id, organization_id, source, external_id",
+                [_column(calls, f.attname, f.attname in json_columns) for f in fields],
+            )
+            ids = {(org, source, key): pk for pk, org, source, key in cursor.fetchall()}
+        _set_ids(calls, ids)
+        return
     # In a transaction of its own when called outside one: the rows of a temporary table
     # ON COMMIT DELETE ROWS would not outlive the COPY's autocommit.
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
@@ -297,6 +359,10 @@ def calls_insert(calls: Sequence[Call]) -> None:
             "RETURNING id, organization_id, source, external_id"
         )
         ids = {(org, source, key): pk for pk, org, source, key in cursor.fetchall()}
+    _set_ids(calls, ids)
+
+
+def _set_ids(calls: Sequence[Call], ids: dict[tuple[int, str, str], int]) -> None:
     for call in calls:
         call.pk = ids[(call.organization_id, call.source, call.external_id)]
         call._state.adding = False
