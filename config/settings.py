@@ -340,6 +340,11 @@ SOFTPHONE_SIP_DOMAIN = env_str("SOFTPHONE_SIP_DOMAIN")
 TWILIO_TOKEN_TTL_SECONDS = env_int("TWILIO_TOKEN_TTL_SECONDS", 600)
 
 # --- Realtime (WebSocket consoles and wallboards; docs/realtime-protocol.md) ----------
+# The server process's garbage-collector thresholds (config/asgi.py); empty: Python's.
+_gc_thresholds = [n.strip() for n in env_str("SERVER_GC_THRESHOLDS", "50000,20,100").split(",")]
+SERVER_GC_THRESHOLDS = [int(n) for n in _gc_thresholds if n.isdigit()]
+if any(_gc_thresholds) and (len(SERVER_GC_THRESHOLDS) != 3 or len(_gc_thresholds) != 3):
+    raise ImproperlyConfigured("SERVER_GC_THRESHOLDS takes three integers, or nothing.")
 REALTIME_TICKET_SECONDS = env_int("REALTIME_TICKET_SECONDS", 30)
 REALTIME_COALESCE_MS = env_int("REALTIME_COALESCE_MS", 250)
 REALTIME_CONSOLE_COALESCE_MS = env_int("REALTIME_CONSOLE_COALESCE_MS", 1000)
