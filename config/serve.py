@@ -113,6 +113,11 @@ def serve(
     # Until the port is open Python's own SIGINT handler is in place: a Ctrl-C that
     # early raises KeyboardInterrupt out of run(), with nothing started yet.
     server.run()
+    if started:
+        # The loop's self-pipe is closed as the process exits, while our handlers stay
+        # (see _main): a signal then would write to a closed descriptor ("Exception
+        # ignored ... signal wakeup fd"). With no wakeup descriptor it is just ignored.
+        signal.set_wakeup_fd(-1)
     if result.failure or result.address is None:
         raise ServeError(result.failure or "the server did not start")
     if result.work_error is not None:
