@@ -274,33 +274,72 @@ def _publish_changes(
     messages: list[Message] = []
     online = presence.online_agents(organization_id)
     if online and call_ids:
-        now = timezone.now()
-        calls = list(
-            screen.with_last_entry(
-                Call.objects.for_organization(organization_id).filter(pk__in=call_ids)
-            ).order_by("started_at", "id")
-        )
-        related = screen.related_calls(organization_id, calls, now)
-        # Only the agents these calls name: a floor of a thousand consoles costs no more
-        # than one of ten.
-        watched = screen.named_agents(organization_id, [*calls, *related], online)
-        frames = screen.screen_frames(
-            calls=calls, agents=watched, now=now, forced_type=forced_type
-        ) + screen.screen_frames(
-            calls=related,
-            agents=watched,
-            now=now,
-            forced_type="call.updated",  # only their pops changed
-        )
-        messages += [(agent_group(f.agent_id), _message(f.type, f.data)) for f in frames]
-    if online and agent_ids:
-        agents = Agent.objects.for_organization(organization_id).filter(pk__in=agent_ids & online)
-        for agent in agents:
-            data = ev.AgentStateData(agent=render.agent_view(agent))
-            messages.append((agent_group(agent.pk), _message("agent.state", data)))
+        messages += _call_frames(organization_id, call_ids, agent_ids & online, online, forced_type)
+    elif online and agent_ids:
+        messages += _agent_frames(_agents(organization_id, agent_ids & online), agent_ids)
     if queue_ids:
         ping = {"type": "queues.changed", "queue_ids": sorted(queue_ids)}
         messages.append((queues_group(organization_id), ping))
+    return messages
+
+
+def _call_frames(
+    organization_id: int,
+    call_ids: frozenset[int],
+    stated: frozenset[int],
+    online: set[int],
+    forced_type: ev.CallFrameType | None,
+) -> list[Message]:
+    """The changed calls' frames for the screens that show them, and the ``stated``
+    agents' ``agent.state``: the calls' agents, their timeline and the agents' rows and
+    memberships are each read once."""
+    now = timezone.now()
+    calls = list(
+        screen.with_last_entry(
+            Call.objects.for_organization(organization_id).filter(pk__in=call_ids)
+        ).order_by("started_at", "id")
+    )
+    related = screen.related_calls(organization_id, calls, now)
+    entries = screen.agent_entries([c.pk for c in [*calls, *related]])
+    # Only the agents these calls name: a floor of a thousand consoles costs no more than
+    # one of ten.
+    named = screen.named_agents([*calls, *related], entries) & online
+    agents = _agents(organization_id, named | stated)
+    watched = [agents[pk] for pk in sorted(named) if pk in agents]
+    memberships = screen.memberships_of(watched) if watched else {}
+    frames = screen.screen_frames(
+        calls=calls,
+        agents=watched,
+        now=now,
+        forced_type=forced_type,
+        entries=entries,
+        memberships=memberships,
+    ) + screen.screen_frames(
+        calls=related,
+        agents=watched,
+        now=now,
+        forced_type="call.updated",  # only their pops changed
+        entries=entries,
+        memberships=memberships,
+    )
+    messages = [(agent_group(f.agent_id), _message(f.type, f.data)) for f in frames]
+    return messages + _agent_frames(agents, stated)
+
+
+def _agents(organization_id: int, pks: Iterable[int]) -> dict[int, Agent]:
+    pks = set(pks)
+    if not pks:
+        return {}
+    return {a.pk: a for a in Agent.objects.for_organization(organization_id).filter(pk__in=pks)}
+
+
+def _agent_frames(agents: dict[int, Agent], stated: Iterable[int]) -> list[Message]:
+    """``agent.state`` of the ``stated`` agents."""
+    messages: list[Message] = []
+    for pk in sorted(stated):
+        if pk in agents:
+            data = ev.AgentStateData(agent=render.agent_view(agents[pk]))
+            messages.append((agent_group(pk), _message("agent.state", data)))
     return messages
 
 

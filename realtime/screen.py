@@ -62,17 +62,30 @@ def with_last_entry(calls: QuerySet[Call]) -> QuerySet[Call]:
     )
 
 
-def legs(call_ids: Iterable[int], agent_ids: Iterable[int]) -> dict[tuple[int, int], ev.Leg]:
-    """Each agent's part in each call, from the timeline entries that name them."""
-    found: dict[tuple[int, int], ev.Leg] = {}
-    rows = (
-        CallEvent.objects.filter(call_id__in=list(call_ids), agent_id__in=list(agent_ids))
-        .order_by("call_id", "occurred_at", "id")
-        .values_list("call_id", "agent_id", "type")
+# A timeline entry that names an agent: (call id, agent id, entry type).
+AgentEntry = tuple[int, int, str]
+
+
+def agent_entries(
+    call_ids: Iterable[int], agent_ids: Iterable[int] | None = None
+) -> list[AgentEntry]:
+    """The calls' timeline entries that name an agent (of ``agent_ids``, or any), in
+    timeline order: one query, from which both ``named_agents`` and ``legs`` work."""
+    rows = CallEvent.objects.filter(call_id__in=list(call_ids), agent_id__isnull=False)
+    if agent_ids is not None:
+        rows = rows.filter(agent_id__in=list(agent_ids))
+    return list(
+        rows.order_by("call_id", "occurred_at", "id").values_list("call_id", "agent_id", "type")
     )
-    for call_id, agent_id, type_ in rows:
+
+
+def legs(entries: Iterable[AgentEntry], agent_ids: Iterable[int]) -> dict[tuple[int, int], ev.Leg]:
+    """Each agent's part in each call, from the timeline entries that name them."""
+    wanted = set(agent_ids)
+    found: dict[tuple[int, int], ev.Leg] = {}
+    for call_id, agent_id, type_ in entries:
         move = _LEG_MOVES.get(type_)
-        if move is not None:
+        if move is not None and agent_id in wanted:
             found[(call_id, agent_id)] = move
     return found
 
@@ -135,22 +148,11 @@ def related_calls(organization_id: int, changed: Sequence[Call], now: datetime) 
     return list(with_last_entry(calls).order_by("started_at", "id"))
 
 
-def named_agents(organization_id: int, calls: Sequence[Call], among: Iterable[int]) -> list[Agent]:
-    """The agents of ``among`` that ``calls`` name (their timeline or ``call.agent``): the
-    only ones whose screens may hear about them. One query for the names, one for the
-    agents, however many agents ``among`` holds."""
-    if not calls:
-        return []
-    named = set(
-        CallEvent.objects.filter(call_id__in=[c.pk for c in calls], agent_id__isnull=False)
-        .values_list("agent_id", flat=True)
-        .distinct()
-    )
-    named |= {c.agent_id for c in calls if c.agent_id is not None}
-    wanted = named & set(among)
-    if not wanted:
-        return []
-    return list(Agent.objects.for_organization(organization_id).filter(pk__in=wanted))
+def named_agents(calls: Sequence[Call], entries: Iterable[AgentEntry]) -> set[int]:
+    """The agents ``calls`` name (``entries`` of their timeline, or ``call.agent``): the
+    only ones whose screens may hear about them."""
+    named = {agent_id for _, agent_id, _ in entries}
+    return named | {c.agent_id for c in calls if c.agent_id is not None}
 
 
 def memberships_of(agents: Iterable[Agent]) -> dict[int, Membership]:
@@ -167,16 +169,23 @@ def screen_frames(
     now: datetime,
     forced_type: ev.CallFrameType | None = None,
     only_on_screen: bool = False,
+    entries: Sequence[AgentEntry] | None = None,
+    memberships: dict[int, Membership] | None = None,
 ) -> list[Frame]:
     """One frame per (call, agent) that the agent's screen should hear about.
 
     ``calls`` come from ``with_last_entry``. Agents are told about every call they
     are or were part of: a call that is not (or no longer) on their screen is a
-    ``call.removed`` frame, which consoles that never showed it drop.
+    ``call.removed`` frame, which consoles that never showed it drop. A caller that
+    already read the calls' ``agent_entries`` or the agents' ``memberships_of`` passes
+    them, and they are not read again.
     """
     by_id = {a.pk: a for a in agents}
-    leg_of = legs([c.pk for c in calls], by_id)
-    memberships = memberships_of(agents)
+    if entries is None:
+        entries = agent_entries([c.pk for c in calls], by_id)
+    leg_of = legs(entries, by_id)
+    if memberships is None:
+        memberships = memberships_of(agents)
     pops = pop.PopBuilder(calls, agents)
     frames: list[Frame] = []
     involved_in: dict[int, set[int]] = defaultdict(set)

@@ -10,14 +10,15 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 from django.db import transaction
+from django.utils import timezone
 from prometheus_client import REGISTRY
 
 from contactcenter import notify
-from contactcenter.enums import CallStatus
-from contactcenter.models import Call
+from contactcenter.enums import CallEventType, CallStatus
+from contactcenter.models import Call, CallEvent
 from contactcenter.services.calls import call_update_notes
 from tests.conftest import Floor
-from tests.factories import make_call, make_queue
+from tests.factories import make_agent, make_call, make_member, make_queue
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -108,3 +109,36 @@ async def test_the_background_publisher_renders_in_its_worker_and_survives_its_d
     assert REGISTRY.get_sample_value("cc_publish_lag_seconds_count") == rounds + 2
     await sync_to_async(commit_change)("third")  # published on commit again
     assert (await _frame(layer, console))["data"]["call"]["notes"] == "third"
+
+
+def test_a_call_ringing_a_floor_is_rendered_with_a_fixed_number_of_reads(
+    floor_a: Floor, monkeypatch: pytest.MonkeyPatch, django_assert_max_num_queries: Any
+) -> None:
+    """A queue rings every agent online: the call's frames, one per agent rung, and the
+    agent.state of the one whose state changed cost the same few reads however many
+    agents there are (the agents, their memberships and the timeline read once)."""
+    org = floor_a.org
+    agents = [floor_a.agent, *(make_agent(org, make_member(org, "agent")) for _ in range(9))]
+    call = make_call(org, agent=None, caller_number="+15550001111", status=CallStatus.QUEUED)
+    for agent in agents:
+        CallEvent.objects.create(
+            organization=org,
+            call=call,
+            type=CallEventType.AGENT_CALLED,
+            agent=agent,
+            occurred_at=timezone.now(),
+            dedup_key=f"offer-{agent.pk}",
+        )
+    online = {a.pk for a in agents} | {floor_a.other_agent.pk}
+    monkeypatch.setattr("realtime.presence.online_agents", lambda organization_id: online)
+    with django_assert_max_num_queries(8):
+        messages = notify._publish_changes(
+            org.pk, frozenset({call.pk}), frozenset({floor_a.other_agent.pk}), frozenset(), None
+        )
+    by_type: dict[str, set[str]] = {}
+    for group, message in messages:
+        by_type.setdefault(message["type"], set()).add(group)
+    assert by_type == {
+        "call.ringing": {f"agent.{a.pk}" for a in agents},
+        "agent.state": {f"agent.{floor_a.other_agent.pk}"},
+    }
