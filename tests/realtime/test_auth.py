@@ -157,3 +157,29 @@ async def test_inactive_agent_profile_is_forbidden(floor_a: Floor) -> None:
     await sync(floor_a.agent.save)()
     cookie = await session_cookie(floor_a.agent_member.user)
     assert await refused("/ws/agent/", cookie=cookie) == CloseCode.FORBIDDEN
+
+
+async def test_a_socket_gets_its_session_and_the_servers_own_send() -> None:
+    """The socket stack's session middleware puts the session in the scope and passes
+    the server's ``send`` on unwrapped (the stock wrapper read the session on every
+    frame, to save it before HTTP responses a socket never sends)."""
+    from django.conf import settings
+
+    from realtime.auth import SocketSessionMiddleware
+
+    seen: dict[str, Any] = {}
+
+    async def inner(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        seen[scope["type"]] = (scope["session"].session_key, send)
+
+    async def server_send(message: dict[str, Any]) -> None:
+        raise AssertionError("not called")
+
+    middleware = SocketSessionMiddleware(inner)
+    cookies = {settings.SESSION_COOKIE_NAME: "k" * 32}
+    for type_ in ("websocket", "http"):
+        await middleware({"type": type_, "cookies": cookies}, None, server_send)
+    assert seen["websocket"] == ("k" * 32, server_send)
+    # Anything else keeps channels' wrapper, which saves the session on responses.
+    key, send = seen["http"]
+    assert key == "k" * 32 and send is not server_send
