@@ -10,7 +10,7 @@ bulk, so time in state is logged at the PBX's timestamps.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,6 +21,8 @@ from contactcenter.services.telephony import bulk
 from contactcenter.services.telephony.calls import Lookups
 from contactcenter.transitions import agent_moves
 
+_AGENT_FIELDS = ("state", "state_reason", "state_changed_at", "device_state")
+_MEMBERSHIP_FIELDS = ("is_logged_in", "paused", "paused_reason", "paused_at", "calls_taken")
 _RINGING = {"ringing", "ring_in_use"}
 _ON_CALL = {"in_use", "busy", "on_hold"}
 _UNREACHABLE = {"unavailable", "invalid"}
@@ -129,6 +131,7 @@ def apply_agent_facts(
     memberships: dict[int, dict[int, QueueMembership]] = {}
     for m in QueueMembership.objects.for_organization(organization_id).filter(agent_id__in=agents):
         memberships.setdefault(m.agent_id, {})[m.queue_id] = m
+    loaded = _Loaded(agents.values(), memberships)
     moves: dict[int, _Moves] = {}
     for fact in facts:
         agent = by_interface.get(fact.agent)
@@ -143,27 +146,47 @@ def apply_agent_facts(
         own = list(memberships.get(agent.pk, {}).values())
         state, reason = derive_agent_state(agent.device_state, own)
         moves.setdefault(agent.pk, _Moves(agent)).move(state, reason, fact.at)
-        result.agent_ids.add(agent.pk)
-    _write(moves, memberships)
+    # Only a changed agent is published (agent.state); their queues' figures are, anyway.
+    result.agent_ids = {pk for pk, m in moves.items() if loaded.agent_changed(m.agent)}
+    _write(moves, memberships, loaded)
     return result
 
 
-def _write(moves: dict[int, _Moves], memberships: dict[int, dict[int, QueueMembership]]) -> None:
+class _Loaded:
+    """The agents' and memberships' fields as read: only rows that changed are written
+    (a phone's ring changes the agent, rarely their memberships)."""
+
+    def __init__(
+        self, agents: Iterable[Agent], memberships: dict[int, dict[int, QueueMembership]]
+    ) -> None:
+        self.agents = {a.pk: _fields(a, _AGENT_FIELDS) for a in agents}
+        self.memberships = {
+            m.pk: _fields(m, _MEMBERSHIP_FIELDS)
+            for own in memberships.values()
+            for m in own.values()
+        }
+
+    def agent_changed(self, agent: Agent) -> bool:
+        return self.agents.get(agent.pk) != _fields(agent, _AGENT_FIELDS)
+
+    def membership_changed(self, membership: QueueMembership) -> bool:
+        return self.memberships.get(membership.pk) != _fields(membership, _MEMBERSHIP_FIELDS)
+
+
+def _fields(row: Agent | QueueMembership, names: Sequence[str]) -> tuple[object, ...]:
+    return tuple(getattr(row, name) for name in names)
+
+
+def _write(
+    moves: dict[int, _Moves], memberships: dict[int, dict[int, QueueMembership]], loaded: _Loaded
+) -> None:
     moved = {pk: m for pk, m in moves.items() if m.intervals}
     # The interval open before this batch ends where the batch's first change starts.
     bulk.open_intervals_end({pk: m.intervals[0].started_at for pk, m in moved.items()})
     bulk.rows_insert(AgentStateLog, [row for m in moved.values() for row in m.intervals])
-    bulk.rows_update(
-        Agent,
-        [m.agent for m in moves.values()],
-        ["state", "state_reason", "state_changed_at", "device_state"],
-    )
+    changed = [m.agent for m in moves.values() if loaded.agent_changed(m.agent)]
+    bulk.rows_update(Agent, changed, _AGENT_FIELDS)
     every = [m for own in memberships.values() for m in own.values()]
-    new = [m for m in every if m.pk is None]
-    old = [m for m in every if m.pk is not None]
-    QueueMembership.objects.bulk_create(new)
-    bulk.rows_update(
-        QueueMembership,
-        old,
-        ["is_logged_in", "paused", "paused_reason", "paused_at", "calls_taken"],
-    )
+    QueueMembership.objects.bulk_create([m for m in every if m.pk is None])
+    old = [m for m in every if m.pk is not None and loaded.membership_changed(m)]
+    bulk.rows_update(QueueMembership, old, _MEMBERSHIP_FIELDS)
