@@ -1,5 +1,7 @@
 """Agent and queue-member state from the PBX, through telephony_apply."""
 
+from typing import Any
+
 import pytest
 
 from contactcenter import telephony_events as te
@@ -95,3 +97,29 @@ def test_agent_state_from_the_pbx(floor_a: Floor) -> None:
         ("paused", "Lunch", at(25)),
         ("offline", "", at(30.5)),
     ]
+
+
+def test_a_restated_member_state_writes_and_publishes_nothing(
+    floor_a: Floor, django_assert_max_num_queries: Any
+) -> None:
+    """The PBX restates what is stored (a QueueMemberStatus per device change, one per
+    queue): the agent and their memberships are read, and nothing is written or sent
+    as a change, but their queues' figures are still pinged."""
+    support = make_queue(floor_a.org, "support")
+    iface = floor_a.agent.interface
+
+    def member(s: float) -> te.AgentMemberState:
+        return te.AgentMemberState(
+            agent=iface, queue="support", at=at(s), device="idle", calls_taken=4
+        )
+
+    org = floor_a.org.pk
+    first = telephony_apply(organization_id=org, connection_key="c", events=[member(0)])
+    assert first.agent_ids == {floor_a.agent.pk}
+    # The transaction's savepoint and its release (inside the test's transaction), the
+    # lookups (agents, queues), the locked agents and their memberships: no write.
+    with django_assert_max_num_queries(6):
+        again = telephony_apply(organization_id=org, connection_key="c", events=[member(5)])
+    assert (again.agent_ids, again.queue_ids) == (set(), {support.pk})
+    assert QueueMembership.objects.get(agent=floor_a.agent).calls_taken == 4
+    assert AgentStateLog.objects.filter(agent=floor_a.agent).count() == 1
