@@ -386,6 +386,9 @@ async def _send_all(messages: list[Message]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    if hasattr(layer, "group_send_many"):  # ours (realtime.layers): one round trip, in order
+        await layer.group_send_many(messages)
+        return
     # Frames to one group keep their order; different groups are sent concurrently.
     by_group: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for group, message in messages:

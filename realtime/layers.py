@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 from channels.layers import InMemoryChannelLayer
@@ -63,6 +63,10 @@ class CountingInMemoryChannelLayer(InMemoryChannelLayer):
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         await _counted(GROUP_SEND_ERRORS, super().group_send(group, message))
 
+    async def group_send_many(self, messages: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        for group, message in messages:
+            await self.group_send(group, message)
+
 
 class _WatchedPubSub(PubSub):
     """redis-py re-subscribes on a reconnect; what was published in between is gone."""
@@ -93,6 +97,18 @@ class _Shard(RedisSingleShardConnection):
     def lost(self, why: str) -> None:
         self.channel_layer.subscriptions_lost(why)
 
+    async def publish_many(self, messages: Sequence[tuple[str, bytes]]) -> None:
+        """PUBLISH each (channel, message), in order, in one round trip. The stock
+        ``publish`` holds the shard's lock for a round trip per message, so a job's
+        frames went out one by one however they were gathered."""
+        async with self._lock:
+            self._ensure_redis()
+            assert self._redis is not None
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for channel, message in messages:
+                    pipe.publish(channel, message)
+                await pipe.execute()
+
     async def _do_receiving(self) -> None:
         # channels-redis's loop, but a failure tells the channels (upstream only logs
         # it), and only a cancellation ends it.
@@ -121,6 +137,16 @@ class _LoopLayer(RedisPubSubLoopLayer):
             _Shard({**connection_class_for(str(host.get("address", ""))), **host}, self)
             for host in decode_hosts(hosts)
         ]
+
+    async def group_send_many(self, messages: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        by_shard: dict[int, list[tuple[str, bytes]]] = {}
+        for group, message in messages:
+            channel = self._get_group_channel_name(group)
+            shard = self._get_shard(channel)
+            payload = self.channel_layer.serialize(message)
+            by_shard.setdefault(id(shard), []).append((channel, payload))
+        shards = {id(shard): shard for shard in self._shards}
+        await asyncio.gather(*(shards[key].publish_many(batch) for key, batch in by_shard.items()))
 
     def subscriptions_lost(self, why: str) -> None:
         if not self.channels:
@@ -152,3 +178,9 @@ class CountingRedisPubSubChannelLayer(RedisPubSubChannelLayer):
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         await _counted(GROUP_SEND_ERRORS, self._get_layer().group_send(group, message))
+
+    async def group_send_many(self, messages: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        """``group_send`` each (group, message): those of one Redis server in one round
+        trip, in order (a group's frames keep theirs). A failure is counted once."""
+        if messages:
+            await _counted(GROUP_SEND_ERRORS, self._get_layer().group_send_many(messages))
