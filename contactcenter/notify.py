@@ -276,7 +276,8 @@ def _publish_changes(
     if online and call_ids:
         messages += _call_frames(organization_id, call_ids, agent_ids & online, online, forced_type)
     elif online and agent_ids:
-        messages += _agent_frames(_agents(organization_id, agent_ids & online), agent_ids)
+        stated = agent_ids & online
+        messages += _agent_frames(_agents(organization_id, stated), stated)
     if queue_ids:
         ping = {"type": "queues.changed", "queue_ids": sorted(queue_ids)}
         messages.append((queues_group(organization_id), ping))
