@@ -220,7 +220,7 @@ async def test_bridge_events_and_presence_across_two_server_processes(
 
     # A refusal reaches a real client as its documented close code (not 1006 or 1011).
     refused = await _connect(http, b, "alice", "wallboard")
-    closing = await refused.receive()
+    closing = await refused.receive(timeout=30)
     assert (closing.type, closing.data) == (aiohttp.WSMsgType.CLOSE, 4403)
 
     await alice.ws.send_json(
