@@ -308,21 +308,11 @@ def _call_frames(
     agents = _agents(organization_id, named | stated)
     watched = [agents[pk] for pk in sorted(named) if pk in agents]
     memberships = screen.memberships_of(watched) if watched else {}
-    frames = screen.screen_frames(
-        calls=calls,
-        agents=watched,
-        now=now,
-        forced_type=forced_type,
-        entries=entries,
-        memberships=memberships,
-    ) + screen.screen_frames(
-        calls=related,
-        agents=watched,
-        now=now,
-        forced_type="call.updated",  # only their pops changed
-        entries=entries,
-        memberships=memberships,
+    frames_of = functools.partial(
+        screen.screen_frames, agents=watched, now=now, entries=entries, memberships=memberships
     )
+    frames = frames_of(calls=calls, forced_type=forced_type)
+    frames += frames_of(calls=related, forced_type="call.updated")  # only their pops changed
     messages = [(agent_group(f.agent_id), _message(f.type, f.data)) for f in frames]
     return messages + _agent_frames(agents, stated)
 

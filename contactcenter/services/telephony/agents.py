@@ -146,9 +146,10 @@ def apply_agent_facts(
         own = list(memberships.get(agent.pk, {}).values())
         state, reason = derive_agent_state(agent.device_state, own)
         moves.setdefault(agent.pk, _Moves(agent)).move(state, reason, fact.at)
+    changed = [m.agent for m in moves.values() if loaded.agent_changed(m.agent)]
+    _write(moves, changed, memberships, loaded)
     # Only a changed agent is published (agent.state); their queues' figures are, anyway.
-    result.agent_ids = {pk for pk, m in moves.items() if loaded.agent_changed(m.agent)}
-    _write(moves, memberships, loaded)
+    result.agent_ids = {agent.pk for agent in changed}
     return result
 
 
@@ -178,13 +179,15 @@ def _fields(row: Agent | QueueMembership, names: Sequence[str]) -> tuple[object,
 
 
 def _write(
-    moves: dict[int, _Moves], memberships: dict[int, dict[int, QueueMembership]], loaded: _Loaded
+    moves: dict[int, _Moves],
+    changed: list[Agent],
+    memberships: dict[int, dict[int, QueueMembership]],
+    loaded: _Loaded,
 ) -> None:
     moved = {pk: m for pk, m in moves.items() if m.intervals}
     # The interval open before this batch ends where the batch's first change starts.
     bulk.open_intervals_end({pk: m.intervals[0].started_at for pk, m in moved.items()})
     bulk.rows_insert(AgentStateLog, [row for m in moved.values() for row in m.intervals])
-    changed = [m.agent for m in moves.values() if loaded.agent_changed(m.agent)]
     bulk.rows_update(Agent, changed, _AGENT_FIELDS)
     every = [m for own in memberships.values() for m in own.values()]
     QueueMembership.objects.bulk_create([m for m in every if m.pk is None])
