@@ -46,7 +46,8 @@ def setup(database_name: str) -> None:
 
 def render(jobs: list[tuple[Callable[..., list[Any]], tuple[Any, ...]]]) -> list[list[Any]]:
     """The messages of each job, in order."""
-    from django.db import close_old_connections
+    from contactcenter.dbwork import run_retrying
 
-    close_old_connections()  # a long-lived worker: drop a connection that broke or aged out
-    return [job(*args) for job, args in jobs]
+    # A long-lived worker: a connection that broke or aged out is replaced (reads only, so
+    # the jobs can run twice).
+    return run_retrying(lambda: [job(*args) for job, args in jobs])

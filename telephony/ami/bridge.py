@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from asgiref.sync import sync_to_async
 from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections
 
 from contactcenter import telephony_events as te
+from contactcenter.dbwork import run_retrying
 from contactcenter.models import Agent
 from contactcenter.services.telephony import ApplyResult, telephony_apply
 from telephony import metrics
@@ -372,16 +374,14 @@ class AmiBridge:
                 )
 
     def _apply_sync(self, facts: list[te.TelephonyEvent]) -> ApplyResult:
-        close_old_connections()
-        try:
-            return telephony_apply(
+        return run_retrying(
+            functools.partial(
+                telephony_apply,
                 organization_id=self.target.organization_id,
                 connection_key=self.target.connection_key,
                 events=facts,
             )
-        except _DB_DOWN:
-            close_old_connections()
-            raise
+        )
 
     async def _refresh_agents(self, *, force: bool = False) -> None:
         now = time.monotonic()
