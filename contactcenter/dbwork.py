@@ -26,7 +26,8 @@ def run_retrying(work: Callable[..., T], *args: Any) -> T:
     a new one; a second failure (the database is down) is raised. ``work`` must be safe
     to run twice: a transaction, or reads."""
     close_old_connections()
-    connection.health_check_enabled = False  # set again on each connect: see above
+    # Reset on each connect, from CONN_HEALTH_CHECKS (not in the type stubs).
+    connection.health_check_enabled = False  # type: ignore[attr-defined]
     kept = connection.connection is not None
     try:
         return work(*args)
