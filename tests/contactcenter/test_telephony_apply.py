@@ -2,12 +2,14 @@
 
 import random
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from django.db import connection
 
 from contactcenter import telephony_events as te
 from contactcenter.enums import CallDirection, CallSource, HangupParty, TransferKind
-from contactcenter.models import Call, CallEvent, CallTransfer
+from contactcenter.models import Call, CallEvent, CallTransfer, QueueMembership
 from contactcenter.services.telephony import telephony_apply
 from tests.conftest import Floor
 from tests.factories import make_queue
@@ -368,3 +370,31 @@ def test_a_batch_loads_the_agents_it_names_and_no_others(floor_a: Floor) -> None
     assert lookups.agent(f"client:{by_identity.twilio_identity}") == by_identity
     assert lookups.agent("client:agent-999999") is None
     assert _lookups(floor_a.org.pk, []).agents == {}
+
+
+def test_a_batch_sends_its_writes_together(
+    floor_a: Floor, django_assert_max_num_queries: Any
+) -> None:
+    """The writes between two reads go in one round trip (bulk.together): a stored call's
+    update and timeline, then the agent's state, its interval and its membership."""
+    support = make_queue(floor_a.org, "support")
+    QueueMembership.objects.create(organization=floor_a.org, queue=support, agent=floor_a.agent)
+    iface = floor_a.agent.interface
+    events = answered_call(iface)
+    org = floor_a.org.pk
+    telephony_apply(organization_id=org, connection_key="asterisk:1", events=events[:3])
+    ringing = te.AgentMemberState(agent=iface, queue="support", at=at(6.3), device="in_use")
+    # The savepoint and its release (in the test's transaction); the lookups (agents,
+    # queues), the locked calls and the stored keys; the call's writes; the locked agents
+    # and their memberships; the agent's writes. Without holding the writes: 13.
+    with django_assert_max_num_queries(10) as sent:
+        telephony_apply(
+            organization_id=org, connection_key="asterisk:1", events=[*events[3:], ringing]
+        )
+    if connection.vendor == "postgresql":
+        assert [q["sql"].count(";\n") for q in sent.captured_queries].count(1) >= 1
+    call = Call.objects.get()
+    assert (call.status, call.agent) == ("completed", floor_a.agent)
+    floor_a.agent.refresh_from_db()
+    assert floor_a.agent.state == "on_call"
+    assert call.events.count() == 6

@@ -5,6 +5,7 @@ ORM statements left. Every test runs on both PostgreSQL paths."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -209,3 +210,49 @@ def test_rows_update_writes_the_fields_given_nulls_and_flags_included(floor_a: F
     )
     assert (second.state, second.device_state) == (AgentState.AVAILABLE, "NOT_INUSE")
     assert second.name != "not written"
+
+
+def test_held_writes_go_in_order_and_before_the_next_read(floor_a: Floor) -> None:
+    """Inside ``together`` the writes are held; a read (or a COPY) sends them first, in
+    the order they were made: the interval ended here is the one open before, not the
+    one inserted after it."""
+    from django.db import connection
+
+    AgentStateLog.objects.filter(agent=floor_a.agent).delete()
+
+    def interval(state: str, start: float) -> AgentStateLog:
+        started = T0 + timedelta(seconds=start)
+        return AgentStateLog(
+            organization_id=floor_a.org.pk, agent=floor_a.agent, state=state, started_at=started
+        )
+
+    sent: list[str] = []
+
+    def note(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        sent.append(sql)
+        return execute(sql, params, many, context)
+
+    with bulk.together(), connection.execute_wrapper(note):
+        bulk.rows_insert(AgentStateLog, [interval(AgentState.AVAILABLE, 0)])
+        bulk.open_intervals_end({floor_a.agent.pk: T0 + timedelta(seconds=4)})
+        bulk.rows_insert(AgentStateLog, [interval(AgentState.PAUSED, 4)])
+        bulk.rows_update(Call, [], ["status"])  # nothing to write: nothing held
+        stored = list(
+            AgentStateLog.objects.filter(agent=floor_a.agent)
+            .order_by("started_at")
+            .values_list("state", "ended_at")
+        )
+        bulk.open_intervals_end({floor_a.agent.pk: T0 + timedelta(seconds=9)})
+    assert stored == [
+        (AgentState.AVAILABLE, T0 + timedelta(seconds=4)),
+        (AgentState.PAUSED, None),
+    ]
+    # And what was held at the end is sent as the block closes.
+    assert AgentStateLog.objects.get(agent=floor_a.agent, state=AgentState.PAUSED).ended_at == (
+        T0 + timedelta(seconds=9)
+    )
+    if connection.vendor == "postgresql" and bulk.SMALL_BATCH:
+        # The three writes in one round trip, then the read (the last write is sent as
+        # ``together`` closes, after ``note``).
+        assert len(sent) == 2
+        assert sent[0].count(";\n") == 2 and sent[1].startswith("SELECT")

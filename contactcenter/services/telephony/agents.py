@@ -190,6 +190,7 @@ def _write(
     bulk.rows_insert(AgentStateLog, [row for m in moved.values() for row in m.intervals])
     bulk.rows_update(Agent, changed, _AGENT_FIELDS)
     every = [m for own in memberships.values() for m in own.values()]
-    QueueMembership.objects.bulk_create([m for m in every if m.pk is None])
+    # Which stored rows changed is decided before the new ones get their ids.
     old = [m for m in every if m.pk is not None and loaded.membership_changed(m)]
     bulk.rows_update(QueueMembership, old, _MEMBERSHIP_FIELDS)
+    QueueMembership.objects.bulk_create([m for m in every if m.pk is None])

@@ -128,8 +128,17 @@ def telephony_apply(
 
     Idempotent per event (``dedup_key``); the call status is derived from the facts,
     so the outcome does not depend on the order facts arrive in. After commit, the
-    changed calls, agents and queues are published (contactcenter.notify).
+    changed calls, agents and queues are published (contactcenter.notify). The writes
+    go out together, in as few round trips as the reads between them allow
+    (``bulk.together``).
     """
+    with bulk.together():
+        return _apply(organization_id, connection_key, events)
+
+
+def _apply(
+    organization_id: int, connection_key: str, events: Sequence[te.TelephonyEvent]
+) -> ApplyResult:
     result = ApplyResult()
     lk = _lookups(organization_id, events)
     call_facts = [e for e in events if isinstance(e, te.CallFactBase)]
