@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from django.db import models
-from django.db.models import Count, F, Max, Q, Value
+from django.db.models import Count, F, Max, Q
 from django.db.models.functions import RowNumber
 
 from contactcenter import events as ev
@@ -195,25 +195,27 @@ class PopBuilder:
         scope = Call.objects.filter(organization_id__in=organizations).filter(
             same_customer(numbers)
         )
-        # One round trip. Per agent and customer: how many calls, and the newest one's id
-        # (with one call only, whether it is the call being popped); then each transfer
-        # to or from them, as one call.
+        # Per agent and customer: how many calls, and the newest one's id (with one
+        # call only, whether it is the call being popped).
         took = (
             scope.filter(agent_id__in=ids)
             .annotate(customer=_customer_of(""))
             .values_list("agent_id", "customer")
             .annotate(calls=Count("id"), newest=Max("id"))
         )
-        transfers = CallTransfer.objects.filter(call__in=scope)
-        moved = [
-            transfers.filter(**{f"{end}__in": ids})
-            .annotate(agent=F(end), customer=_customer_of("call__"), calls=Value(1))
-            .values_list("agent", "customer", "calls", "call_id")
-            for end in ("from_agent_id", "to_agent_id")
-        ]
-        for agent_id, number, calls, newest in took.union(*moved, all=True):
+        for agent_id, number, calls, newest in took:
             # Two calls or more: history whichever of them is being popped.
             pairs[(agent_id, number)].update({newest, -1} if calls > 1 else {newest})
+        moved = (
+            CallTransfer.objects.filter(call__in=scope)
+            .filter(Q(from_agent_id__in=ids) | Q(to_agent_id__in=ids))
+            .annotate(customer=_customer_of("call__"))
+            .values_list("from_agent_id", "to_agent_id", "customer", "call_id")
+        )
+        for source, target, number, call_id in moved:
+            for agent_id in (source, target):
+                if agent_id:
+                    pairs[(agent_id, number)].add(call_id)
         return pairs
 
 
