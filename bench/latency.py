@@ -14,7 +14,10 @@ Probes: every ``AgentCalled`` (its ``call.ringing`` frame on that agent's consol
 every ``AgentConnect`` (``call.answered``), matched by extension and caller number.
 Latency = the frame's arrival at the console - the AMI frame's ``write`` in the
 simulator (one machine, one wall clock). Printed: p50/p95/p99/max and how many probes
-never arrived. Probes of the last ``--tail`` seconds are left out (the load stops).
+never arrived. Probes of the last ``--tail`` seconds are left out (the load stops). A
+probe that never arrived is "superseded" when its console got a later frame of that call
+(a publisher that fell behind renders the call as it is by then: a ring that was
+answered before it was rendered arrives as ``call.answered``), else "missing".
 
 Ceiling, in the same run, once those processes are stopped: a plain ``websockets``
 server (bench/ws_ceiling.py) with the same number of clients; this process publishes
@@ -93,6 +96,8 @@ class Consoles:
 
     def __init__(self) -> None:
         self.arrivals: dict[tuple[str, str, str], float] = {}
+        # (extension, caller) -> when that console last got any frame of that call
+        self.call_frames: dict[tuple[str, str], float] = {}
         self.sockets: list[aiohttp.ClientWebSocketResponse] = []
         self.tasks: list[asyncio.Task[None]] = []
         self.refused = 0  # handshakes that failed (each retried with a fresh ticket)
@@ -103,13 +108,16 @@ class Consoles:
                 continue
             now = time.time()
             text = message.data
-            if '"call.ringing"' not in text and '"call.answered"' not in text:
+            if '"call.' not in text:
                 continue
             frame = json.loads(text)
+            call = frame["data"].get("call")
+            if call is None:  # call.removed
+                continue
+            self.call_frames[(extension, call["caller_number"])] = now
             kind = _PROBE_FRAMES.get(frame["type"])
             if kind is not None:
-                key = (kind, extension, frame["data"]["call"]["caller_number"])
-                self.arrivals.setdefault(key, now)
+                self.arrivals.setdefault((kind, extension, call["caller_number"]), now)
 
     async def close(self) -> None:
         await c.gather_limited([ws.close() for ws in self.sockets], 200)
@@ -152,15 +160,23 @@ async def _open_consoles(
 
 
 def _latencies(
-    notes: list[list[Any]], arrivals: dict[tuple[str, str, str], float], until: float
-) -> tuple[list[float], int, int]:
-    """(latencies, probes counted, probes never arrived) of probes sent before ``until``."""
+    notes: list[list[Any]], consoles: Consoles, until: float
+) -> tuple[list[float], int, dict[str, int]]:
+    """(latencies, probes counted, probes never arrived: superseded / missing, by kind) of
+    the probes sent before ``until``."""
     sent: dict[tuple[str, str, str], float] = {}
     for kind, extension, caller, at in notes:
         if at < until:
             sent.setdefault((kind, extension, caller), at)
-    latencies = [arrivals[k] - t for k, t in sent.items() if k in arrivals]
-    return latencies, len(sent), len(sent) - len(latencies)
+    latencies = [consoles.arrivals[k] - t for k, t in sent.items() if k in consoles.arrivals]
+    absent: dict[str, int] = {}
+    for key, at in sent.items():
+        if key not in consoles.arrivals:
+            kind, extension, caller = key
+            later = consoles.call_frames.get((extension, caller), 0.0) > at
+            name = f"{kind} {'superseded' if later else 'missing'}"
+            absent[name] = absent.get(name, 0) + 1
+    return latencies, len(sent), absent
 
 
 async def _real_part(
@@ -242,7 +258,7 @@ async def _real_part(
         c.read_json_line(simulator.stdout, "recorded", 60)
         notes = json.loads(record.read_text())
         until = finished["finished"] - options.tail
-        latencies, probes, lost = _latencies(notes, consoles.arrivals, until)
+        latencies, probes, absent = _latencies(notes, consoles, until)
         elapsed = finished["finished"] - load_start
         result = {
             "consoles": connected,
@@ -251,7 +267,8 @@ async def _real_part(
             "calls": finished["calls"],
             "events_per_s": finished["events"] / elapsed if elapsed else 0.0,
             "probes": probes,
-            "not_arrived": lost,
+            "not_arrived": sum(absent.values()),
+            "not_arrived_by_kind": absent,
             "latency": c.summary_ms(latencies),
             "cpu_s": cpu,
             "stages": stages,
@@ -354,7 +371,7 @@ def main(options: argparse.Namespace) -> int:
         print(
             f"  stack: {real['events']:,} AMI events, {real['calls']:,} calls, "
             f"{real['events_per_s']:,.0f} events/s offered; {real['probes']:,} probes, "
-            f"{real['not_arrived']} never arrived; CPU s "
+            f"{real['not_arrived']} never arrived {real['not_arrived_by_kind'] or ''}; CPU s "
             + ", ".join(f"{k} {v:.1f}" for k, v in real["cpu_s"].items()),
             flush=True,
         )
