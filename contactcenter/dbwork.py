@@ -16,6 +16,7 @@ from django.db import InterfaceError, OperationalError, close_old_connections, c
 
 T = TypeVar("T")
 
+# A connection that broke, or a database that cannot be reached.
 BROKEN = (OperationalError, InterfaceError)
 
 

@@ -22,10 +22,10 @@ from datetime import datetime
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections
+from django.db import DatabaseError, close_old_connections
 
 from contactcenter import telephony_events as te
-from contactcenter.dbwork import run_retrying
+from contactcenter.dbwork import BROKEN, run_retrying
 from contactcenter.models import Agent
 from contactcenter.services.telephony import ApplyResult, telephony_apply
 from telephony import metrics
@@ -38,7 +38,6 @@ from telephony.ami.translator import DISPOSITION_VARIABLE, Translator
 logger = logging.getLogger(__name__)
 
 _RESYNC = object()  # a marker in the event queue: take a snapshot here
-_DB_DOWN = (OperationalError, InterfaceError)
 # Raw-text tests at the socket's edge, before a message is built: a dialplan emits tens
 # of VarSets per call and only the disposition variable is ever read.
 _EDGE_CHECKS = {"VarSet": lambda raw: DISPOSITION_VARIABLE in raw.upper()}
@@ -344,7 +343,7 @@ class AmiBridge:
         while True:
             try:
                 result = await sync_to_async(self._apply_sync, thread_sensitive=True)(facts)
-            except _DB_DOWN as exc:
+            except BROKEN as exc:
                 # Hold the batch until the database is back; nothing is dropped.
                 self.stats.last_error = f"database: {exc}"
                 logger.warning(
@@ -389,7 +388,7 @@ class AmiBridge:
             return
         try:
             interfaces = await sync_to_async(self._agent_interfaces, thread_sensitive=True)()
-        except _DB_DOWN as exc:
+        except BROKEN as exc:
             logger.warning("AMI %s: cannot load agents (%s)", self.target.endpoint, exc)
             return
         self._agents.clear()
