@@ -5,13 +5,29 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from contactcenter.enums import Role
 from contactcenter.models import Agent, Membership, Organization
 from tests.factories import make_agent, make_member, make_org
+
+
+def admin_session(dbname: str | None = None) -> psycopg.Connection[Any]:
+    """A session of its own on the test database's server (``dbname``: the test database
+    itself), in autocommit: to act on the sessions under test from outside them."""
+    db = connection.settings_dict
+    return psycopg.connect(
+        dbname=dbname or db["NAME"],
+        host=db["HOST"],
+        port=db["PORT"],
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        autocommit=True,
+    )
 
 
 @dataclass

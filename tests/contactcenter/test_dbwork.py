@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
 import pytest
 from django.db import OperationalError, close_old_connections, connection
 
 from contactcenter.dbwork import run_retrying
+from tests.conftest import admin_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,15 +23,7 @@ def _backend_pid() -> int:
 
 def _terminate(pid: int) -> None:
     """End a session from outside it, as a database restart would."""
-    db = connection.settings_dict
-    with psycopg.connect(
-        dbname=db["NAME"],
-        host=db["HOST"],
-        port=db["PORT"],
-        user=db["USER"],
-        password=db["PASSWORD"] or None,
-        autocommit=True,
-    ) as admin:
+    with admin_session() as admin:
         row = admin.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone()
     assert row == (True,)
 

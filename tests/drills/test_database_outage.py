@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import psycopg
 import pytest
 from asgiref.sync import sync_to_async
 from django.db import connection
 
+from tests.conftest import admin_session
 from tests.drills import workload as wl
 from tests.drills.processes import bridge_process_drill
 from tests.drills.reference import clean_records
@@ -29,16 +29,8 @@ pytestmark = [
 
 def _allow_connections(allowed: bool) -> None:
     # PostgreSQL refuses this from a session on the database itself: use the maintenance one.
-    db = connection.settings_dict
-    name = connection.ops.quote_name(db["NAME"])
-    with psycopg.connect(
-        dbname="postgres",
-        host=db["HOST"],
-        port=db["PORT"],
-        user=db["USER"],
-        password=db["PASSWORD"] or None,
-        autocommit=True,
-    ) as admin:
+    name = connection.ops.quote_name(connection.settings_dict["NAME"])
+    with admin_session("postgres") as admin:
         admin.execute(f"ALTER DATABASE {name} WITH ALLOW_CONNECTIONS {str(allowed).lower()}")
 
 
