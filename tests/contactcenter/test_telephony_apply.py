@@ -375,7 +375,7 @@ def test_a_batch_loads_the_agents_it_names_and_no_others(floor_a: Floor) -> None
 def test_a_batch_sends_its_writes_together(
     floor_a: Floor, django_assert_max_num_queries: Any
 ) -> None:
-    """The writes between two reads go in one round trip (bulk.together): a stored call's
+    """The writes between two reads go in one round trip (held.together): a stored call's
     update and timeline, then the agent's state, its interval and its membership."""
     support = make_queue(floor_a.org, "support")
     QueueMembership.objects.create(organization=floor_a.org, queue=support, agent=floor_a.agent)

@@ -11,7 +11,7 @@ import pytest
 
 from contactcenter.enums import AgentState, CallDirection, CallSource, CallStatus
 from contactcenter.models import AgentStateLog, Call, CallEvent
-from contactcenter.services.telephony import bulk
+from contactcenter.services.telephony import bulk, held
 from tests.conftest import Floor
 from tests.factories import make_queue
 
@@ -232,7 +232,7 @@ def test_held_writes_go_in_order_and_before_the_next_read(floor_a: Floor) -> Non
         sent.append(sql)
         return execute(sql, params, many, context)
 
-    with bulk.together(), connection.execute_wrapper(note):
+    with held.together(), connection.execute_wrapper(note):
         bulk.rows_insert(AgentStateLog, [interval(AgentState.AVAILABLE, 0)])
         bulk.open_intervals_end({floor_a.agent.pk: T0 + timedelta(seconds=4)})
         bulk.rows_insert(AgentStateLog, [interval(AgentState.PAUSED, 4)])

@@ -23,7 +23,7 @@ from contactcenter import telephony_events as te
 from contactcenter.enums import CallEventType
 from contactcenter.models import Agent, Call, CallDisposition, CallEvent, CallQueue, CallTransfer
 from contactcenter.services.calls import call_set_disposition
-from contactcenter.services.telephony import bulk
+from contactcenter.services.telephony import bulk, held
 from contactcenter.services.telephony.agents import apply_agent_facts
 from contactcenter.services.telephony.calls import (
     Lookups,
@@ -130,9 +130,9 @@ def telephony_apply(
     so the outcome does not depend on the order facts arrive in. After commit, the
     changed calls, agents and queues are published (contactcenter.notify). The writes
     go out together, in as few round trips as the reads between them allow
-    (``bulk.together``).
+    (``held.together``).
     """
-    with bulk.together():
+    with held.together():
         return _apply(organization_id, connection_key, events)
 
 

@@ -14,17 +14,15 @@ skips the temporary table: one statement takes the rows as typed array parameter
 client-side quoting of arrays would cost more. SQLite (the embedded default) keeps the
 ORM path. The SQL below is assembled from
 model metadata (table and column names) only, never from event data (hence the noqa).
-Inside ``together`` (telephony_apply), the writes that return nothing are held and sent
-together: a batch's writes then cost one or two round trips, not six.
+Inside ``held.together`` (telephony_apply), the writes that return nothing are held and
+sent together: a batch's writes then cost one or two round trips, not six.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import threading
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +30,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from contactcenter.models import AgentStateLog, Call, CallEvent
+from contactcenter.services.telephony import held
 
 # One unit separator between keys: a dedup key is built from AMI ids, times and names.
 _SEPARATOR = "\x1f"
@@ -60,63 +59,6 @@ def _concrete(name: str) -> models.Field[Any, Any]:
 
 def _postgres() -> bool:
     return connection.vendor == "postgresql"
-
-
-class _Held(threading.local):
-    statements: list[str] | None = None
-
-
-_held = _Held()
-
-
-@contextlib.contextmanager
-def together() -> Iterator[None]:
-    """Inside, the writes below that return nothing (the small batches' array UPDATEs and
-    INSERTs) are held, and sent together in one round trip before the next statement of
-    any other kind (a read: its rows may depend on them) and at the end. Their order is
-    kept. Each round trip costs the writer a wait for the database process and then for
-    the interpreter lock, which on a busy machine is most of a batch's time. PostgreSQL
-    only; elsewhere (and nested) statements run at once."""
-    if not _postgres() or _held.statements is not None:
-        yield
-        return
-    _held.statements = []
-    try:
-        with connection.execute_wrapper(_send_held_first):
-            yield
-            _send_held()
-    finally:
-        _held.statements = None
-
-
-def _send_held_first(
-    execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
-) -> Any:
-    _send_held()
-    return execute(sql, params, many, context)
-
-
-def _send_held() -> None:
-    statements = _held.statements
-    if not statements:
-        return
-    _held.statements = None  # this very execute goes through the wrapper too
-    try:
-        with connection.cursor() as cursor:
-            # Bound already: no parameters, so nothing in the text is read as one.
-            cursor.execute(";\n".join(statements))
-    finally:
-        _held.statements = []
-
-
-def _write(sql: str, params: Any) -> None:
-    """Run a statement that returns nothing: at once, or held (``together``)."""
-    with connection.cursor() as cursor:
-        if _held.statements is None:
-            cursor.execute(sql, params)
-        else:
-            # Client-side binding, as Django's psycopg cursor does for every statement.
-            _held.statements.append(cursor.cursor.mogrify(sql, params))
 
 
 def _temp_table(cursor: Any, name: str, select: str) -> None:
@@ -208,7 +150,7 @@ def _timeline_arrays(rows: list[TimelineRow], now: datetime) -> None:
         "occurred_at = EXCLUDED.occurred_at, details = EXCLUDED.details, "
         "agent_id = EXCLUDED.agent_id"
     )
-    _write(
+    held.write(
         sql,
         {
             "org": [r[0] for r in rows],
@@ -311,7 +253,7 @@ def rows_update(
     ]
     assignments = ", ".join(f"{c} = v.{c}" for c in columns)
     table = meta.db_table
-    _write(
+    held.write(
         f"UPDATE {table} AS t SET {assignments} "  # noqa: S608 - names from model metadata
         f"FROM (SELECT {', '.join(arrays)}) AS v WHERE t.{pk.column} = v.{pk.column}",
         values,
@@ -334,7 +276,7 @@ def open_intervals_end(ends: dict[int, datetime]) -> None:
                 ended_at=at
             )
         return
-    _write(
+    held.write(
         "UPDATE contactcenter_agentstatelog AS l SET ended_at = v.at "
         "FROM (SELECT unnest(%s::bigint[]) AS agent_id, unnest(%s::timestamptz[]) AS at) v "
         "WHERE l.agent_id = v.agent_id AND l.ended_at IS NULL",
@@ -361,12 +303,12 @@ def rows_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None
     table = connection.ops.quote_name(model._meta.db_table)
     if len(objs) <= SMALL_BATCH:
         arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
-        _write(
+        held.write(
             f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})",  # noqa: S608
             [_column(objs, f.attname, f.attname in json_columns) for f in fields],
         )
         return
-    _send_held()  # COPY is not an execute: the wrapper does not see it
+    held.send()  # COPY is not an execute: the wrapper does not see it
     with (
         connection.cursor() as cursor,
         cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
