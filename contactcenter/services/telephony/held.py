@@ -29,7 +29,7 @@ _held = _Held()
 @contextlib.contextmanager
 def together() -> Iterator[None]:
     """Hold this thread's ``write``s until a statement of another kind, or the end.
-    PostgreSQL only; elsewhere (and nested) statements run at once."""
+    PostgreSQL only: elsewhere they run at once. Nested, the outermost block holds them."""
     if connection.vendor != "postgresql" or _held.statements is not None:
         yield
         return
