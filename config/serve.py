@@ -7,6 +7,9 @@ handlers, installs its own for SIGINT and SIGTERM, and runs ``work(stop)`` as a 
 on the reactor's loop once the port is listening. On a signal, ``stop`` is set, the
 work is awaited (bounded by ``grace``), then the reactor stops: Daphne closes its
 connections and ``serve`` returns normally.
+
+:func:`run_until_signal` is the same for a process without a server (the bridge, the
+simulated PBX): ``asyncio.run(main(stop))`` with ``stop`` set on SIGINT or SIGTERM.
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ import logging
 import signal
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 logger = logging.getLogger(__name__)
 
 Work = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+T = TypeVar("T")
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class ServeError(Exception):
@@ -71,7 +76,7 @@ def serve(
 
     async def _main() -> None:
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in STOP_SIGNALS:
             loop.add_signal_handler(signum, _on_signal, signum)
         assert result.address is not None
         if on_listening is not None:
@@ -123,3 +128,33 @@ def serve(
     if result.work_error is not None:
         raise ServeError(f"stopped: {result.work_error!r}") from result.work_error
     return result
+
+
+def run_until_signal(main: Callable[[asyncio.Event], Coroutine[Any, Any, T]]) -> T | None:
+    """``asyncio.run(main(stop))``, ``stop`` set on SIGINT/SIGTERM; None on an early Ctrl-C.
+
+    Outside the main thread (``call_command`` in a test) no handler can be installed and
+    ``stop`` is only set by ``main`` itself.
+    """
+
+    async def _main() -> T:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        installed = []
+        for signum in STOP_SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, stop.set)
+                installed.append(signum)
+        try:
+            return await main(stop)
+        finally:
+            if installed:
+                # Closing the loop closes its self-pipe before it removes the handlers:
+                # a signal in between (a terminal's Ctrl-C reaching the group twice) is
+                # written to a closed descriptor ("Exception ignored ... signal wakeup
+                # fd"). With no wakeup descriptor such a signal is ignored quietly.
+                signal.set_wakeup_fd(-1)
+
+    with contextlib.suppress(KeyboardInterrupt):  # a Ctrl-C before the loop ran
+        return asyncio.run(_main())
+    return None

@@ -1,6 +1,7 @@
-"""config.serve: a signal while the stopped server process exits is ignored quietly.
+"""config.serve: a signal while a stopped process exits is ignored quietly.
 
-Runs ``serve`` in a subprocess of its own (it takes the process's signal handlers).
+Runs ``serve`` and ``run_until_signal`` in subprocesses of their own (they take the
+process's signal handlers).
 """
 
 import subprocess
@@ -35,5 +36,39 @@ def test_a_second_signal_after_the_server_stopped_is_ignored() -> None:
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines == ["signals ['SIGINT']", "wakeup fd -1", "exited quietly"], done.stdout
+    assert "Exception ignored" not in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+RUN_SCRIPT = """
+import asyncio, os, signal
+from asyncio import selector_events
+from config.serve import run_until_signal
+
+close_self_pipe = selector_events.BaseSelectorEventLoop._close_self_pipe
+
+def close_then_signal(loop):
+    close_self_pipe(loop)
+    # The group's second signal, in the loop's close: its self-pipe is gone, its
+    # handlers not yet removed.
+    os.kill(os.getpid(), signal.SIGTERM)
+
+selector_events.BaseSelectorEventLoop._close_self_pipe = close_then_signal
+
+async def main(stop):
+    os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C
+    await stop.wait()
+    return "stopped"
+
+print(run_until_signal(main))
+"""
+
+
+def test_a_second_signal_while_the_loop_closes_is_ignored() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_SCRIPT], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["stopped"], done.stdout
     assert "Exception ignored" not in done.stderr
     assert "Traceback" not in done.stderr

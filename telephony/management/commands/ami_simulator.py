@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
-import signal
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from config.serve import run_until_signal
 from telephony.ami.simulator import (
     SCENARIOS,
     AmiSimulator,
@@ -100,22 +99,20 @@ class Command(BaseCommand):
             dialplan_events=not options["no_dialplan_events"],
             control=options["control"],
         )
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(self._serve(config, transcripts, options))
+        run_until_signal(lambda stop: self._serve(config, transcripts, options, stop))
         self.stdout.write("AMI simulator stopped.")
 
     async def _serve(
-        self, config: SimulatorConfig, transcripts: list[Transcript], options: dict[str, Any]
+        self,
+        config: SimulatorConfig,
+        transcripts: list[Transcript],
+        options: dict[str, Any],
+        stop: asyncio.Event,
     ) -> None:
         replays = [
             ReplaySpec(t, speed=config.speed, max_delay=options["max_delay"]) for t in transcripts
         ]
-        stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            # Not available on Windows, nor outside the main thread (call_command in tests).
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(signum, stop.set)
         simulator = AmiSimulator(config)
         live = bool(options["scenario"] or self._wants_load(options))
         # With scenarios or load asked for too, replayed sessions also get live events.

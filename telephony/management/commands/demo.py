@@ -13,13 +13,13 @@ import argparse
 import asyncio
 import contextlib
 import secrets
-import signal
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
+from config.serve import run_until_signal
 from contactcenter.demo import DEMO_ORG_SLUG, DEMO_PASSWORD, USERS
 from contactcenter.models import Organization
 from telephony.demo import DemoConfig, DemoPbx, run_demo
@@ -63,7 +63,7 @@ class Command(BaseCommand):
         )
         with contextlib.suppress(KeyboardInterrupt):  # a Ctrl-C before anything started
             if options["role"] == "pbx":
-                asyncio.run(self._pbx_only(config))
+                run_until_signal(lambda stop: self._pbx_only(config, stop))
             else:
                 self._serve(config, options)
         self.stdout.write("Stopped.")
@@ -100,11 +100,7 @@ class Command(BaseCommand):
         except ServeError as exc:
             raise CommandError(str(exc)) from exc
 
-    async def _pbx_only(self, config: DemoConfig) -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
+    async def _pbx_only(self, config: DemoConfig, stop: asyncio.Event) -> None:
         pbx = DemoPbx(config)
         try:
             await pbx.start()

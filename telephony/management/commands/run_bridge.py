@@ -8,15 +8,14 @@ was received is written before it exits.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import signal
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from config.serve import run_until_signal
 from contactcenter import notify
 from telephony import metrics
 from telephony.ami.bridge import AmiBridge, BridgeTarget
@@ -36,17 +35,12 @@ class Command(BaseCommand):
     help = "Run the telephony bridge: AMI events in, call and agent records out."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(self._main())
+        run_until_signal(self._main)
 
-    async def _main(self) -> None:
+    async def _main(self, stop: asyncio.Event) -> None:
         targets = await sync_to_async(_targets)()
         if not targets:
             raise CommandError("No AMI connection: set AMI_URL or add an Asterisk connection.")
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
         bridges = [AmiBridge(target) for target in targets]
         metrics.watch_bridges(bridges)
         if settings.METRICS_PORT:  # this process's /metrics (docs/operations.md)
