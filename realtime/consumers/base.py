@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -148,7 +149,13 @@ class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
         # wrappers of AsyncWebsocketConsumer.send that only build this message.
         ts = datetime.now(UTC).isoformat().replace("+00:00", "Z")
         frame = f'{{"type":{json.dumps(type_)},"seq":{self.seq},"ts":"{ts}","data":{data_json}}}'
-        await self.base_send({"type": "websocket.send", "text": frame})
+        try:
+            await self.base_send({"type": "websocket.send", "text": frame})
+        except Disconnected:
+            # Daphne refuses a frame once the close handshake has begun, before it tells
+            # the consumer: the screen is going away, nothing is owed to it.
+            self.closed = True
+            logger.debug("realtime: %s socket closing, %s frame dropped", self.stream, type_)
 
     async def forward(self, message: dict[str, Any]) -> None:
         """A published event (contactcenter.notify): its type and data become the frame's."""
