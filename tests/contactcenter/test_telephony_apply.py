@@ -384,11 +384,10 @@ def test_a_batch_sends_its_writes_together(
     org = floor_a.org.pk
     telephony_apply(organization_id=org, connection_key="asterisk:1", events=events[:3])
     ringing = te.AgentMemberState(agent=iface, queue="support", at=at(6.3), device="in_use")
-    # The savepoint and its release (in the test's transaction); the lookups (the agents,
-    # locked, and the queues), the locked calls and the stored keys; the call's writes;
-    # the agents' memberships; the agent's writes. Without holding the writes: 13; with
-    # the agents read a second time to lock them: 10.
-    with django_assert_max_num_queries(9) as sent:
+    # The savepoint and its release (in the test's transaction); the lookups (agents,
+    # queues), the locked calls and the stored keys; the call's writes; the locked agents
+    # and their memberships; the agent's writes. Without holding the writes: 13.
+    with django_assert_max_num_queries(10) as sent:
         telephony_apply(
             organization_id=org, connection_key="asterisk:1", events=[*events[3:], ringing]
         )

@@ -114,18 +114,20 @@ def apply_agent_facts(
 ) -> AgentApplyResult:
     """Apply a batch of agent facts with a few bulk statements.
 
-    The agents are those of ``lookups``, read and locked at the batch's start; each
-    change is logged at the PBX's timestamp.
+    The agents are locked (as agent_set_state does) so a console's state change and
+    the PBX's cannot interleave; each change is logged at the PBX's timestamp.
     """
     result = AgentApplyResult()
-    by_interface: dict[str, Agent] = {}
-    for fact in facts:
-        agent = lookups.agent(fact.agent)
-        if agent is not None and agent.interface == fact.agent:  # as the PBX names them
-            by_interface[fact.agent] = agent
-    if not by_interface:
+    known = {f.agent for f in facts if lookups.agent(f.agent) is not None}
+    if not known:
         return result
-    agents = {a.pk: a for a in by_interface.values()}
+    agents = {
+        a.pk: a
+        for a in Agent.objects.select_for_update()
+        .filter(organization_id=organization_id, interface__in=known)
+        .order_by("pk")
+    }
+    by_interface = {a.interface: a for a in agents.values()}
     memberships: dict[int, dict[int, QueueMembership]] = {}
     for m in QueueMembership.objects.for_organization(organization_id).filter(agent_id__in=agents):
         memberships.setdefault(m.agent_id, {})[m.queue_id] = m

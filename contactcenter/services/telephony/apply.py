@@ -100,12 +100,8 @@ def _agent_fields(event: te.TelephonyEvent) -> tuple[str, ...]:
 
 
 def _lookups(organization_id: int, events: Sequence[te.TelephonyEvent]) -> Lookups:
-    """The agents the batch names, locked, and the queues. Only those agents: a floor
-    of a thousand costs a batch no more than a floor of ten.
-
-    Locked here, once, for the agent facts applied at the end of the batch (as
-    agent_set_state locks an agent, so a console's state change and the PBX's cannot
-    interleave): agents first, in id order, then the calls, in every batch."""
+    """The agents the batch names, and the queues. Only those agents: a floor of a
+    thousand costs a batch no more than a floor of ten."""
     names = {getattr(e, f) for e in events for f in _agent_fields(e)} - {""}
     # Twilio names agents by client identity: the softphone's (Agent.twilio_identity,
     # ``agent-<pk>``), or their extension, which a desk client may register as.
@@ -113,11 +109,8 @@ def _lookups(organization_id: int, events: Sequence[te.TelephonyEvent]) -> Looku
     pks = {int(c[6:]) for c in clients if c.startswith("agent-") and c[6:].isdigit()}
     agents: dict[str, Agent] = {}
     if names:
-        named = (
-            Agent.objects.for_organization(organization_id)
-            .filter(Q(interface__in=names) | Q(extension__in=clients) | Q(pk__in=pks))
-            .select_for_update()
-            .order_by("pk")
+        named = Agent.objects.for_organization(organization_id).filter(
+            Q(interface__in=names) | Q(extension__in=clients) | Q(pk__in=pks)
         )
         agents = {a.interface: a for a in named}
     for agent in list(agents.values()):
