@@ -142,6 +142,8 @@ def run_until_signal(main: Callable[[asyncio.Event], Coroutine[Any, Any, T]]) ->
         loop = asyncio.get_running_loop()
         installed = []
         for signum in STOP_SIGNALS:
+            # Refused outside the main thread (RuntimeError, ValueError) and by loops
+            # without signal support (NotImplementedError: Windows' proactor loop).
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(signum, stop.set)
                 installed.append(signum)
