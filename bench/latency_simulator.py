@@ -70,10 +70,12 @@ async def main(options: argparse.Namespace) -> None:
     )
     async with AmiSimulator(config) as simulator:
         _say(port=simulator.port)
-        session = await simulator.next_session()
+        await simulator.wait_logged_in(1)
+        # The session that logged in, not the first accepted: a bridge that gave up on a
+        # first connection would leave every probe unnoted.
+        (session,) = simulator.logged_in()
         stamp = _Stamp(session.writer)
         session.writer = stamp  # type: ignore[assignment]
-        await simulator.wait_logged_in(1)
         _say(ready=True)
         await _line()  # "go": the consoles are connected
         stamp.on = True

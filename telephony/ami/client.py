@@ -257,7 +257,11 @@ class AmiSession:
             raise cause if isinstance(cause, OSError) else ConnectionError(str(cause))
         login = self._manager.authenticated_future
         if login is None:
-            raise LoginFailed("no login was sent")
+            # panoramisk forgets the login's future once its reply is in (Manager.login):
+            # a busy loop can resume this coroutine after that. The reply decided.
+            if self._manager.authenticated:
+                return
+            raise LoginFailed("no login was sent, or it was refused")
         response = await asyncio.wait_for(asyncio.shield(login), timeout)
         if not getattr(response, "success", False):
             raise LoginFailed(str(response.get("Message", "Authentication failed")))

@@ -108,3 +108,40 @@ def test_keep_sees_whole_messages_whatever_the_reads(split: int) -> None:
     for i in range(0, len(data), split):
         out += parser.feed(data[i : i + split])
     assert [f.get("Uniqueid") for f in out if isinstance(f, AmiMessage)] == ["1.1"] * 3
+
+
+async def test_a_login_answered_before_open_resumes_is_a_login(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On a busy loop the login's reply can be handled before ``open`` resumes after the
+    connection, and panoramisk has forgotten the login's future by then. That session is
+    logged in; it was once taken for a failed login, closed and tried again."""
+    from panoramisk import Manager
+
+    connect = Manager.connect
+
+    def late_connect(manager: Manager, *args: object, **kwargs: object) -> asyncio.Future[None]:
+        connected = connect(manager, *args, **kwargs)
+        resumed = asyncio.get_running_loop().create_future()
+
+        async def after_login() -> None:
+            await connected
+            while manager.authenticated_future is not None:  # until the reply is handled
+                await asyncio.sleep(0)
+            resumed.set_result(None)
+
+        resumed.task = asyncio.ensure_future(after_login())  # type: ignore[attr-defined]
+        return resumed
+
+    monkeypatch.setattr(Manager, "connect", late_connect)
+    async with AmiSimulator(fast_config()) as simulator:
+        session = AmiSession(
+            AmiEndpoint("127.0.0.1", simulator.port, simulator.config.username, SECRET),
+            events={"FullyBooted"},
+            queue=asyncio.Queue(),
+        )
+        await asyncio.wait_for(session.open(), 10)
+        assert session._manager.authenticated
+        await session.ping(5)
+        assert len(simulator.sessions) == 1
+        session.close()
