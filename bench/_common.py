@@ -127,7 +127,7 @@ def profile(pid: int, output: Path) -> subprocess.Popen[Any]:
     return subprocess.Popen(  # noqa: S603 - the venv's py-spy
         [
             *(str(ROOT / ".venv" / "bin" / "py-spy"), "record", "--pid", str(pid)),
-            *("--format", "raw", "--rate", "200", "--threads", "--nonblocking"),
+            *("--format", "raw", "--rate", "200", "--threads", "--subprocesses", "--nonblocking"),
             *("--output", str(output)),
         ],
         stdout=subprocess.DEVNULL,

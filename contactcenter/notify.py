@@ -272,11 +272,10 @@ def _publish_changes(
     if not (call_ids or agent_ids or queue_ids):
         return []  # a batch of replays changes nothing
     messages: list[Message] = []
-    online = presence.online_agents(organization_id)
-    if online and call_ids:
-        messages += _call_frames(organization_id, call_ids, agent_ids & online, online, forced_type)
-    elif online and agent_ids:
-        stated = agent_ids & online
+    if call_ids and presence.anyone_online(organization_id):
+        messages += _call_frames(organization_id, call_ids, agent_ids, forced_type)
+    elif agent_ids and not call_ids:
+        stated = presence.online_among(organization_id, agent_ids)
         messages += _agent_frames(_agents(organization_id, stated), stated)
     if queue_ids:
         ping = {"type": "queues.changed", "queue_ids": sorted(queue_ids)}
@@ -287,13 +286,12 @@ def _publish_changes(
 def _call_frames(
     organization_id: int,
     call_ids: frozenset[int],
-    stated: frozenset[int],
-    online: set[int],
+    agent_ids: frozenset[int],
     forced_type: ev.CallFrameType | None,
 ) -> list[Message]:
-    """The changed calls' frames for the screens that show them, and the ``stated``
-    agents' ``agent.state``: the calls' agents, their timeline and the agents' rows and
-    memberships are each read once."""
+    """The changed calls' frames for the screens that show them, and the changed agents'
+    ``agent.state``, for the agents with a console: the calls' agents, their timeline,
+    who of them is online and the agents' rows and memberships are each read once."""
     now = timezone.now()
     calls = list(
         screen.with_last_entry(
@@ -304,7 +302,10 @@ def _call_frames(
     entries = screen.agent_entries([c.pk for c in [*calls, *related]])
     # Only the agents these calls name: a floor of a thousand consoles costs no more than
     # one of ten.
-    named = screen.named_agents([*calls, *related], entries) & online
+    named = screen.named_agents([*calls, *related], entries)
+    online = presence.online_among(organization_id, named | agent_ids)
+    named &= online
+    stated = agent_ids & online
     agents = _agents(organization_id, named | stated)
     watched = [agents[pk] for pk in sorted(named) if pk in agents]
     memberships = screen.memberships_of(watched) if watched else {}

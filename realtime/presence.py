@@ -75,6 +75,15 @@ class MemoryStore:
         members = self.organizations.get(organization_id, {})
         return {agent_id for agent_id, expires in members.items() if expires > now}
 
+    def online_among(self, organization_id: int, agent_ids: Iterable[int]) -> set[int]:
+        now = time.time()
+        members = self.organizations.get(organization_id, {})
+        return {agent_id for agent_id in agent_ids if members.get(agent_id, 0.0) > now}
+
+    def anyone_online(self, organization_id: int) -> bool:
+        now = time.time()
+        return any(e > now for e in self.organizations.get(organization_id, {}).values())
+
 
 class RedisStore:
     """Presence in Redis: sorted sets scored by expiry time.
@@ -147,13 +156,32 @@ class RedisStore:
         return [a for a, said in zip(agent_ids, previous, strict=True) if said != value]
 
     def online_agents(self, organization_id: int) -> set[int]:
-        # Called by the publisher, in synchronous code after a commit.
-        if self._sync is None:
-            self._sync = redis.Redis.from_url(self.url)
-        members: Any = self._sync.zrangebyscore(
+        members: Any = self._sync_client().zrangebyscore(
             self._key("org", organization_id), time.time(), "+inf"
         )
         return {int(member) for member in members}
+
+    def online_among(self, organization_id: int, agent_ids: Iterable[int]) -> set[int]:
+        # The publisher's question: of the agents a change names, who is watching. It asks
+        # for their entries only; the whole organization's (a thousand at a large floor)
+        # cost every render job more than its database reads.
+        agent_ids = list(agent_ids)
+        if not agent_ids:
+            return set()
+        key = self._key("org", organization_id)
+        scores: Any = self._sync_client().zmscore(key, [str(a) for a in agent_ids])
+        now = time.time()
+        return {a for a, score in zip(agent_ids, scores, strict=True) if score and score > now}
+
+    def anyone_online(self, organization_id: int) -> bool:
+        key = self._key("org", organization_id)
+        return bool(self._sync_client().zcount(key, time.time(), "+inf"))
+
+    def _sync_client(self) -> redis.Redis:
+        # The publisher's, in synchronous code after a commit.
+        if self._sync is None:
+            self._sync = redis.Redis.from_url(self.url)
+        return self._sync
 
 
 Store = MemoryStore | RedisStore
@@ -180,6 +208,16 @@ def reset_memory() -> None:
 def online_agents(organization_id: int) -> set[int]:
     """Agents of the organization with a console connected (or within its expiry)."""
     return store().online_agents(organization_id)
+
+
+def online_among(organization_id: int, agent_ids: Iterable[int]) -> set[int]:
+    """Those of ``agent_ids`` who are online (as ``online_agents``, for a few agents)."""
+    return store().online_among(organization_id, agent_ids)
+
+
+def anyone_online(organization_id: int) -> bool:
+    """Whether any agent of the organization has a console (one cheap read)."""
+    return store().anyone_online(organization_id)
 
 
 # -- a console's life -----------------------------------------------------------------------

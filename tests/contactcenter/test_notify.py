@@ -130,7 +130,10 @@ def test_a_call_ringing_a_floor_is_rendered_with_a_fixed_number_of_reads(
             dedup_key=f"offer-{agent.pk}",
         )
     online = {a.pk for a in agents} | {floor_a.other_agent.pk}
-    monkeypatch.setattr("realtime.presence.online_agents", lambda organization_id: online)
+    monkeypatch.setattr("realtime.presence.anyone_online", lambda organization_id: True)
+    monkeypatch.setattr(
+        "realtime.presence.online_among", lambda organization_id, ids: set(ids) & online
+    )
     with django_assert_max_num_queries(8):
         messages = notify._publish_changes(
             org.pk, frozenset({call.pk}), frozenset({floor_a.other_agent.pk}), frozenset(), None

@@ -99,6 +99,10 @@ async def test_an_entry_nobody_refreshes_expires(settings: Any) -> None:
     store = presence.store()
     await store.touch([(1, 42, "gone-process-channel")])
     assert presence.online_agents(1) == {42}
+    assert presence.online_among(1, [41, 42]) == {42}
+    assert presence.anyone_online(1)
     await asyncio.sleep(0.3)
     assert await store.live(42) == 0
     assert presence.online_agents(1) == set()
+    assert presence.online_among(1, [41, 42]) == set()
+    assert not presence.anyone_online(1)

@@ -3,6 +3,7 @@ tickets in Redis, so every server process sees the same."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from typing import Any
@@ -62,6 +63,9 @@ async def test_events_commands_and_presence_over_redis(desk: Any) -> None:
     # Another server process (its own Redis clients) sees the same presence.
     elsewhere = presence.RedisStore(REDIS_URL, f"{presence.store().prefix}")
     assert elsewhere.online_agents(desk.org.pk) == {agent}
+    assert elsewhere.online_among(desk.org.pk, [agent, agent + 1000]) == {agent}
+    assert elsewhere.anyone_online(desk.org.pk)
+    assert not elsewhere.anyone_online(desk.org.pk + 1000)
 
     call = CallScript()
     await apply(desk.org, call.started(), call.queued(), call.offered(desk.agent.interface))
@@ -140,3 +144,20 @@ async def test_a_lost_subscription_closes_the_screens_and_they_come_back_fresh(d
     answered = await again.until(lambda f: f["type"] == "call.answered")
     assert answered["data"]["call"]["id"] == snapshot["calls"][0]["call"]["id"]
     await again.close()
+
+
+async def test_an_expired_entry_is_not_online_among_others(settings: Any) -> None:
+    """The publisher asks only about the agents a change names; an entry past its expiry
+    (its process died) counts as offline there too."""
+    settings.REALTIME_PRESENCE_TTL_SECONDS = 0.2
+    store = presence.store()
+    assert isinstance(store, presence.RedisStore)
+    await store.touch([(7, 41, "dead-process")])
+    assert store.anyone_online(7)
+    await asyncio.sleep(0.3)  # past the entry's expiry: a timer by nature
+    assert not store.anyone_online(7)
+    settings.REALTIME_PRESENCE_TTL_SECONDS = 60
+    await store.touch([(7, 42, "live-process")])
+    assert store.online_among(7, [41, 42, 43]) == {42}
+    assert store.online_among(7, []) == set()
+    assert store.anyone_online(7)
