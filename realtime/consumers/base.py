@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from autobahn.exception import Disconnected
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -45,6 +46,16 @@ class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
     handlers: dict[str, Handler] = {}  # command type -> realtime.commands function
 
     caller: Caller
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """channels' dispatch without its ``aclose_old_connections`` before each handler:
+        that is a turn through the one database thread, where a frame waited behind the
+        queue figures being computed. Our handlers reach the database only through
+        ``database_sync_to_async``, which closes stale connections itself."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         self.seq = 0

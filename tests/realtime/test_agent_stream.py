@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from typing import Any
 
 import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
 from django.utils import timezone
 
 from contactcenter.enums import AgentState, CallEventType, CallStatus, TransferKind, TransferStatus
 from contactcenter.models import Call, CallDisposition, CallEvent, CallTransfer
 from crm.enums import CaseStatus
 from realtime import screen
+from realtime.groups import agent_group
 from tests.crm.factories import make_case, make_contact
 from tests.factories import make_agent, make_call, make_member
 from tests.realtime.script import CallScript, apply, member_state
@@ -230,3 +235,29 @@ def test_a_call_ringing_many_agents_pops_each_their_own_last_calls(
     assert last[desk.agent.pk] == [mine.pk]
     assert last[desk.other_agent.pk] == [handed.pk]
     assert all(last[a.pk] == [] for a in strangers)
+
+
+async def test_a_frame_does_not_wait_for_the_database_thread(desk: Any) -> None:
+    """A published frame reaches the console while the one database thread is busy (a
+    flush computing queue figures, a snapshot): channels' dispatch used to take a turn
+    through that thread before each handler, so the frame waited for it."""
+    socket, _ = await open_agent(await session_cookie(desk.agent_member.user))
+    started, release = threading.Event(), threading.Event()
+
+    def hold_the_thread() -> None:
+        started.set()
+        release.wait(10)
+
+    busy = asyncio.ensure_future(sync_to_async(hold_the_thread, thread_sensitive=True)())
+    try:
+        await asyncio.to_thread(started.wait, 5)
+        # Not the console's own presence, which it heard on connecting.
+        data = {"agent_id": desk.other_agent.pk, "online": False}
+        message = {"type": "agent.presence", "data": data}
+        await get_channel_layer().group_send(agent_group(desk.agent.pk), message)
+        await socket.until(lambda f: f["type"] == "agent.presence" and f["data"] == data, 3)
+        assert not busy.done()  # delivered while the thread was still held
+    finally:
+        release.set()
+        await busy
+    await socket.close()
