@@ -306,9 +306,9 @@ def _call_frames(
     online = presence.online_among(organization_id, named | agent_ids)
     named &= online
     stated = agent_ids & online
-    agents = _agents(organization_id, named | stated)
+    agents = _agents(organization_id, named | stated, screen.WITH_MEMBERSHIP)
     watched = [agents[pk] for pk in sorted(named) if pk in agents]
-    memberships = screen.memberships_of(watched) if watched else {}
+    memberships = screen.memberships_of(watched)
     frames_of = functools.partial(
         screen.screen_frames, agents=watched, now=now, entries=entries, memberships=memberships
     )
@@ -318,11 +318,14 @@ def _call_frames(
     return messages + _agent_frames(agents, stated)
 
 
-def _agents(organization_id: int, pks: Iterable[int]) -> dict[int, Agent]:
+def _agents(organization_id: int, pks: Iterable[int], *related: str) -> dict[int, Agent]:
     pks = set(pks)
     if not pks:
         return {}
-    return {a.pk: a for a in Agent.objects.for_organization(organization_id).filter(pk__in=pks)}
+    rows = Agent.objects.for_organization(organization_id).filter(pk__in=pks)
+    if related:  # (select_related() with no names would follow every foreign key)
+        rows = rows.select_related(*related)
+    return {a.pk: a for a in rows}
 
 
 def _agent_frames(agents: dict[int, Agent], stated: Iterable[int]) -> list[Message]:

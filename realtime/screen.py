@@ -20,7 +20,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from contactcenter import events as ev
 from contactcenter.enums import CallEventType, CallStatus
-from contactcenter.models import Agent, Call, CallEvent, Membership
+from contactcenter.models import Agent, Call, CallEvent, Membership, User
 from contactcenter.transitions import ACTIVE_CALL_STATUSES, TERMINAL_CALL_STATUSES
 from realtime import pop, render
 
@@ -155,11 +155,36 @@ def named_agents(calls: Sequence[Call], entries: Iterable[AgentEntry]) -> set[in
     return named | {c.agent_id for c in calls if c.agent_id is not None}
 
 
+WITH_MEMBERSHIP = "user__membership__organization"
+"""Agents read with this ``select_related`` bring their memberships (``memberships_of``)."""
+
+
 def memberships_of(agents: Iterable[Agent]) -> dict[int, Membership]:
-    """Each agent's user's membership, by agent id (decides what their pop may show)."""
+    """Each agent's user's membership, by agent id (decides what their pop may show):
+    no query when the agents were read with ``WITH_MEMBERSHIP``."""
+    agents = list(agents)
+    if agents and all(_membership_loaded(a) for a in agents):
+        return {a.pk: m for a in agents if (m := _loaded_membership(a)) is not None}
     by_user = {a.user_id: a.pk for a in agents if a.user_id is not None}
     rows = Membership.objects.filter(user_id__in=list(by_user)).select_related("organization")
     return {by_user[m.user_id]: m for m in rows}
+
+
+def _membership_loaded(agent: Agent) -> bool:
+    if agent.user_id is None:
+        return True
+    if not Agent.user.is_cached(agent):
+        return False
+    return agent.user is not None and User.membership.is_cached(agent.user)
+
+
+def _loaded_membership(agent: Agent) -> Membership | None:
+    if agent.user is None:
+        return None
+    try:
+        return agent.user.membership
+    except Membership.DoesNotExist:
+        return None
 
 
 def screen_frames(

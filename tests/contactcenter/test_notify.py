@@ -134,7 +134,7 @@ def test_a_call_ringing_a_floor_is_rendered_with_a_fixed_number_of_reads(
     monkeypatch.setattr(
         "realtime.presence.online_among", lambda organization_id, ids: set(ids) & online
     )
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(7):
         messages = notify._publish_changes(
             org.pk, frozenset({call.pk}), frozenset({floor_a.other_agent.pk}), frozenset(), None
         )

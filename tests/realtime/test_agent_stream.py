@@ -12,7 +12,7 @@ from channels.layers import get_channel_layer
 from django.utils import timezone
 
 from contactcenter.enums import AgentState, CallEventType, CallStatus, TransferKind, TransferStatus
-from contactcenter.models import Call, CallDisposition, CallEvent, CallTransfer
+from contactcenter.models import Agent, Call, CallDisposition, CallEvent, CallTransfer, Membership
 from crm.enums import CaseStatus
 from realtime import screen
 from realtime.groups import agent_group
@@ -235,6 +235,29 @@ def test_a_call_ringing_many_agents_pops_each_their_own_last_calls(
     assert last[desk.agent.pk] == [mine.pk]
     assert last[desk.other_agent.pk] == [handed.pk]
     assert all(last[a.pk] == [] for a in strangers)
+
+
+def test_agents_read_with_their_memberships_cost_no_query_for_them(
+    desk: Any, django_assert_num_queries: Any
+) -> None:
+    """The publisher reads the agents with their users' memberships (what a pop may
+    show depends on the role): the same memberships as read apart, with none for an
+    agent without a login or a login without a membership."""
+    supervising = make_agent(desk.org, desk.supervisor)
+    desk_phone = make_agent(desk.org)
+    unlisted = make_agent(desk.org, make_member(desk.org))
+    Membership.objects.filter(user=unlisted.user).delete()
+    pks = [desk.agent.pk, supervising.pk, desk_phone.pk, unlisted.pk]
+    apart = screen.memberships_of(Agent.objects.filter(pk__in=pks))
+    agents = list(Agent.objects.filter(pk__in=pks).select_related(screen.WITH_MEMBERSHIP))
+    with django_assert_num_queries(0):
+        together = screen.memberships_of(agents)
+        seen = {pk: (m.role, m.organization.name) for pk, m in together.items()}
+    assert together == apart
+    assert seen == {
+        desk.agent.pk: ("agent", desk.org.name),
+        supervising.pk: ("supervisor", desk.org.name),
+    }
 
 
 async def test_a_frame_does_not_wait_for_the_database_thread(desk: Any) -> None:
