@@ -39,7 +39,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from contactcenter import events as ev
-from contactcenter import render_worker
+from contactcenter import render_worker, roundtrips
 from contactcenter.models import Agent, Call, QueueMembership
 from realtime import metrics, presence, render, screen
 from realtime.groups import agent_group, floor_group, queues_group, user_group
@@ -293,13 +293,14 @@ def _call_frames(
     ``agent.state``, for the agents with a console: the calls' agents, their timeline,
     who of them is online and the agents' rows and memberships are each read once."""
     now = timezone.now()
-    calls = list(
-        screen.with_last_entry(
-            Call.objects.for_organization(organization_id).filter(pk__in=call_ids)
-        ).order_by("started_at", "id")
+    changed = Call.objects.for_organization(organization_id).filter(pk__in=call_ids)
+    calls, entries = roundtrips.read_together(
+        screen.with_last_entry(changed).order_by("started_at", "id"),
+        screen.agent_entries_read(call_ids),
     )
     related = screen.related_calls(organization_id, calls, now)
-    entries = screen.agent_entries([c.pk for c in [*calls, *related]])
+    if related:
+        entries += screen.agent_entries([c.pk for c in related])
     # Only the agents these calls name: a floor of a thousand consoles costs no more than
     # one of ten.
     named = screen.named_agents([*calls, *related], entries)

@@ -20,6 +20,7 @@ from django.db.models import Count, F, Max, Q
 from django.db.models.functions import RowNumber
 
 from contactcenter import events as ev
+from contactcenter import roundtrips
 from contactcenter.enums import CallDirection
 from contactcenter.models import Agent, Call, CallTransfer, Membership
 from contactcenter.selectors.access import is_floor_role
@@ -203,16 +204,17 @@ class PopBuilder:
             .values_list("agent_id", "customer")
             .annotate(calls=Count("id"), newest=Max("id"))
         )
-        for agent_id, number, calls, newest in took:
-            # Two calls or more: history whichever of them is being popped.
-            pairs[(agent_id, number)].update({newest, -1} if calls > 1 else {newest})
         moved = (
             CallTransfer.objects.filter(call__in=scope)
             .filter(Q(from_agent_id__in=ids) | Q(to_agent_id__in=ids))
             .annotate(customer=_customer_of("call__"))
             .values_list("from_agent_id", "to_agent_id", "customer", "call_id")
         )
-        for source, target, number, call_id in moved:
+        took_rows, moved_rows = roundtrips.read_together(took, moved)  # one round trip
+        for agent_id, number, calls, newest in took_rows:
+            # Two calls or more: history whichever of them is being popped.
+            pairs[(agent_id, number)].update({newest, -1} if calls > 1 else {newest})
+        for source, target, number, call_id in moved_rows:
             for agent_id in (source, target):
                 if agent_id:
                     pairs[(agent_id, number)].add(call_id)

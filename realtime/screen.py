@@ -70,13 +70,19 @@ def agent_entries(
     call_ids: Iterable[int], agent_ids: Iterable[int] | None = None
 ) -> list[AgentEntry]:
     """The calls' timeline entries that name an agent (of ``agent_ids``, or any), in
-    timeline order: one query, from which both ``named_agents`` and ``legs`` work."""
+    timeline order per call: one query, from which both ``named_agents`` and ``legs``
+    work."""
+    return list(agent_entries_read(call_ids, agent_ids))
+
+
+def agent_entries_read(
+    call_ids: Iterable[int], agent_ids: Iterable[int] | None = None
+) -> QuerySet[CallEvent, AgentEntry]:
+    """The query behind ``agent_entries`` (for ``contactcenter.roundtrips``)."""
     rows = CallEvent.objects.filter(call_id__in=list(call_ids), agent_id__isnull=False)
     if agent_ids is not None:
         rows = rows.filter(agent_id__in=list(agent_ids))
-    return list(
-        rows.order_by("call_id", "occurred_at", "id").values_list("call_id", "agent_id", "type")
-    )
+    return rows.order_by("call_id", "occurred_at", "id").values_list("call_id", "agent_id", "type")
 
 
 def legs(entries: Iterable[AgentEntry], agent_ids: Iterable[int]) -> dict[tuple[int, int], ev.Leg]:

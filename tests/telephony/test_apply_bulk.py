@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 
+from contactcenter import roundtrips
 from contactcenter.enums import AgentState, CallDirection, CallSource, CallStatus
 from contactcenter.models import AgentStateLog, Call, CallEvent
-from contactcenter.services.telephony import bulk, held
+from contactcenter.services.telephony import bulk
 from tests.conftest import Floor
 from tests.factories import make_queue
+from tests.roundtrip_count import round_trips
 
 T0 = datetime(2025, 3, 14, 11, 0, tzinfo=UTC)
 
@@ -212,10 +214,10 @@ def test_rows_update_writes_the_fields_given_nulls_and_flags_included(floor_a: F
     assert second.name != "not written"
 
 
-def test_held_writes_go_in_order_and_before_the_next_read(floor_a: Floor) -> None:
-    """Inside ``together`` the writes are held; a read (or a COPY) sends them first, in
-    the order they were made: the interval ended here is the one open before, not the
-    one inserted after it."""
+def test_held_writes_go_in_order_and_ahead_of_the_next_read(floor_a: Floor) -> None:
+    """Inside ``together`` the writes are held; a read (or a COPY) takes them along,
+    ahead of it and in the order they were made: the interval ended here is the one
+    open before, not the one inserted after it."""
     from django.db import connection
 
     AgentStateLog.objects.filter(agent=floor_a.agent).delete()
@@ -232,7 +234,7 @@ def test_held_writes_go_in_order_and_before_the_next_read(floor_a: Floor) -> Non
         sent.append(sql)
         return execute(sql, params, many, context)
 
-    with held.together(), connection.execute_wrapper(note):
+    with round_trips() as wire, roundtrips.together(), connection.execute_wrapper(note):
         bulk.rows_insert(AgentStateLog, [interval(AgentState.AVAILABLE, 0)])
         bulk.open_intervals_end({floor_a.agent.pk: T0 + timedelta(seconds=4)})
         bulk.rows_insert(AgentStateLog, [interval(AgentState.PAUSED, 4)])
@@ -252,7 +254,11 @@ def test_held_writes_go_in_order_and_before_the_next_read(floor_a: Floor) -> Non
         T0 + timedelta(seconds=9)
     )
     if connection.vendor == "postgresql" and bulk.SMALL_BATCH:
-        # The three writes in one round trip, then the read (the last write is sent as
-        # ``together`` closes, after ``note``).
-        assert len(sent) == 2
-        assert sent[0].count(";\n") == 2 and sent[1].startswith("SELECT")
+        # The three writes and the read in one round trip, the read last; the last
+        # write as ``together`` closes (after ``note``), in a second one.
+        assert wire.count == 2
+        assert len(sent) == 1
+        *writes, read = sent[0].split(";\n")
+        assert len(writes) == 3 and read.startswith("SELECT")
+    elif connection.vendor == "postgresql":  # COPY: each write's rows, then the statement
+        assert wire.count > 2

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from contactcenter import roundtrips
 from contactcenter import telephony_events as te
 from contactcenter.enums import AgentState
 from contactcenter.models import Agent, AgentStateLog, QueueMembership
@@ -121,15 +122,20 @@ def apply_agent_facts(
     known = {f.agent for f in facts if lookups.agent(f.agent) is not None}
     if not known:
         return result
-    agents = {
-        a.pk: a
-        for a in Agent.objects.select_for_update()
+    # The agents locked, then their memberships, in one round trip (with the batch's
+    # call writes ahead of them).
+    locked, rows = roundtrips.read_together(
+        Agent.objects.select_for_update()
         .filter(organization_id=organization_id, interface__in=known)
-        .order_by("pk")
-    }
+        .order_by("pk"),
+        QueueMembership.objects.for_organization(organization_id).filter(
+            agent__organization_id=organization_id, agent__interface__in=known
+        ),
+    )
+    agents = {a.pk: a for a in locked}
     by_interface = {a.interface: a for a in agents.values()}
     memberships: dict[int, dict[int, QueueMembership]] = {}
-    for m in QueueMembership.objects.for_organization(organization_id).filter(agent_id__in=agents):
+    for m in rows:
         memberships.setdefault(m.agent_id, {})[m.queue_id] = m
     loaded = _Loaded(agents.values(), memberships)
     moves: dict[int, _Moves] = {}

@@ -10,20 +10,20 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from contactcenter import notify
+from contactcenter import notify, roundtrips
 from contactcenter import telephony_events as te
 from contactcenter.enums import CallEventType
 from contactcenter.models import Agent, Call, CallDisposition, CallEvent, CallQueue, CallTransfer
 from contactcenter.services.calls import call_set_disposition
-from contactcenter.services.telephony import bulk, held
+from contactcenter.services.telephony import bulk
 from contactcenter.services.telephony.agents import apply_agent_facts
 from contactcenter.services.telephony.calls import (
     Lookups,
@@ -99,25 +99,26 @@ def _agent_fields(event: te.TelephonyEvent) -> tuple[str, ...]:
     return _AGENT_FIELDS[kind]
 
 
-def _lookups(organization_id: int, events: Sequence[te.TelephonyEvent]) -> Lookups:
-    """The agents the batch names, and the queues. Only those agents: a floor of a
-    thousand costs a batch no more than a floor of ten."""
+def _named_agents(organization_id: int, events: Sequence[te.TelephonyEvent]) -> QuerySet[Agent]:
+    """The agents the batch names. Only those agents: a floor of a thousand costs a
+    batch no more than a floor of ten."""
     names = {getattr(e, f) for e in events for f in _agent_fields(e)} - {""}
     # Twilio names agents by client identity: the softphone's (Agent.twilio_identity,
     # ``agent-<pk>``), or their extension, which a desk client may register as.
     clients = {n.removeprefix("client:") for n in names if n.startswith("client:")}
     pks = {int(c[6:]) for c in clients if c.startswith("agent-") and c[6:].isdigit()}
-    agents: dict[str, Agent] = {}
-    if names:
-        named = Agent.objects.for_organization(organization_id).filter(
-            Q(interface__in=names) | Q(extension__in=clients) | Q(pk__in=pks)
-        )
-        agents = {a.interface: a for a in named}
-    for agent in list(agents.values()):
-        agents.setdefault(f"client:{agent.twilio_identity}", agent)
-        agents.setdefault(f"client:{agent.extension}", agent)
-    queues = {q.pbx_queue_name: q for q in CallQueue.objects.for_organization(organization_id)}
-    return Lookups(agents=agents, queues=queues)
+    scope = Agent.objects.for_organization(organization_id)
+    if not names:
+        return scope.none()
+    return scope.filter(Q(interface__in=names) | Q(extension__in=clients) | Q(pk__in=pks))
+
+
+def _lookups_of(agents: Iterable[Agent], queues: Iterable[CallQueue]) -> Lookups:
+    by_name = {a.interface: a for a in agents}
+    for agent in list(by_name.values()):
+        by_name.setdefault(f"client:{agent.twilio_identity}", agent)
+        by_name.setdefault(f"client:{agent.extension}", agent)
+    return Lookups(agents=by_name, queues={q.pbx_queue_name: q for q in queues})
 
 
 @transaction.atomic
@@ -130,9 +131,9 @@ def telephony_apply(
     so the outcome does not depend on the order facts arrive in. After commit, the
     changed calls, agents and queues are published (contactcenter.notify). The writes
     go out together, in as few round trips as the reads between them allow
-    (``held.together``).
+    (``roundtrips``).
     """
-    with held.together():
+    with roundtrips.together():
         return _apply(organization_id, connection_key, events)
 
 
@@ -140,31 +141,35 @@ def _apply(
     organization_id: int, connection_key: str, events: Sequence[te.TelephonyEvent]
 ) -> ApplyResult:
     result = ApplyResult()
-    lk = _lookups(organization_id, events)
     call_facts = [e for e in events if isinstance(e, te.CallFactBase)]
     keys = {(f.source, f.call_key) for f in call_facts}
-    calls: dict[tuple[str, str], Call] = {}
-    if keys:
-        sources = {source for source, _ in keys}
-        rows = (
-            Call.objects.for_organization(organization_id)
-            .filter(source__in=sources, external_id__in=[k for _, k in keys])
-            .select_for_update()
-            .order_by("pk")
-        )
-        calls = {(c.source, c.external_id): c for c in rows}
-    seen = bulk.stored_dedup_keys(organization_id, [f.dedup_key for f in call_facts])
     transfer_keys = [
         e.transfer_key
         for e in call_facts
         if isinstance(e, te.CallTransferred | te.TransferAnswered)
     ]
-    transfers = {
-        t.dedup_key: t
-        for t in CallTransfer.objects.for_organization(organization_id).filter(
-            dedup_key__in=transfer_keys
-        )
-    }
+    # What the batch needs to know first, asked in one round trip; the calls are locked
+    # before anything else (the lock order: calls, then agents).
+    locked_calls = (
+        Call.objects.for_organization(organization_id)
+        .filter(source__in={s for s, _ in keys}, external_id__in=[k for _, k in keys])
+        .select_for_update()
+        .order_by("pk")
+    )
+    stored_transfers = CallTransfer.objects.for_organization(organization_id).filter(
+        dedup_key__in=transfer_keys
+    )
+    rows, agents, queues, stored, transfer_rows = roundtrips.read_together(
+        locked_calls if keys else None,
+        _named_agents(organization_id, events),
+        CallQueue.objects.for_organization(organization_id),
+        bulk.stored_dedup_keys_read(organization_id, [f.dedup_key for f in call_facts]),
+        stored_transfers if transfer_keys else None,
+    )
+    lk = _lookups_of(agents, queues)
+    calls: dict[tuple[str, str], Call] = {(c.source, c.external_id): c for c in rows}
+    seen = {key for (key,) in stored}
+    transfers = {t.dedup_key: t for t in transfer_rows}
     timeline: list[tuple[Call, str, datetime, Timeline]] = []
     touched: dict[tuple[str, str], Call] = {}
     merges: list[te.CallMerged] = []

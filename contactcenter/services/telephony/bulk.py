@@ -14,8 +14,8 @@ skips the temporary table: one statement takes the rows as typed array parameter
 client-side quoting of arrays would cost more. SQLite (the embedded default) keeps the
 ORM path. The SQL below is assembled from
 model metadata (table and column names) only, never from event data (hence the noqa).
-Inside ``held.together`` (telephony_apply), the writes that return nothing are held and
-sent together: a batch's writes then cost one or two round trips, not six.
+Inside ``roundtrips.together`` (telephony_apply), the writes that return nothing are held and
+sent ahead of the batch's next read, in its round trip.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from contactcenter import roundtrips
 from contactcenter.models import AgentStateLog, Call, CallEvent
-from contactcenter.services.telephony import held
 
 # One unit separator between keys: a dedup key is built from AMI ids, times and names.
 _SEPARATOR = "\x1f"
@@ -73,21 +73,26 @@ def _temp_table(cursor: Any, name: str, select: str) -> None:
 
 def stored_dedup_keys(organization_id: int, keys: Sequence[str]) -> set[str]:
     """Which of ``keys`` are already in the organization's call timelines."""
+    (rows,) = roundtrips.read_together(stored_dedup_keys_read(organization_id, keys))
+    return {key for (key,) in rows}
+
+
+def stored_dedup_keys_read(organization_id: int, keys: Sequence[str]) -> roundtrips.Read:
+    """The read behind ``stored_dedup_keys`` (rows of one key each), for
+    ``roundtrips.read_together``."""
     if not keys:
-        return set()
+        return None
     if _postgres() and not any(_SEPARATOR in key for key in keys):
         # One text parameter split by the server: no per-key quoting in Python.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT dedup_key FROM contactcenter_callevent WHERE organization_id = %s "
-                "AND dedup_key = ANY(string_to_array(%s, %s))",
-                [organization_id, _SEPARATOR.join(keys), _SEPARATOR],
-            )
-            return {row[0] for row in cursor.fetchall()}
-    return set(
+        return (
+            "SELECT dedup_key FROM contactcenter_callevent WHERE organization_id = %s "
+            "AND dedup_key = ANY(string_to_array(%s, %s))",
+            [organization_id, _SEPARATOR.join(keys), _SEPARATOR],
+        )
+    return (
         CallEvent.objects.for_organization(organization_id)
         .filter(dedup_key__in=list(keys))
-        .values_list("dedup_key", flat=True)
+        .values_list("dedup_key")
     )
 
 
@@ -150,7 +155,7 @@ def _timeline_arrays(rows: list[TimelineRow], now: datetime) -> None:
         "occurred_at = EXCLUDED.occurred_at, details = EXCLUDED.details, "
         "agent_id = EXCLUDED.agent_id"
     )
-    held.write(
+    roundtrips.write(
         sql,
         {
             "org": [r[0] for r in rows],
@@ -253,7 +258,7 @@ def rows_update(
     ]
     assignments = ", ".join(f"{c} = v.{c}" for c in columns)
     table = meta.db_table
-    held.write(
+    roundtrips.write(
         f"UPDATE {table} AS t SET {assignments} "  # noqa: S608 - names from model metadata
         f"FROM (SELECT {', '.join(arrays)}) AS v WHERE t.{pk.column} = v.{pk.column}",
         values,
@@ -276,7 +281,7 @@ def open_intervals_end(ends: dict[int, datetime]) -> None:
                 ended_at=at
             )
         return
-    held.write(
+    roundtrips.write(
         "UPDATE contactcenter_agentstatelog AS l SET ended_at = v.at "
         "FROM (SELECT unnest(%s::bigint[]) AS agent_id, unnest(%s::timestamptz[]) AS at) v "
         "WHERE l.agent_id = v.agent_id AND l.ended_at IS NULL",
@@ -303,12 +308,12 @@ def rows_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None
     table = connection.ops.quote_name(model._meta.db_table)
     if len(objs) <= SMALL_BATCH:
         arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
-        held.write(
+        roundtrips.write(
             f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})",  # noqa: S608
             [_column(objs, f.attname, f.attname in json_columns) for f in fields],
         )
         return
-    held.send()  # COPY is not an execute: the wrapper does not see it
+    roundtrips.send()  # COPY is not an execute: the wrapper does not see it
     with (
         connection.cursor() as cursor,
         cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,

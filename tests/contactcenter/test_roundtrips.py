@@ -1,0 +1,121 @@
+"""contactcenter.roundtrips: reads together and writes held ahead of them give what the
+same statements one by one give, in fewer round trips (counted off the wire)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F
+
+from contactcenter import roundtrips
+from contactcenter.models import Agent, Call, CallQueue
+from tests.conftest import Floor
+from tests.factories import make_call, make_queue
+from tests.roundtrip_count import round_trips
+
+pytestmark = pytest.mark.django_db
+
+on_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="elsewhere each statement runs alone"
+)
+
+
+def _call(floor: Floor, talk: int = 0, started_at: datetime | None = None) -> Call:
+    call = make_call(floor.org, agent=floor.agent, started_at=started_at)
+    Call.objects.filter(pk=call.pk).update(talk_seconds=talk)
+    return call
+
+
+def _reads(floor: Floor) -> list[Any]:
+    org = floor.org.pk
+    return [
+        Agent.objects.for_organization(org).order_by("-pk"),
+        Agent.objects.for_organization(org).filter(pk__in=[]),  # nothing to ask
+        None,
+        CallQueue.objects.for_organization(org).values_list("pk", "pbx_queue_name"),
+        Call.objects.for_organization(org)
+        .annotate(twice=F("talk_seconds") * 2)
+        .order_by(F("started_at").desc()),
+        Call.objects.for_organization(org).values_list("started_at", flat=True).order_by("pk"),
+        ("SELECT %s::int, %s::text", [7, "it's; 50% off"]),
+        Agent.objects.for_organization(org).select_related("user__membership").order_by("pk"),
+        Call.objects.for_organization(org).values("status").annotate(n=Count("id")),
+    ]
+
+
+def test_reads_together_give_what_each_read_gives(
+    floor_a: Floor, django_assert_num_queries: Any
+) -> None:
+    make_queue(floor_a.org, "support")
+    started = datetime(2026, 5, 1, 9, tzinfo=UTC)
+    for talk in (10, 20):
+        _call(floor_a, talk, started)
+    reads = _reads(floor_a)
+    reads.pop()  # a values() queryset (dicts) is not one read_together takes
+    with round_trips() as wire:
+        together = roundtrips.read_together(*reads)
+    alone = [roundtrips._read_alone(read) for read in reads]
+    assert together == alone
+    agents, nothing, none, queues, calls, times, raw, with_users = together
+    assert [a.pk for a in agents] == sorted((a.pk for a in agents), reverse=True)
+    assert nothing == none == []
+    assert queues and isinstance(queues[0], tuple)
+    assert sorted(c.twice for c in calls) == [20, 40]  # annotations land on the instances
+    assert times[0] == started and times[0].tzinfo is not None  # converters applied
+    assert raw == [(7, "it's; 50% off")]  # bound client-side: no placeholder read in it
+    with django_assert_num_queries(0):  # the related rows came with them
+        assert {a.user.membership.role for a in with_users if a.user} == {"agent"}
+    if connection.vendor == "postgresql":
+        assert wire.count == 1
+        assert all(isinstance(c, Call) and c.pk for c in calls)
+
+
+@on_postgres
+def test_a_read_it_cannot_build_is_refused_before_anything_is_sent(floor_a: Floor) -> None:
+    for read in (
+        Agent.objects.prefetch_related("queue_memberships"),
+        _reads(floor_a)[-1],
+    ):
+        with round_trips() as wire, pytest.raises(TypeError):
+            roundtrips.read_together(Agent.objects.all(), read)
+        assert wire.count == 0
+
+
+@on_postgres
+def test_held_writes_go_ahead_of_the_reads_in_their_round_trip(floor_a: Floor) -> None:
+    call = _call(floor_a, 5)
+    table = Call._meta.db_table
+    with transaction.atomic(), round_trips() as wire, roundtrips.together():
+        roundtrips.write(f"UPDATE {table} SET talk_seconds = %s WHERE id = %s", [42, call.pk])
+        (seen,) = roundtrips.read_together(Call.objects.filter(pk=call.pk))
+        roundtrips.write(f"UPDATE {table} SET talk_seconds = %s WHERE id = %s", [43, call.pk])
+        # A plain ORM read takes the held write along too, and leaves the cursor on its
+        # own result (rows, row count).
+        updated = Call.objects.filter(pk=call.pk, talk_seconds=43).update(notes="seen")
+    assert seen[0].talk_seconds == 42
+    assert updated == 1
+    # The write with the read, the write with the update.
+    assert wire.count == 2, wire.statements
+    assert [s.count(";\n") for s in wire.statements] == [1, 1]
+
+
+@on_postgres
+def test_a_failing_held_write_fails_the_read_it_went_with(floor_a: Floor) -> None:
+    call = _call(floor_a)
+    table = Call._meta.db_table
+    with pytest.raises(IntegrityError), transaction.atomic(), roundtrips.together():
+        roundtrips.write(f"UPDATE {table} SET organization_id = NULL WHERE id = %s", [call.pk])
+        roundtrips.read_together(Call.objects.filter(pk=call.pk))
+    call.refresh_from_db()
+    assert call.organization_id == floor_a.org.pk
+
+
+def test_outside_together_writes_run_at_once(floor_a: Floor) -> None:
+    call = _call(floor_a, 5)
+    table = Call._meta.db_table
+    roundtrips.write(f"UPDATE {table} SET talk_seconds = %s WHERE id = %s", [9, call.pk])
+    call.refresh_from_db()
+    assert call.talk_seconds == 9
