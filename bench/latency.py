@@ -48,10 +48,11 @@ if __package__ in (None, ""):
 from bench import _common as c
 
 SECRET = "bench-latency"
-# The bridge's own view of one stage (its /metrics): commit -> frames handed to the
-# channel layer. (cc_bridge_event_lag_seconds is not read: it starts at the AMI
-# Timestamp, which the latency simulator's clock sets, not this host's wall clock.)
-_STAGES = ("cc_publish_lag_seconds",)
+# The bridge's own view of two stages (its /metrics): each batch's transaction in the
+# writer, and commit -> frames handed to the channel layer. (cc_bridge_event_lag_seconds
+# is not read: it starts at the AMI Timestamp, which the latency simulator's clock sets,
+# not this host's wall clock.)
+_STAGES = ("cc_bridge_batch_seconds", "cc_publish_lag_seconds")
 _PROBE_FRAMES = {"call.ringing": "ringing", "call.answered": "answered"}
 
 

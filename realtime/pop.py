@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.db import models
-from django.db.models import Count, F, Max, Q
+from django.db.models import Count, F, Max, Q, QuerySet
 from django.db.models.functions import RowNumber
 
 from contactcenter import events as ev
@@ -25,7 +26,7 @@ from contactcenter.enums import CallDirection
 from contactcenter.models import Agent, Call, CallTransfer, Membership
 from contactcenter.selectors.access import is_floor_role
 from crm.enums import CaseStatus
-from crm.models import Case, Contact
+from crm.models import Case, Contact, ContactPhone
 from crm.phones import phone_try_normalize
 from crm.selectors import case_visibility_q
 from realtime import render
@@ -43,49 +44,55 @@ def customer_number(call: Call) -> str:
 class PopBuilder:
     """The screen pops of one batch of calls.
 
-    Per batch: one query for the contacts of all its customers; per agent: one for the
-    open cases and one for the last calls of all of them; never one per call (the
-    publisher renders pops on the bridge's thread, after each batch).
+    Per batch, in one round trip: the contacts of all its customers and their phones,
+    and which of its agents took or moved calls of which of its customers; per agent
+    with such history: one query for the open cases and one for the last calls of all
+    of them; never one per call (the publisher renders pops after each batch).
     """
 
     def __init__(self, calls: Sequence[Call], agents: Sequence[Agent] = ()) -> None:
         self.calls = calls
+        self._loaded = False
         self._contacts: dict[tuple[int, str], list[Contact]] = {}
-        self._contacts_loaded = False
+        self._phones: dict[int, list[str]] = defaultdict(list)
         self._cases: dict[int, dict[int, list[Case]]] = {}
         self._history: dict[int, dict[str, list[Call]]] = {}
         self._agent_ids = {agent.pk for agent in agents}
         # (agent id, customer number as stored) -> ids of calls that put them together
-        self._history_pairs: dict[tuple[int, str], set[int]] | None = None
+        self._history_pairs: dict[tuple[int, str], set[int]] = defaultdict(set)
 
     def contacts(self, call: Call) -> list[Contact]:
         """The contacts with the call's customer number (crm's rule: the number in E.164
-        against the contacts' phones), looked up for the whole batch in one query."""
-        if not self._contacts_loaded:
-            self._load_contacts()
+        against the contacts' phones), looked up for the whole batch at once."""
+        self._load()
         key = e164(call)
         return self._contacts.get((call.organization_id, key), []) if key else []
 
-    def _load_contacts(self) -> None:
-        self._contacts_loaded = True
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
         wanted: dict[int, set[str]] = defaultdict(set)
         for call in self.calls:
             key = e164(call)
             if key:
                 wanted[call.organization_id].add(key)
+        lookups = [_contacts_reads(org, numbers) for org, numbers in wanted.items()]
+        rows = roundtrips.read_together(
+            *(read for pair in lookups for read in pair), *self._history_reads()
+        )
         for organization_id, numbers in wanted.items():
-            contacts = (
-                Contact.objects.for_organization(organization_id)
-                .filter(phones__number__in=numbers)
-                .distinct()
-                .prefetch_related("phones")
-            )
+            contacts, phones = rows.pop(0), rows.pop(0)
+            for contact_id, number in phones:
+                self._phones[contact_id].append(number)
             for contact in contacts:  # in the model's order, as contact_lookup_by_phone
-                for phone in contact.phones.all():
-                    if phone.number in numbers:
-                        found = self._contacts.setdefault((organization_id, phone.number), [])
+                for number in self._phones[contact.pk]:
+                    if number in numbers:
+                        found = self._contacts.setdefault((organization_id, number), [])
                         if len(found) < POP_CONTACTS:
                             found.append(contact)
+        if rows:
+            self._note_history(*rows)
 
     def pop(self, call: Call, agent: Agent, membership: Membership | None) -> ev.ScreenPop:
         number = customer_number(call)
@@ -116,7 +123,7 @@ class PopBuilder:
             )[:POP_CALLS]
         return ev.ScreenPop(
             number=number,
-            contacts=[render.contact_view(c) for c in contacts],
+            contacts=[render.contact_view(c, self._phones[c.pk]) for c in contacts],
             open_cases=[render.case_view(c) for c in cases],
             last_calls=[render.call_summary(c) for c in last],
         )
@@ -172,32 +179,31 @@ class PopBuilder:
         """Whether ``agent`` took (or was transferred) any call of ``call``'s customer
         other than ``call`` itself (which a pop never lists).
 
-        Answered for all the batch's agents and customers in one query: a queue rings
-        many agents at once, and those with no history with the caller (most of them,
-        and the one taking a first-time caller's call) then cost no query of their own.
+        Answered for all the batch's agents and customers at once: a queue rings many
+        agents at once, and those with no history with the caller (most of them, and
+        the one taking a first-time caller's call) then cost no query of their own.
         The floor sees every call: always asks.
         """
         if is_floor_role(membership.role) or agent.pk not in self._agent_ids:
             return True
-        if self._history_pairs is None:
-            self._history_pairs = self._load_history_pairs()
+        self._load()
         return any(
             self._history_pairs.get((agent.pk, n), set()) - {call.pk}
             for n in customer_numbers([call])
         )
 
-    def _load_history_pairs(self) -> dict[tuple[int, str], set[int]]:
-        pairs: dict[tuple[int, str], set[int]] = defaultdict(set)
+    def _history_reads(self) -> list[roundtrips.Read]:
+        """Per agent and customer: how many calls the agent took, and the newest one's
+        id (with one call only, whether it is the call being popped); and the transfers
+        from or to the agent of the customers' calls."""
         numbers = customer_numbers(self.calls)
-        if not numbers:
-            return pairs
+        if not numbers or not self._agent_ids:
+            return []
         ids = list(self._agent_ids)
         organizations = {call.organization_id for call in self.calls}
         scope = Call.objects.filter(organization_id__in=organizations).filter(
             same_customer(numbers)
         )
-        # Per agent and customer: how many calls, and the newest one's id (with one
-        # call only, whether it is the call being popped).
         took = (
             scope.filter(agent_id__in=ids)
             .annotate(customer=_customer_of(""))
@@ -210,15 +216,31 @@ class PopBuilder:
             .annotate(customer=_customer_of("call__"))
             .values_list("from_agent_id", "to_agent_id", "customer", "call_id")
         )
-        took_rows, moved_rows = roundtrips.read_together(took, moved)  # one round trip
-        for agent_id, number, calls, newest in took_rows:
+        return [took, moved]
+
+    def _note_history(self, took: list[Any], moved: list[Any]) -> None:
+        for agent_id, number, calls, newest in took:
             # Two calls or more: history whichever of them is being popped.
-            pairs[(agent_id, number)].update({newest, -1} if calls > 1 else {newest})
-        for source, target, number, call_id in moved_rows:
+            self._history_pairs[(agent_id, number)].update({newest, -1} if calls > 1 else {newest})
+        for source, target, number, call_id in moved:
             for agent_id in (source, target):
                 if agent_id:
-                    pairs[(agent_id, number)].add(call_id)
-        return pairs
+                    self._history_pairs[(agent_id, number)].add(call_id)
+
+
+def _contacts_reads(organization_id: int, numbers: set[str]) -> tuple[QuerySet[Contact], Any]:
+    """The organization's contacts with one of ``numbers``, and all their phones
+    (contact id, number), in the models' orders."""
+    matching = ContactPhone.objects.for_organization(organization_id).filter(number__in=numbers)
+    contacts = Contact.objects.for_organization(organization_id).filter(
+        pk__in=matching.values("contact_id")
+    )
+    phones = (
+        ContactPhone.objects.for_organization(organization_id)
+        .filter(contact_id__in=matching.values("contact_id"))
+        .values_list("contact_id", "number")
+    )
+    return contacts, phones
 
 
 def _customer_of(path: str) -> models.Case:

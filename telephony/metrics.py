@@ -1,10 +1,12 @@
 """Prometheus metrics of the AMI bridge (docs/operations.md, "What to watch").
 
 Nearly all of them are read from each bridge's ``BridgeStats`` at scrape time, so the
-hot path pays nothing for them: a plain ``int`` increment it does anyway. The one
-exception is the event lag, a histogram observed once per stored batch (not per
-event) for the batch's oldest frame: AMI ``Timestamp`` header to commit, which
-includes any clock skew between the PBX and this host.
+hot path pays nothing for them: a plain ``int`` increment it does anyway. The
+exceptions are two histograms observed once per stored batch (not per event): the
+event lag, for the batch's oldest frame, AMI ``Timestamp`` header to commit, which
+includes any clock skew between the PBX and this host; and the batch's own time in the
+writer, its transaction from the first statement to the commit (near the time between
+two batches, the writer is saturated: events wait for the batch before theirs).
 
 Series (label ``connection``: the bridge's connection key, one per PBX):
 
@@ -15,6 +17,7 @@ Series (label ``connection``: the bridge's connection key, one per PBX):
 - ``cc_bridge_facts_applied_total`` / ``cc_bridge_batches_total`` counters
 - ``cc_bridge_backlog`` gauge, events received but not yet stored
 - ``cc_bridge_event_lag_seconds`` histogram, no label
+- ``cc_bridge_batch_seconds`` histogram, no label
 """
 
 from __future__ import annotations
@@ -39,6 +42,13 @@ EVENT_LAG = Histogram(
     "Seconds from an AMI frame's Timestamp to the commit of the batch that stored it "
     "(observed once per batch, for its oldest frame).",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+
+BATCH_SECONDS = Histogram(
+    "cc_bridge_batch_seconds",
+    "Seconds the bridge's writer spent on one stored batch: its transaction, first "
+    "statement to commit (a retry on a new connection included).",
+    buckets=(0.0025, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0),
 )
 
 

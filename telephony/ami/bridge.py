@@ -373,7 +373,8 @@ class AmiBridge:
                 )
 
     def _apply_sync(self, facts: list[te.TelephonyEvent]) -> ApplyResult:
-        return run_retrying(
+        started = time.monotonic()
+        result = run_retrying(
             functools.partial(
                 telephony_apply,
                 organization_id=self.target.organization_id,
@@ -381,6 +382,8 @@ class AmiBridge:
                 events=facts,
             )
         )
+        metrics.BATCH_SECONDS.observe(time.monotonic() - started)  # stored batches only
+        return result
 
     async def _refresh_agents(self, *, force: bool = False) -> None:
         now = time.monotonic()

@@ -23,6 +23,7 @@ async def test_bridge_series_follow_the_connection_and_the_events(
     simulator: AmiSimulator,
 ) -> None:
     lag_before = _value("cc_bridge_event_lag_seconds_count")
+    batches_before = _value("cc_bridge_batch_seconds_count")
     async with running_bridge(simulator) as running:
         metrics.watch_bridges([running.bridge])
         await running.bridge.synced()
@@ -43,6 +44,9 @@ async def test_bridge_series_follow_the_connection_and_the_events(
         assert (
             lag_before < _value("cc_bridge_event_lag_seconds_count") <= lag_before + stats.batches
         )
+        # And each stored batch's time in the writer.
+        assert _value("cc_bridge_batch_seconds_count") == batches_before + stats.batches
+        assert _value("cc_bridge_batch_seconds_sum") > 0
     assert _value("cc_ami_connected", LABELS) == 0.0
 
 
