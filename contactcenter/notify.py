@@ -293,10 +293,8 @@ def _call_frames(
     ``agent.state``, for the agents with a console: the calls' agents, their timeline,
     who of them is online and the agents' rows and memberships are each read once."""
     now = timezone.now()
-    changed = Call.objects.for_organization(organization_id).filter(pk__in=call_ids)
     calls, entries = roundtrips.read_together(
-        screen.with_last_entry(changed).order_by("started_at", "id"),
-        screen.agent_entries_read(call_ids),
+        _CHANGED_CALLS(organization_id, list(call_ids)), screen.agent_entries_read(call_ids)
     )
     related = screen.related_calls(organization_id, calls, now)
     if related:
@@ -307,7 +305,7 @@ def _call_frames(
     online = presence.online_among(organization_id, named | agent_ids)
     named &= online
     stated = agent_ids & online
-    agents = _agents(organization_id, named | stated, screen.WITH_MEMBERSHIP)
+    agents = _agents(organization_id, named | stated, with_membership=True)
     watched = [agents[pk] for pk in sorted(named) if pk in agents]
     memberships = screen.memberships_of(watched)
     frames_of = functools.partial(
@@ -319,13 +317,31 @@ def _call_frames(
     return messages + _agent_frames(agents, stated)
 
 
-def _agents(organization_id: int, pks: Iterable[int], *related: str) -> dict[int, Agent]:
-    pks = set(pks)
+_CHANGED_CALLS = roundtrips.Shape(
+    lambda organization_id, ids: screen.with_last_entry(
+        Call.objects.for_organization(organization_id).filter(pk__any=ids)
+    ).order_by("started_at", "id")
+)
+_AGENTS = roundtrips.Shape(
+    lambda organization_id, ids: Agent.objects.for_organization(organization_id).filter(pk__any=ids)
+)
+_AGENTS_WITH_MEMBERSHIP = roundtrips.Shape(
+    lambda organization_id, ids: (
+        Agent.objects.for_organization(organization_id)
+        .filter(pk__any=ids)
+        .select_related(screen.WITH_MEMBERSHIP)
+    )
+)
+
+
+def _agents(
+    organization_id: int, pks: Iterable[int], *, with_membership: bool = False
+) -> dict[int, Agent]:
+    pks = list(set(pks))
     if not pks:
         return {}
-    rows = Agent.objects.for_organization(organization_id).filter(pk__in=pks)
-    if related:  # (select_related() with no names would follow every foreign key)
-        rows = rows.select_related(*related)
+    read = _AGENTS_WITH_MEMBERSHIP if with_membership else _AGENTS
+    (rows,) = roundtrips.read_together(read(organization_id, pks))
     return {a.pk: a for a in rows}
 
 

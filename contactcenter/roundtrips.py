@@ -10,6 +10,9 @@ interpreter lock, which on a busy machine is most of a batch's time. Two tools:
   before a COPY (``send``: not an execute, which the wrapper would see) and at the end.
 - ``read_together``: reads that do not depend on one another, in one round trip, behind
   the writes held so far.
+- ``Shape``: a read the hot paths make again and again, built and compiled by the ORM
+  once per process and then only bound to new values (building and compiling a query
+  costs more than its round trip).
 
 Statements sent together are one simple query, statements separated by ``;``, bound
 client-side as Django's psycopg cursor binds every statement; PostgreSQL runs them in
@@ -24,7 +27,8 @@ import functools
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeAlias
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -32,9 +36,10 @@ from django.db.models import QuerySet
 from django.db.models import query as orm_query
 from django.db.models.query import FlatValuesListIterable, ModelIterable, ValuesListIterable
 
-Read = QuerySet[Any] | tuple[str, Sequence[Any]] | None
+Read: TypeAlias = "QuerySet[Any] | tuple[str, Sequence[Any]] | Bound | None"
 """A queryset (of model instances, or ``values_list`` tuples or flat values), a raw
-``(sql, params)`` whose rows are tuples, or ``None`` for a read that has nothing to ask."""
+``(sql, params)`` whose rows are tuples, a ``Shape``'s read, or ``None`` for a read that
+has nothing to ask."""
 
 
 class _Held(threading.local):
@@ -154,12 +159,17 @@ def _read_alone(read: Read) -> list[Any]:
         with connection.cursor() as cursor:
             cursor.execute(*read)
             return [tuple(row) for row in cursor.fetchall()]
+    if isinstance(read, Bound):  # made on PostgreSQL, read elsewhere: built afresh
+        return list(read.shape.build(*read.args))
     return list(read)
 
 
 def _plan(read: Read) -> _Plan | None:
     if read is None:
         return None
+    if isinstance(read, Bound):
+        template = read.shape.template(read.args)
+        return _Plan(template.sql, template.bind(read.args), template.rows)
     if isinstance(read, tuple):
         sql, params = read
         return _Plan(sql, params, lambda rows: [tuple(row) for row in rows])
@@ -210,3 +220,124 @@ def _instances(queryset: QuerySet[Any], compiler: Any, rows: list[tuple[Any, ...
             setattr(instance, name, row[at])
         instances.append(instance)
     return instances
+
+
+# -- shapes: reads built once ---------------------------------------------------------------
+
+
+class Shape:
+    """A read built and compiled by the ORM once per process, then bound to new values.
+
+    ``build(*args)`` makes the queryset. Each argument must reach the statement as a
+    parameter of its own, unchanged: an int, a string or an aware datetime compared with
+    a column (``organization_id=org``, ``ended_at__gte=since``), or a list, set or tuple
+    through ``field__any`` (one array parameter, however long). ``build`` runs once, with
+    placeholders for the arguments: it must not look at their values (no ``if not ids``,
+    no ``now - window`` inside: pass ``since``). The first read in each process is
+    checked against a build with the real values, and a ``build`` that breaks these rules
+    fails there, loudly. On PostgreSQL a call gives a read for ``read_together`` (or
+    ``rows``); elsewhere it runs ``build`` every time and gives its queryset.
+    """
+
+    def __init__(self, build: Callable[..., QuerySet[Any]]) -> None:
+        self.build = build
+        self._template: _Template | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, *args: Any) -> Any:
+        if connection.vendor != "postgresql":
+            return self.build(*args)
+        return Bound(self, args)
+
+    def rows(self, *args: Any) -> list[Any]:
+        """The read's rows, on their own."""
+        (found,) = read_together(self(*args))
+        return found
+
+    def template(self, args: tuple[Any, ...]) -> _Template:
+        template = self._template
+        if template is None:
+            with self._lock:
+                if self._template is None:
+                    self._template = self._compile(args)
+                template = self._template
+        return template
+
+    def _compile(self, args: tuple[Any, ...]) -> _Template:
+        name = getattr(self.build, "__qualname__", repr(self.build))
+        marks = [_mark(name, at, value) for at, value in enumerate(args)]
+        try:
+            plan = _plan(self.build(*marks))
+        except (TypeError, ValueError) as exc:  # a field that converts what it is given
+            raise TypeError(f"Shape {name}: the placeholders do not build: {exc}") from exc
+        if plan is None:
+            raise TypeError(f"Shape {name}: the placeholders build a read with nothing to ask")
+        slots = [_slot(param, marks) for param in plan.params]
+        if unused := set(range(len(args))) - set(slots):
+            raise TypeError(
+                f"Shape {name}: argument(s) {sorted(unused)} do not reach the statement as "
+                "parameters of their own"
+            )
+        template = _Template(plan.sql, tuple(zip(slots, plan.params, strict=True)), plan.rows)
+        real = _plan(self.build(*args))
+        if real is None or (real.sql, list(real.params)) != (template.sql, template.bind(args)):
+            raise TypeError(
+                f"Shape {name}: the statement depends on the values, not only on their places"
+            )
+        return template
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A ``Shape``'s read with its values."""
+
+    shape: Shape
+    args: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class _Template:
+    sql: str
+    params: tuple[tuple[int | None, Any], ...]  # (argument index, or None: a constant)
+    rows: Callable[[list[tuple[Any, ...]]], list[Any]]
+
+    def bind(self, args: tuple[Any, ...]) -> list[Any]:
+        return [value if at is None else _param(args[at]) for at, value in self.params]
+
+
+def _param(value: Any) -> Any:
+    # As the ``any`` lookup passes its values: a list.
+    return list(value) if isinstance(value, list | tuple | set | frozenset) else value
+
+
+@dataclass(frozen=True)
+class _Placeholder:
+    at: int
+
+
+_MARK_INT = -1_987_654_321  # an int column's placeholder: no id or figure is ever this
+_MARK_TIME = datetime(1901, 2, 3, tzinfo=UTC)
+
+
+def _mark(name: str, at: int, value: Any) -> Any:
+    """The placeholder that stands for argument ``at``, of the kind of ``value``."""
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_Placeholder(at)]
+    if isinstance(value, bool) or value is None:
+        pass  # each would build another statement (a constant, IS NULL)
+    elif isinstance(value, int):
+        return _MARK_INT + at
+    elif isinstance(value, str):
+        return f"\x1fshape-argument-{at}\x1f"
+    elif isinstance(value, datetime) and value.tzinfo is not None:
+        return _MARK_TIME + timedelta(microseconds=at)
+    raise TypeError(f"Shape {name}: argument {at} cannot be a placeholder: {value!r}")
+
+
+def _slot(param: Any, marks: list[Any]) -> int | None:
+    if isinstance(param, list) and len(param) == 1 and isinstance(param[0], _Placeholder):
+        return param[0].at
+    for at, mark in enumerate(marks):
+        if type(param) is type(mark) and not isinstance(mark, list) and param == mark:
+            return at
+    return None

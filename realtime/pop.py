@@ -199,24 +199,12 @@ class PopBuilder:
         numbers = customer_numbers(self.calls)
         if not numbers or not self._agent_ids:
             return []
-        ids = list(self._agent_ids)
-        organizations = {call.organization_id for call in self.calls}
-        scope = Call.objects.filter(organization_id__in=organizations).filter(
-            same_customer(numbers)
-        )
-        took = (
-            scope.filter(agent_id__in=ids)
-            .annotate(customer=_customer_of(""))
-            .values_list("agent_id", "customer")
-            .annotate(calls=Count("id"), newest=Max("id"))
-        )
-        moved = (
-            CallTransfer.objects.filter(call__in=scope)
-            .filter(Q(from_agent_id__in=ids) | Q(to_agent_id__in=ids))
-            .annotate(customer=_customer_of("call__"))
-            .values_list("from_agent_id", "to_agent_id", "customer", "call_id")
-        )
-        return [took, moved]
+        organizations = list({call.organization_id for call in self.calls})
+        agents = list(self._agent_ids)
+        return [
+            _TOOK(organizations, list(numbers), agents),
+            _MOVED(organizations, list(numbers), agents),
+        ]
 
     def _note_history(self, took: list[Any], moved: list[Any]) -> None:
         for agent_id, number, calls, newest in took:
@@ -228,19 +216,55 @@ class PopBuilder:
                     self._history_pairs[(agent_id, number)].add(call_id)
 
 
-def _contacts_reads(organization_id: int, numbers: set[str]) -> tuple[QuerySet[Contact], Any]:
+def _contacts_reads(organization_id: int, numbers: set[str]) -> tuple[roundtrips.Read, ...]:
     """The organization's contacts with one of ``numbers``, and all their phones
     (contact id, number), in the models' orders."""
-    matching = ContactPhone.objects.for_organization(organization_id).filter(number__in=numbers)
-    contacts = Contact.objects.for_organization(organization_id).filter(
-        pk__in=matching.values("contact_id")
+    numbers_list = list(numbers)
+    return _CONTACTS(organization_id, numbers_list), _PHONES(organization_id, numbers_list)
+
+
+def _matching(organization_id: int, numbers: list[str]) -> QuerySet[ContactPhone, Any]:
+    phones = ContactPhone.objects.for_organization(organization_id)
+    return phones.filter(number__any=numbers).values("contact_id")
+
+
+_CONTACTS = roundtrips.Shape(
+    lambda organization_id, numbers: Contact.objects.for_organization(organization_id).filter(
+        pk__in=_matching(organization_id, numbers)
     )
-    phones = (
+)
+_PHONES = roundtrips.Shape(
+    lambda organization_id, numbers: (
         ContactPhone.objects.for_organization(organization_id)
-        .filter(contact_id__in=matching.values("contact_id"))
+        .filter(contact_id__in=_matching(organization_id, numbers))
         .values_list("contact_id", "number")
     )
-    return contacts, phones
+)
+
+
+def _customers_calls(organizations: list[int], numbers: list[str]) -> QuerySet[Call]:
+    return Call.objects.filter(organization_id__any=organizations).filter(same_customer(numbers))
+
+
+# Which of the agents took calls of the customers: how many, and the newest one.
+_TOOK = roundtrips.Shape(
+    lambda organizations, numbers, agents: (
+        _customers_calls(organizations, numbers)
+        .filter(agent_id__any=agents)
+        .annotate(customer=_customer_of(""))
+        .values_list("agent_id", "customer")
+        .annotate(calls=Count("id"), newest=Max("id"))
+    )
+)
+# The transfers from or to the agents of the customers' calls.
+_MOVED = roundtrips.Shape(
+    lambda organizations, numbers, agents: (
+        CallTransfer.objects.filter(call__in=_customers_calls(organizations, numbers))
+        .filter(Q(from_agent_id__any=agents) | Q(to_agent_id__any=agents))
+        .annotate(customer=_customer_of("call__"))
+        .values_list("from_agent_id", "to_agent_id", "customer", "call_id")
+    )
+)
 
 
 def _customer_of(path: str) -> models.Case:
@@ -273,6 +297,6 @@ def customer_numbers(calls: Iterable[Call]) -> set[str]:
 
 def same_customer(numbers: Iterable[str]) -> Q:
     numbers = list(numbers)
-    return Q(direction=CallDirection.OUTBOUND, callee_number__in=numbers) | (
-        ~Q(direction=CallDirection.OUTBOUND) & Q(caller_number__in=numbers)
+    return Q(direction=CallDirection.OUTBOUND, callee_number__any=numbers) | (
+        ~Q(direction=CallDirection.OUTBOUND) & Q(caller_number__any=numbers)
     )

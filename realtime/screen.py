@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from contactcenter import events as ev
+from contactcenter import roundtrips
 from contactcenter.enums import CallEventType, CallStatus
 from contactcenter.models import Agent, Call, CallEvent, Membership, User
 from contactcenter.transitions import ACTIVE_CALL_STATUSES, TERMINAL_CALL_STATUSES
@@ -72,17 +73,28 @@ def agent_entries(
     """The calls' timeline entries that name an agent (of ``agent_ids``, or any), in
     timeline order per call: one query, from which both ``named_agents`` and ``legs``
     work."""
-    return list(agent_entries_read(call_ids, agent_ids))
+    (rows,) = roundtrips.read_together(agent_entries_read(call_ids, agent_ids))
+    return rows
 
 
 def agent_entries_read(
     call_ids: Iterable[int], agent_ids: Iterable[int] | None = None
-) -> QuerySet[CallEvent, AgentEntry]:
-    """The query behind ``agent_entries`` (for ``contactcenter.roundtrips``)."""
-    rows = CallEvent.objects.filter(call_id__in=list(call_ids), agent_id__isnull=False)
-    if agent_ids is not None:
-        rows = rows.filter(agent_id__in=list(agent_ids))
+) -> roundtrips.Read:
+    """The read behind ``agent_entries`` (for ``contactcenter.roundtrips``)."""
+    if agent_ids is None:
+        return _AGENT_ENTRIES(list(call_ids))
+    return _ENTRIES_OF_AGENTS(list(call_ids), list(agent_ids))
+
+
+def _entries(calls: list[int]) -> QuerySet[CallEvent, AgentEntry]:
+    rows = CallEvent.objects.filter(call_id__any=calls, agent_id__isnull=False)
     return rows.order_by("call_id", "occurred_at", "id").values_list("call_id", "agent_id", "type")
+
+
+_AGENT_ENTRIES = roundtrips.Shape(_entries)
+_ENTRIES_OF_AGENTS = roundtrips.Shape(
+    lambda calls, agents: _entries(calls).filter(agent_id__any=agents)
+)
 
 
 def legs(entries: Iterable[AgentEntry], agent_ids: Iterable[int]) -> dict[tuple[int, int], ev.Leg]:
@@ -141,17 +153,27 @@ def related_calls(organization_id: int, changed: Sequence[Call], now: datetime) 
     numbers = pop.customer_numbers(changed)
     if not numbers:
         return []
-    window = timedelta(seconds=settings.REALTIME_WRAPUP_WINDOW_SECONDS)
-    shown = Q(status__in=ACTIVE_CALL_STATUSES) | Q(
-        disposition__isnull=True, ended_at__gte=now - window
+    since = now - timedelta(seconds=settings.REALTIME_WRAPUP_WINDOW_SECONDS)
+    (calls,) = roundtrips.read_together(
+        _RELATED_CALLS(organization_id, numbers, since, [c.pk for c in changed])
     )
+    return calls
+
+
+def _related_calls(
+    organization_id: int, numbers: list[str], since: datetime, changed: list[int]
+) -> QuerySet[Call]:
+    shown = Q(status__in=ACTIVE_CALL_STATUSES) | Q(disposition__isnull=True, ended_at__gte=since)
     calls = (
         Call.objects.for_organization(organization_id)
         .filter(pop.same_customer(numbers))
         .filter(shown)
-        .exclude(pk__in=[c.pk for c in changed])
+        .exclude(pk__any=changed)
     )
-    return list(with_last_entry(calls).order_by("started_at", "id"))
+    return with_last_entry(calls).order_by("started_at", "id")
+
+
+_RELATED_CALLS = roundtrips.Shape(_related_calls)
 
 
 def named_agents(calls: Sequence[Call], entries: Iterable[AgentEntry]) -> set[int]:

@@ -1,3 +1,4 @@
+from contactcenter.models import lookups as lookups  # registers field__any
 from contactcenter.models.agents import Agent, AgentStateLog
 from contactcenter.models.base import TenantModel, TenantQuerySet
 from contactcenter.models.calls import Call, CallDisposition, CallEvent, CallTransfer

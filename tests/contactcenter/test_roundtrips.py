@@ -3,12 +3,13 @@ same statements one by one give, in fewer round trips (counted off the wire)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F
+from django.utils import timezone
 
 from contactcenter import roundtrips
 from contactcenter.models import Agent, Call, CallQueue
@@ -119,3 +120,102 @@ def test_outside_together_writes_run_at_once(floor_a: Floor) -> None:
     roundtrips.write(f"UPDATE {table} SET talk_seconds = %s WHERE id = %s", [9, call.pk])
     call.refresh_from_db()
     assert call.talk_seconds == 9
+
+
+# -- shapes: built once, bound again ----------------------------------------------------------
+
+
+def _calls_of(org: int, ids: Any, since: datetime, numbers: Any) -> Any:
+    return (
+        Call.objects.for_organization(org)
+        .filter(pk__any=ids, started_at__gte=since)
+        .exclude(caller_number__any=numbers)
+        .annotate(twice=F("talk_seconds") * 2)
+        .select_related("organization")
+        .order_by("pk")
+    )
+
+
+def test_a_shape_gives_what_a_fresh_build_gives_whatever_the_values(
+    floor_a: Floor, floor_b: Floor
+) -> None:
+    started = datetime(2026, 5, 1, 9, tzinfo=UTC)
+    calls = [_call(floor_a, talk, started) for talk in (10, 20, 30)]
+    other = _call(floor_b, 40, started)
+    shape = roundtrips.Shape(_calls_of)
+    since = datetime(2026, 1, 1, tzinfo=UTC)
+    cases: list[tuple[int, Any, datetime, Any]] = [
+        (floor_a.org.pk, [c.pk for c in calls], since, []),
+        (floor_a.org.pk, {calls[0].pk, other.pk}, since, ()),  # another org's call: not it
+        (floor_a.org.pk, frozenset(), since, []),  # nothing: no rows, no error
+        (floor_a.org.pk, [c.pk for c in calls], datetime(2027, 1, 1, tzinfo=UTC), []),
+        (floor_b.org.pk, [other.pk], since, [calls[0].caller_number]),
+        (floor_a.org.pk, [c.pk for c in calls], since, {calls[1].caller_number, "x" * 200}),
+    ]
+    for args in cases:
+        fresh = list(_calls_of(*args))
+        shaped = shape.rows(*args)
+        assert [(c.pk, c.twice, c.organization.name) for c in shaped] == [
+            (c.pk, c.twice, c.organization.name) for c in fresh
+        ], args
+    assert [c.pk for c in shape.rows(*cases[0])] == [c.pk for c in calls]
+    assert shape.rows(*cases[2]) == []
+
+
+@on_postgres
+def test_a_shape_is_one_statement_whatever_the_number_of_values(floor_a: Floor) -> None:
+    calls = [_call(floor_a) for _ in range(3)]
+    shape = roundtrips.Shape(
+        lambda org, ids: (
+            Call.objects.for_organization(org).filter(pk__any=ids).values_list("pk", flat=True)
+        )
+    )
+    texts = set()
+    for n in (1, 3):
+        with round_trips() as wire:
+            assert sorted(shape.rows(floor_a.org.pk, [c.pk for c in calls[:n]])) == sorted(
+                c.pk for c in calls[:n]
+            )
+        assert wire.count == 1
+        # Values bound client-side into the text: the statement differs only in them.
+        texts.add(wire.statements[0].split("ANY(")[0])
+    assert len(texts) == 1
+
+
+@on_postgres
+def test_a_shape_that_looks_at_its_values_fails_loudly(floor_a: Floor) -> None:
+    def peeks(org: int, ids: Any) -> Any:
+        rows = Call.objects.for_organization(org)
+        return rows.filter(pk__any=ids) if ids else rows.none()
+
+    def derives(org: int, now: datetime) -> Any:
+        return Call.objects.for_organization(org).filter(started_at__gte=now - timedelta(hours=1))
+
+    def expands(org: int, ids: Any) -> Any:
+        return Call.objects.for_organization(org).filter(pk__in=ids)
+
+    def unused(org: int, ids: Any) -> Any:
+        return Call.objects.for_organization(org)
+
+    for build, args in (
+        (peeks, (floor_a.org.pk, [])),
+        (derives, (floor_a.org.pk, timezone.now())),
+        (expands, (floor_a.org.pk, [1, 2])),
+        (unused, (floor_a.org.pk, [1])),
+    ):
+        with pytest.raises(TypeError, match="Shape"):
+            roundtrips.Shape(build).rows(*args)
+    with pytest.raises(TypeError, match="placeholder"):
+        roundtrips.Shape(expands).rows(None, [1])
+
+
+def test_any_is_in(floor_a: Floor) -> None:
+    calls = [_call(floor_a) for _ in range(3)]
+    ids = [calls[0].pk, calls[2].pk, -5]
+    assert sorted(Call.objects.filter(pk__any=ids).values_list("pk", flat=True)) == sorted(
+        Call.objects.filter(pk__in=ids).values_list("pk", flat=True)
+    )
+    assert list(Call.objects.filter(pk__any=[])) == []
+    assert Call.objects.filter(organization_id__any={floor_a.org.pk}).count() == 3
+    with pytest.raises(TypeError, match="list"):
+        list(Call.objects.filter(caller_number__any="+3225550100"))

@@ -343,11 +343,13 @@ def test_unknown_agents_and_queues_are_ignored_not_fatal(floor_a: Floor) -> None
 
 
 def test_a_batch_loads_the_agents_it_names_and_no_others(floor_a: Floor) -> None:
+    from contactcenter import roundtrips
     from contactcenter.services.telephony.apply import _lookups_of, _named_agents
     from tests.factories import make_agent
 
     def _lookups(organization_id: int, events: list[te.TelephonyEvent]) -> Lookups:
-        return _lookups_of(_named_agents(organization_id, events), [])
+        (agents,) = roundtrips.read_together(_named_agents(organization_id, events))
+        return _lookups_of(agents, [])
 
     crowd = [make_agent(floor_a.org) for _ in range(20)]
     by_extension, by_identity = crowd[3], crowd[7]

@@ -110,6 +110,20 @@ class _Moves:
         agent.state, agent.state_reason, agent.state_changed_at = state, reason, at
 
 
+_LOCKED_AGENTS = roundtrips.Shape(
+    lambda organization_id, interfaces: (
+        Agent.objects.select_for_update()
+        .filter(organization_id=organization_id, interface__any=interfaces)
+        .order_by("pk")
+    )
+)
+_MEMBERSHIPS = roundtrips.Shape(
+    lambda organization_id, interfaces: QueueMembership.objects.for_organization(
+        organization_id
+    ).filter(agent__organization_id=organization_id, agent__interface__any=interfaces)
+)
+
+
 def apply_agent_facts(
     *, organization_id: int, lookups: Lookups, facts: Sequence[te.AgentFact]
 ) -> AgentApplyResult:
@@ -124,13 +138,9 @@ def apply_agent_facts(
         return result
     # The agents locked, then their memberships, in one round trip (with the batch's
     # call writes ahead of them).
+    names = list(known)
     locked, rows = roundtrips.read_together(
-        Agent.objects.select_for_update()
-        .filter(organization_id=organization_id, interface__in=known)
-        .order_by("pk"),
-        QueueMembership.objects.for_organization(organization_id).filter(
-            agent__organization_id=organization_id, agent__interface__in=known
-        ),
+        _LOCKED_AGENTS(organization_id, names), _MEMBERSHIPS(organization_id, names)
     )
     agents = {a.pk: a for a in locked}
     by_interface = {a.interface: a for a in agents.values()}

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 
 from contactcenter import notify, roundtrips
@@ -99,7 +99,7 @@ def _agent_fields(event: te.TelephonyEvent) -> tuple[str, ...]:
     return _AGENT_FIELDS[kind]
 
 
-def _named_agents(organization_id: int, events: Sequence[te.TelephonyEvent]) -> QuerySet[Agent]:
+def _named_agents(organization_id: int, events: Sequence[te.TelephonyEvent]) -> roundtrips.Read:
     """The agents the batch names. Only those agents: a floor of a thousand costs a
     batch no more than a floor of ten."""
     names = {getattr(e, f) for e in events for f in _agent_fields(e)} - {""}
@@ -107,10 +107,33 @@ def _named_agents(organization_id: int, events: Sequence[te.TelephonyEvent]) -> 
     # ``agent-<pk>``), or their extension, which a desk client may register as.
     clients = {n.removeprefix("client:") for n in names if n.startswith("client:")}
     pks = {int(c[6:]) for c in clients if c.startswith("agent-") and c[6:].isdigit()}
-    scope = Agent.objects.for_organization(organization_id)
     if not names:
-        return scope.none()
-    return scope.filter(Q(interface__in=names) | Q(extension__in=clients) | Q(pk__in=pks))
+        return None
+    return _NAMED_AGENTS(organization_id, list(names), list(clients), list(pks))
+
+
+# The batch's first reads, built once (roundtrips.Shape).
+_LOCKED_CALLS = roundtrips.Shape(
+    lambda organization_id, sources, call_keys: (
+        Call.objects.for_organization(organization_id)
+        .filter(source__any=sources, external_id__any=call_keys)
+        .select_for_update()
+        .order_by("pk")
+    )
+)
+_NAMED_AGENTS = roundtrips.Shape(
+    lambda organization_id, names, clients, pks: Agent.objects.for_organization(
+        organization_id
+    ).filter(Q(interface__any=names) | Q(extension__any=clients) | Q(pk__any=pks))
+)
+_QUEUES = roundtrips.Shape(
+    lambda organization_id: CallQueue.objects.for_organization(organization_id)
+)
+_STORED_TRANSFERS = roundtrips.Shape(
+    lambda organization_id, keys: CallTransfer.objects.for_organization(organization_id).filter(
+        dedup_key__any=keys
+    )
+)
 
 
 def _lookups_of(agents: Iterable[Agent], queues: Iterable[CallQueue]) -> Lookups:
@@ -150,21 +173,13 @@ def _apply(
     ]
     # What the batch needs to know first, asked in one round trip; the calls are locked
     # before anything else (the lock order: calls, then agents).
-    locked_calls = (
-        Call.objects.for_organization(organization_id)
-        .filter(source__in={s for s, _ in keys}, external_id__in=[k for _, k in keys])
-        .select_for_update()
-        .order_by("pk")
-    )
-    stored_transfers = CallTransfer.objects.for_organization(organization_id).filter(
-        dedup_key__in=transfer_keys
-    )
+    sources, call_keys = list({s for s, _ in keys}), [k for _, k in keys]
     rows, agents, queues, stored, transfer_rows = roundtrips.read_together(
-        locked_calls if keys else None,
+        _LOCKED_CALLS(organization_id, sources, call_keys) if keys else None,
         _named_agents(organization_id, events),
-        CallQueue.objects.for_organization(organization_id),
+        _QUEUES(organization_id),
         bulk.stored_dedup_keys_read(organization_id, [f.dedup_key for f in call_facts]),
-        stored_transfers if transfer_keys else None,
+        _STORED_TRANSFERS(organization_id, transfer_keys) if transfer_keys else None,
     )
     lk = _lookups_of(agents, queues)
     calls: dict[tuple[str, str], Call] = {(c.source, c.external_id): c for c in rows}
