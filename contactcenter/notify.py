@@ -41,7 +41,7 @@ from django.utils import timezone
 from contactcenter import events as ev
 from contactcenter import render_worker, roundtrips
 from contactcenter.models import Agent, Call, QueueMembership
-from realtime import metrics, presence, render, screen
+from realtime import metrics, pop, presence, render, screen
 from realtime.groups import agent_group, floor_group, queues_group, user_group
 
 if TYPE_CHECKING:
@@ -81,7 +81,8 @@ class Publisher:
 
     Jobs run in commit order, one at a time. Each is rendered in a worker process of its
     own (its own interpreter lock and database connection; it reads committed rows) and
-    the messages are sent on the event loop that installed the publisher. A worker that
+    the messages are sent on the event loop that installed the publisher, in order, while
+    the next jobs are rendered. A worker that
     dies is replaced and its job tried once more. ``install`` from that loop; ``drain``
     before it stops.
     """
@@ -113,22 +114,38 @@ class Publisher:
         self._loop.call_soon_threadsafe(self._jobs.put_nowait, (time.monotonic(), (job, args)))
 
     async def _run(self) -> None:
+        sending: asyncio.Task[None] | None = None
         while True:
             queued = [await self._jobs.get()]
-            while not self._jobs.empty():  # what piled up while the last ones were sent
+            while not self._jobs.empty():  # what piled up while the last ones were rendered
                 queued.append(self._jobs.get_nowait())
             jobs = [job for _, job in queued]
             try:
-                for messages in await self._render(_coalesce(jobs)):
-                    # Bounded: a channel-layer connection that died without a word (Redis
-                    # restarted) must cost these frames, not every frame after them.
-                    await asyncio.wait_for(_send_all(messages), SEND_SECONDS)
-                metrics.PUBLISH_LAG.observe(time.monotonic() - queued[0][0])
+                rendered = await self._render(_coalesce(jobs))
             except Exception:
-                logger.exception("publishing %d jobs failed", len(jobs))
-            finally:
-                for _ in jobs:
-                    self._jobs.task_done()
+                logger.exception("rendering %d jobs failed", len(jobs))
+                self._done(jobs)
+                continue
+            # The next jobs are rendered while these frames go out, after the last ones.
+            if sending is not None:
+                await sending
+            sending = self._loop.create_task(self._send(rendered, queued[0][0], len(jobs)))
+
+    async def _send(self, rendered: list[list[Message]], since: float, jobs: int) -> None:
+        try:
+            for messages in rendered:
+                # Bounded: a channel-layer connection that died without a word (Redis
+                # restarted) must cost these frames, not every frame after them.
+                await asyncio.wait_for(_send_all(messages), SEND_SECONDS)
+            metrics.PUBLISH_LAG.observe(time.monotonic() - since)
+        except Exception:
+            logger.exception("publishing %d jobs failed", jobs)
+        finally:
+            self._done(range(jobs))
+
+    def _done(self, jobs: Iterable[Any]) -> None:
+        for _ in jobs:
+            self._jobs.task_done()
 
     async def _render(self, jobs: list[Job]) -> list[list[Message]]:
         try:
@@ -291,25 +308,45 @@ def _call_frames(
 ) -> list[Message]:
     """The changed calls' frames for the screens that show them, and the changed agents'
     ``agent.state``, for the agents with a console: the calls' agents, their timeline,
-    who of them is online and the agents' rows and memberships are each read once."""
+    who of them is online and the agents' rows and memberships are each read once, in
+    three round trips: the calls; the other calls of their customers and the customers'
+    contacts; the agents and their history with those customers."""
     now = timezone.now()
     calls, entries = roundtrips.read_together(
         _CHANGED_CALLS(organization_id, list(call_ids)), screen.agent_entries_read(call_ids)
     )
-    related = screen.related_calls(organization_id, calls, now)
-    if related:
-        entries += screen.agent_entries([c.pk for c in related])
+    # The other calls are the same customers': the changed calls' pops find their contacts.
+    pops = pop.PopBuilder(calls)
+    related_reads = screen.related_reads(organization_id, calls, now)
+    found = roundtrips.read_together(*related_reads, *pops.contact_reads())
+    related: list[Call] = []
+    if related_reads:
+        related, related_entries, *found = found
+        entries += related_entries
+    pops.take_contacts(found)
     # Only the agents these calls name: a floor of a thousand consoles costs no more than
     # one of ten.
     named = screen.named_agents([*calls, *related], entries)
     online = presence.online_among(organization_id, named | agent_ids)
     named &= online
     stated = agent_ids & online
-    agents = _agents(organization_id, named | stated, with_membership=True)
+    pops.agent_ids = set(named)
+    wanted = list(named | stated)
+    rows, *history = roundtrips.read_together(
+        _AGENTS_WITH_MEMBERSHIP(organization_id, wanted) if wanted else None,
+        *pops.history_reads(),
+    )
+    pops.take_history(history)
+    agents = {a.pk: a for a in rows}
     watched = [agents[pk] for pk in sorted(named) if pk in agents]
     memberships = screen.memberships_of(watched)
     frames_of = functools.partial(
-        screen.screen_frames, agents=watched, now=now, entries=entries, memberships=memberships
+        screen.screen_frames,
+        agents=watched,
+        now=now,
+        entries=entries,
+        memberships=memberships,
+        pops=pops,
     )
     frames = frames_of(calls=calls, forced_type=forced_type)
     frames += frames_of(calls=related, forced_type="call.updated")  # only their pops changed

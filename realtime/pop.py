@@ -47,42 +47,62 @@ class PopBuilder:
     Per batch, in one round trip: the contacts of all its customers and their phones,
     and which of its agents took or moved calls of which of its customers; per agent
     with such history: one query for the open cases and one for the last calls of all
-    of them; never one per call (the publisher renders pops after each batch).
+    of them; never one per call (the publisher renders pops after each batch). A caller
+    with reads of its own asks the first two with them: ``contact_reads`` and
+    ``history_reads``, whose rows it hands back (``take_contacts``, ``take_history``).
     """
 
     def __init__(self, calls: Sequence[Call], agents: Sequence[Agent] = ()) -> None:
         self.calls = calls
-        self._loaded = False
-        self._contacts: dict[tuple[int, str], list[Contact]] = {}
+        self._contacts: dict[tuple[int, str], list[Contact]] | None = None
         self._phones: dict[int, list[str]] = defaultdict(list)
         self._cases: dict[int, dict[int, list[Case]]] = {}
         self._history: dict[int, dict[str, list[Call]]] = {}
-        self._agent_ids = {agent.pk for agent in agents}
+        # The agents whose history with the customers is read (set before it is).
+        self.agent_ids = {agent.pk for agent in agents}
         # (agent id, customer number as stored) -> ids of calls that put them together
-        self._history_pairs: dict[tuple[int, str], set[int]] = defaultdict(set)
+        self._history_pairs: dict[tuple[int, str], set[int]] | None = None
+        # The customers' numbers in E.164, by organization (what contacts are found by).
+        self._wanted: dict[int, set[str]] = defaultdict(set)
+        for call in calls:
+            key = e164(call)
+            if key:
+                self._wanted[call.organization_id].add(key)
 
     def contacts(self, call: Call) -> list[Contact]:
         """The contacts with the call's customer number (crm's rule: the number in E.164
         against the contacts' phones), looked up for the whole batch at once."""
-        self._load()
+        contacts = self._contacts if self._contacts is not None else self._load()[0]
         key = e164(call)
-        return self._contacts.get((call.organization_id, key), []) if key else []
+        return contacts.get((call.organization_id, key), []) if key else []
 
-    def _load(self) -> None:
-        if self._loaded:
-            return
-        self._loaded = True
-        wanted: dict[int, set[str]] = defaultdict(set)
-        for call in self.calls:
-            key = e164(call)
-            if key:
-                wanted[call.organization_id].add(key)
-        lookups = [_contacts_reads(org, numbers) for org, numbers in wanted.items()]
-        rows = roundtrips.read_together(
-            *(read for pair in lookups for read in pair), *self._history_reads()
-        )
-        for organization_id, numbers in wanted.items():
-            contacts, phones = rows.pop(0), rows.pop(0)
+    def _load(
+        self,
+    ) -> tuple[dict[tuple[int, str], list[Contact]], dict[tuple[int, str], set[int]]]:
+        """What was not handed over yet, in one round trip."""
+        contact_reads = self.contact_reads() if self._contacts is None else []
+        history_reads = self.history_reads() if self._history_pairs is None else []
+        rows = roundtrips.read_together(*contact_reads, *history_reads)
+        if self._contacts is None:
+            self.take_contacts(rows[: len(contact_reads)])
+        if self._history_pairs is None:
+            self.take_history(rows[len(contact_reads) :])
+        assert self._contacts is not None and self._history_pairs is not None
+        return self._contacts, self._history_pairs
+
+    def contact_reads(self) -> list[roundtrips.Read]:
+        """The batch's contacts and their phones: two reads per organization."""
+        return [
+            read for org, numbers in self._wanted.items() for read in _contacts_reads(org, numbers)
+        ]
+
+    def take_contacts(self, rows: list[list[Any]]) -> None:
+        """The rows of ``contact_reads``, in order."""
+        self._contacts = {}
+        for (organization_id, numbers), at in zip(
+            self._wanted.items(), range(0, len(rows), 2), strict=True
+        ):
+            contacts, phones = rows[at], rows[at + 1]
             for contact_id, number in phones:
                 self._phones[contact_id].append(number)
             for contact in contacts:  # in the model's order, as contact_lookup_by_phone
@@ -91,8 +111,6 @@ class PopBuilder:
                         found = self._contacts.setdefault((organization_id, number), [])
                         if len(found) < POP_CONTACTS:
                             found.append(contact)
-        if rows:
-            self._note_history(*rows)
 
     def pop(self, call: Call, agent: Agent, membership: Membership | None) -> ev.ScreenPop:
         number = customer_number(call)
@@ -184,29 +202,27 @@ class PopBuilder:
         the one taking a first-time caller's call) then cost no query of their own.
         The floor sees every call: always asks.
         """
-        if is_floor_role(membership.role) or agent.pk not in self._agent_ids:
+        if is_floor_role(membership.role) or agent.pk not in self.agent_ids:
             return True
-        self._load()
-        return any(
-            self._history_pairs.get((agent.pk, n), set()) - {call.pk}
-            for n in customer_numbers([call])
-        )
+        pairs = self._history_pairs if self._history_pairs is not None else self._load()[1]
+        return any(pairs.get((agent.pk, n), set()) - {call.pk} for n in customer_numbers([call]))
 
-    def _history_reads(self) -> list[roundtrips.Read]:
+    def history_reads(self) -> list[roundtrips.Read]:
         """Per agent and customer: how many calls the agent took, and the newest one's
         id (with one call only, whether it is the call being popped); and the transfers
         from or to the agent of the customers' calls."""
         numbers = customer_numbers(self.calls)
-        if not numbers or not self._agent_ids:
+        if not numbers or not self.agent_ids:
             return []
-        organizations = list({call.organization_id for call in self.calls})
-        agents = list(self._agent_ids)
-        return [
-            _TOOK(organizations, list(numbers), agents),
-            _MOVED(organizations, list(numbers), agents),
-        ]
+        args = (list({c.organization_id for c in self.calls}), list(numbers), list(self.agent_ids))
+        return [_TOOK(*args), _MOVED(*args)]
 
-    def _note_history(self, took: list[Any], moved: list[Any]) -> None:
+    def take_history(self, rows: list[list[Any]]) -> None:
+        """The rows of ``history_reads``, in order."""
+        self._history_pairs = defaultdict(set)
+        if not rows:
+            return
+        took, moved = rows
         for agent_id, number, calls, newest in took:
             # Two calls or more: history whichever of them is being popped.
             self._history_pairs[(agent_id, number)].update({newest, -1} if calls > 1 else {newest})

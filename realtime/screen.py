@@ -147,33 +147,44 @@ def frame_type(call: Call, leg: ev.Leg) -> ev.CallFrameType:
     return "call.updated"
 
 
-def related_calls(organization_id: int, changed: Sequence[Call], now: datetime) -> list[Call]:
-    """Other calls of the same customers that may be on a screen: their pops list the
-    changed calls among the customer's last calls, so they are sent again."""
+def related_reads(
+    organization_id: int, changed: Sequence[Call], now: datetime
+) -> list[roundtrips.Read]:
+    """Other calls of the same customers that may be on a screen (their pops list the
+    changed calls among the customer's last calls, so they are sent again), and their
+    ``agent_entries``: two reads, or none when the calls have no customer number."""
     numbers = pop.customer_numbers(changed)
     if not numbers:
         return []
     since = now - timedelta(seconds=settings.REALTIME_WRAPUP_WINDOW_SECONDS)
-    (calls,) = roundtrips.read_together(
-        _RELATED_CALLS(organization_id, numbers, since, [c.pk for c in changed])
-    )
-    return calls
+    args = (organization_id, list(numbers), since, [c.pk for c in changed])
+    return [_RELATED_CALLS(*args), _RELATED_ENTRIES(*args)]
 
 
-def _related_calls(
+def _shown_calls(
     organization_id: int, numbers: list[str], since: datetime, changed: list[int]
 ) -> QuerySet[Call]:
     shown = Q(status__in=ACTIVE_CALL_STATUSES) | Q(disposition__isnull=True, ended_at__gte=since)
-    calls = (
+    return (
         Call.objects.for_organization(organization_id)
         .filter(pop.same_customer(numbers))
         .filter(shown)
         .exclude(pk__any=changed)
     )
-    return with_last_entry(calls).order_by("started_at", "id")
 
 
-_RELATED_CALLS = roundtrips.Shape(_related_calls)
+_RELATED_CALLS = roundtrips.Shape(
+    lambda *args: with_last_entry(_shown_calls(*args)).order_by("started_at", "id")
+)
+_RELATED_ENTRIES = roundtrips.Shape(
+    lambda *args: (
+        CallEvent.objects.filter(
+            call_id__in=_shown_calls(*args).values("pk"), agent_id__isnull=False
+        )
+        .order_by("call_id", "occurred_at", "id")
+        .values_list("call_id", "agent_id", "type")
+    )
+)
 
 
 def named_agents(calls: Sequence[Call], entries: Iterable[AgentEntry]) -> set[int]:
@@ -224,14 +235,15 @@ def screen_frames(
     only_on_screen: bool = False,
     entries: Sequence[AgentEntry] | None = None,
     memberships: dict[int, Membership] | None = None,
+    pops: pop.PopBuilder | None = None,
 ) -> list[Frame]:
     """One frame per (call, agent) that the agent's screen should hear about.
 
     ``calls`` come from ``with_last_entry``. Agents are told about every call they
     are or were part of: a call that is not (or no longer) on their screen is a
     ``call.removed`` frame, which consoles that never showed it drop. A caller that
-    already read the calls' ``agent_entries`` or the agents' ``memberships_of`` passes
-    them, and they are not read again.
+    already read the calls' ``agent_entries`` or the agents' ``memberships_of``, or holds
+    their ``PopBuilder``, passes them, and they are not read again.
     """
     by_id = {a.pk: a for a in agents}
     if entries is None:
@@ -239,7 +251,8 @@ def screen_frames(
     leg_of = legs(entries, by_id)
     if memberships is None:
         memberships = memberships_of(agents)
-    pops = pop.PopBuilder(calls, agents)
+    if pops is None:
+        pops = pop.PopBuilder(calls, agents)
     frames: list[Frame] = []
     involved_in: dict[int, set[int]] = defaultdict(set)
     for call_id, agent_id in leg_of:

@@ -111,6 +111,53 @@ async def test_the_background_publisher_renders_in_its_worker_and_survives_its_d
     assert (await _frame(layer, console))["data"]["call"]["notes"] == "third"
 
 
+async def test_the_publisher_sends_in_commit_order_while_it_renders_the_next_jobs(
+    floor_a: Floor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from channels.layers import get_channel_layer
+
+    from realtime import presence
+    from realtime.groups import agent_group
+
+    layer = get_channel_layer()
+    assert layer is not None
+    org, agent = floor_a.org, floor_a.agent
+    await presence.store().touch([(org.pk, agent.pk, "console-1")])
+    console = await layer.new_channel()
+    await layer.group_add(agent_group(agent.pk), console)
+    call = await sync_to_async(make_call)(org, agent=agent, status=CallStatus.IN_PROGRESS)
+
+    def commit_changes(count: int) -> None:
+        for n in range(count):
+            with transaction.atomic():
+                call_update_notes(call=call, notes=str(n), actor=None)
+
+    # The first sends are the slowest: a publisher that did not wait for them would send
+    # the next jobs' frames ahead of theirs.
+    sends = 0
+    send_all = notify._send_all
+
+    async def slow_send_all(messages: list[notify.Message]) -> None:
+        nonlocal sends
+        sends += 1
+        await asyncio.sleep(max(0.0, 0.2 - 0.02 * sends))
+        await send_all(messages)
+
+    monkeypatch.setattr(notify, "_send_all", slow_send_all)
+    await notify.install_publisher()
+    try:
+        await sync_to_async(commit_changes)(40)
+        seen = [int((await _frame(layer, console))["data"]["call"]["notes"])]
+        while seen[-1] != 39:
+            seen.append(int((await _frame(layer, console))["data"]["call"]["notes"]))
+    finally:
+        await notify.uninstall_publisher()
+    # Each frame shows the rows as they were when it was rendered: never older than the
+    # frame before it.
+    assert sends > 1
+    assert seen == sorted(seen), seen
+
+
 def test_a_call_ringing_a_floor_is_rendered_with_a_fixed_number_of_reads(
     floor_a: Floor, monkeypatch: pytest.MonkeyPatch, django_assert_max_num_queries: Any
 ) -> None:
@@ -145,3 +192,49 @@ def test_a_call_ringing_a_floor_is_rendered_with_a_fixed_number_of_reads(
         "call.ringing": {f"agent.{a.pk}" for a in agents},
         "agent.state": {f"agent.{floor_a.other_agent.pk}"},
     }
+
+
+def test_a_call_with_its_customers_other_call_is_rendered_in_three_round_trips(
+    floor_a: Floor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The calls and their timeline; the customer's other calls on a screen, their
+    timeline and the customer's contacts; the agents and their history with the
+    customer: three round trips, and then each agent's open cases of the contact (by a
+    visibility rule of their own)."""
+    from django.db import connection
+
+    from tests.crm.factories import make_contact
+    from tests.roundtrip_count import round_trips
+
+    org, customer = floor_a.org, "+15550001111"
+    contact = make_contact(org, customer, first_name="Known")
+    talking = make_call(
+        org, agent=floor_a.other_agent, caller_number=customer, status=CallStatus.IN_PROGRESS
+    )
+    ringing = make_call(org, agent=None, caller_number=customer, status=CallStatus.QUEUED)
+    CallEvent.objects.create(
+        organization=org,
+        call=ringing,
+        type=CallEventType.AGENT_CALLED,
+        agent=floor_a.agent,
+        occurred_at=timezone.now(),
+        dedup_key="offer",
+    )
+    monkeypatch.setattr("realtime.presence.anyone_online", lambda organization_id: True)
+    monkeypatch.setattr("realtime.presence.online_among", lambda organization_id, ids: set(ids))
+    with round_trips() as wire:
+        messages = notify._publish_changes(
+            org.pk, frozenset({ringing.pk}), frozenset(), frozenset(), None
+        )
+    frames = {(group, m["type"], m["data"]["call"]["id"]) for group, m in messages}
+    assert frames == {
+        (f"agent.{floor_a.agent.pk}", "call.ringing", ringing.pk),
+        # The other call's pop lists the ringing one among the customer's calls.
+        (f"agent.{floor_a.other_agent.pk}", "call.updated", talking.pk),
+    }
+    for _, message in messages:
+        assert [c["id"] for c in message["data"]["pop"]["contacts"]] == [contact.pk]
+    if connection.vendor == "postgresql":
+        cases = [s for s in wire.statements if s.startswith('SELECT "crm_case"')]
+        assert len(cases) == 2
+        assert wire.count - len(cases) == 3, wire.statements
