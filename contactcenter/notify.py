@@ -310,20 +310,20 @@ def _call_frames(
     ``agent.state``, for the agents with a console: the calls' agents, their timeline,
     who of them is online and the agents' rows and memberships are each read once, in
     three round trips: the calls; the other calls of their customers and the customers'
-    contacts; the agents and their history with those customers."""
+    contacts; the agents and their history with those customers (and one more for the
+    timeline of those other calls, when there are some)."""
     now = timezone.now()
     calls, entries = roundtrips.read_together(
         _CHANGED_CALLS(organization_id, list(call_ids)), screen.agent_entries_read(call_ids)
     )
     # The other calls are the same customers': the changed calls' pops find their contacts.
     pops = pop.PopBuilder(calls)
-    related_reads = screen.related_reads(organization_id, calls, now)
-    found = roundtrips.read_together(*related_reads, *pops.contact_reads())
-    related: list[Call] = []
-    if related_reads:
-        related, related_entries, *found = found
-        entries += related_entries
-    pops.take_contacts(found)
+    related, *contacts = roundtrips.read_together(
+        screen.related_read(organization_id, calls, now), *pops.contact_reads()
+    )
+    pops.take_contacts(contacts)
+    if related:  # seldom: a customer on two calls, or one in wrap-up
+        entries += screen.agent_entries([c.pk for c in related])
     # Only the agents these calls name: a floor of a thousand consoles costs no more than
     # one of ten.
     named = screen.named_agents([*calls, *related], entries)

@@ -147,18 +147,15 @@ def frame_type(call: Call, leg: ev.Leg) -> ev.CallFrameType:
     return "call.updated"
 
 
-def related_reads(
-    organization_id: int, changed: Sequence[Call], now: datetime
-) -> list[roundtrips.Read]:
-    """Other calls of the same customers that may be on a screen (their pops list the
-    changed calls among the customer's last calls, so they are sent again), and their
-    ``agent_entries``: two reads, or none when the calls have no customer number."""
+def related_read(organization_id: int, changed: Sequence[Call], now: datetime) -> roundtrips.Read:
+    """Other calls of the same customers that may be on a screen: their pops list the
+    changed calls among the customer's last calls, so they are sent again (``None``
+    when the calls have no customer number)."""
     numbers = pop.customer_numbers(changed)
     if not numbers:
-        return []
+        return None
     since = now - timedelta(seconds=settings.REALTIME_WRAPUP_WINDOW_SECONDS)
-    args = (organization_id, list(numbers), since, [c.pk for c in changed])
-    return [_RELATED_CALLS(*args), _RELATED_ENTRIES(*args)]
+    return _RELATED_CALLS(organization_id, list(numbers), since, [c.pk for c in changed])
 
 
 def _shown_calls(
@@ -175,15 +172,6 @@ def _shown_calls(
 
 _RELATED_CALLS = roundtrips.Shape(
     lambda *args: with_last_entry(_shown_calls(*args)).order_by("started_at", "id")
-)
-_RELATED_ENTRIES = roundtrips.Shape(
-    lambda *args: (
-        CallEvent.objects.filter(
-            call_id__in=_shown_calls(*args).values("pk"), agent_id__isnull=False
-        )
-        .order_by("call_id", "occurred_at", "id")
-        .values_list("call_id", "agent_id", "type")
-    )
 )
 
 

@@ -194,13 +194,13 @@ def test_a_call_ringing_a_floor_is_rendered_with_a_fixed_number_of_reads(
     }
 
 
-def test_a_call_with_its_customers_other_call_is_rendered_in_three_round_trips(
+def test_a_call_with_its_customers_other_call_is_rendered_in_four_round_trips(
     floor_a: Floor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The calls and their timeline; the customer's other calls on a screen, their
-    timeline and the customer's contacts; the agents and their history with the
-    customer: three round trips, and then each agent's open cases of the contact (by a
-    visibility rule of their own)."""
+    """The calls and their timeline; the customer's other calls on a screen and the
+    customer's contacts; the other calls' timeline; the agents and their history with
+    the customer: four round trips (three without another call), and then each agent's
+    open cases of the contact (by a visibility rule of their own)."""
     from django.db import connection
 
     from tests.crm.factories import make_contact
@@ -237,4 +237,4 @@ def test_a_call_with_its_customers_other_call_is_rendered_in_three_round_trips(
     if connection.vendor == "postgresql":
         cases = [s for s in wire.statements if s.startswith('SELECT "crm_case"')]
         assert len(cases) == 2
-        assert wire.count - len(cases) == 3, wire.statements
+        assert wire.count - len(cases) == 4, wire.statements
