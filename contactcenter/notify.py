@@ -79,18 +79,18 @@ class Publisher:
     """Publishing beside the writer, not in its way (the bridge installs one): its next
     batch is written while the last one's frames are rendered and sent.
 
-    Jobs run in commit order, one at a time, in a worker process of its own (its own
-    interpreter lock, database connection and channel-layer connection): it reads the
-    committed rows, renders the frames and sends them (``render_worker.publish``), so
-    the frames never come back through this process, whose interpreter the writer needs.
-    A worker that dies is replaced and its job tried once more. ``install`` from the
-    event loop that runs it; ``drain`` before it stops.
+    Jobs run in commit order, one at a time. Each is rendered in a worker process of its
+    own (its own interpreter lock and database connection; it reads committed rows) and
+    the messages are sent on the event loop that installed the publisher, in order, while
+    the next jobs are rendered. A worker that
+    dies is replaced and its job tried once more. ``install`` from that loop; ``drain``
+    before it stops.
     """
 
     def __init__(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._jobs: asyncio.Queue[tuple[float, Job]] = asyncio.Queue()
-        self._worker = self._start_worker()
+        self._renderer = self._start_worker()
         self._task = self._loop.create_task(self._run())
 
     @staticmethod
@@ -105,8 +105,8 @@ class Publisher:
         )
 
     def worker_pids(self) -> list[int]:
-        """The publishing worker's process id (none until its first job)."""
-        processes = self._worker._processes.values()
+        """The rendering worker's process id (none until its first job)."""
+        processes = self._renderer._processes.values()
         return [process.pid for process in processes if process.pid is not None]
 
     def submit(self, job: Render, args: tuple[Any, ...]) -> None:
@@ -114,29 +114,47 @@ class Publisher:
         self._loop.call_soon_threadsafe(self._jobs.put_nowait, (time.monotonic(), (job, args)))
 
     async def _run(self) -> None:
+        sending: asyncio.Task[None] | None = None
         while True:
             queued = [await self._jobs.get()]
-            while not self._jobs.empty():  # what piled up while the last ones were published
+            while not self._jobs.empty():  # what piled up while the last ones were rendered
                 queued.append(self._jobs.get_nowait())
             jobs = [job for _, job in queued]
             try:
-                await self._publish(_coalesce(jobs))
-                metrics.PUBLISH_LAG.observe(time.monotonic() - queued[0][0])
+                rendered = await self._render(_coalesce(jobs))
             except Exception:
-                logger.exception("publishing %d jobs failed", len(jobs))
-            finally:
-                for _ in jobs:
-                    self._jobs.task_done()
+                logger.exception("rendering %d jobs failed", len(jobs))
+                self._done(jobs)
+                continue
+            # The next jobs are rendered while these frames go out, after the last ones.
+            if sending is not None:
+                await sending
+            sending = self._loop.create_task(self._send(rendered, queued[0][0], len(jobs)))
 
-    async def _publish(self, jobs: list[Job]) -> None:
-        publish = functools.partial(render_worker.publish, jobs, SEND_SECONDS)
+    async def _send(self, rendered: list[list[Message]], since: float, jobs: int) -> None:
         try:
-            await self._loop.run_in_executor(self._worker, publish)
+            for messages in rendered:
+                # Bounded: a channel-layer connection that died without a word (Redis
+                # restarted) must cost these frames, not every frame after them.
+                await asyncio.wait_for(_send_all(messages), SEND_SECONDS)
+            metrics.PUBLISH_LAG.observe(time.monotonic() - since)
+        except Exception:
+            logger.exception("publishing %d jobs failed", jobs)
+        finally:
+            self._done(range(jobs))
+
+    def _done(self, jobs: Iterable[Any]) -> None:
+        for _ in jobs:
+            self._jobs.task_done()
+
+    async def _render(self, jobs: list[Job]) -> list[list[Message]]:
+        try:
+            return await self._loop.run_in_executor(self._renderer, render_worker.render, jobs)
         except BrokenProcessPool:
-            logger.warning("publisher: its worker died; starting another")
-            self._worker.shutdown(wait=False)
-            self._worker = self._start_worker()
-            await self._loop.run_in_executor(self._worker, publish)
+            logger.warning("publisher: the rendering worker died; starting another")
+            self._renderer.shutdown(wait=False)
+            self._renderer = self._start_worker()
+            return await self._loop.run_in_executor(self._renderer, render_worker.render, jobs)
 
     async def drain(self) -> None:
         """Wait until every job submitted so far is sent; then stop."""
@@ -144,7 +162,7 @@ class Publisher:
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
-        self._worker.shutdown(wait=True)
+        self._renderer.shutdown(wait=True)
 
 
 def _coalesce(jobs: list[Job]) -> list[Job]:
@@ -177,7 +195,7 @@ async def install_publisher() -> Publisher:
     (and reach the screens as the rows were, not as they are a second later)."""
     global _publisher
     publisher = Publisher()
-    await publisher._publish([])
+    await publisher._render([])
     _publisher = publisher
     return publisher
 
@@ -245,7 +263,7 @@ def case_created(*, case: Case) -> None:
 async def agent_presence(*, organization_id: int, agent_id: int, online: bool) -> None:
     """Presence is not a database change: realtime.presence announces it directly."""
     message = _message("agent.presence", ev.AgentPresenceData(agent_id=agent_id, online=online))
-    await send_all([(agent_group(agent_id), message), (floor_group(organization_id), message)])
+    await _send_all([(agent_group(agent_id), message), (floor_group(organization_id), message)])
 
 
 # -- rendering, after commit -------------------------------------------------------------
@@ -410,10 +428,10 @@ def _publish_case(case_id: int) -> list[Message]:
 
 def _send(messages: list[Message]) -> None:
     if messages:
-        async_to_sync(send_all)(messages)
+        async_to_sync(_send_all)(messages)
 
 
-async def send_all(messages: list[Message]) -> None:
+async def _send_all(messages: list[Message]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return

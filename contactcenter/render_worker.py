@@ -1,4 +1,4 @@
-"""The process that renders and sends the publisher's frames (contactcenter.notify.Publisher).
+"""The process that renders the publisher's frames (contactcenter.notify.Publisher).
 
 Importable before Django is set up: a spawned worker loads this module to run its
 initializer, and only then Django and the rendering code.
@@ -6,7 +6,6 @@ initializer, and only then Django and the rendering code.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import threading
 import time
@@ -52,20 +51,3 @@ def render(jobs: list[tuple[Callable[..., list[Any]], tuple[Any, ...]]]) -> list
     # A long-lived worker: a connection that broke or aged out is replaced (reads only, so
     # the jobs can run twice).
     return run_retrying(lambda: [job(*args) for job, args in jobs])
-
-
-_loop: asyncio.AbstractEventLoop | None = None
-
-
-def publish(jobs: list[tuple[Callable[..., list[Any]], tuple[Any, ...]]], seconds: float) -> None:
-    """Render each job's messages and send them, in order, on the worker's own event
-    loop (kept: the channel layer keeps its connection per loop). Each job's sending is
-    bounded by ``seconds``: a channel-layer connection that died without a word (Redis
-    restarted) must cost these frames, not every frame after them."""
-    from contactcenter import notify
-
-    global _loop
-    if _loop is None:
-        _loop = asyncio.new_event_loop()
-    for messages in render(jobs):
-        _loop.run_until_complete(asyncio.wait_for(notify.send_all(messages), seconds))
