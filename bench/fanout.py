@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import subprocess
 import sys
@@ -133,15 +132,10 @@ async def _broadcasts(
 ) -> dict[str, Any]:
     """``send()`` ``rounds`` times; each round waits for every client (or ``timeout``).
 
-    The clients' own objects are frozen out of this process's garbage collector for the
-    rounds: with 5,000 sockets its full collections took about 200 ms, and one that fell
-    inside a broadcast was counted as the server's (either server's alike)."""
-    gc.collect()
-    gc.freeze()
-    try:
+    The clients are frozen out of this process's garbage collector for the rounds
+    (``clients_frozen``)."""
+    with c.clients_frozen():
         return await _rounds(clients, send, rounds, gap, timeout)
-    finally:
-        gc.unfreeze()
 
 
 async def _rounds(

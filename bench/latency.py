@@ -237,18 +237,19 @@ async def _real_part(
                     for name, proc in _procs(simulator, bridge, daphne)
                     if name != "simulator"
                 ]
-            load_start = time.time()
-            simulator.stdin.write("go\n")
-            simulator.stdin.flush()
-            loop = asyncio.get_running_loop()
-            finished = await loop.run_in_executor(
-                None, c.read_json_line, simulator.stdout, "finished", options.seconds + 120
-            )
-            # Frames still on their way (a backlog): until none arrived for --settle s.
-            count = -1
-            while count != len(consoles.arrivals):
-                count = len(consoles.arrivals)
-                await asyncio.sleep(options.settle)
+            with c.clients_frozen():
+                load_start = time.time()
+                simulator.stdin.write("go\n")
+                simulator.stdin.flush()
+                loop = asyncio.get_running_loop()
+                finished = await loop.run_in_executor(
+                    None, c.read_json_line, simulator.stdout, "finished", options.seconds + 120
+                )
+                # Frames still on their way (a backlog): until none arrived for --settle s.
+                count = -1
+                while count != len(consoles.arrivals):
+                    count = len(consoles.arrivals)
+                    await asyncio.sleep(options.settle)
             cpu = {n: c.cpu_seconds(p.pid) - cpu0[n] for n, p in _procs(simulator, bridge, daphne)}
             stages = c.histograms(f"http://127.0.0.1:{metrics_port}/metrics", _STAGES)
             for profiler in profilers:
@@ -321,21 +322,22 @@ async def _ceiling_part(options: argparse.Namespace) -> dict[str, Any]:
 
             sockets = await c.gather_limited([one(i) for i in range(options.consoles)], 50)
             tasks = [asyncio.create_task(read(ws)) for ws in sockets]
-            rng = random.Random(options.seed)  # noqa: S311 - addressing, not secrets
-            loop = asyncio.get_running_loop()
-            start = loop.time()
-            duration = options.seconds
-            while (now := loop.time()) - start < duration:
-                due = int((now - start) * options.rate) - sent
-                for _ in range(due):
-                    body = {"to": rng.randrange(options.consoles), "t": time.time()}
-                    await publisher.publish(channel, json.dumps(body))
-                sent += max(0, due)
-                await asyncio.sleep(0.001)  # pacing the publisher at --rate
-            count = -1
-            while count != len(latencies):
-                count = len(latencies)
-                await asyncio.sleep(0.5)
+            with c.clients_frozen():
+                rng = random.Random(options.seed)  # noqa: S311 - addressing, not secrets
+                loop = asyncio.get_running_loop()
+                start = loop.time()
+                duration = options.seconds
+                while (now := loop.time()) - start < duration:
+                    due = int((now - start) * options.rate) - sent
+                    for _ in range(due):
+                        body = {"to": rng.randrange(options.consoles), "t": time.time()}
+                        await publisher.publish(channel, json.dumps(body))
+                    sent += max(0, due)
+                    await asyncio.sleep(0.001)  # pacing the publisher at --rate
+                count = -1
+                while count != len(latencies):
+                    count = len(latencies)
+                    await asyncio.sleep(0.5)
             await c.gather_limited([ws.close() for ws in sockets], 200)
             for task in tasks:
                 task.cancel()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import Callable, Coroutine
@@ -128,6 +129,16 @@ def serve(
     if result.work_error is not None:
         raise ServeError(f"stopped: {result.work_error!r}") from result.work_error
     return result
+
+
+def freeze_startup_objects() -> None:
+    """Leave what a long-running process built at startup (Django, the app, its modules)
+    out of every later garbage collection. A full collection walks every tracked object
+    with the interpreter lock held: in the bridge and its render worker that was 60-90
+    ms at a time, every frame in flight waiting for it (docs/benchmarks.md). Call once the
+    process is set up; what it allocates afterwards is collected as usual."""
+    gc.collect()
+    gc.freeze()
 
 
 def run_until_signal(main: Callable[[asyncio.Event], Coroutine[Any, Any, T]]) -> T | None:

@@ -43,6 +43,12 @@ def setup(database_name: str) -> None:
     settings.DATABASES["default"]["NAME"] = database_name
     connection.settings_dict["NAME"] = database_name
 
+    # The code of the jobs, imported now so that it is frozen with the rest.
+    import contactcenter.notify  # noqa: F401
+    from config.serve import freeze_startup_objects
+
+    freeze_startup_objects()
+
 
 def render(jobs: list[tuple[Callable[..., list[Any]], tuple[Any, ...]]]) -> list[list[Any]]:
     """The messages of each job, in order."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 from typing import Any
@@ -93,6 +94,9 @@ async def test_the_background_publisher_renders_in_its_worker_and_survives_its_d
         frame = await _frame(layer, console)
         assert (frame["type"], frame["data"]["call"]["notes"]) == ("call.updated", "first")
         assert notify._publisher is publisher
+        # What the worker loaded at startup is out of its garbage collections.
+        loop = asyncio.get_running_loop()
+        assert await loop.run_in_executor(publisher._renderer, gc.get_freeze_count) > 1000
 
         # The worker dies (killed, out of memory...): the next job gets a new one.
         (worker,) = publisher.worker_pids()

@@ -15,7 +15,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from config.serve import run_until_signal
+from config.serve import freeze_startup_objects, run_until_signal
 from contactcenter import notify
 from telephony import metrics
 from telephony.ami.bridge import AmiBridge, BridgeTarget
@@ -52,6 +52,7 @@ class Command(BaseCommand):
             logger.info("bridge: starting %s", bridge)
         # Frames are rendered and sent beside the writer, not in its way (contactcenter.notify).
         await notify.install_publisher()
+        freeze_startup_objects()
         try:
             await asyncio.gather(*(bridge.run(stop) for bridge in bridges))
         finally:
