@@ -82,9 +82,8 @@ class Publisher:
     Jobs run in commit order, one at a time. Each is rendered in a worker process of its
     own (its own interpreter lock and database connection; it reads committed rows) and
     the messages are sent on the event loop that installed the publisher, in order, while
-    the next jobs are rendered. A worker that
-    dies is replaced and its job tried once more. ``install`` from that loop; ``drain``
-    before it stops.
+    the next jobs are rendered. A worker that dies is replaced and its job tried once
+    more. ``install`` from that loop; ``drain`` before it stops.
     """
 
     def __init__(self) -> None:
