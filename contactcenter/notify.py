@@ -2,10 +2,11 @@
 
 Services call the functions below inside their transaction; each registers an
 ``on_commit`` callback, so nothing is published for a change that rolls back and every
-frame is rendered from committed rows. Rendering happens once per change, here (in the
-bridge, in its rendering worker: ``Publisher``), not in each console. Call and agent
-frames are only rendered for agents with a console connected (``realtime.presence``): a
-floor of agents with no browser open costs the publisher one presence read. Publishing
+frame is rendered from committed rows. Rendering happens once per change
+(``contactcenter.frames``; in the bridge, in its rendering worker: ``Publisher``), not
+in each console. Call and agent frames are only rendered for agents with a console
+connected (``realtime.presence``): a floor of agents with no browser open costs the
+publisher one presence read. Publishing
 must never undo or fail the change it reports, so the callbacks are registered
 ``robust`` (a failure is logged).
 
@@ -36,20 +37,20 @@ from typing import TYPE_CHECKING, Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connection, transaction
-from django.utils import timezone
 
 from contactcenter import events as ev
-from contactcenter import render_worker, roundtrips
-from contactcenter.models import Agent, Call, QueueMembership
-from realtime import metrics, pop, presence, render, screen
-from realtime.groups import agent_group, floor_group, queues_group, user_group
+from contactcenter import frames, render_worker
+from contactcenter.models import Agent, Call
+from realtime import metrics
+from realtime.groups import agent_group, floor_group, user_group
 
 if TYPE_CHECKING:
     from crm.models import Case, Notification
 
 logger = logging.getLogger(__name__)
 
-Message = tuple[str, dict[str, Any]]
+Message = frames.Message
+
 SEND_SECONDS = 10.0  # the background publisher's bound on sending one job's frames
 
 
@@ -172,7 +173,7 @@ def _coalesce(jobs: list[Job]) -> list[Job]:
     out: list[Job] = []
     at: dict[tuple[Any, ...], int] = {}
     for job, args in jobs:
-        if job is _publish_changes:
+        if job is frames.publish_changes:
             organization_id, calls, agents, queues, forced_type = args
             key = (organization_id, forced_type)
             if key in at:
@@ -216,7 +217,7 @@ def changes_committed(
 ) -> None:
     """Calls, agents and queues changed (telephony_apply's result, or one person's edit)."""
     _after_commit(
-        _publish_changes,
+        frames.publish_changes,
         organization_id,
         frozenset(call_ids),
         frozenset(agent_ids),
@@ -228,7 +229,7 @@ def changes_committed(
 def call_edited(*, call: Call) -> None:
     """A person changed a call's record (disposition, notes): ``call.updated``."""
     _after_commit(
-        _publish_changes,
+        frames.publish_changes,
         call.organization_id,
         frozenset({call.pk}),
         frozenset(),
@@ -239,190 +240,34 @@ def call_edited(*, call: Call) -> None:
 
 def agent_changed(*, agent: Agent) -> None:
     """An agent's state changed: ``agent.state``, and the figures of their queues."""
-    _after_commit(_publish_agent, agent.organization_id, agent.pk)
+    _after_commit(frames.publish_agent, agent.organization_id, agent.pk)
 
 
 def notification_created(*, notification: Notification) -> None:
-    _after_commit(_publish_notification, notification.pk)
+    _after_commit(frames.publish_notification, notification.pk)
 
 
 def notification_read(*, notification: Notification) -> None:
     if notification.read_at is None:
         return
     data = ev.NotificationReadData(notification_id=notification.pk, read_at=notification.read_at)
-    message = (user_group(notification.user_id), _message("notification.read", data))
-    _after_commit(_given, [message])
+    message = (user_group(notification.user_id), frames.message("notification.read", data))
+    _after_commit(frames.given, [message])
 
 
 def case_created(*, case: Case) -> None:
     """To the assigned agent and the agent of the call the case came from."""
-    _after_commit(_publish_case, case.pk)
+    _after_commit(frames.publish_case, case.pk)
 
 
 async def agent_presence(*, organization_id: int, agent_id: int, online: bool) -> None:
     """Presence is not a database change: realtime.presence announces it directly."""
-    message = _message("agent.presence", ev.AgentPresenceData(agent_id=agent_id, online=online))
+    data = ev.AgentPresenceData(agent_id=agent_id, online=online)
+    message = frames.message("agent.presence", data)
     await _send_all([(agent_group(agent_id), message), (floor_group(organization_id), message)])
 
 
-# -- rendering, after commit -------------------------------------------------------------
-
-
-def _message(type_: str, data: ev.Model) -> dict[str, Any]:
-    # The channel-layer message type is the frame type: consumers handle "call.ringing"
-    # with a method call_ringing that forwards data as the frame's data.
-    return {"type": type_, "data": data.dump()}
-
-
-def _given(messages: list[Message]) -> list[Message]:
-    return messages
-
-
-def _publish_changes(
-    organization_id: int,
-    call_ids: frozenset[int],
-    agent_ids: frozenset[int],
-    queue_ids: frozenset[int],
-    forced_type: ev.CallFrameType | None,
-) -> list[Message]:
-    if not (call_ids or agent_ids or queue_ids):
-        return []  # a batch of replays changes nothing
-    messages: list[Message] = []
-    if call_ids and presence.anyone_online(organization_id):
-        messages += _call_frames(organization_id, call_ids, agent_ids, forced_type)
-    elif agent_ids and not call_ids:
-        stated = presence.online_among(organization_id, agent_ids)
-        messages += _agent_frames(_agents(organization_id, stated), stated)
-    if queue_ids:
-        ping = {"type": "queues.changed", "queue_ids": sorted(queue_ids)}
-        messages.append((queues_group(organization_id), ping))
-    return messages
-
-
-def _call_frames(
-    organization_id: int,
-    call_ids: frozenset[int],
-    agent_ids: frozenset[int],
-    forced_type: ev.CallFrameType | None,
-) -> list[Message]:
-    """The changed calls' frames for the screens that show them, and the changed agents'
-    ``agent.state``, for the agents with a console: the calls' agents, their timeline,
-    who of them is online and the agents' rows and memberships are each read once, in
-    three round trips: the calls; the other calls of their customers and the customers'
-    contacts; the agents and their history with those customers (and one more for the
-    timeline of those other calls, when there are some)."""
-    now = timezone.now()
-    calls, entries = roundtrips.read_together(
-        _CHANGED_CALLS(organization_id, list(call_ids)), screen.agent_entries_read(call_ids)
-    )
-    # The other calls are the same customers': the changed calls' pops find their contacts.
-    pops = pop.PopBuilder(calls)
-    related, *contacts = roundtrips.read_together(
-        screen.related_read(organization_id, calls, now), *pops.contact_reads()
-    )
-    pops.take_contacts(contacts)
-    if related:  # seldom: a customer on two calls, or one in wrap-up
-        entries += screen.agent_entries([c.pk for c in related])
-    # Only the agents these calls name: a floor of a thousand consoles costs no more than
-    # one of ten.
-    named = screen.named_agents([*calls, *related], entries)
-    online = presence.online_among(organization_id, named | agent_ids)
-    named &= online
-    stated = agent_ids & online
-    pops.agent_ids = set(named)
-    wanted = list(named | stated)
-    rows, *history = roundtrips.read_together(
-        _AGENTS_WITH_MEMBERSHIP(organization_id, wanted) if wanted else None,
-        *pops.history_reads(),
-    )
-    pops.take_history(history)
-    agents = {a.pk: a for a in rows}
-    watched = [agents[pk] for pk in sorted(named) if pk in agents]
-    memberships = screen.memberships_of(watched)
-    frames_of = functools.partial(
-        screen.screen_frames,
-        agents=watched,
-        now=now,
-        entries=entries,
-        memberships=memberships,
-        pops=pops,
-    )
-    frames = frames_of(calls=calls, forced_type=forced_type)
-    frames += frames_of(calls=related, forced_type="call.updated")  # only their pops changed
-    messages = [(agent_group(f.agent_id), _message(f.type, f.data)) for f in frames]
-    return messages + _agent_frames(agents, stated)
-
-
-_CHANGED_CALLS = roundtrips.Shape(
-    lambda organization_id, ids: screen.with_last_entry(
-        Call.objects.for_organization(organization_id).filter(pk__any=ids)
-    ).order_by("started_at", "id")
-)
-_AGENTS = roundtrips.Shape(
-    lambda organization_id, ids: Agent.objects.for_organization(organization_id).filter(pk__any=ids)
-)
-_AGENTS_WITH_MEMBERSHIP = roundtrips.Shape(
-    lambda organization_id, ids: (
-        Agent.objects.for_organization(organization_id)
-        .filter(pk__any=ids)
-        .select_related(screen.WITH_MEMBERSHIP)
-    )
-)
-
-
-def _agents(
-    organization_id: int, pks: Iterable[int], *, with_membership: bool = False
-) -> dict[int, Agent]:
-    pks = list(set(pks))
-    if not pks:
-        return {}
-    read = _AGENTS_WITH_MEMBERSHIP if with_membership else _AGENTS
-    (rows,) = roundtrips.read_together(read(organization_id, pks))
-    return {a.pk: a for a in rows}
-
-
-def _agent_frames(agents: dict[int, Agent], stated: Iterable[int]) -> list[Message]:
-    """``agent.state`` of the ``stated`` agents."""
-    messages: list[Message] = []
-    for pk in sorted(stated):
-        if pk in agents:
-            data = ev.AgentStateData(agent=render.agent_view(agents[pk]))
-            messages.append((agent_group(pk), _message("agent.state", data)))
-    return messages
-
-
-def _publish_agent(organization_id: int, agent_id: int) -> list[Message]:
-    queue_ids = QueueMembership.objects.for_organization(organization_id).filter(agent_id=agent_id)
-    return _publish_changes(
-        organization_id,
-        frozenset(),
-        frozenset({agent_id}),
-        frozenset(queue_ids.values_list("queue_id", flat=True)),
-        None,
-    )
-
-
-def _publish_notification(notification_id: int) -> list[Message]:
-    from crm.models import Notification
-
-    notification = Notification.objects.filter(pk=notification_id).first()
-    if notification is None:  # deleted again before this ran
-        return []
-    data = ev.NotificationCreatedData(notification=render.notification_view(notification))
-    return [(user_group(notification.user_id), _message("notification.created", data))]
-
-
-def _publish_case(case_id: int) -> list[Message]:
-    from crm.models import Case
-
-    case = Case.objects.filter(pk=case_id).select_related("source_call").first()
-    if case is None:
-        return []
-    agent_ids = {case.assigned_agent_id}
-    if case.source_call is not None:
-        agent_ids.add(case.source_call.agent_id)
-    data = ev.CaseCreatedData(case=render.case_view(case))
-    return [(agent_group(pk), _message("case.created", data)) for pk in agent_ids if pk]
+# -- sending ------------------------------------------------------------------------------
 
 
 def _send(messages: list[Message]) -> None:

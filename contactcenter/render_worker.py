@@ -44,7 +44,7 @@ def setup(database_name: str) -> None:
     connection.settings_dict["NAME"] = database_name
 
     # The code of the jobs, imported now so that it is frozen with the rest.
-    import contactcenter.notify  # noqa: F401
+    import contactcenter.frames  # noqa: F401
     from config.serve import freeze_startup_objects
 
     freeze_startup_objects()

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from prometheus_client import REGISTRY
 
-from contactcenter import notify
+from contactcenter import frames, notify
 from contactcenter.enums import CallEventType, CallStatus
 from contactcenter.models import Call, CallEvent
 from contactcenter.services.calls import call_update_notes
@@ -45,15 +45,15 @@ def test_a_channel_layer_that_is_down_is_logged_not_raised(
     failures = [r for r in caplog.records if "in on_commit()" in r.getMessage()]
     # Logged by the publisher's name (a functools.partial made the logging itself raise).
     assert len(failures) == 1
-    assert "_publish_changes" in failures[0].getMessage()
+    assert "publish_changes" in failures[0].getMessage()
 
 
 def _changes(org: int, calls: set[int], forced: str | None = None) -> notify.Job:
-    return (notify._publish_changes, (org, frozenset(calls), frozenset(), frozenset(), forced))
+    return (frames.publish_changes, (org, frozenset(calls), frozenset(), frozenset(), forced))
 
 
 def test_jobs_that_waited_together_are_rendered_together_in_order() -> None:
-    note: notify.Job = (notify._publish_notification, (7,))
+    note: notify.Job = (frames.publish_notification, (7,))
     jobs = [_changes(1, {10}), note, _changes(2, {20}), _changes(1, {11}), _changes(1, {12}, "x")]
     assert notify._coalesce(jobs) == [
         _changes(1, {10, 11}),  # at the place of the first
@@ -186,7 +186,7 @@ def test_a_call_ringing_a_floor_is_rendered_with_a_fixed_number_of_reads(
         "realtime.presence.online_among", lambda organization_id, ids: set(ids) & online
     )
     with django_assert_max_num_queries(7):
-        messages = notify._publish_changes(
+        messages = frames.publish_changes(
             org.pk, frozenset({call.pk}), frozenset({floor_a.other_agent.pk}), frozenset(), None
         )
     by_type: dict[str, set[str]] = {}
@@ -227,11 +227,11 @@ def test_a_call_with_its_customers_other_call_is_rendered_in_four_round_trips(
     monkeypatch.setattr("realtime.presence.anyone_online", lambda organization_id: True)
     monkeypatch.setattr("realtime.presence.online_among", lambda organization_id, ids: set(ids))
     with round_trips() as wire:
-        messages = notify._publish_changes(
+        messages = frames.publish_changes(
             org.pk, frozenset({ringing.pk}), frozenset(), frozenset(), None
         )
-    frames = {(group, m["type"], m["data"]["call"]["id"]) for group, m in messages}
-    assert frames == {
+    sent = {(group, m["type"], m["data"]["call"]["id"]) for group, m in messages}
+    assert sent == {
         (f"agent.{floor_a.agent.pk}", "call.ringing", ringing.pk),
         # The other call's pop lists the ringing one among the customer's calls.
         (f"agent.{floor_a.other_agent.pk}", "call.updated", talking.pk),

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from contactcenter import notify
+from contactcenter import frames
 from contactcenter.enums import CallDirection, CallEventType, CallStatus
 from contactcenter.models import Call, CallEvent
 from tests.conftest import Floor
@@ -74,7 +74,7 @@ def test_a_ringing_calls_frames_read_calls_through_indexes(
     monkeypatch.setattr("realtime.presence.anyone_online", lambda organization_id: True)
     monkeypatch.setattr("realtime.presence.online_among", lambda organization_id, ids: set(ids))
     with CaptureQueriesContext(connection) as reads:
-        messages = notify._publish_changes(
+        messages = frames.publish_changes(
             org.pk, frozenset({call.pk}), frozenset(), frozenset(), None
         )
     assert [message["type"] for _, message in messages] == ["call.ringing"]
