@@ -12,7 +12,11 @@ interpreter lock, which on a busy machine is most of a batch's time. Two tools:
   the writes held so far.
 - ``Shape``: a read the hot paths make again and again, built and compiled by the ORM
   once per process and then only bound to new values (building and compiling a query
-  costs more than its round trip).
+  costs more than its round trip). On PostgreSQL it is also prepared once per connection
+  (``PREPARE``, then ``EXECUTE`` with the values) and planned once, generically
+  (``plan_cache_mode``, set on the connection by config.settings): planning it for every
+  call took PostgreSQL as long as running it. ``DATABASE_PREPARED_READS=0`` turns that
+  off.
 
 Statements sent together are one simple query, statements separated by ``;``, bound
 client-side as Django's psycopg cursor binds every statement; PostgreSQL runs them in
@@ -24,12 +28,15 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
+import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeAlias
 
+from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
@@ -121,6 +128,40 @@ class _Plan:
     sql: str
     params: Sequence[Any]
     rows: Callable[[list[tuple[Any, ...]]], list[Any]]
+    prepared: _Template | None = None  # run as its template's prepared statement
+
+
+class _Session:
+    """The statements prepared on one database connection (a thread's, while it lasts)."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self.names: set[str] = set()
+        # A round trip that failed may have prepared some of its statements and not the
+        # others: the next one starts from none (DEALLOCATE ALL).
+        self.unsure = False
+
+    @staticmethod
+    def of_connection() -> _Session:
+        raw = connection.connection
+        session: _Session | None = getattr(connection, "_prepared_reads", None)
+        if session is None or session.raw is not raw:  # a new connection prepared nothing
+            session = _Session(raw)
+            connection._prepared_reads = session  # type: ignore[attr-defined]
+        return session
+
+    def preparing(self, plans: list[_Plan]) -> list[str]:
+        """The statements that prepare what ``plans`` execute and this connection lacks."""
+        wanted = {p.prepared.name: p.prepared for p in plans if p.prepared is not None}
+        if self.unsure and wanted:
+            self.unsure = False
+            self.names.clear()
+            return ["DEALLOCATE ALL", *(t.prepare for t in wanted.values())]
+        return [t.prepare for name, t in wanted.items() if name not in self.names]
+
+    def prepared(self, plans: list[_Plan]) -> None:
+        """After the round trip that executed ``plans`` went through."""
+        self.names.update(p.prepared.name for p in plans if p.prepared is not None)
 
 
 def read_together(*reads: Read) -> list[list[Any]]:
@@ -138,8 +179,21 @@ def read_together(*reads: Read) -> list[list[Any]]:
         return [[] for _ in reads]
     statements = _taken()
     with connection.cursor() as cursor:
-        texts = [cursor.cursor.mogrify(plan.sql, plan.params) for plan in asked]
-        cursor.execute(";\n".join([*statements, *texts]))
+        session = _Session.of_connection()
+        preparing = session.preparing(asked)
+        statements += preparing
+        texts = [
+            cursor.cursor.mogrify(plan.sql, plan.params)
+            if plan.prepared is None
+            else cursor.cursor.mogrify(plan.prepared.execute, plan.params)
+            for plan in asked
+        ]
+        try:
+            cursor.execute(";\n".join([*statements, *texts]))
+        except Exception:
+            session.unsure = session.unsure or bool(preparing)
+            raise
+        session.prepared(asked)
         for _ in statements:
             cursor.nextset()
         found: list[list[Any]] = []
@@ -169,7 +223,8 @@ def _plan(read: Read) -> _Plan | None:
         return None
     if isinstance(read, Bound):
         template = read.shape.template(read.args)
-        return _Plan(template.sql, template.bind(read.args), template.rows)
+        prepared = template if settings.DATABASE_PREPARED_READS else None
+        return _Plan(template.sql, template.bind(read.args), template.rows, prepared)
     if isinstance(read, tuple):
         sql, params = read
         return _Plan(sql, params, lambda rows: [tuple(row) for row in rows])
@@ -241,6 +296,7 @@ class Shape:
 
     def __init__(self, build: Callable[..., QuerySet[Any]]) -> None:
         self.build = build
+        self.name = f"cc_shape_{next(_shape_numbers)}"  # its prepared statement's
         self._template: _Template | None = None
         self._lock = threading.Lock()
 
@@ -278,7 +334,8 @@ class Shape:
                 f"Shape {name}: argument(s) {sorted(unused)} do not reach the statement as "
                 "parameters of their own"
             )
-        template = _Template(plan.sql, tuple(zip(slots, plan.params, strict=True)), plan.rows)
+        params = tuple(zip(slots, plan.params, strict=True))
+        template = _Template(self.name, plan.sql, params, plan.rows)
         real = _plan(self.build(*args))
         if real is None or (real.sql, list(real.params)) != (template.sql, template.bind(args)):
             raise TypeError(
@@ -295,11 +352,30 @@ class Bound:
     args: tuple[Any, ...]
 
 
+_shape_numbers = itertools.count(1)
+
+
 @dataclass(frozen=True)
 class _Template:
+    name: str
     sql: str
     params: tuple[tuple[int | None, Any], ...]  # (argument index, or None: a constant)
     rows: Callable[[list[tuple[Any, ...]]], list[Any]]
+
+    @functools.cached_property
+    def prepare(self) -> str:
+        """``PREPARE``: the statement with numbered parameters (types from the columns
+        and casts they meet)."""
+        numbers = itertools.count(1)
+        sql = re.sub(r"%%|%s", lambda m: "%" if m[0] == "%%" else f"${next(numbers)}", self.sql)
+        return f"PREPARE {self.name} AS {sql}"
+
+    @functools.cached_property
+    def execute(self) -> str:
+        """``EXECUTE``, its values to be bound as the statement's would be."""
+        if not self.params:
+            return f"EXECUTE {self.name}"
+        return f"EXECUTE {self.name}({', '.join(['%s'] * len(self.params))})"
 
     def bind(self, args: tuple[Any, ...]) -> list[Any]:
         return [value if at is None else _param(args[at]) for at, value in self.params]

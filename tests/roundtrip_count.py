@@ -1,30 +1,50 @@
 """Round trips to PostgreSQL, counted off the wire: the connection's protocol trace
-(libpq's), one ``ReadyForQuery`` from the server per exchange the client waited for."""
+(libpq's), one ``ReadyForQuery`` from the server per exchange the client waited for.
+
+A read prepared on the connection (contactcenter.roundtrips.Shape) goes out as
+``EXECUTE name(values)``, preceded the first time by its ``PREPARE``: ``statements``
+shows each such read as the statement it runs (whenever it was prepared) and leaves the
+``PREPARE`` out, ``sent`` is the text as it went.
+"""
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import connection
-from psycopg import pq
+from psycopg import Error, pq
+
+_PREPARE = re.compile(r"PREPARE cc_shape_\d+ AS [^\n]*?(;\n|$)")
+_EXECUTE = re.compile(r"EXECUTE (cc_shape_\d+)")
 
 
 @dataclass
 class Exchanges:
     messages: list[tuple[str, str, str]] = field(default_factory=list)
     """(``F`` from the client or ``B`` from the server, message type, its content)."""
+    prepared: dict[str, str] = field(default_factory=dict)
+    """The connection's prepared statements at the end: name -> the statement it runs."""
 
     @property
     def count(self) -> int:
         return sum(1 for side, kind, _ in self.messages if (side, kind) == ("B", "ReadyForQuery"))
 
     @property
-    def statements(self) -> list[str]:
+    def sent(self) -> list[str]:
         """The text of each simple query sent (several statements, joined by ``;``)."""
         return [text.strip().strip('"') for side, kind, text in self.messages if kind == "Query"]
+
+    @property
+    def statements(self) -> list[str]:
+        """``sent``, with each prepared read shown as the statement it runs."""
+        return [
+            _EXECUTE.sub(lambda m: self.prepared[m[1]], _PREPARE.sub("", text))
+            for text in self.sent
+        ]
 
 
 def _messages(trace: str) -> list[tuple[str, str, str]]:
@@ -56,3 +76,20 @@ def round_trips() -> Iterator[Exchanges]:
             pgconn.untrace()
             trace.seek(0)
             found.messages = _messages(trace.read())
+            found.prepared = _prepared()
+
+
+def _prepared() -> dict[str, str]:
+    try:
+        rows = connection.connection.execute(
+            "SELECT name, statement FROM pg_prepared_statements"
+        ).fetchall()
+    except Error:  # the block left its transaction failed: nothing to show
+        return {}
+    # Its statement is the whole query string it came in (the reads sent with it too).
+    found = {}
+    for name, statement in rows:
+        match = re.search(rf"PREPARE {name} AS ([^\n]*?)(;\n|$)", statement)
+        if match:
+            found[name] = match[1]
+    return found

@@ -3,10 +3,12 @@ same statements one by one give, in fewer round trips (counted off the wire)."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
@@ -21,6 +23,10 @@ pytestmark = pytest.mark.django_db
 
 on_postgres = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="elsewhere each statement runs alone"
+)
+prepared = pytest.mark.skipif(
+    connection.vendor != "postgresql" or not settings.DATABASE_PREPARED_READS,
+    reason="reads are prepared on PostgreSQL unless DATABASE_PREPARED_READS is off",
 )
 
 
@@ -162,24 +168,103 @@ def test_a_shape_gives_what_a_fresh_build_gives_whatever_the_values(
     assert shape.rows(*cases[2]) == []
 
 
-@on_postgres
-def test_a_shape_is_one_statement_whatever_the_number_of_values(floor_a: Floor) -> None:
-    calls = [_call(floor_a) for _ in range(3)]
-    shape = roundtrips.Shape(
+def _ids_shape() -> roundtrips.Shape:
+    return roundtrips.Shape(
         lambda org, ids: (
             Call.objects.for_organization(org).filter(pk__any=ids).values_list("pk", flat=True)
         )
     )
-    texts = set()
-    for n in (1, 3):
+
+
+@prepared
+def test_a_shape_is_prepared_once_per_connection_whatever_the_number_of_values(
+    floor_a: Floor,
+) -> None:
+    calls = [_call(floor_a) for _ in range(3)]
+    shape = _ids_shape()
+    sent = []
+    for n in (1, 3, 2):
         with round_trips() as wire:
             assert sorted(shape.rows(floor_a.org.pk, [c.pk for c in calls[:n]])) == sorted(
                 c.pk for c in calls[:n]
             )
         assert wire.count == 1
+        sent += wire.sent
+    # Prepared in the first round trip, with it; then only executed with the values.
+    first, *later = sent
+    prepare, execute = first.split(";\n")
+    assert prepare.startswith(f"PREPARE {shape.name} AS SELECT") and "ANY($2" in prepare
+    assert execute.startswith(f"EXECUTE {shape.name}(")
+    assert [text.split("(")[0] for text in later] == [f"EXECUTE {shape.name}"] * 2
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone() == ("force_generic_plan",)
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = %s",
+            [shape.name],
+        )
+        assert cursor.fetchone() == (3, 0)
+
+
+@prepared
+def test_a_new_connection_prepares_again(floor_a: Floor) -> None:
+    call = _call(floor_a)
+    shape = _ids_shape()
+    assert shape.rows(floor_a.org.pk, [call.pk]) == [call.pk]
+    sent: list[str] = []
+
+    def elsewhere() -> None:  # another thread: a connection of its own
+        try:
+            with round_trips() as wire:
+                assert shape.rows(floor_a.org.pk, [call.pk]) == []  # not committed
+            sent.extend(wire.sent)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=elsewhere)
+    thread.start()
+    thread.join()
+    assert sent[0].startswith(f"PREPARE {shape.name} AS")
+    with round_trips() as wire:
+        assert shape.rows(floor_a.org.pk, [call.pk]) == [call.pk]
+    assert wire.sent[0].startswith(f"EXECUTE {shape.name}(")
+
+
+@prepared
+def test_after_a_failed_round_trip_that_prepared_the_next_starts_afresh(floor_a: Floor) -> None:
+    call = _call(floor_a)
+    shape = _ids_shape()
+    # The read is prepared (PREPARE outlives the transaction it ran in), the statement
+    # after it fails: which of the trip's statements were prepared is not known.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        roundtrips.read_together(
+            shape(floor_a.org.pk, [call.pk]),
+            ("INSERT INTO contactcenter_call (id) VALUES (%s)", [call.pk]),
+        )
+    with round_trips() as wire:
+        assert shape.rows(floor_a.org.pk, [call.pk]) == [call.pk]
+    deallocate, prepare, execute = wire.sent[0].split(";\n")
+    assert deallocate == "DEALLOCATE ALL" and prepare.startswith(f"PREPARE {shape.name} AS")
+    assert execute.startswith(f"EXECUTE {shape.name}(")
+    with round_trips() as wire:
+        assert shape.rows(floor_a.org.pk, [call.pk]) == [call.pk]
+    assert wire.sent[0].startswith(f"EXECUTE {shape.name}(")
+
+
+@on_postgres
+def test_prepared_reads_can_be_turned_off(floor_a: Floor, settings: Any) -> None:
+    settings.DATABASE_PREPARED_READS = False
+    call = _call(floor_a)
+    shape = _ids_shape()
+    texts = set()
+    for ids in ([call.pk], [call.pk, -1, -2]):
+        with round_trips() as wire:
+            assert shape.rows(floor_a.org.pk, ids) == [call.pk]
+        assert wire.count == 1
         # Values bound client-side into the text: the statement differs only in them.
-        texts.add(wire.statements[0].split("ANY(")[0])
-    assert len(texts) == 1
+        texts.add(wire.sent[0].split("ANY(")[0])
+    (text,) = texts
+    assert text.startswith("SELECT")
 
 
 @on_postgres
