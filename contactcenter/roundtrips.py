@@ -223,7 +223,7 @@ def _plan(read: Read) -> _Plan | None:
         return None
     if isinstance(read, Bound):
         template = read.shape.template(read.args)
-        prepared = template if settings.DATABASE_PREPARED_READS else None
+        prepared = template if read.shape.prepared and settings.DATABASE_PREPARED_READS else None
         return _Plan(template.sql, template.bind(read.args), template.rows, prepared)
     if isinstance(read, tuple):
         sql, params = read
@@ -292,11 +292,15 @@ class Shape:
     checked against a build with the real values, and a ``build`` that breaks these rules
     fails there, loudly. On PostgreSQL a call gives a read for ``read_together`` (or
     ``rows``); elsewhere it runs ``build`` every time and gives its queryset.
+
+    ``prepared=False``: planned for its values at every call (a read whose generic plan
+    is worse than planning it each time).
     """
 
-    def __init__(self, build: Callable[..., QuerySet[Any]]) -> None:
+    def __init__(self, build: Callable[..., QuerySet[Any]], *, prepared: bool = True) -> None:
         self.build = build
         self.name = f"cc_shape_{next(_shape_numbers)}"  # its prepared statement's
+        self.prepared = prepared
         self._template: _Template | None = None
         self._lock = threading.Lock()
 

@@ -91,7 +91,9 @@ def _entries(calls: list[int]) -> QuerySet[CallEvent, AgentEntry]:
     return rows.order_by("call_id", "occurred_at", "id").values_list("call_id", "agent_id", "type")
 
 
-_AGENT_ENTRIES = roundtrips.Shape(_entries)
+# Planned for its ids each time: its generic plan took 0.27 ms a read against 0.05
+# (docs/benchmarks.md, tenth pass).
+_AGENT_ENTRIES = roundtrips.Shape(_entries, prepared=False)
 _ENTRIES_OF_AGENTS = roundtrips.Shape(
     lambda calls, agents: _entries(calls).filter(agent_id__any=agents)
 )

@@ -4,6 +4,7 @@ same statements one by one give, in fewer round trips (counted off the wire)."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -251,11 +252,25 @@ def test_after_a_failed_round_trip_that_prepared_the_next_starts_afresh(floor_a:
     assert wire.sent[0].startswith(f"EXECUTE {shape.name}(")
 
 
+def _unprepared_shape() -> roundtrips.Shape:
+    return roundtrips.Shape(
+        lambda org, ids: (
+            Call.objects.for_organization(org).filter(pk__any=ids).values_list("pk", flat=True)
+        ),
+        prepared=False,
+    )
+
+
 @on_postgres
-def test_prepared_reads_can_be_turned_off(floor_a: Floor, settings: Any) -> None:
-    settings.DATABASE_PREPARED_READS = False
+@pytest.mark.parametrize("shape_of", [_ids_shape, _unprepared_shape])
+def test_prepared_reads_can_be_turned_off(
+    floor_a: Floor, settings: Any, shape_of: Callable[[], roundtrips.Shape]
+) -> None:
+    """For all shapes (DATABASE_PREPARED_READS), or for one (``prepared=False``)."""
+    if shape_of is _ids_shape:
+        settings.DATABASE_PREPARED_READS = False
     call = _call(floor_a)
-    shape = _ids_shape()
+    shape = shape_of()
     texts = set()
     for ids in ([call.pk], [call.pk, -1, -2]):
         with round_trips() as wire:
