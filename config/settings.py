@@ -91,18 +91,19 @@ TEMPLATES = [
 
 # --- Database -----------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
-# The hot reads (contactcenter.roundtrips.Shape) are prepared once per connection and run
-# with a generic plan, which PostgreSQL then does not make again for every call (planning
-# was half of their time). Off for a pooler that hands one client several server
-# sessions (PgBouncer in transaction mode): a statement prepared by SQL lives in one.
-DATABASE_PREPARED_READS = bool(DATABASE_URL) and env_bool("DATABASE_PREPARED_READS", True)
+# The hot reads and the bridge's held writes (contactcenter.roundtrips) are prepared once
+# per connection and run with a generic plan, which PostgreSQL then does not make again
+# for every call (planning was half of their time). Off for a pooler that hands one
+# client several server sessions (PgBouncer in transaction mode): a statement prepared
+# by SQL lives in one.
+DATABASE_PREPARED_STATEMENTS = bool(DATABASE_URL) and env_bool("DATABASE_PREPARED_STATEMENTS", True)
 if DATABASE_URL:
     DATABASES = {
         "default": dj_database_url.parse(
             DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True
         )
     }
-    if DATABASE_PREPARED_READS and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    if DATABASE_PREPARED_STATEMENTS and DATABASES["default"]["ENGINE"].endswith("postgresql"):
         # Only statements prepared by name are planned this way: Django's client-side
         # binding prepares nothing.
         options = DATABASES["default"].setdefault("OPTIONS", {})

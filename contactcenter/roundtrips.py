@@ -12,11 +12,13 @@ interpreter lock, which on a busy machine is most of a batch's time. Two tools:
   the writes held so far.
 - ``Shape``: a read the hot paths make again and again, built and compiled by the ORM
   once per process and then only bound to new values (building and compiling a query
-  costs more than its round trip). On PostgreSQL it is also prepared once per connection
-  (``PREPARE``, then ``EXECUTE`` with the values) and planned once, generically
-  (``plan_cache_mode``, set on the connection by config.settings): planning it for every
-  call took PostgreSQL as long as running it. ``DATABASE_PREPARED_READS=0`` turns that
-  off.
+  costs more than its round trip).
+
+On PostgreSQL the shapes and the held writes are prepared once per connection
+(``PREPARE``, in the round trip of their first use, then ``EXECUTE`` with the values)
+and planned once, generically (``plan_cache_mode``, set on the connection by
+config.settings): planning them at every call took PostgreSQL as long as running them.
+``DATABASE_PREPARED_STATEMENTS=0`` turns that off.
 
 Statements sent together are one simple query, statements separated by ``;``, bound
 client-side as Django's psycopg cursor binds every statement; PostgreSQL runs them in
@@ -51,6 +53,7 @@ has nothing to ask."""
 
 class _Held(threading.local):
     statements: list[str] | None = None
+    executes: dict[str, _Statement] | None = None  # the prepared ones among them
 
 
 _held = _Held()
@@ -63,51 +66,54 @@ def together() -> Iterator[None]:
     if connection.vendor != "postgresql" or _held.statements is not None:
         yield
         return
-    _held.statements = []
+    _held.statements, _held.executes = [], {}
     try:
         with connection.execute_wrapper(_ahead):
             yield
             send()
     finally:
-        _held.statements = None
+        _held.statements = _held.executes = None
 
 
-def _taken() -> list[str]:
-    """The statements held so far, which the caller now sends."""
-    statements = _held.statements
+def _taken() -> tuple[list[str], list[_Statement]]:
+    """The statements held so far, which the caller now sends, and the prepared
+    statements they execute."""
+    statements, executes = _held.statements, _held.executes
     if not statements:
-        return []
-    _held.statements = []
-    return statements
+        return [], []
+    _held.statements, _held.executes = [], {}
+    return statements, list((executes or {}).values())
 
 
 def _ahead(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
     """The held statements, then this one, in one round trip; the cursor is left on this
     one's result (its rows, its row count)."""
-    statements = _taken()
+    statements, executes = _taken()
     if not statements:
         return execute(sql, params, many, context)
     cursor = context["cursor"]
     if many:  # one statement, many parameter sets: it cannot be joined
-        _send(statements)
+        _send(statements, executes)
         return execute(sql, params, many, context)
-    joined = ";\n".join([*statements, cursor.cursor.mogrify(sql, params)])
-    result = execute(joined, None, many, context)
-    for _ in statements:
+    with _preparing(executes) as prepares:
+        ahead = [*prepares, *statements]
+        joined = ";\n".join([*ahead, cursor.cursor.mogrify(sql, params)])
+        result = execute(joined, None, many, context)
+    for _ in ahead:
         cursor.nextset()
     return result
 
 
 def send() -> None:
     """The statements held so far, in one round trip."""
-    _send(_taken())
+    _send(*_taken())
 
 
-def _send(statements: list[str]) -> None:
+def _send(statements: list[str], executes: list[_Statement]) -> None:
     if statements:
-        with connection.cursor() as cursor:
+        with connection.cursor() as cursor, _preparing(executes) as prepares:
             # Bound already: no parameters, so nothing in the text is read as one.
-            cursor.execute(";\n".join(statements))
+            cursor.execute(";\n".join([*prepares, *statements]))
 
 
 def write(sql: str, params: Any) -> None:
@@ -115,9 +121,33 @@ def write(sql: str, params: Any) -> None:
     with connection.cursor() as cursor:
         if _held.statements is None:
             cursor.execute(sql, params)
-        else:
-            # Client-side binding, as Django's psycopg cursor does for every statement.
+            return
+        # Client-side binding, as Django's psycopg cursor does for every statement.
+        statement = _written(sql)
+        if statement is None:
             _held.statements.append(cursor.cursor.mogrify(sql, params))
+            return
+        _held.statements.append(cursor.cursor.mogrify(statement.execute, statement.args(params)))
+        assert _held.executes is not None
+        _held.executes[statement.name] = statement
+
+
+_writes: dict[str, _Statement] = {}
+_writes_lock = threading.Lock()
+_WRITES_MOST = 256  # distinct texts prepared; the bridge's batches make a few dozen
+
+
+def _written(sql: str) -> _Statement | None:
+    """The prepared statement of a held write's text (None: not prepared)."""
+    if not settings.DATABASE_PREPARED_STATEMENTS:
+        return None
+    statement = _writes.get(sql)
+    if statement is None:
+        with _writes_lock:
+            if sql not in _writes and len(_writes) < _WRITES_MOST:
+                _writes[sql] = _Statement(f"cc_write_{len(_writes) + 1}", sql)
+            statement = _writes.get(sql)
+    return statement
 
 
 # -- reads ------------------------------------------------------------------------------
@@ -128,7 +158,64 @@ class _Plan:
     sql: str
     params: Sequence[Any]
     rows: Callable[[list[tuple[Any, ...]]], list[Any]]
-    prepared: _Template | None = None  # run as its template's prepared statement
+    prepared: _Statement | None = None  # run as this prepared statement
+
+
+@dataclass(frozen=True)
+class _Statement:
+    """A statement prepared by name: its ``PREPARE``, and its ``EXECUTE`` with values."""
+
+    name: str
+    sql: str  # with %s or %(key)s placeholders
+
+    @functools.cached_property
+    def _numbered(self) -> tuple[str, tuple[str, ...] | None]:
+        """The text with numbered parameters, and the keys in their order (None for %s)."""
+        keys: list[str] = []
+        positional = itertools.count(1)
+
+        def number(match: re.Match[str]) -> str:
+            if match[0] == "%%":
+                return "%"
+            if match[1] is None:
+                return f"${next(positional)}"
+            if match[1] not in keys:
+                keys.append(match[1])
+            return f"${keys.index(match[1]) + 1}"
+
+        sql = re.sub(r"%%|%s|%\((\w+)\)s", number, self.sql)
+        return sql, tuple(keys) if keys else None
+
+    @functools.cached_property
+    def prepare(self) -> str:
+        """Its parameters' types come from the columns and casts they meet."""
+        return f"PREPARE {self.name} AS {self._numbered[0]}"
+
+    @functools.cached_property
+    def execute(self) -> str:
+        """To be bound to ``args``, as the statement itself would be."""
+        count = len(set(re.findall(r"\$(\d+)", self._numbered[0])))
+        if not count:
+            return f"EXECUTE {self.name}"
+        return f"EXECUTE {self.name}({', '.join(['%s'] * count)})"
+
+    def args(self, params: Any) -> list[Any]:
+        keys = self._numbered[1]
+        return list(params) if keys is None else [params[key] for key in keys]
+
+
+@contextlib.contextmanager
+def _preparing(statements: Sequence[_Statement]) -> Iterator[list[str]]:
+    """The ``PREPARE``s this connection lacks for ``statements``, to go first in the
+    round trip made inside the block; the connection's record follows its outcome."""
+    session = _Session.of_connection()
+    prepares = session.preparing(statements)
+    try:
+        yield prepares
+    except BaseException:
+        session.unsure = session.unsure or bool(prepares)
+        raise
+    session.prepared(statements)
 
 
 class _Session:
@@ -150,18 +237,18 @@ class _Session:
             connection._prepared_reads = session  # type: ignore[attr-defined]
         return session
 
-    def preparing(self, plans: list[_Plan]) -> list[str]:
-        """The statements that prepare what ``plans`` execute and this connection lacks."""
-        wanted = {p.prepared.name: p.prepared for p in plans if p.prepared is not None}
+    def preparing(self, statements: Sequence[_Statement]) -> list[str]:
+        """The ``PREPARE``s of those of ``statements`` this connection lacks."""
+        wanted = {statement.name: statement for statement in statements}
         if self.unsure and wanted:
             self.unsure = False
             self.names.clear()
-            return ["DEALLOCATE ALL", *(t.prepare for t in wanted.values())]
-        return [t.prepare for name, t in wanted.items() if name not in self.names]
+            return ["DEALLOCATE ALL", *(s.prepare for s in wanted.values())]
+        return [s.prepare for name, s in wanted.items() if name not in self.names]
 
-    def prepared(self, plans: list[_Plan]) -> None:
-        """After the round trip that executed ``plans`` went through."""
-        self.names.update(p.prepared.name for p in plans if p.prepared is not None)
+    def prepared(self, statements: Sequence[_Statement]) -> None:
+        """After the round trip that executed ``statements`` went through."""
+        self.names.update(statement.name for statement in statements)
 
 
 def read_together(*reads: Read) -> list[list[Any]]:
@@ -177,24 +264,19 @@ def read_together(*reads: Read) -> list[list[Any]]:
     asked = [plan for plan in plans if plan is not None]
     if not asked:
         return [[] for _ in reads]
-    statements = _taken()
+    statements, executes = _taken()
     with connection.cursor() as cursor:
-        session = _Session.of_connection()
-        preparing = session.preparing(asked)
-        statements += preparing
         texts = [
             cursor.cursor.mogrify(plan.sql, plan.params)
             if plan.prepared is None
-            else cursor.cursor.mogrify(plan.prepared.execute, plan.params)
+            else cursor.cursor.mogrify(plan.prepared.execute, plan.prepared.args(plan.params))
             for plan in asked
         ]
-        try:
-            cursor.execute(";\n".join([*statements, *texts]))
-        except Exception:
-            session.unsure = session.unsure or bool(preparing)
-            raise
-        session.prepared(asked)
-        for _ in statements:
+        executes += [plan.prepared for plan in asked if plan.prepared is not None]
+        with _preparing(executes) as prepares:
+            ahead = [*prepares, *statements]
+            cursor.execute(";\n".join([*ahead, *texts]))
+        for _ in ahead:
             cursor.nextset()
         found: list[list[Any]] = []
         for plan in plans:
@@ -223,8 +305,9 @@ def _plan(read: Read) -> _Plan | None:
         return None
     if isinstance(read, Bound):
         template = read.shape.template(read.args)
-        prepared = template if read.shape.prepared and settings.DATABASE_PREPARED_READS else None
-        return _Plan(template.sql, template.bind(read.args), template.rows, prepared)
+        prepared = read.shape.prepared and settings.DATABASE_PREPARED_STATEMENTS
+        statement = template.statement if prepared else None
+        return _Plan(template.sql, template.bind(read.args), template.rows, statement)
     if isinstance(read, tuple):
         sql, params = read
         return _Plan(sql, params, lambda rows: [tuple(row) for row in rows])
@@ -366,23 +449,12 @@ class _Template:
     params: tuple[tuple[int | None, Any], ...]  # (argument index, or None: a constant)
     rows: Callable[[list[tuple[Any, ...]]], list[Any]]
 
-    @functools.cached_property
-    def prepare(self) -> str:
-        """``PREPARE``: the statement with numbered parameters (types from the columns
-        and casts they meet)."""
-        numbers = itertools.count(1)
-        sql = re.sub(r"%%|%s", lambda m: "%" if m[0] == "%%" else f"${next(numbers)}", self.sql)
-        return f"PREPARE {self.name} AS {sql}"
-
-    @functools.cached_property
-    def execute(self) -> str:
-        """``EXECUTE``, its values to be bound as the statement's would be."""
-        if not self.params:
-            return f"EXECUTE {self.name}"
-        return f"EXECUTE {self.name}({', '.join(['%s'] * len(self.params))})"
-
     def bind(self, args: tuple[Any, ...]) -> list[Any]:
         return [value if at is None else _param(args[at]) for at, value in self.params]
+
+    @functools.cached_property
+    def statement(self) -> _Statement:
+        return _Statement(self.name, self.sql)
 
 
 def _param(value: Any) -> Any:

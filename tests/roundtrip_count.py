@@ -1,10 +1,10 @@
 """Round trips to PostgreSQL, counted off the wire: the connection's protocol trace
 (libpq's), one ``ReadyForQuery`` from the server per exchange the client waited for.
 
-A read prepared on the connection (contactcenter.roundtrips.Shape) goes out as
-``EXECUTE name(values)``, preceded the first time by its ``PREPARE``: ``statements``
-shows each such read as the statement it runs (whenever it was prepared) and leaves the
-``PREPARE`` out, ``sent`` is the text as it went.
+A statement prepared on the connection (contactcenter.roundtrips: shapes, held writes)
+goes out as ``EXECUTE name(values)``, preceded the first time by its ``PREPARE``:
+``statements`` shows each as the statement it runs (whenever it was prepared) and
+leaves the ``PREPARE``s out, ``sent`` is the text as it went.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from django.db import connection
 from psycopg import Error, pq
 
-_PREPARE = re.compile(r"PREPARE cc_shape_\d+ AS [^\n]*?(;\n|$)")
-_EXECUTE = re.compile(r"EXECUTE (cc_shape_\d+)")
+_PREPARE = re.compile(r"(DEALLOCATE ALL|PREPARE cc_\w+?_\d+ AS [^\n]*?)(;\n|$)")
+_EXECUTE = re.compile(r"EXECUTE (cc_\w+?_\d+)")
 
 
 @dataclass

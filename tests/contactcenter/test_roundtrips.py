@@ -26,8 +26,8 @@ on_postgres = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="elsewhere each statement runs alone"
 )
 prepared = pytest.mark.skipif(
-    connection.vendor != "postgresql" or not settings.DATABASE_PREPARED_READS,
-    reason="reads are prepared on PostgreSQL unless DATABASE_PREPARED_READS is off",
+    connection.vendor != "postgresql" or not settings.DATABASE_PREPARED_STATEMENTS,
+    reason="reads are prepared on PostgreSQL unless DATABASE_PREPARED_STATEMENTS is off",
 )
 
 
@@ -121,6 +121,47 @@ def test_a_failing_held_write_fails_the_read_it_went_with(floor_a: Floor) -> Non
     assert call.organization_id == floor_a.org.pk
 
 
+@prepared
+def test_held_writes_are_prepared_once_per_connection(floor_a: Floor) -> None:
+    call = _call(floor_a, 5)
+    table = Call._meta.db_table
+    # Named values, one of them twice: the EXECUTE passes each once, in order.
+    sql = (
+        f"UPDATE {table} SET talk_seconds = %(talk)s, hold_seconds = %(talk)s, "
+        "notes = %(notes)s WHERE id = %(id)s"
+    )
+    sent = []
+    for talk in (6, 7):
+        with transaction.atomic(), round_trips() as wire, roundtrips.together():
+            roundtrips.write(sql, {"notes": f"{talk}%", "id": call.pk, "talk": talk})
+        assert wire.count == 1
+        sent += wire.sent
+        call.refresh_from_db()
+        assert (call.talk_seconds, call.hold_seconds, call.notes) == (talk, talk, f"{talk}%")
+    first, second = sent
+    # (After a failed round trip on this connection, DEALLOCATE ALL goes first.)
+    prepare, execute = [s for s in first.split(";\n") if s != "DEALLOCATE ALL"]
+    assert prepare.startswith("PREPARE cc_write_") and "hold_seconds = $1, notes = $2" in prepare
+    name = prepare.split()[1]
+    assert execute == f"EXECUTE {name}(6, '6%', {call.pk})"
+    assert second == f"EXECUTE {name}(7, '7%', {call.pk})"
+
+
+@prepared
+def test_after_a_failed_held_write_that_prepared_the_next_starts_afresh(floor_a: Floor) -> None:
+    call = _call(floor_a)
+    table = Call._meta.db_table
+    sql = f"UPDATE {table} SET organization_id = %s, flags = %s WHERE id = %s"
+    with pytest.raises(IntegrityError), transaction.atomic(), roundtrips.together():
+        roundtrips.write(sql, [None, "{}", call.pk])
+    with transaction.atomic(), round_trips() as wire, roundtrips.together():
+        roundtrips.write(sql, [floor_a.org.pk, '{"seen": 1}', call.pk])
+    deallocate, prepare, _ = wire.sent[0].split(";\n")
+    assert deallocate == "DEALLOCATE ALL" and prepare.startswith("PREPARE cc_write_")
+    call.refresh_from_db()
+    assert call.flags == {"seen": 1}
+
+
 def test_outside_together_writes_run_at_once(floor_a: Floor) -> None:
     call = _call(floor_a, 5)
     table = Call._meta.db_table
@@ -193,7 +234,8 @@ def test_a_shape_is_prepared_once_per_connection_whatever_the_number_of_values(
         sent += wire.sent
     # Prepared in the first round trip, with it; then only executed with the values.
     first, *later = sent
-    prepare, execute = first.split(";\n")
+    # (After a failed round trip on this connection, DEALLOCATE ALL goes first.)
+    prepare, execute = [s for s in first.split(";\n") if s != "DEALLOCATE ALL"]
     assert prepare.startswith(f"PREPARE {shape.name} AS SELECT") and "ANY($2" in prepare
     assert execute.startswith(f"EXECUTE {shape.name}(")
     assert [text.split("(")[0] for text in later] == [f"EXECUTE {shape.name}"] * 2
@@ -266,9 +308,9 @@ def _unprepared_shape() -> roundtrips.Shape:
 def test_prepared_reads_can_be_turned_off(
     floor_a: Floor, settings: Any, shape_of: Callable[[], roundtrips.Shape]
 ) -> None:
-    """For all shapes (DATABASE_PREPARED_READS), or for one (``prepared=False``)."""
+    """For all shapes (DATABASE_PREPARED_STATEMENTS), or for one (``prepared=False``)."""
     if shape_of is _ids_shape:
-        settings.DATABASE_PREPARED_READS = False
+        settings.DATABASE_PREPARED_STATEMENTS = False
     call = _call(floor_a)
     shape = shape_of()
     texts = set()

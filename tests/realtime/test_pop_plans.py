@@ -93,7 +93,7 @@ def test_a_ringing_calls_frames_read_calls_through_indexes(
         if s.startswith(prepared)
         or ("last_entry" in s and 'callee_number" = ANY(' in s and not s.startswith("PREPARE"))
     ]
-    assert related.startswith(prepared) == settings.DATABASE_PREPARED_READS
+    assert related.startswith(prepared) == settings.DATABASE_PREPARED_STATEMENTS
     plan = _plan(related)
     assert not [line for line in plan if "Seq Scan on contactcenter_call " in line], plan
     conditions = " ".join(line for line in plan if "Index Cond:" in line)
