@@ -169,22 +169,27 @@ class _Statement:
     sql: str  # with %s or %(key)s placeholders
 
     @functools.cached_property
-    def _numbered(self) -> tuple[str, tuple[str, ...] | None]:
-        """The text with numbered parameters, and the keys in their order (None for %s)."""
+    def _numbered(self) -> tuple[str, tuple[str, ...] | None, int]:
+        """The text with numbered parameters, the keys in their order (None for %s), and
+        how many parameters there are."""
         keys: list[str] = []
-        positional = itertools.count(1)
+        positional = 0
 
         def number(match: re.Match[str]) -> str:
+            nonlocal positional
             if match[0] == "%%":
                 return "%"
             if match[1] is None:
-                return f"${next(positional)}"
+                positional += 1
+                return f"${positional}"
             if match[1] not in keys:
                 keys.append(match[1])
             return f"${keys.index(match[1]) + 1}"
 
         sql = re.sub(r"%%|%s|%\((\w+)\)s", number, self.sql)
-        return sql, tuple(keys) if keys else None
+        if keys and positional:
+            raise ValueError(f"{self.name}: named and positional parameters together")
+        return sql, tuple(keys) if keys else None, len(keys) or positional
 
     @functools.cached_property
     def prepare(self) -> str:
@@ -194,7 +199,7 @@ class _Statement:
     @functools.cached_property
     def execute(self) -> str:
         """To be bound to ``args``, as the statement itself would be."""
-        count = len(set(re.findall(r"\$(\d+)", self._numbered[0])))
+        count = self._numbered[2]
         if not count:
             return f"EXECUTE {self.name}"
         return f"EXECUTE {self.name}({', '.join(['%s'] * count)})"
@@ -231,10 +236,10 @@ class _Session:
     @staticmethod
     def of_connection() -> _Session:
         raw = connection.connection
-        session: _Session | None = getattr(connection, "_prepared_reads", None)
+        session: _Session | None = getattr(connection, "_prepared_statements", None)
         if session is None or session.raw is not raw:  # a new connection prepared nothing
             session = _Session(raw)
-            connection._prepared_reads = session  # type: ignore[attr-defined]
+            connection._prepared_statements = session  # type: ignore[attr-defined]
         return session
 
     def preparing(self, statements: Sequence[_Statement]) -> list[str]:
