@@ -27,7 +27,7 @@ on_postgres = pytest.mark.skipif(
 )
 prepared = pytest.mark.skipif(
     connection.vendor != "postgresql" or not settings.DATABASE_PREPARED_STATEMENTS,
-    reason="reads are prepared on PostgreSQL unless DATABASE_PREPARED_STATEMENTS is off",
+    reason="statements are prepared on PostgreSQL unless DATABASE_PREPARED_STATEMENTS is off",
 )
 
 
