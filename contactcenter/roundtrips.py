@@ -14,11 +14,8 @@ interpreter lock, which on a busy machine is most of a batch's time. Two tools:
   once per process and then only bound to new values (building and compiling a query
   costs more than its round trip).
 
-On PostgreSQL the shapes and the held writes are prepared once per connection
-(``PREPARE``, in the round trip of their first use, then ``EXECUTE`` with the values)
-and planned once, generically (``plan_cache_mode``, set on the connection by
-config.settings): planning them at every call took PostgreSQL as long as running them.
-``DATABASE_PREPARED_STATEMENTS=0`` turns that off.
+On PostgreSQL the shapes and the held writes are prepared once per connection and
+planned once (``contactcenter.prepared``).
 
 Statements sent together are one simple query, statements separated by ``;``, bound
 client-side as Django's psycopg cursor binds every statement; PostgreSQL runs them in
@@ -31,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
-import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -45,6 +41,8 @@ from django.db.models import QuerySet
 from django.db.models import query as orm_query
 from django.db.models.query import FlatValuesListIterable, ModelIterable, ValuesListIterable
 
+from contactcenter.prepared import Statement, preparing, written
+
 Read: TypeAlias = "QuerySet[Any] | tuple[str, Sequence[Any]] | Bound | None"
 """A queryset (of model instances, or ``values_list`` tuples or flat values), a raw
 ``(sql, params)`` whose rows are tuples, a ``Shape``'s read, or ``None`` for a read that
@@ -53,7 +51,7 @@ has nothing to ask."""
 
 class _Held(threading.local):
     statements: list[str] | None = None
-    executes: dict[str, _Statement] | None = None  # the prepared ones among them
+    executes: dict[str, Statement] | None = None  # the prepared ones among them
 
 
 _held = _Held()
@@ -75,7 +73,7 @@ def together() -> Iterator[None]:
         _held.statements = _held.executes = None
 
 
-def _taken() -> tuple[list[str], list[_Statement]]:
+def _taken() -> tuple[list[str], list[Statement]]:
     """The statements held so far, which the caller now sends, and the prepared
     statements they execute."""
     statements, executes = _held.statements, _held.executes
@@ -95,7 +93,7 @@ def _ahead(execute: Callable[..., Any], sql: str, params: Any, many: bool, conte
     if many:  # one statement, many parameter sets: it cannot be joined
         _send(statements, executes)
         return execute(sql, params, many, context)
-    with _preparing(executes) as prepares:
+    with preparing(executes) as prepares:
         ahead = [*prepares, *statements]
         joined = ";\n".join([*ahead, cursor.cursor.mogrify(sql, params)])
         result = execute(joined, None, many, context)
@@ -109,9 +107,9 @@ def send() -> None:
     _send(*_taken())
 
 
-def _send(statements: list[str], executes: list[_Statement]) -> None:
+def _send(statements: list[str], executes: list[Statement]) -> None:
     if statements:
-        with connection.cursor() as cursor, _preparing(executes) as prepares:
+        with connection.cursor() as cursor, preparing(executes) as prepares:
             # Bound already: no parameters, so nothing in the text is read as one.
             cursor.execute(";\n".join([*prepares, *statements]))
 
@@ -123,31 +121,13 @@ def write(sql: str, params: Any) -> None:
             cursor.execute(sql, params)
             return
         # Client-side binding, as Django's psycopg cursor does for every statement.
-        statement = _written(sql)
+        statement = written(sql)
         if statement is None:
             _held.statements.append(cursor.cursor.mogrify(sql, params))
             return
         _held.statements.append(cursor.cursor.mogrify(statement.execute, statement.args(params)))
         assert _held.executes is not None
         _held.executes[statement.name] = statement
-
-
-_writes: dict[str, _Statement] = {}
-_writes_lock = threading.Lock()
-_WRITES_MOST = 256  # distinct texts prepared; the bridge's batches make a few dozen
-
-
-def _written(sql: str) -> _Statement | None:
-    """The prepared statement of a held write's text (None: not prepared)."""
-    if not settings.DATABASE_PREPARED_STATEMENTS:
-        return None
-    statement = _writes.get(sql)
-    if statement is None:
-        with _writes_lock:
-            if sql not in _writes and len(_writes) < _WRITES_MOST:
-                _writes[sql] = _Statement(f"cc_write_{len(_writes) + 1}", sql)
-            statement = _writes.get(sql)
-    return statement
 
 
 # -- reads ------------------------------------------------------------------------------
@@ -158,102 +138,7 @@ class _Plan:
     sql: str
     params: Sequence[Any]
     rows: Callable[[list[tuple[Any, ...]]], list[Any]]
-    prepared: _Statement | None = None  # run as this prepared statement
-
-
-@dataclass(frozen=True)
-class _Statement:
-    """A statement prepared by name: its ``PREPARE``, and its ``EXECUTE`` with values."""
-
-    name: str
-    sql: str  # with %s or %(key)s placeholders
-
-    @functools.cached_property
-    def _numbered(self) -> tuple[str, tuple[str, ...] | None, int]:
-        """The text with numbered parameters, the keys in their order (None for %s), and
-        how many parameters there are."""
-        keys: list[str] = []
-        positional = 0
-
-        def number(match: re.Match[str]) -> str:
-            nonlocal positional
-            if match[0] == "%%":
-                return "%"
-            if match[1] is None:
-                positional += 1
-                return f"${positional}"
-            if match[1] not in keys:
-                keys.append(match[1])
-            return f"${keys.index(match[1]) + 1}"
-
-        sql = re.sub(r"%%|%s|%\((\w+)\)s", number, self.sql)
-        if keys and positional:
-            raise ValueError(f"{self.name}: named and positional parameters together")
-        return sql, tuple(keys) if keys else None, len(keys) or positional
-
-    @functools.cached_property
-    def prepare(self) -> str:
-        """Its parameters' types come from the columns and casts they meet."""
-        return f"PREPARE {self.name} AS {self._numbered[0]}"
-
-    @functools.cached_property
-    def execute(self) -> str:
-        """To be bound to ``args``, as the statement itself would be."""
-        count = self._numbered[2]
-        if not count:
-            return f"EXECUTE {self.name}"
-        return f"EXECUTE {self.name}({', '.join(['%s'] * count)})"
-
-    def args(self, params: Any) -> list[Any]:
-        keys = self._numbered[1]
-        return list(params) if keys is None else [params[key] for key in keys]
-
-
-@contextlib.contextmanager
-def _preparing(statements: Sequence[_Statement]) -> Iterator[list[str]]:
-    """The ``PREPARE``s this connection lacks for ``statements``, to go first in the
-    round trip made inside the block; the connection's record follows its outcome."""
-    session = _Session.of_connection()
-    prepares = session.preparing(statements)
-    try:
-        yield prepares
-    except BaseException:
-        session.unsure = session.unsure or bool(prepares)
-        raise
-    session.prepared(statements)
-
-
-class _Session:
-    """The statements prepared on one database connection (a thread's, while it lasts)."""
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-        self.names: set[str] = set()
-        # A round trip that failed may have prepared some of its statements and not the
-        # others: the next one starts from none (DEALLOCATE ALL).
-        self.unsure = False
-
-    @staticmethod
-    def of_connection() -> _Session:
-        raw = connection.connection
-        session: _Session | None = getattr(connection, "_prepared_statements", None)
-        if session is None or session.raw is not raw:  # a new connection prepared nothing
-            session = _Session(raw)
-            connection._prepared_statements = session  # type: ignore[attr-defined]
-        return session
-
-    def preparing(self, statements: Sequence[_Statement]) -> list[str]:
-        """The ``PREPARE``s of those of ``statements`` this connection lacks."""
-        wanted = {statement.name: statement for statement in statements}
-        if self.unsure and wanted:
-            self.unsure = False
-            self.names.clear()
-            return ["DEALLOCATE ALL", *(s.prepare for s in wanted.values())]
-        return [s.prepare for name, s in wanted.items() if name not in self.names]
-
-    def prepared(self, statements: Sequence[_Statement]) -> None:
-        """After the round trip that executed ``statements`` went through."""
-        self.names.update(statement.name for statement in statements)
+    prepared: Statement | None = None  # run as this prepared statement
 
 
 def read_together(*reads: Read) -> list[list[Any]]:
@@ -278,7 +163,7 @@ def read_together(*reads: Read) -> list[list[Any]]:
             for plan in asked
         ]
         executes += [plan.prepared for plan in asked if plan.prepared is not None]
-        with _preparing(executes) as prepares:
+        with preparing(executes) as prepares:
             ahead = [*prepares, *statements]
             cursor.execute(";\n".join([*ahead, *texts]))
         for _ in ahead:
@@ -458,8 +343,8 @@ class _Template:
         return [value if at is None else _param(args[at]) for at, value in self.params]
 
     @functools.cached_property
-    def statement(self) -> _Statement:
-        return _Statement(self.name, self.sql)
+    def statement(self) -> Statement:
+        return Statement(self.name, self.sql)
 
 
 def _param(value: Any) -> Any:
