@@ -8,10 +8,13 @@ import pytest
 from telephony.ami.simulator import AmiSimulator, SimulatorConfig, Transcript
 from tests.telephony.amiclient import AmiTestClient
 
-# The shared AMI fixtures (../shared/ami beside the repository, as in CI).
-TRANSCRIPTS = Path(__file__).resolve().parents[2].parent / "shared" / "ami"
+# The recorded AMI transcripts and their expected outcomes (tests/telephony/transcripts;
+# README.md there says how they were made).
+TRANSCRIPTS = Path(__file__).resolve().parent / "transcripts"
 TRANSCRIPT_NAMES = sorted(path.name for path in TRANSCRIPTS.glob("*.ami"))
-# The fixtures' server booted at 2025-03-14 08:00 UTC; their calls start at 11:00.
+if not TRANSCRIPT_NAMES:  # an empty glob would parametrize every transcript test away
+    raise RuntimeError(f"no AMI transcripts in {TRANSCRIPTS}")
+# The transcripts' server booted at 2025-03-14 08:00 UTC; their calls start at 11:00.
 START_EPOCH = 1741950000.0
 SECRET = "s3cret-for-tests"
 

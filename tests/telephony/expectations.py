@@ -1,4 +1,5 @@
-"""The records each shared transcript must leave, read from expected_outcomes.json.
+"""The records each recorded transcript (tests/telephony/transcripts) must leave, read
+from expected_outcomes.json beside them.
 
 One checker for both ways a transcript reaches the database: straight through the
 Translator (offline) and through the simulator, panoramisk and the bridge (TCP).
@@ -11,10 +12,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from contactcenter.models import Call, QueueMembership
-from tests.telephony.conftest import TRANSCRIPTS as SHARED_AMI
+from tests.telephony.conftest import TRANSCRIPT_NAMES
+from tests.telephony.conftest import TRANSCRIPTS as TRANSCRIPT_DIR
 
-EXPECTED: dict[str, Any] = json.loads((SHARED_AMI / "expected_outcomes.json").read_text())
-TRANSCRIPTS = sorted(p.name for p in SHARED_AMI.glob("*.ami"))
+EXPECTED: dict[str, Any] = json.loads((TRANSCRIPT_DIR / "expected_outcomes.json").read_text())
+TRANSCRIPTS = TRANSCRIPT_NAMES
 
 # Originate parameters of 06, the click-to-call the transcript answers.
 CLICK_TO_CALL = ("PJSIP/1003", "+12125550147")

@@ -11,11 +11,11 @@ from contactcenter.services.telephony import telephony_apply
 from telephony.ami.frames import AmiMessage, parse_frames
 from telephony.ami.resync import resync_agents, resync_calls
 from telephony.ami.translator import Translator
-from tests.telephony.expectations import SHARED_AMI
+from tests.telephony.expectations import TRANSCRIPT_DIR
 
 
 def transcript_messages(name: str) -> list[AmiMessage]:
-    data = (SHARED_AMI / name).read_bytes()
+    data = (TRANSCRIPT_DIR / name).read_bytes()
     return [f for f in parse_frames(data) if isinstance(f, AmiMessage)]
 
 

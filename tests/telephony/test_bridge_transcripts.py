@@ -1,8 +1,9 @@
-"""Each shared transcript through the simulator, panoramisk and the bridge, over TCP.
+"""Each recorded transcript in tests/telephony/transcripts through the simulator,
+panoramisk and the bridge, over TCP.
 
 The simulator replays the file and binds its ActionID placeholders to the actions the
 bridge really sends (its resync, and the console commands of 06 and 07); the records
-the bridge writes must be the ones the transcripts' README describes.
+the bridge writes must be the ones expected_outcomes.json beside them describes.
 """
 
 from __future__ import annotations

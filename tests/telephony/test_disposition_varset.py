@@ -1,9 +1,10 @@
 """A disposition from the PBX: the dialplan sets CC_DISPOSITION on the call's channel.
 
-The shared transcript of an answered queue call (01) with VarSet frames spliced in, as
-Asterisk sends them for ``Set(CC_DISPOSITION=complaint)`` (plus dialplan noise), read
-by the Translator and applied to the database: the call gets the disposition, and the
-CRM's rules open its case and follow-up (Celery eager, after commit).
+The recorded transcript of an answered queue call (01, in tests/telephony/transcripts)
+with VarSet frames spliced in, as Asterisk sends them for ``Set(CC_DISPOSITION=complaint)``
+(plus dialplan noise), read by the Translator and applied to the database: the call gets
+the disposition, and the CRM's rules open its case and follow-up (Celery eager, after
+commit).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from contactcenter.services.telephony import telephony_apply
 from crm.models import Case, FollowUp
 from telephony.ami.frames import AmiMessage, parse_frames
 from telephony.ami.translator import Translator
-from tests.telephony.expectations import SHARED_AMI
+from tests.telephony.expectations import TRANSCRIPT_DIR
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +57,7 @@ def varset(variable: str, value: str, timestamp: str, *, on_agent_leg: bool = Tr
 
 def transcript(*frames: bytes, after_hangup: bytes = b"") -> list[AmiMessage]:
     """Transcript 01 with ``frames`` before the agent's hangup, ``after_hangup`` at the end."""
-    data = (SHARED_AMI / "01_inbound_queue_answered.ami").read_bytes().replace(b"\r\n", b"\n")
+    data = (TRANSCRIPT_DIR / "01_inbound_queue_answered.ami").read_bytes().replace(b"\r\n", b"\n")
     data = data.replace(b"\n", b"\r\n")
     hangup = AGENT_HANGUP
     assert data.count(hangup) == 1

@@ -1,4 +1,5 @@
-"""Each shared transcript, translated and applied straight to the database (no socket).
+"""Each recorded transcript in tests/telephony/transcripts, translated and applied
+straight to the database (no socket).
 
 The same transcripts go through the simulator, panoramisk and the bridge in
 test_bridge_transcripts.py; this file pins the translation itself, batch by batch.
