@@ -1,9 +1,9 @@
 """The demo organization: what ``seed_demo`` creates and the README documents.
 
 Agents, extensions and queues match the AMI simulator's PBX and the transcripts in
-shared/ami (PJSIP/1001-1003 in ``support``, 1001 also in ``sales``), so simulated calls
-land on these records. Everything is found by its natural key first: running it
-again changes nothing but the demo passwords, which are reset to DEMO_PASSWORD.
+tests/telephony/transcripts (PJSIP/1001-1003 in ``support``, 1001 also in ``sales``), so
+simulated calls land on these records. Everything is found by its natural key first:
+running it again changes nothing but the demo passwords, which are reset to DEMO_PASSWORD.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The allowed moves of a call and of an agent, as data.
 
 Services consult these tables; nothing else decides whether a status may change.
-Out-of-order telephony events are the norm (see shared/ami/ami_facts.md), so a move
+Out-of-order telephony events are the norm (see docs/ami.md §7.6), so a move
 that is not allowed is ignored by the service, not raised: a late ``ringing`` after
 ``completed`` must never reopen a finished call.
 """

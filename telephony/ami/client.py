@@ -1,6 +1,6 @@
 """A thin wrapper over panoramisk 1.4: one connection attempt, supervised by us.
 
-panoramisk's own supervision does not fit a bridge (shared/ami/panoramisk_notes.md):
+panoramisk's own supervision does not fit a bridge (docs/ami.md §9):
 it retries at a fixed interval forever, re-sends an in-flight Originate after a
 reconnect, never checks its pings, and runs handlers inside data_received. So each
 attempt gets a fresh Manager whose reconnect is switched off; the caller (the bridge)

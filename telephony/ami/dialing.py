@@ -1,4 +1,4 @@
-"""Dials, holds and transfers: the Translator's rules for them (ami_facts.md §3, §6)."""
+"""Dials, holds and transfers: the Translator's rules for them (docs/ami.md §6)."""
 
 from __future__ import annotations
 

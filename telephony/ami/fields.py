@@ -1,4 +1,4 @@
-"""Reading AMI field values: times, unknowns, channels and devices (ami_facts.md §1-2)."""
+"""Reading AMI field values: times, unknowns, channels and devices (docs/ami.md §2-3)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The AMI wire format: an incremental parser and a serializer.
 
 Pure code: no Django, no asyncio, no panoramisk. A message is a block of
-``Key: Value`` lines closed by an empty line (ami_facts.md §1). Keys keep the case
+``Key: Value`` lines closed by an empty line (docs/ami.md §2). Keys keep the case
 they arrived in, and lookups ignore case. Repeated keys (``ChanVariable``,
 ``Variable``, ``Output``) stay in arrival order. Anything the parser cannot use is
 reported as a :class:`FrameError` and skipped; the stream always goes on.

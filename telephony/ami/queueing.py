@@ -1,4 +1,4 @@
-"""app_queue's events (ami_facts.md §3): the Translator's rules for queue calls."""
+"""app_queue's events (docs/ami.md §4): the Translator's rules for queue calls."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ class QueueRules(DialRules):
         ]
 
     def _agent_rna(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
-        # RingTime here is in milliseconds (ami_facts.md §3, AgentRingNoAnswer).
+        # RingTime here is in milliseconds (docs/ami.md §4, AgentRingNoAnswer).
         return self._queue_offer_ended(msg, at, key, "no_answer", integer(msg, "RingTime"))
 
     def _agent_dump(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:

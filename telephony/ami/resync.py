@@ -3,7 +3,7 @@
 The replies say which channels are up, who is bridged with whom, who waits in a queue
 and how each queue member stands; they do not say when calls were answered. Calls
 found are reported as CallObserved (the unknown times flagged by the domain), every
-call we had open and no longer see is closed by ResyncCompleted (ami_facts.md §5.7).
+call we had open and no longer see is closed by ResyncCompleted (docs/ami.md §8).
 """
 
 from __future__ import annotations

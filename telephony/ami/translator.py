@@ -4,7 +4,7 @@ One Translator per AMI connection, fed every event in arrival order. It drops th
 noise (VarSet other than CC_DISPOSITION, Newexten, RTCP, MusicOnHold, Cdr,
 DeviceStateChange...), keeps track of live legs by Uniqueid and of calls by Linkedid
 (following Linkedid rewrites), and says what each meaningful event means for a call
-or an agent. Rules and event orders are those of shared/ami/ami_facts.md; the
+or an agent. Rules and event orders are those of docs/ami.md; the
 sections are cited where a rule is not obvious.
 """
 
@@ -184,7 +184,7 @@ class Translator(QueueRules):
         return f"ami:{name}:{hashlib.sha1(body.encode(), usedforsecurity=False).hexdigest()}"
 
     def _follow_linkedid(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
-        """A leg whose Linkedid changed moved to another call (ami_facts.md §5.2)."""
+        """A leg whose Linkedid changed moved to another call (docs/ami.md §7.2)."""
         out: list[te.TelephonyEvent] = []
         for prefix in ("", "Dest"):
             leg = self._leg(msg, prefix)
@@ -228,7 +228,7 @@ class Translator(QueueRules):
         channel = text(msg, "Channel")
         device = device_of(channel)
         if device.startswith("Local/"):
-            return []  # helper channels: the real legs carry the call (ami_facts.md §6)
+            return []  # helper channels: the real legs carry the call (docs/ami.md §6.6)
         leg = Leg(
             uniqueid=uniqueid,
             channel=channel,
@@ -306,7 +306,7 @@ class Translator(QueueRules):
         cause = integer(msg, "Cause")
         track = self.state.calls.get(leg.call_key)
         if leg.offered_to and not leg.offer_closed and not leg.answered:
-            # An attempt that ended with no DialEnd (Originate timeout, ami_facts.md §3).
+            # An attempt that ended with no DialEnd (Originate timeout, docs/ami.md §6.4).
             outcome = _CAUSE_RING_OUTCOMES.get(cause or 0, "canceled")
             out.append(
                 te.AgentOfferEnded(

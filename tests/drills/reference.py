@@ -25,7 +25,8 @@ _CLEAN: dict[str, Records] = {}
 
 async def clean_records() -> Records:
     """The workload through the bridge with no fault (run once per test session), checked
-    against the outcomes the shared transcripts give each kind of call. The calls it
+    against the outcomes the recorded transcripts (tests/telephony/transcripts) give each
+    kind of call. The calls it
     wrote are deleted again: the drill that asked replays the same Uniqueids."""
     if "records" not in _CLEAN:
         async with AmiSimulator(fast_config()) as simulator:

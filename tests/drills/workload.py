@@ -39,7 +39,8 @@ SENTINEL_NUMBER = "+15550000000"
 SENTINEL_AT = 1300.0
 SENTINEL = InboundPlan(SENTINEL_NUMBER, agents=("1003",), answer_after=30.0, patience=5.0)
 CALLS = len(SCHEDULE) + 1
-# The status the shared transcripts' expected outcomes give each call, in start order.
+# The status tests/telephony/transcripts/expected_outcomes.json gives each kind of call,
+# in start order.
 STATUSES = (
     "completed",  # 01 answered
     "abandoned",  # 02 abandoned

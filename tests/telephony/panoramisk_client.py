@@ -1,4 +1,4 @@
-"""panoramisk 1.4 wired the way the bridge will use it (panoramisk_notes.md §7)."""
+"""panoramisk 1.4 wired the way the bridge will use it (docs/ami.md §9)."""
 
 from __future__ import annotations
 

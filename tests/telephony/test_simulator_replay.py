@@ -1,6 +1,6 @@
 """Transcript replay to a real panoramisk 1.4 Manager (and to a raw client).
 
-panoramisk usage follows panoramisk_notes.md: plain on_login callbacks,
+panoramisk usage follows docs/ami.md §9: plain on_login callbacks,
 ``as_list=False`` for Originate/QueueAdd, and every send_action under wait_for.
 """
 

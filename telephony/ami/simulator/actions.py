@@ -1,6 +1,6 @@
 """AMI actions the PBX model answers: status lists and queue membership.
 
-Responses use the texts of manager.c and app_queue.c (ami_facts.md §4). The events
+Responses use the texts of manager.c and app_queue.c (docs/ami.md §5). The events
 an action causes are emitted here too; the session writes them after the response.
 Call-control actions (Originate, Hangup, Redirect, transfers) live in call_actions.py.
 """

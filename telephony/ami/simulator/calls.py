@@ -1,7 +1,7 @@
 """Queue call flows: a caller arrives, queues, agents ring, someone answers, it ends.
 
 Each function is one moment of a call and emits that moment's events in the order
-the fixtures show (README §6 of ami_facts.md): scripts decide *when*, these
+the transcripts show (docs/ami.md §6.6): scripts decide *when*, these
 functions decide *what*. They are shared by the scenario scripts, the load
 generator and the AMI action handlers.
 """

@@ -1,4 +1,4 @@
-"""Named scenarios, shaped like the shared fixtures (same agents, times, outcomes)."""
+"""Named scenarios, shaped like the recorded transcripts (same agents, times, outcomes)."""
 
 from __future__ import annotations
 

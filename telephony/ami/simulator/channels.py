@@ -1,6 +1,6 @@
 """Channels and bridges of the simulated PBX, and the field blocks AMI prints for them.
 
-Field order follows Asterisk 20 exactly (ami_facts.md §2): the channel block from
+Field order follows Asterisk 20 exactly (docs/ami.md §3): the channel block from
 ``ast_manager_build_channel_state_string_prefix`` and the bridge block from
 ``ast_manager_build_bridge_state_string_prefix``.
 """

@@ -1,8 +1,8 @@
 """Who lives on the simulated PBX: agent phones, queues, the trunk and the DID.
 
-The defaults are the server of /work/shared/ami/README.md: agents 1001-1003 in
-queue ``support`` (rrmemory, timeout 15, retry 5), queue ``sales`` (ringall) with
-1001 only, a PJSIP ``trunk`` and the DID +15551230000.
+The defaults are the server of the recorded transcripts (tests/telephony/transcripts/
+README.md): agents 1001-1003 in queue ``support`` (rrmemory, timeout 15, retry 5),
+queue ``sales`` (ringall) with 1001 only, a PJSIP ``trunk`` and the DID +15551230000.
 """
 
 from __future__ import annotations

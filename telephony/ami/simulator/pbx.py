@@ -1,7 +1,7 @@
 """The in-memory PBX: channels, bridges, queues, device states, and event emission.
 
 Every method here is one primitive Asterisk operation that emits exactly the events
-Asterisk 20 emits for it, with the field blocks of ami_facts.md §2. Call flows
+Asterisk 20 emits for it, with the field blocks of docs/ami.md §3. Call flows
 (callflow.py) compose these primitives; nothing else emits events.
 
 Device states follow chan_pjsip and app_queue: an endpoint's state is aggregated

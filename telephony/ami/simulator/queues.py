@@ -1,6 +1,6 @@
 """Queues and queue members of the simulated PBX, and their AMI payloads.
 
-Payload order is app_queue's ``ast_json_pack()`` order (ami_facts.md §3 and §4):
+Payload order is app_queue's ``ast_json_pack()`` order (docs/ami.md §4 and §5):
 one blob for QueueMemberStatus/Added/Removed/Pause, and the list items of the
 QueueStatus and QueueSummary actions, whose ``ActionID`` comes last.
 """
@@ -152,7 +152,7 @@ class Queue:
                     ("Position", str(position)),
                     ("Channel", channel.name),
                     ("Uniqueid", channel.uniqueid),
-                    # QueueEntry prints the bare word "unknown" (ami_facts.md §1).
+                    # QueueEntry prints the bare word "unknown" (docs/ami.md §3.3).
                     ("CallerIDNum", channel.caller_num or "unknown"),
                     ("CallerIDName", channel.caller_name or "unknown"),
                     ("ConnectedLineNum", channel.connected_num or "unknown"),

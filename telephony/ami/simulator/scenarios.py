@@ -3,7 +3,8 @@
 A script yields the simulated seconds to wait before its next step. After every
 wait it checks whether an AMI action (Hangup, Redirect, a transfer) has already
 ended its call, and stops quietly if so. ``SCENARIOS`` holds named scripts shaped
-like the shared fixtures, for the management command and the tests.
+like the recorded transcripts (tests/telephony/transcripts), for the management
+command and the tests.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Like an Asterisk manager session: banner on connect, Login checked against the
 configured user, actions answered one at a time in arrival order, and each
 response written before the events the action causes (Asterisk queues those and
-delivers them after the response, ami_facts.md §1).
+delivers them after the response, docs/ami.md §2.2).
 """
 
 from __future__ import annotations
@@ -266,7 +266,7 @@ class AmiSession:
             self._send(
                 [
                     response(action_id, "Success", ("Message", "Authentication accepted")),
-                    # Written straight to the session: no Timestamp (ami_facts.md §1).
+                    # Written straight to the session: no Timestamp (docs/ami.md §2.4).
                     AmiMessage.of(
                         ("Event", "FullyBooted"),
                         ("Privilege", "system,all"),

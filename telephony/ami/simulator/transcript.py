@@ -1,8 +1,8 @@
 """Recorded AMI sessions (``*.ami``) and their ``{{Action#n}}`` ActionID placeholders.
 
 A placeholder ``{{Originate#2}}`` stands for "the ActionID of the 2nd Originate the
-client sent" (shared/ami/README.md). Names compare case-insensitively, as AMI
-action names do.
+client sent" (tests/telephony/transcripts/README.md). Names compare
+case-insensitively, as AMI action names do.
 """
 
 from __future__ import annotations

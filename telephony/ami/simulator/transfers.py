@@ -1,6 +1,6 @@
 """Hold, direct dials, and blind and attended transfers of a connected call.
 
-Orders follow fixture 03 (blind transfer by REFER) and ami_facts.md §6 (attended
+Orders follow transcript 03 (blind transfer by REFER) and docs/ami.md §6.5 (attended
 transfer by REFER/Replaces: the target is swapped into the queue bridge, so its
 Linkedid becomes the customer's).
 """

@@ -2,7 +2,8 @@
 
 Examples::
 
-    manage.py ami_simulator --secret s3cret --replay shared/ami/01_inbound_queue_answered.ami
+    manage.py ami_simulator --secret s3cret \
+        --replay tests/telephony/transcripts/01_inbound_queue_answered.ami
     manage.py ami_simulator --secret s3cret --scenario answered --scenario blind_transfer
     manage.py ami_simulator --secret s3cret --agents 20 --load-rate 5 --duration 60 --seed 7
     manage.py ami_simulator --secret s3cret --control   # calls placed by SimulatorInboundCall
