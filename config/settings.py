@@ -282,6 +282,13 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # DRF's parsers with client text checked at the edge (no NUL, no lone surrogate,
+    # bounded JSON nesting): contactcenter/api/parsers.py.
+    "DEFAULT_PARSER_CLASSES": [
+        "contactcenter.api.parsers.JSONParser",
+        "contactcenter.api.parsers.FormParser",
+        "contactcenter.api.parsers.MultiPartParser",
+    ],
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # drf-standardized-errors' documented overrides, so its error enums get stable names.
@@ -380,3 +387,6 @@ LOGGING = logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)
 METRICS_PORT = env_int("METRICS_PORT", 0)
 METRICS_ADDR = env_str("METRICS_ADDR", "127.0.0.1")
 METRICS_CELERY_QUEUES = env_list("METRICS_CELERY_QUEUES", ["celery"])
+# Sockets (consoles and wallboards together) one user may hold open, across server
+# processes (realtime/sockets.py); 0: no limit.
+REALTIME_MAX_SOCKETS_PER_USER = env_int("REALTIME_MAX_SOCKETS_PER_USER", 20)

@@ -37,7 +37,9 @@ async def close_with(code: int, send: Any, receive: Any) -> None:
     if message["type"] != "websocket.connect":
         return
     await send({"type": "websocket.accept"})
-    await send({"type": "websocket.close", "code": code})
+    # A plain int: Daphne (autobahn) refuses an IntEnum, and the close became a 1011
+    # with a traceback in the log instead of our code.
+    await send({"type": "websocket.close", "code": int(code)})
 
 
 class OriginCheck(OriginValidator):

@@ -14,12 +14,16 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from contactcenter import events as ev
+from contactcenter import safejson
 from contactcenter.transitions import AGENT_SELECTABLE_CHOICES
 
 
 class CloseCode(IntEnum):
     NORMAL = 1000
-    MESSAGE_TOO_BIG = 1009  # RFC 6455's own code for an oversized frame
+    # Not RFC 6455's 1009: autobahn refuses to send that code for the application (the
+    # close became a 1011). Daphne's own limit (--websocket-max-message-size) drops the
+    # connection instead of closing it.
+    MESSAGE_TOO_BIG = 4009
     INTERNAL_ERROR = 1011
     ORIGIN_REFUSED = 4003
     BAD_REQUEST = 4400
@@ -27,6 +31,8 @@ class CloseCode(IntEnum):
     FORBIDDEN = 4403
     NOT_FOUND = 4404
     TOO_MANY_MESSAGES = 4429
+    # The same code, nothing sent first: the user has REALTIME_MAX_SOCKETS_PER_USER open.
+    TOO_MANY_SOCKETS = 4429
     LAYER_LOST = 4503  # frames may have been lost (realtime.layers): reconnect, re-snapshot
 
 
@@ -124,7 +130,10 @@ class Command:
 def parse_command(text: str, catalogue: dict[str, type[_Strict]]) -> Command:
     """One client frame as a command; raises ProtocolError naming what is wrong."""
     try:
-        raw = json.loads(text)
+        raw = safejson.loads(text)
+    except safejson.RefusedJSON as exc:
+        # Nested deeper than any command, or text no database column could keep.
+        raise ProtocolError("bad_json", f"The frame's JSON is refused: {exc.message}") from None
     except ValueError as exc:
         raise ProtocolError("bad_json", "The frame is not JSON.") from exc
     try:

@@ -3,13 +3,16 @@
 ``{"type": "validation_error", "errors": [{"code": ..., "detail": ..., "attr": ...}]}``
 for 400s, and the same shape with ``client_error`` / ``server_error`` otherwise.
 ApplicationError and Django's model ValidationError are turned into that shape here,
-so a rule broken deep in a service answers 400 with a field, never 500.
+so a rule broken deep in a service answers 400 with a field, never 500. A body over
+``DATA_UPLOAD_MAX_MEMORY_SIZE`` is a 413 and Django's other refusals of a request
+(too many fields or files) a 400, in the same shape, before any view code runs.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_standardized_errors.handler import ExceptionHandler
 from rest_framework import exceptions
@@ -22,6 +25,12 @@ class _ApplicationAPIError(exceptions.APIException):
     def __init__(self, error: ApplicationError) -> None:
         super().__init__(detail=error.message, code=error.code)
         self.status_code = error.status
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = 413
+    default_detail = "The request body is too large."
+    default_code = "request_too_large"
 
 
 class ProjectExceptionHandler(ExceptionHandler):
@@ -37,4 +46,8 @@ class ProjectExceptionHandler(ExceptionHandler):
             return _ApplicationAPIError(exc)
         if isinstance(exc, DjangoValidationError):
             return exceptions.ValidationError(detail=as_serializer_error(exc))
+        if isinstance(exc, RequestDataTooBig):
+            return RequestTooLarge()
+        if isinstance(exc, SuspiciousOperation):  # TooManyFieldsSent, TooManyFilesSent...
+            return exceptions.ParseError(str(exc))
         return super().convert_known_exceptions(exc)

@@ -24,7 +24,7 @@ from django.conf import settings
 
 from contactcenter import events as ev
 from contactcenter.errors import ApplicationError
-from realtime import feed, metrics
+from realtime import feed, metrics, sockets
 from realtime.protocol import (
     CloseCode,
     Command,
@@ -79,6 +79,9 @@ class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
         refusal = await self.authorize()
         if refusal is not None:
             return await self.refuse(refusal)
+        if not await sockets.socket_claim(user_id=user.pk, connection=self.channel_name):
+            return await self.refuse(CloseCode.TOO_MANY_SOCKETS)
+        self.slot_held = True
         await self.accept()
         metrics.websocket_opened(self.stream)
         self.counted = True
@@ -115,6 +118,10 @@ class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
 
     async def disconnect(self, code: int) -> None:
         self.closed = True
+        if getattr(self, "slot_held", False):
+            self.slot_held = False
+            user_id = self.scope["user"].pk
+            await sockets.socket_release(user_id=user_id, connection=self.channel_name)
         if getattr(self, "counted", False):
             metrics.websocket_closed(self.stream)
             self.counted = False

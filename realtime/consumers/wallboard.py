@@ -32,7 +32,9 @@ class WallboardConsumer(StreamConsumer):
         self.queue_id: int | None = None
         if raw is None or raw == "":
             return None
-        if not raw.isdigit():
+        # ASCII digits only: str.isdigit() also takes "²", which int() then refuses;
+        # 18 digits keep the id within the database's bigint.
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
             return CloseCode.BAD_REQUEST
         self.queue_id = int(raw)
         exists = await database_sync_to_async(wallboard_queue_exists)(self.caller, self.queue_id)

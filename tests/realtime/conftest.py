@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from realtime import presence
+from realtime import presence, sockets
 
 
 @pytest.fixture(autouse=True)
@@ -22,8 +22,10 @@ def realtime_settings(settings: Any) -> Iterator[None]:
     settings.REALTIME_PBX_TIMEOUT_SECONDS = 2
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     presence.reset_memory()
+    sockets.reset_memory()
     yield
     presence.reset_memory()
+    sockets.reset_memory()
 
 
 @pytest.fixture

@@ -52,7 +52,7 @@ class Socket:
             return False, detail
         out = await self.comm.receive_output(TIMEOUT)
         if out["type"] == "websocket.close":
-            self.close_code = out.get("code")
+            self.close_code = _close_code(out)
             return False, self.close_code
         self._keep(out)
         return True, None
@@ -71,7 +71,7 @@ class Socket:
     async def next(self, timeout: float = TIMEOUT) -> dict[str, Any]:
         out = await self.comm.receive_output(timeout)
         if out["type"] == "websocket.close":
-            self.close_code = out.get("code")
+            self.close_code = _close_code(out)
             raise ConnectionClosed(self.close_code)
         return self._keep(out)
 
@@ -112,7 +112,7 @@ class Socket:
         while True:
             out = await self.comm.receive_output(timeout)
             if out["type"] == "websocket.close":
-                self.close_code = out.get("code")
+                self.close_code = _close_code(out)
                 return self.close_code
             self._keep(out)
 
@@ -128,6 +128,13 @@ class Socket:
 
     def of_type(self, type_: str) -> list[dict[str, Any]]:
         return [f for f in self.frames if f["type"] == type_]
+
+
+def _close_code(output: dict[str, Any]) -> int | None:
+    code = output.get("code")
+    # Daphne (autobahn) refuses anything but a plain int (an IntEnum made a 1011).
+    assert code is None or type(code) is int, f"close code {code!r} is not a plain int"
+    return code
 
 
 class ConnectionClosed(AssertionError):

@@ -58,12 +58,12 @@ async def test_malformed_input_gets_an_error_and_the_socket_stays_up(floor_a: An
     await socket.close()
 
 
-async def test_oversized_message_closes_with_1009(floor_a: Any, settings: Any) -> None:
+async def test_oversized_message_closes_with_4009(floor_a: Any, settings: Any) -> None:
     settings.REALTIME_MAX_MESSAGE_BYTES = 1024
     socket, _ = await open_agent(await session_cookie(floor_a.agent_member.user))
     notes = {"type": "call.set_notes", "id": "big", "data": {"call_id": 1, "notes": "x" * 2000}}
     await socket.send(notes)
-    assert await socket.closed_with() == CloseCode.MESSAGE_TOO_BIG
+    assert await socket.closed_with() == CloseCode.MESSAGE_TOO_BIG == 4009
     assert socket.frames[-1]["type"] == "error"
     assert socket.frames[-1]["data"]["code"] == "too_big"
 
