@@ -136,7 +136,10 @@ def test_nginx_accepts_the_configuration(tmp_path: Path) -> None:
     )
     openssl = shutil.which("openssl")
     if nginx is None or openssl is None:
-        pytest.skip("nginx or openssl is not installed")
+        pytest.skip(
+            "nginx check (deploy/nginx.conf) needs nginx and openssl"
+            " (apt-get install nginx-light openssl); .ci/run installs nginx"
+        )
     # The compose service names resolve only inside compose; certificates come at deploy.
     conf = (DEPLOY / "nginx.conf").read_text()
     conf = re.sub(r"server web\d:8000", "server 127.0.0.1:8000", conf)
