@@ -33,15 +33,20 @@ def _close_request_connections(**kwargs: object) -> None:
 
 request_finished.connect(_close_request_connections, dispatch_uid="close-request-connections")
 
+from config.proxy import TrustedProxyMiddleware  # noqa: E402
 from realtime.auth import realtime_auth_stack  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        # Origin, then cookie, session and user (or ticket); the consumers check roles.
-        "websocket": realtime_auth_stack(URLRouter(websocket_urlpatterns)),
-    }
+# The client's address first (config/proxy.py: the one rule for X-Forwarded-For), so
+# REMOTE_ADDR and the consumers' scope hold the same address.
+application = TrustedProxyMiddleware(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            # Origin, then cookie, session and user (or ticket); the consumers check roles.
+            "websocket": realtime_auth_stack(URLRouter(websocket_urlpatterns)),
+        }
+    )
 )
 
 

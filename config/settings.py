@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "channels",
     "rest_framework",
     "rest_framework_simplejwt",
+    # Refresh tokens rotate and the used one is blacklisted (docs/configuration.md, Auth).
+    "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -224,6 +226,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "realtime:login"  # the console and wallboard sign-in page
+# Every sign-in (the REST token, /login/, /admin/) goes through this backend: the
+# per-account and per-address limits of contactcenter/services/signin.py.
+AUTHENTICATION_BACKENDS = ["contactcenter.backends.SignInLimitedBackend"]
+# Proxies in front that append the client's address to X-Forwarded-For (config/proxy.py);
+# 0: the TCP peer is the client. deploy/ runs nginx in front: 1 there.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# Failed sign-ins: after the free ones, each failure locks the account (or the address)
+# for twice as long as the last, up to the cap; failures are forgotten after the window
+# passes without one. The counts live in the cache (Redis when configured).
+SIGNIN_FREE_FAILURES = env_int("SIGNIN_FREE_FAILURES", 5)
+SIGNIN_ADDRESS_FREE_FAILURES = env_int("SIGNIN_ADDRESS_FREE_FAILURES", 20)
+SIGNIN_LOCK_FIRST_SECONDS = env_int("SIGNIN_LOCK_FIRST_SECONDS", 2)
+SIGNIN_LOCK_MAX_SECONDS = env_int("SIGNIN_LOCK_MAX_SECONDS", 300)
+SIGNIN_WINDOW_SECONDS = env_int("SIGNIN_WINDOW_SECONDS", 900)
+SIGNIN_KEY_PREFIX = env_str("SIGNIN_KEY_PREFIX", "cc:signin")
+if TRUSTED_PROXY_COUNT < 0 or min(SIGNIN_LOCK_FIRST_SECONDS, SIGNIN_WINDOW_SECONDS) < 1:
+    raise ImproperlyConfigured(
+        "TRUSTED_PROXY_COUNT must be 0 or more; SIGNIN_LOCK_FIRST_SECONDS and "
+        "SIGNIN_WINDOW_SECONDS at least 1."
+    )
 
 # --- Internationalisation -------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -249,7 +271,8 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 # --- REST API ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # simplejwt's, refusing tokens issued before the user's last revocation.
+        "contactcenter.api.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["contactcenter.api.permissions.IsOrganizationMember"],
@@ -269,6 +292,8 @@ if not DEBUG:
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15)),
+    # REMOTE_ADDR is the client already (config/proxy.py); never X-Forwarded-For again.
+    "NUM_PROXIES": 0,
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 1)),
     "SIGNING_KEY": env_str("JWT_SIGNING_KEY", SECRET_KEY),
     "UPDATE_LAST_LOGIN": True,
@@ -279,6 +304,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "CRUD on contacts, cases, calls, dispositions, queues, agents, "
     "notifications and telephony connections, scoped to the caller's organization.",
     "VERSION": "1.0.0",
+    # A refresh token works once: the answer carries the next one (contactcenter/api/auth.py).
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -1,6 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from contactcenter.admin_access import (
+    AgentAccessAdmin,
+    MembershipAccessAdmin,
+    OrganizationAccessAdmin,
+    UserAccessAdmin,
+)
+from contactcenter.forms import AdminSignInForm
 from contactcenter.models import (
     Agent,
     AgentStateLog,
@@ -15,6 +22,9 @@ from contactcenter.models import (
     User,
 )
 
+# The admin's login under the same sign-in limits as every other (contactcenter.forms).
+admin.site.login_form = AdminSignInForm
+
 
 class MembershipInline(admin.StackedInline):
     model = Membership
@@ -23,13 +33,13 @@ class MembershipInline(admin.StackedInline):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(UserAccessAdmin, BaseUserAdmin):
     inlines = [MembershipInline]
     list_display = ["username", "email", "first_name", "last_name", "is_active", "is_staff"]
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(OrganizationAccessAdmin):
     list_display = ["name", "slug", "time_zone", "default_region", "is_active", "created_at"]
     list_filter = ["is_active"]
     search_fields = ["name", "slug"]
@@ -37,7 +47,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(MembershipAccessAdmin):
     list_display = ["user", "organization", "role", "created_at"]
     list_filter = ["organization", "role"]
     search_fields = ["user__username", "user__email"]
@@ -45,7 +55,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(Agent)
-class AgentAdmin(admin.ModelAdmin):
+class AgentAdmin(AgentAccessAdmin):
     list_display = ["name", "extension", "interface", "organization", "state", "is_active"]
     list_filter = ["organization", "state", "is_active"]
     search_fields = ["name", "extension", "interface"]

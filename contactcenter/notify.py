@@ -15,6 +15,7 @@ Groups and what goes to them (docs/realtime-protocol.md has the frames):
 - ``agent.<id>``: ``agent.state``, ``agent.presence``, ``call.*``, ``case.created``
 - ``floor.<organization id>``: ``agent.presence`` (for wallboards)
 - ``user.<id>``: ``notification.created``, ``notification.read``
+- ``sockets.<user id>``: ``session.revoked`` (internal: the socket closes with 4401)
 - ``queues.<organization id>``: ``queues.changed`` (internal: each server process's
   ``realtime.feed`` is the one member, computes the figures once, coalesced, and hands
   them to its consoles and wallboards)
@@ -42,7 +43,7 @@ from contactcenter import events as ev
 from contactcenter import frames, render_worker
 from contactcenter.models import Agent, Call
 from realtime import metrics
-from realtime.groups import agent_group, floor_group, user_group
+from realtime.groups import agent_group, floor_group, user_group, user_sockets_group
 
 if TYPE_CHECKING:
     from crm.models import Case, Notification
@@ -258,6 +259,13 @@ def notification_read(*, notification: Notification) -> None:
 def case_created(*, case: Case) -> None:
     """To the assigned agent and the agent of the call the case came from."""
     _after_commit(frames.publish_case, case.pk)
+
+
+def sessions_revoked(*, user_ids: Iterable[int]) -> None:
+    """The users' sessions were revoked (contactcenter.services.sessions): every socket
+    of theirs closes. After commit, so a socket that reconnects at once is refused."""
+    messages = [(user_sockets_group(user_id), {"type": "session.revoked"}) for user_id in user_ids]
+    _after_commit(frames.given, messages)
 
 
 async def agent_presence(*, organization_id: int, agent_id: int, online: bool) -> None:

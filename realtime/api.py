@@ -31,7 +31,9 @@ class RealtimeTicketView(APIView):
         user_id = request.user.pk
         assert user_id is not None  # IsOrganizationMember lets only signed-in members in
         body = {
-            "ticket": ticket_issue(user_id=user_id),
+            "ticket": ticket_issue(
+                user_id=user_id, auth_epoch=getattr(request.user, "auth_epoch", 0)
+            ),
             "expires_in": settings.REALTIME_TICKET_SECONDS,
         }
         return Response(

@@ -65,8 +65,11 @@ class OriginCheck(OriginValidator):
 
 @database_sync_to_async
 def _ticket_user(ticket: str) -> Any:
-    user_id = ticket_redeem(ticket)
-    user = User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
+    claim = ticket_redeem(ticket)
+    if claim is None:
+        return AnonymousUser()
+    user_id, auth_epoch = claim  # a ticket from before a revocation is worth nothing
+    user = User.objects.filter(pk=user_id, auth_epoch=auth_epoch, is_active=True).first()
     return user or AnonymousUser()
 
 

@@ -18,6 +18,12 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
+def user_sockets_group(user_id: int) -> str:
+    """Every socket of one user, whatever its stream: told when the user's sessions are
+    revoked (each closes, docs/realtime-protocol.md)."""
+    return f"sockets.{user_id}"
+
+
 def queues_group(organization_id: int) -> str:
     """Every console and wallboard of one organization: "queue figures changed" pings."""
     return f"queues.{organization_id}"

@@ -11,11 +11,13 @@ from typing import Any
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from contactcenter.forms import SignInForm
 from contactcenter.selectors.access import is_floor_role
 from realtime.snapshot import Caller, caller_for, wallboard_queue_exists
 
@@ -47,17 +49,28 @@ def _no_page(request: HttpRequest) -> HttpResponse:
 
 
 class LoginView(auth_views.LoginView):
-    """Django's login (session cookie); then the caller's own page unless ?next= says."""
+    """Django's login (session cookie); then the caller's own page unless ?next= says.
+    The sign-in limits (contactcenter.services.signin) answer 429 with the wait."""
 
     template_name = "realtime/login.html"
+    authentication_form = SignInForm
     redirect_authenticated_user = True
 
     def get_default_redirect_url(self) -> str:
         return landing_url(caller_for(self.request.user)) or reverse("realtime:home")
 
+    def form_invalid(self, form: Any) -> HttpResponse:
+        response = super().form_invalid(form)
+        if form.has_error(NON_FIELD_ERRORS, "throttled"):
+            response.status_code = 429
+            response["Retry-After"] = str(form.wait)
+        return response
+
 
 class LogoutView(auth_views.LogoutView):
-    """POST only (Django's rule: a link must not sign anyone out)."""
+    """POST only (Django's rule: a link must not sign anyone out). Signing out ends all
+    of the user's sessions, tokens and sockets: contactcenter.signals calls
+    ``user_revoke_sessions`` on every sign-out, this page's and the admin's alike."""
 
     next_page = "realtime:login"
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -77,6 +78,13 @@ def client_for(membership: Membership) -> APIClient:
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture(autouse=True)
+def _own_signin_counts(settings: Any) -> None:
+    # Failed sign-ins are counted in the cache (Redis when REDIS_URL is set, shared by
+    # every test and run): each test counts under its own prefix.
+    settings.SIGNIN_KEY_PREFIX = f"test-signin:{uuid.uuid4().hex}"
 
 
 @pytest.fixture(autouse=True)

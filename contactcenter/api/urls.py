@@ -25,6 +25,7 @@ router.register("members", organization.MemberViewSet, basename="member")
 urlpatterns = [
     path("auth/token/", auth.TokenObtainView.as_view(), name="token-obtain"),
     path("auth/token/refresh/", auth.TokenRefreshThrottledView.as_view(), name="token-refresh"),
+    path("auth/logout/", auth.LogoutView.as_view(), name="logout"),
     path("organization/", organization.OrganizationView.as_view(), name="organization"),
     path("me/", organization.MeView.as_view(), name="me"),
     path("realtime/ticket/", RealtimeTicketView.as_view(), name="realtime-ticket"),

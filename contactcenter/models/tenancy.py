@@ -6,6 +6,7 @@ import phonenumbers
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.crypto import salted_hmac
 
 from contactcenter.enums import Role
 
@@ -41,8 +42,25 @@ class Organization(models.Model):
 class User(AbstractUser):
     """The project's user from the first migration, so it can grow without a swap."""
 
+    # Raised by contactcenter.services.sessions.user_revoke_sessions: the user's JWTs
+    # carry the value they were issued under, and it is part of the session hash, so
+    # raising it ends every token, session and ticket issued before.
+    auth_epoch = models.PositiveIntegerField(default=0)
+
     class Meta:
         ordering = ["username"]
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        # Django's HMAC of the password hash, with the epoch once it was ever raised
+        # (sessions from before epochs existed stay valid until the first revocation).
+        if not self.auth_epoch:
+            return super()._get_session_auth_hash(secret=secret)  # type: ignore[misc]
+        return salted_hmac(
+            "contactcenter.User.get_session_auth_hash",
+            f"{self.password}:{self.auth_epoch}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
 
 class Membership(models.Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from contactcenter.enums import Role
-from contactcenter.models import Agent, Membership
+from contactcenter.models import Agent, Membership, User
 
 
 def membership_for_user(user: Any) -> Membership | None:
@@ -19,6 +19,12 @@ def membership_for_user(user: Any) -> Membership | None:
     if not membership.organization.is_active:
         return None
     return membership
+
+
+def session_is_current(*, user_id: int, auth_epoch: int) -> bool:
+    """Whether what the user signed in with under ``auth_epoch`` still holds: the user is
+    active and nothing was revoked since (contactcenter.services.sessions)."""
+    return User.objects.filter(pk=user_id, auth_epoch=auth_epoch, is_active=True).exists()
 
 
 def agent_for_membership(membership: Membership) -> Agent | None:

@@ -8,6 +8,8 @@ from django.utils.text import slugify
 from contactcenter.enums import Role
 from contactcenter.errors import ApplicationError
 from contactcenter.models import Agent, Membership, Organization, User
+from contactcenter.services import sessions
+from contactcenter.services.sessions import user_revoke_sessions, users_revoke_sessions
 
 
 @transaction.atomic
@@ -86,7 +88,8 @@ def agent_create(
 def member_update(
     *, membership: Membership, role: str | None = None, is_active: bool | None = None
 ) -> Membership:
-    """Change a member's role or switch their login off; an organization keeps an admin."""
+    """Change a member's role or switch their login off; an organization keeps an admin.
+    Either ends the member's sessions, tokens and sockets (``user_revoke_sessions``)."""
     locked = Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
     losing_admin = locked.role == Role.ADMIN and (
         (role is not None and role != Role.ADMIN) or is_active is False
@@ -107,9 +110,12 @@ def member_update(
             raise ApplicationError(f"Unknown role {role!r}.", field="role")
         locked.role = role
         locked.save(update_fields=["role"])
+        user_revoke_sessions(user=locked.user, reason=sessions.ROLE_CHANGED)
     if is_active is not None and is_active != locked.user.is_active:
         locked.user.is_active = is_active
         locked.user.save(update_fields=["is_active"])
+        if not is_active:
+            user_revoke_sessions(user=locked.user, reason=sessions.DEACTIVATED)
     return locked
 
 
@@ -146,7 +152,10 @@ def agent_update(
     sip_domain: str | None = None,
     sip_websocket_url: str | None = None,
 ) -> Agent:
-    """Change an agent's profile; a ``None`` argument leaves that field as it is."""
+    """Change an agent's profile; a ``None`` argument leaves that field as it is.
+    Deactivating it, or moving it to another user, ends the sessions of the user who
+    had it (their open console belongs to a profile they no longer hold)."""
+    had = (agent.user_id, agent.is_active)
     if name is not None:
         agent.name = name
     if extension is not None:
@@ -175,4 +184,9 @@ def agent_update(
         agent.user = user
     agent.full_clean()
     agent.save()
+    previous_user_id, was_active = had
+    if previous_user_id is not None and (
+        previous_user_id != agent.user_id or (was_active and not agent.is_active)
+    ):
+        users_revoke_sessions(user_ids=[previous_user_id], reason=sessions.AGENT_CHANGED)
     return agent

@@ -24,7 +24,9 @@ from django.conf import settings
 
 from contactcenter import events as ev
 from contactcenter.errors import ApplicationError
+from contactcenter.selectors.access import session_is_current
 from realtime import feed, metrics, sockets
+from realtime.groups import user_sockets_group
 from realtime.protocol import (
     CloseCode,
     Command,
@@ -71,6 +73,14 @@ class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
         )
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
+            return await self.refuse(CloseCode.UNAUTHENTICATED)
+        # The user's revocations reach this group (contactcenter.services.sessions). Joined
+        # before the epoch is looked at again: one committed since the user was read
+        # (before the join) is seen here, one committed after reaches the group.
+        self.auth_epoch: int = user.auth_epoch
+        self.sockets_group = user_sockets_group(user.pk)  # apart from the stream's groups
+        await self.channel_layer.group_add(self.sockets_group, self.channel_name)
+        if not await self.session_current():
             return await self.refuse(CloseCode.UNAUTHENTICATED)
         caller = await database_sync_to_async(caller_for)(user)
         if caller is None:  # signed in, but a member of no (active) organization
@@ -129,6 +139,8 @@ class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
             task.cancel()
         for group in self.joined:
             await self.channel_layer.group_discard(group, self.channel_name)
+        if getattr(self, "sockets_group", None):
+            await self.channel_layer.group_discard(self.sockets_group, self.channel_name)
         if hasattr(self, "caller") and self.joined:
             await self.closing()
 
@@ -178,6 +190,18 @@ class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
     async def forward(self, message: dict[str, Any]) -> None:
         """A published event (contactcenter.notify): its type and data become the frame's."""
         await self.emit(message["type"], message["data"])
+
+    async def session_current(self) -> bool:
+        user_id = self.scope["user"].pk
+        check = database_sync_to_async(session_is_current)
+        return bool(await check(user_id=user_id, auth_epoch=self.auth_epoch))
+
+    async def session_revoked(self, message: dict[str, Any]) -> None:
+        """The user signed out, or their password, role or activation changed
+        (contactcenter.services.sessions): 4401, as for a socket never signed in."""
+        if not self.closed:
+            self.closed = True
+            await self.close(int(CloseCode.UNAUTHENTICATED))
 
     async def layer_lost(self, message: dict[str, Any]) -> None:
         """The process's channel layer may have dropped frames (realtime.layers): this
@@ -241,6 +265,12 @@ class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
 
     async def run(self, command: Command) -> None:
         assert command.id is not None  # only ping may come without one
+        # A command may arrive between a revocation's commit and its session.revoked
+        # message: the epoch is checked first, so none is carried out for a revoked user.
+        if not await self.session_current():
+            revoked = ProtocolError("session_revoked", "Your session has ended: sign in again.")
+            await self.error(revoked, command.id)
+            return await self.session_revoked({})
         try:
             result = await self.handlers[command.type](self.caller, command.data)
         except (ApplicationError, ProtocolError) as exc:

@@ -48,7 +48,10 @@ def test_compose_runs_every_process_of_the_design(compose: dict[str, Any]) -> No
     }
     for name in WEB:
         assert _command(services[name]).startswith("daphne ")
-        assert "--proxy-headers" in _command(services[name])
+        # Daphne's --proxy-headers takes X-Forwarded-For's leftmost entry, which the
+        # client writes: the server reads nginx's entry itself (config/proxy.py).
+        assert "--proxy-headers" not in _command(services[name])
+        assert services[name]["environment"]["TRUSTED_PROXY_COUNT"] == "1"
         assert "config.asgi:application" in _command(services[name])
     assert _command(services["bridge"]) == "python manage.py run_bridge"
     assert _command(services["worker"]).startswith("celery -A config worker")
@@ -124,6 +127,10 @@ def test_nginx_proxies_every_web_process_and_upgrades_websockets() -> None:
     assert "proxy_set_header Upgrade $http_upgrade;" in ws.group(1)
     assert "proxy_set_header Connection $connection_upgrade;" in ws.group(1)
     assert "proxy_set_header X-Forwarded-Proto $scheme;" in ws.group(1)
+    # The client's address is set, never appended to what the client sent (which
+    # $proxy_add_x_forwarded_for keeps): with TRUSTED_PROXY_COUNT=1 the server reads it.
+    assert "$proxy_add_x_forwarded_for" not in conf
+    assert conf.count("proxy_set_header X-Forwarded-For $remote_addr;") == 2
     assert "proxy_http_version 1.1;" in conf
     # Every WebSocket route of the server sits under the upgraded location.
     assert all(str(p.pattern).startswith("ws/") for p in websocket_urlpatterns)
@@ -183,7 +190,10 @@ def test_systemd_units_verify(tmp_path: Path) -> None:
         (DEPLOY / "systemd").glob("*.target")
     )
     text = {unit.name: unit.read_text() for unit in units}
-    assert "--proxy-headers" in text["contactcenter-web@.service"]
+    assert "--proxy-headers" not in text["contactcenter-web@.service"]
+    assert "--bind 127.0.0.1" in text["contactcenter-web@.service"]  # only nginx reaches it
+    env_example = (DEPLOY / "systemd" / "contactcenter.env.example").read_text()
+    assert re.search(r"^TRUSTED_PROXY_COUNT=1$", env_example, re.M)
     assert "manage.py run_bridge" in text["contactcenter-bridge.service"]
     assert "METRICS_PORT=9100" in text["contactcenter-bridge.service"]
     assert "celery -A config worker" in text["contactcenter-worker.service"]
