@@ -147,6 +147,11 @@ class LogoutView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
 
+    def get_authenticate_header(self, request: Request) -> str:
+        # A refused token is a 401 with its challenge, as on simplejwt's own views (DRF
+        # turns a 401 into a 403 on a view that names no authenticator).
+        return f'{api_settings.AUTH_HEADER_TYPES[0]} realm="api"'
+
     @extend_schema(request=LogoutSerializer, responses={204: None})
     def post(self, request: Request) -> Response:
         data = LogoutSerializer(data=request.data)
