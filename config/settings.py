@@ -379,6 +379,9 @@ if PRODUCTION:
 # One AMI connection for the simple single-PBX case, on top of the AsteriskConnection rows.
 AMI_URL = env_str("AMI_URL")
 AMI_ORGANIZATION = env_str("AMI_ORGANIZATION")
+# Where Asterisk connection records may point besides public addresses (telephony/egress.py):
+# hosts, IPs or networks, each with an optional port ("10.0.0.0/8", "pbx.lan:5038").
+AMI_ALLOWED_TARGETS = env_list("AMI_ALLOWED_TARGETS")
 # The browser softphone (docs/softphone.md): the PBX's SIP-over-WebSocket endpoint and
 # SIP domain for agents whose profile leaves them blank; the life of a Twilio token.
 SOFTPHONE_SIP_WEBSOCKET_URL = env_str("SOFTPHONE_SIP_WEBSOCKET_URL")

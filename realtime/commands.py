@@ -45,9 +45,16 @@ def _agent(caller: Caller) -> Agent:
     return caller.agent
 
 
-async def _pbx(connection_key: str, command: str, params: dict[str, Any]) -> PbxResult:
+async def _pbx(
+    caller: Caller, connection_key: str, command: str, params: dict[str, Any]
+) -> PbxResult:
+    """To the caller's own organization's bridge of that connection, and no other."""
     return await pbx_command(
-        connection_key, command, params, timeout=settings.REALTIME_PBX_TIMEOUT_SECONDS
+        caller.organization_id,
+        connection_key,
+        command,
+        params,
+        timeout=settings.REALTIME_PBX_TIMEOUT_SECONDS,
     )
 
 
@@ -88,7 +95,7 @@ async def set_state(caller: Caller, data: p.SetState) -> dict[str, Any]:
                 "paused": data.state == AgentState.PAUSED,
                 "reason": agent.state_reason,
             }
-            result["pbx"] = _outcome(await _pbx(key, "queue_pause", params))
+            result["pbx"] = _outcome(await _pbx(caller, key, "queue_pause", params))
     return result
 
 
@@ -97,7 +104,7 @@ async def originate(caller: Caller, data: p.Originate) -> dict[str, Any]:
     if key is None:
         raise _no_pbx()
     params = {"agent": _agent(caller).interface, "number": data.number}
-    result = await _pbx(key, "originate", params)
+    result = await _pbx(caller, key, "originate", params)
     if not result.ok:
         raise PbxFailed(result)
     return {"pbx": _outcome(result), "call_key": (result.data or {}).get("call")}
@@ -108,7 +115,7 @@ async def _call_command(caller: Caller, call_id: int, command: str, **extra: str
     if not reaches_bridge(call.connection_key):
         raise _no_pbx()
     params = {"call": call.external_id, "agent": _agent(caller).interface, **extra}
-    result = await _pbx(call.connection_key, command, params)
+    result = await _pbx(caller, call.connection_key, command, params)
     if not result.ok:
         raise PbxFailed(result)
     return result

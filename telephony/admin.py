@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 
+from telephony.egress import TargetRefused, check_target
 from telephony.models import AsteriskConnection, TwilioAccount
 
 
@@ -25,6 +26,19 @@ class _SecretForm(forms.ModelForm):
 
 class AsteriskConnectionForm(_SecretForm):
     secret_field = "secret"
+
+    def clean(self) -> dict[str, object]:
+        """The operator's target policy applies here too (AMI_ALLOWED_TARGETS), when the
+        target changes (check_target refuses a malformed host before any DNS lookup)."""
+        cleaned = super().clean()
+        host, port = cleaned.get("host"), cleaned.get("port")
+        changed = {"host", "port"} & set(self.changed_data) or self.instance.pk is None
+        if changed and isinstance(host, str) and isinstance(port, int):
+            try:
+                check_target(host, port)
+            except TargetRefused as exc:
+                self.add_error("host", str(exc))
+        return cleaned
 
     class Meta:
         model = AsteriskConnection

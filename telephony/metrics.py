@@ -14,6 +14,8 @@ Series (label ``connection``: the bridge's connection key, one per PBX):
 - ``cc_ami_connects_total`` counter, successful logins (reconnects show as increases)
 - ``cc_ami_events_received_total`` counter, AMI events taken off the socket
 - ``cc_ami_translate_errors_total`` counter, frames that could not be translated
+- ``cc_ami_dials_refused_total`` counter, connects refused by the target policy
+  (AMI_ALLOWED_TARGETS, telephony/egress.py): the record's PBX is never dialled
 - ``cc_bridge_facts_applied_total`` / ``cc_bridge_batches_total`` counters
 - ``cc_bridge_backlog`` gauge, events received but not yet stored
 - ``cc_bridge_event_lag_seconds`` histogram, no label
@@ -77,6 +79,11 @@ class BridgeCollector(Collector):
             "translate_errors": CounterMetricFamily(
                 "cc_ami_translate_errors",
                 "AMI frames that could not be translated (logged, skipped).",
+                labels=["connection"],
+            ),
+            "dials_refused": CounterMetricFamily(
+                "cc_ami_dials_refused",
+                "Connects the operator's target policy refused (AMI_ALLOWED_TARGETS).",
                 labels=["connection"],
             ),
             "facts_applied": CounterMetricFamily(

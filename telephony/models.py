@@ -6,18 +6,25 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 
 from contactcenter.models.base import TenantModel, TimestampedModel
+from telephony.egress import no_control_characters, validate_host
 
 
 class AsteriskConnection(TenantModel, TimestampedModel):
-    """One Asterisk Manager Interface endpoint; the bridge opens one connection per record."""
+    """One Asterisk Manager Interface endpoint; the bridge opens one connection per record.
 
-    name = models.CharField(max_length=100)
-    host = models.CharField(max_length=255)
+    No field may hold a control character: each is written on the AMI wire or in logs,
+    where a line break would start a line of its own. Where host:port may point is the
+    operator's policy (telephony/egress.py), checked by the API and the admin when they
+    change and again by the bridge at every connect.
+    """
+
+    name = models.CharField(max_length=100, validators=[no_control_characters])
+    host = models.CharField(max_length=255, validators=[no_control_characters, validate_host])
     port = models.PositiveIntegerField(
         default=5038, validators=[MinValueValidator(1), MaxValueValidator(65535)]
     )
-    username = models.CharField(max_length=100)
-    secret = models.CharField(max_length=255)
+    username = models.CharField(max_length=100, validators=[no_control_characters])
+    secret = models.CharField(max_length=255, validators=[no_control_characters])
     is_enabled = models.BooleanField(default=True)
 
     class Meta:

@@ -1,8 +1,8 @@
 """Reaching the bridge that owns a PBX connection, over the channel layer.
 
-Each bridge listens on the group of its connection; a command goes to that group
-with a reply channel, and the bridge answers there. Works across processes on the
-Redis layer, and inside the one-process default on the in-memory layer.
+Each bridge listens on the group of its organization's connection; a command goes to
+that group with a reply channel, and the bridge answers there. Works across processes
+on the Redis layer, and inside the one-process default on the in-memory layer.
 """
 
 from __future__ import annotations
@@ -16,9 +16,15 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 
-def pbx_group(connection_key: str) -> str:
-    """Channel-layer group of a PBX connection ("asterisk:3" -> "pbx.asterisk-3")."""
-    return "pbx." + re.sub(r"[^A-Za-z0-9_.-]", "-", connection_key)
+def pbx_group(organization_id: int, connection_key: str) -> str:
+    """Channel-layer group of one organization's PBX connection (organization 7,
+    "asterisk:3" -> "pbx.7.asterisk-3").
+
+    The organization is in the name because a connection key alone is not unique
+    across bridges: every bridge started with its own AMI_URL has "asterisk:env", and
+    with one group for all of them one organization's commands reached the others' PBXs.
+    """
+    return f"pbx.{int(organization_id)}." + re.sub(r"[^A-Za-z0-9_.-]", "-", connection_key)
 
 
 @dataclass(frozen=True)
@@ -30,17 +36,30 @@ class PbxResult:
 
 
 async def pbx_command(
-    connection_key: str, command: str, params: dict[str, Any], *, timeout: float = 10.0
+    organization_id: int,
+    connection_key: str,
+    command: str,
+    params: dict[str, Any],
+    *,
+    timeout: float = 10.0,
 ) -> PbxResult:
-    """Ask the bridge of ``connection_key`` to run ``command``; wait for its answer."""
+    """Ask the bridge of ``organization_id``'s ``connection_key`` to run ``command``;
+    wait for its answer. The message names the organization too: a bridge refuses a
+    command for any organization but its own (telephony/ami/desk.py)."""
     layer = get_channel_layer()
     if layer is None:
         return PbxResult(ok=False, error="no_channel_layer", message="No channel layer.")
     # The default prefix: channels-redis reads a process's own channels under one key.
     reply_to = await layer.new_channel()
     await layer.group_send(
-        pbx_group(connection_key),
-        {"type": "pbx.command", "command": command, "params": params, "reply_to": reply_to},
+        pbx_group(organization_id, connection_key),
+        {
+            "type": "pbx.command",
+            "organization": organization_id,
+            "command": command,
+            "params": params,
+            "reply_to": reply_to,
+        },
     )
     try:
         reply = await asyncio.wait_for(layer.receive(reply_to), timeout)
@@ -68,7 +87,7 @@ def organization_pbx(organization_id: int) -> str | None:
     """The connection serving an organization's commands that name no call: its first
     enabled Asterisk connection, else AMI_URL's when bound to it. (A command about a call
     goes to the connection that reported the call, ``Call.connection_key``.)"""
-    # Imported here: the bridge (which targets imports) imports this module for pbx_group.
+    # Imported here: the bridge imports targets and, through its desk, this module.
     from telephony.ami.targets import ENV_CONNECTION, env_organization, record_connection_key
     from telephony.models import AsteriskConnection
 

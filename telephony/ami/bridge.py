@@ -29,11 +29,13 @@ from contactcenter.dbwork import BROKEN, run_retrying
 from contactcenter.models import Agent
 from contactcenter.services.telephony import ApplyResult, telephony_apply
 from telephony import metrics
-from telephony.ami.client import AmiEndpoint, AmiError, AmiSession, LoginFailed
+from telephony.ami.client import AmiError, AmiSession, LoginFailed
 from telephony.ami.desk import CommandDesk
 from telephony.ami.handoff import Pending
 from telephony.ami.resync import resync_agents, resync_calls
+from telephony.ami.targets import BridgeTarget, dial_endpoint
 from telephony.ami.translator import DISPOSITION_VARIABLE, Translator
+from telephony.egress import TargetRefused
 
 logger = logging.getLogger(__name__)
 
@@ -53,15 +55,6 @@ class _Snapshot:
     at: datetime | None = None
 
 
-@dataclass(frozen=True)
-class BridgeTarget:
-    """Which PBX, and whose: the organization its calls belong to."""
-
-    endpoint: AmiEndpoint
-    organization_id: int
-    connection_key: str
-
-
 @dataclass
 class BridgeStats:
     connected: bool = False
@@ -71,6 +64,7 @@ class BridgeStats:
     batches: int = 0
     resyncs: int = 0
     translate_errors: int = 0
+    dials_refused: int = 0  # connects the operator's target policy did not allow
     last_error: str = ""
 
 
@@ -141,27 +135,31 @@ class AmiBridge:
         stopping = asyncio.create_task(stop.wait())
         try:
             while not stop.is_set():
-                session = AmiSession(
-                    self.target.endpoint,
-                    events=Translator.EVENTS,
-                    checks=_EDGE_CHECKS,
-                    queue=self.queue,
-                    action_timeout=self.settings.action_timeout,
-                )
-                # Set before logging in: the FullyBooted that follows the login may be
-                # taken off the queue before open() returns, and must find its session.
-                self.session, self._booted = session, False
+                session = None
                 try:
+                    # A record's target is checked again now, and dialled by address.
+                    session = AmiSession(
+                        await dial_endpoint(self.target),
+                        events=Translator.EVENTS,
+                        checks=_EDGE_CHECKS,
+                        queue=self.queue,
+                        action_timeout=self.settings.action_timeout,
+                    )
+                    # Set before logging in: the FullyBooted that follows the login may be
+                    # taken off the queue before open() returns, and must find its session.
+                    self.session, self._booted = session, False
                     await session.open()
                 except (OSError, TimeoutError, LoginFailed, ConnectionError) as exc:
                     self.stats.last_error = f"{type(exc).__name__}: {exc}"
+                    self.stats.dials_refused += isinstance(exc, TargetRefused)
                     logger.warning(
                         "AMI %s: cannot connect (%s); retry in %.1fs",
                         self.target.endpoint,
                         self.stats.last_error,
                         delay,
                     )
-                    session.close()
+                    if session is not None:
+                        session.close()
                     self.session = None
                     await asyncio.wait([stopping], timeout=delay)
                     delay = min(delay * 2, self.settings.backoff_max)

@@ -17,13 +17,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from panoramisk import Manager
-from panoramisk.actions import Action
+from panoramisk.actions import Action, Command
 from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
 
-from telephony.ami.frames import AmiMessage, Banner, FrameParser
+from telephony.ami.frames import AmiMessage, Banner, FrameParser, serialize
+from telephony.ratelog import RateLimitedLog
 
 logger = logging.getLogger(__name__)
+# A flood of garbage on the socket is counted exactly (frame_errors), logged sparingly.
+_skipped_frames = RateLimitedLog(logger)
 
 # Actions that must never be sent twice: panoramisk re-sends pending actions after a
 # reconnect unless they are listed here; the bridge decides about retries itself.
@@ -51,6 +54,10 @@ class AmiError(Exception):
 
 class LoginFailed(AmiError):
     pass
+
+
+class UnsafeAction(AmiError):
+    """An action with a field that would break the AMI framing (CR/LF): never written."""
 
 
 @dataclass(frozen=True)
@@ -153,13 +160,49 @@ class _Protocol(AMIProtocol):
                     self.version = frame.version
             else:
                 self.factory.frame_errors += 1
-                logger.warning("AMI: skipped a frame (%s): %r", frame.kind, frame.raw[:80])
+                _skipped_frames.warning("AMI: skipped a frame (%s): %r", frame.kind, frame.raw[:80])
+
+    def send(self, data: Any, as_list: bool | None = False) -> asyncio.Future[Any]:
+        """Write an action through our serializer (frames.serialize), never panoramisk's.
+
+        Every action goes out here: ours, panoramisk's Login (Manager.connection_made)
+        and its Ping. panoramisk writes ``str(action)``, CR/LF included, so a secret
+        like ``x\r\nAction: ...`` would inject whole actions, and a target that is not
+        a PBX would take them as commands. serialize refuses such a field; the action
+        is then not written at all and its future fails with UnsafeAction.
+        """
+        if not isinstance(data, Action):
+            data = (Command if "Command" in data else Action)(data, as_list=as_list)
+        data.as_list = as_list
+        try:
+            wire = serialize(_wire_pairs(data))
+        except ValueError as exc:
+            data.future.set_exception(UnsafeAction(f"{data.get('Action')!r} not sent: {exc}"))
+            return data.future
+        self.responses[data.id] = data
+        if data.action_id:
+            self.responses[data.action_id] = data
+        try:
+            self.transport.write(wire)
+        except Exception:
+            logger.exception("AMI: cannot write %r", data.get("Action"))
+        return data.future
 
     def handle_message(self, message: Message) -> Any:
         mirror = getattr(self.factory, "mirror", None)
         if mirror is not None and message.get("ActionID") in mirror:
             self.factory.deliver(message)
         return super().handle_message(message)
+
+
+def _wire_pairs(action: Action) -> list[tuple[str, str]]:
+    """The action's fields as panoramisk's ``Action.__str__`` lays them out: sorted by
+    key, a list value as one line per item, every value as text."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in sorted(action.items()):
+        for item in value if isinstance(value, list | tuple) else (value,):
+            pairs.append((str(key), str(item)))
+    return pairs
 
 
 class _Manager(Manager):
@@ -180,6 +223,17 @@ class _Manager(Manager):
             self.deliver(event)
             return [name]
         return []
+
+    login_error: BaseException | None = None
+
+    def login(self, future: asyncio.Future[Any]) -> bool:
+        # panoramisk reads the login's result unguarded: a Login that was never written
+        # (UnsafeAction) would raise inside this callback.
+        if future.cancelled() or future.exception() is not None:
+            self.authenticated_future, self.authenticated = None, False
+            self.login_error = None if future.cancelled() else future.exception()
+            return False
+        return bool(super().login(future))
 
     def connection_made(self, f: asyncio.Future[Any]) -> None:
         if f.cancelled() or f.exception() is not None:
@@ -261,8 +315,12 @@ class AmiSession:
             # a busy loop can resume this coroutine after that. The reply decided.
             if self._manager.authenticated:
                 return
-            raise LoginFailed("no login was sent, or it was refused")
-        response = await asyncio.wait_for(asyncio.shield(login), timeout)
+            error = self._manager.login_error
+            raise LoginFailed(str(error) if error else "no login was sent, or it was refused")
+        try:
+            response = await asyncio.wait_for(asyncio.shield(login), timeout)
+        except UnsafeAction as exc:
+            raise LoginFailed(str(exc)) from exc
         if not getattr(response, "success", False):
             raise LoginFailed(str(response.get("Message", "Authentication failed")))
 

@@ -1,8 +1,10 @@
 """Console commands for one bridge: the channel-layer side of the PBX command path.
 
-The desk listens on its connection's group (telephony.pbx.pbx_group), turns each
-command into an AMI action on the bridge's live session (telephony/ami/commands.py)
-and answers on the caller's reply channel.
+The desk listens on its organization's connection group (telephony.pbx.pbx_group),
+turns each command into an AMI action on the bridge's live session
+(telephony/ami/commands.py) and answers on the caller's reply channel. A command for
+another organization is never run, nor answered (an answer could win the race against
+the right bridge's): the group name already keeps them apart, this is the second lock.
 """
 
 from __future__ import annotations
@@ -14,14 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 from channels.layers import get_channel_layer
 
-from telephony.ami.client import AmiError
+from telephony.ami.client import AmiError, UnsafeAction
 from telephony.ami.commands import CommandError, plan
 from telephony.pbx import pbx_group
+from telephony.ratelog import RateLimitedLog
 
 if TYPE_CHECKING:
     from telephony.ami.bridge import AmiBridge
 
 logger = logging.getLogger(__name__)
+_foreign = RateLimitedLog(logger)
 
 
 class CommandDesk:
@@ -36,7 +40,8 @@ class CommandDesk:
         layer = get_channel_layer()
         if layer is None:
             return
-        group = pbx_group(self.bridge.target.connection_key)
+        target = self.bridge.target
+        group = pbx_group(target.organization_id, target.connection_key)
         while True:
             channel = ""
             try:
@@ -44,7 +49,7 @@ class CommandDesk:
                 await layer.group_add(group, channel)
                 while True:
                     message = await layer.receive(channel)
-                    if message.get("type") == "pbx.command" and message.get("reply_to"):
+                    if self._admits(message):
                         task = asyncio.create_task(self._answer(layer, message))
                         self._answers.add(task)
                         task.add_done_callback(self._answers.discard)
@@ -61,6 +66,21 @@ class CommandDesk:
                     exc,
                 )
                 await asyncio.sleep(self.bridge.settings.backoff_initial)
+
+    def _admits(self, message: dict[str, Any]) -> bool:
+        """A command, with somewhere to answer, for this bridge's own organization."""
+        if message.get("type") != "pbx.command" or not message.get("reply_to"):
+            return False
+        target = self.bridge.target
+        if message.get("organization") == target.organization_id:
+            return True
+        _foreign.warning(
+            "AMI %s: refused a command for organization %r (this bridge serves %d)",
+            target.endpoint,
+            message.get("organization"),
+            target.organization_id,
+        )
+        return False
 
     async def _answer(self, layer: Any, message: dict[str, Any]) -> None:
         params = message.get("params")
@@ -88,6 +108,10 @@ class CommandDesk:
             self.bridge.translator.expect_originate(device=device, number=number)
         try:
             reply = await session.action(planned.fields, as_list=False)
+        except UnsafeAction:
+            if planned.originate is not None:
+                self.bridge.translator.forget_originate(device=planned.originate[0])
+            return {"ok": False, "error": "invalid", "message": "A line break is not allowed."}
         except AmiError as exc:
             return {"ok": False, "error": "timeout", "message": str(exc)}
         ok = reply.get("Response") == "Success"

@@ -1,21 +1,49 @@
 """Which AMI connections the bridge opens: the enabled AsteriskConnection records, plus
 the one named by ``AMI_URL`` (``ami://user:secret@host:port``) for the single-PBX case.
 
-Connection keys: ``asterisk:<pk>`` for a record, ``asterisk:env`` for AMI_URL.
+Connection keys: ``asterisk:<pk>`` for a record, ``asterisk:env`` for AMI_URL. A key is
+unique within its organization only (each bridge started with its own AMI_URL has
+``asterisk:env``): whatever addresses a bridge names the organization too
+(telephony.pbx.pbx_group).
+
+AMI_URL is the operator's and trusted. A record is a tenant's: one whose fields would
+not pass validation today (a row written before the validators, or around them) is not
+opened, and its target is checked against the operator's policy (telephony/egress.py)
+here and again before every connect.
 """
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import logging
+from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 
 from contactcenter.models import Organization
-from telephony.ami.bridge import BridgeTarget
 from telephony.ami.client import AmiEndpoint
+from telephony.egress import TargetRefused, check_target
 from telephony.models import AsteriskConnection
 
+logger = logging.getLogger(__name__)
+
 ENV_CONNECTION = "asterisk:env"
+
+
+@dataclass(frozen=True)
+class BridgeTarget:
+    """Which PBX, and whose: the organization its calls belong to.
+
+    ``trusted``: the operator named this endpoint (AMI_URL); else it came from a tenant's
+    record and is checked against the operator's policy at every connect.
+    """
+
+    endpoint: AmiEndpoint
+    organization_id: int
+    connection_key: str
+    trusted: bool = False
 
 
 def record_connection_key(record_pk: int) -> str:
@@ -53,16 +81,49 @@ def env_target(url: str, organization_slug: str = "") -> BridgeTarget:
             else "AMI_URL needs AMI_ORGANIZATION when there is not exactly one organization."
         )
     return BridgeTarget(
-        endpoint=endpoint, organization_id=organization.pk, connection_key=ENV_CONNECTION
+        endpoint=endpoint,
+        organization_id=organization.pk,
+        connection_key=ENV_CONNECTION,
+        trusted=True,
     )
 
 
 def record_targets() -> list[BridgeTarget]:
-    return [
-        BridgeTarget(
-            endpoint=AmiEndpoint(host=c.host, port=c.port, username=c.username, secret=c.secret),
-            organization_id=c.organization_id,
-            connection_key=record_connection_key(c.pk),
-        )
-        for c in AsteriskConnection.objects.filter(is_enabled=True, organization__is_active=True)
-    ]
+    """The enabled records the bridge may open; each refused one is logged and skipped."""
+    records = AsteriskConnection.objects.filter(is_enabled=True, organization__is_active=True)
+    return [target for record in records if (target := _record_target(record)) is not None]
+
+
+def _record_target(record: AsteriskConnection) -> BridgeTarget | None:
+    key = record_connection_key(record.pk)
+    try:
+        # Field validators first: the host is not looked up, nor logged, before it passed.
+        record.clean_fields(exclude=["organization"])
+        check_target(record.host, record.port)
+    except ValidationError as exc:
+        logger.warning("AMI %s: not opened, invalid %s", key, ", ".join(exc.message_dict))
+        return None
+    except TargetRefused as exc:
+        if exc.resolvable:
+            logger.warning("AMI %s: not opened: %s", key, exc)
+            return None
+        # A name that does not resolve now may later: the bridge checks at each connect.
+    return BridgeTarget(
+        endpoint=AmiEndpoint(
+            host=record.host, port=record.port, username=record.username, secret=record.secret
+        ),
+        organization_id=record.organization_id,
+        connection_key=key,
+    )
+
+
+async def dial_endpoint(target: BridgeTarget) -> AmiEndpoint:
+    """The endpoint to connect to now. A record's host is resolved and checked against the
+    operator's policy, and the address that passed is dialled, not the name again (a DNS
+    answer that changes in between, rebinding, cannot steer the bridge). Raises
+    TargetRefused (a ConnectionError): that target is never dialled."""
+    endpoint = target.endpoint
+    if target.trusted:
+        return endpoint
+    addresses = await asyncio.to_thread(check_target, endpoint.host, endpoint.port)
+    return dataclasses.replace(endpoint, host=str(addresses[0]))

@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from contactcenter.api.config import ConfigViewSet
 from contactcenter.api.permissions import ADMIN_ONLY
+from telephony.egress import TargetRefused, check_target
 from telephony.models import AsteriskConnection, TwilioAccount
 
 
@@ -36,6 +37,21 @@ class AsteriskConnectionSerializer(serializers.ModelSerializer[AsteriskConnectio
 
     def get_has_secret(self, obj: AsteriskConnection) -> bool:
         return bool(obj.secret)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Where the bridge may connect is the operator's policy (telephony/egress.py),
+        checked when the target changes: an update that only disables a record whose
+        target the operator no longer allows must still go through."""
+        if self.instance is None or "host" in attrs or "port" in attrs:
+            host = attrs.get("host", getattr(self.instance, "host", ""))
+            port = attrs.get("port", getattr(self.instance, "port", 5038))
+            try:
+                check_target(host, port)
+            except TargetRefused as exc:
+                raise serializers.ValidationError(
+                    {"host": [str(exc)]}, code="target_refused"
+                ) from exc
+        return attrs
 
 
 class TwilioAccountSerializer(serializers.ModelSerializer[TwilioAccount]):

@@ -24,8 +24,8 @@ def refusal(command: str, params: dict[str, Any]) -> dict[str, Any]:
 
 
 class FakeBridge:
-    def __init__(self, connection_key: str, answer: Answer = success) -> None:
-        self.group = pbx_group(connection_key)
+    def __init__(self, organization_id: int, connection_key: str, answer: Answer = success) -> None:
+        self.group = pbx_group(organization_id, connection_key)
         self.answer = answer
         self.received: list[tuple[str, dict[str, Any]]] = []
 

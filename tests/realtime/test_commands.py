@@ -78,7 +78,7 @@ async def test_set_state_refusals(desk: Any) -> None:
 async def test_set_state_pauses_in_the_pbx(desk: Any) -> None:
     key = await connect_pbx(desk.org)
     socket, _ = await open_agent(await session_cookie(desk.agent_member.user))
-    async with FakeBridge(key) as bridge:
+    async with FakeBridge(desk.org.pk, key) as bridge:
         ack = await socket.command("agent.set_state", {"state": "paused", "reason": "lunch"})
         assert ack["data"]["result"]["pbx"] == {"ok": True, "error": "", "message": "Success"}
         ack = await socket.command("agent.set_state", {"state": "available"}, id_="c2")
@@ -108,13 +108,13 @@ async def test_click_to_call(desk: Any) -> None:
     error = await socket.command("call.originate", {"number": "+15557654321"})
     assert error["data"]["code"] == "no_pbx"
     key = await connect_pbx(desk.org)
-    async with FakeBridge(key) as bridge:
+    async with FakeBridge(desk.org.pk, key) as bridge:
         ack = await socket.command("call.originate", {"number": "+15557654321"}, id_="c2")
         assert ack["data"]["result"]["call_key"] == "1741950123.42"
     assert bridge.received == [
         ("originate", {"agent": desk.agent.interface, "number": "+15557654321"})
     ]
-    async with FakeBridge(key, refusal):
+    async with FakeBridge(desk.org.pk, key, refusal):
         error = await socket.command("call.originate", {"number": "100"}, id_="c3")
     assert error["data"]["code"] == "pbx_failed"
     assert error["data"]["details"]["pbx"]["error"] == "refused"
@@ -127,7 +127,7 @@ async def test_hang_up_and_transfer(desk: Any) -> None:
     key = await connect_pbx(desk.org)
     call, pk = await live_call(desk, key)
     socket, _ = await open_agent(await session_cookie(desk.agent_member.user))
-    async with FakeBridge(key) as bridge:
+    async with FakeBridge(desk.org.pk, key) as bridge:
         assert (await socket.command("call.hangup", {"call_id": pk}))["type"] == "ack"
         blind = {"call_id": pk, "target": "1002", "kind": "blind"}
         assert (await socket.command("call.transfer", blind, id_="c2"))["type"] == "ack"
@@ -161,7 +161,7 @@ async def test_call_commands_refused(desk: Any, floor_b: Any) -> None:
         assert error["data"]["code"] == "not_found", error
     error = await socket.command("call.hangup", {"call_id": twilio.pk}, id_="tw")
     assert error["data"]["code"] == "no_pbx"
-    async with FakeBridge(key, refusal):
+    async with FakeBridge(desk.org.pk, key, refusal):
         error = await socket.command("call.hangup", {"call_id": pk}, id_="refused")
     assert error["data"]["code"] == "pbx_failed"
     await socket.close()

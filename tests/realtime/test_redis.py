@@ -96,7 +96,7 @@ async def test_pbx_commands_over_redis(desk: Any) -> None:
         organization=desk.org, name="pbx", host="h", username="u", secret="s"
     )
     try:
-        async with FakeBridge(f"asterisk:{record.pk}") as bridge:
+        async with FakeBridge(desk.org.pk, f"asterisk:{record.pk}") as bridge:
             ack = await console.command("call.originate", {"number": "+15557654321"})
         assert bridge.received[0][0] == "originate"
         assert ack["type"] == "ack", ack

@@ -103,9 +103,11 @@ async def test_a_console_command_reaches_the_bridge_over_the_channel_layer() -> 
             session = await asyncio.wait_for(simulator.next_session(), 10)
             await asyncio.sleep(0)  # let the bridge's listener join its group
             for command, params, ok in COMMANDS[name]:
-                result = await pbx_command(CONNECTION, command, params)
+                result = await pbx_command(running.organization_id, CONNECTION, command, params)
                 assert result.ok is ok, (command, result)
-            refused = await pbx_command(CONNECTION, "hangup", {"call": "nope", "agent": "x"})
+            refused = await pbx_command(
+                running.organization_id, CONNECTION, "hangup", {"call": "nope", "agent": "x"}
+            )
             assert (refused.ok, refused.error) == (False, "invalid")
             await asyncio.wait_for(session.replays_done.wait(), 30)
     await sync_to_async(check_transcript)(name, running.organization_id)

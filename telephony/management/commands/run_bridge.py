@@ -18,8 +18,8 @@ from django.core.management.base import BaseCommand, CommandError
 from config.serve import freeze_startup_objects, run_until_signal
 from contactcenter import notify
 from telephony import metrics
-from telephony.ami.bridge import AmiBridge, BridgeTarget
-from telephony.ami.targets import env_target, record_targets
+from telephony.ami.bridge import AmiBridge
+from telephony.ami.targets import BridgeTarget, env_target, record_targets
 
 logger = logging.getLogger("telephony.bridge")
 
