@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
+
+from telephony.ratelog import RateLimitedLog
+
+logger = logging.getLogger(__name__)
 
 
 class Fields(Protocol):
@@ -28,12 +33,25 @@ def text(msg: Fields, key: str) -> str:
     return "" if value in _UNKNOWN else value
 
 
+# The numbers we read (times, positions, counts, causes) are never negative, and they land
+# in PostgreSQL integer columns: a 20-digit HoldTime once made the database refuse the
+# whole answer fact, and the call stayed open until the next resync.
+INT_MAX = 2**31 - 1
+_out_of_range = RateLimitedLog(logger)
+
+
 def integer(msg: Fields, key: str) -> int | None:
+    """The field as a whole number from 0 to INT_MAX; None if absent, not a number or out
+    of that range (dropped with a rate-limited warning: the rest of the fact stands)."""
     raw = text(msg, key)
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         return None
+    if 0 <= value <= INT_MAX:
+        return value
+    _out_of_range.warning("AMI: %s=%.24r is out of range; dropped", key, raw)
+    return None
 
 
 def flag(msg: Fields, key: str) -> bool:
@@ -66,10 +84,12 @@ def uniqueid_epoch(uniqueid: str) -> datetime | None:
 def duration(raw: str) -> timedelta | None:
     """CoreShowChannel's ``Duration`` (HH:MM:SS)."""
     parts = raw.split(":")
-    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+    # isascii: "²".isdigit() is true and int() refuses it. Past INT_MAX seconds: dropped.
+    if len(parts) != 3 or not all(p.isascii() and p.isdigit() and len(p) <= 9 for p in parts):
         return None
     hours, minutes, seconds = (int(p) for p in parts)
-    return timedelta(hours=hours, minutes=minutes, seconds=seconds)
+    lasted = timedelta(hours=hours, minutes=minutes, seconds=seconds)
+    return lasted if lasted.total_seconds() <= INT_MAX else None
 
 
 # ast_device_state numbers (QueueMemberStatus Status) -> our device words.

@@ -5,17 +5,24 @@ From, To, CallStatus, Direction, ...) and adds its own per kind: status callback
 ``Timestamp`` and ``SequenceNumber``, the Enqueue action ``QueueResult``/``QueueTime``,
 the Dial action ``DialCallStatus``/``DialCallSid``/``DialCallDuration``. A request is
 signed before it is parsed, so a value that does not parse is a bug or a tampered
-sender, never something to guess at: it raises ``InvalidCallback`` (answered 400).
+sender, never something to guess at: it raises ``InvalidCallback`` (answered 400). A
+count too large for our integer columns is dropped with a warning instead, so the rest
+of the callback is still applied (the AMI side does the same, telephony/ami/fields.py).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+from telephony.ratelog import RateLimitedLog
+
+logger = logging.getLogger(__name__)
+_too_large = RateLimitedLog(logger)
 _CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
 _MAX_TEXT = 256
 
@@ -68,8 +75,12 @@ def _count(data: Mapping[str, str], name: str) -> int | None:
     value = _text(data, name)
     if not value:
         return None
-    if not value.isdigit() or len(value) > 9:
-        raise InvalidCallback(f"{name} is not a whole number of at most 9 digits.")
+    # isascii: "²".isdigit() is true, and int() refuses it.
+    if not (value.isascii() and value.isdigit()):
+        raise InvalidCallback(f"{name} is not a whole number.")
+    if len(value) > 9:  # 999,999,999 fits PostgreSQL's integer
+        _too_large.warning("Twilio: %s=%.24r is out of range; dropped", name, value)
+        return None
     return int(value)
 
 
