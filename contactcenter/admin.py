@@ -1,5 +1,8 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
 
 from contactcenter.admin_access import (
     AgentAccessAdmin,
@@ -7,6 +10,7 @@ from contactcenter.admin_access import (
     OrganizationAccessAdmin,
     UserAccessAdmin,
 )
+from contactcenter.admin_forms import AgentAdminForm, without_secrets
 from contactcenter.forms import AdminSignInForm
 from contactcenter.models import (
     Agent,
@@ -60,6 +64,10 @@ class AgentAdmin(AgentAccessAdmin):
     list_filter = ["organization", "state", "is_active"]
     search_fields = ["name", "extension", "interface"]
     raw_id_fields = ["user"]
+    form = AgentAdminForm  # the SIP password is write-only (contactcenter/admin_forms.py)
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
+        return without_secrets(self, request, obj, super().get_exclude(request, obj))
 
 
 @admin.register(AgentStateLog)
