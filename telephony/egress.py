@@ -164,6 +164,9 @@ def _service_urls() -> Iterator[str]:
     yield settings.REDIS_URL
     yield getattr(settings, "CELERY_BROKER_URL", "")
     yield getattr(settings, "REALTIME_PRESENCE_URL", "")
+    for cache in getattr(settings, "CACHES", {}).values():
+        location = cache.get("LOCATION", "")
+        yield from [location] if isinstance(location, str) else location
     for layer in getattr(settings, "CHANNEL_LAYERS", {}).values():
         for host in layer.get("CONFIG", {}).get("hosts", []):
             if isinstance(host, dict):
