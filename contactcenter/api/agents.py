@@ -12,7 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from contactcenter.api.filtering import IsoDateTimeFilter
+from contactcenter.api.filtering import IsoDateTimeFilter, RelatedIdFilter, TenantFilterSet
 from contactcenter.api.permissions import ADMIN_ONLY, ALL_ROLES
 from contactcenter.api.tenancy import TenantRelatedField, TenantViewSetMixin
 from contactcenter.enums import AgentState
@@ -103,16 +103,16 @@ class AgentStateLogSerializer(serializers.ModelSerializer[AgentStateLog]):
         fields = ["id", "agent", "state", "reason", "started_at", "ended_at"]
 
 
-class AgentFilter(django_filters.FilterSet):
+class AgentFilter(TenantFilterSet):
     state = django_filters.MultipleChoiceFilter(choices=AgentState.choices)
-    queue = django_filters.NumberFilter(field_name="queue_memberships__queue")
+    queue = RelatedIdFilter(field_name="queue_memberships__queue")
 
     class Meta:
         model = Agent
         fields = ["state", "is_active", "queue", "extension"]
 
 
-class StateLogFilter(django_filters.FilterSet):
+class StateLogFilter(TenantFilterSet):
     started_after = IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
     started_before = IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
 

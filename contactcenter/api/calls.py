@@ -15,7 +15,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from contactcenter.api.filtering import IsoDateTimeFilter
+from contactcenter.api.filtering import IsoDateTimeFilter, TenantFilterSet
 from contactcenter.api.pagination import CallCursorPagination
 from contactcenter.api.permissions import ALL_ROLES
 from contactcenter.api.tenancy import TenantRelatedField, TenantViewSetMixin
@@ -97,7 +97,7 @@ class CallUpdateSerializer(serializers.Serializer[Any]):
     notes = serializers.CharField(required=False, allow_blank=True, max_length=20000)
 
 
-class CallFilter(django_filters.FilterSet):
+class CallFilter(TenantFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=CallStatus.choices)
     direction = django_filters.ChoiceFilter(choices=CallDirection.choices)
     started_after = IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")

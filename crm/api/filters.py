@@ -8,12 +8,16 @@ import django_filters
 from django.db import connection
 from django.db.models import QuerySet
 
-from contactcenter.api.filtering import IsoDateTimeFromToRangeFilter
+from contactcenter.api.filtering import (
+    IsoDateTimeFromToRangeFilter,
+    RelatedIdFilter,
+    TenantFilterSet,
+)
 from crm.enums import CasePriority, CaseStatus, NotificationKind
 from crm.models import Case, CaseCategory, Contact, Notification
 
 
-class ContactFilter(django_filters.FilterSet):
+class ContactFilter(TenantFilterSet):
     tag = django_filters.CharFilter(method="filter_tag", help_text="Contacts with this tag.")
     company = django_filters.CharFilter(lookup_expr="icontains")
     email = django_filters.CharFilter(lookup_expr="iexact")
@@ -30,16 +34,16 @@ class ContactFilter(django_filters.FilterSet):
         return queryset.filter(tags__icontains=json.dumps(value))
 
 
-class CaseFilter(django_filters.FilterSet):
+class CaseFilter(TenantFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices)
     priority = django_filters.MultipleChoiceFilter(choices=CasePriority.choices)
     # Plain ids, not ModelChoiceFilters: those would answer "not a valid choice" for an
     # id that exists in another organization but not for one that exists nowhere.
-    category = django_filters.NumberFilter(field_name="category_id")
-    assigned_agent = django_filters.NumberFilter(field_name="assigned_agent_id")
+    category = RelatedIdFilter(field_name="category_id")
+    assigned_agent = RelatedIdFilter(field_name="assigned_agent_id")
     unassigned = django_filters.BooleanFilter(field_name="assigned_agent", lookup_expr="isnull")
-    contact = django_filters.NumberFilter(field_name="contact_id")
-    source_call = django_filters.NumberFilter(field_name="source_call_id")
+    contact = RelatedIdFilter(field_name="contact_id")
+    source_call = RelatedIdFilter(field_name="source_call_id")
     due_at = IsoDateTimeFromToRangeFilter(
         help_text="due_at_after / due_at_before (ISO 8601), both inclusive."
     )
@@ -58,8 +62,8 @@ class CaseFilter(django_filters.FilterSet):
         ]
 
 
-class CaseCategoryFilter(django_filters.FilterSet):
-    parent = django_filters.NumberFilter(field_name="parent_id")
+class CaseCategoryFilter(TenantFilterSet):
+    parent = RelatedIdFilter(field_name="parent_id")
     root = django_filters.BooleanFilter(field_name="parent", lookup_expr="isnull")
 
     class Meta:
@@ -67,7 +71,7 @@ class CaseCategoryFilter(django_filters.FilterSet):
         fields = ["parent", "root"]
 
 
-class NotificationFilter(django_filters.FilterSet):
+class NotificationFilter(TenantFilterSet):
     unread = django_filters.BooleanFilter(field_name="read_at", lookup_expr="isnull")
     kind = django_filters.ChoiceFilter(choices=NotificationKind.choices)
 
