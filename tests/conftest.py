@@ -88,6 +88,22 @@ def _own_signin_counts(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_twilio_api(settings: Any) -> None:
+    # No test reaches Twilio: a port nothing listens on, unless a test runs the fake.
+    settings.TWILIO_API_BASE_URL = "http://127.0.0.1:9"
+
+
+@pytest.fixture
+def twilio_api(settings: Any) -> Iterator[Any]:
+    """Twilio's REST API faked on a local port (tests/telephony/twilio/fakeapi.py)."""
+    from tests.telephony.twilio.fakeapi import fake_twilio_api
+
+    with fake_twilio_api() as api:
+        settings.TWILIO_API_BASE_URL = api.base_url
+        yield api
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     # The production hasher is slow on purpose; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -10,6 +10,7 @@ from contactcenter.api.config import ConfigViewSet
 from contactcenter.api.permissions import ADMIN_ONLY
 from telephony.egress import TargetRefused, check_target
 from telephony.models import AsteriskConnection, TwilioAccount
+from telephony.twilio.accounts import twilio_account_create, twilio_account_update
 
 
 class AsteriskConnectionSerializer(serializers.ModelSerializer[AsteriskConnection]):
@@ -86,6 +87,11 @@ class TwilioAccountSerializer(serializers.ModelSerializer[TwilioAccount]):
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
         validators: list[Any] = []
+        # The SID's format only: its uniqueness (another organization's SID) is answered
+        # like refused credentials, by telephony.twilio.accounts, never "already exists".
+        extra_kwargs = {
+            "account_sid": {"validators": TwilioAccount._meta.get_field("account_sid").validators}
+        }
 
     def get_has_auth_token(self, obj: TwilioAccount) -> bool:
         return bool(obj.auth_token)
@@ -108,7 +114,19 @@ class AsteriskConnectionViewSet(_ConnectionViewSet):
 
 
 class TwilioAccountViewSet(_ConnectionViewSet):
+    """Set up only with credentials Twilio accepts (telephony.twilio.accounts)."""
+
     queryset = TwilioAccount.objects.all()
     serializer_class = TwilioAccountSerializer
     filterset_fields = ["is_enabled"]
     ordering_fields = ["created_at"]
+
+    def perform_create(self, serializer: Any) -> None:
+        serializer.instance = twilio_account_create(
+            organization=self.membership.organization, values=serializer.validated_data
+        )
+
+    def perform_update(self, serializer: Any) -> None:
+        serializer.instance = twilio_account_update(
+            account=serializer.instance, values=serializer.validated_data
+        )

@@ -44,7 +44,8 @@ def _keep_test_connection() -> Iterator[None]:
 
 
 @pytest.fixture
-def bearer(db: None, _keep_test_connection: None) -> dict[str, str]:
+def bearer(db: None, _keep_test_connection: None, twilio_api: Any) -> dict[str, str]:
+    # twilio_api: registering a Twilio account asks Twilio (faked: it knows no account).
     a, b = build_floor("Org A"), build_floor("Org B")
     contact = contact_create(
         organization=b.org,

@@ -25,7 +25,8 @@ def test_admin_only(floor_a: Floor) -> None:
         assert client.get("/api/v1/twilio-accounts/").status_code == 403
 
 
-def test_secrets_are_write_only(floor_a: Floor) -> None:
+def test_secrets_are_write_only(floor_a: Floor, twilio_api: Any) -> None:
+    twilio_api.add(TWILIO["account_sid"], TWILIO["auth_token"])
     client = client_for(floor_a.admin)
     created = client.post("/api/v1/asterisk-connections/", AMI)
     assert created.status_code == 201, created.content
@@ -67,7 +68,9 @@ def test_invalid_connection_payloads(floor_a: Floor, url: str, payload: dict, fi
     assert field in {e["attr"] for e in resp.json()["errors"]}
 
 
-def test_one_twilio_account_per_organization(floor_a: Floor) -> None:
+def test_one_twilio_account_per_organization(floor_a: Floor, twilio_api: Any) -> None:
+    twilio_api.add(TWILIO["account_sid"], TWILIO["auth_token"])
+    twilio_api.add("AC" + "1" * 32, TWILIO["auth_token"])
     client = client_for(floor_a.admin)
     assert client.post("/api/v1/twilio-accounts/", TWILIO).status_code == 201
     second = client.post("/api/v1/twilio-accounts/", {**TWILIO, "account_sid": "AC" + "1" * 32})

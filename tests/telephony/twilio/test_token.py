@@ -130,7 +130,8 @@ def test_only_post(floor_a: Floor) -> None:
     assert client_for(floor_a.agent_member).get(URL).status_code == 405
 
 
-def test_api_key_secret_is_write_only(floor_a: Floor) -> None:
+def test_api_key_secret_is_write_only(floor_a: Floor, twilio_api: Any) -> None:
+    twilio_api.add(ACCOUNT_SID, "auth-token")
     client = client_for(floor_a.admin)
     created = client.post(
         "/api/v1/twilio-accounts/",
