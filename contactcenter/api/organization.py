@@ -111,11 +111,28 @@ class MemberSerializer(serializers.ModelSerializer[Membership]):
         read_only_fields = ["id", "user", "created_at"]
 
 
+def organization_username(organization: Organization, username: str) -> str:
+    """``username@<organization slug>``, the name a member created by an organization's
+    admin signs in with. Usernames are global (one sign-in page for everyone): were the
+    admin's choice taken as is, "already exists" would tell them that another
+    organization has a user of that name. In their own namespace, a name is taken only
+    by a member they can list anyway."""
+    suffix = f"@{organization.slug}"
+    return username if username.endswith(suffix) else f"{username}{suffix}"
+
+
 class MemberCreateSerializer(serializers.Serializer[Any]):
-    username = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=150)
+    username = serializers.RegexField(
+        r"^[\w.@+-]+\Z",
+        max_length=150,
+        help_text="Signs in as username@<organization slug> (the suffix is added when "
+        "missing), so names never collide with another organization's.",
+    )
     password = serializers.CharField(write_only=True, style={"input_type": "password"})
     role = serializers.ChoiceField(choices=Role.choices)
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    # No default="": the schema would give a field of format email the default '', which
+    # is not an e-mail address (OpenAPI validators refuse it). member_create defaults it.
+    email = serializers.EmailField(required=False, allow_blank=True)
     first_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=150)
     last_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=150)
 
@@ -152,7 +169,14 @@ class MemberViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = MemberCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        membership = member_create(organization=self.membership.organization, **data.validated_data)
+        organization = self.membership.organization
+        username = organization_username(organization, data.validated_data["username"])
+        if len(username) > 150:
+            raise serializers.ValidationError(
+                {"username": [f"At most {150 - len(organization.slug) - 1} characters."]}
+            )
+        values = {**data.validated_data, "username": username}
+        membership = member_create(organization=organization, **values)
         return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=MemberUpdateSerializer, responses=MemberSerializer)
