@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_standardized_errors.handler import ExceptionHandler
 from rest_framework import exceptions
 from rest_framework.serializers import as_serializer_error
+from rest_framework_simplejwt.exceptions import AuthenticationFailed as JWTAuthenticationFailed
 
 from contactcenter.errors import ApplicationError
 
@@ -33,8 +34,27 @@ class RequestTooLarge(exceptions.APIException):
     default_code = "request_too_large"
 
 
+def _one_jwt_error(exc: JWTAuthenticationFailed) -> exceptions.APIException:
+    """simplejwt's refusals carry a dict (``detail``, ``code`` and, for a token no token
+    class accepted, one entry per class tried), which the error format flattened into one
+    error per key: five for a garbage token. One error, with the same code, instead."""
+    detail: Any = exc.detail
+    if not isinstance(detail, dict):
+        return exc
+    code = str(detail.get("code", exc.default_code))
+    text = "The token is invalid or expired." if "messages" in detail else detail.get("detail")
+    one = exceptions.AuthenticationFailed(str(text or exc.default_detail), code=code)
+    # Set by the view on the exception it caught: the WWW-Authenticate challenge (or 403
+    # when the view has none).
+    one.status_code = exc.status_code
+    one.auth_header = getattr(exc, "auth_header", None)  # type: ignore[attr-defined]
+    return one
+
+
 class ProjectExceptionHandler(ExceptionHandler):
     def convert_known_exceptions(self, exc: Exception) -> Exception:
+        if isinstance(exc, JWTAuthenticationFailed):
+            return _one_jwt_error(exc)
         if isinstance(exc, ApplicationError):
             if exc.status == 400:
                 detail: Any = {exc.field: [exc.message]} if exc.field else [exc.message]
