@@ -258,7 +258,9 @@ def test_held_writes_go_in_order_and_ahead_of_the_next_read(floor_a: Floor) -> N
         # write as ``together`` closes (after ``note``), in a second one.
         assert wire.count == 2
         assert len(sent) == 1
-        *writes, read = sent[0].split(";\n")
+        # A write's text is prepared the first time this connection meets it
+        # (contactcenter.prepared): its PREPARE rides in the same round trip.
+        *writes, read = (s for s in sent[0].split(";\n") if not s.startswith("PREPARE "))
         assert len(writes) == 3 and read.startswith("SELECT")
     elif connection.vendor == "postgresql":  # COPY: each write's rows, then the statement
         assert wire.count > 2
