@@ -191,6 +191,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "crm.cases_mark_overdue",
         "schedule": timedelta(seconds=env_int("CASES_OVERDUE_INTERVAL_SECONDS", 60)),
     },
+    # Each sign-in and refresh leaves a refresh-token record (simplejwt's blacklist).
+    "flush-expired-tokens": {
+        "task": "contactcenter.flush_expired_tokens",
+        "schedule": timedelta(hours=1),
+    },
 }
 
 # --- E-mail (notifications: a case assigned to you, a case overdue; docs/cases.md) -----

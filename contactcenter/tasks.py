@@ -15,11 +15,25 @@ from django.db import InterfaceError, OperationalError
 
 from contactcenter.models import Organization
 from contactcenter.services.reports import stats_rollup_recent
+from contactcenter.services.sessions import tokens_flush_expired
 from contactcenter.services.sweep import calls_sweep_stale
 
 logger = logging.getLogger(__name__)
 
 TRANSIENT = (OperationalError, InterfaceError)
+
+
+@shared_task(
+    name="contactcenter.flush_expired_tokens",
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=5,
+)
+def flush_expired_tokens() -> int:
+    """Drop expired refresh-token records (one per sign-in and refresh, kept for the
+    blacklist): services/sessions.py."""
+    return tokens_flush_expired()
 
 
 @shared_task(

@@ -71,6 +71,14 @@ def users_revoke_sessions(*, user_ids: Iterable[int], reason: str) -> None:
         )
 
 
+def tokens_flush_expired() -> int:
+    """Forget refresh tokens past their expiry, blacklisted or not: a token that has
+    expired is refused for that alone (celery beat runs this every hour). Returns how
+    many went."""
+    deleted, _ = OutstandingToken.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted
+
+
 def user_revoke_sessions(*, user: User, reason: str) -> None:
     """``users_revoke_sessions`` for one user; ``user.auth_epoch`` is brought up to date,
     so a caller that keeps the current session (``update_session_auth_hash`` after a

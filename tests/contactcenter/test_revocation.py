@@ -250,3 +250,27 @@ def test_the_logout_page_ends_every_session_and_token(floor_a: Floor) -> None:
     page.force_login(signed.user)
     assert page.post("/logout/").status_code == 302
     signed.assert_all_ended()
+
+
+def test_expired_refresh_token_records_are_flushed_by_beat(floor_a: Floor, settings: Any) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from contactcenter.tasks import flush_expired_tokens
+
+    signed = Signed(floor_a.agent_member)
+    stale = Signed(floor_a.agent_member)
+    jti = {
+        name: RefreshToken(one.refresh)["jti"] for name, one in [("kept", signed), ("stale", stale)]
+    }
+    OutstandingToken.objects.filter(jti=jti["stale"]).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    assert flush_expired_tokens.delay().get() == 1
+    assert list(OutstandingToken.objects.values_list("jti", flat=True)) == [jti["kept"]]
+    assert signed.refreshes() == 200
+    schedule = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "contactcenter.flush_expired_tokens" in schedule
