@@ -1,13 +1,18 @@
 """The demo organization: what ``seed_demo`` creates and the README documents.
 
 Agents, extensions and queues match the AMI simulator's PBX and the transcripts in
-tests/telephony/transcripts (PJSIP/1001-1003 in ``support``, 1001 also in ``sales``), so
-simulated calls land on these records. Everything is found by its natural key first:
-running it again changes nothing but the demo passwords, which are reset to DEMO_PASSWORD.
+tests/telephony/transcripts (PJSIP/1001-1003 in ``support``, 1001 also in ``sales``; the
+live demo's PBX has 1003 in ``sales`` too, telephony/demo.py, and the bridge records
+that membership when it reads the PBX's queues), so simulated calls land on these
+records. The demo's callers are often these contacts (``demo_callers``), and
+``contactcenter.demo_history`` gives them past calls and open cases, so screen pops show
+a customer's record. Everything is found by its natural key first: running it again
+changes nothing but the demo passwords, which are reset to DEMO_PASSWORD.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 
 from contactcenter.enums import QueueStrategy, Role
@@ -62,7 +67,22 @@ CONTACTS = [
     ("Maria", "Garcia", "", "maria@example.net", ["+15559876543", "+15559876500"], []),
     ("Wei", "Chen", "Chen Logistics", "wei@chenlogistics.example", ["+12125550147"], ["b2b"]),
     ("Priya", "Patel", "", "priya.patel@example.org", ["+15551112222"], []),
+    ("Lukas", "Becker", "Becker GmbH", "lukas@becker-gmbh.example", ["+493012345678"], ["b2b"]),
+    ("Olivia", "Brown", "", "olivia.brown@example.com", ["+15552224444"], []),
+    ("Tomás", "Ruiz", "", "tomas.ruiz@example.net", ["+15553335555"], ["vip"]),
 ]
+
+
+def demo_callers() -> tuple[tuple[str, str], ...]:
+    """Every seeded contact's phone, with the caller ID name a carrier would send
+    (plain upper-case ASCII, as CNAM): the numbers the live demo's known customers
+    call from."""
+    callers: list[tuple[str, str]] = []
+    for first, last, company, _, phones, _ in CONTACTS:
+        name = f"{first} {last}".strip() or company
+        cnam = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().upper()
+        callers += [(phone, cnam) for phone in phones]
+    return tuple(callers)
 
 
 @dataclass

@@ -1,11 +1,18 @@
 """The live demo's phone side: the AMI simulator placing a trickle of calls, and the
 bridge that records them (``manage.py demo``; ``./scripts/run``).
 
-The simulator is the PBX of ``seed_demo`` (PJSIP/1001-1003 in ``support``, 1001 also
-in ``sales``). Its agents answer by themselves, but only when the PBX sees them as
-available: an agent who pauses from the console (QueuePause through the bridge) is
-not rung. Calls arrive as a Poisson process; the mix (answered, abandoned, ring-no-
-answer, hold, blind and attended transfers, click-to-call) is the load generator's.
+The simulator is the PBX of ``seed_demo`` (PJSIP/1001-1003 in ``support``, 1001 in
+``sales``), with 1003 in ``sales`` too: the bridge records that membership from the
+PBX's QueueStatus, as it would an agent added in queues.conf. Its agents answer by
+themselves, but only when the PBX sees them as available: an agent who pauses from
+the console (QueuePause through the bridge) is not rung. Calls arrive as a Poisson
+process; the mix (answered, abandoned, ring-no-answer, hold, blind and attended
+transfers, click-to-call) is the load generator's.
+
+So that the demo shows what the product is for: about half the customers are the
+seeded contacts (who have past calls and open cases, so their screen pops are full),
+both queues get calls, and the rate swings slowly around its mean (calm for a couple
+of minutes, then pressure: queues build, the service level dips and recovers).
 """
 
 from __future__ import annotations
@@ -13,14 +20,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import quote
 
 from asgiref.sync import sync_to_async
 
+from contactcenter.demo import demo_callers
 from telephony import metrics
 from telephony.ami.bridge import AmiBridge
 from telephony.ami.simulator import AmiSimulator, LoadConfig, LoadGenerator, SimulatorConfig
+from telephony.ami.simulator.directory import Directory, default_directory
 from telephony.ami.targets import env_target
 
 logger = logging.getLogger(__name__)
@@ -29,6 +38,27 @@ logger = logging.getLogger(__name__)
 # console changes every few seconds, long enough to watch a call ring and be answered.
 DEMO_TALK = (15.0, 75.0)
 DEMO_PATIENCE = (25.0, 90.0)
+# Three agents handling ~50 s per call: at the mean rate they are busy about three
+# quarters of the time; the wave's crest (1.6x) is more than they can take, so a queue
+# builds and the service level dips, and its trough (0.4x) lets it drain.
+DEMO_CALLS_PER_SECOND = 0.045
+DEMO_WAVE_PERIOD = 300.0
+DEMO_WAVE_DEPTH = 0.6
+DEMO_KNOWN_SHARE = 0.5
+DEMO_QUEUES = {"support": 0.65, "sales": 0.35}
+SALES_MEMBERS = ("1001", "1003")
+
+
+def demo_directory() -> Directory:
+    """The simulator's default PBX with two agents in ``sales``, so that queue's callers
+    are not all waiting for the one agent of both queues. (``seed_demo`` keeps the
+    recorded transcripts' shape, 1001 alone; the bridge learns the second member.)"""
+    base = default_directory()
+    queues = tuple(
+        replace(queue, members=SALES_MEMBERS) if queue.name == "sales" else queue
+        for queue in base.queues
+    )
+    return replace(base, queues=queues)
 
 
 @dataclass(frozen=True)
@@ -39,8 +69,11 @@ class DemoConfig:
     username: str = "demo"
     secret: str = field(default_factory=lambda: secrets.token_urlsafe(12))
     speed: float = 1.0
-    calls_per_second: float = 0.08
+    calls_per_second: float = DEMO_CALLS_PER_SECOND  # the mean, around which it swings
     seed: int | None = None
+    wave_period: float | None = DEMO_WAVE_PERIOD  # real seconds; None: a steady rate
+    wave_depth: float = DEMO_WAVE_DEPTH
+    known_share: float = DEMO_KNOWN_SHARE
 
     def __post_init__(self) -> None:
         if self.speed <= 0:
@@ -64,6 +97,7 @@ class DemoPbx:
                 secret=config.secret,
                 speed=config.speed,
                 seed=seed,
+                directory=demo_directory(),
             )
         )
         self.load: LoadGenerator | None = None
@@ -72,6 +106,21 @@ class DemoPbx:
     def ami_url(self) -> str:
         user, secret = quote(self.config.username, safe=""), quote(self.config.secret, safe="")
         return f"ami://{user}:{secret}@{self.config.ami_host}:{self.simulator.port}"
+
+    def load_config(self) -> LoadConfig:
+        config = self.config
+        return LoadConfig(
+            calls_per_second=config.calls_per_second,
+            seed=self.seed,
+            talk=DEMO_TALK,
+            patience=DEMO_PATIENCE,
+            drain=False,  # on stop, calls in progress are cut, not fast-forwarded
+            queues=DEMO_QUEUES,
+            known_callers=demo_callers(),
+            known_share=config.known_share,
+            wave_period=config.wave_period,
+            wave_depth=config.wave_depth if config.wave_period else 0.0,
+        )
 
     async def start(self) -> None:
         await self.simulator.start()
@@ -84,19 +133,15 @@ class DemoPbx:
             await asyncio.wait([logged_in, stopping], return_when=asyncio.FIRST_COMPLETED)
             logged_in.cancel()
             if not stop.is_set():
-                self.load = self.simulator.start_load(
-                    LoadConfig(
-                        calls_per_second=self.config.calls_per_second,
-                        seed=self.seed,
-                        talk=DEMO_TALK,
-                        patience=DEMO_PATIENCE,
-                        drain=False,  # on stop, calls in progress are cut, not fast-forwarded
-                    )
-                )
+                load = self.load_config()
+                self.load = self.simulator.start_load(load)
                 logger.info(
-                    "demo: placing about %.2f calls/s (seed %d)",
-                    self.config.calls_per_second,
+                    "demo: placing about %.3f calls/s on average (seed %d)%s",
+                    load.calls_per_second,
                     self.seed,
+                    f", swinging by {load.wave_depth:.0%} over {load.wave_period:.0f} s"
+                    if load.wave_period and load.wave_depth
+                    else "",
                 )
                 await stopping
         finally:

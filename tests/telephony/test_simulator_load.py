@@ -1,11 +1,18 @@
-"""The load generator: a client gets exactly the events the report counts."""
+"""The load generator: a client gets exactly the events the report counts; the demo's
+shape (known callers, both queues, a slow wave) is what a client sees."""
 
 from __future__ import annotations
 
 import asyncio
+import math
 from collections import Counter
+from typing import Any
 
+import pytest
+
+from contactcenter.demo import demo_callers
 from telephony.ami.simulator import AmiSimulator, LoadConfig, LoadReport
+from telephony.demo import demo_directory
 from tests.telephony.amiclient import AmiTestClient
 from tests.telephony.conftest import SECRET, fast_config
 
@@ -82,3 +89,91 @@ async def test_as_fast_as_possible_is_seeded_and_deterministic() -> None:
         assert kinds.get(event, 0) > 0, event
     for event in ("BlindTransfer", "AttendedTransfer", "OriginateResponse"):
         assert kinds.get(event, 0) > 0, event
+
+
+DEMO_SHAPE = {
+    "queues": {"support": 0.65, "sales": 0.35},
+    "known_callers": demo_callers(),
+    "known_share": 0.5,
+    "wave_period": 150.0,
+    "wave_depth": 0.8,
+}
+
+
+async def _joins(seed: int, **shape: Any) -> tuple[LoadReport, list[tuple[float, str, str]], int]:
+    """(seconds after the load started, queue, caller) of each QueueCallerJoin."""
+    async with AmiSimulator(fast_config(directory=demo_directory())) as simulator:
+        client = await AmiTestClient.connect(simulator.port)
+        await client.login(secret=SECRET)
+        await client.wait_for(lambda m: m.event == "FullyBooted")
+        # As fast as possible: calls_per_second is per simulated second, and so is the wave.
+        generator = simulator.start_load(
+            LoadConfig(calls_per_second=0.5, max_calls=300, seed=seed, **shape)
+        )
+        report = await asyncio.wait_for(generator.wait(), 60)
+        await client.sync()
+        start = generator.started_usec / 1_000_000
+        joins = [
+            (float(m["Timestamp"]) - start, m["Queue"], m["CallerIDNum"])
+            for m in client.messages
+            if m.event == "QueueCallerJoin"
+        ]
+        await client.close()
+    assert_calls_complete(report)
+    return report, joins, generator.known_customers
+
+
+async def test_demo_shape_known_callers_both_queues_and_a_slow_wave() -> None:
+    report, joins, known = await _joins(5, **DEMO_SHAPE)
+    numbers = {number for number, _ in demo_callers()}
+
+    # About half the callers are the seeded contacts (whose pops will match).
+    share = sum(caller in numbers for _, _, caller in joins) / len(joins)
+    assert 0.4 <= share <= 0.6, share
+    assert len({caller for _, _, caller in joins if caller in numbers}) >= len(numbers) - 2
+    assert known == report.known_customers >= sum(caller in numbers for _, _, caller in joins)
+
+    # Both queues get calls, in about the weights asked.
+    by_queue = Counter(queue for _, queue, _ in joins)
+    assert set(by_queue) == {"support", "sales"}
+    assert 0.25 <= by_queue["sales"] / len(joins) <= 0.45, by_queue
+    assert report.calls_by_queue == dict(by_queue)
+
+    # The rate swings: the crest half of each cycle gets far more calls than the trough.
+    def crest(at: float) -> bool:
+        return math.sin(2 * math.pi * at / DEMO_SHAPE["wave_period"]) > 0  # type: ignore[operator]
+
+    cycles = max(at for at, _, _ in joins) / DEMO_SHAPE["wave_period"]  # type: ignore[operator]
+    assert cycles >= 2.5
+    in_crest = sum(crest(at) for at, _, _ in joins)
+    assert in_crest > 2 * (len(joins) - in_crest), (in_crest, len(joins))
+
+    # Seeded: the same calls again.
+    again = await _joins(5, **DEMO_SHAPE)
+    assert again[1] == joins
+
+
+async def test_without_a_wave_the_rate_is_steady() -> None:
+    shape = {**DEMO_SHAPE, "wave_period": None, "wave_depth": 0.0}
+    _, joins, _ = await _joins(5, **shape)
+    in_crest = sum(math.sin(2 * math.pi * at / 150.0) > 0 for at, _, _ in joins)
+    assert 0.4 <= in_crest / len(joins) <= 0.6
+
+
+def test_load_shape_is_checked() -> None:
+    for bad in (
+        {"known_share": 1.5, "known_callers": (("+15550000000", ""),)},
+        {"known_share": 0.5},
+        {"wave_depth": 1.0, "wave_period": 60.0},
+        {"wave_period": 0.0, "wave_depth": 0.5},
+        {"queues": {}},
+        {"queues": {"support": -1.0, "sales": 2.0}},
+    ):
+        with pytest.raises(ValueError):
+            LoadConfig(**bad)  # type: ignore[arg-type]
+
+
+async def test_a_queue_the_pbx_lacks_is_refused() -> None:
+    async with AmiSimulator(fast_config()) as simulator:
+        with pytest.raises(ValueError, match="billing"):
+            simulator.start_load(LoadConfig(queues={"support": 1.0, "billing": 1.0}))

@@ -76,10 +76,11 @@ def inbound_arrive(pbx: PbxModel, caller_num: str, caller_name: str) -> Call:
 
 def queue_join(pbx: PbxModel, call: Call, queue: Queue) -> None:
     caller = call.caller
-    pbx.newexten(caller, "Queue", pbx.directory.queue_app_data, 2)
+    app_data = pbx.directory.queue_app_data_for(queue.name)
+    pbx.newexten(caller, "Queue", app_data, 2)
     call.queue = queue
     call.joined_usec = pbx.clock.now()
-    call.last_app, call.last_data = "Queue", pbx.directory.queue_app_data
+    call.last_app, call.last_data = "Queue", app_data
     queue.entries.append(QueueEntry(caller, call.joined_usec, len(queue.entries) + 1))
     position = str(len(queue.entries))
     extra = [("Queue", queue.name), ("Position", position), ("Count", position)]

@@ -46,6 +46,12 @@ class Directory:
     dialplan_events: bool = True
     cdr_events: bool = True
 
+    def queue_app_data_for(self, queue: str) -> str:
+        """Queue()'s application data for ``queue``: its name, then the options. The
+        bridge reads the queue of a waiting call from it when it resyncs (Status)."""
+        _, _, options = self.queue_app_data.partition(",")
+        return f"{queue},{options}"
+
     def phone(self, number: str) -> AgentPhone | None:
         for phone in self.phones:
             if phone.number == number:

@@ -11,19 +11,31 @@ Rates:
 It stops placing calls after ``duration`` real seconds or ``max_calls`` calls, then
 (``drain=True``) plays the calls still in progress to their end at full speed, so
 every Newchannel gets its Hangup. The report counts what the PBX emitted meanwhile.
+
+Shape (all off by default, and then no random number is drawn for them, so a seed
+gives the same calls as before they existed):
+
+* ``queues``: inbound calls spread over the PBX's queues by weight (else ``support``);
+* ``known_callers`` and ``known_share``: that share of the customers (callers, and the
+  numbers click-to-call dials) are these numbers, e.g. a CRM's contacts, so that
+  screen pops find someone; the others are random numbers nobody knows;
+* ``wave_period`` and ``wave_depth``: the call rate swings around its mean as a sine,
+  by ``wave_depth`` of it, over ``wave_period`` real seconds: calm, then pressure.
+  Arrivals stay a Poisson process, of varying rate (drawn by thinning).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from telephony.ami.simulator.catalog import click_to_call_request
-from telephony.ami.simulator.clock import Agenda, Script, ScriptHandle
+from telephony.ami.simulator.clock import USEC, Agenda, Script, ScriptHandle
 from telephony.ami.simulator.pbx import PbxModel
 from telephony.ami.simulator.scenarios import (
     InboundPlan,
@@ -58,6 +70,31 @@ class LoadConfig:
     talk: tuple[float, float] = (20.0, 180.0)
     patience: tuple[float, float] = (30.0, 120.0)
     drain: bool = True
+    queues: Mapping[str, float] | None = None
+    known_callers: tuple[tuple[str, str], ...] = ()  # (number, caller ID name)
+    known_share: float = 0.0
+    wave_period: float | None = None
+    wave_depth: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.known_share <= 1.0:
+            raise ValueError("known_share is a share: between 0 and 1")
+        if self.known_share > 0 and not self.known_callers:
+            raise ValueError("known_share needs known_callers")
+        if not 0.0 <= self.wave_depth < 1.0:
+            raise ValueError("wave_depth must be at least 0 and below 1")
+        if self.wave_period is not None and self.wave_period <= 0:
+            raise ValueError("wave_period must be positive")
+        if self.queues is not None and (
+            not self.queues or min(self.queues.values()) < 0 or sum(self.queues.values()) <= 0
+        ):
+            raise ValueError("queues needs at least one positive weight, none negative")
+
+    def rate_factor(self, seconds: float) -> float:
+        """The call rate ``seconds`` (real) after the start, as a multiple of the mean."""
+        if self.wave_period is None or not self.wave_depth:
+            return 1.0
+        return 1.0 + self.wave_depth * math.sin(2 * math.pi * seconds / self.wave_period)
 
 
 @dataclass(frozen=True)
@@ -67,6 +104,8 @@ class LoadReport:
     events: int
     events_by_type: dict[str, int]
     elapsed: float
+    calls_by_queue: dict[str, int] = field(default_factory=dict)  # inbound calls
+    known_customers: int = 0  # calls whose customer was one of the known callers
 
     @property
     def events_per_second(self) -> float:
@@ -78,15 +117,21 @@ class LoadGenerator:
         unknown = set(config.mix) - set(DEFAULT_MIX)
         if unknown:
             raise ValueError(f"unknown call kinds in the mix: {sorted(unknown)}")
+        missing = set(config.queues or ()) - set(pbx.queues)
+        if missing:
+            raise ValueError(f"no such queues on this PBX: {sorted(missing)}")
         self.pbx = pbx
         self.agenda = agenda
         self.config = config
         self.rng = random.Random(config.seed)  # noqa: S311 - a seeded simulation, not secrets
         self.calls_by_kind: Counter[str] = Counter()
+        self.calls_by_queue: Counter[str] = Counter()
+        self.known_customers = 0
         self._handles: list[ScriptHandle] = []
         self._stopped = False
         self._start_counts: Counter[str] = Counter()
         self._started = 0.0
+        self.started_usec = pbx.clock.now()  # simulated time when calls started
         self._saved_speed: float | None = pbx.clock.speed
         self._task: asyncio.Task[LoadReport] | None = None
 
@@ -98,6 +143,7 @@ class LoadGenerator:
         loop = asyncio.get_running_loop()
         self._start_counts = Counter(self.pbx.counts)
         self._started = loop.time()
+        self.started_usec = self.pbx.clock.now()
         self._saved_speed = self.pbx.clock.speed
         if self.config.events_per_second is not None:
             # Simulated time runs free; the throttle alone sets the pace.
@@ -133,9 +179,22 @@ class LoadGenerator:
             # No call rate given: offer about one call per agent every 150 simulated
             # seconds, so queues neither sit idle nor overflow with abandons.
             agents = max(1, len(self.pbx.directory.phones))
-            return self.rng.expovariate(agents / 150.0)
-        per_simulated_second = rate / speed if speed is not None else rate
-        return self.rng.expovariate(per_simulated_second)
+            per_simulated_second = agents / 150.0
+        else:
+            per_simulated_second = rate / speed if speed is not None else rate
+        if self.config.wave_period is None or not self.config.wave_depth:
+            return self.rng.expovariate(per_simulated_second)
+        # Thinning (Lewis and Shedler): candidates come at the peak rate and each is kept
+        # with the rate of its moment over the peak, which gives the varying rate exactly.
+        real_per_simulated = 1.0 / speed if speed is not None else 1.0
+        now = (self.pbx.clock.now() - self.started_usec) / USEC
+        peak = 1.0 + self.config.wave_depth
+        waited = 0.0
+        while True:
+            waited += self.rng.expovariate(per_simulated_second * peak)
+            factor = self.config.rate_factor((now + waited) * real_per_simulated)
+            if self.rng.random() * peak < factor:
+                return waited
 
     def _arrivals(self) -> Script:
         limit = self.config.max_calls
@@ -146,6 +205,24 @@ class LoadGenerator:
             self.calls_by_kind[kind] += 1
             self._handles.append(self.agenda.spawn(self._call(kind), name=f"load-{kind}"))
             yield self._gap()
+
+    def _queue(self) -> str:
+        queues = self.config.queues
+        if not queues:
+            queue = "support"
+        elif len(queues) == 1:
+            queue = next(iter(queues))
+        else:
+            queue = self.rng.choices(list(queues), weights=list(queues.values()))[0]
+        self.calls_by_queue[queue] += 1
+        return queue
+
+    def _customer(self, number: str, name: str) -> tuple[str, str]:
+        """A known caller for ``known_share`` of the calls, else the random one given."""
+        if self.config.known_share and self.rng.random() < self.config.known_share:
+            self.known_customers += 1
+            return self.rng.choice(self.config.known_callers)
+        return number, name
 
     async def _finish(self, arrivals: ScriptHandle) -> LoadReport:
         await arrivals.wait()
@@ -162,6 +239,8 @@ class LoadGenerator:
             events=emitted.total(),
             events_by_type=dict(emitted),
             elapsed=asyncio.get_running_loop().time() - self._started,
+            calls_by_queue=dict(self.calls_by_queue),
+            known_customers=self.known_customers,
         )
         logger.info(
             "load: %d calls, %d events in %.2f s (%.0f events/s)",
@@ -176,7 +255,7 @@ class LoadGenerator:
         rng, config = self.rng, self.config
         phones = [phone.number for phone in self.pbx.directory.phones]
         if kind == "click_to_call":
-            number = f"+1212555{rng.randrange(10_000):04d}"
+            number, _ = self._customer(f"+1212555{rng.randrange(10_000):04d}", "")
             request = click_to_call_request(rng.choice(phones), number)
             outbound = OutboundPlan(
                 request,
@@ -201,9 +280,13 @@ class LoadGenerator:
                 talk=talk,
                 hangup_by=rng.choice(("caller", "target")),
             )
+        caller_num, caller_name = self._customer(
+            f"+1555{rng.randrange(10_000_000):07d}", rng.choice(_NAMES)
+        )
         plan = InboundPlan(
-            caller_num=f"+1555{rng.randrange(10_000_000):07d}",
-            caller_name=rng.choice(_NAMES),
+            caller_num=caller_num,
+            caller_name=caller_name,
+            queue=self._queue(),
             no_answer_first=1 if kind == "ring_no_answer" else 0,
             answer_after=patience + 30 if kind == "abandoned" else rng.uniform(2.0, 10.0),
             patience=patience,

@@ -22,7 +22,13 @@ from django.db import DatabaseError
 from config.serve import run_until_signal
 from contactcenter.demo import DEMO_ORG_SLUG, DEMO_PASSWORD, USERS
 from contactcenter.models import Organization
-from telephony.demo import DemoConfig, DemoPbx, run_demo
+from telephony.demo import (
+    DEMO_CALLS_PER_SECOND,
+    DEMO_WAVE_PERIOD,
+    DemoConfig,
+    DemoPbx,
+    run_demo,
+)
 
 ROLES = ("all", "web", "pbx")
 
@@ -48,7 +54,15 @@ class Command(BaseCommand):
         parser.add_argument("--ami-username", default="demo")
         parser.add_argument("--ami-secret", default="", help="default: a random one")
         parser.add_argument("--speed", type=_positive, default=1.0, help="simulated s per s")
-        parser.add_argument("--load-rate", type=_positive, default=0.08, help="calls per second")
+        parser.add_argument(
+            "--load-rate",
+            type=_positive,
+            default=DEMO_CALLS_PER_SECOND,
+            help="calls per second, on average (the rate swings slowly around it)",
+        )
+        parser.add_argument(
+            "--steady", action="store_true", help="a steady rate: no calm and pressure periods"
+        )
         parser.add_argument("--seed", type=int, default=None)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -60,6 +74,7 @@ class Command(BaseCommand):
             calls_per_second=options["load_rate"],
             seed=options["seed"],
             secret=options["ami_secret"] or secrets.token_urlsafe(12),
+            wave_period=None if options["steady"] else DEMO_WAVE_PERIOD,
         )
         with contextlib.suppress(KeyboardInterrupt):  # a Ctrl-C before anything started
             if options["role"] == "pbx":
