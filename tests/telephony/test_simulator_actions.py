@@ -74,6 +74,19 @@ async def test_core_show_channels_lists_a_live_call(
     )
 
 
+async def test_a_caller_waiting_in_sales_is_listed_with_sales_queue_data(
+    live: AmiSimulator, agent: AmiTestClient
+) -> None:
+    # The bridge's resync reads a waiting call's queue from Queue()'s ApplicationData.
+    live.start_call(InboundPlan("+15559876543", queue="sales", agents=("1001",), answer_after=LONG))
+    await agent.wait_for(lambda m: m.event == "QueueCallerJoin" and m["Queue"] == "sales")
+    app = await agent.wait_for(lambda m: m.event == "Newexten" and m["Application"] == "Queue")
+    assert app["AppData"].split(",")[0] == "sales"
+    _ack, *items, _done = await agent.request_list("CoreShowChannels")
+    caller = next(m for m in items if m["Application"] == "Queue")
+    assert caller["ApplicationData"].split(",")[0] == "sales"
+
+
 async def test_queue_status_and_summary(live: AmiSimulator, agent: AmiTestClient) -> None:
     live.start_call(InboundPlan("+15559876543", agents=("1003",), answer_after=LONG))
     await agent.wait_for(lambda m: m.event == "DialState")
