@@ -9,17 +9,24 @@ read from the broker when scraped:
 - ``cc_celery_broker_up`` gauge: 1 if the broker answered that read, else 0
 
 Both are only reported with a Redis broker; the eager default has no queue.
+
+``/metrics`` answers only a client in ``METRICS_ALLOWED_NETWORKS`` (loopback by
+default) and, when ``METRICS_TOKEN`` is set, only with ``Authorization: Bearer
+<token>``; anyone else gets 403. The address is the one config/proxy.py settled on; a
+server port reachable by others should have the token, which no header can fake.
 """
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import logging
 from collections.abc import Iterator
 from functools import cache
 
 import redis
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
@@ -69,8 +76,35 @@ class CeleryQueueCollector(Collector):
 REGISTRY.register(CeleryQueueCollector())
 
 
+@cache
+def _networks(
+    allowed: tuple[str, ...],
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(network, strict=False) for network in allowed)
+
+
+def scrape_allowed(request: HttpRequest) -> bool:
+    """From an allowed network, and with the bearer token when one is set."""
+    try:
+        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    if not any(
+        address in network for network in _networks(tuple(settings.METRICS_ALLOWED_NETWORKS))
+    ):
+        return False
+    token = settings.METRICS_TOKEN
+    if not token:
+        return True
+    given = request.headers.get("Authorization", "")
+    return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+
+
 @never_cache
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
-    """Prometheus text format. Keep it off the public proxy (deploy/nginx.conf does)."""
+    """Prometheus text format, for the scraper only (see the module docstring); keep it
+    off the public proxy too (deploy/nginx.conf does)."""
+    if not scrape_allowed(request):
+        return HttpResponseForbidden("Forbidden\n", content_type="text/plain")
     return HttpResponse(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)

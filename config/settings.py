@@ -10,6 +10,7 @@ and ``DJANGO_ENV=production`` turns on the production hardening that
 from __future__ import annotations
 
 from datetime import timedelta
+from ipaddress import ip_network
 from pathlib import Path
 
 import dj_database_url
@@ -17,6 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_required, env_str
 from config.logging import logging_config
+from config.secret_key import installation_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -29,9 +31,8 @@ PRODUCTION = DJANGO_ENV == "production"
 if PRODUCTION:
     SECRET_KEY = env_required("DJANGO_SECRET_KEY")
 else:
-    SECRET_KEY = env_str(
-        "DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-0123456789abcdefghijklmnop"
-    )
+    # No key in the source: this installation's own, made on first run (config/secret_key.py).
+    SECRET_KEY = env_str("DJANGO_SECRET_KEY") or installation_secret_key(VAR_DIR)
 DEBUG = env_bool("DJANGO_DEBUG", default=not PRODUCTION and DJANGO_ENV != "test")
 ALLOWED_HOSTS = env_list(
     "DJANGO_ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
@@ -70,6 +71,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy on every response (config/csp.py).
+    "config.csp.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -90,6 +93,24 @@ TEMPLATES = [
         },
     },
 ]
+
+# Our own scripts, styles, images and fonts only; pages that need more add it
+# (config/csp.py: the console's SIP and Twilio connections, the admin's inline style).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "media-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- Database -----------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
@@ -306,7 +327,11 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": True,
 }
 
+# /api/schema/ and /api/docs/ for anyone, or for signed-in users only (config/apidocs.py).
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", False)
+
 SPECTACULAR_SETTINGS = {
+    "SERVE_PERMISSIONS": ["config.apidocs.ApiDocsAccess"],
     "TITLE": "Contact-center API",
     "DESCRIPTION": "CRUD on contacts, cases, calls, dispositions, queues, agents, "
     "notifications and telephony connections, scoped to the caller's organization.",
@@ -438,6 +463,14 @@ LOGGING = logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)
 METRICS_PORT = env_int("METRICS_PORT", 0)
 METRICS_ADDR = env_str("METRICS_ADDR", "127.0.0.1")
 METRICS_CELERY_QUEUES = env_list("METRICS_CELERY_QUEUES", ["celery"])
+# Who may scrape a server process's /metrics (config/metrics.py): clients in these
+# networks, with "Authorization: Bearer <METRICS_TOKEN>" when a token is set.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"])
+try:
+    _metrics_networks = [ip_network(network, strict=False) for network in METRICS_ALLOWED_NETWORKS]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {exc}") from exc
 # Sockets (consoles and wallboards together) one user may hold open, across server
 # processes (realtime/sockets.py); 0: no limit.
 REALTIME_MAX_SOCKETS_PER_USER = env_int("REALTIME_MAX_SOCKETS_PER_USER", 20)

@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
+from config import apidocs
 from config.metrics import metrics
 from contactcenter.api import health
 
@@ -18,7 +19,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("telephony/twilio/", include("telephony.twilio.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/docs/", apidocs.swagger_ui, name="swagger-ui"),
     path("admin/", admin.site.urls),
     path("", include("realtime.urls")),  # login, /console/, /wallboard/
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -17,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from config.csp import console_allowances
 from contactcenter.forms import SignInForm
 from contactcenter.selectors.access import is_floor_role
 from realtime.snapshot import Caller, caller_for, wallboard_queue_exists
@@ -104,7 +106,12 @@ def console(request: HttpRequest) -> HttpResponse:
         if is_floor_role(caller.membership.role):
             return redirect("realtime:wallboard")
         return _no_page(request)
-    return render(request, "realtime/console.html", _page_context(caller, agent=caller.agent))
+    response = render(request, "realtime/console.html", _page_context(caller, agent=caller.agent))
+    # The softphone's connections, in the Content-Security-Policy (config/csp.py). A SIP
+    # address changed while the page is open needs a reload.
+    sip_urls = [caller.agent.sip_websocket_url, settings.SOFTPHONE_SIP_WEBSOCKET_URL]
+    response._csp_update = console_allowances(sip_urls)  # type: ignore[attr-defined]
+    return response
 
 
 @require_GET

@@ -91,6 +91,13 @@ def _own_signin_counts(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _api_docs_public(settings: Any) -> None:
+    # The tests that read the schema are about its content; who may read it (signed-in
+    # users by default) is tests/config/test_edge_access.py's.
+    settings.API_DOCS_PUBLIC = True
+
+
+@pytest.fixture(autouse=True)
 def _no_twilio_api(settings: Any) -> None:
     # No test reaches Twilio: a port nothing listens on, unless a test runs the fake.
     settings.TWILIO_API_BASE_URL = "http://127.0.0.1:9"

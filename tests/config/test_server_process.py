@@ -41,6 +41,7 @@ def embedded_server(tmp_path: Path) -> Iterator[str]:
         if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "CELERY_"))
     }
     env["VAR_DIR"] = str(tmp_path)
+    env["API_DOCS_PUBLIC"] = "true"  # as scripts/run has it for a newcomer
     manage = [sys.executable, "manage.py"]
     for args in (["migrate", "--noinput"], ["seed_demo"]):
         done = subprocess.run(

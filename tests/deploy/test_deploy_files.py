@@ -73,6 +73,20 @@ def test_compose_runs_every_process_of_the_design(compose: dict[str, Any]) -> No
     assert services["bridge"]["environment"]["METRICS_PORT"] == "9100"
 
 
+def test_metrics_answer_prometheus_with_its_token_only(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name in WEB:
+        env = services[name]["environment"]
+        assert env["METRICS_TOKEN"] == "${METRICS_TOKEN:?set METRICS_TOKEN}"  # no default
+        assert "127.0.0.0/8" not in env["METRICS_ALLOWED_NETWORKS"].split(",")
+    config = yaml.safe_load((DEPLOY / "prometheus.yml").read_text())
+    web = next(job for job in config["scrape_configs"] if job["job_name"] == "contactcenter-web")
+    assert web["authorization"]["type"] == "Bearer"
+    assert web["authorization"]["credentials_file"]
+    env_example = (DEPLOY / "systemd" / "contactcenter.env.example").read_text()
+    assert "\nMETRICS_TOKEN=" in env_example
+
+
 def test_prometheus_scrapes_every_process(compose: dict[str, Any]) -> None:
     config = yaml.safe_load((DEPLOY / "prometheus.yml").read_text())
     targets = {
@@ -96,7 +110,12 @@ def test_compose_config_is_valid_for_docker_compose() -> None:
     cli = _compose_cli()
     if cli is None:
         pytest.skip("neither docker compose nor docker-compose is installed")
-    env = {**os.environ, "DJANGO_SECRET_KEY": "s" * 50, "POSTGRES_PASSWORD": "pw"}
+    env = {
+        **os.environ,
+        "DJANGO_SECRET_KEY": "s" * 50,
+        "POSTGRES_PASSWORD": "pw",
+        "METRICS_TOKEN": "m" * 32,
+    }
     done = subprocess.run(
         [*cli, "-f", str(DEPLOY / "compose.yaml"), "config", "--quiet"],
         capture_output=True,

@@ -85,6 +85,11 @@ def stack(transactional_db: None, tmp_path: Path, settings: Any) -> Iterator[Sta
     settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
     with demo_stack(tmp_path, REDIS_URL) as stack:
         yield stack
+        # The pages ran under the server's Content-Security-Policy (config/csp.py):
+        # nothing they load or open may have been refused by it.
+        for log in stack.logs.glob("*-console.log"):
+            refused = [line for line in log.read_text().splitlines() if "Security Policy" in line]
+            assert not refused, (log.name, refused)
 
 
 @pytest.fixture

@@ -73,6 +73,8 @@ def server_env(**extra: str) -> dict[str, str]:
         DJANGO_SECRET_KEY=settings.SECRET_KEY,
         DJANGO_DEBUG="false",
         CELERY_TASK_ALWAYS_EAGER="true",
+        # As in process (tests/conftest.py): who may read the schema is tested apart.
+        API_DOCS_PUBLIC="true",
     )
     env.update(extra)
     return env
