@@ -57,5 +57,13 @@ def logging_config(*, level: str, fmt: str) -> dict[str, Any]:
         },
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": fmt}},
         "root": {"handlers": ["console"], "level": level},
-        "loggers": {"django.db.backends": {"level": "WARNING"}},
+        "loggers": {
+            "django.db.backends": {"level": "WARNING"},
+            # Django configures "django" with a console handler of its own (bare messages,
+            # with DEBUG on) and "django.server" with another format, before this
+            # configuration: every 4xx was written twice. Listed here, they lose those
+            # handlers, and every record goes through the one handler above.
+            "django": {"handlers": [], "level": "INFO", "propagate": True},
+            "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        },
     }

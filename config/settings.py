@@ -33,7 +33,9 @@ if PRODUCTION:
 else:
     # No key in the source: this installation's own, made on first run (config/secret_key.py).
     SECRET_KEY = env_str("DJANGO_SECRET_KEY") or installation_secret_key(VAR_DIR)
-DEBUG = env_bool("DJANGO_DEBUG", default=not PRODUCTION and DJANGO_ENV != "test")
+# Off unless asked for, the demo too: Django's debug pages list every URL pattern and
+# show tracebacks with settings to whoever reaches the server.
+DEBUG = env_bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env_list(
     "DJANGO_ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
 )
@@ -189,7 +191,9 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "realtime.layers.CountingInMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
+# Eager Celery (no REDIS_URL) still opens a producer on the broker to serialize a task;
+# a memory:// URL without a host made kombu warn "No hostname was supplied" each time.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://localhost/")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
 import logging.config
+import urllib.error
+import urllib.request
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from config.logging import JsonFormatter, logging_config
+from tests.realtime.servers import daphne, until_up
 
 
 def _capture(fmt: str) -> tuple[logging.Logger, io.StringIO]:
@@ -65,3 +70,22 @@ def test_the_settings_build_a_working_configuration() -> None:
 def test_an_unknown_format_is_a_clear_error() -> None:
     with pytest.raises(ImproperlyConfigured, match="LOG_FORMAT='xml'"):
         logging_config(level="INFO", fmt="xml")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("debug", ["true", "false"])
+def test_a_refused_request_is_logged_once_by_a_real_server(tmp_path: Path, debug: str) -> None:
+    # Django's own logging configuration gave the "django" logger a console handler
+    # besides ours: with DEBUG on each 4xx was written twice, once bare, once formatted.
+    with daphne(tmp_path, DJANGO_DEBUG=debug) as server:
+        asyncio.run(until_up(server))
+        for path, status in (("/nope/", 404), ("/api/v1/contacts/", 401)):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(f"{server.base}{path}", timeout=10)
+            assert refused.value.code == status
+        server.stop()  # everything it logged is written
+        lines = server.log().splitlines()
+    for message in ("Not Found: /nope/", "Unauthorized: /api/v1/contacts/"):
+        matching = [line for line in lines if message in line]
+        assert len(matching) == 1, lines
+        assert " WARNING django.request " in matching[0]  # the formatted line, not a bare one
