@@ -239,6 +239,15 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "contact-center@localhost")
+# The address people reach this installation at, e.g. https://cc.example.com: the links
+# in e-mails (invitations) start with it. Blank: the host of the request that sent them.
+PUBLIC_URL = env_str("PUBLIC_URL").rstrip("/")
+# How long an invitation's link may be used (once); docs/going-live.md.
+INVITATION_MAX_AGE_HOURS = env_int("INVITATION_MAX_AGE_HOURS", 72)
+if INVITATION_MAX_AGE_HOURS < 1:
+    raise ImproperlyConfigured("INVITATION_MAX_AGE_HOURS must be at least 1.")
+if PUBLIC_URL and not PUBLIC_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("PUBLIC_URL must start with https:// (or http://).")
 
 # --- Calls and reports (docs/reports.md) ----------------------------------------------
 # A call still open this long after it started had its hangup missed: the sweep closes it.

@@ -98,3 +98,10 @@ class HangupParty(models.TextChoices):
     AGENT = "agent", "Agent"
     SYSTEM = "system", "System"
     TRANSFER = "transfer", "Transfer"
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    REVOKED = "revoked", "Revoked"
+    EXPIRED = "expired", "Expired"

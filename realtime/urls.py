@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from realtime import views
+from realtime import invitations, views
 
 app_name = "realtime"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("console/", views.console, name="console"),
     path("wallboard/", views.wallboard, name="wallboard"),
+    path("invite/<str:token>/", invitations.accept, name="invite"),
 ]

@@ -6,6 +6,7 @@ from contactcenter.api import (
     auth,
     calls,
     exports,
+    invitations,
     organization,
     queues,
     reports,
@@ -21,6 +22,7 @@ router.register("queue-memberships", queues.QueueMembershipViewSet, basename="qu
 router.register("dispositions", queues.CallDispositionViewSet, basename="disposition")
 router.register("calls", calls.CallViewSet, basename="call")
 router.register("members", organization.MemberViewSet, basename="member")
+router.register("invitations", invitations.InvitationViewSet, basename="invitation")
 
 urlpatterns = [
     path("auth/token/", auth.TokenObtainView.as_view(), name="token-obtain"),

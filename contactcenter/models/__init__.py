@@ -2,6 +2,7 @@ from contactcenter.models import lookups as lookups  # registers field__any
 from contactcenter.models.agents import Agent, AgentStateLog
 from contactcenter.models.base import TenantModel, TenantQuerySet
 from contactcenter.models.calls import Call, CallDisposition, CallEvent, CallTransfer
+from contactcenter.models.invitations import Invitation
 from contactcenter.models.queues import CallQueue, QueueMembership
 from contactcenter.models.reports import AgentDayStats, DailyRollup, QueueDayStats
 from contactcenter.models.tenancy import Membership, Organization, User
@@ -16,6 +17,7 @@ __all__ = [
     "CallQueue",
     "CallTransfer",
     "DailyRollup",
+    "Invitation",
     "Membership",
     "Organization",
     "QueueDayStats",
