@@ -41,6 +41,8 @@ def credentials_accepted(
 ) -> bool:
     """Whether Twilio's REST API takes ``auth_token`` for ``account_sid``. Raises
     ApplicationError (503) when Twilio cannot be asked."""
+    if not (auth_token.isascii() and auth_token.isprintable()):
+        return False  # no Twilio token is anything else, and basic auth could not carry it
     client = http_client or TwilioHttpClient(timeout=TIMEOUT_SECONDS)
     url = f"{settings.TWILIO_API_BASE_URL.rstrip('/')}/2010-04-01/Accounts/{account_sid}.json"
     try:

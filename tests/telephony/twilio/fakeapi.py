@@ -29,7 +29,7 @@ class FakeTwilioAPI:
     def answer(self, path: str, authorization: str) -> tuple[int, dict[str, object]]:
         user, token = "", ""
         if authorization.startswith("Basic "):
-            decoded = base64.b64decode(authorization[6:]).decode()
+            decoded = base64.b64decode(authorization[6:]).decode("latin-1")
             user, _, token = decoded.partition(":")
         self.asked.append((path, user))
         match = _ACCOUNT.match(path)

@@ -61,6 +61,16 @@ def test_another_organizations_sid_answers_as_a_wrong_token(
     assert TwilioAccount.objects.get(account_sid=SID).organization_id == floor_b.org.pk
 
 
+@pytest.mark.parametrize("token", ["\x80", "€uro", "tab\there", ""])
+def test_a_token_no_twilio_account_has_is_refused_alike(
+    floor_a: Floor, twilio_api: FakeTwilioAPI, token: str
+) -> None:
+    twilio_api.add(SID, TOKEN)
+    response = _register(floor_a, token=token)
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"][0]["attr"] == "auth_token"
+
+
 def test_a_sid_cannot_be_squatted_before_its_owner(
     floor_a: Floor, floor_b: Floor, twilio_api: FakeTwilioAPI
 ) -> None:
