@@ -69,6 +69,18 @@ def _sync_phones(contact: Contact, phones: dict[str, str]) -> None:
     )
 
 
+def _require_something_to_know_them_by(contact: Contact, *, has_phone: bool) -> None:
+    """A contact with no name, phone or e-mail cannot be found nor told apart (it showed
+    as "Contact #7"): refused, naming what would do."""
+    texts = (contact.first_name, contact.last_name, contact.company, contact.email)
+    if not has_phone and not any(texts):
+        raise ApplicationError(
+            "A contact needs a name (first_name, last_name or company), a phone number "
+            "(phones) or an e-mail address (email).",
+            code="required",
+        )
+
+
 def _full_clean(contact: Contact) -> None:
     # Lengths and the e-mail format; the organization was set by us, not by the caller.
     contact.full_clean(exclude=["organization"], validate_unique=False, validate_constraints=False)
@@ -96,6 +108,7 @@ def contact_create(
         custom_fields=_clean_custom_fields(custom_fields or {}),
     )
     cleaned_phones = _clean_phones(phones or [], region=organization.default_region)
+    _require_something_to_know_them_by(contact, has_phone=bool(cleaned_phones))
     _full_clean(contact)
     contact.save()
     _sync_phones(contact, cleaned_phones)
@@ -131,6 +144,8 @@ def contact_update(
     cleaned_phones = None
     if not isinstance(phones, Unset):
         cleaned_phones = _clean_phones(phones, region=contact.organization.default_region)
+    has_phone = bool(cleaned_phones) if cleaned_phones is not None else contact.phones.exists()
+    _require_something_to_know_them_by(contact, has_phone=has_phone)
     _full_clean(contact)
     contact.save()
     if cleaned_phones is not None:

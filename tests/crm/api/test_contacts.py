@@ -131,3 +131,47 @@ def test_invalid_payloads_name_the_field(floor_a: Floor, payload: dict, attr: st
 def test_non_object_body_is_a_400(floor_a: Floor) -> None:
     response = client_for(floor_a.agent_member).post(URL, ["x"])
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"first_name": "  ", "last_name": "", "email": " "},
+        {"tags": ["vip"], "custom_fields": {"tier": 1}},
+        {"phones": []},
+    ],
+)
+def test_a_contact_with_nothing_to_know_them_by_is_refused(floor_a: Floor, body: dict) -> None:
+    # POST {} created an empty "Contact #7".
+    response = client_for(floor_a.agent_member).post(URL, body)
+    assert response.status_code == 400, response.content
+    error = response.json()["errors"][0]
+    assert error["code"] == "required"
+    for needed in ("first_name", "last_name", "company", "phones", "email"):
+        assert needed in error["detail"]
+    assert not Contact.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"last_name": "Lovelace"},
+        {"company": "Acme"},
+        {"email": "ada@example.com"},
+        {"phones": [{"number": "+15557654321"}]},
+    ],
+)
+def test_a_name_a_phone_or_an_email_is_enough(floor_a: Floor, body: dict) -> None:
+    response = client_for(floor_a.agent_member).post(URL, body)
+    assert response.status_code == 201, response.content
+
+
+def test_a_contact_cannot_be_emptied_by_an_update(floor_a: Floor) -> None:
+    client = client_for(floor_a.agent_member)
+    contact = make_contact(floor_a.org, "+15557654321", last_name="")
+    emptied = client.patch(f"{URL}{contact.pk}/", {"first_name": "", "phones": []})
+    assert emptied.status_code == 400, emptied.content
+    assert emptied.json()["errors"][0]["code"] == "required"
+    assert client.patch(f"{URL}{contact.pk}/", {"first_name": ""}).status_code == 200  # a phone
+    assert client.patch(f"{URL}{contact.pk}/", {"phones": []}).status_code == 400
