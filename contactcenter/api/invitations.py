@@ -14,6 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from contactcenter.api.organization import organization_username
 from contactcenter.api.permissions import ADMIN_ONLY
 from contactcenter.api.tenancy import TenantRelatedField, TenantViewSetMixin
 from contactcenter.enums import InvitationStatus, Role
@@ -61,7 +62,13 @@ class InvitationSerializer(serializers.ModelSerializer[Invitation]):
 
 class InvitationCreateSerializer(serializers.Serializer[Any]):
     email = serializers.EmailField(max_length=254)
-    username = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=150)
+    username = serializers.RegexField(
+        r"^[\w.@+-]+\Z",
+        max_length=150,
+        help_text="Over REST, the person signs in as username@<organization slug> (the "
+        "suffix is added when missing), as for members: names never collide with "
+        "another organization's, and an answer never says that one exists there.",
+    )
     role = serializers.ChoiceField(choices=Role.choices)
     first_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=150)
     last_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=150)
@@ -95,11 +102,17 @@ class InvitationViewSet(
         """Invite a person by e-mail: they get a one-time link to choose their password."""
         data = InvitationCreateSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
+        organization = self.membership.organization
+        username = organization_username(organization, data.validated_data["username"])
+        if len(username) > 150:
+            raise serializers.ValidationError(
+                {"username": [f"At most {150 - len(organization.slug) - 1} characters."]}
+            )
         issued = invitation_create(
-            organization=self.membership.organization,
+            organization=organization,
             invited_by=self.membership.user,
             base_url=request.build_absolute_uri("/"),
-            **data.validated_data,
+            **{**data.validated_data, "username": username},
         )
         return self._answer(issued.invitation, status.HTTP_201_CREATED)
 

@@ -15,6 +15,7 @@ import pytest
 
 from contactcenter.models import Invitation, User
 from tests.conftest import Floor, client_for
+from tests.factories import make_member
 
 pytestmark = pytest.mark.django_db
 
@@ -52,11 +53,13 @@ def test_admin_invites_by_email_with_a_one_time_link(
         "",
     )
     assert data["invited_by"] == floor_a.admin.user_id
+    # In the organization's namespace, as members an admin creates (contactcenter.api).
+    assert data["username"] == f"dana@{floor_a.org.slug}"
 
     [message] = mailoutbox
     assert message.to == ["dana@example.com"]
     assert floor_a.org.name in message.subject
-    assert "dana" in message.body and "Supervisor" in message.body
+    assert f"dana@{floor_a.org.slug}" in message.body and "Supervisor" in message.body
     token = link_in(message)
     # The token is in the e-mail only: not in the answer, not in the database.
     assert token not in resp.content.decode()
@@ -65,7 +68,7 @@ def test_admin_invites_by_email_with_a_one_time_link(
     stored = Invitation.objects.filter(pk=invitation.pk).values().get()
     assert not any(token in str(value) for value in stored.values())
     # Nothing exists for the person until they use the link.
-    assert not User.objects.filter(username="dana").exists()
+    assert not User.objects.filter(username__startswith="dana").exists()
 
     listed = client_for(floor_a.admin).get("/api/v1/invitations/").json()["results"]
     assert [(i["id"], i["status"]) for i in listed] == [(invitation.pk, "pending")]
@@ -106,10 +109,15 @@ def test_invitations_stay_in_their_organization(
 def test_clear_errors_for_a_taken_username_or_agent(
     floor_a: Floor, django_capture_on_commit_callbacks: Capture
 ) -> None:
-    taken = floor_a.agent_member.user.username
-    resp = invite(floor_a, django_capture_on_commit_callbacks, username=taken)
+    make_member(floor_a.org, username=f"eve@{floor_a.org.slug}")
+    resp = invite(floor_a, django_capture_on_commit_callbacks, username="eve")
     assert resp.status_code == 400
     assert resp.json()["errors"][0]["attr"] == "username"
+    assert invite(floor_a, django_capture_on_commit_callbacks).status_code == 201
+    offered = invite(floor_a, django_capture_on_commit_callbacks, email="other@example.com")
+    assert offered.status_code == 400
+    assert "already offered" in offered.json()["errors"][0]["detail"]
+    Invitation.objects.all().delete()
     resp = invite(floor_a, django_capture_on_commit_callbacks, agent=floor_a.agent.pk)
     assert resp.status_code == 400
     assert resp.json()["errors"][0]["attr"] == "agent"
@@ -177,3 +185,16 @@ def test_the_link_uses_public_url_when_set(
     settings.PUBLIC_URL = "https://cc.example.com"
     invite(floor_a, django_capture_on_commit_callbacks)
     assert re.search(r"https://cc\.example\.com/invite/[A-Za-z0-9_-]{43}/", mailoutbox[0].body)
+
+
+def test_usernames_are_per_organization_and_say_nothing_of_others(
+    floor_a: Floor, floor_b: Floor, django_capture_on_commit_callbacks: Capture
+) -> None:
+    # A user "dana" elsewhere (any organization, or created by the operator) and an
+    # invitation of "dana" in A: B's admin invites a "dana" of their own, and learns
+    # nothing about either.
+    make_member(floor_a.org, username="dana")
+    assert invite(floor_a, django_capture_on_commit_callbacks).status_code == 201
+    resp = invite(floor_b, django_capture_on_commit_callbacks)
+    assert resp.status_code == 201, resp.content
+    assert resp.json()["username"] == f"dana@{floor_b.org.slug}"
