@@ -12,5 +12,6 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("console/", views.console, name="console"),
     path("wallboard/", views.wallboard, name="wallboard"),
-    path("invite/<str:token>/", invitations.accept, name="invite"),
+    path("invite/accept/", invitations.accept, name="invite-accept"),
+    path("invite/<str:token>/", invitations.open_link, name="invite"),
 ]

@@ -1,7 +1,11 @@
-"""/invite/<token>/: the invited person chooses a password, once, and can then sign in."""
+"""/invite/<token>/: the invited person chooses a password, once, and can then sign in.
+
+The link puts its token in the session and redirects to /invite/accept/, where the form
+and every refusal are: no answer that is logged or sends a Referer has the token."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -35,8 +39,18 @@ def issue(floor: Floor, agent: Agent | None = None, **extra: Any) -> Issued:
     )
 
 
+ACCEPT = "/invite/accept/"
+
+
 def path_of(issued: Issued) -> str:
     return issued.link.removeprefix("http://testserver")
+
+
+def follow(client: Client, path: str) -> Any:
+    """Open a link as a browser does: to /invite/accept/, with the token in the session."""
+    response = client.get(path, follow=True)
+    assert response.redirect_chain == [(ACCEPT, 302)]
+    return response
 
 
 def browser() -> Client:
@@ -44,14 +58,15 @@ def browser() -> Client:
 
 
 def choose(client: Client, path: str, first: str = PASSWORD, second: str | None = None) -> Any:
-    """GET the page (for its CSRF cookie), then POST the form as a browser does. (A page
-    that refuses the link has no form: the cookie then comes from the sign-in page.)"""
-    client.get(path)
+    """Open the link (for the session and the CSRF cookie), then POST the form as a
+    browser does. (A page that refuses the link has no form: the cookie then comes from
+    the sign-in page.)"""
+    follow(client, path)
     if "csrftoken" not in client.cookies:
         client.get("/login/")
     token = client.cookies["csrftoken"].value
     return client.post(
-        path,
+        ACCEPT,
         {"password1": first, "password2": first if second is None else second},
         HTTP_X_CSRFTOKEN=token,
     )
@@ -62,16 +77,13 @@ def test_the_link_sets_the_password_once_then_the_person_gets_a_jwt(floor_a: Flo
     issued = issue(floor_a, agent=agent)
     client = browser()
 
-    page = client.get(path_of(issued))
+    page = follow(client, path_of(issued))
     assert page.status_code == 200
     assert b"nina" in page.content and floor_a.org.name.encode() in page.content
     assert page["Referrer-Policy"] == "no-referrer"
     assert "no-store" in page["Cache-Control"]
     # A form with CSRF: a post from elsewhere (no token) is refused.
-    assert (
-        client.post(path_of(issued), {"password1": PASSWORD, "password2": PASSWORD}).status_code
-        == 403
-    )
+    assert client.post(ACCEPT, {"password1": PASSWORD, "password2": PASSWORD}).status_code == 403
 
     assert choose(client, path_of(issued), PASSWORD, PASSWORD + "x").status_code == 400
     weak = choose(client, path_of(issued), "password1")
@@ -97,7 +109,7 @@ def test_the_link_sets_the_password_once_then_the_person_gets_a_jwt(floor_a: Flo
     assert (me["username"], me["role"], me["agent_id"]) == ("nina", "agent", agent.pk)
 
     # Used: the link says so, and a second try changes nothing.
-    again = browser().get(path_of(issued))
+    again = follow(browser(), path_of(issued))
     assert again.status_code == 410 and b"already used" in again.content
     assert choose(browser(), path_of(issued), "another-long-phrase-42").status_code == 410
     user.refresh_from_db()
@@ -110,7 +122,7 @@ def test_an_expired_link_is_refused(floor_a: Floor) -> None:
     Invitation.objects.filter(pk=issued.invitation.pk).update(
         expires_at=timezone.now() - timedelta(seconds=1)
     )
-    page = browser().get(path_of(issued))
+    page = follow(browser(), path_of(issued))
     assert page.status_code == 410 and b"expired" in page.content
     assert choose(browser(), path_of(issued)).status_code == 410
     assert not User.objects.filter(username="nina").exists()
@@ -126,7 +138,7 @@ def test_the_expiry_is_the_setting(floor_a: Floor, settings: Any) -> None:
 def test_a_revoked_link_is_refused(floor_a: Floor) -> None:
     issued = issue(floor_a)
     invitation_revoke(invitation=issued.invitation)
-    page = browser().get(path_of(issued))
+    page = follow(browser(), path_of(issued))
     assert page.status_code == 410 and b"withdrawn" in page.content
 
 
@@ -135,8 +147,8 @@ def test_a_new_link_ends_the_old_one(floor_a: Floor) -> None:
 
     old = issue(floor_a)
     new = invitation_resend(invitation=old.invitation, base_url="http://testserver")
-    assert browser().get(path_of(old)).status_code == 404
-    assert browser().get(path_of(new)).status_code == 200
+    assert follow(browser(), path_of(old)).status_code == 404
+    assert follow(browser(), path_of(new)).status_code == 200
 
 
 def test_guessing_links_is_limited_per_address_like_signing_in(
@@ -146,10 +158,10 @@ def test_guessing_links_is_limited_per_address_like_signing_in(
     issued = issue(floor_a)
     client = browser()
     for guess in [secrets.token_urlsafe(32) for _ in range(3)] + ["short"]:
-        page = client.get(f"/invite/{guess}/")
+        page = follow(client, f"/invite/{guess}/")
         assert page.status_code == 404 and b"not valid" in page.content
     # The address is locked now: even the right link waits, and says how long.
-    locked = client.get(path_of(issued))
+    locked = follow(client, path_of(issued))
     assert locked.status_code == 429
     assert int(locked["Retry-After"]) >= 1
     # ... and so does signing in from there (one count for both).
@@ -158,4 +170,33 @@ def test_guessing_links_is_limited_per_address_like_signing_in(
     )
     assert signin.status_code == 429
     # Another address is not concerned.
-    assert Client(REMOTE_ADDR="192.0.2.7").get(path_of(issued)).status_code == 200
+    assert follow(Client(REMOTE_ADDR="192.0.2.7"), path_of(issued)).status_code == 200
+    # Once the lock is over, the same browser goes on where it was (no need for the link).
+    signin_keys = f"{settings.SIGNIN_KEY_PREFIX}:lock:a:127.0.0.1"
+    from django.core.cache import cache
+
+    cache.delete(signin_keys)
+    assert client.get(ACCEPT).status_code == 200
+
+
+def test_the_accept_page_without_a_link_says_where_to_start(floor_a: Floor) -> None:
+    page = browser().get(ACCEPT)
+    assert page.status_code == 404 and b"link of your invitation" in page.content
+
+
+def test_no_logged_answer_carries_a_link_that_works(
+    floor_a: Floor, settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Django logs every 4xx with its path (django.request): a form error or a refusal
+    # at /invite/<token>/ would put a working link in the log.
+    issued = issue(floor_a)
+    token = path_of(issued).split("/")[2]
+    caplog.set_level(logging.INFO)
+    client = browser()
+    assert choose(client, path_of(issued), "password1").status_code == 400
+    settings.SIGNIN_ADDRESS_FREE_FAILURES = 0
+    follow(client, "/invite/" + secrets.token_urlsafe(32) + "/")
+    assert follow(client, path_of(issued)).status_code == 429
+    logged = [r.getMessage() for r in caplog.records]
+    assert any("Bad Request: /invite/accept/" in line for line in logged), logged
+    assert not any(token in line for line in logged)

@@ -137,7 +137,9 @@ def test_the_sample_builds_a_full_organization_and_twice_changes_nothing(tmp_pat
     ali_mail = next(m for m in mail.outbox if m.to == ["ali@northwind.example"])
     browser = Client()
     path = "/invite/" + LINK.search(ali_mail.body).group(1) + "/"  # type: ignore[union-attr]
-    assert browser.post(path, {"password1": PASSWORD, "password2": PASSWORD}).status_code == 200
+    assert browser.get(path, follow=True).status_code == 200
+    answer = browser.post("/invite/accept/", {"password1": PASSWORD, "password2": PASSWORD})
+    assert answer.status_code == 200
     ali.refresh_from_db()
     assert ali.user is not None and ali.user.username == "ali"
     assert Membership.objects.get(user=ali.user).organization == org
