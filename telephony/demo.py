@@ -26,11 +26,12 @@ from urllib.parse import quote
 from asgiref.sync import sync_to_async
 
 from contactcenter.demo import demo_callers
+from contactcenter.services.telephony.stopped import calls_end_for_stopped_pbx
 from telephony import metrics
 from telephony.ami.bridge import AmiBridge
 from telephony.ami.simulator import AmiSimulator, LoadConfig, LoadGenerator, SimulatorConfig
 from telephony.ami.simulator.directory import Directory, default_directory
-from telephony.ami.targets import env_target
+from telephony.ami.targets import BridgeTarget, env_target
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ DEMO_WAVE_DEPTH = 0.6
 DEMO_KNOWN_SHARE = 0.5
 DEMO_QUEUES = {"support": 0.65, "sales": 0.35}
 SALES_MEMBERS = ("1001", "1003")
+DEMO_STOPPED = "the demo stopped: its simulated PBX hung up"
 
 
 def demo_directory() -> Directory:
@@ -171,6 +173,20 @@ async def run_demo(config: DemoConfig, stop: asyncio.Event, pbx: DemoPbx) -> Non
             bridge_stop.set()
             await bridge_task
             logger.info("demo: bridge stopped %s", bridge.stats)
+            await end_open_calls(target)
     finally:
         pbx_stop.set()
         await pbx_task
+
+
+async def end_open_calls(target: BridgeTarget) -> None:
+    """The simulated PBX stops with the demo and cuts its calls, whose hangups no bridge
+    will report: end them now, or they stay open in the database (a caller "queued"
+    until the stale-call sweep, hours later)."""
+    ended = await sync_to_async(calls_end_for_stopped_pbx)(
+        organization_id=target.organization_id,
+        connection_key=target.connection_key,
+        reason=DEMO_STOPPED,
+    )
+    if ended:
+        logger.info("demo: %d call(s) still open ended with the simulated PBX", ended)

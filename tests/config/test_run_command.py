@@ -17,6 +17,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
 import urllib.parse
@@ -29,6 +30,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+
+from telephony.demo import DEMO_STOPPED
 
 ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
@@ -221,12 +224,29 @@ def _check_live_and_stop(run: Run, metrics_url: str = "") -> None:
     assert "Traceback" not in run.log.read_text(), run.log.read_text()[-4000:]
 
 
+OPEN = ("queued", "ringing", "in_progress", "on_hold")
+
+
+def _check_no_call_left_open(rows: list[tuple[str, str]]) -> None:
+    """After Ctrl-C the calls the simulated PBX cut are ended, not left open (one stayed
+    ``queued`` until the stale-call sweep, hours later)."""
+    assert rows, "no call recorded"
+    assert not [status for status, _ in rows if status in OPEN], rows
+    # A steady trickle of calls: some were still open when the demo stopped.
+    assert any(cause == DEMO_STOPPED for _, cause in rows), rows
+
+
 def test_run_command_embedded_defaults(start_run: Callable[[dict[str, str]], Run]) -> None:
     run = start_run({})
     _check_live_and_stop(run)
     log = run.log.read_text()
     assert "simulated PBX (AMI) on 127.0.0.1:" in log  # one process: no run_bridge
     assert "run_bridge" not in log
+    # Eager Celery used no broker, and said nothing of one.
+    assert "No hostname was supplied" not in log
+    with sqlite3.connect(run.log.parent / "var" / "db.sqlite3") as db:
+        rows = db.execute("SELECT status, hangup_cause_text FROM contactcenter_call").fetchall()
+    _check_no_call_left_open(rows)
 
 
 def _services() -> tuple[str, str] | None:
@@ -262,6 +282,9 @@ def test_run_command_with_postgres_and_redis(start_run: Callable[[dict[str, str]
         log = run.log.read_text()
         assert "bridge: starting asterisk:env" in log  # run_bridge, its own process
         assert "celery@" in log
+        with psycopg.connect(re.sub(r"/[^/]*$", f"/{name}", database)) as conn:
+            rows = conn.execute("SELECT status, hangup_cause_text FROM contactcenter_call")
+            _check_no_call_left_open(rows.fetchall())
     finally:
         redis.Redis.from_url(own_redis).flushdb()
         with psycopg.connect(admin, autocommit=True) as conn:

@@ -15,6 +15,7 @@ import contextlib
 import secrets
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
@@ -22,11 +23,13 @@ from django.db import DatabaseError
 from config.serve import run_until_signal
 from contactcenter.demo import DEMO_ORG_SLUG, DEMO_PASSWORD, USERS
 from contactcenter.models import Organization
+from telephony.ami.targets import env_target
 from telephony.demo import (
     DEMO_CALLS_PER_SECOND,
     DEMO_WAVE_PERIOD,
     DemoConfig,
     DemoPbx,
+    end_open_calls,
     run_demo,
 )
 
@@ -126,6 +129,11 @@ class Command(BaseCommand):
             f"user {config.username}; calls start when the bridge logs in."
         )
         await pbx.run(stop)
+        if settings.AMI_URL:
+            # scripts/run's Redis mode: run_bridge records this PBX as AMI_URL, and stops
+            # with it without hearing the hangups of the calls it cut.
+            target = await sync_to_async(env_target)(settings.AMI_URL, settings.AMI_ORGANIZATION)
+            await end_open_calls(target)
 
     def _banner(self, host: str, port: int) -> None:
         base = f"http://{host}:{port}"
