@@ -119,3 +119,16 @@ def test_an_exception_on_a_page_is_the_sites_500_page(settings: Any) -> None:
     assert "Something went wrong" in page
     assert "realtime/css/base.css" in page
     assert "boom" not in page and "Traceback" not in page
+
+
+@pytest.mark.parametrize(("path", "json_body"), [("/api/v1/contacts/", True), ("/login/", False)])
+def test_a_host_not_served_is_a_400_in_the_shape_of_its_path(
+    settings: Any, path: str, json_body: bool
+) -> None:
+    settings.DEBUG = False
+    response = Client(HTTP_HOST="evil.example").get(path)
+    assert response.status_code == 400
+    if json_body:
+        assert _json(response)["errors"][0]["code"] == "parse_error"
+    else:
+        assert "Bad request" in response.content.decode()
