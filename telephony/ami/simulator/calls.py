@@ -242,8 +242,7 @@ def agent_complete(pbx: PbxModel, call: Call, reason: str) -> None:
     )
     # app_queue's update_queue: visible in the member's next QueueMemberStatus.
     member.in_call = False
-    member.calls_taken += 1
-    member.last_call = pbx.now_seconds()
+    pbx.end_member_call(member, queue)
     queue.record_talk(talk)
     call.member = None
 

@@ -31,6 +31,11 @@ class QueueSpec:
     members: tuple[str, ...]
     timeout: int = 15
     retry: int = 5
+    # queues.conf's ringinuse (app_queue's default is yes; the fixtures' server and the
+    # demo say no: a member on a call is not offered another) and wrapuptime (seconds
+    # after a member's queue call during which no queue offers them a call).
+    ringinuse: bool = False
+    wrapuptime: int = 0
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from telephony.ami.simulator.scenarios import (
     InboundPlan,
     OutboundPlan,
     TransferPlan,
+    free_phones,
     inbound_call,
     outbound_call,
 )
@@ -202,8 +203,10 @@ class LoadGenerator:
             kind = self.rng.choices(list(self.config.mix), weights=list(self.config.mix.values()))[
                 0
             ]
-            self.calls_by_kind[kind] += 1
-            self._handles.append(self.agenda.spawn(self._call(kind), name=f"load-{kind}"))
+            script = self._call(kind)
+            if script is not None:  # None: nobody was free to place it
+                self.calls_by_kind[kind] += 1
+                self._handles.append(self.agenda.spawn(script, name=f"load-{kind}"))
             yield self._gap()
 
     def _queue(self) -> str:
@@ -251,12 +254,18 @@ class LoadGenerator:
         )
         return report
 
-    def _call(self, kind: str) -> Script:
+    def _call(self, kind: str) -> Script | None:
         rng, config = self.rng, self.config
         phones = [phone.number for phone in self.pbx.directory.phones]
         if kind == "click_to_call":
             number, _ = self._customer(f"+1212555{rng.randrange(10_000):04d}", "")
-            request = click_to_call_request(rng.choice(phones), number)
+            # Nobody dials out while on a call: the phone drawn if free, else the next
+            # free one; none free, no call. The draws stay the same either way, so a
+            # seed still gives the same calls.
+            drawn = rng.choice(phones)
+            at = phones.index(drawn)
+            free = free_phones(self.pbx, phones[at:] + phones[:at])
+            request = click_to_call_request(free[0] if free else drawn, number)
             outbound = OutboundPlan(
                 request,
                 agent_answers=rng.random() < 0.9,
@@ -266,7 +275,7 @@ class LoadGenerator:
                 talk=rng.uniform(*config.talk),
                 hangup_by=rng.choice(("agent", "customer")),
             )
-            return outbound_call(self.pbx, outbound)
+            return outbound_call(self.pbx, outbound) if free else None
         talk = rng.uniform(*config.talk)
         patience = rng.uniform(*config.patience)
         transfer = None

@@ -68,6 +68,7 @@ class PbxModel:
         for spec in directory.queues:
             queue = Queue(name=spec.name, strategy=spec.strategy, timeout=spec.timeout)
             queue.retry = spec.retry
+            queue.ringinuse, queue.wrapuptime = spec.ringinuse, spec.wrapuptime
             for number in spec.members:
                 phone = directory.phone(number)
                 if phone is None:
@@ -78,6 +79,7 @@ class PbxModel:
                     name=phone.name,
                     state_interface=phone.interface,
                     login_time=login,
+                    ringinuse=spec.ringinuse,
                 )
             self.queues[spec.name] = queue
             self._devices[f"Queue:{spec.name}_avail"] = self._avail_state(queue)
@@ -346,11 +348,31 @@ class PbxModel:
         self.emit(event, "agent", member.blob(self.member_status(member)))
 
     def is_available(self, member: Member) -> bool:
-        return (
-            not member.paused
-            and not member.reserved
-            and self.member_status(member) == DeviceState.NOT_INUSE
-        )
+        """Whether a queue may ring ``member`` now: app_queue's can_ring_entry.
+
+        Not paused; with ringinuse off, its device idle (or unknown) and not being rung
+        for another caller; and its wrap-up time over since its last queue call (the
+        member's own wrapuptime, else its last call's queue's).
+        """
+        if member.paused:
+            return False
+        if not member.ringinuse and (
+            member.reserved
+            or self.member_status(member) not in (DeviceState.NOT_INUSE, DeviceState.UNKNOWN)
+        ):
+            return False
+        last = self.queues.get(member.last_queue or member.queue)
+        wrapuptime = member.wrapuptime or (last.wrapuptime if last else 0)
+        return not (wrapuptime and self.now_seconds() - member.last_call < wrapuptime)
+
+    def end_member_call(self, member: Member, queue: Queue) -> None:
+        """app_queue's update_queue with shared_lastcall (its default): the member's last
+        call, and the queue it came from, in every queue the interface is a member of,
+        so the wrap-up time keeps all of them from ringing it."""
+        now = self.now_seconds()
+        member.calls_taken += 1
+        for other in self.members_on(member.state_interface):
+            other.last_call, other.last_queue = now, queue.name
 
     def refresh_queue_avail(self, queue: Queue) -> None:
         self.set_custom_device(f"Queue:{queue.name}_avail", self._avail_state(queue))

@@ -28,8 +28,12 @@ class Member:
     paused: bool = False
     paused_reason: str = ""
     ringinuse: bool = False
+    # The member's own wrapuptime (queues.conf member line); 0: the queue's.
     wrapuptime: int = 0
-    # Set while app_queue rings this member for a caller, so no second caller picks it.
+    # The queue of the member's last call (app_queue's lastqueue): its wrap-up time runs.
+    last_queue: str = ""
+    # Set while app_queue rings this member for a caller, so no second caller picks it
+    # (its pending_members, kept only for members with ringinuse off).
     reserved: bool = False
 
     def blob(self, status: DeviceState) -> Fields:
@@ -88,6 +92,8 @@ class Queue:
     retry: int = 5
     service_level: int = 60
     weight: int = 0
+    ringinuse: bool = False
+    wrapuptime: int = 0
     members: dict[str, Member] = field(default_factory=dict)
     entries: list[QueueEntry] = field(default_factory=list)
     completed: int = 0

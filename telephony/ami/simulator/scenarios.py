@@ -25,7 +25,7 @@ from telephony.ami.simulator.calls import (
     ring_member,
     ring_no_answer,
 )
-from telephony.ami.simulator.channels import Channel
+from telephony.ami.simulator.channels import Channel, DeviceState
 from telephony.ami.simulator.clock import USEC, Script
 from telephony.ami.simulator.originate import (
     REASON_HANGUP,
@@ -102,6 +102,16 @@ class OutboundPlan:
 
 def _elapsed(pbx: PbxModel, since_usec: int) -> float:
     return (pbx.clock.now() - since_usec) / USEC
+
+
+def free_phones(pbx: PbxModel, numbers: list[str]) -> list[str]:
+    """The agent phones among ``numbers`` that are idle: neither ringing nor on a call.
+
+    The load generator's agents dial out, and transfer to colleagues, only from and to
+    these: an agent on a call does not start another, and a colleague who is busy is
+    not the one picked (a direct dial would ring a busy phone, queues or not).
+    """
+    return [n for n in numbers if pbx.device_state(f"PJSIP/{n}") == DeviceState.NOT_INUSE]
 
 
 def _next_member(pbx: PbxModel, queue: Queue, forced: list[str]) -> Member | None:
@@ -199,8 +209,21 @@ def _talk(pbx: PbxModel, call: Call, plan: InboundPlan) -> Script:
             hangup_connected(pbx, call, call.caller if plan.hangup_by == "caller" else agent)
             return
         elif transfer is not None:
-            yield from _transfer(pbx, call, agent, transfer)
+            target = _free_target(pbx, transfer.to, agent.endpoint)
+            if target is None:
+                # No colleague is free to take it: the agent finishes the call instead.
+                unhold(pbx, call)
+                hangup_connected(pbx, call, agent)
+                return
+            yield from _transfer(pbx, call, agent, replace(transfer, to=target))
             return
+
+
+def _free_target(pbx: PbxModel, planned: str, agent: str) -> str | None:
+    """The planned transfer target if free now, else the first free colleague."""
+    others = [p.number for p in pbx.directory.phones if p.number not in (planned, agent)]
+    free = free_phones(pbx, [planned, *others])
+    return free[0] if free else None
 
 
 def _transfer(pbx: PbxModel, call: Call, agent: Channel, plan: TransferPlan) -> Script:
