@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from contactcenter.demo import CONTACTS
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -94,6 +96,6 @@ def test_fresh_server_serves_docs_and_a_seeded_agent_lists_contacts(embedded_ser
     status, body = _get(f"{base}/api/v1/contacts/", token)
     assert status == 200
     contacts = json.loads(body)
-    assert contacts["count"] == 5
+    assert contacts["count"] == len(CONTACTS)  # every contact seed_demo creates
     status, body = _get(f"{base}/readyz")
     assert json.loads(body)["checks"] == {"database": "ok"}
