@@ -56,6 +56,13 @@ AGENT_SELECTABLE_STATES: frozenset[str] = frozenset(
 # Sorted, so the API schema and error messages list them in a stable order.
 AGENT_SELECTABLE_CHOICES: list[str] = sorted(AGENT_SELECTABLE_STATES)
 AGENT_STATES_REQUIRING_REASON: frozenset[str] = frozenset({AgentState.PAUSED})
+# The states the phone decides: while the agent's phone rings or is on a call, a state
+# picked by hand does not replace them (it takes effect in the PBX's queues, for after
+# the call; docs/console.md, "State").
+AGENT_PHONE_STATES: frozenset[str] = frozenset({AgentState.RINGING, AgentState.ON_CALL})
+# Wrap-up pauses the agent in their queues (so the PBX offers no call) with this reason;
+# a pause with this reason alone in every queue reads back as wrap-up, not "paused".
+AGENT_WRAP_UP_PAUSE_REASON = "wrap-up"
 
 
 def agent_moves(agent: Any, state: str, reason: str, at: datetime) -> bool:

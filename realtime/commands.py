@@ -20,6 +20,7 @@ from contactcenter.errors import ApplicationError, NotFound
 from contactcenter.models import Agent, Call, CallDisposition, CallEvent, CallTransfer
 from contactcenter.services.agents import agent_choose_state
 from contactcenter.services.calls import call_set_disposition, call_update_notes
+from contactcenter.transitions import AGENT_WRAP_UP_PAUSE_REASON
 from crm.selectors import notification_list_for_user
 from crm.services import notification_mark_read
 from realtime import protocol as p
@@ -81,19 +82,30 @@ def _no_pbx() -> ApplicationError:
     return ApplicationError("No PBX is connected for your organization.", code="no_pbx", status=409)
 
 
+def _pause_reason(data: p.SetState) -> str:
+    if data.state == AgentState.WRAP_UP:
+        return AGENT_WRAP_UP_PAUSE_REASON
+    return data.reason.strip() if data.state == AgentState.PAUSED else ""
+
+
 async def set_state(caller: Caller, data: p.SetState) -> dict[str, Any]:
-    """The state through agent_choose_state; pause and unpause in the PBX's queues too."""
+    """The state through agent_choose_state; pause and unpause in the PBX's queues too.
+
+    Wrap-up is a pause in the PBX (no call is offered during it), with a reason that
+    reads back as wrap-up. On a call, the state stays the phone's (the ack's ``agent``
+    says so) and the pause or unpause is what the choice does, for after the call.
+    """
     agent = await database_sync_to_async(agent_choose_state)(
         agent=_agent(caller), state=data.state, reason=data.reason
     )
     result: dict[str, Any] = {"agent": render.agent_view(agent).dump(), "pbx": None}
-    if data.state in (AgentState.AVAILABLE, AgentState.PAUSED):
+    if data.state in (AgentState.AVAILABLE, AgentState.PAUSED, AgentState.WRAP_UP):
         key = await database_sync_to_async(organization_pbx)(caller.organization_id)
         if key is not None and agent.interface:
             params = {
                 "agent": agent.interface,
-                "paused": data.state == AgentState.PAUSED,
-                "reason": agent.state_reason,
+                "paused": data.state != AgentState.AVAILABLE,
+                "reason": _pause_reason(data),
             }
             result["pbx"] = _outcome(await _pbx(caller, key, "queue_pause", params))
     return result

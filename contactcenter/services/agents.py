@@ -12,6 +12,7 @@ from contactcenter.enums import AgentState
 from contactcenter.errors import ApplicationError
 from contactcenter.models import Agent, AgentStateLog
 from contactcenter.transitions import (
+    AGENT_PHONE_STATES,
     AGENT_SELECTABLE_STATES,
     AGENT_STATES_REQUIRING_REASON,
     agent_moves,
@@ -51,8 +52,18 @@ def agent_set_state(
     return locked
 
 
+@transaction.atomic
 def agent_choose_state(*, agent: Agent, state: str, reason: str = "") -> Agent:
-    """A state the agent (or a supervisor) picks by hand, as opposed to one the PBX reports."""
+    """A state the agent (or a supervisor) picks by hand, as opposed to one the PBX reports.
+
+    While the agent's phone rings or is on a call (AGENT_PHONE_STATES), the phone's state
+    stays, with its start: the choice is for after the call, which the PBX's queue pause
+    carries (the caller sends it), and the agent returned says what the state still is.
+    Offline cannot wait for the call's end (the PBX knows nothing of it), so it is
+    refused then. (Taking the choice at once showed "available" for an instant, until
+    the PBX's next report put "on call" back with a fresh start: the console's badge
+    timer restarted in the middle of the call.)
+    """
     if state not in AGENT_SELECTABLE_STATES:
         allowed = ", ".join(sorted(AGENT_SELECTABLE_STATES))
         raise ApplicationError(f"Choose one of: {allowed}.", field="state")
@@ -60,4 +71,14 @@ def agent_choose_state(*, agent: Agent, state: str, reason: str = "") -> Agent:
         raise ApplicationError("A pause needs a reason.", field="reason")
     if state not in AGENT_STATES_REQUIRING_REASON:
         reason = ""
-    return agent_set_state(agent=agent, state=state, reason=reason.strip())
+    locked = Agent.objects.select_for_update().get(pk=agent.pk)
+    if locked.state in AGENT_PHONE_STATES:
+        if state == AgentState.OFFLINE:
+            raise ApplicationError(
+                "You are on a call: go offline once it has ended.",
+                code="on_call",
+                status=409,
+                field="state",
+            )
+        return locked
+    return agent_set_state(agent=locked, state=state, reason=reason.strip())

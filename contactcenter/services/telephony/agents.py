@@ -2,7 +2,8 @@
 
 Pause is per queue (as in app_queue); the agent's one state is derived from the
 phone's device state and the memberships: a ringing or busy phone wins, then
-"paused" when paused in every queue the agent is logged in to, "offline" when logged
+"paused" when paused in every queue the agent is logged in to ("wrap-up" when the
+console's wrap-up pause is the only reason), "offline" when logged
 in nowhere or the phone is unreachable, else "available". Each change goes through
 the same rules as agent_set_state (no going back in time; one interval per change), in
 bulk, so time in state is logged at the PBX's timestamps.
@@ -20,7 +21,7 @@ from contactcenter.enums import AgentState
 from contactcenter.models import Agent, AgentStateLog, QueueMembership
 from contactcenter.services.telephony import bulk
 from contactcenter.services.telephony.calls import Lookups
-from contactcenter.transitions import agent_moves
+from contactcenter.transitions import AGENT_WRAP_UP_PAUSE_REASON, agent_moves
 
 _AGENT_FIELDS = ("state", "state_reason", "state_changed_at", "device_state")
 _MEMBERSHIP_FIELDS = ("is_logged_in", "paused", "paused_reason", "paused_at", "calls_taken")
@@ -46,6 +47,9 @@ def derive_agent_state(device: str, memberships: Sequence[QueueMembership]) -> t
         return AgentState.OFFLINE, ""
     if all(m.paused for m in logged_in):
         reasons = sorted({m.paused_reason for m in logged_in if m.paused_reason})
+        if reasons == [AGENT_WRAP_UP_PAUSE_REASON]:
+            # The console's wrap-up, kept by the PBX as a pause (it offers no call then).
+            return AgentState.WRAP_UP, ""
         return AgentState.PAUSED, ", ".join(reasons)
     return AgentState.AVAILABLE, ""
 
