@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from contactcenter.demo import demo_callers
 from telephony.ami.simulator import AmiSimulator, LoadConfig, LoadReport
-from telephony.demo import demo_directory
+from telephony.demo import DemoConfig, DemoPbx, demo_directory
 from tests.telephony.amiclient import AmiTestClient
 from tests.telephony.conftest import SECRET, fast_config
 
@@ -177,3 +178,53 @@ async def test_a_queue_the_pbx_lacks_is_refused() -> None:
     async with AmiSimulator(fast_config()) as simulator:
         with pytest.raises(ValueError, match="billing"):
             simulator.start_load(LoadConfig(queues={"support": 1.0, "billing": 1.0}))
+
+
+async def test_the_demo_has_calm_and_pressure() -> None:
+    # The demo's own load, at full speed for ten waves (the wave and the rate then run on
+    # simulated seconds): its queues fill at the crest and drain in the trough.
+    demo = DemoPbx(DemoConfig(seed=3)).load_config()
+    calls = int(demo.calls_per_second * demo.wave_period * 10)  # type: ignore[operator]
+    config = replace(demo, max_calls=calls, drain=True)
+    async with AmiSimulator(fast_config(directory=demo_directory())) as simulator:
+        client = await AmiTestClient.connect(simulator.port)
+        await client.login(secret=SECRET)
+        await client.wait_for(lambda m: m.event == "FullyBooted")
+        generator = simulator.start_load(config)
+        await asyncio.wait_for(generator.wait(), 60)
+        await client.sync()
+        start = generator.started_usec / 1_000_000
+        messages = list(client.messages)
+        await client.close()
+    period = demo.wave_period
+    assert period is not None
+
+    def crest(at: float) -> bool:
+        return math.sin(2 * math.pi * at / period) > 0
+
+    joined: dict[str, float] = {}
+    waiting: list[tuple[float, int]] = []
+    served = {True: [0, 0], False: [0, 0]}  # crest?: [callers, answered within 20 s]
+    queue_events = ("QueueCallerJoin", "QueueCallerLeave", "AgentConnect", "QueueCallerAbandon")
+    for m in messages:
+        if m.event not in queue_events:
+            continue
+        at = float(m["Timestamp"]) - start
+        if m.event == "QueueCallerJoin":
+            joined[m["Uniqueid"]] = at
+            waiting.append((at, +1))
+        elif m.event == "QueueCallerLeave":
+            waiting.append((at, -1))
+        elif m.event in ("AgentConnect", "QueueCallerAbandon") and m["Uniqueid"] in joined:
+            tally = served[crest(joined[m["Uniqueid"]])]
+            tally[0] += 1
+            tally[1] += m.event == "AgentConnect" and int(m["HoldTime"]) <= 20
+    # Callers waiting, integrated over time, in the crest and in the trough halves.
+    area = {True: 0.0, False: 0.0}
+    now, count = 0.0, 0
+    for at, step in sorted(waiting):
+        area[crest(now)] += count * (at - now)
+        now, count = at, count + step
+    assert area[True] > 3 * area[False], area
+    level = {half: within / callers for half, (callers, within) in served.items()}
+    assert level[True] < 0.7 < 0.75 < level[False], level
