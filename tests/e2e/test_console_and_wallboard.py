@@ -112,12 +112,15 @@ def sign_in(
     username: str,
     page_path: str,
     relay: SocketRelay | None = None,
+    **context_options: Any,
 ) -> Page:
     """A browser of its own for ``username``: open ``page_path``, sign in on the way.
 
-    With ``relay``, the page's WebSockets pass through it (see SocketRelay).
+    With ``relay``, the page's WebSockets pass through it (see SocketRelay);
+    ``context_options`` go to Playwright's ``new_context`` (a time zone, a locale).
     """
-    context = browser.new_context(base_url=stack.base_url, viewport={"width": 1400, "height": 900})
+    options = {"viewport": {"width": 1400, "height": 900}, **context_options}
+    context = browser.new_context(base_url=stack.base_url, **options)
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     page = context.new_page()
     log = (stack.logs / f"{username}-console.log").open("a", encoding="utf-8", buffering=1)

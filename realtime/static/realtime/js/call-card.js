@@ -1,6 +1,11 @@
 // One call on the agent console: the situation, the screen pop, the call controls and
 // the wrap-up form. Built once per call and updated in place, so a frame arriving
 // while the agent types notes or a transfer target never loses what they typed.
+//
+// An ended call waiting for its wrap-up is compact: its pop folds away (one click opens
+// it), and only the card being wrapped up shows the form; the others are a line with a
+// "Wrap up" button (console.js picks which). A disposition saved during the call shows
+// as "Saved: ..." with a Change button instead of the form.
 
 import { callSituation, isLive } from "./agent-store.js";
 import { dateTime, duration, h, label, secondsSince } from "./dom.js";
@@ -46,19 +51,41 @@ export class CallCard {
     this.name = h("span", { class: "name", dataset: { testid: "caller-name" } });
     this.where = h("span", { class: "muted" });
     this.pop = h("div", { class: "pop", dataset: { testid: "call-pop" } });
+    // Open while the call is live; folded once it ends (the agent may open it again).
+    this.popBox = h("details", { class: "pop-box", open: true, dataset: { testid: "pop-box" } },
+      h("summary", {}, "Caller details"), this.pop);
     this.answerHint = h("p", { class: "hint" }, "Answer on your phone.");
     this.controls = this.buildControls();
     this.wrapup = this.buildWrapup();
+    this.saved = this.buildSaved();
+    this.openWrapup = h("button", { type: "button", class: "open-wrapup", dataset: { testid: "open-wrapup" } }, "Wrap up");
+    this.openWrapup.addEventListener("click", () => this.actions.pick(this.id, this.notes));
+    // Typing in a form makes this the card being wrapped up: it stays open.
+    this.wrapup.addEventListener("focusin", () => this.actions.pick(this.id));
+    this.editing = false; // "Change" pressed on a saved disposition
+    this.wasLive = null;
     this.el = h(
       "article",
       { class: "call-card", dataset: { testid: "call-card", callId: this.id } },
-      h("header", {}, this.status, this.timer),
+      h("header", {}, this.status, h("span", { class: "header-end" }, this.timer, this.openWrapup)),
       h("p", { class: "caller" }, this.number, " ", this.name, " ", this.where),
       this.answerHint,
-      this.pop,
+      this.popBox,
       this.controls,
+      this.saved,
       this.wrapup,
     );
+  }
+
+  buildSaved() {
+    this.savedName = h("strong", { dataset: { testid: "disposition-saved-name" } });
+    const change = h("button", { type: "button", class: "link", dataset: { testid: "disposition-change" } }, "Change");
+    change.addEventListener("click", () => {
+      this.editing = true;
+      this.render();
+      this.disposition.focus();
+    });
+    return h("p", { class: "saved", dataset: { testid: "disposition-saved" } }, "Saved: ", this.savedName, " ", change);
   }
 
   buildControls() {
@@ -137,6 +164,9 @@ export class CallCard {
       return;
     }
     button.disabled = true;
+    // Shown as saved once the call says so (its frame may come before the ack, and the
+    // agent may press Change in between: that is theirs, the ack must not undo it).
+    this.editing = false;
     try {
       // Until what the server holds is what is in the box: the agent may type on while
       // the notes are on their way, and the disposition takes the card off the screen.
@@ -148,11 +178,15 @@ export class CallCard {
         this.notesDirty = this.notes.value !== notes;
       }
       if (!this.notesDirty) keepDraft(this.id, null);
-      await this.actions.send(
+      const result = await this.actions.send(
         "call.set_disposition", { call_id: this.id, disposition_id: Number(chosen) }, "Disposition",
       );
+      // The saved call at once (its frame follows): an ended one leaves the screen.
+      if (result && result.call) this.actions.saved(result.call);
     } catch (error) {
+      this.editing = true; // the form, with why, rather than an older "Saved"
       this.wrapupError.textContent = error.message || "Not saved.";
+      if (this.call) this.render();
     } finally {
       button.disabled = false;
     }
@@ -176,9 +210,12 @@ export class CallCard {
     this.showCaseHint();
   }
 
-  update(entry, { queueName, dispositions }) {
+  update(entry, { queueName, dispositions, compact = false, expanded = true }) {
     const { call, leg, pop } = entry;
     this.call = call;
+    this.leg = leg;
+    this.compact = compact;
+    this.expanded = expanded;
     const live = isLive(call);
     Object.assign(this.el.dataset, { status: call.status, leg, live: String(live) });
     this.el.classList.toggle("ringing", live && leg === "offered");
@@ -189,14 +226,34 @@ export class CallCard {
     this.where.textContent = [label(call.direction), queueName ? `queue ${queueName}` : ""].filter(Boolean).join(" · ");
     this.updateTimer(call, leg, live);
     this.renderPop(pop);
+    if (this.wasLive !== live) this.popBox.open = live; // only as the call ends (or first shows)
+    this.wasLive = live;
     this.answerHint.hidden = !(live && leg === "offered");
     this.controls.hidden = !(live && leg === "connected");
     this.holdHint.textContent = call.status === "on_hold" ? "On hold: resume on your phone." : "Hold and resume on your phone.";
-    // An ended call stays on this screen only while it waits for this agent's wrap-up
-    // (even one hung up before it was answered); a live one once the agent is on it.
-    this.wrapup.hidden = live && !(leg === "connected" || leg === "done");
     if (this.dispositions !== dispositions) this.setDispositions(dispositions);
     if (!this.notesDirty) this.notes.value = call.notes || "";
+    this.render();
+  }
+
+  /** Which of the wrap-up parts show, from the call and the card's mode. */
+  render() {
+    const { call, leg } = this;
+    const live = isLive(call);
+    this.el.classList.toggle("compact", this.compact);
+    this.el.dataset.expanded = String(this.expanded);
+    // An ended call stays on this screen only while it waits for this agent's wrap-up
+    // (even one hung up before it was answered); a live one once the agent is on it.
+    const wrapping = !live || leg === "connected" || leg === "done";
+    const saved = live && call.disposition_id != null && !this.editing;
+    const shown = wrapping && this.expanded;
+    this.saved.hidden = !(shown && saved);
+    this.wrapup.hidden = !(shown && !saved);
+    this.openWrapup.hidden = !(this.compact && !this.expanded);
+    if (saved) {
+      const picked = (this.dispositions || []).find((d) => d.id === call.disposition_id);
+      this.savedName.textContent = picked ? picked.name : `#${call.disposition_id}`;
+    }
   }
 
   updateTimer(call, leg, live) {

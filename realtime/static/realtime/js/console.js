@@ -2,7 +2,7 @@
 
 import { applyAgentFrame, emptyState, isLive } from "./agent-store.js";
 import { CallCard } from "./call-card.js";
-import { clock, duration, h, label, percent, tickSince } from "./dom.js";
+import { clock, duration, h, label, percent, secondsSince, syncClock, tickSince } from "./dom.js";
 import { LiveSocket, showStatus } from "./live.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -15,6 +15,7 @@ function report(ok, text, type = "") {
   statusLine.textContent = text;
   statusLine.dataset.result = ok ? "ok" : "error";
   statusLine.dataset.command = type;
+  delete statusLine.dataset.applied;
 }
 
 function pbxNote(result) {
@@ -37,9 +38,28 @@ async function send(type, data, what) {
   }
 }
 
+let wrapPick = null; // the ended call the agent is wrapping up (else the newest shows its form)
+
 const actions = {
   send: (type, data, what) => send(type, data, what).catch((error) => Promise.reject(error)),
   fail: (text) => report(false, text),
+  /** The agent works on this call's wrap-up: its form stays open. */
+  pick(callId, focus = null) {
+    if (wrapPick !== callId) {
+      wrapPick = callId;
+      renderCalls();
+    }
+    if (focus) focus.focus();
+  },
+  /** A disposition's ack: the call as stored, ahead of its frame. */
+  saved(call) {
+    const entry = state.calls.get(call.id);
+    if (!entry || Date.parse(entry.call.updated_at) > Date.parse(call.updated_at)) return;
+    // An ended call with a disposition leaves the screen (the server's call.removed follows).
+    if (isLive(call)) state.calls.set(call.id, { ...entry, call });
+    else state.calls.delete(call.id);
+    renderCalls();
+  },
 };
 
 // -- agent and state selector ----------------------------------------------------------
@@ -53,7 +73,9 @@ function renderAgent() {
   badge.textContent = label(agent.state);
   badge.dataset.state = agent.state;
   $("[data-role=state-reason]").textContent = agent.state_reason ? `(${agent.state_reason})` : "";
-  $("[data-role=state-since]").dataset.since = agent.state_changed_at || "";
+  const since = $("[data-role=state-since]");
+  since.dataset.since = agent.state_changed_at || "";
+  since.textContent = agent.state_changed_at ? duration(secondsSince(agent.state_changed_at)) : "";
   for (const button of document.querySelectorAll("[data-state-choice]")) {
     button.setAttribute("aria-pressed", String(button.dataset.stateChoice === agent.state));
   }
@@ -61,7 +83,18 @@ function renderAgent() {
 }
 
 function setState(stateName, reason = "") {
-  send("agent.set_state", { state: stateName, reason }, `State ${label(stateName)}`).catch(() => {});
+  const what = `State ${label(stateName)}`;
+  send("agent.set_state", { state: stateName, reason }, what)
+    .then((result) => {
+      // On a call the server keeps the phone's state: the choice waits for the call's end
+      // (the PBX holds it as a queue pause or unpause). Say so, not "done".
+      const kept = result && result.agent && result.agent.state;
+      if (kept && kept !== stateName) {
+        report(true, `${what}: after this call, you are ${label(kept)} now${pbxNote(result)}.`, "agent.set_state");
+        statusLine.dataset.applied = "later";
+      }
+    })
+    .catch(() => {});
 }
 
 for (const button of document.querySelectorAll("[data-state-choice]")) {
@@ -103,6 +136,15 @@ function renderCalls() {
     const rank = (e) => (isLive(e.call) ? (e.leg === "offered" ? 0 : 1) : 2);
     return rank(a) - rank(b) || Date.parse(b.call.started_at) - Date.parse(a.call.started_at);
   });
+  // Ended calls wait for their wrap-up compact, and one at a time shows its form: the
+  // one the agent works on (picked, or holding the focus), else the newest. Four ended
+  // cards with full pops and forms made a page long enough to lose the live call in.
+  const ended = entries.filter((e) => !isLive(e.call));
+  const focused = [...cards.values()].find((c) => c.el.contains(document.activeElement));
+  const open =
+    ended.find((e) => e.call.id === wrapPick) ??
+    ended.find((e) => focused && e.call.id === focused.id) ??
+    ended[0];
   for (const entry of entries) {
     let card = cards.get(entry.call.id);
     if (!card) {
@@ -110,7 +152,13 @@ function renderCalls() {
       cards.set(entry.call.id, card);
     }
     const queue = state.queues.get(entry.call.queue_id);
-    card.update(entry, { queueName: queue ? queue.queue_name : "", dispositions: state.dispositions });
+    const compact = !isLive(entry.call);
+    card.update(entry, {
+      queueName: queue ? queue.queue_name : "",
+      dispositions: state.dispositions,
+      compact,
+      expanded: !compact || entry === open,
+    });
   }
   placeCards(list, entries.map((entry) => cards.get(entry.call.id).el));
   $("[data-role=no-calls]").hidden = entries.length > 0;
@@ -232,6 +280,7 @@ window.ccConsoleEarlyFrames = () => {
 };
 
 function onFrame(frame) {
+  syncClock(frame.ts); // timers count on the server's clock, not this machine's
   for (const part of applyAgentFrame(state, frame)) renderers[part]();
   if (frame.type === "error" && frame.data.id == null) report(false, frame.data.message);
   // For the softphone (softphone.js), once the cards show this frame.

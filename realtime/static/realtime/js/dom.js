@@ -29,10 +29,26 @@ export function duration(seconds) {
   return hours ? `${hours}:${String(minutes).padStart(2, "0")}:${rest}` : `${minutes}:${rest}`;
 }
 
-/** Seconds from an ISO time to now (the server's "Z" times; the browser's clock). */
+// How far the server's clock is ahead of this machine's (ms), from the frames' "ts": a
+// state's or a call's time counts from the server's stamps, so a browser whose clock is
+// off would show every timer off by as much (or stuck at 0:00, when it runs behind).
+let serverAhead = 0;
+
+/** Take the server's clock from a frame's send time ("ts", ISO UTC). */
+export function syncClock(ts) {
+  const sent = Date.parse(ts || "");
+  if (!Number.isNaN(sent)) serverAhead = sent - Date.now();
+}
+
+/** Now on the server's clock (ms since the epoch). */
+export function serverNow() {
+  return Date.now() + serverAhead;
+}
+
+/** Seconds from an ISO time (the server's "Z" times) to now. */
 export function secondsSince(iso) {
   if (!iso) return null;
-  return Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
+  return Math.max(0, (serverNow() - Date.parse(iso)) / 1000);
 }
 
 export function clock(iso) {

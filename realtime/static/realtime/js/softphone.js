@@ -18,7 +18,7 @@ const entries = new Map(); // Call id -> screen entry {call, leg, pop}, as conso
 const views = new Map(); // PhoneCall key -> {call, el, callId}
 const KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
 
-// -- the registration badge: always on screen ---------------------------------------------
+// -- the registration badge: under the agent's state --------------------------------------
 
 const badge = h("div", { class: "sip-status", role: "status", dataset: { testid: "sip-status", state: REG.OFF } },
   h("span", { class: "dot", "aria-hidden": "true" }),
@@ -27,7 +27,8 @@ const badge = h("div", { class: "sip-status", role: "status", dataset: { testid:
 const twilioBadge = h("div", { class: "sip-status twilio", role: "status", hidden: true, dataset: { testid: "twilio-status", state: REG.OFF } },
   h("span", { class: "dot", "aria-hidden": "true" }),
   h("span", { dataset: { role: "sip-status-text" } }, "Twilio: off"));
-document.body.append(badge, twilioBadge);
+// In the agent panel, under the state (console.html); the body only on another page.
+(document.querySelector("[data-role=phone-status]") || document.body).append(badge, twilioBadge);
 
 function showRegistration(registration, which = badge, name = "Softphone") {
   which.dataset.state = registration.state;

@@ -2,6 +2,10 @@
 // the page. Figures come from the server (docs/metrics.md); between frames only the
 // clocks move: the longest wait and each agent's time in state tick locally from the
 // frame's figure. Every metric element carries its raw figure in data-value (JSON).
+// A longest wait turns red once past its queue's service-level threshold, also while it
+// ticks between frames; the "All queues" tile's, once any queue's wait is past its own.
+// "Updated" is the time of the last frame, in the organization's time zone (the one
+// "today" is counted in), not the browser's.
 
 import { duration, h, label, percent } from "./dom.js";
 import { LiveSocket, showStatus } from "./live.js";
@@ -16,6 +20,8 @@ const board = {
   totals: null,
   totalsAt: 0,
   online: new Set(),
+  timeZone: "",
+  updatedAt: null, // the last figures' frame "ts"
 };
 
 function applyFrame(frame) {
@@ -28,6 +34,8 @@ function applyFrame(frame) {
     board.totals = data.totals;
     board.totalsAt = now;
     board.online = new Set(data.online_agent_ids);
+    board.timeZone = data.time_zone;
+    board.updatedAt = frame.ts;
     $("[data-role=time-zone]").textContent = data.time_zone;
     return true;
   }
@@ -39,6 +47,7 @@ function applyFrame(frame) {
     }
     board.totals = data.totals;
     board.totalsAt = now;
+    board.updatedAt = frame.ts;
     return true;
   }
   if (frame.type === "agent.presence") {
@@ -62,20 +71,40 @@ function seconds(value) {
   return value == null ? "–" : `${Math.round(value)} s`;
 }
 
-function ticking(base, at) {
-  // The figure as of the frame, plus what has passed since it arrived.
-  return base == null ? {} : { tickBase: base, tickAt: at };
+function ticking(base, at, lateAfter = null) {
+  // The figure as of the frame, plus what has passed since it arrived; past lateAfter
+  // (the same clock), the element turns red.
+  if (base == null) return {};
+  return lateAfter == null ? { tickBase: base, tickAt: at } : { tickBase: base, tickAt: at, lateAfter };
 }
 
+/** Seconds the longest wait may still grow before a queue in ``queues`` is late. */
+function slack(queues) {
+  let least = null;
+  for (const q of queues) {
+    if (q.longest_wait_seconds == null || q.service_level_seconds == null) continue;
+    const waited = q.longest_wait_seconds + (Date.now() - board.at.get(q.queue_id)) / 1000;
+    const left = q.service_level_seconds - waited;
+    if (least === null || left < least) least = left;
+  }
+  return least;
+}
+
+/** q: a queue's figures, or the totals (whose longest wait is late when any queue's is). */
 function figures(q, at) {
   const slThreshold = q.service_level_seconds;
-  const waitLate = q.longest_wait_seconds != null && slThreshold != null && q.longest_wait_seconds > slThreshold;
+  let lateAfter = slThreshold ?? null;
+  if (slThreshold == null && q.longest_wait_seconds != null) {
+    const left = slack(board.queues.values());
+    if (left !== null) lateAfter = q.longest_wait_seconds + (Date.now() - at) / 1000 + left;
+  }
+  const waitLate = q.longest_wait_seconds != null && lateAfter != null && q.longest_wait_seconds > lateAfter;
   return [
     h("div", { class: "headline" },
       metric("callers_waiting", "waiting", q.callers_waiting, q.callers_waiting,
         { class: q.callers_waiting > 0 ? "warn" : "" }),
       metric("longest_wait_seconds", "longest wait", q.longest_wait_seconds, duration(q.longest_wait_seconds),
-        { class: waitLate ? "alert" : "", data: ticking(q.longest_wait_seconds, at) }),
+        { class: waitLate ? "alert" : "", data: ticking(q.longest_wait_seconds, at, lateAfter) }),
       metric("service_level_percent", slThreshold != null ? `in ${slThreshold} s` : "service level",
         q.service_level_percent, percent(q.service_level_percent),
         { class: q.service_level_percent != null && q.service_level_percent < 80 ? "alert" : "" }),
@@ -127,16 +156,30 @@ function render() {
   totals.hidden = !board.totals || queues.length < 2;
   if (board.totals) totals.replaceChildren(h("h2", {}, "All queues"), ...figures(board.totals, board.totalsAt));
   $("[data-testid=online-count]").textContent = board.online.size;
-  $("[data-role=updated]").textContent = new Date().toLocaleTimeString();
+  showUpdated();
   tick();
+}
+
+function showUpdated() {
+  const el = $("[data-role=updated]");
+  if (!board.updatedAt) return;
+  const at = new Date(board.updatedAt);
+  el.dateTime = board.updatedAt;
+  try {
+    el.textContent = at.toLocaleTimeString([], { timeZone: board.timeZone, timeZoneName: "short" });
+  } catch {
+    // A zone this browser does not know: its own clock, said as such.
+    el.textContent = `${at.toLocaleTimeString([], { timeZoneName: "short" })} (your clock)`;
+  }
 }
 
 function tick() {
   for (const el of document.querySelectorAll("[data-tick-base]")) {
     const elapsed = (Date.now() - Number(el.dataset.tickAt)) / 1000;
-    const text = duration(Number(el.dataset.tickBase) + elapsed);
+    const value = Number(el.dataset.tickBase) + elapsed;
     const target = el.querySelector(".value") || el;
-    target.textContent = text;
+    target.textContent = duration(value);
+    if (el.dataset.lateAfter != null) el.classList.toggle("alert", value > Number(el.dataset.lateAfter));
   }
 }
 
