@@ -322,10 +322,19 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "contactcenter.api.pagination.DefaultPagination",
+    # DRF's parsers with client text checked at the edge (no NUL, no lone surrogate,
+    # bounded JSON nesting): contactcenter/api/parsers.py.
+    "DEFAULT_PARSER_CLASSES": [
+        "contactcenter.api.parsers.JSONParser",
+        "contactcenter.api.parsers.FormParser",
+        "contactcenter.api.parsers.MultiPartParser",
+    ],
     # drf-standardized-errors' schema, valid OpenAPI (contactcenter/api/schema.py).
     "DEFAULT_SCHEMA_CLASS": "contactcenter.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"auth": env_str("AUTH_THROTTLE_RATE", "30/minute")},
+    # REMOTE_ADDR is the client already (config/proxy.py); never X-Forwarded-For again.
+    "NUM_PROXIES": 0,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 if not DEBUG:
@@ -333,11 +342,12 @@ if not DEBUG:
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15)),
-    # REMOTE_ADDR is the client already (config/proxy.py); never X-Forwarded-For again.
-    "NUM_PROXIES": 0,
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 1)),
     "SIGNING_KEY": env_str("JWT_SIGNING_KEY", SECRET_KEY),
     "UPDATE_LAST_LOGIN": True,
+    # A refresh token works once: the answer carries the next one (contactcenter/api/auth.py).
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
 }
 
 # /api/schema/ and /api/docs/ for anyone, or for signed-in users only (config/apidocs.py).
@@ -356,19 +366,9 @@ SPECTACULAR_SETTINGS = {
     # operation is what generators handle (openapi-python-client emitted a union of three
     # identical models that did not import).
     "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
-    # A refresh token works once: the answer carries the next one (contactcenter/api/auth.py).
-    "ROTATE_REFRESH_TOKENS": True,
-    "BLACKLIST_AFTER_ROTATION": True,
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    # DRF's parsers with client text checked at the edge (no NUL, no lone surrogate,
-    # bounded JSON nesting): contactcenter/api/parsers.py.
-    "DEFAULT_PARSER_CLASSES": [
-        "contactcenter.api.parsers.JSONParser",
-        "contactcenter.api.parsers.FormParser",
-        "contactcenter.api.parsers.MultiPartParser",
-    ],
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # drf-standardized-errors' documented overrides, so its error enums get stable names.
@@ -442,6 +442,9 @@ AMI_ALLOWED_TARGETS = env_list("AMI_ALLOWED_TARGETS")
 SOFTPHONE_SIP_WEBSOCKET_URL = env_str("SOFTPHONE_SIP_WEBSOCKET_URL")
 SOFTPHONE_SIP_DOMAIN = env_str("SOFTPHONE_SIP_DOMAIN")
 TWILIO_TOKEN_TTL_SECONDS = env_int("TWILIO_TOKEN_TTL_SECONDS", 600)
+# Twilio's REST API, asked to prove an account's credentials when an admin registers it
+# (telephony/twilio/accounts.py).
+TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "https://api.twilio.com")
 
 # --- Realtime (WebSocket consoles and wallboards; docs/realtime-protocol.md) ----------
 # The server process's garbage-collector thresholds (config/asgi.py); empty: Python's.
@@ -455,10 +458,10 @@ REALTIME_CONSOLE_COALESCE_MS = env_int("REALTIME_CONSOLE_COALESCE_MS", 1000)
 REALTIME_MAX_MESSAGE_BYTES = env_int("REALTIME_MAX_MESSAGE_BYTES", 65536)
 REALTIME_RATE_PER_SECOND = env_int("REALTIME_RATE_PER_SECOND", 10)
 REALTIME_RATE_BURST = env_int("REALTIME_RATE_BURST", 30)
-# Twilio's REST API, asked to prove an account's credentials when an admin registers it
-# (telephony/twilio/accounts.py).
-TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "https://api.twilio.com")
 REALTIME_MAX_PENDING_COMMANDS = env_int("REALTIME_MAX_PENDING_COMMANDS", 8)
+# Sockets (consoles and wallboards together) one user may hold open, across server
+# processes (realtime/sockets.py); 0: no limit.
+REALTIME_MAX_SOCKETS_PER_USER = env_int("REALTIME_MAX_SOCKETS_PER_USER", 20)
 REALTIME_HEARTBEAT_SECONDS = env_int("REALTIME_HEARTBEAT_SECONDS", 20)
 REALTIME_PRESENCE_TTL_SECONDS = env_int("REALTIME_PRESENCE_TTL_SECONDS", 60)
 REALTIME_PRESENCE_GRACE_SECONDS = env_int("REALTIME_PRESENCE_GRACE_SECONDS", 15)
@@ -484,6 +487,3 @@ try:
     _metrics_networks = [ip_network(network, strict=False) for network in METRICS_ALLOWED_NETWORKS]
 except ValueError as exc:
     raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {exc}") from exc
-# Sockets (consoles and wallboards together) one user may hold open, across server
-# processes (realtime/sockets.py); 0: no limit.
-REALTIME_MAX_SOCKETS_PER_USER = env_int("REALTIME_MAX_SOCKETS_PER_USER", 20)
