@@ -70,6 +70,25 @@ async def test_a_member_on_a_call_is_rung_with_ringinuse_on() -> None:
     assert min(when(events, "AgentCalled", SECOND.caller_num)) < first_done
 
 
+async def test_a_member_rung_by_one_queue_is_not_rung_by_another_at_once() -> None:
+    """app_queue's pending members are keyed by interface across all queues: two
+    callers arriving together in support and sales never ring alice's phone twice."""
+    in_sales = replace(SECOND, queue="sales", answer_after=2)
+    events = await play(one_agent(), (0, FIRST), (0, in_sales))
+    rung = sorted(
+        (float(m["Timestamp"] or 0), m["CallerIDNum"], m.event)
+        for m in events
+        if m.event in ("AgentCalled", "AgentConnect", "AgentRingNoAnswer", "AgentComplete")
+    )
+    ringing: set[str] = set()
+    for _, caller, event in rung:
+        if event == "AgentCalled":
+            assert not ringing, f"alice rung for {caller} while ringing for {ringing}"
+            ringing.add(caller)
+        else:
+            ringing.discard(caller)
+
+
 async def test_wrapuptime_keeps_the_member_from_every_queue_after_a_call() -> None:
     """app_queue's lastcall is shared by the member's queues (shared_lastcall, its
     default), and the wrap-up time is that of the queue the last call came from."""

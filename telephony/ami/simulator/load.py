@@ -57,7 +57,9 @@ DEFAULT_MIX: dict[str, float] = {
     "attended_transfer": 0.05,
     "click_to_call": 0.09,
 }
-_NAMES = ("JOHN SMITH", "ACME LTD", "MARIA GARCIA", "LI WEI", "", "", "OLIVIA BROWN")
+# Random customers' caller ID names: none is a demo contact's, so a caller the CRM does
+# not know never shows a known name on the console (the known ones come from known_callers).
+_NAMES = ("DANIEL MOORE", "NORTHWIND LLC", "SOFIA ROSSI", "ANAND RAO", "", "", "EMMA WILSON")
 
 
 @dataclass(frozen=True)

@@ -351,13 +351,14 @@ class PbxModel:
         """Whether a queue may ring ``member`` now: app_queue's can_ring_entry.
 
         Not paused; with ringinuse off, its device idle (or unknown) and not being rung
-        for another caller; and its wrap-up time over since its last queue call (the
+        for another caller by any queue; and its wrap-up time over since its last queue call (the
         member's own wrapuptime, else its last call's queue's).
         """
         if member.paused:
             return False
+        # Reserved by any queue: app_queue's pending members are keyed by interface.
         if not member.ringinuse and (
-            member.reserved
+            any(m.reserved for m in self.members_on(member.state_interface))
             or self.member_status(member) not in (DeviceState.NOT_INUSE, DeviceState.UNKNOWN)
         ):
             return False

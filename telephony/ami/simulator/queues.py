@@ -32,8 +32,9 @@ class Member:
     wrapuptime: int = 0
     # The queue of the member's last call (app_queue's lastqueue): its wrap-up time runs.
     last_queue: str = ""
-    # Set while app_queue rings this member for a caller, so no second caller picks it
-    # (its pending_members, kept only for members with ringinuse off).
+    # Set while app_queue rings this member for a caller, so no second caller picks it,
+    # in this queue or another one the interface is in (app_queue's pending_members,
+    # kept by interface, only for members with ringinuse off).
     reserved: bool = False
 
     def blob(self, status: DeviceState) -> Fields:

@@ -144,8 +144,10 @@ def inbound_call(pbx: PbxModel, plan: InboundPlan) -> Script:
             if call.ended:
                 return
             continue
+        member.reserved = True  # picked: no other caller takes it while the dial starts
         yield 0.007
         if call.ended:
+            member.reserved = False
             return
         attempt = ring_member(pbx, call, member)
         yield PICKUP
