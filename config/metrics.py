@@ -18,8 +18,6 @@ server port reachable by others should have the token, which no header can fake.
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
 import logging
 from collections.abc import Iterator
 from functools import cache
@@ -36,6 +34,7 @@ from prometheus_client.registry import Collector
 # Imported for their side effect: the series they define are registered here too.
 import realtime.metrics  # noqa: F401
 import telephony.metrics  # noqa: F401
+from config.scrape import scrape_permitted
 
 logger = logging.getLogger(__name__)
 
@@ -76,28 +75,11 @@ class CeleryQueueCollector(Collector):
 REGISTRY.register(CeleryQueueCollector())
 
 
-@cache
-def _networks(
-    allowed: tuple[str, ...],
-) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    return tuple(ipaddress.ip_network(network, strict=False) for network in allowed)
-
-
 def scrape_allowed(request: HttpRequest) -> bool:
-    """From an allowed network, and with the bearer token when one is set."""
-    try:
-        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
-    except ValueError:
-        return False
-    if not any(
-        address in network for network in _networks(tuple(settings.METRICS_ALLOWED_NETWORKS))
-    ):
-        return False
-    token = settings.METRICS_TOKEN
-    if not token:
-        return True
-    given = request.headers.get("Authorization", "")
-    return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+    """config/scrape.py's rule, for the address config/proxy.py settled on."""
+    return scrape_permitted(
+        request.META.get("REMOTE_ADDR", ""), request.headers.get("Authorization", "")
+    )
 
 
 @never_cache

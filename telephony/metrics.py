@@ -25,14 +25,20 @@ Series (label ``connection``: the bridge's connection key, one per PBX):
 from __future__ import annotations
 
 import logging
+import socket
+import threading
 import time
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-from prometheus_client import REGISTRY, Histogram, start_http_server
+from prometheus_client import REGISTRY, Histogram, make_wsgi_app
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import ThreadingWSGIServer
 from prometheus_client.registry import Collector, CollectorRegistry
+
+from config.scrape import scrape_permitted
 
 if TYPE_CHECKING:
     from telephony.ami.bridge import AmiBridge
@@ -137,6 +143,29 @@ def batch_stored(batch: Sequence[Any]) -> None:
 
 
 def serve(port: int, addr: str, registry: CollectorRegistry = REGISTRY) -> None:
-    """Serve /metrics of this process on ``port`` (the bridge's METRICS_PORT), in a thread."""
-    start_http_server(port, addr=addr, registry=registry)
+    """Serve /metrics of this process on ``port`` (the bridge's METRICS_PORT), in a thread.
+
+    The same rule as the server processes' /metrics (config/scrape.py): an allowed
+    network, and the bearer token when METRICS_TOKEN is set; anyone else gets 403.
+    """
+    expose = make_wsgi_app(registry)
+
+    def guarded(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        if scrape_permitted(environ.get("REMOTE_ADDR", ""), environ.get("HTTP_AUTHORIZATION", "")):
+            return expose(environ, start_response)
+        start_response("403 Forbidden", [("Content-Type", "text/plain; charset=utf-8")])
+        return [b"Forbidden\n"]
+
+    class Server(ThreadingWSGIServer):
+        address_family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+    httpd = make_server(addr, port, guarded, Server, handler_class=_QuietHandler)
+    threading.Thread(target=httpd.serve_forever, name="metrics", daemon=True).start()
     logger.info("metrics on http://%s:%d/metrics", addr, port)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access line per scrape on stderr."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass

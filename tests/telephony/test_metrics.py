@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import socket
 import time
+import urllib.error
+import urllib.request
+from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
@@ -69,3 +73,32 @@ def test_lag_is_observed_once_per_batch_from_its_oldest_timestamped_frame() -> N
     metrics.batch_stored([_message(Event="Hangup", Timestamp="yesterday")])
     metrics.batch_stored([object()])
     assert _value("cc_bridge_event_lag_seconds_count") == count + 1
+
+
+def _scrape(port: int, token: str = "") -> tuple[int, bytes]:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/metrics")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            return answer.status, answer.read()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.read()
+
+
+def test_the_bridges_metrics_port_applies_the_scrape_rule(settings: Any) -> None:
+    """METRICS_PORT answers as the servers' /metrics do: allowed networks, then the token."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.METRICS_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    settings.METRICS_TOKEN = "scrape-me-7c1"
+    metrics.serve(port, "127.0.0.1")
+    assert _scrape(port) == (403, b"Forbidden\n")
+    assert _scrape(port, "wrong")[0] == 403
+    status, body = _scrape(port, "scrape-me-7c1")
+    assert status == 200 and b"cc_bridge_batch_seconds" in body
+    settings.METRICS_TOKEN = ""
+    assert _scrape(port)[0] == 200
+    settings.METRICS_ALLOWED_NETWORKS = ["10.0.0.0/8"]  # loopback no longer allowed
+    assert _scrape(port)[0] == 403
