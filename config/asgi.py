@@ -52,9 +52,10 @@ application = TrustedProxyMiddleware(
 
 def _tune_garbage_collector() -> None:
     """A server process holds thousands of long-lived connections (1.3 M objects at
-    5,000 wallboards), and Python's full collection walks them all: 0.4-0.8 s with the
+    thousands of wallboards), and Python's full collection walks them all with the
     event loop stopped, every time the objects surviving into the oldest generation grew
-    by a quarter, which broadcasts did now and then (docs/benchmarks.md). What exists
+    by a quarter, which broadcasts did now and then (docs/benchmarks.md: the figures the
+    code's comments rest on). What exists
     at startup (Django, the app) is frozen out of collection for good; the young
     generation is collected every 50,000 allocations instead of 700, so a broadcast's
     short-lived objects die before they are promoted, and a full collection waits for

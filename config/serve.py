@@ -134,8 +134,9 @@ def serve(
 def freeze_startup_objects() -> None:
     """Leave what a long-running process built at startup (Django, the app, its modules)
     out of every later garbage collection. A full collection walks every tracked object
-    with the interpreter lock held: in the bridge and its render worker that was 60-90
-    ms at a time, every frame in flight waiting for it (docs/benchmarks.md). Call once the
+    with the interpreter lock held: in the bridge and its render worker, every frame in
+    flight waited for it (docs/benchmarks.md: the figures the code's comments rest on).
+    Call once the
     process is set up; what it allocates afterwards is collected as usual."""
     gc.collect()
     gc.freeze()

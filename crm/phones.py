@@ -48,8 +48,9 @@ def phone_try_normalize(raw: str | None, *, region: str) -> str | None:
     return _normalized(raw, region)
 
 
-# A pure function of its arguments, and parsing is costly (~50 µs): the bridge asks
-# for the same caller's number once per agent a call rings.
+# A pure function of its arguments, and parsing is costly (docs/benchmarks.md: the
+# figures the code's comments rest on): the bridge asks for the same caller's number
+# once per agent a call rings.
 @functools.lru_cache(maxsize=4096)
 def _normalized(raw: str, region: str) -> str | None:
     number = _parse(raw, region)

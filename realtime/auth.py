@@ -90,8 +90,9 @@ class SocketSessionMiddleware(SessionMiddleware):
     """channels' SessionMiddleware for sockets: the session in the scope, as it puts it
     there, and the server's own ``send`` passed on. Its wrapped ``send`` saves the
     session only before an HTTP response starts, which a socket never sends, yet it
-    read the session twice on every frame: 11 % of the server's time in a broadcast to
-    5,000 wallboards (docs/benchmarks.md)."""
+    read the session twice on every frame: a visible share of the server's time in a
+    broadcast to thousands of wallboards (docs/benchmarks.md: the figures the code's
+    comments rest on)."""
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> Any:
         if scope["type"] != "websocket":

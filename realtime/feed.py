@@ -45,8 +45,9 @@ logger = logging.getLogger(__name__)
 RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)
 # Subscribers served between two turns of the event loop. A frame on its way to a screen
 # needs a few turns (the layer's read, the consumer, the socket write); at 64 a console
-# flush held each turn for ~15 ms under load and call frames waited 120-150 ms at p95
-# behind the queue figures of 1,000 consoles (docs/benchmarks.md); at 8, about 30 ms.
+# flush held each turn long enough under load that call frames waited behind the queue
+# figures of a thousand consoles, at 8 a fifth as long (docs/benchmarks.md: the figures
+# the code's comments rest on).
 FLUSH_SLICE = 8
 
 

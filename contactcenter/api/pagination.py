@@ -10,10 +10,10 @@ class DefaultPagination(PageNumberPagination):
 class CallCursorPagination(CursorPagination):
     """The call list: the table that grows without bound.
 
-    A page number needs the total, and PostgreSQL counts rows one by one: with 1M calls
-    that COUNT(*) took 240 ms per page while the page itself took 0.5 ms through the
-    (organization, -started_at) index, so 16 clients got 6 pages a second
-    (docs/benchmarks.md). A cursor page costs the index scan alone. Pages go by the
+    A page number needs the total, and PostgreSQL counts rows one by one: with a million
+    calls that COUNT(*) cost hundreds of times the page itself, read through the
+    (organization, -started_at) index (docs/benchmarks.md: the figures the code's
+    comments rest on). A cursor page costs the index scan alone. Pages go by the
     ``next`` / ``previous`` links; ``?ordering=`` still applies (DRF keeps its position
     plus an offset for ties).
     """

@@ -125,7 +125,8 @@ class Call(TenantModel, TimestampedModel):
             models.Index(fields=["organization", "caller_number"]),
             # A customer is the callee of an outbound call: with both numbers indexed, the
             # pop's "same customer" (one number or the other) is two index scans, not a
-            # scan of every call (133 ms a render job at 1M calls, docs/benchmarks.md).
+            # scan of every call in each render job (docs/benchmarks.md: the figures the
+            # code's comments rest on).
             models.Index(fields=["organization", "callee_number"]),
         ]
 
