@@ -16,9 +16,11 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from config.encryption import KEY_FILE_NAME as ENCRYPTION_KEY_FILE_NAME
+from config.encryption import new_key, parse_keys
 from config.env import env_bool, env_int, env_list, env_required, env_str
 from config.logging import logging_config
-from config.secret_key import installation_secret_key
+from config.secret_key import installation_key, installation_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -33,6 +35,15 @@ if PRODUCTION:
 else:
     # No key in the source: this installation's own, made on first run (config/secret_key.py).
     SECRET_KEY = env_str("DJANGO_SECRET_KEY") or installation_secret_key(VAR_DIR)
+# Keys that encrypt PBX and Twilio credentials at rest, newest first (config/encryption.py).
+# Outside production, without them: this installation's own, as for SECRET_KEY.
+if PRODUCTION:
+    FIELD_ENCRYPTION_KEYS = parse_keys(env_list("FIELD_ENCRYPTION_KEYS"))
+else:
+    FIELD_ENCRYPTION_KEYS = parse_keys(
+        env_list("FIELD_ENCRYPTION_KEYS")
+        or [installation_key(VAR_DIR, ENCRYPTION_KEY_FILE_NAME, new_key)]
+    )
 # Off unless asked for, the demo too: Django's debug pages list every URL pattern and
 # show tracebacks with settings to whoever reaches the server.
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
@@ -116,7 +127,7 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Database -----------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
-# The hot reads and the bridge's held writes (contactcenter.roundtrips) are prepared once
+# The hot reads and the bridge's held writes (config.db.roundtrips) are prepared once
 # per connection and run with a generic plan, which PostgreSQL then does not make again
 # for every call (planning was half of their time). Off for a pooler that hands one
 # client several server sessions (PgBouncer in transaction mode): a statement prepared

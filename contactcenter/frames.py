@@ -13,9 +13,9 @@ from typing import Any
 
 from django.utils import timezone
 
-from contactcenter import events as ev
-from contactcenter import roundtrips
+from config.db import roundtrips
 from contactcenter.models import Agent, Call, QueueMembership
+from realtime import messages as ev
 from realtime import pop, presence, render, screen
 from realtime.groups import agent_group, queues_group, user_group
 

@@ -39,9 +39,9 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connection, transaction
 
-from contactcenter import events as ev
 from contactcenter import frames, render_worker
 from contactcenter.models import Agent, Call
+from realtime import messages as ev
 from realtime import metrics
 from realtime.groups import agent_group, floor_group, user_group, user_sockets_group
 

@@ -52,7 +52,7 @@ def setup(database_name: str) -> None:
 
 def render(jobs: list[tuple[Callable[..., list[Any]], tuple[Any, ...]]]) -> list[list[Any]]:
     """The messages of each job, in order."""
-    from contactcenter.dbwork import run_retrying
+    from config.db.work import run_retrying
 
     # A long-lived worker: a connection that broke or aged out is replaced (reads only, so
     # the jobs can run twice).

@@ -32,9 +32,9 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
 
-from contactcenter import events as ev
 from contactcenter.models import CallQueue, Organization
 from contactcenter.selectors.wallboard import queue_metrics, wallboard
+from realtime import messages as ev
 from realtime import render
 from realtime.groups import queues_group
 from realtime.layers import LAYER_LOST

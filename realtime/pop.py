@@ -20,8 +20,7 @@ from django.db import models
 from django.db.models import Count, F, Max, Q, QuerySet
 from django.db.models.functions import RowNumber
 
-from contactcenter import events as ev
-from contactcenter import roundtrips
+from config.db import roundtrips
 from contactcenter.enums import CallDirection
 from contactcenter.models import Agent, Call, CallTransfer, Membership
 from contactcenter.selectors.access import is_floor_role
@@ -29,6 +28,7 @@ from crm.enums import CaseStatus
 from crm.models import Case, Contact, ContactPhone
 from crm.phones import phone_try_normalize
 from crm.selectors import case_visibility_q
+from realtime import messages as ev
 from realtime import render
 
 POP_CONTACTS = 5

@@ -13,9 +13,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from contactcenter import events as ev
 from contactcenter import safejson
 from contactcenter.transitions import AGENT_SELECTABLE_CHOICES
+from realtime import messages as ev
 
 
 class CloseCode(IntEnum):

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from contactcenter import events as ev
 from contactcenter.models import Agent, Call, CallDisposition
 from crm.models import Case, Contact, Notification
+from realtime import messages as ev
 
 _STATS_FIELDS = tuple(ev.QueueStats.model_fields)
 _TOTALS_FIELDS = tuple(ev.BoardTotals.model_fields)

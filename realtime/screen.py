@@ -18,11 +18,11 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
-from contactcenter import events as ev
-from contactcenter import roundtrips
+from config.db import roundtrips
 from contactcenter.enums import CallEventType, CallStatus
 from contactcenter.models import Agent, Call, CallEvent, Membership, User
 from contactcenter.transitions import ACTIVE_CALL_STATUSES, TERMINAL_CALL_STATUSES
+from realtime import messages as ev
 from realtime import pop, render
 
 WRAPUP_LIMIT = 20
@@ -80,7 +80,7 @@ def agent_entries(
 def agent_entries_read(
     call_ids: Iterable[int], agent_ids: Iterable[int] | None = None
 ) -> roundtrips.Read:
-    """The read behind ``agent_entries`` (for ``contactcenter.roundtrips``)."""
+    """The read behind ``agent_entries`` (for ``config.db.roundtrips``)."""
     if agent_ids is None:
         return _AGENT_ENTRIES(list(call_ids))
     return _ENTRIES_OF_AGENTS(list(call_ids), list(agent_ids))

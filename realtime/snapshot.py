@@ -13,11 +13,11 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.utils import timezone
 
-from contactcenter import events as ev
 from contactcenter.models import Agent, CallDisposition, CallQueue, Membership, QueueMembership
 from contactcenter.selectors.access import agent_for_membership, membership_for_user
 from contactcenter.selectors.wallboard import queue_metrics, wallboard
 from crm.selectors import notification_list_for_user
+from realtime import messages as ev
 from realtime import presence, render, screen
 from telephony.twilio.token import twilio_softphone_ready
 

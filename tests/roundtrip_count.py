@@ -1,7 +1,7 @@
 """Round trips to PostgreSQL, counted off the wire: the connection's protocol trace
 (libpq's), one ``ReadyForQuery`` from the server per exchange the client waited for.
 
-A statement prepared on the connection (contactcenter.roundtrips: shapes, held writes)
+A statement prepared on the connection (config.db.roundtrips: shapes, held writes)
 goes out as ``EXECUTE name(values)``, preceded the first time by its ``PREPARE``:
 ``statements`` shows each as the statement it runs (whenever it was prepared) and
 leaves the ``PREPARE``s out, ``sent`` is the text as it went.

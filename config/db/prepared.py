@@ -1,4 +1,4 @@
-"""Statements prepared by name on PostgreSQL, for contactcenter.roundtrips.
+"""Statements prepared by name on PostgreSQL, for config.db.roundtrips.
 
 A statement is prepared once per connection (``PREPARE``, in the round trip of its first
 use, then ``EXECUTE`` with the values) and planned once, generically

@@ -15,7 +15,7 @@ interpreter lock, which on a busy machine is most of a batch's time. Two tools:
   costs more than its round trip).
 
 On PostgreSQL the shapes and the held writes are prepared once per connection and
-planned once (``contactcenter.prepared``).
+planned once (``config.db.prepared``).
 
 Statements sent together are one simple query, statements separated by ``;``, bound
 client-side as Django's psycopg cursor binds every statement; PostgreSQL runs them in
@@ -41,7 +41,7 @@ from django.db.models import QuerySet
 from django.db.models import query as orm_query
 from django.db.models.query import FlatValuesListIterable, ModelIterable, ValuesListIterable
 
-from contactcenter.prepared import Statement, preparing, written
+from config.db.prepared import Statement, preparing, written
 
 Read: TypeAlias = "QuerySet[Any] | tuple[str, Sequence[Any]] | Bound | None"
 """A queryset (of model instances, or ``values_list`` tuples or flat values), a raw

@@ -2,7 +2,7 @@
 find them, with the values sent as one array parameter on PostgreSQL (``= ANY(%s)``).
 
 The statement's text is then the same however many values there are, so a read built
-once can be bound again (``contactcenter.roundtrips.Shape``). Values are not converted
+once can be bound again (``config.db.roundtrips.Shape``). Values are not converted
 field by field: pass them as the column holds them (ints for keys, strings for text).
 Elsewhere (SQLite) it is ``IN (%s, ...)``, one parameter per value.
 """

@@ -11,8 +11,8 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from contactcenter import events as ev
 from realtime import commands, feed, presence
+from realtime import messages as ev
 from realtime.consumers.base import StreamConsumer
 from realtime.groups import agent_group, user_group
 from realtime.protocol import AGENT_COMMANDS, CloseCode

@@ -22,10 +22,10 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from contactcenter import events as ev
 from contactcenter.errors import ApplicationError
 from contactcenter.selectors.access import session_is_current
 from realtime import feed, metrics, sockets
+from realtime import messages as ev
 from realtime.groups import user_sockets_group
 from realtime.protocol import (
     CloseCode,

@@ -10,9 +10,9 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from contactcenter import events as ev
 from contactcenter.selectors.access import is_floor_role
 from realtime import feed
+from realtime import messages as ev
 from realtime.auth import query_param
 from realtime.consumers.base import StreamConsumer
 from realtime.groups import floor_group

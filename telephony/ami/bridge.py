@@ -24,8 +24,8 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.db import DatabaseError, close_old_connections
 
-from contactcenter import telephony_events as te
-from contactcenter.dbwork import BROKEN, run_retrying
+from config.db.work import BROKEN, run_retrying
+from contactcenter import facts as te
 from contactcenter.models import Agent
 from contactcenter.services.telephony import ApplyResult, telephony_apply
 from telephony import metrics

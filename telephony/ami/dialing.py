@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from contactcenter import telephony_events as te
+from contactcenter import facts as te
 from contactcenter.enums import CallDirection, TransferKind
 from telephony.ami.fields import Fields, device_of, text
 from telephony.ami.tracker import Leg, Tracker

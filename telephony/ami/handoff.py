@@ -11,7 +11,7 @@ import asyncio
 from collections import deque
 from typing import Any
 
-from contactcenter import telephony_events as te
+from contactcenter import facts as te
 
 
 class Pending:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from contactcenter import telephony_events as te
+from contactcenter import facts as te
 from telephony.ami.fields import DEVICE_STATES, Fields, flag, integer, text
 
 

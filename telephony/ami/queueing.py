@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from contactcenter import telephony_events as te
+from contactcenter import facts as te
 from contactcenter.enums import HangupParty
 from telephony.ami.dialing import DialRules
 from telephony.ami.fields import Fields, integer, text

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from contactcenter import telephony_events as te
+from contactcenter import facts as te
 from contactcenter.enums import CallDirection
 from telephony.ami import members
 from telephony.ami.fields import Fields, device_of, duration, text, uniqueid_epoch

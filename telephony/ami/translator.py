@@ -1,4 +1,4 @@
-"""AMI events in, telephony events out (contactcenter.telephony_events).
+"""AMI events in, telephony events out (contactcenter.facts).
 
 One Translator per AMI connection, fed every event in arrival order. It drops the
 noise (VarSet other than CC_DISPOSITION, Newexten, RTCP, MusicOnHold, Cdr,
@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from contactcenter import telephony_events as te
+from contactcenter import facts as te
 from contactcenter.enums import CallDirection, HangupParty
 from telephony.ami import members
 from telephony.ami.fields import Fields, device_of, integer, text, timestamp

@@ -1,4 +1,4 @@
-"""Twilio voice requests in, telephony events out (contactcenter.telephony_events).
+"""Twilio voice requests in, telephony events out (contactcenter.facts).
 
 Pure functions of one parsed request, our URL hints and "now": no database, no state.
 The domain applies facts idempotently (``dedup_key``) and derives the call from them
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from contactcenter import telephony_events as te
+from contactcenter import facts as te
 from contactcenter.enums import CallDirection, CallSource, HangupParty, TransferKind
 from telephony.twilio.callbacks import CLIENT_PREFIX, Hints
 from telephony.twilio.params import Callback

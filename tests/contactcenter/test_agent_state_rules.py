@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from contactcenter import telephony_events as te
+from contactcenter import facts as te
 from contactcenter.enums import AgentState
 from contactcenter.errors import ApplicationError
 from contactcenter.models import AgentStateLog

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.db import OperationalError, close_old_connections, connection
 
-from contactcenter.dbwork import run_retrying
+from config.db.work import run_retrying
 from tests.conftest import admin_session
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,4 +1,4 @@
-"""contactcenter.roundtrips: reads together and writes held ahead of them give what the
+"""config.db.roundtrips: reads together and writes held ahead of them give what the
 same statements one by one give, in fewer round trips (counted off the wire)."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
-from contactcenter import roundtrips
+from config.db import roundtrips
 from contactcenter.models import Agent, Call, CallQueue
 from tests.conftest import Floor
 from tests.factories import make_call, make_queue

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from contactcenter import telephony_events as te
+from contactcenter import facts as te
 from contactcenter.enums import CallDirection, CallEventType, CallStatus, HangupParty
 from contactcenter.models import Call, CallEvent
 from contactcenter.services.telephony import telephony_apply

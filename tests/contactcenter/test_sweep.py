@@ -171,7 +171,7 @@ def test_idempotent_and_across_organizations(floor_a: Floor, floor_b: Floor) -> 
 
 def test_a_hangup_that_arrives_later_still_wins(floor_a: Floor) -> None:
     """The close is marked like a resync close, so a replayed hangup overrides it."""
-    from contactcenter import telephony_events as te
+    from contactcenter import facts as te
     from contactcenter.services.telephony.apply import telephony_apply
 
     now = timezone.now()

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
-from contactcenter import telephony_events as te
+from contactcenter import facts as te
 from contactcenter.enums import CallDirection, CallSource, HangupParty, TransferKind
 from contactcenter.models import Call, CallEvent, CallTransfer, QueueMembership
 from contactcenter.services.telephony import telephony_apply
@@ -343,7 +343,7 @@ def test_unknown_agents_and_queues_are_ignored_not_fatal(floor_a: Floor) -> None
 
 
 def test_a_batch_loads_the_agents_it_names_and_no_others(floor_a: Floor) -> None:
-    from contactcenter import roundtrips
+    from config.db import roundtrips
     from contactcenter.services.telephony.apply import _lookups_of, _named_agents
     from tests.factories import make_agent
 

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from contactcenter import telephony_events as te
+from contactcenter import facts as te
 from contactcenter.models import AgentStateLog, QueueMembership
 from contactcenter.services.telephony import telephony_apply
 from tests.conftest import Floor

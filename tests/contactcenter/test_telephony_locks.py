@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from django.db import connection
 
-from contactcenter import telephony_events as te
+from contactcenter import facts as te
 from contactcenter.models import Call
 from contactcenter.services.telephony import telephony_apply
 from tests.conftest import Floor, admin_session

@@ -10,7 +10,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
-from contactcenter import telephony_events as te
+from contactcenter import facts as te
 from contactcenter.enums import CallDirection, HangupParty, TransferKind
 from contactcenter.models import Organization
 from contactcenter.services.telephony import ApplyResult, telephony_apply

@@ -6,7 +6,7 @@ through the simulator and panoramisk over TCP.
 
 from __future__ import annotations
 
-from contactcenter import telephony_events as te
+from contactcenter import facts as te
 from contactcenter.services.telephony import telephony_apply
 from telephony.ami.frames import AmiMessage, parse_frames
 from telephony.ami.resync import resync_agents, resync_calls

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from contactcenter import roundtrips
+from config.db import roundtrips
 from contactcenter.enums import AgentState, CallDirection, CallSource, CallStatus
 from contactcenter.models import AgentStateLog, Call, CallEvent
 from contactcenter.services.telephony import bulk
@@ -259,7 +259,7 @@ def test_held_writes_go_in_order_and_ahead_of_the_next_read(floor_a: Floor) -> N
         assert wire.count == 2
         assert len(sent) == 1
         # A write's text is prepared the first time this connection meets it
-        # (contactcenter.prepared): its PREPARE rides in the same round trip.
+        # (config.db.prepared): its PREPARE rides in the same round trip.
         *writes, read = (s for s in sent[0].split(";\n") if not s.startswith("PREPARE "))
         assert len(writes) == 3 and read.startswith("SELECT")
     elif connection.vendor == "postgresql":  # COPY: each write's rows, then the statement

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from contactcenter import telephony_events as te
+from contactcenter import facts as te
 from contactcenter.demo import seed_demo
 from contactcenter.models import Agent, Call, CallDisposition, CallEvent
 from contactcenter.services.calls import call_set_disposition

@@ -1,4 +1,4 @@
-"""Applying telephony events (contactcenter.telephony_events) to calls, agents and queues.
+"""Applying telephony events (contactcenter.facts) to calls, agents and queues.
 
 ``telephony_apply`` is the one entry point: the AMI bridge and the Twilio webhooks
 hand it a batch of events, and it applies them in one transaction.

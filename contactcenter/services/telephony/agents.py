@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from contactcenter import roundtrips
-from contactcenter import telephony_events as te
+from config.db import roundtrips
+from contactcenter import facts as te
 from contactcenter.enums import AgentState
 from contactcenter.models import Agent, AgentStateLog, QueueMembership
 from contactcenter.services.telephony import bulk

@@ -18,8 +18,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from contactcenter import notify, roundtrips
-from contactcenter import telephony_events as te
+from config.db import roundtrips
+from contactcenter import facts as te
+from contactcenter import notify
 from contactcenter.enums import CallEventType
 from contactcenter.models import Agent, Call, CallDisposition, CallEvent, CallQueue, CallTransfer
 from contactcenter.services.calls import call_set_disposition

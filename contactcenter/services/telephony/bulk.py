@@ -29,7 +29,7 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from contactcenter import roundtrips
+from config.db import roundtrips
 from contactcenter.models import AgentStateLog, Call, CallEvent
 
 # One unit separator between keys: a dedup key is built from AMI ids, times and names.

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from contactcenter import telephony_events as te
+from contactcenter import facts as te
 from contactcenter.enums import CallDirection, CallEventType, HangupParty, TransferStatus
 from contactcenter.models import Agent, Call, CallQueue, CallTransfer
 from contactcenter.services.telephony.derive import (

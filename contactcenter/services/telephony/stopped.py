@@ -13,7 +13,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from contactcenter import telephony_events as te
+from contactcenter import facts as te
 from contactcenter.enums import CallSource, HangupParty
 from contactcenter.models import Call
 from contactcenter.services.telephony.apply import telephony_apply

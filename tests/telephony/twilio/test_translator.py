@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from contactcenter import telephony_events as te
+from contactcenter import facts as te
 from telephony.twilio import translator
 from telephony.twilio.callbacks import Hints
 from telephony.twilio.params import Callback

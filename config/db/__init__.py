@@ -1,0 +1,1 @@
+"""Database plumbing shared by every package: round trips, prepared statements, retries."""
