@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The request as the audit trail's actor, with a request id (contactcenter/middleware.py).
+    "contactcenter.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Content-Security-Policy on every response (config/csp.py).
@@ -232,6 +234,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "contactcenter.flush_expired_tokens",
         "schedule": timedelta(hours=1),
     },
+    # Audit entries past their organization's retention (services/audit_purge.py).
+    "purge-audit-entries": {
+        "task": "contactcenter.audit_purge",
+        "schedule": timedelta(hours=1),
+    },
 }
 
 # --- E-mail (notifications: a case assigned to you, a case overdue; docs/cases.md) -----
@@ -296,6 +303,22 @@ if TRUSTED_PROXY_COUNT < 0 or min(SIGNIN_LOCK_FIRST_SECONDS, SIGNIN_WINDOW_SECON
         "TRUSTED_PROXY_COUNT must be 0 or more; SIGNIN_LOCK_FIRST_SECONDS and "
         "SIGNIN_WINDOW_SECONDS at least 1."
     )
+
+# --- Audit trail and API keys (docs/security.md) -----------------------------------------
+# Days audit entries are kept when the organization sets nothing (the purge job runs
+# hourly); entries are never changed or deleted otherwise.
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365)
+# Fields whose values audit entries leave out (they record that the field changed):
+# bare names ("email") or qualified by the object type ("crm.contact.email"). Secrets
+# (passwords, tokens, key hashes) are always left out, whatever this says.
+AUDIT_REDACTED_FIELDS = env_list(
+    "AUDIT_REDACTED_FIELDS",
+    ["email", "first_name", "last_name", "number", "caller_number", "caller_name", "body"],
+)
+if AUDIT_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("AUDIT_RETENTION_DAYS must be at least 1.")
+# An API key's last-used time and address are written at most this often.
+API_KEY_TOUCH_SECONDS = env_int("API_KEY_TOUCH_SECONDS", 60)
 
 # --- Internationalisation -------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

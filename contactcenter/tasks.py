@@ -14,6 +14,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from contactcenter.models import Organization
+from contactcenter.services.audit_purge import audit_purge
 from contactcenter.services.reports import stats_rollup_recent
 from contactcenter.services.sessions import tokens_flush_expired
 from contactcenter.services.sweep import calls_sweep_stale
@@ -79,3 +80,15 @@ def rollup_organization_stats(organization_id: int) -> list[str]:
     if organization is None:  # deleted or deactivated since it was queued
         return []
     return [day.isoformat() for day in stats_rollup_recent(organization=organization)]
+
+
+@shared_task(
+    name="contactcenter.audit_purge",
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=5,
+)
+def audit_purge_task() -> int:
+    """Delete audit entries past their organization's retention (services/audit_purge.py)."""
+    return audit_purge()

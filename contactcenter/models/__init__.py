@@ -1,5 +1,7 @@
 from contactcenter.models import lookups as lookups  # registers field__any
 from contactcenter.models.agents import Agent, AgentStateLog
+from contactcenter.models.apikeys import APIKey
+from contactcenter.models.audit import ActorKind, AuditEntry
 from contactcenter.models.base import TenantModel, TenantQuerySet
 from contactcenter.models.calls import Call, CallDisposition, CallEvent, CallTransfer
 from contactcenter.models.invitations import Invitation
@@ -8,9 +10,12 @@ from contactcenter.models.reports import AgentDayStats, DailyRollup, QueueDaySta
 from contactcenter.models.tenancy import Membership, Organization, User
 
 __all__ = [
+    "APIKey",
+    "ActorKind",
     "Agent",
     "AgentDayStats",
     "AgentStateLog",
+    "AuditEntry",
     "Call",
     "CallDisposition",
     "CallEvent",

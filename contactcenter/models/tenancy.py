@@ -31,6 +31,8 @@ class Organization(models.Model):
     default_region = models.CharField(max_length=2, default="US", validators=[validate_region])
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Days its audit entries are kept (the purge job); blank: AUDIT_RETENTION_DAYS.
+    audit_retention_days = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
