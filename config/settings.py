@@ -20,6 +20,7 @@ from config.encryption import KEY_FILE_NAME as ENCRYPTION_KEY_FILE_NAME
 from config.encryption import new_key, parse_keys
 from config.env import env_bool, env_int, env_list, env_required, env_str
 from config.logging import logging_config
+from config.ratelimits import parse_rate
 from config.secret_key import installation_key, installation_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -366,6 +367,9 @@ REST_FRAMEWORK = {
     # drf-standardized-errors' schema, valid OpenAPI (contactcenter/api/schema.py).
     "DEFAULT_SCHEMA_CLASS": "contactcenter.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
+    # Per user and per API key within their organization, and per organization; reads,
+    # writes and exports apart (contactcenter/api/throttling.py, RATE_LIMITS below).
+    "DEFAULT_THROTTLE_CLASSES": ["contactcenter.api.throttling.OrganizationRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"auth": env_str("AUTH_THROTTLE_RATE", "30/minute")},
     # REMOTE_ADDR is the client already (config/proxy.py); never X-Forwarded-For again.
     "NUM_PROXIES": 0,
@@ -373,6 +377,27 @@ REST_FRAMEWORK = {
 }
 if not DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer"]
+
+# REST rate limits (docs/security.md): "<count>/<second|minute|hour|day>", 0: none.
+RATE_LIMITS_ENABLED = env_bool("RATE_LIMITS_ENABLED", True)
+RATE_LIMITS_KEY_PREFIX = env_str("RATE_LIMITS_KEY_PREFIX", "cc:rate")
+
+# One caller: a user (all their sessions and tokens together) or one API key.
+RATE_LIMITS = {
+    kind: parse_rate(env_str(name := f"RATE_LIMIT_{kind.upper()}", default), setting=name)
+    for kind, default in {"read": "1200/minute", "write": "300/minute", "export": "30/hour"}.items()
+}
+# Everyone of one organization together.
+RATE_LIMITS_ORGANIZATION = {
+    kind: parse_rate(
+        env_str(name := f"RATE_LIMIT_ORGANIZATION_{kind.upper()}", default), setting=name
+    )
+    for kind, default in {
+        "read": "12000/minute",
+        "write": "3000/minute",
+        "export": "300/hour",
+    }.items()
+}
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15)),

@@ -1,10 +1,12 @@
-"""Each organization's connections to the phone world. Secrets are write-only in the API."""
+"""Each organization's connections to the phone world. Secrets are write-only in the API
+and stored encrypted (config/fields.py)."""
 
 from __future__ import annotations
 
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
+from config.fields import EncryptedTextField
 from contactcenter.models.base import TenantModel, TimestampedModel
 from telephony.egress import no_control_characters, validate_host
 
@@ -24,7 +26,7 @@ class AsteriskConnection(TenantModel, TimestampedModel):
         default=5038, validators=[MinValueValidator(1), MaxValueValidator(65535)]
     )
     username = models.CharField(max_length=100, validators=[no_control_characters])
-    secret = models.CharField(max_length=255, validators=[no_control_characters])
+    secret = EncryptedTextField(max_length=255, validators=[no_control_characters])
     is_enabled = models.BooleanField(default=True)
 
     class Meta:
@@ -45,7 +47,7 @@ class TwilioAccount(TenantModel, TimestampedModel):
         unique=True,
         validators=[RegexValidator(r"^AC[0-9a-fA-F]{32}$", "Not a Twilio account SID.")],
     )
-    auth_token = models.CharField(max_length=128)
+    auth_token = EncryptedTextField(max_length=128)
     # For the browser softphone (Voice JavaScript SDK): an API key pair signs the agents'
     # access tokens, and the TwiML app is what their outgoing calls ask Twilio for.
     api_key_sid = models.CharField(
@@ -53,7 +55,7 @@ class TwilioAccount(TenantModel, TimestampedModel):
         blank=True,
         validators=[RegexValidator(r"^SK[0-9a-fA-F]{32}$", "Not a Twilio API key SID.")],
     )
-    api_key_secret = models.CharField(max_length=128, blank=True)
+    api_key_secret = EncryptedTextField(max_length=128, blank=True)
     twiml_app_sid = models.CharField(
         max_length=34,
         blank=True,

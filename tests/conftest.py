@@ -91,6 +91,13 @@ def _own_signin_counts(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _own_rate_limit_counts(settings: Any) -> None:
+    # REST rate limits count in the cache too: each test has buckets of its own, so the
+    # requests of other tests (or runs) never make one answer 429.
+    settings.RATE_LIMITS_KEY_PREFIX = f"test-rate:{uuid.uuid4().hex}"
+
+
+@pytest.fixture(autouse=True)
 def _api_docs_public(settings: Any) -> None:
     # The tests that read the schema are about its content; who may read it (signed-in
     # users by default) is tests/config/test_edge_access.py's.

@@ -195,6 +195,7 @@ def _call_row(call: Call, zone: ZoneInfo) -> list[object]:
 class CallExportViewSet(CallViewSet):
     """``GET /calls/export.csv``: the calls list (same visibility and filters) as CSV."""
 
+    throttle_kind = "export"  # its own rate limit (contactcenter/api/throttling.py)
     pagination_class = None
     renderer_classes = EXPORT_RENDERERS
     schema = ExportSchema()

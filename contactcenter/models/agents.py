@@ -5,6 +5,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
+from config.fields import EncryptedTextField
 from contactcenter.enums import AgentState
 from contactcenter.models.base import TenantModel, TimestampedModel
 
@@ -37,7 +38,7 @@ class Agent(TenantModel, TimestampedModel):
         blank=True,
         validators=[RegexValidator(r"^[A-Za-z0-9._~+-]+$", "Letters, digits and ._~+- only.")],
     )
-    sip_password = models.CharField(max_length=128, blank=True)
+    sip_password = EncryptedTextField(max_length=128, blank=True)
     sip_domain = models.CharField(
         max_length=255,
         blank=True,

@@ -67,6 +67,7 @@ def _row(case: Case, zone: ZoneInfo) -> list[object]:
 
 
 class CaseExportViewSet(CaseViewSet):
+    throttle_kind = "export"  # its own rate limit (contactcenter/api/throttling.py)
     pagination_class = None
     renderer_classes = EXPORT_RENDERERS
     schema = ExportSchema()
