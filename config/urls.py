@@ -6,11 +6,13 @@ from config import apidocs, error_pages
 from config.metrics import metrics
 from contactcenter.api import health
 from realtime.favicon import favicon
+from realtime.urls import api_urlpatterns as realtime_api
 
 api_v1 = [
     path("", include("contactcenter.api.urls")),
     path("", include("crm.api.urls")),
     path("", include("telephony.api.urls")),
+    path("", include(realtime_api)),
 ]
 
 urlpatterns = [

@@ -3,7 +3,8 @@
 The consumer parses and serializes; what a command may touch is decided here, with
 the same rules as the REST API: a call is the agent's when they are its agent, were
 transferred it, or appear in its timeline; another organization's ids do not exist.
-PBX commands go to the bridge with ``telephony.pbx.pbx_command``.
+PBX commands go through contactcenter's call-control services, which reach the bridge
+through the telephony port.
 """
 
 from __future__ import annotations
@@ -13,28 +14,18 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 
-from contactcenter.enums import AgentState
-from contactcenter.errors import ApplicationError, NotFound
-from contactcenter.models import Agent, Call, CallDisposition, CallEvent, CallTransfer
-from contactcenter.services.agents import agent_choose_state
+from contactcenter.errors import NotFound
+from contactcenter.models import Agent, Call
+from contactcenter.ports import PbxResult
+from contactcenter.selectors.calls import agent_call, disposition_for
+from contactcenter.services.call_control import agent_set_state, call_command, call_originate
 from contactcenter.services.calls import call_set_disposition, call_update_notes
-from contactcenter.transitions import AGENT_WRAP_UP_PAUSE_REASON
 from crm.selectors import notification_list_for_user
 from crm.services import notification_mark_read
 from realtime import protocol as p
-from realtime import render
-from realtime.snapshot import Caller
-from telephony.pbx import PbxResult, organization_pbx, pbx_command, reaches_bridge
-
-
-class PbxFailed(ApplicationError):
-    """The bridge answered no (or not at all); the error frame carries its answer."""
-
-    def __init__(self, result: PbxResult) -> None:
-        super().__init__(result.message or "The PBX refused the command.", code="pbx_failed")
-        self.result = result
+from realtime.screens import render
+from realtime.screens.snapshot import Caller
 
 
 def _outcome(result: PbxResult) -> dict[str, Any]:
@@ -46,91 +37,44 @@ def _agent(caller: Caller) -> Agent:
     return caller.agent
 
 
-async def _pbx(
-    caller: Caller, connection_key: str, command: str, params: dict[str, Any]
-) -> PbxResult:
-    """To the caller's own organization's bridge of that connection, and no other."""
-    return await pbx_command(
-        caller.organization_id,
-        connection_key,
-        command,
-        params,
-        timeout=settings.REALTIME_PBX_TIMEOUT_SECONDS,
-    )
-
-
 def _own_call(caller: Caller, call_id: int) -> Call:
-    agent = _agent(caller)
-    transferred = CallTransfer.objects.filter(Q(from_agent=agent) | Q(to_agent=agent))
-    named = CallEvent.objects.filter(agent=agent)
-    call = (
-        Call.objects.for_organization(caller.organization_id)
-        .filter(pk=call_id)
-        .filter(
-            Q(agent=agent)
-            | Q(pk__in=transferred.values("call_id"))
-            | Q(pk__in=named.values("call_id"))
-        )
-        .first()
-    )
+    call = agent_call(organization_id=caller.organization_id, agent=_agent(caller), call_id=call_id)
     if call is None:
         raise NotFound("No such call.", field="call_id")
     return call
 
 
-def _no_pbx() -> ApplicationError:
-    return ApplicationError("No PBX is connected for your organization.", code="no_pbx", status=409)
-
-
-def _pause_reason(data: p.SetState) -> str:
-    if data.state == AgentState.WRAP_UP:
-        return AGENT_WRAP_UP_PAUSE_REASON
-    return data.reason.strip() if data.state == AgentState.PAUSED else ""
-
-
 async def set_state(caller: Caller, data: p.SetState) -> dict[str, Any]:
-    """The state through agent_choose_state; pause and unpause in the PBX's queues too.
-
-    Wrap-up is a pause in the PBX (no call is offered during it), with a reason that
-    reads back as wrap-up. On a call, the state stays the phone's (the ack's ``agent``
-    says so) and the pause or unpause is what the choice does, for after the call.
-    """
-    agent = await database_sync_to_async(agent_choose_state)(
-        agent=_agent(caller), state=data.state, reason=data.reason
+    """The state, and the pause or unpause in the PBX's queues (``agent_set_state``):
+    on a call the state stays the phone's, and the ack's ``agent`` says so."""
+    agent, pbx = await agent_set_state(
+        agent=_agent(caller),
+        state=data.state,
+        reason=data.reason,
+        timeout=settings.REALTIME_PBX_TIMEOUT_SECONDS,
     )
-    result: dict[str, Any] = {"agent": render.agent_view(agent).dump(), "pbx": None}
-    if data.state in (AgentState.AVAILABLE, AgentState.PAUSED, AgentState.WRAP_UP):
-        key = await database_sync_to_async(organization_pbx)(caller.organization_id)
-        if key is not None and agent.interface:
-            params = {
-                "agent": agent.interface,
-                "paused": data.state != AgentState.AVAILABLE,
-                "reason": _pause_reason(data),
-            }
-            result["pbx"] = _outcome(await _pbx(caller, key, "queue_pause", params))
-    return result
+    return {
+        "agent": render.agent_view(agent).dump(),
+        "pbx": None if pbx is None else _outcome(pbx),
+    }
 
 
 async def originate(caller: Caller, data: p.Originate) -> dict[str, Any]:
-    key = await database_sync_to_async(organization_pbx)(caller.organization_id)
-    if key is None:
-        raise _no_pbx()
-    params = {"agent": _agent(caller).interface, "number": data.number}
-    result = await _pbx(caller, key, "originate", params)
-    if not result.ok:
-        raise PbxFailed(result)
+    result = await call_originate(
+        agent=_agent(caller), number=data.number, timeout=settings.REALTIME_PBX_TIMEOUT_SECONDS
+    )
     return {"pbx": _outcome(result), "call_key": (result.data or {}).get("call")}
 
 
 async def _call_command(caller: Caller, call_id: int, command: str, **extra: str) -> PbxResult:
     call = await database_sync_to_async(_own_call)(caller, call_id)
-    if not reaches_bridge(call.connection_key):
-        raise _no_pbx()
-    params = {"call": call.external_id, "agent": _agent(caller).interface, **extra}
-    result = await _pbx(caller, call.connection_key, command, params)
-    if not result.ok:
-        raise PbxFailed(result)
-    return result
+    return await call_command(
+        call=call,
+        agent=_agent(caller),
+        command=command,
+        timeout=settings.REALTIME_PBX_TIMEOUT_SECONDS,
+        **extra,
+    )
 
 
 async def hangup(caller: Caller, data: p.Hangup) -> dict[str, Any]:
@@ -147,8 +91,9 @@ def _set_disposition(caller: Caller, data: p.SetDisposition) -> dict[str, Any]:
     call = _own_call(caller, data.call_id)
     disposition = None
     if data.disposition_id is not None:
-        scope = CallDisposition.objects.for_organization(caller.organization_id)
-        disposition = scope.filter(pk=data.disposition_id).first()
+        disposition = disposition_for(
+            organization_id=caller.organization_id, disposition_id=data.disposition_id
+        )
         if disposition is None:
             raise NotFound("No such disposition.", field="disposition_id")
     call = call_set_disposition(call=call, disposition=disposition, actor=caller.membership.user)

@@ -35,10 +35,10 @@ from django.utils import timezone
 from contactcenter.models import CallQueue, Organization
 from contactcenter.selectors.wallboard import queue_metrics, wallboard
 from realtime import messages as ev
-from realtime import render
 from realtime.groups import queues_group
 from realtime.layers import LAYER_LOST
 from realtime.protocol import encode_data
+from realtime.screens import render
 
 logger = logging.getLogger(__name__)
 

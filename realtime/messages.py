@@ -3,7 +3,7 @@
 Each event's ``data`` is one of the ``*Data`` models below; docs/realtime-protocol.md
 lists them message by message. Models forbid unknown fields, so a field added in one
 place and not the other fails loudly in the tests instead of drifting silently. They
-are built from rows by ``realtime.render`` and published by ``contactcenter.notify``.
+are built from rows by ``realtime.screens.render`` and published by ``realtime.publish``.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 - ``cc_websocket_connections{stream}`` gauge: accepted sockets open in this process
   (``agent`` or ``wallboard``; refused handshakes are not counted).
 - ``cc_channel_layer_errors_total{op}`` counter: ``send``/``group_send`` calls that
-  raised (Redis unreachable, a full channel). notify.py logs and swallows them, so
+  raised (Redis unreachable, a full channel). realtime.publish logs and swallows them, so
   this counter is how an operator sees screens going stale.
 - ``cc_publish_lag_seconds`` histogram (the bridge's background publisher): commit to
   the frames handed to the channel layer, observed once per round of jobs for its

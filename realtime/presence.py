@@ -27,7 +27,10 @@ import redis
 import redis.asyncio as aioredis
 from django.conf import settings
 
+from realtime import messages as ev
+from realtime.groups import agent_group, floor_group
 from realtime.redisconn import connection_class_for
+from realtime.send import message, send_all
 
 logger = logging.getLogger(__name__)
 
@@ -226,12 +229,12 @@ _settling: set[asyncio.Task[None]] = set()
 
 
 async def _announce(organization_id: int, agent_ids: Iterable[int], online: bool) -> None:
-    from contactcenter import notify
-
     for agent_id in await store().announce(agent_ids, online):
-        await notify.agent_presence(
-            organization_id=organization_id, agent_id=agent_id, online=online
-        )
+        # Presence is not a database change: announced here, to the agent's consoles
+        # and the organization's wallboards.
+        data = ev.AgentPresenceData(agent_id=agent_id, online=online)
+        said = message("agent.presence", data)
+        await send_all([(agent_group(agent_id), said), (floor_group(organization_id), said)])
 
 
 class Heart:

@@ -1,14 +1,13 @@
-"""The one place that publishes to the channel layer: after commit, from services.
+"""Publishing to the screens: realtime's sink for contactcenter.publish.
 
-Services call the functions below inside their transaction; each registers an
-``on_commit`` callback, so nothing is published for a change that rolls back and every
-frame is rendered from committed rows. Rendering happens once per change
-(``contactcenter.frames``; in the bridge, in its rendering worker: ``Publisher``), not
-in each console. Call and agent frames are only rendered for agents with a console
-connected (``realtime.presence``): a floor of agents with no browser open costs the
-publisher one presence read. Publishing
-must never undo or fail the change it reports, so the callbacks are registered
-``robust`` (a failure is logged).
+contactcenter hands over ids after commit (``contactcenter.publish``); this module turns
+them into render jobs (``realtime.screens.changes``), renders each once (in the bridge,
+in its rendering worker: ``Publisher``; elsewhere on commit, on the committing thread)
+and sends the messages to the channel-layer groups (``realtime.send``). Call and agent
+changes are only rendered for agents with a console connected (``realtime.presence``):
+a floor of agents with no browser open costs the publisher one presence read. A
+failure is logged by contactcenter.publish's robust on-commit hand-off and never
+reaches the caller, whose data is committed. ``RealtimeConfig.ready`` installs the sink.
 
 Groups and what goes to them (docs/realtime-protocol.md has the frames):
 
@@ -25,56 +24,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import multiprocessing
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.db import connection, transaction
+from django.db import connection
 
-from contactcenter import frames, render_worker
-from contactcenter.models import Agent, Call
 from realtime import messages as ev
-from realtime import metrics
-from realtime.groups import agent_group, floor_group, user_group, user_sockets_group
-
-if TYPE_CHECKING:
-    from crm.models import Case, Notification
+from realtime import metrics, render_worker
+from realtime.groups import user_group, user_sockets_group
+from realtime.screens import changes
+from realtime.send import Message, message, send, send_all
 
 logger = logging.getLogger(__name__)
-
-Message = frames.Message
 
 SEND_SECONDS = 10.0  # the background publisher's bound on sending one job's frames
 
 
-Render = Callable[..., list["Message"]]
+Render = Callable[..., list[Message]]
 Job = tuple[Render, tuple[Any, ...]]
-
-
-def _after_commit(job: Render, *args: Any) -> None:
-    """Once the transaction commits, render the messages (``job(*args)``) and send them:
-    here, or by the process's background ``Publisher`` when one is installed (the
-    bridge). A failure (the channel layer down) is logged and never reaches the caller,
-    whose data is committed. A named callback rather than a functools.partial: Django's
-    robust handler logs the callback's ``__qualname__``, which a partial lacks, and the
-    AttributeError would escape and skip the callbacks after it."""
-
-    def after_commit() -> None:
-        if _publisher is not None:
-            _publisher.submit(job, args)
-        else:
-            _send(job(*args))
-
-    functools.update_wrapper(after_commit, job)
-    transaction.on_commit(after_commit, robust=True)
 
 
 class Publisher:
@@ -137,7 +110,7 @@ class Publisher:
             for messages in rendered:
                 # Bounded: a channel-layer connection that died without a word (Redis
                 # restarted) must cost these frames, not every frame after them.
-                await asyncio.wait_for(_send_all(messages), SEND_SECONDS)
+                await asyncio.wait_for(send_all(messages), SEND_SECONDS)
             metrics.PUBLISH_LAG.observe(time.monotonic() - since)
         except Exception:
             logger.exception("publishing %d jobs failed", jobs)
@@ -174,7 +147,7 @@ def _coalesce(jobs: list[Job]) -> list[Job]:
     out: list[Job] = []
     at: dict[tuple[Any, ...], int] = {}
     for job, args in jobs:
-        if job is frames.publish_changes:
+        if job is changes.publish_changes:
             organization_id, calls, agents, queues, forced_type = args
             key = (organization_id, forced_type)
             if key in at:
@@ -209,94 +182,50 @@ async def uninstall_publisher() -> None:
         await publisher.drain()
 
 
-def changes_committed(
-    *,
-    organization_id: int,
-    call_ids: Iterable[int] = (),
-    agent_ids: Iterable[int] = (),
-    queue_ids: Iterable[int] = (),
-) -> None:
-    """Calls, agents and queues changed (telephony_apply's result, or one person's edit)."""
-    _after_commit(
-        frames.publish_changes,
-        organization_id,
-        frozenset(call_ids),
-        frozenset(agent_ids),
-        frozenset(queue_ids),
-        None,
-    )
+def _hand_over(job: Render, *args: Any) -> None:
+    """Render the messages (``job(*args)``) and send them: here, or by the process's
+    background ``Publisher`` when one is installed (the bridge)."""
+    if _publisher is not None:
+        _publisher.submit(job, args)
+    else:
+        send(job(*args))
 
 
-def call_edited(*, call: Call) -> None:
-    """A person changed a call's record (disposition, notes): ``call.updated``."""
-    _after_commit(
-        frames.publish_changes,
-        call.organization_id,
-        frozenset({call.pk}),
-        frozenset(),
-        frozenset(),
-        "call.updated",
-    )
+class ScreenSink:
+    """What contactcenter.publish hands over after commit, as render jobs."""
 
+    def changes(
+        self,
+        organization_id: int,
+        call_ids: frozenset[int],
+        agent_ids: frozenset[int],
+        queue_ids: frozenset[int],
+        edited: bool,
+    ) -> None:
+        forced_type = "call.updated" if edited else None
+        _hand_over(
+            changes.publish_changes, organization_id, call_ids, agent_ids, queue_ids, forced_type
+        )
 
-def agent_changed(*, agent: Agent) -> None:
-    """An agent's state changed: ``agent.state``, and the figures of their queues."""
-    _after_commit(frames.publish_agent, agent.organization_id, agent.pk)
+    def agent_state_changed(self, organization_id: int, agent_id: int) -> None:
+        _hand_over(changes.publish_agent, organization_id, agent_id)
 
+    def case_created(self, case_id: int) -> None:
+        _hand_over(changes.publish_case, case_id)
 
-def notification_created(*, notification: Notification) -> None:
-    _after_commit(frames.publish_notification, notification.pk)
+    def notification_created(self, notification_id: int) -> None:
+        _hand_over(changes.publish_notification, notification_id)
 
+    def notification_read(self, user_id: int, notification_id: int, read_at: datetime) -> None:
+        data = ev.NotificationReadData(notification_id=notification_id, read_at=read_at)
+        _hand_over(changes.given, [(user_group(user_id), message("notification.read", data))])
 
-def notification_read(*, notification: Notification) -> None:
-    if notification.read_at is None:
-        return
-    data = ev.NotificationReadData(notification_id=notification.pk, read_at=notification.read_at)
-    message = (user_group(notification.user_id), frames.message("notification.read", data))
-    _after_commit(frames.given, [message])
+    def sessions_revoked(self, user_ids: frozenset[int]) -> None:
+        revoked = {"type": "session.revoked"}
+        _hand_over(changes.given, [(user_sockets_group(pk), revoked) for pk in sorted(user_ids)])
 
+    async def start_background(self) -> None:
+        await install_publisher()
 
-def case_created(*, case: Case) -> None:
-    """To the assigned agent and the agent of the call the case came from."""
-    _after_commit(frames.publish_case, case.pk)
-
-
-def sessions_revoked(*, user_ids: Iterable[int]) -> None:
-    """The users' sessions were revoked (contactcenter.services.sessions): every socket
-    of theirs closes. After commit, so a socket that reconnects at once is refused."""
-    messages = [(user_sockets_group(user_id), {"type": "session.revoked"}) for user_id in user_ids]
-    _after_commit(frames.given, messages)
-
-
-async def agent_presence(*, organization_id: int, agent_id: int, online: bool) -> None:
-    """Presence is not a database change: realtime.presence announces it directly."""
-    data = ev.AgentPresenceData(agent_id=agent_id, online=online)
-    message = frames.message("agent.presence", data)
-    await _send_all([(agent_group(agent_id), message), (floor_group(organization_id), message)])
-
-
-# -- sending ------------------------------------------------------------------------------
-
-
-def _send(messages: list[Message]) -> None:
-    if messages:
-        async_to_sync(_send_all)(messages)
-
-
-async def _send_all(messages: list[Message]) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    if hasattr(layer, "group_send_many"):  # ours (realtime.layers): one round trip, in order
-        await layer.group_send_many(messages)
-        return
-    # Frames to one group keep their order; different groups are sent concurrently.
-    by_group: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for group, message in messages:
-        by_group[group].append(message)
-
-    async def send_in_order(group: str, queue: list[dict[str, Any]]) -> None:
-        for message in queue:
-            await layer.group_send(group, message)
-
-    await asyncio.gather(*(send_in_order(g, q) for g, q in by_group.items()))
+    async def stop_background(self) -> None:
+        await uninstall_publisher()

@@ -1,4 +1,4 @@
-"""The process that renders the publisher's frames (contactcenter.notify.Publisher).
+"""The process that renders the publisher's frames (realtime.publish.Publisher).
 
 Importable before Django is set up: a spawned worker loads this module to run its
 initializer, and only then Django and the rendering code.
@@ -44,7 +44,7 @@ def setup(database_name: str) -> None:
     connection.settings_dict["NAME"] = database_name
 
     # The code of the jobs, imported now so that it is frozen with the rest.
-    import contactcenter.frames  # noqa: F401
+    import realtime.screens.changes  # noqa: F401
     from config.serve import freeze_startup_objects
 
     freeze_startup_objects()

@@ -1,8 +1,10 @@
-"""The browser pages (realtime.views); config/urls.py includes them at the root."""
+"""The browser pages (realtime.views), which config/urls.py includes at the root, and
+realtime's API routes (``api_urlpatterns``), which it includes under /api/v1/."""
 
 from django.urls import path
 
 from realtime import invitations, views
+from realtime.api import RealtimeTicketView
 
 app_name = "realtime"
 
@@ -14,4 +16,8 @@ urlpatterns = [
     path("wallboard/", views.wallboard, name="wallboard"),
     path("invite/accept/", invitations.accept, name="invite-accept"),
     path("invite/<str:token>/", invitations.open_link, name="invite"),
+]
+
+api_urlpatterns = [
+    path("realtime/ticket/", RealtimeTicketView.as_view(), name="realtime-ticket"),
 ]

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET
 from config.csp import console_allowances
 from contactcenter.forms import SignInForm
 from contactcenter.selectors.access import is_floor_role
-from realtime.snapshot import Caller, caller_for, wallboard_queue_exists
+from realtime.screens.snapshot import Caller, caller_for, wallboard_queue_exists
 
 
 def landing_url(caller: Caller | None) -> str | None:

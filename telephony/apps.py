@@ -9,6 +9,10 @@ class TelephonyConfig(AppConfig):
     def ready(self) -> None:
         from django.core import checks
 
+        from contactcenter import ports
         from telephony.egress import check_settings
+        from telephony.pbx import BridgePort
 
         checks.register(check_settings)
+        # Services reach the PBX through this port (contactcenter.ports).
+        ports.install(BridgePort())

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from channels.layers import get_channel_layer
 from django.conf import settings
+
+from contactcenter.ports import PbxResult
 
 
 def pbx_group(organization_id: int, connection_key: str) -> str:
@@ -25,14 +26,6 @@ def pbx_group(organization_id: int, connection_key: str) -> str:
     with one group for all of them one organization's commands reached the others' PBXs.
     """
     return f"pbx.{int(organization_id)}." + re.sub(r"[^A-Za-z0-9_.-]", "-", connection_key)
-
-
-@dataclass(frozen=True)
-class PbxResult:
-    ok: bool
-    message: str = ""
-    error: str = ""
-    data: dict[str, Any] | None = None
 
 
 async def pbx_command(
@@ -109,3 +102,30 @@ def organization_pbx(organization_id: int) -> str | None:
 def reaches_bridge(connection_key: str) -> bool:
     """Only the AMI bridge listens for console commands; Twilio calls are not reachable."""
     return connection_key.startswith("asterisk:")
+
+
+class BridgePort:
+    """contactcenter's telephony port (``contactcenter.ports``), over the channel layer
+    to the bridges; installed by ``TelephonyConfig.ready``."""
+
+    def command_connection(self, organization_id: int) -> str | None:
+        return organization_pbx(organization_id)
+
+    def reaches_bridge(self, connection_key: str) -> bool:
+        return reaches_bridge(connection_key)
+
+    async def command(
+        self,
+        organization_id: int,
+        connection_key: str,
+        command: str,
+        params: dict[str, Any],
+        *,
+        timeout: float,
+    ) -> PbxResult:
+        return await pbx_command(organization_id, connection_key, command, params, timeout=timeout)
+
+    def softphone_ready(self, organization_id: int) -> bool:
+        from telephony.twilio.token import twilio_softphone_ready
+
+        return twilio_softphone_ready(organization_id=organization_id)

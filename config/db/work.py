@@ -1,5 +1,5 @@
 """Units of database work in the long-running loops: the bridge's writer, the rendering
-worker (contactcenter.render_worker).
+worker (realtime.render_worker).
 
 Django's ``CONN_HEALTH_CHECKS`` pings a kept connection (``SELECT 1``) before each
 unit of work: a round trip per batch written and per batch rendered, on the path from

@@ -12,7 +12,6 @@ from contactcenter.api import (
     reports,
     wallboard,
 )
-from realtime.api import RealtimeTicketView
 
 router = DefaultRouter(trailing_slash=True)
 router.register("agents", agents.AgentViewSet, basename="agent")
@@ -30,7 +29,6 @@ urlpatterns = [
     path("auth/logout/", auth.LogoutView.as_view(), name="logout"),
     path("organization/", organization.OrganizationView.as_view(), name="organization"),
     path("me/", organization.MeView.as_view(), name="me"),
-    path("realtime/ticket/", RealtimeTicketView.as_view(), name="realtime-ticket"),
     path("wallboard/", wallboard.WallboardView.as_view(), name="wallboard"),
     path("reports/queues/", reports.QueueReportView.as_view(), name="report-queues"),
     path("reports/agents/", reports.AgentReportView.as_view(), name="report-agents"),

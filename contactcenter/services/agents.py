@@ -7,7 +7,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from contactcenter import notify
+from contactcenter import publish
 from contactcenter.enums import AgentState
 from contactcenter.errors import ApplicationError
 from contactcenter.models import Agent, AgentStateLog
@@ -28,7 +28,7 @@ def agent_set_state(
     Idempotent: the same state and reason again changes nothing. A change stamped
     earlier than the current state's start (a late event) is ignored, so the log never
     has overlapping or negative intervals. After commit: ``agent.state`` to the agent's
-    consoles and fresh figures for their queues (contactcenter.notify).
+    consoles and fresh figures for their queues (contactcenter.publish).
     """
     if state not in AgentState.values:
         raise ApplicationError(f"Unknown agent state {state!r}.", field="state")
@@ -48,7 +48,7 @@ def agent_set_state(
     locked.state_reason = reason
     locked.state_changed_at = at
     locked.save(update_fields=["state", "state_reason", "state_changed_at", "updated_at"])
-    notify.agent_changed(agent=locked)
+    publish.agent_state_changed(organization_id=locked.organization_id, agent_id=locked.pk)
     return locked
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from contactcenter import notify
+from contactcenter import publish
 from contactcenter.enums import CallEventType
 from contactcenter.errors import ApplicationError
 from contactcenter.models import Call, CallDisposition, CallEvent, User
@@ -76,7 +76,7 @@ def call_set_disposition(
         dedup_key=dedup_key,
         at=at,
     )
-    notify.call_edited(call=locked)
+    publish.call_edited(organization_id=locked.organization_id, call_id=locked.pk)
     call_disposition_rules_schedule(
         call_id=locked.pk, disposition_id=disposition.pk if disposition else None
     )
@@ -91,5 +91,5 @@ def call_update_notes(*, call: Call, notes: str, actor: User | None) -> Call:
     locked.notes = notes
     locked.save(update_fields=["notes", "updated_at"])
     _record(locked, CallEventType.NOTES_UPDATED, {"length": len(notes)}, actor)
-    notify.call_edited(call=locked)
+    publish.call_edited(organization_id=locked.organization_id, call_id=locked.pk)
     return locked

@@ -27,7 +27,7 @@ from django.db.models import F
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from contactcenter import notify
+from contactcenter import publish
 from contactcenter.models import User
 
 logger = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ def users_revoke_sessions(*, user_ids: Iterable[int], reason: str) -> None:
     BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token_id=pk) for pk in outstanding], ignore_conflicts=True
     )
-    notify.sessions_revoked(user_ids=ids)
+    publish.sessions_revoked(user_ids=ids)
     for user_id in ids:
         logger.info(
             "sessions revoked: user %s (%s)",

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from contactcenter import notify
+from contactcenter import publish
 from contactcenter.enums import CallEventType, CallStatus
 from contactcenter.models import Call, CallEvent
 from contactcenter.services.telephony.calls import ENDED_WHILE_AWAY
@@ -117,7 +117,7 @@ def _sweep_batch(cutoff: datetime, hours: int, now: datetime) -> list[Call]:
         for call in calls:
             by_org[call.organization_id].append(call)
         for organization_id, closed in by_org.items():
-            notify.changes_committed(
+            publish.calls_changed(
                 organization_id=organization_id,
                 call_ids=[c.pk for c in closed],
                 queue_ids={c.queue_id for c in closed if c.queue_id is not None},

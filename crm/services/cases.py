@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import F, Model
 from django.utils import timezone
 
-from contactcenter import notify
+from contactcenter import publish
 from contactcenter.errors import ApplicationError
 from contactcenter.models import Agent, Call, CallDisposition, Organization, User
 from crm.enums import CaseOrigin, CasePriority, CaseStatus, NotificationKind
@@ -161,7 +161,7 @@ def case_create(
     case.number = case_number_allocate(organization_id=organization.pk)
     case.save()
     _notify_assignee(case, actor)
-    notify.case_created(case=case)
+    publish.case_created(case_id=case.pk)
     return case
 
 

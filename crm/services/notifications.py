@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from contactcenter import notify
+from contactcenter import publish
 from contactcenter.errors import ApplicationError
 from contactcenter.models import Membership, User
 from crm.enums import EMAIL_NOTIFICATION_KINDS, NotificationKind
@@ -47,7 +47,7 @@ def notification_create(
         body=body,
         data=data or {},
     )
-    notify.notification_created(notification=notification)
+    publish.notification_created(notification_id=notification.pk)
     return notification
 
 
@@ -56,9 +56,11 @@ def notification_mark_read(*, notification: Notification) -> Notification:
     """Idempotent: reading a read notification keeps the first read time. After commit
     (when it changed): ``notification.read`` to the user's consoles."""
     if notification.read_at is None:
-        notification.read_at = timezone.now()
+        notification.read_at = read_at = timezone.now()
         notification.save(update_fields=["read_at"])
-        notify.notification_read(notification=notification)
+        publish.notification_read(
+            user_id=notification.user_id, notification_id=notification.pk, read_at=read_at
+        )
     return notification
 
 

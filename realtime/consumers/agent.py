@@ -16,7 +16,7 @@ from realtime import messages as ev
 from realtime.consumers.base import StreamConsumer
 from realtime.groups import agent_group, user_group
 from realtime.protocol import AGENT_COMMANDS, CloseCode
-from realtime.snapshot import agent_queue_ids, agent_snapshot
+from realtime.screens.snapshot import agent_queue_ids, agent_snapshot
 
 
 class AgentConsumer(StreamConsumer):
@@ -69,7 +69,7 @@ class AgentConsumer(StreamConsumer):
             "connection": self.channel_name,
         }
 
-    # -- published events (contactcenter.notify) ---------------------------------------------
+    # -- published events (realtime.publish) ------------------------------------------------
 
     async def agent_state(self, message: dict[str, Any]) -> None:
         await self.forward(message)

@@ -35,7 +35,7 @@ from realtime.protocol import (
     encode_data,
     parse_command,
 )
-from realtime.snapshot import Caller, caller_for
+from realtime.screens.snapshot import Caller, caller_for
 
 logger = logging.getLogger(__name__)
 
@@ -188,7 +188,7 @@ class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
             logger.debug("realtime: %s socket closing, %s frame dropped", self.stream, type_)
 
     async def forward(self, message: dict[str, Any]) -> None:
-        """A published event (contactcenter.notify): its type and data become the frame's."""
+        """A published event (realtime.publish): its type and data become the frame's."""
         await self.emit(message["type"], message["data"])
 
     async def session_current(self) -> bool:

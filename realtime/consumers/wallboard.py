@@ -17,7 +17,7 @@ from realtime.auth import query_param
 from realtime.consumers.base import StreamConsumer
 from realtime.groups import floor_group
 from realtime.protocol import WALLBOARD_COMMANDS, CloseCode
-from realtime.snapshot import wallboard_queue_exists, wallboard_snapshot
+from realtime.screens.snapshot import wallboard_queue_exists, wallboard_snapshot
 
 
 class WallboardConsumer(StreamConsumer):

@@ -1,5 +1,5 @@
 """What a committed change puts on the screens: the publisher's render jobs
-(``contactcenter.notify``). Each job reads the committed rows and returns the messages,
+(``realtime.publish``). Each job reads the committed rows and returns the messages,
 ``(group, message)`` pairs, for the channel layer; it runs in the bridge's rendering
 worker, or on commit elsewhere. Importable by the worker by name (jobs are pickled as
 references to these functions).
@@ -9,23 +9,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from typing import Any
 
 from django.utils import timezone
 
 from config.db import roundtrips
 from contactcenter.models import Agent, Call, QueueMembership
 from realtime import messages as ev
-from realtime import pop, presence, render, screen
+from realtime import presence
 from realtime.groups import agent_group, queues_group, user_group
-
-Message = tuple[str, dict[str, Any]]
-
-
-def message(type_: str, data: ev.Model) -> dict[str, Any]:
-    # The channel-layer message type is the frame type: consumers handle "call.ringing"
-    # with a method call_ringing that forwards data as the frame's data.
-    return {"type": type_, "data": data.dump()}
+from realtime.screens import console, pop, render
+from realtime.send import Message, message
 
 
 def given(messages: list[Message]) -> list[Message]:
@@ -67,19 +60,19 @@ def _call_frames(
     timeline of those other calls, when there are some)."""
     now = timezone.now()
     calls, entries = roundtrips.read_together(
-        _CHANGED_CALLS(organization_id, list(call_ids)), screen.agent_entries_read(call_ids)
+        _CHANGED_CALLS(organization_id, list(call_ids)), console.agent_entries_read(call_ids)
     )
     # The other calls are the same customers': the changed calls' pops find their contacts.
     pops = pop.PopBuilder(calls)
     related, *contacts = roundtrips.read_together(
-        screen.related_read(organization_id, calls, now), *pops.contact_reads()
+        console.related_read(organization_id, calls, now), *pops.contact_reads()
     )
     pops.take_contacts(contacts)
     if related:  # seldom: a customer on two calls, or one in wrap-up
-        entries += screen.agent_entries([c.pk for c in related])
+        entries += console.agent_entries([c.pk for c in related])
     # Only the agents these calls name: a floor of a thousand consoles costs no more than
     # one of ten.
-    named = screen.named_agents([*calls, *related], entries)
+    named = console.named_agents([*calls, *related], entries)
     online = presence.online_among(organization_id, named | agent_ids)
     named &= online
     stated = agent_ids & online
@@ -92,9 +85,9 @@ def _call_frames(
     pops.take_history(history)
     agents = {a.pk: a for a in rows}
     watched = [agents[pk] for pk in sorted(named) if pk in agents]
-    memberships = screen.memberships_of(watched)
+    memberships = console.memberships_of(watched)
     frames_of = functools.partial(
-        screen.screen_frames,
+        console.screen_frames,
         agents=watched,
         now=now,
         entries=entries,
@@ -111,7 +104,7 @@ def _call_frames(
 # empty (a new database, before autoanalyze), walked the organization's calls for the
 # ids: 0.69 ms a read against 0.36 planned each time (docs/benchmarks.md, tenth pass).
 _CHANGED_CALLS = roundtrips.Shape(
-    lambda organization_id, ids: screen.with_last_entry(
+    lambda organization_id, ids: console.with_last_entry(
         Call.objects.for_organization(organization_id).filter(pk__any=ids)
     ).order_by("started_at", "id"),
     prepared=False,
@@ -123,7 +116,7 @@ _AGENTS_WITH_MEMBERSHIP = roundtrips.Shape(
     lambda organization_id, ids: (
         Agent.objects.for_organization(organization_id)
         .filter(pk__any=ids)
-        .select_related(screen.WITH_MEMBERSHIP)
+        .select_related(console.WITH_MEMBERSHIP)
     )
 )
 

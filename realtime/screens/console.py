@@ -5,7 +5,7 @@ A call is on agent A's screen while it is live and A is rung for it (a live offe
 (``call.agent``); after it ends, while A answered it and has not set a disposition
 (wrap-up), for ``REALTIME_WRAPUP_WINDOW_SECONDS`` and at most ``WRAPUP_LIMIT`` calls.
 The snapshot and the published events both come from ``screen_frames``; the screen
-pop comes from ``realtime.pop``.
+pop comes from ``realtime.screens.pop``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from contactcenter.enums import CallEventType, CallStatus
 from contactcenter.models import Agent, Call, CallEvent, Membership, User
 from contactcenter.transitions import ACTIVE_CALL_STATUSES, TERMINAL_CALL_STATUSES
 from realtime import messages as ev
-from realtime import pop, render
+from realtime.screens import pop, render
 
 WRAPUP_LIMIT = 20
 

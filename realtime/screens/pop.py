@@ -5,7 +5,7 @@ outbound call) as crm's ``contact_lookup_by_phone`` does it, batched; open cases
 crm's visibility rule (``case_visibility_q``); last calls follow the REST API's (an
 agent: their own and those transferred to or from them; the floor: all). A pop is
 rendered with every frame of its call, and calls of the same customer are sent again
-when one of them changes (contactcenter.notify); edits made in the CRM itself (a
+when one of them changes (realtime.publish); edits made in the CRM itself (a
 contact renamed, a case closed) reach the screen with the call's next frame or the
 next snapshot.
 """
@@ -29,7 +29,7 @@ from crm.models import Case, Contact, ContactPhone
 from crm.phones import phone_try_normalize
 from crm.selectors import case_visibility_q
 from realtime import messages as ev
-from realtime import render
+from realtime.screens import render
 
 POP_CONTACTS = 5
 POP_CASES = 10

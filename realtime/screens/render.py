@@ -64,7 +64,7 @@ def call_summary(call: Call) -> ev.CallSummary:
 
 
 def contact_view(contact: Contact, phones: list[str]) -> ev.ContactView:
-    """``phones``: the contact's numbers, read with it (realtime.pop)."""
+    """``phones``: the contact's numbers, read with it (realtime.screens.pop)."""
     return ev.ContactView(
         id=contact.pk,
         display_name=contact.display_name,

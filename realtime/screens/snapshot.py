@@ -1,8 +1,8 @@
 """Snapshots: everything a screen shows, read in one go when a socket opens.
 
 A client that reconnects gets a fresh snapshot and so never needs the events it missed.
-Each snapshot is built with the renderers the events use (``realtime.render``,
-``realtime.screen``): applying events to a snapshot gives the next snapshot.
+Each snapshot is built with the renderers the events use (``realtime.screens.render``,
+``realtime.screens.console``): applying events to a snapshot gives the next snapshot.
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from contactcenter.models import Agent, CallDisposition, CallQueue, Membership, QueueMembership
+from contactcenter.ports import telephony
 from contactcenter.selectors.access import agent_for_membership, membership_for_user
 from contactcenter.selectors.wallboard import queue_metrics, wallboard
 from crm.selectors import notification_list_for_user
 from realtime import messages as ev
-from realtime import presence, render, screen
-from telephony.twilio.token import twilio_softphone_ready
+from realtime import presence
+from realtime.screens import console, render
 
 NOTIFICATIONS_LIMIT = 50
 
@@ -69,17 +70,15 @@ def softphone_config(agent: Agent) -> ev.SoftphoneConfig:
             websocket_url=websocket_url,
             display_name=agent.name,
         )
-    return ev.SoftphoneConfig(
-        sip=sip, twilio=twilio_softphone_ready(organization_id=agent.organization_id)
-    )
+    return ev.SoftphoneConfig(sip=sip, twilio=telephony().softphone_ready(agent.organization_id))
 
 
 def agent_snapshot(caller: Caller, *, online: bool) -> ev.AgentSnapshotData:
     assert caller.agent is not None
     agent = Agent.objects.get(pk=caller.agent.pk)  # fresh: the state may have moved
     now = timezone.now()
-    frames = screen.screen_frames(
-        calls=screen.screen_calls(agent, now), agents=[agent], now=now, only_on_screen=True
+    frames = console.screen_frames(
+        calls=console.screen_calls(agent, now), agents=[agent], now=now, only_on_screen=True
     )
     organization = caller.membership.organization
     queues = queue_metrics(

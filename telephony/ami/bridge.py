@@ -31,10 +31,12 @@ from contactcenter.services.telephony import ApplyResult, telephony_apply
 from telephony import metrics
 from telephony.ami.client import AmiError, AmiSession, LoginFailed
 from telephony.ami.desk import CommandDesk
+from telephony.ami.fields import timestamp
 from telephony.ami.handoff import Pending
 from telephony.ami.resync import resync_agents, resync_calls
 from telephony.ami.targets import BridgeTarget, dial_endpoint
 from telephony.ami.translator import DISPOSITION_VARIABLE, Translator
+from telephony.cel.catchup import catch_up
 from telephony.egress import TargetRefused
 
 logger = logging.getLogger(__name__)
@@ -53,6 +55,8 @@ class _Snapshot:
     status_id: str
     lists: dict[str, list[Any]]
     at: datetime | None = None
+    ping_id: str = ""  # its reply's Timestamp: the PBX's clock at the snapshot, exactly
+    pbx_time: datetime | None = None
 
 
 @dataclass
@@ -65,6 +69,11 @@ class BridgeStats:
     resyncs: int = 0
     translate_errors: int = 0
     dials_refused: int = 0  # connects the operator's target policy did not allow
+    cel_backfills: int = 0  # outage windows read from the PBX's CEL (telephony/cel/)
+    cel_facts: int = 0
+    cel_calls_created: int = 0
+    cel_calls_completed: int = 0
+    cel_errors: int = 0
     last_error: str = ""
 
 
@@ -95,6 +104,8 @@ class AmiBridge:
         self.desk = CommandDesk(self)
         self._booted = False  # a FullyBooted arrived on the current session
         self._snapshot: _Snapshot | None = None
+        # Resync time -> the PBX's clock at that snapshot, for the CEL backfill.
+        self._snapshot_clock: dict[datetime, datetime] = {}
         self.connected = asyncio.Event()
 
     # -- running ---------------------------------------------------------------------------
@@ -248,6 +259,7 @@ class AmiBridge:
                 if facts:
                     await self._apply(facts)
                     metrics.batch_stored(batch)
+                    await self._catch_up(facts)
             except Exception:
                 logger.exception("AMI %s: batch failed", self.target.endpoint)
             finally:
@@ -276,6 +288,14 @@ class AmiBridge:
                 logger.exception("AMI %s: cannot translate %r", self.target.endpoint, item)
         return facts
 
+    async def _catch_up(self, facts: list[te.TelephonyEvent]) -> None:
+        """After a stored resync, what the PBX logged while we were away (telephony/cel/)."""
+        for fact in facts:
+            if isinstance(fact, te.ResyncCompleted):
+                until = self._snapshot_clock.pop(fact.at, None) or fact.at
+                if self.target.cel is not None:
+                    await catch_up(self, until)
+
     def _start_resync(self) -> None:
         """Ask for the snapshot; its replies come back through the queue, in place."""
         session = self.session
@@ -284,7 +304,7 @@ class AmiBridge:
         try:
             sent = {
                 name: session.send_mirrored({"Action": name})
-                for name in ("CoreShowChannels", "QueueStatus", "QueueSummary")
+                for name in ("Ping", "CoreShowChannels", "QueueStatus", "QueueSummary")
             }
         except AmiError:
             return
@@ -292,6 +312,7 @@ class AmiBridge:
             channels_id=sent["CoreShowChannels"][0],
             status_id=sent["QueueStatus"][0],
             lists={action_id: [] for action_id, _ in sent.values()},
+            ping_id=sent["Ping"][0],
         )
         futures = [future for _, future in sent.values()]
         task = asyncio.create_task(self._await_snapshot(session, futures))
@@ -315,6 +336,9 @@ class AmiBridge:
         snapshot = self._snapshot
         assert snapshot is not None
         action_id = message.get("ActionID")
+        if action_id == snapshot.ping_id:
+            snapshot.pbx_time = timestamp(message)
+            return []
         snapshot.lists[action_id].append(message)
         if message.get("Response") == "Error":
             logger.warning(
@@ -329,6 +353,8 @@ class AmiBridge:
                 self.translator, channels=channels, connection=self.target.connection_key
             )
             snapshot.at = next(f.at for f in facts if isinstance(f, te.ResyncCompleted))
+            if snapshot.pbx_time is not None:
+                self._snapshot_clock[snapshot.at] = snapshot.pbx_time
             self.stats.resyncs += 1
             return facts
         if action_id == snapshot.status_id:

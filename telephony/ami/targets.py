@@ -20,10 +20,12 @@ import logging
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 
 from contactcenter.models import Organization
 from telephony.ami.client import AmiEndpoint
+from telephony.cel.source import CelSource, source_of_record, source_of_settings
 from telephony.egress import TargetRefused, check_target
 from telephony.models import AsteriskConnection
 
@@ -37,13 +39,15 @@ class BridgeTarget:
     """Which PBX, and whose: the organization its calls belong to.
 
     ``trusted``: the operator named this endpoint (AMI_URL); else it came from a tenant's
-    record and is checked against the operator's policy at every connect.
+    record and is checked against the operator's policy at every connect. ``cel``: where
+    the PBX logs its calls, read after every reconnect (telephony/cel/), if configured.
     """
 
     endpoint: AmiEndpoint
     organization_id: int
     connection_key: str
     trusted: bool = False
+    cel: CelSource | None = None
 
 
 def record_connection_key(record_pk: int) -> str:
@@ -85,6 +89,7 @@ def env_target(url: str, organization_slug: str = "") -> BridgeTarget:
         organization_id=organization.pk,
         connection_key=ENV_CONNECTION,
         trusted=True,
+        cel=source_of_settings(settings),
     )
 
 
@@ -114,6 +119,7 @@ def _record_target(record: AsteriskConnection) -> BridgeTarget | None:
         ),
         organization_id=record.organization_id,
         connection_key=key,
+        cel=source_of_record(record),
     )
 
 

@@ -14,10 +14,12 @@ from django.db import transaction
 from django.utils import timezone
 from prometheus_client import REGISTRY
 
-from contactcenter import frames, notify
+from contactcenter import publish
 from contactcenter.enums import CallEventType, CallStatus
 from contactcenter.models import Call, CallEvent
 from contactcenter.services.calls import call_update_notes
+from realtime import publish as screen_publish
+from realtime.screens import changes
 from tests.conftest import Floor
 from tests.factories import make_agent, make_call, make_member, make_queue
 
@@ -38,24 +40,24 @@ def test_a_channel_layer_that_is_down_is_logged_not_raised(
     call = make_call(floor_a.org, agent=floor_a.agent, queue=queue)
     with transaction.atomic():
         call_update_notes(call=call, notes="kept", actor=None)
-        notify.changes_committed(
+        publish.calls_changed(
             organization_id=floor_a.org.pk, call_ids=[call.pk], queue_ids=[queue.pk]
         )
     assert Call.objects.get(pk=call.pk).notes == "kept"
     failures = [r for r in caplog.records if "in on_commit()" in r.getMessage()]
     # Logged by the publisher's name (a functools.partial made the logging itself raise).
     assert len(failures) == 1
-    assert "publish_changes" in failures[0].getMessage()
+    assert "publish.calls_changed" in failures[0].getMessage()
 
 
-def _changes(org: int, calls: set[int], forced: str | None = None) -> notify.Job:
-    return (frames.publish_changes, (org, frozenset(calls), frozenset(), frozenset(), forced))
+def _changes(org: int, calls: set[int], forced: str | None = None) -> screen_publish.Job:
+    return (changes.publish_changes, (org, frozenset(calls), frozenset(), frozenset(), forced))
 
 
 def test_jobs_that_waited_together_are_rendered_together_in_order() -> None:
-    note: notify.Job = (frames.publish_notification, (7,))
+    note: screen_publish.Job = (changes.publish_notification, (7,))
     jobs = [_changes(1, {10}), note, _changes(2, {20}), _changes(1, {11}), _changes(1, {12}, "x")]
-    assert notify._coalesce(jobs) == [
+    assert screen_publish._coalesce(jobs) == [
         _changes(1, {10, 11}),  # at the place of the first
         note,
         _changes(2, {20}),
@@ -88,12 +90,12 @@ async def test_the_background_publisher_renders_in_its_worker_and_survives_its_d
             call_update_notes(call=call, notes=notes, actor=None)
 
     rounds = REGISTRY.get_sample_value("cc_publish_lag_seconds_count") or 0.0
-    publisher = await notify.install_publisher()
+    publisher = await screen_publish.install_publisher()
     try:
         await sync_to_async(commit_change)("first")
         frame = await _frame(layer, console)
         assert (frame["type"], frame["data"]["call"]["notes"]) == ("call.updated", "first")
-        assert notify._publisher is publisher
+        assert screen_publish._publisher is publisher
         # What the worker loaded at startup is out of its garbage collections.
         loop = asyncio.get_running_loop()
         assert await loop.run_in_executor(publisher._renderer, gc.get_freeze_count) > 1000
@@ -107,8 +109,8 @@ async def test_the_background_publisher_renders_in_its_worker_and_survives_its_d
         (replacement,) = publisher.worker_pids()
         assert replacement != worker
     finally:
-        await notify.uninstall_publisher()
-    assert notify._publisher is None
+        await screen_publish.uninstall_publisher()
+    assert screen_publish._publisher is None
     # Each round's delay from commit to channel layer is on /metrics.
     assert REGISTRY.get_sample_value("cc_publish_lag_seconds_count") == rounds + 2
     await sync_to_async(commit_change)("third")  # published on commit again
@@ -139,23 +141,23 @@ async def test_the_publisher_sends_in_commit_order_while_it_renders_the_next_job
     # The first sends are the slowest: a publisher that did not wait for them would send
     # the next jobs' frames ahead of theirs.
     sends = 0
-    send_all = notify._send_all
+    send_all = screen_publish.send_all
 
-    async def slow_send_all(messages: list[notify.Message]) -> None:
+    async def slow_send_all(messages: list[screen_publish.Message]) -> None:
         nonlocal sends
         sends += 1
         await asyncio.sleep(max(0.0, 0.2 - 0.02 * sends))
         await send_all(messages)
 
-    monkeypatch.setattr(notify, "_send_all", slow_send_all)
-    await notify.install_publisher()
+    monkeypatch.setattr(screen_publish, "send_all", slow_send_all)
+    await screen_publish.install_publisher()
     try:
         await sync_to_async(commit_changes)(40)
         seen = [int((await _frame(layer, console))["data"]["call"]["notes"])]
         while seen[-1] != 39:
             seen.append(int((await _frame(layer, console))["data"]["call"]["notes"]))
     finally:
-        await notify.uninstall_publisher()
+        await screen_publish.uninstall_publisher()
     # Each frame shows the rows as they were when it was rendered: never older than the
     # frame before it.
     assert sends > 1
@@ -186,7 +188,7 @@ def test_a_call_ringing_a_floor_is_rendered_with_a_fixed_number_of_reads(
         "realtime.presence.online_among", lambda organization_id, ids: set(ids) & online
     )
     with django_assert_max_num_queries(7):
-        messages = frames.publish_changes(
+        messages = changes.publish_changes(
             org.pk, frozenset({call.pk}), frozenset({floor_a.other_agent.pk}), frozenset(), None
         )
     by_type: dict[str, set[str]] = {}
@@ -227,7 +229,7 @@ def test_a_call_with_its_customers_other_call_is_rendered_in_four_round_trips(
     monkeypatch.setattr("realtime.presence.anyone_online", lambda organization_id: True)
     monkeypatch.setattr("realtime.presence.online_among", lambda organization_id, ids: set(ids))
     with round_trips() as wire:
-        messages = frames.publish_changes(
+        messages = changes.publish_changes(
             org.pk, frozenset({ringing.pk}), frozenset(), frozenset(), None
         )
     sent = {(group, m["type"], m["data"]["call"]["id"]) for group, m in messages}

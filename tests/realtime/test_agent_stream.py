@@ -14,8 +14,8 @@ from django.utils import timezone
 from contactcenter.enums import AgentState, CallEventType, CallStatus, TransferKind, TransferStatus
 from contactcenter.models import Agent, Call, CallDisposition, CallEvent, CallTransfer, Membership
 from crm.enums import CaseStatus
-from realtime import screen
 from realtime.groups import agent_group
+from realtime.screens import console
 from tests.crm.factories import make_case, make_contact
 from tests.factories import make_agent, make_call, make_member
 from tests.realtime.script import CallScript, apply, member_state
@@ -228,9 +228,9 @@ def test_a_call_ringing_many_agents_pops_each_their_own_last_calls(
             occurred_at=timezone.now(),
             dedup_key=f"offer-{agent.pk}",
         )
-    calls = list(screen.with_last_entry(Call.objects.filter(pk=ringing.pk)))
+    calls = list(console.with_last_entry(Call.objects.filter(pk=ringing.pk)))
     with django_assert_max_num_queries(7):  # 14 agents ring: two of them query their history
-        frames = screen.screen_frames(calls=calls, agents=agents, now=timezone.now())
+        frames = console.screen_frames(calls=calls, agents=agents, now=timezone.now())
     last = {f.agent_id: [c.id for c in f.data.pop.last_calls] for f in frames}
     assert last[desk.agent.pk] == [mine.pk]
     assert last[desk.other_agent.pk] == [handed.pk]
@@ -248,10 +248,10 @@ def test_agents_read_with_their_memberships_cost_no_query_for_them(
     unlisted = make_agent(desk.org, make_member(desk.org))
     Membership.objects.filter(user=unlisted.user).delete()
     pks = [desk.agent.pk, supervising.pk, desk_phone.pk, unlisted.pk]
-    apart = screen.memberships_of(Agent.objects.filter(pk__in=pks))
-    agents = list(Agent.objects.filter(pk__in=pks).select_related(screen.WITH_MEMBERSHIP))
+    apart = console.memberships_of(Agent.objects.filter(pk__in=pks))
+    agents = list(Agent.objects.filter(pk__in=pks).select_related(console.WITH_MEMBERSHIP))
     with django_assert_num_queries(0):
-        together = screen.memberships_of(agents)
+        together = console.memberships_of(agents)
         seen = {pk: (m.role, m.organization.name) for pk, m in together.items()}
     assert together == apart
     assert seen == {

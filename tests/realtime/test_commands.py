@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from contactcenter import notify
+from contactcenter import publish
 from contactcenter.enums import AgentState
 from contactcenter.models import Call, CallDisposition
 from crm.enums import NotificationKind
@@ -214,14 +214,14 @@ async def test_notifications_and_cases(desk: Any, floor_b: Any) -> None:
                 title="Hello",
             )
             # crm's service does not publish yet; it will call this (see the report).
-            notify.notification_created(notification=notification)
+            publish.notification_created(notification_id=notification.pk)
         return int(notification.pk)
 
     @sync
     def open_case() -> int:
         with transaction.atomic():
             case = make_case(desk.org, "Callback", assigned_agent=desk.agent)
-            notify.case_created(case=case)
+            publish.case_created(case_id=case.pk)
         return int(case.pk)
 
     cookie = await session_cookie(desk.agent_member.user)

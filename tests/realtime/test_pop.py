@@ -1,4 +1,4 @@
-"""realtime.pop: a batch's pops find the contacts crm's own lookup finds, with all their
+"""realtime.screens.pop: a batch's pops find the contacts crm's own lookup finds, with all their
 phones, and read them with the batch's history in one round trip."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from django.db import connection
 from contactcenter.enums import CallStatus, Role
 from contactcenter.models import Call, Membership
 from crm.selectors import contact_lookup_by_phone
-from realtime import pop, screen
+from realtime.screens import console, pop
 from tests.conftest import Floor, build_floor
 from tests.crm.factories import make_contact
 from tests.factories import make_call
@@ -30,7 +30,7 @@ def test_pops_list_the_contacts_crm_finds_with_all_their_phones(floor_a: Floor) 
     ringing = make_call(org, agent=floor_a.agent, caller_number=CALLER, status=CallStatus.RINGING)
     other = make_call(org, agent=floor_a.agent, caller_number="+15550002222")
     earlier = make_call(org, agent=floor_a.agent, caller_number=CALLER)
-    calls = list(screen.with_last_entry(Call.objects.filter(pk__in=[ringing.pk, other.pk])))
+    calls = list(console.with_last_entry(Call.objects.filter(pk__in=[ringing.pk, other.pk])))
     by_pk = {c.pk: c for c in calls}
     membership = Membership.objects.get(user=floor_a.agent.user)
     builder = pop.PopBuilder(calls, [floor_a.agent])
@@ -60,7 +60,7 @@ def test_pops_list_the_contacts_crm_finds_with_all_their_phones(floor_a: Floor) 
 def test_the_floor_sees_every_call_of_the_caller(floor_a: Floor) -> None:
     theirs = make_call(floor_a.org, agent=floor_a.other_agent, caller_number=CALLER)
     ringing = make_call(floor_a.org, caller_number=CALLER, status=CallStatus.RINGING)
-    calls = list(screen.with_last_entry(Call.objects.filter(pk=ringing.pk)))
+    calls = list(console.with_last_entry(Call.objects.filter(pk=ringing.pk)))
     supervisor = floor_a.supervisor
     assert supervisor.role == Role.SUPERVISOR
     popped = pop.PopBuilder(calls, [floor_a.agent]).pop(calls[0], floor_a.agent, supervisor)

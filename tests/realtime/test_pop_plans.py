@@ -13,10 +13,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from contactcenter import frames
 from contactcenter.enums import CallDirection, CallEventType, CallStatus
 from contactcenter.models import Call, CallEvent
-from realtime import screen
+from realtime.screens import changes, console
 from tests.conftest import Floor
 from tests.factories import make_call
 
@@ -76,17 +75,17 @@ def test_a_ringing_calls_frames_read_calls_through_indexes(
     monkeypatch.setattr("realtime.presence.anyone_online", lambda organization_id: True)
     monkeypatch.setattr("realtime.presence.online_among", lambda organization_id, ids: set(ids))
     with CaptureQueriesContext(connection) as reads:
-        messages = frames.publish_changes(
+        messages = changes.publish_changes(
             org.pk, frozenset({call.pk}), frozenset(), frozenset(), None
         )
     assert [message["type"] for _, message in messages] == ["call.ringing"]
-    # The other calls of the same customer (screen.related_calls): found by number, the
+    # The other calls of the same customer (console.related_calls): found by number, the
     # caller's or, for an outbound call, the callee's, both through an index. Without
     # one, the planner walks every call of the organization.
     # Prepared (as it runs in the bridge's worker), EXPLAIN EXECUTE shows the generic plan
     # it runs with, for any numbers.
     statements = [s for q in reads.captured_queries for s in q["sql"].split(";\n")]
-    prepared = f"EXECUTE {screen._RELATED_CALLS.name}("
+    prepared = f"EXECUTE {console._RELATED_CALLS.name}("
     (related,) = [
         s
         for s in statements

@@ -24,12 +24,13 @@ from django.db import connections
 
 from contactcenter.demo import seed_demo
 from contactcenter.models import Organization
+from contactcenter.ports import PbxResult
 from telephony.ami.bridge import AmiBridge
 from telephony.ami.client import AmiEndpoint
 from telephony.ami.simulator import AmiSimulator
 from telephony.ami.simulator.session import AmiSession as SimulatorSession
 from telephony.ami.targets import ENV_CONNECTION, BridgeTarget
-from telephony.pbx import PbxResult, pbx_command, pbx_group
+from telephony.pbx import pbx_command, pbx_group
 from tests.telephony.bridge_harness import FAST
 from tests.telephony.conftest import fast_config
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from config.db import roundtrips
 from contactcenter import facts as te
-from contactcenter import notify
+from contactcenter import publish
 from contactcenter.enums import CallEventType
 from contactcenter.models import Agent, Call, CallDisposition, CallEvent, CallQueue, CallTransfer
 from contactcenter.services.calls import call_set_disposition
@@ -153,7 +153,7 @@ def telephony_apply(
 
     Idempotent per event (``dedup_key``); the call status is derived from the facts,
     so the outcome does not depend on the order facts arrive in. After commit, the
-    changed calls, agents and queues are published (contactcenter.notify). The writes
+    changed calls, agents and queues are published (contactcenter.publish). The writes
     go out together, in as few round trips as the reads between them allow
     (``roundtrips``).
     """
@@ -252,7 +252,7 @@ def _apply(
     result.queue_ids |= agent_result.queue_ids
     # After commit, one publish for the whole batch: call frames to the consoles of the
     # agents concerned, agent states, one "queues changed" ping (coalesced downstream).
-    notify.changes_committed(
+    publish.calls_changed(
         organization_id=organization_id,
         call_ids=result.call_ids,
         agent_ids=result.agent_ids,

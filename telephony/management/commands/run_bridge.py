@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from config.serve import freeze_startup_objects, run_until_signal
-from contactcenter import notify
+from contactcenter import publish
 from telephony import metrics
 from telephony.ami.bridge import AmiBridge
 from telephony.ami.targets import BridgeTarget, env_target, record_targets
@@ -50,12 +50,12 @@ class Command(BaseCommand):
                 raise CommandError(f"METRICS_PORT={settings.METRICS_PORT}: {exc}") from exc
         for bridge in bridges:
             logger.info("bridge: starting %s", bridge)
-        # Frames are rendered and sent beside the writer, not in its way (contactcenter.notify).
-        await notify.install_publisher()
+        # Changes are rendered and sent beside the writer, not in its way (realtime.publish).
+        await publish.start_background()
         freeze_startup_objects()
         try:
             await asyncio.gather(*(bridge.run(stop) for bridge in bridges))
         finally:
-            await notify.uninstall_publisher()
+            await publish.stop_background()
         for bridge in bridges:
             logger.info("bridge: stopped %s %s", bridge, bridge.stats)

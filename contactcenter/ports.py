@@ -1,0 +1,77 @@
+"""The telephony port: how services reach the PBX without knowing AMI or Twilio.
+
+telephony implements it and installs it from its AppConfig (``telephony.pbx.BridgePort``),
+as realtime installs the publish sink (``contactcenter.publish``). With none installed
+(a process without telephony) no organization has a PBX to command.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class PbxResult:
+    """The bridge's answer to one command."""
+
+    ok: bool
+    message: str = ""
+    error: str = ""
+    data: dict[str, Any] | None = None
+
+
+class TelephonyPort(Protocol):
+    def command_connection(self, organization_id: int) -> str | None:
+        """The connection serving the organization's commands that name no call."""
+
+    def reaches_bridge(self, connection_key: str) -> bool:
+        """Whether commands about a call of that connection can reach its PBX."""
+
+    async def command(
+        self,
+        organization_id: int,
+        connection_key: str,
+        command: str,
+        params: dict[str, Any],
+        *,
+        timeout: float,
+    ) -> PbxResult:
+        """Run ``command`` on that organization's PBX of that connection, and no other."""
+
+    def softphone_ready(self, organization_id: int) -> bool:
+        """Whether the organization's agents can get browser softphone voice tokens."""
+
+
+class _NoTelephony:
+    def command_connection(self, organization_id: int) -> str | None:
+        return None
+
+    def reaches_bridge(self, connection_key: str) -> bool:
+        return False
+
+    async def command(
+        self,
+        organization_id: int,
+        connection_key: str,
+        command: str,
+        params: dict[str, Any],
+        *,
+        timeout: float,
+    ) -> PbxResult:
+        return PbxResult(ok=False, error="no_pbx", message="No PBX is connected.")
+
+    def softphone_ready(self, organization_id: int) -> bool:
+        return False
+
+
+_port: TelephonyPort = _NoTelephony()
+
+
+def install(port: TelephonyPort) -> None:
+    global _port
+    _port = port
+
+
+def telephony() -> TelephonyPort:
+    return _port

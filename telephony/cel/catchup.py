@@ -1,0 +1,81 @@
+"""The bridge's side of the backfill: run it after each resync, in the writer's order.
+
+The writer calls it once the batch holding the resync is stored and before anything
+received after the snapshot is: the database then holds exactly what AMI delivered up
+to the snapshot, which is what the backfill compares the PBX's logs with. Our database
+down holds it (as it holds a batch) until it is back; the PBX's log database down or
+refused is logged and counted, and the nightly reconciliation repairs what is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import psycopg
+
+from config.db.work import BROKEN
+from telephony.cel.backfill import backfill
+
+if TYPE_CHECKING:
+    from telephony.ami.bridge import AmiBridge
+
+logger = logging.getLogger(__name__)
+
+
+async def catch_up(bridge: AmiBridge, until: datetime) -> None:
+    """Store what the PBX logged between the last stored event and ``until`` (the PBX's
+    clock at the snapshot)."""
+    source = bridge.target.cel
+    if source is None:
+        return
+    target = bridge.target
+    delay = bridge.settings.backoff_initial
+    while True:
+        try:
+            found = await backfill(
+                source,
+                organization_id=target.organization_id,
+                connection_key=target.connection_key,
+                until=until,
+                is_agent=bridge.translator.is_agent,
+            )
+            break
+        except BROKEN as exc:
+            logger.warning(
+                "AMI %s: database unavailable for the CEL backfill (%s); retry in %.1fs",
+                target.endpoint,
+                exc,
+                delay,
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, bridge.settings.backoff_max)
+        except (psycopg.Error, OSError) as exc:
+            # The message names the source's host, never its password (psycopg's own).
+            bridge.stats.cel_errors += 1
+            logger.warning(
+                "AMI %s: cannot read the CEL source %r (%s: %s); the calls of the outage "
+                "wait for the reconciliation",
+                target.endpoint,
+                source,
+                type(exc).__name__,
+                exc,
+            )
+            return
+    bridge.stats.cel_backfills += 1
+    if found.facts:
+        await bridge._apply(found.facts)  # the writer's own apply, with its retries
+    bridge.stats.cel_facts += len(found.facts)
+    bridge.stats.cel_calls_created += found.calls_created
+    bridge.stats.cel_calls_completed += found.calls_completed
+    logger.info(
+        "AMI %s: CEL backfill %s .. %s: %d facts, %d calls created, %d completed",
+        target.endpoint,
+        found.since.isoformat(),
+        found.until.isoformat(),
+        len(found.facts),
+        found.calls_created,
+        found.calls_completed,
+    )
