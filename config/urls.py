@@ -24,6 +24,7 @@ urlpatterns = [
     path("telephony/twilio/", include("telephony.twilio.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", apidocs.swagger_ui, name="swagger-ui"),
+    path("api/asyncapi/", apidocs.AsyncApiView.as_view(), name="asyncapi"),
     # Last under /api/: an unknown API path is a 404 in the API's shape, DEBUG or not.
     re_path(r"^api/", error_pages.ApiNotFound.as_view(), name=error_pages.API_NOT_FOUND),
     path("admin/", admin.site.urls),

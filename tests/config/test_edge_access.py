@@ -1,7 +1,7 @@
-"""Who reaches the pages that are not the product: the API schema and Swagger UI
-(signed-in users unless API_DOCS_PUBLIC) and /metrics (the scraper's networks, with
-its bearer token when one is set), in process and from a real server process in
-production mode."""
+"""Who reaches the pages that are not the product: the API schema, Swagger UI and the
+WebSocket protocol's AsyncAPI document (signed-in users unless API_DOCS_PUBLIC) and
+/metrics (the scraper's networks, with its bearer token when one is set), in process
+and from a real server process in production mode."""
 
 from __future__ import annotations
 
@@ -20,16 +20,17 @@ from tests.realtime.servers import daphne, until_up
 
 pytestmark = pytest.mark.django_db
 
-DOCS = ("/api/schema/", "/api/docs/")
+DOCS = ("/api/schema/", "/api/docs/", "/api/asyncapi/")
 
 
 def test_api_docs_are_for_signed_in_users_by_default(floor_a: Floor, settings: Any) -> None:
     settings.API_DOCS_PUBLIC = False
     anonymous = Client()
-    assert anonymous.get("/api/schema/").status_code == 401
+    for schema in ("/api/schema/", "/api/asyncapi/"):
+        assert anonymous.get(schema).status_code == 401, schema
+        assert client_for(floor_a.agent_member).get(schema).status_code == 200, schema  # JWT
     page = anonymous.get("/api/docs/")
     assert page.status_code == 302 and page["Location"].startswith("/login/?next=/api/docs/")
-    assert client_for(floor_a.agent_member).get("/api/schema/").status_code == 200
     browser = Client()
     browser.force_login(floor_a.agent_member.user)
     for path in DOCS:
@@ -100,6 +101,7 @@ def test_a_production_server_keeps_docs_and_metrics_to_themselves(tmp_path: Path
     with daphne(tmp_path, **env) as server:
         asyncio.run(until_up(server))
         assert _get(f"{server.base}/api/schema/") == 401
+        assert _get(f"{server.base}/api/asyncapi/") == 401
         assert _get(f"{server.base}/api/docs/") == 302  # to the sign-in page
         assert _get(f"{server.base}/metrics") == 403
         bearer = {"Authorization": "Bearer scrape-me-9f2"}
