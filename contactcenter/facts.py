@@ -29,6 +29,9 @@ class CallFactBase:
     at: datetime
     dedup_key: str
     source: CallSource = CallSource.ASTERISK
+    # ``at`` is when the fact was read, not when it happened: the source sent no time
+    # (AMI without timestampevents). Durations then come from the PBX's own figures.
+    receipt_time: bool = False
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -96,6 +99,15 @@ class CallAnswered(CallFactBase):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class OriginatorConnected(CallFactBase):
+    """A click-to-dial's first party, the agent's own phone, answered: the PBX now dials
+    the customer. Not the call's answer (that is the far party's)."""
+
+    agent: str
+    leg_id: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CallHeld(CallFactBase):
     by_agent: str = ""
 
@@ -116,12 +128,26 @@ class CallTransferred(CallFactBase):
     to_number: str = ""
     succeeded: bool = True
     result: str = ""
+    # The PBX took the transfer; whether it reaches anyone is told later (TransferAnswered
+    # or TransferFailed). A blind transfer's Result: Success is only that.
+    awaiting_target: bool = False
+    # Two calls of customers an agent joined (neither was a consultation it placed): the
+    # other call, which keeps its own record.
+    joined_key: str = ""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class TransferAnswered(CallFactBase):
     transfer_key: str
     to_agent: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TransferFailed(CallFactBase):
+    """The transfer's target was not reached (``reason``: busy, no_answer, canceled...)."""
+
+    transfer_key: str
+    reason: str
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -252,11 +278,15 @@ CallFact = (
     | CallResumed
     | CallTransferred
     | TransferAnswered
+    | TransferFailed
+    | OriginatorConnected
     | AgentCompleted
     | QueueAbandoned
     | CallEnded
     | CallObserved
     | DispositionReported
 )
+# The facts about a call's transfers (a CallTransfer row each, found by transfer_key).
+TransferFact = CallTransferred | TransferAnswered | TransferFailed
 AgentFact = AgentMemberState | AgentPauseChanged | AgentMembershipChanged
 TelephonyEvent = CallFact | AgentFact | ResyncCompleted

@@ -8,7 +8,7 @@ from datetime import datetime
 from contactcenter import facts as te
 from contactcenter.enums import CallDirection, TransferKind
 from telephony.ami.fields import Fields, device_of, text
-from telephony.ami.tracker import Leg, Tracker
+from telephony.ami.tracker import CallTrack, Leg, Tracker
 
 _RING_OUTCOMES: dict[str, te.RingOutcome] = {
     "NOANSWER": "no_answer",
@@ -20,6 +20,17 @@ _RING_OUTCOMES: dict[str, te.RingOutcome] = {
     "TORTURE": "rejected",
     "INVALIDARGS": "failed",
 }
+
+
+def dialled_number(dial_string: str) -> str:
+    """The number in a Dial string: ``+4420...@trunk`` (PJSIP), ``trunk/+4420...`` (chan_sip)."""
+    return dial_string.split("@", 1)[0].rsplit("/", 1)[-1]
+
+
+def _started_by(msg: Fields, prefix: str) -> bool:
+    """The channel of this block started its call (its Uniqueid is the call's Linkedid)."""
+    uniqueid = text(msg, f"{prefix}Uniqueid")
+    return bool(uniqueid) and uniqueid == text(msg, f"{prefix}Linkedid")
 
 
 class DialRules:
@@ -57,13 +68,30 @@ class DialRules:
         track = self.state.calls.get(self._key(msg))
         if track is None or dest.queue_offer:
             return []  # app_queue's own dial: AgentCalled said it already
+        out: list[te.TelephonyEvent] = []
+        if track.originated and not track.originator_leg and dest.is_agent and not track.answered:
+            # An Originate through a Local channel: the first phone it rings is the agent's,
+            # who places the call.
+            track.originator_leg = dest.uniqueid
+            track.agent = dest.device
+            out.append(
+                te.CallStarted(
+                    call_key=track.key,
+                    at=at,
+                    dedup_key=f"{key}:origin",
+                    direction=CallDirection(track.direction),
+                    caller_number=dest.device.partition("/")[2],
+                    agent=dest.device,
+                )
+            )
         if dest.is_agent:
-            return self._offer(dest, track.key, at, key)
-        if track.agent:
-            # An agent's call reaching out of the PBX: an outbound call to that number.
+            return out + self._offer(dest, track.key, at, key)
+        if track.internal_origin and not dest.internal and not track.called_out:
+            # A call placed on our side reaching out of the PBX: outbound, to that number.
+            track.called_out = True
             track.direction = CallDirection.OUTBOUND
-            number = text(msg, "DialString").split("@", 1)[0] or text(msg, "DestExten")
-            return [
+            number = dialled_number(text(msg, "DialString")) or text(msg, "DestExten")
+            out.append(
                 te.CallStarted(
                     call_key=track.key,
                     at=at,
@@ -72,8 +100,8 @@ class DialRules:
                     callee_number=number,
                     agent=track.agent,
                 )
-            ]
-        return []
+            )
+        return out
 
     @staticmethod
     def _offer(dest: Leg, call_key: str, at: datetime, key: str) -> list[te.TelephonyEvent]:
@@ -93,23 +121,24 @@ class DialRules:
         caller_block = bool(text(msg, "Uniqueid"))
         track = self.state.calls.get(self._key(msg) if caller_block else dest.call_key)
         if status != "ANSWER":
-            if track is not None and not dest.is_agent:
-                track.last_dial_status = status
-            if not dest.offered_to or not self._close_offer(dest):
+            return self._not_answered(track, dest, status, caller_block, at, key)
+        if track is not None and dest.uniqueid == track.originator_leg:
+            # The agent's phone took the click-to-dial: now the PBX dials the customer.
+            if track.originator_answered:
                 return []
+            track.originator_answered = dest.answered = True
             return [
-                te.AgentOfferEnded(
-                    call_key=dest.call_key,
-                    at=at,
+                te.OriginatorConnected(
+                    call_key=track.key,
+                    at=dest.up_at or at,
                     dedup_key=key,
-                    agent=dest.offered_to,
+                    agent=dest.device if dest.is_agent else "",
                     leg_id=dest.uniqueid,
-                    outcome=_RING_OUTCOMES.get(status, "canceled"),
                 )
             ]
         if dest.answered or not caller_block or dest.queue_offer or track is None:
-            # Already counted, the agent picking up a click-to-call, or app_queue's answer
-            # (AgentConnect carries it, with the wait and ring times).
+            # Already counted, or app_queue's answer (AgentConnect carries it, with the
+            # wait and ring times).
             dest.answered = dest.answered or not dest.queue_offer
             return []
         dest.answered = True
@@ -134,6 +163,44 @@ class DialRules:
             )
         ]
 
+    def _not_answered(
+        self,
+        track: CallTrack | None,
+        dest: Leg,
+        status: str,
+        caller_block: bool,
+        at: datetime,
+        key: str,
+    ) -> list[te.TelephonyEvent]:
+        out: list[te.TelephonyEvent] = []
+        if track is not None and not dest.is_agent:
+            track.last_dial_status = status
+        if track is not None and track.pending_transfer and caller_block and not dest.queue_offer:
+            # A blind transfer's target did not answer: the transfer reached no one.
+            out.append(
+                te.TransferFailed(
+                    call_key=track.key,
+                    at=at,
+                    dedup_key=f"{key}:transfer",
+                    transfer_key=track.pending_transfer,
+                    reason=_RING_OUTCOMES.get(status, "failed"),
+                )
+            )
+            track.pending_transfer = ""
+        if not dest.offered_to or not self._close_offer(dest):
+            return out
+        out.append(
+            te.AgentOfferEnded(
+                call_key=dest.call_key,
+                at=at,
+                dedup_key=key,
+                agent=dest.offered_to,
+                leg_id=dest.uniqueid,
+                outcome=_RING_OUTCOMES.get(status, "canceled"),
+            )
+        )
+        return out
+
     def _hold(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
         return self._hold_change(msg, at, key, te.CallHeld)
 
@@ -147,6 +214,14 @@ class DialRules:
         leg = self._leg(msg)
         if leg is None:
             return []
+        if fact is te.CallResumed:
+            if not leg.held and not leg.hold_unknown:
+                # A leg that never held (a consultation leg, at its transfer): nothing
+                # resumes.
+                return []
+            leg.held = leg.hold_unknown = False
+        else:
+            leg.held = True
         by_agent = leg.device if leg.is_agent else ""
         return [fact(call_key=leg.call_key, at=at, dedup_key=key, by_agent=by_agent)]
 
@@ -165,6 +240,9 @@ class DialRules:
         track = self.state.calls.get(call_key)
         if succeeded and track is not None:
             track.pending_transfer = transfer_key
+        transferer = self.state.legs.get(text(msg, "TransfererUniqueid"))
+        if succeeded and transferer is not None:
+            transferer.transferred = True
         return [
             te.CallTransferred(
                 call_key=call_key,
@@ -176,18 +254,40 @@ class DialRules:
                 to_number=f"{target}@{context}" if context else target,
                 succeeded=succeeded,
                 result=text(msg, "Result"),
+                # REFER accepted is all Result: Success says; the target's dial tells.
+                awaiting_target=succeeded,
             )
         ]
 
     def _attended_transfer(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
-        customer = self.state.resolve(
-            text(msg, "TransfereeLinkedid") or text(msg, "OrigTransfererLinkedid")
-        )
         succeeded = text(msg, "Result") == "Success"
-        target_uid = text(msg, "TransferTargetUniqueid")
-        target = self.state.legs.get(target_uid)
         transfer_key = f"attended:{text(msg, 'OrigTransfererUniqueid')}:{text(msg, 'Timestamp')}"
-        to_agent = self._agent_device(text(msg, "TransferTargetChannel"))
+        from_agent = self._agent_device(text(msg, "OrigTransfererChannel"))
+        # A consultation is a call the transferer itself placed: its leg started it
+        # (Uniqueid = Linkedid, before the transfer rewrote anything).
+        placed_orig = _started_by(msg, "OrigTransferer")
+        placed_second = _started_by(msg, "SecondTransferer")
+        if succeeded and not placed_orig and not placed_second:
+            joined = self._join(msg, at, key, transfer_key, from_agent)
+            if joined:
+                return joined
+        if placed_orig and not placed_second:
+            # The phone sent the transfer on the consultation's dialog: the customer is
+            # on the other side.
+            customer = self.state.resolve(text(msg, "SecondTransfererLinkedid"))
+            consult = self.state.resolve(text(msg, "OrigTransfererLinkedid"))
+            target_prefix = "Transferee"
+        else:
+            customer = self.state.resolve(
+                text(msg, "TransfereeLinkedid") or text(msg, "OrigTransfererLinkedid")
+            )
+            consult = self.state.resolve(
+                text(msg, "SecondTransfererLinkedid") or text(msg, "TransferTargetLinkedid")
+            )
+            target_prefix = "TransferTarget"
+        self._transferers_leave(msg, succeeded)
+        target = self.state.legs.get(text(msg, f"{target_prefix}Uniqueid"))
+        to_agent = self._agent_device(text(msg, f"{target_prefix}Channel"))
         out: list[te.TelephonyEvent] = [
             te.CallTransferred(
                 call_key=customer,
@@ -195,19 +295,16 @@ class DialRules:
                 dedup_key=key,
                 transfer_key=transfer_key,
                 kind=TransferKind.ATTENDED,
-                from_agent=self._agent_device(text(msg, "OrigTransfererChannel")),
+                from_agent=from_agent,
                 to_agent=to_agent,
-                to_number=text(msg, "TransferTargetCallerIDNum")
-                or device_of(text(msg, "TransferTargetChannel")),
+                to_number=text(msg, f"{target_prefix}CallerIDNum")
+                or device_of(text(msg, f"{target_prefix}Channel")),
                 succeeded=succeeded,
                 result=text(msg, "Result"),
             )
         ]
         if not succeeded:
             return out
-        consult = self.state.resolve(
-            text(msg, "SecondTransfererLinkedid") or text(msg, "TransferTargetLinkedid")
-        )
         if consult and consult != customer:
             out.extend(self._fold(consult, customer, at, key))
         if target is not None:
@@ -225,6 +322,56 @@ class DialRules:
             else:  # completed while the target still rings: its answer comes later
                 self.state.transfer_targets[target.uniqueid] = (customer, transfer_key)
         return out
+
+    def _transferers_leave(self, msg: Fields, succeeded: bool) -> None:
+        """After a transfer the transferer's legs hang up: that is no party hanging up."""
+        if not succeeded:
+            return
+        for prefix in ("OrigTransferer", "SecondTransferer"):
+            leg = self.state.legs.get(text(msg, f"{prefix}Uniqueid"))
+            if leg is not None:
+                leg.transferred = True
+
+    def _join(
+        self, msg: Fields, at: datetime, key: str, transfer_key: str, from_agent: str
+    ) -> list[te.TelephonyEvent]:
+        """Two calls of customers joined by the agent both reached: each keeps its record.
+
+        Asterisk gives the moved channel the older call's Linkedid; here each customer's
+        leg stays in its own call (so each ends when its customer hangs up), and both calls
+        name the other and the transfer.
+        """
+        first = self.state.resolve(text(msg, "TransfereeLinkedid"))
+        second = self.state.resolve(text(msg, "TransferTargetLinkedid"))
+        if not first or not second or first == second:
+            return []
+        self._transferers_leave(msg, True)
+        for prefix, call_key in (("Transferee", first), ("TransferTarget", second)):
+            leg = self.state.legs.get(text(msg, f"{prefix}Uniqueid"))
+            if leg is not None:
+                self.state.attach(leg, call_key)
+                leg.pinned = True
+        for one, other in ((first, second), (second, first)):
+            track = self.state.calls.get(one)
+            if track is not None:
+                track.joined_with.add(other)
+        return [
+            te.CallTransferred(
+                call_key=call_key,
+                at=at,
+                dedup_key=f"{key}{suffix}",
+                transfer_key=f"{transfer_key}{suffix}",
+                kind=TransferKind.ATTENDED,
+                from_agent=from_agent,
+                to_number=text(msg, f"{prefix}CallerIDNum"),
+                result=text(msg, "Result"),
+                joined_key=other,
+            )
+            for call_key, other, prefix, suffix in (
+                (first, second, "TransferTarget", ""),
+                (second, first, "Transferee", ":joined"),
+            )
+        ]
 
     def _fold(self, consult: str, customer: str, at: datetime, key: str) -> list[te.TelephonyEvent]:
         """The consultation call becomes part of the customer's call."""

@@ -105,9 +105,22 @@ class QueueRules(DialRules):
         if leg is not None:
             leg.answered = True
         track = self.state.calls.get(self._key(msg))
+        out: list[te.TelephonyEvent] = []
         if track is not None:
             track.answered = True
-        return [
+            if track.pending_transfer:
+                # A blind transfer to a queue: a member answering is the target answering.
+                transfer_key, track.pending_transfer = track.pending_transfer, ""
+                out.append(
+                    te.TransferAnswered(
+                        call_key=track.key,
+                        at=at,
+                        dedup_key=f"{key}:transfer",
+                        transfer_key=transfer_key,
+                        to_agent=text(msg, "Interface"),
+                    )
+                )
+        out.append(
             te.CallAnswered(
                 call_key=self._key(msg),
                 at=at,
@@ -118,7 +131,8 @@ class QueueRules(DialRules):
                 ring_seconds=integer(msg, "RingTime"),
                 leg_id=text(msg, "DestUniqueid"),
             )
-        ]
+        )
+        return out
 
     def _agent_complete(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
         track = self.state.calls.get(self._key(msg))

@@ -47,6 +47,7 @@ def _leg(translator: Translator, channel: Fields) -> Leg:
         call_key="",
         is_agent=translator.is_agent(device),
         up=text(channel, "ChannelState") == "6",
+        hold_unknown=True,  # a hold begun while we were away ends with an Unhold
     )
     if text(channel, "Application") == "AppQueue":
         leg.queue_offer = True

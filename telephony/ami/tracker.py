@@ -24,6 +24,12 @@ class Leg:
     offered_to: str = ""  # the agent this leg rings, when it is an offer
     offer_closed: bool = False
     answered: bool = False
+    internal: bool = True  # our side (an agent or an extension), not a trunk
+    local: bool = False  # a Local/ helper channel that starts a call (Originate to Local)
+    held: bool = False  # asked for hold (Hold) and not yet Unhold
+    hold_unknown: bool = False  # found live by a resync: whether it holds is not known
+    pinned: bool = False  # stays in its call whatever its Linkedid becomes (joined calls)
+    transferred: bool = False  # the transferer's leg after its transfer: its hang-up is no party's
 
 
 @dataclass
@@ -33,11 +39,17 @@ class CallTrack:
     legs: set[str] = field(default_factory=set)
     direction: str = "inbound"
     agent: str = ""  # the agent whose phone placed the call (outbound / internal)
-    originated: bool = False
+    originated: bool = False  # created by an Originate (click-to-dial), not dialled in
+    # The agent's leg an Originate rang first: its answer is not the call's.
+    originator_leg: str = ""
+    originator_answered: bool = False
+    called_out: bool = False  # dialled a trunk
+    internal_origin: bool = False  # the first leg is on our side: calls out are outbound
     answered: bool = False
     hangup_party: str = ""
     last_dial_status: str = ""
-    pending_transfer: str = ""
+    pending_transfer: str = ""  # a blind transfer waiting for its target's answer
+    joined_with: set[str] = field(default_factory=set)  # calls an attended transfer joined
 
 
 @dataclass

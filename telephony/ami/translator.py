@@ -10,6 +10,7 @@ sections are cited where a rule is not obvious.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from collections import deque
@@ -20,6 +21,7 @@ from contactcenter import facts as te
 from contactcenter.enums import CallDirection, HangupParty
 from telephony.ami import members
 from telephony.ami.fields import Fields, device_of, integer, text, timestamp
+from telephony.ami.parties import Parties
 from telephony.ami.queueing import QueueRules
 from telephony.ami.tracker import CallTrack, Leg, Tracker
 
@@ -99,7 +101,8 @@ class Translator(QueueRules):
     """Stateful AMI → telephony-event translation for one connection.
 
     ``is_agent(device)`` says whether a device ("PJSIP/1001") is one of the organization's
-    agents; ``clock`` gives the time for events that carry no Timestamp.
+    agents; ``parties`` which other channels are ours and which are trunks (the call's
+    direction); ``clock`` gives the time for events that carry no Timestamp.
     """
 
     def __init__(
@@ -107,8 +110,10 @@ class Translator(QueueRules):
         *,
         is_agent: Callable[[str], bool],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        parties: Parties | None = None,
     ) -> None:
         self.is_agent = is_agent
+        self.parties = parties or Parties()
         self.clock = clock
         self.state = Tracker()
         self.last_event_at: datetime | None = None
@@ -165,6 +170,7 @@ class Translator(QueueRules):
             self.last_event_at = at
         if handler is None:
             return []
+        stamped = at is not None
         at = at or self.clock()
         key = self._dedup_key(msg, name)
         events = self._follow_linkedid(msg, at, key) + handler(msg, at, key)
@@ -172,6 +178,12 @@ class Translator(QueueRules):
         kept = [e for e in events if _placed(e)]
         if len(kept) != len(events):
             logger.warning("AMI %s without the ids to place it; skipped", name)
+        if not stamped:
+            # No Timestamp (timestampevents off): the time is when we read it.
+            kept = [
+                dataclasses.replace(e, receipt_time=True) if isinstance(e, te.CallFactBase) else e
+                for e in kept
+            ]
         return kept
 
     @staticmethod
@@ -189,7 +201,7 @@ class Translator(QueueRules):
         for prefix in ("", "Dest"):
             leg = self._leg(msg, prefix)
             linkedid = text(msg, f"{prefix}Linkedid")
-            if leg is None or not linkedid:
+            if leg is None or not linkedid or leg.pinned:
                 continue
             target = self.state.resolve(linkedid)
             if target == leg.call_key:
@@ -228,14 +240,18 @@ class Translator(QueueRules):
         channel = text(msg, "Channel")
         device = device_of(channel)
         if device.startswith("Local/"):
+            if uniqueid == linkedid and channel.endswith(";1"):
+                return self._local_origin(uniqueid, channel, device, at, key)
             return []  # helper channels: the real legs carry the call (docs/ami.md §6.6)
+        is_agent = self.is_agent(device)
         leg = Leg(
             uniqueid=uniqueid,
             channel=channel,
             device=device,
             call_key="",
-            is_agent=self.is_agent(device),
+            is_agent=is_agent,
             originated=text(msg, "ChannelState") == "0",
+            internal=self.parties.is_internal(device, text(msg, "Context"), is_agent=is_agent),
         )
         self.state.legs[uniqueid] = leg
         if uniqueid != linkedid:
@@ -245,13 +261,20 @@ class Translator(QueueRules):
         self.state.attach(leg, linkedid)
         exten = text(msg, "Exten")
         exten = "" if exten == "s" else exten
-        if leg.is_agent:
-            track.agent = device
-            track.originated = leg.originated
-            waiting = self.state.originates.get(device)
-            if leg.originated and waiting:
-                exten = waiting.popleft()
-            outbound = leg.originated or external_number(exten)
+        if leg.internal:
+            # Placed on our side: outbound once it dials out, internal until then.
+            track.internal_origin = True
+            if leg.originated:
+                # An Originate (click-to-dial) rings this phone first; its answer is not
+                # the call's (docs/telephony.md, "Which leg answers").
+                track.originated = True
+                track.originator_leg = uniqueid
+            if leg.is_agent:
+                track.agent = device
+                waiting = self.state.originates.get(device)
+                if leg.originated and waiting:
+                    exten = waiting.popleft()
+            outbound = (leg.originated and leg.is_agent) or external_number(exten)
             track.direction = CallDirection.OUTBOUND if outbound else CallDirection.INTERNAL
         return [
             te.CallStarted(
@@ -263,6 +286,32 @@ class Translator(QueueRules):
                 caller_name=text(msg, "CallerIDName"),
                 callee_number=exten,
                 agent=track.agent,
+            )
+        ]
+
+    def _local_origin(
+        self, uniqueid: str, channel: str, device: str, at: datetime, key: str
+    ) -> list[te.TelephonyEvent]:
+        """A Local channel that starts a call: an Originate to ``Local/<ext>@<context>``
+        (FreePBX click-to-dial). Its ``;2`` half rings the agent's phone, then the ``;1``
+        half dials the customer; the call is theirs, the Local pair is plumbing."""
+        leg = Leg(
+            uniqueid=uniqueid,
+            channel=channel,
+            device=device,
+            call_key="",
+            is_agent=False,
+            originated=True,
+            local=True,
+        )
+        self.state.legs[uniqueid] = leg
+        track = self.state.track(uniqueid, first_leg=uniqueid)
+        self.state.attach(leg, uniqueid)
+        track.originated = track.internal_origin = True
+        track.direction = CallDirection.INTERNAL
+        return [
+            te.CallStarted(
+                call_key=track.key, at=at, dedup_key=key, direction=CallDirection.INTERNAL
             )
         ]
 
@@ -293,9 +342,21 @@ class Translator(QueueRules):
         track = self.state.calls.get(leg.call_key)
         if track is None:
             return []
-        # Who hung up: a party on the call, not a ringing attempt that was cut off.
+        if leg.local or leg.transferred:
+            return []  # plumbing, or a transferer leaving its transferred call
+        # Who hung up: a party on the call, not a ringing attempt that was cut off. The
+        # caller is the call's first party or someone outside; agents and extensions
+        # answering for us are the agent side.
         if leg.uniqueid == track.first_leg or leg.up:
-            track.hangup_party = HangupParty.AGENT if leg.is_agent else HangupParty.CALLER
+            first = leg.uniqueid == track.first_leg
+            caller = not leg.is_agent and (first or not leg.internal)
+            party = HangupParty.CALLER if caller else HangupParty.AGENT
+            track.hangup_party = party
+            for other in track.joined_with:
+                # Two joined customers: one hanging up ends the other's conversation too.
+                joined = self.state.calls.get(other)
+                if joined is not None:
+                    joined.hangup_party = party
         return []
 
     def _hangup(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
@@ -325,6 +386,18 @@ class Translator(QueueRules):
         if track.legs:
             return out
         del self.state.calls[track.key]
+        if track.pending_transfer:
+            # A blind transfer whose target was never dialled (no such extension, the
+            # caller gone first): it reached no one.
+            out.append(
+                te.TransferFailed(
+                    call_key=track.key,
+                    at=at,
+                    dedup_key=f"{key}:transfer",
+                    transfer_key=track.pending_transfer,
+                    reason="not_dialled",
+                )
+            )
         out.append(
             te.CallEnded(
                 call_key=track.key,
@@ -342,7 +415,8 @@ class Translator(QueueRules):
     def _end_outcome(track: CallTrack, last: Leg) -> te.EndOutcome | None:
         if track.answered:
             return None
-        if track.originated and track.direction == CallDirection.OUTBOUND:
+        if track.originated and not track.originator_answered:
             # The agent's own phone never took the click-to-call: the attempt failed.
             return "failed"
+        # The far party's last answer to a dial: busy, no answer, unreachable.
         return _DIAL_END_OUTCOMES.get(track.last_dial_status)

@@ -167,11 +167,7 @@ def _apply(
     result = ApplyResult()
     call_facts = [e for e in events if isinstance(e, te.CallFactBase)]
     keys = {(f.source, f.call_key) for f in call_facts}
-    transfer_keys = [
-        e.transfer_key
-        for e in call_facts
-        if isinstance(e, te.CallTransferred | te.TransferAnswered)
-    ]
+    transfer_keys = [e.transfer_key for e in call_facts if isinstance(e, te.TransferFact)]
     # What the batch needs to know first, asked in one round trip; the calls are locked
     # before anything else (the lock order: calls, then agents).
     sources, call_keys = list({s for s, _ in keys}), [k for _, k in keys]
@@ -210,14 +206,14 @@ def _apply(
         call = calls.get(key)
         if call is None:
             call = calls[key] = new_call(event, organization_id, connection_key)
-        if isinstance(event, te.CallTransferred | te.TransferAnswered):
+        if isinstance(event, te.TransferFact):
             entry = apply_transfer(call, event, lk, transfers)
         else:
             before = _state(call)
             entry = apply_call_fact(call, event, lk)
-            if entry.dedup_key and _state(call) == before:
+            if entry.dedup_key and call.pk is not None and _state(call) == before:
                 # A restatement that changes nothing (a repeated Twilio callback's start):
-                # nothing to write.
+                # nothing to write. (A call this fact creates is new whatever it says.)
                 result.duplicates += 1
                 continue
         timeline.append((call, event.dedup_key, event.at, entry))

@@ -11,6 +11,8 @@ from contactcenter.enums import CallDirection, CallEventType, HangupParty, Trans
 from contactcenter.models import Agent, Call, CallQueue, CallTransfer
 from contactcenter.services.telephony.derive import (
     ANSWERED_UNKNOWN,
+    RECEIPT_TIMES,
+    TALK_BY_PBX,
     derive_status,
     finish_durations,
     whole_seconds,
@@ -21,6 +23,7 @@ ENDED_WHILE_AWAY = "ended_while_disconnected"
 ANSWERED_DERIVED = "answered_at_derived"
 DERIVED_TALK = "talk_seconds_reported"
 WAIT_REPORTED = "wait_seconds_reported"
+JOINED_WITH = "joined_with"
 
 
 def _report_wait(call: Call, seconds: int) -> None:
@@ -177,6 +180,13 @@ def _answered(call: Call, fact: te.CallAnswered, lk: Lookups) -> Timeline:
     )
 
 
+def _originator_connected(call: Call, fact: te.OriginatorConnected, lk: Lookups) -> Timeline:
+    agent = lk.agent(fact.agent)
+    if call.agent_id is None:
+        call.agent = agent
+    return Timeline(CallEventType.AGENT_CONNECTED, agent, {"agent": fact.agent, "leg": fact.leg_id})
+
+
 def _held(call: Call, fact: te.CallHeld, lk: Lookups) -> Timeline:
     if call.held_since is None and call.ended_at is None:
         call.held_since = fact.at
@@ -206,6 +216,10 @@ def _completed(call: Call, fact: te.AgentCompleted, lk: Lookups) -> Timeline:
         _report_wait(call, fact.wait_seconds)
     if fact.reason != HangupParty.TRANSFER and not call.hangup_by:
         call.hangup_by = fact.reason
+    if fact.receipt_time and fact.talk_seconds is not None:
+        # Times read in a burst say nothing of durations: app_queue's own count stands
+        # (each agent's part of the call, added up).
+        call.flags[TALK_BY_PBX] = call.flags.get(TALK_BY_PBX, 0) + fact.talk_seconds
     return Timeline(
         CallEventType.AGENT_COMPLETED,
         agent,
@@ -281,56 +295,95 @@ def _observed(call: Call, fact: te.CallObserved, lk: Lookups) -> Timeline:
 
 def apply_transfer(
     call: Call,
-    fact: te.CallTransferred | te.TransferAnswered,
+    fact: te.TransferFact,
     lk: Lookups,
     transfers: dict[str, CallTransfer],
 ) -> Timeline:
-    key = fact.transfer_key
-    transfer = transfers.get(key)
+    if fact.receipt_time:
+        call.flags[RECEIPT_TIMES] = True
+    transfer = transfers.get(fact.transfer_key)
     if isinstance(fact, te.CallTransferred):
-        if transfer is None:
-            transfer = CallTransfer(
-                organization_id=call.organization_id,
-                call=call,
-                dedup_key=key,
-                requested_at=fact.at,
-                kind=fact.kind,
-                details={},
-            )
-            transfers[key] = transfer
-        transfer.kind = fact.kind
-        transfer.requested_at = min(transfer.requested_at, fact.at)
-        if transfer.from_agent_id is None:
-            transfer.from_agent = lk.agent(fact.from_agent)
-        if transfer.to_agent_id is None:
-            transfer.to_agent = lk.agent(fact.to_agent)
-        transfer.to_number = transfer.to_number or fact.to_number
-        transfer.details = {**transfer.details, "result": fact.result}
-        if not fact.succeeded:
+        return _transferred(call, fact, lk, transfers, transfer)
+    if isinstance(fact, te.TransferFailed):
+        if transfer is not None and transfer.status != TransferStatus.COMPLETED:
             transfer.status = TransferStatus.FAILED
-        elif transfer.status != TransferStatus.COMPLETED:
-            transfer.status = TransferStatus.COMPLETED
-            transfer.completed_at = fact.at
+            transfer.details = {**transfer.details, "reason": fact.reason}
         return Timeline(
-            CallEventType.TRANSFER_COMPLETED if fact.succeeded else CallEventType.TRANSFER_FAILED,
-            transfer.from_agent,
-            {
-                "kind": fact.kind,
-                "from": fact.from_agent,
-                "to_agent": fact.to_agent,
-                "to": fact.to_number,
-                "result": fact.result,
-            },
+            CallEventType.TRANSFER_FAILED,
+            transfer.from_agent if transfer is not None else None,
+            {"transfer": fact.transfer_key, "reason": fact.reason},
         )
     if transfer is not None:
         if transfer.answered_at is None or fact.at < transfer.answered_at:
             transfer.answered_at = fact.at
         if transfer.to_agent_id is None:
             transfer.to_agent = lk.agent(fact.to_agent)
+        if transfer.status != TransferStatus.FAILED:
+            # The target answered: the transfer reached someone.
+            transfer.status = TransferStatus.COMPLETED
+            transfer.completed_at = transfer.answered_at
     return Timeline(
         CallEventType.LEG_ADDED,
         lk.agent(fact.to_agent),
-        {"transfer": key, "answered_by": fact.to_agent},
+        {"transfer": fact.transfer_key, "answered_by": fact.to_agent},
+    )
+
+
+def _transferred(
+    call: Call,
+    fact: te.CallTransferred,
+    lk: Lookups,
+    transfers: dict[str, CallTransfer],
+    transfer: CallTransfer | None,
+) -> Timeline:
+    if transfer is None:
+        transfer = CallTransfer(
+            organization_id=call.organization_id,
+            call=call,
+            dedup_key=fact.transfer_key,
+            requested_at=fact.at,
+            kind=fact.kind,
+            details={},
+        )
+        transfers[fact.transfer_key] = transfer
+    transfer.kind = fact.kind
+    transfer.requested_at = min(transfer.requested_at, fact.at)
+    if transfer.from_agent_id is None:
+        transfer.from_agent = lk.agent(fact.from_agent)
+    if transfer.to_agent_id is None:
+        transfer.to_agent = lk.agent(fact.to_agent)
+    transfer.to_number = transfer.to_number or fact.to_number
+    transfer.details = {**transfer.details, "result": fact.result}
+    if fact.joined_key:
+        transfer.details["joined_call"] = fact.joined_key
+        joined = call.flags.setdefault(JOINED_WITH, [])
+        if fact.joined_key not in joined:
+            joined.append(fact.joined_key)
+    if not fact.succeeded:
+        transfer.status = TransferStatus.FAILED
+    elif fact.awaiting_target:
+        if transfer.status == TransferStatus.REQUESTED:
+            transfer.status = TransferStatus.RINGING
+    elif transfer.status != TransferStatus.COMPLETED:
+        transfer.status = TransferStatus.COMPLETED
+        transfer.completed_at = fact.at
+    if not fact.succeeded:
+        kind = CallEventType.TRANSFER_FAILED
+    elif fact.awaiting_target:
+        kind = CallEventType.TRANSFER_STARTED
+    else:
+        kind = CallEventType.TRANSFER_COMPLETED
+    return Timeline(
+        kind,
+        transfer.from_agent,
+        {
+            "kind": fact.kind,
+            "from": fact.from_agent,
+            "to_agent": fact.to_agent,
+            "to": fact.to_number,
+            "result": fact.result,
+            "joined_call": fact.joined_key,
+        },
     )
 
 
@@ -341,6 +394,7 @@ _HANDLERS: dict[type, Any] = {
     te.AgentOffered: _offered,
     te.AgentOfferEnded: _offer_ended,
     te.CallAnswered: _answered,
+    te.OriginatorConnected: _originator_connected,
     te.CallHeld: _held,
     te.CallResumed: _resumed,
     te.AgentCompleted: _completed,
@@ -360,6 +414,8 @@ def _pull_back_unknown_start(call: Call) -> None:
 
 def apply_call_fact(call: Call, fact: te.CallFactBase, lk: Lookups) -> Timeline:
     """Change ``call`` by one fact and say what the timeline records of it."""
+    if fact.receipt_time:
+        call.flags[RECEIPT_TIMES] = True
     timeline: Timeline = _HANDLERS[type(fact)](call, fact, lk)
     _pull_back_unknown_start(call)
     _derive_wait(call)

@@ -13,6 +13,10 @@ from contactcenter.enums import CallStatus
 from contactcenter.models import Call
 
 ANSWERED_UNKNOWN = "answered_at_unknown"
+# The call's times are when the bridge read its events (the PBX sent no Timestamp).
+RECEIPT_TIMES = "receipt_times"
+# app_queue's TalkTime, added up over the agents' parts, when times are receipt times.
+TALK_BY_PBX = "talk_seconds_by_pbx"
 
 
 def whole_seconds(start: datetime, end: datetime) -> int:
@@ -51,7 +55,8 @@ def finish_durations(call: Call) -> None:
     """Close an open hold and compute talk time once the call has ended.
 
     Talk time runs from answer to end and includes hold, as app_queue's TalkTime does;
-    hold time is reported beside it.
+    hold time is reported beside it. When the times are receipt times, app_queue's
+    TalkTime is the floor.
     """
     if call.ended_at is None:
         return
@@ -60,3 +65,6 @@ def finish_durations(call: Call) -> None:
         call.held_since = None
     if call.answered_at is not None:
         call.talk_seconds = whole_seconds(call.answered_at, call.ended_at)
+        if call.flags.get(RECEIPT_TIMES):
+            # Receipt times of a burst collapse; the PBX's own count does not.
+            call.talk_seconds = max(call.talk_seconds, call.flags.get(TALK_BY_PBX, 0))
