@@ -19,6 +19,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
+from django.utils.module_loading import import_string
 
 from config.serve import run_until_signal
 from contactcenter.demo import DEMO_ORG_SLUG, DEMO_PASSWORD, USERS
@@ -87,7 +88,9 @@ class Command(BaseCommand):
         self.stdout.write("Stopped.")
 
     def _serve(self, config: DemoConfig, options: dict[str, Any]) -> None:
-        from config.asgi import application
+        # The project's ASGI application, by the setting that names it (as Channels'
+        # runserver finds it): the whole server, the screens included, in this process.
+        application = import_string(settings.ASGI_APPLICATION)
         from config.serve import ServeError, serve
 
         work = None
