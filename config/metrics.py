@@ -33,6 +33,7 @@ from prometheus_client.registry import Collector
 
 # Imported for their side effect: the series they define are registered here too.
 import realtime.metrics  # noqa: F401
+import telephony.cel.metrics
 import telephony.metrics  # noqa: F401
 from config.scrape import scrape_permitted
 

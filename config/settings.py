@@ -14,6 +14,7 @@ from ipaddress import ip_network
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from config.encryption import KEY_FILE_NAME as ENCRYPTION_KEY_FILE_NAME
@@ -218,6 +219,12 @@ CELERY_TIMEZONE = "UTC"
 # Periodic work (celery beat). Each entry names a task by its registered name; other
 # entries (e.g. the overdue-cases sweep) are added beside these.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Yesterday's calls of each connection with a log source against the PBX's CDRs
+    # (telephony/cel/reconcile.py); runs for each organization's yesterday.
+    "reconcile-call-logs": {
+        "task": "telephony.reconcile_call_logs",
+        "schedule": crontab(hour=env_int("CALL_LOG_RECONCILE_HOUR", 3), minute=15),
+    },
     "sweep-stale-calls": {
         "task": "contactcenter.sweep_stale_calls",
         "schedule": timedelta(seconds=env_int("CALLS_SWEEP_INTERVAL_SECONDS", 300)),
@@ -496,6 +503,14 @@ AMI_ORGANIZATION = env_str("AMI_ORGANIZATION")
 # Where Asterisk connection records may point besides public addresses (telephony/egress.py):
 # hosts, IPs or networks, each with an optional port ("10.0.0.0/8", "pbx.lan:5038").
 AMI_ALLOWED_TARGETS = env_list("AMI_ALLOWED_TARGETS")
+# AMI_URL's PBX logs its calls here (CEL, queue_log, CDR; telephony/cel/): read after each
+# reconnect to fill the outage, and nightly to reconcile. The operator's, not checked.
+# postgresql://user:password@host:5432/asterisk; empty: no backfill (docs/operations.md).
+CEL_DATABASE_URL = env_str("CEL_DATABASE_URL")
+CEL_TABLE = env_str("CEL_TABLE", "cel")
+CEL_QUEUE_LOG_TABLE = env_str("CEL_QUEUE_LOG_TABLE", "queue_log")
+CEL_CDR_TABLE = env_str("CEL_CDR_TABLE", "cdr")
+CEL_TIME_ZONE = env_str("CEL_TIME_ZONE", "UTC")
 # The browser softphone (docs/softphone.md): the PBX's SIP-over-WebSocket endpoint and
 # SIP domain for agents whose profile leaves them blank; the life of a Twilio token.
 SOFTPHONE_SIP_WEBSOCKET_URL = env_str("SOFTPHONE_SIP_WEBSOCKET_URL")

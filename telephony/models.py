@@ -8,6 +8,7 @@ from django.db import models
 
 from config.fields import EncryptedTextField
 from contactcenter.models.base import TenantModel, TimestampedModel
+from telephony.cel.source import validate_table, validate_time_zone, validate_url
 from telephony.egress import no_control_characters, validate_host
 
 
@@ -28,6 +29,34 @@ class AsteriskConnection(TenantModel, TimestampedModel):
     username = models.CharField(max_length=100, validators=[no_control_characters])
     secret = EncryptedTextField(max_length=255, validators=[no_control_characters])
     is_enabled = models.BooleanField(default=True)
+    # Where the PBX logs its calls (CEL, queue_log, CDR), read-only, to fill what AMI
+    # missed while the bridge was away (telephony/cel/). Optional; the host is checked
+    # like the AMI target's.
+    cel_url = models.CharField(
+        "CEL/CDR database URL",
+        max_length=255,
+        blank=True,
+        validators=[no_control_characters, validate_url],
+        help_text="postgresql://user@host:5432/asterisk (the password goes in its own field)",
+    )
+    cel_password = EncryptedTextField(
+        "CEL/CDR database password", max_length=255, blank=True, validators=[no_control_characters]
+    )
+    cel_table = models.CharField(max_length=127, default="cel", validators=[validate_table])
+    cel_queue_log_table = models.CharField(
+        max_length=127,
+        default="queue_log",
+        blank=True,
+        validators=[validate_table],
+        help_text="app_queue's queue_log through realtime; empty: not logged to a table",
+    )
+    cel_cdr_table = models.CharField(max_length=127, default="cdr", validators=[validate_table])
+    cel_time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text="the zone of the logged times (cel_pgsql's usegmtime=yes: UTC)",
+    )
 
     class Meta:
         ordering = ["organization_id", "name"]
@@ -78,3 +107,33 @@ class TwilioAccount(TenantModel, TimestampedModel):
 
     def __str__(self) -> str:
         return self.account_sid
+
+
+class CallLogReconciliation(TenantModel, TimestampedModel):
+    """One day of a connection's calls compared with the PBX's CDRs (telephony/cel/
+    reconcile.py): what was missing or different, and what was repaired."""
+
+    connection_key = models.CharField(max_length=64)
+    day = models.DateField()
+    pbx_calls = models.PositiveIntegerField(default=0)
+    stored_calls = models.PositiveIntegerField(default=0)
+    missing = models.PositiveIntegerField(default=0, help_text="in the CDRs, not stored")
+    unknown_to_pbx = models.PositiveIntegerField(default=0, help_text="stored, no CDR")
+    estimated = models.PositiveIntegerField(
+        default=0, help_text="stored with an estimated end (ended while disconnected)"
+    )
+    different = models.PositiveIntegerField(default=0, help_text="end time or answer differs")
+    repaired = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=255, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-day", "connection_key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "connection_key", "day"], name="reconciliation_one_per_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.connection_key} {self.day}"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from rest_framework import serializers
 
 from contactcenter.api.config import ConfigViewSet
 from contactcenter.api.permissions import ADMIN_ONLY
+from telephony.cel.source import parse_url
 from telephony.egress import TargetRefused, check_target
 from telephony.models import AsteriskConnection, TwilioAccount
 from telephony.twilio.accounts import twilio_account_create, twilio_account_update
@@ -18,6 +20,14 @@ class AsteriskConnectionSerializer(serializers.ModelSerializer[AsteriskConnectio
         write_only=True, max_length=255, style={"input_type": "password"}
     )
     has_secret = serializers.SerializerMethodField()
+    cel_password = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=255,
+        style={"input_type": "password"},
+    )
+    has_cel_password = serializers.SerializerMethodField()
 
     class Meta:
         model = AsteriskConnection
@@ -30,6 +40,13 @@ class AsteriskConnectionSerializer(serializers.ModelSerializer[AsteriskConnectio
             "secret",
             "has_secret",
             "is_enabled",
+            "cel_url",
+            "cel_password",
+            "has_cel_password",
+            "cel_table",
+            "cel_queue_log_table",
+            "cel_cdr_table",
+            "cel_time_zone",
             "created_at",
             "updated_at",
         ]
@@ -38,6 +55,9 @@ class AsteriskConnectionSerializer(serializers.ModelSerializer[AsteriskConnectio
 
     def get_has_secret(self, obj: AsteriskConnection) -> bool:
         return bool(obj.secret)
+
+    def get_has_cel_password(self, obj: AsteriskConnection) -> bool:
+        return bool(obj.cel_password)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         """Where the bridge may connect is the operator's policy (telephony/egress.py),
@@ -51,6 +71,15 @@ class AsteriskConnectionSerializer(serializers.ModelSerializer[AsteriskConnectio
             except TargetRefused as exc:
                 raise serializers.ValidationError(
                     {"host": [str(exc)]}, code="target_refused"
+                ) from exc
+        if attrs.get("cel_url"):
+            # The PBX's log database: the same policy as its AMI target.
+            try:
+                parts = parse_url(attrs["cel_url"], allow_password=False)
+                check_target(parts.host, parts.port)
+            except (ValidationError, TargetRefused) as exc:
+                raise serializers.ValidationError(
+                    {"cel_url": [str(getattr(exc, "message", exc))]}, code="target_refused"
                 ) from exc
         return attrs
 

@@ -1,0 +1,59 @@
+"""Celery tasks of the telephony edge: thin, take ids, call one service each.
+
+``reconcile_call_logs`` runs nightly (``CELERY_BEAT_SCHEDULE``) for yesterday of every
+connection with a log source; ``reconcile_connection_day`` is the same for one
+connection and day, on demand (the admin's action, ``manage.py reconcile_call_logs``).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+from django.utils import timezone
+
+from contactcenter.models import Organization
+from telephony.cel.reconcile import reconcile_day, scopes
+
+logger = logging.getLogger(__name__)
+
+TRANSIENT = (OperationalError, InterfaceError)
+
+
+def _yesterday(organization_id: int) -> date:
+    zone = ZoneInfo(Organization.objects.get(pk=organization_id).time_zone)
+    return timezone.now().astimezone(zone).date() - timedelta(days=1)
+
+
+@shared_task(
+    name="telephony.reconcile_call_logs",
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=5,
+)
+def reconcile_call_logs() -> int:
+    """Yesterday (in each organization's zone) of every connection with a log source."""
+    found = scopes()
+    for scope in found:
+        reconcile_day(scope, _yesterday(scope.organization_id))
+    return len(found)
+
+
+@shared_task(
+    name="telephony.reconcile_connection_day",
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=5,
+)
+def reconcile_connection_day(organization_id: int, connection_key: str, day: str) -> int:
+    """One connection's ``day`` (ISO date); the number of calls repaired."""
+    for scope in scopes():
+        if (scope.organization_id, scope.connection_key) == (organization_id, connection_key):
+            return reconcile_day(scope, date.fromisoformat(day)).repaired
+    logger.warning("reconciliation: %s has no log source", connection_key)
+    return 0
