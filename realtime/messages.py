@@ -9,9 +9,11 @@ are built from rows by ``realtime.screens.render`` and published by ``realtime.p
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_type_hints
 
 from pydantic import BaseModel, ConfigDict
+
+from contactcenter import figures
 
 PROTOCOL_VERSION = 2  # 2: wallboard.update replaced queue.metrics + wallboard.totals
 
@@ -133,35 +135,25 @@ class DispositionView(Model):
     requires_case_creation: bool
 
 
+# The figures' fields are named and typed once, in contactcenter.figures (the wallboard
+# selector fills those dataclasses): taken from there, in the order the frames have
+# always carried them.
+_CALL_FIGURES = get_type_hints(figures.OrganizationTotals)  # the calls' and agents_by_state
+_QUEUE_OWN = {
+    name: hint
+    for name, hint in get_type_hints(figures.QueueMetrics).items()
+    if name not in _CALL_FIGURES and name != "agents"
+}
+
+
 class QueueStats(Model):
     """A queue's live figures (definitions: docs/metrics.md), as of the frame's ``ts``."""
 
-    queue_id: int
-    queue_name: str
-    service_level_seconds: int
-    short_abandon_seconds: int
-    callers_waiting: int
-    longest_wait_seconds: int | None
-    offered: int
-    answered: int
-    abandoned: int
-    short_abandoned: int
-    answered_within_service_level: int
-    service_level_percent: float | None
-    asa_seconds: float | None
-    aht_seconds: float | None
-    abandon_rate_percent: float | None
-    agents_by_state: dict[str, int]
+    __annotations__ = {**_QUEUE_OWN, **_CALL_FIGURES}
 
 
 class QueueAgentView(Model):
-    agent_id: int
-    name: str
-    extension: str
-    state: str
-    reason: str
-    seconds_in_state: int | None
-    paused_in_queue: bool
+    __annotations__ = get_type_hints(figures.QueueAgent)
 
 
 class QueueBoard(QueueStats):
@@ -171,18 +163,7 @@ class QueueBoard(QueueStats):
 
 
 class BoardTotals(Model):
-    callers_waiting: int
-    longest_wait_seconds: int | None
-    offered: int
-    answered: int
-    abandoned: int
-    short_abandoned: int
-    answered_within_service_level: int
-    service_level_percent: float | None
-    asa_seconds: float | None
-    aht_seconds: float | None
-    abandon_rate_percent: float | None
-    agents_by_state: dict[str, int]
+    __annotations__ = _CALL_FIGURES
 
 
 # --- event payloads ---------------------------------------------------------------------

@@ -18,6 +18,7 @@ from django.db.models import Count, F, Min, Q, Sum
 from django.utils import timezone
 
 from contactcenter.enums import AgentState, CallStatus
+from contactcenter.figures import OrganizationTotals, QueueAgent, QueueMetrics
 from contactcenter.models import Call, CallQueue, Organization, QueueMembership
 from contactcenter.selectors.metrics import DayWindow, elapsed_seconds, local_day, mean, percent
 
@@ -34,53 +35,6 @@ WAITING = Q(status__in=WAITING_STATUSES, queued_at__isnull=False, abandoned_at__
 
 def _offered_in(day: DayWindow) -> Q:
     return Q(queued_at__gte=day.start, queued_at__lt=day.end)
-
-
-@dataclass(frozen=True)
-class CallMetrics:
-    """The call figures of one queue, or of several queues together."""
-
-    callers_waiting: int
-    longest_wait_seconds: int | None
-    offered: int
-    answered: int
-    abandoned: int
-    short_abandoned: int
-    answered_within_service_level: int
-    service_level_percent: float | None
-    asa_seconds: float | None
-    aht_seconds: float | None
-    abandon_rate_percent: float | None
-
-
-@dataclass(frozen=True)
-class QueueAgent:
-    """A logged-in member of a queue, as the wallboard shows them."""
-
-    agent_id: int
-    name: str
-    extension: str
-    state: str
-    reason: str
-    seconds_in_state: int | None
-    paused_in_queue: bool
-
-
-@dataclass(frozen=True)
-class QueueMetrics(CallMetrics):
-    queue_id: int
-    queue_name: str
-    service_level_seconds: int
-    short_abandon_seconds: int
-    agents_by_state: Mapping[str, int]
-    agents: tuple[QueueAgent, ...]
-
-
-@dataclass(frozen=True)
-class OrganizationTotals(CallMetrics):
-    """All selected queues together; each call judged by its own queue's thresholds."""
-
-    agents_by_state: Mapping[str, int]
 
 
 @dataclass(frozen=True)
