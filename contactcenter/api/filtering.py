@@ -7,7 +7,7 @@ and an id never used both give an empty list. django-filter's default for a rela
 unused id and 200 for another tenant's: an oracle for which ids exist elsewhere.
 ``TenantFilterSet`` (for the filter classes written out) and ``FilterBackend`` (for
 ``filterset_fields``, and refusing a filter class not built on it) make it so for every
-list; tests/contactcenter/test_filter_oracles.py checks every such filter in the schema.
+list; tests/contactcenter/api/test_filter_oracles.py checks every such filter in the schema.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from drf_spectacular.generators import SchemaGenerator
 
 from contactcenter.enums import AgentState
 from tests.conftest import Floor, client_for
-from tests.contactcenter.test_reports import (
+from tests.contactcenter.report_figures import (
     FIRST,
     KOLKATA,
     LAST,

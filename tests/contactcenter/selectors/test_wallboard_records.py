@@ -3,57 +3,25 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from contactcenter.enums import AgentState
-from contactcenter.models import Call, Organization
-from contactcenter.selectors.metrics import local_day
+from contactcenter.models import Call
 from contactcenter.selectors.wallboard import queue_metrics, wallboard
-from tests.contactcenter.test_wallboard import (
+from tests.contactcenter.wallboard_figures import (
     NY,
     OUTCOMES,
     assert_board,
     join,
     local,
     queue_call,
-    set_state,
+    random_floor,
 )
-from tests.factories import make_agent, make_call, make_org, make_queue
+from tests.factories import make_agent, make_org, make_queue
 
 pytestmark = pytest.mark.django_db
-
-
-def random_floor(org: Organization, now: datetime, rng: random.Random) -> None:
-    queues = [make_queue(org, "support"), make_queue(org, "billing"), make_queue(org, "retired")]
-    queues[1].service_level_seconds, queues[1].short_abandon_seconds = 30, 10
-    queues[2].is_active = False
-    for q in queues[1:]:
-        q.save()
-    day = local_day(time_zone=org.time_zone, now=now)
-    # Boundaries to the microsecond, then calls spread over yesterday, today, tomorrow.
-    times = [day.start, day.start - timedelta(microseconds=1), day.end - timedelta(seconds=1)]
-    times += [day.end, now - timedelta(seconds=1)]
-    times += [day.start + rng.random() * (day.end - day.start) for _ in range(90)]
-    times += [now - timedelta(hours=rng.uniform(12, 48)) for _ in range(30)]
-    for at in times:
-        outcome = rng.choice(OUTCOMES)
-        queue_call(
-            rng.choice(queues),
-            queued_at=at,
-            outcome=outcome,
-            wait=rng.choice([0, 1, 4, 5, 9, 10, 19, 20, 21, 29, 30, 31, 120]),
-            talk=rng.randint(0, 900),
-        )
-    make_call(org, queue=None, started_at=now)  # not a queue call: on no row
-    for n in range(8):
-        agent = make_agent(org)
-        since = None if n == 0 else now - timedelta(seconds=rng.randint(0, 5000))
-        set_state(agent, rng.choice(list(AgentState)), since, rng.choice(["", "Lunch"]))
-        for q in rng.sample(queues, rng.randint(0, 3)):
-            join(q, agent, logged_in=rng.random() < 0.8, paused=rng.random() < 0.3)
 
 
 @pytest.mark.parametrize(

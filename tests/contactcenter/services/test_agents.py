@@ -17,7 +17,7 @@ from contactcenter.services.agents import agent_choose_state
 from contactcenter.services.telephony import telephony_apply
 from contactcenter.transitions import AGENT_WRAP_UP_PAUSE_REASON
 from tests.conftest import Floor
-from tests.contactcenter.test_telephony_apply import at
+from tests.contactcenter.telephony_calls import at
 from tests.factories import make_queue
 
 pytestmark = pytest.mark.django_db

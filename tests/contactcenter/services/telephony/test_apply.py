@@ -1,7 +1,6 @@
 """The domain's side of the bridge: telephony events in, call and agent records out."""
 
 import random
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -12,58 +11,11 @@ from contactcenter.models import Call, CallEvent, CallTransfer, QueueMembership
 from contactcenter.services.telephony import telephony_apply
 from contactcenter.services.telephony.calls import Lookups
 from tests.conftest import Floor
+from tests.contactcenter.telephony_calls import KEY, answered_call, at
 from tests.factories import make_queue
 from tests.roundtrip_count import round_trips
 
 pytestmark = pytest.mark.django_db
-
-T0 = datetime(2025, 3, 14, 11, 0, 0, 104512, tzinfo=UTC)
-KEY = "1741950000.1"
-
-
-def at(seconds: float) -> datetime:
-    return T0 + timedelta(seconds=seconds)
-
-
-def answered_call(agent: str) -> list[te.TelephonyEvent]:
-    """Shape of transcript 01: queue call answered after 6 s, 120 s talk, caller hangs up."""
-    return [
-        te.CallStarted(
-            call_key=KEY,
-            at=at(0),
-            dedup_key="1",
-            direction=CallDirection.INBOUND,
-            caller_number="+15557654321",
-            caller_name="JOHN SMITH",
-            callee_number="+15551230000",
-        ),
-        te.QueueJoined(call_key=KEY, at=at(0.05), dedup_key="2", queue="support", position=1),
-        te.AgentOffered(
-            call_key=KEY, at=at(0.2), dedup_key="3", agent=agent, leg_id="L2", queue="support"
-        ),
-        te.CallAnswered(
-            call_key=KEY,
-            at=at(6.313431),
-            dedup_key="4",
-            agent=agent,
-            queue="support",
-            wait_seconds=6,
-            ring_seconds=6,
-            leg_id="L2",
-        ),
-        te.AgentCompleted(
-            call_key=KEY,
-            at=at(126.3),
-            dedup_key="5",
-            agent=agent,
-            talk_seconds=120,
-            reason=HangupParty.CALLER,
-            queue="support",
-        ),
-        te.CallEnded(
-            call_key=KEY, at=at(126.535379), dedup_key="6", cause=16, cause_text="Normal Clearing"
-        ),
-    ]
 
 
 def snapshot() -> list[tuple]:

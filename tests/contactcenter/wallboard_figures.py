@@ -1,4 +1,5 @@
-"""Wallboard metrics equal the same numbers recomputed from the Call rows in Python.
+"""The wallboard's figures recomputed from the call rows, and the floors they are recomputed on:
+shared by the selector's tests and the API's.
 
 ``expected_board`` follows docs/metrics.md literally, one call at a time, and decides
 "today" by each call's local calendar date (not by the selector's UTC window), so the
@@ -8,21 +9,18 @@ two computations share nothing but the rows.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, replace
+import random
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
-from django.utils import timezone
-
 from contactcenter.enums import AgentState, CallStatus
 from contactcenter.models import Agent, Call, CallQueue, Organization, QueueMembership
+from contactcenter.selectors.metrics import local_day
 from contactcenter.selectors.wallboard import queue_metrics, wallboard
 from contactcenter.services.telephony.derive import derive_status, finish_durations
-from tests.factories import make_call, make_org, make_queue
-
-pytestmark = pytest.mark.django_db
+from tests.factories import make_agent, make_call, make_queue
 
 ANSWERED = {CallStatus.IN_PROGRESS, CallStatus.ON_HOLD, CallStatus.COMPLETED}
 OUTCOMES = [
@@ -225,61 +223,31 @@ def local(tz: str, *args: int) -> datetime:
 NY = "America/New_York"
 
 
-def test_new_york_spring_forward_day_by_hand() -> None:
-    # 2025-03-09 lasts 23 hours in New York: 05:00 UTC to 04:00 UTC the next day.
-    org = make_org("NY", time_zone=NY)
-    q = make_queue(org, "sales")
-    now = local(NY, 2025, 3, 9, 15, 0)
-    midnight = local(NY, 2025, 3, 9, 0, 0)
-    assert midnight == datetime(2025, 3, 9, 5, tzinfo=UTC)
-    queue_call(q, queued_at=midnight - timedelta(seconds=1), outcome="completed", wait=5, talk=60)
-    queue_call(q, queued_at=midnight, outcome="completed", wait=10, talk=100)
-    queue_call(q, queued_at=local(NY, 2025, 3, 9, 3, 30), outcome="completed", wait=40, talk=200)
-    queue_call(q, queued_at=local(NY, 2025, 3, 9, 9, 0), outcome="abandoned", wait=30)
-    queue_call(q, queued_at=local(NY, 2025, 3, 9, 9, 5), outcome="abandoned", wait=2)
-    queue_call(q, queued_at=now - timedelta(seconds=95), outcome="waiting")
-    # Queued before midnight and still waiting: waiting now, offered yesterday.
-    queue_call(q, queued_at=midnight - timedelta(minutes=2), outcome="waiting")
-    # 23:59 local is 03:59 UTC on the 10th: still the 9th in New York.
-    queue_call(q, queued_at=local(NY, 2025, 3, 9, 23, 59), outcome="abandoned", wait=9)
-    queue_call(q, queued_at=local(NY, 2025, 3, 10, 0, 0), outcome="abandoned", wait=9)
-
-    [row] = queue_metrics(organization=org, now=now)
-    assert (row.offered, row.answered, row.abandoned, row.short_abandoned) == (6, 2, 2, 1)
-    assert row.callers_waiting == 2
-    assert row.longest_wait_seconds == int((now - midnight).total_seconds()) + 120
-    assert row.answered_within_service_level == 1  # 10 s within 20 s; 40 s is not
-    assert row.service_level_percent == 25.0  # 1 / (2 answered + 2 abandoned)
-    assert row.abandon_rate_percent == 50.0
-    assert (row.asa_seconds, row.aht_seconds) == (25.0, 150.0)
-    assert_board(org, now)
-
-
-def test_empty_queue_has_zeros_and_no_ratios() -> None:
-    org = make_org("Quiet")
-    make_queue(org, "support")
-    [row] = queue_metrics(organization=org, now=datetime(2025, 1, 1, tzinfo=UTC))
-    assert (row.offered, row.callers_waiting, row.longest_wait_seconds) == (0, 0, None)
-    assert row.service_level_percent is row.asa_seconds is row.abandon_rate_percent is None
-    assert row.agents_by_state == {s.value: 0 for s in AgentState}
-
-
-def test_counts_without_the_members_equal_the_counts_with_them(
-    floor_a: Any, django_assert_max_num_queries: Any
-) -> None:
-    """What agents' consoles get (with_agents=False): the same figures and counts by
-    state, from an aggregate instead of one row per member."""
-    org = floor_a.org
-    queue = make_queue(org, "support")
-    for agent, state in ((floor_a.agent, "available"), (floor_a.other_agent, "paused")):
-        QueueMembership.objects.create(organization=org, queue=queue, agent=agent)
-        agent.state = state
-        agent.save(update_fields=["state"])
-    now = timezone.now()
-    [full] = queue_metrics(organization=org, now=now)
-    with django_assert_max_num_queries(4):
-        [light] = queue_metrics(organization=org, now=now, with_agents=False)
-    assert light.agents == ()
-    assert light.agents_by_state == full.agents_by_state
-    assert light.agents_by_state["available"] == 1 and light.agents_by_state["paused"] == 1
-    assert replace(light, agents=full.agents) == full
+def random_floor(org: Organization, now: datetime, rng: random.Random) -> None:
+    queues = [make_queue(org, "support"), make_queue(org, "billing"), make_queue(org, "retired")]
+    queues[1].service_level_seconds, queues[1].short_abandon_seconds = 30, 10
+    queues[2].is_active = False
+    for q in queues[1:]:
+        q.save()
+    day = local_day(time_zone=org.time_zone, now=now)
+    # Boundaries to the microsecond, then calls spread over yesterday, today, tomorrow.
+    times = [day.start, day.start - timedelta(microseconds=1), day.end - timedelta(seconds=1)]
+    times += [day.end, now - timedelta(seconds=1)]
+    times += [day.start + rng.random() * (day.end - day.start) for _ in range(90)]
+    times += [now - timedelta(hours=rng.uniform(12, 48)) for _ in range(30)]
+    for at in times:
+        outcome = rng.choice(OUTCOMES)
+        queue_call(
+            rng.choice(queues),
+            queued_at=at,
+            outcome=outcome,
+            wait=rng.choice([0, 1, 4, 5, 9, 10, 19, 20, 21, 29, 30, 31, 120]),
+            talk=rng.randint(0, 900),
+        )
+    make_call(org, queue=None, started_at=now)  # not a queue call: on no row
+    for n in range(8):
+        agent = make_agent(org)
+        since = None if n == 0 else now - timedelta(seconds=rng.randint(0, 5000))
+        set_state(agent, rng.choice(list(AgentState)), since, rng.choice(["", "Lunch"]))
+        for q in rng.sample(queues, rng.randint(0, 3)):
+            join(q, agent, logged_in=rng.random() < 0.8, paused=rng.random() < 0.3)

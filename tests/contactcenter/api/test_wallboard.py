@@ -15,8 +15,7 @@ from contactcenter.enums import AgentState
 from contactcenter.models import CallQueue, Organization
 from contactcenter.selectors.metrics import local_day
 from tests.conftest import Floor, client_for
-from tests.contactcenter.test_wallboard import OUTCOMES, expected_board, queue_call
-from tests.contactcenter.test_wallboard_records import random_floor
+from tests.contactcenter.wallboard_figures import OUTCOMES, expected_board, queue_call, random_floor
 from tests.factories import make_queue
 
 pytestmark = pytest.mark.django_db

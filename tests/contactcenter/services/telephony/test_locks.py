@@ -21,7 +21,7 @@ from contactcenter import facts as te
 from contactcenter.models import Call
 from contactcenter.services.telephony import telephony_apply
 from tests.conftest import Floor, admin_session
-from tests.contactcenter.test_telephony_apply import answered_call, at
+from tests.contactcenter.telephony_calls import answered_call, at
 from tests.factories import make_queue
 
 pytestmark = pytest.mark.django_db(transaction=True)

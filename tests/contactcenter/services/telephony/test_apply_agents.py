@@ -8,7 +8,7 @@ from contactcenter import facts as te
 from contactcenter.models import AgentStateLog, QueueMembership
 from contactcenter.services.telephony import telephony_apply
 from tests.conftest import Floor
-from tests.contactcenter.test_telephony_apply import at
+from tests.contactcenter.telephony_calls import at
 from tests.factories import make_queue
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from contactcenter.selectors.metrics import local_day
-from tests.contactcenter.test_wallboard import NY, local
+from tests.contactcenter.wallboard_figures import NY, local
 
 
 @pytest.mark.parametrize(
