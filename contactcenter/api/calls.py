@@ -20,7 +20,7 @@ from contactcenter.api.pagination import CallCursorPagination
 from contactcenter.api.permissions import ALL_ROLES
 from contactcenter.api.tenancy import TenantRelatedField, TenantViewSetMixin
 from contactcenter.enums import CallDirection, CallStatus
-from contactcenter.models import Call, CallDisposition, CallEvent, CallTransfer
+from contactcenter.models import Call, CallDisposition, CallEvent, CallTransfer, User
 from contactcenter.selectors.access import is_floor_role
 from contactcenter.services.calls import call_set_disposition, call_update_notes
 
@@ -165,7 +165,8 @@ class CallViewSet(
         call = self.get_object()
         data = CallUpdateSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
-        user = request.user if request.user.is_authenticated else None
+        # A person, or None for an API key (the audit trail names the key).
+        user = request.user if isinstance(request.user, User) else None
         if "disposition" in data.validated_data:
             call = call_set_disposition(
                 call=call,

@@ -13,8 +13,9 @@ from typing import Any
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
+from contactcenter.api.apikeys_auth import KEY_REFUSED, resource_of
 from contactcenter.enums import Role
-from contactcenter.models import Membership
+from contactcenter.models import APIKey, Membership
 from contactcenter.selectors.access import membership_for_user
 
 ALL_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.AGENT})
@@ -23,13 +24,28 @@ ADMIN_ONLY = frozenset({Role.ADMIN})
 
 
 def request_membership(request: Request) -> Membership | None:
-    """The caller's membership, looked up once per request."""
+    """The caller's membership, looked up once per request. An API key's is a
+    membership of its organization with its role and no user (never saved)."""
     cached: Membership | bool | None = getattr(request, "_cc_membership", False)
     if cached is not False:
         return cached  # type: ignore[return-value]
-    membership = membership_for_user(request.user)
+    key = getattr(request, "auth", None)
+    if isinstance(key, APIKey):
+        membership: Membership | None = Membership(organization=key.organization, role=key.role)
+    else:
+        membership = membership_for_user(request.user)
     request._cc_membership = membership  # type: ignore[attr-defined]
     return membership
+
+
+def _api_key_refusal(request: Request, key: APIKey) -> str | None:
+    """Why this API key may not make this request, or None."""
+    resource = resource_of(request.path)
+    if resource in KEY_REFUSED or not resource:
+        return "API keys are not accepted here."
+    if request.method not in SAFE_METHODS and resource not in key.write_resources:
+        return f"This API key may not write to {resource}."
+    return None
 
 
 class IsOrganizationMember(BasePermission):
@@ -41,6 +57,11 @@ class IsOrganizationMember(BasePermission):
         membership = request_membership(request)
         if membership is None:
             return False
+        if isinstance(request.auth, APIKey):
+            refusal = _api_key_refusal(request, request.auth)
+            if refusal is not None:
+                self.message = refusal
+                return False
         if request.method in SAFE_METHODS:
             allowed = getattr(view, "read_roles", ALL_ROLES)
         else:

@@ -3,6 +3,8 @@ from rest_framework.routers import DefaultRouter
 
 from contactcenter.api import (
     agents,
+    apikeys,
+    audit,
     auth,
     calls,
     exports,
@@ -22,6 +24,8 @@ router.register("dispositions", queues.CallDispositionViewSet, basename="disposi
 router.register("calls", calls.CallViewSet, basename="call")
 router.register("members", organization.MemberViewSet, basename="member")
 router.register("invitations", invitations.InvitationViewSet, basename="invitation")
+router.register("api-keys", apikeys.APIKeyViewSet, basename="api-key")
+router.register("audit-log", audit.AuditEntryViewSet, basename="audit-entry")
 
 urlpatterns = [
     path("auth/token/", auth.TokenObtainView.as_view(), name="token-obtain"),

@@ -28,6 +28,8 @@ def session_is_current(*, user_id: int, auth_epoch: int) -> bool:
 
 
 def agent_for_membership(membership: Membership) -> Agent | None:
+    if membership.user_id is None:  # an API key's: no person, so no agent profile
+        return None
     return (
         Agent.objects.for_organization(membership.organization_id)
         .filter(user_id=membership.user_id)

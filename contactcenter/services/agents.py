@@ -11,6 +11,7 @@ from contactcenter import publish
 from contactcenter.enums import AgentState
 from contactcenter.errors import ApplicationError
 from contactcenter.models import Agent, AgentStateLog
+from contactcenter.services import audit
 from contactcenter.transitions import (
     AGENT_PHONE_STATES,
     AGENT_SELECTABLE_STATES,
@@ -36,6 +37,7 @@ def agent_set_state(
     locked = Agent.objects.select_for_update().get(pk=agent.pk)
     if not agent_moves(locked, state, reason, at):
         return locked
+    before, reason_before = locked.state, locked.state_reason
     AgentStateLog.objects.filter(agent=locked, ended_at__isnull=True).update(ended_at=at)
     AgentStateLog.objects.create(
         organization_id=locked.organization_id,
@@ -47,6 +49,12 @@ def agent_set_state(
     locked.state = state
     locked.state_reason = reason
     locked.state_changed_at = at
+    audit.record(
+        action="state_change",
+        organization_id=locked.organization_id,
+        obj=locked,
+        changes={"state": [before, state], "state_reason": [reason_before, reason]},
+    )
     locked.save(update_fields=["state", "state_reason", "state_changed_at", "updated_at"])
     publish.agent_state_changed(organization_id=locked.organization_id, agent_id=locked.pk)
     return locked

@@ -130,6 +130,13 @@ def current_actor() -> Actor:
     return actor.resolved() if actor is not None else Actor.system()
 
 
+def actor_as(user: Any) -> Actor:
+    """The context's request (its id and address) acting as ``user``: a person who has
+    just proved who they are (a sign-in, an accepted invitation)."""
+    base = current_actor()
+    return Actor.for_user(user, request_id=base.request_id, client_address=base.client_address)
+
+
 @contextlib.contextmanager
 def acting(actor: Actor) -> Iterator[Actor]:
     """Make ``actor`` the context's actor for the block (nested blocks restore)."""
@@ -332,3 +339,64 @@ def record_many(entries: Sequence[Entry], *, actor: Actor | None = None) -> list
     if rows:
         AuditEntry.objects.bulk_create(rows)
     return rows
+
+
+# --- The common shapes: created, updated, deleted ---------------------------------------
+
+
+def _organization_of(obj: models.Model) -> int | None:
+    if obj._meta.label_lower == "contactcenter.organization":
+        return int(obj.pk)
+    value = getattr(obj, "organization_id", None)
+    return int(value) if value is not None else None
+
+
+def created(
+    obj: models.Model,
+    *,
+    fields: Iterable[str] | None = None,
+    action: str = "create",
+    details: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    """A new object, with its field values as the changes (redacted as configured)."""
+    return record(
+        action=action,
+        organization_id=_organization_of(obj),
+        obj=obj,
+        changes=snapshot(obj, fields),
+        details=details,
+    )
+
+
+def updated(
+    obj: models.Model,
+    before: Mapping[str, Any],
+    *,
+    action: str = "update",
+    details: Mapping[str, Any] | None = None,
+) -> AuditEntry | None:
+    """A changed object: ``before`` is its ``snapshot`` from before the change (the same
+    fields are compared). Nothing is recorded when nothing changed."""
+    diff = changed(before, snapshot(obj, before.keys()), object_type=object_type_of(obj))
+    if not diff and details is None:
+        return None
+    return record(
+        action=action,
+        organization_id=_organization_of(obj),
+        obj=obj,
+        changes=diff,
+        details=details,
+    )
+
+
+def deleted(
+    obj: models.Model, *, action: str = "delete", details: Mapping[str, Any] | None = None
+) -> AuditEntry:
+    """An object about to be deleted (call before ``delete()``, which clears its pk)."""
+    return record(
+        action=action,
+        organization_id=_organization_of(obj),
+        obj=obj,
+        changes=snapshot(obj),
+        details=details,
+    )

@@ -13,6 +13,7 @@ from contactcenter import publish
 from contactcenter.enums import CallEventType
 from contactcenter.errors import ApplicationError
 from contactcenter.models import Call, CallDisposition, CallEvent, User
+from contactcenter.services import audit
 from crm.services.dispositions import call_disposition_rules_schedule
 
 
@@ -76,6 +77,12 @@ def call_set_disposition(
         dedup_key=dedup_key,
         at=at,
     )
+    audit.record(
+        action="disposition_set",
+        organization_id=locked.organization_id,
+        obj=locked,
+        changes={"disposition": [previous, locked.disposition_id]},
+    )
     publish.call_edited(organization_id=locked.organization_id, call_id=locked.pk)
     call_disposition_rules_schedule(
         call_id=locked.pk, disposition_id=disposition.pk if disposition else None
@@ -88,6 +95,12 @@ def call_update_notes(*, call: Call, notes: str, actor: User | None) -> Call:
     locked = Call.objects.select_for_update().get(pk=call.pk)
     if locked.notes == notes:
         return locked
+    audit.record(
+        action="update",
+        organization_id=locked.organization_id,
+        obj=locked,
+        changes={"notes": [locked.notes, notes]},
+    )
     locked.notes = notes
     locked.save(update_fields=["notes", "updated_at"])
     _record(locked, CallEventType.NOTES_UPDATED, {"length": len(notes)}, actor)

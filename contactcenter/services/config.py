@@ -15,15 +15,20 @@ from django.db.models import ProtectedError
 
 from contactcenter.errors import ApplicationError
 from contactcenter.models import Organization
+from contactcenter.services import audit
 
 _M = TypeVar("_M", bound=models.Model)
 
 
-def _save(instance: _M) -> _M:
+def _save(instance: _M, before: dict[str, Any] | None = None) -> _M:
     instance.full_clean()
     try:
         with transaction.atomic():
             instance.save()
+            if before is None:
+                audit.created(instance)
+            else:
+                audit.updated(instance, before)
     except IntegrityError as exc:  # a concurrent writer won the unique constraint
         raise ApplicationError(
             "This conflicts with an existing record.", code="conflict", status=409
@@ -37,14 +42,16 @@ def config_row_create(*, model: type[_M], organization: Organization, values: di
 
 
 def config_row_update(*, instance: _M, values: dict[str, Any]) -> _M:
+    before = audit.snapshot(instance)
     for field, value in values.items():
         setattr(instance, field, value)
-    return _save(instance)
+    return _save(instance, before)
 
 
 def config_row_delete(*, instance: models.Model) -> None:
     try:
         with transaction.atomic():
+            audit.deleted(instance)
             instance.delete()
     except ProtectedError as exc:
         raise ApplicationError(

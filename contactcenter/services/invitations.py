@@ -34,6 +34,7 @@ from contactcenter.enums import InvitationStatus, Role
 from contactcenter.errors import ApplicationError
 from contactcenter.models import Agent, Invitation, Organization, User
 from contactcenter.models.invitations import OPEN, token_hash
+from contactcenter.services import audit
 from contactcenter.services.organizations import agent_update, member_create
 
 logger = logging.getLogger(__name__)
@@ -117,9 +118,20 @@ def invitation_create(
     commit: the e-mail with the link (its outcome on ``sent_at`` / ``send_error``).
     """
     now = timezone.now()
-    Invitation.objects.filter(OPEN, organization=organization, email__iexact=email).update(
-        revoked_at=now
+    replaced = Invitation.objects.filter(OPEN, organization=organization, email__iexact=email)
+    audit.record_many(
+        [
+            audit.Entry(
+                action="revoke",
+                organization_id=organization.pk,
+                object_type="contactcenter.invitation",
+                object_id=pk,
+                details={"replaced": True},
+            )
+            for pk in replaced.values_list("pk", flat=True)
+        ]
     )
+    replaced.update(revoked_at=now)
     _check_person(organization=organization, username=username, role=role, agent=agent)
     invitation = Invitation(
         organization=organization,
@@ -148,6 +160,10 @@ def invitation_create(
         organization.pk,
         invited_by.pk if invited_by else "-",
     )
+    audit.created(
+        invitation,
+        fields=["email", "username", "first_name", "last_name", "role", "agent", "expires_at"],
+    )
     _send_after_commit(invitation, link)
     return Issued(invitation=invitation, link=link)
 
@@ -166,6 +182,12 @@ def invitation_resend(*, invitation: Invitation, base_url: str = "") -> Issued:
     locked.sent_at, locked.send_error = None, ""
     locked.save(update_fields=["token_hash", "expires_at", "sent_at", "send_error"])
     logger.info("invitation %s: a new link was issued", locked.pk)
+    audit.record(
+        action="resend",
+        organization_id=locked.organization_id,
+        obj=locked,
+        changes={"expires_at": [None, locked.expires_at]},
+    )
     _send_after_commit(locked, link)
     return Issued(invitation=locked, link=link)
 
@@ -185,6 +207,7 @@ def invitation_revoke(*, invitation: Invitation) -> Invitation:
         locked.revoked_at = timezone.now()
         locked.save(update_fields=["revoked_at"])
         logger.info("invitation %s: revoked", locked.pk)
+        audit.record(action="revoke", organization_id=locked.organization_id, obj=locked)
     return locked
 
 
@@ -233,6 +256,13 @@ def invitation_accept(*, token: str, password: str) -> User:
     invitation.accepted_at = timezone.now()
     invitation.user = user
     invitation.save(update_fields=["accepted_at", "user"])
+    audit.record(
+        action="accept",
+        organization_id=invitation.organization_id,
+        obj=invitation,
+        changes={"user": [None, user.pk]},
+        actor=audit.actor_as(user),
+    )
     logger.info(
         "invitation %s: accepted, user %s joined organization %s as %s",
         invitation.pk,
@@ -283,6 +313,13 @@ def invitation_send(*, invitation_id: int, link: str) -> bool:
         error = f"{type(exc).__name__}: {exc}"[:500]
         Invitation.objects.filter(pk=invitation_id).update(sent_at=None, send_error=error)
         logger.warning("invitation %s: e-mail not sent: %s", invitation_id, error)
+        audit.record(
+            action="send_failed",
+            organization_id=invitation.organization_id,
+            obj=invitation,
+            details={"error": error},
+        )
         return False
     Invitation.objects.filter(pk=invitation_id).update(sent_at=timezone.now(), send_error="")
+    audit.record(action="send", organization_id=invitation.organization_id, obj=invitation)
     return True

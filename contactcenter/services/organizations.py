@@ -8,8 +8,11 @@ from django.utils.text import slugify
 from contactcenter.enums import Role
 from contactcenter.errors import ApplicationError
 from contactcenter.models import Agent, Membership, Organization, User
-from contactcenter.services import sessions
+from contactcenter.services import audit, sessions
 from contactcenter.services.sessions import user_revoke_sessions, users_revoke_sessions
+
+# What the audit trail tells of a member's user (never the password hash).
+_USER_FIELDS = ["username", "email", "first_name", "last_name", "is_active"]
 
 
 @transaction.atomic
@@ -21,6 +24,7 @@ def organization_create(
     )
     organization.full_clean()
     organization.save()
+    audit.created(organization)
     return organization
 
 
@@ -46,7 +50,14 @@ def member_create(
     else:
         user.set_unusable_password()
     user.save()
-    return Membership.objects.create(user=user, organization=organization, role=role)
+    membership = Membership.objects.create(user=user, organization=organization, role=role)
+    audit.record(
+        action="create",
+        organization_id=organization.pk,
+        obj=user,
+        changes={**audit.snapshot(user, _USER_FIELDS), "role": role},
+    )
+    return membership
 
 
 @transaction.atomic
@@ -81,6 +92,7 @@ def agent_create(
     )
     agent.full_clean()
     agent.save()
+    audit.created(agent)
     return agent
 
 
@@ -91,6 +103,7 @@ def member_update(
     """Change a member's role or switch their login off; an organization keeps an admin.
     Either ends the member's sessions, tokens and sockets (``user_revoke_sessions``)."""
     locked = Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
+    before = {"role": locked.role, "is_active": locked.user.is_active}
     losing_admin = locked.role == Role.ADMIN and (
         (role is not None and role != Role.ADMIN) or is_active is False
     )
@@ -116,6 +129,15 @@ def member_update(
         locked.user.save(update_fields=["is_active"])
         if not is_active:
             user_revoke_sessions(user=locked.user, reason=sessions.DEACTIVATED)
+    diff = audit.changed(before, {"role": locked.role, "is_active": locked.user.is_active})
+    if diff:
+        # A role change is its own action, so it can be searched for.
+        audit.record(
+            action="role_change" if "role" in diff else "update",
+            organization_id=locked.organization_id,
+            obj=locked.user,
+            changes=diff,
+        )
     return locked
 
 
@@ -127,6 +149,7 @@ def organization_update(
     time_zone: str | None = None,
     default_region: str | None = None,
 ) -> Organization:
+    before = audit.snapshot(organization)
     if name is not None:
         organization.name = name
     if time_zone is not None:
@@ -135,6 +158,7 @@ def organization_update(
         organization.default_region = default_region
     organization.full_clean()
     organization.save(update_fields=["name", "time_zone", "default_region"])
+    audit.updated(organization, before)
     return organization
 
 
@@ -156,6 +180,7 @@ def agent_update(
     Deactivating it, or moving it to another user, ends the sessions of the user who
     had it (their open console belongs to a profile they no longer hold)."""
     had = (agent.user_id, agent.is_active)
+    before = audit.snapshot(agent)
     if name is not None:
         agent.name = name
     if extension is not None:
@@ -184,6 +209,7 @@ def agent_update(
         agent.user = user
     agent.full_clean()
     agent.save()
+    audit.updated(agent, before)
     previous_user_id, was_active = had
     if previous_user_id is not None and (
         previous_user_id != agent.user_id or (was_active and not agent.is_active)

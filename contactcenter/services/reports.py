@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from contactcenter.models import AgentDayStats, DailyRollup, Organization, QueueDayStats
 from contactcenter.selectors.reports_figures import agent_figures_live, queue_figures_live
+from contactcenter.services import audit
 
 _QUEUE_FIELDS = [
     "offered",
@@ -100,6 +101,13 @@ def stats_rollup_day(
     marker.time_zone = organization.time_zone
     marker.computed_at = now
     marker.save(update_fields=["time_zone", "computed_at"])
+    # Figures derived from the calls and states (themselves audited): one entry per run.
+    audit.record(
+        action="rollup",
+        organization_id=organization.pk,
+        obj=marker,
+        details={"day": day.isoformat()},
+    )
     return marker
 
 

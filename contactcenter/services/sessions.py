@@ -28,7 +28,8 @@ from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from contactcenter import publish
-from contactcenter.models import User
+from contactcenter.models import Membership, User
+from contactcenter.services import audit
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,21 @@ def users_revoke_sessions(*, user_ids: Iterable[int], reason: str) -> None:
     BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token_id=pk) for pk in outstanding], ignore_conflicts=True
     )
+    organizations = dict(
+        Membership.objects.filter(user_id__in=ids).values_list("user_id", "organization_id")
+    )
+    audit.record_many(
+        [
+            audit.Entry(
+                action="sessions_revoke",
+                organization_id=organizations.get(user_id),
+                object_type="contactcenter.user",
+                object_id=user_id,
+                details={"reason": reason},
+            )
+            for user_id in ids
+        ]
+    )
     publish.sessions_revoked(user_ids=ids)
     for user_id in ids:
         logger.info(
@@ -76,6 +92,13 @@ def tokens_flush_expired() -> int:
     expired is refused for that alone (celery beat runs this every hour). Returns how
     many went."""
     deleted, _ = OutstandingToken.objects.filter(expires_at__lte=timezone.now()).delete()
+    if deleted:
+        audit.record(
+            action="purge",
+            organization_id=None,
+            object_type="token_blacklist.outstandingtoken",
+            details={"count": deleted},
+        )
     return deleted
 
 

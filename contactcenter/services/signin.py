@@ -36,6 +36,9 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
+from contactcenter.models import Membership
+from contactcenter.services import audit
+
 logger = logging.getLogger(__name__)
 
 _LOGGED_USERNAME_CHARS = 64
@@ -115,6 +118,7 @@ def signin_failed(*, username: str, address: str | None, path: str) -> int:
             cache.set(_key("lock", subject), time.time() + seconds, timeout=seconds)
             locked = max(locked, seconds)
     name = printable_username(username)
+    _audit_failure(username=username, printable=name, path=path, locked=locked)
     logger.warning(
         "sign-in failed: %s from %s at %s%s",
         name,
@@ -131,6 +135,24 @@ def signin_failed(*, username: str, address: str | None, path: str) -> int:
         },
     )
     return locked
+
+
+def _audit_failure(*, username: str, printable: str, path: str, locked: int) -> None:
+    """A failed sign-in in the audit trail of the organization of the account named
+    (none when no account has that name). Tries refused while locked are not recorded:
+    the failures that set the lock were."""
+    member = (
+        Membership.objects.filter(user__username=username)
+        .values_list("organization_id", "user_id")
+        .first()
+    )
+    audit.record(
+        action="signin_failed",
+        organization_id=member[0] if member else None,
+        object_type="contactcenter.user" if member else "",
+        object_id=member[1] if member else None,
+        details={"username": printable, "path": path, "locked_seconds": locked},
+    )
 
 
 def signin_refused(*, username: str, address: str | None, path: str, wait: int) -> None:
@@ -153,6 +175,14 @@ def signin_succeeded(*, user: Any, username: str, address: str | None, path: str
         subject = f"a:{address}"
         cache.delete_many([_key("fail", subject), _key("lock", subject)])
     name = printable_username(username)
+    member = Membership.objects.filter(user_id=user.pk).values_list("organization_id").first()
+    audit.record(
+        action="signin",
+        organization_id=member[0] if member else None,
+        obj=user,
+        details={"path": path},
+        actor=audit.actor_as(user),
+    )
     logger.info(
         "sign-in: %s (user %s) from %s at %s",
         name,

@@ -19,6 +19,7 @@ from django.utils import timezone
 from contactcenter import publish
 from contactcenter.enums import CallEventType, CallStatus
 from contactcenter.models import Call, CallEvent
+from contactcenter.services import audit
 from contactcenter.services.telephony.calls import ENDED_WHILE_AWAY
 from contactcenter.services.telephony.derive import derive_status, is_answered
 from contactcenter.transitions import ACTIVE_CALL_STATUSES
@@ -113,6 +114,21 @@ def _sweep_batch(cutoff: datetime, hours: int, now: datetime) -> list[Call]:
             ],
         )
         CallEvent.objects.bulk_create(events, ignore_conflicts=True)
+        audit.record_many(
+            [
+                audit.Entry(
+                    action="close_stale",
+                    organization_id=event.organization_id,
+                    object_type="contactcenter.call",
+                    object_id=event.call.pk,
+                    changes={
+                        "status": [event.details["status_before"], event.details["status"]],
+                        "ended_at": [None, event.details["ended_at"]],
+                    },
+                )
+                for event in events
+            ]
+        )
         by_org: dict[int, list[Call]] = defaultdict(list)
         for call in calls:
             by_org[call.organization_id].append(call)

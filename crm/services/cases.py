@@ -13,6 +13,7 @@ from django.utils import timezone
 from contactcenter import publish
 from contactcenter.errors import ApplicationError
 from contactcenter.models import Agent, Call, CallDisposition, Organization, User
+from contactcenter.services import audit
 from crm.enums import CaseOrigin, CasePriority, CaseStatus, NotificationKind
 from crm.models import Case, CaseCategory, CaseCounter, CaseHistory, CaseNote, Contact
 from crm.selectors.sla import case_due_at
@@ -160,6 +161,7 @@ def case_create(
     _apply_status_times(case, None, timezone.now())
     case.number = case_number_allocate(organization_id=organization.pk)
     case.save()
+    audit.created(case)
     _notify_assignee(case, actor)
     publish.case_created(case_id=case.pk)
     return case
@@ -238,6 +240,12 @@ def case_update(
         )
         for field, (old, new) in changes.items()
     )
+    audit.record(
+        action="update",
+        organization_id=case.organization_id,
+        obj=case,
+        changes={field: list(pair) for field, pair in changes.items()},
+    )
     if "assigned_agent" in changes:
         _notify_assignee(case, actor)
     return case
@@ -246,6 +254,7 @@ def case_update(
 @transaction.atomic
 def case_delete(*, case: Case) -> None:
     """Delete a case with its notes and history. Its number is not given out again."""
+    audit.deleted(case)
     case.delete()
 
 
@@ -253,6 +262,8 @@ def case_delete(*, case: Case) -> None:
 def case_note_add(*, case: Case, author: User | None, body: str) -> CaseNote:
     if not body.strip():
         raise ApplicationError("This field may not be blank.", code="blank", field="body")
-    return CaseNote.objects.create(
+    note = CaseNote.objects.create(
         organization_id=case.organization_id, case=case, author=author, body=body
     )
+    audit.created(note)
+    return note

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from contactcenter.errors import ApplicationError
 from contactcenter.models import Organization
+from contactcenter.services import audit
 from crm.models import CaseCategory
 from crm.services._common import UNSET, Unset, ensure_same_organization
 
@@ -63,6 +64,7 @@ def case_category_create(
     _check_parent(category, parent)
     _check_row(category)
     category.save()
+    audit.created(category)
     return category
 
 
@@ -80,6 +82,7 @@ def case_category_update(
         .values_list("pk", flat=True)
     )
     category = CaseCategory.objects.get(pk=category.pk)
+    before = audit.snapshot(category)
     if not isinstance(name, Unset):
         category.name = _clean_name(name)
     if not isinstance(parent, Unset):
@@ -87,6 +90,7 @@ def case_category_update(
         category.parent = parent
     _check_row(category)
     category.save()
+    audit.updated(category, before)
     return category
 
 
@@ -97,4 +101,5 @@ def case_category_delete(*, category: CaseCategory) -> None:
         raise ApplicationError(
             "Move or delete the subcategories first.", code="has_children", status=409
         )
+    audit.deleted(category)
     category.delete()

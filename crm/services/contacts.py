@@ -8,6 +8,7 @@ from django.db import transaction
 
 from contactcenter.errors import ApplicationError
 from contactcenter.models import Organization
+from contactcenter.services import audit
 from crm.enums import PhoneLabel
 from crm.models import Contact, ContactPhone
 from crm.phones import phone_normalize
@@ -112,6 +113,7 @@ def contact_create(
     _full_clean(contact)
     contact.save()
     _sync_phones(contact, cleaned_phones)
+    audit.created(contact, details={"phones": len(cleaned_phones)})
     return contact
 
 
@@ -133,6 +135,8 @@ def contact_update(
     edits of one contact cannot collide on the unique number).
     """
     contact = Contact.objects.select_for_update().select_related("organization").get(pk=contact.pk)
+    before = audit.snapshot(contact)
+    phones_before = sorted(contact.phones.values_list("number", flat=True))
     texts = {"first_name": first_name, "last_name": last_name, "company": company, "email": email}
     for name, value in texts.items():
         if not isinstance(value, Unset):
@@ -150,10 +154,13 @@ def contact_update(
     contact.save()
     if cleaned_phones is not None:
         _sync_phones(contact, cleaned_phones)
+    phones_changed = cleaned_phones is not None and sorted(cleaned_phones) != phones_before
+    audit.updated(contact, before, details={"phones_changed": True} if phones_changed else None)
     return contact
 
 
 @transaction.atomic
 def contact_delete(*, contact: Contact) -> None:
     """Delete a contact and its phones; its cases and calls keep existing, unlinked."""
+    audit.deleted(contact)
     contact.delete()

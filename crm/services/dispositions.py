@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from contactcenter.enums import CallDirection
 from contactcenter.models import Agent, Call, CallDisposition
+from contactcenter.services import audit
 from crm.enums import CaseOrigin, NotificationKind
 from crm.models import Case, CaseHistory, Contact, FollowUp
 from crm.phones import phone_try_normalize
@@ -175,6 +176,12 @@ def _record_disposition_change(case: Case, call: Call) -> None:
     )
     case.source_disposition = call.disposition
     case.save(update_fields=["source_disposition", "updated_at"])
+    audit.record(
+        action="update",
+        organization_id=case.organization_id,
+        obj=case,
+        changes={"source_disposition": [old.pk if old else None, call.disposition_id]},
+    )
 
 
 def _schedule_follow_up(
@@ -194,6 +201,8 @@ def _schedule_follow_up(
             "note": call.notes,
         },
     )
+    if created:
+        audit.created(follow_up)
     if created and agent is not None and agent.user_id is not None:
         user_notify(
             organization_id=call.organization_id,

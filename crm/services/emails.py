@@ -15,6 +15,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from contactcenter.services import audit
 from crm.models import OutboundEmail
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ def email_queue(
         subject=subject[:200],
         body=body,
     )
+    audit.created(email, fields=["user", "to_address", "kind", "subject"])
     # A lambda, not a partial: Django names the callback (__qualname__) when it fails.
     transaction.on_commit(lambda: _enqueue(email.pk), robust=True)
     return email
@@ -68,6 +70,12 @@ def email_send(*, email_id: int) -> str | None:
     except (OSError, smtplib.SMTPException) as exc:
         email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         email.save(update_fields=["attempts", "last_error"])
+        audit.record(
+            action="send_failed",
+            organization_id=email.organization_id,
+            obj=email,
+            details={"attempts": email.attempts, "error": email.last_error},
+        )
         logger.warning(
             "e-mail %s (%s to user %s) not sent: %s",
             email.pk,
@@ -79,4 +87,5 @@ def email_send(*, email_id: int) -> str | None:
     email.sent_at = timezone.now()
     email.last_error = ""
     email.save(update_fields=["attempts", "sent_at", "last_error"])
+    audit.record(action="send", organization_id=email.organization_id, obj=email)
     return None

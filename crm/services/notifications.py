@@ -10,6 +10,7 @@ from django.utils import timezone
 from contactcenter import publish
 from contactcenter.errors import ApplicationError
 from contactcenter.models import Membership, User
+from contactcenter.services import audit
 from crm.enums import EMAIL_NOTIFICATION_KINDS, NotificationKind
 from crm.models import Notification, NotificationPreference
 from crm.selectors.notifications import notification_preference_get
@@ -47,6 +48,7 @@ def notification_create(
         body=body,
         data=data or {},
     )
+    audit.created(notification, fields=["user", "kind", "title"])
     publish.notification_created(notification_id=notification.pk)
     return notification
 
@@ -58,6 +60,7 @@ def notification_mark_read(*, notification: Notification) -> Notification:
     if notification.read_at is None:
         notification.read_at = read_at = timezone.now()
         notification.save(update_fields=["read_at"])
+        audit.record(action="read", organization_id=notification.organization_id, obj=notification)
         publish.notification_read(
             user_id=notification.user_id, notification_id=notification.pk, read_at=read_at
         )
@@ -67,13 +70,22 @@ def notification_mark_read(*, notification: Notification) -> Notification:
 @transaction.atomic
 def notification_mark_all_read(*, user_id: int, organization_id: int) -> int:
     """Mark every unread notification of the user as read; returns how many changed."""
-    return Notification.objects.filter(
+    count = Notification.objects.filter(
         organization_id=organization_id, user_id=user_id, read_at__isnull=True
     ).update(read_at=timezone.now())
+    if count:
+        audit.record(
+            action="read_all",
+            organization_id=organization_id,
+            object_type="crm.notification",
+            details={"user_id": user_id, "count": count},
+        )
+    return count
 
 
 @transaction.atomic
 def notification_delete(*, notification: Notification) -> None:
+    audit.deleted(notification)
     notification.delete()
 
 
@@ -133,9 +145,11 @@ def notification_preference_set(
     preference, _ = NotificationPreference.objects.select_for_update().get_or_create(
         user_id=user_id, kind=kind, defaults={"organization_id": organization_id}
     )
+    before = audit.snapshot(preference)
     if not isinstance(in_app, Unset):
         preference.in_app = in_app
     if not isinstance(email, Unset):
         preference.email = email
     preference.save()
+    audit.updated(preference, before)
     return preference

@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from contactcenter.services import audit
 from crm.enums import OPEN_CASE_STATUSES, NotificationKind
 from crm.models import Case
 from crm.services.cases import case_summary_text
@@ -29,6 +30,19 @@ def case_overdue_mark(*, now: datetime | None = None, limit: int = 500) -> list[
         .select_for_update(skip_locked=True, of=("self",))
         .select_related("organization", "assigned_agent")
         .order_by("due_at", "pk")[:limit]
+    )
+    audit.record_many(
+        [
+            audit.Entry(
+                action="overdue",
+                organization_id=case.organization_id,
+                object_type="crm.case",
+                object_id=case.pk,
+                object_label=str(case)[:200],
+                changes={"overdue_at": [None, now.isoformat()]},
+            )
+            for case in cases
+        ]
     )
     for case in cases:
         case.overdue_at = now

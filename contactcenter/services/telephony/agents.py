@@ -34,6 +34,8 @@ _UNREACHABLE = {"unavailable", "invalid"}
 class AgentApplyResult:
     agent_ids: set[int] = field(default_factory=set)
     queue_ids: set[int] = field(default_factory=set)
+    # (agent, fields before, fields after) of each agent the batch changed: the audit's.
+    changes: list[tuple[Agent, dict[str, object], dict[str, object]]] = field(default_factory=list)
 
 
 def derive_agent_state(device: str, memberships: Sequence[QueueMembership]) -> tuple[str, str]:
@@ -170,6 +172,14 @@ def apply_agent_facts(
     _write(moves, changed, memberships, loaded)
     # Only a changed agent is published (agent.state); their queues' figures are, anyway.
     result.agent_ids = {agent.pk for agent in changed}
+    result.changes = [
+        (
+            agent,
+            dict(zip(_AGENT_FIELDS, loaded.agents.get(agent.pk, ()), strict=False)),
+            dict(zip(_AGENT_FIELDS, _fields(agent, _AGENT_FIELDS), strict=True)),
+        )
+        for agent in changed
+    ]
     return result
 
 

@@ -24,7 +24,7 @@ from contactcenter import publish
 from contactcenter.enums import CallEventType
 from contactcenter.models import Agent, Call, CallDisposition, CallEvent, CallQueue, CallTransfer
 from contactcenter.services.calls import call_set_disposition
-from contactcenter.services.telephony import bulk
+from contactcenter.services.telephony import audited, bulk
 from contactcenter.services.telephony.agents import apply_agent_facts
 from contactcenter.services.telephony.calls import (
     Lookups,
@@ -180,6 +180,7 @@ def _apply(
     )
     lk = _lookups_of(agents, queues)
     calls: dict[tuple[str, str], Call] = {(c.source, c.external_id): c for c in rows}
+    loaded = {c.pk: _state(c) for c in rows}  # what the audit entries compare with
     seen = {key for (key,) in stored}
     transfers = {t.dedup_key: t for t in transfer_rows}
     timeline: list[tuple[Call, str, datetime, Timeline]] = []
@@ -220,6 +221,7 @@ def _apply(
         touched[key] = call
         result.applied += 1
 
+    inserted = {id(c) for c in touched.values() if c.pk is None}
     _save_calls(list(touched.values()))
     if transfers:
         for transfer in transfers.values():
@@ -246,6 +248,20 @@ def _apply(
     )
     result.agent_ids |= agent_result.agent_ids
     result.queue_ids |= agent_result.queue_ids
+    audited.entries_insert(
+        [
+            *audited.call_entries(
+                organization_id,
+                (c for c in touched.values() if c.pk not in merged_away),
+                loaded,
+                _STATE_NAMES,
+                _state,
+                inserted,
+            ),
+            *audited.agent_entries(organization_id, agent_result.changes),
+        ],
+        connection_key=connection_key,
+    )
     # After commit, one publish for the whole batch: call frames to the consoles of the
     # agents concerned, agent states, one "queues changed" ping (coalesced downstream).
     publish.calls_changed(
@@ -369,6 +385,7 @@ def _merge_calls(organization_id: int, merges: list[te.CallMerged]) -> set[int]:
 # Foreign keys by their id column: reading ``call.queue`` of a loaded call is a query.
 _STATE_ATTRS = [getattr(Call._meta.get_field(f), "attname", f) for f in _CALL_FIELDS]
 _STATE_ATTRS.remove("updated_at")
+_STATE_NAMES = [*(f for f in _CALL_FIELDS if f != "updated_at"), "flags"]
 
 
 def _state(call: Call) -> tuple[object, ...]:
