@@ -354,6 +354,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # simplejwt's, refusing tokens issued before the user's last revocation.
         "contactcenter.api.authentication.JWTAuthentication",
+        # "Authorization: Api-Key <key>" for REST clients (contactcenter/api/apikeys_auth.py).
+        "contactcenter.api.apikeys_auth.APIKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["contactcenter.api.permissions.IsOrganizationMember"],
