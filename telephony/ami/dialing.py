@@ -68,6 +68,11 @@ class DialRules:
         track = self.state.calls.get(self._key(msg))
         if track is None or dest.queue_offer:
             return []  # app_queue's own dial: AgentCalled said it already
+        if dest.is_agent and track.queued and text(msg, "Channel").startswith("Local/"):
+            # A Local queue member's half ringing the phone: AgentCalled said it already.
+            dest.queue_offer = True
+            dest.offered_to = dest.device
+            return []
         out: list[te.TelephonyEvent] = []
         if track.originated and not track.originator_leg and dest.is_agent and not track.answered:
             # An Originate through a Local channel: the first phone it rings is the agent's,
@@ -138,8 +143,8 @@ class DialRules:
             ]
         if dest.answered or not caller_block or dest.queue_offer or track is None:
             # Already counted, or app_queue's answer (AgentConnect carries it, with the
-            # wait and ring times).
-            dest.answered = dest.answered or not dest.queue_offer
+            # wait and ring times): the phone is answered either way.
+            dest.answered = True
             return []
         dest.answered = True
         # The phone was picked up at its Newstate Up; DialEnd reports it a moment later.

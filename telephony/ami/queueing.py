@@ -6,6 +6,7 @@ from datetime import datetime
 
 from contactcenter import facts as te
 from contactcenter.enums import HangupParty
+from telephony.ami import members
 from telephony.ami.dialing import DialRules
 from telephony.ami.fields import Fields, integer, text
 from telephony.ami.tracker import Leg
@@ -18,7 +19,15 @@ _AGENT_REASONS = {
 
 
 class QueueRules(DialRules):
+    def _member_agent(self, msg: Fields) -> str:
+        """The agent a queue member is: its Interface, or for a FreePBX Local member
+        (``Local/1001@from-queue/n``) the phone behind it (docs/ami.md §6.6)."""
+        return members.member_agent(msg, self.is_agent)
+
     def _queue_join(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+        track = self.state.calls.get(self._key(msg))
+        if track is not None:
+            track.queued = True
         return [
             te.QueueJoined(
                 call_key=self._key(msg),
@@ -60,7 +69,7 @@ class QueueRules(DialRules):
         return leg
 
     def _agent_called(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
-        agent = text(msg, "Interface")
+        agent = self._member_agent(msg)
         leg = self._offer_leg(msg, agent)
         if leg is not None:
             leg.queue_offer = True
@@ -92,7 +101,7 @@ class QueueRules(DialRules):
                 call_key=self._key(msg),
                 at=at,
                 dedup_key=key,
-                agent=text(msg, "Interface"),
+                agent=self._member_agent(msg),
                 leg_id=text(msg, "DestUniqueid"),
                 outcome=outcome,
                 ring_ms=ring_ms,
@@ -117,7 +126,7 @@ class QueueRules(DialRules):
                         at=at,
                         dedup_key=f"{key}:transfer",
                         transfer_key=transfer_key,
-                        to_agent=text(msg, "Interface"),
+                        to_agent=self._member_agent(msg),
                     )
                 )
         out.append(
@@ -125,7 +134,7 @@ class QueueRules(DialRules):
                 call_key=self._key(msg),
                 at=at,
                 dedup_key=key,
-                agent=text(msg, "Interface"),
+                agent=self._member_agent(msg),
                 queue=text(msg, "Queue"),
                 wait_seconds=integer(msg, "HoldTime"),
                 ring_seconds=integer(msg, "RingTime"),
@@ -144,7 +153,7 @@ class QueueRules(DialRules):
                 call_key=self._key(msg),
                 at=at,
                 dedup_key=key,
-                agent=text(msg, "Interface"),
+                agent=self._member_agent(msg),
                 talk_seconds=integer(msg, "TalkTime"),
                 wait_seconds=integer(msg, "HoldTime"),
                 reason=reason,

@@ -44,6 +44,7 @@ class CallTrack:
     originator_leg: str = ""
     originator_answered: bool = False
     called_out: bool = False  # dialled a trunk
+    queued: bool = False  # joined a queue: its members' phones are app_queue's offers
     internal_origin: bool = False  # the first leg is on our side: calls out are outbound
     answered: bool = False
     hangup_party: str = ""

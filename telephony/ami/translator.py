@@ -94,6 +94,7 @@ class Translator(QueueRules):
             "QueueMemberAdded",
             "QueueMemberRemoved",
             "OriginateResponse",
+            "Pickup",
             "VarSet",  # only CC_DISPOSITION is kept (see translate)
         }
     )
@@ -136,10 +137,11 @@ class Translator(QueueRules):
             "AttendedTransfer": self._attended_transfer,
             "HangupRequest": self._hangup_request,
             "Hangup": self._hangup,
-            "QueueMemberStatus": lambda msg, at, key: [members.member_state(msg, at)],
-            "QueueMemberPause": lambda msg, at, key: [members.member_pause(msg, at)],
-            "QueueMemberAdded": lambda msg, at, key: [members.member_added(msg, at)],
-            "QueueMemberRemoved": lambda msg, at, key: [members.member_removed(msg, at)],
+            "Pickup": self._pickup,
+            "QueueMemberStatus": lambda msg, at, key: [members.member_state(msg, at, is_agent)],
+            "QueueMemberPause": lambda msg, at, key: [members.member_pause(msg, at, is_agent)],
+            "QueueMemberAdded": lambda msg, at, key: [members.member_added(msg, at, is_agent)],
+            "QueueMemberRemoved": lambda msg, at, key: [members.member_removed(msg, at, is_agent)],
             "VarSet": self._varset,
         }
 
@@ -204,21 +206,43 @@ class Translator(QueueRules):
             if leg is None or not linkedid or leg.pinned:
                 continue
             target = self.state.resolve(linkedid)
-            if target == leg.call_key:
-                continue
-            old = leg.call_key
-            self.state.attach(leg, target)
-            old_track = self.state.calls.get(old)
-            if old_track is not None and not old_track.legs:
-                # Everything of the old call now lives in the new one: one interaction.
-                del self.state.calls[old]
-                self.state.merged_into[old] = target
-                out.append(
-                    te.CallMerged(
-                        call_key=old, at=at, dedup_key=f"{key}:merge:{old}", into_key=target
-                    )
-                )
+            if target != leg.call_key:
+                out += self._move_leg(leg, target, at, key)
         return out
+
+    def _move_leg(self, leg: Leg, target: str, at: datetime, key: str) -> list[te.TelephonyEvent]:
+        old = leg.call_key
+        self.state.attach(leg, target)
+        old_track = self.state.calls.get(old)
+        if old_track is None or old_track.legs:
+            return []
+        # Everything of the old call now lives in the new one: one interaction.
+        del self.state.calls[old]
+        self.state.merged_into[old] = target
+        return [te.CallMerged(call_key=old, at=at, dedup_key=f"{key}:merge:{old}", into_key=target)]
+
+    def _pickup(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+        """Call pickup: the picking phone answers the ringing call and joins it (its own
+        short call, the pickup code, folds in)."""
+        picker, target = self._leg(msg), self._leg(msg, "Target")
+        track = self.state.calls.get(target.call_key) if target is not None else None
+        if picker is None or target is None or track is None:
+            return []
+        target.answered = True  # the ringing leg's DialEnd ANSWER is this pickup
+        out = self._move_leg(picker, track.key, at, key) if picker.call_key != track.key else []
+        if track.answered:
+            return out
+        track.answered = True
+        return [
+            *out,
+            te.CallAnswered(
+                call_key=track.key,
+                at=picker.up_at or at,
+                dedup_key=key,
+                agent=picker.device if picker.is_agent else "",
+                leg_id=picker.uniqueid,
+            ),
+        ]
 
     # -- channels ------------------------------------------------------------------------
 
