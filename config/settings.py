@@ -237,6 +237,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "crm.cases_mark_overdue",
         "schedule": timedelta(seconds=env_int("CASES_OVERDUE_INTERVAL_SECONDS", 60)),
     },
+    # Contacts and cases in the trash past TRASH_RETENTION_DAYS go for good.
+    "purge-trash": {
+        "task": "crm.trash_purge",
+        "schedule": timedelta(hours=1),
+    },
     # Each sign-in and refresh leaves a refresh-token record (simplejwt's blacklist).
     "flush-expired-tokens": {
         "task": "contactcenter.flush_expired_tokens",
@@ -274,6 +279,12 @@ if INVITATION_MAX_AGE_HOURS < 1:
     raise ImproperlyConfigured("INVITATION_MAX_AGE_HOURS must be at least 1.")
 if PUBLIC_URL and not PUBLIC_URL.startswith(("https://", "http://")):
     raise ImproperlyConfigured("PUBLIC_URL must start with https:// (or http://).")
+
+# --- The trash (docs/cases.md) ---------------------------------------------------------
+# Days a deleted contact or case stays restorable in the trash before the hourly purge.
+TRASH_RETENTION_DAYS = env_int("TRASH_RETENTION_DAYS", 30)
+if TRASH_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("TRASH_RETENTION_DAYS must be at least 1.")
 
 # --- Calls and reports (docs/reports.md) ----------------------------------------------
 # A call still open this long after it started had its hangup missed: the sweep closes it.

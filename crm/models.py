@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from contactcenter.models.base import TenantModel, TimestampedModel
+from contactcenter.models.base import TenantModel, TenantQuerySet, TimestampedModel
 from crm.enums import (
     CaseOrigin,
     CasePriority,
@@ -17,7 +18,44 @@ from crm.enums import (
 )
 
 
-class Contact(TenantModel, TimestampedModel):
+class _LiveManager(models.Manager[Any]):
+    """The rows not in the trash: every read of the product goes through it."""
+
+    def get_queryset(self) -> TenantQuerySet[Any]:
+        return TenantQuerySet(self.model, using=self._db).filter(deleted_at__isnull=True)
+
+    def for_organization(self, organization: Any) -> TenantQuerySet[Any]:
+        return self.get_queryset().for_organization(organization)
+
+
+class Trashable(models.Model):
+    """A row that goes to the trash before it goes for good (crm/services/trash.py).
+
+    ``objects`` sees only the rows not in the trash, so every list, lookup, screen pop
+    and sweep leaves trashed ones out without saying so; ``all_objects`` sees both
+    (the trash itself, restore, purge). A foreign key from another row still reaches a
+    trashed one (Django follows relations with the plain manager).
+    """
+
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+
+    objects: Any = _LiveManager()
+    all_objects: Any = TenantQuerySet.as_manager()
+    organization_id: int  # every trashable model is a TenantModel too
+
+    class Meta:
+        abstract = True
+
+
+class Contact(Trashable, TenantModel, TimestampedModel):
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
     company = models.CharField(max_length=200, blank=True)
@@ -27,9 +65,16 @@ class Contact(TenantModel, TimestampedModel):
 
     class Meta:
         ordering = ["organization_id", "last_name", "first_name", "id"]
+        default_manager_name = "objects"
         indexes = [
             models.Index(fields=["organization", "last_name", "first_name"]),
             models.Index(fields=["organization", "email"]),
+            # The trash and its purge.
+            models.Index(
+                fields=["organization", "deleted_at"],
+                condition=Q(deleted_at__isnull=False),
+                name="contact_trashed",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -91,7 +136,7 @@ class CaseCounter(TenantModel):
         ]
 
 
-class Case(TenantModel, TimestampedModel):
+class Case(Trashable, TenantModel, TimestampedModel):
     number = models.PositiveIntegerField(editable=False)
     title = models.CharField(max_length=300)
     description = models.TextField(blank=True)
@@ -137,6 +182,9 @@ class Case(TenantModel, TimestampedModel):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        default_manager_name = "objects"
+        # Both hold trashed cases too: a number is never given out again, and a call's
+        # disposition case in the trash is still its case (no second one is opened).
         constraints = [
             models.UniqueConstraint(fields=["organization", "number"], name="case_unique_number"),
             # Exactly one case per dispositioned call, whatever the races and re-deliveries.
@@ -155,6 +203,11 @@ class Case(TenantModel, TimestampedModel):
                 fields=["due_at"],
                 condition=Q(overdue_at__isnull=True, status__in=["open", "pending"]),
                 name="case_overdue_candidates",
+            ),
+            models.Index(
+                fields=["organization", "deleted_at"],
+                condition=Q(deleted_at__isnull=False),
+                name="case_trashed",
             ),
         ]
 

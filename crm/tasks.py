@@ -18,6 +18,7 @@ from django.db import InterfaceError, OperationalError
 from crm.services.dispositions import call_disposition_apply as _apply_rules
 from crm.services.emails import email_send as _send_email
 from crm.services.overdue import case_overdue_mark
+from crm.services.trash import trash_purge as _purge_trash
 
 logger = logging.getLogger(__name__)
 
@@ -114,3 +115,20 @@ def cases_mark_overdue() -> int:
     if total:
         logger.info("flagged %s overdue case(s)", total)
     return total
+
+
+@shared_task(
+    name="crm.trash_purge",
+    base=LoggedTask,
+    autoretry_for=TRANSIENT_DB_ERRORS,
+    retry_backoff=2,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
+def trash_purge() -> int:
+    """Periodic (beat): delete for good what has been in the trash past its days."""
+    purged = _purge_trash()
+    if purged:
+        logger.info("purged %s row(s) from the trash", purged)
+    return purged

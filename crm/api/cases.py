@@ -28,7 +28,8 @@ from crm.api.serializers import (
 )
 from crm.models import Case
 from crm.selectors import case_visibility_q
-from crm.services import case_create, case_delete, case_note_add, case_update
+from crm.services import case_create, case_note_add, case_update
+from crm.services.trash import case_trash
 
 
 @extend_schema_view(
@@ -36,7 +37,8 @@ from crm.services import case_create, case_delete, case_note_add, case_update
     partial_update=extend_schema(request=CaseInputSerializer, responses=CaseOutputSerializer),
 )
 class CaseViewSet(TenantViewSetMixin, viewsets.ModelViewSet):
-    """Every member reads and writes the cases visible to them; only admins delete."""
+    """Every member reads and writes the cases visible to them; only admins delete (to
+    the trash: /trash/cases/)."""
 
     queryset = Case.objects.all()
     serializer_class = CaseOutputSerializer
@@ -68,7 +70,8 @@ class CaseViewSet(TenantViewSetMixin, viewsets.ModelViewSet):
         return Response(CaseOutputSerializer(case).data)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        case_delete(case=self.get_object())
+        """To the trash (restorable by admins for TRASH_RETENTION_DAYS)."""
+        case_trash(case=self.get_object(), actor=request_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     # The sub-resources are short per case and returned whole, oldest first.

@@ -4,20 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import status, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from contactcenter.api.permissions import ALL_ROLES, FLOOR_ROLES
+from contactcenter.api.permissions import ADMIN_ONLY, ALL_ROLES, FLOOR_ROLES
 from contactcenter.api.tenancy import TenantViewSetMixin
-from crm.api.common import HTTP_METHODS, validated
+from crm.api.common import HTTP_METHODS, request_user, validated
 from crm.api.filters import ContactFilter
 from crm.api.serializers import ContactInputSerializer, ContactOutputSerializer
 from crm.models import Contact
 from crm.selectors import contact_lookup_by_phone
-from crm.services import contact_create, contact_delete, contact_update
+from crm.services import contact_create, contact_update
+from crm.services.erasure import contact_erase
+from crm.services.trash import contact_trash
+
+
+class ErasedSerializer(serializers.Serializer[Any]):
+    calls_anonymized = serializers.IntegerField()
+    cases_deleted = serializers.IntegerField()
+    follow_ups_deleted = serializers.IntegerField()
+    notifications_deleted = serializers.IntegerField()
 
 
 @extend_schema_view(
@@ -25,14 +35,15 @@ from crm.services import contact_create, contact_delete, contact_update
     partial_update=extend_schema(request=ContactInputSerializer, responses=ContactOutputSerializer),
 )
 class ContactViewSet(TenantViewSetMixin, viewsets.ModelViewSet):
-    """Every member reads and writes contacts; only supervisors and admins delete them."""
+    """Every member reads and writes contacts; only supervisors and admins delete them
+    (to the trash: /trash/contacts/); only admins erase one."""
 
     queryset = Contact.objects.prefetch_related("phones")
     serializer_class = ContactOutputSerializer
     http_method_names = HTTP_METHODS
     read_roles = ALL_ROLES
     write_roles = ALL_ROLES
-    action_write_roles = {"destroy": FLOOR_ROLES}
+    action_write_roles = {"destroy": FLOOR_ROLES, "erase": ADMIN_ONLY}
     filterset_class = ContactFilter
     search_fields = ["first_name", "last_name", "company", "email", "phones__number"]
     ordering_fields = ["last_name", "first_name", "company", "email", "created_at", "updated_at"]
@@ -55,9 +66,32 @@ class ContactViewSet(TenantViewSetMixin, viewsets.ModelViewSet):
         )
         return self._output(contact_update(contact=contact, **data))
 
+    def get_queryset(self) -> QuerySet[Any]:
+        if self.action == "erase":  # a contact in the trash may be erased too
+            erasable: QuerySet[Any] = Contact.all_objects.filter(
+                organization_id=self.organization_id
+            )
+            return erasable
+        return super().get_queryset()
+
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        contact_delete(contact=self.get_object())
+        """To the trash (restorable by admins for TRASH_RETENTION_DAYS)."""
+        contact_trash(contact=self.get_object(), actor=request_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Erase a contact on request (cannot be undone)",
+        description="The contact and their phones, cases (notes, history, follow-ups) and "
+        "the notifications about those cases are deleted; their calls stay, anonymized "
+        "(no number, name, notes or recording). Works on a contact in the trash too. "
+        "Audited as `erase`.",
+        request=None,
+        responses=ErasedSerializer,
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def erase(self, request: Request, pk: str | None = None) -> Response:
+        erased = contact_erase(contact=self.get_object())
+        return Response(ErasedSerializer(erased).data)
 
     @extend_schema(
         summary="Find contacts by phone number (screen pop)",

@@ -74,7 +74,8 @@ def call_disposition_apply(*, call_id: int, disposition_id: int | None) -> Follo
     if call.disposition_id != disposition_id:
         return FollowThrough(skipped="the call's disposition changed since")
     disposition = call.disposition
-    case = Case.objects.filter(source_call=call, origin=CaseOrigin.DISPOSITION).first()
+    # A case in the trash is still the call's case: the rules never open a second one.
+    case = Case.all_objects.filter(source_call=call, origin=CaseOrigin.DISPOSITION).first()
     created = False
     if case is not None:
         _record_disposition_change(case, call)
@@ -108,9 +109,10 @@ def _customer_number(call: Call) -> str:
 def _contact_of(call: Call) -> Contact | None:
     """The call's contact; else the first with the customer's number; else a new one.
 
-    An anonymous or garbled caller ID gets no contact (nothing to find them by).
+    An anonymous or garbled caller ID gets no contact (nothing to find them by); a
+    contact in the trash is not one (a new one is made rather than a link to it).
     """
-    if call.contact is not None:
+    if call.contact is not None and call.contact.deleted_at is None:
         return call.contact
     number = phone_try_normalize(_customer_number(call), region=call.organization.default_region)
     if number is None:
@@ -155,7 +157,7 @@ def _open_case(call: Call, disposition: CallDisposition) -> tuple[Case, bool]:
                 source_disposition=disposition,
             )
     except IntegrityError:
-        existing = Case.objects.get(source_call=call, origin=CaseOrigin.DISPOSITION)
+        existing = Case.all_objects.get(source_call=call, origin=CaseOrigin.DISPOSITION)
         return existing, False
     return case, True
 

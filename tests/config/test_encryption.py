@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from config.encryption import SecretDecryptionError, new_key, parse_keys
 from config.fields import Sealed
-from contactcenter.models import Agent
+from contactcenter.models import Agent, AuditEntry
 from telephony.models import AsteriskConnection, TwilioAccount
 from tests.conftest import Floor, client_for
 
@@ -135,8 +135,14 @@ def test_rotation_reencrypts_every_row_under_the_new_key(
     before = _columns(stored)
     out = io.StringIO()
     call_command("reencrypt_secrets", stdout=out)
-    assert "telephony.AsteriskConnection (secret): 1 rows" in out.getvalue()
-    assert "telephony.TwilioAccount (auth_token, api_key_secret): 1 rows" in out.getvalue()
+    written = dict(line.split(" (", 1) for line in out.getvalue().splitlines() if " (" in line)
+    assert written["telephony.AsteriskConnection"].startswith("secret")
+    assert written["telephony.TwilioAccount"] == "auth_token, api_key_secret): 1 rows"
+    assert written["contactcenter.Agent"] == "sip_password): 1 rows"
+    # Audited, with the counts only.
+    (entry,) = AuditEntry.objects.filter(action="secrets.reencrypt")
+    assert entry.details["rows"]["telephony.AsteriskConnection"] == 1
+    assert not any(secret in str(entry.details) for secret in SECRETS.values())
     after = _columns(stored)
     for name, column in after.items():
         assert column != before[name]
