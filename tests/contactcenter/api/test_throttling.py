@@ -17,6 +17,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from config.ratelimits import Rate, parse_rate
+from contactcenter.services.apikeys import api_key_create
 from tests.conftest import Floor, client_for
 from tests.realtime.servers import daphne, until_up
 
@@ -49,6 +50,25 @@ def test_a_user_over_the_read_limit_gets_429_with_retry_after(
     assert refused.json()["errors"][0]["code"] == "throttled"
     # Another member of the same organization has a bucket of their own.
     assert client_for(floor_a.admin).get("/api/v1/contacts/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_each_api_key_has_its_own_bucket_apart_from_the_people(
+    floor_a: Floor, settings: Any
+) -> None:
+    _limits(settings, read=2)
+    first, second = (
+        api_key_create(organization=floor_a.org, name=name).key for name in ("crm", "bi")
+    )
+    assert _answers(_key_client(first), "/api/v1/contacts/", 3) == [200, 200, 429]
+    assert _answers(_key_client(second), "/api/v1/contacts/", 2) == [200, 200]
+    assert _answers(client_for(floor_a.supervisor), "/api/v1/contacts/", 2) == [200, 200]
+
+
+def _key_client(key: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    return client
 
 
 @pytest.mark.django_db
