@@ -50,6 +50,9 @@ SECRET_FIELDS = frozenset(
         "key_hash",
         "token",
         "token_hash",
+        "cel_password",
+        # A database URL may carry its password.
+        "cel_url",
     }
 )
 
@@ -201,6 +204,21 @@ def object_type_of(obj: models.Model | type[models.Model]) -> str:
     return obj._meta.label_lower
 
 
+def label_of(obj: models.Model) -> str:
+    """How an entry names its object: its text, unless the model holds redacted
+    (personal) fields, whose values its text may show (a contact's name): then its
+    kind and id. A user by username."""
+    get_username = getattr(obj, "get_username", None)
+    if callable(get_username):
+        return str(get_username())[:200]
+    object_type = object_type_of(obj)
+    personal = frozenset(getattr(settings, "AUDIT_REDACTED_FIELDS", ()))
+    names = {n for f in obj._meta.concrete_fields for n in (f.name, f"{object_type}.{f.name}")}
+    if names & personal:
+        return f"{obj._meta.verbose_name} #{obj.pk}"[:200]
+    return str(obj)[:200]
+
+
 def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
     """The object's concrete field values (foreign keys by id), JSON-safe, by field
     name; only ``fields`` when given. Taken before and after a change."""
@@ -294,7 +312,7 @@ def record(
     if obj is not None:
         object_type = object_type or object_type_of(obj)
         object_id = obj.pk if object_id is None else object_id
-        object_label = object_label or str(obj)[:200]
+        object_label = object_label or label_of(obj)
     row = _row(
         Entry(
             action=action,
@@ -339,6 +357,18 @@ def record_many(entries: Sequence[Entry], *, actor: Actor | None = None) -> list
     if rows:
         AuditEntry.objects.bulk_create(rows)
     return rows
+
+
+def export_recorded(
+    *, organization_id: int, object_type: str, query: Mapping[str, Any]
+) -> AuditEntry:
+    """Someone downloaded a list (a CSV export): which list, with which query."""
+    return record(
+        action="export",
+        organization_id=organization_id,
+        object_type=object_type,
+        details={"query": query},
+    )
 
 
 # --- The common shapes: created, updated, deleted ---------------------------------------

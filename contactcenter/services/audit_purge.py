@@ -8,9 +8,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from contactcenter.models import AuditEntry, Organization
+from contactcenter.services import audit
 
 
 def _allow_purge() -> None:
@@ -24,11 +26,11 @@ def _allow_purge() -> None:
 def audit_purge(*, now: datetime | None = None) -> int:
     """Delete the entries past retention: each organization's ``audit_retention_days``
     or ``AUDIT_RETENTION_DAYS``; entries of no organization (a failed sign-in for an
-    unknown name) by the default. Returns how many went."""
+    unknown name) by the default. Each organization that lost entries gets one entry
+    saying how many and up to when. Returns how many went."""
     now = now or timezone.now()
     default = settings.AUDIT_RETENTION_DAYS
     _allow_purge()
-    deleted = 0
     custom: dict[int, int] = {
         pk: days
         for pk, days in Organization.objects.filter(audit_retention_days__isnull=False).values_list(
@@ -36,20 +38,29 @@ def audit_purge(*, now: datetime | None = None) -> int:
         )
         if days is not None
     }
-    for organization_id, days in custom.items():
-        deleted += _delete(
-            AuditEntry.objects.filter(
-                organization_id=organization_id, at__lt=now - timedelta(days=days)
-            )
-        )
-    others = AuditEntry.objects.exclude(organization_id__in=list(custom)).filter(
+    expired = AuditEntry.objects.exclude(organization_id__in=list(custom)).filter(
         at__lt=now - timedelta(days=default)
     )
-    deleted += _delete(others)
+    for organization_id, days in custom.items():
+        expired |= AuditEntry.objects.filter(
+            organization_id=organization_id, at__lt=now - timedelta(days=days)
+        )
+    counts = dict(
+        expired.order_by()
+        .values_list("organization_id")
+        .annotate(n=Count("id"))
+        .values_list("organization_id", "n")
+    )
+    deleted = int(expired._raw_delete(expired.db))  # type: ignore[attr-defined]
+    audit.record_many(
+        [
+            audit.Entry(
+                action="purge",
+                organization_id=organization_id,
+                object_type="contactcenter.auditentry",
+                details={"count": count, "retention_days": custom.get(organization_id, default)},
+            )
+            for organization_id, count in sorted(counts.items(), key=lambda item: item[0] or 0)
+        ]
+    )
     return deleted
-
-
-def _delete(queryset: object) -> int:
-    # QuerySet._raw_delete: one DELETE statement, no per-row collection (nothing hangs
-    # off an entry).
-    return int(queryset._raw_delete(queryset.db))  # type: ignore[attr-defined]

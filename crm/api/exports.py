@@ -84,4 +84,10 @@ class CaseExportViewSet(CaseViewSet):
         time_zone = self.membership.organization.time_zone
         zone = ZoneInfo(time_zone)
         chunks = csv_chunks(_header(time_zone), cases, lambda c: _row(c, zone))
-        return csv_response(request, chunks, "cases.csv")
+        return csv_response(
+            request,
+            chunks,
+            "cases.csv",
+            organization_id=self.organization_id,
+            object_type="crm.case",
+        )

@@ -38,7 +38,7 @@ def case_overdue_mark(*, now: datetime | None = None, limit: int = 500) -> list[
                 organization_id=case.organization_id,
                 object_type="crm.case",
                 object_id=case.pk,
-                object_label=str(case)[:200],
+                object_label=audit.label_of(case),
                 changes={"overdue_at": [None, now.isoformat()]},
             )
             for case in cases

@@ -25,6 +25,7 @@ from twilio.http.http_client import TwilioHttpClient
 
 from contactcenter.errors import ApplicationError
 from contactcenter.models import Organization
+from contactcenter.services import audit
 from telephony.models import TwilioAccount
 
 logger = logging.getLogger(__name__)
@@ -72,7 +73,13 @@ def _refused() -> ApplicationError:
     return ApplicationError(REFUSED, code="twilio_credentials_refused", field="auth_token")
 
 
-def _save(account: TwilioAccount, *, prove: bool, http_client: HttpClient | None) -> TwilioAccount:
+def _save(
+    account: TwilioAccount,
+    *,
+    prove: bool,
+    http_client: HttpClient | None,
+    before: dict[str, Any] | None = None,
+) -> TwilioAccount:
     # The database's own uniqueness of the SID is checked by the insert below, not by
     # full_clean: its message would say the SID is registered elsewhere.
     account.full_clean(validate_unique=False)
@@ -94,6 +101,10 @@ def _save(account: TwilioAccount, *, prove: bool, http_client: HttpClient | None
     try:
         with transaction.atomic():
             account.save()
+            if before is None:
+                audit.created(account)  # the auth token and key secret redacted
+            else:
+                audit.updated(account, before)
     except IntegrityError as exc:
         if elsewhere.exists():  # another organization won the race for the SID
             raise _refused() from None
@@ -119,6 +130,7 @@ def twilio_account_update(
         field in values and values[field] != getattr(account, field)
         for field in ("account_sid", "auth_token")
     )
+    before = audit.snapshot(account)
     for field, value in values.items():
         setattr(account, field, value)
-    return _save(account, prove=prove, http_client=http_client)
+    return _save(account, prove=prove, http_client=http_client, before=before)

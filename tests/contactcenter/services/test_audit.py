@@ -117,6 +117,30 @@ def test_purge_keeps_each_organization_its_retention() -> None:
     with override_settings(AUDIT_RETENTION_DAYS=365):
         assert audit_purge(now=now) == 4
     left = sorted(
-        AuditEntry.objects.exclude(action="create").values_list("organization_id", "action")
+        AuditEntry.objects.exclude(action__in=["create", "purge"]).values_list(
+            "organization_id", "action"
+        )
     )
     assert left == sorted([(short.pk, "5"), (default.pk, "5"), (default.pk, "30")])
+    purges = [
+        (p.organization_id, p.details["count"]) for p in AuditEntry.objects.filter(action="purge")
+    ]
+    assert len(purges) == 3
+    assert set(purges) == {(short.pk, 2), (default.pk, 1), (None, 1)}
+
+
+def test_personal_values_stay_out_of_entries_by_default() -> None:
+    from crm.services import contact_create
+
+    contact = contact_create(
+        organization=make_org(),
+        first_name="Ada",
+        last_name="Lovelace",
+        email="ada@example.com",
+        phones=[{"number": "+15557654321"}],
+    )
+    entry = AuditEntry.objects.get(action="create", object_type="crm.contact")
+    assert entry.object_label == f"contact #{contact.pk}"
+    written = str(AuditEntry.objects.filter(pk=entry.pk).values().get())
+    for value in ("Ada", "Lovelace", "ada@example.com", "7654321"):
+        assert value not in written
