@@ -74,6 +74,17 @@ def call_disposition_apply(call_id: int, disposition_id: int | None) -> dict[str
     }
 
 
+# The beat's sweeps: retried on a transient database error, a few times, soon.
+PERIODIC: dict[str, Any] = {
+    "base": LoggedTask,
+    "autoretry_for": TRANSIENT_DB_ERRORS,
+    "retry_backoff": 2,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
+
+
 class EmailNotSent(Exception):
     """The mail backend refused or could not be reached; the task retries."""
 
@@ -95,15 +106,7 @@ def email_send(email_id: int) -> bool:
     return True
 
 
-@shared_task(
-    name="crm.cases_mark_overdue",
-    base=LoggedTask,
-    autoretry_for=TRANSIENT_DB_ERRORS,
-    retry_backoff=2,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=5,
-)
+@shared_task(name="crm.cases_mark_overdue", **PERIODIC)
 def cases_mark_overdue() -> int:
     """Periodic (beat): flag overdue cases and tell their owners, in batches."""
     total = 0
@@ -117,15 +120,7 @@ def cases_mark_overdue() -> int:
     return total
 
 
-@shared_task(
-    name="crm.trash_purge",
-    base=LoggedTask,
-    autoretry_for=TRANSIENT_DB_ERRORS,
-    retry_backoff=2,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=5,
-)
+@shared_task(name="crm.trash_purge", **PERIODIC)
 def trash_purge() -> int:
     """Periodic (beat): delete for good what has been in the trash past its days."""
     purged = _purge_trash()

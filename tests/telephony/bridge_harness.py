@@ -60,3 +60,15 @@ async def running_bridge(
         await asyncio.wait_for(task, 30)
         # The bridge's database thread keeps a connection; the test database must drop.
         await sync_to_async(connections.close_all)()
+
+
+async def connect_once(target: BridgeTarget) -> AmiBridge:
+    """Run a bridge for ``target`` until it has logged in once, then stop it."""
+    bridge = AmiBridge(target, FAST)
+    stop = asyncio.Event()
+    task = asyncio.create_task(bridge.run(stop))
+    await asyncio.wait_for(bridge.connected.wait(), 10)
+    stop.set()
+    await asyncio.wait_for(task, 10)
+    await sync_to_async(connections.close_all)()
+    return bridge

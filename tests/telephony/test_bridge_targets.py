@@ -20,7 +20,7 @@ from telephony.ami.simulator import AmiSimulator
 from telephony.ami.targets import BridgeTarget, dial_endpoint, record_targets
 from telephony.egress import TargetRefused, ip_literal
 from telephony.models import AsteriskConnection
-from tests.telephony.bridge_harness import FAST
+from tests.telephony.bridge_harness import FAST, connect_once
 from tests.telephony.conftest import SECRET, fast_config
 from tests.telephony.wire import RecordingServer
 
@@ -76,13 +76,7 @@ async def test_an_operator_listed_record_is_opened(settings: Any) -> None:
         await sync_to_async(_record)(simulator.port)
         (target,) = await sync_to_async(record_targets)()
         assert not target.trusted
-        bridge = AmiBridge(target, FAST)
-        stop = asyncio.Event()
-        task = asyncio.create_task(bridge.run(stop))
-        await asyncio.wait_for(bridge.connected.wait(), 10)
-        stop.set()
-        await asyncio.wait_for(task, 10)
-        await sync_to_async(connections.close_all)()
+        bridge = await connect_once(target)
     assert bridge.stats.connects == 1
 
 
