@@ -8,6 +8,7 @@ from django.db import models
 
 from config.fields import EncryptedTextField
 from contactcenter.models.base import TenantModel, TimestampedModel
+from telephony.ami.parties import validate_contexts, validate_trunks
 from telephony.cel.source import validate_table, validate_time_zone, validate_url
 from telephony.egress import no_control_characters, validate_host
 
@@ -56,6 +57,21 @@ class AsteriskConnection(TenantModel, TimestampedModel):
         default="UTC",
         validators=[validate_time_zone],
         help_text="the zone of the logged times (cel_pgsql's usegmtime=yes: UTC)",
+    )
+
+    # Which channels come from outside, for the calls' direction (telephony/ami/parties.py,
+    # docs/telephony.md "Direction"). Empty: the defaults.
+    trunks = models.TextField(
+        max_length=4000,
+        blank=True,
+        validators=[validate_trunks],
+        help_text="PJSIP/trunk*, SIP/provider... (empty: non-numeric endpoints)",
+    )
+    inbound_contexts = models.TextField(
+        max_length=4000,
+        blank=True,
+        validators=[validate_contexts],
+        help_text="from-trunk, from-pstn... (empty: the usual FreePBX names)",
     )
 
     class Meta:

@@ -99,7 +99,7 @@ class AmiBridge:
         self.session: AmiSession | None = None
         self._agents: set[str] = set()
         self._agents_loaded = 0.0
-        self.translator = Translator(is_agent=self._agents.__contains__)
+        self.translator = Translator(is_agent=self._agents.__contains__, parties=target.parties)
         self._pending: set[asyncio.Task[None]] = set()
         self.desk = CommandDesk(self)
         self._booted = False  # a FullyBooted arrived on the current session

@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
+
 # Contexts a call from outside lands in: FreePBX's and the usual plain-dialplan names.
 DEFAULT_INBOUND_CONTEXTS = frozenset(
     {"from-trunk", "from-pstn", "from-external", "from-did-direct", "ext-did", "from-sip-external"}
@@ -23,6 +25,32 @@ DEFAULT_INBOUND_CONTEXTS = frozenset(
 def parse_list(raw: str) -> tuple[str, ...]:
     """Entries of a configuration field: separated by commas, spaces or line breaks."""
     return tuple(dict.fromkeys(p for p in re.split(r"[\s,]+", raw) if p))
+
+
+MAX_ENTRIES = 50
+# A device pattern: technology/endpoint with shell wildcards ("PJSIP/trunk*", "SIP/gw-?").
+_TRUNK = re.compile(r"[A-Za-z0-9]+/[A-Za-z0-9_.@:+*?\[\]-]{1,80}")
+# An Asterisk context name.
+_CONTEXT = re.compile(r"[A-Za-z0-9_.-]{1,80}")
+
+
+def _validate_entries(raw: str, shape: re.Pattern[str], what: str) -> None:
+    entries = parse_list(raw)
+    if len(entries) > MAX_ENTRIES:
+        raise ValidationError(f"At most {MAX_ENTRIES} {what}s.")
+    bad = [e for e in entries if not shape.fullmatch(e)]
+    if bad:
+        raise ValidationError(f"Not a {what}: {bad[0][:40]!r}.")
+
+
+def validate_trunks(raw: str) -> None:
+    """Device patterns like ``PJSIP/trunk*``, separated by commas or line breaks."""
+    _validate_entries(raw, _TRUNK, "trunk pattern (technology/endpoint, * and ? allowed)")
+
+
+def validate_contexts(raw: str) -> None:
+    """Dialplan context names, separated by commas or line breaks."""
+    _validate_entries(raw, _CONTEXT, "context name")
 
 
 @dataclass(frozen=True)

@@ -40,12 +40,15 @@ def snapshot_time(translator: Translator, channels: Sequence[Fields]) -> datetim
 
 def _leg(translator: Translator, channel: Fields) -> Leg:
     device = device_of(text(channel, "Channel"))
+    is_agent = translator.is_agent(device)
+    context = text(channel, "Context")
     leg = Leg(
         uniqueid=text(channel, "Uniqueid"),
         channel=text(channel, "Channel"),
         device=device,
         call_key="",
-        is_agent=translator.is_agent(device),
+        is_agent=is_agent,
+        internal=translator.parties.is_internal(device, context, is_agent=is_agent),
         up=text(channel, "ChannelState") == "6",
         hold_unknown=True,  # a hold begun while we were away ends with an Unhold
     )
@@ -83,7 +86,10 @@ def resync_calls(
         exten = text(first_row, "Exten")
         if first.is_agent:
             track.agent = first.device
-            outbound = any(not leg.is_agent for _, leg in legs.values()) or external_number(exten)
+        if first.internal:
+            track.internal_origin = True
+            outbound = any(not leg.internal for _, leg in legs.values()) or external_number(exten)
+            track.called_out = outbound
             track.direction = CallDirection.OUTBOUND if outbound else CallDirection.INTERNAL
         events.append(_observed(call_key, at, track, first_row, legs))
     events.append(

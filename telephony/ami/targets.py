@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
@@ -25,6 +25,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 
 from contactcenter.models import Organization
 from telephony.ami.client import AmiEndpoint
+from telephony.ami.parties import Parties
 from telephony.cel.source import CelSource, source_of_record, source_of_settings
 from telephony.egress import TargetRefused, check_target
 from telephony.models import AsteriskConnection
@@ -41,6 +42,7 @@ class BridgeTarget:
     ``trusted``: the operator named this endpoint (AMI_URL); else it came from a tenant's
     record and is checked against the operator's policy at every connect. ``cel``: where
     the PBX logs its calls, read after every reconnect (telephony/cel/), if configured.
+    ``parties``: which of its channels are trunks (the calls' direction).
     """
 
     endpoint: AmiEndpoint
@@ -48,6 +50,7 @@ class BridgeTarget:
     connection_key: str
     trusted: bool = False
     cel: CelSource | None = None
+    parties: Parties = field(default_factory=Parties)
 
 
 def record_connection_key(record_pk: int) -> str:
@@ -120,6 +123,7 @@ def _record_target(record: AsteriskConnection) -> BridgeTarget | None:
         organization_id=record.organization_id,
         connection_key=key,
         cel=source_of_record(record),
+        parties=Parties.configured(trunks=record.trunks, inbound_contexts=record.inbound_contexts),
     )
 
 

@@ -47,6 +47,8 @@ class AsteriskConnectionSerializer(serializers.ModelSerializer[AsteriskConnectio
             "cel_queue_log_table",
             "cel_cdr_table",
             "cel_time_zone",
+            "trunks",
+            "inbound_contexts",
             "created_at",
             "updated_at",
         ]
