@@ -12,7 +12,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
@@ -34,6 +34,7 @@ from crm.models import (
 from crm.phones import phone_try_normalize
 from crm.services import case_create, case_update
 from crm.services.cases import CASE_TRACKED_FIELDS
+from crm.services.trash import case_trash, contact_trash
 
 
 def _same_organization_errors(form: forms.ModelForm, fields: list[str]) -> None:
@@ -77,8 +78,23 @@ class ContactPhoneInline(admin.TabularInline):
     extra = 1
 
 
+class TrashOnDeleteAdmin(admin.ModelAdmin):
+    """Deleting here moves to the trash, as the API does (crm/services/trash.py)."""
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        actor = request.user if isinstance(request.user, User) else None
+        if isinstance(obj, Case):
+            case_trash(case=obj, actor=actor)
+        else:
+            contact_trash(contact=obj, actor=actor)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(TrashOnDeleteAdmin):
     list_display = ["id", "display_name", "company", "email", "organization", "updated_at"]
     list_filter = ["organization"]
     search_fields = ["first_name", "last_name", "company", "email", "phones__number"]
@@ -151,7 +167,7 @@ class CaseAdminForm(forms.ModelForm):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(TrashOnDeleteAdmin):
     form = CaseAdminForm
     list_display = ["reference", "title", "status", "priority", "assigned_agent", "organization"]
     list_filter = ["organization", "status", "priority"]

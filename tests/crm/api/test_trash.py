@@ -219,3 +219,22 @@ def test_the_screen_pop_leaves_out_what_is_in_the_trash(floor_a: Floor) -> None:
     popped = pop.PopBuilder(calls, [floor_a.agent]).pop(calls[0], floor_a.agent, floor_a.admin)
     assert [c.id for c in popped.contacts] == [kept.pk]
     assert [c.id for c in popped.open_cases] == [open_case.pk]
+
+
+def test_the_django_admin_deletes_to_the_trash_too(floor_a: Floor) -> None:
+    from django.test import Client
+
+    from contactcenter.models import User
+
+    contact, case = make_contact(floor_a.org, NUMBER), make_case(floor_a.org)
+    root = User.objects.create_superuser("root", "root@example.com", "pw-9f3k2")
+    client = Client()
+    client.force_login(root)
+    for url in (
+        f"/admin/crm/contact/{contact.pk}/delete/",
+        f"/admin/crm/case/{case.pk}/delete/",
+    ):
+        assert client.post(url, {"post": "yes"}).status_code == 302
+    assert Contact.all_objects.get(pk=contact.pk).deleted_by_id == root.pk
+    assert Case.all_objects.get(pk=case.pk).deleted_at is not None
+    assert not Contact.objects.filter(pk=contact.pk).exists()
