@@ -111,3 +111,42 @@ async def test_a_console_command_reaches_the_bridge_over_the_channel_layer() -> 
             assert (refused.ok, refused.error) == (False, "invalid")
             await asyncio.wait_for(session.replays_done.wait(), 30)
     await sync_to_async(check_transcript)(name, running.organization_id)
+
+
+def _between_calls(name: str) -> int | None:
+    """The number of messages after which no channel of the transcript is up and another
+    call is still to come: a place where a dropped connection loses no live call."""
+    live: set[str] = set()
+    messages = load_transcript(name).messages
+    for count, message in enumerate(messages, start=1):
+        if message.event == "Newchannel":
+            live.add(message.get("Uniqueid") or "")
+        elif message.event == "Hangup":
+            live.discard(message.get("Uniqueid") or "")
+            later = any(m.event == "Newchannel" for m in messages[count:])
+            if not live and later:
+                return count
+    return None
+
+
+DROPPABLE = [n for n in TRANSCRIPTS if n not in COMMANDS and _between_calls(n) is not None]
+
+
+@pytest.mark.parametrize("name", DROPPABLE)
+async def test_transcript_after_a_drop_between_calls(name: str) -> None:
+    # The connection drops after the first call; the bridge reconnects, resyncs and reads
+    # the whole stream again (as a PBX's backlog): the records are those of one clean run.
+    transcript = load_transcript(name)
+    async with AmiSimulator(fast_config(agents=0)) as simulator:
+        simulator.expect_connection(
+            ConnectionPlan([ReplaySpec(transcript, drop_after=_between_calls(name))])
+        )
+        simulator.expect_connection(ConnectionPlan([ReplaySpec(transcript)]))
+        async with running_bridge(simulator) as running:
+            for _ in range(2):
+                session = await asyncio.wait_for(simulator.next_session(), 10)
+                await asyncio.wait_for(session.replays_done.wait(), 30)
+                await asyncio.wait_for(running.bridge.drained(), 30)
+        assert running.bridge.stats.connects >= 2
+        assert running.bridge.stats.translate_errors == 0
+    await sync_to_async(check_transcript)(name, running.organization_id)
