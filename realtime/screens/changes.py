@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from django.utils import timezone
 
 from config.db import roundtrips
-from contactcenter.models import Agent, Call, QueueMembership
+from contactcenter.models import Agent, Call
+from contactcenter.selectors import screens
 from realtime import messages as ev
 from realtime import presence
 from realtime.groups import agent_group, queues_group, user_group
@@ -143,13 +144,9 @@ def _agent_frames(agents: dict[int, Agent], stated: Iterable[int]) -> list[Messa
 
 
 def publish_agent(organization_id: int, agent_id: int) -> list[Message]:
-    queue_ids = QueueMembership.objects.for_organization(organization_id).filter(agent_id=agent_id)
+    queue_ids = screens.agent_queue_ids(organization_id=organization_id, agent_id=agent_id)
     return publish_changes(
-        organization_id,
-        frozenset(),
-        frozenset({agent_id}),
-        frozenset(queue_ids.values_list("queue_id", flat=True)),
-        None,
+        organization_id, frozenset(), frozenset({agent_id}), frozenset(queue_ids), None
     )
 
 

@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.utils import timezone
 
-from contactcenter.models import Agent, CallDisposition, CallQueue, Membership, QueueMembership
+from contactcenter.models import Agent, Membership
 from contactcenter.ports import telephony
+from contactcenter.selectors import screens
 from contactcenter.selectors.access import agent_for_membership, membership_for_user
 from contactcenter.selectors.wallboard import queue_metrics, wallboard
 from crm.selectors import notification_list_for_user
@@ -46,8 +47,7 @@ def caller_for(user: object) -> Caller | None:
 
 def agent_queue_ids(agent: Agent) -> list[int]:
     """The queues the agent is a member of; the console's queue list until it reconnects."""
-    rows = QueueMembership.objects.for_organization(agent.organization_id).filter(agent=agent)
-    return sorted(set(rows.values_list("queue_id", flat=True)))
+    return screens.agent_queue_ids(organization_id=agent.organization_id, agent_id=agent.pk)
 
 
 def softphone_config(agent: Agent) -> ev.SoftphoneConfig:
@@ -75,7 +75,7 @@ def softphone_config(agent: Agent) -> ev.SoftphoneConfig:
 
 def agent_snapshot(caller: Caller, *, online: bool) -> ev.AgentSnapshotData:
     assert caller.agent is not None
-    agent = Agent.objects.get(pk=caller.agent.pk)  # fresh: the state may have moved
+    agent = screens.agent_fresh(agent_id=caller.agent.pk)
     now = timezone.now()
     frames = console.screen_frames(
         calls=console.screen_calls(agent, now), agents=[agent], now=now, only_on_screen=True
@@ -90,9 +90,7 @@ def agent_snapshot(caller: Caller, *, online: bool) -> ev.AgentSnapshotData:
     notifications = notification_list_for_user(
         user_id=caller.membership.user_id, organization_id=caller.organization_id
     ).filter(read_at__isnull=True)
-    dispositions = CallDisposition.objects.for_organization(caller.organization_id).filter(
-        is_active=True
-    )
+    dispositions = screens.disposition_choices(organization_id=caller.organization_id)
     return ev.AgentSnapshotData(
         agent=render.agent_view(agent),
         online=online,
@@ -102,15 +100,14 @@ def agent_snapshot(caller: Caller, *, online: bool) -> ev.AgentSnapshotData:
             render.notification_view(n)
             for n in notifications.order_by("-created_at", "-id")[:NOTIFICATIONS_LIMIT]
         ],
-        dispositions=[render.disposition_view(d) for d in dispositions.order_by("name", "id")],
+        dispositions=[render.disposition_view(d) for d in dispositions],
         softphone=softphone_config(agent),
     )
 
 
 def wallboard_queue_exists(caller: Caller, queue_id: int) -> bool:
     """Another organization's queue does not exist, exactly as an id never used."""
-    queues = CallQueue.objects.for_organization(caller.organization_id)
-    return bool(queues.filter(pk=queue_id, is_active=True).exists())
+    return screens.active_queue_exists(organization_id=caller.organization_id, queue_id=queue_id)
 
 
 def wallboard_snapshot(caller: Caller, *, queue_id: int | None) -> ev.WallboardSnapshotData:
