@@ -25,15 +25,19 @@ import contextlib
 import contextvars
 import datetime as dt
 import decimal
+import functools
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone
 
+from config.fields import EncryptedTextField
 from contactcenter.models.apikeys import APIKey
 from contactcenter.models.audit import ActorKind, AuditEntry
 
@@ -172,10 +176,20 @@ def _redacted_names() -> frozenset[str]:
 
 
 def is_redacted(object_type: str, name: str) -> bool:
-    """Whether a field's values are left out: a secret anywhere, or a configured name,
-    either bare (``email``) or qualified by the object type (``crm.contact.email``)."""
+    """Whether a field's values are left out: a secret anywhere (by name, or any field
+    stored encrypted), or a configured name, either bare (``email``) or qualified by the
+    object type (``crm.contact.email``)."""
     names = _redacted_names()
-    return name in names or f"{object_type}.{name}" in names
+    return name in names or f"{object_type}.{name}" in names or _encrypted(object_type, name)
+
+
+@functools.lru_cache(maxsize=1024)
+def _encrypted(object_type: str, name: str) -> bool:
+    try:
+        field = apps.get_model(object_type)._meta.get_field(name)
+    except (LookupError, ValueError, FieldDoesNotExist):
+        return False
+    return isinstance(field, EncryptedTextField)
 
 
 def json_value(value: Any) -> Any:

@@ -6,6 +6,7 @@ migration encrypts rows that were stored in plain text."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -21,8 +22,9 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from config.encryption import SecretDecryptionError, new_key, parse_keys
-from config.fields import Sealed
+from config.fields import Sealed, encrypted_fields
 from contactcenter.models import Agent, AuditEntry
+from contactcenter.services import audit
 from telephony.models import AsteriskConnection, TwilioAccount
 from tests.conftest import Floor, client_for
 
@@ -300,3 +302,22 @@ async def test_the_bridge_logs_in_with_the_decrypted_secret_and_logs_it_nowhere(
     assert ours  # the bridge did log (its connect), so the check below has something to read
     for record in ours:
         assert SECRET not in record.getMessage(), record.name
+
+
+@pytest.mark.django_db
+def test_no_audit_entry_holds_a_secret(floor_a: Floor, settings: Any) -> None:
+    settings.AMI_ALLOWED_TARGETS = ["10.0.0.0/24"]
+    client = client_for(floor_a.admin)
+    created = client.post("/api/v1/asterisk-connections/", {**AMI, "secret": SECRETS["ami"]})
+    assert created.status_code == 201, created.content
+    url = f"/api/v1/asterisk-connections/{created.json()['id']}/"
+    assert client.patch(url, {"secret": SECRETS["key"]}).status_code == 200
+    entries = AuditEntry.objects.filter(object_type="telephony.asteriskconnection")
+    assert entries.count() == 2
+    written = json.dumps(list(entries.values("object_label", "changes", "details")))
+    assert SECRETS["ami"] not in written and SECRETS["key"] not in written
+    assert entries.filter(action="update").get().changes["secret"] == ["[redacted]"] * 2
+    # Whatever its name, a field stored encrypted is never written into an entry.
+    for model, names in encrypted_fields().items():
+        for name in names:
+            assert audit.is_redacted(model._meta.label_lower, name), (model, name)
