@@ -8,16 +8,13 @@ queues, phones and dialplan contexts must be the ones seed_demo and the bridge n
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from contactcenter.demo import QUEUES, USERS
 from telephony.ami.bridge import BridgeSettings
 from telephony.ami.translator import Translator
-
-ROOT = Path(__file__).resolve().parents[2]
-ASTERISK = ROOT / "deploy" / "asterisk"
+from tests.deploy.asterisk_conf import ASTERISK, ROOT, _values, parse_conf
 
 # Write classes of each AMI action, as Asterisk registers them (manager.c, app_queue.c).
 # Checked as "all of them", the stricter of the two readings of the permission check.
@@ -74,29 +71,6 @@ EVENT_CLASSES: dict[str, str] = {
         ]
     },
 }
-
-
-def parse_conf(path: Path) -> dict[str, list[tuple[str, str]]]:
-    """Asterisk's config syntax: sections (with templates), repeatable keys, ``=>``."""
-    sections: dict[str, list[tuple[str, str]]] = {}
-    current: list[tuple[str, str]] | None = None
-    for raw in path.read_text().splitlines():
-        line = raw.split(";", 1)[0].strip()
-        if not line:
-            continue
-        header = re.fullmatch(r"\[([^\]]+)\](\(.*\))?", line)
-        if header:
-            current = sections.setdefault(header.group(1), [])
-            continue
-        setting = re.fullmatch(r"([\w()-]+)\s*(?:=>|=)\s*(.*)", line)
-        assert setting, f"{path.name}: not a key = value line: {raw!r}"
-        assert current is not None, f"{path.name}: a setting outside any section: {raw!r}"
-        current.append((setting.group(1), setting.group(2)))
-    return sections
-
-
-def _values(section: list[tuple[str, str]], key: str) -> list[str]:
-    return [value for k, value in section if k == key]
 
 
 def _classes(value: str) -> set[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from contactcenter.demo import USERS
-from tests.deploy.test_asterisk_config import ASTERISK, _values, parse_conf
+from tests.deploy.asterisk_conf import ASTERISK, _values, parse_conf
 
 
 def _templates() -> dict[str, list[str]]:

@@ -31,7 +31,7 @@ from tests.drills import workload as wl
 from tests.drills.bridges import free_port
 from tests.drills.processes import bridge_process_drill
 from tests.drills.reference import by_start, clean_records
-from tests.realtime.test_two_processes import Console, Processes, _open, _until_up
+from tests.realtime.processes import Console, Processes, open_stream, until_healthy
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -89,7 +89,7 @@ class ReconnectingConsole:
         self.opened = 0
 
     async def open(self) -> Console:
-        self.console = await _open(self.http, self.base, self.user, self.stream)
+        self.console = await open_stream(self.http, self.base, self.user, self.stream)
         self.opened += 1
         return self.console
 
@@ -170,7 +170,7 @@ async def test_redis_restarted_mid_stream(
         base = f"http://127.0.0.1:{port}"
         try:
             async with aiohttp.ClientSession() as http:
-                await _until_up(http, base, procs)
+                await until_healthy(http, base, procs)
                 # alice (1001) answers the blind-transfer call, later in the workload.
                 alice = ReconnectingConsole(http, base, "alice", "agent")
                 await alice.open()

@@ -9,7 +9,9 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 
+from telephony.models import AsteriskConnection
 from telephony.pbx import pbx_group
+from tests.realtime.support import sync
 
 Answer = Callable[[str, dict[str, Any]], dict[str, Any]]
 
@@ -49,3 +51,11 @@ class FakeBridge:
             self.received.append((command, params))
             reply = {"type": "pbx.result", **self.answer(command, params)}
             await self.layer.send(message["reply_to"], reply)
+
+
+@sync
+def connect_pbx(org: Any) -> str:
+    record = AsteriskConnection.objects.create(
+        organization=org, name="pbx", host="127.0.0.1", username="u", secret="s"
+    )
+    return f"asterisk:{record.pk}"

@@ -152,3 +152,33 @@ async def open_agent(cookie: bytes, path: str = "/ws/agent/") -> tuple[Socket, d
     assert hello["type"] == "hello"
     snapshot = await socket.expect("snapshot")
     return socket, snapshot["data"]
+
+
+# Figures relative to the moment they were computed (elapsed waits and times in state).
+MOVING = {"longest_wait_seconds", "seconds_in_state"}
+
+
+def steady(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: steady(v) for k, v in value.items() if k not in MOVING}
+    if isinstance(value, list):
+        return [steady(v) for v in value]
+    return value
+
+
+async def open_board(member: Any, query: str = "") -> tuple[Socket, dict[str, Any]]:
+    socket = Socket(f"/ws/wallboard/{query}", cookie=await session_cookie(member.user))
+    connected, code = await socket.open()
+    assert connected, code
+    assert socket.frames[0]["data"]["stream"] == "wallboard"
+    return socket, (await socket.expect("snapshot"))["data"]
+
+
+def presence_of(agent_id: int, online: bool) -> Any:
+    def match(frame: dict[str, Any]) -> bool:
+        return frame["type"] == "agent.presence" and frame["data"] == {
+            "agent_id": agent_id,
+            "online": online,
+        }
+
+    return match

@@ -12,22 +12,13 @@ from contactcenter.enums import AgentState
 from contactcenter.models import Call, CallDisposition
 from crm.enums import NotificationKind
 from crm.services import notification_create
-from telephony.models import AsteriskConnection
 from tests.crm.factories import make_case
 from tests.factories import make_call
-from tests.realtime.fakebridge import FakeBridge, refusal
+from tests.realtime.fakebridge import FakeBridge, connect_pbx, refusal
 from tests.realtime.script import CallScript, apply
 from tests.realtime.support import open_agent, session_cookie, sync
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@sync
-def connect_pbx(org: Any) -> str:
-    record = AsteriskConnection.objects.create(
-        organization=org, name="pbx", host="127.0.0.1", username="u", secret="s"
-    )
-    return f"asterisk:{record.pk}"
 
 
 async def live_call(desk: Any, connection: str) -> tuple[CallScript, int]:

@@ -8,20 +8,9 @@ from typing import Any
 import pytest
 
 from realtime import presence
-from tests.realtime.support import Socket, open_agent, session_cookie
-from tests.realtime.test_wallboard import open_board
+from tests.realtime.support import Socket, open_agent, open_board, presence_of, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def presence_of(agent_id: int, online: bool) -> Any:
-    def match(frame: dict[str, Any]) -> bool:
-        return frame["type"] == "agent.presence" and frame["data"] == {
-            "agent_id": agent_id,
-            "online": online,
-        }
-
-    return match
 
 
 def presence_frames(socket: Socket) -> list[Any]:

@@ -86,7 +86,7 @@ async def test_a_flood_is_closed_with_4429_and_others_are_still_served(
 
 
 async def test_too_many_commands_in_flight(floor_a: Any, settings: Any) -> None:
-    from tests.realtime.test_commands import connect_pbx
+    from tests.realtime.fakebridge import connect_pbx
 
     settings.REALTIME_MAX_PENDING_COMMANDS = 1
     settings.REALTIME_PBX_TIMEOUT_SECONDS = 1
@@ -114,7 +114,7 @@ async def test_seq_increases_and_ts_is_utc(floor_a: Any) -> None:
 
 
 async def test_the_wallboard_takes_no_console_commands(floor_a: Any) -> None:
-    from tests.realtime.test_wallboard import open_board
+    from tests.realtime.support import open_board
 
     board, _ = await open_board(floor_a.supervisor)
     refused = await error_for(

@@ -17,9 +17,7 @@ from realtime.protocol import CloseCode
 from telephony.models import AsteriskConnection
 from tests.realtime.fakebridge import FakeBridge
 from tests.realtime.script import CallScript, apply
-from tests.realtime.support import Socket, open_agent, session_cookie, sync
-from tests.realtime.test_presence import presence_of
-from tests.realtime.test_wallboard import open_board
+from tests.realtime.support import Socket, open_agent, open_board, presence_of, session_cookie, sync
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 pytestmark = [

@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 
 from contactcenter.transitions import AGENT_WRAP_UP_PAUSE_REASON
-from tests.realtime.fakebridge import FakeBridge
+from tests.realtime.fakebridge import FakeBridge, connect_pbx
 from tests.realtime.script import apply, member_state
 from tests.realtime.support import open_agent, session_cookie, sync
-from tests.realtime.test_commands import connect_pbx
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

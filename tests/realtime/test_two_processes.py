@@ -9,11 +9,7 @@ Everything here is a real process on a real socket: two Daphne servers, the brid
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import signal
-import socket
-import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -26,9 +22,16 @@ from django.conf import global_settings
 from django.core.management import call_command
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.realtime.processes import (
+    Frame,
+    Processes,
+    connect_stream,
+    open_stream,
+    until_healthy,
+)
+from tests.realtime.servers import free_port
+
 REDIS_URL = os.environ.get("REDIS_URL", "")
-PASSWORD = "demo-pass-2026"
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -36,45 +39,6 @@ pytestmark = [
         not REDIS_URL or connection.vendor != "postgresql", reason="needs PostgreSQL and Redis"
     ),
 ]
-
-Frame = dict[str, Any]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Processes:
-    """Child processes sharing one environment; stopped (and reaped) at the end."""
-
-    def __init__(self, env: dict[str, str], logs: Path) -> None:
-        self.env = env
-        self.logs = logs
-        self.procs: list[subprocess.Popen[bytes]] = []
-
-    def start(self, name: str, args: list[str], **extra: str) -> subprocess.Popen[bytes]:
-        log = (self.logs / f"{name}.log").open("wb")
-        proc = subprocess.Popen(
-            args, cwd=ROOT, env={**self.env, **extra}, stdout=log, stderr=subprocess.STDOUT
-        )
-        self.procs.append(proc)
-        return proc
-
-    def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-    def log(self, name: str) -> str:
-        return (self.logs / f"{name}.log").read_text(errors="replace")
 
 
 @pytest.fixture
@@ -99,7 +63,7 @@ def stack(tmp_path: Path, settings: Any) -> Iterator[tuple[Processes, dict[str, 
         DJANGO_DEBUG="false",
     )
     procs = Processes(env, tmp_path)
-    ports = {"a": _free_port(), "b": _free_port(), "ami": _free_port()}
+    ports = {"a": free_port(), "b": free_port(), "ami": free_port()}
     daphne = str(Path(sys.executable).with_name("daphne"))
     try:
         for name in ("a", "b"):
@@ -112,78 +76,10 @@ def stack(tmp_path: Path, settings: Any) -> Iterator[tuple[Processes, dict[str, 
         procs.stop()
 
 
-async def _until_up(session: aiohttp.ClientSession, base: str, procs: Processes) -> None:
-    for _ in range(300):
-        try:
-            async with session.get(f"{base}/healthz") as resp:
-                if resp.status == 200:
-                    return
-        except aiohttp.ClientConnectionError:
-            pass
-        if any(p.poll() is not None for p in procs.procs):
-            raise AssertionError(f"a process died: {[p.args for p in procs.procs]}")
-        await asyncio.sleep(0.1)  # polling a port coming up: there is no event to await
-    raise AssertionError(f"{base} did not come up")
-
-
-class Console:
-    """A WebSocket client that keeps every frame and waits for the one it wants."""
-
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        self.ws = ws
-        self.frames: list[Frame] = []
-
-    async def until(
-        self, match: Callable[[Frame], bool], since: int = 0, timeout: float = 90
-    ) -> Frame:
-        """The first frame from index ``since`` on that matches, waiting for it if need be."""
-        for frame in self.frames[since:]:
-            if match(frame):
-                return frame
-        try:
-            async with asyncio.timeout(timeout):
-                return await self._next_match(match)
-        except TimeoutError:
-            seen = [f["type"] for f in self.frames]
-            raise AssertionError(f"no matching frame in {timeout} s; got {seen}") from None
-
-    async def _next_match(self, match: Callable[[Frame], bool]) -> Frame:
-        while True:
-            msg = await self.ws.receive()
-            assert msg.type == aiohttp.WSMsgType.TEXT, msg
-            frame = json.loads(msg.data)
-            self.frames.append(frame)
-            if match(frame):
-                return frame
-
-
 @pytest.fixture
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as session:
         yield session
-
-
-async def _open(http: aiohttp.ClientSession, base: str, username: str, stream: str) -> Console:
-    console = Console(await _connect(http, base, username, stream))
-    await console.until(lambda f: f["type"] == "snapshot")
-    return console
-
-
-async def _connect(
-    http: aiohttp.ClientSession, base: str, username: str, stream: str
-) -> aiohttp.ClientWebSocketResponse:
-    async with http.post(
-        f"{base}/api/v1/auth/token/", json={"username": username, "password": PASSWORD}
-    ) as resp:
-        assert resp.status == 200, await resp.text()
-        token = (await resp.json())["access"]
-    async with http.post(
-        f"{base}/api/v1/realtime/ticket/", headers={"Authorization": f"Bearer {token}"}
-    ) as resp:
-        assert resp.status == 201, await resp.text()
-        ticket = (await resp.json())["ticket"]
-    ws_url = base.replace("http://", "ws://") + f"/ws/{stream}/?ticket={ticket}"
-    return await http.ws_connect(ws_url, origin=base)
 
 
 def _online(agent_id: int, online: bool) -> Callable[[Frame], bool]:
@@ -207,19 +103,19 @@ async def test_bridge_events_and_presence_across_two_server_processes(
 ) -> None:
     procs, ports = stack
     a, b = (f"http://127.0.0.1:{ports[name]}" for name in ("a", "b"))
-    await _until_up(http, a, procs)
-    await _until_up(http, b, procs)
+    await until_healthy(http, a, procs)
+    await until_healthy(http, b, procs)
 
-    board_a = await _open(http, a, "supervisor", "wallboard")
-    board_b = await _open(http, b, "supervisor", "wallboard")
-    alice = await _open(http, a, "alice", "agent")
+    board_a = await open_stream(http, a, "supervisor", "wallboard")
+    board_b = await open_stream(http, b, "supervisor", "wallboard")
+    alice = await open_stream(http, a, "alice", "agent")
     alice_id = (await alice.until(lambda f: f["type"] == "snapshot"))["data"]["agent"]["id"]
     # The console is on A; the wallboard on B hears the agent come online as A's does.
     await board_a.until(_online(alice_id, True))
     await board_b.until(_online(alice_id, True))
 
     # A refusal reaches a real client as its documented close code (not 1006 or 1011).
-    refused = await _connect(http, b, "alice", "wallboard")
+    refused = await connect_stream(http, b, "alice", "wallboard")
     closing = await refused.receive(timeout=30)
     assert (closing.type, closing.data) == (aiohttp.WSMsgType.CLOSE, 4403)
 
@@ -268,7 +164,7 @@ async def test_bridge_events_and_presence_across_two_server_processes(
     assert seen_a["offered"] == seen_b["offered"] == 1
 
     # A second console for alice on B, then A's closes: she stays online (one is left).
-    alice_b = await _open(http, b, "alice", "agent")
+    alice_b = await open_stream(http, b, "alice", "agent")
     snapshot_b = await alice_b.until(lambda f: f["type"] == "snapshot")
     assert snapshot_b["data"]["online"] is True
     assert [e["call"]["id"] for e in snapshot_b["data"]["calls"]] == [call_id]

@@ -14,8 +14,7 @@ from contactcenter.models import CallDisposition
 from tests.crm.factories import make_contact
 from tests.factories import make_queue
 from tests.realtime.script import CallScript, apply, member_state
-from tests.realtime.support import Socket, open_agent, session_cookie, sync
-from tests.realtime.test_wallboard import open_board, steady
+from tests.realtime.support import Socket, open_agent, open_board, session_cookie, steady, sync
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

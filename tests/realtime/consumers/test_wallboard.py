@@ -14,28 +14,16 @@ from contactcenter.enums import CallStatus
 from realtime.groups import queues_group
 from tests.factories import make_call, make_queue
 from tests.realtime.script import CallScript, apply
-from tests.realtime.support import Socket, open_agent, session_cookie, sync
+from tests.realtime.support import (
+    Socket,
+    open_agent,
+    open_board,
+    session_cookie,
+    steady,
+    sync,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-# Figures relative to the moment they were computed (elapsed waits and times in state).
-MOVING = {"longest_wait_seconds", "seconds_in_state"}
-
-
-def steady(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: steady(v) for k, v in value.items() if k not in MOVING}
-    if isinstance(value, list):
-        return [steady(v) for v in value]
-    return value
-
-
-async def open_board(member: Any, query: str = "") -> tuple[Socket, dict[str, Any]]:
-    socket = Socket(f"/ws/wallboard/{query}", cookie=await session_cookie(member.user))
-    connected, code = await socket.open()
-    assert connected, code
-    assert socket.frames[0]["data"]["stream"] == "wallboard"
-    return socket, (await socket.expect("snapshot"))["data"]
 
 
 def queue_in(frame: dict[str, Any], queue_id: int) -> dict[str, Any] | None:
