@@ -10,6 +10,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db.models import Q
+
+from contactcenter.enums import CallDirection
+
+# A queue's traffic is its customers' calls. An internal call that reaches a queue (a
+# colleague dialling it) is not offered, answered, abandoned or waiting in its figures.
+QUEUE_TRAFFIC = ~Q(direction=CallDirection.INTERNAL)
+
 
 @dataclass(frozen=True)
 class DayWindow:

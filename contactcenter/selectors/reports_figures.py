@@ -20,7 +20,7 @@ from django.db.models.functions import Coalesce, TruncDate
 
 from contactcenter.enums import CallStatus
 from contactcenter.models import AgentStateLog, Call, Organization
-from contactcenter.selectors.metrics import DayWindow, local_day, mean, percent
+from contactcenter.selectors.metrics import QUEUE_TRAFFIC, DayWindow, local_day, mean, percent
 from contactcenter.selectors.wallboard import ANSWERED_STATUSES
 
 
@@ -140,7 +140,7 @@ def queue_figures_live(
     start = day_window(time_zone=organization.time_zone, day=date_from).start
     end = day_window(time_zone=organization.time_zone, day=date_to).end
     calls = Call.objects.for_organization(organization).filter(
-        queue__isnull=False, queued_at__gte=start, queued_at__lt=end
+        QUEUE_TRAFFIC, queue__isnull=False, queued_at__gte=start, queued_at__lt=end
     )
     if queue_ids is not None:
         calls = calls.filter(queue_id__in=list(queue_ids))

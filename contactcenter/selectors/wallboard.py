@@ -20,7 +20,14 @@ from django.utils import timezone
 from contactcenter.enums import AgentState, CallStatus
 from contactcenter.figures import OrganizationTotals, QueueAgent, QueueMetrics
 from contactcenter.models import Call, CallQueue, Organization, QueueMembership
-from contactcenter.selectors.metrics import DayWindow, elapsed_seconds, local_day, mean, percent
+from contactcenter.selectors.metrics import (
+    QUEUE_TRAFFIC,
+    DayWindow,
+    elapsed_seconds,
+    local_day,
+    mean,
+    percent,
+)
 
 # The statuses a call can only have once someone answered it (see derive_status):
 # answered_at is set, or the answer happened while the bridge was away.
@@ -30,11 +37,14 @@ ANSWERED_STATUSES = (CallStatus.IN_PROGRESS, CallStatus.ON_HOLD, CallStatus.COMP
 WAITING_STATUSES = (CallStatus.QUEUED, CallStatus.RINGING)
 # Still in the queue: joined it, and neither answered, abandoned nor ended. Not limited
 # to today: a caller queued before midnight who still waits is waiting now.
-WAITING = Q(status__in=WAITING_STATUSES, queued_at__isnull=False, abandoned_at__isnull=True)
+WAITING = (
+    Q(status__in=WAITING_STATUSES, queued_at__isnull=False, abandoned_at__isnull=True)
+    & QUEUE_TRAFFIC
+)
 
 
 def _offered_in(day: DayWindow) -> Q:
-    return Q(queued_at__gte=day.start, queued_at__lt=day.end)
+    return Q(queued_at__gte=day.start, queued_at__lt=day.end) & QUEUE_TRAFFIC
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from contactcenter.enums import AgentState, CallStatus
+from contactcenter.enums import AgentState, CallDirection, CallStatus
 from contactcenter.models import (
     Agent,
     AgentStateLog,
@@ -85,7 +85,9 @@ def expected_queues(org: Organization, first: date, last: date) -> dict[str, Any
     pairs = [
         (c, queues[c.queue_id])
         for c in Call.objects.filter(organization=org, queue__isnull=False)
-        if c.queued_at is not None and first <= c.queued_at.astimezone(tz).date() <= last
+        if c.queued_at is not None
+        and first <= c.queued_at.astimezone(tz).date() <= last
+        and c.direction != CallDirection.INTERNAL  # no queue's traffic (docs/metrics.md)
     ]
     rows = {}
     for queue_id in queues:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from contactcenter.enums import AgentState, CallStatus
+from contactcenter.enums import AgentState, CallDirection, CallStatus
 from contactcenter.models import Agent, Call, CallQueue, Organization, QueueMembership
 from contactcenter.selectors.metrics import local_day
 from contactcenter.selectors.wallboard import queue_metrics, wallboard
@@ -99,6 +99,8 @@ def _seconds(since: datetime | None, now: datetime) -> int | None:
 
 def _call_figures(pairs: list[tuple[Call, CallQueue]], now: datetime, tz: ZoneInfo) -> dict:
     today = now.astimezone(tz).date()
+    # Internal calls are no queue's traffic (docs/metrics.md).
+    pairs = [(c, q) for c, q in pairs if c.direction != CallDirection.INTERNAL]
     offered = [
         (c, q) for c, q in pairs if c.queued_at and c.queued_at.astimezone(tz).date() == today
     ]
