@@ -28,7 +28,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
-from config.ratelimits import count_request
+from config.ratelimits import count_requests
 
 
 def request_kind(request: Request, view: Any) -> str:
@@ -72,15 +72,10 @@ class OrganizationRateThrottle(BaseThrottle):
             (settings.RATE_LIMITS.get(kind), f"{kind}:{organization_id}:{who}"),
             (settings.RATE_LIMITS_ORGANIZATION.get(kind), f"{kind}:{organization_id}:all"),
         ]
-        now = time.time()
-        for rate, name in buckets:
-            if rate is None:
-                continue
-            wait = count_request(rate, name, now)
-            if wait is not None:
-                self._wait = wait
-                return False
-        return True
+        self._wait = count_requests(
+            [(rate, name) for rate, name in buckets if rate is not None], time.time()
+        )
+        return self._wait is None
 
     def wait(self) -> float | None:
         return self._wait

@@ -96,6 +96,16 @@ def test_the_organization_has_a_limit_of_its_own_and_others_are_untouched(
 
 
 @pytest.mark.django_db
+def test_a_refused_caller_does_not_spend_the_organizations_share(
+    floor_a: Floor, settings: Any
+) -> None:
+    _limits(settings, read=2)
+    settings.RATE_LIMITS_ORGANIZATION = {"read": Rate(4, 60), "write": None, "export": None}
+    assert _answers(client_for(floor_a.supervisor), "/api/v1/contacts/", 5) == [200] * 2 + [429] * 3
+    assert _answers(client_for(floor_a.admin), "/api/v1/contacts/", 3) == [200, 200, 429]
+
+
+@pytest.mark.django_db
 def test_limits_can_be_turned_off(floor_a: Floor, settings: Any) -> None:
     _limits(settings, read=1)
     settings.RATE_LIMITS_ENABLED = False
