@@ -1,4 +1,7 @@
-"""Publishing after commit: the data is committed whatever the channel layer does."""
+"""Publishing after commit (contactcenter/publish.py, the door; realtime/publish.py, the
+sink that renders and sends): the data is committed whatever the channel layer does, and
+the frames go out in commit order. What a render reads is
+tests/realtime/screens/test_changes.py's."""
 
 from __future__ import annotations
 
@@ -10,20 +13,32 @@ from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.conf import settings as django_settings
 from django.db import transaction
-from django.utils import timezone
 from prometheus_client import REGISTRY
 
 from contactcenter import publish
-from contactcenter.enums import CallEventType, CallStatus
-from contactcenter.models import Call, CallEvent
+from contactcenter.enums import CallStatus
+from contactcenter.models import Call
 from contactcenter.services.calls import call_update_notes
 from realtime import publish as screen_publish
 from realtime.screens import changes
 from tests.conftest import Floor
-from tests.factories import make_agent, make_call, make_member, make_queue
+from tests.factories import make_call, make_queue
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+# The publisher renders in a worker process, which reads the environment's settings, not
+# the overrides of tests/realtime/conftest.py: these tests keep the environment's wiring
+# (channel layer, presence store, cache), as the server and the bridge do.
+WIRING = ("CHANNEL_LAYERS", "CACHES", "REALTIME_PRESENCE_URL")
+ENVIRONMENT = {name: getattr(django_settings, name) for name in WIRING}
+
+
+@pytest.fixture(autouse=True)
+def environment_wiring(realtime_settings: None, settings: Any) -> None:
+    for name, value in ENVIRONMENT.items():
+        setattr(settings, name, value)
 
 
 def test_a_channel_layer_that_is_down_is_logged_not_raised(
@@ -162,85 +177,3 @@ async def test_the_publisher_sends_in_commit_order_while_it_renders_the_next_job
     # frame before it.
     assert sends > 1
     assert seen == sorted(seen), seen
-
-
-def test_a_call_ringing_a_floor_is_rendered_with_a_fixed_number_of_reads(
-    floor_a: Floor, monkeypatch: pytest.MonkeyPatch, django_assert_max_num_queries: Any
-) -> None:
-    """A queue rings every agent online: the call's frames, one per agent rung, and the
-    agent.state of the one whose state changed cost the same few reads however many
-    agents there are (the agents, their memberships and the timeline read once)."""
-    org = floor_a.org
-    agents = [floor_a.agent, *(make_agent(org, make_member(org, "agent")) for _ in range(9))]
-    call = make_call(org, agent=None, caller_number="+15550001111", status=CallStatus.QUEUED)
-    for agent in agents:
-        CallEvent.objects.create(
-            organization=org,
-            call=call,
-            type=CallEventType.AGENT_CALLED,
-            agent=agent,
-            occurred_at=timezone.now(),
-            dedup_key=f"offer-{agent.pk}",
-        )
-    online = {a.pk for a in agents} | {floor_a.other_agent.pk}
-    monkeypatch.setattr("realtime.presence.anyone_online", lambda organization_id: True)
-    monkeypatch.setattr(
-        "realtime.presence.online_among", lambda organization_id, ids: set(ids) & online
-    )
-    with django_assert_max_num_queries(7):
-        messages = changes.publish_changes(
-            org.pk, frozenset({call.pk}), frozenset({floor_a.other_agent.pk}), frozenset(), None
-        )
-    by_type: dict[str, set[str]] = {}
-    for group, message in messages:
-        by_type.setdefault(message["type"], set()).add(group)
-    assert by_type == {
-        "call.ringing": {f"agent.{a.pk}" for a in agents},
-        "agent.state": {f"agent.{floor_a.other_agent.pk}"},
-    }
-
-
-def test_a_call_with_its_customers_other_call_is_rendered_in_four_round_trips(
-    floor_a: Floor, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The calls and their timeline; the customer's other calls on a screen and the
-    customer's contacts; the other calls' timeline; the agents and their history with
-    the customer: four round trips (three without another call), and then each agent's
-    open cases of the contact (by a visibility rule of their own)."""
-    from django.db import connection
-
-    from tests.crm.factories import make_contact
-    from tests.roundtrip_count import round_trips
-
-    org, customer = floor_a.org, "+15550001111"
-    contact = make_contact(org, customer, first_name="Known")
-    talking = make_call(
-        org, agent=floor_a.other_agent, caller_number=customer, status=CallStatus.IN_PROGRESS
-    )
-    ringing = make_call(org, agent=None, caller_number=customer, status=CallStatus.QUEUED)
-    CallEvent.objects.create(
-        organization=org,
-        call=ringing,
-        type=CallEventType.AGENT_CALLED,
-        agent=floor_a.agent,
-        occurred_at=timezone.now(),
-        dedup_key="offer",
-    )
-    monkeypatch.setattr("realtime.presence.anyone_online", lambda organization_id: True)
-    monkeypatch.setattr("realtime.presence.online_among", lambda organization_id, ids: set(ids))
-    with round_trips() as wire:
-        messages = changes.publish_changes(
-            org.pk, frozenset({ringing.pk}), frozenset(), frozenset(), None
-        )
-    sent = {(group, m["type"], m["data"]["call"]["id"]) for group, m in messages}
-    assert sent == {
-        (f"agent.{floor_a.agent.pk}", "call.ringing", ringing.pk),
-        # The other call's pop lists the ringing one among the customer's calls.
-        (f"agent.{floor_a.other_agent.pk}", "call.updated", talking.pk),
-    }
-    for _, message in messages:
-        assert [c["id"] for c in message["data"]["pop"]["contacts"]] == [contact.pk]
-    if connection.vendor == "postgresql":
-        cases = [s for s in wire.statements if s.startswith('SELECT "crm_case"')]
-        assert len(cases) == 2
-        assert wire.count - len(cases) == 4, wire.statements
