@@ -103,7 +103,8 @@ def _call_frames(
 
 # Planned for its ids each time: a generic plan, made while the calls table was nearly
 # empty (a new database, before autoanalyze), walked the organization's calls for the
-# ids: 0.69 ms a read against 0.36 planned each time (docs/benchmarks.md, tenth pass).
+# ids, slower than a plan made for the ids each time (docs/benchmarks.md: the figures the
+# code's comments rest on).
 _CHANGED_CALLS = roundtrips.Shape(
     lambda organization_id, ids: console.with_last_entry(
         Call.objects.for_organization(organization_id).filter(pk__any=ids)

@@ -91,8 +91,8 @@ def _entries(calls: list[int]) -> QuerySet[CallEvent, AgentEntry]:
     return rows.order_by("call_id", "occurred_at", "id").values_list("call_id", "agent_id", "type")
 
 
-# Planned for its ids each time: its generic plan took 0.27 ms a read against 0.05
-# (docs/benchmarks.md, tenth pass).
+# Planned for its ids each time: its generic plan was slower than a plan made for the ids
+# (docs/benchmarks.md: the figures the code's comments rest on).
 _AGENT_ENTRIES = roundtrips.Shape(_entries, prepared=False)
 _ENTRIES_OF_AGENTS = roundtrips.Shape(
     lambda calls, agents: _entries(calls).filter(agent_id__any=agents)

@@ -1,5 +1,6 @@
 """The publisher's reads use indexes (PostgreSQL): a render job must not cost a scan of
-every call, which at a million calls took 133 ms a job (docs/benchmarks.md).
+every call, which at a million calls cost more than all the rest of a job
+(docs/benchmarks.md: the figures the code's comments rest on).
 
 The calls table is filled first (the planner scans a small table whatever its
 indexes), then the plan must look the customer's numbers up in indexes.
