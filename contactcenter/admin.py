@@ -10,11 +10,14 @@ from contactcenter.admin_access import (
     OrganizationAccessAdmin,
     UserAccessAdmin,
 )
+from contactcenter.admin_audit import AuditedAdmin, ReadOnlyAdmin
 from contactcenter.admin_forms import AgentAdminForm, without_secrets
 from contactcenter.forms import AdminSignInForm
 from contactcenter.models import (
     Agent,
     AgentStateLog,
+    APIKey,
+    AuditEntry,
     Call,
     CallDisposition,
     CallEvent,
@@ -71,7 +74,7 @@ class AgentAdmin(AgentAccessAdmin):
 
 
 @admin.register(AgentStateLog)
-class AgentStateLogAdmin(admin.ModelAdmin):
+class AgentStateLogAdmin(AuditedAdmin):
     list_display = ["agent", "state", "reason", "started_at", "ended_at", "organization"]
     list_filter = ["organization", "state"]
     raw_id_fields = ["agent"]
@@ -85,7 +88,7 @@ class QueueMembershipInline(admin.TabularInline):
 
 
 @admin.register(CallQueue)
-class CallQueueAdmin(admin.ModelAdmin):
+class CallQueueAdmin(AuditedAdmin):
     list_display = ["name", "pbx_queue_name", "organization", "strategy", "service_level_seconds"]
     list_filter = ["organization", "strategy", "is_active"]
     search_fields = ["name", "pbx_queue_name"]
@@ -93,14 +96,14 @@ class CallQueueAdmin(admin.ModelAdmin):
 
 
 @admin.register(QueueMembership)
-class QueueMembershipAdmin(admin.ModelAdmin):
+class QueueMembershipAdmin(AuditedAdmin):
     list_display = ["queue", "agent", "penalty", "paused", "paused_reason", "is_logged_in"]
     list_filter = ["organization", "paused", "is_logged_in"]
     raw_id_fields = ["queue", "agent"]
 
 
 @admin.register(CallDisposition)
-class CallDispositionAdmin(admin.ModelAdmin):
+class CallDispositionAdmin(AuditedAdmin):
     list_display = ["name", "code", "organization", "requires_case_creation", "requires_follow_up"]
     list_filter = ["organization", "requires_case_creation", "requires_follow_up", "is_active"]
     search_fields = ["name", "code"]
@@ -121,7 +124,7 @@ class CallTransferInline(admin.TabularInline):
 
 
 @admin.register(Call)
-class CallAdmin(admin.ModelAdmin):
+class CallAdmin(AuditedAdmin):
     list_display = [
         "external_id",
         "organization",
@@ -142,7 +145,7 @@ class CallAdmin(admin.ModelAdmin):
 
 
 @admin.register(CallEvent)
-class CallEventAdmin(admin.ModelAdmin):
+class CallEventAdmin(AuditedAdmin):
     list_display = ["call", "type", "occurred_at", "agent", "organization"]
     list_filter = ["organization", "type"]
     search_fields = ["call__external_id", "dedup_key"]
@@ -150,7 +153,30 @@ class CallEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(CallTransfer)
-class CallTransferAdmin(admin.ModelAdmin):
+class CallTransferAdmin(AuditedAdmin):
     list_display = ["call", "kind", "status", "from_agent", "to_agent", "to_number", "requested_at"]
     list_filter = ["organization", "kind", "status"]
     raw_id_fields = ["call", "from_agent", "to_agent"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    """The audit trail: read only here as everywhere (contactcenter/admin_audit.py)."""
+
+    list_display = ["at", "organization", "actor_kind", "actor_label", "action", "object_type"]
+    list_filter = ["actor_kind", "action", "object_type"]
+    search_fields = ["actor_label", "object_id", "object_label", "request_id"]
+    raw_id_fields = ["organization"]
+    date_hierarchy = "at"
+    show_full_result_count = False  # the table only grows: no COUNT(*) per page
+
+
+@admin.register(APIKey)
+class APIKeyAdmin(ReadOnlyAdmin):
+    """Shown; made, rotated and revoked by organization admins over REST (the key is
+    shown once, there)."""
+
+    list_display = ["name", "prefix", "organization", "role", "expires_at", "revoked_at"]
+    list_filter = ["organization", "role"]
+    search_fields = ["name", "prefix"]
+    exclude = ["key_hash"]

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib import admin
 from django.db.models import QuerySet
 
+from contactcenter.admin_audit import AuditedAdmin
 from contactcenter.models import Membership
 from contactcenter.services import sessions
 
@@ -32,7 +32,7 @@ def _previous(form: Any, field: str) -> Any:
     return getattr(value, "pk", value)
 
 
-class UserAccessAdmin(admin.ModelAdmin):
+class UserAccessAdmin(AuditedAdmin):
     def save_model(self, request: Any, obj: Any, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         if change and "is_active" in form.changed_data and not obj.is_active:
@@ -58,7 +58,7 @@ class UserAccessAdmin(admin.ModelAdmin):
         super().delete_queryset(request, queryset)
 
 
-class MembershipAccessAdmin(admin.ModelAdmin):
+class MembershipAccessAdmin(AuditedAdmin):
     def save_model(self, request: Any, obj: Any, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         if change and _MEMBERSHIP_ACCESS & set(form.changed_data):
@@ -73,7 +73,7 @@ class MembershipAccessAdmin(admin.ModelAdmin):
         super().delete_queryset(request, queryset)
 
 
-class AgentAccessAdmin(admin.ModelAdmin):
+class AgentAccessAdmin(AuditedAdmin):
     def save_model(self, request: Any, obj: Any, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         if not change:
@@ -99,7 +99,7 @@ def _members(organization_ids: Iterable[Any]) -> list[int]:
     return list(members.values_list("user_id", flat=True))
 
 
-class OrganizationAccessAdmin(admin.ModelAdmin):
+class OrganizationAccessAdmin(AuditedAdmin):
     def save_model(self, request: Any, obj: Any, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         if change and "is_active" in form.changed_data and not obj.is_active:

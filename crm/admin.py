@@ -16,6 +16,7 @@ from django.db.models import Model, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
+from contactcenter.admin_audit import AuditedAdmin
 from contactcenter.models import User
 from crm.models import (
     Case,
@@ -78,7 +79,7 @@ class ContactPhoneInline(admin.TabularInline):
     extra = 1
 
 
-class TrashOnDeleteAdmin(admin.ModelAdmin):
+class TrashOnDeleteAdmin(AuditedAdmin):
     """Deleting here moves to the trash, as the API does (crm/services/trash.py)."""
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
@@ -103,7 +104,7 @@ class ContactAdmin(TrashOnDeleteAdmin):
 
 
 @admin.register(ContactPhone)
-class ContactPhoneAdmin(admin.ModelAdmin):
+class ContactPhoneAdmin(AuditedAdmin):
     list_display = ["number", "label", "contact", "organization"]
     list_filter = ["organization", "label"]
     search_fields = ["number"]
@@ -122,7 +123,7 @@ class CaseCategoryAdminForm(forms.ModelForm):
 
 
 @admin.register(CaseCategory)
-class CaseCategoryAdmin(admin.ModelAdmin):
+class CaseCategoryAdmin(AuditedAdmin):
     form = CaseCategoryAdminForm
     list_display = ["name", "parent", "organization"]
     list_filter = ["organization"]
@@ -131,7 +132,7 @@ class CaseCategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(CaseCounter)
-class CaseCounterAdmin(admin.ModelAdmin):
+class CaseCounterAdmin(AuditedAdmin):
     list_display = ["organization", "last_number"]
     list_filter = ["organization"]
     # Editing the counter by hand would hand out a number twice.
@@ -225,7 +226,7 @@ class CaseAdmin(TrashOnDeleteAdmin):
 
 
 @admin.register(CaseHistory)
-class CaseHistoryAdmin(admin.ModelAdmin):
+class CaseHistoryAdmin(AuditedAdmin):
     list_display = ["case", "field", "changed_at", "changed_by", "organization"]
     list_filter = ["organization", "field"]
     search_fields = ["case__title", "field"]
@@ -244,7 +245,7 @@ class CaseHistoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(CaseNote)
-class CaseNoteAdmin(admin.ModelAdmin):
+class CaseNoteAdmin(AuditedAdmin):
     list_display = ["id", "case", "author", "created_at", "organization"]
     list_filter = ["organization"]
     search_fields = ["body", "case__title"]
@@ -256,7 +257,7 @@ class CaseNoteAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(AuditedAdmin):
     list_display = ["title", "kind", "user", "read_at", "created_at", "organization"]
     list_filter = ("organization", "kind", ("read_at", admin.EmptyFieldListFilter))
     search_fields = ["title", "body", "user__username"]
@@ -265,7 +266,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(CaseSlaPolicy)
-class CaseSlaPolicyAdmin(admin.ModelAdmin):
+class CaseSlaPolicyAdmin(AuditedAdmin):
     """Business hours and response times; the model's clean() checks days and holidays."""
 
     list_display = ["organization", "day_start", "day_end", "urgent_minutes", "normal_minutes"]
@@ -273,7 +274,7 @@ class CaseSlaPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(admin.ModelAdmin):
+class FollowUpAdmin(AuditedAdmin):
     list_display = ["id", "agent", "due_at", "status", "case", "organization"]
     list_filter = ["organization", "status"]
     raw_id_fields = ["source_call", "case", "contact", "agent", "disposition"]
@@ -281,7 +282,7 @@ class FollowUpAdmin(admin.ModelAdmin):
 
 
 @admin.register(NotificationPreference)
-class NotificationPreferenceAdmin(admin.ModelAdmin):
+class NotificationPreferenceAdmin(AuditedAdmin):
     list_display = ["user", "kind", "in_app", "email", "organization"]
     list_filter = ["organization", "kind"]
     raw_id_fields = ["user"]
@@ -289,7 +290,7 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
 
 
 @admin.register(OutboundEmail)
-class OutboundEmailAdmin(admin.ModelAdmin):
+class OutboundEmailAdmin(AuditedAdmin):
     """The outbox, for an operator to see what was (not) sent and why."""
 
     list_display = ["subject", "to_address", "kind", "created_at", "sent_at", "attempts"]

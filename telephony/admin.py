@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.html import format_html_join
 
+from contactcenter.admin_audit import AuditedAdmin
 from telephony.ami.targets import record_connection_key
 from telephony.cel.source import parse_url
 from telephony.egress import TargetRefused, check_target
@@ -98,7 +99,7 @@ class TwilioAccountForm(_SecretForm):
 
 
 @admin.register(AsteriskConnection)
-class AsteriskConnectionAdmin(admin.ModelAdmin):
+class AsteriskConnectionAdmin(AuditedAdmin):
     form = AsteriskConnectionForm
     list_display = ["name", "organization", "host", "port", "username", "is_enabled"]
     list_filter = ["organization", "is_enabled"]
@@ -116,7 +117,7 @@ class AsteriskConnectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(CallLogReconciliation)
-class CallLogReconciliationAdmin(admin.ModelAdmin):
+class CallLogReconciliationAdmin(AuditedAdmin):
     """What each reconciliation found: read-only, it is a report."""
 
     list_display = [
@@ -150,7 +151,7 @@ class CallLogReconciliationAdmin(admin.ModelAdmin):
 
 
 @admin.register(TwilioAccount)
-class TwilioAccountAdmin(admin.ModelAdmin):
+class TwilioAccountAdmin(AuditedAdmin):
     form = TwilioAccountForm
     list_display = ["account_sid", "organization", "is_enabled"]
     list_filter = ["organization", "is_enabled"]

@@ -51,7 +51,7 @@ def audit_purge(*, now: datetime | None = None) -> int:
         .annotate(n=Count("id"))
         .values_list("organization_id", "n")
     )
-    deleted = int(expired._raw_delete(expired.db))  # type: ignore[attr-defined]
+    deleted = int(expired._raw_delete(expired.db))
     audit.record_many(
         [
             audit.Entry(
