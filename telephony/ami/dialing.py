@@ -180,18 +180,9 @@ class DialRules:
         out: list[te.TelephonyEvent] = []
         if track is not None and not dest.is_agent:
             track.last_dial_status = status
-        if track is not None and track.pending_transfer and caller_block and not dest.queue_offer:
+        if track is not None and caller_block and not dest.queue_offer:
             # A blind transfer's target did not answer: the transfer reached no one.
-            out.append(
-                te.TransferFailed(
-                    call_key=track.key,
-                    at=at,
-                    dedup_key=f"{key}:transfer",
-                    transfer_key=track.pending_transfer,
-                    reason=_RING_OUTCOMES.get(status, "failed"),
-                )
-            )
-            track.pending_transfer = ""
+            out += self._transfer_failed(track, _RING_OUTCOMES.get(status, "failed"), at, key)
         if not dest.offered_to or not self._close_offer(dest):
             return out
         out.append(
@@ -205,6 +196,24 @@ class DialRules:
             )
         )
         return out
+
+    @staticmethod
+    def _transfer_failed(
+        track: CallTrack, reason: str, at: datetime, key: str
+    ) -> list[te.TelephonyEvent]:
+        """The call's pending blind transfer reached no one (``reason``); [] if none."""
+        if not track.pending_transfer:
+            return []
+        transfer_key, track.pending_transfer = track.pending_transfer, ""
+        return [
+            te.TransferFailed(
+                call_key=track.key,
+                at=at,
+                dedup_key=f"{key}:transfer",
+                transfer_key=transfer_key,
+                reason=reason,
+            )
+        ]
 
     def _hold(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
         return self._hold_change(msg, at, key, te.CallHeld)

@@ -410,18 +410,9 @@ class Translator(QueueRules):
         if track.legs:
             return out
         del self.state.calls[track.key]
-        if track.pending_transfer:
-            # A blind transfer whose target was never dialled (no such extension, the
-            # caller gone first): it reached no one.
-            out.append(
-                te.TransferFailed(
-                    call_key=track.key,
-                    at=at,
-                    dedup_key=f"{key}:transfer",
-                    transfer_key=track.pending_transfer,
-                    reason="not_dialled",
-                )
-            )
+        # A blind transfer whose target was never dialled (no such extension, the caller
+        # gone first) reached no one.
+        out += self._transfer_failed(track, "not_dialled", at, key)
         out.append(
             te.CallEnded(
                 call_key=track.key,
