@@ -17,7 +17,7 @@ import functools
 import re
 from typing import Any
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
@@ -109,9 +109,7 @@ _SEGMENT = re.compile(r"\^?([a-z0-9][a-z0-9-]*)")
 @functools.cache
 def api_resources() -> frozenset[str]:
     """The resources a key may be given write access to: the first path segments of
-    the REST API (read from config.urls), less those that refuse keys."""
-    from config.urls import api_v1
-
+    the REST API (read from the URLconf under /api/v1/), less those that refuse keys."""
     found: set[str] = set()
 
     def walk(patterns: list[Any], prefix: str) -> None:
@@ -124,5 +122,7 @@ def api_resources() -> frozenset[str]:
                 if match:
                     found.add(match.group(1))
 
-    walk(api_v1, "")
+    for top in get_resolver().url_patterns:
+        if isinstance(top, URLResolver) and str(top.pattern) == API_PREFIX.lstrip("/"):
+            walk(top.url_patterns, "")
     return frozenset(found - KEY_REFUSED)
