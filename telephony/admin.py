@@ -87,6 +87,8 @@ class AsteriskConnectionForm(_SecretForm):
             "cel_queue_log_table",
             "cel_cdr_table",
             "cel_time_zone",
+            "trunks",
+            "inbound_contexts",
         ]
 
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from contactcenter.demo import seed_demo
 from contactcenter.facts import TelephonyEvent
-from contactcenter.models import Agent, Call
+from contactcenter.models import Agent, Call, User
 from contactcenter.services.telephony import telephony_apply
 from telephony.ami.frames import AmiMessage, parse_frames
 from telephony.ami.parties import Parties
@@ -123,3 +124,24 @@ def test_existing_records_read_with_the_defaults(floor_a: Floor) -> None:
     assert (record.trunks, record.inbound_contexts) == ("", "")
     (target,) = record_targets()
     assert target.parties == Parties()
+
+
+def test_the_admin_form_validates_them_too(floor_a: Floor) -> None:
+    client = Client()
+    client.force_login(User.objects.create_superuser("root", "root@example.com", "pw-9f3k2"))
+    form = {
+        **AMI,
+        "organization": floor_a.org.pk,
+        "is_enabled": "on",
+        "cel_table": "cel",
+        "cel_cdr_table": "cdr",
+        "cel_time_zone": "UTC",
+    }
+    url = "/admin/telephony/asteriskconnection/add/"
+    response = client.post(url, {**form, "trunks": "no-technology"})
+    assert response.status_code == 200
+    assert "trunks" in response.context["adminform"].form.errors
+    response = client.post(url, {**form, "trunks": "PJSIP/trunk*", "inbound_contexts": "dids"})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    record = AsteriskConnection.objects.get()
+    assert (record.trunks, record.inbound_contexts) == ("PJSIP/trunk*", "dids")
