@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from config.csp import console_allowances
+from contactcenter.enums import Role
 from contactcenter.forms import SignInForm
 from contactcenter.selectors.access import is_floor_role
 from realtime.screens.snapshot import Caller, caller_for, wallboard_queue_exists
@@ -90,6 +91,7 @@ def _page_context(caller: Caller, **extra: Any) -> dict[str, Any]:
         "organization": caller.membership.organization,
         "membership": caller.membership,
         "is_floor": is_floor_role(caller.membership.role),
+        "is_admin": caller.membership.role == Role.ADMIN,
         "has_console": caller.agent is not None and caller.agent.is_active,
         **extra,
     }
