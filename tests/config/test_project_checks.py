@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from config.encryption import new_key
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -32,6 +34,7 @@ def test_production_settings_pass_check_deploy() -> None:
     env = _clean_env(
         DJANGO_ENV="production",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        FIELD_ENCRYPTION_KEYS=new_key(),
         DJANGO_ALLOWED_HOSTS="cc.example.com",
         DATABASE_URL=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test"),
     )

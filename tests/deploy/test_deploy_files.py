@@ -57,6 +57,11 @@ def test_compose_runs_every_process_of_the_design(compose: dict[str, Any]) -> No
     assert _command(services["worker"]).startswith("celery -A config worker")
     assert _command(services["beat"]).startswith("celery -A config beat")
     assert _command(services["migrate"]) == "python manage.py migrate --noinput"
+    # Every process that reads or writes a stored credential has the key (the migration
+    # that encrypted the rows stored before too), and compose refuses to start without it.
+    for name in ("migrate", *WEB, "bridge", "worker", "beat"):
+        keys = services[name]["environment"]["FIELD_ENCRYPTION_KEYS"]
+        assert keys == "${FIELD_ENCRYPTION_KEYS:?set FIELD_ENCRYPTION_KEYS}"
     for name in (*WEB, "bridge", "worker", "beat"):
         env = services[name]["environment"]
         assert env["DJANGO_ENV"] == "production"
@@ -113,6 +118,7 @@ def test_compose_config_is_valid_for_docker_compose() -> None:
     env = {
         **os.environ,
         "DJANGO_SECRET_KEY": "s" * 50,
+        "FIELD_ENCRYPTION_KEYS": "k" * 43 + "=",
         "POSTGRES_PASSWORD": "pw",
         "METRICS_TOKEN": "m" * 32,
     }

@@ -71,6 +71,8 @@ def server_env(**extra: str) -> dict[str, str]:
     env.update(
         DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         DJANGO_SECRET_KEY=settings.SECRET_KEY,
+        # The test process's keys: a server reads the secrets the test wrote.
+        FIELD_ENCRYPTION_KEYS=",".join(settings.FIELD_ENCRYPTION_KEYS),
         DJANGO_DEBUG="false",
         CELERY_TASK_ALWAYS_EAGER="true",
         # As in process (tests/conftest.py): who may read the schema is tested apart.
