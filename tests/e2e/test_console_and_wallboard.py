@@ -15,37 +15,36 @@ sleep.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-import pytest
-from django.conf import global_settings
 from django.db import connection
 
-from contactcenter.demo import DEMO_ORG_SLUG, DEMO_PASSWORD
+from contactcenter.demo import DEMO_ORG_SLUG
 from contactcenter.models import Call, CallDisposition, CallQueue
 from contactcenter.services.calls import call_set_disposition
 from crm.models import Case
-from tests.e2e.stack import Stack, database_url, db_run, demo_stack, wait_until
+from tests.e2e.pages import (
+    STACK_MARKS,
+    Page,
+    SocketRelay,
+    browser,
+    expect,
+    screenshot,
+    sign_in,
+    stack,
+)
+from tests.e2e.stack import Stack, database_url, db_run, wait_until
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
-Page = playwright_sync.Page
-WebSocketRoute = playwright_sync.WebSocketRoute
-expect = playwright_sync.expect
+__all__ = ["browser", "stack"]  # fixtures
+
 
 T = TypeVar("T")
-CHROMIUM = "/usr/bin/chromium"
-REDIS_URL = os.environ.get("REDIS_URL", "")
 CALLER = "+15557654321"  # John Smith, a contact of seed_demo
-# Upper bounds, not delays: a page's expectation, a Playwright action, a reconnection
-# (the backoff alone may wait up to 15 s after the server is back).
-EXPECT_TIMEOUT_MS = 30_000
-ACTION_TIMEOUT_MS = 30_000
+# An upper bound, not a delay: a reconnection (the backoff alone may wait up to 15 s
+# after the server is back).
 RECONNECT_TIMEOUT_MS = 60_000
 # How long the simulated phone rings before it answers: the ringing state must reach
 # the pages (PBX -> bridge -> DB -> Redis -> Daphne -> browser) within it, even late.
@@ -64,122 +63,11 @@ FIGURES = (
     "agents_by_state",
 )
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="the processes share a PostgreSQL database"
-    ),
-    pytest.mark.skipif(not REDIS_URL, reason="the processes share a Redis channel layer"),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium"),
-]
+pytestmark = STACK_MARKS
 
 
 def _database_url() -> str:
     return database_url(connection.settings_dict)
-
-
-@pytest.fixture
-def stack(transactional_db: None, tmp_path: Path, settings: Any) -> Iterator[Stack]:
-    # The server checks passwords with the real hashers, not the tests' fast one.
-    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
-    with demo_stack(tmp_path, REDIS_URL) as stack:
-        yield stack
-        # The pages ran under the server's Content-Security-Policy (config/csp.py):
-        # nothing they load or open may have been refused by it.
-        for log in stack.logs.glob("*-console.log"):
-            refused = [line for line in log.read_text().splitlines() if "Security Policy" in line]
-            assert not refused, (log.name, refused)
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    # Processes on a shared 2-core machine: give every expectation room (5 s by default).
-    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
-    with playwright_sync.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
-
-
-def sign_in(
-    browser: Any,
-    stack: Stack,
-    username: str,
-    page_path: str,
-    relay: SocketRelay | None = None,
-    **context_options: Any,
-) -> Page:
-    """A browser of its own for ``username``: open ``page_path``, sign in on the way.
-
-    With ``relay``, the page's WebSockets pass through it (see SocketRelay);
-    ``context_options`` go to Playwright's ``new_context`` (a time zone, a locale).
-    """
-    options = {"viewport": {"width": 1400, "height": 900}, **context_options}
-    context = browser.new_context(base_url=stack.base_url, **options)
-    context.set_default_timeout(ACTION_TIMEOUT_MS)
-    page = context.new_page()
-    log = (stack.logs / f"{username}-console.log").open("a", encoding="utf-8", buffering=1)
-    page.on("console", lambda message: log.write(f"{message.type}: {message.text}\n"))
-    page.on("pageerror", lambda error: log.write(f"pageerror: {error}\n"))
-    page.on("close", lambda _page: log.close())
-    if relay is not None:
-        page.route_web_socket("**/ws/**", relay.connect)
-    page.goto(page_path)
-    expect(page).to_have_url(f"{stack.base_url}/login/?next={page_path}")
-    page.get_by_test_id("login-username").fill(username)
-    page.get_by_test_id("login-password").fill(DEMO_PASSWORD)
-    page.get_by_test_id("login-submit").click()
-    expect(page).to_have_url(f"{stack.base_url}{page_path}")
-    # Connected: hello and snapshot received (the banner shows until then).
-    expect(page.locator("body")).to_have_attribute("data-connection", "online")
-    expect(page.get_by_test_id("offline-banner")).to_be_hidden()
-    return page
-
-
-@dataclass
-class SocketRelay:
-    """Passes a page's WebSockets through the test, to the real server.
-
-    The test can then deliver a frame of its own to the page (as the server would send
-    it) or drop the connection, at the moment it chooses. Frames move only while the
-    test is inside a Playwright call (an expect, an action): the sync API runs the
-    relay's handlers then.
-    """
-
-    routes: list[WebSocketRoute] = field(default_factory=list)
-    servers: list[WebSocketRoute] = field(default_factory=list)
-    frames: list[list[dict[str, Any]]] = field(default_factory=list)
-
-    def connect(self, route: WebSocketRoute) -> None:
-        server = route.connect_to_server()
-        received: list[dict[str, Any]] = []
-
-        def forward(message: str | bytes) -> None:
-            if isinstance(message, str):
-                received.append(json.loads(message))
-            route.send(message)
-
-        server.on_message(forward)
-        self.routes.append(route)
-        self.servers.append(server)
-        self.frames.append(received)
-
-    def last(self, frame_type: str) -> dict[str, Any]:
-        """The latest frame of a type the server sent on the current connection."""
-        return next(f for f in reversed(self.frames[-1]) if f["type"] == frame_type)
-
-    def deliver(self, frame: dict[str, Any]) -> None:
-        self.routes[-1].send(json.dumps(frame))
-
-    def drop(self) -> None:
-        """Close the current connection at both ends (a network drop, as both see it)."""
-        self.routes[-1].close(code=4000, reason="dropped by the test")
-        self.servers[-1].close(code=1000, reason="dropped by the test")
 
 
 def pump_until(page: Page, check: Callable[[], bool], what: str, timeout: float = 60) -> None:
@@ -190,15 +78,6 @@ def pump_until(page: Page, check: Callable[[], bool], what: str, timeout: float 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         page.wait_for_timeout(100)
-
-
-def screenshot(page: Page, tmp_path: Path, name: str) -> None:
-    path = tmp_path / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    target = os.environ.get("E2E_SCREENSHOT_DIR")
-    if target:
-        Path(target).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(target) / path.name)
 
 
 def tile_figures(page: Page, queue_id: int) -> dict[str, Any]:

@@ -22,18 +22,12 @@ from django.utils import timezone
 from contactcenter.demo import DEMO_ORG_SLUG
 from contactcenter.enums import CallStatus
 from contactcenter.models import Agent, Call, CallDisposition, CallQueue
+from tests.e2e.pages import STACK_MARKS, browser, expect, screenshot, sign_in, stack
 from tests.e2e.stack import Stack, db_run, wait_until
-from tests.e2e.test_console_and_wallboard import (
-    browser,
-    expect,
-    pytestmark,
-    screenshot,
-    sign_in,
-    stack,
-)
 from tests.factories import make_call
 
-__all__ = ["browser", "pytestmark", "stack"]  # the fixtures and marks, shared
+__all__ = ["browser", "stack"]  # fixtures
+pytestmark = STACK_MARKS
 
 JOHN, MARIA, WEI, PRIYA = "+15557654321", "+15559876543", "+12125550147", "+15551112222"
 SHOWN_WIDTHS = (360, 420, 768, 1400, 1920)  # checked and photographed

@@ -14,33 +14,28 @@ import shutil
 import socket
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import global_settings
-from django.db import connection, connections
+from django.db import connection
 
 from contactcenter.demo import DEMO_ORG_SLUG, DEMO_PASSWORD
 from contactcenter.models import Agent
+from tests.e2e.pages import CHROMIUM, REDIS_URL, db_write, expect, screenshot
+from tests.e2e.softphones import browser, web
 from tests.e2e.stack import (
     Process,
     Stack,
     database_url,
-    demo_stack,
     free_port,
     wait_until,
 )
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
-expect = playwright_sync.expect
-
-CHROMIUM = "/usr/bin/chromium"
 KAMAILIO = shutil.which("kamailio") or "/usr/sbin/kamailio"
-REDIS_URL = os.environ.get("REDIS_URL", "")
 CONFIG = Path(__file__).with_name("softphone_kamailio.cfg")
 ACCOUNTS = {"alice": ("1001", "alice-sip-pw"), "bob": ("1002", "bob-sip-pw")}
+__all__ = ["browser", "web"]  # fixtures
 
 pytestmark = [
     pytest.mark.e2e,
@@ -108,19 +103,6 @@ def _database_url() -> str:
     return database_url(connection.settings_dict)
 
 
-def db_write(work: Callable[[], None]) -> None:
-    """ORM work in a thread of its own (Playwright's loop makes this thread "async")."""
-
-    def run() -> None:
-        try:
-            work()
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(run).result()
-
-
 def give_accounts(kamailio: Kamailio, **passwords: str) -> None:
     for username, (extension, password) in ACCOUNTS.items():
         agent = Agent.objects.get(organization__slug=DEMO_ORG_SLUG, user__username=username)
@@ -129,34 +111,6 @@ def give_accounts(kamailio: Kamailio, **passwords: str) -> None:
         agent.sip_domain = "127.0.0.1"
         agent.sip_websocket_url = kamailio.url
         agent.save()
-
-
-@pytest.fixture
-def web(transactional_db: None, tmp_path: Path, settings: Any) -> Iterator[Stack]:
-    """Only the server (Daphne): SIP goes from browser to kamailio, not through it."""
-    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
-    with demo_stack(tmp_path, REDIS_URL, web_only=True) as stack:
-        yield stack
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    expect.set_options(timeout=30_000)  # two browsers and three servers on 2 cores
-    with playwright_sync.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                "--autoplay-policy=no-user-gesture-required",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 def console_for(
@@ -173,15 +127,6 @@ def console_for(
     page.get_by_test_id("login-submit").click()
     expect(page.locator("body")).to_have_attribute("data-connection", "online")
     return page
-
-
-def screenshot(page: Any, tmp_path: Path, name: str) -> None:
-    path = tmp_path / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    target = os.environ.get("E2E_SCREENSHOT_DIR")
-    if target:
-        Path(target).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(target) / path.name)
 
 
 AUDIO_ENERGY = """async () => {

@@ -29,16 +29,9 @@ from contactcenter.demo import DEMO_ORG_SLUG, DEMO_PASSWORD
 from contactcenter.models import Agent, Call, CallQueue
 from telephony.models import TwilioAccount
 from telephony.twilio.callbacks import Hints, webhook_path
+from tests.e2e.pages import CHROMIUM, REDIS_URL, db_write, expect, screenshot
+from tests.e2e.softphones import browser, web  # noqa: F401  (the fixtures)
 from tests.e2e.stack import Stack, db_run
-from tests.e2e.test_softphone import (  # the fixtures too: the same server and browser
-    CHROMIUM,
-    REDIS_URL,
-    browser,  # noqa: F401
-    db_write,
-    expect,
-    screenshot,
-    web,  # noqa: F401
-)
 
 pytestmark = [
     pytest.mark.e2e,
