@@ -24,6 +24,7 @@ from django.conf import settings
 
 from contactcenter.errors import ApplicationError
 from contactcenter.selectors.access import session_is_current
+from contactcenter.services import audit
 from realtime import feed, metrics, sockets
 from realtime import messages as ev
 from realtime.groups import user_sockets_group
@@ -263,6 +264,14 @@ class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
+    def actor(self) -> audit.Actor:
+        """The audit trail's actor for one command: the user, the socket's address, a
+        request id of its own."""
+        client = self.scope.get("client") or [None]
+        return audit.Actor.for_user(
+            self.scope["user"], request_id=audit.new_request_id(), client_address=client[0]
+        )
+
     async def run(self, command: Command) -> None:
         assert command.id is not None  # only ping may come without one
         # A command may arrive between a revocation's commit and its session.revoked
@@ -272,7 +281,9 @@ class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
             await self.error(revoked, command.id)
             return await self.session_revoked({})
         try:
-            result = await self.handlers[command.type](self.caller, command.data)
+            # What the command writes is audited as this user's, from this socket.
+            with audit.acting(self.actor()):
+                result = await self.handlers[command.type](self.caller, command.data)
         except (ApplicationError, ProtocolError) as exc:
             await self.error(exc, command.id)
         except Exception:

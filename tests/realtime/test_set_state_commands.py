@@ -59,3 +59,17 @@ async def test_a_state_picked_on_a_call_is_acked_as_the_call_state_and_queued_in
     stored = await sync(lambda: type(desk.agent).objects.get(pk=desk.agent.pk))()
     assert (stored.state, stored.state_changed_at) == ("on_call", since)
     await socket.close()
+
+
+async def test_a_state_picked_on_the_console_is_audited_as_the_agents(desk: Any) -> None:
+    from contactcenter.models import AuditEntry
+
+    socket, _ = await open_agent(await session_cookie(desk.agent_member.user))
+    ack = await socket.command("agent.set_state", {"state": "paused", "reason": "lunch"})
+    assert ack["type"] == "ack", ack
+    await socket.close()
+    entry = await sync(
+        lambda: AuditEntry.objects.get(action="state_change", object_id=str(desk.agent.pk))
+    )()
+    assert (entry.actor_kind, entry.actor_user_id) == ("user", desk.agent_member.user.pk)
+    assert entry.changes["state"][1] == "paused" and entry.request_id
