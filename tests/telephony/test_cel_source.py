@@ -1,0 +1,85 @@
+"""A connection's CEL/CDR source, as a tenant admin sets it (telephony/cel/source.py): the
+URL's form, the host under the operator's policy (AMI_ALLOWED_TARGETS), the password
+write-only and never in the URL, table names and time zone checked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from telephony.ami.targets import record_targets
+from telephony.cel.source import parse_url, source_of_record
+from telephony.models import AsteriskConnection
+from tests.conftest import Floor, client_for
+
+pytestmark = pytest.mark.django_db
+
+AMI = {"name": "pbx1", "host": "10.0.0.5", "port": 5038, "username": "bridge", "secret": "s3cr3t"}
+CEL = {"cel_url": "postgresql://cel_reader@10.0.0.6:5432/asterisk", "cel_password": "c3lpw"}
+
+
+@pytest.fixture(autouse=True)
+def operator_allows_the_pbx_lan(settings: Any) -> None:
+    settings.AMI_ALLOWED_TARGETS = ["10.0.0.0/24"]
+
+
+def test_the_source_is_stored_and_its_password_never_shown(floor_a: Floor) -> None:
+    client = client_for(floor_a.admin)
+    created = client.post("/api/v1/asterisk-connections/", {**AMI, **CEL})
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["cel_url"] == CEL["cel_url"] and body["has_cel_password"] is True
+    assert "cel_password" not in body
+    pk = body["id"]
+    assert b"c3lpw" not in client.get(f"/api/v1/asterisk-connections/{pk}/").content
+    assert client.patch(f"/api/v1/asterisk-connections/{pk}/", {"port": 5039}).status_code == 200
+    record = AsteriskConnection.objects.get(pk=pk)
+    assert record.cel_password == "c3lpw"
+    # The bridge's target carries the source, password included; its repr shows none.
+    (target,) = [t for t in record_targets() if t.connection_key == f"asterisk:{pk}"]
+    assert target.cel == source_of_record(record)
+    assert target.cel is not None and target.cel.password == "c3lpw"
+    assert "c3lpw" not in repr(target.cel)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        # Loopback, the metadata service, a private network the operator did not allow.
+        ({"cel_url": "postgresql://u@127.0.0.1:5432/asterisk"}, "cel_url"),
+        ({"cel_url": "postgresql://u@169.254.169.254/asterisk"}, "cel_url"),
+        ({"cel_url": "postgresql://u@192.168.1.10/asterisk"}, "cel_url"),
+        # Not a PostgreSQL URL, a password in it, options, no database, a line break.
+        ({"cel_url": "mysql://u@10.0.0.6/asterisk"}, "cel_url"),
+        ({"cel_url": "postgresql://u:pw@10.0.0.6/asterisk"}, "cel_url"),
+        ({"cel_url": "postgresql://u@10.0.0.6/asterisk?sslmode=disable"}, "cel_url"),
+        ({"cel_url": "postgresql://u@10.0.0.6/"}, "cel_url"),
+        ({"cel_url": "postgresql://u@10.0.0.6/asterisk\r\nx"}, "cel_url"),
+        ({"cel_table": 'cel"; DROP TABLE cel; --'}, "cel_table"),
+        ({"cel_queue_log_table": "a.b.c"}, "cel_queue_log_table"),
+        ({"cel_time_zone": "Mars/Olympus"}, "cel_time_zone"),
+    ],
+)
+def test_a_bad_source_is_refused_with_the_field_named(
+    floor_a: Floor, changes: dict[str, str], field: str
+) -> None:
+    client = client_for(floor_a.admin)
+    response = client.post("/api/v1/asterisk-connections/", {**AMI, **CEL, **changes})
+    assert response.status_code == 400, response.content
+    assert field in response.content.decode()
+    assert not AsteriskConnection.objects.exists()
+
+
+def test_the_operators_own_url_may_carry_its_password() -> None:
+    parts = parse_url("postgresql://asterisk:pw%40x@db.pbx.lan:6432/logs", allow_password=True)
+    assert (parts.user, parts.password, parts.host, parts.port, parts.dbname) == (
+        "asterisk",
+        "pw@x",
+        "db.pbx.lan",
+        6432,
+        "logs",
+    )
+    with pytest.raises(ValidationError):
+        parse_url("postgresql://asterisk:pw@db.pbx.lan/logs", allow_password=False)
