@@ -18,7 +18,7 @@ from channels.sessions import CookieMiddleware, InstanceSessionWrapper, SessionM
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 
-from contactcenter.models import User
+from contactcenter.selectors.access import user_signed_in
 from realtime.protocol import CloseCode
 from realtime.tickets import ticket_redeem
 
@@ -69,7 +69,7 @@ def _ticket_user(ticket: str) -> Any:
     if claim is None:
         return AnonymousUser()
     user_id, auth_epoch = claim  # a ticket from before a revocation is worth nothing
-    user = User.objects.filter(pk=user_id, auth_epoch=auth_epoch, is_active=True).first()
+    user = user_signed_in(user_id=user_id, auth_epoch=auth_epoch)
     return user or AnonymousUser()
 
 

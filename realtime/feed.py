@@ -32,7 +32,8 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
 
-from contactcenter.models import CallQueue, Organization
+from contactcenter.models import Organization
+from contactcenter.selectors import screens
 from contactcenter.selectors.wallboard import queue_metrics, wallboard
 from realtime import messages as ev
 from realtime.groups import queues_group
@@ -66,7 +67,7 @@ class FeedUpdate:
 
     def _org(self) -> Organization:
         if self._organization is None:
-            self._organization = Organization.objects.get(pk=self.organization_id)
+            self._organization = screens.organization_by_id(organization_id=self.organization_id)
         return self._organization
 
     async def metrics(self) -> list[Any]:
@@ -249,9 +250,7 @@ class OrgFeed:
             await layer.group_add(group, channel)
 
     def _all_queue_ids(self) -> list[int]:
-        return list(
-            CallQueue.objects.for_organization(self.organization_id).values_list("pk", flat=True)
-        )
+        return screens.queue_ids_of(organization_id=self.organization_id)
 
     def mark(self, queue_ids: Iterable[int]) -> None:
         queue_ids = list(queue_ids)

@@ -21,6 +21,12 @@ def membership_for_user(user: Any) -> Membership | None:
     return membership
 
 
+def user_signed_in(*, user_id: int, auth_epoch: int) -> User | None:
+    """The user who signed in under ``auth_epoch``, if that still holds (as
+    ``session_is_current``)."""
+    return User.objects.filter(pk=user_id, auth_epoch=auth_epoch, is_active=True).first()
+
+
 def session_is_current(*, user_id: int, auth_epoch: int) -> bool:
     """Whether what the user signed in with under ``auth_epoch`` still holds: the user is
     active and nothing was revoked since (contactcenter.services.sessions)."""

@@ -1,11 +1,11 @@
-"""Reads behind what the screens show when they open (realtime.screens.snapshot) and
-the agent's queues the published changes name."""
+"""Reads behind what the screens show when they open (realtime.screens.snapshot), the
+agent's queues the published changes name, and the queue feed's organization."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from contactcenter.models import Agent, CallDisposition, CallQueue, QueueMembership
+from contactcenter.models import Agent, CallDisposition, CallQueue, Organization, QueueMembership
 
 
 def agent_fresh(*, agent_id: int) -> Agent:
@@ -29,3 +29,12 @@ def active_queue_exists(*, organization_id: int, queue_id: int) -> bool:
     """Another organization's queue does not exist, exactly as an id never used."""
     queues = CallQueue.objects.for_organization(organization_id)
     return bool(queues.filter(pk=queue_id, is_active=True).exists())
+
+
+def organization_by_id(*, organization_id: int) -> Organization:
+    return Organization.objects.get(pk=organization_id)
+
+
+def queue_ids_of(*, organization_id: int) -> list[int]:
+    """Every queue of the organization, active or not."""
+    return list(CallQueue.objects.for_organization(organization_id).values_list("pk", flat=True))

@@ -25,3 +25,8 @@ def case_list_visible(*, membership: Membership) -> QuerySet[Case]:
     agent = agent_for_membership(membership)
     cases: QuerySet[Case] = Case.objects.for_organization(membership.organization_id)
     return cases.filter(case_visibility_q(membership=membership, agent=agent))
+
+
+def case_with_source_call(*, case_id: int) -> Case | None:
+    """The case with the call it came from, or ``None`` once deleted."""
+    return Case.objects.filter(pk=case_id).select_related("source_call").first()

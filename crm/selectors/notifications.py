@@ -31,3 +31,8 @@ def notification_preference_list(*, user_id: int) -> list[NotificationPreference
         saved.get(kind) or NotificationPreference(user_id=user_id, kind=kind)
         for kind in NotificationKind.values
     ]
+
+
+def notification_by_id(*, notification_id: int) -> Notification | None:
+    """The notification, or ``None`` once deleted (a publisher reading it after commit)."""
+    return Notification.objects.filter(pk=notification_id).first()

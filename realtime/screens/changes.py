@@ -13,8 +13,10 @@ from collections.abc import Iterable
 from django.utils import timezone
 
 from config.db import roundtrips
-from contactcenter.models import Agent, Call
-from contactcenter.selectors import screens
+from contactcenter.models import Agent
+from contactcenter.selectors import screen_calls, screens
+from crm.selectors.cases import case_with_source_call
+from crm.selectors.notifications import notification_by_id
 from realtime import messages as ev
 from realtime import presence
 from realtime.groups import agent_group, queues_group, user_group
@@ -40,7 +42,7 @@ def publish_changes(
         messages += _call_frames(organization_id, call_ids, agent_ids, forced_type)
     elif agent_ids and not call_ids:
         stated = presence.online_among(organization_id, agent_ids)
-        messages += _agent_frames(_agents(organization_id, stated), stated)
+        messages += _agent_frames(screen_calls.agents_by_id(organization_id, stated), stated)
     if queue_ids:
         ping = {"type": "queues.changed", "queue_ids": sorted(queue_ids)}
         messages.append((queues_group(organization_id), ping))
@@ -61,16 +63,18 @@ def _call_frames(
     timeline of those other calls, when there are some)."""
     now = timezone.now()
     calls, entries = roundtrips.read_together(
-        _CHANGED_CALLS(organization_id, list(call_ids)), console.agent_entries_read(call_ids)
+        screen_calls.changed_calls_read(organization_id, call_ids),
+        screen_calls.agent_entries_read(call_ids),
     )
     # The other calls are the same customers': the changed calls' pops find their contacts.
     pops = pop.PopBuilder(calls)
     related, *contacts = roundtrips.read_together(
-        console.related_read(organization_id, calls, now), *pops.contact_reads()
+        screen_calls.related_read(organization_id, calls, console.wrapped_up_since(now)),
+        *pops.contact_reads(),
     )
     pops.take_contacts(contacts)
     if related:  # seldom: a customer on two calls, or one in wrap-up
-        entries += console.agent_entries([c.pk for c in related])
+        entries += screen_calls.agent_entries([c.pk for c in related])
     # Only the agents these calls name: a floor of a thousand consoles costs no more than
     # one of ten.
     named = console.named_agents([*calls, *related], entries)
@@ -80,13 +84,12 @@ def _call_frames(
     pops.agent_ids = set(named)
     wanted = list(named | stated)
     rows, *history = roundtrips.read_together(
-        _AGENTS_WITH_MEMBERSHIP(organization_id, wanted) if wanted else None,
-        *pops.history_reads(),
+        screen_calls.agents_read(organization_id, wanted), *pops.history_reads()
     )
     pops.take_history(history)
     agents = {a.pk: a for a in rows}
     watched = [agents[pk] for pk in sorted(named) if pk in agents]
-    memberships = console.memberships_of(watched)
+    memberships = screen_calls.memberships_of(watched)
     frames_of = functools.partial(
         console.screen_frames,
         agents=watched,
@@ -99,39 +102,6 @@ def _call_frames(
     frames += frames_of(calls=related, forced_type="call.updated")  # only their pops changed
     messages = [(agent_group(f.agent_id), message(f.type, f.data)) for f in frames]
     return messages + _agent_frames(agents, stated)
-
-
-# Planned for its ids each time: a generic plan, made while the calls table was nearly
-# empty (a new database, before autoanalyze), walked the organization's calls for the
-# ids, slower than a plan made for the ids each time (docs/benchmarks.md: the figures the
-# code's comments rest on).
-_CHANGED_CALLS = roundtrips.Shape(
-    lambda organization_id, ids: console.with_last_entry(
-        Call.objects.for_organization(organization_id).filter(pk__any=ids)
-    ).order_by("started_at", "id"),
-    prepared=False,
-)
-_AGENTS = roundtrips.Shape(
-    lambda organization_id, ids: Agent.objects.for_organization(organization_id).filter(pk__any=ids)
-)
-_AGENTS_WITH_MEMBERSHIP = roundtrips.Shape(
-    lambda organization_id, ids: (
-        Agent.objects.for_organization(organization_id)
-        .filter(pk__any=ids)
-        .select_related(console.WITH_MEMBERSHIP)
-    )
-)
-
-
-def _agents(
-    organization_id: int, pks: Iterable[int], *, with_membership: bool = False
-) -> dict[int, Agent]:
-    pks = list(set(pks))
-    if not pks:
-        return {}
-    read = _AGENTS_WITH_MEMBERSHIP if with_membership else _AGENTS
-    (rows,) = roundtrips.read_together(read(organization_id, pks))
-    return {a.pk: a for a in rows}
 
 
 def _agent_frames(agents: dict[int, Agent], stated: Iterable[int]) -> list[Message]:
@@ -152,9 +122,7 @@ def publish_agent(organization_id: int, agent_id: int) -> list[Message]:
 
 
 def publish_notification(notification_id: int) -> list[Message]:
-    from crm.models import Notification
-
-    notification = Notification.objects.filter(pk=notification_id).first()
+    notification = notification_by_id(notification_id=notification_id)
     if notification is None:  # deleted again before this ran
         return []
     data = ev.NotificationCreatedData(notification=render.notification_view(notification))
@@ -162,9 +130,7 @@ def publish_notification(notification_id: int) -> list[Message]:
 
 
 def publish_case(case_id: int) -> list[Message]:
-    from crm.models import Case
-
-    case = Case.objects.filter(pk=case_id).select_related("source_call").first()
+    case = case_with_source_call(case_id=case_id)
     if case is None:
         return []
     agent_ids = {case.assigned_agent_id}

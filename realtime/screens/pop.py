@@ -7,38 +7,34 @@ agent: their own and those transferred to or from them; the floor: all). A pop i
 rendered with every frame of its call, and calls of the same customer are sent again
 when one of them changes (realtime.publish); edits made in the CRM itself (a
 contact renamed, a case closed) reach the screen with the call's next frame or the
-next snapshot.
+next snapshot. The reads are selectors (contactcenter.selectors.screen_calls,
+crm.selectors.pop); this module batches them and builds the pops.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from django.db import models
-from django.db.models import Count, F, Max, Q, QuerySet
-from django.db.models.functions import RowNumber
-
 from config.db import roundtrips
-from contactcenter.enums import CallDirection
-from contactcenter.models import Agent, Call, CallTransfer, Membership
+from contactcenter.models import Agent, Call, Membership
 from contactcenter.selectors.access import is_floor_role
-from crm.enums import CaseStatus
-from crm.models import Case, Contact, ContactPhone
-from crm.phones import phone_try_normalize
-from crm.selectors import case_visibility_q
+from contactcenter.selectors.screen_calls import (
+    agent_history_reads,
+    customer_number,
+    customer_numbers,
+    e164,
+    last_calls_by_customer,
+)
+from crm.models import Case, Contact
+from crm.selectors.pop import contacts_reads, open_cases_of_contacts
 from realtime import messages as ev
 from realtime.screens import render
 
 POP_CONTACTS = 5
 POP_CASES = 10
 POP_CALLS = 5
-OPEN_CASE_STATUSES = (CaseStatus.OPEN, CaseStatus.PENDING)
-
-
-def customer_number(call: Call) -> str:
-    return call.callee_number if call.direction == CallDirection.OUTBOUND else call.caller_number
 
 
 class PopBuilder:
@@ -93,7 +89,7 @@ class PopBuilder:
     def contact_reads(self) -> list[roundtrips.Read]:
         """The batch's contacts and their phones: two reads per organization."""
         return [
-            read for org, numbers in self._wanted.items() for read in _contacts_reads(org, numbers)
+            read for org, numbers in self._wanted.items() for read in contacts_reads(org, numbers)
         ]
 
     def take_contacts(self, rows: list[list[Any]]) -> None:
@@ -152,10 +148,8 @@ class PopBuilder:
             contact_ids = {contact.pk for call in self.calls for contact in self.contacts(call)}
             by_contact: dict[int, list[Case]] = defaultdict(list)
             if contact_ids:
-                cases = (
-                    Case.objects.for_organization(agent.organization_id)
-                    .filter(contact__in=contact_ids, status__in=OPEN_CASE_STATUSES)
-                    .filter(case_visibility_q(membership=membership, agent=agent))
+                cases = open_cases_of_contacts(
+                    agent=agent, membership=membership, contact_ids=contact_ids
                 )
                 for case in cases:
                     assert case.contact_id is not None
@@ -171,25 +165,14 @@ class PopBuilder:
             numbers = customer_numbers(self.calls)
             by_number: dict[str, list[Call]] = defaultdict(list)
             if numbers:
-                customer = _customer_of("")
-                calls = Call.objects.for_organization(agent.organization_id).filter(
-                    same_customer(numbers)
+                ranked = last_calls_by_customer(
+                    agent=agent,
+                    membership=membership,
+                    numbers=numbers,
+                    limit=POP_CALLS + 1,  # one more: the call itself is left out
                 )
-                if not is_floor_role(membership.role):
-                    transferred = CallTransfer.objects.filter(
-                        Q(from_agent=agent) | Q(to_agent=agent)
-                    ).values("call_id")
-                    calls = calls.filter(Q(agent=agent) | Q(pk__in=transferred))
-                ranked = calls.annotate(
-                    customer=customer,
-                    rank=models.Window(
-                        RowNumber(),
-                        partition_by=[customer],
-                        order_by=[F("started_at").desc(), F("id").desc()],
-                    ),
-                ).filter(rank__lte=POP_CALLS + 1)  # one more: the call itself is left out
-                for row in ranked:
-                    by_number[row.customer].append(row)
+                for number, row in ranked:
+                    by_number[number].append(row)
             self._history[agent.pk] = by_number
         return self._history[agent.pk]
 
@@ -214,8 +197,8 @@ class PopBuilder:
         numbers = customer_numbers(self.calls)
         if not numbers or not self.agent_ids:
             return []
-        args = (list({c.organization_id for c in self.calls}), list(numbers), list(self.agent_ids))
-        return [_TOOK(*args), _MOVED(*args)]
+        organizations = list({c.organization_id for c in self.calls})
+        return agent_history_reads(organizations, list(numbers), list(self.agent_ids))
 
     def take_history(self, rows: list[list[Any]]) -> None:
         """The rows of ``history_reads``, in order."""
@@ -230,89 +213,3 @@ class PopBuilder:
             for agent_id in (source, target):
                 if agent_id:
                     self._history_pairs[(agent_id, number)].add(call_id)
-
-
-def _contacts_reads(organization_id: int, numbers: set[str]) -> tuple[roundtrips.Read, ...]:
-    """The organization's contacts with one of ``numbers``, and all their phones
-    (contact id, number), in the models' orders."""
-    numbers_list = list(numbers)
-    return _CONTACTS(organization_id, numbers_list), _PHONES(organization_id, numbers_list)
-
-
-def _matching(organization_id: int, numbers: list[str]) -> QuerySet[ContactPhone, Any]:
-    phones = ContactPhone.objects.for_organization(organization_id)
-    return phones.filter(number__any=numbers).values("contact_id")
-
-
-_CONTACTS = roundtrips.Shape(
-    lambda organization_id, numbers: Contact.objects.for_organization(organization_id).filter(
-        pk__in=_matching(organization_id, numbers)
-    )
-)
-_PHONES = roundtrips.Shape(
-    lambda organization_id, numbers: (
-        ContactPhone.objects.for_organization(organization_id)
-        .filter(contact_id__in=_matching(organization_id, numbers))
-        .values_list("contact_id", "number")
-    )
-)
-
-
-def _customers_calls(organizations: list[int], numbers: list[str]) -> QuerySet[Call]:
-    return Call.objects.filter(organization_id__any=organizations).filter(same_customer(numbers))
-
-
-# Which of the agents took calls of the customers: how many, and the newest one.
-_TOOK = roundtrips.Shape(
-    lambda organizations, numbers, agents: (
-        _customers_calls(organizations, numbers)
-        .filter(agent_id__any=agents)
-        .annotate(customer=_customer_of(""))
-        .values_list("agent_id", "customer")
-        .annotate(calls=Count("id"), newest=Max("id"))
-    )
-)
-# The transfers from or to the agents of the customers' calls.
-_MOVED = roundtrips.Shape(
-    lambda organizations, numbers, agents: (
-        CallTransfer.objects.filter(call__in=_customers_calls(organizations, numbers))
-        .filter(Q(from_agent_id__any=agents) | Q(to_agent_id__any=agents))
-        .annotate(customer=_customer_of("call__"))
-        .values_list("from_agent_id", "to_agent_id", "customer", "call_id")
-    )
-)
-
-
-def _customer_of(path: str) -> models.Case:
-    """The customer's number of a call (``path``: the lookup to the call), as stored."""
-    return models.Case(
-        models.When(**{f"{path}direction": CallDirection.OUTBOUND}, then=F(f"{path}callee_number")),
-        default=F(f"{path}caller_number"),
-    )
-
-
-def e164(call: Call) -> str | None:
-    number = customer_number(call)
-    if not number:
-        return None
-    return phone_try_normalize(number, region=call.organization.default_region)
-
-
-def customer_numbers(calls: Iterable[Call]) -> set[str]:
-    """The customers' numbers as written and in E.164 (how last calls are matched)."""
-    numbers: set[str] = set()
-    for call in calls:
-        number = customer_number(call)
-        if number:
-            numbers.add(number)
-            normalized = phone_try_normalize(number, region=call.organization.default_region)
-            if normalized:
-                numbers.add(normalized)
-    return numbers
-
-
-def same_customer(numbers: Iterable[str]) -> Q:
-    numbers = list(numbers)
-    return Q(direction=CallDirection.OUTBOUND, callee_number__any=numbers) | (
-        ~Q(direction=CallDirection.OUTBOUND) & Q(caller_number__any=numbers)
-    )

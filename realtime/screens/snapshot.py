@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from contactcenter.models import Agent, Membership
 from contactcenter.ports import telephony
-from contactcenter.selectors import screens
+from contactcenter.selectors import screen_calls, screens
 from contactcenter.selectors.access import agent_for_membership, membership_for_user
 from contactcenter.selectors.wallboard import queue_metrics, wallboard
 from crm.selectors import notification_list_for_user
@@ -78,7 +78,10 @@ def agent_snapshot(caller: Caller, *, online: bool) -> ev.AgentSnapshotData:
     agent = screens.agent_fresh(agent_id=caller.agent.pk)
     now = timezone.now()
     frames = console.screen_frames(
-        calls=console.screen_calls(agent, now), agents=[agent], now=now, only_on_screen=True
+        calls=screen_calls.screen_calls(agent, console.wrapped_up_since(now)),
+        agents=[agent],
+        now=now,
+        only_on_screen=True,
     )
     organization = caller.membership.organization
     queues = queue_metrics(

@@ -13,12 +13,13 @@ from django.utils import timezone
 
 from contactcenter.enums import CallStatus
 from contactcenter.models import AuditEntry, Call
+from contactcenter.selectors import screen_calls
 from crm.models import Case, CaseNote, Contact, ContactPhone
 from crm.services import case_note_add
 from crm.services.dispositions import call_disposition_apply
 from crm.services.trash import trash_purge
 from crm.tasks import trash_purge as trash_purge_task
-from realtime.screens import console, pop
+from realtime.screens import pop
 from tests.conftest import Floor, client_for
 from tests.crm.factories import make_case, make_contact, result_ids
 from tests.crm.services.test_dispositions import make_disposition, set_disposition
@@ -215,7 +216,7 @@ def test_the_screen_pop_leaves_out_what_is_in_the_trash(floor_a: Floor) -> None:
     ringing = make_call(
         floor_a.org, agent=floor_a.agent, caller_number=NUMBER, status=CallStatus.RINGING
     )
-    calls = list(console.with_last_entry(Call.objects.filter(pk=ringing.pk)))
+    calls = list(screen_calls.with_last_entry(Call.objects.filter(pk=ringing.pk)))
     popped = pop.PopBuilder(calls, [floor_a.agent]).pop(calls[0], floor_a.agent, floor_a.admin)
     assert [c.id for c in popped.contacts] == [kept.pk]
     assert [c.id for c in popped.open_cases] == [open_case.pk]

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from contactcenter.enums import AgentState, CallEventType, CallStatus, TransferKind, TransferStatus
 from contactcenter.models import Agent, Call, CallDisposition, CallEvent, CallTransfer, Membership
+from contactcenter.selectors import screen_calls
 from crm.enums import CaseStatus
 from realtime.groups import agent_group
 from realtime.screens import console
@@ -228,7 +229,7 @@ def test_a_call_ringing_many_agents_pops_each_their_own_last_calls(
             occurred_at=timezone.now(),
             dedup_key=f"offer-{agent.pk}",
         )
-    calls = list(console.with_last_entry(Call.objects.filter(pk=ringing.pk)))
+    calls = list(screen_calls.with_last_entry(Call.objects.filter(pk=ringing.pk)))
     with django_assert_max_num_queries(7):  # 14 agents ring: two of them query their history
         frames = console.screen_frames(calls=calls, agents=agents, now=timezone.now())
     last = {f.agent_id: [c.id for c in f.data.pop.last_calls] for f in frames}
@@ -248,10 +249,10 @@ def test_agents_read_with_their_memberships_cost_no_query_for_them(
     unlisted = make_agent(desk.org, make_member(desk.org))
     Membership.objects.filter(user=unlisted.user).delete()
     pks = [desk.agent.pk, supervising.pk, desk_phone.pk, unlisted.pk]
-    apart = console.memberships_of(Agent.objects.filter(pk__in=pks))
-    agents = list(Agent.objects.filter(pk__in=pks).select_related(console.WITH_MEMBERSHIP))
+    apart = screen_calls.memberships_of(Agent.objects.filter(pk__in=pks))
+    agents = list(Agent.objects.filter(pk__in=pks).select_related(screen_calls.WITH_MEMBERSHIP))
     with django_assert_num_queries(0):
-        together = console.memberships_of(agents)
+        together = screen_calls.memberships_of(agents)
         seen = {pk: (m.role, m.organization.name) for pk, m in together.items()}
     assert together == apart
     assert seen == {

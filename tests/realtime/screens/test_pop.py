@@ -8,8 +8,9 @@ from django.db import connection
 
 from contactcenter.enums import CallStatus, Role
 from contactcenter.models import Call, Membership
+from contactcenter.selectors import screen_calls
 from crm.selectors import contact_lookup_by_phone
-from realtime.screens import console, pop
+from realtime.screens import pop
 from tests.conftest import Floor, build_floor
 from tests.crm.factories import make_contact
 from tests.factories import make_call
@@ -30,7 +31,7 @@ def test_pops_list_the_contacts_crm_finds_with_all_their_phones(floor_a: Floor) 
     ringing = make_call(org, agent=floor_a.agent, caller_number=CALLER, status=CallStatus.RINGING)
     other = make_call(org, agent=floor_a.agent, caller_number="+15550002222")
     earlier = make_call(org, agent=floor_a.agent, caller_number=CALLER)
-    calls = list(console.with_last_entry(Call.objects.filter(pk__in=[ringing.pk, other.pk])))
+    calls = list(screen_calls.with_last_entry(Call.objects.filter(pk__in=[ringing.pk, other.pk])))
     by_pk = {c.pk: c for c in calls}
     membership = Membership.objects.get(user=floor_a.agent.user)
     builder = pop.PopBuilder(calls, [floor_a.agent])
@@ -60,7 +61,7 @@ def test_pops_list_the_contacts_crm_finds_with_all_their_phones(floor_a: Floor) 
 def test_the_floor_sees_every_call_of_the_caller(floor_a: Floor) -> None:
     theirs = make_call(floor_a.org, agent=floor_a.other_agent, caller_number=CALLER)
     ringing = make_call(floor_a.org, caller_number=CALLER, status=CallStatus.RINGING)
-    calls = list(console.with_last_entry(Call.objects.filter(pk=ringing.pk)))
+    calls = list(screen_calls.with_last_entry(Call.objects.filter(pk=ringing.pk)))
     supervisor = floor_a.supervisor
     assert supervisor.role == Role.SUPERVISOR
     popped = pop.PopBuilder(calls, [floor_a.agent]).pop(calls[0], floor_a.agent, supervisor)

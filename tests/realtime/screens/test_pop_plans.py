@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from contactcenter.enums import CallDirection, CallEventType, CallStatus
 from contactcenter.models import Call, CallEvent
-from realtime.screens import changes, console
+from contactcenter.selectors import screen_calls
+from realtime.screens import changes
 from tests.conftest import Floor
 from tests.factories import make_call
 
@@ -80,13 +81,13 @@ def test_a_ringing_calls_frames_read_calls_through_indexes(
             org.pk, frozenset({call.pk}), frozenset(), frozenset(), None
         )
     assert [message["type"] for _, message in messages] == ["call.ringing"]
-    # The other calls of the same customer (console.related_calls): found by number, the
+    # The other calls of the same customer (screen_calls.related_read): found by number, the
     # caller's or, for an outbound call, the callee's, both through an index. Without
     # one, the planner walks every call of the organization.
     # Prepared (as it runs in the bridge's worker), EXPLAIN EXECUTE shows the generic plan
     # it runs with, for any numbers.
     statements = [s for q in reads.captured_queries for s in q["sql"].split(";\n")]
-    prepared = f"EXECUTE {console._RELATED_CALLS.name}("
+    prepared = f"EXECUTE {screen_calls._RELATED_CALLS.name}("
     (related,) = [
         s
         for s in statements
