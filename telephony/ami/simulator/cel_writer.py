@@ -95,14 +95,8 @@ _CDR = (
 _COMPLETE = {"caller": "COMPLETECALLER", "agent": "COMPLETEAGENT"}
 
 
-def create_tables(
-    conn: psycopg.Connection[Any],
-    *,
-    cel: str = "cel",
-    queue_log: str = "queue_log",
-    cdr: str = "cdr",
-) -> None:
-    """Asterisk's tables (the layouts of its ast-db-manage scripts), if missing."""
+def cel_tables(*, cel: str = "cel", queue_log: str = "queue_log", cdr: str = "cdr") -> sql.Composed:
+    """Asterisk's tables (the layouts of its ast-db-manage scripts), created if missing."""
     names = {
         "cel": cel,
         "queue_log": queue_log,
@@ -112,7 +106,11 @@ def create_tables(
         "queue_log_callid": f"{queue_log}_callid",
         "cdr_start": f"{cdr}_start",
     }
-    conn.execute(sql.SQL(TABLES).format(**{k: sql.Identifier(v) for k, v in names.items()}))
+    return sql.SQL(TABLES).format(**{k: sql.Identifier(v) for k, v in names.items()})
+
+
+def create_tables(conn: psycopg.Connection[Any], **tables: str) -> None:
+    conn.execute(cel_tables(**tables))
 
 
 def _when(message: AmiMessage) -> datetime:

@@ -19,6 +19,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from django.core.management.base import BaseCommand, CommandError
 
 from config.serve import run_until_signal
@@ -31,6 +32,7 @@ from telephony.ami.simulator import (
     SimulatorConfig,
     Transcript,
 )
+from telephony.ami.simulator.cel_writer import CelWriter, cel_tables
 
 logger = logging.getLogger("telephony.ami.simulator")
 
@@ -78,6 +80,13 @@ class Command(BaseCommand):
         parser.add_argument("--wait-clients", type=int, default=1)
         parser.add_argument("--exit-when-done", action="store_true")
         parser.add_argument(
+            "--cel-database",
+            default="",
+            help="also log CEL, queue_log and CDR rows, as Asterisk's cel_pgsql, realtime "
+            "queue_log and cdr_pgsql do, into this PostgreSQL database "
+            "(postgresql://user:password@host/db; the tables are created if missing)",
+        )
+        parser.add_argument(
             "--control",
             action="store_true",
             help="also answer the simulator-only actions (SimulatorInboundCall: one call "
@@ -124,6 +133,7 @@ class Command(BaseCommand):
             ]
             simulator.expect_connection(ConnectionPlan(first))
         await simulator.start()
+        writer = await self._cel_writer(simulator, options["cel_database"])
         self.stdout.write(
             f"AMI simulator on {config.host}:{simulator.port} (user {config.username}); "
             f"Ctrl-C stops."
@@ -139,7 +149,22 @@ class Command(BaseCommand):
         finally:
             work.cancel()
             stopped.cancel()
+            if writer is not None:
+                await writer.close()
             await simulator.stop()
+
+    @staticmethod
+    async def _cel_writer(simulator: AmiSimulator, dsn: str) -> CelWriter | None:
+        if not dsn:
+            return None
+        try:
+            async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+                await conn.execute(cel_tables())
+        except psycopg.Error as exc:
+            raise CommandError(f"cannot use the CEL database: {exc}") from exc
+        writer = CelWriter(dsn)
+        writer.attach(simulator.pbx)
+        return writer
 
     @staticmethod
     def _wants_load(options: dict[str, Any]) -> bool:
