@@ -18,6 +18,9 @@ Series (label ``connection``: the bridge's connection key, one per PBX):
   (AMI_ALLOWED_TARGETS, telephony/egress.py): the record's PBX is never dialled
 - ``cc_bridge_facts_applied_total`` / ``cc_bridge_batches_total`` counters
 - ``cc_bridge_backlog`` gauge, events received but not yet stored
+- ``cc_cel_backfills_total``, ``cc_cel_facts_total``, ``cc_cel_calls_created_total``,
+  ``cc_cel_calls_completed_total``, ``cc_cel_errors_total`` counters: the backfill from
+  the PBX's CEL after each resync (telephony/cel/)
 - ``cc_bridge_event_lag_seconds`` histogram, no label
 - ``cc_bridge_batch_seconds`` histogram, no label
 """
@@ -97,6 +100,29 @@ class BridgeCollector(Collector):
             ),
             "batches": CounterMetricFamily(
                 "cc_bridge_batches", "Batches stored (one transaction each).", labels=["connection"]
+            ),
+            "cel_backfills": CounterMetricFamily(
+                "cc_cel_backfills",
+                "Outage windows read from the PBX's CEL after a resync (telephony/cel/).",
+                labels=["connection"],
+            ),
+            "cel_facts": CounterMetricFamily(
+                "cc_cel_facts", "Facts the CEL backfill stored.", labels=["connection"]
+            ),
+            "cel_calls_created": CounterMetricFamily(
+                "cc_cel_calls_created",
+                "Calls only the PBX's CEL knew of (began and ended during an outage).",
+                labels=["connection"],
+            ),
+            "cel_calls_completed": CounterMetricFamily(
+                "cc_cel_calls_completed",
+                "Calls the CEL backfill gave their real end.",
+                labels=["connection"],
+            ),
+            "cel_errors": CounterMetricFamily(
+                "cc_cel_errors",
+                "CEL backfills that could not read the PBX's log database.",
+                labels=["connection"],
             ),
             "backlog": GaugeMetricFamily(
                 "cc_bridge_backlog",
