@@ -87,6 +87,8 @@ def check_call(call: Call, want: dict[str, Any], *, resynced: bool = False) -> N
         assert not call.flags.get("started_at_unknown"), label
     if "joined_with" in want:
         assert call.flags.get("joined_with") == [want["joined_with"]], (label, call.flags)
+    if "hangup_cause" in want:
+        assert call.hangup_cause == want["hangup_cause"], (label, call.hangup_cause)
     if "hangup_by" in want:
         assert call.hangup_by == want["hangup_by"], (label, call.hangup_by)
     if "hold_intervals" in want:
@@ -131,6 +133,9 @@ def _check_transfers(call: Call, wanted: list[dict[str, Any]], label: Any) -> No
                 assert transfer.answered_at is None, (label, transfer.answered_at)
             else:
                 assert transfer.answered_at == ts(want["target_answered_at"]), label
+        if "completed_at" in want:
+            completed = want["completed_at"]
+            assert transfer.completed_at == (ts(completed) if completed else None), label
         if "target_channel" in want:
             assert ext(transfer.to_agent) == want["target_channel"].split("/")[1][:4], label
 

@@ -318,8 +318,8 @@ def apply_transfer(
             transfer.answered_at = fact.at
         if transfer.to_agent_id is None:
             transfer.to_agent = lk.agent(fact.to_agent)
-        if transfer.status != TransferStatus.FAILED:
-            # The target answered: the transfer reached someone.
+        if transfer.status not in (TransferStatus.FAILED, TransferStatus.COMPLETED):
+            # A blind transfer's target answered: the transfer reached someone.
             transfer.status = TransferStatus.COMPLETED
             transfer.completed_at = transfer.answered_at
     return Timeline(
