@@ -43,29 +43,7 @@ class TelephonyPort(Protocol):
         """Whether the organization's agents can get browser softphone voice tokens."""
 
 
-class _NoTelephony:
-    def command_connection(self, organization_id: int) -> str | None:
-        return None
-
-    def reaches_bridge(self, connection_key: str) -> bool:
-        return False
-
-    async def command(
-        self,
-        organization_id: int,
-        connection_key: str,
-        command: str,
-        params: dict[str, Any],
-        *,
-        timeout: float,
-    ) -> PbxResult:
-        return PbxResult(ok=False, error="no_pbx", message="No PBX is connected.")
-
-    def softphone_ready(self, organization_id: int) -> bool:
-        return False
-
-
-_port: TelephonyPort = _NoTelephony()
+_port: TelephonyPort | None = None
 
 
 def install(port: TelephonyPort) -> None:
@@ -73,5 +51,11 @@ def install(port: TelephonyPort) -> None:
     _port = port
 
 
-def telephony() -> TelephonyPort:
+def telephony() -> TelephonyPort | None:
+    """The installed port; ``None`` in a process without telephony (no PBX to command)."""
     return _port
+
+
+def softphone_ready(organization_id: int) -> bool:
+    """Whether the organization's agents can get browser softphone voice tokens."""
+    return _port is not None and _port.softphone_ready(organization_id)

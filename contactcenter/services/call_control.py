@@ -51,6 +51,8 @@ async def agent_set_state(
     if state not in (AgentState.AVAILABLE, AgentState.PAUSED, AgentState.WRAP_UP):
         return agent, None
     port = telephony()
+    if port is None:
+        return agent, None
     key = await database_sync_to_async(port.command_connection)(agent.organization_id)
     if key is None or not agent.interface:
         return agent, None
@@ -66,6 +68,8 @@ async def agent_set_state(
 async def call_originate(*, agent: Agent, number: str, timeout: float) -> PbxResult:
     """A call from the agent's phone to ``number``; refused: ``PbxFailed``."""
     port = telephony()
+    if port is None:
+        raise _no_pbx()
     key = await database_sync_to_async(port.command_connection)(agent.organization_id)
     if key is None:
         raise _no_pbx()
@@ -83,7 +87,7 @@ async def call_command(
     the connection that reported it; refused: ``PbxFailed``. ``call`` is one the agent
     may act on (the caller checked)."""
     port = telephony()
-    if not port.reaches_bridge(call.connection_key):
+    if port is None or not port.reaches_bridge(call.connection_key):
         raise _no_pbx()
     params = {"call": call.external_id, "agent": agent.interface, **extra}
     result = await port.command(

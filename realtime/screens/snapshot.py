@@ -14,7 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from contactcenter.models import Agent, Membership
-from contactcenter.ports import telephony
+from contactcenter.ports import softphone_ready
 from contactcenter.selectors import screen_calls, screens
 from contactcenter.selectors.access import agent_for_membership, membership_for_user
 from contactcenter.selectors.wallboard import queue_metrics, wallboard
@@ -70,7 +70,7 @@ def softphone_config(agent: Agent) -> ev.SoftphoneConfig:
             websocket_url=websocket_url,
             display_name=agent.name,
         )
-    return ev.SoftphoneConfig(sip=sip, twilio=telephony().softphone_ready(agent.organization_id))
+    return ev.SoftphoneConfig(sip=sip, twilio=softphone_ready(agent.organization_id))
 
 
 def agent_snapshot(caller: Caller, *, online: bool) -> ev.AgentSnapshotData:
