@@ -18,6 +18,7 @@ import re
 from typing import Any
 
 from django.urls import URLPattern, URLResolver, get_resolver
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
@@ -126,3 +127,18 @@ def api_resources() -> frozenset[str]:
         if isinstance(top, URLResolver) and str(top.pattern) == API_PREFIX.lstrip("/"):
             walk(top.url_patterns, "")
     return frozenset(found - KEY_REFUSED)
+
+
+class APIKeyScheme(OpenApiAuthenticationExtension):
+    """The key in the OpenAPI schema (drf-spectacular): an ``Authorization`` header."""
+
+    target_class = APIKeyAuthentication
+    name = "apiKeyAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "An organization's API key: 'Api-Key <key>'.",
+        }
