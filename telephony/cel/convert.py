@@ -30,6 +30,9 @@ from datetime import UTC, datetime
 from contactcenter import facts as te
 from contactcenter.enums import CallDirection, HangupParty, TransferKind
 from telephony.ami.fields import device_of
+
+# A DialEnd's status and the HANGUP's dialstatus are the same words: one table for both.
+from telephony.ami.translator import _DIAL_END_OUTCOMES as _DIAL_OUTCOMES
 from telephony.ami.translator import external_number
 from telephony.cel.rows import CelRow, History, QueueLogRow
 
@@ -52,15 +55,6 @@ CAUSE_TEXT = {
     41: "Temporary failure",
     42: "Switching equipment congestion",
     127: "Interworking, unspecified",
-}
-_DIAL_OUTCOMES: dict[str, te.EndOutcome] = {
-    "NOANSWER": "no_answer",
-    "BUSY": "busy",
-    "CONGESTION": "failed",
-    "CHANUNAVAIL": "failed",
-    "CANCEL": "canceled",
-    "DONTCALL": "failed",
-    "INVALIDARGS": "failed",
 }
 _COMPLETE_REASONS = {
     "COMPLETECALLER": HangupParty.CALLER,

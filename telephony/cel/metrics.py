@@ -31,7 +31,12 @@ KINDS = ("missing", "estimated", "different", "unknown_to_pbx", "repaired")
 
 
 class ReconciliationCollector(Collector):
-    def collect(self) -> Iterator[Metric]:
+    def describe(self) -> Iterator[Metric]:
+        """The series, without reading the database (registering asks for them)."""
+        yield from self._families()
+
+    @staticmethod
+    def _families() -> tuple[GaugeMetricFamily, GaugeMetricFamily]:
         findings = GaugeMetricFamily(
             "cc_call_log_findings",
             "Calls the last reconciliation with the PBX's CDRs found, by kind.",
@@ -42,6 +47,10 @@ class ReconciliationCollector(Collector):
             "1 if the last reconciliation could not read the PBX's log database.",
             labels=["connection"],
         )
+        return findings, failed
+
+    def collect(self) -> Iterator[Metric]:
+        findings, failed = self._families()
         since = timezone.now().date() - timedelta(days=7)
         latest: dict[tuple[int, str], CallLogReconciliation] = {}
         try:

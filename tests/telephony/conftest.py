@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from telephony.ami.simulator import AmiSimulator, SimulatorConfig, Transcript
 from tests.telephony.amiclient import AmiTestClient
+from tests.telephony.pbxlogs import PbxLogs, pbx_log_database
 
 # The recorded AMI transcripts and their expected outcomes (tests/telephony/transcripts;
 # README.md there says how they were made).
@@ -50,3 +51,10 @@ async def client(simulator: AmiSimulator) -> AsyncIterator[AmiTestClient]:
     await connected.wait_for(lambda m: m.event == "FullyBooted")
     yield connected
     await connected.close()
+
+
+@pytest.fixture
+def pbx_logs() -> Iterator[PbxLogs]:
+    """A PBX's call-log database (tests/telephony/pbxlogs.py), dropped after the test."""
+    with pbx_log_database() as logs:
+        yield logs

@@ -10,7 +10,6 @@ twice: nothing changes. A call AMI stored already is not touched by its rows.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +26,7 @@ from tests.drills import workload as wl
 from tests.drills.reference import Records, by_start, clean_records
 from tests.telephony.bridge_harness import CONNECTION, demo_organization
 from tests.telephony.conftest import fast_config
-from tests.telephony.pbxlogs import PbxLogs, pbx_log_database
+from tests.telephony.pbxlogs import PbxLogs
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -48,12 +47,6 @@ LOGGED = (
     "wait_seconds",
     "talk_seconds",
 )
-
-
-@pytest.fixture
-def pbx_logs() -> Iterator[PbxLogs]:
-    with pbx_log_database() as logs:
-        yield logs
 
 
 async def _play_workload(logs: PbxLogs) -> datetime:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Iterator
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -28,18 +27,12 @@ from tests.drills import workload as wl
 from tests.drills.bridges import bridge_in_process
 from tests.telephony.bridge_harness import CONNECTION
 from tests.telephony.conftest import fast_config
-from tests.telephony.pbxlogs import PbxLogs, pbx_log_database
+from tests.telephony.pbxlogs import PbxLogs
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="Asterisk logs to PostgreSQL"),
 ]
-
-
-@pytest.fixture
-def pbx_logs() -> Iterator[PbxLogs]:
-    with pbx_log_database() as logs:
-        yield logs
 
 
 async def _stored_with_logs(logs: PbxLogs) -> int:
