@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
-class CallMetrics:
+class CallFigures:
     """The call figures of one queue, or of several queues together."""
 
     callers_waiting: int
@@ -43,7 +43,7 @@ class QueueAgent:
 
 
 @dataclass(frozen=True)
-class QueueMetrics(CallMetrics):
+class QueueFigures(CallFigures):
     queue_id: int
     queue_name: str
     service_level_seconds: int
@@ -53,7 +53,7 @@ class QueueMetrics(CallMetrics):
 
 
 @dataclass(frozen=True)
-class OrganizationTotals(CallMetrics):
+class OrganizationTotals(CallFigures):
     """All selected queues together; each call judged by its own queue's thresholds."""
 
     agents_by_state: Mapping[str, int]

@@ -6,7 +6,7 @@ most once per its interval (wallboards: ``REALTIME_COALESCE_MS``; agent consoles
 queue figures are a glance, not a wall: ``REALTIME_CONSOLE_COALESCE_MS``): at once when
 it has been quiet for that long (so a lone event reaches the screen in milliseconds),
 otherwise at the end of the interval. A flush computes each figure once for every
-subscriber of its lane in the process (the metrics are aggregate queries), instead of
+subscriber of its lane in the process (the figures are aggregate queries), instead of
 once per console.
 
 The pings themselves reach the process once: the organization's feed is the one member
@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from contactcenter.models import Organization
 from contactcenter.selectors import screens
-from contactcenter.selectors.wallboard import queue_metrics, wallboard
+from contactcenter.selectors.wallboard import figures_by_queue, wallboard
 from realtime import messages as ev
 from realtime.groups import queues_group
 from realtime.layers import LAYER_LOST
@@ -60,7 +60,7 @@ class FeedUpdate:
         self.queue_ids = queue_ids
         self.now = timezone.now()
         self._organization: Organization | None = None
-        self._metrics: list[Any] | None = None
+        self._figures: list[Any] | None = None
         self._boards: dict[int | None, Any] = {}
         self._stats: dict[int, str] | None = None
         self._board_data: dict[int | None, str] = {}
@@ -70,14 +70,14 @@ class FeedUpdate:
             self._organization = screens.organization_by_id(organization_id=self.organization_id)
         return self._organization
 
-    async def metrics(self) -> list[Any]:
-        """``queue_metrics`` of the changed queues."""
-        if self._metrics is None:
-            self._metrics = await database_sync_to_async(self._load_metrics)()
-        return self._metrics
+    async def figures(self) -> list[Any]:
+        """``figures_by_queue`` of the changed queues."""
+        if self._figures is None:
+            self._figures = await database_sync_to_async(self._load_figures)()
+        return self._figures
 
-    def _load_metrics(self) -> list[Any]:
-        return queue_metrics(
+    def _load_figures(self) -> list[Any]:
+        return figures_by_queue(
             organization=self._org(), now=self.now, queue_ids=self.queue_ids, with_agents=False
         )
 
@@ -98,7 +98,7 @@ class FeedUpdate:
         if self._stats is None:
             self._stats = {
                 m.queue_id: encode_data(ev.QueueStatsData(queue=render.queue_stats(m)))
-                for m in await self.metrics()
+                for m in await self.figures()
             }
         return self._stats
 

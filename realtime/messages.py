@@ -1,6 +1,6 @@
 """Typed outbound messages: what a console or wallboard is told, field by field.
 
-Each event's ``data`` is one of the ``*Data`` models below; docs/realtime-protocol.md
+Each message's ``data`` is one of the ``*Data`` models below; docs/realtime-protocol.md
 lists them message by message. Models forbid unknown fields, so a field added in one
 place and not the other fails loudly in the tests instead of drifting silently. They
 are built from rows by ``realtime.screens.render`` and published by ``realtime.publish``.
@@ -141,7 +141,7 @@ class DispositionView(Model):
 _CALL_FIGURES = get_type_hints(figures.OrganizationTotals)  # the calls' and agents_by_state
 _QUEUE_OWN = {
     name: hint
-    for name, hint in get_type_hints(figures.QueueMetrics).items()
+    for name, hint in get_type_hints(figures.QueueFigures).items()
     if name not in _CALL_FIGURES and name != "agents"
 }
 
@@ -166,7 +166,7 @@ class BoardTotals(Model):
     __annotations__ = _CALL_FIGURES
 
 
-# --- event payloads ---------------------------------------------------------------------
+# --- message payloads -------------------------------------------------------------------
 
 
 class HelloData(Model):

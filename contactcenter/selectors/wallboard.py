@@ -18,7 +18,7 @@ from django.db.models import Count, F, Min, Q, Sum
 from django.utils import timezone
 
 from contactcenter.enums import AgentState, CallStatus
-from contactcenter.figures import OrganizationTotals, QueueAgent, QueueMetrics
+from contactcenter.figures import OrganizationTotals, QueueAgent, QueueFigures
 from contactcenter.models import Call, CallQueue, Organization, QueueMembership
 from contactcenter.selectors.metrics import (
     QUEUE_TRAFFIC,
@@ -51,7 +51,7 @@ def _offered_in(day: DayWindow) -> Q:
 class Wallboard:
     generated_at: datetime
     day: DayWindow
-    queues: list[QueueMetrics]
+    queues: list[QueueFigures]
     totals: OrganizationTotals
 
 
@@ -95,7 +95,7 @@ def _relevant_calls(organization: Organization, queue_ids: list[int], day: DayWi
     )
 
 
-def _call_metrics(row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+def _call_figures(row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     answered = row.get("answered") or 0
     abandoned = row.get("abandoned") or 0
     within = row.get("within_sl") or 0
@@ -185,7 +185,7 @@ def _queue_rows(
     now: datetime,
     *,
     with_agents: bool = True,
-) -> list[QueueMetrics]:
+) -> list[QueueFigures]:
     ids = [queue.pk for queue in queues]
     by_queue = {
         row["queue_id"]: row
@@ -204,26 +204,26 @@ def _queue_rows(
     else:
         by_state = _member_state_counts(organization, ids)
     return [
-        QueueMetrics(
+        QueueFigures(
             queue_id=queue.pk,
             queue_name=queue.name,
             service_level_seconds=queue.service_level_seconds,
             short_abandon_seconds=queue.short_abandon_seconds,
             agents_by_state=by_state[queue.pk],
             agents=tuple(_queue_agent(m, now) for m in members[queue.pk]),
-            **_call_metrics(by_queue.get(queue.pk, {}), now),
+            **_call_figures(by_queue.get(queue.pk, {}), now),
         )
         for queue in queues
     ]
 
 
-def queue_metrics(
+def figures_by_queue(
     *,
     organization: Organization,
     now: datetime | None = None,
     queue_ids: Iterable[int] | None = None,
     with_agents: bool = True,
-) -> list[QueueMetrics]:
+) -> list[QueueFigures]:
     """The metrics of the organization's active queues (all, or those in ``queue_ids``).
 
     ``now`` (aware; default: the current time) picks the organization's local day and
@@ -243,7 +243,7 @@ def wallboard(
     now: datetime | None = None,
     queue_ids: Iterable[int] | None = None,
 ) -> Wallboard:
-    """``queue_metrics`` plus the organization totals, all read against the same ``now``.
+    """``figures_by_queue`` plus the organization totals, all read against the same ``now``.
 
     The totals come from their own ungrouped aggregate, not from summing the rows:
     counts equal the sums of the queues, while ASA, AHT and the percentages are taken
@@ -257,6 +257,6 @@ def wallboard(
     total = _relevant_calls(organization, ids, day).aggregate(**_aggregates(day))
     agents = {agent.agent_id: agent.state for row in rows for agent in row.agents}
     totals = OrganizationTotals(
-        agents_by_state=_state_counts(agents.values()), **_call_metrics(total, now)
+        agents_by_state=_state_counts(agents.values()), **_call_figures(total, now)
     )
     return Wallboard(generated_at=now, day=day, queues=rows, totals=totals)

@@ -69,7 +69,7 @@ class AgentConsumer(StreamConsumer):
             "connection": self.channel_name,
         }
 
-    # -- published events (realtime.publish) ------------------------------------------------
+    # -- published messages (realtime.publish) ----------------------------------------------
 
     async def agent_state(self, message: dict[str, Any]) -> None:
         await self.forward(message)

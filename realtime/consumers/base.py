@@ -97,7 +97,7 @@ class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
         metrics.websocket_opened(self.stream)
         self.counted = True
         # Groups before the snapshot: a change committed in between is then in the
-        # snapshot or in an event after it (or both: applying it twice is harmless).
+        # snapshot or in a message after it (or both: applying it twice is harmless).
         for group in self.groups_to_join():
             await self.channel_layer.group_add(group, self.channel_name)
             self.joined.append(group)
@@ -189,7 +189,7 @@ class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
             logger.debug("realtime: %s socket closing, %s frame dropped", self.stream, type_)
 
     async def forward(self, message: dict[str, Any]) -> None:
-        """A published event (realtime.publish): its type and data become the frame's."""
+        """A published message (realtime.publish): its type and data become the frame's."""
         await self.emit(message["type"], message["data"])
 
     async def session_current(self) -> bool:

@@ -55,7 +55,7 @@ def _call_frames(
     agent_ids: frozenset[int],
     forced_type: ev.CallFrameType | None,
 ) -> list[Message]:
-    """The changed calls' frames for the screens that show them, and the changed agents'
+    """The changed calls' messages for the screens that show them, and the changed agents'
     ``agent.state``, for the agents with a console: the calls' agents, their timeline,
     who of them is online and the agents' rows and memberships are each read once, in
     three round trips: the calls; the other calls of their customers and the customers'
@@ -90,17 +90,17 @@ def _call_frames(
     agents = {a.pk: a for a in rows}
     watched = [agents[pk] for pk in sorted(named) if pk in agents]
     memberships = screen_calls.memberships_of(watched)
-    frames_of = functools.partial(
-        console.screen_frames,
+    changes_of = functools.partial(
+        console.call_changes,
         agents=watched,
         now=now,
         entries=entries,
         memberships=memberships,
         pops=pops,
     )
-    frames = frames_of(calls=calls, forced_type=forced_type)
-    frames += frames_of(calls=related, forced_type="call.updated")  # only their pops changed
-    messages = [(agent_group(f.agent_id), message(f.type, f.data)) for f in frames]
+    changed = changes_of(calls=calls, forced_type=forced_type)
+    changed += changes_of(calls=related, forced_type="call.updated")  # only their pops changed
+    messages = [(agent_group(c.agent_id), message(c.type, c.data)) for c in changed]
     return messages + _agent_frames(agents, stated)
 
 

@@ -5,7 +5,7 @@ A call is on agent A's screen while it is live and A is rung for it (a live offe
 (``call.agent``); after it ends, while A answered it and has not set a disposition
 (wrap-up), for ``REALTIME_WRAPUP_WINDOW_SECONDS`` (``wrapped_up_since``) and at most
 ``WRAPUP_LIMIT`` calls (``contactcenter.selectors.screen_calls``).
-The snapshot and the published events both come from ``screen_frames``; the screen
+The snapshot and the published changes both come from ``call_changes``; the screen
 pop comes from ``realtime.screens.pop``; the reads are contactcenter's
 (``contactcenter.selectors.screen_calls``).
 """
@@ -48,7 +48,7 @@ _TRANSFER_ENTRIES = {
 
 
 @dataclass(frozen=True)
-class Frame:
+class CallChange:
     agent_id: int
     type: str  # a CallFrameType, or "call.removed"
     data: ev.CallFrameData | ev.CallRemovedData
@@ -86,7 +86,7 @@ def on_screen(call: Call, agent_id: int, leg: ev.Leg, now: datetime) -> bool:
     )
 
 
-def frame_type(call: Call, leg: ev.Leg) -> ev.CallFrameType:
+def change_type(call: Call, leg: ev.Leg) -> ev.CallFrameType:
     if leg == "offered":
         return "call.ringing"
     if call.status in TERMINAL_CALL_STATUSES:
@@ -110,7 +110,7 @@ def named_agents(calls: Sequence[Call], entries: Iterable[AgentEntry]) -> set[in
     return named | {c.agent_id for c in calls if c.agent_id is not None}
 
 
-def screen_frames(
+def call_changes(
     *,
     calls: Sequence[Call],
     agents: Sequence[Agent],
@@ -120,12 +120,12 @@ def screen_frames(
     entries: Sequence[AgentEntry] | None = None,
     memberships: dict[int, Membership] | None = None,
     pops: pop.PopBuilder | None = None,
-) -> list[Frame]:
-    """One frame per (call, agent) that the agent's screen should hear about.
+) -> list[CallChange]:
+    """One change per (call, agent) that the agent's screen should hear about.
 
     ``calls`` come from ``with_last_entry``. Agents are told about every call they
     are or were part of: a call that is not (or no longer) on their screen is a
-    ``call.removed`` frame, which consoles that never showed it drop. A caller that
+    ``call.removed`` message, which consoles that never showed it drop. A caller that
     already read the calls' ``agent_entries`` or the agents' ``memberships_of``, or holds
     their ``PopBuilder``, passes them, and they are not read again.
     """
@@ -137,7 +137,7 @@ def screen_frames(
         memberships = memberships_of(agents)
     if pops is None:
         pops = pop.PopBuilder(calls, agents)
-    frames: list[Frame] = []
+    changes: list[CallChange] = []
     involved_in: dict[int, set[int]] = defaultdict(set)
     for call_id, agent_id in leg_of:
         involved_in[call_id].add(agent_id)
@@ -151,15 +151,15 @@ def screen_frames(
             if not on_screen(call, agent_id, leg, now):
                 if not only_on_screen:
                     removed = ev.CallRemovedData(call_id=call.pk)
-                    frames.append(Frame(agent_id, "call.removed", removed))
+                    changes.append(CallChange(agent_id, "call.removed", removed))
                 continue
             data = ev.CallFrameData(
                 call=render.call_view(call),
                 leg=leg,
                 pop=pops.pop(call, agent, memberships.get(agent_id)),
             )
-            frames.append(Frame(agent_id, forced_type or frame_type(call, leg), data))
-    return frames
+            changes.append(CallChange(agent_id, forced_type or change_type(call, leg), data))
+    return changes
 
 
 def wrapped_up_since(now: datetime) -> datetime:

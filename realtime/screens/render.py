@@ -1,4 +1,4 @@
-"""Rows to event models. Snapshots and published events use the same functions, so a
+"""Rows to message models. Snapshots and published changes use the same functions, so a
 field reads the same in both (the snapshot-convergence test depends on it)."""
 
 from __future__ import annotations
@@ -109,9 +109,9 @@ def disposition_view(disposition: CallDisposition) -> ev.DispositionView:
     )
 
 
-# The metrics come from contactcenter.selectors.wallboard as dataclasses; the fields are
-# picked by name, so a figure the selector adds later does not break the protocol
-# before it is documented there.
+# The figures come from contactcenter.selectors.wallboard as contactcenter.figures
+# dataclasses, whose fields the messages take (realtime.messages); each message picks
+# its own by name (QueueStats leaves the agents out).
 
 
 def _pick(source: Any, names: tuple[str, ...]) -> dict[str, Any]:
@@ -121,14 +121,14 @@ def _pick(source: Any, names: tuple[str, ...]) -> dict[str, Any]:
     return values
 
 
-def queue_stats(metrics: Any) -> ev.QueueStats:
-    return ev.QueueStats(**_pick(metrics, _STATS_FIELDS))
+def queue_stats(figures: Any) -> ev.QueueStats:
+    return ev.QueueStats(**_pick(figures, _STATS_FIELDS))
 
 
-def queue_board(metrics: Any) -> ev.QueueBoard:
+def queue_board(figures: Any) -> ev.QueueBoard:
     return ev.QueueBoard(
-        **_pick(metrics, _STATS_FIELDS),
-        agents=[ev.QueueAgentView(**_pick(a, _QUEUE_AGENT_FIELDS)) for a in metrics.agents],
+        **_pick(figures, _STATS_FIELDS),
+        agents=[ev.QueueAgentView(**_pick(a, _QUEUE_AGENT_FIELDS)) for a in figures.agents],
     )
 
 

@@ -1,8 +1,8 @@
 """Snapshots: everything a screen shows, read in one go when a socket opens.
 
-A client that reconnects gets a fresh snapshot and so never needs the events it missed.
-Each snapshot is built with the renderers the events use (``realtime.screens.render``,
-``realtime.screens.console``): applying events to a snapshot gives the next snapshot.
+A client that reconnects gets a fresh snapshot and so never needs the messages it missed.
+Each snapshot is built with the renderers the changes use (``realtime.screens.render``,
+``realtime.screens.console``): applying the changes to a snapshot gives the next snapshot.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from contactcenter.models import Agent, Membership
 from contactcenter.ports import softphone_ready
 from contactcenter.selectors import screen_calls, screens
 from contactcenter.selectors.access import agent_for_membership, membership_for_user
-from contactcenter.selectors.wallboard import queue_metrics, wallboard
+from contactcenter.selectors.wallboard import figures_by_queue, wallboard
 from crm.selectors import notification_list_for_user
 from realtime import messages as ev
 from realtime import presence
@@ -77,14 +77,14 @@ def agent_snapshot(caller: Caller, *, online: bool) -> ev.AgentSnapshotData:
     assert caller.agent is not None
     agent = screens.agent_fresh(agent_id=caller.agent.pk)
     now = timezone.now()
-    frames = console.screen_frames(
+    on_screen = console.call_changes(
         calls=screen_calls.screen_calls(agent, console.wrapped_up_since(now)),
         agents=[agent],
         now=now,
         only_on_screen=True,
     )
     organization = caller.membership.organization
-    queues = queue_metrics(
+    queues = figures_by_queue(
         organization=organization,
         now=now,
         queue_ids=agent_queue_ids(agent),
@@ -97,7 +97,7 @@ def agent_snapshot(caller: Caller, *, online: bool) -> ev.AgentSnapshotData:
     return ev.AgentSnapshotData(
         agent=render.agent_view(agent),
         online=online,
-        calls=[f.data for f in frames if isinstance(f.data, ev.CallFrameData)],
+        calls=[c.data for c in on_screen if isinstance(c.data, ev.CallFrameData)],
         queues=[render.queue_stats(m) for m in queues],
         notifications=[
             render.notification_view(n)

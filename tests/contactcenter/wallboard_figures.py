@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from contactcenter.enums import AgentState, CallDirection, CallStatus
 from contactcenter.models import Agent, Call, CallQueue, Organization, QueueMembership
 from contactcenter.selectors.metrics import local_day
-from contactcenter.selectors.wallboard import queue_metrics, wallboard
+from contactcenter.selectors.wallboard import figures_by_queue, wallboard
 from contactcenter.services.telephony.derive import derive_status, finish_durations
 from tests.factories import make_agent, make_call, make_queue
 
@@ -215,7 +215,7 @@ def assert_board(org: Organization, now: datetime, queue_ids: list[int] | None =
     expected = expected_board(org, now, queue_ids)
     assert [plain(q) for q in board.queues] == expected["queues"]
     assert plain(board.totals) == expected["totals"]
-    assert board.queues == queue_metrics(organization=org, now=now, queue_ids=queue_ids)
+    assert board.queues == figures_by_queue(organization=org, now=now, queue_ids=queue_ids)
 
 
 def local(tz: str, *args: int) -> datetime:

@@ -9,7 +9,7 @@ import pytest
 
 from contactcenter.enums import CallDirection
 from contactcenter.selectors.reports_figures import queue_figures_live
-from contactcenter.selectors.wallboard import queue_metrics
+from contactcenter.selectors.wallboard import figures_by_queue
 from tests.contactcenter.wallboard_figures import expected_board, queue_call
 from tests.factories import make_org, make_queue
 
@@ -27,7 +27,7 @@ def test_internal_calls_are_not_counted_as_queue_traffic() -> None:
             )
             call.direction = direction
             call.save(update_fields=["direction"])
-    (row,) = queue_metrics(organization=org, now=now, with_agents=False)
+    (row,) = figures_by_queue(organization=org, now=now, with_agents=False)
     assert (row.offered, row.answered, row.callers_waiting) == (3, 1, 1)
     oracle = expected_board(org, now)["queues"][0]
     assert (oracle["offered"], oracle["answered"], oracle["callers_waiting"]) == (3, 1, 1)

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from contactcenter.enums import AgentState
 from contactcenter.models import QueueMembership
-from contactcenter.selectors.wallboard import queue_metrics
+from contactcenter.selectors.wallboard import figures_by_queue
 from tests.contactcenter.wallboard_figures import (
     NY,
     assert_board,
@@ -47,7 +47,7 @@ def test_new_york_spring_forward_day_by_hand() -> None:
     queue_call(q, queued_at=local(NY, 2025, 3, 9, 23, 59), outcome="abandoned", wait=9)
     queue_call(q, queued_at=local(NY, 2025, 3, 10, 0, 0), outcome="abandoned", wait=9)
 
-    [row] = queue_metrics(organization=org, now=now)
+    [row] = figures_by_queue(organization=org, now=now)
     assert (row.offered, row.answered, row.abandoned, row.short_abandoned) == (6, 2, 2, 1)
     assert row.callers_waiting == 2
     assert row.longest_wait_seconds == int((now - midnight).total_seconds()) + 120
@@ -61,7 +61,7 @@ def test_new_york_spring_forward_day_by_hand() -> None:
 def test_empty_queue_has_zeros_and_no_ratios() -> None:
     org = make_org("Quiet")
     make_queue(org, "support")
-    [row] = queue_metrics(organization=org, now=datetime(2025, 1, 1, tzinfo=UTC))
+    [row] = figures_by_queue(organization=org, now=datetime(2025, 1, 1, tzinfo=UTC))
     assert (row.offered, row.callers_waiting, row.longest_wait_seconds) == (0, 0, None)
     assert row.service_level_percent is row.asa_seconds is row.abandon_rate_percent is None
     assert row.agents_by_state == {s.value: 0 for s in AgentState}
@@ -79,9 +79,9 @@ def test_counts_without_the_members_equal_the_counts_with_them(
         agent.state = state
         agent.save(update_fields=["state"])
     now = timezone.now()
-    [full] = queue_metrics(organization=org, now=now)
+    [full] = figures_by_queue(organization=org, now=now)
     with django_assert_max_num_queries(4):
-        [light] = queue_metrics(organization=org, now=now, with_agents=False)
+        [light] = figures_by_queue(organization=org, now=now, with_agents=False)
     assert light.agents == ()
     assert light.agents_by_state == full.agents_by_state
     assert light.agents_by_state["available"] == 1 and light.agents_by_state["paused"] == 1

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from contactcenter.models import Call
-from contactcenter.selectors.wallboard import queue_metrics, wallboard
+from contactcenter.selectors.wallboard import figures_by_queue, wallboard
 from tests.contactcenter.wallboard_figures import (
     NY,
     OUTCOMES,
@@ -62,9 +62,9 @@ def test_another_organizations_calls_never_count() -> None:
     stray = queue_call(qb, queued_at=now - timedelta(minutes=1), outcome="waiting")
     Call.objects.filter(pk=stray.pk).update(queue=qa)
     join(qa, make_agent(org_b))  # and org B's agent on org A's queue is not shown
-    [row] = queue_metrics(organization=org_a, now=now)
+    [row] = figures_by_queue(organization=org_a, now=now)
     assert (row.offered, row.answered, row.callers_waiting, row.agents) == (1, 1, 0, ())
-    assert queue_metrics(organization=org_a, now=now, queue_ids=[qb.pk]) == []
+    assert figures_by_queue(organization=org_a, now=now, queue_ids=[qb.pk]) == []
     assert_board(org_a, now)
     assert_board(org_b, now)
 

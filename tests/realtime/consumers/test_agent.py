@@ -231,7 +231,7 @@ def test_a_call_ringing_many_agents_pops_each_their_own_last_calls(
         )
     calls = list(screen_calls.with_last_entry(Call.objects.filter(pk=ringing.pk)))
     with django_assert_max_num_queries(7):  # 14 agents ring: two of them query their history
-        frames = console.screen_frames(calls=calls, agents=agents, now=timezone.now())
+        frames = console.call_changes(calls=calls, agents=agents, now=timezone.now())
     last = {f.agent_id: [c.id for c in f.data.pop.last_calls] for f in frames}
     assert last[desk.agent.pk] == [mine.pk]
     assert last[desk.other_agent.pk] == [handed.pk]
