@@ -33,6 +33,9 @@ class _SecretForm(forms.ModelForm):
         return cleaned
 
 
+_CEL_DEFAULTED = ("cel_table", "cel_cdr_table", "cel_time_zone")
+
+
 class AsteriskConnectionForm(_SecretForm):
     secret_field = "secret"
 
@@ -55,6 +58,9 @@ class AsteriskConnectionForm(_SecretForm):
         and its host passes the same policy as the PBX's, when the URL changes."""
         if self.instance.pk and not cleaned.get("cel_password"):
             cleaned["cel_password"] = self.instance.cel_password
+        for name in _CEL_DEFAULTED:  # left empty: the usual name (the sample configs')
+            if not cleaned.get(name):
+                cleaned[name] = getattr(AsteriskConnection(), name)
         url = cleaned.get("cel_url")
         if "cel_url" in self.changed_data and isinstance(url, str) and url:
             try:
@@ -65,6 +71,8 @@ class AsteriskConnectionForm(_SecretForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
+        for name in _CEL_DEFAULTED:
+            self.fields[name].required = False
         field = self.fields["cel_password"]
         field.widget = forms.PasswordInput(render_value=False)
         field.required = False

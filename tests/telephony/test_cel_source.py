@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.test import Client
 
+from contactcenter.models import User
 from telephony.ami.targets import record_targets
 from telephony.cel.source import parse_url, source_of_record
 from telephony.models import AsteriskConnection
@@ -83,3 +85,26 @@ def test_the_operators_own_url_may_carry_its_password() -> None:
     )
     with pytest.raises(ValidationError):
         parse_url("postgresql://asterisk:pw@db.pbx.lan/logs", allow_password=False)
+
+
+def test_the_admin_form_checks_the_source_and_keeps_its_password(floor_a: Floor) -> None:
+    client = Client()
+    client.force_login(User.objects.create_superuser("root", "root@example.com", "pw-9f3k2"))
+    form = {**AMI, **CEL, "organization": floor_a.org.pk, "is_enabled": "on"}
+    refused = client.post(
+        "/admin/telephony/asteriskconnection/add/",
+        {**form, "cel_url": "postgresql://u@127.0.0.1/asterisk"},
+    )
+    assert refused.status_code == 200 and "cel_url" in refused.context["adminform"].form.errors
+    assert client.post("/admin/telephony/asteriskconnection/add/", form).status_code == 302
+    record = AsteriskConnection.objects.get()
+    assert (record.cel_password, record.cel_table, record.cel_time_zone) == ("c3lpw", "cel", "UTC")
+    page = client.get(f"/admin/telephony/asteriskconnection/{record.pk}/change/").content
+    assert b"c3lpw" not in page and b"s3cr3t" not in page
+    edit = {**form, "cel_password": "", "secret": "", "cel_table": "cel_events"}
+    changed = client.post(f"/admin/telephony/asteriskconnection/{record.pk}/change/", edit)
+    assert changed.status_code == 302
+    record.refresh_from_db()
+    assert (record.cel_password, record.cel_table) == ("c3lpw", "cel_events")
+    reports = client.get("/admin/telephony/calllogreconciliation/")
+    assert reports.status_code == 200
