@@ -191,6 +191,18 @@ def test_a_secret_column_cannot_be_searched(stored: dict[str, Any]) -> None:
     assert AsteriskConnection.objects.exclude(secret="").count() == 1
 
 
+def _manage(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 @pytest.mark.parametrize(
     ("keys", "expected"),
     [("", "FIELD_ENCRYPTION_KEYS"), ("nope", "key 1 is not a Fernet key")],
@@ -204,15 +216,7 @@ def test_production_will_not_start_without_a_valid_key(keys: str, expected: str)
         "DATABASE_URL": os.environ.get("DATABASE_URL") or "postgres://u@127.0.0.1/db",
         "FIELD_ENCRYPTION_KEYS": keys,
     }
-    started = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    started = _manage(["check"], env)
     assert started.returncode != 0, started.stdout + started.stderr
     assert expected in started.stderr, started.stderr
 
@@ -223,19 +227,8 @@ def test_outside_production_the_installation_makes_its_own_key(tmp_path: Path) -
         "VAR_DIR": str(tmp_path),
     }
     code = "from django.conf import settings; print(settings.FIELD_ENCRYPTION_KEYS[0])"
-    runs = [
-        subprocess.run(
-            [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        ).stdout.strip()
-        for _ in range(2)
-    ]
-    assert runs[0] == runs[1] == (tmp_path / "field_encryption_key").read_text().strip()
+    runs = [_manage(["shell", "--no-imports", "-c", code], env).stdout.strip() for _ in range(2)]
+    assert runs[0] and runs[0] == runs[1] == (tmp_path / "field_encryption_key").read_text().strip()
     Fernet(runs[0])  # a valid key
     assert (tmp_path / "field_encryption_key").stat().st_mode & 0o077 == 0
 
