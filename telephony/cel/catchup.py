@@ -65,8 +65,10 @@ async def catch_up(bridge: AmiBridge, until: datetime) -> None:
             )
             return
     bridge.stats.cel_backfills += 1
-    if found.facts:
-        await bridge._apply(found.facts)  # the writer's own apply, with its retries
+    # In the writer's batch size: a first start may find a day of calls.
+    size = bridge.settings.batch_max
+    for start in range(0, len(found.facts), size):
+        await bridge._apply(found.facts[start : start + size])  # the writer's, with its retries
     bridge.stats.cel_facts += len(found.facts)
     bridge.stats.cel_calls_created += found.calls_created
     bridge.stats.cel_calls_completed += found.calls_completed

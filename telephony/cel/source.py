@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import psycopg
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 
 from telephony.egress import check_target, validate_host
 
@@ -136,7 +136,12 @@ def source_of_settings(settings: Any) -> CelSource | None:
     url = getattr(settings, "CEL_DATABASE_URL", "")
     if not url:
         return None
-    parts = parse_url(url, allow_password=True)
+    zone = getattr(settings, "CEL_TIME_ZONE", "UTC")
+    try:
+        parts = parse_url(url, allow_password=True)
+        validate_time_zone(zone)  # it goes into the session's options
+    except ValidationError as exc:
+        raise ImproperlyConfigured(f"CEL_DATABASE_URL or CEL_TIME_ZONE: {exc.message}") from exc
     return CelSource(
         host=parts.host,
         port=parts.port,
@@ -146,7 +151,7 @@ def source_of_settings(settings: Any) -> CelSource | None:
         cel_table=getattr(settings, "CEL_TABLE", "cel"),
         queue_log_table=getattr(settings, "CEL_QUEUE_LOG_TABLE", "queue_log"),
         cdr_table=getattr(settings, "CEL_CDR_TABLE", "cdr"),
-        time_zone=getattr(settings, "CEL_TIME_ZONE", "UTC"),
+        time_zone=zone,
         trusted=True,
     )
 

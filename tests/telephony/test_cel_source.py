@@ -7,12 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.test import Client
 
 from contactcenter.models import User
 from telephony.ami.targets import record_targets
-from telephony.cel.source import parse_url, source_of_record
+from telephony.cel.source import parse_url, source_of_record, source_of_settings
 from telephony.models import AsteriskConnection
 from tests.conftest import Floor, client_for
 
@@ -108,3 +108,16 @@ def test_the_admin_form_checks_the_source_and_keeps_its_password(floor_a: Floor)
     assert (record.cel_password, record.cel_table) == ("c3lpw", "cel_events")
     reports = client.get("/admin/telephony/calllogreconciliation/")
     assert reports.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("CEL_DATABASE_URL", "mysql://u@db/asterisk"), ("CEL_TIME_ZONE", "UTC -c x=y")],
+)
+def test_a_bad_operator_source_stops_the_bridge_with_a_clear_error(
+    settings: Any, name: str, value: str
+) -> None:
+    settings.CEL_DATABASE_URL = "postgresql://u:pw@db.pbx.lan/asterisk"
+    setattr(settings, name, value)
+    with pytest.raises(ImproperlyConfigured, match=name):
+        source_of_settings(settings)
