@@ -22,10 +22,9 @@ from contactcenter.models import (
     CallQueue,
     Organization,
 )
-from tests.contactcenter.wallboard_figures import OUTCOMES, queue_call
+from tests.contactcenter.wallboard_figures import ANSWERED, OUTCOMES, queue_call, queue_figures
 from tests.factories import make_agent, make_queue
 
-ANSWERED = {CallStatus.IN_PROGRESS, CallStatus.ON_HOLD, CallStatus.COMPLETED}
 LA, KOLKATA = "America/Los_Angeles", "Asia/Kolkata"
 # 2025-11-02 is 25 hours long in Los Angeles (DST ends); Kolkata has no DST.
 FIRST, LAST = date(2025, 11, 1), date(2025, 11, 3)
@@ -37,46 +36,6 @@ def local(tz: str, day: date, hour: int, minute: int = 0, second: int = 0) -> da
 
 def days(first: date = FIRST, last: date = LAST) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
-
-
-def _pct(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
-
-
-def _avg(values: list[int]) -> float | None:
-    return round(sum(values) / len(values), 1) if values else None
-
-
-def queue_figures(pairs: list[tuple[Call, CallQueue]]) -> dict[str, Any]:
-    answered = [(c, q) for c, q in pairs if c.status in ANSWERED]
-    gave_up = [(c, q) for c, q in pairs if c.status == CallStatus.ABANDONED]
-    short = [
-        c
-        for c, q in gave_up
-        if c.wait_seconds is not None and c.wait_seconds < q.short_abandon_seconds
-    ]
-    abandoned = [c for c, _ in gave_up if c not in short]
-    within = [
-        c
-        for c, q in answered
-        if c.wait_seconds is not None and c.wait_seconds <= q.service_level_seconds
-    ]
-    talks = [
-        c.talk_seconds
-        for c, _ in pairs
-        if c.status == CallStatus.COMPLETED and c.talk_seconds is not None
-    ]
-    return {
-        "offered": len(pairs),
-        "answered": len(answered),
-        "abandoned": len(abandoned),
-        "short_abandoned": len(short),
-        "answered_within_service_level": len(within),
-        "service_level_percent": _pct(len(within), len(answered) + len(abandoned)),
-        "asa_seconds": _avg([c.wait_seconds for c, _ in answered if c.wait_seconds is not None]),
-        "aht_seconds": _avg(talks),
-        "abandon_rate_percent": _pct(len(abandoned), len(answered) + len(abandoned)),
-    }
 
 
 def expected_queues(org: Organization, first: date, last: date) -> dict[str, Any]:

@@ -97,13 +97,9 @@ def _seconds(since: datetime | None, now: datetime) -> int | None:
     return None if since is None else max(0, int((now - since).total_seconds()))
 
 
-def _call_figures(pairs: list[tuple[Call, CallQueue]], now: datetime, tz: ZoneInfo) -> dict:
-    today = now.astimezone(tz).date()
-    # Internal calls are no queue's traffic (docs/metrics.md).
-    pairs = [(c, q) for c, q in pairs if c.direction != CallDirection.INTERNAL]
-    offered = [
-        (c, q) for c, q in pairs if c.queued_at and c.queued_at.astimezone(tz).date() == today
-    ]
+def queue_figures(offered: list[tuple[Call, CallQueue]]) -> dict[str, Any]:
+    """The figures of the calls offered to queues (docs/metrics.md), each call with its
+    queue: the wallboard's for today, the reports' for a day."""
     answered = [(c, q) for c, q in offered if c.status in ANSWERED]
     gave_up = [(c, q) for c, q in offered if c.status == CallStatus.ABANDONED]
     short = [
@@ -117,6 +113,31 @@ def _call_figures(pairs: list[tuple[Call, CallQueue]], now: datetime, tz: ZoneIn
         for c, q in answered
         if c.wait_seconds is not None and c.wait_seconds <= q.service_level_seconds
     ]
+    talks = [
+        c.talk_seconds
+        for c, _ in offered
+        if c.status == CallStatus.COMPLETED and c.talk_seconds is not None
+    ]
+    return {
+        "offered": len(offered),
+        "answered": len(answered),
+        "abandoned": len(abandoned),
+        "short_abandoned": len(short),
+        "answered_within_service_level": len(within),
+        "service_level_percent": _pct(len(within), len(answered) + len(abandoned)),
+        "asa_seconds": _avg([c.wait_seconds for c, _ in answered if c.wait_seconds is not None]),
+        "aht_seconds": _avg(talks),
+        "abandon_rate_percent": _pct(len(abandoned), len(answered) + len(abandoned)),
+    }
+
+
+def _call_figures(pairs: list[tuple[Call, CallQueue]], now: datetime, tz: ZoneInfo) -> dict:
+    today = now.astimezone(tz).date()
+    # Internal calls are no queue's traffic (docs/metrics.md).
+    pairs = [(c, q) for c, q in pairs if c.direction != CallDirection.INTERNAL]
+    offered = [
+        (c, q) for c, q in pairs if c.queued_at and c.queued_at.astimezone(tz).date() == today
+    ]
     waiting = [
         c
         for c, _ in pairs
@@ -128,21 +149,7 @@ def _call_figures(pairs: list[tuple[Call, CallQueue]], now: datetime, tz: ZoneIn
     return {
         "callers_waiting": len(waiting),
         "longest_wait_seconds": _seconds(oldest, now),
-        "offered": len(offered),
-        "answered": len(answered),
-        "abandoned": len(abandoned),
-        "short_abandoned": len(short),
-        "answered_within_service_level": len(within),
-        "service_level_percent": _pct(len(within), len(answered) + len(abandoned)),
-        "asa_seconds": _avg([c.wait_seconds for c, _ in answered if c.wait_seconds is not None]),
-        "aht_seconds": _avg(
-            [
-                c.talk_seconds
-                for c, _ in offered
-                if c.status == CallStatus.COMPLETED and c.talk_seconds is not None
-            ]
-        ),
-        "abandon_rate_percent": _pct(len(abandoned), len(answered) + len(abandoned)),
+        **queue_figures(offered),
     }
 
 

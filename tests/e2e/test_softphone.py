@@ -22,7 +22,7 @@ from django.db import connection
 
 from contactcenter.demo import DEMO_ORG_SLUG, DEMO_PASSWORD
 from contactcenter.models import Agent
-from tests.e2e.pages import CHROMIUM, REDIS_URL, db_write, expect, screenshot
+from tests.e2e.pages import STACK_MARKS, db_write, expect, screenshot
 from tests.e2e.softphones import browser, web
 from tests.e2e.stack import (
     Process,
@@ -38,13 +38,7 @@ ACCOUNTS = {"alice": ("1001", "alice-sip-pw"), "bob": ("1002", "bob-sip-pw")}
 __all__ = ["browser", "web"]  # fixtures
 
 pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="the server process shares the database"
-    ),
-    pytest.mark.skipif(not REDIS_URL, reason="the server process needs Redis"),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium"),
+    *STACK_MARKS,
     pytest.mark.skipif(not Path(KAMAILIO).exists(), reason="needs Debian's kamailio"),
 ]
 

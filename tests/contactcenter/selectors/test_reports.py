@@ -37,9 +37,8 @@ from tests.contactcenter.report_figures import (
     expected_queues,
     local,
     log,
-    queue_figures,
 )
-from tests.contactcenter.wallboard_figures import queue_call
+from tests.contactcenter.wallboard_figures import queue_call, queue_figures
 from tests.factories import make_agent, make_org, make_queue
 
 pytestmark = pytest.mark.django_db
