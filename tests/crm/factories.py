@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from contactcenter.models import Organization
+from contactcenter.models import Call, CallDisposition, Organization
+from contactcenter.services.calls import call_set_disposition
 from crm.models import Case, CaseCategory, Contact
 from crm.services import case_category_create, case_create, contact_create
+from tests.conftest import Floor
 
 
 def make_contact(org: Organization, *numbers: str, **kwargs: Any) -> Contact:
@@ -34,3 +37,21 @@ def result_ids(response: Any) -> set[int]:
     """The ids on a paginated list response."""
     assert response.status_code == 200, response.content
     return {row["id"] for row in response.json()["results"]}
+
+
+Capture = Callable[..., Any]
+
+
+def make_disposition(floor: Floor, code: str = "complaint", **kwargs: Any) -> CallDisposition:
+    kwargs.setdefault("name", code.title())
+    return CallDisposition.objects.create(organization=floor.org, code=code, **kwargs)
+
+
+def set_disposition(
+    capture: Capture, call: Call, disposition: CallDisposition | None, floor: Floor
+) -> Call:
+    """As the console and the REST API do it; the after-commit work runs here (eager)."""
+    with capture(execute=True):
+        return call_set_disposition(
+            call=call, disposition=disposition, actor=floor.agent_member.user
+        )

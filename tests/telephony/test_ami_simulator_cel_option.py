@@ -12,7 +12,7 @@ from django.db import connection
 from tests.telephony.amiclient import AmiTestClient
 from tests.telephony.conftest import SECRET
 from tests.telephony.pbxlogs import PbxLogs, pbx_log_database
-from tests.telephony.test_ami_simulator_command import listening_port, start_command
+from tests.telephony.simulator_command import listening_port, start_command
 
 pytestmark = [
     pytest.mark.django_db,

@@ -21,8 +21,13 @@ from crm.services.trash import trash_purge
 from crm.tasks import trash_purge as trash_purge_task
 from realtime.screens import pop
 from tests.conftest import Floor, client_for
-from tests.crm.factories import make_case, make_contact, result_ids
-from tests.crm.services.test_dispositions import make_disposition, set_disposition
+from tests.crm.factories import (
+    make_case,
+    make_contact,
+    make_disposition,
+    result_ids,
+    set_disposition,
+)
 from tests.factories import make_call
 
 CONTACTS = "/api/v1/contacts/"

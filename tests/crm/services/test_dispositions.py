@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 from django.core import mail
 
 from contactcenter.enums import CallDirection
-from contactcenter.models import Call, CallDisposition
+from contactcenter.models import CallDisposition
 from contactcenter.services.calls import call_set_disposition, call_update_notes
 from crm.enums import CaseOrigin, CasePriority, NotificationKind
 from crm.models import Case, CaseHistory, Contact, FollowUp, Notification
 from crm.services.dispositions import call_disposition_apply
 from crm.tasks import call_disposition_apply as task
 from tests.conftest import Floor
-from tests.crm.factories import make_category, make_contact
+from tests.crm.factories import (
+    Capture,
+    make_category,
+    make_contact,
+    make_disposition,
+    set_disposition,
+)
 from tests.factories import make_call
-
-Capture = Callable[..., Any]
-
-
-def make_disposition(floor: Floor, code: str = "complaint", **kwargs: Any) -> CallDisposition:
-    kwargs.setdefault("name", code.title())
-    return CallDisposition.objects.create(organization=floor.org, code=code, **kwargs)
 
 
 @pytest.fixture
@@ -35,16 +31,6 @@ def complaint(floor_a: Floor) -> CallDisposition:
         default_case_category=make_category(floor_a.org, "Complaints"),
         default_case_priority=CasePriority.HIGH,
     )
-
-
-def set_disposition(
-    capture: Capture, call: Call, disposition: CallDisposition | None, floor: Floor
-) -> Call:
-    """As the console and the REST API do it; the after-commit work runs here (eager)."""
-    with capture(execute=True):
-        return call_set_disposition(
-            call=call, disposition=disposition, actor=floor.agent_member.user
-        )
 
 
 def test_disposition_opens_one_case_for_an_unknown_caller(
