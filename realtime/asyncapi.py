@@ -18,7 +18,7 @@ from django.conf import settings
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from realtime import messages as ev
+from realtime import messages as msgs
 from realtime.protocol import AGENT_COMMANDS, WALLBOARD_COMMANDS, CloseCode, Envelope
 
 SCHEMAS = "#/components/schemas/"
@@ -30,14 +30,14 @@ class Outbound:
     line."""
 
     name: str
-    data: type[ev.Model]
+    data: type[msgs.Model]
     summary: str
 
 
 _SHARED = [
-    Outbound("hello", ev.HelloData, "First frame of every connection: the protocol version."),
-    Outbound("error", ev.ErrorData, "A command or frame refused; its id when it had one."),
-    Outbound("pong", ev.PongData, "The answer to ping."),
+    Outbound("hello", msgs.HelloData, "First frame of every connection: the protocol version."),
+    Outbound("error", msgs.ErrorData, "A command or frame refused; its id when it had one."),
+    Outbound("pong", msgs.PongData, "The answer to ping."),
 ]
 _CALL_SUMMARIES = {
     "call.ringing": "The agent's phone rings for this call (leg offered).",
@@ -50,22 +50,25 @@ _CALL_SUMMARIES = {
 }
 AGENT_FRAMES = [
     *_SHARED,
-    Outbound("snapshot", ev.AgentSnapshotData, "Everything the console shows, after hello."),
-    Outbound("ack", ev.AckData, "A command carried out; result per command."),
-    Outbound("agent.state", ev.AgentStateData, "The agent's state changed: replace agent."),
-    Outbound("agent.presence", ev.AgentPresenceData, "The agent came online or went offline."),
-    *(Outbound(type_, ev.CallFrameData, _CALL_SUMMARIES[type_]) for type_ in ev.CALL_FRAME_TYPES),
-    Outbound("call.removed", ev.CallRemovedData, "The call is no longer on this screen."),
-    Outbound("queue.stats", ev.QueueStatsData, "One of the agent's queues' figures, coalesced."),
-    Outbound("notification.created", ev.NotificationCreatedData, "A new notification."),
-    Outbound("notification.read", ev.NotificationReadData, "A notification was read."),
-    Outbound("case.created", ev.CaseCreatedData, "A case assigned to the agent or from a call."),
+    Outbound("snapshot", msgs.AgentSnapshotData, "Everything the console shows, after hello."),
+    Outbound("ack", msgs.AckData, "A command carried out; result per command."),
+    Outbound("agent.state", msgs.AgentStateData, "The agent's state changed: replace agent."),
+    Outbound("agent.presence", msgs.AgentPresenceData, "The agent came online or went offline."),
+    *(
+        Outbound(type_, msgs.CallFrameData, _CALL_SUMMARIES[type_])
+        for type_ in msgs.CALL_FRAME_TYPES
+    ),
+    Outbound("call.removed", msgs.CallRemovedData, "The call is no longer on this screen."),
+    Outbound("queue.stats", msgs.QueueStatsData, "One of the agent's queues' figures, coalesced."),
+    Outbound("notification.created", msgs.NotificationCreatedData, "A new notification."),
+    Outbound("notification.read", msgs.NotificationReadData, "A notification was read."),
+    Outbound("case.created", msgs.CaseCreatedData, "A case assigned to the agent or from a call."),
 ]
 WALLBOARD_FRAMES = [
     *_SHARED,
-    Outbound("snapshot", ev.WallboardSnapshotData, "The floor's figures, after hello."),
-    Outbound("wallboard.update", ev.WallboardUpdateData, "The queues that changed, and totals."),
-    Outbound("agent.presence", ev.AgentPresenceData, "An agent came online or went offline."),
+    Outbound("snapshot", msgs.WallboardSnapshotData, "The floor's figures, after hello."),
+    Outbound("wallboard.update", msgs.WallboardUpdateData, "The queues that changed, and totals."),
+    Outbound("agent.presence", msgs.AgentPresenceData, "An agent came online or went offline."),
 ]
 
 CLOSE_CODES: dict[CloseCode, str] = {
@@ -296,7 +299,7 @@ def asyncapi_document(*, host: str, secure: bool) -> dict[str, Any]:
         "asyncapi": "3.0.0",
         "info": {
             "title": "Contact center realtime protocol",
-            "version": str(ev.PROTOCOL_VERSION),
+            "version": str(msgs.PROTOCOL_VERSION),
             "description": "The agent console and wallboard WebSocket streams. Every frame "
             "is one JSON text message {type, seq, ts, data}; every command {type, id, data}. "
             "On connect the server sends hello then snapshot; a reconnection starts from a "

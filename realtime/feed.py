@@ -35,7 +35,7 @@ from django.utils import timezone
 from contactcenter.models import Organization
 from contactcenter.selectors import screens
 from contactcenter.selectors.wallboard import figures_by_queue, wallboard
-from realtime import messages as ev
+from realtime import messages as msgs
 from realtime.groups import queues_group
 from realtime.layers import LAYER_LOST
 from realtime.protocol import encode_data
@@ -97,7 +97,7 @@ class FeedUpdate:
         """Each changed queue's ``queue.stats`` data (agent consoles), by queue id."""
         if self._stats is None:
             self._stats = {
-                m.queue_id: encode_data(ev.QueueStatsData(queue=render.queue_stats(m)))
+                m.queue_id: encode_data(msgs.QueueStatsData(queue=render.queue_stats(m)))
                 for m in await self.figures()
             }
         return self._stats
@@ -107,7 +107,7 @@ class FeedUpdate:
         of its scope, and its totals."""
         if scope not in self._board_data:
             board = await self.board(scope)
-            data = ev.WallboardUpdateData(
+            data = msgs.WallboardUpdateData(
                 queues=[
                     render.queue_board(m) for m in board.queues if m.queue_id in self.queue_ids
                 ],

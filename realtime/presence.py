@@ -27,7 +27,7 @@ import redis
 import redis.asyncio as aioredis
 from django.conf import settings
 
-from realtime import messages as ev
+from realtime import messages as msgs
 from realtime.groups import agent_group, floor_group
 from realtime.redisconn import connection_class_for
 from realtime.send import message, send_all
@@ -232,7 +232,7 @@ async def _announce(organization_id: int, agent_ids: Iterable[int], online: bool
     for agent_id in await store().announce(agent_ids, online):
         # Presence is not a database change: announced here, to the agent's consoles
         # and the organization's wallboards.
-        data = ev.AgentPresenceData(agent_id=agent_id, online=online)
+        data = msgs.AgentPresenceData(agent_id=agent_id, online=online)
         said = message("agent.presence", data)
         await send_all([(agent_group(agent_id), said), (floor_group(organization_id), said)])
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from contactcenter import safejson
 from contactcenter.transitions import AGENT_SELECTABLE_CHOICES
-from realtime import messages as ev
+from realtime import messages as msgs
 
 
 class CloseCode(IntEnum):
@@ -196,7 +196,7 @@ class TokenBucket:
         return True
 
 
-def encode_data(data: ev.Model | dict[str, Any]) -> str:
+def encode_data(data: msgs.Model | dict[str, Any]) -> str:
     """A frame's ``data`` as compact JSON; the envelope is added per socket
     (``StreamConsumer.emit_encoded``), so data shared by many sockets is encoded once."""
-    return json.dumps(data.dump() if isinstance(data, ev.Model) else data, separators=(",", ":"))
+    return json.dumps(data.dump() if isinstance(data, msgs.Model) else data, separators=(",", ":"))

@@ -35,7 +35,7 @@ from typing import Any
 
 from django.db import connection
 
-from realtime import messages as ev
+from realtime import messages as msgs
 from realtime import metrics, render_worker
 from realtime.groups import user_group, user_sockets_group
 from realtime.screens import changes
@@ -217,7 +217,7 @@ class ScreenSink:
         _hand_over(changes.publish_notification, notification_id)
 
     def notification_read(self, user_id: int, notification_id: int, read_at: datetime) -> None:
-        data = ev.NotificationReadData(notification_id=notification_id, read_at=read_at)
+        data = msgs.NotificationReadData(notification_id=notification_id, read_at=read_at)
         _hand_over(changes.given, [(user_group(user_id), message("notification.read", data))])
 
     def sessions_revoked(self, user_ids: frozenset[int]) -> None:

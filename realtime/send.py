@@ -14,12 +14,12 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from realtime import messages as ev
+from realtime import messages as msgs
 
 Message = tuple[str, dict[str, Any]]
 
 
-def message(type_: str, data: ev.Model) -> dict[str, Any]:
+def message(type_: str, data: msgs.Model) -> dict[str, Any]:
     return {"type": type_, "data": data.dump()}
 
 

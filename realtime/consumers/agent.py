@@ -12,7 +12,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from realtime import commands, feed, presence
-from realtime import messages as ev
+from realtime import messages as msgs
 from realtime.consumers.base import StreamConsumer
 from realtime.groups import agent_group, user_group
 from realtime.protocol import AGENT_COMMANDS, CloseCode
@@ -51,7 +51,7 @@ class AgentConsumer(StreamConsumer):
             self.caller.organization_id, self, every_ms=settings.REALTIME_CONSOLE_COALESCE_MS
         )
 
-    async def snapshot(self) -> ev.Model:
+    async def snapshot(self) -> msgs.Model:
         assert self.caller.agent is not None
         self.queue_ids = set(await database_sync_to_async(agent_queue_ids)(self.caller.agent))
         data = await database_sync_to_async(agent_snapshot)(self.caller, online=True)

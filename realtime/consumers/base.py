@@ -26,7 +26,7 @@ from contactcenter.errors import ApplicationError
 from contactcenter.selectors.access import session_is_current
 from contactcenter.services import audit
 from realtime import feed, metrics, sockets
-from realtime import messages as ev
+from realtime import messages as msgs
 from realtime.groups import user_sockets_group
 from realtime.protocol import (
     CloseCode,
@@ -102,7 +102,7 @@ class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
             await self.channel_layer.group_add(group, self.channel_name)
             self.joined.append(group)
         await self.opened()
-        hello = ev.HelloData(
+        hello = msgs.HelloData(
             stream=self.stream,  # type: ignore[arg-type]
             heartbeat_seconds=settings.REALTIME_HEARTBEAT_SECONDS,
             max_message_bytes=settings.REALTIME_MAX_MESSAGE_BYTES,
@@ -161,12 +161,12 @@ class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
         """After the groups are left."""
 
     @abc.abstractmethod
-    async def snapshot(self) -> ev.Model:
+    async def snapshot(self) -> msgs.Model:
         """Everything the screen shows, for the ``snapshot`` frame (each stream its own)."""
 
     # -- frames out ---------------------------------------------------------------------------
 
-    async def emit(self, type_: str, data: ev.Model | dict[str, Any]) -> None:
+    async def emit(self, type_: str, data: msgs.Model | dict[str, Any]) -> None:
         await self.emit_encoded(type_, encode_data(data))
 
     async def emit_encoded(self, type_: str, data_json: str) -> None:
@@ -213,7 +213,7 @@ class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
 
     async def error(self, exc: ProtocolError | ApplicationError, command_id: str | None) -> None:
         if isinstance(exc, ProtocolError):
-            data = ev.ErrorData(
+            data = msgs.ErrorData(
                 id=command_id, code=exc.code, message=exc.message, details=exc.details
             )
         else:
@@ -221,7 +221,7 @@ class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
             result = getattr(exc, "result", None)
             if result is not None:
                 details["pbx"] = {"ok": result.ok, "error": result.error, "message": result.message}
-            data = ev.ErrorData(
+            data = msgs.ErrorData(
                 id=command_id, code=exc.code, message=exc.message, details=details or None
             )
         await self.emit("error", data)
@@ -256,7 +256,7 @@ class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
         except ProtocolError as exc:
             return await self.error(exc, exc.command_id)
         if command.type == "ping":
-            return await self.emit("pong", ev.PongData(id=command.id))
+            return await self.emit("pong", msgs.PongData(id=command.id))
         if len(self.tasks) >= settings.REALTIME_MAX_PENDING_COMMANDS:
             busy = ProtocolError("busy", "Too many commands in progress; wait for their answers.")
             return await self.error(busy, command.id)
@@ -290,4 +290,4 @@ class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
             logger.exception("realtime: command %s failed", command.type)
             await self.error(ProtocolError("internal", "The command failed."), command.id)
         else:
-            await self.emit("ack", ev.AckData(id=command.id, result=result))
+            await self.emit("ack", msgs.AckData(id=command.id, result=result))

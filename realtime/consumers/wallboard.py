@@ -12,7 +12,7 @@ from channels.db import database_sync_to_async
 
 from contactcenter.selectors.access import is_floor_role
 from realtime import feed
-from realtime import messages as ev
+from realtime import messages as msgs
 from realtime.auth import query_param
 from realtime.consumers.base import StreamConsumer
 from realtime.groups import floor_group
@@ -47,7 +47,7 @@ class WallboardConsumer(StreamConsumer):
     async def opened(self) -> None:
         await feed.subscribe(self.caller.organization_id, self)
 
-    async def snapshot(self) -> ev.Model:
+    async def snapshot(self) -> msgs.Model:
         return await database_sync_to_async(wallboard_snapshot)(self.caller, queue_id=self.queue_id)
 
     async def closing(self) -> None:

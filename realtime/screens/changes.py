@@ -17,7 +17,7 @@ from contactcenter.models import Agent
 from contactcenter.selectors import screen_calls, screens
 from crm.selectors.cases import case_with_source_call
 from crm.selectors.notifications import notification_by_id
-from realtime import messages as ev
+from realtime import messages as msgs
 from realtime import presence
 from realtime.groups import agent_group, queues_group, user_group
 from realtime.screens import console, pop, render
@@ -33,7 +33,7 @@ def publish_changes(
     call_ids: frozenset[int],
     agent_ids: frozenset[int],
     queue_ids: frozenset[int],
-    forced_type: ev.CallFrameType | None,
+    forced_type: msgs.CallFrameType | None,
 ) -> list[Message]:
     if not (call_ids or agent_ids or queue_ids):
         return []  # a batch of replays changes nothing
@@ -53,7 +53,7 @@ def _call_frames(
     organization_id: int,
     call_ids: frozenset[int],
     agent_ids: frozenset[int],
-    forced_type: ev.CallFrameType | None,
+    forced_type: msgs.CallFrameType | None,
 ) -> list[Message]:
     """The changed calls' messages for the screens that show them, and the changed agents'
     ``agent.state``, for the agents with a console: the calls' agents, their timeline,
@@ -109,7 +109,7 @@ def _agent_frames(agents: dict[int, Agent], stated: Iterable[int]) -> list[Messa
     messages: list[Message] = []
     for pk in sorted(stated):
         if pk in agents:
-            data = ev.AgentStateData(agent=render.agent_view(agents[pk]))
+            data = msgs.AgentStateData(agent=render.agent_view(agents[pk]))
             messages.append((agent_group(pk), message("agent.state", data)))
     return messages
 
@@ -125,7 +125,7 @@ def publish_notification(notification_id: int) -> list[Message]:
     notification = notification_by_id(notification_id=notification_id)
     if notification is None:  # deleted again before this ran
         return []
-    data = ev.NotificationCreatedData(notification=render.notification_view(notification))
+    data = msgs.NotificationCreatedData(notification=render.notification_view(notification))
     return [(user_group(notification.user_id), message("notification.created", data))]
 
 
@@ -136,5 +136,5 @@ def publish_case(case_id: int) -> list[Message]:
     agent_ids = {case.assigned_agent_id}
     if case.source_call is not None:
         agent_ids.add(case.source_call.agent_id)
-    data = ev.CaseCreatedData(case=render.case_view(case))
+    data = msgs.CaseCreatedData(case=render.case_view(case))
     return [(agent_group(pk), message("case.created", data)) for pk in agent_ids if pk]

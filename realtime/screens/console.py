@@ -23,11 +23,11 @@ from contactcenter.enums import CallEventType, CallStatus
 from contactcenter.models import Agent, Call, Membership
 from contactcenter.selectors.screen_calls import AgentEntry, agent_entries, memberships_of
 from contactcenter.transitions import ACTIVE_CALL_STATUSES, TERMINAL_CALL_STATUSES
-from realtime import messages as ev
+from realtime import messages as msgs
 from realtime.screens import pop, render
 
 # How each timeline entry moves the part of the agent it names.
-_LEG_MOVES: dict[str, ev.Leg] = {
+_LEG_MOVES: dict[str, msgs.Leg] = {
     CallEventType.AGENT_CALLED: "offered",
     CallEventType.AGENT_RING_NO_ANSWER: "none",
     CallEventType.AGENT_OFFER_ENDED: "none",
@@ -51,13 +51,15 @@ _TRANSFER_ENTRIES = {
 class CallChange:
     agent_id: int
     type: str  # a CallFrameType, or "call.removed"
-    data: ev.CallFrameData | ev.CallRemovedData
+    data: msgs.CallFrameData | msgs.CallRemovedData
 
 
-def legs(entries: Iterable[AgentEntry], agent_ids: Iterable[int]) -> dict[tuple[int, int], ev.Leg]:
+def legs(
+    entries: Iterable[AgentEntry], agent_ids: Iterable[int]
+) -> dict[tuple[int, int], msgs.Leg]:
     """Each agent's part in each call, from the timeline entries that name them."""
     wanted = set(agent_ids)
-    found: dict[tuple[int, int], ev.Leg] = {}
+    found: dict[tuple[int, int], msgs.Leg] = {}
     for call_id, agent_id, type_ in entries:
         move = _LEG_MOVES.get(type_)
         if move is not None and agent_id in wanted:
@@ -65,7 +67,7 @@ def legs(entries: Iterable[AgentEntry], agent_ids: Iterable[int]) -> dict[tuple[
     return found
 
 
-def _settled_leg(call: Call, agent_id: int, leg: ev.Leg) -> ev.Leg:
+def _settled_leg(call: Call, agent_id: int, leg: msgs.Leg) -> msgs.Leg:
     # An offer the PBX never closed is over once the call ended or someone else took it.
     if leg == "offered" and (
         call.status in TERMINAL_CALL_STATUSES
@@ -75,7 +77,7 @@ def _settled_leg(call: Call, agent_id: int, leg: ev.Leg) -> ev.Leg:
     return leg
 
 
-def on_screen(call: Call, agent_id: int, leg: ev.Leg, now: datetime) -> bool:
+def on_screen(call: Call, agent_id: int, leg: msgs.Leg, now: datetime) -> bool:
     if call.status in ACTIVE_CALL_STATUSES:
         return leg in ("offered", "connected") or call.agent_id == agent_id
     return (
@@ -86,7 +88,7 @@ def on_screen(call: Call, agent_id: int, leg: ev.Leg, now: datetime) -> bool:
     )
 
 
-def change_type(call: Call, leg: ev.Leg) -> ev.CallFrameType:
+def change_type(call: Call, leg: msgs.Leg) -> msgs.CallFrameType:
     if leg == "offered":
         return "call.ringing"
     if call.status in TERMINAL_CALL_STATUSES:
@@ -115,7 +117,7 @@ def call_changes(
     calls: Sequence[Call],
     agents: Sequence[Agent],
     now: datetime,
-    forced_type: ev.CallFrameType | None = None,
+    forced_type: msgs.CallFrameType | None = None,
     only_on_screen: bool = False,
     entries: Sequence[AgentEntry] | None = None,
     memberships: dict[int, Membership] | None = None,
@@ -150,10 +152,10 @@ def call_changes(
             leg = _settled_leg(call, agent_id, leg_of.get((call.pk, agent_id), "none"))
             if not on_screen(call, agent_id, leg, now):
                 if not only_on_screen:
-                    removed = ev.CallRemovedData(call_id=call.pk)
+                    removed = msgs.CallRemovedData(call_id=call.pk)
                     changes.append(CallChange(agent_id, "call.removed", removed))
                 continue
-            data = ev.CallFrameData(
+            data = msgs.CallFrameData(
                 call=render.call_view(call),
                 leg=leg,
                 pop=pops.pop(call, agent, memberships.get(agent_id)),

@@ -29,7 +29,7 @@ from contactcenter.selectors.screen_calls import (
 )
 from crm.models import Case, Contact
 from crm.selectors.pop import contacts_reads, open_cases_of_contacts
-from realtime import messages as ev
+from realtime import messages as msgs
 from realtime.screens import render
 
 POP_CONTACTS = 5
@@ -108,7 +108,7 @@ class PopBuilder:
                         if len(found) < POP_CONTACTS:
                             found.append(contact)
 
-    def pop(self, call: Call, agent: Agent, membership: Membership | None) -> ev.ScreenPop:
+    def pop(self, call: Call, agent: Agent, membership: Membership | None) -> msgs.ScreenPop:
         number = customer_number(call)
         contacts = self.contacts(call)
         cases: list[Case] = []
@@ -135,7 +135,7 @@ class PopBuilder:
                 key=lambda c: (c.started_at, c.pk),
                 reverse=True,
             )[:POP_CALLS]
-        return ev.ScreenPop(
+        return msgs.ScreenPop(
             number=number,
             contacts=[render.contact_view(c, self._phones[c.pk]) for c in contacts],
             open_cases=[render.case_view(c) for c in cases],

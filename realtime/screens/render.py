@@ -7,15 +7,15 @@ from typing import Any
 
 from contactcenter.models import Agent, Call, CallDisposition
 from crm.models import Case, Contact, Notification
-from realtime import messages as ev
+from realtime import messages as msgs
 
-_STATS_FIELDS = tuple(ev.QueueStats.model_fields)
-_TOTALS_FIELDS = tuple(ev.BoardTotals.model_fields)
-_QUEUE_AGENT_FIELDS = tuple(ev.QueueAgentView.model_fields)
+_STATS_FIELDS = tuple(msgs.QueueStats.model_fields)
+_TOTALS_FIELDS = tuple(msgs.BoardTotals.model_fields)
+_QUEUE_AGENT_FIELDS = tuple(msgs.QueueAgentView.model_fields)
 
 
-def agent_view(agent: Agent) -> ev.AgentView:
-    return ev.AgentView(
+def agent_view(agent: Agent) -> msgs.AgentView:
+    return msgs.AgentView(
         id=agent.pk,
         name=agent.name,
         extension=agent.extension,
@@ -25,8 +25,8 @@ def agent_view(agent: Agent) -> ev.AgentView:
     )
 
 
-def call_view(call: Call) -> ev.CallView:
-    return ev.CallView(
+def call_view(call: Call) -> msgs.CallView:
+    return msgs.CallView(
         id=call.pk,
         external_id=call.external_id,
         status=call.status,
@@ -51,8 +51,8 @@ def call_view(call: Call) -> ev.CallView:
     )
 
 
-def call_summary(call: Call) -> ev.CallSummary:
-    return ev.CallSummary(
+def call_summary(call: Call) -> msgs.CallSummary:
+    return msgs.CallSummary(
         id=call.pk,
         started_at=call.started_at,
         status=call.status,
@@ -63,9 +63,9 @@ def call_summary(call: Call) -> ev.CallSummary:
     )
 
 
-def contact_view(contact: Contact, phones: list[str]) -> ev.ContactView:
+def contact_view(contact: Contact, phones: list[str]) -> msgs.ContactView:
     """``phones``: the contact's numbers, read with it (realtime.screens.pop)."""
-    return ev.ContactView(
+    return msgs.ContactView(
         id=contact.pk,
         display_name=contact.display_name,
         company=contact.company,
@@ -74,8 +74,8 @@ def contact_view(contact: Contact, phones: list[str]) -> ev.ContactView:
     )
 
 
-def case_view(case: Case) -> ev.CaseView:
-    return ev.CaseView(
+def case_view(case: Case) -> msgs.CaseView:
+    return msgs.CaseView(
         id=case.pk,
         reference=case.reference,
         title=case.title,
@@ -88,8 +88,8 @@ def case_view(case: Case) -> ev.CaseView:
     )
 
 
-def notification_view(notification: Notification) -> ev.NotificationView:
-    return ev.NotificationView(
+def notification_view(notification: Notification) -> msgs.NotificationView:
+    return msgs.NotificationView(
         id=notification.pk,
         kind=notification.kind,
         title=notification.title,
@@ -100,8 +100,8 @@ def notification_view(notification: Notification) -> ev.NotificationView:
     )
 
 
-def disposition_view(disposition: CallDisposition) -> ev.DispositionView:
-    return ev.DispositionView(
+def disposition_view(disposition: CallDisposition) -> msgs.DispositionView:
+    return msgs.DispositionView(
         id=disposition.pk,
         name=disposition.name,
         code=disposition.code,
@@ -121,16 +121,16 @@ def _pick(source: Any, names: tuple[str, ...]) -> dict[str, Any]:
     return values
 
 
-def queue_stats(figures: Any) -> ev.QueueStats:
-    return ev.QueueStats(**_pick(figures, _STATS_FIELDS))
+def queue_stats(figures: Any) -> msgs.QueueStats:
+    return msgs.QueueStats(**_pick(figures, _STATS_FIELDS))
 
 
-def queue_board(figures: Any) -> ev.QueueBoard:
-    return ev.QueueBoard(
+def queue_board(figures: Any) -> msgs.QueueBoard:
+    return msgs.QueueBoard(
         **_pick(figures, _STATS_FIELDS),
-        agents=[ev.QueueAgentView(**_pick(a, _QUEUE_AGENT_FIELDS)) for a in figures.agents],
+        agents=[msgs.QueueAgentView(**_pick(a, _QUEUE_AGENT_FIELDS)) for a in figures.agents],
     )
 
 
-def board_totals(totals: Any) -> ev.BoardTotals:
-    return ev.BoardTotals(**_pick(totals, _TOTALS_FIELDS))
+def board_totals(totals: Any) -> msgs.BoardTotals:
+    return msgs.BoardTotals(**_pick(totals, _TOTALS_FIELDS))

@@ -19,7 +19,7 @@ from contactcenter.selectors import screen_calls, screens
 from contactcenter.selectors.access import agent_for_membership, membership_for_user
 from contactcenter.selectors.wallboard import figures_by_queue, wallboard
 from crm.selectors import notification_list_for_user
-from realtime import messages as ev
+from realtime import messages as msgs
 from realtime import presence
 from realtime.screens import console, render
 
@@ -50,7 +50,7 @@ def agent_queue_ids(agent: Agent) -> list[int]:
     return screens.agent_queue_ids(organization_id=agent.organization_id, agent_id=agent.pk)
 
 
-def softphone_config(agent: Agent) -> ev.SoftphoneConfig:
+def softphone_config(agent: Agent) -> msgs.SoftphoneConfig:
     """The agent's softphone setup, SIP password included: for that agent's sockets only.
 
     A blank domain or WebSocket URL on the profile falls back to the settings; without a
@@ -62,7 +62,7 @@ def softphone_config(agent: Agent) -> ev.SoftphoneConfig:
         domain = urlsplit(websocket_url).hostname or ""
     sip = None
     if agent.sip_username and agent.sip_password and websocket_url and domain:
-        sip = ev.SipAccount(
+        sip = msgs.SipAccount(
             uri=f"sip:{agent.sip_username}@{domain}",
             username=agent.sip_username,
             password=agent.sip_password,
@@ -70,10 +70,10 @@ def softphone_config(agent: Agent) -> ev.SoftphoneConfig:
             websocket_url=websocket_url,
             display_name=agent.name,
         )
-    return ev.SoftphoneConfig(sip=sip, twilio=softphone_ready(agent.organization_id))
+    return msgs.SoftphoneConfig(sip=sip, twilio=softphone_ready(agent.organization_id))
 
 
-def agent_snapshot(caller: Caller, *, online: bool) -> ev.AgentSnapshotData:
+def agent_snapshot(caller: Caller, *, online: bool) -> msgs.AgentSnapshotData:
     assert caller.agent is not None
     agent = screens.agent_fresh(agent_id=caller.agent.pk)
     now = timezone.now()
@@ -94,10 +94,10 @@ def agent_snapshot(caller: Caller, *, online: bool) -> ev.AgentSnapshotData:
         user_id=caller.membership.user_id, organization_id=caller.organization_id
     ).filter(read_at__isnull=True)
     dispositions = screens.disposition_choices(organization_id=caller.organization_id)
-    return ev.AgentSnapshotData(
+    return msgs.AgentSnapshotData(
         agent=render.agent_view(agent),
         online=online,
-        calls=[c.data for c in on_screen if isinstance(c.data, ev.CallFrameData)],
+        calls=[c.data for c in on_screen if isinstance(c.data, msgs.CallFrameData)],
         queues=[render.queue_stats(m) for m in queues],
         notifications=[
             render.notification_view(n)
@@ -113,13 +113,13 @@ def wallboard_queue_exists(caller: Caller, queue_id: int) -> bool:
     return screens.active_queue_exists(organization_id=caller.organization_id, queue_id=queue_id)
 
 
-def wallboard_snapshot(caller: Caller, *, queue_id: int | None) -> ev.WallboardSnapshotData:
+def wallboard_snapshot(caller: Caller, *, queue_id: int | None) -> msgs.WallboardSnapshotData:
     board = wallboard(
         organization=caller.membership.organization,
         queue_ids=None if queue_id is None else [queue_id],
     )
-    return ev.WallboardSnapshotData(
-        scope=ev.WallboardScope(queue_id=queue_id),
+    return msgs.WallboardSnapshotData(
+        scope=msgs.WallboardScope(queue_id=queue_id),
         time_zone=board.day.time_zone,
         day_start=board.day.start,
         day_end=board.day.end,

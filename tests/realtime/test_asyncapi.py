@@ -22,7 +22,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
 from contactcenter.models import CallDisposition
-from realtime import messages as ev
+from realtime import messages as msgs
 from realtime.asyncapi import CLOSE_CODES, asyncapi_document
 from realtime.protocol import AGENT_COMMANDS, WALLBOARD_COMMANDS, CloseCode
 from tests.crm.factories import make_case, make_contact
@@ -118,7 +118,7 @@ def test_the_document_is_valid_asyncapi_3() -> None:
         Draft7Validator.check_schema(schema)
     for message in doc["components"]["messages"].values():
         Draft7Validator.check_schema(message["payload"])
-    assert doc["info"]["version"] == str(ev.PROTOCOL_VERSION)
+    assert doc["info"]["version"] == str(msgs.PROTOCOL_VERSION)
     assert {c["address"] for c in doc["channels"].values()} == {"/ws/agent/", "/ws/wallboard/"}
 
 
@@ -142,8 +142,8 @@ def test_every_message_model_command_and_close_code_is_in_the_document() -> None
     doc = document()
     data_models = {
         name
-        for name, value in vars(ev).items()
-        if isinstance(value, type) and issubclass(value, ev.Model) and name.endswith("Data")
+        for name, value in vars(msgs).items()
+        if isinstance(value, type) and issubclass(value, msgs.Model) and name.endswith("Data")
     }
     payload_refs = {
         message["payload"]["properties"]["data"]["$ref"].rsplit("/", 1)[1]
@@ -151,7 +151,7 @@ def test_every_message_model_command_and_close_code_is_in_the_document() -> None
     }
     assert data_models <= payload_refs, data_models - payload_refs
     agent_types = outbound(doc, "agent")
-    assert set(ev.CALL_FRAME_TYPES) | {"call.removed", "hello", "snapshot"} <= agent_types
+    assert set(msgs.CALL_FRAME_TYPES) | {"call.removed", "hello", "snapshot"} <= agent_types
     assert inbound(doc, "agent") == set(AGENT_COMMANDS)
     assert inbound(doc, "wallboard") == set(WALLBOARD_COMMANDS)
     assert set(CLOSE_CODES) == set(CloseCode)
