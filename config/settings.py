@@ -524,6 +524,9 @@ CEL_TABLE = env_str("CEL_TABLE", "cel")
 CEL_QUEUE_LOG_TABLE = env_str("CEL_QUEUE_LOG_TABLE", "queue_log")
 CEL_CDR_TABLE = env_str("CEL_CDR_TABLE", "cdr")
 CEL_TIME_ZONE = env_str("CEL_TIME_ZONE", "UTC")
+# The backfill reads its window once more this long after the reconnect (0: not), for
+# rows a buffering log backend writes late.
+CEL_BACKFILL_RECHECK_SECONDS = env_int("CEL_BACKFILL_RECHECK_SECONDS", 60)
 # The browser softphone (docs/softphone.md): the PBX's SIP-over-WebSocket endpoint and
 # SIP domain for agents whose profile leaves them blank; the life of a Twilio token.
 SOFTPHONE_SIP_WEBSOCKET_URL = env_str("SOFTPHONE_SIP_WEBSOCKET_URL")

@@ -29,6 +29,7 @@ from django.db.models import Max
 from contactcenter import facts as te
 from contactcenter.enums import CallEventType, CallSource
 from contactcenter.models import Call, CallEvent
+from contactcenter.services.telephony.calls import ENDED_WHILE_AWAY
 from telephony.cel import rows
 from telephony.cel.convert import call_facts, calls_of
 from telephony.cel.source import CelSource, connect
@@ -69,13 +70,13 @@ def last_stored(organization_id: int, connection_key: str, until: datetime) -> d
 
 
 def known_calls(organization_id: int, keys: list[str]) -> dict[str, bool]:
-    """The calls we have among ``keys``: external id -> ended (for good)."""
+    """The calls we have among ``keys``: external id -> closed with an estimated end."""
     close_old_connections()
     return {
-        external_id: ended_at is not None
-        for external_id, ended_at in Call.objects.for_organization(organization_id)
+        external_id: bool(flags.get(ENDED_WHILE_AWAY))
+        for external_id, flags in Call.objects.for_organization(organization_id)
         .filter(source=CallSource.ASTERISK, external_id__in=keys)
-        .values_list("external_id", "ended_at")
+        .values_list("external_id", "flags")
     }
 
 
@@ -97,14 +98,16 @@ async def backfill(
     connection_key: str,
     until: datetime,
     is_agent: Callable[[str], bool],
+    since: datetime | None = None,
 ) -> Backfill:
-    """The facts of (last stored event, ``until``]. Raises psycopg.Error, OSError or
-    TargetRefused when the source cannot be read, django's database errors when ours
-    cannot: the caller decides what to retry."""
-    last = await sync_to_async(last_stored, thread_sensitive=True)(
-        organization_id, connection_key, until
-    )
-    since = last or until - MAX_WINDOW
+    """The facts of (``since``, ``until``], ``since`` by default the last event stored.
+    Raises psycopg.Error, OSError or TargetRefused when the source cannot be read,
+    django's database errors when ours cannot: the caller decides what to retry."""
+    if since is None:
+        last = await sync_to_async(last_stored, thread_sensitive=True)(
+            organization_id, connection_key, until
+        )
+        since = last or until - MAX_WINDOW
     result = Backfill(since=since, until=until)
     if since >= until:
         return result
@@ -120,7 +123,7 @@ async def backfill(
         if key not in have:
             # A consultation folded into the customer's call is not a call of its own.
             result.calls_created += not any(isinstance(f, te.CallMerged) for f in kept)
-        elif any(isinstance(f, te.CallEnded) for f in kept):
+        elif have[key] and any(isinstance(f, te.CallEnded) for f in kept):
             result.calls_completed += 1
         result.facts.extend(kept)
     result.facts.sort(key=lambda f: f.at)

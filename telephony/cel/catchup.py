@@ -15,9 +15,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import psycopg
+from django.conf import settings
 
 from config.db.work import BROKEN
-from telephony.cel.backfill import backfill
+from telephony.cel.backfill import Backfill, backfill
 
 if TYPE_CHECKING:
     from telephony.ami.bridge import AmiBridge
@@ -27,10 +28,29 @@ logger = logging.getLogger(__name__)
 
 async def catch_up(bridge: AmiBridge, until: datetime) -> None:
     """Store what the PBX logged between the last stored event and ``until`` (the PBX's
-    clock at the snapshot)."""
+    clock at the snapshot); read the same window once more ``CEL_BACKFILL_RECHECK_SECONDS``
+    later, for rows a buffering log backend wrote late."""
+    found = await _read_and_apply(bridge, until, None)
+    recheck = float(getattr(settings, "CEL_BACKFILL_RECHECK_SECONDS", 60))
+    if found is not None and recheck > 0:
+        task = asyncio.create_task(_again(bridge, until, found.since, recheck))
+        bridge._pending.add(task)  # kept until done, as the bridge keeps its own
+        task.add_done_callback(bridge._pending.discard)
+
+
+async def _again(bridge: AmiBridge, until: datetime, since: datetime, after: float) -> None:
+    await asyncio.sleep(after)
+    # The same window from the same start: what the first pass stored is not "stored by
+    # the bridge" (it would move the start), and its dedup keys make it change nothing.
+    await _read_and_apply(bridge, until, since)
+
+
+async def _read_and_apply(
+    bridge: AmiBridge, until: datetime, since: datetime | None
+) -> Backfill | None:
     source = bridge.target.cel
     if source is None:
-        return
+        return None
     target = bridge.target
     delay = bridge.settings.backoff_initial
     while True:
@@ -41,6 +61,7 @@ async def catch_up(bridge: AmiBridge, until: datetime) -> None:
                 connection_key=target.connection_key,
                 until=until,
                 is_agent=bridge.translator.is_agent,
+                since=since,
             )
             break
         except BROKEN as exc:
@@ -63,21 +84,25 @@ async def catch_up(bridge: AmiBridge, until: datetime) -> None:
                 type(exc).__name__,
                 exc,
             )
-            return
+            return None
     bridge.stats.cel_backfills += 1
     # In the writer's batch size: a first start may find a day of calls.
-    size = bridge.settings.batch_max
+    size, applied = bridge.settings.batch_max, 0
     for start in range(0, len(found.facts), size):
-        await bridge._apply(found.facts[start : start + size])  # the writer's, with its retries
-    bridge.stats.cel_facts += len(found.facts)
+        # The writer's own apply, with its retries; facts stored before count as duplicates.
+        result = await bridge._apply(found.facts[start : start + size])
+        applied += result.applied if result is not None else 0
+    bridge.stats.cel_facts += applied
     bridge.stats.cel_calls_created += found.calls_created
     bridge.stats.cel_calls_completed += found.calls_completed
     logger.info(
-        "AMI %s: CEL backfill %s .. %s: %d facts, %d calls created, %d completed",
+        "AMI %s: CEL backfill %s .. %s: %d facts read, %d new, %d calls created, %d completed",
         target.endpoint,
         found.since.isoformat(),
         found.until.isoformat(),
         len(found.facts),
+        applied,
         found.calls_created,
         found.calls_completed,
     )
+    return found

@@ -7,8 +7,11 @@ process reads them after every reconnect (CEL_DATABASE_URL). Two faults:
 
 * the bridge SIGKILLed and down for 10 s, then started again: calls begin and end
   while nobody listens, others end unseen;
-* PostgreSQL unreachable for the bridge for 20 s, its AMI connection dropped meanwhile:
-  the resync and the backfill wait for the database.
+* PostgreSQL unreachable for the bridge for 20 s, the bridge holding what it received
+  killed meanwhile: only the PBX's logs still have those calls.
+
+The logs reach their database 2 s late (a buffering backend): the backfill's second
+read of its window, 5 s after the reconnect, finds what the first missed.
 
 Then every call the simulator placed (one CDR each) is stored once, ended, with the end
 time and hangup cause of its last CEL HANGUP to the microsecond, none open, no
@@ -76,10 +79,15 @@ async def _running(tmp_path: Path) -> AsyncIterator[Run]:
     with pbx_log_database() as logs:
         config = SimulatorConfig(port=0, secret=SECRET, speed=SPEED)
         async with AmiSimulator(config) as simulator:
-            writer = CelWriter(logs.dsn)
+            # Rows reach the log database 2 s late, as from a buffering backend: the
+            # backfill's second read of its window finds them.
+            writer = CelWriter(logs.dsn, delay=2.0)
             writer.attach(simulator.pbx)
             bridge = BridgeProcess(
-                simulator.port, tmp_path / "bridge.log", CEL_DATABASE_URL=logs.dsn
+                simulator.port,
+                tmp_path / "bridge.log",
+                CEL_DATABASE_URL=logs.dsn,
+                CEL_BACKFILL_RECHECK_SECONDS="5",
             )
             bridge.start()
             try:
