@@ -144,3 +144,40 @@ def test_personal_values_stay_out_of_entries_by_default() -> None:
     written = str(AuditEntry.objects.filter(pk=entry.pk).values().get())
     for value in ("Ada", "Lovelace", "ada@example.com", "7654321"):
         assert value not in written
+
+
+def test_a_scheduled_job_is_the_actor_of_what_it_writes() -> None:
+    from crm.tasks import cases_mark_overdue
+    from tests.crm.factories import make_case
+
+    org = make_org()
+    case = make_case(org)
+    Case = type(case)
+    Case.objects.filter(pk=case.pk).update(due_at=timezone.now() - timedelta(hours=1))
+    cases_mark_overdue.delay()  # eager in tests: the task signals run as on a worker
+    entry = AuditEntry.objects.get(action="overdue", object_id=str(case.pk))
+    assert (entry.actor_kind, entry.actor_label) == (ActorKind.JOB, "crm.cases_mark_overdue")
+    assert audit.current_actor().kind == ActorKind.SYSTEM  # reset after the task
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_request_is_the_actor_under_asgi_too() -> None:
+    from asgiref.sync import sync_to_async
+    from django.test import AsyncClient
+
+    from tests.conftest import client_for
+
+    org = await sync_to_async(make_org)()
+    admin = await sync_to_async(make_member)(org, "admin")
+    token = client_for(admin)._credentials["HTTP_AUTHORIZATION"]
+    response = await AsyncClient().post(
+        "/api/v1/contacts/",
+        {"company": "Acme"},
+        content_type="application/json",
+        headers={"authorization": token, "x-request-id": "req-from-proxy-1"},
+    )
+    assert response.status_code == 201, response.content
+    assert response["X-Request-ID"] == "req-from-proxy-1"
+    entry = await AuditEntry.objects.aget(object_type="crm.contact", action="create")
+    assert (entry.actor_kind, entry.actor_user_id) == (ActorKind.USER, admin.user.pk)
+    assert entry.request_id == "req-from-proxy-1"
