@@ -43,7 +43,7 @@ SECRET = "bench-secret"
 TICK = os.sysconf("SC_CLK_TCK")
 
 # AMI event sent -> the timeline entry it must leave, one for one (as in
-# tests/telephony/test_bridge_load.py).
+# tests/telephony/ami/test_bridge_load.py).
 ONE_FOR_ONE = {
     "QueueCallerJoin": "queue.joined",
     "QueueCallerLeave": "queue.left",

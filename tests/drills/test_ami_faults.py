@@ -1,6 +1,6 @@
 """AMI fault drills: Asterisk restarted, and a half-open socket.
 
-(A connection dropped at any point of a call is tests/telephony/test_bridge_reconnect.py.)
+(A connection dropped at any point of a call is tests/telephony/ami/test_bridge_reconnect.py.)
 Each drill runs the fixed workload of workload.py, injects the fault at a known
 simulated moment, and compares the records with those of an uninterrupted run: calls
 the fault did not touch are identical; a call the fault cut ends as the domain says
