@@ -13,6 +13,7 @@ from contactcenter.enums import AgentState
 from contactcenter.errors import ApplicationError
 from contactcenter.models import Agent, Call
 from contactcenter.ports import PbxResult, telephony
+from contactcenter.services import audit
 from contactcenter.services.agents import agent_choose_state
 from contactcenter.transitions import AGENT_WRAP_UP_PAUSE_REASON
 
@@ -27,6 +28,23 @@ class PbxFailed(ApplicationError):
 
 def _no_pbx() -> ApplicationError:
     return ApplicationError("No PBX is connected for your organization.", code="no_pbx", status=409)
+
+
+async def _audited(
+    command: str,
+    organization_id: int,
+    obj: Agent | Call,
+    details: dict[str, object],
+    result: PbxResult,
+) -> None:
+    """A command someone asked of the PBX, and whether it did it: the writes it leads to
+    come back as the PBX's facts, audited as the PBX's, so this says who asked."""
+    await database_sync_to_async(audit.record)(
+        action=f"pbx.{command}",
+        organization_id=organization_id,
+        obj=obj,
+        details={**details, "ok": result.ok},
+    )
 
 
 def _pause_reason(state: str, reason: str) -> str:
@@ -75,6 +93,7 @@ async def call_originate(*, agent: Agent, number: str, timeout: float) -> PbxRes
         raise _no_pbx()
     params = {"agent": agent.interface, "number": number}
     result = await port.command(agent.organization_id, key, "originate", params, timeout=timeout)
+    await _audited("originate", agent.organization_id, agent, {"number": number}, result)
     if not result.ok:
         raise PbxFailed(result)
     return result
@@ -93,6 +112,7 @@ async def call_command(
     result = await port.command(
         call.organization_id, call.connection_key, command, params, timeout=timeout
     )
+    await _audited(command, call.organization_id, call, {"agent": agent.pk, **extra}, result)
     if not result.ok:
         raise PbxFailed(result)
     return result

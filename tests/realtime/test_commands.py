@@ -9,7 +9,7 @@ from django.db import transaction
 
 from contactcenter import publish
 from contactcenter.enums import AgentState
-from contactcenter.models import Call, CallDisposition
+from contactcenter.models import AuditEntry, Call, CallDisposition
 from crm.enums import NotificationKind
 from crm.services import notification_create
 from tests.crm.factories import make_case
@@ -131,6 +131,21 @@ async def test_hang_up_and_transfer(desk: Any) -> None:
         ("attended_transfer", {"call": call.key, "agent": me, "target": "1002"}),
     ]
     await socket.close()
+    # Who asked the PBX is in the audit trail (what the PBX then did is the PBX's).
+    asked = await sync(
+        lambda: list(
+            AuditEntry.objects.filter(object_id=str(pk), action__startswith="pbx.")
+            .order_by("id")
+            .values_list("action", "actor_user_id", "details")
+        )
+    )()
+    user = desk.agent_member.user.pk
+    assert [(action, who) for action, who, _ in asked] == [
+        ("pbx.hangup", user),
+        ("pbx.blind_transfer", user),
+        ("pbx.attended_transfer", user),
+    ]
+    assert asked[1][2] == {"agent": desk.agent.pk, "target": "1002", "ok": True}
 
 
 async def test_call_commands_refused(desk: Any, floor_b: Any) -> None:
