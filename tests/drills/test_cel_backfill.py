@@ -38,7 +38,7 @@ from telephony.ami.simulator.cel_writer import CelWriter
 from telephony.ami.simulator.load import LoadConfig, LoadGenerator
 from tests.drills import workload as wl
 from tests.drills.bridges import BridgeProcess
-from tests.drills.test_database_outage import _allow_connections, _cut
+from tests.drills.database import allow_connections, cut_connections
 from tests.telephony.bridge_harness import demo_organization
 from tests.telephony.conftest import SECRET
 from tests.telephony.pbxlogs import PbxLogs, pbx_log_database
@@ -214,14 +214,14 @@ async def test_bridge_sigkilled_for_10_s_under_load_loses_no_call(tmp_path: Path
 
 
 async def _database_away_for_20_seconds(run: Run) -> None:
-    cut = await sync_to_async(_cut)(run.bridge.app_name)
+    cut = await sync_to_async(cut_connections)(run.bridge.app_name)
     assert cut >= 1, "the bridge process had no database session to cut"
     try:
         await asyncio.sleep(10)  # the outage: the bridge holds what it receives...
         run.bridge.kill()  # ... and loses it all
         await asyncio.sleep(10)
     finally:
-        await sync_to_async(_allow_connections)(True)
+        await sync_to_async(allow_connections)(True)
     run.bridge.start()
     await run.reconnected()
 

@@ -15,8 +15,8 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import connection
 
-from tests.conftest import admin_session
 from tests.drills import workload as wl
+from tests.drills.database import allow_connections, cut_connections
 from tests.drills.processes import bridge_process_drill
 from tests.drills.reference import clean_records
 
@@ -27,28 +27,6 @@ pytestmark = [
 ]
 
 
-def _allow_connections(allowed: bool) -> None:
-    # PostgreSQL refuses this from a session on the database itself: use the maintenance one.
-    name = connection.ops.quote_name(connection.settings_dict["NAME"])
-    with admin_session("postgres") as admin:
-        admin.execute(f"ALTER DATABASE {name} WITH ALLOW_CONNECTIONS {str(allowed).lower()}")
-
-
-def _cut(application_name: str) -> int:
-    """Refuse new connections and end the bridge's; how many were ended."""
-    _allow_connections(False)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND application_name = %s"
-            " AND pid <> pg_backend_pid()",
-            [application_name],
-        )
-        row = cursor.fetchone()
-    assert row is not None
-    return int(row[0])
-
-
 async def test_the_bridge_holds_events_through_a_database_outage(tmp_path: Path) -> None:
     clean = await clean_records()
     async with bridge_process_drill(tmp_path / "bridge.log") as drill:
@@ -57,7 +35,7 @@ async def test_the_bridge_holds_events_through_a_database_outage(tmp_path: Path)
         # The first calls must be in the database: then the bridge has a session to lose.
         await wl.until(lambda: sync_to_async(_calls)(drill.organization_id, 2), what="2 calls")
         try:
-            cut = await sync_to_async(_cut)(drill.bridge.app_name)
+            cut = await sync_to_async(cut_connections)(drill.bridge.app_name)
             assert cut >= 1, "the bridge process had no database session to cut"
             # The rest of the stream arrives while the database is away...
             drill.gate.open_until(None)
@@ -69,7 +47,7 @@ async def test_the_bridge_holds_events_through_a_database_outage(tmp_path: Path)
             )
             assert not await sync_to_async(wl.sentinel_stored)(drill.organization_id)
         finally:
-            await sync_to_async(_allow_connections)(True)
+            await sync_to_async(allow_connections)(True)
         await drill.finish()
         got = await drill.records()
         rows = await sync_to_async(wl.event_rows)(drill.organization_id)
