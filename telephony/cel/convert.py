@@ -249,9 +249,11 @@ def _started(call: CallRows, first: CelRow) -> te.CallStarted:
         at=first.eventtime,
         dedup_key=_key("Newchannel", first.uniqueid, "", first.eventtime),
         direction=direction,
-        caller_number=first.cid_num,
-        caller_name=first.cid_name,
-        callee_number=exten,
+        # Bounded as the call record's columns are: a PBX's odd value loses its tail, not
+        # the call.
+        caller_number=first.cid_num[:64],
+        caller_name=first.cid_name[:200],
+        callee_number=exten[:64],
         agent=agent,
     )
 
@@ -332,5 +334,8 @@ def _hangup_by(call: CallRows, first: CelRow) -> HangupParty | None:
 
 def calls_of(history: History, is_agent: Callable[[str], bool]) -> dict[str, CallRows]:
     """The calls in ``history``, by Linkedid."""
-    linkedids: Sequence[str] = sorted({r.linkedid for r in history.cel})
+    # A Linkedid longer than a call's external id is not one Asterisk writes.
+    linkedids: Sequence[str] = sorted(
+        {r.linkedid for r in history.cel if 0 < len(r.linkedid) <= 128}
+    )
     return {key: CallRows(key, history, is_agent) for key in linkedids}

@@ -18,6 +18,7 @@ in the admin and as metrics). Repairs go through the same apply as the bridge's 
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -25,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from asgiref.sync import async_to_sync
 from django.conf import settings
+from django.db import DatabaseError
 from django.db.models import Max
 
 from contactcenter import facts as te
@@ -144,12 +146,31 @@ def _compare(
     report.unknown_to_pbx = len(found["unknown"])
     report.details = {kind: keys[:_DETAILS] for kind, keys in found.items() if keys}
     if facts:
-        result = telephony_apply(
-            organization_id=scope.organization_id,
-            connection_key=scope.connection_key,
-            events=sorted(facts, key=lambda f: f.at),
-        )
-        report.repaired = len(result.call_ids)
+        report.repaired = _repair(scope, report, sorted(facts, key=lambda f: f.at))
+
+
+def _repair(scope: Scope, report: CallLogReconciliation, facts: list[te.CallFact]) -> int:
+    """Apply the facts; if the database refuses them together (a value it will not
+    take), call by call, each refused call reported and the others repaired."""
+    apply = functools.partial(
+        telephony_apply, organization_id=scope.organization_id, connection_key=scope.connection_key
+    )
+    try:
+        return len(apply(events=facts).call_ids)
+    except DatabaseError:
+        logger.exception("reconciliation %s: repairs refused; call by call", scope.connection_key)
+    by_call: dict[str, list[te.CallFact]] = {}
+    for fact in facts:
+        by_call.setdefault(fact.call_key, []).append(fact)
+    repaired, refused = 0, []
+    for key, own in by_call.items():
+        try:
+            repaired += len(apply(events=own).call_ids)
+        except DatabaseError:
+            refused.append(key)
+    if refused:
+        report.details["refused"] = refused[:_DETAILS]
+    return repaired
 
 
 def _last(call: Call) -> datetime:

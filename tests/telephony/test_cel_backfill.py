@@ -10,14 +10,14 @@ twice: nothing changes. A call AMI stored already is not touched by its rows.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
 from django.db import connection
 
-from contactcenter.models import Agent
+from contactcenter.models import Agent, Call
 from contactcenter.services.telephony import telephony_apply
 from telephony.ami.simulator import AmiSimulator
 from telephony.ami.simulator.cel_writer import CelWriter
@@ -115,3 +115,46 @@ async def test_the_logs_alone_rebuild_every_call_and_a_second_read_changes_nothi
     await _backfill(pbx_logs, org_id, until)
     assert await sync_to_async(wl.records)(org_id) == got
     assert await sync_to_async(wl.event_rows)(org_id) == rows
+
+
+_CEL_INSERT = (
+    "INSERT INTO cel (eventtype, eventtime, cid_name, cid_num, exten, context, channame,"
+    " uniqueid, linkedid, extra) VALUES (%s, %s, %s, %s, %s, 'from-trunk', %s, %s, %s, %s)"
+)
+
+
+async def test_odd_values_from_the_pbx_lose_their_tail_not_the_call(pbx_logs: PbxLogs) -> None:
+    """A hostile or broken log database: an overlong caller name, extra that is not
+    JSON, numbers out of range, a Linkedid no PBX writes. The call is stored with what
+    can be stored; the rest is dropped at the edge."""
+    org_id = await demo_organization()
+    # Its tables are not Asterisk's to the letter: wider columns.
+    pbx_logs.execute(
+        "ALTER TABLE cel ALTER cid_name TYPE text, ALTER uniqueid TYPE text,"
+        " ALTER linkedid TYPE text"
+    )
+    t0 = datetime(2026, 3, 1, 9, 0, 0, 123456)
+    end = t0.replace(second=40)
+    trunk, odd = "PJSIP/trunk-00000001", "L" * 200
+    rows = [
+        ("CHAN_START", t0, "N" * 500, "+15551234567", "+3120", trunk, "9.1", "9.1", ""),
+        ("HANGUP", end, "", "", "", trunk, "9.1", "9.1", "{oops"),
+        ("LINKEDID_END", end, "", "", "", "", "9.1", "9.1", ""),
+        ("CHAN_START", t0, "x", "1", "2", "PJSIP/trunk-00000002", odd, odd, ""),
+        ("HANGUP", end, "", "", "", "PJSIP/trunk-00000002", odd, odd, '{"hangupcause": 1e99}'),
+    ]
+    for row in rows:
+        pbx_logs.execute(_CEL_INSERT, row)
+    pbx_logs.execute(
+        "INSERT INTO queue_log (time, callid, queuename, agent, event, data1, data2, data3)"
+        " VALUES (%s, '9.1', 'support', 'NONE', 'ABANDON', '1', '1', '99999999999999999999')",
+        [t0.replace(second=39)],
+    )
+    until = datetime(2026, 3, 1, 10, tzinfo=UTC)
+    found = await _backfill(pbx_logs, org_id, until)
+    assert found.calls_created == 1
+    call = await sync_to_async(Call.objects.get)(organization_id=org_id)
+    assert call.external_id == "9.1" and call.caller_name == "N" * 200
+    assert call.ended_at == t0.replace(second=40, tzinfo=UTC)
+    assert call.hangup_cause is None and call.status == "abandoned"
+    assert call.wait_seconds is not None and call.wait_seconds < 60
