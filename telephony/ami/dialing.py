@@ -63,7 +63,12 @@ class DialRules:
         if dest is None:
             return []
         if not text(msg, "Uniqueid"):
-            # Originate dialling the agent's own phone: the click-to-call rings the agent.
+            # An Originate dialling its first party (the agent's phone): a click-to-dial.
+            # (A phone's own call has no such dial, even when chan_sip shows it Down.)
+            origin = self.state.calls.get(dest.call_key)
+            if origin is not None and origin.first_leg == dest.uniqueid:
+                origin.originated = True
+                origin.originator_leg = origin.originator_leg or dest.uniqueid
             return self._offer(dest, dest.call_key, at, key) if dest.is_agent else []
         track = self.state.calls.get(self._key(msg))
         if track is None or dest.queue_offer:

@@ -241,17 +241,18 @@ class Translator(IdentityRules):
         if leg.internal:
             # Placed on our side: outbound once it dials out, internal until then.
             track.internal_origin = True
-            if leg.originated:
-                # An Originate (click-to-dial) rings this phone first; its answer is not
-                # the call's (docs/telephony.md, "Which leg answers").
-                track.originated = True
-                track.originator_leg = uniqueid
+            ours = False
             if leg.is_agent:
                 track.agent = device
                 waiting = self.state.originates.get(device)
                 if leg.originated and waiting:
-                    exten = waiting.popleft()
-            outbound = (leg.originated and leg.is_agent) or external_number(exten)
+                    exten, ours = waiting.popleft(), True
+            if ours:
+                # Our click-to-call rings this phone first; its answer is not the call's
+                # (docs/telephony.md, "Which leg answers").
+                track.originated = True
+                track.originator_leg = uniqueid
+            outbound = ours or external_number(exten)
             track.direction = CallDirection.OUTBOUND if outbound else CallDirection.INTERNAL
         return [
             te.CallStarted(
