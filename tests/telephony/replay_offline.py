@@ -14,8 +14,9 @@ from telephony.ami.translator import Translator
 from tests.telephony.expectations import TRANSCRIPT_DIR
 
 
-def transcript_messages(name: str) -> list[AmiMessage]:
-    data = (TRANSCRIPT_DIR / name).read_bytes()
+def transcript_messages(name: str, data: bytes | None = None) -> list[AmiMessage]:
+    """The file's messages (or those of ``data``, a variant of it)."""
+    data = (TRANSCRIPT_DIR / name).read_bytes() if data is None else data
     return [f for f in parse_frames(data) if isinstance(f, AmiMessage)]
 
 
@@ -25,6 +26,7 @@ def replay(
     agents: set[str],
     batch: int = 50,
     originates: tuple[tuple[str, str], ...] = (),
+    data: bytes | None = None,
 ) -> Translator:
     translator = Translator(is_agent=agents.__contains__)
     for device, number in originates:
@@ -32,7 +34,7 @@ def replay(
     pending: list[te.TelephonyEvent] = []
     lists: dict[str, list[AmiMessage]] = {}
     snapshot_at = None
-    for msg in transcript_messages(name):
+    for msg in transcript_messages(name, data):
         event = msg.event or ""
         if event in ("CoreShowChannel", "QueueParams", "QueueMember", "QueueEntry"):
             lists.setdefault(event, []).append(msg)
