@@ -135,10 +135,12 @@ class APIKeyScheme(OpenApiAuthenticationExtension):
     target_class = APIKeyAuthentication
     name = "apiKeyAuth"
 
-    def get_security_requirement(self, auto_schema: Any) -> dict[str, list[Any]] | None:
-        # Not offered where keys are refused (a person's endpoints).
+    def get_security_requirement(
+        self, auto_schema: Any
+    ) -> dict[str, list[Any]] | list[dict[str, list[Any]]]:
+        # Not offered where keys are refused (a person's endpoints): no requirement.
         if resource_of(getattr(auto_schema, "path", "")) in KEY_REFUSED:
-            return None
+            return []
         return {self.name: []}
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
