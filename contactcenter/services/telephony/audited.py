@@ -1,8 +1,8 @@
 """The audit entries of one telephony batch, inserted with one statement.
 
 The bridge's batches are the hot path (docs/benchmarks.md): a batch writes its audit
-entries together, as one held INSERT riding with the batch's last writes (``bulk``:
-arrays in one statement, COPY past ``SMALL_BATCH`` rows), never one per event. A
+entries together, as one held INSERT of arrays riding with the batch's last writes
+(never COPY, whatever the batch's size: no round trip of its own), never one per event. A
 batch records one entry per call it created or changed (``create`` / ``update``, with
 the fields whose values changed: before -> after, personal ones redacted) and one per
 agent whose state the PBX moved (``state_change``), not one per AMI event: the
@@ -90,4 +90,4 @@ def entries_insert(entries: Sequence[audit.Entry], *, connection_key: str) -> No
     """One statement for the batch's entries, held to ride with its other writes."""
     if entries:
         rows: list[AuditEntry] = audit.rows_for(entries, actor=pbx_actor(connection_key))
-        bulk.rows_insert(AuditEntry, rows)
+        bulk.rows_insert(AuditEntry, rows, held=True)

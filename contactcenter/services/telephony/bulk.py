@@ -289,9 +289,12 @@ def open_intervals_end(ends: dict[int, datetime]) -> None:
     )
 
 
-def rows_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None:
+def rows_insert(
+    model: type[models.Model], objs: Sequence[models.Model], *, held: bool = False
+) -> None:
     """Insert rows nobody needs the ids of (no conflicts expected: a violation raises,
-    as bulk_create would)."""
+    as bulk_create would). ``held``: always the one held statement of arrays, never
+    COPY (which is a round trip or more of its own), however many rows."""
     if not objs:
         return
     if not _postgres():
@@ -306,7 +309,7 @@ def rows_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None
     attnames = [f.attname for f in fields]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = connection.ops.quote_name(model._meta.db_table)
-    if len(objs) <= SMALL_BATCH:
+    if held or len(objs) <= SMALL_BATCH:
         arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
         roundtrips.write(
             f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})",  # noqa: S608
