@@ -59,8 +59,8 @@ def _entries(calls: list[int]) -> QuerySet[CallEvent, AgentEntry]:
     return rows.order_by("call_id", "occurred_at", "id").values_list("call_id", "agent_id", "type")
 
 
-# Planned for its ids each time: its generic plan took 0.27 ms a read against 0.05
-# (docs/benchmarks.md, tenth pass).
+# Planned for its ids each time: its generic plan was slower than a plan made for the ids
+# (docs/benchmarks.md: the figures the code's comments rest on).
 _AGENT_ENTRIES = roundtrips.Shape(_entries, prepared=False)
 _ENTRIES_OF_AGENTS = roundtrips.Shape(
     lambda calls, agents: _entries(calls).filter(agent_id__any=agents)
@@ -131,7 +131,8 @@ def _loaded_membership(agent: Agent) -> Membership | None:
 
 # Planned for its ids each time: a generic plan, made while the calls table was nearly
 # empty (a new database, before autoanalyze), walked the organization's calls for the
-# ids: 0.69 ms a read against 0.36 planned each time (docs/benchmarks.md, tenth pass).
+# ids, slower than a plan made for the ids each time (docs/benchmarks.md: the figures the
+# code's comments rest on).
 _CHANGED_CALLS = roundtrips.Shape(
     lambda organization_id, ids: with_last_entry(
         Call.objects.for_organization(organization_id).filter(pk__any=ids)
