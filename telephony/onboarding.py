@@ -43,6 +43,9 @@ class AsteriskSpec(Section):
     secret: str | None = None
     secret_env: str | None = None
     is_enabled: bool | None = None
+    # Which channels are trunks, for the calls' direction (docs/telephony.md, "Direction").
+    trunks: str | None = None
+    inbound_contexts: str | None = None
 
 
 class TwilioSpec(Section):

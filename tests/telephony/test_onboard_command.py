@@ -192,6 +192,23 @@ def test_the_loopback_is_refused_even_with_the_lan_allowed(tmp_path: Path) -> No
     assert not AsteriskConnection.objects.exists()
 
 
+@pytest.mark.django_db
+@pytest.mark.usefixtures("operator")
+def test_the_connections_trunks_and_inbound_contexts(tmp_path: Path) -> None:
+    file = tmp_path / "org.toml"
+    file.write_text(
+        SAMPLE.read_text()
+        .replace('# trunks = "PJSIP/trunk*, SIP/carrier"', 'trunks = "PJSIP/trunk*, SIP/carrier"')
+        .replace('# inbound_contexts = "from-trunk', 'inbound_contexts = "from-trunk')
+    )
+    onboard(str(file))
+    record = AsteriskConnection.objects.get()
+    assert (record.trunks, record.inbound_contexts) == (
+        "PJSIP/trunk*, SIP/carrier",
+        "from-trunk, from-pstn",
+    )
+
+
 BAD = [
     ('extension = "2001"', 'extention = "2001"', r"agents\.0\.extention: Extra inputs"),
     ('role = "admin"', 'role = "owner"', r"people\.0\.role"),
@@ -206,6 +223,11 @@ BAD = [
         r"NO_SUCH_VARIABLE is not set",
     ),
     ("[organization]", "[organization", r"not valid TOML"),
+    (
+        '# trunks = "PJSIP/trunk*, SIP/carrier"',
+        'trunks = "trunk; rm"',
+        r"asterisk\[Main PBX\]\.trunks: Not a trunk pattern",
+    ),
 ]
 
 
