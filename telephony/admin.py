@@ -1,9 +1,6 @@
-from datetime import timedelta
-
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.html import format_html_join
 
 from contactcenter.admin_audit import AuditedAdmin
@@ -11,7 +8,7 @@ from telephony.ami.targets import record_connection_key
 from telephony.cel.source import parse_url
 from telephony.egress import TargetRefused, check_target
 from telephony.models import AsteriskConnection, CallLogReconciliation, TwilioAccount
-from telephony.tasks import reconcile_connection_day
+from telephony.tasks import reconcile_connection_day, yesterday
 
 
 class _SecretForm(forms.ModelForm):
@@ -119,7 +116,7 @@ class AsteriskConnectionAdmin(AuditedAdmin):
     @admin.action(description="Reconcile yesterday's calls with the PBX's CDRs now")
     def reconcile_yesterday(self, request: object, queryset: object) -> None:
         for record in queryset:  # type: ignore[attr-defined]
-            day = timezone.localdate() - timedelta(days=1)
+            day = yesterday(record.organization_id)
             reconcile_connection_day.delay(
                 record.organization_id, record_connection_key(record.pk), day.isoformat()
             )

@@ -23,7 +23,8 @@ logger = logging.getLogger(__name__)
 TRANSIENT = (OperationalError, InterfaceError)
 
 
-def _yesterday(organization_id: int) -> date:
+def yesterday(organization_id: int) -> date:
+    """Yesterday in the organization's time zone (the day a reconciliation covers)."""
     zone = ZoneInfo(Organization.objects.get(pk=organization_id).time_zone)
     return timezone.now().astimezone(zone).date() - timedelta(days=1)
 
@@ -39,7 +40,7 @@ def reconcile_call_logs() -> int:
     """Yesterday (in each organization's zone) of every connection with a log source."""
     found = scopes()
     for scope in found:
-        reconcile_day(scope, _yesterday(scope.organization_id))
+        reconcile_day(scope, yesterday(scope.organization_id))
     return len(found)
 
 
