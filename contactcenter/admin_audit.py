@@ -33,8 +33,12 @@ def _stored(obj: models.Model) -> dict[str, Any] | None:
 def _saved(obj: models.Model, before: dict[str, Any] | None) -> None:
     if before is None:
         audit.created(obj, details=VIA)
-    else:
-        audit.updated(obj, before)
+        return
+    # A membership's new role is a role change, as the services record it.
+    role_changed = obj._meta.label_lower == "contactcenter.membership" and before.get(
+        "role"
+    ) != getattr(obj, "role", None)
+    audit.updated(obj, before, action="role_change" if role_changed else "update")
 
 
 class AuditedAdmin(admin.ModelAdmin):

@@ -85,3 +85,20 @@ def test_the_audit_trail_cannot_be_changed_in_the_admin(
     entry.refresh_from_db()
     assert entry.action == "x"
     assert client.get("/admin/contactcenter/apikey/").status_code == 200
+
+
+def test_a_role_changed_in_the_admin_is_a_role_change(
+    root: tuple[Client, User], floor_a: Floor
+) -> None:
+    client, _ = root
+    membership = floor_a.agent_member
+    url = f"/admin/contactcenter/membership/{membership.pk}/change/"
+    data = {
+        "user": membership.user_id,
+        "organization": membership.organization_id,
+        "role": "supervisor",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content[:2000]
+    entry = AuditEntry.objects.get(action="role_change")
+    assert entry.changes["role"] == ["agent", "supervisor"]
