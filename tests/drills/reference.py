@@ -23,6 +23,19 @@ RESYNC_FLAGS = {
 _CLEAN: dict[str, Records] = {}
 
 
+async def play_through_bridge(simulator: AmiSimulator) -> int:
+    """The whole workload on ``simulator`` through a bridge in this process, with no
+    fault, until the bridge has stored all of it; the organization's id."""
+    gate = wl.start_workload(simulator)
+    async with bridge_in_process(simulator.port) as bridge:
+        await wl.resynced(await simulator.next_session())
+        gate.open_until(None)
+        assert simulator.agenda is not None
+        await asyncio.wait_for(simulator.agenda.wait_idle(), 30)
+        await bridge.synced()
+        return bridge.target.organization_id
+
+
 async def clean_records() -> Records:
     """The workload through the bridge with no fault (run once per test session), checked
     against the outcomes the recorded transcripts (tests/telephony/transcripts) give each
@@ -30,15 +43,8 @@ async def clean_records() -> Records:
     wrote are deleted again: the drill that asked replays the same Uniqueids."""
     if "records" not in _CLEAN:
         async with AmiSimulator(fast_config()) as simulator:
-            gate = wl.start_workload(simulator)
-            async with bridge_in_process(simulator.port) as bridge:
-                await wl.resynced(await simulator.next_session())
-                gate.open_until(None)
-                assert simulator.agenda is not None
-                await asyncio.wait_for(simulator.agenda.wait_idle(), 30)
-                await bridge.synced()
-                org_id = bridge.target.organization_id
-                _CLEAN["records"] = await sync_to_async(wl.records)(org_id)
+            org_id = await play_through_bridge(simulator)
+            _CLEAN["records"] = await sync_to_async(wl.records)(org_id)
         await sync_to_async(wl.forget_calls)()
     records = _CLEAN["records"]
     assert len(records) == wl.CALLS

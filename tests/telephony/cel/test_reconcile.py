@@ -9,7 +9,6 @@ time, and reports both; a PBX database it cannot read is reported, not raised.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -24,7 +23,7 @@ from telephony.ami.simulator.cel_writer import CelWriter
 from telephony.cel.reconcile import Scope, reconcile_day
 from telephony.models import CallLogReconciliation
 from tests.drills import workload as wl
-from tests.drills.bridges import bridge_in_process
+from tests.drills.reference import play_through_bridge
 from tests.telephony.bridge_harness import CONNECTION
 from tests.telephony.conftest import fast_config
 from tests.telephony.pbxlogs import PbxLogs
@@ -40,15 +39,9 @@ async def _stored_with_logs(logs: PbxLogs) -> int:
     async with AmiSimulator(fast_config()) as simulator:
         writer = CelWriter(logs.dsn)
         writer.attach(simulator.pbx)
-        gate = wl.start_workload(simulator)
-        async with bridge_in_process(simulator.port) as bridge:
-            await wl.resynced(await simulator.next_session())
-            gate.open_until(None)
-            assert simulator.agenda is not None
-            await asyncio.wait_for(simulator.agenda.wait_idle(), 30)
-            await bridge.synced()
-            await writer.close()
-            return bridge.target.organization_id
+        org_id = await play_through_bridge(simulator)
+        await writer.close()
+        return org_id
 
 
 def _day(organization_id: int) -> date:
