@@ -476,6 +476,9 @@ SPECTACULAR_SETTINGS = {
         "CaseStatusEnum": "crm.enums.CaseStatus",
         "CasePriorityEnum": "crm.enums.CasePriority",
         "NotificationKindEnum": "crm.enums.NotificationKind",
+        # A member's role, and the narrower one an API key may hold.
+        "RoleEnum": "contactcenter.enums.Role",
+        "ApiKeyRoleEnum": "contactcenter.models.apikeys.KEY_ROLES",
         # The 401 codes of simplejwt and our revocation too (contactcenter/api/schema.py).
         "ErrorCode401Enum": "contactcenter.api.schema.ErrorCode401Enum",
     },
