@@ -1,12 +1,12 @@
-"""Source-agnostic telephony events: what the domain accepts from the phone world.
+"""Facts: what the phone world said, source-agnostic; what the domain accepts from it.
 
 The AMI translator and the Twilio webhooks turn their raw input into these frozen
-values at the edge; nothing from AMI frames or Twilio forms goes further. (They are
-named "telephony events", not signals, to keep clear of Django's signals.)
+values at the edge; nothing from AMI frames or Twilio forms goes further. (Facts, not
+events: "events" are AMI's own messages, and the call's stored history is its timeline.)
 
-Every event names the call it belongs to by ``call_key``, the PBX's correlation id
+Every fact names the call it belongs to by ``call_key``, the PBX's correlation id
 (Asterisk ``Linkedid``, Twilio parent ``CallSid``), carries the time it happened
-(aware UTC) and a ``dedup_key`` unique to the source event: applying the same event
+(aware UTC) and a ``dedup_key`` unique to the source event: applying the same fact
 twice leaves the records as once. Agents are named by their PBX interface
 (``PJSIP/1001``) or, for Twilio, by their client identity; queues by the PBX name.
 """
@@ -289,4 +289,4 @@ CallFact = (
 # The facts about a call's transfers (a CallTransfer row each, found by transfer_key).
 TransferFact = CallTransferred | TransferAnswered | TransferFailed
 AgentFact = AgentMemberState | AgentPauseChanged | AgentMembershipChanged
-TelephonyEvent = CallFact | AgentFact | ResyncCompleted
+Fact = CallFact | AgentFact | ResyncCompleted

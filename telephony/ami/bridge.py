@@ -239,7 +239,7 @@ class AmiBridge:
                 batch = [await self.queue.get()]
                 while len(batch) < self.settings.batch_max and not self.queue.empty():
                     batch.append(self.queue.get_nowait())
-                facts: list[te.TelephonyEvent] = []
+                facts: list[te.Fact] = []
                 try:
                     await self._refresh_agents()
                     facts = self._translate(batch)
@@ -266,8 +266,8 @@ class AmiBridge:
                 for _ in batch:
                     self.queue.task_done()
 
-    def _translate(self, batch: list[Any]) -> list[te.TelephonyEvent]:
-        facts: list[te.TelephonyEvent] = []
+    def _translate(self, batch: list[Any]) -> list[te.Fact]:
+        facts: list[te.Fact] = []
         for item in batch:
             if item is _RESYNC:
                 self._start_resync()
@@ -288,7 +288,7 @@ class AmiBridge:
                 logger.exception("AMI %s: cannot translate %r", self.target.endpoint, item)
         return facts
 
-    async def _catch_up(self, facts: list[te.TelephonyEvent]) -> None:
+    async def _catch_up(self, facts: list[te.Fact]) -> None:
         """After a stored resync, what the PBX logged while we were away (telephony/cel/)."""
         for fact in facts:
             if isinstance(fact, te.ResyncCompleted):
@@ -332,7 +332,7 @@ class AmiBridge:
                 )
                 session.abort()
 
-    def _snapshot_part(self, message: Any) -> list[te.TelephonyEvent]:
+    def _snapshot_part(self, message: Any) -> list[te.Fact]:
         snapshot = self._snapshot
         assert snapshot is not None
         action_id = message.get("ActionID")
@@ -362,7 +362,7 @@ class AmiBridge:
             return list(resync_agents(queue_status=items, at=at))
         return []
 
-    async def _apply(self, facts: list[te.TelephonyEvent]) -> ApplyResult | None:
+    async def _apply(self, facts: list[te.Fact]) -> ApplyResult | None:
         delay = self.settings.backoff_initial
         while True:
             try:
@@ -387,7 +387,7 @@ class AmiBridge:
             self.stats.facts_applied += len(facts)
             return result
 
-    async def _apply_one_by_one(self, facts: list[te.TelephonyEvent]) -> None:
+    async def _apply_one_by_one(self, facts: list[te.Fact]) -> None:
         for fact in facts:
             try:
                 await sync_to_async(self._apply_sync, thread_sensitive=True)([fact])
@@ -396,7 +396,7 @@ class AmiBridge:
                     "AMI %s: dropping a fact the database refused: %r", self.target.endpoint, fact
                 )
 
-    def _apply_sync(self, facts: list[te.TelephonyEvent]) -> ApplyResult:
+    def _apply_sync(self, facts: list[te.Fact]) -> ApplyResult:
         started = time.monotonic()
         result = run_retrying(
             functools.partial(

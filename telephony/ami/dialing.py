@@ -58,7 +58,7 @@ class DialRules:
         leg.offer_closed = True
         return True
 
-    def _dial_begin(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+    def _dial_begin(self, msg: Fields, at: datetime, key: str) -> list[te.Fact]:
         dest = self._leg(msg, "Dest")
         if dest is None:
             return []
@@ -78,7 +78,7 @@ class DialRules:
             dest.queue_offer = True
             dest.offered_to = dest.device
             return []
-        out: list[te.TelephonyEvent] = []
+        out: list[te.Fact] = []
         if track.originated and not track.originator_leg and dest.is_agent and not track.answered:
             # An Originate through a Local channel: the first phone it rings is the agent's,
             # who places the call.
@@ -114,7 +114,7 @@ class DialRules:
         return out
 
     @staticmethod
-    def _offer(dest: Leg, call_key: str, at: datetime, key: str) -> list[te.TelephonyEvent]:
+    def _offer(dest: Leg, call_key: str, at: datetime, key: str) -> list[te.Fact]:
         """The agent's phone (``dest``) rings for this call outside app_queue."""
         dest.offered_to = dest.device
         return [
@@ -123,7 +123,7 @@ class DialRules:
             )
         ]
 
-    def _dial_end(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+    def _dial_end(self, msg: Fields, at: datetime, key: str) -> list[te.Fact]:
         dest = self._leg(msg, "Dest")
         status = text(msg, "DialStatus").upper()
         if dest is None:
@@ -181,8 +181,8 @@ class DialRules:
         caller_block: bool,
         at: datetime,
         key: str,
-    ) -> list[te.TelephonyEvent]:
-        out: list[te.TelephonyEvent] = []
+    ) -> list[te.Fact]:
+        out: list[te.Fact] = []
         if track is not None and not dest.is_agent:
             track.last_dial_status = status
         if track is not None and caller_block and not dest.queue_offer:
@@ -203,9 +203,7 @@ class DialRules:
         return out
 
     @staticmethod
-    def _transfer_failed(
-        track: CallTrack, reason: str, at: datetime, key: str
-    ) -> list[te.TelephonyEvent]:
+    def _transfer_failed(track: CallTrack, reason: str, at: datetime, key: str) -> list[te.Fact]:
         """The call's pending blind transfer reached no one (``reason``); [] if none."""
         if not track.pending_transfer:
             return []
@@ -220,15 +218,15 @@ class DialRules:
             )
         ]
 
-    def _hold(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+    def _hold(self, msg: Fields, at: datetime, key: str) -> list[te.Fact]:
         return self._hold_change(msg, at, key, te.CallHeld)
 
-    def _unhold(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+    def _unhold(self, msg: Fields, at: datetime, key: str) -> list[te.Fact]:
         return self._hold_change(msg, at, key, te.CallResumed)
 
     def _hold_change(
         self, msg: Fields, at: datetime, key: str, fact: type[te.CallHeld | te.CallResumed]
-    ) -> list[te.TelephonyEvent]:
+    ) -> list[te.Fact]:
         # Hold is per leg, on the channel that asked for it; MusicOnHold is not a hold.
         leg = self._leg(msg)
         if leg is None:
@@ -248,7 +246,7 @@ class DialRules:
         device = device_of(channel)
         return device if self.is_agent(device) else ""
 
-    def _blind_transfer(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+    def _blind_transfer(self, msg: Fields, at: datetime, key: str) -> list[te.Fact]:
         call_key = self.state.resolve(
             text(msg, "TransfereeLinkedid") or text(msg, "TransfererLinkedid")
         )
@@ -278,7 +276,7 @@ class DialRules:
             )
         ]
 
-    def _attended_transfer(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+    def _attended_transfer(self, msg: Fields, at: datetime, key: str) -> list[te.Fact]:
         succeeded = text(msg, "Result") == "Success"
         transfer_key = f"attended:{text(msg, 'OrigTransfererUniqueid')}:{text(msg, 'Timestamp')}"
         from_agent = self._agent_device(text(msg, "OrigTransfererChannel"))
@@ -307,7 +305,7 @@ class DialRules:
         self._transferers_leave(msg, succeeded)
         target = self.state.legs.get(text(msg, f"{target_prefix}Uniqueid"))
         to_agent = self._agent_device(text(msg, f"{target_prefix}Channel"))
-        out: list[te.TelephonyEvent] = [
+        out: list[te.Fact] = [
             te.CallTransferred(
                 call_key=customer,
                 at=at,
@@ -353,7 +351,7 @@ class DialRules:
 
     def _join(
         self, msg: Fields, at: datetime, key: str, transfer_key: str, from_agent: str
-    ) -> list[te.TelephonyEvent]:
+    ) -> list[te.Fact]:
         """Two calls of customers joined by the agent both reached: each keeps its record.
 
         Asterisk gives the moved channel the older call's Linkedid; here each customer's
@@ -392,7 +390,7 @@ class DialRules:
             )
         ]
 
-    def _fold(self, consult: str, customer: str, at: datetime, key: str) -> list[te.TelephonyEvent]:
+    def _fold(self, consult: str, customer: str, at: datetime, key: str) -> list[te.Fact]:
         """The consultation call becomes part of the customer's call."""
         track = self.state.calls.pop(consult, None)
         self.state.merged_into[consult] = customer

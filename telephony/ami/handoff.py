@@ -18,17 +18,17 @@ class Pending:
     """Translated facts waiting for the writer, with the queue items they came from."""
 
     def __init__(self) -> None:
-        self._chunks: deque[tuple[list[te.TelephonyEvent], list[Any]]] = deque()
+        self._chunks: deque[tuple[list[te.Fact], list[Any]]] = deque()
         self._ready = asyncio.Event()
 
-    def add(self, facts: list[te.TelephonyEvent], items: list[Any]) -> None:
+    def add(self, facts: list[te.Fact], items: list[Any]) -> None:
         self._chunks.append((facts, items))
         self._ready.set()
 
-    async def take(self, most: int) -> tuple[list[te.TelephonyEvent], list[Any]]:
+    async def take(self, most: int) -> tuple[list[te.Fact], list[Any]]:
         """Whole chunks in order, until about ``most`` facts (at least one chunk)."""
         await self._ready.wait()
-        facts: list[te.TelephonyEvent] = []
+        facts: list[te.Fact] = []
         items: list[Any] = []
         while self._chunks and (not items or len(facts) + len(self._chunks[0][0]) <= most):
             chunk_facts, chunk_items = self._chunks.popleft()

@@ -14,9 +14,9 @@ from telephony.ami.tracker import Leg
 
 
 class IdentityRules(QueueRules):
-    def _follow_linkedid(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+    def _follow_linkedid(self, msg: Fields, at: datetime, key: str) -> list[te.Fact]:
         """A leg whose Linkedid changed moved to another call (docs/ami.md §7.2)."""
-        out: list[te.TelephonyEvent] = []
+        out: list[te.Fact] = []
         for prefix in ("", "Dest"):
             leg = self._leg(msg, prefix)
             linkedid = text(msg, f"{prefix}Linkedid")
@@ -27,7 +27,7 @@ class IdentityRules(QueueRules):
                 out += self._move_leg(leg, target, at, key)
         return out
 
-    def _move_leg(self, leg: Leg, target: str, at: datetime, key: str) -> list[te.TelephonyEvent]:
+    def _move_leg(self, leg: Leg, target: str, at: datetime, key: str) -> list[te.Fact]:
         old = leg.call_key
         self.state.attach(leg, target)
         old_track = self.state.calls.get(old)
@@ -38,7 +38,7 @@ class IdentityRules(QueueRules):
         self.state.merged_into[old] = target
         return [te.CallMerged(call_key=old, at=at, dedup_key=f"{key}:merge:{old}", into_key=target)]
 
-    def _pickup(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+    def _pickup(self, msg: Fields, at: datetime, key: str) -> list[te.Fact]:
         """Call pickup: the picking phone answers the ringing call and joins it (its own
         short call, the pickup code, folds in)."""
         picker, target = self._leg(msg), self._leg(msg, "Target")
@@ -63,7 +63,7 @@ class IdentityRules(QueueRules):
 
     def _local_origin(
         self, uniqueid: str, channel: str, device: str, at: datetime, key: str
-    ) -> list[te.TelephonyEvent]:
+    ) -> list[te.Fact]:
         """A Local channel that starts a call: an Originate to ``Local/<ext>@<context>``
         (FreePBX click-to-dial). Its ``;2`` half rings the agent's phone, then the ``;1``
         half dials the customer; the call is theirs, the Local pair is plumbing."""

@@ -24,7 +24,7 @@ class QueueRules(DialRules):
         (``Local/1001@from-queue/n``) the phone behind it (docs/ami.md §6.6)."""
         return members.member_agent(msg, self.is_agent)
 
-    def _queue_join(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+    def _queue_join(self, msg: Fields, at: datetime, key: str) -> list[te.Fact]:
         track = self.state.calls.get(self._key(msg))
         if track is not None:
             track.queued = True
@@ -38,7 +38,7 @@ class QueueRules(DialRules):
             )
         ]
 
-    def _queue_leave(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+    def _queue_leave(self, msg: Fields, at: datetime, key: str) -> list[te.Fact]:
         return [
             te.QueueLeft(
                 call_key=self._key(msg),
@@ -49,7 +49,7 @@ class QueueRules(DialRules):
             )
         ]
 
-    def _queue_abandon(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+    def _queue_abandon(self, msg: Fields, at: datetime, key: str) -> list[te.Fact]:
         return [
             te.QueueAbandoned(
                 call_key=self._key(msg),
@@ -68,7 +68,7 @@ class QueueRules(DialRules):
             leg.offered_to = agent
         return leg
 
-    def _agent_called(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+    def _agent_called(self, msg: Fields, at: datetime, key: str) -> list[te.Fact]:
         agent = self._member_agent(msg)
         leg = self._offer_leg(msg, agent)
         if leg is not None:
@@ -84,16 +84,16 @@ class QueueRules(DialRules):
             )
         ]
 
-    def _agent_rna(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+    def _agent_rna(self, msg: Fields, at: datetime, key: str) -> list[te.Fact]:
         # RingTime here is in milliseconds (docs/ami.md §4, AgentRingNoAnswer).
         return self._queue_offer_ended(msg, at, key, "no_answer", integer(msg, "RingTime"))
 
-    def _agent_dump(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+    def _agent_dump(self, msg: Fields, at: datetime, key: str) -> list[te.Fact]:
         return self._queue_offer_ended(msg, at, key, "rejected", None)
 
     def _queue_offer_ended(
         self, msg: Fields, at: datetime, key: str, outcome: te.RingOutcome, ring_ms: int | None
-    ) -> list[te.TelephonyEvent]:
+    ) -> list[te.Fact]:
         if not self._close_offer(self._leg(msg, "Dest")):
             return []
         return [
@@ -109,12 +109,12 @@ class QueueRules(DialRules):
             )
         ]
 
-    def _agent_connect(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+    def _agent_connect(self, msg: Fields, at: datetime, key: str) -> list[te.Fact]:
         leg = self._leg(msg, "Dest")
         if leg is not None:
             leg.answered = True
         track = self.state.calls.get(self._key(msg))
-        out: list[te.TelephonyEvent] = []
+        out: list[te.Fact] = []
         if track is not None:
             track.answered = True
             if track.pending_transfer:
@@ -143,7 +143,7 @@ class QueueRules(DialRules):
         )
         return out
 
-    def _agent_complete(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+    def _agent_complete(self, msg: Fields, at: datetime, key: str) -> list[te.Fact]:
         track = self.state.calls.get(self._key(msg))
         if track is not None:
             track.answered = True

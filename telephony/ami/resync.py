@@ -61,7 +61,7 @@ def _leg(translator: Translator, channel: Fields) -> Leg:
 
 def resync_calls(
     translator: Translator, *, channels: Sequence[Fields], connection: str
-) -> list[te.TelephonyEvent]:
+) -> list[te.Fact]:
     """Reset ``translator`` to the CoreShowChannels snapshot and say what it shows."""
     at = snapshot_time(translator, channels)
     translator.state.clear()
@@ -71,7 +71,7 @@ def resync_calls(
             continue
         groups[text(channel, "Linkedid") or text(channel, "Uniqueid")].append(channel)
 
-    events: list[te.TelephonyEvent] = []
+    events: list[te.Fact] = []
     for call_key, rows in groups.items():
         legs = {text(row, "Uniqueid"): (row, _leg(translator, row)) for row in rows}
         first_row, first = legs.get(call_key) or min(

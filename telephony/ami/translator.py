@@ -48,7 +48,7 @@ _CAUSE_RING_OUTCOMES: dict[int, te.RingOutcome] = {
 }
 
 
-def _placed(event: te.TelephonyEvent) -> bool:
+def _placed(event: te.Fact) -> bool:
     if isinstance(event, te.CallFactBase):
         return bool(event.call_key)
     if isinstance(event, te.ResyncCompleted):
@@ -118,7 +118,7 @@ class Translator(IdentityRules):
         self.clock = clock
         self.state = Tracker()
         self.last_event_at: datetime | None = None
-        self._handlers: dict[str, Callable[[Fields, datetime, str], list[te.TelephonyEvent]]] = {
+        self._handlers: dict[str, Callable[[Fields, datetime, str], list[te.Fact]]] = {
             "Newchannel": self._newchannel,
             "Newstate": self._newstate,
             "QueueCallerJoin": self._queue_join,
@@ -161,7 +161,7 @@ class Translator(IdentityRules):
 
     # -- entry point ---------------------------------------------------------------------
 
-    def translate(self, msg: Fields) -> list[te.TelephonyEvent]:
+    def translate(self, msg: Fields) -> list[te.Fact]:
         """What one AMI event means; [] for noise and for events we do not use."""
         name = text(msg, "Event")
         if name == "VarSet" and not _is_disposition(msg):
@@ -199,7 +199,7 @@ class Translator(IdentityRules):
 
     # -- channels ------------------------------------------------------------------------
 
-    def _varset(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+    def _varset(self, msg: Fields, at: datetime, key: str) -> list[te.Fact]:
         code = text(msg, "Value").strip()
         if not code:
             return []
@@ -210,7 +210,7 @@ class Translator(IdentityRules):
             )
         ]
 
-    def _newchannel(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+    def _newchannel(self, msg: Fields, at: datetime, key: str) -> list[te.Fact]:
         uniqueid, linkedid = text(msg, "Uniqueid"), text(msg, "Linkedid") or text(msg, "Uniqueid")
         if not uniqueid or uniqueid in self.state.legs:
             return []
@@ -267,7 +267,7 @@ class Translator(IdentityRules):
             )
         ]
 
-    def _newstate(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+    def _newstate(self, msg: Fields, at: datetime, key: str) -> list[te.Fact]:
         leg = self._leg(msg)
         if leg is None or text(msg, "ChannelState") != "6":
             return []
@@ -287,7 +287,7 @@ class Translator(IdentityRules):
             ]
         return []
 
-    def _hangup_request(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+    def _hangup_request(self, msg: Fields, at: datetime, key: str) -> list[te.Fact]:
         leg = self._leg(msg)
         if leg is None:
             return []
@@ -311,11 +311,11 @@ class Translator(IdentityRules):
                     joined.hangup_party = party
         return []
 
-    def _hangup(self, msg: Fields, at: datetime, key: str) -> list[te.TelephonyEvent]:
+    def _hangup(self, msg: Fields, at: datetime, key: str) -> list[te.Fact]:
         leg = self.state.legs.pop(text(msg, "Uniqueid"), None)
         if leg is None:
             return []
-        out: list[te.TelephonyEvent] = []
+        out: list[te.Fact] = []
         cause = integer(msg, "Cause")
         track = self.state.calls.get(leg.call_key)
         if leg.offered_to and not leg.offer_closed and not leg.answered:

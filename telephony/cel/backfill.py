@@ -45,7 +45,7 @@ MAX_WINDOW = timedelta(hours=24)
 class Backfill:
     since: datetime
     until: datetime
-    facts: list[te.TelephonyEvent] = field(default_factory=list)
+    facts: list[te.Fact] = field(default_factory=list)
     calls_created: int = 0
     calls_completed: int = 0
 

@@ -17,7 +17,7 @@ def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-def answered_call(agent: str) -> list[te.TelephonyEvent]:
+def answered_call(agent: str) -> list[te.Fact]:
     """Shape of transcript 01: queue call answered after 6 s, 120 s talk, caller hangs up."""
     return [
         te.CallStarted(

@@ -19,7 +19,7 @@ _keys = itertools.count(1)
 
 
 async def apply(
-    org: Organization, *facts: te.TelephonyEvent, connection: str = "asterisk:env"
+    org: Organization, *facts: te.Fact, connection: str = "asterisk:env"
 ) -> ApplyResult:
     result: ApplyResult = await database_sync_to_async(telephony_apply)(
         organization_id=org.pk, connection_key=connection, events=list(facts)

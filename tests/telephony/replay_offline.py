@@ -31,7 +31,7 @@ def replay(
     translator = Translator(is_agent=agents.__contains__)
     for device, number in originates:
         translator.expect_originate(device=device, number=number)
-    pending: list[te.TelephonyEvent] = []
+    pending: list[te.Fact] = []
     lists: dict[str, list[AmiMessage]] = {}
     snapshot_at = None
     for msg in transcript_messages(name, data):

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 
 from contactcenter.demo import seed_demo
-from contactcenter.facts import TelephonyEvent
+from contactcenter.facts import Fact
 from contactcenter.models import Agent, Call, User
 from contactcenter.services.telephony import telephony_apply
 from telephony.ami.frames import AmiMessage, parse_frames
@@ -59,7 +59,7 @@ def _directions(data: bytes, parties: Parties) -> dict[str, str]:
     org = seed_demo().organization
     agents = set(Agent.objects.filter(organization=org).values_list("interface", flat=True))
     translator = Translator(is_agent=agents.__contains__, parties=parties)
-    facts: list[TelephonyEvent] = []
+    facts: list[Fact] = []
     for frame in parse_frames(data):
         if isinstance(frame, AmiMessage):
             facts += translator.translate(frame)

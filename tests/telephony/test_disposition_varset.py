@@ -65,12 +65,12 @@ def transcript(*frames: bytes, after_hangup: bytes = b"") -> list[AmiMessage]:
     return [f for f in parse_frames(data) if isinstance(f, AmiMessage)]
 
 
-def translate(messages: list[AmiMessage]) -> list[te.TelephonyEvent]:
+def translate(messages: list[AmiMessage]) -> list[te.Fact]:
     translator = Translator(is_agent={"PJSIP/1001", "PJSIP/1002"}.__contains__)
     return [fact for msg in messages for fact in translator.translate(msg)]
 
 
-def apply(org_id: int, facts: list[te.TelephonyEvent], batch: int) -> None:
+def apply(org_id: int, facts: list[te.Fact], batch: int) -> None:
     for start in range(0, len(facts), batch):
         telephony_apply(
             organization_id=org_id, connection_key="offline", events=facts[start : start + batch]

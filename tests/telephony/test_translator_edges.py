@@ -42,7 +42,7 @@ class Stream:
 def _records(stream: Stream) -> Call:
     org = seed_demo().organization
     translator = Translator(is_agent={"PJSIP/1001", "SIP/1001"}.__contains__)
-    facts: list[te.TelephonyEvent] = []
+    facts: list[te.Fact] = []
     for message in stream.messages:
         facts += translator.translate(message)
     telephony_apply(organization_id=org.pk, connection_key="offline", events=facts)

@@ -91,7 +91,7 @@ class ApplyResult:
 _AGENT_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-def _agent_fields(event: te.TelephonyEvent) -> tuple[str, ...]:
+def _agent_fields(event: te.Fact) -> tuple[str, ...]:
     """The fields of the event's type that name an agent (``agent``, ``to_agent``...)."""
     kind = type(event)
     if kind not in _AGENT_FIELDS:
@@ -100,7 +100,7 @@ def _agent_fields(event: te.TelephonyEvent) -> tuple[str, ...]:
     return _AGENT_FIELDS[kind]
 
 
-def _named_agents(organization_id: int, events: Sequence[te.TelephonyEvent]) -> roundtrips.Read:
+def _named_agents(organization_id: int, events: Sequence[te.Fact]) -> roundtrips.Read:
     """The agents the batch names. Only those agents: a floor of a thousand costs a
     batch no more than a floor of ten."""
     names = {getattr(e, f) for e in events for f in _agent_fields(e)} - {""}
@@ -147,7 +147,7 @@ def _lookups_of(agents: Iterable[Agent], queues: Iterable[CallQueue]) -> Lookups
 
 @transaction.atomic
 def telephony_apply(
-    *, organization_id: int, connection_key: str, events: Sequence[te.TelephonyEvent]
+    *, organization_id: int, connection_key: str, events: Sequence[te.Fact]
 ) -> ApplyResult:
     """Apply ``events`` in order for one organization and PBX connection.
 
@@ -161,9 +161,7 @@ def telephony_apply(
         return _apply(organization_id, connection_key, events)
 
 
-def _apply(
-    organization_id: int, connection_key: str, events: Sequence[te.TelephonyEvent]
-) -> ApplyResult:
+def _apply(organization_id: int, connection_key: str, events: Sequence[te.Fact]) -> ApplyResult:
     result = ApplyResult()
     call_facts = [e for e in events if isinstance(e, te.CallFactBase)]
     keys = {(f.source, f.call_key) for f in call_facts}

@@ -41,7 +41,7 @@ def calls_end_for_stopped_pbx(
         .filter(source=source, connection_key=connection_key, status__in=ACTIVE_CALL_STATUSES)
         .order_by("pk")
     )
-    facts: list[te.TelephonyEvent] = [
+    facts: list[te.Fact] = [
         te.CallEnded(
             call_key=call.external_id,
             at=max(at, call.started_at),

@@ -36,7 +36,7 @@ def member(
     )
 
 
-def apply(floor: Floor, *events: te.TelephonyEvent) -> None:
+def apply(floor: Floor, *events: te.Fact) -> None:
     telephony_apply(organization_id=floor.org.pk, connection_key="c", events=list(events))
     floor.agent.refresh_from_db()
 

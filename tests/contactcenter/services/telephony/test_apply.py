@@ -299,13 +299,13 @@ def test_a_batch_loads_the_agents_it_names_and_no_others(floor_a: Floor) -> None
     from contactcenter.services.telephony.apply import _lookups_of, _named_agents
     from tests.factories import make_agent
 
-    def _lookups(organization_id: int, events: list[te.TelephonyEvent]) -> Lookups:
+    def _lookups(organization_id: int, events: list[te.Fact]) -> Lookups:
         (agents,) = roundtrips.read_together(_named_agents(organization_id, events))
         return _lookups_of(agents, [])
 
     crowd = [make_agent(floor_a.org) for _ in range(20)]
     by_extension, by_identity = crowd[3], crowd[7]
-    events: list[te.TelephonyEvent] = [
+    events: list[te.Fact] = [
         *answered_call(floor_a.agent.interface),
         te.CallTransferred(
             call_key=KEY,

@@ -22,7 +22,7 @@ REASON = "the demo stopped: its simulated PBX hung up"
 
 
 def _start(org_id: int, key: str, *, connection: str = CONNECTION, answer: str = "") -> None:
-    events: list[te.TelephonyEvent] = [
+    events: list[te.Fact] = [
         te.CallStarted(
             call_key=key,
             at=T0,
