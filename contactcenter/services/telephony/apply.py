@@ -246,9 +246,9 @@ def _apply(organization_id: int, connection_key: str, events: Sequence[te.Fact])
     )
     result.agent_ids |= agent_result.agent_ids
     result.queue_ids |= agent_result.queue_ids
-    audited.entries_insert(
+    audited.rows_insert(
         [
-            *audited.call_entries(
+            *audited.call_rows(
                 organization_id,
                 (c for c in touched.values() if c.pk not in merged_away),
                 loaded,
@@ -256,7 +256,7 @@ def _apply(organization_id: int, connection_key: str, events: Sequence[te.Fact])
                 _state,
                 inserted,
             ),
-            *audited.agent_entries(organization_id, agent_result.changes),
+            *audited.agent_rows(organization_id, agent_result.changes),
         ],
         connection_key=connection_key,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -39,7 +40,8 @@ def _ended(n: int) -> te.CallEnded:
 def test_a_large_batch_is_one_statement_of_entries_naming_the_pbx(floor_a: Floor) -> None:
     org = floor_a.org.pk
     calls = 250  # past bulk.SMALL_BATCH, where other rows go by COPY
-    with round_trips() as wire:
+    postgres = connection.vendor == "postgresql"
+    with round_trips() if postgres else contextlib.nullcontext() as wire:
         telephony_apply(
             organization_id=org,
             connection_key="asterisk:1",
@@ -53,7 +55,7 @@ def test_a_large_batch_is_one_statement_of_entries_naming_the_pbx(floor_a: Floor
     # The caller's number and name are personal (AUDIT_REDACTED_FIELDS): left out.
     assert created.changes["caller_number"] == ["[redacted]", "[redacted]"]
     assert created.changes["direction"] == [None, "inbound"]
-    if connection.vendor == "postgresql":
+    if wire is not None:
         audit_statements = [s for s in wire.statements if "contactcenter_auditentry" in s]
         assert len(audit_statements) == 1 and "COPY" not in audit_statements[0]
     # A second batch changing those calls: one "update" each, with what changed.
