@@ -56,7 +56,9 @@ class ReconciliationCollector(Collector):
         try:
             for report in CallLogReconciliation.objects.filter(day__gte=since).order_by("-day"):
                 latest.setdefault((report.organization_id, report.connection_key), report)
-        except DatabaseError as exc:
+        except (DatabaseError, RuntimeError) as exc:
+            # A scrape never fails for these: no database here (a thread without one), or
+            # it is down; the other series are still served.
             logger.warning("metrics: cannot read the reconciliations: %s", exc)
             return
         for report in latest.values():
