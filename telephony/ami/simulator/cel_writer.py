@@ -213,6 +213,15 @@ class CelWriter:
         self._wake.set()
 
     async def _run(self) -> None:
+        try:
+            await self._write()
+        except psycopg.Error:
+            # The log database is gone: say so (a drill then sees rows missing, not a hang).
+            logger.exception("CEL writer: cannot write to the log database; rows dropped")
+            self._rows.clear()
+            self._idle.set()
+
+    async def _write(self) -> None:
         columns = {"cel": _CEL, "queue_log": _QUEUE_LOG, "cdr": _CDR}
         statements = {
             table: sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
