@@ -187,7 +187,11 @@ class DialRules:
             track.last_dial_status = status
         if track is not None and caller_block and not dest.queue_offer:
             # A blind transfer's target did not answer: the transfer reached no one.
-            out += self._transfer_failed(track, _RING_OUTCOMES.get(status, "failed"), at, key)
+            failed = self._transfer_failed(track, _RING_OUTCOMES.get(status, "failed"), at, key)
+            if failed:
+                # Its Hangup cause may tell more (a phone that declined: Cause 21).
+                dest.failed_transfer = (track.key, failed[0].transfer_key)
+            out += failed
         if not dest.offered_to or not self._close_offer(dest):
             return out
         out.append(
@@ -203,7 +207,9 @@ class DialRules:
         return out
 
     @staticmethod
-    def _transfer_failed(track: CallTrack, reason: str, at: datetime, key: str) -> list[te.Fact]:
+    def _transfer_failed(
+        track: CallTrack, reason: str, at: datetime, key: str
+    ) -> list[te.TransferFailed]:
         """The call's pending blind transfer reached no one (``reason``); [] if none."""
         if not track.pending_transfer:
             return []

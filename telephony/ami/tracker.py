@@ -30,6 +30,7 @@ class Leg:
     hold_unknown: bool = False  # found live by a resync: whether it holds is not known
     pinned: bool = False  # stays in its call whatever its Linkedid becomes (joined calls)
     transferred: bool = False  # the transferer's leg after its transfer: its hang-up is no party's
+    failed_transfer: tuple[str, str] | None = None  # (call, transfer) this target did not take
 
 
 @dataclass

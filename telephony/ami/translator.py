@@ -40,11 +40,12 @@ _DIAL_END_OUTCOMES: dict[str, te.EndOutcome] = {
 # Set(CC_DISPOSITION=refund) in a post-call menu (VarSet; inherited forms "__CC_..." too).
 DISPOSITION_VARIABLE = "CC_DISPOSITION"
 
+_CAUSE_REJECTED = 21  # Q.850 "Call rejected": SIP 603 Decline
 _CAUSE_RING_OUTCOMES: dict[int, te.RingOutcome] = {
     17: "busy",
     18: "no_answer",
     19: "no_answer",
-    21: "rejected",
+    _CAUSE_REJECTED: "rejected",
 }
 
 
@@ -332,6 +333,18 @@ class Translator(IdentityRules):
                 )
             )
         self.state.transfer_targets.pop(leg.uniqueid, None)
+        if leg.failed_transfer is not None and cause == _CAUSE_REJECTED:
+            # The transfer target that did not answer declined it (a 603 from the phone).
+            call_key, transfer_key = leg.failed_transfer
+            out.append(
+                te.TransferFailed(
+                    call_key=call_key,
+                    at=at,
+                    dedup_key=f"{key}:rejected",
+                    transfer_key=transfer_key,
+                    reason="rejected",
+                )
+            )
         if track is None:
             return out
         track.legs.discard(leg.uniqueid)
