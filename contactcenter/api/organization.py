@@ -32,8 +32,23 @@ def _membership(request: Request) -> Membership:
 class OrganizationSerializer(serializers.ModelSerializer[Organization]):
     class Meta:
         model = Organization
-        fields = ["id", "name", "slug", "time_zone", "default_region", "created_at"]
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "time_zone",
+            "default_region",
+            "audit_retention_days",
+            "created_at",
+        ]
         read_only_fields = ["id", "slug", "created_at"]
+        extra_kwargs = {
+            "audit_retention_days": {
+                "min_value": 1,
+                "max_value": 36500,
+                "help_text": "Days audit entries are kept; null: the installation's default.",
+            }
+        }
 
 
 class OrganizationView(APIView):

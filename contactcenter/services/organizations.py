@@ -148,8 +148,19 @@ def organization_update(
     name: str | None = None,
     time_zone: str | None = None,
     default_region: str | None = None,
+    audit_retention_days: int | object | None = ...,
 ) -> Organization:
+    """Change what is passed; ``audit_retention_days=None`` goes back to the
+    installation's ``AUDIT_RETENTION_DAYS``."""
     before = audit.snapshot(organization)
+    if audit_retention_days is not ...:
+        if audit_retention_days is not None and (
+            not isinstance(audit_retention_days, int) or audit_retention_days < 1
+        ):
+            raise ApplicationError(
+                "Keep audit entries for at least 1 day.", field="audit_retention_days"
+            )
+        organization.audit_retention_days = audit_retention_days
     if name is not None:
         organization.name = name
     if time_zone is not None:
@@ -157,7 +168,7 @@ def organization_update(
     if default_region is not None:
         organization.default_region = default_region
     organization.full_clean()
-    organization.save(update_fields=["name", "time_zone", "default_region"])
+    organization.save(update_fields=["name", "time_zone", "default_region", "audit_retention_days"])
     audit.updated(organization, before)
     return organization
 

@@ -89,3 +89,23 @@ def test_exports_are_entries(floor_a: Floor) -> None:
     entry = AuditEntry.objects.get(action="export")
     assert (entry.object_type, entry.organization_id) == ("contactcenter.call", floor_a.org.pk)
     assert entry.details == {"query": {"status": ["completed"]}}
+
+
+def test_admins_set_their_organizations_retention(floor_a: Floor) -> None:
+    admin = client_for(floor_a.admin)
+    assert admin.get("/api/v1/organization/").json()["audit_retention_days"] is None
+    kept = admin.patch("/api/v1/organization/", {"audit_retention_days": 30}, format="json")
+    assert kept.status_code == 200 and kept.json()["audit_retention_days"] == 30
+    assert AuditEntry.objects.filter(
+        object_type="contactcenter.organization", action="update"
+    ).get().changes == {"audit_retention_days": [None, 30]}
+    for bad in (0, -1, "x"):
+        response = admin.patch(
+            "/api/v1/organization/", {"audit_retention_days": bad}, format="json"
+        )
+        assert response.status_code == 400, bad
+    back = admin.patch("/api/v1/organization/", {"audit_retention_days": None}, format="json")
+    assert back.json()["audit_retention_days"] is None
+    supervisor = client_for(floor_a.supervisor)
+    refused = supervisor.patch("/api/v1/organization/", {"audit_retention_days": 1}, format="json")
+    assert refused.status_code == 403
