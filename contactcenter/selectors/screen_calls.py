@@ -18,7 +18,6 @@ from contactcenter.enums import CallDirection
 from contactcenter.models import Agent, Call, CallEvent, CallTransfer, Membership, User
 from contactcenter.selectors.access import is_floor_role
 from contactcenter.transitions import ACTIVE_CALL_STATUSES, TERMINAL_CALL_STATUSES
-from crm.phones import phone_try_normalize
 
 WRAPUP_LIMIT = 20
 
@@ -68,16 +67,18 @@ _ENTRIES_OF_AGENTS = roundtrips.Shape(
 
 
 def related_read(
-    organization_id: int, changed: Sequence[Call], wrapped_up_since: datetime
+    organization_id: int,
+    numbers: Iterable[str],
+    changed: Sequence[Call],
+    wrapped_up_since: datetime,
 ) -> roundtrips.Read:
-    """Other calls of the same customers that may be on a screen (live, or ended since
-    ``wrapped_up_since`` without a disposition): their pops list the changed calls among
-    the customer's last calls (``None`` when the calls have no customer number)."""
-    numbers = customer_numbers(changed)
+    """Other calls of the customers (``numbers``) of the changed calls that may be on a
+    screen (live, or ended since ``wrapped_up_since`` without a disposition): their pops
+    list the changed calls among the customer's last calls (``None`` for no numbers)."""
+    numbers = list(numbers)
     if not numbers:
         return None
-    since = wrapped_up_since
-    return _RELATED_CALLS(organization_id, list(numbers), since, [c.pk for c in changed])
+    return _RELATED_CALLS(organization_id, numbers, wrapped_up_since, [c.pk for c in changed])
 
 
 def _shown_calls(
@@ -261,26 +262,6 @@ def _customer_of(path: str) -> models.Case:
         models.When(**{f"{path}direction": CallDirection.OUTBOUND}, then=F(f"{path}callee_number")),
         default=F(f"{path}caller_number"),
     )
-
-
-def e164(call: Call) -> str | None:
-    number = customer_number(call)
-    if not number:
-        return None
-    return phone_try_normalize(number, region=call.organization.default_region)
-
-
-def customer_numbers(calls: Iterable[Call]) -> set[str]:
-    """The customers' numbers as written and in E.164 (how last calls are matched)."""
-    numbers: set[str] = set()
-    for call in calls:
-        number = customer_number(call)
-        if number:
-            numbers.add(number)
-            normalized = phone_try_normalize(number, region=call.organization.default_region)
-            if normalized:
-                numbers.add(normalized)
-    return numbers
 
 
 def same_customer(numbers: Iterable[str]) -> Q:

@@ -69,7 +69,9 @@ def _call_frames(
     # The other calls are the same customers': the changed calls' pops find their contacts.
     pops = pop.PopBuilder(calls)
     related, *contacts = roundtrips.read_together(
-        screen_calls.related_read(organization_id, calls, console.wrapped_up_since(now)),
+        screen_calls.related_read(
+            organization_id, pop.customer_numbers(calls), calls, console.wrapped_up_since(now)
+        ),
         *pops.contact_reads(),
     )
     pops.take_contacts(contacts)

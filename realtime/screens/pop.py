@@ -14,7 +14,7 @@ crm.selectors.pop); this module batches them and builds the pops.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from config.db import roundtrips
@@ -23,11 +23,10 @@ from contactcenter.selectors.access import is_floor_role
 from contactcenter.selectors.screen_calls import (
     agent_history_reads,
     customer_number,
-    customer_numbers,
-    e164,
     last_calls_by_customer,
 )
 from crm.models import Case, Contact
+from crm.phones import phone_try_normalize
 from crm.selectors.pop import contacts_reads, open_cases_of_contacts
 from realtime import messages as msgs
 from realtime.screens import render
@@ -213,3 +212,23 @@ class PopBuilder:
             for agent_id in (source, target):
                 if agent_id:
                     self._history_pairs[(agent_id, number)].add(call_id)
+
+
+def e164(call: Call) -> str | None:
+    number = customer_number(call)
+    if not number:
+        return None
+    return phone_try_normalize(number, region=call.organization.default_region)
+
+
+def customer_numbers(calls: Iterable[Call]) -> set[str]:
+    """The customers' numbers as written and in E.164 (how last calls are matched)."""
+    numbers: set[str] = set()
+    for call in calls:
+        number = customer_number(call)
+        if number:
+            numbers.add(number)
+            normalized = phone_try_normalize(number, region=call.organization.default_region)
+            if normalized:
+                numbers.add(normalized)
+    return numbers
