@@ -68,7 +68,8 @@ class DialRules:
             origin = self.state.calls.get(dest.call_key)
             if origin is not None and origin.first_leg == dest.uniqueid:
                 origin.originated = True
-                origin.originator_leg = origin.originator_leg or dest.uniqueid
+                if not dest.local:  # a Local channel's ;2 half rings the phone later
+                    origin.originator_leg = origin.originator_leg or dest.uniqueid
             return self._offer(dest, dest.call_key, at, key) if dest.is_agent else []
         track = self.state.calls.get(self._key(msg))
         if track is None or dest.queue_offer:
