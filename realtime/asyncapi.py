@@ -67,6 +67,7 @@ AGENT_FRAMES = [
 WALLBOARD_FRAMES = [
     *_SHARED,
     Outbound("snapshot", msgs.WallboardSnapshotData, "The floor's figures, after hello."),
+    Outbound("ack", msgs.AckData, "A supervisor's command carried out; result per command."),
     Outbound("wallboard.update", msgs.WallboardUpdateData, "The queues that changed, and totals."),
     Outbound("agent.presence", msgs.AgentPresenceData, "An agent came online or went offline."),
 ]
@@ -129,7 +130,8 @@ STREAMS = (
         name="wallboard",
         address="/ws/wallboard/",
         summary="A supervisor's or admin's wallboard: the floor's queue figures, whole "
-        "floor or one queue, and who is online.",
+        "floor or one queue, and who is online; the supervisor's commands (pause, log "
+        "out, queue membership, hang up a stuck call).",
         frames=WALLBOARD_FRAMES,
         commands=dict(WALLBOARD_COMMANDS),
         query={

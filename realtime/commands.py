@@ -28,7 +28,7 @@ from realtime.screens import render
 from realtime.screens.snapshot import Caller
 
 
-def _outcome(result: PbxResult) -> dict[str, Any]:
+def outcome(result: PbxResult) -> dict[str, Any]:
     return {"ok": result.ok, "error": result.error, "message": result.message}
 
 
@@ -55,7 +55,7 @@ async def set_state(caller: Caller, data: p.SetState) -> dict[str, Any]:
     )
     return {
         "agent": render.agent_view(agent).dump(),
-        "pbx": None if pbx is None else _outcome(pbx),
+        "pbx": None if pbx is None else outcome(pbx),
     }
 
 
@@ -63,7 +63,7 @@ async def originate(caller: Caller, data: p.Originate) -> dict[str, Any]:
     result = await call_originate(
         agent=_agent(caller), number=data.number, timeout=settings.REALTIME_PBX_TIMEOUT_SECONDS
     )
-    return {"pbx": _outcome(result), "call_key": (result.data or {}).get("call")}
+    return {"pbx": outcome(result), "call_key": (result.data or {}).get("call")}
 
 
 async def _call_command(caller: Caller, call_id: int, command: str, **extra: str) -> PbxResult:
@@ -78,13 +78,13 @@ async def _call_command(caller: Caller, call_id: int, command: str, **extra: str
 
 
 async def hangup(caller: Caller, data: p.Hangup) -> dict[str, Any]:
-    return {"pbx": _outcome(await _call_command(caller, data.call_id, "hangup"))}
+    return {"pbx": outcome(await _call_command(caller, data.call_id, "hangup"))}
 
 
 async def transfer(caller: Caller, data: p.Transfer) -> dict[str, Any]:
     command = "blind_transfer" if data.kind == "blind" else "attended_transfer"
     result = await _call_command(caller, data.call_id, command, target=data.target)
-    return {"pbx": _outcome(result)}
+    return {"pbx": outcome(result)}
 
 
 def _set_disposition(caller: Caller, data: p.SetDisposition) -> dict[str, Any]:

@@ -117,7 +117,52 @@ AGENT_COMMANDS: dict[str, type[_Strict]] = {
     "call.set_notes": SetNotes,
     "notification.mark_read": MarkRead,
 }
-WALLBOARD_COMMANDS: dict[str, type[_Strict]] = {"ping": Ping}
+
+
+class AgentPause(_Strict):
+    """Pause an agent in all their queues with a reason, or unpause them."""
+
+    agent_id: int
+    paused: bool
+    reason: Annotated[str, StringConstraints(max_length=64)] = ""
+
+
+class AgentLogOut(_Strict):
+    """Log an agent out: removed from every queue they are logged in to."""
+
+    agent_id: int
+
+
+class QueueAdd(_Strict):
+    """Add an agent to a queue with a penalty (QueueAdd)."""
+
+    agent_id: int
+    queue_id: int
+    penalty: Annotated[int, Field(ge=0, le=1000)] = 0
+
+
+class QueueRemove(_Strict):
+    """Remove an agent from a queue (QueueRemove)."""
+
+    agent_id: int
+    queue_id: int
+
+
+class ForceHangup(_Strict):
+    """Hang up a call whoever is on it (a call stuck on an agent)."""
+
+    call_id: int
+
+
+# A supervisor's or admin's (the wallboard stream opens for nobody else).
+WALLBOARD_COMMANDS: dict[str, type[_Strict]] = {
+    "ping": Ping,
+    "agent.pause": AgentPause,
+    "agent.log_out": AgentLogOut,
+    "agent.queue_add": QueueAdd,
+    "agent.queue_remove": QueueRemove,
+    "call.force_hangup": ForceHangup,
+}
 
 
 @dataclass(frozen=True)

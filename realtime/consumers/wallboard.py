@@ -1,5 +1,8 @@
 """``/ws/wallboard/``: a supervisor's or admin's wallboard, whole floor or ``?queue=<id>``.
 
+It takes the supervisor's commands too (``realtime.supervision``): pause, log out,
+queue membership, hang up a stuck call.
+
 The figures are pushed coalesced (``realtime.feed``): at most one ``wallboard.update``
 (the changed queues and the totals) per ``REALTIME_COALESCE_MS``.
 """
@@ -11,7 +14,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 
 from contactcenter.selectors.access import is_floor_role
-from realtime import feed
+from realtime import feed, supervision
 from realtime import messages as msgs
 from realtime.auth import query_param
 from realtime.consumers.base import StreamConsumer
@@ -23,7 +26,7 @@ from realtime.screens.snapshot import wallboard_queue_exists, wallboard_snapshot
 class WallboardConsumer(StreamConsumer):
     stream = "wallboard"
     catalogue = WALLBOARD_COMMANDS
-    handlers: dict[str, Any] = {}
+    handlers = supervision.HANDLERS
 
     async def authorize(self) -> int | None:
         if not is_floor_role(self.caller.membership.role):

@@ -86,6 +86,16 @@ def plan(command: str, params: dict[str, Any], state: Tracker, *, context: str) 
         call_key, agent = _need(params, "call", "agent")
         leg = _agent_leg(state, call_key, agent)
         return PlannedAction({"Action": "Hangup", "Channel": leg.channel, "Cause": "16"})
+    if command == "hangup_call":
+        # A supervisor's: the whole call, whoever is on it. Its first leg (the caller's)
+        # while live, else any live one: the others follow as the bridge ends.
+        (call_key,) = _need(params, "call")
+        track = state.calls.get(state.resolve(call_key))
+        legs = [] if track is None else [track.first_leg, *sorted(track.legs)]
+        live = [state.legs[uniqueid] for uniqueid in legs if uniqueid in state.legs]
+        if not live:
+            raise CommandError("That call is not live on this PBX.")
+        return PlannedAction({"Action": "Hangup", "Channel": live[0].channel, "Cause": "16"})
     if command in ("blind_transfer", "attended_transfer"):
         call_key, agent, target = _need(params, "call", "agent", "target")
         leg = _agent_leg(state, call_key, agent)

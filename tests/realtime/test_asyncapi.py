@@ -228,6 +228,10 @@ async def test_what_real_sockets_send_and_receive_is_in_the_document(desk: Any) 
     await command(console, "agent", "notification.mark_read", read, "r")
     await console.until(of_type("notification.read"))
 
+    # A supervisor's command (no PBX here: the pause is the state alone).
+    pause = {"agent_id": desk.other_agent.pk, "paused": True, "reason": "coaching"}
+    await command(board, "wallboard", "agent.pause", pause, "sp")
+
     for socket, channel in ((console, "agent"), (board, "wallboard")):
         sent[channel].append({"type": "ping", "id": "p"})
         await socket.send(sent[channel][-1])
@@ -242,6 +246,15 @@ async def test_what_real_sockets_send_and_receive_is_in_the_document(desk: Any) 
         ("call.transfer", {"call_id": call_id, "target": "1002", "kind": "blind"}),
     ]:
         sent["agent"].append({"type": type_, "id": "x", "data": data})
+    agent, queue = desk.other_agent.pk, desk.queue.pk
+    for type_, data in [
+        ("agent.pause", {"agent_id": agent, "paused": False}),
+        ("agent.log_out", {"agent_id": agent}),
+        ("agent.queue_add", {"agent_id": agent, "queue_id": queue, "penalty": 2}),
+        ("agent.queue_remove", {"agent_id": agent, "queue_id": queue}),
+        ("call.force_hangup", {"call_id": call_id}),
+    ]:
+        sent["wallboard"].append({"type": type_, "id": "x", "data": data})
 
     frames = {"agent": console.frames + colleague_console.frames, "wallboard": board.frames}
     for channel in ("agent", "wallboard"):
@@ -252,6 +265,7 @@ async def test_what_real_sockets_send_and_receive_is_in_the_document(desk: Any) 
         # What the sockets heard is exactly what the document says each stream sends.
         assert {f["type"] for f in frames[channel]} == outbound(wire.doc, channel), channel
     assert {p["type"] for p in sent["agent"]} == set(AGENT_COMMANDS)
+    assert {p["type"] for p in sent["wallboard"]} == set(WALLBOARD_COMMANDS)
 
     # The schemas are strict: a field the models do not have, or a wrong type, fails.
     ringing = next(f for f in console.frames if f["type"] == "call.ringing")

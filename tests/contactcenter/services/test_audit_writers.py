@@ -526,6 +526,17 @@ NOT_WRITERS: dict[str, str] = {
     "contactcenter.services.call_control.agent_set_state": "agent_choose_state writes",
     "contactcenter.services.call_control.call_command": "pbx.<command>, with a bridge",
     "contactcenter.services.call_control.call_originate": "pbx.originate, with a bridge",
+    **{
+        f"contactcenter.services.supervision.{name}": "pbx.<command>, with a bridge "
+        "(tests/realtime/test_supervision.py)"
+        for name in (
+            "supervisor_agent_pause",
+            "supervisor_agent_log_out",
+            "supervisor_queue_add",
+            "supervisor_queue_remove",
+            "supervisor_call_hang_up",
+        )
+    },
     "telephony.twilio.accounts.twilio_account_create": "audited by the same _save as "
     "twilio_account_update; it asks Twilio first (tests/telephony/twilio/test_accounts.py)",
 }

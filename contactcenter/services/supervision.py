@@ -1,0 +1,171 @@
+"""A supervisor's hand on the floor: pause, log out, queue membership, a stuck call.
+
+Each action is asked of the organization's PBX through the telephony port and
+refused (``PbxFailed``) when the PBX says no; what the PBX then does comes back as
+its facts (QueueMemberPause, QueueMemberRemoved, Hangup...) and moves the agent's
+state and the call as any other report does. Only supervisors and admins of the
+agent's, queue's or call's own organization may act (``_check``); the caller looked
+the object up in that organization, this is the second lock. Every request is
+audited as ``pbx.<command>`` with whether the PBX did it.
+"""
+
+from __future__ import annotations
+
+from channels.db import database_sync_to_async
+from django.db import transaction
+
+from contactcenter.enums import AgentState
+from contactcenter.errors import ApplicationError, NotFound, PermissionDenied
+from contactcenter.models import Agent, Call, CallQueue, Membership, QueueMembership
+from contactcenter.ports import PbxResult, telephony
+from contactcenter.selectors.access import is_floor_role
+from contactcenter.services.agents import agent_choose_state
+from contactcenter.services.call_control import PbxFailed, _audited, _no_pbx
+
+
+def _check(supervisor: Membership, *objects: Agent | CallQueue | Call) -> None:
+    if not is_floor_role(supervisor.role):
+        raise PermissionDenied("Only supervisors and admins may do this.")
+    if any(obj.organization_id != supervisor.organization_id for obj in objects):
+        # Looked up in the caller's organization already: another's ids do not exist.
+        raise NotFound()
+
+
+async def _connection(organization_id: int) -> str | None:
+    port = telephony()
+    if port is None:
+        return None
+    return await database_sync_to_async(port.command_connection)(organization_id)
+
+
+async def _ask(
+    agent: Agent, key: str, command: str, params: dict[str, object], timeout: float
+) -> PbxResult:
+    port = telephony()
+    assert port is not None  # a key came from it
+    result = await port.command(agent.organization_id, key, command, params, timeout=timeout)
+    await _audited(command, agent.organization_id, agent, params, result)
+    return result
+
+
+async def supervisor_agent_pause(
+    *, supervisor: Membership, agent: Agent, paused: bool, reason: str, timeout: float
+) -> tuple[Agent, PbxResult | None]:
+    """Pause ``agent`` in all their queues (with ``reason``) or unpause them.
+
+    With a PBX, the PBX first: refused, nothing changes (``PbxFailed``). Then the
+    agent's chosen state, as if they had picked it (``agent_choose_state``: on a
+    call the phone's state stays and the pause applies after it).
+    """
+    _check(supervisor, agent)
+    reason = reason.strip()
+    if paused and not reason:
+        raise ApplicationError("A pause needs a reason.", field="reason")
+    result = None
+    key = await _connection(agent.organization_id)
+    if key is not None and agent.interface:
+        params = {"agent": agent.interface, "paused": paused, "reason": reason if paused else ""}
+        result = await _ask(agent, key, "queue_pause", params, timeout)
+        if not result.ok:
+            raise PbxFailed(result)
+    state = AgentState.PAUSED if paused else AgentState.AVAILABLE
+    agent = await database_sync_to_async(agent_choose_state)(
+        agent=agent, state=state, reason=reason if paused else ""
+    )
+    return agent, result
+
+
+def _logged_in_queues(agent: Agent) -> list[str]:
+    return list(
+        QueueMembership.objects.filter(agent=agent, is_logged_in=True)
+        .order_by("queue__pbx_queue_name")
+        .values_list("queue__pbx_queue_name", flat=True)
+    )
+
+
+async def supervisor_agent_log_out(
+    *, supervisor: Membership, agent: Agent, timeout: float
+) -> list[PbxResult]:
+    """Log ``agent`` out: removed from every queue they are logged in to (QueueRemove
+    each; the PBX's QueueMemberRemoved then makes them offline). Every queue is
+    tried; the first refusal is raised (``PbxFailed``) after the others were asked.
+    Without a PBX the agent is simply set offline (refused while on a call)."""
+    _check(supervisor, agent)
+    key = await _connection(agent.organization_id)
+    if key is None or not agent.interface:
+        await database_sync_to_async(agent_choose_state)(agent=agent, state=AgentState.OFFLINE)
+        return []
+    results = []
+    for queue in await database_sync_to_async(_logged_in_queues)(agent):
+        params = {"agent": agent.interface, "queue": queue}
+        results.append(await _ask(agent, key, "queue_remove", params, timeout))
+    refused = next((result for result in results if not result.ok), None)
+    if refused is not None:
+        raise PbxFailed(refused)
+    return results
+
+
+@transaction.atomic
+def _keep_penalty(agent: Agent, queue: CallQueue, penalty: int) -> None:
+    # The agent's row first, as the bridge's writer locks it before the memberships:
+    # the membership it may be creating from the PBX's QueueMemberAdded is not raced.
+    Agent.objects.select_for_update().filter(pk=agent.pk).first()
+    QueueMembership.objects.update_or_create(
+        organization_id=agent.organization_id,
+        queue=queue,
+        agent=agent,
+        defaults={"penalty": penalty},
+    )
+
+
+async def supervisor_queue_add(
+    *, supervisor: Membership, agent: Agent, queue: CallQueue, penalty: int, timeout: float
+) -> PbxResult:
+    """Add ``agent`` to ``queue`` in the PBX with ``penalty`` (QueueAdd); the penalty is
+    kept on the membership once the PBX took it."""
+    _check(supervisor, agent, queue)
+    if not 0 <= penalty <= 1000:
+        raise ApplicationError("The penalty is a whole number from 0 to 1000.", field="penalty")
+    key = await _connection(agent.organization_id)
+    if key is None or not agent.interface:
+        raise _no_pbx()
+    params = {"agent": agent.interface, "queue": queue.pbx_queue_name, "penalty": penalty}
+    result = await _ask(agent, key, "queue_add", params, timeout)
+    if not result.ok:
+        raise PbxFailed(result)
+    await database_sync_to_async(_keep_penalty)(agent, queue, penalty)
+    return result
+
+
+async def supervisor_queue_remove(
+    *, supervisor: Membership, agent: Agent, queue: CallQueue, timeout: float
+) -> PbxResult:
+    """Remove ``agent`` from ``queue`` in the PBX (QueueRemove)."""
+    _check(supervisor, agent, queue)
+    key = await _connection(agent.organization_id)
+    if key is None or not agent.interface:
+        raise _no_pbx()
+    params = {"agent": agent.interface, "queue": queue.pbx_queue_name}
+    result = await _ask(agent, key, "queue_remove", params, timeout)
+    if not result.ok:
+        raise PbxFailed(result)
+    return result
+
+
+async def supervisor_call_hang_up(
+    *, supervisor: Membership, call: Call, timeout: float
+) -> PbxResult:
+    """Hang up ``call`` whoever is on it (its first live channel, the caller's: the
+    others follow), on the connection that reported it. For a call stuck on an agent."""
+    _check(supervisor, call)
+    port = telephony()
+    if port is None or not port.reaches_bridge(call.connection_key):
+        raise _no_pbx()
+    params = {"call": call.external_id}
+    result = await port.command(
+        call.organization_id, call.connection_key, "hangup_call", params, timeout=timeout
+    )
+    await _audited("hangup_call", call.organization_id, call, {}, result)
+    if not result.ok:
+        raise PbxFailed(result)
+    return result
