@@ -225,6 +225,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "telephony.reconcile_call_logs",
         "schedule": crontab(hour=env_int("CALL_LOG_RECONCILE_HOUR", 3), minute=15),
     },
+    # Twilio queues' routing: offers nobody reported on expire, waiting callers are
+    # offered (telephony/twilio/routing/); the webhooks route at once, this catches up.
+    "twilio-routing-repair": {
+        "task": "telephony.twilio_routing_repair",
+        "schedule": timedelta(seconds=env_int("TWILIO_ROUTING_REPAIR_SECONDS", 5)),
+    },
     "sweep-stale-calls": {
         "task": "contactcenter.sweep_stale_calls",
         "schedule": timedelta(seconds=env_int("CALLS_SWEEP_INTERVAL_SECONDS", 300)),

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from django.db import transaction
+
 
 @dataclass(frozen=True)
 class PbxResult:
@@ -42,6 +44,10 @@ class TelephonyPort(Protocol):
     def softphone_ready(self, organization_id: int) -> bool:
         """Whether the organization's agents can get browser softphone voice tokens."""
 
+    def agent_free(self, organization_id: int) -> None:
+        """An agent of the organization became available: offer them a waiting caller
+        where we route the calls ourselves (Twilio's queues). Called after commit."""
+
 
 _port: TelephonyPort | None = None
 
@@ -59,3 +65,10 @@ def telephony() -> TelephonyPort | None:
 def softphone_ready(organization_id: int) -> bool:
     """Whether the organization's agents can get browser softphone voice tokens."""
     return _port is not None and _port.softphone_ready(organization_id)
+
+
+def agent_free(organization_id: int) -> None:
+    """After the current transaction commits, tell the port an agent became available."""
+    port = _port
+    if port is not None:
+        transaction.on_commit(lambda: port.agent_free(organization_id), robust=True)

@@ -153,3 +153,60 @@ class CallLogReconciliation(TenantModel, TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.connection_key} {self.day}"
+
+
+class OfferStatus(models.TextChoices):
+    CLAIMED = "claimed", "Claimed"  # chosen; Twilio not asked yet
+    RINGING = "ringing", "Ringing"  # Twilio rings the agent's client
+    CONNECTED = "connected", "Connected"
+    MISSED = "missed", "Missed"  # no answer, busy, rejected, or Twilio refused
+    DONE = "done", "Done"  # the connected call is over for the agent
+    EXPIRED = "expired", "Expired"  # nobody reported back in time (repair)
+    CANCELED = "canceled", "Canceled"  # the caller left while it rang
+
+
+OFFER_ACTIVE = (OfferStatus.CLAIMED, OfferStatus.RINGING, OfferStatus.CONNECTED)
+
+
+class TwilioOffer(TenantModel):
+    """One caller of a Twilio queue offered to one agent (telephony/twilio/routing/).
+
+    The routing decision's state: an agent with an active offer (claimed, ringing,
+    connected) is busy, and the database refuses a second one for them, whichever
+    process decides. Finished offers are the memory of the strategies (who was rung
+    last, who took how many calls, who missed this caller) and of wrap-up.
+    """
+
+    call = models.ForeignKey("contactcenter.Call", on_delete=models.CASCADE, related_name="+")
+    agent = models.ForeignKey("contactcenter.Agent", on_delete=models.CASCADE, related_name="+")
+    queue = models.ForeignKey(
+        "contactcenter.CallQueue", on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=OfferStatus.choices)
+    created_at = models.DateTimeField()
+    rung_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["organization", "status"]),
+            models.Index(fields=["call", "status"]),
+            models.Index(fields=["agent", "-ended_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agent"],
+                condition=models.Q(status__in=OFFER_ACTIVE),
+                name="twilio_offer_one_active_per_agent",
+            ),
+            models.UniqueConstraint(
+                fields=["call"],
+                condition=models.Q(status__in=OFFER_ACTIVE),
+                name="twilio_offer_one_active_per_call",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.call_id} -> {self.agent_id} {self.status}"

@@ -129,3 +129,11 @@ class BridgePort:
         from telephony.twilio.token import twilio_softphone_ready
 
         return twilio_softphone_ready(organization_id=organization_id)
+
+    def agent_free(self, organization_id: int) -> None:
+        from telephony.models import TwilioAccount
+        from telephony.twilio.routing.ringing import request
+
+        accounts = TwilioAccount.objects.filter(organization_id=organization_id, is_enabled=True)
+        if accounts.exists():
+            request(organization_id)

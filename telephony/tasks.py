@@ -58,3 +58,21 @@ def reconcile_connection_day(organization_id: int, connection_key: str, day: str
             return reconcile_day(scope, date.fromisoformat(day)).repaired
     logger.warning("reconciliation: %s has no log source", connection_key)
     return 0
+
+
+@shared_task(
+    name="telephony.twilio_route", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5
+)
+def twilio_route(organization_id: int) -> int:
+    """Offer the organization's waiting Twilio callers to its free agents."""
+    from telephony.twilio.routing.ringing import route
+
+    return len(route(organization_id=organization_id))
+
+
+@shared_task(name="telephony.twilio_routing_repair")
+def twilio_routing_repair() -> int:
+    """The beat's safety net: stuck offers expired, every Twilio queue routed."""
+    from telephony.twilio.routing.ringing import repair
+
+    return repair()

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.core.validators import MinValueValidator
 from django.db import models
 
-from contactcenter.enums import QueueStrategy
+from contactcenter.enums import QueueStrategy, RecordingPolicy
 from contactcenter.models.agents import Agent
 from contactcenter.models.base import TenantModel, TimestampedModel
 
@@ -22,7 +22,23 @@ class CallQueue(TenantModel, TimestampedModel):
         max_length=16, choices=QueueStrategy.choices, default=QueueStrategy.RRMEMORY
     )
     max_wait_seconds = models.PositiveIntegerField(default=300, validators=[MinValueValidator(1)])
+    # How we route a Twilio queue ourselves (telephony/twilio/routing/); app_queue has
+    # the same settings in queues.conf (timeout, retry, wrapuptime, weight).
+    ring_timeout_seconds = models.PositiveIntegerField(
+        default=20, validators=[MinValueValidator(5)], help_text="How long an agent is rung."
+    )
+    retry_seconds = models.PositiveIntegerField(
+        default=5, help_text="After a missed ring, how long before the caller is offered again."
+    )
+    wrapup_seconds = models.PositiveIntegerField(
+        default=0, help_text="After a call, how long before the agent is offered another."
+    )
+    weight = models.IntegerField(
+        default=0, help_text="Queues of higher weight offer their callers to shared agents first."
+    )
     is_active = models.BooleanField(default=True)
+    # Blank: the organization's recording policy (contactcenter.enums.RecordingPolicy).
+    recording_policy = models.CharField(max_length=16, choices=RecordingPolicy.choices, blank=True)
     agents: models.ManyToManyField[Agent, QueueMembership] = models.ManyToManyField(
         Agent, through="QueueMembership", related_name="queues"
     )

@@ -7,7 +7,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from contactcenter import publish
+from contactcenter import ports, publish
 from contactcenter.enums import AgentState
 from contactcenter.errors import ApplicationError
 from contactcenter.models import Agent, AgentStateLog
@@ -57,6 +57,8 @@ def agent_set_state(
     )
     locked.save(update_fields=["state", "state_reason", "state_changed_at", "updated_at"])
     publish.agent_state_changed(organization_id=locked.organization_id, agent_id=locked.pk)
+    if state == AgentState.AVAILABLE:
+        ports.agent_free(locked.organization_id)
     return locked
 
 

@@ -17,10 +17,13 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from django.conf import settings
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http import HttpClient
 from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
 from twilio.rest import Client
 
 from telephony.models import TwilioAccount
@@ -42,11 +45,33 @@ class ActionResult:
     code: int | None = None  # Twilio's error code, when it gave one
 
 
+_TWILIO_API = "https://api.twilio.com"
+
+
+class _BaseUrlHttpClient(TwilioHttpClient):
+    """twilio's client, sending to ``TWILIO_API_BASE_URL`` instead of api.twilio.com
+    (the client builds absolute URLs itself; a local fake of the API needs this)."""
+
+    def __init__(self, base_url: str) -> None:
+        super().__init__(timeout=TIMEOUT_SECONDS)
+        self.base_url = base_url.rstrip("/")
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
+        if url.startswith(_TWILIO_API):
+            url = self.base_url + url.removeprefix(_TWILIO_API)
+        return super().request(method, url, *args, **kwargs)
+
+
+def _default_http_client() -> HttpClient:
+    base_url = settings.TWILIO_API_BASE_URL.rstrip("/")
+    if base_url == _TWILIO_API:
+        return TwilioHttpClient(timeout=TIMEOUT_SECONDS)
+    return _BaseUrlHttpClient(base_url)
+
+
 def _client(account: TwilioAccount, http_client: HttpClient | None) -> Client:
     return Client(
-        account.account_sid,
-        account.auth_token,
-        http_client=http_client or TwilioHttpClient(timeout=TIMEOUT_SECONDS),
+        account.account_sid, account.auth_token, http_client=http_client or _default_http_client()
     )
 
 
@@ -82,15 +107,21 @@ def connect_agent(
     agent: str,
     base_url: str,
     queue: str = "",
+    timeout: int = 20,
     http_client: HttpClient | None = None,
 ) -> ActionResult:
-    """Take a waiting caller out of the queue and ring ``agent`` (client identity).
+    """Take a waiting caller out of the queue and ring ``agent`` (client identity) for
+    ``timeout`` seconds.
 
     If the agent does not answer, the Dial action puts the caller back in ``queue``.
     """
     hints = Hints(agent=agent_name(agent), queue=queue)
     document = twiml.dial(
-        base_url=base_url, client=hints.agent, hints=hints, parameters=_call_parameters(call_sid)
+        base_url=base_url,
+        client=hints.agent,
+        hints=hints,
+        timeout=timeout,
+        parameters=_call_parameters(call_sid),
     )
     return _redirect("connect", account, call_sid, document, http_client)
 

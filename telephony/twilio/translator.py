@@ -297,6 +297,16 @@ def queue_result(cb: Callback, hints: Hints, *, now: datetime) -> list[te.CallFa
     return facts
 
 
+def call_is_over(cb: Callback) -> bool:
+    """A status callback of a call (not a leg) that says it has ended."""
+    return not cb.is_child and cb.status in _END_OUTCOMES
+
+
+def dial_connected(cb: Callback) -> bool:
+    """The Dial action of a leg that was answered (and is now over)."""
+    return cb.dial_status in _DIAL_CONNECTED
+
+
 def should_requeue(cb: Callback, hints: Hints) -> bool:
     """An agent did not take a queue call and the caller is still there: back in line."""
     return (

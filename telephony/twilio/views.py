@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from functools import wraps
 
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
@@ -25,6 +26,7 @@ from telephony.models import TwilioAccount
 from telephony.twilio import signature, translator, twiml
 from telephony.twilio.callbacks import Hints, agent_name, parse_hints
 from telephony.twilio.params import Callback, InvalidCallback, parse_callback
+from telephony.twilio.routing import ringing as routing
 from telephony.twilio.token import agent_identity
 
 logger = logging.getLogger(__name__)
@@ -103,6 +105,8 @@ def voice(
     if not queue:
         logger.warning("Twilio call %s: no active queue %r", callback.call_sid, hints.queue)
         return _twiml(twiml.unavailable())
+    # The offer is made by the routing task, once Twilio has the caller in the queue.
+    routing.request(account.organization_id)
     return _twiml(twiml.enqueue(queue))
 
 
@@ -177,8 +181,26 @@ def status(
         # refused (not ours to record) and those the Dial action already ended with
         # Twilio's verdict (this "completed" would only add a second end).
         return HttpResponse(status=204)
-    _apply(account, translator.status(callback, hints, now=timezone.now()))
+    now = timezone.now()
+    _apply(account, translator.status(callback, hints, now=now))
+    _follow_offer(account, callback, hints, now)
     return HttpResponse(status=204)
+
+
+def _follow_offer(account: TwilioAccount, callback: Callback, hints: Hints, now: datetime) -> None:
+    """What a status callback says of a routing offer (telephony/twilio/routing/)."""
+    organization_id, at = account.organization_id, callback.timestamp or now
+    if callback.is_child:
+        if callback.status == "in-progress" and hints.queue and not hints.transfer:
+            agent = callback.to if callback.to.startswith("client:") else hints.agent
+            routing.offer_answered(
+                organization_id=organization_id,
+                call_sid=callback.parent_call_sid,
+                agent=agent,
+                at=at,
+            )
+    elif translator.call_is_over(callback):
+        routing.call_over(organization_id=organization_id, call_sid=callback.call_sid, at=at)
 
 
 @webhook
@@ -195,7 +217,16 @@ def dial_result(
     request: HttpRequest, account: TwilioAccount, callback: Callback, hints: Hints
 ) -> HttpResponse:
     """The Dial action: the dialled leg is over; a caller no agent took goes back in line."""
-    _apply(account, translator.dial_result(callback, hints, now=timezone.now()))
+    now = timezone.now()
+    _apply(account, translator.dial_result(callback, hints, now=now))
+    if hints.queue and hints.agent and not hints.transfer:
+        routing.offer_over(
+            organization_id=account.organization_id,
+            call_sid=callback.call_sid,
+            agent=hints.agent,
+            connected=translator.dial_connected(callback),
+            at=now,
+        )
     if translator.should_requeue(callback, hints):
         return _twiml(twiml.enqueue(hints.queue))
     return _twiml(twiml.empty())

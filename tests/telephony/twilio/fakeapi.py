@@ -1,7 +1,13 @@
-"""A fake of Twilio's REST API on a local port, for the credentials check
-(telephony.twilio.accounts): ``GET /2010-04-01/Accounts/{sid}.json`` with basic auth
-answers 200 when the token is the one registered for the SID, 401 otherwise, as
-Twilio does. Served over a real socket, through the same HTTP client as production.
+"""A fake of Twilio's REST API on a local port. Served over a real socket, through the
+same HTTP client as production (twilio-python's), with Twilio's request shapes:
+
+- ``GET /2010-04-01/Accounts/{sid}.json`` with basic auth (the credentials check,
+  telephony.twilio.accounts) answers 200 when the token is the one registered for the
+  SID, 401 otherwise, as Twilio does;
+- ``POST /2010-04-01/Accounts/{sid}/Calls/{call}.json`` (a call's update: new TwiML,
+  or ``Status=completed``), with the same basic auth, is recorded in ``updates`` and
+  answered with the call's JSON; a call in ``gone`` is answered 404 (Twilio's 20404),
+  as for a caller who hung up meanwhile.
 """
 
 from __future__ import annotations
@@ -12,30 +18,72 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
 
 _ACCOUNT = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})\.json$")
+_CALL = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Calls/(CA[0-9a-fA-F]{32})\.json$")
+
+
+@dataclass(frozen=True)
+class CallUpdate:
+    call_sid: str
+    fields: dict[str, str]  # the form Twilio received (Twiml, Status ...)
 
 
 class FakeTwilioAPI:
     def __init__(self) -> None:
         self.tokens: dict[str, str] = {}  # account SID -> its auth token
         self.asked: list[tuple[str, str]] = []  # (path, the basic-auth user)
+        self.updates: list[CallUpdate] = []
+        self.gone: set[str] = set()  # call SIDs answered 404
         self.base_url = ""
+        self.lock = threading.Lock()
+        self.updated = threading.Condition(self.lock)
 
     def add(self, account_sid: str, auth_token: str) -> None:
         self.tokens[account_sid] = auth_token
 
-    def answer(self, path: str, authorization: str) -> tuple[int, dict[str, object]]:
+    def _authorized(self, path: str, authorization: str, account_sid: str) -> bool:
         user, token = "", ""
         if authorization.startswith("Basic "):
             decoded = base64.b64decode(authorization[6:]).decode("latin-1")
             user, _, token = decoded.partition(":")
         self.asked.append((path, user))
+        return user == account_sid and self.tokens.get(user) == token
+
+    def answer(self, path: str, authorization: str) -> tuple[int, dict[str, object]]:
         match = _ACCOUNT.match(path)
-        if match and user == match[1] and self.tokens.get(user) == token:
-            return 200, {"sid": user, "status": "active", "friendly_name": "fake"}
-        return 401, {"code": 20003, "message": "Authenticate", "status": 401}
+        if match and self._authorized(path, authorization, match[1]):
+            return 200, {"sid": match[1], "status": "active", "friendly_name": "fake"}
+        return 401, _UNAUTHORIZED
+
+    def update(
+        self, path: str, authorization: str, fields: dict[str, str]
+    ) -> tuple[int, dict[str, object]]:
+        match = _CALL.match(path)
+        if match is None:
+            return 404, {"code": 20404, "message": "Not found", "status": 404}
+        with self.updated:
+            if not self._authorized(path, authorization, match[1]):
+                return 401, _UNAUTHORIZED
+            if match[2] in self.gone:
+                return 404, {"code": 20404, "message": "Call not found", "status": 404}
+            self.updates.append(CallUpdate(match[2], fields))
+            self.updated.notify_all()
+        status = "completed" if fields.get("Status") == "completed" else "in-progress"
+        return 200, {"sid": match[2], "account_sid": match[1], "status": status}
+
+    def wait_updates(self, count: int, timeout: float = 10.0) -> list[CallUpdate]:
+        """The first ``count`` updates, once that many arrived (from any thread)."""
+        with self.updated:
+            if not self.updated.wait_for(lambda: len(self.updates) >= count, timeout):
+                raise AssertionError(f"{len(self.updates)} call updates, not {count}")
+            return list(self.updates[:count])
+
+
+_UNAUTHORIZED: dict[str, object] = {"code": 20003, "message": "Authenticate", "status": 401}
 
 
 @contextmanager
@@ -44,7 +92,15 @@ def fake_twilio_api() -> Iterator[FakeTwilioAPI]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            status, body = api.answer(self.path, self.headers.get("Authorization", ""))
+            self._send(*api.answer(self.path, self.headers.get("Authorization", "")))
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            form = parse_qs(self.rfile.read(length).decode(), keep_blank_values=True)
+            fields = {key: values[-1] for key, values in form.items()}
+            self._send(*api.update(self.path, self.headers.get("Authorization", ""), fields))
+
+        def _send(self, status: int, body: dict[str, object]) -> None:
             payload = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

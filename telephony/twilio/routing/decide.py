@@ -1,0 +1,168 @@
+"""Who rings whom: claim waiting callers and free agents in one transaction.
+
+The decision for an organization runs under a lock on its Twilio account row, so two
+processes deciding at once take turns and the second sees what the first claimed; the
+partial unique constraints on ``TwilioOffer`` (one active offer per agent, one per
+call) make a double booking impossible even so. A claim is committed before Twilio is
+asked to ring (``ringing``): a process that dies in between leaves a claimed offer that
+the repair job expires, and the caller is offered again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Count, Exists, Max, OuterRef, Q
+
+from contactcenter.enums import AgentState, CallSource
+from contactcenter.models import Call, CallQueue, QueueMembership
+from telephony.models import OFFER_ACTIVE, OfferStatus, TwilioAccount, TwilioOffer
+from telephony.twilio.routing.strategy import Candidate, ordered
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Decision:
+    offers: list[TwilioOffer]
+    # When a caller waiting out a retry delay or an agent in wrap-up becomes offerable.
+    next_check: datetime | None
+
+
+def waiting_calls(organization_id: int) -> list[Call]:
+    """Twilio callers in an active queue, not answered, not ended, not being offered;
+    the heavier queue first, then the longest waiting."""
+    offered = TwilioOffer.objects.filter(call=OuterRef("pk"), status__in=OFFER_ACTIVE)
+    return list(
+        Call.objects.for_organization(organization_id)
+        .filter(
+            source=CallSource.TWILIO,
+            ended_at__isnull=True,
+            answered_at__isnull=True,
+            queue__isnull=False,
+            queue__is_active=True,
+        )
+        .exclude(Exists(offered))
+        .select_related("queue")
+        .order_by("-queue__weight", "queued_at", "pk")
+    )
+
+
+def _busy_agents(organization_id: int, now: datetime) -> tuple[set[int], datetime | None]:
+    """Agents with an active offer or in wrap-up after their last call; and the first
+    moment one of the latter is free."""
+    busy = set(
+        TwilioOffer.objects.for_organization(organization_id)
+        .filter(status__in=OFFER_ACTIVE)
+        .values_list("agent_id", flat=True)
+    )
+    soonest: datetime | None = None
+    wrapping = (
+        TwilioOffer.objects.for_organization(organization_id)
+        .filter(status=OfferStatus.DONE, queue__wrapup_seconds__gt=0)
+        .filter(ended_at__gt=now - timedelta(seconds=_MAX_WRAPUP_SECONDS))
+        .values_list("agent_id", "ended_at", "queue__wrapup_seconds")
+    )
+    for agent_id, ended_at, wrapup in wrapping:
+        assert ended_at is not None  # the filter
+        free_at = ended_at + timedelta(seconds=wrapup)
+        if free_at > now:
+            busy.add(agent_id)
+            soonest = free_at if soonest is None else min(soonest, free_at)
+    return busy, soonest
+
+
+_MAX_WRAPUP_SECONDS = 24 * 3600
+
+
+def _candidates(queue: CallQueue, call: Call, busy: set[int]) -> list[Candidate]:
+    members = (
+        QueueMembership.objects.filter(
+            queue=queue,
+            is_logged_in=True,
+            paused=False,
+            agent__is_active=True,
+            agent__state=AgentState.AVAILABLE,
+        )
+        .exclude(agent_id__in=busy)
+        .values_list("agent_id", "penalty")
+    )
+    penalties = dict(members)
+    if not penalties:
+        return []
+    history = (
+        TwilioOffer.objects.filter(queue=queue, agent_id__in=penalties)
+        .values("agent_id")
+        .annotate(
+            taken=Count("pk", filter=Q(answered_at__isnull=False)),
+            last_end=Max("ended_at", filter=Q(answered_at__isnull=False)),
+            missed=Count("pk", filter=Q(call=call, answered_at__isnull=True)),
+        )
+    )
+    seen = {row["agent_id"]: row for row in history}
+    return [
+        Candidate(
+            agent_id=agent_id,
+            penalty=penalty,
+            missed_this_call=seen.get(agent_id, {}).get("missed", 0),
+            calls_taken=seen.get(agent_id, {}).get("taken", 0),
+            last_call_ended=seen.get(agent_id, {}).get("last_end"),
+        )
+        for agent_id, penalty in penalties.items()
+    ]
+
+
+def _retry_at(call: Call, queue: CallQueue) -> datetime | None:
+    """When the caller may be offered again after their last missed offer."""
+    last = (
+        TwilioOffer.objects.filter(call=call, status=OfferStatus.MISSED)
+        .aggregate(at=Max("ended_at"))
+        .get("at")
+    )
+    return None if last is None else last + timedelta(seconds=queue.retry_seconds)
+
+
+def _last_offered(queue: CallQueue) -> int | None:
+    last = TwilioOffer.objects.filter(queue=queue).order_by("-created_at", "-pk").first()
+    return None if last is None else last.agent_id
+
+
+@transaction.atomic
+def decide(*, organization_id: int, now: datetime) -> Decision:
+    """Claim an agent for every waiting caller that one is free for, by its queue's
+    strategy. Returns the claimed offers (status ``claimed``), to ring after commit."""
+    account = (
+        TwilioAccount.objects.select_for_update()
+        .filter(organization_id=organization_id, is_enabled=True)
+        .first()
+    )
+    if account is None:
+        return Decision(offers=[], next_check=None)
+    busy, next_check = _busy_agents(organization_id, now)
+    offers: list[TwilioOffer] = []
+    by_queue: dict[int, int | None] = {}  # rrmemory's memory within this decision
+    for call in waiting_calls(organization_id):
+        queue = call.queue
+        assert queue is not None  # waiting_calls' filter
+        retry_at = _retry_at(call, queue)
+        if retry_at is not None and retry_at > now:
+            next_check = retry_at if next_check is None else min(next_check, retry_at)
+            continue
+        candidates = _candidates(queue, call, busy)
+        if not candidates:
+            continue
+        last = by_queue[queue.pk] if queue.pk in by_queue else _last_offered(queue)
+        best = ordered(queue.strategy, candidates, last_offered=last)[0]
+        by_queue[queue.pk] = best.agent_id
+        busy.add(best.agent_id)
+        offers.append(
+            TwilioOffer.objects.create(
+                organization_id=organization_id,
+                call=call,
+                agent_id=best.agent_id,
+                queue=queue,
+                status=OfferStatus.CLAIMED,
+                created_at=now,
+            )
+        )
+    return Decision(offers=offers, next_check=next_check)

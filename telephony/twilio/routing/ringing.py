@@ -1,0 +1,174 @@
+"""Ring the claimed agents through Twilio's REST API, and follow each offer to its end.
+
+The webhooks tell how an offer went (``offer_answered``, ``offer_over``,
+``call_over``); each end frees the agent or the caller and asks for a new decision
+(``request``: the ``telephony.twilio_route`` task, after commit). ``repair`` (the beat
+job) expires offers nobody reported on, a process having died between the claim and
+the ring or a callback being lost, and routes every organization with callers waiting.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from contactcenter.enums import CallSource
+from contactcenter.models import Call
+from telephony.models import OFFER_ACTIVE, OfferStatus, TwilioAccount, TwilioOffer
+from telephony.twilio import actions
+from telephony.twilio.routing.decide import decide, waiting_calls
+
+logger = logging.getLogger(__name__)
+
+# A claim Twilio was not asked to ring within this long: its process died.
+CLAIM_SECONDS = 15
+# A ringing offer no callback ended this long after its ring timeout: a lost callback.
+RING_GRACE_SECONDS = 60
+_AGENT = re.compile(r"^client:agent-([1-9][0-9]{0,17})$")
+
+
+def request(organization_id: int, *, delay: float = 0.0) -> None:
+    """Decide again for the organization, after the current transaction commits."""
+    from telephony.tasks import twilio_route
+
+    def enqueue() -> None:
+        if delay <= 0:
+            twilio_route.delay(organization_id)
+        elif not twilio_route.app.conf.task_always_eager:
+            twilio_route.apply_async((organization_id,), countdown=delay)
+        # Eager (no worker): nothing can wait; the repair job decides again later.
+
+    transaction.on_commit(enqueue, robust=True)
+
+
+def route(*, organization_id: int, now: datetime | None = None) -> list[TwilioOffer]:
+    """Decide, then ring the agents claimed. Returns the offers made."""
+    if not settings.PUBLIC_URL:
+        logger.error("Twilio routing needs PUBLIC_URL (the URL Twilio calls us back at)")
+        return []
+    now = now or timezone.now()
+    decision = decide(organization_id=organization_id, now=now)
+    if decision.next_check is not None:
+        request(organization_id, delay=(decision.next_check - now).total_seconds())
+    for offer in decision.offers:
+        ring(offer)
+    return decision.offers
+
+
+def ring(offer: TwilioOffer) -> bool:
+    """Ask Twilio to take the caller out of the queue and ring the offer's agent."""
+    account = TwilioAccount.objects.get(organization_id=offer.organization_id)
+    call = Call.objects.get(pk=offer.call_id)
+    queue, agent = offer.queue, offer.agent
+    result = actions.connect_agent(
+        account,
+        call.external_id,
+        agent=agent.twilio_identity,
+        queue=queue.pbx_queue_name,
+        timeout=queue.ring_timeout_seconds,
+        base_url=settings.PUBLIC_URL,
+    )
+    now = timezone.now()
+    pending = TwilioOffer.objects.filter(pk=offer.pk, status=OfferStatus.CLAIMED)
+    if result.ok:
+        pending.update(status=OfferStatus.RINGING, rung_at=now)
+        return True
+    logger.warning("Twilio routing: ringing %s for %s refused: %s", agent, call, result.message)
+    pending.update(status=OfferStatus.MISSED, ended_at=now)
+    return False
+
+
+def _agent_pk(name: str) -> int | None:
+    match = _AGENT.match(name)
+    return int(match[1]) if match else None
+
+
+def _offers(organization_id: int, call_sid: str) -> QuerySet[TwilioOffer]:
+    return TwilioOffer.objects.for_organization(organization_id).filter(
+        call__source=CallSource.TWILIO, call__external_id=call_sid
+    )
+
+
+def offer_answered(*, organization_id: int, call_sid: str, agent: str, at: datetime) -> None:
+    """The agent's leg of a queue call answered: the offer is connected."""
+    pk = _agent_pk(agent)
+    if pk is None:
+        return
+    # Read first: a re-delivered callback finds nothing to do and writes nothing.
+    ringing = _offers(organization_id, call_sid).filter(
+        agent_id=pk, status__in=(OfferStatus.CLAIMED, OfferStatus.RINGING)
+    )
+    offer = ringing.only("pk").first()
+    if offer is not None:
+        ringing.filter(pk=offer.pk).update(status=OfferStatus.CONNECTED, answered_at=at)
+
+
+@transaction.atomic
+def offer_over(
+    *, organization_id: int, call_sid: str, agent: str, connected: bool, at: datetime
+) -> None:
+    """The Dial of an offer is over: the call with the agent ended (``connected``), or
+    the agent did not take it (no answer, busy, rejected). Decide again: at once for
+    the other agents, after the wrap-up or retry delay for these two."""
+    pk = _agent_pk(agent)
+    if pk is None:
+        return
+    offers = _offers(organization_id, call_sid).filter(agent_id=pk, status__in=OFFER_ACTIVE)
+    offer = offers.select_related("queue").first()
+    if offer is None:
+        return
+    answered = connected or offer.answered_at is not None
+    offer.status = OfferStatus.DONE if answered else OfferStatus.MISSED
+    offer.answered_at = offer.answered_at or (at if answered else None)
+    offer.ended_at = at
+    offer.save(update_fields=["status", "answered_at", "ended_at"])
+    request(organization_id)
+    delay = offer.queue.wrapup_seconds if answered else offer.queue.retry_seconds
+    if delay:
+        request(organization_id, delay=delay)
+
+
+def call_over(*, organization_id: int, call_sid: str, at: datetime) -> None:
+    """The caller's call ended: whatever was offered of it is over."""
+    active = _offers(organization_id, call_sid).filter(status__in=OFFER_ACTIVE)
+    offers = list(active.values_list("pk", "status"))
+    if not offers:  # the usual case, and a re-delivered callback's: nothing written
+        return
+    ended = active.filter(pk__in=[pk for pk, _ in offers])
+    ended.filter(status=OfferStatus.CONNECTED).update(status=OfferStatus.DONE, ended_at=at)
+    ended.exclude(status=OfferStatus.CONNECTED).update(status=OfferStatus.CANCELED, ended_at=at)
+    request(organization_id)
+
+
+def repair(*, now: datetime | None = None) -> int:
+    """Expire offers nobody reported on, then route every organization with callers
+    waiting. Returns the number of offers made."""
+    now = now or timezone.now()
+    active = TwilioOffer.objects.filter(status__in=OFFER_ACTIVE)
+    active.filter(
+        status=OfferStatus.CLAIMED, created_at__lt=now - timedelta(seconds=CLAIM_SECONDS)
+    ).update(status=OfferStatus.EXPIRED, ended_at=now)
+    ringing = active.filter(status=OfferStatus.RINGING).values_list(
+        "pk", "rung_at", "queue__ring_timeout_seconds"
+    )
+    lost = [
+        pk
+        for pk, rung_at, timeout in ringing
+        if rung_at is not None and rung_at + timedelta(seconds=timeout + RING_GRACE_SECONDS) < now
+    ]
+    active.filter(pk__in=lost).update(status=OfferStatus.EXPIRED, ended_at=now)
+    active.filter(call__ended_at__isnull=False).update(status=OfferStatus.DONE, ended_at=now)
+    organizations = TwilioAccount.objects.filter(is_enabled=True).values_list(
+        "organization_id", flat=True
+    )
+    made = 0
+    for organization_id in organizations:
+        if waiting_calls(organization_id):
+            made += len(route(organization_id=organization_id, now=now))
+    return made

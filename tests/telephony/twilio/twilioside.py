@@ -1,0 +1,162 @@
+"""Twilio's side of routed calls, for tests: callers dial in through the signed Voice
+URL, the server rings agents through the REST API (the fake API on a real socket
+records each call update), and the test says what each agent's phone does; this module
+then sends the webhooks Twilio would, in Twilio's order (tests/telephony/twilio/
+scenarios.py has the field sets), to the paths the server's TwiML named.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+from xml.etree import ElementTree
+
+from django.http import HttpResponse
+
+from telephony.twilio.callbacks import Hints, webhook_path
+from tests.telephony.twilio.fakeapi import FakeTwilioAPI
+from tests.telephony.twilio.signed import ACCOUNT_SID, OUR_NUMBER, TwilioRequest, call_sid
+
+Deliver = Callable[[TwilioRequest], HttpResponse]
+_sids = itertools.count(0x10000)
+
+
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+@dataclass(frozen=True)
+class Ring:
+    """The server asked Twilio to ring ``identity`` with the caller ``call``."""
+
+    call: str
+    identity: str
+    leg: str
+    status_path: str
+    action_path: str
+    timeout: int
+
+
+@dataclass
+class TwilioSide:
+    deliver: Deliver
+    api: FakeTwilioAPI
+    queue: str = "support"
+    seen: int = 0  # call updates already turned into rings
+    callers: dict[str, str] = field(default_factory=dict)  # call sid -> caller number
+    _seq: itertools.count[int] = field(default_factory=itertools.count)
+
+    def _fields(self, sid: str, status: str, direction: str, **extra: str) -> dict[str, str]:
+        return {
+            "AccountSid": ACCOUNT_SID,
+            "ApiVersion": "2010-04-01",
+            "CallSid": sid,
+            "CallStatus": status,
+            "Direction": direction,
+            **extra,
+        }
+
+    def _send(self, path: str, fields: dict[str, str]) -> HttpResponse:
+        response = self.deliver(TwilioRequest(path, fields))
+        assert response.status_code in (200, 204), (path, response.status_code, response.content)
+        return response
+
+    def caller_arrives(self, n: int) -> str:
+        """Caller ``n`` calls our number: the Voice URL, then Twilio runs the TwiML."""
+        sid = call_sid(n)
+        number = f"+1555000{n:04d}"
+        self.callers[sid] = number
+        numbers = {"From": number, "To": OUR_NUMBER}
+        voice = webhook_path("voice", Hints(queue=self.queue))
+        answer = self._send(voice, self._fields(sid, "ringing", "inbound", **numbers))
+        assert b"<Enqueue" in answer.content, answer.content
+        self._send(webhook_path("status"), self._fields(sid, "in-progress", "inbound", **numbers))
+        return sid
+
+    def rings(self, count: int | None = None) -> list[Ring]:
+        """The agents the server asked to ring since the last look (waiting for
+        ``count`` of them, when given)."""
+        if count is not None:
+            self.api.wait_updates(self.seen + count)
+        updates = self.api.updates[self.seen :]
+        self.seen += len(updates)
+        rings = []
+        for update in updates:
+            dial = ElementTree.fromstring(update.fields["Twiml"]).find("Dial")
+            assert dial is not None, update.fields
+            client = dial.find("Client")
+            assert client is not None
+            rings.append(
+                Ring(
+                    call=update.call_sid,
+                    identity=client.findtext("Identity") or "",
+                    leg=call_sid(next(_sids)),
+                    status_path=_path(client.get("statusCallback", "")),
+                    action_path=_path(dial.get("action", "")),
+                    timeout=int(dial.get("timeout", "0")),
+                )
+            )
+        return rings
+
+    def _leg(self, ring: Ring, status: str, **extra: str) -> None:
+        leg = {"From": self.callers[ring.call], "To": f"client:{ring.identity}"}
+        progress = {
+            "SequenceNumber": str(next(self._seq)),
+            "CallbackSource": "call-progress-events",
+        }
+        fields = self._fields(
+            ring.leg, status, "outbound-dial", ParentCallSid=ring.call, **leg, **progress, **extra
+        )
+        self._send(ring.status_path, fields)
+
+    def _dial_result(self, ring: Ring, parent: str, dial_status: str, **extra: str) -> HttpResponse:
+        numbers = {"From": self.callers[ring.call], "To": OUR_NUMBER}
+        fields = self._fields(
+            ring.call,
+            parent,
+            "inbound",
+            DialCallStatus=dial_status,
+            DialCallSid=ring.leg,
+            **numbers,
+            **extra,
+        )
+        return self._send(ring.action_path, fields)
+
+    def _left_queue(self, ring: Ring) -> None:
+        numbers = {"From": self.callers[ring.call], "To": OUR_NUMBER}
+        fields = self._fields(
+            ring.call, "in-progress", "inbound", QueueResult="redirected", QueueTime="1", **numbers
+        )
+        self._send(webhook_path("queue-result", Hints(queue=self.queue)), fields)
+
+    def answer(self, ring: Ring) -> None:
+        """The agent's browser rings, and they answer."""
+        self._left_queue(ring)
+        self._leg(ring, "ringing")
+        self._leg(ring, "in-progress")
+
+    def hang_up(self, ring: Ring, talk: int = 30) -> None:
+        """The caller hangs up an answered call."""
+        self._leg(ring, "completed", CallDuration=str(talk))
+        self._dial_result(ring, "completed", "completed", DialCallDuration=str(talk))
+        numbers = {"From": self.callers[ring.call], "To": OUR_NUMBER}
+        self._send(
+            webhook_path("status"), self._fields(ring.call, "completed", "inbound", **numbers)
+        )
+
+    def not_taken(self, ring: Ring, outcome: str = "no-answer") -> None:
+        """The agent does not answer in time (``no-answer``) or rejects (``busy``): the
+        Dial action puts the caller back in the queue."""
+        self._left_queue(ring)
+        self._leg(ring, "ringing")
+        self._leg(ring, outcome)
+        answer = self._dial_result(ring, "in-progress", outcome)
+        assert b"<Enqueue" in answer.content, answer.content
+
+    def caller_hangs_up(self, sid: str) -> None:
+        """A caller gives up (while waiting, or while an agent rings)."""
+        numbers = {"From": self.callers[sid], "To": OUR_NUMBER}
+        self._send(webhook_path("status"), self._fields(sid, "completed", "inbound", **numbers))
