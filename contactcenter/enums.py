@@ -78,6 +78,10 @@ class CallEventType(models.TextChoices):
     DISPOSITION_SET = "disposition.set", "Disposition set"
     NOTES_UPDATED = "notes.updated", "Notes updated"
     RECORDING = "call.recording", "Recording available"
+    RECORDING_STARTED = "recording.started", "Recording started"
+    RECORDING_PAUSED = "recording.paused", "Recording paused"
+    RECORDING_RESUMED = "recording.resumed", "Recording resumed"
+    RECORDING_STOPPED = "recording.stopped", "Recording stopped"
 
 
 class TransferKind(models.TextChoices):
@@ -105,3 +109,21 @@ class InvitationStatus(models.TextChoices):
     ACCEPTED = "accepted", "Accepted"
     REVOKED = "revoked", "Revoked"
     EXPIRED = "expired", "Expired"
+
+
+class RecordingPolicy(models.TextChoices):
+    """Which calls are recorded; a queue's blank policy is its organization's."""
+
+    ALL = "all", "Record every answered call"
+    NONE = "none", "Record nothing"
+    ON_DEMAND = "on_demand", "Record when asked"
+
+
+class RecordingStatus(models.TextChoices):
+    RECORDING = "recording", "Recording"
+    PAUSED = "paused", "Paused"
+    # The call is over; the file has not reached the store yet.
+    ENDED = "ended", "Waiting for the file"
+    DONE = "done", "Stored"
+    FAILED = "failed", "Failed"
+    PURGED = "purged", "Purged"

@@ -266,6 +266,42 @@ class AgentMembershipChanged:
     calls_taken: int = 0
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RecordingFact(CallFactBase):
+    """Something about the recording of one leg (``leg_id``: the recorded channel's id).
+
+    Applied by contactcenter/services/recordings.py, not as a change of the call.
+    """
+
+    leg_id: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RecordingStarted(RecordingFact):
+    """The PBX started recording the leg (Asterisk ``MixMonitorStart``)."""
+
+    agent: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RecordingNamed(RecordingFact):
+    """The file the PBX records the leg into (Asterisk ``MIXMONITOR_FILENAME``)."""
+
+    filename: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RecordingMuted(RecordingFact):
+    """Recording paused (``muted``) or resumed (Asterisk ``MixMonitorMute``)."""
+
+    muted: bool
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RecordingStopped(RecordingFact):
+    """The PBX stopped recording the leg (Asterisk ``MixMonitorStop``)."""
+
+
 CallFact = (
     CallStarted
     | QueueLeft
@@ -285,6 +321,10 @@ CallFact = (
     | CallEnded
     | CallObserved
     | DispositionReported
+    | RecordingStarted
+    | RecordingNamed
+    | RecordingMuted
+    | RecordingStopped
 )
 # The facts about a call's transfers (a CallTransfer row each, found by transfer_key).
 TransferFact = CallTransferred | TransferAnswered | TransferFailed

@@ -6,6 +6,7 @@ from contactcenter.models.base import TenantModel, TenantQuerySet
 from contactcenter.models.calls import Call, CallDisposition, CallEvent, CallTransfer
 from contactcenter.models.invitations import Invitation
 from contactcenter.models.queues import CallQueue, QueueMembership
+from contactcenter.models.recordings import Recording
 from contactcenter.models.reports import AgentDayStats, DailyRollup, QueueDayStats
 from contactcenter.models.tenancy import Membership, Organization, User
 
@@ -27,6 +28,7 @@ __all__ = [
     "Organization",
     "QueueDayStats",
     "QueueMembership",
+    "Recording",
     "TenantModel",
     "TenantQuerySet",
     "User",

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.crypto import salted_hmac
 
-from contactcenter.enums import Role
+from contactcenter.enums import RecordingPolicy, Role
 
 
 def validate_time_zone(value: str) -> None:
@@ -33,6 +33,10 @@ class Organization(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Days its audit entries are kept (the purge job); blank: AUDIT_RETENTION_DAYS.
     audit_retention_days = models.PositiveIntegerField(null=True, blank=True)
+    # Which answered calls the bridge records (a queue may say otherwise).
+    recording_policy = models.CharField(
+        max_length=16, choices=RecordingPolicy.choices, default=RecordingPolicy.NONE
+    )
 
     class Meta:
         ordering = ["name"]

@@ -33,6 +33,8 @@ from telephony.ami.client import AmiError, AmiSession, LoginFailed
 from telephony.ami.desk import CommandDesk
 from telephony.ami.fields import timestamp
 from telephony.ami.handoff import Pending
+from telephony.ami.recorder import Recorder
+from telephony.ami.recording import FILENAME_VARIABLE
 from telephony.ami.resync import resync_agents, resync_calls
 from telephony.ami.targets import BridgeTarget, dial_endpoint
 from telephony.ami.translator import DISPOSITION_VARIABLE, Translator
@@ -43,8 +45,10 @@ logger = logging.getLogger(__name__)
 
 _RESYNC = object()  # a marker in the event queue: take a snapshot here
 # Raw-text tests at the socket's edge, before a message is built: a dialplan emits tens
-# of VarSets per call and only the disposition variable is ever read.
-_EDGE_CHECKS = {"VarSet": lambda raw: DISPOSITION_VARIABLE in raw.upper()}
+# of VarSets per call and only the disposition and recording file variables are read.
+_EDGE_CHECKS = {
+    "VarSet": lambda raw: DISPOSITION_VARIABLE in raw.upper() or FILENAME_VARIABLE in raw.upper()
+}
 
 
 @dataclass
@@ -102,6 +106,7 @@ class AmiBridge:
         self.translator = Translator(is_agent=self._agents.__contains__, parties=target.parties)
         self._pending: set[asyncio.Task[None]] = set()
         self.desk = CommandDesk(self)
+        self.recorder = Recorder(self)
         self._booted = False  # a FullyBooted arrived on the current session
         self._snapshot: _Snapshot | None = None
         # Resync time -> the PBX's clock at that snapshot, for the CEL backfill.
@@ -259,6 +264,7 @@ class AmiBridge:
                 if facts:
                     await self._apply(facts)
                     metrics.batch_stored(batch)
+                    self.recorder.after_batch(facts)
                     await self._catch_up(facts)
             except Exception:
                 logger.exception("AMI %s: batch failed", self.target.endpoint)

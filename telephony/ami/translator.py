@@ -23,6 +23,8 @@ from telephony.ami import members
 from telephony.ami.fields import Fields, device_of, integer, text, timestamp
 from telephony.ami.identity import IdentityRules
 from telephony.ami.parties import Parties
+from telephony.ami.recording import EVENTS as RECORDING_EVENTS
+from telephony.ami.recording import RecordingRules, is_recording_variable
 from telephony.ami.tracker import CallTrack, Leg, Tracker
 
 logger = logging.getLogger(__name__)
@@ -67,37 +69,40 @@ def external_number(exten: str) -> bool:
     return exten.startswith("+") or (digits.isdigit() and len(digits) >= 7)
 
 
-class Translator(IdentityRules):
+class Translator(IdentityRules, RecordingRules):
     # The events worth receiving at all; everything else is noise for us.
-    EVENTS: frozenset[str] = frozenset(
-        {
-            "FullyBooted",
-            "Newchannel",
-            "Newstate",
-            "QueueCallerJoin",
-            "QueueCallerLeave",
-            "QueueCallerAbandon",
-            "AgentCalled",
-            "AgentRingNoAnswer",
-            "AgentConnect",
-            "AgentComplete",
-            "AgentDump",
-            "DialBegin",
-            "DialEnd",
-            "Hold",
-            "Unhold",
-            "BlindTransfer",
-            "AttendedTransfer",
-            "HangupRequest",
-            "Hangup",
-            "QueueMemberStatus",
-            "QueueMemberPause",
-            "QueueMemberAdded",
-            "QueueMemberRemoved",
-            "OriginateResponse",
-            "Pickup",
-            "VarSet",  # only CC_DISPOSITION is kept (see translate)
-        }
+    EVENTS: frozenset[str] = (
+        frozenset(
+            {
+                "FullyBooted",
+                "Newchannel",
+                "Newstate",
+                "QueueCallerJoin",
+                "QueueCallerLeave",
+                "QueueCallerAbandon",
+                "AgentCalled",
+                "AgentRingNoAnswer",
+                "AgentConnect",
+                "AgentComplete",
+                "AgentDump",
+                "DialBegin",
+                "DialEnd",
+                "Hold",
+                "Unhold",
+                "BlindTransfer",
+                "AttendedTransfer",
+                "HangupRequest",
+                "Hangup",
+                "QueueMemberStatus",
+                "QueueMemberPause",
+                "QueueMemberAdded",
+                "QueueMemberRemoved",
+                "OriginateResponse",
+                "Pickup",
+                "VarSet",  # only CC_DISPOSITION and MIXMONITOR_FILENAME are kept (see translate)
+            }
+        )
+        | RECORDING_EVENTS
     )
 
     """Stateful AMI → telephony-event translation for one connection.
@@ -144,6 +149,9 @@ class Translator(IdentityRules):
             "QueueMemberAdded": lambda msg, at, key: [members.member_added(msg, at, is_agent)],
             "QueueMemberRemoved": lambda msg, at, key: [members.member_removed(msg, at, is_agent)],
             "VarSet": self._varset,
+            "MixMonitorStart": self._mixmonitor_start,
+            "MixMonitorMute": self._mixmonitor_mute,
+            "MixMonitorStop": self._mixmonitor_stop,
         }
 
     def expect_originate(self, *, device: str, number: str) -> None:
@@ -165,7 +173,7 @@ class Translator(IdentityRules):
     def translate(self, msg: Fields) -> list[te.Fact]:
         """What one AMI event means; [] for noise and for events we do not use."""
         name = text(msg, "Event")
-        if name == "VarSet" and not _is_disposition(msg):
+        if name == "VarSet" and not (_is_disposition(msg) or is_recording_variable(msg)):
             return []  # dialplan noise: the one variable we read is cheap to tell apart
         handler = self._handlers.get(name)
         at = timestamp(msg)
@@ -201,6 +209,8 @@ class Translator(IdentityRules):
     # -- channels ------------------------------------------------------------------------
 
     def _varset(self, msg: Fields, at: datetime, key: str) -> list[te.Fact]:
+        if is_recording_variable(msg):
+            return self._recording_named(msg, at, key)
         code = text(msg, "Value").strip()
         if not code:
             return []

@@ -24,6 +24,7 @@ from contactcenter import publish
 from contactcenter.enums import CallEventType
 from contactcenter.models import Agent, Call, CallDisposition, CallEvent, CallQueue, CallTransfer
 from contactcenter.services.calls import call_set_disposition
+from contactcenter.services.recordings import recording_facts_apply
 from contactcenter.services.telephony import audited, bulk
 from contactcenter.services.telephony.agents import apply_agent_facts
 from contactcenter.services.telephony.calls import (
@@ -157,8 +158,36 @@ def telephony_apply(
     go out together, in as few round trips as the reads between them allow
     (``roundtrips``).
     """
+    recorded = [e for e in events if isinstance(e, te.RecordingFact)]
+    if recorded:
+        events = [e for e in events if not isinstance(e, te.RecordingFact)]
     with roundtrips.together():
-        return _apply(organization_id, connection_key, events)
+        result = _apply(organization_id, connection_key, events)
+    ended = [(e.source, e.call_key) for e in events if isinstance(e, te.CallEnded)]
+    if recorded or ended:
+        _apply_recordings(organization_id, connection_key, recorded, ended, result)
+    return result
+
+
+def _apply_recordings(
+    organization_id: int,
+    connection_key: str,
+    recorded: Sequence[te.RecordingFact],
+    ended: Sequence[tuple[str, str]],
+    result: ApplyResult,
+) -> None:
+    """The batch's recording facts, and the recordings its hang-ups end."""
+    changed = recording_facts_apply(
+        organization_id=organization_id,
+        connection_key=connection_key,
+        facts=recorded,
+        ended_call_keys=ended,
+    )
+    result.applied += len(recorded)
+    if changed.call_ids - result.call_ids:
+        publish.calls_changed(
+            organization_id=organization_id, call_ids=changed.call_ids - result.call_ids
+        )
 
 
 def _apply(organization_id: int, connection_key: str, events: Sequence[te.Fact]) -> ApplyResult:

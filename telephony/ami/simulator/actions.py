@@ -16,6 +16,7 @@ from telephony.ami.simulator.clock import USEC, Agenda
 from telephony.ami.simulator.control import INBOUND_CALL, ControlActions
 from telephony.ami.simulator.pbx import PbxModel
 from telephony.ami.simulator.queues import Member
+from telephony.ami.simulator.recording import RecordingActions
 from telephony.ami.simulator.session import response
 
 __all__ = ["ActionHandlers", "OriginateBehaviour", "is_true"]
@@ -71,6 +72,7 @@ class ActionHandlers:
     ) -> None:
         self.pbx = pbx
         self.calls = CallActions(pbx, agenda, originate)
+        self.recordings = RecordingActions(pbx)
         self._table: dict[str, Handler] = {
             "coreshowchannels": self.core_show_channels,
             "queuestatus": self.queue_status,
@@ -83,6 +85,9 @@ class ActionHandlers:
             "redirect": self.calls.redirect,
             "blindtransfer": self.calls.blind_transfer,
             "atxfer": self.calls.atxfer,
+            "mixmonitor": self.recordings.mixmonitor,
+            "mixmonitormute": self.recordings.mixmonitor_mute,
+            "stopmixmonitor": self.recordings.stop_mixmonitor,
         }
         if control:  # simulator-only actions (control.py), off unless asked for
             self._table[INBOUND_CALL] = ControlActions(pbx, agenda).inbound_call

@@ -24,6 +24,7 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 import contactcenter.services
 import crm.services
+from contactcenter import facts as te
 from contactcenter.enums import CallStatus, Role
 from contactcenter.models import AuditEntry, CallDisposition, CallQueue, Organization
 from contactcenter.models.audit import ActorKind
@@ -37,6 +38,7 @@ from contactcenter.services import (
     config,
     invitations,
     organizations,
+    recordings,
     reports,
     sessions,
     signin,
@@ -59,6 +61,7 @@ from crm.services import (
 from telephony.models import TwilioAccount
 from telephony.twilio import accounts as twilio_accounts
 from tests.conftest import Floor, build_floor
+from tests.contactcenter.telephony_calls import KEY as CALL_KEY
 from tests.contactcenter.telephony_calls import answered_call
 from tests.factories import make_call, make_queue
 
@@ -337,6 +340,25 @@ WRITERS: dict[str, Writer] = {
             events=answered_call(w.floor.agent.interface),
         ),
         "create",
+    ),
+    "contactcenter.services.recordings.recording_facts_apply": (
+        lambda w: (
+            apply.telephony_apply(
+                organization_id=w.org.pk,
+                connection_key="asterisk:1",
+                events=answered_call(w.floor.agent.interface)[:4],
+            ),
+            recordings.recording_facts_apply(
+                organization_id=w.org.pk,
+                connection_key="asterisk:1",
+                facts=[
+                    te.RecordingStarted(
+                        call_key=CALL_KEY, at=timezone.now(), dedup_key="r1", leg_id="L1"
+                    )
+                ],
+            ),
+        ),
+        "recording.create",
     ),
     "contactcenter.services.telephony.stopped.calls_end_for_stopped_pbx": (
         lambda w: (

@@ -1,0 +1,78 @@
+"""MixMonitor as the PBX reports it: the Translator's rules for recordings.
+
+``MixMonitorStart`` / ``MixMonitorMute`` / ``MixMonitorStop`` exist from Asterisk 16.17
+and 18.3 on; ``MIXMONITOR_FILENAME`` (a VarSet right after MixMonitor starts) on every
+version, so a recording is known from either. A recorded call that just hangs up gives
+no ``MixMonitorStop``: the recording ends with the call (contactcenter/services/recordings.py).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from contactcenter import facts as te
+from telephony.ami.dialing import DialRules
+from telephony.ami.fields import Fields, text
+
+FILENAME_VARIABLE = "MIXMONITOR_FILENAME"
+EVENTS = frozenset({"MixMonitorStart", "MixMonitorMute", "MixMonitorStop"})
+
+
+def is_recording_variable(msg: Fields) -> bool:
+    return text(msg, "Variable").upper() == FILENAME_VARIABLE
+
+
+class RecordingRules(DialRules):
+    def _recording_agent(self, call_key: str) -> str:
+        """The agent whose phone is up on the call when recording starts, if any."""
+        track = self.state.calls.get(call_key)
+        for uniqueid in sorted(track.legs) if track is not None else ():
+            leg = self.state.legs.get(uniqueid)
+            if leg is not None and leg.is_agent and leg.up:
+                return leg.device
+        return ""
+
+    def _mixmonitor_start(self, msg: Fields, at: datetime, key: str) -> list[te.Fact]:
+        call_key = self._key(msg)
+        return [
+            te.RecordingStarted(
+                call_key=call_key,
+                at=at,
+                dedup_key=key,
+                leg_id=text(msg, "Uniqueid"),
+                agent=self._recording_agent(call_key),
+            )
+        ]
+
+    def _mixmonitor_mute(self, msg: Fields, at: datetime, key: str) -> list[te.Fact]:
+        muted = text(msg, "State") == "1"
+        return [
+            te.RecordingMuted(
+                call_key=self._key(msg),
+                at=at,
+                dedup_key=f"{key}:{int(muted)}",
+                leg_id=text(msg, "Uniqueid"),
+                muted=muted,
+            )
+        ]
+
+    def _mixmonitor_stop(self, msg: Fields, at: datetime, key: str) -> list[te.Fact]:
+        return [
+            te.RecordingStopped(
+                call_key=self._key(msg), at=at, dedup_key=key, leg_id=text(msg, "Uniqueid")
+            )
+        ]
+
+    def _recording_named(self, msg: Fields, at: datetime, key: str) -> list[te.Fact]:
+        filename = text(msg, "Value").strip()
+        if not filename:
+            return []
+        return [
+            te.RecordingNamed(
+                call_key=self._key(msg),
+                at=at,
+                dedup_key=f"{key}:{FILENAME_VARIABLE}",
+                leg_id=text(msg, "Uniqueid"),
+                filename=filename,
+            )
+        ]

@@ -1,0 +1,172 @@
+"""Recording through the simulator and the bridge, over TCP: the organization records
+every answered call, so the bridge starts MixMonitor on the customer's leg when the
+agent answers; a pause and a resume are on the record, and the hang-up ends it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from contactcenter.enums import CallEventType, RecordingPolicy, RecordingStatus
+from contactcenter.models import AuditEntry, Call, CallEvent, CallQueue, Organization, Recording
+from telephony.ami.simulator import AmiSimulator
+from telephony.ami.simulator.scenarios import InboundPlan, inbound_call
+from tests.telephony.amiclient import AmiTestClient
+from tests.telephony.bridge_harness import Running, running_bridge
+from tests.telephony.conftest import SECRET, fast_config
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+async def simulator() -> AsyncIterator[AmiSimulator]:
+    async with AmiSimulator(fast_config(speed=1.0)) as sim:
+        yield sim
+
+
+async def _watch(sim: AmiSimulator) -> AmiTestClient:
+    client = await AmiTestClient.connect(sim.port)
+    await client.login(secret=SECRET)
+    await client.wait_for(lambda m: m.event == "FullyBooted")
+    return client
+
+
+def _set_policy(organization_id: int, org: str, queue: str = "") -> None:
+    Organization.objects.filter(pk=organization_id).update(recording_policy=org)
+    CallQueue.objects.for_organization(organization_id).filter(pbx_queue_name="support").update(
+        recording_policy=queue
+    )
+
+
+def _recordings(organization_id: int) -> list[Recording]:
+    return list(Recording.objects.for_organization(organization_id).select_related("agent"))
+
+
+async def _answered_call(sim: AmiSimulator, watch: AmiTestClient) -> Any:
+    plan = InboundPlan(caller_num="+15557654321", agents=("1001",), answer_after=0, talk=3600)
+    sim.agenda.spawn(inbound_call(sim.pbx, plan), name="recorded")
+    return await watch.wait_for(lambda m: m.event == "AgentConnect")
+
+
+async def _settled(running: Running) -> None:
+    await running.bridge.synced()
+    await running.bridge.drained()
+
+
+async def test_policy_all_records_the_customer_leg_pause_resume_and_hangup(
+    simulator: AmiSimulator,
+) -> None:
+    async with running_bridge(simulator) as running:
+        org = running.organization_id
+        await sync_to_async(_set_policy)(org, RecordingPolicy.ALL)
+        watch = await _watch(simulator)
+        connect = await _answered_call(simulator, watch)
+        start = await watch.wait_for(lambda m: m.event == "MixMonitorStart")
+        # The customer's channel is recorded, not the agent's: a transfer keeps it.
+        assert start["Uniqueid"] == connect["Uniqueid"]
+        named = await watch.wait_for(
+            lambda m: m.event == "VarSet" and m["Variable"] == "MIXMONITOR_FILENAME"
+        )
+        assert named["Value"] == f"/var/spool/asterisk/monitor/cc-{org}-{start['Uniqueid']}.wav"
+
+        channel = start["Channel"]
+        muted = await watch.request("MixMonitorMute", Channel=channel, Direction="both", State="1")
+        assert muted.response == "Success"
+        await watch.wait_for(lambda m: m.event == "MixMonitorMute" and m["State"] == "1")
+        await _settled(running)
+        (paused,) = await sync_to_async(_recordings)(org)
+        assert paused.status == RecordingStatus.PAUSED
+        assert paused.paused_spans[0]["end"] is None
+
+        await watch.request("MixMonitorMute", Channel=channel, Direction="both", State="0")
+        await watch.wait_for(lambda m: m.event == "MixMonitorMute" and m["State"] == "0")
+        hung = await watch.request("Hangup", Channel=channel)
+        assert hung.response == "Success"
+        await watch.wait_for(lambda m: m.event == "Hangup" and m["Channel"] == channel)
+        await _settled(running)
+        await watch.close()
+
+    (rec,) = await sync_to_async(_recordings)(org)
+    call = await sync_to_async(Call.objects.get)(pk=rec.call_id)
+    assert rec.leg_id == start["Uniqueid"]
+    assert rec.agent is not None and rec.agent.interface == "PJSIP/1001"
+    assert rec.pbx_filename == named["Value"] and rec.format == "wav"
+    # No MixMonitorStop on a hang-up: the recording ends with the call.
+    assert rec.status == RecordingStatus.ENDED
+    assert rec.ended_at == call.ended_at
+    assert rec.duration_seconds == int((rec.ended_at - rec.started_at).total_seconds())
+    (span,) = rec.paused_spans
+    assert datetime.fromisoformat(span["start"]) <= datetime.fromisoformat(span["end"])
+    kinds = await sync_to_async(
+        lambda: list(
+            CallEvent.objects.filter(call_id=rec.call_id, type__startswith="recording.")
+            .order_by("occurred_at", "id")
+            .values_list("type", flat=True)
+        )
+    )()
+    assert kinds == [
+        CallEventType.RECORDING_STARTED,  # the file name
+        CallEventType.RECORDING_STARTED,  # MixMonitorStart
+        CallEventType.RECORDING_PAUSED,
+        CallEventType.RECORDING_RESUMED,
+    ]
+    audited = await sync_to_async(
+        lambda: list(
+            AuditEntry.objects.filter(object_type="contactcenter.recording")
+            .order_by("id")
+            .values_list("action", "actor_kind", "organization_id")
+        )
+    )()
+    assert audited[0] == ("recording.create", "pbx", org)
+    assert {a for a, _, _ in audited[1:]} == {"recording.update"}
+
+
+async def test_a_queue_that_records_nothing_overrides_its_organization(
+    simulator: AmiSimulator,
+) -> None:
+    async with running_bridge(simulator) as running:
+        org = running.organization_id
+        await sync_to_async(_set_policy)(org, RecordingPolicy.ALL, RecordingPolicy.NONE)
+        watch = await _watch(simulator)
+        connect = await _answered_call(simulator, watch)
+        await watch.request("Hangup", Channel=connect["Channel"])
+        await watch.wait_for(lambda m: m.event == "Hangup" and m["Channel"] == connect["Channel"])
+        await _settled(running)
+        await watch.close()
+    assert not [m for m in watch.messages if m.event == "MixMonitorStart"]
+    assert await sync_to_async(_recordings)(org) == []
+
+
+async def test_a_dialplan_started_recording_and_its_stop_are_learned_from_events(
+    simulator: AmiSimulator,
+) -> None:
+    async with running_bridge(simulator) as running:
+        org = running.organization_id  # policy "none": the bridge starts nothing itself
+        watch = await _watch(simulator)
+        connect = await _answered_call(simulator, watch)
+        channel = connect["Channel"]
+        started = await watch.request("MixMonitor", Channel=channel, File="/rec/by-dialplan.gsm")
+        assert started.response == "Success" and started["MixMonitorID"]
+        stopped = await watch.request("StopMixMonitor", Channel=channel)
+        assert stopped.response == "Success" and stopped.get("Message") is None
+        await watch.wait_for(lambda m: m.event == "MixMonitorStop")
+        again = await watch.request("StopMixMonitor", Channel=channel)
+        assert (again.response, again["Message"]) == ("Error", "Could not stop monitor")
+        await _settled(running)
+        (rec,) = await sync_to_async(_recordings)(org)
+        assert (rec.status, rec.pbx_filename, rec.format) == (
+            RecordingStatus.ENDED,
+            "/rec/by-dialplan.gsm",
+            "gsm",
+        )
+        stopped_at = rec.ended_at
+        await watch.request("Hangup", Channel=channel)
+        await watch.wait_for(lambda m: m.event == "Hangup" and m["Channel"] == channel)
+        await _settled(running)
+        await watch.close()
+    (rec,) = await sync_to_async(_recordings)(org)
+    assert rec.ended_at == stopped_at  # the call's end does not move a stopped recording
