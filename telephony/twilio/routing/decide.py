@@ -15,9 +15,10 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q
+from django.utils import timezone
 
 from contactcenter.enums import AgentState, CallSource
-from contactcenter.models import Call, CallQueue, QueueMembership
+from contactcenter.models import Agent, Call, CallQueue, QueueMembership
 from telephony.models import OFFER_ACTIVE, OfferStatus, TwilioAccount, TwilioOffer
 from telephony.twilio.routing.strategy import Candidate, ordered
 
@@ -138,10 +139,21 @@ def decide(*, organization_id: int, now: datetime) -> Decision:
     )
     if account is None:
         return Decision(offers=[], next_check=None)
+    # The decision is made now that the lock is held: another process may have decided
+    # (and claimed agents, ended offers) while this one waited for it.
+    now = max(now, timezone.now())
     busy, next_check = _busy_agents(organization_id, now)
+    free = set(
+        Agent.objects.for_organization(organization_id)
+        .filter(is_active=True, state=AgentState.AVAILABLE)
+        .exclude(pk__in=busy)
+        .values_list("pk", flat=True)
+    )
     offers: list[TwilioOffer] = []
     by_queue: dict[int, int | None] = {}  # rrmemory's memory within this decision
     for call in waiting_calls(organization_id):
+        if not free:  # the usual case under load: one agent freed, one caller taken
+            break
         queue = call.queue
         assert queue is not None  # waiting_calls' filter
         retry_at = _retry_at(call, queue)
@@ -155,6 +167,7 @@ def decide(*, organization_id: int, now: datetime) -> Decision:
         best = ordered(queue.strategy, candidates, last_offered=last)[0]
         by_queue[queue.pk] = best.agent_id
         busy.add(best.agent_id)
+        free.discard(best.agent_id)
         offers.append(
             TwilioOffer.objects.create(
                 organization_id=organization_id,

@@ -10,16 +10,23 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
-
-from django.http import HttpResponse
 
 from telephony.twilio.callbacks import Hints, webhook_path
 from tests.telephony.twilio.fakeapi import FakeTwilioAPI
 from tests.telephony.twilio.signed import ACCOUNT_SID, OUR_NUMBER, TwilioRequest, call_sid
 
-Deliver = Callable[[TwilioRequest], HttpResponse]
+
+class Answer(Protocol):
+    """The server's answer: a Django test response, or a ``requests`` one."""
+
+    status_code: int
+    content: bytes
+
+
+Deliver = Callable[[TwilioRequest], Answer]
 _sids = itertools.count(0x10000)
 
 
@@ -59,7 +66,7 @@ class TwilioSide:
             **extra,
         }
 
-    def _send(self, path: str, fields: dict[str, str]) -> HttpResponse:
+    def _send(self, path: str, fields: dict[str, str]) -> Answer:
         response = self.deliver(TwilioRequest(path, fields))
         assert response.status_code in (200, 204), (path, response.status_code, response.content)
         return response
@@ -112,7 +119,7 @@ class TwilioSide:
         )
         self._send(ring.status_path, fields)
 
-    def _dial_result(self, ring: Ring, parent: str, dial_status: str, **extra: str) -> HttpResponse:
+    def _dial_result(self, ring: Ring, parent: str, dial_status: str, **extra: str) -> Answer:
         numbers = {"From": self.callers[ring.call], "To": OUR_NUMBER}
         fields = self._fields(
             ring.call,
