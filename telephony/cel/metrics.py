@@ -17,6 +17,7 @@ import logging
 from collections.abc import Iterator
 from datetime import timedelta
 
+from django.core.exceptions import SynchronousOnlyOperation
 from django.db import DatabaseError
 from django.utils import timezone
 from prometheus_client import REGISTRY
@@ -56,9 +57,10 @@ class ReconciliationCollector(Collector):
         try:
             for report in CallLogReconciliation.objects.filter(day__gte=since).order_by("-day"):
                 latest.setdefault((report.organization_id, report.connection_key), report)
-        except (DatabaseError, RuntimeError) as exc:
-            # A scrape never fails for these: no database here (a thread without one), or
-            # it is down; the other series are still served.
+        except (DatabaseError, RuntimeError, SynchronousOnlyOperation) as exc:
+            # A scrape never fails for these: no database here (a thread without one, or
+            # an event loop's thread, as when a coroutine reads the registry), or it is
+            # down; the other series are still served.
             logger.warning("metrics: cannot read the reconciliations: %s", exc)
             return
         for report in latest.values():
