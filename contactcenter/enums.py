@@ -127,3 +127,12 @@ class RecordingStatus(models.TextChoices):
     DONE = "done", "Stored"
     FAILED = "failed", "Failed"
     PURGED = "purged", "Purged"
+
+
+class CasePriority(models.TextChoices):
+    """A case's priority (crm), and the one a disposition gives the case it opens."""
+
+    LOW = "low", "Low"
+    NORMAL = "normal", "Normal"
+    HIGH = "high", "High"
+    URGENT = "urgent", "Urgent"

@@ -1,18 +1,15 @@
 from django.db import models
 
+# A disposition on a call names the priority of the case it opens, so the enum lives with
+# the calls; the CRM uses it under its own name.
+from contactcenter.enums import CasePriority as CasePriority
+
 
 class CaseStatus(models.TextChoices):
     OPEN = "open", "Open"
     PENDING = "pending", "Pending"
     RESOLVED = "resolved", "Resolved"
     CLOSED = "closed", "Closed"
-
-
-class CasePriority(models.TextChoices):
-    LOW = "low", "Low"
-    NORMAL = "normal", "Normal"
-    HIGH = "high", "High"
-    URGENT = "urgent", "Urgent"
 
 
 class PhoneLabel(models.TextChoices):

@@ -13,7 +13,6 @@ from contactcenter.api.config import ConfigViewSet
 from contactcenter.api.permissions import FLOOR_ROLES
 from contactcenter.api.tenancy import TenantRelatedField
 from contactcenter.models import Agent, CallDisposition, CallQueue, QueueMembership
-from crm.models import CaseCategory
 
 
 class CallQueueSerializer(serializers.ModelSerializer[CallQueue]):
@@ -72,7 +71,9 @@ class QueueMembershipSerializer(serializers.ModelSerializer[QueueMembership]):
 
 
 class CallDispositionSerializer(serializers.ModelSerializer[CallDisposition]):
-    default_case_category = TenantRelatedField(CaseCategory, required=False, allow_null=True)
+    # default_case_category, the CRM's CaseCategory, is built from the model's foreign key
+    # (not required, null allowed) and limited to the caller's organization.
+    serializer_related_field = TenantRelatedField
 
     class Meta:
         model = CallDisposition

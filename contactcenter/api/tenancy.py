@@ -33,9 +33,20 @@ def membership_from_context(context: dict[str, Any]) -> Membership:
 
 @extend_schema_field(OpenApiTypes.INT)
 class TenantRelatedField(serializers.PrimaryKeyRelatedField):
-    """A primary-key field whose choices are the caller's organization's rows only."""
+    """A primary-key field whose choices are the caller's organization's rows only.
 
-    def __init__(self, model: type[Model], **kwargs: Any) -> None:
+    Declared with its model, or built by a ``ModelSerializer`` whose
+    ``serializer_related_field`` it is: then the model is the foreign key's (from the
+    queryset the serializer passes), which lets contactcenter's API take a relation to
+    a package above it (crm) without importing that package.
+    """
+
+    def __init__(self, model: type[Model] | None = None, **kwargs: Any) -> None:
+        queryset = kwargs.pop("queryset", None)
+        if model is None:
+            if queryset is None:
+                raise TypeError("TenantRelatedField needs a model or a queryset.")
+            model = cast(type[Model], queryset.model)
         self.model = model
         super().__init__(**kwargs)
 

@@ -9,6 +9,7 @@ from contactcenter.enums import (
     CallEventType,
     CallSource,
     CallStatus,
+    CasePriority,
     HangupParty,
     TransferKind,
     TransferStatus,
@@ -16,7 +17,6 @@ from contactcenter.enums import (
 from contactcenter.models.agents import Agent
 from contactcenter.models.base import TenantModel, TimestampedModel
 from contactcenter.models.queues import CallQueue
-from crm.enums import CasePriority
 
 
 class CallDisposition(TenantModel, TimestampedModel):

@@ -9,12 +9,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from contactcenter import publish
+from contactcenter import hooks, publish
 from contactcenter.enums import CallEventType
 from contactcenter.errors import ApplicationError
 from contactcenter.models import Call, CallDisposition, CallEvent, User
 from contactcenter.services import audit
-from crm.services.dispositions import call_disposition_rules_schedule
 
 
 def _record(
@@ -52,7 +51,7 @@ def call_set_disposition(
     set there, the key of its timeline entry); a person's change is now, with a new key.
     After commit: ``call.updated`` to the consoles showing the call, and the CRM's rules
     for the new disposition as a Celery task (crm.services.dispositions: a case, a
-    follow-up), once per change.
+    follow-up, scheduled through ``hooks.call_disposition_changed``), once per change.
     """
     if disposition is not None:
         if disposition.organization_id != call.organization_id:
@@ -84,8 +83,8 @@ def call_set_disposition(
         changes={"disposition": [previous, locked.disposition_id]},
     )
     publish.call_edited(organization_id=locked.organization_id, call_id=locked.pk)
-    call_disposition_rules_schedule(
-        call_id=locked.pk, disposition_id=disposition.pk if disposition else None
+    hooks.call_disposition_changed.send(
+        sender=Call, call_id=locked.pk, disposition_id=disposition.pk if disposition else None
     )
     return locked
 

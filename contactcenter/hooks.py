@@ -1,0 +1,17 @@
+"""What contactcenter announces to the packages built on it (crm), without importing them.
+
+Each hook is a Django signal sent by a service inside its transaction, at the point the
+change is made; the receivers are connected by the package above from its AppConfig
+(crm: ``CrmConfig.ready``). A receiver runs in that transaction, so whatever it queues
+``on_commit`` runs after the service's own callbacks, and an error it raises undoes the
+change, as a direct call would.
+"""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+# A call's disposition changed (``services.calls.call_set_disposition``). Keyword
+# arguments: ``call_id`` (int) and ``disposition_id`` (int, or None when cleared). crm
+# schedules the disposition's rules (a case, a follow-up).
+call_disposition_changed = Signal()
