@@ -32,6 +32,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 # Imported for their side effect: the series they define are registered here too.
+import contactcenter.metrics  # noqa: F401
 import realtime.metrics  # noqa: F401
 import telephony.cel.metrics
 import telephony.metrics  # noqa: F401

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from ipaddress import ip_network
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from celery.schedules import crontab
@@ -231,6 +232,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "telephony.twilio_routing_repair",
         "schedule": timedelta(seconds=env_int("TWILIO_ROUTING_REPAIR_SECONDS", 5)),
     },
+    # Ended recordings: their files fetched from the shared volume, or failed after
+    # RECORDINGS_FILE_TIMEOUT_SECONDS (contactcenter/services/recording_files.py).
+    "collect-recordings": {
+        "task": "contactcenter.recordings_collect",
+        "schedule": timedelta(seconds=env_int("RECORDINGS_COLLECT_INTERVAL_SECONDS", 30)),
+    },
     "sweep-stale-calls": {
         "task": "contactcenter.sweep_stale_calls",
         "schedule": timedelta(seconds=env_int("CALLS_SWEEP_INTERVAL_SECONDS", 300)),
@@ -356,7 +363,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -365,6 +372,39 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+
+# --- Call recordings (docs/recordings.md) ---------------------------------------------------
+# Where the stored recordings live: a directory by default, an S3-compatible bucket when
+# RECORDINGS_S3_BUCKET is set (django-storages; credentials from the usual AWS_* variables
+# or RECORDINGS_S3_ACCESS_KEY / RECORDINGS_S3_SECRET_KEY).
+RECORDINGS_S3_BUCKET = env_str("RECORDINGS_S3_BUCKET", "")
+if RECORDINGS_S3_BUCKET:
+    STORAGES["recordings"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": RECORDINGS_S3_BUCKET,
+            "endpoint_url": env_str("RECORDINGS_S3_ENDPOINT_URL", "") or None,
+            "region_name": env_str("RECORDINGS_S3_REGION", "") or None,
+            "access_key": env_str("RECORDINGS_S3_ACCESS_KEY", "") or None,
+            "secret_key": env_str("RECORDINGS_S3_SECRET_KEY", "") or None,
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    STORAGES["recordings"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": env_str("RECORDINGS_DIR", str(VAR_DIR / "recordings"))},
+    }
+# The shared volume: the PBX's monitor directory (RECORDINGS_PBX_DIR, as the PBX names
+# its files) mounted here at RECORDINGS_SPOOL_DIR. A file named outside it is refused.
+RECORDINGS_PBX_DIR = env_str("RECORDINGS_PBX_DIR", "/var/spool/asterisk/monitor")
+RECORDINGS_SPOOL_DIR = env_str("RECORDINGS_SPOOL_DIR", str(VAR_DIR / "monitor"))
+# A recording whose file has not arrived this long after the call is marked failed.
+RECORDINGS_FILE_TIMEOUT_SECONDS = env_int("RECORDINGS_FILE_TIMEOUT_SECONDS", 600)
+# How long a playback link stays valid.
+RECORDINGS_URL_SECONDS = env_int("RECORDINGS_URL_SECONDS", 300)
 
 # --- REST API ---------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -15,6 +15,7 @@ from django.db import InterfaceError, OperationalError
 
 from contactcenter.models import Organization
 from contactcenter.services.audit_purge import audit_purge
+from contactcenter.services.recording_files import recordings_collect
 from contactcenter.services.reports import stats_rollup_recent
 from contactcenter.services.sessions import tokens_flush_expired
 from contactcenter.services.sweep import calls_sweep_stale
@@ -92,3 +93,19 @@ def rollup_organization_stats(organization_id: int) -> list[str]:
 def audit_purge_task() -> int:
     """Delete audit entries past their organization's retention (services/audit_purge.py)."""
     return audit_purge()
+
+
+@shared_task(
+    name="contactcenter.recordings_collect",
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=5,
+)
+def collect_recordings() -> dict[str, int]:
+    """Store the files of ended recordings; fail the ones that never arrive
+    (services/recording_files.py)."""
+    result = recordings_collect()
+    if result.failed:
+        logger.warning("%d recording(s) failed: their file never arrived", result.failed)
+    return {"stored": result.stored, "failed": result.failed, "waiting": result.waiting}

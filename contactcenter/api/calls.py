@@ -12,16 +12,19 @@ import django_filters
 from django.db.models import Q, QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from contactcenter.api.filtering import IsoDateTimeFilter, TenantFilterSet
 from contactcenter.api.pagination import CallCursorPagination
 from contactcenter.api.permissions import ALL_ROLES
+from contactcenter.api.recordings import RecordingSerializer
 from contactcenter.api.tenancy import TenantRelatedField, TenantViewSetMixin
 from contactcenter.enums import CallDirection, CallStatus
 from contactcenter.models import Call, CallDisposition, CallEvent, CallTransfer, User
 from contactcenter.selectors.access import is_floor_role
+from contactcenter.selectors.recordings import call_recordings
 from contactcenter.services.calls import call_set_disposition, call_update_notes
 
 
@@ -159,6 +162,15 @@ class CallViewSet(
             "call_id"
         )
         return queryset.filter(Q(agent=agent) | Q(pk__in=transferred))
+
+    @extend_schema(responses=RecordingSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def recordings(self, request: Request, pk: str | None = None) -> Response:
+        """The call's recordings, each stored one with a short-lived playback link
+        (contactcenter/api/recordings.py); authorized as the call itself."""
+        call = self.get_object()
+        rows = call_recordings(call=call)
+        return Response(RecordingSerializer(rows, many=True, context={"request": request}).data)
 
     @extend_schema(request=CallUpdateSerializer, responses=CallDetailSerializer)
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -6,11 +6,13 @@ from contactcenter.api import (
     apikeys,
     audit,
     auth,
+    callbacks,
     calls,
     exports,
     invitations,
     organization,
     queues,
+    recordings,
     reports,
     wallboard,
 )
@@ -22,6 +24,7 @@ router.register("queues", queues.CallQueueViewSet, basename="queue")
 router.register("queue-memberships", queues.QueueMembershipViewSet, basename="queue-membership")
 router.register("dispositions", queues.CallDispositionViewSet, basename="disposition")
 router.register("calls", calls.CallViewSet, basename="call")
+router.register("callbacks", callbacks.CallbackViewSet, basename="callback")
 router.register("members", organization.MemberViewSet, basename="member")
 router.register("invitations", invitations.InvitationViewSet, basename="invitation")
 router.register("api-keys", apikeys.APIKeyViewSet, basename="api-key")
@@ -40,6 +43,11 @@ urlpatterns = [
         "calls/export.csv",
         exports.CallExportViewSet.as_view({"get": "list"}),
         name="call-export",
+    ),
+    path(
+        "recordings/media/<str:token>/",
+        recordings.recording_media,
+        name="recording-media",
     ),
     *router.urls,
 ]

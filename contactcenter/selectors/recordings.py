@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from contactcenter.enums import RecordingPolicy
-from contactcenter.models import CallQueue, Organization
+from contactcenter.enums import RecordingPolicy, RecordingStatus
+from contactcenter.models import Call, CallQueue, Organization, Recording
 
 
 def recorded_queues(*, organization_id: int, queues: Sequence[str]) -> dict[str, bool]:
@@ -26,3 +26,23 @@ def recorded_queues(*, organization_id: int, queues: Sequence[str]) -> dict[str,
         queue: (policies.get(queue) or organization_policy) == RecordingPolicy.ALL
         for queue in queues
     }
+
+
+def call_recordings(*, call: Call) -> list[Recording]:
+    """A call's recordings, oldest first (the caller has checked it may see the call)."""
+    return list(
+        Recording.objects.for_organization(call.organization_id)
+        .filter(call=call)
+        .select_related("agent")
+        .order_by("started_at", "id")
+    )
+
+
+def recording_for_media(*, recording_id: int, organization_id: int) -> Recording | None:
+    """A stored recording of that organization, or None."""
+    return (
+        Recording.objects.for_organization(organization_id)
+        .filter(pk=recording_id, status=RecordingStatus.DONE)
+        .exclude(storage_key="")
+        .first()
+    )
