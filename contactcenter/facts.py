@@ -302,6 +302,31 @@ class RecordingStopped(RecordingFact):
     """The PBX stopped recording the leg (Asterisk ``MixMonitorStop``)."""
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MonitorFact(CallFactBase):
+    """A supervisor's monitoring of the call (Asterisk ``ChanSpy``): ``session`` is the
+    monitoring leg's id, ``phone`` the supervisor's device, ``agent`` the device spied on,
+    ``mode`` listen, whisper or barge as asked (blank: not ours to know).
+
+    Applied by contactcenter/services/monitoring.py, not as a change of the call.
+    """
+
+    session: str
+    phone: str
+    agent: str = ""
+    mode: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MonitorStarted(MonitorFact):
+    """The supervisor's phone started spying on the call (``ChanSpyStart``)."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MonitorStopped(MonitorFact):
+    """The monitoring ended (``ChanSpyStop``, or the monitoring leg hung up)."""
+
+
 CallFact = (
     CallStarted
     | QueueLeft
@@ -325,6 +350,8 @@ CallFact = (
     | RecordingNamed
     | RecordingMuted
     | RecordingStopped
+    | MonitorStarted
+    | MonitorStopped
 )
 # The facts about a call's transfers (a CallTransfer row each, found by transfer_key).
 TransferFact = CallTransferred | TransferAnswered | TransferFailed

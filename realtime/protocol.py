@@ -107,6 +107,11 @@ class MarkRead(_Strict):
     notification_id: int
 
 
+class RecordingPause(_Strict):
+    call_id: int
+    paused: bool
+
+
 AGENT_COMMANDS: dict[str, type[_Strict]] = {
     "ping": Ping,
     "agent.set_state": SetState,
@@ -115,6 +120,7 @@ AGENT_COMMANDS: dict[str, type[_Strict]] = {
     "call.transfer": Transfer,
     "call.set_disposition": SetDisposition,
     "call.set_notes": SetNotes,
+    "call.recording_pause": RecordingPause,
     "notification.mark_read": MarkRead,
 }
 
@@ -154,6 +160,19 @@ class ForceHangup(_Strict):
     call_id: int
 
 
+class Monitor(_Strict):
+    """Ring your own phone to listen to, whisper to (agent only) or barge into a call."""
+
+    call_id: int
+    mode: Literal["listen", "whisper", "barge"]
+
+
+class MonitorStop(_Strict):
+    """Hang up your monitoring call on a call."""
+
+    call_id: int
+
+
 # A supervisor's or admin's (the wallboard stream opens for nobody else).
 WALLBOARD_COMMANDS: dict[str, type[_Strict]] = {
     "ping": Ping,
@@ -162,6 +181,8 @@ WALLBOARD_COMMANDS: dict[str, type[_Strict]] = {
     "agent.queue_add": QueueAdd,
     "agent.queue_remove": QueueRemove,
     "call.force_hangup": ForceHangup,
+    "call.monitor": Monitor,
+    "call.monitor_stop": MonitorStop,
 }
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from contactcenter.models import Agent, CallQueue
+from contactcenter.models import Agent, Call, CallQueue
 from contactcenter.selectors.supervision import floor_agent, floor_call, floor_queue
 from contactcenter.services import supervision
 from realtime import protocol as p
@@ -78,12 +78,32 @@ async def queue_remove(caller: Caller, data: p.QueueRemove) -> dict[str, Any]:
     return {"pbx": outcome(result)}
 
 
-async def force_hangup(caller: Caller, data: p.ForceHangup) -> dict[str, Any]:
-    call = await database_sync_to_async(floor_call)(
-        organization_id=caller.organization_id, call_id=data.call_id
+async def _call(caller: Caller, call_id: int) -> Call:
+    return await database_sync_to_async(floor_call)(
+        organization_id=caller.organization_id, call_id=call_id
     )
+
+
+async def force_hangup(caller: Caller, data: p.ForceHangup) -> dict[str, Any]:
     result = await supervision.supervisor_call_hang_up(
-        supervisor=caller.membership, call=call, timeout=_timeout()
+        supervisor=caller.membership, call=await _call(caller, data.call_id), timeout=_timeout()
+    )
+    return {"pbx": outcome(result)}
+
+
+async def monitor(caller: Caller, data: p.Monitor) -> dict[str, Any]:
+    result = await supervision.supervisor_monitor(
+        supervisor=caller.membership,
+        call=await _call(caller, data.call_id),
+        mode=data.mode,
+        timeout=_timeout(),
+    )
+    return {"pbx": outcome(result), "session": (result.data or {}).get("session")}
+
+
+async def monitor_stop(caller: Caller, data: p.MonitorStop) -> dict[str, Any]:
+    result = await supervision.supervisor_monitor_stop(
+        supervisor=caller.membership, call=await _call(caller, data.call_id), timeout=_timeout()
     )
     return {"pbx": outcome(result)}
 
@@ -94,4 +114,6 @@ HANDLERS: dict[str, Any] = {
     "agent.queue_add": queue_add,
     "agent.queue_remove": queue_remove,
     "call.force_hangup": force_hangup,
+    "call.monitor": monitor,
+    "call.monitor_stop": monitor_stop,
 }

@@ -1,4 +1,5 @@
-"""A supervisor's hand on the floor: pause, log out, queue membership, a stuck call.
+"""A supervisor's hand on the floor: pause, log out, queue membership, a stuck call;
+listening to, whispering to and barging into agents' calls.
 
 Each action is asked of the organization's PBX through the telephony port and
 refused (``PbxFailed``) when the PBX says no; what the PBX then does comes back as
@@ -11,6 +12,8 @@ audited as ``pbx.<command>`` with whether the PBX did it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from channels.db import database_sync_to_async
 from django.db import transaction
 
@@ -18,9 +21,10 @@ from contactcenter.enums import AgentState
 from contactcenter.errors import ApplicationError, NotFound, PermissionDenied
 from contactcenter.models import Agent, Call, CallQueue, Membership, QueueMembership
 from contactcenter.ports import PbxResult, telephony
-from contactcenter.selectors.access import is_floor_role
+from contactcenter.selectors.access import agent_for_membership, is_floor_role
 from contactcenter.services.agents import agent_choose_state
 from contactcenter.services.call_control import PbxFailed, _audited, _no_pbx
+from contactcenter.transitions import ACTIVE_CALL_STATUSES
 
 
 def _check(supervisor: Membership, *objects: Agent | CallQueue | Call) -> None:
@@ -39,7 +43,7 @@ async def _connection(organization_id: int) -> str | None:
 
 
 async def _ask(
-    agent: Agent, key: str, command: str, params: dict[str, object], timeout: float
+    agent: Agent, key: str, command: str, params: dict[str, Any], timeout: float
 ) -> PbxResult:
     port = telephony()
     assert port is not None  # a key came from it
@@ -64,7 +68,11 @@ async def supervisor_agent_pause(
     result = None
     key = await _connection(agent.organization_id)
     if key is not None and agent.interface:
-        params = {"agent": agent.interface, "paused": paused, "reason": reason if paused else ""}
+        params: dict[str, Any] = {
+            "agent": agent.interface,
+            "paused": paused,
+            "reason": reason if paused else "",
+        }
         result = await _ask(agent, key, "queue_pause", params, timeout)
         if not result.ok:
             raise PbxFailed(result)
@@ -97,7 +105,7 @@ async def supervisor_agent_log_out(
         return []
     results = []
     for queue in await database_sync_to_async(_logged_in_queues)(agent):
-        params = {"agent": agent.interface, "queue": queue}
+        params: dict[str, Any] = {"agent": agent.interface, "queue": queue}
         results.append(await _ask(agent, key, "queue_remove", params, timeout))
     refused = next((result for result in results if not result.ok), None)
     if refused is not None:
@@ -145,7 +153,7 @@ async def supervisor_queue_remove(
     key = await _connection(agent.organization_id)
     if key is None or not agent.interface:
         raise _no_pbx()
-    params = {"agent": agent.interface, "queue": queue.pbx_queue_name}
+    params: dict[str, Any] = {"agent": agent.interface, "queue": queue.pbx_queue_name}
     result = await _ask(agent, key, "queue_remove", params, timeout)
     if not result.ok:
         raise PbxFailed(result)
@@ -166,6 +174,76 @@ async def supervisor_call_hang_up(
         call.organization_id, call.connection_key, "hangup_call", params, timeout=timeout
     )
     await _audited("hangup_call", call.organization_id, call, {}, result)
+    if not result.ok:
+        raise PbxFailed(result)
+    return result
+
+
+def _phone(supervisor: Membership) -> str:
+    """The supervisor's own phone: the interface of their agent profile."""
+    profile = agent_for_membership(supervisor)
+    if profile is None or not profile.interface:
+        raise ApplicationError(
+            "You need a phone to monitor calls: ask an admin to give you an agent profile "
+            "with your phone's extension.",
+            code="no_phone",
+            status=409,
+        )
+    return profile.interface
+
+
+async def _monitored(supervisor: Membership, call: Call) -> tuple[str, str]:
+    """(the supervisor's phone, the agent's device) for monitoring ``call``."""
+    _check(supervisor, call)
+    phone = await database_sync_to_async(_phone)(supervisor)
+    port = telephony()
+    if port is None or not port.reaches_bridge(call.connection_key):
+        raise _no_pbx()
+    agent = await database_sync_to_async(lambda: call.agent)()
+    if call.status not in ACTIVE_CALL_STATUSES or agent is None or not agent.interface:
+        raise ApplicationError("That call has no agent talking on it.", code="not_live", status=409)
+    if agent.interface == phone:
+        raise ApplicationError("That is your own call.", code="own_call", status=409)
+    return phone, agent.interface
+
+
+async def supervisor_monitor(
+    *, supervisor: Membership, call: Call, mode: str, timeout: float
+) -> PbxResult:
+    """Ring the supervisor's own phone to listen to, whisper to (the agent only) or barge
+    into ``call`` (ChanSpy on the agent's channel). A monitoring call of theirs already
+    live on it is hung up first: switching mode from the screen is a new monitoring
+    call (from the phone's keypad, 4/5/6 switch within the same one). The sessions are
+    on the call's timeline as the PBX reports them (contactcenter/services/monitoring.py).
+    """
+    phone, agent = await _monitored(supervisor, call)
+    port = telephony()
+    assert port is not None  # _monitored checked
+    key = call.connection_key
+    await port.command(call.organization_id, key, "monitor_stop", {"phone": phone}, timeout=timeout)
+    params = {"call": call.external_id, "agent": agent, "phone": phone, "mode": mode}
+    result = await port.command(call.organization_id, key, "monitor", params, timeout=timeout)
+    details: dict[str, object] = {"mode": mode, "agent": agent, "phone": phone}
+    await _audited("monitor", call.organization_id, call, details, result)
+    if not result.ok:
+        raise PbxFailed(result)
+    return result
+
+
+async def supervisor_monitor_stop(
+    *, supervisor: Membership, call: Call, timeout: float
+) -> PbxResult:
+    """Hang up the supervisor's monitoring call on ``call``'s PBX."""
+    _check(supervisor, call)
+    phone = await database_sync_to_async(_phone)(supervisor)
+    port = telephony()
+    if port is None or not port.reaches_bridge(call.connection_key):
+        raise _no_pbx()
+    params: dict[str, object] = {"phone": phone}
+    result = await port.command(
+        call.organization_id, call.connection_key, "monitor_stop", params, timeout=timeout
+    )
+    await _audited("monitor_stop", call.organization_id, call, params, result)
     if not result.ok:
         raise PbxFailed(result)
     return result

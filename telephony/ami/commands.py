@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from telephony.ami.recording import mute_fields
 from telephony.ami.tracker import Leg, Tracker
 
 
@@ -25,6 +26,8 @@ class PlannedAction:
     fields: dict[str, str]
     # Originate: the device it rings and the number it dials, for the Translator.
     originate: tuple[str, str] | None = None
+    # A monitoring leg (ChanSpy): its Uniqueid and mode, for the Translator.
+    spy: tuple[str, str] | None = None
 
 
 def _need(params: dict[str, Any], *names: str) -> list[str]:
@@ -62,6 +65,35 @@ def _flag(value: Any) -> str:
     raise CommandError("'paused' must be true or false.")
 
 
+# ChanSpy's options per mode: q quiet (no beep, no channel name read out), w whisper to
+# the agent only, B barge (talk to both); d lets the supervisor switch from the phone's
+# keypad (4 listen, 5 whisper, 6 barge); E ends the monitoring when the agent hangs up.
+SPY_OPTIONS = {"listen": "qdE", "whisper": "qwdE", "barge": "qBdE"}
+
+
+def _monitor(params: dict[str, Any], state: Tracker) -> PlannedAction:
+    """The supervisor's phone rung with ChanSpy on the agent's channel of the call."""
+    call_key, agent, phone, mode = _need(params, "call", "agent", "phone", "mode")
+    if mode not in SPY_OPTIONS:
+        raise CommandError("'mode' is listen, whisper or barge.")
+    leg = _agent_leg(state, call_key, agent)
+    channel_id = f"{int(time.time())}.{secrets.randbelow(10**9):09d}"
+    extension = agent.rpartition("/")[2]
+    return PlannedAction(
+        {
+            "Action": "Originate",
+            "Channel": phone,
+            "Application": "ChanSpy",
+            "Data": f"{leg.channel},{SPY_OPTIONS[mode]}",
+            "CallerID": f'"{mode.capitalize()} {extension}" <{extension}>',
+            "Timeout": str(_int(params, "timeout_ms", 30000)),
+            "Async": "true",
+            "ChannelId": channel_id,
+        },
+        spy=(channel_id, mode),
+    )
+
+
 def plan(command: str, params: dict[str, Any], state: Tracker, *, context: str) -> PlannedAction:
     """The AMI action for ``command``; raises CommandError if it cannot be made."""
     if command == "originate":
@@ -96,6 +128,22 @@ def plan(command: str, params: dict[str, Any], state: Tracker, *, context: str) 
         if not live:
             raise CommandError("That call is not live on this PBX.")
         return PlannedAction({"Action": "Hangup", "Channel": live[0].channel, "Cause": "16"})
+    if command == "monitor":
+        return _monitor(params, state)
+    if command == "monitor_stop":
+        (phone,) = _need(params, "phone")
+        spying = [s.channel for s in state.spies.values() if s.phone == phone and s.channel]
+        if not spying:
+            raise CommandError("No monitoring call of yours is live.")
+        return PlannedAction({"Action": "Hangup", "Channel": spying[-1], "Cause": "16"})
+    if command == "recording_pause":
+        call_key, agent, paused = _need(params, "call", "agent", "paused")
+        if paused not in ("true", "false"):
+            raise CommandError("'paused' must be true or false.")
+        fields = mute_fields(state, _agent_leg(state, call_key, agent).call_key, paused == "true")
+        if fields is None:
+            raise CommandError("That call has no customer leg to record.")
+        return PlannedAction(fields)
     if command in ("blind_transfer", "attended_transfer"):
         call_key, agent, target = _need(params, "call", "agent", "target")
         leg = _agent_leg(state, call_key, agent)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from channels.layers import get_channel_layer
 
 from telephony.ami.client import AmiError, UnsafeAction
-from telephony.ami.commands import CommandError, plan
+from telephony.ami.commands import CommandError, PlannedAction, plan
 from telephony.pbx import pbx_group
 from telephony.ratelog import RateLimitedLog
 
@@ -89,6 +89,13 @@ class CommandDesk:
         )
         await layer.send(message["reply_to"], {"type": "pbx.result", **result})
 
+    def _forget(self, planned: PlannedAction) -> None:
+        """What the Translator was told to expect of an action the PBX did not take."""
+        if planned.originate is not None:
+            self.bridge.translator.forget_originate(device=planned.originate[0])
+        if planned.spy is not None:
+            self.bridge.translator.forget_spy(channel_id=planned.spy[0])
+
     async def execute(self, command: str, params: dict[str, Any]) -> dict[str, Any]:
         """Run one console command as an AMI action; the answer says how it went."""
         session = self.bridge.session
@@ -106,18 +113,21 @@ class CommandDesk:
         if planned.originate is not None:
             device, number = planned.originate
             self.bridge.translator.expect_originate(device=device, number=number)
+        if planned.spy is not None:
+            self.bridge.translator.expect_spy(channel_id=planned.spy[0], mode=planned.spy[1])
         try:
             reply = await session.action(planned.fields, as_list=False)
         except UnsafeAction:
-            if planned.originate is not None:
-                self.bridge.translator.forget_originate(device=planned.originate[0])
+            self._forget(planned)
             return {"ok": False, "error": "invalid", "message": "A line break is not allowed."}
         except AmiError as exc:
             return {"ok": False, "error": "timeout", "message": str(exc)}
         ok = reply.get("Response") == "Success"
-        if not ok and planned.originate is not None:
-            self.bridge.translator.forget_originate(device=planned.originate[0])
+        if not ok:
+            self._forget(planned)
         data = {"call": planned.fields["ChannelId"]} if planned.originate and ok else None
+        if planned.spy is not None and ok:
+            data = {"session": planned.spy[0]}
         return {
             "ok": ok,
             "error": "" if ok else "refused",

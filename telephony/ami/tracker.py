@@ -55,6 +55,19 @@ class CallTrack:
 
 
 @dataclass
+class Spy:
+    """A supervisor's monitoring leg we originated (ChanSpy): not a call of its own."""
+
+    mode: str
+    channel: str = ""
+    call_key: str = ""
+    phone: str = ""
+    agent: str = ""
+    started: bool = False
+    stopped: bool = False
+
+
+@dataclass
 class Tracker:
     legs: dict[str, Leg] = field(default_factory=dict)
     calls: dict[str, CallTrack] = field(default_factory=dict)
@@ -64,6 +77,8 @@ class Tracker:
     transfer_targets: dict[str, tuple[str, str]] = field(default_factory=dict)
     # Click-to-calls we asked for, per agent device, oldest first: the number each dials.
     originates: dict[str, deque[str]] = field(default_factory=dict)
+    # Monitoring legs we originated, by their Uniqueid (our ChannelId).
+    spies: dict[str, Spy] = field(default_factory=dict)
 
     def resolve(self, call_key: str) -> str:
         seen = set()

@@ -25,6 +25,8 @@ from telephony.ami.identity import IdentityRules
 from telephony.ami.parties import Parties
 from telephony.ami.recording import EVENTS as RECORDING_EVENTS
 from telephony.ami.recording import RecordingRules, is_recording_variable
+from telephony.ami.spying import EVENTS as SPY_EVENTS
+from telephony.ami.spying import SpyRules
 from telephony.ami.tracker import CallTrack, Leg, Tracker
 
 logger = logging.getLogger(__name__)
@@ -69,7 +71,7 @@ def external_number(exten: str) -> bool:
     return exten.startswith("+") or (digits.isdigit() and len(digits) >= 7)
 
 
-class Translator(IdentityRules, RecordingRules):
+class Translator(IdentityRules, RecordingRules, SpyRules):
     # The events worth receiving at all; everything else is noise for us.
     EVENTS: frozenset[str] = (
         frozenset(
@@ -103,6 +105,7 @@ class Translator(IdentityRules, RecordingRules):
             }
         )
         | RECORDING_EVENTS
+        | SPY_EVENTS
     )
 
     """Stateful AMI → telephony-event translation for one connection.
@@ -152,6 +155,8 @@ class Translator(IdentityRules, RecordingRules):
             "MixMonitorStart": self._mixmonitor_start,
             "MixMonitorMute": self._mixmonitor_mute,
             "MixMonitorStop": self._mixmonitor_stop,
+            "ChanSpyStart": self._chanspy_start,
+            "ChanSpyStop": self._chanspy_stop,
         }
 
     def expect_originate(self, *, device: str, number: str) -> None:
@@ -222,6 +227,8 @@ class Translator(IdentityRules, RecordingRules):
         ]
 
     def _newchannel(self, msg: Fields, at: datetime, key: str) -> list[te.Fact]:
+        if self._spy_leg_created(msg):
+            return []  # a supervisor's monitoring leg (spying.py): no call of its own
         uniqueid, linkedid = text(msg, "Uniqueid"), text(msg, "Linkedid") or text(msg, "Uniqueid")
         if not uniqueid or uniqueid in self.state.legs:
             return []
@@ -323,6 +330,8 @@ class Translator(IdentityRules, RecordingRules):
         return []
 
     def _hangup(self, msg: Fields, at: datetime, key: str) -> list[te.Fact]:
+        if self._is_spy_leg(msg):
+            return self._spy_hangup(msg, at, key)
         leg = self.state.legs.pop(text(msg, "Uniqueid"), None)
         if leg is None:
             return []

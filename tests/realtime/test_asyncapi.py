@@ -253,6 +253,8 @@ async def test_what_real_sockets_send_and_receive_is_in_the_document(desk: Any) 
         ("agent.queue_add", {"agent_id": agent, "queue_id": queue, "penalty": 2}),
         ("agent.queue_remove", {"agent_id": agent, "queue_id": queue}),
         ("call.force_hangup", {"call_id": call_id}),
+        ("call.monitor", {"call_id": call_id, "mode": "whisper"}),
+        ("call.monitor_stop", {"call_id": call_id}),
     ]:
         sent["wallboard"].append({"type": type_, "id": "x", "data": data})
 

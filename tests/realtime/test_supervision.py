@@ -8,99 +8,31 @@ another organization's supervisor are refused.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from asgiref.sync import sync_to_async
-from django.db import connections
 
-from contactcenter.demo import seed_demo
 from contactcenter.enums import AgentState, CallStatus
 from contactcenter.models import (
     Agent,
     AuditEntry,
     Call,
-    CallQueue,
-    Membership,
     Organization,
     QueueMembership,
 )
-from telephony.ami.bridge import AmiBridge
-from telephony.ami.client import AmiEndpoint
-from telephony.ami.simulator import AmiSimulator
 from telephony.ami.simulator.scenarios import InboundPlan, inbound_call
-from telephony.ami.targets import BridgeTarget, record_connection_key
-from telephony.models import AsteriskConnection
 from tests.factories import make_call
+from tests.realtime.pbxfloor import Floor, pbx_floor
 from tests.realtime.support import open_agent, open_board, session_cookie, sync
-from tests.telephony.bridge_harness import FAST
-from tests.telephony.conftest import fast_config
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@dataclass
-class Floor:
-    simulator: AmiSimulator
-    bridge: AmiBridge
-    organization_id: int
-    members: dict[str, Membership]
-    agents: dict[str, Agent]
-    queues: dict[str, CallQueue]
-
-
-@sync
-def _seed() -> tuple[int, str, dict[str, Membership], dict[str, Agent], dict[str, CallQueue]]:
-    org = seed_demo().organization
-    record = AsteriskConnection.objects.create(
-        organization=org, name="pbx", host="127.0.0.1", username="u", secret="s"
-    )
-    members = {
-        m.user.username: m
-        for m in Membership.objects.filter(organization=org).select_related("user")
-    }
-    agents = {
-        a.user.username: a for a in Agent.objects.filter(organization=org).select_related("user")
-    }
-    queues = {q.pbx_queue_name: q for q in CallQueue.objects.filter(organization=org)}
-    return org.pk, record_connection_key(record.pk), members, agents, queues
-
-
 @pytest.fixture
 async def floor() -> AsyncIterator[Floor]:
-    org_id, key, members, agents, queues = await _seed()
-    # The PBX's clock is now, as a real one's: a state chosen on a screen is stamped now,
-    # and a PBX report stamped before it would be ignored (no going back in time).
-    config = fast_config(speed=1.0, start_epoch=None, dialplan_events=False)
-    async with AmiSimulator(config) as simulator:
-        endpoint = AmiEndpoint(
-            "127.0.0.1", simulator.port, simulator.config.username, simulator.config.secret
-        )
-        bridge = AmiBridge(BridgeTarget(endpoint, org_id, key, trusted=True), FAST)
-        stop = asyncio.Event()
-        task = asyncio.create_task(bridge.run(stop))
-        try:
-            await asyncio.wait_for(bridge.connected.wait(), 10)
-            await bridge.synced()
-            await bridge.drained()
-            yield Floor(simulator, bridge, org_id, members, agents, queues)
-        finally:
-            stop.set()
-            await asyncio.wait_for(task, 30)
-            await sync_to_async(connections.close_all)()
-
-
-async def _settled(floor: Floor) -> None:
-    """Everything the PBX reported so far is in the database."""
-    await floor.bridge.synced()
-    await floor.bridge.drained()
-
-
-def _member(floor: Floor, queue: str, extension: str) -> Any:
-    return floor.simulator.pbx.queues[queue].members.get(f"PJSIP/{extension}")
+    async with pbx_floor() as floor:
+        yield floor
 
 
 async def test_pause_queue_membership_and_log_out(floor: Floor) -> None:
@@ -118,7 +50,7 @@ async def test_pause_queue_membership_and_log_out(floor: Floor) -> None:
         "message": "Interface paused successfully",
     }
     assert ack["data"]["result"]["agent"]["state"] == AgentState.PAUSED
-    member = _member(floor, "support", "1002")
+    member = floor.member("support", "1002")
     assert (member.paused, member.paused_reason) == (True, "coaching")
     state = await bob_console.until(
         lambda f: f["type"] == "agent.state" and f["data"]["agent"]["state"] == "paused"
@@ -127,7 +59,7 @@ async def test_pause_queue_membership_and_log_out(floor: Floor) -> None:
 
     ack = await board.command("agent.pause", {"agent_id": bob.pk, "paused": False}, id_="c2")
     assert ack["data"]["result"]["pbx"]["message"] == "Interface unpaused successfully"
-    assert _member(floor, "support", "1002").paused is False
+    assert floor.member("support", "1002").paused is False
     await bob_console.until(
         lambda f: f["type"] == "agent.state" and f["data"]["agent"]["state"] == "available"
     )
@@ -141,27 +73,27 @@ async def test_pause_queue_membership_and_log_out(floor: Floor) -> None:
     added = {"agent_id": bob.pk, "queue_id": sales.pk, "penalty": 3}
     ack = await board.command("agent.queue_add", added, id_="c4")
     assert ack["data"]["result"]["pbx"]["message"] == "Added interface to queue"
-    assert _member(floor, "sales", "1002").penalty == 3
+    assert floor.member("sales", "1002").penalty == 3
     # The PBX says no to a second add: the supervisor hears its words.
     error = await board.command("agent.queue_add", added, id_="c5")
     assert error["data"]["code"] == "pbx_failed"
     assert error["data"]["details"]["pbx"]["message"] == "Unable to add interface: Already there"
-    await _settled(floor)
+    await floor.settled()
     membership = await sync(QueueMembership.objects.get)(agent=bob, queue=sales)
     assert (membership.penalty, membership.is_logged_in) == (3, True)
 
     removed = {"agent_id": bob.pk, "queue_id": sales.pk}
     ack = await board.command("agent.queue_remove", removed, id_="c6")
     assert ack["data"]["result"]["pbx"]["message"] == "Removed interface from queue"
-    assert _member(floor, "sales", "1002") is None
+    assert floor.member("sales", "1002") is None
     error = await board.command("agent.queue_remove", removed, id_="c7")
     assert error["data"]["details"]["pbx"]["message"] == "Unable to remove interface: Not there"
 
     carol = floor.agents["carol"]
     ack = await board.command("agent.log_out", {"agent_id": carol.pk}, id_="c8")
     assert [r["message"] for r in ack["data"]["result"]["pbx"]] == ["Removed interface from queue"]
-    assert _member(floor, "support", "1003") is None
-    await _settled(floor)
+    assert floor.member("support", "1003") is None
+    await floor.settled()
     carol_now = await sync(Agent.objects.get)(pk=carol.pk)
     assert carol_now.state == AgentState.OFFLINE
 
@@ -192,7 +124,9 @@ async def test_hang_up_a_stuck_call(floor: Floor) -> None:
     board, _ = await open_board(floor.members["admin"])
     alice_console, _ = await open_agent(await session_cookie(floor.members["alice"].user))
     plan = InboundPlan(caller_num="+15557654321", agents=("1001",), answer_after=0, talk=3600)
-    floor.simulator.agenda.spawn(inbound_call(floor.simulator.pbx, plan), name="stuck")
+    agenda = floor.simulator.agenda
+    assert agenda is not None  # the simulator is running
+    agenda.spawn(inbound_call(floor.simulator.pbx, plan), name="stuck")
     answered = await alice_console.until(lambda f: f["type"] == "call.answered")
     call_id = answered["data"]["call"]["id"]
 
@@ -245,5 +179,5 @@ async def test_refusals(floor: Floor, floor_b: Any) -> None:
     assert error["data"]["code"] == "not_found"
     await board.close()
     # Nothing reached floor A's PBX, and nothing was audited.
-    assert _member(floor, "support", "1002").paused is False
+    assert floor.member("support", "1002").paused is False
     assert await sync(AuditEntry.objects.filter(action__startswith="pbx.").count)() == 0

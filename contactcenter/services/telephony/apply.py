@@ -24,6 +24,7 @@ from contactcenter import publish
 from contactcenter.enums import CallEventType
 from contactcenter.models import Agent, Call, CallDisposition, CallEvent, CallQueue, CallTransfer
 from contactcenter.services.calls import call_set_disposition
+from contactcenter.services.monitoring import monitor_facts_apply
 from contactcenter.services.recordings import recording_facts_apply
 from contactcenter.services.telephony import audited, bulk
 from contactcenter.services.telephony.agents import apply_agent_facts
@@ -159,10 +160,17 @@ def telephony_apply(
     (``roundtrips``).
     """
     recorded = [e for e in events if isinstance(e, te.RecordingFact)]
-    if recorded:
-        events = [e for e in events if not isinstance(e, te.RecordingFact)]
+    monitored = [e for e in events if isinstance(e, te.MonitorFact)]
+    if recorded or monitored:
+        events = [e for e in events if not isinstance(e, te.RecordingFact | te.MonitorFact)]
     with roundtrips.together():
         result = _apply(organization_id, connection_key, events)
+    if monitored:
+        # Timeline and audit only: nothing on a screen changes (the agent is not told).
+        monitor_facts_apply(
+            organization_id=organization_id, connection_key=connection_key, facts=monitored
+        )
+        result.applied += len(monitored)
     ended = [(e.source, e.call_key) for e in events if isinstance(e, te.CallEnded)]
     if recorded or ended:
         _apply_recordings(organization_id, connection_key, recorded, ended, result)

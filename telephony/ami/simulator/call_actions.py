@@ -34,6 +34,7 @@ from telephony.ami.simulator.scenarios import (
     outbound_call,
 )
 from telephony.ami.simulator.session import response
+from telephony.ami.simulator.spy import SpyPlan, spy_call, spy_hangup
 from telephony.ami.simulator.transfers import blind_transfer
 
 Reply = list[AmiMessage]
@@ -86,6 +87,8 @@ class CallActions:
             return _error(action_id, "Channel not specified")
         exten, context = action.get("Exten") or "", action.get("Context") or ""
         priority = action.get("Priority") or ""
+        if (action.get("Application") or "").lower() == "chanspy" and not exten:
+            return self._spy(action, channel)
         if not exten:
             # Application originates are not modelled: only dialplan targets are.
             return _error(action_id, "Originate failed")
@@ -137,6 +140,28 @@ class CallActions:
             return _success(action_id, "Originate successfully queued")
         return _error(action_id, "Originate failed")
 
+    def _spy(self, action: AmiMessage, channel: str) -> Reply:
+        """A supervisor's monitoring call (spy.py); only Async, as the bridge sends it."""
+        action_id = action.action_id
+        tech, _, endpoint = channel.partition("/")
+        num, name = parse_caller_id(action.get("CallerID"))
+        request = OriginateRequest(
+            endpoint=endpoint,
+            context="",
+            exten="",
+            priority=1,
+            caller_num=num,
+            caller_name=name,
+            action_id=action_id,
+            channel_id=action.get("ChannelId") or None,
+        )
+        if tech.upper() != "PJSIP" or self.pbx.directory.phone(endpoint) is None:
+            self.agenda.spawn(self._originate_failure(request), name="spy-failure")
+            return _success(action_id, "Originate successfully queued")
+        plan = SpyPlan(request, action.get("Data") or "", ring=self.behaviour.agent_ring)
+        self.agenda.spawn(spy_call(self.pbx, plan), name="spy")
+        return _success(action_id, "Originate successfully queued")
+
     def _originate_failure(self, request: OriginateRequest) -> Script:
         yield 0.01
         originate_response(self.pbx, request, None, REASON_FAILURE)
@@ -185,6 +210,9 @@ class CallActions:
         """A soft hangup of ``channel`` and what it does to its call."""
         pbx = self.pbx
         call = pbx.calls.get(channel.name)
+        if call is None and channel.application == "ChanSpy":
+            spy_hangup(pbx, channel)
+            return
         if call is None or call.ended:
             pbx.soft_hangup_request(channel, 16)
             pbx.hangup(channel, 16)

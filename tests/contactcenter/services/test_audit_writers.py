@@ -37,6 +37,7 @@ from contactcenter.services import (
     calls,
     config,
     invitations,
+    monitoring,
     organizations,
     recordings,
     reports,
@@ -360,6 +361,29 @@ WRITERS: dict[str, Writer] = {
         ),
         "recording.create",
     ),
+    "contactcenter.services.monitoring.monitor_facts_apply": (
+        lambda w: (
+            apply.telephony_apply(
+                organization_id=w.org.pk,
+                connection_key="asterisk:1",
+                events=answered_call(w.floor.agent.interface)[:4],
+            ),
+            monitoring.monitor_facts_apply(
+                organization_id=w.org.pk,
+                connection_key="asterisk:1",
+                facts=[
+                    te.MonitorStarted(
+                        call_key=CALL_KEY,
+                        at=timezone.now(),
+                        dedup_key="m1",
+                        session="S1",
+                        phone="P",
+                    )
+                ],
+            ),
+        ),
+        "monitor.started",
+    ),
     "contactcenter.services.telephony.stopped.calls_end_for_stopped_pbx": (
         lambda w: (
             _open_call(w),
@@ -557,6 +581,8 @@ NOT_WRITERS: dict[str, str] = {
             "supervisor_queue_add",
             "supervisor_queue_remove",
             "supervisor_call_hang_up",
+            "supervisor_monitor",
+            "supervisor_monitor_stop",
         )
     },
     "telephony.twilio.accounts.twilio_account_create": "audited by the same _save as "

@@ -1,0 +1,100 @@
+"""Supervisors' monitoring sessions (listen, whisper, barge) on the calls' timelines.
+
+The PBX reports each session's start and end (``MonitorStarted`` / ``MonitorStopped``);
+each becomes a timeline entry of the spied call, ``monitor.started`` or
+``monitor.stopped`` (with how long it lasted), and an audit entry saying which
+supervisor monitored which call, how, when. The entries name no agent (``agent`` is
+null): the supervisor is no party of the call, and the agent's screens do not show it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from contactcenter import facts as te
+from contactcenter.enums import CallEventType
+from contactcenter.models import Agent, Call, CallEvent
+from contactcenter.services import audit
+from contactcenter.services.telephony.audited import pbx_actor
+
+
+def _supervisors(organization_id: int, phones: set[str]) -> dict[str, dict[str, object]]:
+    """Who each phone is: the supervisor whose profile has it (docs/supervisor.md)."""
+    rows = Agent.objects.for_organization(organization_id).filter(interface__in=phones)
+    return {a.interface: {"user_id": a.user_id, "name": a.name} for a in rows}
+
+
+def _started_at(organization_id: int, sessions: set[str]) -> dict[str, datetime]:
+    rows = CallEvent.objects.for_organization(organization_id).filter(
+        type=CallEventType.MONITOR_STARTED, details__session__in=sessions
+    )
+    return {row.details["session"]: row.occurred_at for row in rows}
+
+
+def monitor_facts_apply(
+    *, organization_id: int, connection_key: str, facts: Sequence[te.MonitorFact]
+) -> set[int]:
+    """The monitoring facts as timeline and audit entries; idempotent (``dedup_key``).
+    Must run in the caller's transaction. Returns the ids of the calls they are on."""
+    if not facts:
+        return set()
+    calls = {
+        (c.source, c.external_id): c
+        for c in Call.objects.for_organization(organization_id).filter(
+            source__in={f.source for f in facts}, external_id__in={f.call_key for f in facts}
+        )
+    }
+    seen = set(
+        CallEvent.objects.for_organization(organization_id)
+        .filter(dedup_key__in=[f.dedup_key for f in facts])
+        .values_list("dedup_key", flat=True)
+    )
+    who = _supervisors(organization_id, {f.phone for f in facts})
+    started = _started_at(organization_id, {f.session for f in facts})
+    timeline: list[CallEvent] = []
+    entries: list[audit.Entry] = []
+    for fact in facts:
+        call = calls.get((fact.source, fact.call_key))
+        if call is None or fact.dedup_key in seen:
+            continue
+        seen.add(fact.dedup_key)
+        details: dict[str, object] = {
+            "session": fact.session,
+            "mode": fact.mode,
+            "phone": fact.phone,
+            "agent": fact.agent,
+            "supervisor": who.get(fact.phone),
+        }
+        if isinstance(fact, te.MonitorStarted):
+            kind = CallEventType.MONITOR_STARTED
+            started.setdefault(fact.session, fact.at)
+        else:
+            kind = CallEventType.MONITOR_STOPPED
+            began = started.get(fact.session)
+            if began is not None:
+                details["seconds"] = max(0, round((fact.at - began).total_seconds()))
+        timeline.append(
+            CallEvent(
+                organization_id=organization_id,
+                call=call,
+                type=kind,
+                occurred_at=fact.at,
+                details=details,
+                dedup_key=fact.dedup_key,
+            )
+        )
+        entries.append(
+            audit.Entry(
+                action=str(kind),
+                organization_id=organization_id,
+                object_type=audit.object_type_of(call),
+                object_id=call.pk,
+                object_label=audit.label_of(call),
+                details=details,
+                at=fact.at,
+            )
+        )
+    CallEvent.objects.bulk_create(timeline, ignore_conflicts=True)
+    audit.record_many(entries, actor=pbx_actor(connection_key))
+    return {event.call_id for event in timeline}
