@@ -82,6 +82,8 @@ class CallEventType(models.TextChoices):
     RECORDING_PAUSED = "recording.paused", "Recording paused"
     RECORDING_RESUMED = "recording.resumed", "Recording resumed"
     RECORDING_STOPPED = "recording.stopped", "Recording stopped"
+    MONITOR_STARTED = "monitor.started", "Supervisor started monitoring"
+    MONITOR_STOPPED = "monitor.stopped", "Supervisor stopped monitoring"
 
 
 class TransferKind(models.TextChoices):
