@@ -21,6 +21,7 @@ from contactcenter.ports import PbxResult
 from contactcenter.selectors.calls import agent_call, disposition_for
 from contactcenter.services.call_control import agent_set_state, call_command, call_originate
 from contactcenter.services.calls import call_set_disposition, call_update_notes
+from contactcenter.services.recording_control import call_recording_pause
 from crm.selectors import notification_list_for_user
 from crm.services import notification_mark_read
 from realtime import protocol as p
@@ -87,6 +88,18 @@ async def transfer(caller: Caller, data: p.Transfer) -> dict[str, Any]:
     return {"pbx": outcome(result)}
 
 
+async def recording_pause(caller: Caller, data: p.RecordingPause) -> dict[str, Any]:
+    """Pause or resume the call's recording; the PBX's report changes the card."""
+    call = await database_sync_to_async(_own_call)(caller, data.call_id)
+    result = await call_recording_pause(
+        call=call,
+        agent=_agent(caller),
+        paused=data.paused,
+        timeout=settings.REALTIME_PBX_TIMEOUT_SECONDS,
+    )
+    return {"pbx": outcome(result)}
+
+
 def _set_disposition(caller: Caller, data: p.SetDisposition) -> dict[str, Any]:
     call = _own_call(caller, data.call_id)
     disposition = None
@@ -138,5 +151,6 @@ HANDLERS: dict[str, Any] = {
     "call.transfer": transfer,
     "call.set_disposition": set_disposition,
     "call.set_notes": set_notes,
+    "call.recording_pause": recording_pause,
     "notification.mark_read": mark_read,
 }

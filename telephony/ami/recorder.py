@@ -21,6 +21,7 @@ from django.db import close_old_connections
 from contactcenter import facts as te
 from contactcenter.selectors.recordings import recorded_queues
 from telephony.ami.client import AmiError
+from telephony.ami.recording import customer_leg
 from telephony.ami.tracker import Leg
 
 if TYPE_CHECKING:
@@ -51,17 +52,6 @@ class Recorder:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _customer_leg(self, call_key: str) -> Leg | None:
-        state = self.bridge.translator.state
-        track = state.calls.get(state.resolve(call_key))
-        if track is None:
-            return None
-        legs = [state.legs[u] for u in sorted(track.legs) if u in state.legs]
-        first = state.legs.get(track.first_leg)
-        if first is not None and not first.is_agent:
-            return first
-        return next((leg for leg in legs if not leg.is_agent), None)
-
     def _policy(self, queues: list[str]) -> dict[str, bool]:
         close_old_connections()
         return recorded_queues(organization_id=self.bridge.target.organization_id, queues=queues)
@@ -75,7 +65,7 @@ class Recorder:
             logger.exception("AMI %s: cannot read the recording policy", self.bridge.target)
             return
         for call_key, queue in answered.items():
-            leg = self._customer_leg(call_key)
+            leg = customer_leg(self.bridge.translator.state, call_key)
             if not policy.get(queue) or leg is None or leg.uniqueid in self._asked:
                 continue
             self._asked.add(leg.uniqueid)

@@ -13,6 +13,7 @@ from datetime import datetime
 from contactcenter import facts as te
 from telephony.ami.dialing import DialRules
 from telephony.ami.fields import Fields, text
+from telephony.ami.tracker import Leg, Tracker
 
 FILENAME_VARIABLE = "MIXMONITOR_FILENAME"
 EVENTS = frozenset({"MixMonitorStart", "MixMonitorMute", "MixMonitorStop"})
@@ -20,6 +21,19 @@ EVENTS = frozenset({"MixMonitorStart", "MixMonitorMute", "MixMonitorStop"})
 
 def is_recording_variable(msg: Fields) -> bool:
     return text(msg, "Variable").upper() == FILENAME_VARIABLE
+
+
+def customer_leg(state: Tracker, call_key: str) -> Leg | None:
+    """The leg a call is recorded on: the customer's (its first leg when that is not an
+    agent's phone, else its first leg that is not), which stays through transfers."""
+    track = state.calls.get(state.resolve(call_key))
+    if track is None:
+        return None
+    first = state.legs.get(track.first_leg)
+    if first is not None and not first.is_agent:
+        return first
+    legs = (state.legs.get(u) for u in sorted(track.legs))
+    return next((leg for leg in legs if leg is not None and not leg.is_agent), None)
 
 
 class RecordingRules(DialRules):
@@ -76,3 +90,17 @@ class RecordingRules(DialRules):
                 filename=filename,
             )
         ]
+
+
+def mute_fields(state: Tracker, call_key: str, paused: bool) -> dict[str, str] | None:
+    """The MixMonitorMute pausing (or resuming) the recording of a live call's customer
+    leg, both directions; None when the call has no such leg on this PBX."""
+    leg = customer_leg(state, call_key)
+    if leg is None:
+        return None
+    return {
+        "Action": "MixMonitorMute",
+        "Channel": leg.channel,
+        "Direction": "both",
+        "State": "1" if paused else "0",
+    }

@@ -244,6 +244,7 @@ async def test_what_real_sockets_send_and_receive_is_in_the_document(desk: Any) 
         ("call.originate", {"number": "+15551234567"}),
         ("call.hangup", {"call_id": call_id}),
         ("call.transfer", {"call_id": call_id, "target": "1002", "kind": "blind"}),
+        ("call.recording_pause", {"call_id": call_id, "paused": True}),
     ]:
         sent["agent"].append({"type": type_, "id": "x", "data": data})
     agent, queue = desk.other_agent.pk, desk.queue.pk
