@@ -39,6 +39,8 @@ from contactcenter.services import (
     invitations,
     monitoring,
     organizations,
+    recording_files,
+    recording_playback,
     recordings,
     reports,
     sessions,
@@ -62,6 +64,7 @@ from crm.services import (
 from telephony.models import TwilioAccount
 from telephony.twilio import accounts as twilio_accounts
 from tests.conftest import Floor, build_floor
+from tests.contactcenter.recorded import ended_recording
 from tests.contactcenter.telephony_calls import KEY as CALL_KEY
 from tests.contactcenter.telephony_calls import answered_call
 from tests.factories import make_call, make_queue
@@ -384,6 +387,19 @@ WRITERS: dict[str, Writer] = {
         ),
         "monitor.started",
     ),
+    "contactcenter.services.recording_files.recordings_collect": (
+        lambda w: (
+            ended_recording(w.org, w.floor.agent, ago=10**6),
+            recording_files.recordings_collect(),
+        ),
+        "recording.fail",
+    ),
+    "contactcenter.services.recording_playback.recording_played": (
+        lambda w: recording_playback.recording_played(
+            recording=ended_recording(w.org, w.floor.agent), user=w.floor.supervisor.user
+        ),
+        "recording.play",
+    ),
     "contactcenter.services.telephony.stopped.calls_end_for_stopped_pbx": (
         lambda w: (
             _open_call(w),
@@ -572,6 +588,13 @@ NOT_WRITERS: dict[str, str] = {
     "contactcenter.services.call_control.agent_set_state": "agent_choose_state writes",
     "contactcenter.services.call_control.call_command": "pbx.<command>, with a bridge",
     "contactcenter.services.call_control.call_originate": "pbx.originate, with a bridge",
+    "contactcenter.services.recording_control.call_recording_pause": "pbx.recording_pause, "
+    "with a bridge (tests/realtime/test_recording_pause.py)",
+    "contactcenter.services.recording_files.recordings_storage": "the storage, no write",
+    "contactcenter.services.recording_files.spool_path": "a path, checked",
+    "contactcenter.services.recording_files.storage_key": "text",
+    "contactcenter.services.recording_playback.recording_media_grant": "a signature check",
+    "contactcenter.services.recording_playback.recording_media_token": "signs a link",
     **{
         f"contactcenter.services.supervision.{name}": "pbx.<command>, with a bridge "
         "(tests/realtime/test_supervision.py)"
