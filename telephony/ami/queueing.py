@@ -73,6 +73,9 @@ class QueueRules(DialRules):
         leg = self._offer_leg(msg, agent)
         if leg is not None:
             leg.queue_offer = True
+        track = self.state.calls.get(self._key(msg))
+        if track is not None:
+            track.queued = True  # known here too when the join was missed (a resync)
         return [
             te.AgentOffered(
                 call_key=self._key(msg),

@@ -89,9 +89,15 @@ def new_call(fact: te.CallFactBase, organization_id: int, connection_key: str) -
 
 
 def _started(call: Call, fact: te.CallStarted, lk: Lookups) -> Timeline:
-    if call.flags.pop(STARTED_UNKNOWN, False) or fact.at < call.started_at:
+    first = bool(call.flags.pop(STARTED_UNKNOWN, False))
+    if first or fact.at < call.started_at:
         call.started_at = fact.at
-    call.direction = fact.direction
+    # A call placed on our side becomes outbound when it dials out; a restated start (a
+    # replay, a source restating it) never turns it back to internal.
+    if first or not (
+        call.direction == CallDirection.OUTBOUND and fact.direction == CallDirection.INTERNAL
+    ):
+        call.direction = fact.direction
     call.caller_number = call.caller_number or fact.caller_number
     call.caller_name = call.caller_name or fact.caller_name
     call.callee_number = call.callee_number or fact.callee_number
@@ -305,9 +311,13 @@ def apply_transfer(
     if isinstance(fact, te.CallTransferred):
         return _transferred(call, fact, lk, transfers, transfer)
     if isinstance(fact, te.TransferFailed):
+        # The first reason stands (a replay's later guess does not replace it); a decline
+        # (the target's Cause 21) refines the busy its DialEnd said.
+        refines = fact.reason == "rejected"
         if transfer is not None and transfer.status != TransferStatus.COMPLETED:
+            if transfer.status != TransferStatus.FAILED or refines:
+                transfer.details = {**transfer.details, "reason": fact.reason}
             transfer.status = TransferStatus.FAILED
-            transfer.details = {**transfer.details, "reason": fact.reason}
         return Timeline(
             CallEventType.TRANSFER_FAILED,
             transfer.from_agent if transfer is not None else None,
