@@ -32,6 +32,8 @@ ACTION_CLASSES: dict[str, set[str]] = {
     "QueuePause": {"agent"},
     "QueueAdd": {"agent"},
     "QueueRemove": {"agent"},
+    "MixMonitor": {"system"},
+    "MixMonitorMute": {"system", "call"},
 }
 # Read class of each event the translator consumes (the Privilege header's first word).
 EVENT_CLASSES: dict[str, str] = {
@@ -68,6 +70,9 @@ EVENT_CLASSES: dict[str, str] = {
             "HangupRequest",
             "Hangup",
             "OriginateResponse",
+            "MixMonitorStart",
+            "MixMonitorMute",
+            "MixMonitorStop",
         ]
     },
 }
@@ -157,6 +162,8 @@ def test_event_filters_pass_what_the_bridge_consumes_and_drop_the_noise(
         assert _passes(filters, _event(name)), name
     assert _passes(filters, _event("VarSet", Variable="CC_DISPOSITION", Value="refund"))
     assert _passes(filters, _event("VarSet", Variable="__CC_DISPOSITION", Value="refund"))
+    recorded = {"Variable": "MIXMONITOR_FILENAME", "Value": "/var/spool/asterisk/monitor/a.wav"}
+    assert _passes(filters, _event("VarSet", **recorded))
     for noise in (
         _event("VarSet", Variable="BRIDGEPEER", Value="PJSIP/1002-00000002"),
         _event("Newexten", Application="Queue", AppData="support,,,,300"),
