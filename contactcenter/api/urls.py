@@ -14,6 +14,7 @@ from contactcenter.api import (
     queues,
     recordings,
     reports,
+    supervision,
     wallboard,
 )
 
@@ -48,6 +49,32 @@ urlpatterns = [
         "recordings/media/<str:token>/",
         recordings.recording_media,
         name="recording-media",
+    ),
+    # The supervisor's actions (docs/supervisor.md); before the router's detail routes.
+    path("agents/<int:agent_id>/pause/", supervision.AgentPauseView.as_view(), name="agent-pause"),
+    path(
+        "agents/<int:agent_id>/log-out/",
+        supervision.AgentLogOutView.as_view(),
+        name="agent-log-out",
+    ),
+    path(
+        "agents/<int:agent_id>/queues/",
+        supervision.AgentQueueAddView.as_view(),
+        name="agent-queue-add",
+    ),
+    path(
+        "agents/<int:agent_id>/queues/<int:queue_id>/remove/",
+        supervision.AgentQueueRemoveView.as_view(),
+        name="agent-queue-remove",
+    ),
+    path("calls/<int:call_id>/hang-up/", supervision.CallHangUpView.as_view(), name="call-hang-up"),
+    path(
+        "calls/<int:call_id>/monitor/", supervision.CallMonitorView.as_view(), name="call-monitor"
+    ),
+    path(
+        "calls/<int:call_id>/monitor/stop/",
+        supervision.CallMonitorStopView.as_view(),
+        name="call-monitor-stop",
     ),
     *router.urls,
 ]
