@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "drf_standardized_errors",
     "contactcenter",
     "crm",
+    "provisioning",
     "telephony",
     "realtime",
 ]

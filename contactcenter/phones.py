@@ -1,7 +1,8 @@
 """Phone numbers in one form: E.164, so any written form of a number finds the same contact.
 
 Numbers written in national format ("(555) 765-4321", "07700 900123") are read in the
-organization's ``default_region``.
+organization's ``default_region``. The calls' numbers and the CRM's contacts both use
+this module, so it sits in contactcenter, which crm builds on.
 
 Why ``is_possible_number`` and not ``is_valid_number``: validity checks the number
 against the numbering plan's allocated ranges, and rejects fictional ranges such as

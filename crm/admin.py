@@ -18,6 +18,7 @@ from django.http import HttpRequest
 
 from contactcenter.admin_audit import AuditedAdmin
 from contactcenter.models import User
+from contactcenter.phones import phone_try_normalize
 from crm.models import (
     Case,
     CaseCategory,
@@ -32,7 +33,6 @@ from crm.models import (
     NotificationPreference,
     OutboundEmail,
 )
-from crm.phones import phone_try_normalize
 from crm.services import case_create, case_update
 from crm.services.cases import CASE_TRACKED_FIELDS
 from crm.services.trash import case_trash, contact_trash

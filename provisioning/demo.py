@@ -5,7 +5,7 @@ tests/telephony/transcripts (PJSIP/1001-1003 in ``support``, 1001 also in ``sale
 live demo's PBX has 1003 in ``sales`` too, telephony/demo.py, and the bridge records
 that membership when it reads the PBX's queues), so simulated calls land on these
 records. The demo's callers are often these contacts (``demo_callers``), and
-``contactcenter.demo_history`` gives them past calls and open cases, so screen pops show
+``provisioning.demo_history`` gives them past calls and open cases, so screen pops show
 a customer's record. Everything is found by its natural key first: running it again
 changes nothing but the demo passwords, which are reset to DEMO_PASSWORD.
 """

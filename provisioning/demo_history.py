@@ -20,13 +20,13 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from contactcenter.demo import SeedResult
 from contactcenter.enums import CallDirection, CallSource, CallStatus, HangupParty
 from contactcenter.models import Agent, Call, CallDisposition, CallQueue
 from crm.enums import CaseOrigin, CasePriority, CaseStatus
 from crm.models import Case, CaseCategory, Contact
 from crm.selectors.contacts import contact_lookup_by_phone
 from crm.services.cases import case_create
+from provisioning.demo import SeedResult
 
 HISTORY_PREFIX = "demo-history-"
 DEMO_DID = "+15551230000"  # the simulated PBX's number (telephony/ami/simulator/directory.py)

@@ -25,8 +25,8 @@ from urllib.parse import quote
 
 from asgiref.sync import sync_to_async
 
-from contactcenter.demo import demo_callers
 from contactcenter.services.telephony.stopped import calls_end_for_stopped_pbx
+from provisioning.demo import demo_callers
 from telephony import metrics
 from telephony.ami.bridge import AmiBridge
 from telephony.ami.simulator import AmiSimulator, LoadConfig, LoadGenerator, SimulatorConfig

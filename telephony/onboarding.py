@@ -1,4 +1,4 @@
-"""An installation file: the organization (contactcenter.onboarding) and its phone
+"""An installation file: the organization (provisioning.onboarding) and its phone
 connections, one or more Asterisk Manager Interface endpoints and/or a Twilio account.
 
 Connections go through the REST API's serializers and services, so the same rules
@@ -19,7 +19,7 @@ from django.db import transaction
 from pydantic import Field, ValidationError
 
 from contactcenter.models import Organization
-from contactcenter.onboarding.apply import (
+from provisioning.onboarding.apply import (
     OnboardingError,
     Report,
     admin_context,
@@ -29,7 +29,7 @@ from contactcenter.onboarding.apply import (
     through_service,
     validated,
 )
-from contactcenter.onboarding.schema import OrganizationSetup, Section, secret
+from provisioning.onboarding.schema import OrganizationSetup, Section, secret
 from telephony.api.connections import AsteriskConnectionSerializer, TwilioAccountSerializer
 from telephony.models import AsteriskConnection, TwilioAccount
 from telephony.twilio.accounts import twilio_account_create, twilio_account_update

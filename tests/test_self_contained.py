@@ -19,7 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 TRANSCRIPTS = ROOT / "tests" / "telephony" / "transcripts"
-PACKAGES = ("config", "contactcenter", "crm", "realtime", "telephony", "tests")
+PACKAGES = ("config", "contactcenter", "crm", "provisioning", "realtime", "telephony", "tests")
 # Spelled in pieces so that this file does not match itself.
 _SHARED = "shared"
 FORBIDDEN = (f"../{_SHARED}", f"{_SHARED}/ami", f"/work/{_SHARED}", "/work/" + "main")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from contactcenter.models import Organization
+from contactcenter.phones import phone_normalize
 from crm.models import Contact
-from crm.phones import phone_normalize
 
 
 def contact_lookup_by_phone(*, organization: Organization, phone: str) -> QuerySet[Contact]:

@@ -8,10 +8,10 @@ from django.db import transaction
 
 from contactcenter.errors import ApplicationError
 from contactcenter.models import Organization
+from contactcenter.phones import phone_normalize
 from contactcenter.services import audit
 from crm.enums import PhoneLabel
 from crm.models import Contact, ContactPhone
-from crm.phones import phone_normalize
 from crm.services._common import UNSET, Unset
 
 

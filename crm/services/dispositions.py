@@ -19,10 +19,10 @@ from django.utils import timezone
 
 from contactcenter.enums import CallDirection
 from contactcenter.models import Agent, Call, CallDisposition
+from contactcenter.phones import phone_try_normalize
 from contactcenter.services import audit
 from crm.enums import CaseOrigin, NotificationKind
 from crm.models import Case, CaseHistory, Contact, FollowUp
-from crm.phones import phone_try_normalize
 from crm.selectors.sla import follow_up_due_at
 from crm.services.cases import case_create
 from crm.services.contacts import contact_create

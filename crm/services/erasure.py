@@ -17,10 +17,10 @@ from django.db.models import Q
 
 from contactcenter.enums import CallDirection
 from contactcenter.models import Call
+from contactcenter.phones import phone_try_normalize
 from contactcenter.services import audit
 from contactcenter.services.anonymize import calls_anonymize
 from crm.models import Case, Contact, FollowUp, Notification
-from crm.phones import phone_try_normalize
 
 
 @dataclass(frozen=True)

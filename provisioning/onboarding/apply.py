@@ -49,13 +49,6 @@ from contactcenter.models import (
     User,
 )
 from contactcenter.models.invitations import OPEN
-from contactcenter.onboarding.schema import (
-    AgentSpec,
-    CategorySpec,
-    OrganizationSetup,
-    PersonSpec,
-    secret,
-)
 from contactcenter.services.config import config_row_create, config_row_update
 from contactcenter.services.invitations import (
     Issued,
@@ -72,6 +65,13 @@ from contactcenter.services.organizations import (
 )
 from crm.models import CaseCategory
 from crm.services.categories import case_category_create
+from provisioning.onboarding.schema import (
+    AgentSpec,
+    CategorySpec,
+    OrganizationSetup,
+    PersonSpec,
+    secret,
+)
 
 _M = TypeVar("_M", bound=models.Model)
 _T = TypeVar("_T")

@@ -19,6 +19,7 @@ from typing import Any
 
 from config.db import roundtrips
 from contactcenter.models import Agent, Call, Membership
+from contactcenter.phones import phone_try_normalize
 from contactcenter.selectors.access import is_floor_role
 from contactcenter.selectors.screen_calls import (
     agent_history_reads,
@@ -26,7 +27,6 @@ from contactcenter.selectors.screen_calls import (
     last_calls_by_customer,
 )
 from crm.models import Case, Contact
-from crm.phones import phone_try_normalize
 from crm.selectors.pop import contacts_reads, open_cases_of_contacts
 from realtime import messages as msgs
 from realtime.screens import render

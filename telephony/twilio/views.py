@@ -20,8 +20,8 @@ from django.views.decorators.csrf import csrf_exempt
 from contactcenter import facts as te
 from contactcenter.enums import CallSource
 from contactcenter.models import Agent, Call, CallQueue
+from contactcenter.phones import phone_try_normalize
 from contactcenter.services.telephony import telephony_apply
-from crm.phones import phone_try_normalize
 from telephony.models import TwilioAccount
 from telephony.twilio import signature, translator, twiml
 from telephony.twilio.callbacks import Hints, agent_name, parse_hints

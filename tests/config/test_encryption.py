@@ -266,7 +266,7 @@ async def test_the_bridge_logs_in_with_the_decrypted_secret_and_logs_it_nowhere(
 
     from asgiref.sync import sync_to_async
 
-    from contactcenter.demo import seed_demo
+    from provisioning.demo import seed_demo
     from telephony.ami.simulator import AmiSimulator
     from telephony.ami.targets import record_targets
     from tests.telephony.bridge_harness import connect_once

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from contactcenter.demo import CONTACTS
+from provisioning.demo import CONTACTS
 
 ROOT = Path(__file__).resolve().parents[2]
 

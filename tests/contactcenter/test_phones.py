@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from contactcenter.errors import ApplicationError
-from crm.phones import phone_normalize, phone_try_normalize
+from contactcenter.phones import phone_normalize, phone_try_normalize
 
 
 @pytest.mark.parametrize(

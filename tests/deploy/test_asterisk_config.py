@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from contactcenter.demo import QUEUES, USERS
+from provisioning.demo import QUEUES, USERS
 from telephony.ami.bridge import BridgeSettings
 from telephony.ami.translator import Translator
 from tests.deploy.asterisk_conf import ASTERISK, ROOT, _values, parse_conf

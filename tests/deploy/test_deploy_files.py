@@ -252,12 +252,12 @@ def test_dockerfile_builds_one_image_for_every_role() -> None:
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     assert "collectstatic --noinput" in dockerfile  # hashed static files in the image
     assert re.search(r"^USER contactcenter$", dockerfile, re.M)  # not root
-    for package in ("config", "contactcenter", "crm", "realtime", "telephony"):
+    for package in ("config", "contactcenter", "crm", "provisioning", "realtime", "telephony"):
         assert f"COPY {package} {package}" in dockerfile
     # The packages the image copies are the ones pyproject installs.
     pyproject = (ROOT / "pyproject.toml").read_text()
     include = re.search(r"include = \[(.*?)\]", pyproject)
     assert include
     assert sorted(re.findall(r'"(\w+)\*"', include.group(1))) == sorted(
-        ["config", "contactcenter", "crm", "realtime", "telephony"]
+        ["config", "contactcenter", "crm", "provisioning", "realtime", "telephony"]
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from contactcenter.demo import USERS
+from provisioning.demo import USERS
 from tests.deploy.asterisk_conf import ASTERISK, _values, parse_conf
 
 

@@ -20,7 +20,7 @@ import pytest
 from django.conf import global_settings
 from django.db import connection, connections
 
-from contactcenter.demo import DEMO_PASSWORD
+from provisioning.demo import DEMO_PASSWORD
 from tests.e2e.stack import Stack, demo_stack
 
 playwright_sync = pytest.importorskip("playwright.sync_api")

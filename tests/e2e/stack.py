@@ -278,7 +278,7 @@ def demo_stack(logs: Path, redis_url: str, *, web_only: bool = False) -> Iterato
     from django.core.management import call_command
     from django.db import connection
 
-    from contactcenter.demo import DEMO_ORG_SLUG
+    from provisioning.demo import DEMO_ORG_SLUG
 
     call_command("seed_demo")
     stack = Stack(

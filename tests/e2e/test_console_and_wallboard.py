@@ -22,10 +22,10 @@ from typing import Any, TypeVar
 
 from django.db import connection
 
-from contactcenter.demo import DEMO_ORG_SLUG
 from contactcenter.models import Call, CallDisposition, CallQueue
 from contactcenter.services.calls import call_set_disposition
 from crm.models import Case
+from provisioning.demo import DEMO_ORG_SLUG
 from tests.e2e.pages import (
     STACK_MARKS,
     Page,

@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from contactcenter.demo import DEMO_ORG_SLUG
 from contactcenter.enums import CallStatus
 from contactcenter.models import Agent, Call, CallDisposition, CallQueue
+from provisioning.demo import DEMO_ORG_SLUG
 from tests.e2e.pages import STACK_MARKS, browser, expect, screenshot, sign_in, stack
 from tests.e2e.stack import Stack, db_run, wait_until
 from tests.factories import make_call

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from contactcenter.demo import DEMO_ORG_SLUG, DEMO_PASSWORD
 from contactcenter.models import Agent
+from provisioning.demo import DEMO_ORG_SLUG, DEMO_PASSWORD
 from tests.e2e.pages import STACK_MARKS, db_write, expect, screenshot
 from tests.e2e.softphones import browser, web
 from tests.e2e.stack import (

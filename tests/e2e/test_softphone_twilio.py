@@ -25,8 +25,8 @@ import jwt
 import pytest
 from twilio.request_validator import RequestValidator
 
-from contactcenter.demo import DEMO_ORG_SLUG, DEMO_PASSWORD
 from contactcenter.models import Agent, Call, CallQueue
+from provisioning.demo import DEMO_ORG_SLUG, DEMO_PASSWORD
 from telephony.models import TwilioAccount
 from telephony.twilio.callbacks import Hints, webhook_path
 from tests.e2e.pages import CHROMIUM, REDIS_URL, db_write, expect, screenshot

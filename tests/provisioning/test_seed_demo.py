@@ -4,8 +4,6 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from contactcenter.demo import CONTACTS, DEMO_PASSWORD, demo_callers
-from contactcenter.demo_history import HISTORY_PREFIX, OPEN_CASES, PAST_CALLS
 from contactcenter.models import (
     Agent,
     Call,
@@ -18,6 +16,8 @@ from contactcenter.models import (
 from crm.enums import CaseStatus
 from crm.models import Case, CaseCategory, Contact, ContactPhone
 from crm.selectors.contacts import contact_lookup_by_phone
+from provisioning.demo import CONTACTS, DEMO_PASSWORD, demo_callers
+from provisioning.demo_history import HISTORY_PREFIX, OPEN_CASES, PAST_CALLS
 
 pytestmark = pytest.mark.django_db
 

@@ -17,12 +17,12 @@ from django.core.management import call_command
 from django.db import connections
 from django.db.models import Q
 
-from contactcenter.demo import demo_callers
-from contactcenter.demo_history import HISTORY_PREFIX
 from contactcenter.models import Call, CallTransfer, QueueMembership, User
 from crm.enums import CaseStatus
 from crm.models import Case
 from crm.selectors.contacts import contact_lookup_by_phone
+from provisioning.demo import demo_callers
+from provisioning.demo_history import HISTORY_PREFIX
 from telephony.demo import DemoConfig, DemoPbx, run_demo
 from tests.realtime.support import open_agent, session_cookie, sync
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from asgiref.sync import sync_to_async
 from django.db import connections
 
-from contactcenter.demo import seed_demo
+from provisioning.demo import seed_demo
 from telephony.ami.bridge import AmiBridge, BridgeSettings
 from telephony.ami.client import AmiEndpoint
 from telephony.ami.simulator import AmiSimulator

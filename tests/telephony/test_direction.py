@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from contactcenter.demo import seed_demo
 from contactcenter.facts import Fact
 from contactcenter.models import Agent, Call, User
 from contactcenter.services.telephony import telephony_apply
+from provisioning.demo import seed_demo
 from telephony.ami.frames import AmiMessage, parse_frames
 from telephony.ami.parties import Parties
 from telephony.ami.targets import record_targets

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 from contactcenter import facts as te
-from contactcenter.demo import seed_demo
 from contactcenter.models import Agent, Call, CallDisposition, CallEvent
 from contactcenter.services.calls import call_set_disposition
 from contactcenter.services.telephony import telephony_apply
 from crm.models import Case, FollowUp
+from provisioning.demo import seed_demo
 from telephony.ami.frames import AmiMessage, parse_frames
 from telephony.ami.translator import Translator
 from tests.telephony.expectations import TRANSCRIPT_DIR

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from contactcenter.demo import DEMO_ORG_SLUG, seed_demo
+from provisioning.demo import DEMO_ORG_SLUG, seed_demo
 from telephony.models import CallLogReconciliation
 from tests.telephony.pbxlogs import PbxLogs
 

@@ -10,7 +10,7 @@ from django.db import connection
 from prometheus_client import REGISTRY, generate_latest
 
 import config.metrics  # noqa: F401  (the web processes' registry, the findings in it)
-from contactcenter.demo import DEMO_ORG_SLUG, seed_demo
+from provisioning.demo import DEMO_ORG_SLUG, seed_demo
 from telephony.models import CallLogReconciliation
 from telephony.tasks import reconcile_call_logs
 from tests.telephony.pbxlogs import PbxLogs

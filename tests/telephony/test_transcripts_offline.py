@@ -7,8 +7,8 @@ test_bridge_transcripts.py; this file pins the translation itself, batch by batc
 
 import pytest
 
-from contactcenter.demo import seed_demo
 from contactcenter.models import Agent, Call, CallEvent, CallTransfer
+from provisioning.demo import seed_demo
 from tests.telephony.expectations import CLICK_TO_CALL, TRANSCRIPTS, check_transcript
 from tests.telephony.replay_offline import replay
 

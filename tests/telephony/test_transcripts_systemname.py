@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from contactcenter.demo import seed_demo
 from contactcenter.models import Agent, Call
+from provisioning.demo import seed_demo
 from tests.telephony.conftest import TRANSCRIPTS
 from tests.telephony.expectations import EXPECTED, check_call
 from tests.telephony.replay_offline import replay

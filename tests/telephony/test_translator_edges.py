@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pytest
 
 from contactcenter import facts as te
-from contactcenter.demo import seed_demo
 from contactcenter.models import Call
 from contactcenter.services.telephony import telephony_apply
+from provisioning.demo import seed_demo
 from telephony.ami.frames import AmiMessage
 from telephony.ami.translator import Translator
 

@@ -4,7 +4,7 @@ Safe to run any number of times: every row is found by its natural key and only
 created when missing, and the demo users' passwords are reset to the documented ones.
 The agents and queues match the AMI simulator's PBX (PJSIP/1001-1003, queue
 ``support`` and ``sales``), so simulated calls land on real records. The contacts get
-a past (calls on earlier days, open cases: contactcenter/demo_history.py), so the
+a past (calls on earlier days, open cases: provisioning/demo_history.py), so the
 demo's screen pops show what they are for.
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from contactcenter.demo import DEMO_PASSWORD, seed_demo
-from contactcenter.demo_history import seed_demo_history
+from provisioning.demo import DEMO_PASSWORD, seed_demo
+from provisioning.demo_history import seed_demo_history
 
 
 class Command(BaseCommand):

@@ -22,8 +22,8 @@ from django.db import DatabaseError
 from django.utils.module_loading import import_string
 
 from config.serve import run_until_signal
-from contactcenter.demo import DEMO_ORG_SLUG, DEMO_PASSWORD, USERS
 from contactcenter.models import Organization
+from provisioning.demo import DEMO_ORG_SLUG, DEMO_PASSWORD, USERS
 from telephony.ami.targets import env_target
 from telephony.demo import (
     DEMO_CALLS_PER_SECOND,

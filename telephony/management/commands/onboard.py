@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from contactcenter.onboarding.apply import OnboardingError, Report
+from provisioning.onboarding.apply import OnboardingError, Report
 from telephony.onboarding import load, onboard
 
 

@@ -12,7 +12,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import connections
 
-from contactcenter.demo import seed_demo
+from provisioning.demo import seed_demo
 from telephony import metrics
 from telephony.ami.bridge import AmiBridge
 from telephony.ami.client import AmiEndpoint

@@ -22,9 +22,9 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.db import connections
 
-from contactcenter.demo import seed_demo
 from contactcenter.models import Organization
 from contactcenter.ports import PbxResult
+from provisioning.demo import seed_demo
 from telephony.ami.bridge import AmiBridge
 from telephony.ami.client import AmiEndpoint
 from telephony.ami.simulator import AmiSimulator

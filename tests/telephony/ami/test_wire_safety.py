@@ -13,7 +13,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import connections
 
-from contactcenter.demo import seed_demo
+from provisioning.demo import seed_demo
 from telephony.ami import client as ami_client
 from telephony.ami.bridge import AmiBridge
 from telephony.ami.client import AmiEndpoint, AmiSession, LoginFailed, UnsafeAction

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from contactcenter.demo import demo_callers
+from provisioning.demo import demo_callers
 from telephony.ami.simulator import AmiSimulator, LoadConfig, LoadReport
 from telephony.demo import DemoConfig, DemoPbx, demo_directory
 from tests.telephony.amiclient import AmiTestClient
