@@ -12,6 +12,7 @@ from django.utils import timezone
 from contactcenter.enums import CallDirection
 from contactcenter.models import Call, CallEvent
 from contactcenter.services import audit
+from contactcenter.services.recording_retention import recordings_purge_for_calls
 
 ERASED = "erased"  # the flag an anonymized call carries
 
@@ -32,7 +33,8 @@ def calls_anonymize(
 ) -> int:
     """Remove the customer from these calls of the organization: their number (the
     caller's on an inbound call, the callee's on an outbound one), the caller name, the
-    link to the contact, the agent's notes and the recording's reference; and every
+    link to the contact, the agent's notes and the recording's reference, and the
+    recordings themselves (files deleted, rows kept as purged); and every
     value equal to one of ``identifiers`` (the numbers and names as written) from the
     calls' event details. What the figures need stays: times, queue, agent, outcome,
     disposition. Returns how many calls were changed.
@@ -61,6 +63,10 @@ def calls_anonymize(
     for event in events:
         event.details = _scrubbed(event.details, identifiers)
     CallEvent.objects.bulk_update(events, ["details"])
+    # The customer's voice is theirs too: the recordings' files go, the rows stay purged.
+    recordings_purge_for_calls(
+        organization_id=organization_id, call_ids=[c.pk for c in calls], reason="erasure"
+    )
     audit.record_many(
         [
             audit.Entry(

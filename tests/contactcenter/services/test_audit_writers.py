@@ -41,6 +41,7 @@ from contactcenter.services import (
     organizations,
     recording_files,
     recording_playback,
+    recording_retention,
     recordings,
     reports,
     sessions,
@@ -393,6 +394,15 @@ WRITERS: dict[str, Writer] = {
             recording_files.recordings_collect(),
         ),
         "recording.fail",
+    ),
+    "contactcenter.services.recording_retention.recordings_purge_for_calls": (
+        lambda w: (
+            rec := ended_recording(w.org, w.floor.agent),
+            recording_retention.recordings_purge_for_calls(
+                organization_id=w.org.pk, call_ids=[rec.call_id], reason="erasure"
+            ),
+        ),
+        "recording.purge",
     ),
     "contactcenter.services.recording_playback.recording_played": (
         lambda w: recording_playback.recording_played(

@@ -1,0 +1,76 @@
+"""A contact's erasure removes their recordings: files deleted from the store, rows kept
+as purged and audited; other calls' and other organizations' recordings stay."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contactcenter.enums import RecordingStatus
+from contactcenter.models import AuditEntry, Recording
+from contactcenter.services.anonymize import calls_anonymize
+from contactcenter.services.recording_files import recordings_collect, recordings_storage
+from tests.conftest import Floor
+from tests.contactcenter.recorded import ended_recording, tiny_wav
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def store(settings: Any, tmp_path: Path) -> Path:
+    settings.RECORDINGS_SPOOL_DIR = str(tmp_path / "monitor")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "recordings": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "store")},
+        },
+    }
+    return tmp_path / "monitor"
+
+
+def _stored(floor: Floor, store: Path, name: str) -> Recording:
+    rec = ended_recording(floor.org, floor.agent, name=name)
+    tiny_wav(store / name)
+    recordings_collect()
+    rec.refresh_from_db()
+    assert rec.status == RecordingStatus.DONE
+    return rec
+
+
+def test_erasure_purges_the_calls_recordings_and_nothing_else(
+    floor_a: Floor, floor_b: Floor, store: Path
+) -> None:
+    theirs = _stored(floor_a, store, "theirs.wav")
+    stranger = _stored(floor_a, store, "stranger.wav")
+    elsewhere = _stored(floor_b, store, "elsewhere.wav")
+    storage = recordings_storage()
+    key = theirs.storage_key
+
+    # Another organization's id in the list changes nothing there.
+    calls_anonymize(
+        organization_id=floor_a.org.pk,
+        call_ids=[theirs.call_id, elsewhere.call_id],
+        identifiers=["+15557654321"],
+    )
+    theirs.refresh_from_db()
+    assert (theirs.status, theirs.storage_key, theirs.pbx_filename) == (
+        RecordingStatus.PURGED,
+        "",
+        "",
+    )
+    assert not storage.exists(key)
+    for kept in (stranger, elsewhere):
+        kept.refresh_from_db()
+        assert kept.status == RecordingStatus.DONE and storage.exists(kept.storage_key)
+    (entry,) = AuditEntry.objects.filter(action="recording.purge")
+    assert (entry.object_id, entry.organization_id, entry.details) == (
+        str(theirs.pk),
+        floor_a.org.pk,
+        {"reason": "erasure"},
+    )
+    # Twice is once.
+    calls_anonymize(organization_id=floor_a.org.pk, call_ids=[theirs.call_id], identifiers=[])
+    assert AuditEntry.objects.filter(action="recording.purge").count() == 1
