@@ -177,7 +177,13 @@ class TwilioOffer(TenantModel):
     last, who took how many calls, who missed this caller) and of wrap-up.
     """
 
-    call = models.ForeignKey("contactcenter.Call", on_delete=models.CASCADE, related_name="+")
+    # The waiting caller offered, or the callback to place (exactly one of the two).
+    call = models.ForeignKey(
+        "contactcenter.Call", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    callback = models.ForeignKey(
+        "contactcenter.Callback", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     agent = models.ForeignKey("contactcenter.Agent", on_delete=models.CASCADE, related_name="+")
     queue = models.ForeignKey(
         "contactcenter.CallQueue", on_delete=models.CASCADE, related_name="+"
@@ -205,6 +211,15 @@ class TwilioOffer(TenantModel):
                 fields=["call"],
                 condition=models.Q(status__in=OFFER_ACTIVE),
                 name="twilio_offer_one_active_per_call",
+            ),
+            models.UniqueConstraint(
+                fields=["callback"],
+                condition=models.Q(status__in=OFFER_ACTIVE),
+                name="twilio_offer_one_active_per_callback",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(call__isnull=True) ^ models.Q(callback__isnull=True),
+                name="twilio_offer_call_or_callback",
             ),
         ]
 

@@ -3,6 +3,7 @@ from contactcenter.models.agents import Agent, AgentStateLog
 from contactcenter.models.apikeys import APIKey
 from contactcenter.models.audit import ActorKind, AuditEntry
 from contactcenter.models.base import TenantModel, TenantQuerySet
+from contactcenter.models.callbacks import Callback, CallbackStatus
 from contactcenter.models.calls import Call, CallDisposition, CallEvent, CallTransfer
 from contactcenter.models.invitations import Invitation
 from contactcenter.models.queues import CallQueue, QueueMembership
@@ -18,6 +19,8 @@ __all__ = [
     "AgentStateLog",
     "AuditEntry",
     "Call",
+    "Callback",
+    "CallbackStatus",
     "CallDisposition",
     "CallEvent",
     "CallQueue",

@@ -191,14 +191,16 @@ def originate(
     from_number: str,
     agent: str,
     base_url: str,
+    callback: int | None = None,
     http_client: HttpClient | None = None,
 ) -> ActionResult:
     """Click-to-call: dial ``to`` from ``from_number``; once answered, ring the agent's client.
 
     The call reports to our status webhook with the agent in its URL, so its callbacks
-    (Direction ``outbound-api``) become an outbound call placed by that agent.
+    (Direction ``outbound-api``) become an outbound call placed by that agent; and, for
+    a call placed for one of our Callbacks, the ``callback`` id too.
     """
-    hints = Hints(agent=agent_name(agent))
+    hints = Hints(agent=agent_name(agent), callback="" if callback is None else str(callback))
 
     def command() -> ActionResult:
         call = _client(account, http_client).calls.create(

@@ -31,6 +31,8 @@ class Hints:
     # "client:<identity>" of the agent whose browser placed the call: the leg this
     # names is the customer, dialled for them (our client webhook's <Dial>).
     by: str = ""
+    # Our Callback's id, on the call placed for it (telephony/twilio/routing/).
+    callback: str = ""
 
 
 def agent_name(identity: str) -> str:
@@ -40,7 +42,7 @@ def agent_name(identity: str) -> str:
 
 def parse_hints(query: Mapping[str, str]) -> Hints:
     values = {}
-    for key in ("agent", "queue", "transfer", "from", "by"):
+    for key in ("agent", "queue", "transfer", "from", "by", "callback"):
         value = (query.get(key) or "").strip()
         if len(value) > _MAX_HINT or any(ord(c) < 32 for c in value):
             raise InvalidCallback(f"Query parameter {key} is not a plausible value.")
@@ -51,6 +53,7 @@ def parse_hints(query: Mapping[str, str]) -> Hints:
         transfer=values["transfer"],
         from_agent=values["from"],
         by=values["by"],
+        callback=values["callback"],
     )
 
 
@@ -68,6 +71,7 @@ def webhook_path(name: str, hints: Hints | None = None) -> str:
             ("transfer", hints.transfer),
             ("from", hints.from_agent),
             ("by", hints.by),
+            ("callback", hints.callback),
         )
         if value
     }

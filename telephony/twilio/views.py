@@ -26,6 +26,7 @@ from telephony.models import TwilioAccount
 from telephony.twilio import signature, translator, twiml
 from telephony.twilio.callbacks import Hints, agent_name, parse_hints
 from telephony.twilio.params import Callback, InvalidCallback, parse_callback
+from telephony.twilio.routing import callbacks as routing_callbacks
 from telephony.twilio.routing import ringing as routing
 from telephony.twilio.token import agent_identity
 
@@ -190,6 +191,13 @@ def status(
 def _follow_offer(account: TwilioAccount, callback: Callback, hints: Hints, now: datetime) -> None:
     """What a status callback says of a routing offer (telephony/twilio/routing/)."""
     organization_id, at = account.organization_id, callback.timestamp or now
+    if hints.callback and not callback.is_child:
+        freed = routing_callbacks.follow(
+            organization_id=organization_id, callback=hints.callback, status=callback.status, at=at
+        )
+        if freed:
+            routing.request(organization_id)
+        return
     if callback.is_child:
         if callback.status == "in-progress" and hints.queue and not hints.transfer:
             agent = callback.to if callback.to.startswith("client:") else hints.agent

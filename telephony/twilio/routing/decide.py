@@ -18,7 +18,14 @@ from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.utils import timezone
 
 from contactcenter.enums import AgentState, CallSource
-from contactcenter.models import Agent, Call, CallQueue, QueueMembership
+from contactcenter.models import (
+    Agent,
+    Call,
+    Callback,
+    CallbackStatus,
+    CallQueue,
+    QueueMembership,
+)
 from telephony.models import OFFER_ACTIVE, OfferStatus, TwilioAccount, TwilioOffer
 from telephony.twilio.routing.strategy import Candidate, ordered
 
@@ -76,7 +83,9 @@ def _busy_agents(organization_id: int, now: datetime) -> tuple[set[int], datetim
 _MAX_WRAPUP_SECONDS = 24 * 3600
 
 
-def _candidates(queue: CallQueue, call: Call, busy: set[int]) -> list[Candidate]:
+def _candidates(queue: CallQueue, missed: Q, busy: set[int]) -> list[Candidate]:
+    """The queue's free members; ``missed``: the offers of the one waiting (a caller or
+    a callback) that an agent did not take."""
     members = (
         QueueMembership.objects.filter(
             queue=queue,
@@ -97,7 +106,7 @@ def _candidates(queue: CallQueue, call: Call, busy: set[int]) -> list[Candidate]
         .annotate(
             taken=Count("pk", filter=Q(answered_at__isnull=False)),
             last_end=Max("ended_at", filter=Q(answered_at__isnull=False)),
-            missed=Count("pk", filter=Q(call=call, answered_at__isnull=True)),
+            missed=Count("pk", filter=missed & Q(answered_at__isnull=True)),
         )
     )
     seen = {row["agent_id"]: row for row in history}
@@ -151,16 +160,19 @@ def decide(*, organization_id: int, now: datetime) -> Decision:
     )
     offers: list[TwilioOffer] = []
     by_queue: dict[int, int | None] = {}  # rrmemory's memory within this decision
-    for call in waiting_calls(organization_id):
+    for waiting in _line(organization_id, account, now):
         if not free:  # the usual case under load: one agent freed, one caller taken
             break
-        queue = call.queue
-        assert queue is not None  # waiting_calls' filter
-        retry_at = _retry_at(call, queue)
-        if retry_at is not None and retry_at > now:
-            next_check = retry_at if next_check is None else min(next_check, retry_at)
-            continue
-        candidates = _candidates(queue, call, busy)
+        queue = _queue_of(waiting)
+        if isinstance(waiting, Call):
+            retry_at = _retry_at(waiting, queue)
+            if retry_at is not None and retry_at > now:
+                next_check = retry_at if next_check is None else min(next_check, retry_at)
+                continue
+            missed = Q(call=waiting)
+        else:
+            missed = Q(callback=waiting)
+        candidates = _candidates(queue, missed, busy)
         if not candidates:
             continue
         last = by_queue[queue.pk] if queue.pk in by_queue else _last_offered(queue)
@@ -168,14 +180,57 @@ def decide(*, organization_id: int, now: datetime) -> Decision:
         by_queue[queue.pk] = best.agent_id
         busy.add(best.agent_id)
         free.discard(best.agent_id)
-        offers.append(
-            TwilioOffer.objects.create(
-                organization_id=organization_id,
-                call=call,
-                agent_id=best.agent_id,
-                queue=queue,
-                status=OfferStatus.CLAIMED,
-                created_at=now,
-            )
-        )
+        offers.append(_claim(waiting, best.agent_id, now))
     return Decision(offers=offers, next_check=next_check)
+
+
+def _line(organization_id: int, account: TwilioAccount, now: datetime) -> list[Call | Callback]:
+    """Waiting callers and due callbacks in one line: the heavier queue first, then by
+    place (a callback kept its caller's place in the queue)."""
+    line: list[Call | Callback] = list(waiting_calls(organization_id))
+    if account.caller_id:  # a callback is placed from the account's caller ID
+        line += due_callbacks(organization_id, now)
+
+    def place(w: Call | Callback) -> tuple[int, datetime, int]:
+        at = w.queued_at or w.started_at if isinstance(w, Call) else w.place_at
+        return (-_queue_of(w).weight, at, w.pk)
+
+    return sorted(line, key=place)
+
+
+def due_callbacks(organization_id: int, now: datetime) -> list[Callback]:
+    """Callbacks whose time has come, not being placed, in an active queue."""
+    placing = TwilioOffer.objects.filter(callback=OuterRef("pk"), status__in=OFFER_ACTIVE)
+    return list(
+        Callback.objects.for_organization(organization_id)
+        .filter(
+            status=CallbackStatus.WAITING,
+            next_attempt_at__lte=now,
+            queue__is_active=True,
+        )
+        .exclude(Exists(placing))
+        .select_related("queue")
+    )
+
+
+def _queue_of(waiting: Call | Callback) -> CallQueue:
+    queue = waiting.queue
+    assert queue is not None  # waiting_calls' filter; a callback always has one
+    return queue
+
+
+def _claim(waiting: Call | Callback, agent_id: int, now: datetime) -> TwilioOffer:
+    if isinstance(waiting, Callback):
+        waiting.status = CallbackStatus.DIALING
+        waiting.attempts += 1
+        waiting.agent_id = agent_id
+        waiting.save(update_fields=["status", "attempts", "agent", "updated_at"])
+    return TwilioOffer.objects.create(
+        organization_id=waiting.organization_id,
+        call=waiting if isinstance(waiting, Call) else None,
+        callback=waiting if isinstance(waiting, Callback) else None,
+        agent_id=agent_id,
+        queue=_queue_of(waiting),
+        status=OfferStatus.CLAIMED,
+        created_at=now,
+    )

@@ -19,10 +19,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from contactcenter.enums import CallSource
-from contactcenter.models import Call
+from contactcenter.models import Call, Callback
 from telephony.models import OFFER_ACTIVE, OfferStatus, TwilioAccount, TwilioOffer
 from telephony.twilio import actions
-from telephony.twilio.routing.decide import decide, waiting_calls
+from telephony.twilio.routing.callbacks import attempt_over, release_lost
+from telephony.twilio.routing.decide import decide, due_callbacks, waiting_calls
 
 logger = logging.getLogger(__name__)
 
@@ -62,25 +63,43 @@ def route(*, organization_id: int, now: datetime | None = None) -> list[TwilioOf
 
 
 def ring(offer: TwilioOffer) -> bool:
-    """Ask Twilio to take the caller out of the queue and ring the offer's agent."""
+    """Ask Twilio to ring the offer's agent: with the waiting caller (taken out of the
+    queue), or for a callback (the customer is called, then the agent's client)."""
     account = TwilioAccount.objects.get(organization_id=offer.organization_id)
-    call = Call.objects.get(pk=offer.call_id)
     queue, agent = offer.queue, offer.agent
-    result = actions.connect_agent(
-        account,
-        call.external_id,
-        agent=agent.twilio_identity,
-        queue=queue.pbx_queue_name,
-        timeout=queue.ring_timeout_seconds,
-        base_url=settings.PUBLIC_URL,
-    )
+    if offer.callback_id is not None:
+        callback = Callback.objects.get(pk=offer.callback_id)
+        what = f"callback {callback.pk}"
+        result = actions.originate(
+            account,
+            to=callback.number,
+            from_number=account.caller_id,
+            agent=agent.twilio_identity,
+            base_url=settings.PUBLIC_URL,
+            callback=callback.pk,
+        )
+    else:
+        assert offer.call_id is not None  # an offer is of a call or of a callback
+        call = Call.objects.get(pk=offer.call_id)
+        what = str(call)
+        result = actions.connect_agent(
+            account,
+            call.external_id,
+            agent=agent.twilio_identity,
+            queue=queue.pbx_queue_name,
+            timeout=queue.ring_timeout_seconds,
+            base_url=settings.PUBLIC_URL,
+        )
     now = timezone.now()
     pending = TwilioOffer.objects.filter(pk=offer.pk, status=OfferStatus.CLAIMED)
     if result.ok:
         pending.update(status=OfferStatus.RINGING, rung_at=now)
+        if offer.callback_id is not None:
+            Callback.objects.filter(pk=offer.callback_id).update(placed_call_sid=result.call_sid)
         return True
-    logger.warning("Twilio routing: ringing %s for %s refused: %s", agent, call, result.message)
-    pending.update(status=OfferStatus.MISSED, ended_at=now)
+    logger.warning("Twilio routing: ringing %s for %s refused: %s", agent, what, result.message)
+    if pending.update(status=OfferStatus.MISSED, ended_at=now) and offer.callback_id:
+        attempt_over(callback_id=offer.callback_id, outcome="failed", at=now)
     return False
 
 
@@ -152,23 +171,29 @@ def repair(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     active = TwilioOffer.objects.filter(status__in=OFFER_ACTIVE)
     active.filter(
-        status=OfferStatus.CLAIMED, created_at__lt=now - timedelta(seconds=CLAIM_SECONDS)
+        status=OfferStatus.CLAIMED,
+        created_at__lt=now - timedelta(seconds=CLAIM_SECONDS),
     ).update(status=OfferStatus.EXPIRED, ended_at=now)
     ringing = active.filter(status=OfferStatus.RINGING).values_list(
-        "pk", "rung_at", "queue__ring_timeout_seconds"
+        "pk", "rung_at", "queue__ring_timeout_seconds", "callback_id"
     )
     lost = [
         pk
-        for pk, rung_at, timeout in ringing
-        if rung_at is not None and rung_at + timedelta(seconds=timeout + RING_GRACE_SECONDS) < now
+        for pk, rung_at, timeout, callback_id in ringing
+        if rung_at is not None
+        # A callback's customer is rung for Twilio's default of 60 s.
+        and rung_at
+        + timedelta(seconds=(timeout if callback_id is None else 60) + RING_GRACE_SECONDS)
+        < now
     ]
     active.filter(pk__in=lost).update(status=OfferStatus.EXPIRED, ended_at=now)
     active.filter(call__ended_at__isnull=False).update(status=OfferStatus.DONE, ended_at=now)
+    release_lost(at=now)
     organizations = TwilioAccount.objects.filter(is_enabled=True).values_list(
         "organization_id", flat=True
     )
     made = 0
     for organization_id in organizations:
-        if waiting_calls(organization_id):
+        if waiting_calls(organization_id) or due_callbacks(organization_id, now):
             made += len(route(organization_id=organization_id, now=now))
     return made

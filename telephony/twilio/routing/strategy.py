@@ -60,5 +60,9 @@ def ordered(
         return sorted(candidates, key=key)
     return sorted(
         candidates,
-        key=lambda c: (c.missed_this_call, c.penalty, *_strategy_key(strategy, c, last_offered)),
+        key=lambda c: (
+            c.missed_this_call,
+            c.penalty,
+            *_strategy_key(strategy, c, last_offered),
+        ),
     )

@@ -34,6 +34,7 @@ from contactcenter.services import (
     apikeys,
     audit,
     audit_purge,
+    callbacks,
     calls,
     config,
     invitations,
@@ -219,6 +220,16 @@ WRITERS: dict[str, Writer] = {
             audit_purge.audit_purge(),
         ),
         "purge",
+    ),
+    "contactcenter.services.callbacks.callback_schedule": (
+        lambda w: callbacks.callback_schedule(queue=w.queue, number="+15557650001"),
+        "create",
+    ),
+    "contactcenter.services.callbacks.callback_cancel": (
+        lambda w: callbacks.callback_cancel(
+            callback=callbacks.callback_schedule(queue=w.queue, number="+15557650001")
+        ),
+        "cancel",
     ),
     "contactcenter.services.calls.call_set_disposition": (
         lambda w: calls.call_set_disposition(

@@ -7,7 +7,9 @@ same HTTP client as production (twilio-python's), with Twilio's request shapes:
 - ``POST /2010-04-01/Accounts/{sid}/Calls/{call}.json`` (a call's update: new TwiML,
   or ``Status=completed``), with the same basic auth, is recorded in ``updates`` and
   answered with the call's JSON; a call in ``gone`` is answered 404 (Twilio's 20404),
-  as for a caller who hung up meanwhile.
+  as for a caller who hung up meanwhile;
+- ``POST /2010-04-01/Accounts/{sid}/Calls.json`` (a new call: To, From, Twiml,
+  StatusCallback ...) is recorded in ``created`` and answered 201 with a new call sid.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from urllib.parse import parse_qs
 _ACCOUNT = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})\.json$")
 _CALL = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Calls/(CA[0-9a-fA-F]{32})\.json$")
 
+_CALLS = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Calls\.json$")
+
 
 @dataclass(frozen=True)
 class CallUpdate:
@@ -38,6 +42,7 @@ class FakeTwilioAPI:
         self.asked: list[tuple[str, str]] = []  # (path, the basic-auth user)
         self.updates: list[CallUpdate] = []
         self.gone: set[str] = set()  # call SIDs answered 404
+        self.created: list[CallUpdate] = []  # calls placed: their new sid, the form
         self.base_url = ""
         self.lock = threading.Lock()
         self.updated = threading.Condition(self.lock)
@@ -62,6 +67,9 @@ class FakeTwilioAPI:
     def update(
         self, path: str, authorization: str, fields: dict[str, str]
     ) -> tuple[int, dict[str, object]]:
+        placed = _CALLS.match(path)
+        if placed is not None:
+            return self._create(path, authorization, placed[1], fields)
         match = _CALL.match(path)
         if match is None:
             return 404, {"code": 20404, "message": "Not found", "status": 404}
@@ -74,6 +82,16 @@ class FakeTwilioAPI:
             self.updated.notify_all()
         status = "completed" if fields.get("Status") == "completed" else "in-progress"
         return 200, {"sid": match[2], "account_sid": match[1], "status": status}
+
+    def _create(
+        self, path: str, authorization: str, account_sid: str, fields: dict[str, str]
+    ) -> tuple[int, dict[str, object]]:
+        with self.updated:
+            if not self._authorized(path, authorization, account_sid):
+                return 401, _UNAUTHORIZED
+            sid = f"CA{0xCA11 << 64 | len(self.created) + 1:032x}"
+            self.created.append(CallUpdate(sid, fields))
+        return 201, {"sid": sid, "account_sid": account_sid, "status": "queued"}
 
     def wait_updates(self, count: int, timeout: float = 10.0) -> list[CallUpdate]:
         """The first ``count`` updates, once that many arrived (from any thread)."""
