@@ -173,6 +173,13 @@ class MonitorStop(_Strict):
     call_id: int
 
 
+class MoveCall(_Strict):
+    """Move a caller waiting in a queue to an agent's phone (Redirect)."""
+
+    call_id: int
+    agent_id: int
+
+
 # A supervisor's or admin's (the wallboard stream opens for nobody else).
 WALLBOARD_COMMANDS: dict[str, type[_Strict]] = {
     "ping": Ping,
@@ -183,6 +190,7 @@ WALLBOARD_COMMANDS: dict[str, type[_Strict]] = {
     "call.force_hangup": ForceHangup,
     "call.monitor": Monitor,
     "call.monitor_stop": MonitorStop,
+    "call.move": MoveCall,
 }
 
 

@@ -108,6 +108,16 @@ async def monitor_stop(caller: Caller, data: p.MonitorStop) -> dict[str, Any]:
     return {"pbx": outcome(result)}
 
 
+async def move(caller: Caller, data: p.MoveCall) -> dict[str, Any]:
+    result = await supervision.supervisor_call_move(
+        supervisor=caller.membership,
+        call=await _call(caller, data.call_id),
+        agent=await _agent(caller, data.agent_id),
+        timeout=_timeout(),
+    )
+    return {"pbx": outcome(result)}
+
+
 HANDLERS: dict[str, Any] = {
     "agent.pause": pause,
     "agent.log_out": log_out,
@@ -116,4 +126,5 @@ HANDLERS: dict[str, Any] = {
     "call.force_hangup": force_hangup,
     "call.monitor": monitor,
     "call.monitor_stop": monitor_stop,
+    "call.move": move,
 }

@@ -37,6 +37,10 @@ class QueueAddInput(serializers.Serializer[Any]):
     penalty = serializers.IntegerField(min_value=0, max_value=1000, default=0)
 
 
+class MoveInput(serializers.Serializer[Any]):
+    agent = serializers.IntegerField()
+
+
 class MonitorInput(serializers.Serializer[Any]):
     mode = serializers.ChoiceField(choices=["listen", "whisper", "barge"])
 
@@ -181,6 +185,23 @@ class CallMonitorStopView(_FloorAction):
         result = _run(
             supervision.supervisor_monitor_stop(
                 supervisor=self.membership, call=call, timeout=self.timeout
+            )
+        )
+        return Response({"pbx": _outcome(result)})
+
+
+class CallMoveView(_FloorAction):
+    @extend_schema(
+        request=MoveInput, responses=PbxAnswer, summary="Move a waiting caller to an agent"
+    )
+    def post(self, request: Request, call_id: int) -> Response:
+        data = self._input(MoveInput)
+        organization_id = self.membership.organization_id
+        call = floor_call(organization_id=organization_id, call_id=call_id)
+        agent = floor_agent(organization_id=organization_id, agent_id=data["agent"])
+        result = _run(
+            supervision.supervisor_call_move(
+                supervisor=self.membership, call=call, agent=agent, timeout=self.timeout
             )
         )
         return Response({"pbx": _outcome(result)})

@@ -68,6 +68,7 @@ urlpatterns = [
         name="agent-queue-remove",
     ),
     path("calls/<int:call_id>/hang-up/", supervision.CallHangUpView.as_view(), name="call-hang-up"),
+    path("calls/<int:call_id>/move/", supervision.CallMoveView.as_view(), name="call-move"),
     path(
         "calls/<int:call_id>/monitor/", supervision.CallMonitorView.as_view(), name="call-monitor"
     ),

@@ -17,7 +17,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.db import transaction
 
-from contactcenter.enums import AgentState
+from contactcenter.enums import AgentState, CallStatus
 from contactcenter.errors import ApplicationError, NotFound, PermissionDenied
 from contactcenter.models import Agent, Call, CallQueue, Membership, QueueMembership
 from contactcenter.ports import PbxResult, telephony
@@ -244,6 +244,30 @@ async def supervisor_monitor_stop(
         call.organization_id, call.connection_key, "monitor_stop", params, timeout=timeout
     )
     await _audited("monitor_stop", call.organization_id, call, params, result)
+    if not result.ok:
+        raise PbxFailed(result)
+    return result
+
+
+async def supervisor_call_move(
+    *, supervisor: Membership, call: Call, agent: Agent, timeout: float
+) -> PbxResult:
+    """Move a caller waiting in a queue to ``agent``'s phone (Redirect of the caller's
+    leg to the agent's extension in the dialplan): the queue lets the caller go, the
+    agent's phone rings; the PBX's events tell the rest."""
+    _check(supervisor, call, agent)
+    port = telephony()
+    if port is None or not port.reaches_bridge(call.connection_key):
+        raise _no_pbx()
+    if call.status != CallStatus.QUEUED:
+        raise ApplicationError(
+            "Only a caller waiting in a queue can be moved.", code="not_waiting", status=409
+        )
+    params = {"call": call.external_id, "exten": agent.extension}
+    result = await port.command(
+        call.organization_id, call.connection_key, "redirect", params, timeout=timeout
+    )
+    await _audited("redirect", call.organization_id, call, {"agent": agent.pk, **params}, result)
     if not result.ok:
         raise PbxFailed(result)
     return result

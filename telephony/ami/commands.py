@@ -128,6 +128,23 @@ def plan(command: str, params: dict[str, Any], state: Tracker, *, context: str) 
         if not live:
             raise CommandError("That call is not live on this PBX.")
         return PlannedAction({"Action": "Hangup", "Channel": live[0].channel, "Cause": "16"})
+    if command == "redirect":
+        # A supervisor's: the caller's leg (the call's first) goes to ``exten`` of the
+        # dialplan, out of its queue or bridge (Redirect is an async goto).
+        call_key, exten = _need(params, "call", "exten")
+        track = state.calls.get(state.resolve(call_key))
+        caller = None if track is None else state.legs.get(track.first_leg)
+        if caller is None:
+            raise CommandError("That call is not live on this PBX.")
+        return PlannedAction(
+            {
+                "Action": "Redirect",
+                "Channel": caller.channel,
+                "Context": str(params.get("context") or context),
+                "Exten": exten,
+                "Priority": "1",
+            }
+        )
     if command == "monitor":
         return _monitor(params, state)
     if command == "monitor_stop":

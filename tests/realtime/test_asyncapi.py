@@ -256,6 +256,7 @@ async def test_what_real_sockets_send_and_receive_is_in_the_document(desk: Any) 
         ("call.force_hangup", {"call_id": call_id}),
         ("call.monitor", {"call_id": call_id, "mode": "whisper"}),
         ("call.monitor_stop", {"call_id": call_id}),
+        ("call.move", {"call_id": call_id, "agent_id": agent}),
     ]:
         sent["wallboard"].append({"type": type_, "id": "x", "data": data})
 

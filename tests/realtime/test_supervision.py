@@ -181,3 +181,39 @@ async def test_refusals(floor: Floor, floor_b: Any) -> None:
     # Nothing reached floor A's PBX, and nothing was audited.
     assert floor.member("support", "1002").paused is False
     assert await sync(AuditEntry.objects.filter(action__startswith="pbx.").count)() == 0
+
+
+async def test_move_a_waiting_caller_to_an_agent(floor: Floor) -> None:
+    board, _ = await open_board(floor.members["supervisor"])
+    carol_console, _ = await open_agent(await session_cookie(floor.members["carol"].user))
+    alice_console, _ = await open_agent(await session_cookie(floor.members["alice"].user))
+    # Carol's phone rings and rings: the caller waits in the queue.
+    plan = InboundPlan(caller_num="+15557654321", agents=("1003",), answer_after=600, talk=3600)
+    agenda = floor.simulator.agenda
+    assert agenda is not None  # the simulator is running
+    agenda.spawn(inbound_call(floor.simulator.pbx, plan), name="waiting")
+    ringing = await carol_console.until(lambda f: f["type"] == "call.ringing")
+    call_id = ringing["data"]["call"]["id"]
+    alice = floor.agents["alice"]
+
+    ack = await board.command("call.move", {"call_id": call_id, "agent_id": alice.pk})
+    assert ack["type"] == "ack", ack
+    assert ack["data"]["result"]["pbx"]["message"] == "Redirect successful"
+    answered = await alice_console.until(lambda f: f["type"] == "call.answered")
+    assert answered["data"]["call"]["id"] == call_id
+    await floor.settled()
+    call = await sync(lambda: Call.objects.select_related("agent").get(pk=call_id))()
+    assert call.agent == alice
+    assert call.status == CallStatus.IN_PROGRESS
+    # Answered now: no longer a waiting caller to move.
+    error = await board.command("call.move", {"call_id": call_id, "agent_id": alice.pk}, id_="c2")
+    assert error["data"]["code"] == "not_waiting"
+    entry = await sync(lambda: AuditEntry.objects.get(action="pbx.redirect"))()
+    assert entry.details == {
+        "agent": alice.pk,
+        "call": call.external_id,
+        "exten": "1001",
+        "ok": True,
+    }
+    for socket in (board, carol_console, alice_console):
+        await socket.close()

@@ -32,6 +32,7 @@ def _urls(floor: Floor) -> list[tuple[str, dict[str, Any]]]:
         (f"/api/v1/agents/{agent}/queues/", {"queue": queue, "penalty": 2}),
         (f"/api/v1/agents/{agent}/queues/{queue}/remove/", {}),
         (f"/api/v1/calls/{call}/hang-up/", {}),
+        (f"/api/v1/calls/{call}/move/", {"agent": agent}),
         (f"/api/v1/calls/{call}/monitor/", {"mode": "listen"}),
         (f"/api/v1/calls/{call}/monitor/stop/", {}),
     ]

@@ -627,6 +627,7 @@ NOT_WRITERS: dict[str, str] = {
             "supervisor_call_hang_up",
             "supervisor_monitor",
             "supervisor_monitor_stop",
+            "supervisor_call_move",
         )
     },
     "telephony.twilio.accounts.twilio_account_create": "audited by the same _save as "

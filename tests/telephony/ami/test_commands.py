@@ -59,3 +59,45 @@ def test_hangup_call_ends_the_callers_channel() -> None:
         plan("hangup_call", {"call": "9.9"}, state, context="from-internal")
     with pytest.raises(CommandError, match="'call' is required"):
         plan("hangup_call", {}, state, context="from-internal")
+
+
+def test_redirect_moves_the_callers_channel() -> None:
+    state = _state()
+    planned = plan("redirect", {"call": "1.1", "exten": "1002"}, state, context="from-internal")
+    assert planned.fields == {
+        "Action": "Redirect",
+        "Channel": "PJSIP/trunk-00000001",
+        "Context": "from-internal",
+        "Exten": "1002",
+        "Priority": "1",
+    }
+    del state.legs["1.1"]
+    with pytest.raises(CommandError, match="not live"):
+        plan("redirect", {"call": "1.1", "exten": "1002"}, state, context="from-internal")
+
+
+def test_monitor_originates_chanspy_on_the_agents_channel() -> None:
+    state = _state()
+    params = {"call": "1.1", "agent": "PJSIP/1001", "phone": "PJSIP/2001", "mode": "whisper"}
+    planned = plan("monitor", params, state, context="from-internal")
+    channel_id = planned.fields["ChannelId"]
+    assert planned.fields == {
+        "Action": "Originate",
+        "Channel": "PJSIP/2001",
+        "Application": "ChanSpy",
+        "Data": "PJSIP/1001-00000002,qwdE",
+        "CallerID": '"Whisper 1001" <1001>',
+        "Timeout": "30000",
+        "Async": "true",
+        "ChannelId": channel_id,
+    }
+    assert planned.spy == (channel_id, "whisper")
+    for mode, options in (("listen", "qdE"), ("barge", "qBdE")):
+        planned = plan("monitor", {**params, "mode": mode}, state, context="from-internal")
+        assert planned.fields["Data"] == f"PJSIP/1001-00000002,{options}"
+    with pytest.raises(CommandError, match="listen, whisper or barge"):
+        plan("monitor", {**params, "mode": "spy"}, state, context="from-internal")
+    with pytest.raises(CommandError, match="not on that call"):
+        plan("monitor", {**params, "agent": "PJSIP/1003"}, state, context="from-internal")
+    with pytest.raises(CommandError, match="No monitoring call"):
+        plan("monitor_stop", {"phone": "PJSIP/2001"}, state, context="from-internal")
