@@ -86,6 +86,10 @@ class CallEventType(models.TextChoices):
     MONITOR_STOPPED = "monitor.stopped", "Supervisor stopped monitoring"
 
 
+# A supervisor's monitoring sessions: on the timeline for the floor, not for the agent.
+MONITOR_EVENT_TYPES = frozenset({CallEventType.MONITOR_STARTED, CallEventType.MONITOR_STOPPED})
+
+
 class TransferKind(models.TextChoices):
     BLIND = "blind", "Blind"
     ATTENDED = "attended", "Attended"

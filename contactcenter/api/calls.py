@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -21,7 +21,7 @@ from contactcenter.api.pagination import CallCursorPagination
 from contactcenter.api.permissions import ALL_ROLES
 from contactcenter.api.recordings import RecordingSerializer
 from contactcenter.api.tenancy import TenantRelatedField, TenantViewSetMixin
-from contactcenter.enums import CallDirection, CallStatus
+from contactcenter.enums import MONITOR_EVENT_TYPES, CallDirection, CallStatus
 from contactcenter.models import Call, CallDisposition, CallEvent, CallTransfer, User
 from contactcenter.selectors.access import is_floor_role
 from contactcenter.selectors.recordings import call_recordings
@@ -146,8 +146,16 @@ class CallViewSet(
     def get_queryset(self) -> QuerySet[Call]:
         queryset = super().get_queryset()
         if self.action == "retrieve":
-            queryset = queryset.prefetch_related("events", "transfers")
+            queryset = queryset.prefetch_related(self._timeline(), "transfers")
         return queryset
+
+    def _timeline(self) -> Prefetch:
+        """The call's timeline; an agent's without the supervisors' monitoring sessions
+        (docs/supervisor.md: the agent is not told they are monitored)."""
+        events = CallEvent.objects.all()
+        if not is_floor_role(self.membership.role):
+            events = events.exclude(type__in=MONITOR_EVENT_TYPES)
+        return Prefetch("events", queryset=events)
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
         return CallDetailSerializer if self.action == "retrieve" else CallSerializer
@@ -187,5 +195,5 @@ class CallViewSet(
             )
         if "notes" in data.validated_data:
             call = call_update_notes(call=call, notes=data.validated_data["notes"], actor=user)
-        call = self.get_queryset().prefetch_related("events", "transfers").get(pk=call.pk)
+        call = self.get_queryset().prefetch_related(self._timeline(), "transfers").get(pk=call.pk)
         return Response(CallDetailSerializer(call).data)

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 from django.test import AsyncClient
+from django.utils import timezone
 
 from contactcenter.enums import AgentState
-from contactcenter.models import Agent, AuditEntry
+from contactcenter.models import Agent, AuditEntry, CallEvent
 from tests.conftest import Floor, client_for
 from tests.factories import make_call, make_queue
 from tests.realtime.pbxfloor import Floor as PbxFloor
@@ -123,3 +124,25 @@ async def test_pause_through_the_bridge(floor: PbxFloor) -> None:
     )()
     user = supervisor.user.pk
     assert asked == [("pbx.queue_pause", user), ("pbx.queue_remove", user)]
+
+
+@pytest.mark.django_db
+def test_the_agent_does_not_see_the_monitoring_on_the_timeline(floor_a: Floor) -> None:
+    call = make_call(floor_a.org, agent=floor_a.agent)
+    for kind in ("monitor.started", "monitor.stopped"):
+        CallEvent.objects.create(
+            organization=floor_a.org,
+            call=call,
+            type=kind,
+            occurred_at=timezone.now(),
+            details={"mode": "listen"},
+            dedup_key=f"test:{kind}",
+        )
+    url = f"/api/v1/calls/{call.pk}/"
+    seen = client_for(floor_a.supervisor).get(url).json()["events"]
+    assert [e["type"] for e in seen if e["type"].startswith("monitor.")] == [
+        "monitor.started",
+        "monitor.stopped",
+    ]
+    seen = client_for(floor_a.agent_member).get(url).json()["events"]
+    assert not [e for e in seen if e["type"].startswith("monitor.")]

@@ -26,7 +26,13 @@ import contactcenter.services
 import crm.services
 from contactcenter import facts as te
 from contactcenter.enums import CallStatus, Role
-from contactcenter.models import AuditEntry, CallDisposition, CallQueue, Organization
+from contactcenter.models import (
+    AuditEntry,
+    CallDisposition,
+    CallQueue,
+    Organization,
+    Recording,
+)
 from contactcenter.models.audit import ActorKind
 from contactcenter.services import (
     agents,
@@ -412,6 +418,15 @@ WRITERS: dict[str, Writer] = {
             recording_retention.recordings_purge_for_calls(
                 organization_id=w.org.pk, call_ids=[rec.call_id], reason="erasure"
             ),
+        ),
+        "recording.purge",
+    ),
+    "contactcenter.services.recording_retention.recordings_purge_expired": (
+        lambda w: (
+            Organization.objects.filter(pk=w.org.pk).update(recording_retention_days=1),
+            rec := ended_recording(w.org, w.floor.agent, ago=10**6),
+            Recording.objects.filter(pk=rec.pk).update(status="failed"),
+            recording_retention.recordings_purge_expired(),
         ),
         "recording.purge",
     ),
