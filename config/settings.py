@@ -239,6 +239,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "contactcenter.recordings_collect",
         "schedule": timedelta(seconds=env_int("RECORDINGS_COLLECT_INTERVAL_SECONDS", 30)),
     },
+    # Recordings past their organization's retention days (legal holds kept).
+    "purge-expired-recordings": {
+        "task": "contactcenter.recordings_purge_expired",
+        "schedule": crontab(hour=env_int("RECORDINGS_PURGE_HOUR", 2), minute=30),
+    },
     "sweep-stale-calls": {
         "task": "contactcenter.sweep_stale_calls",
         "schedule": timedelta(seconds=env_int("CALLS_SWEEP_INTERVAL_SECONDS", 300)),

@@ -15,3 +15,9 @@ from django.dispatch import Signal
 # arguments: ``call_id`` (int) and ``disposition_id`` (int, or None when cleared). crm
 # schedules the disposition's rules (a case, a follow-up).
 call_disposition_changed = Signal()
+
+# Which of these calls' recordings must be kept whatever their age (a legal hold), asked
+# by the retention purge (``services.recording_retention``). Keyword arguments:
+# ``organization_id`` (int) and ``call_ids`` (list of int); each receiver returns the
+# set of those call ids it holds. crm holds the calls of cases under legal hold.
+recordings_held = Signal()

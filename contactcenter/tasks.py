@@ -16,6 +16,7 @@ from django.db import InterfaceError, OperationalError
 from contactcenter.models import Organization
 from contactcenter.services.audit_purge import audit_purge
 from contactcenter.services.recording_files import recordings_collect
+from contactcenter.services.recording_retention import recordings_purge_expired
 from contactcenter.services.reports import stats_rollup_recent
 from contactcenter.services.sessions import tokens_flush_expired
 from contactcenter.services.sweep import calls_sweep_stale
@@ -109,3 +110,16 @@ def collect_recordings() -> dict[str, int]:
     if result.failed:
         logger.warning("%d recording(s) failed: their file never arrived", result.failed)
     return {"stored": result.stored, "failed": result.failed, "waiting": result.waiting}
+
+
+@shared_task(
+    name="contactcenter.recordings_purge_expired",
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=5,
+)
+def purge_expired_recordings() -> int:
+    """Recordings past their organization's retention, legal holds kept
+    (services/recording_retention.py)."""
+    return recordings_purge_expired()

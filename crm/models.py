@@ -160,6 +160,8 @@ class Case(Trashable, TenantModel, TimestampedModel):
     source_call = models.ForeignKey(
         "contactcenter.Call", on_delete=models.SET_NULL, null=True, blank=True, related_name="cases"
     )
+    # Under legal hold: its call's recordings outlive the retention purge.
+    legal_hold = models.BooleanField(default=False)
     # How the case came to be; a disposition's case also names the disposition it now
     # follows (a later change of the call's disposition is recorded in the history).
     origin = models.CharField(max_length=16, choices=CaseOrigin.choices, default=CaseOrigin.MANUAL)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from contactcenter.hooks import call_disposition_changed
+from contactcenter.hooks import call_disposition_changed, recordings_held
+from crm.selectors.holds import calls_on_legal_hold
 from crm.services.dispositions import call_disposition_rules_schedule
 
 
@@ -19,7 +20,14 @@ def _call_disposition_changed(
     call_disposition_rules_schedule(call_id=call_id, disposition_id=disposition_id)
 
 
+def _recordings_held(
+    sender: Any, *, organization_id: int, call_ids: list[int], **kwargs: Any
+) -> set[int]:
+    return calls_on_legal_hold(organization_id=organization_id, call_ids=call_ids)
+
+
 def connect() -> None:
     call_disposition_changed.connect(
         _call_disposition_changed, dispatch_uid="crm.call_disposition_rules"
     )
+    recordings_held.connect(_recordings_held, dispatch_uid="crm.recordings_held")

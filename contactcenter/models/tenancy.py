@@ -37,6 +37,8 @@ class Organization(models.Model):
     recording_policy = models.CharField(
         max_length=16, choices=RecordingPolicy.choices, default=RecordingPolicy.NONE
     )
+    # Days a recording is kept (the retention purge); blank: kept until erased.
+    recording_retention_days = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
+from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from contactcenter.enums import RecordingStatus
-from contactcenter.models import Recording
+from contactcenter.hooks import recordings_held
+from contactcenter.models import Organization, Recording
 from contactcenter.services import audit
 from contactcenter.services.recording_files import recordings_storage
 
@@ -34,6 +37,43 @@ def recordings_purge_for_calls(
         .order_by("pk")
     )
     return _purge(rows, reason)
+
+
+# Purged by age: stored files, and rows whose file never came. (Rows still recording or
+# waiting for their file are left to finish first.)
+_AGED = (RecordingStatus.DONE, RecordingStatus.FAILED)
+
+
+def recordings_purge_expired(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Purge the recordings older than their organization's ``recording_retention_days``
+    (none set: kept), except those of calls under legal hold (the ``recordings_held``
+    hook: crm's cases). At most ``limit`` per organization per run; returns how many.
+    Audited ``recording.purge`` with the reason ``retention``, the system as the actor."""
+    now = now or timezone.now()
+    purged = 0
+    organizations = Organization.objects.filter(recording_retention_days__isnull=False)
+    for org_id, days in organizations.values_list("pk", "recording_retention_days"):
+        purged += _purge_organization(org_id, now - timedelta(days=days or 0), limit)
+    return purged
+
+
+@transaction.atomic
+def _purge_organization(organization_id: int, cutoff: datetime, limit: int) -> int:
+    rows = list(
+        Recording.objects.for_organization(organization_id)
+        .filter(status__in=_AGED, started_at__lt=cutoff)
+        .select_for_update(skip_locked=True)
+        .order_by("started_at", "pk")[:limit]
+    )
+    if not rows:
+        return 0
+    call_ids = sorted({r.call_id for r in rows})
+    held: set[int] = set()
+    for _, answer in recordings_held.send(
+        sender=Recording, organization_id=organization_id, call_ids=call_ids
+    ):
+        held |= {int(call_id) for call_id in answer or ()}
+    return _purge([r for r in rows if r.call_id not in held], "retention")
 
 
 def _purge(rows: list[Recording], reason: str) -> int:
