@@ -14,14 +14,55 @@ def empty() -> str:
     return str(VoiceResponse())
 
 
-def enqueue(queue: str) -> str:
+# Twilio's own hold music (what its default waitUrl plays).
+HOLD_MUSIC = "https://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"
+CALLBACK_THANKS = "Thank you. We will call you back at this number. Goodbye."
+
+
+def enqueue(queue: str, *, offer_callback: bool = False) -> str:
     """Put the caller in ``queue``; Twilio posts to our queue-result webhook when they leave.
 
-    No ``waitUrl``: callers hear Twilio's default hold music until a queue has its own.
+    With ``offer_callback`` the wait is ours (telephony/twilio/waiting.py): the position
+    and the key that asks for a callback, then hold music; without, callers hear
+    Twilio's default hold music.
     """
     response = VoiceResponse()
-    response.enqueue(queue, action=webhook_path("queue-result", Hints(queue=queue)), method="POST")
+    extra: dict[str, str] = {}
+    if offer_callback:
+        extra = {"wait_url": webhook_path("wait", Hints(queue=queue)), "wait_url_method": "POST"}
+    response.enqueue(
+        queue, action=webhook_path("queue-result", Hints(queue=queue)), method="POST", **extra
+    )
     return str(response)
+
+
+def waiting(*, position: int | None, queue: str, offer: bool = True) -> str:
+    """The wait: the caller's position, the callback offer (one key), then music."""
+    response = VoiceResponse()
+    words = f"You are number {position} in line. " if position else ""
+    if offer:
+        gather = response.gather(
+            num_digits=1,
+            timeout=3,
+            action=webhook_path("callback-request", Hints(queue=queue)),
+            method="POST",
+        )
+        gather.say(words + "To keep your place and be called back, press 1.")
+    elif words:
+        response.say(words)
+    response.play(HOLD_MUSIC)
+    return str(response)
+
+
+def leave() -> str:
+    """Out of the queue (the Enqueue action follows)."""
+    response = VoiceResponse()
+    response.leave()
+    return str(response)
+
+
+def callback_kept() -> str:
+    return refuse(CALLBACK_THANKS)
 
 
 def unavailable() -> str:

@@ -8,7 +8,7 @@ The other URLs are written into the TwiML and REST calls we make.
 
 from django.urls import path
 
-from telephony.twilio import views
+from telephony.twilio import views, waiting
 
 app_name = "twilio"
 
@@ -18,4 +18,6 @@ urlpatterns = [
     path("status/", views.status, name="status"),
     path("queue-result/", views.queue_result, name="queue-result"),
     path("dial-result/", views.dial_result, name="dial-result"),
+    path("wait/", waiting.wait, name="wait"),
+    path("callback-request/", waiting.callback_request, name="callback-request"),
 ]

@@ -20,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from contactcenter import facts as te
 from contactcenter.enums import CallSource
 from contactcenter.models import Agent, Call, CallQueue
+from contactcenter.models import Callback as KeptCallback
 from contactcenter.phones import phone_try_normalize
 from contactcenter.services.telephony import telephony_apply
 from telephony.models import TwilioAccount
@@ -108,7 +109,7 @@ def voice(
         return _twiml(twiml.unavailable())
     # The offer is made by the routing task, once Twilio has the caller in the queue.
     routing.request(account.organization_id)
-    return _twiml(twiml.enqueue(queue))
+    return _twiml(twiml.enqueue(queue, offer_callback=bool(account.caller_id)))
 
 
 def _browser_agent(account: TwilioAccount, caller: str) -> Agent | None:
@@ -215,8 +216,16 @@ def _follow_offer(account: TwilioAccount, callback: Callback, hints: Hints, now:
 def queue_result(
     request: HttpRequest, account: TwilioAccount, callback: Callback, hints: Hints
 ) -> HttpResponse:
-    """The Enqueue action: the caller left the queue; nothing more to play."""
+    """The Enqueue action: the caller left the queue; nothing more to play (but thanks,
+    for a caller who left with a callback kept: telephony/twilio/waiting.py)."""
     _apply(account, translator.queue_result(callback, hints, now=timezone.now()))
+    if (
+        callback.queue_result == "leave"
+        and KeptCallback.objects.filter(
+            organization_id=account.organization_id, call__external_id=callback.call_sid
+        ).exists()
+    ):
+        return _twiml(twiml.callback_kept())
     return _twiml(twiml.empty())
 
 

@@ -41,6 +41,8 @@ def waiting_calls(organization_id: int) -> list[Call]:
     """Twilio callers in an active queue, not answered, not ended, not being offered;
     the heavier queue first, then the longest waiting."""
     offered = TwilioOffer.objects.filter(call=OuterRef("pk"), status__in=OFFER_ACTIVE)
+    # A caller who asked to be called back is in line as their Callback, not as a call.
+    kept = Callback.objects.filter(call=OuterRef("pk"))
     return list(
         Call.objects.for_organization(organization_id)
         .filter(
@@ -51,6 +53,7 @@ def waiting_calls(organization_id: int) -> list[Call]:
             queue__is_active=True,
         )
         .exclude(Exists(offered))
+        .exclude(Exists(kept))
         .select_related("queue")
         .order_by("-queue__weight", "queued_at", "pk")
     )

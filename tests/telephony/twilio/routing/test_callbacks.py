@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
+from xml.etree import ElementTree
 
 import pytest
 from django.utils import timezone
@@ -139,3 +140,43 @@ def test_a_kept_place_goes_before_a_caller_who_came_later(
     assert [c.fields["To"] for c in twilio_api.created] == [CUSTOMER]
     assert f.twilio.rings() == []
     assert Call.objects.get(external_id=later).answered_at is None
+
+
+def test_a_waiting_caller_presses_1_keeps_their_place_and_is_called_back(
+    floor_a: Floor, twilio_api: FakeTwilioAPI
+) -> None:
+    f = floor_with_caller_id(floor_a, twilio_api)
+    [agent] = f.agents
+    sid = f.twilio.caller_arrives(7)
+    caller = f.twilio.callers[sid]
+    base = {"AccountSid": ACCOUNT_SID, "CallSid": sid, "From": caller, "To": OUR_NUMBER}
+    waiting = {**base, "CallStatus": "in-progress", "Direction": "inbound"}
+    wait = f.twilio.deliver(
+        TwilioRequest("/telephony/twilio/wait/?queue=support", {**waiting, "QueuePosition": "1"})
+    )
+    gather = ElementTree.fromstring(wait.content).find("Gather")
+    assert gather is not None and gather.get("numDigits") == "1"
+    assert "number 1 in line" in (gather.findtext("Say") or "")
+    pressed = f.twilio.deliver(
+        TwilioRequest(_path(gather.get("action", "")), {**waiting, "Digits": "1"})
+    )
+    assert ElementTree.fromstring(pressed.content).find("Leave") is not None
+    call = Call.objects.get(external_id=sid)
+    kept = Callback.objects.get(call=call)
+    assert (kept.number, kept.place_at, kept.queue_id) == (caller, call.queued_at, f.queue.pk)
+    left = f.twilio.deliver(
+        TwilioRequest(
+            "/telephony/twilio/queue-result/?queue=support",
+            {**waiting, "QueueResult": "leave", "QueueTime": "40"},
+        )
+    )
+    assert b"call you back" in left.content and b"<Hangup" in left.content
+    # The agent gets the callback, not the call (still open until Twilio says it ended).
+    f.available(agent)
+    assert f.twilio.rings() == []
+    assert [c.fields["To"] for c in twilio_api.created] == [caller]
+
+
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path
