@@ -39,6 +39,8 @@ class OrganizationSerializer(serializers.ModelSerializer[Organization]):
             "time_zone",
             "default_region",
             "audit_retention_days",
+            "recording_policy",
+            "recording_retention_days",
             "created_at",
         ]
         read_only_fields = ["id", "slug", "created_at"]
@@ -47,7 +49,12 @@ class OrganizationSerializer(serializers.ModelSerializer[Organization]):
                 "min_value": 1,
                 "max_value": 36500,
                 "help_text": "Days audit entries are kept; null: the installation's default.",
-            }
+            },
+            "recording_retention_days": {
+                "min_value": 1,
+                "max_value": 36500,
+                "help_text": "Days recordings are kept; null: until erased.",
+            },
         }
 
 

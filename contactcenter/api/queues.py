@@ -30,6 +30,7 @@ class CallQueueSerializer(serializers.ModelSerializer[CallQueue]):
             "retry_seconds",
             "wrapup_seconds",
             "weight",
+            "recording_policy",
             "is_active",
             "created_at",
             "updated_at",

@@ -149,9 +149,12 @@ def organization_update(
     time_zone: str | None = None,
     default_region: str | None = None,
     audit_retention_days: int | object | None = ...,
+    recording_policy: str | None = None,
+    recording_retention_days: int | object | None = ...,
 ) -> Organization:
     """Change what is passed; ``audit_retention_days=None`` goes back to the
-    installation's ``AUDIT_RETENTION_DAYS``."""
+    installation's ``AUDIT_RETENTION_DAYS``, ``recording_retention_days=None`` keeps
+    recordings until they are erased (docs/recordings.md)."""
     before = audit.snapshot(organization)
     if audit_retention_days is not ...:
         if audit_retention_days is not None and (
@@ -161,6 +164,16 @@ def organization_update(
                 "Keep audit entries for at least 1 day.", field="audit_retention_days"
             )
         organization.audit_retention_days = audit_retention_days
+    if recording_retention_days is not ...:
+        if recording_retention_days is not None and (
+            not isinstance(recording_retention_days, int) or recording_retention_days < 1
+        ):
+            raise ApplicationError(
+                "Keep recordings for at least 1 day.", field="recording_retention_days"
+            )
+        organization.recording_retention_days = recording_retention_days
+    if recording_policy is not None:
+        organization.recording_policy = recording_policy
     if name is not None:
         organization.name = name
     if time_zone is not None:
@@ -168,7 +181,16 @@ def organization_update(
     if default_region is not None:
         organization.default_region = default_region
     organization.full_clean()
-    organization.save(update_fields=["name", "time_zone", "default_region", "audit_retention_days"])
+    organization.save(
+        update_fields=[
+            "name",
+            "time_zone",
+            "default_region",
+            "audit_retention_days",
+            "recording_policy",
+            "recording_retention_days",
+        ]
+    )
     audit.updated(organization, before)
     return organization
 

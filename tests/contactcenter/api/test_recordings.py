@@ -15,6 +15,7 @@ from contactcenter.models import AuditEntry, Recording
 from contactcenter.services.recording_files import recordings_collect
 from tests.conftest import Floor, client_for
 from tests.contactcenter.recorded import ended_recording, tiny_wav
+from tests.factories import make_queue
 
 pytestmark = pytest.mark.django_db
 
@@ -153,3 +154,41 @@ def test_a_recording_without_a_stored_file_has_no_link(floor_a: Floor) -> None:
     rec = ended_recording(floor_a.org, floor_a.agent)
     (row,) = _listed(client_for(floor_a.supervisor), rec).json()
     assert (row["status"], row["media_url"]) == ("ended", None)
+
+
+def test_admins_set_the_recording_policy_and_retention(floor_a: Floor) -> None:
+    admin = client_for(floor_a.admin)
+    changed = admin.patch(
+        "/api/v1/organization/",
+        {"recording_policy": "all", "recording_retention_days": 90},
+        format="json",
+    )
+    assert changed.status_code == 200, changed.content
+    body = changed.json()
+    assert (body["recording_policy"], body["recording_retention_days"]) == ("all", 90)
+    floor_a.org.refresh_from_db()
+    assert (floor_a.org.recording_policy, floor_a.org.recording_retention_days) == ("all", 90)
+    entry = AuditEntry.objects.filter(action="update", object_type="contactcenter.organization")
+    assert entry.get().changes["recording_policy"] == ["none", "all"]
+    bad = admin.patch("/api/v1/organization/", {"recording_retention_days": 0}, format="json")
+    assert bad.status_code == 400
+    bad = admin.patch("/api/v1/organization/", {"recording_policy": "some"}, format="json")
+    assert bad.status_code == 400
+    kept = admin.patch("/api/v1/organization/", {"recording_retention_days": None}, format="json")
+    assert kept.json()["recording_retention_days"] is None
+    refused = client_for(floor_a.supervisor).patch(
+        "/api/v1/organization/", {"recording_policy": "none"}, format="json"
+    )
+    assert refused.status_code == 403
+
+
+def test_a_queue_has_its_own_recording_policy(floor_a: Floor) -> None:
+    queue = make_queue(floor_a.org)
+    admin = client_for(floor_a.admin)
+    url = f"/api/v1/queues/{queue.pk}/"
+    assert admin.get(url).json()["recording_policy"] == ""  # the organization's
+    changed = admin.patch(url, {"recording_policy": "none"}, format="json")
+    assert changed.status_code == 200, changed.content
+    queue.refresh_from_db()
+    assert queue.recording_policy == "none"
+    assert admin.patch(url, {"recording_policy": "x"}, format="json").status_code == 400
