@@ -69,6 +69,8 @@ def resync_calls(
     for channel in channels:
         if device_of(text(channel, "Channel")).startswith("Local/"):
             continue
+        if translator.spy_leg_live(channel):
+            continue  # a supervisor's monitoring leg (spying.py): no call of its own
         groups[text(channel, "Linkedid") or text(channel, "Uniqueid")].append(channel)
 
     events: list[te.Fact] = []

@@ -31,6 +31,17 @@ class SpyRules:
     def _is_spy_leg(self, msg: Fields) -> bool:
         return text(msg, "Uniqueid") in self.state.spies
 
+    def spy_leg_live(self, channel: Fields) -> bool:
+        """Whether a channel a resync lists (CoreShowChannel) is a monitoring leg: ours,
+        or one running ChanSpy; kept as a session, with its mode if we asked for it."""
+        uniqueid = text(channel, "Uniqueid")
+        if uniqueid not in self.state.spies and text(channel, "Application") != "ChanSpy":
+            return False
+        spy = self.state.spies.setdefault(uniqueid, Spy(mode=""))
+        spy.channel = text(channel, "Channel")
+        spy.phone = device_of(spy.channel)
+        return True
+
     def _spy_leg_created(self, msg: Fields) -> bool:
         """Whether a new channel is our monitoring leg (its name kept, to hang it up)."""
         spy = self.state.spies.get(text(msg, "Uniqueid"))

@@ -14,14 +14,15 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.db import connections
 
-from provisioning.demo import seed_demo
 from contactcenter.models import Agent, CallQueue, Membership
 from contactcenter.services.organizations import agent_create
+from provisioning.demo import seed_demo
 from telephony.ami.bridge import AmiBridge
 from telephony.ami.client import AmiEndpoint
 from telephony.ami.simulator import AmiSimulator
 from telephony.ami.simulator.call_actions import OriginateBehaviour
 from telephony.ami.simulator.directory import AgentPhone, default_directory
+from telephony.ami.simulator.scenarios import InboundPlan, inbound_call
 from telephony.ami.targets import BridgeTarget, record_connection_key
 from telephony.models import AsteriskConnection
 from tests.realtime.support import sync
@@ -44,6 +45,13 @@ class Floor:
         """Everything the PBX reported so far is in the database."""
         await self.bridge.synced()
         await self.bridge.drained()
+
+    def place_call(self, name: str, **plan: Any) -> None:
+        """An inbound call from +15557654321 into ``support``, as ``InboundPlan(**plan)``."""
+        agenda = self.simulator.agenda
+        assert agenda is not None  # the simulator is running
+        call = InboundPlan(caller_num="+15557654321", **plan)
+        agenda.spawn(inbound_call(self.simulator.pbx, call), name=name)
 
     def member(self, queue: str, extension: str) -> Any:
         """The simulated PBX's queue member, or None."""

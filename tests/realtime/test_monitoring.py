@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from contactcenter.models import AuditEntry, CallEvent
-from telephony.ami.simulator.scenarios import InboundPlan, inbound_call
 from tests.realtime.pbxfloor import SUPERVISOR_PHONE, Floor, pbx_floor
 from tests.realtime.support import Socket, open_agent, open_board, session_cookie, sync
 from tests.telephony.amiclient import AmiTestClient
@@ -27,10 +26,7 @@ async def floor() -> AsyncIterator[Floor]:
 
 async def _alice_on_a_call(floor: Floor) -> tuple[Socket, int]:
     alice_console, _ = await open_agent(await session_cookie(floor.members["alice"].user))
-    plan = InboundPlan(caller_num="+15557654321", agents=("1001",), answer_after=0, talk=3600)
-    agenda = floor.simulator.agenda
-    assert agenda is not None  # the simulator is running
-    agenda.spawn(inbound_call(floor.simulator.pbx, plan), name="alice's call")
+    floor.place_call("alice's call", agents=("1001",), answer_after=0, talk=3600)
     answered = await alice_console.until(lambda f: f["type"] == "call.answered")
     return alice_console, answered["data"]["call"]["id"]
 

@@ -21,7 +21,6 @@ from contactcenter.models import (
     Organization,
     QueueMembership,
 )
-from telephony.ami.simulator.scenarios import InboundPlan, inbound_call
 from tests.factories import make_call
 from tests.realtime.pbxfloor import Floor, pbx_floor
 from tests.realtime.support import open_agent, open_board, session_cookie, sync
@@ -123,10 +122,7 @@ async def test_pause_queue_membership_and_log_out(floor: Floor) -> None:
 async def test_hang_up_a_stuck_call(floor: Floor) -> None:
     board, _ = await open_board(floor.members["admin"])
     alice_console, _ = await open_agent(await session_cookie(floor.members["alice"].user))
-    plan = InboundPlan(caller_num="+15557654321", agents=("1001",), answer_after=0, talk=3600)
-    agenda = floor.simulator.agenda
-    assert agenda is not None  # the simulator is running
-    agenda.spawn(inbound_call(floor.simulator.pbx, plan), name="stuck")
+    floor.place_call("stuck", agents=("1001",), answer_after=0, talk=3600)
     answered = await alice_console.until(lambda f: f["type"] == "call.answered")
     call_id = answered["data"]["call"]["id"]
 
@@ -188,10 +184,7 @@ async def test_move_a_waiting_caller_to_an_agent(floor: Floor) -> None:
     carol_console, _ = await open_agent(await session_cookie(floor.members["carol"].user))
     alice_console, _ = await open_agent(await session_cookie(floor.members["alice"].user))
     # Carol's phone rings and rings: the caller waits in the queue.
-    plan = InboundPlan(caller_num="+15557654321", agents=("1003",), answer_after=600, talk=3600)
-    agenda = floor.simulator.agenda
-    assert agenda is not None  # the simulator is running
-    agenda.spawn(inbound_call(floor.simulator.pbx, plan), name="waiting")
+    floor.place_call("waiting", agents=("1003",), answer_after=600, talk=3600)
     ringing = await carol_console.until(lambda f: f["type"] == "call.ringing")
     call_id = ringing["data"]["call"]["id"]
     alice = floor.agents["alice"]

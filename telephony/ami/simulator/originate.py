@@ -42,11 +42,11 @@ class OriginateRequest:
         return f"PJSIP/{self.endpoint}"
 
 
-def originate_start(pbx: PbxModel, request: OriginateRequest) -> Call:
-    """The originated leg: Newchannel (Down), the given CallerID, DialBegin (Dest only)."""
+def originated_channel(pbx: PbxModel, request: OriginateRequest) -> Channel:
+    """The channel an Originate creates towards the phone: Newchannel (Down)."""
     phone = pbx.directory.phone(request.endpoint)
     name = phone.name if phone else request.endpoint
-    leg = pbx.new_channel(
+    return pbx.new_channel(
         request.endpoint,
         state=ChannelState.DOWN,
         caller=(request.endpoint, name),
@@ -54,6 +54,11 @@ def originate_start(pbx: PbxModel, request: OriginateRequest) -> Call:
         exten="s",
         uniqueid=request.channel_id,
     )
+
+
+def originate_start(pbx: PbxModel, request: OriginateRequest) -> Call:
+    """The originated leg: Newchannel (Down), the given CallerID, DialBegin (Dest only)."""
+    leg = originated_channel(pbx, request)
     call = Call(caller=leg, direction="outbound")
     track(pbx, call, leg)
     if request.caller_num or request.caller_name:

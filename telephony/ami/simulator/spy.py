@@ -21,6 +21,7 @@ from telephony.ami.simulator.originate import (
     REASON_FAILURE,
     OriginateRequest,
     originate_response,
+    originated_channel,
 )
 from telephony.ami.simulator.pbx import PbxModel
 
@@ -57,16 +58,7 @@ def _spy_event(pbx: PbxModel, event: str, spyer: Channel, spyee: Channel) -> Non
 def spy_call(pbx: PbxModel, plan: SpyPlan) -> Script:
     """Ring the supervisor's phone, answer, spy until one side hangs up."""
     request = plan.request
-    phone = pbx.directory.phone(request.endpoint)
-    name = phone.name if phone else request.endpoint
-    spyer = pbx.new_channel(
-        request.endpoint,
-        state=ChannelState.DOWN,
-        caller=(request.endpoint, name),
-        context=phone.context if phone else "from-internal",
-        exten="s",
-        uniqueid=request.channel_id,
-    )
+    spyer = originated_channel(pbx, request)
     if request.caller_num or request.caller_name:
         pbx.set_connected(spyer, request.caller_num, request.caller_name)
     pbx.set_state(spyer, ChannelState.RINGING)
