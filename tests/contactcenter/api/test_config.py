@@ -2,6 +2,7 @@ import pytest
 
 from contactcenter.models import CallDisposition, CallQueue
 from tests.conftest import Floor, client_for
+from tests.crm.factories import error_attrs, make_category
 from tests.factories import make_call, make_queue
 
 pytestmark = pytest.mark.django_db
@@ -93,3 +94,32 @@ def test_unused_queue_can_be_deleted(floor_a: Floor) -> None:
     queue = make_queue(floor_a.org, "sales")
     assert client_for(floor_a.admin).delete(f"/api/v1/queues/{queue.pk}/").status_code == 204
     assert not CallQueue.objects.filter(pk=queue.pk).exists()
+
+
+def test_a_dispositions_case_category_is_one_of_the_callers_organization(
+    floor_a: Floor, floor_b: Floor
+) -> None:
+    # The field is built from the model's foreign key to crm's CaseCategory: still
+    # scoped to the caller's organization, optional and nullable.
+    ours = make_category(floor_a.org, "Complaints")
+    theirs = make_category(floor_b.org, "Complaints")
+    admin = client_for(floor_a.admin)
+    payload = {"name": "Complaint", "code": "complaint", "requires_case_creation": True}
+    refused = admin.post("/api/v1/dispositions/", {**payload, "default_case_category": theirs.pk})
+    assert refused.status_code == 400, refused.content
+    assert error_attrs(refused) == ["default_case_category"]
+    assert not CallDisposition.objects.filter(code="complaint").exists()
+
+    created = admin.post("/api/v1/dispositions/", {**payload, "default_case_category": ours.pk})
+    assert created.status_code == 201, created.content
+    assert created.json()["default_case_category"] == ours.pk
+    url = f"/api/v1/dispositions/{created.json()['id']}/"
+    cleared = admin.patch(url, {"default_case_category": None})
+    assert cleared.status_code == 200, cleared.content
+    assert cleared.json()["default_case_category"] is None
+    assert admin.patch(url, {"default_case_category": 10**9}).status_code == 400
+
+    plain = admin.post("/api/v1/dispositions/", {"name": "Sale", "code": "sale"})
+    assert plain.status_code == 201, plain.content
+    assert plain.json()["default_case_category"] is None
+    assert plain.json()["default_case_priority"] == "normal"

@@ -65,6 +65,7 @@ from crm.services import (
     dispositions,
     emails,
     erasure,
+    legal_hold,
     notifications,
     overdue,
     trash,
@@ -429,6 +430,10 @@ WRITERS: dict[str, Writer] = {
             recording_retention.recordings_purge_expired(),
         ),
         "recording.purge",
+    ),
+    "crm.services.legal_hold.case_set_legal_hold": (
+        lambda w: legal_hold.case_set_legal_hold(case=w.case, held=True),
+        "legal_hold",
     ),
     "contactcenter.services.recording_playback.recording_played": (
         lambda w: recording_playback.recording_played(
