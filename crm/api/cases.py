@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from contactcenter.api.permissions import ADMIN_ONLY, ALL_ROLES
+from contactcenter.api.permissions import ADMIN_ONLY, ALL_ROLES, FLOOR_ROLES
 from contactcenter.api.tenancy import TenantViewSetMixin
 from crm.api.common import HTTP_METHODS, request_user, validated
 from crm.api.filters import CaseFilter
@@ -25,10 +25,12 @@ from crm.api.serializers import (
     CaseNoteInputSerializer,
     CaseNoteOutputSerializer,
     CaseOutputSerializer,
+    LegalHoldInputSerializer,
 )
 from crm.models import Case
 from crm.selectors import case_visibility_q
 from crm.services import case_create, case_note_add, case_update
+from crm.services.legal_hold import case_set_legal_hold
 from crm.services.trash import case_trash
 
 
@@ -45,7 +47,7 @@ class CaseViewSet(TenantViewSetMixin, viewsets.ModelViewSet):
     http_method_names = HTTP_METHODS
     read_roles = ALL_ROLES
     write_roles = ALL_ROLES
-    action_write_roles = {"destroy": ADMIN_ONLY}
+    action_write_roles = {"destroy": ADMIN_ONLY, "legal_hold": FLOOR_ROLES}
     filterset_class = CaseFilter
     search_fields = ["title", "description"]
     ordering_fields = ["number", "created_at", "updated_at", "due_at", "status", "priority"]
@@ -103,3 +105,17 @@ class CaseViewSet(TenantViewSetMixin, viewsets.ModelViewSet):
     def history(self, request: Request, pk: str | None = None) -> Response:
         case = self.get_object()
         return Response(CaseHistoryOutputSerializer(case.history.all(), many=True).data)
+
+    @extend_schema(
+        summary="Put a case under legal hold, or lift it (supervisors and admins)",
+        request=LegalHoldInputSerializer,
+        responses=CaseOutputSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="legal-hold", filter_backends=[])
+    def legal_hold(self, request: Request, pk: str | None = None) -> Response:
+        """While held, the recordings of the case's call are kept past the retention
+        days (docs/recordings.md)."""
+        case = self.get_object()
+        data = validated(LegalHoldInputSerializer, request, self.get_serializer_context())
+        case = case_set_legal_hold(case=case, held=data["held"])
+        return Response(CaseOutputSerializer(case).data)

@@ -96,6 +96,10 @@ class CaseInputSerializer(serializers.Serializer):
     due_at = serializers.DateTimeField(allow_null=True, required=False)
 
 
+class LegalHoldInputSerializer(serializers.Serializer):
+    held = serializers.BooleanField()
+
+
 class CaseOutputSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True, help_text='"CASE-000042"')
 
@@ -115,6 +119,7 @@ class CaseOutputSerializer(serializers.ModelSerializer):
             "source_call",
             "origin",
             "source_disposition",
+            "legal_hold",
             "due_at",
             "overdue_at",
             "resolved_at",
