@@ -12,31 +12,18 @@ import pytest
 from contactcenter.enums import RecordingPolicy, RecordingStatus
 from contactcenter.models import AuditEntry, Membership, Organization, Recording
 from telephony.ami.simulator import AmiSimulator
-from telephony.ami.simulator.scenarios import InboundPlan, inbound_call
 from tests.realtime.support import open_agent, session_cookie, sync
-from tests.telephony.amiclient import AmiTestClient
-from tests.telephony.bridge_harness import Running, running_bridge
-from tests.telephony.conftest import SECRET, fast_config
+from tests.telephony.bridge_harness import running_bridge
+from tests.telephony.recorded_calls import live_simulator, place_answered_call, settled
+from tests.telephony.recorded_calls import watch as watch_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 async def simulator() -> AsyncIterator[AmiSimulator]:
-    async with AmiSimulator(fast_config(speed=1.0)) as sim:
+    async with live_simulator() as sim:
         yield sim
-
-
-async def _watch(sim: AmiSimulator) -> AmiTestClient:
-    client = await AmiTestClient.connect(sim.port)
-    await client.login(secret=SECRET)
-    await client.wait_for(lambda m: m.event == "FullyBooted")
-    return client
-
-
-async def _settled(running: Running) -> None:
-    await running.bridge.synced()
-    await running.bridge.drained()
 
 
 @sync
@@ -54,8 +41,7 @@ def _status(organization_id: int) -> tuple[str, list[dict[str, Any]]]:
 
 
 async def _answered(sim: AmiSimulator, console: Any, phone: str) -> int:
-    plan = InboundPlan(caller_num="+15557654321", agents=(phone,), answer_after=0, talk=3600)
-    sim.agenda.spawn(inbound_call(sim.pbx, plan), name="recorded")
+    place_answered_call(sim, phone)
     answered = await console.until(lambda f: f["type"] == "call.answered")
     return int(answered["data"]["call"]["id"])
 
@@ -64,18 +50,18 @@ async def test_the_agent_pauses_and_resumes_the_recording(simulator: AmiSimulato
     async with running_bridge(simulator) as running:
         org = running.organization_id
         alice = await _member(org, "alice", RecordingPolicy.ALL)
-        watch = await _watch(simulator)
+        watch = await watch_client(simulator)
         console, _ = await open_agent(await session_cookie(alice.user))
         call_id = await _answered(simulator, console, "1001")
         await watch.wait_for(lambda m: m.event == "MixMonitorStart")
-        await _settled(running)
+        await settled(running)
 
         ack = await console.command("call.recording_pause", {"call_id": call_id, "paused": True})
         assert ack["type"] == "ack", ack
         assert ack["data"]["result"]["pbx"]["ok"] is True
         mute = await watch.wait_for(lambda m: m.event == "MixMonitorMute")
         assert (mute["State"], mute["Direction"]) == ("1", "both")
-        await _settled(running)
+        await settled(running)
         status, spans = await _status(org)
         assert status == RecordingStatus.PAUSED and spans[0]["end"] is None
 
@@ -83,7 +69,7 @@ async def test_the_agent_pauses_and_resumes_the_recording(simulator: AmiSimulato
         ack = await console.command("call.recording_pause", resume, id_="c2")
         assert ack["type"] == "ack", ack
         await watch.wait_for(lambda m: m.event == "MixMonitorMute" and m["State"] == "0")
-        await _settled(running)
+        await settled(running)
         status, spans = await _status(org)
         assert status == RecordingStatus.RECORDING and spans[0]["end"] is not None
 
@@ -111,7 +97,7 @@ async def test_the_agent_pauses_and_resumes_the_recording(simulator: AmiSimulato
 async def test_a_call_nobody_records_cannot_be_paused(simulator: AmiSimulator) -> None:
     async with running_bridge(simulator) as running:
         alice = await _member(running.organization_id, "alice", RecordingPolicy.NONE)
-        watch = await _watch(simulator)
+        watch = await watch_client(simulator)
         console, _ = await open_agent(await session_cookie(alice.user))
         call_id = await _answered(simulator, console, "1001")
         error = await console.command("call.recording_pause", {"call_id": call_id, "paused": True})

@@ -14,25 +14,18 @@ from asgiref.sync import sync_to_async
 from contactcenter.enums import CallEventType, RecordingPolicy, RecordingStatus
 from contactcenter.models import AuditEntry, Call, CallEvent, CallQueue, Organization, Recording
 from telephony.ami.simulator import AmiSimulator
-from telephony.ami.simulator.scenarios import InboundPlan, inbound_call
 from tests.telephony.amiclient import AmiTestClient
-from tests.telephony.bridge_harness import Running, running_bridge
-from tests.telephony.conftest import SECRET, fast_config
+from tests.telephony.bridge_harness import running_bridge
+from tests.telephony.recorded_calls import live_simulator, place_answered_call, settled
+from tests.telephony.recorded_calls import watch as watch_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 async def simulator() -> AsyncIterator[AmiSimulator]:
-    async with AmiSimulator(fast_config(speed=1.0)) as sim:
+    async with live_simulator() as sim:
         yield sim
-
-
-async def _watch(sim: AmiSimulator) -> AmiTestClient:
-    client = await AmiTestClient.connect(sim.port)
-    await client.login(secret=SECRET)
-    await client.wait_for(lambda m: m.event == "FullyBooted")
-    return client
 
 
 def _set_policy(organization_id: int, org: str, queue: str = "") -> None:
@@ -47,14 +40,8 @@ def _recordings(organization_id: int) -> list[Recording]:
 
 
 async def _answered_call(sim: AmiSimulator, watch: AmiTestClient) -> Any:
-    plan = InboundPlan(caller_num="+15557654321", agents=("1001",), answer_after=0, talk=3600)
-    sim.agenda.spawn(inbound_call(sim.pbx, plan), name="recorded")
+    place_answered_call(sim)
     return await watch.wait_for(lambda m: m.event == "AgentConnect")
-
-
-async def _settled(running: Running) -> None:
-    await running.bridge.synced()
-    await running.bridge.drained()
 
 
 async def test_policy_all_records_the_customer_leg_pause_resume_and_hangup(
@@ -63,7 +50,7 @@ async def test_policy_all_records_the_customer_leg_pause_resume_and_hangup(
     async with running_bridge(simulator) as running:
         org = running.organization_id
         await sync_to_async(_set_policy)(org, RecordingPolicy.ALL)
-        watch = await _watch(simulator)
+        watch = await watch_client(simulator)
         connect = await _answered_call(simulator, watch)
         start = await watch.wait_for(lambda m: m.event == "MixMonitorStart")
         # The customer's channel is recorded, not the agent's: a transfer keeps it.
@@ -77,7 +64,7 @@ async def test_policy_all_records_the_customer_leg_pause_resume_and_hangup(
         muted = await watch.request("MixMonitorMute", Channel=channel, Direction="both", State="1")
         assert muted.response == "Success"
         await watch.wait_for(lambda m: m.event == "MixMonitorMute" and m["State"] == "1")
-        await _settled(running)
+        await settled(running)
         (paused,) = await sync_to_async(_recordings)(org)
         assert paused.status == RecordingStatus.PAUSED
         assert paused.paused_spans[0]["end"] is None
@@ -87,7 +74,7 @@ async def test_policy_all_records_the_customer_leg_pause_resume_and_hangup(
         hung = await watch.request("Hangup", Channel=channel)
         assert hung.response == "Success"
         await watch.wait_for(lambda m: m.event == "Hangup" and m["Channel"] == channel)
-        await _settled(running)
+        await settled(running)
         await watch.close()
 
     (rec,) = await sync_to_async(_recordings)(org)
@@ -131,11 +118,11 @@ async def test_a_queue_that_records_nothing_overrides_its_organization(
     async with running_bridge(simulator) as running:
         org = running.organization_id
         await sync_to_async(_set_policy)(org, RecordingPolicy.ALL, RecordingPolicy.NONE)
-        watch = await _watch(simulator)
+        watch = await watch_client(simulator)
         connect = await _answered_call(simulator, watch)
         await watch.request("Hangup", Channel=connect["Channel"])
         await watch.wait_for(lambda m: m.event == "Hangup" and m["Channel"] == connect["Channel"])
-        await _settled(running)
+        await settled(running)
         await watch.close()
     assert not [m for m in watch.messages if m.event == "MixMonitorStart"]
     assert await sync_to_async(_recordings)(org) == []
@@ -146,7 +133,7 @@ async def test_a_dialplan_started_recording_and_its_stop_are_learned_from_events
 ) -> None:
     async with running_bridge(simulator) as running:
         org = running.organization_id  # policy "none": the bridge starts nothing itself
-        watch = await _watch(simulator)
+        watch = await watch_client(simulator)
         connect = await _answered_call(simulator, watch)
         channel = connect["Channel"]
         started = await watch.request("MixMonitor", Channel=channel, File="/rec/by-dialplan.gsm")
@@ -156,7 +143,7 @@ async def test_a_dialplan_started_recording_and_its_stop_are_learned_from_events
         await watch.wait_for(lambda m: m.event == "MixMonitorStop")
         again = await watch.request("StopMixMonitor", Channel=channel)
         assert (again.response, again["Message"]) == ("Error", "Could not stop monitor")
-        await _settled(running)
+        await settled(running)
         (rec,) = await sync_to_async(_recordings)(org)
         assert (rec.status, rec.pbx_filename, rec.format) == (
             RecordingStatus.ENDED,
@@ -166,7 +153,7 @@ async def test_a_dialplan_started_recording_and_its_stop_are_learned_from_events
         stopped_at = rec.ended_at
         await watch.request("Hangup", Channel=channel)
         await watch.wait_for(lambda m: m.event == "Hangup" and m["Channel"] == channel)
-        await _settled(running)
+        await settled(running)
         await watch.close()
     (rec,) = await sync_to_async(_recordings)(org)
     assert rec.ended_at == stopped_at  # the call's end does not move a stopped recording
