@@ -88,6 +88,11 @@ class Tracker:
         return call_key
 
     def track(self, call_key: str, first_leg: str = "") -> CallTrack:
+        if first_leg and first_leg == call_key:
+            # A channel starting its own call: no earlier merge can name it. One that does
+            # is left from a stream read before (a replay after a reconnect, before its
+            # resync's reset): the call starts afresh, as it did then.
+            self.merged_into.pop(call_key, None)
         key = self.resolve(call_key)
         track = self.calls.get(key)
         if track is None:

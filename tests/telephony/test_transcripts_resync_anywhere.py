@@ -71,3 +71,19 @@ def test_a_reset_anywhere_in_a_replay_changes_no_record(name: str) -> None:
         except AssertionError as exc:
             diverged.append((reset, str(exc)[:200]))
     assert not diverged, diverged[:3]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_replay_read_before_its_reset_changes_no_record(name: str) -> None:
+    # The bridge reconnects and the stream comes again before the resync's reply resets
+    # the translator: what the first read left (merged calls) must not misplace the second.
+    messages = transcript_messages(name)
+    org = seed_demo().organization
+    agents = set(Agent.objects.filter(organization=org).values_list("interface", flat=True))
+    translator = Translator(is_agent=agents.__contains__)
+    for _ in range(2):
+        facts: list[Fact] = []
+        for message in messages:
+            facts += translator.translate(message)
+        telephony_apply(organization_id=org.pk, connection_key="offline", events=facts)
+    check_transcript(name, org.pk)
