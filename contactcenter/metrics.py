@@ -14,6 +14,7 @@ import logging
 from collections.abc import Iterator
 from datetime import timedelta
 
+from django.core.exceptions import SynchronousOnlyOperation
 from django.db import DatabaseError
 from django.utils import timezone
 from prometheus_client import REGISTRY
@@ -53,7 +54,9 @@ class RecordingFilesCollector(Collector):
                     status=RecordingStatus.FAILED, updated_at__gte=since
                 ).count(),
             )
-        except (DatabaseError, RuntimeError) as exc:
+        except (DatabaseError, RuntimeError, SynchronousOnlyOperation) as exc:
+            # No database here, it is down, or the registry is read from an event loop's
+            # thread (a coroutine): the other series are still served.
             logger.warning("metrics: cannot read the recordings: %s", exc)
             return
         yield waiting
