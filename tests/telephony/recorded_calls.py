@@ -15,8 +15,8 @@ from tests.telephony.conftest import SECRET, fast_config
 
 
 @contextlib.asynccontextmanager
-async def live_simulator() -> AsyncIterator[AmiSimulator]:
-    async with AmiSimulator(fast_config(speed=1.0)) as sim:
+async def live_simulator(**overrides: object) -> AsyncIterator[AmiSimulator]:
+    async with AmiSimulator(fast_config(speed=1.0, **overrides)) as sim:
         yield sim
 
 

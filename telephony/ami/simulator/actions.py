@@ -69,10 +69,11 @@ class ActionHandlers:
         originate: OriginateBehaviour,
         *,
         control: bool = False,
+        monitor_dir: str | None = None,
     ) -> None:
         self.pbx = pbx
         self.calls = CallActions(pbx, agenda, originate)
-        self.recordings = RecordingActions(pbx)
+        self.recordings = RecordingActions(pbx, monitor_dir)
         self._table: dict[str, Handler] = {
             "coreshowchannels": self.core_show_channels,
             "queuestatus": self.queue_status,

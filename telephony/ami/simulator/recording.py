@@ -10,15 +10,24 @@ Success, and raises nothing.
 
 from __future__ import annotations
 
+import io
+import logging
+import math
+import struct
+import wave
 from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 
 from telephony.ami.frames import AmiMessage
 from telephony.ami.simulator.channels import Channel
 from telephony.ami.simulator.pbx import PbxModel
 from telephony.ami.simulator.session import response
 
+logger = logging.getLogger(__name__)
+
 Reply = list[AmiMessage]
 MONITOR_DIR = "/var/spool/asterisk/monitor"
+TONE_SECONDS = 2.0
 _DIRECTIONS = {"read", "write", "both"}
 
 
@@ -29,13 +38,32 @@ class Monitor:
     muted: bool = False
 
 
+def tone_wav(seconds: float = TONE_SECONDS, rate: int = 8000) -> bytes:
+    """A 440 Hz tone, 16-bit mono WAV: what the simulator "records"."""
+    frames = b"".join(
+        struct.pack("<h", int(6000 * math.sin(2 * math.pi * 440 * n / rate)))
+        for n in range(int(seconds * rate))
+    )
+    out = io.BytesIO()
+    with wave.open(out, "wb") as audio:
+        audio.setnchannels(1)
+        audio.setsampwidth(2)
+        audio.setframerate(rate)
+        audio.writeframes(frames)
+    return out.getvalue()
+
+
 def _error(action_id: str | None, message: str) -> Reply:
     return [response(action_id, "Error", ("Message", message))]
 
 
 class RecordingActions:
-    def __init__(self, pbx: PbxModel) -> None:
+    """``monitor_dir``: where this host keeps the PBX's monitor directory; when set,
+    MixMonitor writes a short tone there (a file named outside it is not written)."""
+
+    def __init__(self, pbx: PbxModel, monitor_dir: str | None = None) -> None:
         self.pbx = pbx
+        self.monitor_dir = Path(monitor_dir).resolve() if monitor_dir else None
         self.monitors: dict[str, Monitor] = {}  # by the recorded channel's Uniqueid
         self._next_id = 0x7F3A5C001000
 
@@ -61,6 +89,7 @@ class RecordingActions:
         self._next_id += 0x40
         monitor = Monitor(mixmonitor_id=f"0x{self._next_id:x}", filename=path)
         self.monitors[channel.uniqueid] = monitor
+        self._write(path)
         # The variable is set as the monitor starts, before any audio (and before Start).
         extra = [("Variable", "MIXMONITOR_FILENAME"), ("Value", path)]
         self.pbx.emit_channel("VarSet", channel, extra, privilege="dialplan")
@@ -95,3 +124,16 @@ class RecordingActions:
         del self.monitors[channel.uniqueid]
         self.pbx.emit_channel("MixMonitorStop", channel)
         return [response(action.action_id, "Success")]
+
+    def _write(self, path: str) -> None:
+        if self.monitor_dir is None:
+            return
+        name = PurePosixPath(path)
+        if not name.is_relative_to(MONITOR_DIR) or ".." in name.parts:
+            logger.warning("simulator: not writing %s, outside %s", path, MONITOR_DIR)
+            return
+        target = (self.monitor_dir / name.relative_to(MONITOR_DIR)).resolve()
+        if not target.is_relative_to(self.monitor_dir):
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(tone_wav())

@@ -62,6 +62,8 @@ class SimulatorConfig:
     directory: Directory | None = None
     # Simulator-only AMI actions (control.py), e.g. placing one inbound call on demand.
     control: bool = False
+    # Where MixMonitor's files go on this host (the PBX's monitor directory); None: none.
+    monitor_dir: str | None = None
 
 
 class EventHub:
@@ -123,7 +125,11 @@ class AmiSimulator:
         self.agenda = Agenda(self.clock, after_step=self.pbx.flush_devices, drain=self.hub.drain)
         self.agenda.start()
         self.actions = ActionHandlers(
-            self.pbx, self.agenda, self.config.originate, control=self.config.control
+            self.pbx,
+            self.agenda,
+            self.config.originate,
+            control=self.config.control,
+            monitor_dir=self.config.monitor_dir,
         )
         self._server = await asyncio.start_server(self._accept, self.config.host, self.config.port)
         logger.info("AMI simulator listening on %s:%d", self.config.host, self.port)

@@ -4,8 +4,10 @@ agent answers; a pause and a resume are on the record, and the hang-up ends it."
 
 from __future__ import annotations
 
+import wave
 from collections.abc import AsyncIterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +15,7 @@ from asgiref.sync import sync_to_async
 
 from contactcenter.enums import CallEventType, RecordingPolicy, RecordingStatus
 from contactcenter.models import AuditEntry, Call, CallEvent, CallQueue, Organization, Recording
+from contactcenter.services.recording_files import recordings_collect
 from telephony.ami.simulator import AmiSimulator
 from tests.telephony.amiclient import AmiTestClient
 from tests.telephony.bridge_harness import running_bridge
@@ -157,3 +160,40 @@ async def test_a_dialplan_started_recording_and_its_stop_are_learned_from_events
         await watch.close()
     (rec,) = await sync_to_async(_recordings)(org)
     assert rec.ended_at == stopped_at  # the call's end does not move a stopped recording
+
+
+async def test_the_file_the_pbx_wrote_reaches_the_store_and_plays_for_its_length(
+    settings: Any, tmp_path: Path
+) -> None:
+    """The shared volume, end to end: the simulator writes MixMonitor's file under the
+    monitor directory this host mounts, and the collect job stores it after the call."""
+    spool = tmp_path / "monitor"
+    settings.RECORDINGS_SPOOL_DIR = str(spool)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "recordings": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "store")},
+        },
+    }
+    async with (
+        live_simulator(monitor_dir=str(spool)) as simulator,
+        running_bridge(simulator) as running,
+    ):
+        org = running.organization_id
+        await sync_to_async(_set_policy)(org, RecordingPolicy.ALL)
+        watch = await watch_client(simulator)
+        connect = await _answered_call(simulator, watch)
+        await watch.wait_for(lambda m: m.event == "MixMonitorStart")
+        channel = connect["Channel"]
+        await watch.request("Hangup", Channel=channel)
+        await watch.wait_for(lambda m: m.event == "Hangup" and m["Channel"] == channel)
+        await settled(running)
+        await watch.close()
+    collected = await sync_to_async(recordings_collect)()
+    assert (collected.stored, collected.failed) == (1, 0)
+    (rec,) = await sync_to_async(_recordings)(org)
+    assert rec.status == RecordingStatus.DONE
+    with wave.open(str(tmp_path / "store" / rec.storage_key)) as audio:
+        assert audio.getnframes() / audio.getframerate() == 2.0
+    assert rec.size_bytes == (tmp_path / "store" / rec.storage_key).stat().st_size
