@@ -17,6 +17,7 @@ class CallFigures:
     """The call figures of one queue, or of several queues together."""
 
     callers_waiting: int
+    callbacks_waiting: int  # Callbacks not yet answered nor given up (docs/callbacks.md)
     longest_wait_seconds: int | None
     offered: int
     answered: int

@@ -57,6 +57,9 @@ class QueueAgentSerializer(serializers.Serializer[Any]):
 
 class CallMetricsSerializer(serializers.Serializer[Any]):
     callers_waiting = _count()
+    callbacks_waiting = serializers.IntegerField(
+        min_value=0, help_text="Callbacks not yet answered nor given up (docs/callbacks.md)."
+    )
     longest_wait_seconds = serializers.IntegerField(
         allow_null=True, min_value=0, help_text="Null when nobody waits."
     )

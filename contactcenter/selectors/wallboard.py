@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, F, Min, Q, Sum
+from django.db.models import Count, F, Min, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from contactcenter.enums import AgentState, CallStatus
 from contactcenter.figures import OrganizationTotals, QueueAgent, QueueFigures
-from contactcenter.models import Call, CallQueue, Organization, QueueMembership
+from contactcenter.models import Call, Callback, CallQueue, Organization, QueueMembership
+from contactcenter.models.callbacks import CALLBACK_OPEN
 from contactcenter.selectors.metrics import (
     QUEUE_TRAFFIC,
     DayWindow,
@@ -95,12 +97,13 @@ def _relevant_calls(organization: Organization, queue_ids: list[int], day: DayWi
     )
 
 
-def _call_figures(row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+def _call_figures(row: Mapping[str, Any], now: datetime, callbacks: int) -> dict[str, Any]:
     answered = row.get("answered") or 0
     abandoned = row.get("abandoned") or 0
     within = row.get("within_sl") or 0
     return {
         "callers_waiting": row.get("waiting") or 0,
+        "callbacks_waiting": callbacks,
         "longest_wait_seconds": elapsed_seconds(row.get("oldest_queued_at"), now),
         "offered": row.get("offered") or 0,
         "answered": answered,
@@ -115,11 +118,28 @@ def _call_figures(row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
 
 
 def _queues(organization: Organization, queue_ids: Iterable[int] | None) -> list[CallQueue]:
-    queues = CallQueue.objects.for_organization(organization).filter(is_active=True)
+    # Counted in the same statement: a wallboard read costs no extra round trip.
+    open_callbacks = (
+        Callback.objects.filter(queue=OuterRef("pk"), status__in=CALLBACK_OPEN)
+        .order_by()
+        .values("queue")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    queues = (
+        CallQueue.objects.for_organization(organization)
+        .filter(is_active=True)
+        .annotate(open_callbacks=Coalesce(Subquery(open_callbacks), 0))
+    )
     if queue_ids is not None:
         # Another organization's id matches nothing here: it yields no row, not an error.
         queues = queues.filter(pk__in=list(queue_ids))
     return list(queues.order_by("name", "id"))
+
+
+def _open_callbacks(queue: CallQueue) -> int:
+    """The count ``_queues`` annotated the queue with."""
+    return int(getattr(queue, "open_callbacks", 0))
 
 
 def _memberships(organization: Organization, queue_ids: list[int]) -> list[QueueMembership]:
@@ -211,7 +231,7 @@ def _queue_rows(
             short_abandon_seconds=queue.short_abandon_seconds,
             agents_by_state=by_state[queue.pk],
             agents=tuple(_queue_agent(m, now) for m in members[queue.pk]),
-            **_call_figures(by_queue.get(queue.pk, {}), now),
+            **_call_figures(by_queue.get(queue.pk, {}), now, _open_callbacks(queue)),
         )
         for queue in queues
     ]
@@ -257,6 +277,7 @@ def wallboard(
     total = _relevant_calls(organization, ids, day).aggregate(**_aggregates(day))
     agents = {agent.agent_id: agent.state for row in rows for agent in row.agents}
     totals = OrganizationTotals(
-        agents_by_state=_state_counts(agents.values()), **_call_figures(total, now)
+        agents_by_state=_state_counts(agents.values()),
+        **_call_figures(total, now, sum(row.callbacks_waiting for row in rows)),
     )
     return Wallboard(generated_at=now, day=day, queues=rows, totals=totals)

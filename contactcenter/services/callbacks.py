@@ -12,6 +12,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from contactcenter import publish
 from contactcenter.errors import ApplicationError
 from contactcenter.models import Call, Callback, CallbackStatus, CallQueue
 from contactcenter.phones import phone_try_normalize
@@ -65,6 +66,7 @@ def callback_schedule(
             callback.save()
     except IntegrityError:  # the same key press, delivered twice at once
         return Callback.objects.get(call=call)
+    publish.calls_changed(organization_id=queue.organization_id, queue_ids=[queue.pk])
     audit.record(
         action="create",
         organization_id=queue.organization_id,
@@ -87,6 +89,7 @@ def callback_cancel(*, callback: Callback) -> Callback:
         )
     locked.status = CallbackStatus.CANCELED
     locked.save(update_fields=["status", "updated_at"])
+    publish.calls_changed(organization_id=locked.organization_id, queue_ids=[locked.queue_id])
     audit.record(
         action="cancel",
         organization_id=locked.organization_id,

@@ -16,7 +16,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from contactcenter.enums import AgentState, CallDirection, CallStatus
-from contactcenter.models import Agent, Call, CallQueue, Organization, QueueMembership
+from contactcenter.models import (
+    Agent,
+    Call,
+    Callback,
+    CallQueue,
+    Organization,
+    QueueMembership,
+)
+from contactcenter.models.callbacks import CALLBACK_OPEN
 from contactcenter.selectors.metrics import local_day
 from contactcenter.selectors.wallboard import figures_by_queue, wallboard
 from contactcenter.services.telephony.derive import derive_status, finish_durations
@@ -172,6 +180,7 @@ def expected_board(
     )
     calls = list(Call.objects.filter(organization=org))
     rows, all_pairs, all_agents = [], [], {}
+    all_callbacks = 0
     for q in queues:
         pairs = [(c, q) for c in calls if c.queue_id == q.pk]
         all_pairs += pairs
@@ -194,9 +203,12 @@ def expected_board(
             }
             for m in members
         ]
+        callbacks = Callback.objects.filter(queue=q, status__in=CALLBACK_OPEN).count()
+        all_callbacks += callbacks
         rows.append(
             {
                 **_call_figures(pairs, now, tz),
+                "callbacks_waiting": callbacks,
                 "queue_id": q.pk,
                 "queue_name": q.name,
                 "service_level_seconds": q.service_level_seconds,
@@ -207,6 +219,7 @@ def expected_board(
         )
     totals = {
         **_call_figures(all_pairs, now, tz),
+        "callbacks_waiting": all_callbacks,
         "agents_by_state": _by_state(list(all_agents.values())),
     }
     return {"queues": rows, "totals": totals}

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 
+from contactcenter import publish
 from contactcenter.models import Callback, CallbackStatus
 from telephony.models import OFFER_ACTIVE, OfferStatus, TwilioOffer
 
@@ -37,6 +38,7 @@ def attempt_over(*, callback_id: int, outcome: str, at: datetime) -> None:
         callback.status = CallbackStatus.WAITING
         callback.next_attempt_at = at + timedelta(seconds=callback.retry_seconds)
     callback.save(update_fields=["status", "last_outcome", "next_attempt_at", "updated_at"])
+    _figures_changed(callback)
 
 
 @transaction.atomic
@@ -56,15 +58,11 @@ def follow(*, organization_id: int, callback: str, status: str, at: datetime) ->
         if offer.status != OfferStatus.CONNECTED:
             offer.status, offer.answered_at = OfferStatus.CONNECTED, at
             offer.save(update_fields=["status", "answered_at"])
-            Callback.objects.filter(pk=callback_id, status=CallbackStatus.DIALING).update(
-                status=CallbackStatus.ANSWERED, last_outcome="answered"
-            )
+            _answered(callback_id)
         return False
     if status == "completed":
         # Twilio's "completed" is a call that was answered and is over.
-        Callback.objects.filter(pk=callback_id, status=CallbackStatus.DIALING).update(
-            status=CallbackStatus.ANSWERED, last_outcome="answered"
-        )
+        _answered(callback_id)
         offer.answered_at = offer.answered_at or at
     elif status in _NOT_REACHED:
         attempt_over(callback_id=callback_id, outcome=_NOT_REACHED[status], at=at)
@@ -73,6 +71,19 @@ def follow(*, organization_id: int, callback: str, status: str, at: datetime) ->
     offer.status, offer.ended_at = OfferStatus.DONE, at
     offer.save(update_fields=["status", "answered_at", "ended_at"])
     return True
+
+
+def _answered(callback_id: int) -> None:
+    dialing = Callback.objects.filter(pk=callback_id, status=CallbackStatus.DIALING)
+    callback = dialing.first()
+    if callback is not None:
+        dialing.update(status=CallbackStatus.ANSWERED, last_outcome="answered")
+        _figures_changed(callback)
+
+
+def _figures_changed(callback: Callback) -> None:
+    """The queue's callbacks waiting changed: its wallboards are refreshed."""
+    publish.calls_changed(organization_id=callback.organization_id, queue_ids=[callback.queue_id])
 
 
 def release_lost(*, at: datetime) -> None:

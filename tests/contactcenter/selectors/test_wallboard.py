@@ -15,8 +15,9 @@ import pytest
 from django.utils import timezone
 
 from contactcenter.enums import AgentState
-from contactcenter.models import QueueMembership
+from contactcenter.models import Callback, CallbackStatus, QueueMembership
 from contactcenter.selectors.wallboard import figures_by_queue
+from contactcenter.services.callbacks import callback_schedule
 from tests.contactcenter.wallboard_figures import (
     NY,
     assert_board,
@@ -86,3 +87,26 @@ def test_counts_without_the_members_equal_the_counts_with_them(
     assert light.agents_by_state == full.agents_by_state
     assert light.agents_by_state["available"] == 1 and light.agents_by_state["paused"] == 1
     assert replace(light, agents=full.agents) == full
+
+
+def test_callbacks_waiting_counts_the_open_callbacks_of_each_queue() -> None:
+    org, other = make_org("Calling back"), make_org("Elsewhere")
+    sales, support = make_queue(org, "sales"), make_queue(org, "support")
+    later = timezone.now() + timedelta(hours=3)
+    for queue, status in [
+        (sales, CallbackStatus.WAITING),
+        (sales, CallbackStatus.DIALING),
+        (sales, CallbackStatus.ANSWERED),
+        (sales, CallbackStatus.GIVEN_UP),
+        (support, CallbackStatus.CANCELED),
+        (support, CallbackStatus.WAITING),
+    ]:
+        callback = callback_schedule(queue=queue, number="+15557650001", at=later)
+        Callback.objects.filter(pk=callback.pk).update(status=status)
+    callback_schedule(queue=make_queue(other, "sales"), number="+15557650001")
+    now = timezone.now()
+    by_name = {
+        row.queue_name: row.callbacks_waiting for row in figures_by_queue(organization=org, now=now)
+    }
+    assert by_name == {"Sales": 2, "Support": 1}
+    assert_board(org, now)
