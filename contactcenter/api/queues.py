@@ -29,6 +29,7 @@ class CallQueueSerializer(serializers.ModelSerializer[CallQueue]):
             "ring_timeout_seconds",
             "retry_seconds",
             "wrapup_seconds",
+            "pause_after_misses",
             "weight",
             "recording_policy",
             "is_active",

@@ -33,6 +33,10 @@ class CallQueue(TenantModel, TimestampedModel):
     wrapup_seconds = models.PositiveIntegerField(
         default=0, help_text="After a call, how long before the agent is offered another."
     )
+    pause_after_misses = models.PositiveIntegerField(
+        default=0,
+        help_text="Pause an agent who let this many offers in a row ring out (0: never).",
+    )
     weight = models.IntegerField(
         default=0, help_text="Queues of higher weight offer their callers to shared agents first."
     )

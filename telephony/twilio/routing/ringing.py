@@ -18,8 +18,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from contactcenter.enums import CallSource
-from contactcenter.models import Call, Callback
+from contactcenter.enums import AgentState, CallSource
+from contactcenter.models import Agent, Call, Callback
+from contactcenter.services.agents import agent_set_state
 from telephony.models import OFFER_ACTIVE, OfferStatus, TwilioAccount, TwilioOffer
 from telephony.twilio import actions
 from telephony.twilio.routing.callbacks import attempt_over, release_lost
@@ -147,10 +148,29 @@ def offer_over(
     offer.answered_at = offer.answered_at or (at if answered else None)
     offer.ended_at = at
     offer.save(update_fields=["status", "answered_at", "ended_at"])
+    if not answered:
+        _pause_after_misses(offer)
     request(organization_id)
     delay = offer.queue.wrapup_seconds if answered else offer.queue.retry_seconds
     if delay:
         request(organization_id, delay=delay)
+
+
+MISSES_PAUSE_REASON = "Missed calls"
+
+
+def _pause_after_misses(offer: TwilioOffer) -> None:
+    """Pause the agent once they let the queue's ``pause_after_misses`` rings in a row
+    go unanswered (app_queue's autopause): they are offered nobody until they resume."""
+    needed = offer.queue.pause_after_misses
+    if not needed:
+        return
+    rung = TwilioOffer.objects.filter(agent_id=offer.agent_id, rung_at__isnull=False)
+    latest = list(rung.order_by("-created_at", "-pk").values_list("status", flat=True)[:needed])
+    if len(latest) == needed and all(status == OfferStatus.MISSED for status in latest):
+        agent = Agent.objects.get(pk=offer.agent_id)
+        if agent.state == AgentState.AVAILABLE:
+            agent_set_state(agent=agent, state=AgentState.PAUSED, reason=MISSES_PAUSE_REASON)
 
 
 def call_over(*, organization_id: int, call_sid: str, at: datetime) -> None:

@@ -632,6 +632,8 @@ NOT_WRITERS: dict[str, str] = {
     "contactcenter.services.recording_control.call_recording_pause": "pbx.recording_pause, "
     "with a bridge (tests/realtime/test_recording_pause.py)",
     "contactcenter.services.recording_files.recordings_storage": "the storage, no write",
+    "contactcenter.services.recordings.calls_show_recordings": "the calls' copy of a "
+    "recording's status, for the screens: a step of the recording services, which audit",
     "contactcenter.services.recording_files.spool_path": "a path, checked",
     "contactcenter.services.recording_files.storage_key": "text",
     "contactcenter.services.recording_playback.recording_media_grant": "a signature check",

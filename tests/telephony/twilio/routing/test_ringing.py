@@ -265,3 +265,26 @@ def test_the_database_refuses_a_second_active_offer_for_an_agent(
             status=OfferStatus.CLAIMED,
             created_at=timezone.now(),
         )
+
+
+def test_an_agent_who_lets_the_set_number_of_rings_go_is_paused(
+    floor_a: Floor, twilio_api: FakeTwilioAPI
+) -> None:
+    f = routed_floor(floor_a, twilio_api, agents=2, strategy=QueueStrategy.LINEAR)
+    f.queue.pause_after_misses = 2
+    f.queue.save()
+    a, b = f.agents
+    f.available(a)
+    f.twilio.caller_arrives(1)
+    [ring] = f.twilio.rings()
+    f.twilio.not_taken(ring, "no-answer")
+    a.refresh_from_db()
+    assert a.state == AgentState.AVAILABLE  # one miss: still offered
+    [ring] = f.twilio.rings()
+    f.twilio.not_taken(ring, "no-answer")
+    a.refresh_from_db()
+    assert (a.state, a.state_reason) == (AgentState.PAUSED, "Missed calls")
+    assert f.twilio.rings() == []
+    f.available(b)
+    [ring] = f.twilio.rings()
+    assert who(f, [ring]) == [b.name]
