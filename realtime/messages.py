@@ -75,6 +75,9 @@ class CallView(Model):
     hangup_by: str
     disposition_id: int | None
     notes: str
+    # The call's latest recording: "" (none), recording, paused, ended (its file not
+    # stored yet), done (playable: GET /api/v1/calls/{id}/recordings/), failed, purged.
+    recording: str = ""
     # Clients keep the newest version of a call: a frame with an older updated_at is stale.
     updated_at: datetime
 

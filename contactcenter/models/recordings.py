@@ -9,6 +9,10 @@ from contactcenter.models.agents import Agent
 from contactcenter.models.base import TenantModel, TimestampedModel
 from contactcenter.models.calls import Call
 
+# The call's flag (``Call.flags``) holding its latest recording's status, so the screens
+# show it without another read (contactcenter/services/recordings.py keeps it).
+RECORDING_FLAG = "recording"
+
 
 class Recording(TenantModel, TimestampedModel):
     """One recording of one leg of a call (Asterisk MixMonitor on the customer's channel,

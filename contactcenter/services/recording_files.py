@@ -24,6 +24,7 @@ from django.utils import timezone
 from contactcenter.enums import RecordingStatus
 from contactcenter.models import Recording
 from contactcenter.services import audit
+from contactcenter.services.recordings import calls_show_recordings
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +111,7 @@ def _collect_one(pk: int, deadline: datetime) -> str:
         object_label=f"call {rec.call_id}",
         changes={"status": rec.status, "size_bytes": rec.size_bytes},
     )
+    calls_show_recordings(organization_id=rec.organization_id, recordings=[rec])
     return RecordingStatus.DONE
 
 
@@ -126,4 +128,5 @@ def _fail(rec: Recording, reason: str) -> str:
         changes={"status": rec.status},
         details={"reason": reason},
     )
+    calls_show_recordings(organization_id=rec.organization_id, recordings=[rec])
     return RecordingStatus.FAILED

@@ -18,6 +18,7 @@ from contactcenter.hooks import recordings_held
 from contactcenter.models import Organization, Recording
 from contactcenter.services import audit
 from contactcenter.services.recording_files import recordings_storage
+from contactcenter.services.recordings import calls_show_recordings
 
 logger = logging.getLogger(__name__)
 
@@ -83,9 +84,13 @@ def _purge(rows: list[Recording], reason: str) -> int:
             # A file already gone is what we want; the row says purged either way.
             storage.delete(rec.storage_key)
         rec.status = RecordingStatus.PURGED
+        rec.updated_at = timezone.now()
         rec.storage_key = ""
         rec.pbx_filename = ""
     Recording.objects.bulk_update(rows, ["status", "storage_key", "pbx_filename", "updated_at"])
+    for organization_id in {rec.organization_id for rec in rows}:
+        mine = [rec for rec in rows if rec.organization_id == organization_id]
+        calls_show_recordings(organization_id=organization_id, recordings=mine)
     audit.record_many(
         [
             audit.Entry(

@@ -9,14 +9,18 @@ whatever order they come.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import PurePosixPath
 
+from django.utils import timezone
+
 from contactcenter import facts as te
+from contactcenter import publish
 from contactcenter.enums import CallEventType, RecordingStatus
 from contactcenter.models import Agent, Call, CallEvent, Recording
+from contactcenter.models.recordings import RECORDING_FLAG
 from contactcenter.services import audit
 from contactcenter.services.telephony.audited import pbx_actor
 
@@ -151,6 +155,9 @@ def recording_facts_apply(
             )
         )
     _end_with_calls(organization_id, calls, ended_call_keys, touched, by_leg)
+    now = timezone.now()
+    for rec in touched.values():
+        rec.updated_at = now
     new = [r for r in touched.values() if id(r) in created]
     Recording.objects.bulk_create(new)
     Recording.objects.bulk_update([r for r in touched.values() if id(r) not in created], _FIELDS)
@@ -170,9 +177,40 @@ def recording_facts_apply(
         ],
         actor=actor,
     )
-    result.call_ids = {r.call_id for r in touched.values()}
+    result.call_ids = calls_show_recordings(
+        organization_id=organization_id, recordings=touched.values()
+    )
     result.recording_ids = {r.pk for r in touched.values()}
     return result
+
+
+def calls_show_recordings(*, organization_id: int, recordings: Iterable[Recording]) -> set[int]:
+    """Put each call's latest recording status on the call (``flags["recording"]``,
+    what the screens show), in the caller's transaction, and publish the calls that
+    changed after commit. The recording's own change is what the caller audits."""
+    latest: dict[int, Recording] = {}
+    for rec in recordings:
+        if rec.call_id not in latest or rec.started_at >= latest[rec.call_id].started_at:
+            latest[rec.call_id] = rec
+    if not latest:
+        return set()
+    calls = list(
+        Call.objects.for_organization(organization_id)
+        .filter(pk__in=list(latest))
+        .select_for_update()
+        .order_by("pk")
+    )
+    now = timezone.now()
+    changed = []
+    for call in calls:
+        if call.flags.get(RECORDING_FLAG) != latest[call.pk].status:
+            call.flags = {**call.flags, RECORDING_FLAG: str(latest[call.pk].status)}
+            call.updated_at = now
+            changed.append(call)
+    Call.objects.bulk_update(changed, ["flags", "updated_at"])
+    if changed:
+        publish.calls_changed(organization_id=organization_id, call_ids={c.pk for c in changed})
+    return {c.pk for c in changed}
 
 
 def _end_with_calls(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from contactcenter.models import Agent, Call, CallDisposition
+from contactcenter.models.recordings import RECORDING_FLAG
 from crm.models import Case, Contact, Notification
 from realtime import messages as msgs
 
@@ -47,6 +48,7 @@ def call_view(call: Call) -> msgs.CallView:
         hangup_by=call.hangup_by,
         disposition_id=call.disposition_id,
         notes=call.notes,
+        recording=str(call.flags.get(RECORDING_FLAG, "")),
         updated_at=call.updated_at,
     )
 

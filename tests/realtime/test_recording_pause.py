@@ -40,6 +40,11 @@ def _status(organization_id: int) -> tuple[str, list[dict[str, Any]]]:
     return rec.status, rec.paused_spans
 
 
+def _recording(frame: dict[str, Any]) -> str | None:
+    call = frame.get("data", {}).get("call")
+    return call.get("recording") if isinstance(call, dict) else None
+
+
 async def _answered(sim: AmiSimulator, console: Any, phone: str) -> int:
     place_answered_call(sim, phone)
     answered = await console.until(lambda f: f["type"] == "call.answered")
@@ -64,6 +69,8 @@ async def test_the_agent_pauses_and_resumes_the_recording(simulator: AmiSimulato
         await settled(running)
         status, spans = await _status(org)
         assert status == RecordingStatus.PAUSED and spans[0]["end"] is None
+        # The card hears it: the call's frame says its recording is paused.
+        await console.until(lambda f: _recording(f) == "paused")
 
         resume = {"call_id": call_id, "paused": False}
         ack = await console.command("call.recording_pause", resume, id_="c2")
@@ -72,6 +79,7 @@ async def test_the_agent_pauses_and_resumes_the_recording(simulator: AmiSimulato
         await settled(running)
         status, spans = await _status(org)
         assert status == RecordingStatus.RECORDING and spans[0]["end"] is not None
+        await console.until(lambda f: _recording(f) == "recording")
 
         # Someone else's call does not exist for bob.
         bob = await _member(org, "bob", RecordingPolicy.ALL)

@@ -192,10 +192,7 @@ def _apply_recordings(
         ended_call_keys=ended,
     )
     result.applied += len(recorded)
-    if changed.call_ids - result.call_ids:
-        publish.calls_changed(
-            organization_id=organization_id, call_ids=changed.call_ids - result.call_ids
-        )
+    result.call_ids |= changed.call_ids  # published by the recordings' service
 
 
 def _apply(organization_id: int, connection_key: str, events: Sequence[te.Fact]) -> ApplyResult:

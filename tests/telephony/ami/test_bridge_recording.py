@@ -87,6 +87,7 @@ async def test_policy_all_records_the_customer_leg_pause_resume_and_hangup(
     assert rec.pbx_filename == named["Value"] and rec.format == "wav"
     # No MixMonitorStop on a hang-up: the recording ends with the call.
     assert rec.status == RecordingStatus.ENDED
+    assert call.flags["recording"] == "ended"
     assert rec.ended_at == call.ended_at
     assert rec.duration_seconds == int((rec.ended_at - rec.started_at).total_seconds())
     (span,) = rec.paused_spans
@@ -197,3 +198,5 @@ async def test_the_file_the_pbx_wrote_reaches_the_store_and_plays_for_its_length
     with wave.open(str(tmp_path / "store" / rec.storage_key)) as audio:
         assert audio.getnframes() / audio.getframerate() == 2.0
     assert rec.size_bytes == (tmp_path / "store" / rec.storage_key).stat().st_size
+    call = await sync_to_async(Call.objects.get)(pk=rec.call_id)
+    assert call.flags["recording"] == "done"  # what the call's card shows
