@@ -185,9 +185,7 @@ class TwilioOffer(TenantModel):
         "contactcenter.Callback", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     agent = models.ForeignKey("contactcenter.Agent", on_delete=models.CASCADE, related_name="+")
-    queue = models.ForeignKey(
-        "contactcenter.CallQueue", on_delete=models.CASCADE, related_name="+"
-    )
+    queue = models.ForeignKey("contactcenter.CallQueue", on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=16, choices=OfferStatus.choices)
     created_at = models.DateTimeField()
     rung_at = models.DateTimeField(null=True, blank=True)
