@@ -11,6 +11,14 @@ import { callSituation, isLive } from "./agent-store.js";
 import { dateTime, duration, h, label, secondsSince } from "./dom.js";
 
 const DIAL = /^\+?[0-9*#]{1,32}$/;
+// What a recording without a playable file says on the card (docs/recordings.md).
+const RECORDING_TEXT = {
+  recording: "Still recording.",
+  paused: "Still recording (paused).",
+  ended: "The recording's file has not reached the store yet.",
+  failed: "The recording's file never arrived.",
+  purged: "The recording was removed.",
+};
 
 // Unsaved wrap-up notes, per agent and call, for the tab's life (sessionStorage): they
 // outlive a reload or a rebuilt card. Storage may be refused (privacy modes): then the
@@ -56,6 +64,7 @@ export class CallCard {
       h("summary", {}, "Caller details"), this.pop);
     this.answerHint = h("p", { class: "hint" }, "Answer on your phone.");
     this.controls = this.buildControls();
+    this.playback = this.buildPlayback();
     this.wrapup = this.buildWrapup();
     this.saved = this.buildSaved();
     this.openWrapup = h("button", { type: "button", class: "open-wrapup", dataset: { testid: "open-wrapup" } }, "Wrap up");
@@ -72,6 +81,7 @@ export class CallCard {
       this.answerHint,
       this.popBox,
       this.controls,
+      this.playback,
       this.saved,
       this.wrapup,
     );
@@ -110,13 +120,53 @@ export class CallCard {
     blind.addEventListener("click", () => transfer("blind"));
     attended.addEventListener("click", () => transfer("attended"));
     this.holdHint = h("p", { class: "hint", dataset: { testid: "hold-state" } });
+    // Pause the recording while the customer reads out a card number; the PBX's report
+    // of the pause is what changes the state shown (call.recording).
+    this.recordingState = h("span", { dataset: { testid: "recording-state" } });
+    this.recordingToggle = h("button", { type: "button", dataset: { testid: "recording-toggle" } });
+    this.recordingToggle.addEventListener("click", () => {
+      const paused = this.call.recording !== "paused";
+      const what = paused ? "Pause recording" : "Resume recording";
+      this.actions.send("call.recording_pause", { call_id: this.id, paused }, what);
+    });
+    this.recordingRow = h("div", { class: "row recording", dataset: { testid: "recording-row" } },
+      this.recordingState, " ", this.recordingToggle);
     return h(
       "div",
       { class: "controls", dataset: { role: "controls" } },
       h("div", { class: "row" }, this.hangup),
       h("div", { class: "row" }, this.target, blind, attended),
+      this.recordingRow,
       this.holdHint,
     );
+  }
+
+  /** After the call: its recordings, fetched when asked for (signed links expire). */
+  buildPlayback() {
+    this.playButton = h("button", { type: "button", dataset: { testid: "recording-play" } }, "Play recording");
+    this.player = h("div", { class: "player", dataset: { testid: "recording-player" } });
+    this.playButton.addEventListener("click", () => this.loadRecordings());
+    return h("div", { class: "playback", dataset: { testid: "recording-playback" } }, this.playButton, this.player);
+  }
+
+  async loadRecordings() {
+    this.player.replaceChildren(h("span", { class: "muted" }, "Loading…"));
+    try {
+      const response = await fetch(`/api/v1/calls/${this.id}/recordings/`, {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+      if (!response.ok) throw new Error(`the server answered ${response.status}`);
+      const rows = await response.json();
+      const items = rows.map((r) =>
+        r.media_url
+          ? h("audio", { controls: true, preload: "metadata", src: r.media_url, dataset: { testid: "recording-audio" } })
+          : h("p", { class: "muted", dataset: { testid: "recording-unplayable" } }, RECORDING_TEXT[r.status] || r.status),
+      );
+      this.player.replaceChildren(...(items.length ? items : [h("p", { class: "muted" }, "No recording.")]));
+    } catch (error) {
+      this.player.replaceChildren(h("p", { class: "field-error", role: "alert" }, `Recording: ${error.message}`));
+    }
   }
 
   buildWrapup() {
@@ -231,6 +281,11 @@ export class CallCard {
     this.answerHint.hidden = !(live && leg === "offered");
     this.controls.hidden = !(live && leg === "connected");
     this.holdHint.textContent = call.status === "on_hold" ? "On hold: resume on your phone." : "Hold and resume on your phone.";
+    const recording = call.recording || "";
+    this.recordingRow.hidden = !(recording === "recording" || recording === "paused");
+    this.recordingState.textContent = recording === "paused" ? "Recording paused" : "Recording";
+    this.recordingToggle.textContent = recording === "paused" ? "Resume recording" : "Pause recording";
+    this.playback.hidden = live || !recording || recording === "purged";
     if (this.dispositions !== dispositions) this.setDispositions(dispositions);
     if (!this.notesDirty) this.notes.value = call.notes || "";
     this.render();
