@@ -127,6 +127,35 @@ function figures(q, at) {
   ];
 }
 
+// The supervisor's hand (docs/supervisor.md): each button sends one command on this
+// socket; the PBX's answer shows in the message line, its effect in the next frames.
+function act(type, data, done) {
+  const line = $("[data-testid=board-message]");
+  line.textContent = "…";
+  socket.command(type, data).then(
+    () => { line.textContent = done; },
+    (error) => { line.textContent = error.message || error.code; },
+  );
+}
+
+function agentActions(q, a) {
+  const id = a.agent_id;
+  const button = (name, text, onclick) =>
+    h("button", { type: "button", dataset: { testid: `agent-${name}` }, onclick }, text);
+  const pause = a.state === "paused"
+    ? button("resume", "Resume", () => act("agent.pause", { agent_id: id, paused: false }, `${a.name} resumed.`))
+    : button("pause", "Pause", () => {
+      const reason = window.prompt(`Pause ${a.name}: why?`, "coaching");
+      if (reason) act("agent.pause", { agent_id: id, paused: true, reason }, `${a.name} paused: ${reason}.`);
+    });
+  return h("span", { class: "agent-actions" },
+    pause,
+    button("remove", `Remove from ${q.queue_name}`, () =>
+      act("agent.queue_remove", { agent_id: id, queue_id: q.queue_id }, `${a.name} left ${q.queue_name}.`)),
+    button("log-out", "Log out", () => act("agent.log_out", { agent_id: id }, `${a.name} logged out.`)),
+  );
+}
+
 function agentRows(q, at) {
   return h("ul", { class: "agents", dataset: { testid: "queue-agents" } },
     q.agents.map((a) =>
@@ -137,6 +166,7 @@ function agentRows(q, at) {
         h("span", { class: "agent-state" }, label(a.state), a.reason ? ` (${a.reason})` : "",
           a.paused_in_queue ? " · paused here" : ""),
         h("span", { class: "agent-time", dataset: ticking(a.seconds_in_state, at) }, duration(a.seconds_in_state)),
+        agentActions(q, a),
       ),
     ),
   );
