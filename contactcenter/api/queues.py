@@ -30,6 +30,7 @@ class CallQueueSerializer(serializers.ModelSerializer[CallQueue]):
             "retry_seconds",
             "wrapup_seconds",
             "pause_after_misses",
+            "join_empty",
             "weight",
             "recording_policy",
             "is_active",

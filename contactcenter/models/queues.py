@@ -33,6 +33,10 @@ class CallQueue(TenantModel, TimestampedModel):
     wrapup_seconds = models.PositiveIntegerField(
         default=0, help_text="After a call, how long before the agent is offered another."
     )
+    join_empty = models.BooleanField(
+        default=True,
+        help_text="Callers may join while no member can take a call (app_queue's joinempty).",
+    )
     pause_after_misses = models.PositiveIntegerField(
         default=0,
         help_text="Pause an agent who let this many offers in a row ring out (0: never).",

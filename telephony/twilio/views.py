@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from contactcenter import facts as te
-from contactcenter.enums import CallSource
+from contactcenter.enums import AgentState, CallSource
 from contactcenter.models import Agent, Call, CallQueue
 from contactcenter.models import Callback as KeptCallback
 from contactcenter.phones import phone_try_normalize
@@ -89,12 +89,22 @@ def _apply(account: TwilioAccount, facts: Sequence[te.CallFact]) -> None:
 
 
 def _pick_queue(account: TwilioAccount, name: str) -> str:
-    """The active queue named in our Voice URL (``?queue=``), else the first active one."""
+    """The active queue named in our Voice URL (``?queue=``), else the first active one;
+    none when that queue does not let callers join while no member can take a call."""
     queues = CallQueue.objects.for_organization(account.organization_id).filter(is_active=True)
     if name:
         queues = queues.filter(pbx_queue_name=name)
     queue = queues.order_by("name", "pk").first()
-    return queue.pbx_queue_name if queue is not None else ""
+    if queue is None or (not queue.join_empty and not _can_take_calls(queue)):
+        return ""
+    return queue.pbx_queue_name
+
+
+def _can_take_calls(queue: CallQueue) -> bool:
+    """A member who could be offered a call, now or after their call: logged in, not
+    paused, active, and neither offline nor paused as an agent."""
+    members = queue.memberships.filter(is_logged_in=True, paused=False, agent__is_active=True)
+    return bool(members.exclude(agent__state__in=(AgentState.OFFLINE, AgentState.PAUSED)).exists())
 
 
 @webhook
@@ -105,7 +115,11 @@ def voice(
     queue = _pick_queue(account, hints.queue)
     _apply(account, translator.incoming(callback, queue=queue, now=timezone.now()))
     if not queue:
-        logger.warning("Twilio call %s: no active queue %r", callback.call_sid, hints.queue)
+        logger.warning(
+            "Twilio call %s: no active queue %r that takes callers now",
+            callback.call_sid,
+            hints.queue,
+        )
         return _twiml(twiml.unavailable())
     # The offer is made by the routing task, once Twilio has the caller in the queue.
     routing.request(account.organization_id)
