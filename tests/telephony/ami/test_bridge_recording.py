@@ -17,6 +17,7 @@ from contactcenter.enums import CallEventType, RecordingPolicy, RecordingStatus
 from contactcenter.models import AuditEntry, Call, CallEvent, CallQueue, Organization, Recording
 from contactcenter.services.recording_files import recordings_collect
 from telephony.ami.simulator import AmiSimulator
+from telephony.ami.simulator.scenarios import InboundPlan, TransferPlan, inbound_call
 from tests.telephony.amiclient import AmiTestClient
 from tests.telephony.bridge_harness import running_bridge
 from tests.telephony.recorded_calls import live_simulator, place_answered_call, settled
@@ -200,3 +201,39 @@ async def test_the_file_the_pbx_wrote_reaches_the_store_and_plays_for_its_length
     assert rec.size_bytes == (tmp_path / "store" / rec.storage_key).stat().st_size
     call = await sync_to_async(Call.objects.get)(pk=rec.call_id)
     assert call.flags["recording"] == "done"  # what the call's card shows
+
+
+async def test_a_transfer_keeps_recording_the_customer(simulator: AmiSimulator) -> None:
+    """Alice answers, blind-transfers to bob's phone: the one recording of the customer's
+    leg goes on; alice is on it as who answered, bob's part is the call's transfer."""
+    transfer = TransferPlan(kind="blind", to="1002", after=0.3, ring=0.2, talk=0.5, hold_first=0.1)
+    plan = InboundPlan(
+        caller_num="+15557654321", agents=("1001",), answer_after=0, talk=3600, transfer=transfer
+    )
+    async with running_bridge(simulator) as running:
+        org = running.organization_id
+        await sync_to_async(_set_policy)(org, RecordingPolicy.ALL)
+        watch = await watch_client(simulator)
+        simulator.agenda.spawn(inbound_call(simulator.pbx, plan), name="transferred")
+        start = await watch.wait_for(lambda m: m.event == "MixMonitorStart")
+        await watch.wait_for(lambda m: m.event == "BlindTransfer")
+        await watch.wait_for(lambda m: m.event == "Hangup" and m["Uniqueid"] == start["Uniqueid"])
+        await settled(running)
+        await watch.close()
+
+    def stored() -> tuple[list[Recording], list[tuple[str, str]]]:
+        rows = _recordings(org)
+        call = Call.objects.get(pk=rows[0].call_id)
+        moves = [
+            (t.from_agent.interface, t.to_agent.interface)
+            for t in call.transfers.select_related("from_agent", "to_agent")
+        ]
+        return rows, moves
+
+    rows, moves = await sync_to_async(stored)()
+    (rec,) = rows  # one recording: the customer's leg, never restarted
+    assert rec.leg_id == start["Uniqueid"]
+    assert [m for m in watch.messages if m.event == "MixMonitorStart"] == [start]
+    assert rec.agent is not None and rec.agent.interface == "PJSIP/1001"
+    assert moves == [("PJSIP/1001", "PJSIP/1002")]
+    assert rec.status == RecordingStatus.ENDED
