@@ -18,9 +18,11 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from contactcenter import facts as te
 from contactcenter.enums import AgentState, CallSource
 from contactcenter.models import Agent, Call, Callback
 from contactcenter.services.agents import agent_set_state
+from contactcenter.services.telephony import telephony_apply
 from telephony.models import OFFER_ACTIVE, OfferStatus, TwilioAccount, TwilioOffer
 from telephony.twilio import actions
 from telephony.twilio.routing.callbacks import attempt_over, release_lost
@@ -68,6 +70,7 @@ def ring(offer: TwilioOffer) -> bool:
     queue), or for a callback (the customer is called, then the agent's client)."""
     account = TwilioAccount.objects.get(organization_id=offer.organization_id)
     queue, agent = offer.queue, offer.agent
+    call: Call | None = None
     if offer.callback_id is not None:
         callback = Callback.objects.get(pk=offer.callback_id)
         what = f"callback {callback.pk}"
@@ -101,7 +104,32 @@ def ring(offer: TwilioOffer) -> bool:
     logger.warning("Twilio routing: ringing %s for %s refused: %s", agent, what, result.message)
     if pending.update(status=OfferStatus.MISSED, ended_at=now) and offer.callback_id:
         attempt_over(callback_id=offer.callback_id, outcome="failed", at=now)
+    if call is not None and result.code in CALL_GONE:
+        _caller_gone(account, call, now)
+        request(offer.organization_id)  # the agent is free for the next caller
     return False
+
+
+# Twilio's answers for a call that is no longer there to redirect: not found, not in
+# progress. The caller hung up and the callback saying so was lost (or is late).
+CALL_GONE = {20404, 21220}
+
+
+def _caller_gone(account: TwilioAccount, call: Call, at: datetime) -> None:
+    """End the call as Twilio says it is, or it would be offered again and again."""
+    from telephony.twilio.views import connection_key  # the views import this module
+
+    ended = te.CallEnded(
+        call_key=call.external_id,
+        at=at,
+        dedup_key=f"twilio:{call.external_id}:gone",
+        source=CallSource.TWILIO,
+    )
+    telephony_apply(
+        organization_id=account.organization_id,
+        connection_key=connection_key(account),
+        events=[ended],
+    )
 
 
 def _agent_pk(name: str) -> int | None:

@@ -320,3 +320,18 @@ def test_a_queue_that_does_not_join_empty_turns_callers_away_while_nobody_can_an
     # On a call or in wrap-up an agent still counts: only paused, offline or absent not.
     agent_set_state(agent=agent, state=AgentState.WRAP_UP)
     f.twilio.caller_arrives(91)
+
+
+def test_a_caller_twilio_no_longer_has_is_ended_and_the_agent_takes_the_next(
+    floor_a: Floor, twilio_api: FakeTwilioAPI
+) -> None:
+    f = routed_floor(floor_a, twilio_api, agents=1, strategy=QueueStrategy.RRMEMORY)
+    gone = f.twilio.caller_arrives(1)
+    second = f.twilio.caller_arrives(2)
+    twilio_api.gone.add(gone)  # hung up; the status callback saying so never came
+    f.available(*f.agents)
+    [ring] = f.twilio.rings()
+    assert ring.call == second
+    call = Call.objects.get(external_id=gone)
+    assert call.ended_at is not None and call.answered_at is None
+    assert TwilioOffer.objects.get(call=call).status == OfferStatus.MISSED
