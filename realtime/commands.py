@@ -21,7 +21,7 @@ from contactcenter.ports import PbxResult
 from contactcenter.selectors.calls import agent_call, disposition_for
 from contactcenter.services.call_control import agent_set_state, call_command, call_originate
 from contactcenter.services.calls import call_set_disposition, call_update_notes
-from contactcenter.services.recording_control import call_recording_pause
+from contactcenter.services.recording_control import call_recording_pause, call_recording_start
 from crm.selectors import notification_list_for_user
 from crm.services import notification_mark_read
 from realtime import protocol as p
@@ -100,6 +100,15 @@ async def recording_pause(caller: Caller, data: p.RecordingPause) -> dict[str, A
     return {"pbx": outcome(result)}
 
 
+async def recording_start(caller: Caller, data: p.RecordingStart) -> dict[str, Any]:
+    """Record the call from now on, where the policy records on demand."""
+    call = await database_sync_to_async(_own_call)(caller, data.call_id)
+    result = await call_recording_start(
+        call=call, agent=_agent(caller), timeout=settings.REALTIME_PBX_TIMEOUT_SECONDS
+    )
+    return {"pbx": outcome(result)}
+
+
 def _set_disposition(caller: Caller, data: p.SetDisposition) -> dict[str, Any]:
     call = _own_call(caller, data.call_id)
     disposition = None
@@ -152,5 +161,6 @@ HANDLERS: dict[str, Any] = {
     "call.set_disposition": set_disposition,
     "call.set_notes": set_notes,
     "call.recording_pause": recording_pause,
+    "call.recording_start": recording_start,
     "notification.mark_read": mark_read,
 }

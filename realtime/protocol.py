@@ -112,6 +112,10 @@ class RecordingPause(_Strict):
     paused: bool
 
 
+class RecordingStart(_Strict):
+    call_id: int
+
+
 AGENT_COMMANDS: dict[str, type[_Strict]] = {
     "ping": Ping,
     "agent.set_state": SetState,
@@ -121,6 +125,7 @@ AGENT_COMMANDS: dict[str, type[_Strict]] = {
     "call.set_disposition": SetDisposition,
     "call.set_notes": SetNotes,
     "call.recording_pause": RecordingPause,
+    "call.recording_start": RecordingStart,
     "notification.mark_read": MarkRead,
 }
 

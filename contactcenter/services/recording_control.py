@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from channels.db import database_sync_to_async
 
-from contactcenter.enums import RecordingStatus
+from contactcenter.enums import RecordingPolicy, RecordingStatus
 from contactcenter.errors import ApplicationError
 from contactcenter.models import Agent, Call, Recording
 from contactcenter.ports import PbxResult
@@ -18,6 +18,38 @@ def _recorded(call: Call) -> bool:
         Recording.objects.for_organization(call.organization_id)
         .filter(call=call, status__in=(RecordingStatus.RECORDING, RecordingStatus.PAUSED))
         .exists()
+    )
+
+
+def _policy_allows(call: Call) -> str:
+    """'' when the call may be recorded on demand now, else the refusal's code."""
+    if _recorded(call):
+        return "already_recording"
+    queue_policy = call.queue.recording_policy if call.queue is not None else ""
+    policy = queue_policy or call.organization.recording_policy
+    return "" if policy in (RecordingPolicy.ON_DEMAND, RecordingPolicy.ALL) else "recording_off"
+
+
+async def call_recording_start(*, call: Call, agent: Agent, timeout: float) -> PbxResult:
+    """Start recording ``call`` (one the agent may act on: the caller checked) where
+    its queue's or organization's policy records on demand (or all, and nothing records
+    it yet). Refused with ``recording_off`` or ``already_recording``. The PBX's reports
+    make the recording (contactcenter/services/recordings.py). Audited as
+    ``pbx.recording_start``."""
+    call = await database_sync_to_async(
+        lambda: Call.objects.select_related("queue", "organization").get(pk=call.pk)
+    )()
+    refused = await database_sync_to_async(_policy_allows)(call)
+    if refused == "already_recording":
+        raise ApplicationError("This call is already recorded.", code=refused, status=409)
+    if refused:
+        raise ApplicationError("Calls here are not recorded.", code=refused, status=409)
+    return await call_command(
+        call=call,
+        agent=agent,
+        command="recording_start",
+        timeout=timeout,
+        organization=str(call.organization_id),
     )
 
 

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from telephony.ami.recording import mute_fields
+from telephony.ami.recording import customer_leg, mute_fields, recording_filename
 from telephony.ami.tracker import Leg, Tracker
 
 
@@ -161,6 +161,13 @@ def plan(command: str, params: dict[str, Any], state: Tracker, *, context: str) 
         if fields is None:
             raise CommandError("That call has no customer leg to record.")
         return PlannedAction(fields)
+    if command == "recording_start":
+        call_key, agent, organization = _need(params, "call", "agent", "organization")
+        customer = customer_leg(state, _agent_leg(state, call_key, agent).call_key)
+        if customer is None or not organization.isdigit():
+            raise CommandError("That call has no customer leg to record.")
+        file = recording_filename(int(organization), customer)
+        return PlannedAction({"Action": "MixMonitor", "Channel": customer.channel, "File": file})
     if command in ("blind_transfer", "attended_transfer"):
         call_key, agent, target = _need(params, "call", "agent", "target")
         leg = _agent_leg(state, call_key, agent)

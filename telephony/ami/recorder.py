@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from typing import TYPE_CHECKING
 
 from asgiref.sync import sync_to_async
@@ -21,19 +20,13 @@ from django.db import close_old_connections
 from contactcenter import facts as te
 from contactcenter.selectors.recordings import recorded_queues
 from telephony.ami.client import AmiError
-from telephony.ami.recording import customer_leg
+from telephony.ami.recording import customer_leg, recording_filename
 from telephony.ami.tracker import Leg
 
 if TYPE_CHECKING:
     from telephony.ami.bridge import AmiBridge
 
 logger = logging.getLogger(__name__)
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
-
-
-def recording_filename(organization_id: int, leg: Leg) -> str:
-    """The file MixMonitor writes (relative to the PBX's monitor directory)."""
-    return f"cc-{int(organization_id)}-{_UNSAFE.sub('-', leg.uniqueid)}.wav"
 
 
 class Recorder:

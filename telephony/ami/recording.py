@@ -8,6 +8,7 @@ no ``MixMonitorStop``: the recording ends with the call (contactcenter/services/
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from contactcenter import facts as te
@@ -17,6 +18,12 @@ from telephony.ami.tracker import Leg, Tracker
 
 FILENAME_VARIABLE = "MIXMONITOR_FILENAME"
 EVENTS = frozenset({"MixMonitorStart", "MixMonitorMute", "MixMonitorStop"})
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def recording_filename(organization_id: int, leg: Leg) -> str:
+    """The file MixMonitor writes (relative to the PBX's monitor directory)."""
+    return f"cc-{int(organization_id)}-{_UNSAFE.sub('-', leg.uniqueid)}.wav"
 
 
 def is_recording_variable(msg: Fields) -> bool:

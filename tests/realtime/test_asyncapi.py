@@ -245,6 +245,7 @@ async def test_what_real_sockets_send_and_receive_is_in_the_document(desk: Any) 
         ("call.hangup", {"call_id": call_id}),
         ("call.transfer", {"call_id": call_id, "target": "1002", "kind": "blind"}),
         ("call.recording_pause", {"call_id": call_id, "paused": True}),
+        ("call.recording_start", {"call_id": call_id}),
     ]:
         sent["agent"].append({"type": type_, "id": "x", "data": data})
     agent, queue = desk.other_agent.pk, desk.queue.pk

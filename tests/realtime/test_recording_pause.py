@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from contactcenter.enums import RecordingPolicy, RecordingStatus
-from contactcenter.models import AuditEntry, Membership, Organization, Recording
+from contactcenter.models import AuditEntry, Call, Membership, Organization, Recording
 from telephony.ami.simulator import AmiSimulator
 from tests.realtime.support import open_agent, session_cookie, sync
 from tests.telephony.bridge_harness import running_bridge
@@ -113,3 +113,31 @@ async def test_a_call_nobody_records_cannot_be_paused(simulator: AmiSimulator) -
         await console.close()
         await watch.close()
     assert not [m for m in watch.messages if m.event == "MixMonitorMute"]
+
+
+async def test_on_demand_the_agent_starts_the_recording(simulator: AmiSimulator) -> None:
+    async with running_bridge(simulator) as running:
+        org = running.organization_id
+        alice = await _member(org, "alice", RecordingPolicy.ON_DEMAND)
+        watch = await watch_client(simulator)
+        console, _ = await open_agent(await session_cookie(alice.user))
+        call_id = await _answered(simulator, console, "1001")
+        await settled(running)
+        assert not [m for m in watch.messages if m.event == "MixMonitorStart"]
+
+        ack = await console.command("call.recording_start", {"call_id": call_id})
+        assert ack["type"] == "ack", ack
+        start = await watch.wait_for(lambda m: m.event == "MixMonitorStart")
+        assert start["Uniqueid"] == start["Linkedid"]  # the customer's leg
+        await console.until(lambda f: _recording(f) == "recording")
+        again = await console.command("call.recording_start", {"call_id": call_id}, id_="c2")
+        assert again["data"]["code"] == "already_recording"
+
+        await sync(Organization.objects.filter(pk=org).update)(recording_policy="none")
+        call = await sync(Call.objects.get)(pk=call_id)
+        await sync(Recording.objects.filter(call=call).update)(status=RecordingStatus.FAILED)
+        off = await console.command("call.recording_start", {"call_id": call_id}, id_="c3")
+        assert off["data"]["code"] == "recording_off"
+        await console.close()
+        await watch.close()
+    assert await sync(lambda: Recording.objects.filter(organization_id=org).count())() == 1

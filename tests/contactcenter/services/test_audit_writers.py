@@ -631,6 +631,8 @@ NOT_WRITERS: dict[str, str] = {
     "contactcenter.services.call_control.call_originate": "pbx.originate, with a bridge",
     "contactcenter.services.recording_control.call_recording_pause": "pbx.recording_pause, "
     "with a bridge (tests/realtime/test_recording_pause.py)",
+    "contactcenter.services.recording_control.call_recording_start": "pbx.recording_start, "
+    "with a bridge (tests/realtime/test_recording_pause.py)",
     "contactcenter.services.recording_files.recordings_storage": "the storage, no write",
     "contactcenter.services.recordings.calls_show_recordings": "the calls' copy of a "
     "recording's status, for the screens: a step of the recording services, which audit",
