@@ -122,8 +122,8 @@ def test_a_copy_with_nothing_beside_it_collects_and_replays_the_transcripts(
     replayed = _run_in(
         clone,
         "-q",
-        "tests/telephony/test_transcripts_offline.py",
-        "tests/telephony/test_bridge_transcripts.py",
+        "tests/telephony/ami/test_transcripts_offline.py",
+        "tests/telephony/ami/test_bridge_transcripts.py",
         timeout=600,
     )
     assert replayed.returncode == 0, _explain(replayed)
