@@ -25,7 +25,7 @@ from contactcenter.enums import CallEventType
 from contactcenter.models import Agent, Call, CallDisposition, CallEvent, CallQueue, CallTransfer
 from contactcenter.services.calls import call_set_disposition
 from contactcenter.services.monitoring import monitor_facts_apply
-from contactcenter.services.recordings import recording_facts_apply
+from contactcenter.services.recordings import RECORDING_FLAG, recording_facts_apply
 from contactcenter.services.telephony import audited, bulk
 from contactcenter.services.telephony.agents import apply_agent_facts
 from contactcenter.services.telephony.calls import (
@@ -88,6 +88,9 @@ class ApplyResult:
     queue_ids: set[int] = field(default_factory=set)
     applied: int = 0
     duplicates: int = 0
+    # The batch's calls that have had a recording (Call.flags, set by the recordings'
+    # service): the only ones whose hang-up may end one.
+    recorded_calls: set[tuple[str, str]] = field(default_factory=set)
 
 
 _AGENT_FIELDS: dict[type, tuple[str, ...]] = {}
@@ -171,7 +174,14 @@ def telephony_apply(
             organization_id=organization_id, connection_key=connection_key, facts=monitored
         )
         result.applied += len(monitored)
-    ended = [(e.source, e.call_key) for e in events if isinstance(e, te.CallEnded)]
+    # Only a call that has (or is getting) a recording can have one to end: a batch of
+    # unrecorded hang-ups costs no recording reads.
+    with_recording = result.recorded_calls | {(f.source, f.call_key) for f in recorded}
+    ended = [
+        (e.source, e.call_key)
+        for e in events
+        if isinstance(e, te.CallEnded) and (e.source, e.call_key) in with_recording
+    ]
     if recorded or ended:
         _apply_recordings(organization_id, connection_key, recorded, ended, result)
     return result
@@ -302,6 +312,7 @@ def _apply(organization_id: int, connection_key: str, events: Sequence[te.Fact])
         agent_ids=result.agent_ids,
         queue_ids=result.queue_ids,
     )
+    result.recorded_calls = {key for key, call in calls.items() if RECORDING_FLAG in call.flags}
     return result
 
 
