@@ -19,27 +19,39 @@ HOLD_MUSIC = "https://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp
 CALLBACK_THANKS = "Thank you. We will call you back at this number. Goodbye."
 
 
-def enqueue(queue: str, *, offer_callback: bool = False) -> str:
+def enqueue(queue: str) -> str:
     """Put the caller in ``queue``; Twilio posts to our queue-result webhook when they leave.
 
-    With ``offer_callback`` the wait is ours (telephony/twilio/waiting.py): the position
-    and the key that asks for a callback, then hold music; without, callers hear
-    Twilio's default hold music.
+    The wait is ours (``wait/``, telephony/twilio/waiting.py): the position, the
+    estimated wait and, where callbacks can be placed, the key that asks for one; then
+    hold music.
     """
     response = VoiceResponse()
-    extra: dict[str, str] = {}
-    if offer_callback:
-        extra = {"wait_url": webhook_path("wait", Hints(queue=queue)), "wait_url_method": "POST"}
     response.enqueue(
-        queue, action=webhook_path("queue-result", Hints(queue=queue)), method="POST", **extra
+        queue,
+        action=webhook_path("queue-result", Hints(queue=queue)),
+        method="POST",
+        wait_url=webhook_path("wait", Hints(queue=queue)),
+        wait_url_method="POST",
     )
     return str(response)
 
 
-def waiting(*, position: int | None, queue: str, offer: bool = True) -> str:
-    """The wait: the caller's position, the callback offer (one key), then music."""
-    response = VoiceResponse()
+def _announcement(position: int | None, average_wait: int | None) -> str:
     words = f"You are number {position} in line. " if position else ""
+    if average_wait is not None and average_wait >= 60:
+        minutes = round(average_wait / 60)
+        words += f"The wait is about {minutes} minute{'s' if minutes != 1 else ''}. "
+    return words
+
+
+def waiting(
+    *, position: int | None, queue: str, offer: bool = True, average_wait: int | None = None
+) -> str:
+    """The wait: the caller's position and the estimated wait (Twilio's average wait
+    in the queue), the callback offer (one key) when ``offer``, then music."""
+    response = VoiceResponse()
+    words = _announcement(position, average_wait)
     if offer:
         gather = response.gather(
             num_digits=1,

@@ -123,7 +123,7 @@ def voice(
         return _twiml(twiml.unavailable())
     # The offer is made by the routing task, once Twilio has the caller in the queue.
     routing.request(account.organization_id)
-    return _twiml(twiml.enqueue(queue, offer_callback=bool(account.caller_id)))
+    return _twiml(twiml.enqueue(queue))
 
 
 def _browser_agent(account: TwilioAccount, caller: str) -> Agent | None:

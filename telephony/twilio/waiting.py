@@ -6,8 +6,8 @@ The Enqueue's ``waitUrl`` is ``wait/``: Twilio asks it with the caller's
 a ``<Gather>`` of one key (the position and the offer, said) and hold music; pressing
 1 requests ``callback-request/``, which keeps a Callback with the caller's place and
 takes them out of the queue (``<Leave>``); the Enqueue action (queue-result) then
-thanks them and hangs up. Offered only when the account has a caller ID to call back
-from.
+thanks them and hangs up. The offer is made only when the account has a caller ID to
+call back from; the position and the estimated wait (``AvgQueueTime``) always.
 """
 
 from __future__ import annotations
@@ -31,19 +31,24 @@ logger = logging.getLogger(__name__)
 CALLBACK_KEY = "1"
 
 
-def _position(request: HttpRequest) -> int | None:
-    raw = request.POST.get("QueuePosition", "")
-    return int(raw) if raw.isdigit() and len(raw) < 6 else None
+def _count(request: HttpRequest, name: str) -> int | None:
+    raw = request.POST.get(name, "")
+    return int(raw) if raw.isdigit() and len(raw) < 7 else None
 
 
 @webhook
 def wait(
     request: HttpRequest, account: TwilioAccount, callback: TwilioCallback, hints: Hints
 ) -> HttpResponse:
-    """The queue's wait music, with the position and the callback offer."""
-    return HttpResponse(
-        twiml.waiting(position=_position(request), queue=hints.queue), content_type="text/xml"
+    """The queue's wait music, with the position, the estimated wait and, when the
+    account has a caller ID to call back from, the callback offer."""
+    document = twiml.waiting(
+        position=_count(request, "QueuePosition"),
+        average_wait=_count(request, "AvgQueueTime"),
+        queue=hints.queue,
+        offer=bool(account.caller_id),
     )
+    return HttpResponse(document, content_type="text/xml")
 
 
 def _waiting_call(account: TwilioAccount, call_sid: str) -> Call | None:
@@ -60,10 +65,9 @@ def callback_request(
     request: HttpRequest, account: TwilioAccount, callback: TwilioCallback, hints: Hints
 ) -> HttpResponse:
     """The caller pressed a key while waiting: 1 keeps a callback and leaves the queue."""
-    if request.POST.get("Digits", "") != CALLBACK_KEY:
-        return HttpResponse(
-            twiml.waiting(position=None, queue=hints.queue), content_type="text/xml"
-        )
+    if request.POST.get("Digits", "") != CALLBACK_KEY or not account.caller_id:
+        document = twiml.waiting(position=None, queue=hints.queue, offer=bool(account.caller_id))
+        return HttpResponse(document, content_type="text/xml")
     call = _waiting_call(account, callback.call_sid)
     queue = call.queue if call is not None else None
     if call is None or queue is None:

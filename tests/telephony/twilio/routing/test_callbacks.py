@@ -180,3 +180,35 @@ def test_a_waiting_caller_presses_1_keeps_their_place_and_is_called_back(
 def _path(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.path}?{parts.query}" if parts.query else parts.path
+
+
+def test_without_a_caller_id_the_wait_says_the_position_and_wait_but_offers_no_callback(
+    floor_a: Floor, twilio_api: FakeTwilioAPI
+) -> None:
+    f = routed_floor(floor_a, twilio_api, agents=1, strategy=QueueStrategy.RRMEMORY)
+    sid = f.twilio.caller_arrives(8)
+    fields = {
+        "AccountSid": ACCOUNT_SID,
+        "CallSid": sid,
+        "CallStatus": "in-progress",
+        "Direction": "inbound",
+        "From": f.twilio.callers[sid],
+        "To": OUR_NUMBER,
+    }
+    wait = f.twilio.deliver(
+        TwilioRequest(
+            "/telephony/twilio/wait/?queue=support",
+            {**fields, "QueuePosition": "3", "AvgQueueTime": "130"},
+        )
+    )
+    document = ElementTree.fromstring(wait.content)
+    assert document.find("Gather") is None
+    assert document.findtext("Say") == "You are number 3 in line. The wait is about 2 minutes. "
+    assert document.find("Play") is not None
+    pressed = f.twilio.deliver(
+        TwilioRequest(
+            "/telephony/twilio/callback-request/?queue=support", {**fields, "Digits": "1"}
+        )
+    )
+    assert ElementTree.fromstring(pressed.content).find("Leave") is None
+    assert not Callback.objects.exists()
