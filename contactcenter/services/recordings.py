@@ -128,6 +128,8 @@ def recording_facts_apply(
             continue
         seen.add(fact.dedup_key)
         rec = by_leg.get((fact.source, fact.leg_id))
+        if rec is not None and rec.status == RecordingStatus.PURGED:
+            continue  # erased: what the PBX still says of it is not kept
         if rec is None:
             rec = by_leg[(fact.source, fact.leg_id)] = Recording(
                 organization_id=organization_id,

@@ -8,12 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
+from contactcenter import facts as te
 from contactcenter.enums import RecordingStatus
 from contactcenter.models import AuditEntry, Recording
 from contactcenter.services.anonymize import calls_anonymize
 from contactcenter.services.recording_files import recordings_collect, recordings_storage
 from contactcenter.services.recording_retention import recordings_purge_expired
+from contactcenter.services.recordings import recording_facts_apply
 from crm.models import Case
 from tests.conftest import Floor
 from tests.contactcenter.recorded import ended_recording, tiny_wav
@@ -78,6 +81,17 @@ def test_erasure_purges_the_calls_recordings_and_nothing_else(
     # Twice is once.
     calls_anonymize(organization_id=floor_a.org.pk, call_ids=[theirs.call_id], identifiers=[])
     assert AuditEntry.objects.filter(action="recording.purge").count() == 1
+    # What the PBX says later of an erased recording is not kept.
+    late = te.RecordingNamed(
+        call_key=theirs.call.external_id,
+        at=timezone.now(),
+        dedup_key="late-name",
+        leg_id=theirs.leg_id,
+        filename="/var/spool/asterisk/monitor/again.wav",
+    )
+    recording_facts_apply(organization_id=floor_a.org.pk, connection_key="asterisk:1", facts=[late])
+    theirs.refresh_from_db()
+    assert (theirs.status, theirs.pbx_filename) == (RecordingStatus.PURGED, "")
 
 
 DAY = 86400
