@@ -34,6 +34,7 @@ ACTION_CLASSES: dict[str, set[str]] = {
     "QueueRemove": {"agent"},
     "MixMonitor": {"system"},
     "MixMonitorMute": {"system", "call"},
+    "Redirect": {"call"},
 }
 # Read class of each event the translator consumes (the Privilege header's first word).
 EVENT_CLASSES: dict[str, str] = {
@@ -73,6 +74,9 @@ EVENT_CLASSES: dict[str, str] = {
             "MixMonitorStart",
             "MixMonitorMute",
             "MixMonitorStop",
+            "Pickup",
+            "ChanSpyStart",
+            "ChanSpyStop",
         ]
     },
 }
