@@ -15,6 +15,7 @@ same run. Figures are printed; ``--json`` also writes them to a file.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import platform
@@ -42,15 +43,14 @@ PYTHON = str(ROOT / ".venv" / "bin" / "python")
 SECRET = "bench-secret"
 TICK = os.sysconf("SC_CLK_TCK")
 
-# AMI event sent -> the timeline entry it must leave, one for one (as in
-# tests/telephony/ami/test_bridge_load.py).
+# AMI event sent -> the timeline entry it must leave, one for one; resumes and transfers
+# are counted as tests/telephony/ami/test_bridge_load.py counts them.
 ONE_FOR_ONE = {
     "QueueCallerJoin": "queue.joined",
     "QueueCallerLeave": "queue.left",
     "QueueCallerAbandon": "queue.abandoned",
     "AgentComplete": "agent.completed",
     "Hold": "call.held",
-    "Unhold": "call.resumed",
 }
 
 
@@ -181,6 +181,14 @@ def _check(url: str, sent: dict[str, int], calls: int) -> tuple[int, list[str]]:
                 ).fetchall()
             }
         )
+        transfer_rows = Counter(
+            {
+                status: n
+                for status, n in conn.execute(
+                    "SELECT status, count(*) FROM contactcenter_calltransfer GROUP BY status"
+                ).fetchall()
+            }
+        )
         row = conn.execute(
             "SELECT count(*), count(*) FILTER (WHERE status IN "
             "('queued','ringing','in_progress','on_hold')) FROM contactcenter_call"
@@ -198,10 +206,16 @@ def _check(url: str, sent: dict[str, int], calls: int) -> tuple[int, list[str]]:
     for ami, entry in ONE_FOR_ONE.items():
         if types[entry] != sent.get(ami, 0):
             problems.append(f"{types[entry]} {entry} entries for {sent.get(ami, 0)} {ami}")
-    transfers = types["transfer.completed"] + types["transfer.failed"]
+    # An attended transfer's consultation leg, never held, sends an Unhold too: no resume.
+    resumes = sent.get("Unhold", 0) - sent.get("AttendedTransfer", 0)
+    if types["call.resumed"] != resumes:
+        problems.append(f"{types['call.resumed']} call.resumed entries for {resumes} resumes")
+    # One transfer per transfer event, each completed or failed once its call ended.
     expected = sent.get("BlindTransfer", 0) + sent.get("AttendedTransfer", 0)
-    if transfers != expected:
-        problems.append(f"{transfers} transfer entries for {expected} transfer events")
+    if transfer_rows.total() != expected:
+        problems.append(f"{transfer_rows.total()} transfers for {expected} transfer events")
+    if set(transfer_rows) - {"completed", "failed"}:
+        problems.append(f"transfers left unsettled: {dict(transfer_rows)}")
     if types["call.answered"] < sent.get("AgentConnect", 0):
         problems.append("fewer call.answered entries than AgentConnect events")
     return sum(types.values()), problems
@@ -349,6 +363,8 @@ def main() -> int:
         "DJANGO_ENV": "production",
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": "bench-only-" + "x" * 50,
+        # Production settings want the secrets' key given (config/encryption.py).
+        "FIELD_ENCRYPTION_KEYS": base64.urlsafe_b64encode(b"bench-only".ljust(32, b"x")).decode(),
         "DJANGO_ALLOWED_HOSTS": "localhost",
         "REDIS_URL": options.redis_url,
         "LOG_LEVEL": "INFO",
