@@ -55,6 +55,8 @@ def _commands(ids: list[int]) -> st.SearchStrategy[dict[str, Any]]:
         },
         "call.set_disposition": {"call_id": some_id, "disposition_id": some_id},
         "call.set_notes": {"call_id": some_id, "notes": text},
+        "call.recording_pause": {"call_id": some_id, "paused": st.booleans() | json_values},
+        "call.recording_start": {"call_id": some_id},
         "notification.mark_read": {"notification_id": some_id},
         "ping": {},
     }
