@@ -26,11 +26,11 @@ class PbxFailed(ApplicationError):
         self.result = result
 
 
-def _no_pbx() -> ApplicationError:
+def no_pbx_error() -> ApplicationError:
     return ApplicationError("No PBX is connected for your organization.", code="no_pbx", status=409)
 
 
-async def _audited(
+async def pbx_command_audited(
     command: str,
     organization_id: int,
     obj: Agent | Call,
@@ -87,13 +87,13 @@ async def call_originate(*, agent: Agent, number: str, timeout: float) -> PbxRes
     """A call from the agent's phone to ``number``; refused: ``PbxFailed``."""
     port = telephony()
     if port is None:
-        raise _no_pbx()
+        raise no_pbx_error()
     key = await database_sync_to_async(port.command_connection)(agent.organization_id)
     if key is None:
-        raise _no_pbx()
+        raise no_pbx_error()
     params = {"agent": agent.interface, "number": number}
     result = await port.command(agent.organization_id, key, "originate", params, timeout=timeout)
-    await _audited("originate", agent.organization_id, agent, {"number": number}, result)
+    await pbx_command_audited("originate", agent.organization_id, agent, {"number": number}, result)
     if not result.ok:
         raise PbxFailed(result)
     return result
@@ -107,12 +107,14 @@ async def call_command(
     may act on (the caller checked)."""
     port = telephony()
     if port is None or not port.reaches_bridge(call.connection_key):
-        raise _no_pbx()
+        raise no_pbx_error()
     params = {"call": call.external_id, "agent": agent.interface, **extra}
     result = await port.command(
         call.organization_id, call.connection_key, command, params, timeout=timeout
     )
-    await _audited(command, call.organization_id, call, {"agent": agent.pk, **extra}, result)
+    await pbx_command_audited(
+        command, call.organization_id, call, {"agent": agent.pk, **extra}, result
+    )
     if not result.ok:
         raise PbxFailed(result)
     return result

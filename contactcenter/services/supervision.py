@@ -23,7 +23,7 @@ from contactcenter.models import Agent, Call, CallQueue, Membership, QueueMember
 from contactcenter.ports import PbxResult, telephony
 from contactcenter.selectors.access import agent_for_membership, is_floor_role
 from contactcenter.services.agents import agent_choose_state
-from contactcenter.services.call_control import PbxFailed, _audited, _no_pbx
+from contactcenter.services.call_control import PbxFailed, no_pbx_error, pbx_command_audited
 from contactcenter.transitions import ACTIVE_CALL_STATUSES
 
 
@@ -48,7 +48,7 @@ async def _ask(
     port = telephony()
     assert port is not None  # a key came from it
     result = await port.command(agent.organization_id, key, command, params, timeout=timeout)
-    await _audited(command, agent.organization_id, agent, params, result)
+    await pbx_command_audited(command, agent.organization_id, agent, params, result)
     return result
 
 
@@ -136,7 +136,7 @@ async def supervisor_queue_add(
         raise ApplicationError("The penalty is a whole number from 0 to 1000.", field="penalty")
     key = await _connection(agent.organization_id)
     if key is None or not agent.interface:
-        raise _no_pbx()
+        raise no_pbx_error()
     params = {"agent": agent.interface, "queue": queue.pbx_queue_name, "penalty": penalty}
     result = await _ask(agent, key, "queue_add", params, timeout)
     if not result.ok:
@@ -152,7 +152,7 @@ async def supervisor_queue_remove(
     _check(supervisor, agent, queue)
     key = await _connection(agent.organization_id)
     if key is None or not agent.interface:
-        raise _no_pbx()
+        raise no_pbx_error()
     params: dict[str, Any] = {"agent": agent.interface, "queue": queue.pbx_queue_name}
     result = await _ask(agent, key, "queue_remove", params, timeout)
     if not result.ok:
@@ -168,12 +168,12 @@ async def supervisor_call_hang_up(
     _check(supervisor, call)
     port = telephony()
     if port is None or not port.reaches_bridge(call.connection_key):
-        raise _no_pbx()
+        raise no_pbx_error()
     params = {"call": call.external_id}
     result = await port.command(
         call.organization_id, call.connection_key, "hangup_call", params, timeout=timeout
     )
-    await _audited("hangup_call", call.organization_id, call, {}, result)
+    await pbx_command_audited("hangup_call", call.organization_id, call, {}, result)
     if not result.ok:
         raise PbxFailed(result)
     return result
@@ -198,7 +198,7 @@ async def _monitored(supervisor: Membership, call: Call) -> tuple[str, str]:
     phone = await database_sync_to_async(_phone)(supervisor)
     port = telephony()
     if port is None or not port.reaches_bridge(call.connection_key):
-        raise _no_pbx()
+        raise no_pbx_error()
     agent = await database_sync_to_async(lambda: call.agent)()
     if call.status not in ACTIVE_CALL_STATUSES or agent is None or not agent.interface:
         raise ApplicationError("That call has no agent talking on it.", code="not_live", status=409)
@@ -224,7 +224,7 @@ async def supervisor_monitor(
     params = {"call": call.external_id, "agent": agent, "phone": phone, "mode": mode}
     result = await port.command(call.organization_id, key, "monitor", params, timeout=timeout)
     details: dict[str, object] = {"mode": mode, "agent": agent, "phone": phone}
-    await _audited("monitor", call.organization_id, call, details, result)
+    await pbx_command_audited("monitor", call.organization_id, call, details, result)
     if not result.ok:
         raise PbxFailed(result)
     return result
@@ -238,12 +238,12 @@ async def supervisor_monitor_stop(
     phone = await database_sync_to_async(_phone)(supervisor)
     port = telephony()
     if port is None or not port.reaches_bridge(call.connection_key):
-        raise _no_pbx()
+        raise no_pbx_error()
     params: dict[str, object] = {"phone": phone}
     result = await port.command(
         call.organization_id, call.connection_key, "monitor_stop", params, timeout=timeout
     )
-    await _audited("monitor_stop", call.organization_id, call, params, result)
+    await pbx_command_audited("monitor_stop", call.organization_id, call, params, result)
     if not result.ok:
         raise PbxFailed(result)
     return result
@@ -258,7 +258,7 @@ async def supervisor_call_move(
     _check(supervisor, call, agent)
     port = telephony()
     if port is None or not port.reaches_bridge(call.connection_key):
-        raise _no_pbx()
+        raise no_pbx_error()
     if call.status != CallStatus.QUEUED:
         raise ApplicationError(
             "Only a caller waiting in a queue can be moved.", code="not_waiting", status=409
@@ -267,7 +267,9 @@ async def supervisor_call_move(
     result = await port.command(
         call.organization_id, call.connection_key, "redirect", params, timeout=timeout
     )
-    await _audited("redirect", call.organization_id, call, {"agent": agent.pk, **params}, result)
+    await pbx_command_audited(
+        "redirect", call.organization_id, call, {"agent": agent.pk, **params}, result
+    )
     if not result.ok:
         raise PbxFailed(result)
     return result

@@ -629,6 +629,9 @@ NOT_WRITERS: dict[str, str] = {
     "contactcenter.services.call_control.agent_set_state": "agent_choose_state writes",
     "contactcenter.services.call_control.call_command": "pbx.<command>, with a bridge",
     "contactcenter.services.call_control.call_originate": "pbx.originate, with a bridge",
+    "contactcenter.services.call_control.pbx_command_audited": "the audit entry itself "
+    "(pbx.<command>), a step of the command services",
+    "contactcenter.services.call_control.no_pbx_error": "an error to raise",
     "contactcenter.services.recording_control.call_recording_pause": "pbx.recording_pause, "
     "with a bridge (tests/realtime/test_recording_pause.py)",
     "contactcenter.services.recording_control.call_recording_start": "pbx.recording_start, "
