@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from asgiref.sync import sync_to_async
 from django.db import close_old_connections
 
+from config.db.work import BROKEN
 from contactcenter import facts as te
 from contactcenter.selectors.recordings import recorded_queues
 from telephony.ami.client import AmiError
@@ -50,12 +51,8 @@ class Recorder:
         return recorded_queues(organization_id=self.bridge.target.organization_id, queues=queues)
 
     async def _start(self, answered: dict[str, str]) -> None:
-        try:
-            policy = await sync_to_async(self._policy, thread_sensitive=True)(
-                sorted(set(answered.values()))
-            )
-        except Exception:
-            logger.exception("AMI %s: cannot read the recording policy", self.bridge.target)
+        policy = await self._read_policy(answered)
+        if policy is None:
             return
         for call_key, queue in answered.items():
             leg = customer_leg(self.bridge.translator.state, call_key)
@@ -65,6 +62,33 @@ class Recorder:
             await self._mixmonitor(leg)
         live = self.bridge.translator.state.legs
         self._asked &= set(live)
+
+    async def _read_policy(self, answered: dict[str, str]) -> dict[str, bool] | None:
+        """The policy of the answered calls' queues. While the database is away the read is
+        retried, as the bridge's writer retries its batch, for as long as one of the calls
+        is still live (a call that ended meanwhile has nothing left to record)."""
+        queues = sorted(set(answered.values()))
+        delay = self.bridge.settings.backoff_initial
+        while True:
+            try:
+                return await sync_to_async(self._policy, thread_sensitive=True)(queues)
+            except BROKEN as exc:
+                logger.warning(
+                    "AMI %s: database unavailable for the recording policy (%s); retry in %.1fs",
+                    self.bridge.target.endpoint,
+                    exc,
+                    delay,
+                )
+            except Exception:
+                logger.exception("AMI %s: cannot read the recording policy", self.bridge.target)
+                return None
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.bridge.settings.backoff_max)
+            state = self.bridge.translator.state
+            if self.bridge.session is None or all(
+                customer_leg(state, key) is None for key in answered
+            ):
+                return None
 
     async def _mixmonitor(self, leg: Leg) -> None:
         session = self.bridge.session
