@@ -10,6 +10,7 @@ from contactcenter.models.queues import CallQueue, QueueMembership
 from contactcenter.models.recordings import Recording
 from contactcenter.models.reports import AgentDayStats, DailyRollup, QueueDayStats
 from contactcenter.models.tenancy import Membership, Organization, User
+from contactcenter.models.voicemails import Voicemail, VoicemailMedia, VoicemailStatus
 
 __all__ = [
     "APIKey",
@@ -35,4 +36,7 @@ __all__ = [
     "TenantModel",
     "TenantQuerySet",
     "User",
+    "Voicemail",
+    "VoicemailMedia",
+    "VoicemailStatus",
 ]
