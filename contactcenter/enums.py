@@ -29,6 +29,17 @@ class QueueStrategy(models.TextChoices):
     WRANDOM = "wrandom", "Weighted random"
 
 
+class QueueMaxWaitAction(models.TextChoices):
+    """What a Twilio queue does with a caller who waited ``max_wait_seconds`` (or is left
+    alone by ``leave_empty``); app_queue leaves that to the dialplan after Queue()."""
+
+    STAY = "stay", "Keep waiting"
+    VOICEMAIL = "voicemail", "Leave a voicemail"
+    CALLBACK = "callback", "Offer a callback"
+    QUEUE = "queue", "Move to another queue"
+    HANGUP = "hangup", "Hang up with a message"
+
+
 class CallSource(models.TextChoices):
     ASTERISK = "asterisk", "Asterisk"
     TWILIO = "twilio", "Twilio"

@@ -187,6 +187,12 @@ class TwilioOffer(TenantModel):
     agent = models.ForeignKey("contactcenter.Agent", on_delete=models.CASCADE, related_name="+")
     queue = models.ForeignKey("contactcenter.CallQueue", on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=16, choices=OfferStatus.choices)
+    # One of the offers of a ring-all queue's caller: every free member rings at once,
+    # in one <Dial>, and the first to answer takes the call.
+    ring_all = models.BooleanField(default=False)
+    # Why this agent (the strategy, the penalty, how many were free): the routing audit.
+    reason = models.CharField(max_length=200, blank=True)
+    leg_sid = models.CharField(max_length=64, blank=True)  # the agent's leg, once answered
     created_at = models.DateTimeField()
     rung_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
@@ -205,10 +211,22 @@ class TwilioOffer(TenantModel):
                 condition=models.Q(status__in=OFFER_ACTIVE),
                 name="twilio_offer_one_active_per_agent",
             ),
+            # One agent rung per caller, but for ring-all; even then one agent per offer
+            # and one of them connected.
             models.UniqueConstraint(
                 fields=["call"],
-                condition=models.Q(status__in=OFFER_ACTIVE),
+                condition=models.Q(status__in=OFFER_ACTIVE, ring_all=False),
                 name="twilio_offer_one_active_per_call",
+            ),
+            models.UniqueConstraint(
+                fields=["call", "agent"],
+                condition=models.Q(status__in=OFFER_ACTIVE),
+                name="twilio_offer_one_active_per_call_agent",
+            ),
+            models.UniqueConstraint(
+                fields=["call"],
+                condition=models.Q(status=OfferStatus.CONNECTED),
+                name="twilio_offer_one_connected_per_call",
             ),
             models.UniqueConstraint(
                 fields=["callback"],
@@ -223,3 +241,40 @@ class TwilioOffer(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.call_id} -> {self.agent_id} {self.status}"
+
+
+class ExitReason(models.TextChoices):
+    MAX_WAIT = "max_wait", "Waited the queue's maximum"
+    EMPTY = "empty", "No member could take a call (leave_empty)"
+
+
+class TwilioQueueExit(TenantModel):
+    """A waiting Twilio caller taken out of a queue by us (telephony/twilio/routing/
+    exits.py): the maximum wait passed, or nobody could take a call. The row is the
+    claim (one per call and queue: two processes never both redirect the caller) and
+    the record of what was done; until ``redirected_at`` is set Twilio has not been
+    asked yet, and the repair job asks again."""
+
+    call = models.ForeignKey("contactcenter.Call", on_delete=models.CASCADE, related_name="+")
+    queue = models.ForeignKey("contactcenter.CallQueue", on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=16, choices=ExitReason.choices)
+    action = models.CharField(max_length=16)  # contactcenter.enums.QueueMaxWaitAction
+    # The queue the caller goes to (action "queue"): they are routed there from now on.
+    to_queue = models.ForeignKey(
+        "contactcenter.CallQueue",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField()
+    redirected_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["call", "queue"], name="twilio_exit_one_per_queue"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.call_id} {self.reason} -> {self.action}"

@@ -12,10 +12,13 @@ from rest_framework import serializers
 from contactcenter.api.config import ConfigViewSet
 from contactcenter.api.permissions import FLOOR_ROLES
 from contactcenter.api.tenancy import TenantRelatedField
+from contactcenter.enums import QueueMaxWaitAction
 from contactcenter.models import Agent, CallDisposition, CallQueue, QueueMembership
 
 
 class CallQueueSerializer(serializers.ModelSerializer[CallQueue]):
+    max_wait_queue = TenantRelatedField(CallQueue, required=False, allow_null=True)
+
     class Meta:
         model = CallQueue
         fields = [
@@ -26,6 +29,10 @@ class CallQueueSerializer(serializers.ModelSerializer[CallQueue]):
             "short_abandon_seconds",
             "strategy",
             "max_wait_seconds",
+            "max_wait_action",
+            "max_wait_queue",
+            "max_wait_message",
+            "leave_empty",
             "ring_timeout_seconds",
             "retry_seconds",
             "wrapup_seconds",
@@ -39,6 +46,22 @@ class CallQueueSerializer(serializers.ModelSerializer[CallQueue]):
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
         validators: list[Any] = []  # per-organization uniqueness: see config services
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """``max_wait_action`` "queue" names another queue to go to, and only then."""
+        current = self.instance
+        action = attrs.get("max_wait_action", current.max_wait_action if current else "")
+        target = attrs.get("max_wait_queue", current.max_wait_queue if current else None)
+        if action == QueueMaxWaitAction.QUEUE:
+            if target is None:
+                raise serializers.ValidationError(
+                    {"max_wait_queue": "Name the queue callers go to after the maximum wait."}
+                )
+            if current is not None and target.pk == current.pk:
+                raise serializers.ValidationError(
+                    {"max_wait_queue": "A queue cannot send its callers to itself."}
+                )
+        return attrs
 
 
 class QueueMembershipSerializer(serializers.ModelSerializer[QueueMembership]):

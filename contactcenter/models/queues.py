@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.core.validators import MinValueValidator
 from django.db import models
 
-from contactcenter.enums import QueueStrategy, RecordingPolicy
+from contactcenter.enums import QueueMaxWaitAction, QueueStrategy, RecordingPolicy
 from contactcenter.models.agents import Agent
 from contactcenter.models.base import TenantModel, TimestampedModel
 
@@ -22,6 +22,29 @@ class CallQueue(TenantModel, TimestampedModel):
         max_length=16, choices=QueueStrategy.choices, default=QueueStrategy.RRMEMORY
     )
     max_wait_seconds = models.PositiveIntegerField(default=300, validators=[MinValueValidator(1)])
+    # Twilio queues (telephony/twilio/routing/exits.py): what happens to a caller who
+    # waited max_wait_seconds, or is alone in a leave_empty queue.
+    max_wait_action = models.CharField(
+        max_length=16, choices=QueueMaxWaitAction.choices, default=QueueMaxWaitAction.STAY
+    )
+    max_wait_queue = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Where max_wait_action 'queue' sends the caller (same organization).",
+    )
+    max_wait_message = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Said before hanging up (max_wait_action 'hangup'); blank: a default.",
+    )
+    leave_empty = models.BooleanField(
+        default=False,
+        help_text="Waiting callers leave while no member can take a call (app_queue's "
+        "leavewhenempty).",
+    )
     # How we route a Twilio queue ourselves (telephony/twilio/routing/); app_queue has
     # the same settings in queues.conf (timeout, retry, wrapuptime, weight).
     ring_timeout_seconds = models.PositiveIntegerField(
