@@ -327,6 +327,27 @@ class MonitorStopped(MonitorFact):
     """The monitoring ended (``ChanSpyStop``, or the monitoring leg hung up)."""
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class VoicemailLeft(CallFactBase):
+    """The caller left a message at the queue's voicemail exit (Asterisk: ``MessageWaiting``
+    with the caller's channel, ``VMSTATUS=SUCCESS``; Twilio: the ``<Record>``'s callbacks).
+
+    ``leg_id`` is the caller's channel (the CallSid on Twilio): facts about one message
+    meet on one row whatever their order; each fills in what it knows (a blank or
+    ``None`` field says nothing). Applied by contactcenter/services/voicemails.py, not
+    as a change of the call.
+    """
+
+    leg_id: str
+    mailbox: str = ""
+    filename: str = ""  # the file as the PBX names it (Twilio: the RecordingUrl)
+    recording_sid: str = ""
+    duration_seconds: int | None = None
+    transcription: str | None = None
+    transcription_status: str = ""
+    failed: str = ""  # why there is no audio to fetch (Twilio's absent/failed status)
+
+
 CallFact = (
     CallStarted
     | QueueLeft
@@ -352,6 +373,7 @@ CallFact = (
     | RecordingStopped
     | MonitorStarted
     | MonitorStopped
+    | VoicemailLeft
 )
 # The facts about a call's transfers (a CallTransfer row each, found by transfer_key).
 TransferFact = CallTransferred | TransferAnswered | TransferFailed
