@@ -78,6 +78,9 @@ class CallView(Model):
     # The call's latest recording: "" (none), recording, paused, ended (its file not
     # stored yet), done (playable: GET /api/v1/calls/{id}/recordings/), failed, purged.
     recording: str = ""
+    # The call's queue (or organization) records on demand: the agent may start recording
+    # it (call.recording_start) while nothing records it.
+    recording_on_demand: bool = False
     # Clients keep the newest version of a call: a frame with an older updated_at is stale.
     updated_at: datetime
 

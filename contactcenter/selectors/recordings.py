@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, NullIf
+
 from contactcenter.enums import RecordingPolicy, RecordingStatus
 from contactcenter.models import Call, CallQueue, Organization, Recording
+
+# A call's recording policy, as a column of its row: its queue's, else (blank, or no
+# queue) its organization's.
+RECORDING_POLICY = Coalesce(
+    NullIf(F("queue__recording_policy"), Value("")), F("organization__recording_policy")
+)
 
 
 def recorded_queues(*, organization_id: int, queues: Sequence[str]) -> dict[str, bool]:
@@ -26,6 +35,16 @@ def recorded_queues(*, organization_id: int, queues: Sequence[str]) -> dict[str,
         queue: (policies.get(queue) or organization_policy) == RecordingPolicy.ALL
         for queue in queues
     }
+
+
+def call_recording_policy(*, call: Call) -> str:
+    """The policy that applies to ``call`` (``RECORDING_POLICY``, for a call read without
+    it): its queue's, else its organization's."""
+    annotated = getattr(call, "recording_policy", None)
+    if isinstance(annotated, str):
+        return annotated
+    queue_policy = call.queue.recording_policy if call.queue is not None else ""
+    return queue_policy or call.organization.recording_policy
 
 
 def call_recordings(*, call: Call) -> list[Recording]:

@@ -17,17 +17,20 @@ from config.db import roundtrips
 from contactcenter.enums import CallDirection
 from contactcenter.models import Agent, Call, CallEvent, CallTransfer, Membership, User
 from contactcenter.selectors.access import is_floor_role
+from contactcenter.selectors.recordings import RECORDING_POLICY
 from contactcenter.transitions import ACTIVE_CALL_STATUSES, TERMINAL_CALL_STATUSES
 
 WRAPUP_LIMIT = 20
 
 
 def with_last_entry(calls: QuerySet[Call]) -> QuerySet[Call]:
-    """Calls with the type of their latest timeline entry (names the frame)."""
+    """Calls with the type of their latest timeline entry (names the frame) and the
+    recording policy that applies to them (``recording_policy``: the card offers
+    "Start recording" where it is on demand)."""
     latest = CallEvent.objects.filter(call=OuterRef("pk")).order_by("-occurred_at", "-id")
-    return calls.annotate(last_entry=Subquery(latest.values("type")[:1])).select_related(
-        "organization"
-    )
+    return calls.annotate(
+        last_entry=Subquery(latest.values("type")[:1]), recording_policy=RECORDING_POLICY
+    ).select_related("organization")
 
 
 # A timeline entry that names an agent: (call id, agent id, entry type).

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from contactcenter.enums import RecordingPolicy
 from contactcenter.models import Agent, Call, CallDisposition
 from contactcenter.models.recordings import RECORDING_FLAG
+from contactcenter.selectors.recordings import call_recording_policy
 from crm.models import Case, Contact, Notification
 from realtime import messages as msgs
 
@@ -49,6 +51,7 @@ def call_view(call: Call) -> msgs.CallView:
         disposition_id=call.disposition_id,
         notes=call.notes,
         recording=str(call.flags.get(RECORDING_FLAG, "")),
+        recording_on_demand=call_recording_policy(call=call) == RecordingPolicy.ON_DEMAND,
         updated_at=call.updated_at,
     )
 

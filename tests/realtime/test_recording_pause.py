@@ -121,7 +121,11 @@ async def test_on_demand_the_agent_starts_the_recording(simulator: AmiSimulator)
         alice = await _member(org, "alice", RecordingPolicy.ON_DEMAND)
         watch = await watch_client(simulator)
         console, _ = await open_agent(await session_cookie(alice.user))
-        call_id = await _answered(simulator, console, "1001")
+        place_answered_call(simulator, "1001")
+        answered = await console.until(lambda f: f["type"] == "call.answered")
+        call_id = int(answered["data"]["call"]["id"])
+        # The card offers "Start recording" (call-card.js) from the call's frame.
+        assert answered["data"]["call"]["recording_on_demand"] is True
         await settled(running)
         assert not [m for m in watch.messages if m.event == "MixMonitorStart"]
 

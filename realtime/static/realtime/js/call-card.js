@@ -9,16 +9,9 @@
 
 import { callSituation, isLive } from "./agent-store.js";
 import { dateTime, duration, h, label, secondsSince } from "./dom.js";
+import { RecordingPlayer, hasRecording } from "./recording-player.js";
 
 const DIAL = /^\+?[0-9*#]{1,32}$/;
-// What a recording without a playable file says on the card (docs/recordings.md).
-const RECORDING_TEXT = {
-  recording: "Still recording.",
-  paused: "Still recording (paused).",
-  ended: "The recording's file has not reached the store yet.",
-  failed: "The recording's file never arrived.",
-  purged: "The recording was removed.",
-};
 
 // Unsaved wrap-up notes, per agent and call, for the tab's life (sessionStorage): they
 // outlive a reload or a rebuilt card. Storage may be refused (privacy modes): then the
@@ -131,42 +124,27 @@ export class CallCard {
     });
     this.recordingRow = h("div", { class: "row recording", dataset: { testid: "recording-row" } },
       this.recordingState, " ", this.recordingToggle);
+    // Where the call's queue (or organization) records on demand and nothing records it.
+    this.recordingStart = h("button", { type: "button", dataset: { testid: "recording-start" } }, "Start recording");
+    this.recordingStart.addEventListener("click", () =>
+      this.actions.send("call.recording_start", { call_id: this.id }, "Start recording").catch(() => {}),
+    );
+    this.recordingOffer = h("div", { class: "row recording", dataset: { testid: "recording-offer" } },
+      h("span", { class: "muted" }, "Not recorded"), " ", this.recordingStart);
     return h(
       "div",
       { class: "controls", dataset: { role: "controls" } },
       h("div", { class: "row" }, this.hangup),
       h("div", { class: "row" }, this.target, blind, attended),
       this.recordingRow,
+      this.recordingOffer,
       this.holdHint,
     );
   }
 
   /** After the call: its recordings, fetched when asked for (signed links expire). */
   buildPlayback() {
-    this.playButton = h("button", { type: "button", dataset: { testid: "recording-play" } }, "Play recording");
-    this.player = h("div", { class: "player", dataset: { testid: "recording-player" } });
-    this.playButton.addEventListener("click", () => this.loadRecordings());
-    return h("div", { class: "playback", dataset: { testid: "recording-playback" } }, this.playButton, this.player);
-  }
-
-  async loadRecordings() {
-    this.player.replaceChildren(h("span", { class: "muted" }, "Loading…"));
-    try {
-      const response = await fetch(`/api/v1/calls/${this.id}/recordings/`, {
-        credentials: "same-origin",
-        headers: { Accept: "application/json" },
-      });
-      if (!response.ok) throw new Error(`the server answered ${response.status}`);
-      const rows = await response.json();
-      const items = rows.map((r) =>
-        r.media_url
-          ? h("audio", { controls: true, preload: "metadata", src: r.media_url, dataset: { testid: "recording-audio" } })
-          : h("p", { class: "muted", dataset: { testid: "recording-unplayable" } }, RECORDING_TEXT[r.status] || r.status),
-      );
-      this.player.replaceChildren(...(items.length ? items : [h("p", { class: "muted" }, "No recording.")]));
-    } catch (error) {
-      this.player.replaceChildren(h("p", { class: "field-error", role: "alert" }, `Recording: ${error.message}`));
-    }
+    return new RecordingPlayer(this.id).el;
   }
 
   buildWrapup() {
@@ -282,10 +260,12 @@ export class CallCard {
     this.controls.hidden = !(live && leg === "connected");
     this.holdHint.textContent = call.status === "on_hold" ? "On hold: resume on your phone." : "Hold and resume on your phone.";
     const recording = call.recording || "";
-    this.recordingRow.hidden = !(recording === "recording" || recording === "paused");
+    const recordingNow = recording === "recording" || recording === "paused";
+    this.recordingRow.hidden = !recordingNow;
+    this.recordingOffer.hidden = recordingNow || !call.recording_on_demand;
     this.recordingState.textContent = recording === "paused" ? "Recording paused" : "Recording";
     this.recordingToggle.textContent = recording === "paused" ? "Resume recording" : "Pause recording";
-    this.playback.hidden = live || !recording || recording === "purged";
+    this.playback.hidden = live || !hasRecording(recording);
     if (this.dispositions !== dispositions) this.setDispositions(dispositions);
     if (!this.notesDirty) this.notes.value = call.notes || "";
     this.render();
