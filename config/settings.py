@@ -239,6 +239,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "contactcenter.recordings_collect",
         "schedule": timedelta(seconds=env_int("RECORDINGS_COLLECT_INTERVAL_SECONDS", 30)),
     },
+    # Voicemails whose file is not stored yet: fetched from the PBX's voicemail spool, or
+    # failed after RECORDINGS_FILE_TIMEOUT_SECONDS (contactcenter/services/voicemail_files.py).
+    "collect-voicemails": {
+        "task": "contactcenter.voicemails_collect",
+        "schedule": timedelta(seconds=env_int("RECORDINGS_COLLECT_INTERVAL_SECONDS", 30)),
+    },
     # Recordings past their organization's retention days (legal holds kept).
     "purge-expired-recordings": {
         "task": "contactcenter.recordings_purge_expired",
@@ -411,6 +417,12 @@ RECORDINGS_SPOOL_DIR = env_str("RECORDINGS_SPOOL_DIR", str(VAR_DIR / "monitor"))
 RECORDINGS_FILE_TIMEOUT_SECONDS = env_int("RECORDINGS_FILE_TIMEOUT_SECONDS", 600)
 # How long a playback link stays valid.
 RECORDINGS_URL_SECONDS = env_int("RECORDINGS_URL_SECONDS", 300)
+# Voicemail (docs/recordings.md, "Voicemail"): app_voicemail's spool as the PBX names it
+# (VM_MESSAGEFILE starts with it), mounted here; the formats looked for, in order (the
+# first of voicemail.conf's format=).
+VOICEMAIL_PBX_DIR = env_str("VOICEMAIL_PBX_DIR", "/var/spool/asterisk/voicemail")
+VOICEMAIL_SPOOL_DIR = env_str("VOICEMAIL_SPOOL_DIR", str(VAR_DIR / "voicemail"))
+VOICEMAIL_FORMATS = [f for f in env_str("VOICEMAIL_FORMATS", "wav,WAV,gsm").split(",") if f]
 
 # --- REST API ---------------------------------------------------------------------------
 REST_FRAMEWORK = {

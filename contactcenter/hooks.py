@@ -21,3 +21,8 @@ call_disposition_changed = Signal()
 # ``organization_id`` (int) and ``call_ids`` (list of int); each receiver returns the
 # set of those call ids it holds. crm holds the calls of cases under legal hold.
 recordings_held = Signal()
+
+# Open a case from a voicemail (``services.voicemails.voicemail_to_case``). Keyword
+# arguments: ``voicemail`` (Voicemail), ``user`` (User or None: who opens it), ``agent``
+# (Agent or None), ``title`` (str); a receiver returns the new case's id. crm opens it.
+voicemail_case_requested = Signal()

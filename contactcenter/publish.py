@@ -44,6 +44,9 @@ class Sink(Protocol):
 
     def sessions_revoked(self, user_ids: frozenset[int]) -> None: ...
 
+    def voicemails_changed(self, organization_id: int, voicemail_ids: frozenset[int]) -> None:
+        """Voicemails left, claimed or dealt with: their queues' agents."""
+
     async def start_background(self) -> None: ...
 
     async def stop_background(self) -> None: ...
@@ -123,6 +126,13 @@ def sessions_revoked(*, user_ids: Iterable[int]) -> None:
     of theirs closes. After commit, so a socket that reconnects at once is refused."""
     users = frozenset(user_ids)
     _on_commit("sessions_revoked", lambda sink: sink.sessions_revoked(users))
+
+
+def voicemails_changed(*, organization_id: int, voicemail_ids: Iterable[int]) -> None:
+    """Voicemails were left, claimed or dealt with (services.voicemails): the consoles of
+    their queues' agents (``voicemail.updated``)."""
+    ids = frozenset(voicemail_ids)
+    _on_commit("voicemails_changed", lambda sink: sink.voicemails_changed(organization_id, ids))
 
 
 async def start_background() -> None:

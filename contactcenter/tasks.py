@@ -20,6 +20,7 @@ from contactcenter.services.recording_retention import recordings_purge_expired
 from contactcenter.services.reports import stats_rollup_recent
 from contactcenter.services.sessions import tokens_flush_expired
 from contactcenter.services.sweep import calls_sweep_stale
+from contactcenter.services.voicemail_files import voicemails_collect
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +110,22 @@ def collect_recordings() -> dict[str, int]:
     result = recordings_collect()
     if result.failed:
         logger.warning("%d recording(s) failed: their file never arrived", result.failed)
+    return {"stored": result.stored, "failed": result.failed, "waiting": result.waiting}
+
+
+@shared_task(
+    name="contactcenter.voicemails_collect",
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=5,
+)
+def collect_voicemails() -> dict[str, int]:
+    """Store the audio of Asterisk voicemails; fail the ones that never arrive
+    (services/voicemail_files.py)."""
+    result = voicemails_collect()
+    if result.failed:
+        logger.warning("%d voicemail(s) have no audio: the file never arrived", result.failed)
     return {"stored": result.stored, "failed": result.failed, "waiting": result.waiting}
 
 

@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from contactcenter.hooks import call_disposition_changed, recordings_held
+from contactcenter.hooks import (
+    call_disposition_changed,
+    recordings_held,
+    voicemail_case_requested,
+)
 from crm.selectors.holds import calls_on_legal_hold
 from crm.services.dispositions import call_disposition_rules_schedule
+from crm.services.voicemails import case_from_voicemail
 
 
 def _call_disposition_changed(
@@ -26,8 +31,18 @@ def _recordings_held(
     return calls_on_legal_hold(organization_id=organization_id, call_ids=call_ids)
 
 
+def _voicemail_case_requested(sender: Any, **kwargs: Any) -> int:
+    return case_from_voicemail(
+        voicemail=kwargs["voicemail"],
+        user=kwargs.get("user"),
+        agent=kwargs.get("agent"),
+        title=kwargs["title"],
+    )
+
+
 def connect() -> None:
     call_disposition_changed.connect(
         _call_disposition_changed, dispatch_uid="crm.call_disposition_rules"
     )
     recordings_held.connect(_recordings_held, dispatch_uid="crm.recordings_held")
+    voicemail_case_requested.connect(_voicemail_case_requested, dispatch_uid="crm.voicemail_case")

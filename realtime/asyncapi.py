@@ -63,6 +63,11 @@ AGENT_FRAMES = [
     Outbound("notification.created", msgs.NotificationCreatedData, "A new notification."),
     Outbound("notification.read", msgs.NotificationReadData, "A notification was read."),
     Outbound("case.created", msgs.CaseCreatedData, "A case assigned to the agent or from a call."),
+    Outbound(
+        "voicemail.updated",
+        msgs.VoicemailUpdatedData,
+        "A voicemail of the agent's queues was left, claimed or dealt with.",
+    ),
 ]
 WALLBOARD_FRAMES = [
     *_SHARED,

@@ -246,6 +246,30 @@ class NotificationReadData(Model):
     read_at: datetime
 
 
+class VoicemailView(Model):
+    """A message a queue's caller left (docs/recordings.md, "Voicemail"); its audio is
+    played through the REST API's signed link (``GET /api/v1/voicemails/{id}/``)."""
+
+    id: int
+    queue_id: int | None
+    queue_name: str
+    caller_number: str
+    caller_name: str
+    left_at: datetime
+    duration_seconds: int | None
+    transcription: str
+    status: Literal["new", "claimed", "done"]
+    media: Literal["waiting", "stored", "failed"]
+    claimed_by: int | None
+    claimed_by_name: str
+    callback_id: int | None
+    case_id: int | None
+
+
+class VoicemailUpdatedData(Model):
+    voicemail: VoicemailView
+
+
 class CaseCreatedData(Model):
     case: CaseView
 

@@ -14,6 +14,7 @@ Groups and what goes to them (docs/realtime-protocol.md has the frames):
 - ``agent.<id>``: ``agent.state``, ``agent.presence``, ``call.*``, ``case.created``
 - ``floor.<organization id>``: ``agent.presence`` (for wallboards)
 - ``user.<id>``: ``notification.created``, ``notification.read``
+- ``agent.<id>`` of a queue's members: ``voicemail.updated``
 - ``sockets.<user id>``: ``session.revoked`` (internal: the socket closes with 4401)
 - ``queues.<organization id>``: ``queues.changed`` (internal: each server process's
   ``realtime.feed`` is the one member, computes the figures once, coalesced, and hands
@@ -219,6 +220,9 @@ class ScreenSink:
     def notification_read(self, user_id: int, notification_id: int, read_at: datetime) -> None:
         data = msgs.NotificationReadData(notification_id=notification_id, read_at=read_at)
         _hand_over(changes.given, [(user_group(user_id), message("notification.read", data))])
+
+    def voicemails_changed(self, organization_id: int, voicemail_ids: frozenset[int]) -> None:
+        _hand_over(changes.publish_voicemails, organization_id, voicemail_ids)
 
     def sessions_revoked(self, user_ids: frozenset[int]) -> None:
         revoked = {"type": "session.revoked"}

@@ -119,6 +119,9 @@ class AgentConsumer(StreamConsumer):
     async def notification_read(self, message: dict[str, Any]) -> None:
         await self.forward(message)
 
+    async def voicemail_updated(self, message: dict[str, Any]) -> None:
+        await self.forward(message)
+
     async def queues_updated(self, update: feed.FeedUpdate) -> None:
         if self.figures_wait(update.queue_ids) or not self.queue_ids & update.queue_ids:
             return

@@ -15,6 +15,7 @@ from django.utils import timezone
 from config.db import roundtrips
 from contactcenter.models import Agent
 from contactcenter.selectors import screen_calls, screens
+from contactcenter.selectors.voicemails import voicemails_for_screens
 from crm.selectors.cases import case_with_source_call
 from crm.selectors.notifications import notification_by_id
 from realtime import messages as msgs
@@ -129,6 +130,17 @@ def publish_notification(notification_id: int) -> list[Message]:
         return []
     data = msgs.NotificationCreatedData(notification=render.notification_view(notification))
     return [(user_group(notification.user_id), message("notification.created", data))]
+
+
+def publish_voicemails(organization_id: int, voicemail_ids: frozenset[int]) -> list[Message]:
+    """``voicemail.updated`` to the consoles of each voicemail's queue's members (and of
+    its claimer)."""
+    messages: list[Message] = []
+    for row in voicemails_for_screens(organization_id=organization_id, voicemail_ids=voicemail_ids):
+        data = msgs.VoicemailUpdatedData(voicemail=render.voicemail_view(row.voicemail))
+        frame = message("voicemail.updated", data)
+        messages += [(agent_group(pk), frame) for pk in row.agent_ids]
+    return messages
 
 
 def publish_case(case_id: int) -> list[Message]:

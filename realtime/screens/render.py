@@ -8,6 +8,7 @@ from typing import Any
 from contactcenter.enums import RecordingPolicy
 from contactcenter.models import Agent, Call, CallDisposition
 from contactcenter.models.recordings import RECORDING_FLAG
+from contactcenter.models.voicemails import Voicemail
 from contactcenter.selectors.recordings import call_recording_policy
 from crm.models import Case, Contact, Notification
 from realtime import messages as msgs
@@ -102,6 +103,25 @@ def notification_view(notification: Notification) -> msgs.NotificationView:
         data=notification.data,
         created_at=notification.created_at,
         read_at=notification.read_at,
+    )
+
+
+def voicemail_view(vm: Voicemail) -> msgs.VoicemailView:
+    return msgs.VoicemailView(
+        id=vm.pk,
+        queue_id=vm.queue_id,
+        queue_name=vm.queue.name if vm.queue is not None else "",
+        caller_number=vm.caller_number,
+        caller_name=vm.caller_name,
+        left_at=vm.left_at,
+        duration_seconds=vm.duration_seconds,
+        transcription=vm.transcription,
+        status=vm.status,  # type: ignore[arg-type]
+        media=vm.media,  # type: ignore[arg-type]
+        claimed_by=vm.claimed_by_id,
+        claimed_by_name=vm.claimed_by.name if vm.claimed_by is not None else "",
+        callback_id=vm.callback_id,
+        case_id=vm.case_id,
     )
 
 

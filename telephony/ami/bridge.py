@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +39,7 @@ from telephony.ami.recording import FILENAME_VARIABLE
 from telephony.ami.resync import resync_agents, resync_calls
 from telephony.ami.targets import BridgeTarget, dial_endpoint
 from telephony.ami.translator import DISPOSITION_VARIABLE, Translator
+from telephony.ami.voicemail import FILE_VARIABLE, STATUS_VARIABLE
 from telephony.cel.catchup import catch_up
 from telephony.egress import TargetRefused
 
@@ -45,9 +47,13 @@ logger = logging.getLogger(__name__)
 
 _RESYNC = object()  # a marker in the event queue: take a snapshot here
 # Raw-text tests at the socket's edge, before a message is built: a dialplan emits tens
-# of VarSets per call and only the disposition and recording file variables are read.
+# of VarSets per call and only the disposition, recording and voicemail variables are read.
+_KEPT_VARIABLES = re.compile(
+    "|".join((DISPOSITION_VARIABLE, FILENAME_VARIABLE, FILE_VARIABLE, STATUS_VARIABLE)),
+    re.IGNORECASE,
+)
 _EDGE_CHECKS = {
-    "VarSet": lambda raw: DISPOSITION_VARIABLE in raw.upper() or FILENAME_VARIABLE in raw.upper()
+    "VarSet": lambda raw: _KEPT_VARIABLES.search(raw) is not None
 }
 
 

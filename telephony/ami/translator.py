@@ -28,6 +28,8 @@ from telephony.ami.recording import RecordingRules, is_recording_variable
 from telephony.ami.spying import EVENTS as SPY_EVENTS
 from telephony.ami.spying import SpyRules
 from telephony.ami.tracker import CallTrack, Leg, Tracker
+from telephony.ami.voicemail import EVENTS as VOICEMAIL_EVENTS
+from telephony.ami.voicemail import VoicemailRules, is_voicemail_variable
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +73,7 @@ def external_number(exten: str) -> bool:
     return exten.startswith("+") or (digits.isdigit() and len(digits) >= 7)
 
 
-class Translator(IdentityRules, RecordingRules, SpyRules):
+class Translator(IdentityRules, RecordingRules, SpyRules, VoicemailRules):
     # The events worth receiving at all; everything else is noise for us.
     EVENTS: frozenset[str] = (
         frozenset(
@@ -106,6 +108,7 @@ class Translator(IdentityRules, RecordingRules, SpyRules):
         )
         | RECORDING_EVENTS
         | SPY_EVENTS
+        | VOICEMAIL_EVENTS
     )
 
     """Stateful AMI → telephony-event translation for one connection.
@@ -157,6 +160,7 @@ class Translator(IdentityRules, RecordingRules, SpyRules):
             "MixMonitorStop": self._mixmonitor_stop,
             "ChanSpyStart": self._chanspy_start,
             "ChanSpyStop": self._chanspy_stop,
+            "MessageWaiting": self._message_waiting,
         }
 
     def expect_originate(self, *, device: str, number: str) -> None:
@@ -178,7 +182,9 @@ class Translator(IdentityRules, RecordingRules, SpyRules):
     def translate(self, msg: Fields) -> list[te.Fact]:
         """What one AMI event means; [] for noise and for events we do not use."""
         name = text(msg, "Event")
-        if name == "VarSet" and not (_is_disposition(msg) or is_recording_variable(msg)):
+        if name == "VarSet" and not (
+            _is_disposition(msg) or is_recording_variable(msg) or is_voicemail_variable(msg)
+        ):
             return []  # dialplan noise: the one variable we read is cheap to tell apart
         handler = self._handlers.get(name)
         at = timestamp(msg)
@@ -216,6 +222,8 @@ class Translator(IdentityRules, RecordingRules, SpyRules):
     def _varset(self, msg: Fields, at: datetime, key: str) -> list[te.Fact]:
         if is_recording_variable(msg):
             return self._recording_named(msg, at, key)
+        if is_voicemail_variable(msg):
+            return self._voicemail_variable(msg, at, key)
         code = text(msg, "Value").strip()
         if not code:
             return []

@@ -77,6 +77,7 @@ EVENT_CLASSES: dict[str, str] = {
             "Pickup",
             "ChanSpyStart",
             "ChanSpyStop",
+            "MessageWaiting",
         ]
     },
 }
@@ -168,6 +169,9 @@ def test_event_filters_pass_what_the_bridge_consumes_and_drop_the_noise(
     assert _passes(filters, _event("VarSet", Variable="__CC_DISPOSITION", Value="refund"))
     recorded = {"Variable": "MIXMONITOR_FILENAME", "Value": "/var/spool/asterisk/monitor/a.wav"}
     assert _passes(filters, _event("VarSet", **recorded))
+    message = "/var/spool/asterisk/voicemail/queues/support/INBOX/msg0000"
+    assert _passes(filters, _event("VarSet", Variable="VM_MESSAGEFILE", Value=message))
+    assert _passes(filters, _event("VarSet", Variable="VMSTATUS", Value="SUCCESS"))
     for noise in (
         _event("VarSet", Variable="BRIDGEPEER", Value="PJSIP/1002-00000002"),
         _event("Newexten", Application="Queue", AppData="support,,,,300"),

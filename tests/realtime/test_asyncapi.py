@@ -21,6 +21,7 @@ from jsonschema import Draft7Validator, ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
+from contactcenter import facts as te
 from contactcenter.models import CallDisposition
 from realtime import messages as msgs
 from realtime.asyncapi import CLOSE_CODES, asyncapi_document
@@ -227,6 +228,15 @@ async def test_what_real_sockets_send_and_receive_is_in_the_document(desk: Any) 
     read = {"notification_id": created["data"]["notification"]["id"]}
     await command(console, "agent", "notification.mark_read", read, "r")
     await console.until(of_type("notification.read"))
+
+    # A caller of the agent's queue leaves a voicemail (contactcenter/services/voicemails.py).
+    left = CallScript()
+    await apply(desk.org, left.started(), left.queued())
+    message = te.VoicemailLeft(
+        call_key=left.key, at=left.now, dedup_key=f"{left.key}:vm", leg_id=left.key
+    )
+    await apply(desk.org, message)
+    await console.until(of_type("voicemail.updated"))
 
     # A supervisor's command (no PBX here: the pause is the state alone).
     pause = {"agent_id": desk.other_agent.pk, "paused": True, "reason": "coaching"}

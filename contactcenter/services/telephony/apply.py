@@ -36,6 +36,7 @@ from contactcenter.services.telephony.calls import (
     close_unseen,
     new_call,
 )
+from contactcenter.services.voicemails import voicemail_facts_apply
 from contactcenter.transitions import ACTIVE_CALL_STATUSES
 
 logger = logging.getLogger(__name__)
@@ -164,8 +165,13 @@ def telephony_apply(
     """
     recorded = [e for e in events if isinstance(e, te.RecordingFact)]
     monitored = [e for e in events if isinstance(e, te.MonitorFact)]
-    if recorded or monitored:
-        events = [e for e in events if not isinstance(e, te.RecordingFact | te.MonitorFact)]
+    voicemails = [e for e in events if isinstance(e, te.VoicemailLeft)]
+    if recorded or monitored or voicemails:
+        events = [
+            e
+            for e in events
+            if not isinstance(e, te.RecordingFact | te.MonitorFact | te.VoicemailLeft)
+        ]
     with roundtrips.together():
         result = _apply(organization_id, connection_key, events)
     if monitored:
@@ -174,6 +180,11 @@ def telephony_apply(
             organization_id=organization_id, connection_key=connection_key, facts=monitored
         )
         result.applied += len(monitored)
+    if voicemails:
+        voicemail_facts_apply(
+            organization_id=organization_id, connection_key=connection_key, facts=voicemails
+        )
+        result.applied += len(voicemails)
     # Only a call that has (or is getting) a recording can have one to end: a batch of
     # unrecorded hang-ups costs no recording reads.
     with_recording = result.recorded_calls | {(f.source, f.call_key) for f in recorded}

@@ -14,6 +14,7 @@ from telephony.ami.simulator.scenarios import (
     inbound_call,
     outbound_call,
 )
+from telephony.ami.simulator.voicemail import VoicemailPlan, voicemail_call
 
 ScenarioFactory = Callable[[PbxModel], Script]
 
@@ -92,6 +93,8 @@ SCENARIOS: dict[str, ScenarioFactory] = {
             ),
         ),
     ),
+    # Nobody answers within the queue's timeout: the caller leaves a 3 s message.
+    "voicemail": lambda pbx: voicemail_call(pbx, VoicemailPlan("+15552223333", "VM CALLER")),
     # 06 #2: the agent answers after 4 s, the customer after 12 s, 95 s talk.
     "click_to_call": lambda pbx: outbound_call(pbx, OutboundPlan(click_to_call_request())),
     # 06 #1: the agent never answers: Cause 19 and OriginateResponse Failure.
