@@ -3,7 +3,9 @@
 It does the least a server can do on the same path as Daphne: it listens to one Redis
 pub/sub channel and forwards each message as it is, either to every connected client
 (a message without ``"to"``: the fan-out ceiling) or to the one client that connected
-with ``?id=<to>`` (the latency ceiling). No Django, no auth, no database. It prints
+with ``?id=<to>`` (the latency ceiling). With ``--greet N`` it first sends each new
+connection a ``hello`` and a ``snapshot`` frame of about N bytes, as the consoles get
+(the reconnect-storm ceiling). No Django, no auth, no database. It prints
 ``{"port": N}`` on stdout once it listens and runs until SIGTERM.
 
     python -m bench.ws_ceiling --redis-url redis://127.0.0.1:6379/11 --channel bench
@@ -23,10 +25,17 @@ from websockets.asyncio.server import ServerConnection, broadcast, serve
 
 async def main(options: argparse.Namespace) -> None:
     clients: dict[str, ServerConnection] = {}
+    greeting = [
+        json.dumps({"type": "hello", "seq": 1, "data": {}}),
+        json.dumps({"type": "snapshot", "seq": 2, "data": {"pad": "x" * options.greet}}),
+    ]
 
     async def handler(connection: ServerConnection) -> None:
         query = parse_qs(urlsplit(connection.request.path if connection.request else "").query)
         key = query.get("id", [str(id(connection))])[0]
+        if options.greet:
+            for frame in greeting:
+                await connection.send(frame)
         clients[key] = connection
         try:
             await connection.wait_closed()
@@ -67,4 +76,5 @@ if __name__ == "__main__":
     parser.add_argument("--redis-url", required=True)
     parser.add_argument("--channel", default="bench")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--greet", type=int, default=0, help="snapshot bytes sent on connect")
     asyncio.run(main(parser.parse_args()))

@@ -318,3 +318,62 @@ def mark(organization_id: int, queue_ids: Iterable[int]) -> None:
     feed = _org_feeds().get(organization_id)
     if feed is not None:
         feed.mark(queue_ids)
+
+
+# -- the figures snapshots share ------------------------------------------------------------
+
+# How long one read of the figures serves the snapshots that ask (a reconnect storm: one
+# read for the thousand consoles that open within it, instead of one each). The figures
+# that depend on the clock (the longest wait) are at most this old in a snapshot.
+SNAPSHOT_FIGURES_SECONDS = 1.0
+
+
+class SharedRead:
+    """One read of an organization's figures, started at ``started`` (the loop's clock)."""
+
+    def __init__(self, started: float, task: asyncio.Task[list[Any]]) -> None:
+        self.started = started
+        self.task = task
+
+    def serves(self, lane: Lane, now: float) -> bool:
+        """Whether a subscriber of ``lane`` may take it: younger than
+        ``SNAPSHOT_FIGURES_SECONDS``, not failed, and no flush of the lane began since
+        it started. A change committed after the read began is pinged after that; its
+        flush begins later still, and every subscriber it finds hears of it. A
+        subscriber that came after that flush began would not: it reads again."""
+        if now - self.started > SNAPSHOT_FIGURES_SECONDS or lane.last_flush >= self.started:
+            return False
+        return not (self.task.done() and self.task.exception() is not None)
+
+
+_shared_reads: weakref.WeakKeyDictionary[Lane, SharedRead] = weakref.WeakKeyDictionary()
+
+
+async def snapshot_figures(
+    organization_id: int, subscriber: Subscriber, queue_ids: Iterable[int]
+) -> list[Any]:
+    """``figures_by_queue`` (no agent lists) of those of ``queue_ids`` that are active,
+    for the snapshot of ``subscriber``, which ``subscribe`` has made a subscriber of the
+    organization's feed: the figures its lane's next flush brings are the ones it could
+    not have in its snapshot (``SharedRead.serves``)."""
+    feed = _org_feeds().get(organization_id)
+    lane = next(
+        (lane for lane in (feed.lanes.values() if feed else ()) if subscriber in lane.subscribers),
+        None,
+    )
+    if feed is None or lane is None:
+        raise RuntimeError("snapshot_figures is for subscribers of the organization's feed")
+    loop = asyncio.get_running_loop()
+    shared = _shared_reads.get(lane)
+    if shared is None or not shared.serves(lane, loop.time()):
+        read = database_sync_to_async(_all_figures)
+        shared = SharedRead(loop.time(), loop.create_task(read(organization_id)))
+        _shared_reads[lane] = shared
+    wanted = set(queue_ids)
+    # Shielded: a socket that closes while it waits does not cancel the others' read.
+    return [m for m in await asyncio.shield(shared.task) if m.queue_id in wanted]
+
+
+def _all_figures(organization_id: int) -> list[Any]:
+    organization = screens.organization_by_id(organization_id=organization_id)
+    return figures_by_queue(organization=organization, now=timezone.now(), with_agents=False)

@@ -54,7 +54,12 @@ class AgentConsumer(StreamConsumer):
     async def snapshot(self) -> msgs.Model:
         assert self.caller.agent is not None
         self.queue_ids = set(await database_sync_to_async(agent_queue_ids)(self.caller.agent))
-        data = await database_sync_to_async(agent_snapshot)(self.caller, online=True)
+        # The queue figures are one read for every snapshot of the organization that asks
+        # at the same time (a reconnect storm), not one each.
+        figures = await feed.snapshot_figures(self.caller.organization_id, self, self.queue_ids)
+        data = await database_sync_to_async(agent_snapshot)(
+            self.caller, online=True, figures=figures
+        )
         self.on_screen = {entry.call.id for entry in data.calls}
         return data
 

@@ -7,12 +7,14 @@ Each snapshot is built with the renderers the changes use (``realtime.screens.re
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils import timezone
 
+from contactcenter.figures import QueueFigures
 from contactcenter.models import Agent, Membership
 from contactcenter.ports import softphone_ready
 from contactcenter.selectors import screen_calls, screens
@@ -73,7 +75,12 @@ def softphone_config(agent: Agent) -> msgs.SoftphoneConfig:
     return msgs.SoftphoneConfig(sip=sip, twilio=softphone_ready(agent.organization_id))
 
 
-def agent_snapshot(caller: Caller, *, online: bool) -> msgs.AgentSnapshotData:
+def agent_snapshot(
+    caller: Caller, *, online: bool, figures: Sequence[QueueFigures] | None = None
+) -> msgs.AgentSnapshotData:
+    """The console's snapshot. ``figures``: the agent's queues' figures when the caller
+    has them (the consumer shares one read among the snapshots: realtime.feed), else
+    they are read here."""
     assert caller.agent is not None
     agent = screens.agent_fresh(agent_id=caller.agent.pk)
     now = timezone.now()
@@ -84,12 +91,14 @@ def agent_snapshot(caller: Caller, *, online: bool) -> msgs.AgentSnapshotData:
         only_on_screen=True,
     )
     organization = caller.membership.organization
-    queues = figures_by_queue(
-        organization=organization,
-        now=now,
-        queue_ids=agent_queue_ids(agent),
-        with_agents=False,  # the console shows counts by state, not the members
-    )
+    queues = figures
+    if queues is None:
+        queues = figures_by_queue(
+            organization=organization,
+            now=now,
+            queue_ids=agent_queue_ids(agent),
+            with_agents=False,  # the console shows counts by state, not the members
+        )
     notifications = notification_list_for_user(
         user_id=caller.membership.user_id, organization_id=caller.organization_id
     ).filter(read_at__isnull=True)
