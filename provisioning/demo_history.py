@@ -6,6 +6,9 @@ agent. Without a past, every pop would be a name and two empty lists. These call
 on earlier days of the organization's calendar, so today's wallboard figures are the
 live calls' alone.
 
+A few of these calls come with a recording to play (``RECORDED_CALLS``,
+provisioning/demo_recordings.py).
+
 Kept apart from ``seed_demo()`` on purpose: tests and benchmarks build their database
 from that function and count the calls their PBX placed; the ``seed_demo`` command
 (what a person runs) adds this past. Idempotent: a call is found by its external id
@@ -27,6 +30,7 @@ from crm.models import Case, CaseCategory, Contact
 from crm.selectors.contacts import contact_lookup_by_phone
 from crm.services.cases import case_create
 from provisioning.demo import SeedResult
+from provisioning.demo_recordings import seed_demo_recordings
 
 HISTORY_PREFIX = "demo-history-"
 DEMO_DID = "+15551230000"  # the simulated PBX's number (telephony/ami/simulator/directory.py)
@@ -69,6 +73,9 @@ PAST_CALLS = [
     PastCall("+15553335555", 8, time(11, 21), "support", "1001", 17, 498, "tech-issue"),
     PastCall("+15553335555", 3, time(9, 58), "support", "1003", 8, 212, "callback"),
 ]
+# Indexes in PAST_CALLS of the calls with a recording to play (provisioning.demo_recordings):
+# two of alice's (one opened the router case) and bob's that opened the invoice case.
+RECORDED_CALLS = (0, 3, 7)
 OPEN_CASES = [
     OpenCase(0, "Router drops the connection every evening", "Connectivity", CasePriority.HIGH),
     OpenCase(3, "Invoice 2291 charged twice", "Billing", status=CaseStatus.PENDING),
@@ -178,3 +185,5 @@ def seed_demo_history(result: SeedResult) -> None:
     for spec in OPEN_CASES:
         call = calls[spec.call]
         result.count(_case(org.pk, spec, call, contacts[spec.call]))
+    for stored in seed_demo_recordings([calls[n] for n in RECORDED_CALLS]):
+        result.count(stored)

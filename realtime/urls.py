@@ -3,7 +3,7 @@ realtime's API routes (``api_urlpatterns``), which it includes under /api/v1/.""
 
 from django.urls import path
 
-from realtime import audit_page, invitations, views
+from realtime import audit_page, calls_page, invitations, views
 from realtime.api import RealtimeTicketView
 
 app_name = "realtime"
@@ -14,6 +14,7 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("console/", views.console, name="console"),
     path("wallboard/", views.wallboard, name="wallboard"),
+    path("calls/", calls_page.call_list, name="calls"),
     path("audit/", audit_page.audit_log, name="audit"),
     path("invite/accept/", invitations.accept, name="invite-accept"),
     path("invite/<str:token>/", invitations.open_link, name="invite"),

@@ -23,6 +23,7 @@ from contactcenter.api.recordings import RecordingSerializer
 from contactcenter.api.tenancy import TenantRelatedField, TenantViewSetMixin
 from contactcenter.enums import MONITOR_EVENT_TYPES, CallDirection, CallStatus
 from contactcenter.models import Call, CallDisposition, CallEvent, CallTransfer, User
+from contactcenter.models.recordings import RECORDING_FLAG
 from contactcenter.selectors.access import is_floor_role
 from contactcenter.selectors.recordings import call_recordings
 from contactcenter.services.calls import call_set_disposition, call_update_notes
@@ -108,6 +109,8 @@ class CallFilter(TenantFilterSet):
     has_disposition = django_filters.BooleanFilter(
         field_name="disposition", lookup_expr="isnull", exclude=True
     )
+    # Calls that have (or had) a recording: the call's flag the recording services keep.
+    has_recording = django_filters.BooleanFilter(method="filter_has_recording")
 
     class Meta:
         model = Call
@@ -123,7 +126,16 @@ class CallFilter(TenantFilterSet):
             "started_after",
             "started_before",
             "has_disposition",
+            "has_recording",
         ]
+
+    def filter_has_recording(
+        self, queryset: QuerySet[Call], name: str, value: bool | None
+    ) -> QuerySet[Call]:
+        if value is None:
+            return queryset
+        recorded = Q(flags__has_key=RECORDING_FLAG)
+        return queryset.filter(recorded) if value else queryset.exclude(recorded)
 
 
 class CallViewSet(

@@ -145,3 +145,25 @@ def test_the_call_list_pages_by_cursor_newest_first_without_counting(floor_a: Fl
     assert seen == [call.pk for call in made]  # newest first, each once
     back = client.get(second["previous"]).json()
     assert [row["id"] for row in back["results"]] == seen[:2]
+
+
+def test_the_recorded_calls_filter(floor_a: Floor, floor_b: Floor) -> None:
+    """``has_recording``: the calls that have (or had) a recording, by the flag the
+    recording services keep; the agent's own only, and never another organization's."""
+    recorded = make_call(floor_a.org, agent=floor_a.agent)
+    purged = make_call(floor_a.org, agent=floor_a.agent)
+    plain = make_call(floor_a.org, agent=floor_a.agent)
+    others = make_call(floor_a.org, agent=floor_a.other_agent)
+    theirs = make_call(floor_b.org, agent=floor_b.agent)
+    for call, state in [(recorded, "done"), (purged, "purged"), (others, "done"), (theirs, "done")]:
+        call.flags = {"recording": state}
+        call.save(update_fields=["flags"])
+
+    def ids(member: object, query: str) -> set[int]:
+        response = client_for(member).get(f"/api/v1/calls/?{query}")  # type: ignore[arg-type]
+        assert response.status_code == 200, response.content
+        return {row["id"] for row in response.json()["results"]}
+
+    assert ids(floor_a.agent_member, "has_recording=true") == {recorded.pk, purged.pk}
+    assert ids(floor_a.agent_member, "has_recording=false") == {plain.pk}
+    assert ids(floor_a.supervisor, "has_recording=true") == {recorded.pk, purged.pk, others.pk}

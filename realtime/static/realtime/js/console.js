@@ -2,6 +2,7 @@
 
 import { applyAgentFrame, emptyState, isLive } from "./agent-store.js";
 import { CallCard } from "./call-card.js";
+import { endedCallsQuery, getJson, showCalls, showFailure } from "./call-history.js";
 import { clock, duration, h, label, percent, secondsSince, syncClock, tickSince } from "./dom.js";
 import { LiveSocket, showStatus } from "./live.js";
 
@@ -129,6 +130,7 @@ function renderCalls() {
     if (!state.calls.has(id)) {
       card.el.remove();
       cards.delete(id);
+      refreshRecent(); // it is a recent call now
     }
   }
   // Live calls first (ringing on top), then the ones waiting for a wrap-up, newest first.
@@ -194,6 +196,8 @@ function placeCards(list, elements) {
 
 // -- side panels ---------------------------------------------------------------------------
 
+const caseCalls = new Map(); // case id -> its "Calls" box, kept open across renders
+
 function renderCases() {
   const list = $("[data-testid=case-list]");
   list.replaceChildren(
@@ -201,11 +205,71 @@ function renderCases() {
       ? state.cases.map((c) =>
           h("li", { dataset: { testid: "case-item", caseId: c.id, reference: c.reference } },
             h("strong", {}, c.reference), ` ${c.title}`,
-            h("span", { class: "muted" }, ` · ${label(c.status)} · ${c.priority} · ${clock(c.created_at)}`)),
+            h("span", { class: "muted" }, ` · ${label(c.status)} · ${c.priority} · ${clock(c.created_at)}`),
+            caseCallsBox(c)),
         )
       : [h("li", { class: "empty" }, "None yet.")]),
   );
 }
+
+/** A case's calls (the call it came from, and its contact's calls the agent may see),
+ * each with its recording's player; read when opened, again on each opening. */
+function caseCallsBox(c) {
+  let box = caseCalls.get(c.id);
+  if (box) return box;
+  const list = h("ul", { class: "case-calls", dataset: { testid: "case-calls" } });
+  box = h("details", { class: "case-calls-box", dataset: { testid: "case-calls-box" } }, h("summary", {}, "Calls"), list);
+  box.addEventListener("toggle", () => {
+    if (box.open) loadCaseCalls(c, list);
+  });
+  caseCalls.set(c.id, box);
+  return box;
+}
+
+async function loadCaseCalls(c, list) {
+  try {
+    const calls = new Map();
+    if (c.contact_id != null) {
+      const query = new URLSearchParams({ contact: c.contact_id, page_size: 20 });
+      for (const call of (await getJson(`/api/v1/calls/?${query}`)).results) calls.set(call.id, call);
+    }
+    if (c.source_call_id != null && !calls.has(c.source_call_id)) {
+      try {
+        const call = await getJson(`/api/v1/calls/${encodeURIComponent(c.source_call_id)}/`);
+        calls.set(call.id, call);
+      } catch (error) {
+        if (error.status !== 404) throw error; // 404: not a call this agent may see
+      }
+    }
+    const newest = [...calls.values()].sort((a, b) => Date.parse(b.started_at) - Date.parse(a.started_at));
+    showCalls(list, newest, { testid: "case-call" });
+  } catch (error) {
+    showFailure(list, error);
+  }
+}
+
+// -- recent calls: the agent's own, over REST, each with its recording's player -----------
+
+const RECENT_CALLS = 10;
+let recentTimer = null;
+
+async function loadRecent() {
+  const list = $("[data-testid=recent-calls]");
+  try {
+    const page = await getJson(`/api/v1/calls/?${endedCallsQuery({ page_size: RECENT_CALLS })}`);
+    showCalls(list, page.results, { testid: "recent-call" });
+  } catch (error) {
+    showFailure(list, error);
+  }
+}
+
+/** Read the recent calls again, once for a burst of changes. */
+function refreshRecent() {
+  clearTimeout(recentTimer);
+  recentTimer = setTimeout(loadRecent, 300);
+}
+
+$("[data-testid=recent-refresh]").addEventListener("click", loadRecent);
 
 function renderQueues() {
   const rows = [...state.queues.values()].map((q) => {
@@ -282,6 +346,7 @@ window.ccConsoleEarlyFrames = () => {
 function onFrame(frame) {
   syncClock(frame.ts); // timers count on the server's clock, not this machine's
   for (const part of applyAgentFrame(state, frame)) renderers[part]();
+  if (frame.type === "snapshot") refreshRecent(); // on (re)connect: what ended meanwhile
   if (frame.type === "error" && frame.data.id == null) report(false, frame.data.message);
   // For the softphone (softphone.js), once the cards show this frame.
   if (keepEarly) {

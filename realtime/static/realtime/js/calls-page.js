@@ -1,0 +1,65 @@
+// The supervisors' call list (/calls/): the organization's ended calls over REST, newest
+// first, a page at a time (the API's cursor), each recorded call with its player.
+
+import { h } from "./dom.js";
+import { callItem, endedCallsQuery, getJson, showFailure } from "./call-history.js";
+
+const PAGE_SIZE = 50;
+const $ = (selector) => document.querySelector(selector);
+const list = $("[data-testid=calls-list]");
+const older = $("[data-testid=calls-older]");
+const status = $("[data-testid=calls-status]");
+const form = $("[data-testid=calls-filters]");
+let agents = new Map(); // agent id -> name
+let next = null; // the API's link to the next (older) page
+
+async function loadAgents() {
+  try {
+    const page = await getJson("/api/v1/agents/?page_size=500");
+    agents = new Map(page.results.map((a) => [a.id, a.name]));
+  } catch {
+    agents = new Map(); // the calls still show, without their agents' names
+  }
+}
+
+function firstPage() {
+  const params = { page_size: PAGE_SIZE };
+  const search = form.elements.search.value.trim();
+  if (search) params.search = search;
+  if (form.elements.recorded.checked) params.has_recording = "true";
+  return `/api/v1/calls/?${endedCallsQuery(params)}`;
+}
+
+async function load(url, { append }) {
+  status.textContent = "Loading…";
+  older.disabled = true;
+  try {
+    const page = await getJson(url);
+    const items = page.results.map((call) =>
+      callItem(call, { testid: "calls-item", who: call.agent != null ? agents.get(call.agent) || `agent ${call.agent}` : "" }),
+    );
+    if (append) list.append(...items);
+    else list.replaceChildren(...items);
+    if (!list.children.length) list.replaceChildren(h("li", { class: "empty" }, "No calls."));
+    next = page.next;
+    older.hidden = !next;
+    status.textContent = "";
+  } catch (error) {
+    status.textContent = "";
+    if (append) list.append(h("li", { class: "field-error", role: "alert" }, `Calls: ${error.message}`));
+    else showFailure(list, error);
+  } finally {
+    older.disabled = false;
+  }
+}
+
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  load(firstPage(), { append: false });
+});
+older.addEventListener("click", () => {
+  if (next) load(next, { append: true });
+});
+
+await loadAgents();
+await load(firstPage(), { append: false });
