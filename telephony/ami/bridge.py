@@ -53,7 +53,7 @@ _KEPT_VARIABLES = re.compile(
     re.IGNORECASE,
 )
 _EDGE_CHECKS = {
-    "VarSet": lambda raw: _KEPT_VARIABLES.search(raw) is not None
+    "VarSet": lambda raw: _KEPT_VARIABLES.search(raw) is not None,
 }
 
 
