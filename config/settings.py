@@ -233,7 +233,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "telephony.twilio_routing_repair",
         "schedule": timedelta(seconds=env_int("TWILIO_ROUTING_REPAIR_SECONDS", 5)),
     },
-    # Ended recordings: their files fetched from the shared volume, or failed after
+    # Ended recordings: their files fetched from the shared volume (or pulled), or failed after
     # RECORDINGS_FILE_TIMEOUT_SECONDS (contactcenter/services/recording_files.py).
     "collect-recordings": {
         "task": "contactcenter.recordings_collect",
@@ -243,6 +243,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # failed after RECORDINGS_FILE_TIMEOUT_SECONDS (contactcenter/services/voicemail_files.py).
     "collect-voicemails": {
         "task": "contactcenter.voicemails_collect",
+        "schedule": timedelta(seconds=env_int("RECORDINGS_COLLECT_INTERVAL_SECONDS", 30)),
+    },
+    # Twilio's completed recordings whose media is not stored yet (each completed
+    # callback queues its own fetch; this retries and times out the rest).
+    "fetch-twilio-recordings": {
+        "task": "telephony.twilio_recordings_fetch",
         "schedule": timedelta(seconds=env_int("RECORDINGS_COLLECT_INTERVAL_SECONDS", 30)),
     },
     # Recordings past their organization's retention days (legal holds kept).
@@ -417,6 +423,20 @@ RECORDINGS_SPOOL_DIR = env_str("RECORDINGS_SPOOL_DIR", str(VAR_DIR / "monitor"))
 RECORDINGS_FILE_TIMEOUT_SECONDS = env_int("RECORDINGS_FILE_TIMEOUT_SECONDS", 600)
 # How long a playback link stays valid.
 RECORDINGS_URL_SECONDS = env_int("RECORDINGS_URL_SECONDS", 300)
+# The pull over HTTP, instead of the shared volume: the PBX's monitor directory served by
+# a web server; {path} is the file's name relative to RECORDINGS_PBX_DIR. Basic auth
+# (USERNAME/PASSWORD) or a bearer TOKEN (contactcenter/services/recording_pull.py).
+RECORDINGS_PULL_URL = env_str("RECORDINGS_PULL_URL", "")
+RECORDINGS_PULL_USERNAME = env_str("RECORDINGS_PULL_USERNAME", "")
+RECORDINGS_PULL_PASSWORD = env_str("RECORDINGS_PULL_PASSWORD", "")
+RECORDINGS_PULL_TOKEN = env_str("RECORDINGS_PULL_TOKEN", "")
+RECORDINGS_PULL_TIMEOUT_SECONDS = env_int("RECORDINGS_PULL_TIMEOUT_SECONDS", 30)
+# A file larger than this is refused (a pull, or Twilio's media), not written to disk.
+RECORDINGS_PULL_MAX_BYTES = env_int("RECORDINGS_PULL_MAX_BYTES", 1 << 30)
+# Twilio's recordings are fetched in this format: mp3 (smaller) or wav (Twilio's own).
+TWILIO_RECORDINGS_FORMAT = env_str("TWILIO_RECORDINGS_FORMAT", "mp3")
+if TWILIO_RECORDINGS_FORMAT not in ("mp3", "wav"):
+    raise ImproperlyConfigured("TWILIO_RECORDINGS_FORMAT must be mp3 or wav.")
 # Voicemail (docs/recordings.md, "Voicemail"): app_voicemail's spool as the PBX names it
 # (VM_MESSAGEFILE starts with it), mounted here; the formats looked for, in order (the
 # first of voicemail.conf's format=).

@@ -299,7 +299,16 @@ class RecordingMuted(RecordingFact):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class RecordingStopped(RecordingFact):
-    """The PBX stopped recording the leg (Asterisk ``MixMonitorStop``)."""
+    """The PBX stopped recording the leg (Asterisk ``MixMonitorStop``; Twilio's
+    ``completed`` recording status, whose file is then ready to fetch)."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RecordingFailed(RecordingFact):
+    """The PBX made no usable recording of the leg (Twilio's ``absent`` or ``failed``
+    recording status): there is no file to wait for."""
+
+    reason: str
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -371,6 +380,7 @@ CallFact = (
     | RecordingNamed
     | RecordingMuted
     | RecordingStopped
+    | RecordingFailed
     | MonitorStarted
     | MonitorStopped
     | VoicemailLeft

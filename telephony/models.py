@@ -114,6 +114,9 @@ class TwilioAccount(TenantModel, TimestampedModel):
         validators=[RegexValidator(r"^\+[1-9][0-9]{1,14}$", "Not an E.164 phone number.")],
     )
     is_enabled = models.BooleanField(default=True)
+    # Delete each recording from Twilio once our copy is stored and checked
+    # (telephony/twilio/recording_media.py): Twilio then keeps no copy to bill or leak.
+    recordings_delete_after_copy = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["organization_id"]

@@ -76,3 +76,60 @@ def twilio_routing_repair() -> int:
     from telephony.twilio.routing.ringing import repair
 
     return repair()
+
+
+@shared_task(
+    name="telephony.twilio_recording_fetch",
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=8,
+)
+def twilio_recording_fetch(recording_id: int) -> str:
+    """Fetch a completed Twilio recording's media into the store (queued by its
+    callback); a failed try is retried with backoff, and the beat's catch-up below asks
+    again until the recording's timeout (telephony/twilio/recording_media.py)."""
+    from telephony.twilio.recording_media import FetchLater
+    from telephony.twilio.recording_media import twilio_recording_fetch as fetch
+
+    try:
+        return fetch(recording_id=recording_id)
+    except FetchLater as exc:
+        if twilio_recording_fetch.app.conf.task_always_eager:
+            return ""  # no worker to wait for: the beat's catch-up tries again
+        raise twilio_recording_fetch.retry(exc=exc) from None
+
+
+@shared_task(
+    name="telephony.twilio_recordings_fetch",
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=5,
+)
+def twilio_recordings_fetch() -> int:
+    """The beat's catch-up: ended Twilio recordings fetched, or failed once late."""
+    from telephony.twilio.recording_media import twilio_recordings_fetch_due
+
+    return twilio_recordings_fetch_due()
+
+
+@shared_task(
+    name="telephony.twilio_recording_delete",
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_backoff_max=3600,
+    max_retries=10,
+)
+def twilio_recording_delete(recording_id: int) -> bool:
+    """Delete a stored, checked recording from Twilio (the account's
+    ``recordings_delete_after_copy``); retried while Twilio refuses or is unreachable."""
+    from telephony.twilio.recording_media import DeleteLater
+    from telephony.twilio.recording_media import twilio_recording_delete as delete
+
+    try:
+        return delete(recording_id=recording_id)
+    except DeleteLater as exc:
+        if twilio_recording_delete.app.conf.task_always_eager:
+            return False
+        raise twilio_recording_delete.retry(exc=exc) from None

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import PurePosixPath
 
+from django.db.models import Q
 from django.utils import timezone
 
 from contactcenter import facts as te
@@ -34,6 +35,7 @@ _FIELDS = [
     "pbx_filename",
     "format",
     "paused_spans",
+    "failure",
     "updated_at",
 ]
 
@@ -77,6 +79,14 @@ def _apply_one(rec: Recording, fact: te.RecordingFact) -> tuple[CallEventType, d
         if rec.status in OPEN:
             _end(rec, fact.at)
         return CallEventType.RECORDING_STOPPED, {}
+    if isinstance(fact, te.RecordingFailed):
+        reason = fact.reason[:200]
+        if rec.status in OPEN:
+            _end(rec, fact.at)
+        if rec.status == RecordingStatus.ENDED:  # a stored file is not undone
+            rec.status = RecordingStatus.FAILED
+            rec.failure = reason
+        return CallEventType.RECORDING_STOPPED, {"failed": reason}
     return CallEventType.RECORDING_STARTED, {}
 
 
@@ -108,12 +118,9 @@ def recording_facts_apply(
         .filter(source__in={f.source for f in facts}, leg_id__in={f.leg_id for f in facts})
         .select_for_update()
     }
-    agents = {
-        a.interface: a
-        for a in Agent.objects.for_organization(organization_id).filter(
-            interface__in={f.agent for f in facts if isinstance(f, te.RecordingStarted)} - {""}
-        )
-    }
+    agents = _agents_named(
+        organization_id, {f.agent for f in facts if isinstance(f, te.RecordingStarted)} - {""}
+    )
     seen = set(
         CallEvent.objects.for_organization(organization_id)
         .filter(dedup_key__in=[f.dedup_key for f in facts])
@@ -184,6 +191,26 @@ def recording_facts_apply(
     )
     result.recording_ids = {r.pk for r in touched.values()}
     return result
+
+
+def _agents_named(organization_id: int, names: set[str]) -> dict[str, Agent]:
+    """The agents by the names the PBX gives them: Asterisk's interface, or Twilio's
+    client identity (``client:agent-<pk>``, Agent.twilio_identity, or the extension a
+    desk client registers as), as telephony_apply names them."""
+    if not names:
+        return {}
+    clients = {n.removeprefix("client:") for n in names if n.startswith("client:")}
+    pks = {int(c[6:]) for c in clients if c[:6] == "agent-" and c[6:].isdigit() and len(c) < 25}
+    found = list(
+        Agent.objects.for_organization(organization_id).filter(
+            Q(interface__in=names) | Q(extension__in=clients) | Q(pk__in=pks)
+        )
+    )
+    by_name = {a.interface: a for a in found}
+    for agent in found:
+        by_name.setdefault(f"client:{agent.twilio_identity}", agent)
+        by_name.setdefault(f"client:{agent.extension}", agent)
+    return by_name
 
 
 def calls_show_recordings(*, organization_id: int, recordings: Iterable[Recording]) -> set[int]:

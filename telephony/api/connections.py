@@ -113,6 +113,7 @@ class TwilioAccountSerializer(serializers.ModelSerializer[TwilioAccount]):
             "twiml_app_sid",
             "caller_id",
             "is_enabled",
+            "recordings_delete_after_copy",
             "created_at",
             "updated_at",
         ]

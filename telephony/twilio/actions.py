@@ -108,10 +108,11 @@ def connect_agent(
     base_url: str,
     queue: str = "",
     timeout: int = 20,
+    record: bool = False,
     http_client: HttpClient | None = None,
 ) -> ActionResult:
     """Take a waiting caller out of the queue and ring ``agent`` (client identity) for
-    ``timeout`` seconds.
+    ``timeout`` seconds; ``record``: the call is recorded once the agent answers.
 
     If the agent does not answer, the Dial action puts the caller back in ``queue``.
     """
@@ -122,6 +123,7 @@ def connect_agent(
         hints=hints,
         timeout=timeout,
         parameters=_call_parameters(call_sid),
+        record=record,
     )
     return _redirect("connect", account, call_sid, document, http_client)
 
@@ -221,3 +223,17 @@ def originate(
         return ActionResult(ok=True, call_sid=str(call.sid or ""))
 
     return _run("originate", account, command)
+
+
+def delete_recording(
+    account: TwilioAccount, recording_sid: str, *, http_client: HttpClient | None = None
+) -> ActionResult:
+    """Delete a recording (its media and its resource) from Twilio; one Twilio no longer
+    has (20404) counts as deleted."""
+
+    def command() -> ActionResult:
+        _client(account, http_client).recordings(recording_sid).delete()
+        return ActionResult(ok=True)
+
+    result = _run("recording delete", account, command)
+    return ActionResult(ok=True, code=result.code) if result.code == 20404 else result

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from telephony.twilio.callbacks import CLIENT_PREFIX, STATUS_EVENTS, Hints, webhook_path
+from telephony.twilio.recording_status import dial_recording
 
 
 def empty() -> str:
@@ -98,8 +99,10 @@ def dial(
     timeout: int = 20,
     caller_id: str = "",
     parameters: Mapping[str, str] | None = None,
+    record: bool = False,
 ) -> str:
     """Ring an agent's client (or a number); every leg reports to our status webhook.
+    ``record``: the call is recorded once answered (telephony/twilio/recording_status.py).
 
     ``hints`` go into both the leg's status callback and the Dial action, so each of
     them can tell which agent, queue and transfer the leg was for. URLs are absolute
@@ -113,6 +116,8 @@ def dial(
     attributes: dict[str, object] = {"action": action_url, "method": "POST", "timeout": timeout}
     if caller_id:
         attributes["caller_id"] = caller_id
+    if record:
+        attributes.update(dial_recording(base_url, hints))
     verb = Dial(**attributes)
     callback = {
         "status_callback": status_url,

@@ -8,7 +8,7 @@ The other URLs are written into the TwiML and REST calls we make.
 
 from django.urls import path
 
-from telephony.twilio import views, waiting
+from telephony.twilio import recording_status, views, waiting
 
 app_name = "twilio"
 
@@ -20,4 +20,5 @@ urlpatterns = [
     path("dial-result/", views.dial_result, name="dial-result"),
     path("wait/", waiting.wait, name="wait"),
     path("callback-request/", waiting.callback_request, name="callback-request"),
+    path("recording-status/", recording_status.recording_status, name="recording-status"),
 ]

@@ -19,8 +19,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from contactcenter import facts as te
-from contactcenter.enums import AgentState, CallSource
-from contactcenter.models import Agent, Call, Callback
+from contactcenter.enums import AgentState, CallSource, RecordingPolicy
+from contactcenter.models import Agent, Call, Callback, CallQueue
 from contactcenter.services.agents import agent_set_state
 from contactcenter.services.telephony import telephony_apply
 from telephony.models import OFFER_ACTIVE, OfferStatus, TwilioAccount, TwilioOffer
@@ -93,6 +93,7 @@ def ring(offer: TwilioOffer) -> bool:
             queue=queue.pbx_queue_name,
             timeout=queue.ring_timeout_seconds,
             base_url=settings.PUBLIC_URL,
+            record=records_all(queue),
         )
     now = timezone.now()
     pending = TwilioOffer.objects.filter(pk=offer.pk, status=OfferStatus.CLAIMED)
@@ -108,6 +109,13 @@ def ring(offer: TwilioOffer) -> bool:
         _caller_gone(account, call, now)
         request(offer.organization_id)  # the agent is free for the next caller
     return False
+
+
+def records_all(queue: CallQueue) -> bool:
+    """Whether the queue's calls are recorded once answered: its own recording policy,
+    or its organization's when it has none (``on_demand`` is asked by the agent)."""
+    policy = queue.recording_policy or queue.organization.recording_policy
+    return bool(policy == RecordingPolicy.ALL)
 
 
 # Twilio's answers for a call that is no longer there to redirect: not found, not in

@@ -75,3 +75,27 @@ def test_one_twilio_account_per_organization(floor_a: Floor, twilio_api: Any) ->
     assert client.post("/api/v1/twilio-accounts/", TWILIO).status_code == 201
     second = client.post("/api/v1/twilio-accounts/", {**TWILIO, "account_sid": "AC" + "1" * 32})
     assert second.status_code == 400
+
+
+def test_admins_choose_whether_twilio_keeps_recordings_after_our_copy(
+    floor_a: Floor, twilio_api: Any
+) -> None:
+    twilio_api.add(TWILIO["account_sid"], TWILIO["auth_token"])
+    client = client_for(floor_a.admin)
+    created = client.post("/api/v1/twilio-accounts/", TWILIO)
+    assert created.json()["recordings_delete_after_copy"] is False
+    pk = created.json()["id"]
+    changed = client.patch(
+        f"/api/v1/twilio-accounts/{pk}/",
+        {"recordings_delete_after_copy": True},
+        content_type="application/json",
+    )
+    assert changed.status_code == 200, changed.content
+    assert TwilioAccount.objects.get(pk=pk).recordings_delete_after_copy is True
+    refused = client_for(floor_a.supervisor).patch(
+        f"/api/v1/twilio-accounts/{pk}/",
+        {"recordings_delete_after_copy": False},
+        content_type="application/json",
+    )
+    assert refused.status_code == 403
+    assert TwilioAccount.objects.get(pk=pk).recordings_delete_after_copy is True

@@ -9,7 +9,14 @@ same HTTP client as production (twilio-python's), with Twilio's request shapes:
   answered with the call's JSON; a call in ``gone`` is answered 404 (Twilio's 20404),
   as for a caller who hung up meanwhile;
 - ``POST /2010-04-01/Accounts/{sid}/Calls.json`` (a new call: To, From, Twiml,
-  StatusCallback ...) is recorded in ``created`` and answered 201 with a new call sid.
+  StatusCallback ...) is recorded in ``created`` and answered 201 with a new call sid;
+- ``GET /2010-04-01/Accounts/{sid}/Recordings/{RE...}.mp3`` (or ``.wav``), a recording's
+  media with the same basic auth, answers the bytes put in ``media`` (404 for one it does
+  not have, as before Twilio has processed it); ``failures`` answers 500 that many
+  times first, and a sid in ``cut`` sends half the body under the full Content-Length;
+- ``DELETE /2010-04-01/Accounts/{sid}/Recordings/{RE...}.json`` (twilio-python's
+  ``client.recordings(sid).delete()``) removes the media, is recorded in ``deleted``
+  and answered 204; 404 (20404) for a recording it does not have.
 """
 
 from __future__ import annotations
@@ -28,6 +35,10 @@ _ACCOUNT = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})\.json$")
 _CALL = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Calls/(CA[0-9a-fA-F]{32})\.json$")
 
 _CALLS = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Calls\.json$")
+_RECORDING = re.compile(
+    r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Recordings/(RE[0-9a-fA-F]{32})\.(mp3|wav|json)$"
+)
+_MEDIA_TYPES = {"mp3": "audio/mpeg", "wav": "audio/x-wav"}
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,11 @@ class FakeTwilioAPI:
         self.updates: list[CallUpdate] = []
         self.gone: set[str] = set()  # call SIDs answered 404
         self.created: list[CallUpdate] = []  # calls placed: their new sid, the form
+        self.media: dict[str, bytes] = {}  # recording SID -> its media
+        self.failures = 0  # media requests answered 500 before the media is served
+        self.cut: set[str] = set()  # recording SIDs whose media is sent cut short
+        self.media_asked: list[tuple[str, str]] = []  # (path, the basic-auth user)
+        self.deleted: list[str] = []  # recording SIDs deleted
         self.base_url = ""
         self.lock = threading.Lock()
         self.updated = threading.Condition(self.lock)
@@ -63,6 +79,37 @@ class FakeTwilioAPI:
         if match and self._authorized(path, authorization, match[1]):
             return 200, {"sid": match[1], "status": "active", "friendly_name": "fake"}
         return 401, _UNAUTHORIZED
+
+    def recording_media(self, path: str, authorization: str) -> tuple[int, bytes, str, int]:
+        """(status, body, content type, declared length) of a media request."""
+        match = _RECORDING.match(path)
+        if match is None or match[3] == "json":
+            return 404, b"", "text/plain", 0
+        with self.lock:
+            self.media_asked.append((path, authorization))
+            if not self._authorized(path, authorization, match[1]):
+                return 401, b"", "text/plain", 0
+            if self.failures > 0:
+                self.failures -= 1
+                return 500, b"busy", "text/plain", 4
+            body = self.media.get(match[2])
+        if body is None:
+            return 404, b"", "text/plain", 0
+        if match[2] in self.cut:
+            return 200, body[: len(body) // 2], _MEDIA_TYPES[match[3]], len(body)
+        return 200, body, _MEDIA_TYPES[match[3]], len(body)
+
+    def delete(self, path: str, authorization: str) -> tuple[int, dict[str, object]]:
+        match = _RECORDING.match(path)
+        if match is None or match[3] != "json":
+            return 404, {"code": 20404, "message": "Not found", "status": 404}
+        with self.lock:
+            if not self._authorized(path, authorization, match[1]):
+                return 401, _UNAUTHORIZED
+            if self.media.pop(match[2], None) is None:
+                return 404, {"code": 20404, "message": "Recording not found", "status": 404}
+            self.deleted.append(match[2])
+        return 204, {}
 
     def update(
         self, path: str, authorization: str, fields: dict[str, str]
@@ -110,7 +157,26 @@ def fake_twilio_api() -> Iterator[FakeTwilioAPI]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            self._send(*api.answer(self.path, self.headers.get("Authorization", "")))
+            authorization = self.headers.get("Authorization", "")
+            if _RECORDING.match(self.path):
+                status, body, content_type, declared = api.recording_media(self.path, authorization)
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(declared))
+                self.end_headers()
+                self.wfile.write(body)
+                if len(body) < declared:
+                    self.close_connection = True
+                return
+            self._send(*api.answer(self.path, authorization))
+
+        def do_DELETE(self) -> None:
+            status, body = api.delete(self.path, self.headers.get("Authorization", ""))
+            if status == 204:
+                self.send_response(204)
+                self.end_headers()
+                return
+            self._send(status, body)
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))

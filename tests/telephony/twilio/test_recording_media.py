@@ -1,0 +1,206 @@
+"""Twilio's recording media into our store, through the local Twilio stand-in
+(fakeapi.py, over a real socket): fetched with the account's credentials, checked,
+deleted from Twilio when the account says so, retried, and failed when it never comes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from contactcenter.enums import CallSource, RecordingStatus
+from contactcenter.models import AuditEntry, Recording
+from contactcenter.services.recording_files import NEVER_ARRIVED, recordings_storage
+from telephony.models import TwilioAccount
+from telephony.twilio.recording_media import (
+    DeleteLater,
+    FetchLater,
+    twilio_recording_delete,
+    twilio_recording_fetch,
+    twilio_recordings_fetch_due,
+)
+from tests.conftest import Floor
+from tests.contactcenter.recorded import tiny_wav
+from tests.telephony.twilio.recordings import RECORDING, answered_call, recording_callback
+from tests.telephony.twilio.signed import ACCOUNT_SID, AUTH_TOKEN, deliver
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def store(settings: Any, tmp_path: Path) -> Path:
+    settings.RECORDINGS_FILE_TIMEOUT_SECONDS = 600
+    settings.TWILIO_RECORDINGS_FORMAT = "wav"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "recordings": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "store")},
+        },
+    }
+    return tmp_path / "store"
+
+
+@pytest.fixture
+def api(twilio_api: Any) -> Any:
+    twilio_api.add(ACCOUNT_SID, AUTH_TOKEN)
+    return twilio_api
+
+
+@pytest.fixture
+def audio(tmp_path: Path) -> bytes:
+    return tiny_wav(tmp_path / "twilio.wav", seconds=1.0)
+
+
+@pytest.fixture
+def complete(django_capture_on_commit_callbacks: Any) -> Any:
+    """The call answered, then Twilio's completed callback; its fetch task runs after
+    the commit (Celery eager in the tests)."""
+
+    def run(floor: Floor) -> Recording:
+        answered_call(floor.agent)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = deliver(Client(), recording_callback("completed", agent=floor.agent))
+        assert response.status_code == 204
+        return Recording.objects.get(source=CallSource.TWILIO, leg_id=RECORDING)
+
+    return run
+
+
+def test_a_completed_recording_is_fetched_checked_and_stored(
+    account: TwilioAccount,
+    queue: Any,
+    floor_a: Floor,
+    complete: Any,
+    store: Path,
+    api: Any,
+    audio: bytes,
+) -> None:
+    api.media[RECORDING] = audio
+    rec = complete(floor_a)  # the callback's task ran (Celery eager in the tests)
+    assert rec.status == RecordingStatus.DONE
+    assert (rec.size_bytes, rec.format) == (len(audio), "wav")
+    with recordings_storage().open(rec.storage_key, "rb") as stored:
+        assert stored.read() == audio
+    [(path, authorization)] = api.media_asked
+    assert path == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING}.wav"
+    assert authorization.startswith("Basic ")  # the account's SID and token
+    entry = AuditEntry.objects.get(action="recording.store", object_id=str(rec.pk))
+    assert len(entry.details["sha256"]) == 64
+    assert api.deleted == []  # the account keeps Twilio's copy by default
+    assert api.media[RECORDING] == audio
+
+
+def test_the_account_may_delete_twilios_copy_once_ours_is_checked(
+    account: TwilioAccount,
+    queue: Any,
+    floor_a: Floor,
+    complete: Any,
+    store: Path,
+    api: Any,
+    audio: bytes,
+) -> None:
+    account.recordings_delete_after_copy = True
+    account.save()
+    api.media[RECORDING] = audio
+    rec = complete(floor_a)
+    assert rec.status == RecordingStatus.DONE
+    assert api.deleted == [RECORDING]
+    assert RECORDING not in api.media
+    entry = AuditEntry.objects.get(action="recording.twilio_delete", object_id=str(rec.pk))
+    assert entry.details == {"recording_sid": RECORDING, "already_gone": False}
+    # Asked again (a redelivered task): Twilio no longer has it, which counts as deleted.
+    assert twilio_recording_delete(recording_id=rec.pk)
+
+
+def test_a_refused_deletion_is_retried_and_the_copy_stays(
+    account: TwilioAccount,
+    queue: Any,
+    floor_a: Floor,
+    complete: Any,
+    store: Path,
+    api: Any,
+    audio: bytes,
+) -> None:
+    api.media[RECORDING] = audio
+    rec = complete(floor_a)
+    account.recordings_delete_after_copy = True
+    account.save()
+    api.tokens[ACCOUNT_SID] = "rotated-at-twilio"  # Twilio refuses our token now
+    with pytest.raises(DeleteLater):
+        twilio_recording_delete(recording_id=rec.pk)
+    rec.refresh_from_db()
+    assert rec.status == RecordingStatus.DONE
+    assert api.media[RECORDING] == audio
+
+
+def test_media_not_processed_yet_is_asked_again_by_the_beat(
+    account: TwilioAccount,
+    queue: Any,
+    floor_a: Floor,
+    complete: Any,
+    store: Path,
+    api: Any,
+    audio: bytes,
+) -> None:
+    rec = complete(floor_a)  # Twilio answers 404: not there yet
+    assert rec.status == RecordingStatus.ENDED
+    assert twilio_recordings_fetch_due() == 0
+    api.media[RECORDING] = audio
+    assert twilio_recordings_fetch_due() == 1
+    rec.refresh_from_db()
+    assert (rec.status, rec.size_bytes) == (RecordingStatus.DONE, len(audio))
+
+
+def test_an_error_is_retried_and_a_cut_transfer_is_never_stored(
+    account: TwilioAccount,
+    queue: Any,
+    floor_a: Floor,
+    complete: Any,
+    store: Path,
+    api: Any,
+    audio: bytes,
+) -> None:
+    api.failures = 5  # the callback's own try meets an error too
+    rec = complete(floor_a)
+    api.failures = 1
+    with pytest.raises(FetchLater, match="HTTP 500"):
+        twilio_recording_fetch(recording_id=rec.pk)
+    api.media[RECORDING] = audio
+    api.cut.add(RECORDING)
+    with pytest.raises(FetchLater, match=r"IncompleteRead|ChunkedEncodingError|received"):
+        twilio_recording_fetch(recording_id=rec.pk)
+    rec.refresh_from_db()
+    assert (rec.status, rec.storage_key) == (RecordingStatus.ENDED, "")
+    assert not store.exists() or not any(p.is_file() for p in store.rglob("*"))
+    api.cut.clear()
+    assert twilio_recording_fetch(recording_id=rec.pk) == RecordingStatus.DONE
+
+
+def test_media_that_never_comes_fails_the_recording_after_the_timeout(
+    account: TwilioAccount, queue: Any, floor_a: Floor, complete: Any, store: Path, api: Any
+) -> None:
+    rec = complete(floor_a)
+    soon = timezone.now() + timedelta(seconds=599)
+    assert twilio_recording_fetch(recording_id=rec.pk, now=soon) == ""
+    late = timezone.now() + timedelta(seconds=601)
+    assert twilio_recordings_fetch_due(now=late) == 1
+    rec.refresh_from_db()
+    assert (rec.status, rec.failure) == (RecordingStatus.FAILED, NEVER_ARRIVED)
+    assert AuditEntry.objects.filter(action="recording.fail", object_id=str(rec.pk)).exists()
+
+
+def test_the_shared_volume_collector_leaves_twilios_recordings_alone(
+    account: TwilioAccount, queue: Any, floor_a: Floor, complete: Any, store: Path
+) -> None:
+    from contactcenter.services.recording_files import recordings_collect
+
+    rec = complete(floor_a)
+    result = recordings_collect(now=timezone.now() + timedelta(days=1))
+    assert (result.stored, result.failed, result.waiting) == (0, 0, 0)
+    rec.refresh_from_db()
+    assert rec.status == RecordingStatus.ENDED
