@@ -1,10 +1,10 @@
-"""contactcenter.services.telephony.bulk: on PostgreSQL array parameters (small
+"""contactcenter.services.telephony.bulk: on PostgreSQL one JSON parameter of rows (small
 batches) or COPY (big ones), the ORM elsewhere; all must leave the rows telephony_apply's
 ORM statements left. Every test runs on both PostgreSQL paths."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True, params=["arrays", "copy"])
 def batch_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Small batches take one statement with arrays; with the limit at 0, every batch is
+    """Small batches take one statement with the rows as JSON; with the limit at 0, every batch is
     a big one and goes through COPY."""
     if request.param == "copy":
         monkeypatch.setattr(bulk, "SMALL_BATCH", 0)
@@ -70,6 +70,21 @@ def test_new_calls_get_their_ids_and_updates_land(floor_a: Floor) -> None:
     assert first.flags == {"x": [1, "two"]}
     assert first.caller_name == 'O\'Brien, "Jo"\t\\'
     assert Call.objects.get(pk=calls[1].pk).status == CallStatus.RINGING  # untouched
+
+
+def test_values_keep_their_instant_their_text_and_their_nulls(floor_a: Floor) -> None:
+    """Times in any offset land as the same instant; text JSON must escape (quotes,
+    backslashes, control characters, non-ASCII) lands as written; None is NULL."""
+    call = _call(floor_a, "1.3")
+    call.started_at = datetime(
+        2025, 3, 14, 16, 30, 0, 123456, tzinfo=timezone(timedelta(hours=5, minutes=30))
+    )
+    call.caller_name = 'Zoë "\\x" \u2603\n\u0001 Ω'
+    call.agent = None
+    bulk.calls_insert([call])
+    stored = Call.objects.get(pk=call.pk)
+    assert stored.started_at == datetime(2025, 3, 14, 11, 0, 0, 123456, tzinfo=UTC)
+    assert stored.caller_name == call.caller_name and stored.agent_id is None
 
 
 def test_timeline_keeps_stored_entries_and_rewrites_restated_ones(floor_a: Floor) -> None:
