@@ -140,3 +140,32 @@ def test_a_file_is_stored_in_an_s3_bucket(
     with recordings_storage().open(rec.storage_key, "rb") as stored:
         stored.seek(100)
         assert stored.read(50) == audio[100:150]
+
+
+def test_a_copy_that_differs_from_the_file_is_deleted_and_tried_again(
+    floor_a: Floor, spool: Path, settings: Any, tmp_path: Path
+) -> None:
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "recordings": {
+            "BACKEND": "tests.contactcenter.recorded.ShortWritingStorage",
+            "OPTIONS": {"location": str(tmp_path / "short")},
+        },
+    }
+    rec = ended_recording(floor_a.org, floor_a.agent, name="cc-short.wav")
+    audio = tiny_wav(spool / "cc-short.wav")
+    result = recordings_collect()
+    assert (result.stored, result.waiting) == (0, 1)
+    rec.refresh_from_db()
+    assert (rec.status, rec.storage_key, rec.size_bytes) == (RecordingStatus.ENDED, "", None)
+    assert not any(p.is_file() for p in (tmp_path / "short").rglob("*"))  # not left behind
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "recordings": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "store")},
+        },
+    }
+    assert recordings_collect().stored == 1
+    rec.refresh_from_db()
+    assert (rec.status, rec.size_bytes) == (RecordingStatus.DONE, len(audio))
