@@ -23,14 +23,14 @@ from contactcenter.services.recording_files import (
 from crm.models import Case
 from provisioning.demo import DEMO_ORG_SLUG, DEMO_PASSWORD
 from tests.contactcenter.recorded import tiny_wav
-from tests.e2e.pages import STACK_MARKS, Page, browser, expect, screenshot, sign_in, stack
+from tests.e2e.pages import STACK_MARKS, browser, expect, screenshot, sign_in, stack
 from tests.e2e.stack import Stack, db_run, wait_until
 
 __all__ = ["browser", "stack"]  # fixtures
 pytestmark = STACK_MARKS
 
 
-def call_list(browser: Any, stack: Stack, username: str) -> Page:
+def call_list(browser: Any, stack: Stack, username: str) -> Any:
     """``username`` signed in on /calls/ (a page without a socket: pages.sign_in waits for
     one)."""
     context = browser.new_context(base_url=stack.base_url, viewport={"width": 1400, "height": 900})
@@ -43,7 +43,7 @@ def call_list(browser: Any, stack: Stack, username: str) -> Page:
     return page
 
 
-def plays(page: Page, audio: Any, *, longer_than: float) -> None:
+def plays(page: Any, audio: Any, *, longer_than: float) -> None:
     """The ``<audio>`` element (a locator of one) knows its duration from the file's
     header, and plays: its time moves."""
     expect(audio).to_have_count(1)
