@@ -15,6 +15,7 @@ from contactcenter.api import (
     recordings,
     reports,
     supervision,
+    voicemails,
     wallboard,
 )
 
@@ -26,6 +27,7 @@ router.register("queue-memberships", queues.QueueMembershipViewSet, basename="qu
 router.register("dispositions", queues.CallDispositionViewSet, basename="disposition")
 router.register("calls", calls.CallViewSet, basename="call")
 router.register("callbacks", callbacks.CallbackViewSet, basename="callback")
+router.register("voicemails", voicemails.VoicemailViewSet, basename="voicemail")
 router.register("members", organization.MemberViewSet, basename="member")
 router.register("invitations", invitations.InvitationViewSet, basename="invitation")
 router.register("api-keys", apikeys.APIKeyViewSet, basename="api-key")
@@ -49,6 +51,11 @@ urlpatterns = [
         "recordings/media/<str:token>/",
         recordings.recording_media,
         name="recording-media",
+    ),
+    path(
+        "voicemails/media/<str:token>/",
+        voicemails.voicemail_media,
+        name="voicemail-media",
     ),
     # The supervisor's actions (docs/supervisor.md); before the router's detail routes.
     path("agents/<int:agent_id>/pause/", supervision.AgentPauseView.as_view(), name="agent-pause"),
