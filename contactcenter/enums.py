@@ -62,6 +62,9 @@ class CallStatus(models.TextChoices):
     BUSY = "busy", "Busy"
     FAILED = "failed", "Failed"
     CANCELED = "canceled", "Canceled"
+    # The caller left the queue unanswered to be called back (a Callback keeps their
+    # place): neither answered nor abandoned in the queue's figures (docs/callbacks.md).
+    CALLBACK = "callback", "Callback requested"
 
 
 class CallEventType(models.TextChoices):
@@ -69,6 +72,7 @@ class CallEventType(models.TextChoices):
     QUEUE_JOINED = "queue.joined", "Joined queue"
     QUEUE_LEFT = "queue.left", "Left queue"
     QUEUE_ABANDONED = "queue.abandoned", "Abandoned in queue"
+    CALLBACK_REQUESTED = "callback.requested", "Asked to be called back"
     AGENT_CALLED = "agent.called", "Agent rung"
     AGENT_RING_NO_ANSWER = "agent.ring_no_answer", "Agent did not answer"
     AGENT_OFFER_ENDED = "agent.offer_ended", "Agent attempt ended (canceled, busy, failed)"

@@ -190,6 +190,17 @@ class DispositionReported(CallFactBase):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class CallbackRequested(CallFactBase):
+    """A waiting caller asked to be called back instead (on Asterisk, the dialplan's
+    ``UserEvent(CallbackRequest,...)``): a Callback to ``number`` keeps their place in
+    ``queue``'s line (the time the call joined it). ``position``: theirs when they asked."""
+
+    queue: str
+    number: str
+    position: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CallObserved(CallFactBase):
     """A call found live by a resync; ``at`` is the time of the resync.
 
@@ -376,6 +387,7 @@ CallFact = (
     | CallEnded
     | CallObserved
     | DispositionReported
+    | CallbackRequested
     | RecordingStarted
     | RecordingNamed
     | RecordingMuted

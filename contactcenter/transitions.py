@@ -19,6 +19,7 @@ TERMINAL_CALL_STATUSES: frozenset[str] = frozenset(
         CallStatus.BUSY,
         CallStatus.FAILED,
         CallStatus.CANCELED,
+        CallStatus.CALLBACK,
     }
 )
 

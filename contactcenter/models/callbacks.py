@@ -21,13 +21,16 @@ from contactcenter.models.queues import CallQueue
 
 class CallbackStatus(models.TextChoices):
     WAITING = "waiting", "Waiting"  # for its time, an agent, or its next attempt
+    # Offered to one agent in the console (Asterisk): placed from their phone once they
+    # accept; back to waiting if they decline or let CALLBACK_OFFER_SECONDS pass.
+    OFFERED = "offered", "Offered"
     DIALING = "dialing", "Dialing"  # an attempt is under way
     ANSWERED = "answered", "Answered"
     GIVEN_UP = "given_up", "Given up"  # every attempt failed
     CANCELED = "canceled", "Canceled"
 
 
-CALLBACK_OPEN = (CallbackStatus.WAITING, CallbackStatus.DIALING)
+CALLBACK_OPEN = (CallbackStatus.WAITING, CallbackStatus.OFFERED, CallbackStatus.DIALING)
 
 
 class Callback(TenantModel, TimestampedModel):
@@ -53,7 +56,9 @@ class Callback(TenantModel, TimestampedModel):
     agent = models.ForeignKey(
         Agent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The call placed for the last attempt: Twilio's CallSid, or the Asterisk call's key.
     placed_call_sid = models.CharField(max_length=64, blank=True)
+    offered_at = models.DateTimeField(null=True, blank=True)  # to ``agent``, in the console
     note = models.CharField(max_length=200, blank=True)
 
     class Meta:
@@ -63,6 +68,10 @@ class Callback(TenantModel, TimestampedModel):
             # A re-delivered key press asks once.
             models.UniqueConstraint(
                 fields=["call"], condition=Q(call__isnull=False), name="callback_one_per_call"
+            ),
+            # An agent is offered one callback at a time.
+            models.UniqueConstraint(
+                fields=["agent"], condition=Q(status="offered"), name="callback_one_offer_per_agent"
             ),
         ]
 

@@ -2,19 +2,22 @@
 the REST API) and by waiting callers (keep my place), and their cancellation.
 
 Placing them is the PBX side's: on Twilio the routing offers a due callback to the next
-free agent of its queue (telephony/twilio/routing/), which records each attempt.
+free agent of its queue (telephony/twilio/routing/); on Asterisk it is offered in the
+console (``callback_offers``) and placed from the agent's phone. Either way each attempt
+ends here: ``callback_attempt_answered`` or ``callback_attempt_over``.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from contactcenter import publish
+from contactcenter.enums import CallEventType
 from contactcenter.errors import ApplicationError
-from contactcenter.models import Call, Callback, CallbackStatus, CallQueue
+from contactcenter.models import Call, Callback, CallbackStatus, CallEvent, CallQueue
 from contactcenter.phones import phone_try_normalize
 from contactcenter.services import audit
 
@@ -36,7 +39,7 @@ def callback_schedule(
 
     With ``call`` (a waiting caller pressed the key) its place is the time that caller
     joined the queue, and asking again for the same call returns the callback already
-    kept. Audited (``create``).
+    kept; the call is marked as having asked (``_call_asked``). Audited (``create``).
     """
     organization = queue.organization
     e164 = phone_try_normalize(number, region=organization.default_region)
@@ -66,6 +69,8 @@ def callback_schedule(
             callback.save()
     except IntegrityError:  # the same key press, delivered twice at once
         return Callback.objects.get(call=call)
+    if call is not None:
+        _call_asked(call, callback, now)
     publish.calls_changed(organization_id=queue.organization_id, queue_ids=[queue.pk])
     audit.record(
         action="create",
@@ -97,3 +102,68 @@ def callback_cancel(*, callback: Callback) -> Callback:
         changes={"status": [CallbackStatus.WAITING, CallbackStatus.CANCELED]},
     )
     return locked
+
+
+def _call_asked(call: Call, callback: Callback, at: datetime) -> None:
+    """The call the callback was asked from: a ``callback.requested`` entry on its
+    timeline, and the flag that makes it, once ended unanswered, a CALLBACK call rather
+    than an abandoned one (its queue's figures: docs/callbacks.md)."""
+    # Imported here: services.telephony (the PBX facts' apply) imports this module.
+    from contactcenter.services.telephony.derive import CALLBACK_KEPT, derive_status
+
+    locked = Call.objects.select_for_update().get(pk=call.pk)
+    if not locked.flags.get(CALLBACK_KEPT):
+        locked.flags[CALLBACK_KEPT] = True
+        locked.status = derive_status(locked)
+        locked.save(update_fields=["flags", "status", "updated_at"])
+        call.flags, call.status = locked.flags, locked.status
+    CallEvent.objects.bulk_create(
+        [
+            CallEvent(
+                organization_id=call.organization_id,
+                call_id=call.pk,
+                type=CallEventType.CALLBACK_REQUESTED,
+                occurred_at=at,
+                details={"callback": callback.pk, "number": callback.number},
+                dedup_key=f"callback:{callback.pk}:requested",
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    publish.calls_changed(organization_id=call.organization_id, call_ids=[call.pk])
+
+
+def _queue_figures_changed(callback: Callback) -> None:
+    """The queue's callbacks waiting changed: its wallboards are refreshed."""
+    publish.calls_changed(organization_id=callback.organization_id, queue_ids=[callback.queue_id])
+
+
+@transaction.atomic
+def callback_attempt_over(*, callback_id: int, outcome: str, at: datetime) -> Callback | None:
+    """The attempt under way did not reach the customer (``outcome``: no_answer, busy,
+    failed, canceled, lost): it waits ``retry_seconds`` for the next, or is given up
+    after ``max_attempts``. Nothing for a callback not being dialled (a repeated report)."""
+    callback = Callback.objects.select_for_update().filter(pk=callback_id).first()
+    if callback is None or callback.status != CallbackStatus.DIALING:
+        return None
+    callback.last_outcome = outcome
+    if callback.attempts >= callback.max_attempts:
+        callback.status = CallbackStatus.GIVEN_UP
+    else:
+        callback.status = CallbackStatus.WAITING
+        callback.next_attempt_at = at + timedelta(seconds=callback.retry_seconds)
+    callback.save(update_fields=["status", "last_outcome", "next_attempt_at", "updated_at"])
+    _queue_figures_changed(callback)
+    return callback
+
+
+@transaction.atomic
+def callback_attempt_answered(*, callback_id: int) -> Callback | None:
+    """The customer answered the attempt under way: the callback is done."""
+    callback = Callback.objects.select_for_update().filter(pk=callback_id).first()
+    if callback is None or callback.status != CallbackStatus.DIALING:
+        return None
+    callback.status, callback.last_outcome = CallbackStatus.ANSWERED, "answered"
+    callback.save(update_fields=["status", "last_outcome", "updated_at"])
+    _queue_figures_changed(callback)
+    return callback

@@ -30,6 +30,9 @@ from contactcenter import facts as te
 from contactcenter.models import Agent
 from contactcenter.services.telephony import ApplyResult, telephony_apply
 from telephony import metrics
+from telephony.ami.callback_request import EDGE_MARK as CALLBACK_MARK
+from telephony.ami.callback_request import EVENT as CALLBACK_EVENT
+from telephony.ami.callbacks import CallbackDesk
 from telephony.ami.client import AmiError, AmiSession, LoginFailed
 from telephony.ami.desk import CommandDesk
 from telephony.ami.fields import timestamp
@@ -54,6 +57,8 @@ _KEPT_VARIABLES = re.compile(
 )
 _EDGE_CHECKS = {
     "VarSet": lambda raw: _KEPT_VARIABLES.search(raw) is not None,
+    # The dialplan may raise user events of its own: only the callback request is read.
+    CALLBACK_EVENT: lambda raw: CALLBACK_MARK in raw.upper(),
 }
 
 
@@ -98,6 +103,7 @@ class BridgeSettings:
     agents_refresh: float = 5.0
     action_timeout: float = 10.0
     dial_context: str = "from-internal"  # where click-to-call and transfers dial
+    callback_tick: float = 2.0  # how often callbacks are looked after (callbacks.py)
 
 
 class AmiBridge:
@@ -113,6 +119,7 @@ class AmiBridge:
         self._pending: set[asyncio.Task[None]] = set()
         self.desk = CommandDesk(self)
         self.recorder = Recorder(self)
+        self.callbacks = CallbackDesk(self)
         self._booted = False  # a FullyBooted arrived on the current session
         self._snapshot: _Snapshot | None = None
         # Resync time -> the PBX's clock at that snapshot, for the CEL backfill.
@@ -126,15 +133,17 @@ class AmiBridge:
         await self._refresh_agents(force=True)
         consumer = asyncio.create_task(self._consume(), name=f"ami-consume {self.target}")
         listener = asyncio.create_task(self.desk.listen(), name=f"ami-commands {self.target}")
+        callbacks = asyncio.create_task(self.callbacks.run(), name=f"ami-callbacks {self.target}")
         try:
             await self._supervise(stop)
         finally:
             listener.cancel()
+            callbacks.cancel()
             if self.session is not None:
                 self.session.close()
             await self.drained()
             consumer.cancel()
-            for task in (consumer, listener):
+            for task in (consumer, listener, callbacks):
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
@@ -271,6 +280,7 @@ class AmiBridge:
                     await self._apply(facts)
                     metrics.batch_stored(batch)
                     self.recorder.after_batch(facts)
+                    self.callbacks.after_batch(facts)
                     await self._catch_up(facts)
             except Exception:
                 logger.exception("AMI %s: batch failed", self.target.endpoint)

@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from contactcenter import facts as te
 from contactcenter.enums import CallDirection, HangupParty
 from telephony.ami import members
+from telephony.ami.callback_request import EVENT as CALLBACK_EVENT
+from telephony.ami.callback_request import callback_requested
 from telephony.ami.fields import Fields, device_of, integer, text, timestamp
 from telephony.ami.identity import IdentityRules
 from telephony.ami.parties import Parties
@@ -104,6 +106,7 @@ class Translator(IdentityRules, RecordingRules, SpyRules, VoicemailRules):
                 "OriginateResponse",
                 "Pickup",
                 "VarSet",  # only CC_DISPOSITION and MIXMONITOR_FILENAME are kept (see translate)
+                CALLBACK_EVENT,  # only UserEvent: CallbackRequest (callback_request.py)
             }
         )
         | RECORDING_EVENTS
@@ -155,6 +158,9 @@ class Translator(IdentityRules, RecordingRules, SpyRules, VoicemailRules):
             "QueueMemberAdded": lambda msg, at, key: [members.member_added(msg, at, is_agent)],
             "QueueMemberRemoved": lambda msg, at, key: [members.member_removed(msg, at, is_agent)],
             "VarSet": self._varset,
+            CALLBACK_EVENT: lambda msg, at, key: callback_requested(
+                msg, call_key=self._key(msg), at=at, key=key
+            ),
             "MixMonitorStart": self._mixmonitor_start,
             "MixMonitorMute": self._mixmonitor_mute,
             "MixMonitorStop": self._mixmonitor_stop,

@@ -40,6 +40,7 @@ ACTION_CLASSES: dict[str, set[str]] = {
 EVENT_CLASSES: dict[str, str] = {
     "FullyBooted": "system",
     "VarSet": "dialplan",
+    "UserEvent": "user",
     **{
         name: "agent"
         for name in [
@@ -163,12 +164,15 @@ def test_event_filters_pass_what_the_bridge_consumes_and_drop_the_noise(
     user: list[tuple[str, str]],
 ) -> None:
     filters = _values(user, "eventfilter")
-    for name in Translator.EVENTS - {"VarSet"}:
+    for name in Translator.EVENTS - {"VarSet", "UserEvent"}:
         assert _passes(filters, _event(name)), name
     assert _passes(filters, _event("VarSet", Variable="CC_DISPOSITION", Value="refund"))
     assert _passes(filters, _event("VarSet", Variable="__CC_DISPOSITION", Value="refund"))
     recorded = {"Variable": "MIXMONITOR_FILENAME", "Value": "/var/spool/asterisk/monitor/a.wav"}
     assert _passes(filters, _event("VarSet", **recorded))
+    asked = {"UserEvent": "CallbackRequest", "Queue": "support", "Number": "+15557650001"}
+    assert _passes(filters, _event("UserEvent", **asked))
+    assert not _passes(filters, _event("UserEvent", UserEvent="SomethingElse", Queue="support"))
     message = "/var/spool/asterisk/voicemail/queues/support/INBOX/msg0000"
     assert _passes(filters, _event("VarSet", Variable="VM_MESSAGEFILE", Value=message))
     assert _passes(filters, _event("VarSet", Variable="VMSTATUS", Value="SUCCESS"))

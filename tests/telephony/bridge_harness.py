@@ -34,9 +34,14 @@ async def demo_organization() -> int:
 
 @contextlib.asynccontextmanager
 async def running_bridge(
-    simulator: AmiSimulator, settings: BridgeSettings = FAST, secret: str = ""
+    simulator: AmiSimulator,
+    settings: BridgeSettings = FAST,
+    secret: str = "",
+    connection_key: str = CONNECTION,
 ) -> AsyncIterator[Running]:
-    """A bridge logged in to ``simulator``; on exit it stops after applying what it got."""
+    """A bridge logged in to ``simulator``; on exit it stops after applying what it got.
+    ``connection_key``: a record's ("asterisk:<pk>") makes it the organization's command
+    connection (the one that places callbacks)."""
     org_id = await demo_organization()
     endpoint = AmiEndpoint(
         host="127.0.0.1",
@@ -46,7 +51,7 @@ async def running_bridge(
     )
     # The test is the operator here: its simulator on loopback is its own choice.
     target = BridgeTarget(
-        endpoint=endpoint, organization_id=org_id, connection_key=CONNECTION, trusted=True
+        endpoint=endpoint, organization_id=org_id, connection_key=connection_key, trusted=True
     )
     bridge = AmiBridge(target, settings)
     stop = asyncio.Event()

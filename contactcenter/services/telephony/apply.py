@@ -28,6 +28,7 @@ from contactcenter.services.monitoring import monitor_facts_apply
 from contactcenter.services.recordings import RECORDING_FLAG, recording_facts_apply
 from contactcenter.services.telephony import audited, bulk
 from contactcenter.services.telephony.agents import apply_agent_facts
+from contactcenter.services.telephony.callbacks import keep_requested_callbacks
 from contactcenter.services.telephony.calls import (
     Lookups,
     Timeline,
@@ -240,6 +241,7 @@ def _apply(organization_id: int, connection_key: str, events: Sequence[te.Fact])
     touched: dict[tuple[str, str], Call] = {}
     merges: list[te.CallMerged] = []
     dispositions: list[te.DispositionReported] = []
+    requests: list[te.CallbackRequested] = []
     for event in events:
         if isinstance(event, te.ResyncCompleted):
             _close_unseen_calls(organization_id, connection_key, event, calls, touched, timeline)
@@ -255,6 +257,9 @@ def _apply(organization_id: int, connection_key: str, events: Sequence[te.Fact])
         seen.add(event.dedup_key)
         if isinstance(event, te.DispositionReported):
             dispositions.append(event)  # applied below, as a person's choice would be
+            continue
+        if isinstance(event, te.CallbackRequested):
+            requests.append(event)  # kept below, once the batch's calls are saved
             continue
         key = (event.source, event.call_key)
         call = calls.get(key)
@@ -288,6 +293,7 @@ def _apply(organization_id: int, connection_key: str, events: Sequence[te.Fact])
     _write_timeline(organization_id, timeline)
     merged_away = _merge_calls(organization_id, merges)
     result.applied += _apply_dispositions(organization_id, dispositions)
+    result.applied += keep_requested_callbacks(organization_id, requests, lk)
     result.call_ids = {c.pk for c in touched.values()} - merged_away
     result.queue_ids = {c.queue_id for c in touched.values() if c.queue_id}
     agent_result = apply_agent_facts(

@@ -17,6 +17,9 @@ ANSWERED_UNKNOWN = "answered_at_unknown"
 RECEIPT_TIMES = "receipt_times"
 # app_queue's TalkTime, added up over the agents' parts, when times are receipt times.
 TALK_BY_PBX = "talk_seconds_by_pbx"
+# The caller asked to be called back (a Callback holds their place): ended unanswered,
+# the call is CALLBACK, not ABANDONED (contactcenter/services/callbacks.py sets it).
+CALLBACK_KEPT = "callback_requested"
 
 
 def whole_seconds(start: datetime, end: datetime) -> int:
@@ -31,6 +34,8 @@ def derive_status(call: Call) -> str:
     if call.ended_at is not None:
         if is_answered(call):
             return CallStatus.COMPLETED
+        if call.flags.get(CALLBACK_KEPT):
+            return CallStatus.CALLBACK
         if call.abandoned_at is not None:
             return CallStatus.ABANDONED
         if call.end_outcome in (

@@ -271,6 +271,34 @@ def abandon(pbx: PbxModel, call: Call) -> None:
     finish(pbx, call, [caller])
 
 
+def request_callback(pbx: PbxModel, call: Call, number: str = "") -> None:
+    """The waiting caller presses 1, the key of the queue's exit context
+    (deploy/asterisk: queues.conf ``context=queue-callback``): app_queue stops ringing
+    for them and lets them go (QueueCallerLeave, no abandon); the dialplan's
+    ``[queue-callback]`` raises ``UserEvent: CallbackRequest``, says goodbye, hangs up."""
+    caller, queue = call.caller, call.queue
+    if queue is None:
+        return
+    for attempt in list(call.attempts):
+        drop_attempt(pbx, call, attempt, ("CANCEL", "CANCEL"))
+    position = queue.position_of(caller) if queue.entry_for(caller) is not None else 0
+    queue_leave(pbx, call)
+    pbx.moh_stop(caller)
+    number = number or caller.caller_num
+    data = f"CallbackRequest,Queue: {queue.name},Number: {number},Position: {position}"
+    pbx.newexten(caller, "UserEvent", data, 2)
+    extra = [
+        ("UserEvent", "CallbackRequest"),
+        ("Queue", queue.name),
+        ("Number", number),
+        ("Position", str(position)),
+    ]
+    pbx.emit_channel("UserEvent", caller, extra, privilege="user")
+    pbx.newexten(caller, "Playback", "queue-callback-thanks", 3)
+    pbx.soft_hangup_request(caller, 16)
+    finish(pbx, call, [caller])
+
+
 def hangup_connected(pbx: PbxModel, call: Call, hanger: Channel) -> None:
     """One side of a bridged two-party call hangs up; the other follows.
 

@@ -21,6 +21,7 @@ from telephony.ami.simulator.calls import (
     pick_member,
     queue_answer,
     queue_join,
+    request_callback,
     ring_alert,
     ring_member,
     ring_no_answer,
@@ -82,6 +83,10 @@ class InboundPlan:
     no_answer_first: int = 0  # members that ring out (AgentRingNoAnswer) before one answers
     answer_after: float = 6.0
     patience: float = 600.0  # the caller hangs up after this long unanswered
+    # Unanswered after this long, the caller presses 1 to be called back instead of
+    # hanging up (before ``patience``); ``callback_number``: the number they leave.
+    callback_after: float | None = None
+    callback_number: str = ""
     talk: float = 120.0
     hangup_by: str = "caller"  # or "agent"
     holds: tuple[tuple[float, float], ...] = ()  # (seconds after answer, duration)
@@ -123,7 +128,17 @@ def _next_member(pbx: PbxModel, queue: Queue, forced: list[str]) -> Member | Non
     return pick_member(pbx, queue)
 
 
+def _give_up(pbx: PbxModel, call: Call, plan: InboundPlan) -> None:
+    """The caller stops waiting: hangs up, or asks to be called back."""
+    if plan.callback_after is not None:
+        request_callback(pbx, call, plan.callback_number)
+    else:
+        abandon(pbx, call)
+
+
 def inbound_call(pbx: PbxModel, plan: InboundPlan) -> Script:
+    if plan.callback_after is not None:
+        plan = replace(plan, patience=min(plan.patience, plan.callback_after))
     call = inbound_arrive(pbx, plan.caller_num, plan.caller_name)
     yield 0.05
     if call.ended:
@@ -137,7 +152,7 @@ def inbound_call(pbx: PbxModel, plan: InboundPlan) -> Script:
         member = _next_member(pbx, queue, forced)
         if member is None:
             if left < 0.001:
-                abandon(pbx, call)
+                _give_up(pbx, call, plan)
                 return
             # Nobody free: app_queue retries every `retry` seconds until the caller gives up.
             yield min(float(queue.retry), left)
@@ -159,7 +174,7 @@ def inbound_call(pbx: PbxModel, plan: InboundPlan) -> Script:
         if left < ring_for:
             yield max(0.0, left)
             if not call.ended:
-                abandon(pbx, call)
+                _give_up(pbx, call, plan)
             return
         yield ring_for
         if call.ended:

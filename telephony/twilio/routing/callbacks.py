@@ -9,12 +9,12 @@ busy, or the call fails: the attempt is recorded and the callback waits
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
 
-from contactcenter import publish
 from contactcenter.models import Callback, CallbackStatus
+from contactcenter.services.callbacks import callback_attempt_answered, callback_attempt_over
 from telephony.models import OFFER_ACTIVE, OfferStatus, TwilioOffer
 
 _NOT_REACHED = {
@@ -25,20 +25,9 @@ _NOT_REACHED = {
 }
 
 
-@transaction.atomic
 def attempt_over(*, callback_id: int, outcome: str, at: datetime) -> None:
     """The attempt under way did not reach the customer: wait for the next, or give up."""
-    callback = Callback.objects.select_for_update().filter(pk=callback_id).first()
-    if callback is None or callback.status != CallbackStatus.DIALING:
-        return
-    callback.last_outcome = outcome
-    if callback.attempts >= callback.max_attempts:
-        callback.status = CallbackStatus.GIVEN_UP
-    else:
-        callback.status = CallbackStatus.WAITING
-        callback.next_attempt_at = at + timedelta(seconds=callback.retry_seconds)
-    callback.save(update_fields=["status", "last_outcome", "next_attempt_at", "updated_at"])
-    _figures_changed(callback)
+    callback_attempt_over(callback_id=callback_id, outcome=outcome, at=at)
 
 
 @transaction.atomic
@@ -74,23 +63,15 @@ def follow(*, organization_id: int, callback: str, status: str, at: datetime) ->
 
 
 def _answered(callback_id: int) -> None:
-    dialing = Callback.objects.filter(pk=callback_id, status=CallbackStatus.DIALING)
-    callback = dialing.first()
-    if callback is not None:
-        dialing.update(status=CallbackStatus.ANSWERED, last_outcome="answered")
-        _figures_changed(callback)
-
-
-def _figures_changed(callback: Callback) -> None:
-    """The queue's callbacks waiting changed: its wallboards are refreshed."""
-    publish.calls_changed(organization_id=callback.organization_id, queue_ids=[callback.queue_id])
+    callback_attempt_answered(callback_id=callback_id)
 
 
 def release_lost(*, at: datetime) -> None:
     """Callbacks being dialled whose offer expired (a process died, a callback was lost):
     the attempt counts as failed."""
     placing = TwilioOffer.objects.filter(status__in=OFFER_ACTIVE, callback__isnull=False)
-    lost = Callback.objects.filter(status=CallbackStatus.DIALING).exclude(
+    # A callback offered in a console (offered_at: Asterisk's) is the bridge's to follow.
+    lost = Callback.objects.filter(status=CallbackStatus.DIALING, offered_at__isnull=True).exclude(
         pk__in=placing.values("callback_id")
     )
     for callback_id in lost.values_list("pk", flat=True):
