@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,6 +126,38 @@ def connect_agent(
         record=record,
     )
     return _redirect("connect", account, call_sid, document, http_client)
+
+
+def connect_agents(
+    account: TwilioAccount,
+    call_sid: str,
+    *,
+    agents: Sequence[str],
+    base_url: str,
+    queue: str,
+    timeout: int = 20,
+    record: bool = False,
+    http_client: HttpClient | None = None,
+) -> ActionResult:
+    """Ring several agents at once with a waiting caller (a ring-all queue); the first to
+    answer takes the call, Twilio hangs up the others' legs. Nobody answers: the Dial
+    action puts the caller back in ``queue``."""
+    document = twiml.dial_clients(
+        base_url=base_url,
+        clients=[agent_name(agent) for agent in agents],
+        queue=queue,
+        timeout=timeout,
+        parameters=_call_parameters(call_sid),
+        record=record,
+    )
+    return _redirect("connect", account, call_sid, document, http_client)
+
+
+def redirect(
+    account: TwilioAccount, call_sid: str, *, url: str, http_client: HttpClient | None = None
+) -> ActionResult:
+    """Take the call out of what it is doing (a queue) to the TwiML at ``url``."""
+    return _redirect("redirect", account, call_sid, twiml.redirect(url), http_client)
 
 
 def transfer(

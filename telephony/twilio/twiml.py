@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
@@ -82,6 +82,16 @@ def unavailable() -> str:
     return refuse("Sorry, no one can take your call right now. Please call again later.")
 
 
+def offer_callback(*, action: str, offer: str, goodbye: str) -> str:
+    """Offer a callback (one key, posted to ``action``); no key: goodbye."""
+    response = VoiceResponse()
+    gather = response.gather(num_digits=1, timeout=5, action=action, method="POST")
+    gather.say(offer)
+    response.say(goodbye)
+    response.hangup()
+    return str(response)
+
+
 def refuse(message: str) -> str:
     """Say why, and end the call."""
     response = VoiceResponse()
@@ -137,12 +147,76 @@ def dial(
     return str(response)
 
 
-def dial_customer(
-    *, base_url: str, number: str, caller_id: str, hints: Hints, timeout: int = 30
+# Twilio rings at most ten nouns of one <Dial> at once.
+MAX_SIMULTANEOUS = 10
+
+
+def dial_clients(
+    *,
+    base_url: str,
+    clients: Sequence[str],
+    queue: str,
+    timeout: int,
+    parameters: Mapping[str, str],
+    record: bool = False,
 ) -> str:
-    """Dial the customer for a call an agent placed from the browser (the client webhook).
+    """Ring several agents' clients at once (a ring-all queue): Twilio connects the first
+    to answer and hangs up the others itself. Each client's leg reports with its own
+    agent in the status URL; the Dial action names only the queue (the webhook finds
+    who answered from the answered leg). ``record``: as ``dial``'s (the recording's
+    callback names no agent: which one answers is not known yet)."""
+    if not 0 < len(clients) <= MAX_SIMULTANEOUS:
+        raise ValueError(f"A <Dial> rings 1 to {MAX_SIMULTANEOUS} clients, not {len(clients)}.")
+    root = base_url.rstrip("/")
+    attributes: dict[str, object] = {
+        "action": root + webhook_path("dial-result", Hints(queue=queue)),
+        "method": "POST",
+        "timeout": timeout,
+    }
+    if record:
+        attributes.update(dial_recording(base_url, Hints(queue=queue)))
+    verb = Dial(**attributes)
+    for client in clients:
+        noun = verb.client(
+            status_callback=root + webhook_path("status", Hints(agent=client, queue=queue)),
+            status_callback_event=" ".join(STATUS_EVENTS),
+            status_callback_method="POST",
+        )
+        noun.identity(client.removeprefix(CLIENT_PREFIX))
+        for name, value in parameters.items():
+            noun.parameter(name=name, value=value)
+    response = VoiceResponse()
+    response.append(verb)
+    return str(response)
+
+
+def redirect(url: str) -> str:
+    """Go on with the TwiML at ``url`` (a caller taken out of a queue: exits)."""
+    response = VoiceResponse()
+    response.redirect(url, method="POST")
+    return str(response)
+
+
+def dial_customer(
+    *,
+    base_url: str,
+    number: str,
+    caller_id: str,
+    hints: Hints,
+    timeout: int = 30,
+    record: bool = False,
+) -> str:
+    """Dial the customer for a call an agent placed from the browser (the client webhook);
+    ``record``: recorded once the customer answers.
 
     Absolute URLs (``base_url``: the URL Twilio called, less its path): Twilio documents
     relative URLs for ``action``, but asks a fully qualified one for status callbacks.
     """
-    return dial(base_url=base_url, number=number, hints=hints, timeout=timeout, caller_id=caller_id)
+    return dial(
+        base_url=base_url,
+        number=number,
+        hints=hints,
+        timeout=timeout,
+        caller_id=caller_id,
+        record=record,
+    )

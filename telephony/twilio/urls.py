@@ -20,5 +20,6 @@ urlpatterns = [
     path("dial-result/", views.dial_result, name="dial-result"),
     path("wait/", waiting.wait, name="wait"),
     path("callback-request/", waiting.callback_request, name="callback-request"),
+    path("queue-exit/", waiting.queue_exit, name="queue-exit"),
     path("recording-status/", recording_status.recording_status, name="recording-status"),
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from functools import wraps
 
@@ -18,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from contactcenter import facts as te
-from contactcenter.enums import AgentState, CallSource
+from contactcenter.enums import CallSource
 from contactcenter.models import Agent, Call, CallQueue
 from contactcenter.models import Callback as KeptCallback
 from contactcenter.phones import phone_try_normalize
@@ -29,6 +30,7 @@ from telephony.twilio.callbacks import Hints, agent_name, parse_hints
 from telephony.twilio.params import Callback, InvalidCallback, parse_callback
 from telephony.twilio.routing import callbacks as routing_callbacks
 from telephony.twilio.routing import ringing as routing
+from telephony.twilio.routing.exits import can_take_calls
 from telephony.twilio.token import agent_identity
 
 logger = logging.getLogger(__name__)
@@ -95,16 +97,9 @@ def _pick_queue(account: TwilioAccount, name: str) -> str:
     if name:
         queues = queues.filter(pbx_queue_name=name)
     queue = queues.order_by("name", "pk").first()
-    if queue is None or (not queue.join_empty and not _can_take_calls(queue)):
+    if queue is None or (not queue.join_empty and not can_take_calls(queue)):
         return ""
     return queue.pbx_queue_name
-
-
-def _can_take_calls(queue: CallQueue) -> bool:
-    """A member who could be offered a call, now or after their call: logged in, not
-    paused, active, and neither offline nor paused as an agent."""
-    members = queue.memberships.filter(is_logged_in=True, paused=False, agent__is_active=True)
-    return bool(members.exclude(agent__state__in=(AgentState.OFFLINE, AgentState.PAUSED)).exists())
 
 
 @webhook
@@ -221,6 +216,7 @@ def _follow_offer(account: TwilioAccount, callback: Callback, hints: Hints, now:
                 call_sid=callback.parent_call_sid,
                 agent=agent,
                 at=at,
+                leg_sid=callback.call_sid,
             )
     elif translator.call_is_over(callback):
         routing.call_over(organization_id=organization_id, call_sid=callback.call_sid, at=at)
@@ -249,15 +245,27 @@ def dial_result(
 ) -> HttpResponse:
     """The Dial action: the dialled leg is over; a caller no agent took goes back in line."""
     now = timezone.now()
-    _apply(account, translator.dial_result(callback, hints, now=now))
-    if hints.queue and hints.agent and not hints.transfer:
-        routing.offer_over(
+    if hints.queue and not hints.agent and not hints.transfer and not hints.by:
+        # A ring-all queue's <Dial> of several agents: the offers say who answered.
+        agent = routing.ring_all_over(
             organization_id=account.organization_id,
             call_sid=callback.call_sid,
-            agent=hints.agent,
             connected=translator.dial_connected(callback),
+            leg_sid=callback.dial_call_sid,
             at=now,
         )
+        hints = replace(hints, agent=agent)
+        _apply(account, translator.dial_result(callback, hints, now=now))
+    else:
+        _apply(account, translator.dial_result(callback, hints, now=now))
+        if hints.queue and hints.agent and not hints.transfer:
+            routing.offer_over(
+                organization_id=account.organization_id,
+                call_sid=callback.call_sid,
+                agent=hints.agent,
+                connected=translator.dial_connected(callback),
+                at=now,
+            )
     if translator.should_requeue(callback, hints):
         return _twiml(twiml.enqueue(hints.queue))
     return _twiml(twiml.empty())

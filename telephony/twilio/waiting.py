@@ -15,16 +15,21 @@ from __future__ import annotations
 import logging
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
-from contactcenter.enums import CallSource
+from contactcenter import facts as te
+from contactcenter.enums import CallSource, QueueMaxWaitAction
 from contactcenter.errors import ApplicationError
 from contactcenter.models import Call
 from contactcenter.services.callbacks import callback_schedule
-from telephony.models import TwilioAccount
+from contactcenter.services.telephony import telephony_apply
+from telephony.models import TwilioAccount, TwilioQueueExit
 from telephony.twilio import twiml
 from telephony.twilio.callbacks import Hints
 from telephony.twilio.params import Callback as TwilioCallback
-from telephony.twilio.views import webhook
+from telephony.twilio.routing import exits
+from telephony.twilio.routing import ringing as routing
+from telephony.twilio.views import connection_key, webhook
 
 logger = logging.getLogger(__name__)
 
@@ -80,3 +85,50 @@ def callback_request(
             twiml.waiting(position=None, queue=hints.queue, offer=False), content_type="text/xml"
         )
     return HttpResponse(twiml.leave(), content_type="text/xml")
+
+
+@webhook
+def queue_exit(
+    request: HttpRequest, account: TwilioAccount, callback: TwilioCallback, hints: Hints
+) -> HttpResponse:
+    """A caller we took out of a queue (telephony/twilio/routing/exits.py): what the
+    queue does then; and, for the callback offer, the key pressed."""
+    exit_ = exits.latest_exit(account, callback.call_sid)
+    if exit_ is None:  # not one of our exits: nothing to go on with
+        return HttpResponse(twiml.refuse(exits.DEFAULT_MESSAGE), content_type="text/xml")
+    if exit_.action == QueueMaxWaitAction.CALLBACK and "Digits" in request.POST:
+        return HttpResponse(
+            _exit_callback(request, account, callback, exit_), content_type="text/xml"
+        )
+    if exit_.action == QueueMaxWaitAction.QUEUE and exit_.to_queue is not None:
+        moved = te.QueueJoined(
+            call_key=callback.call_sid,
+            at=timezone.now(),
+            dedup_key=f"twilio:{callback.call_sid}:exit:{exit_.pk}:queued",
+            source=CallSource.TWILIO,
+            queue=exit_.to_queue.pbx_queue_name,
+        )
+        telephony_apply(
+            organization_id=account.organization_id,
+            connection_key=connection_key(account),
+            events=[moved],
+        )
+        routing.request(account.organization_id)
+    document = exits.answer(exit_, can_call_back=bool(account.caller_id))
+    return HttpResponse(document, content_type="text/xml")
+
+
+def _exit_callback(
+    request: HttpRequest,
+    account: TwilioAccount,
+    callback: TwilioCallback,
+    exit_: TwilioQueueExit,
+) -> str:
+    if request.POST.get("Digits", "") != CALLBACK_KEY:
+        return twiml.refuse(exits.GOODBYE)
+    try:
+        callback_schedule(queue=exit_.queue, number=callback.from_number, call=exit_.call)
+    except ApplicationError as exc:  # a withheld or foreign number: nothing to call back
+        logger.info("Twilio call %s: no callback: %s", callback.call_sid, exc.message)
+        return twiml.refuse(exits.GOODBYE)
+    return twiml.callback_kept()

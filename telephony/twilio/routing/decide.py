@@ -10,14 +10,14 @@ the repair job expires, and the caller is offered again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Exists, Max, OuterRef, Q
+from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from contactcenter.enums import AgentState, CallSource
+from contactcenter.enums import AgentState, CallSource, QueueStrategy
 from contactcenter.models import (
     Agent,
     Call,
@@ -26,8 +26,17 @@ from contactcenter.models import (
     CallQueue,
     QueueMembership,
 )
-from telephony.models import OFFER_ACTIVE, OfferStatus, TwilioAccount, TwilioOffer
+from contactcenter.services import audit
+from telephony.models import (
+    OFFER_ACTIVE,
+    OfferStatus,
+    TwilioAccount,
+    TwilioOffer,
+    TwilioQueueExit,
+)
+from telephony.twilio.routing.exits import take_exits
 from telephony.twilio.routing.strategy import Candidate, ordered
+from telephony.twilio.twiml import MAX_SIMULTANEOUS
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -35,28 +44,54 @@ class Decision:
     offers: list[TwilioOffer]
     # When a caller waiting out a retry delay or an agent in wrap-up becomes offerable.
     next_check: datetime | None
+    # Callers taken out of their queue (max wait, leave-when-empty), to redirect.
+    exits: list[TwilioQueueExit] = field(default_factory=list)
 
 
 def waiting_calls(organization_id: int) -> list[Call]:
-    """Twilio callers in an active queue, not answered, not ended, not being offered;
-    the heavier queue first, then the longest waiting."""
+    """Twilio callers in an active queue, not answered, not ended, not being offered,
+    not taken out of their queue by an exit; the heavier queue first, then the longest
+    waiting.
+
+    A caller an exit moved to another queue waits there: ``call.queue`` and
+    ``call.queued_at`` of the returned (never saved) instance are that queue and the
+    move's time, while the call's record keeps the queue it joined.
+    """
     offered = TwilioOffer.objects.filter(call=OuterRef("pk"), status__in=OFFER_ACTIVE)
     # A caller who asked to be called back is in line as their Callback, not as a call.
     kept = Callback.objects.filter(call=OuterRef("pk"))
-    return list(
+    exits = TwilioQueueExit.objects.filter(call=OuterRef("pk")).order_by("-created_at", "-pk")
+    calls = list(
         Call.objects.for_organization(organization_id)
         .filter(
             source=CallSource.TWILIO,
             ended_at__isnull=True,
             answered_at__isnull=True,
             queue__isnull=False,
-            queue__is_active=True,
         )
         .exclude(Exists(offered))
         .exclude(Exists(kept))
+        .annotate(exited=Exists(exits), moved_to=Subquery(exits.values("to_queue")[:1]))
         .select_related("queue")
-        .order_by("-queue__weight", "queued_at", "pk")
     )
+    moved = {c.moved_to for c in calls if c.moved_to is not None}
+    queues = CallQueue.objects.in_bulk(moved)
+    line = []
+    for call in calls:
+        if call.exited:
+            target = queues.get(call.moved_to)
+            if target is None:  # left for good (voicemail, callback, hung up)
+                continue
+            moved_at = (
+                TwilioQueueExit.objects.filter(call=call, to_queue=target)
+                .order_by("-created_at")
+                .values_list("created_at", flat=True)
+                .first()
+            )
+            call.queue, call.queued_at = target, moved_at
+        if call.queue is not None and call.queue.is_active:
+            line.append(call)
+    return sorted(line, key=lambda c: (-_queue_of(c).weight, c.queued_at or c.started_at, c.pk))
 
 
 def _busy_agents(organization_id: int, now: datetime) -> tuple[set[int], datetime | None]:
@@ -162,10 +197,14 @@ def decide(*, organization_id: int, now: datetime) -> Decision:
         .values_list("pk", flat=True)
     )
     offers: list[TwilioOffer] = []
+    line = _line(organization_id, account, now)
+    gone = take_exits(organization_id, [w for w in line if isinstance(w, Call)], now)
     by_queue: dict[int, int | None] = {}  # rrmemory's memory within this decision
-    for waiting in _line(organization_id, account, now):
+    for waiting in line:
         if not free:  # the usual case under load: one agent freed, one caller taken
             break
+        if isinstance(waiting, Call) and waiting.pk in gone.calls:
+            continue
         queue = _queue_of(waiting)
         if isinstance(waiting, Call):
             retry_at = _retry_at(waiting, queue)
@@ -179,12 +218,57 @@ def decide(*, organization_id: int, now: datetime) -> Decision:
         if not candidates:
             continue
         last = by_queue[queue.pk] if queue.pk in by_queue else _last_offered(queue)
-        best = ordered(queue.strategy, candidates, last_offered=last)[0]
-        by_queue[queue.pk] = best.agent_id
-        busy.add(best.agent_id)
-        free.discard(best.agent_id)
-        offers.append(_claim(waiting, best.agent_id, now))
-    return Decision(offers=offers, next_check=next_check)
+        chosen = ordered(queue.strategy, candidates, last_offered=last)
+        ring_all = queue.strategy == QueueStrategy.RINGALL and isinstance(waiting, Call)
+        if ring_all:
+            # Every free member of the best tier at once (those who did not miss this
+            # caller, of the lowest penalty), as many as one <Dial> rings.
+            tier = (chosen[0].missed_this_call, chosen[0].penalty)
+            chosen = [c for c in chosen if (c.missed_this_call, c.penalty) == tier]
+            chosen = chosen[:MAX_SIMULTANEOUS]
+        else:
+            chosen = chosen[:1]
+        why = _reason(queue, chosen, candidates)
+        for best in chosen:
+            by_queue[queue.pk] = best.agent_id
+            busy.add(best.agent_id)
+            free.discard(best.agent_id)
+            offers.append(_claim(waiting, best.agent_id, now, ring_all=ring_all, reason=why))
+        _audit_offer(waiting, queue, [c.agent_id for c in chosen], why, ring_all=ring_all)
+    if gone.next_check is not None:
+        next_check = gone.next_check if next_check is None else min(next_check, gone.next_check)
+    return Decision(offers=offers, next_check=next_check, exits=gone.exits)
+
+
+def _audit_offer(
+    waiting: Call | Callback, queue: CallQueue, agents: list[int], why: str, *, ring_all: bool
+) -> None:
+    """The routing decision in the audit trail, on the call (or callback) offered."""
+    audit.record(
+        action="routing.offer",
+        organization_id=waiting.organization_id,
+        obj=waiting,
+        details={"queue": queue.pbx_queue_name, "agents": agents, "ring_all": ring_all, "why": why},
+    )
+
+
+def _reason(queue: CallQueue, chosen: list[Candidate], candidates: list[Candidate]) -> str:
+    """Why these agents, in words an operator reads on the call's timeline."""
+    best = chosen[0]
+    words = (
+        f"{queue.strategy}: {len(chosen)} of {len(candidates)} free"
+        if len(chosen) > 1
+        else f"{queue.strategy}: best of {len(candidates)} free"
+    )
+    words += f", penalty {best.penalty}"
+    if best.missed_this_call:
+        words += f", each free member missed this caller {best.missed_this_call}x"
+    if queue.strategy == QueueStrategy.FEWESTCALLS:
+        words += f", {best.calls_taken} calls taken"
+    elif queue.strategy == QueueStrategy.LEASTRECENT:
+        ended = best.last_call_ended
+        words += f", last call ended {ended.isoformat(timespec='seconds') if ended else 'never'}"
+    return words[:200]
 
 
 def _line(organization_id: int, account: TwilioAccount, now: datetime) -> list[Call | Callback]:
@@ -222,7 +306,9 @@ def _queue_of(waiting: Call | Callback) -> CallQueue:
     return queue
 
 
-def _claim(waiting: Call | Callback, agent_id: int, now: datetime) -> TwilioOffer:
+def _claim(
+    waiting: Call | Callback, agent_id: int, now: datetime, *, ring_all: bool, reason: str
+) -> TwilioOffer:
     if isinstance(waiting, Callback):
         waiting.status = CallbackStatus.DIALING
         waiting.attempts += 1
@@ -235,5 +321,7 @@ def _claim(waiting: Call | Callback, agent_id: int, now: datetime) -> TwilioOffe
         agent_id=agent_id,
         queue=_queue_of(waiting),
         status=OfferStatus.CLAIMED,
+        ring_all=ring_all,
+        reason=reason,
         created_at=now,
     )

@@ -10,7 +10,9 @@ the ring or a callback being lost, and routes every organization with callers wa
 from __future__ import annotations
 
 import logging
+import os
 import re
+import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -25,6 +27,8 @@ from contactcenter.services.agents import agent_set_state
 from contactcenter.services.telephony import telephony_apply
 from telephony.models import OFFER_ACTIVE, OfferStatus, TwilioAccount, TwilioOffer
 from telephony.twilio import actions
+from telephony.twilio.callbacks import agent_name
+from telephony.twilio.routing import exits
 from telephony.twilio.routing.callbacks import attempt_over, release_lost
 from telephony.twilio.routing.decide import decide, due_callbacks, waiting_calls
 
@@ -60,14 +64,55 @@ def route(*, organization_id: int, now: datetime | None = None) -> list[TwilioOf
     decision = decide(organization_id=organization_id, now=now)
     if decision.next_check is not None:
         request(organization_id, delay=(decision.next_check - now).total_seconds())
+    for exit_ in decision.exits:
+        exits.send(exit_)
+    groups: dict[int, list[TwilioOffer]] = {}
     for offer in decision.offers:
-        ring(offer)
+        if offer.ring_all and offer.call_id is not None:
+            groups.setdefault(offer.call_id, []).append(offer)
+        else:
+            ring(offer)
+    for group in groups.values():
+        ring_all(group)
     return decision.offers
+
+
+def ring_all(offers: list[TwilioOffer]) -> bool:
+    """Ring every agent of a ring-all caller's offers at once, in one <Dial>."""
+    first = offers[0]
+    account = TwilioAccount.objects.get(organization_id=first.organization_id)
+    assert first.call_id is not None  # ring-all offers are of calls
+    call = Call.objects.get(pk=first.call_id)
+    agents = Agent.objects.in_bulk([offer.agent_id for offer in offers])
+    result = actions.connect_agents(
+        account,
+        call.external_id,
+        agents=[agents[offer.agent_id].twilio_identity for offer in offers],
+        queue=first.queue.pbx_queue_name,
+        timeout=first.queue.ring_timeout_seconds,
+        base_url=settings.PUBLIC_URL,
+        record=records_all(first.queue),
+    )
+    now = timezone.now()
+    pending = TwilioOffer.objects.filter(
+        pk__in=[offer.pk for offer in offers], status=OfferStatus.CLAIMED
+    )
+    if result.ok:
+        pending.update(status=OfferStatus.RINGING, rung_at=now)
+        return True
+    logger.warning("Twilio routing: ringing all for %s refused: %s", call, result.message)
+    pending.update(status=OfferStatus.MISSED, ended_at=now)
+    if result.code in CALL_GONE:
+        caller_gone(account, call, now)
+        request(first.organization_id)
+    return False
 
 
 def ring(offer: TwilioOffer) -> bool:
     """Ask Twilio to ring the offer's agent: with the waiting caller (taken out of the
     queue), or for a callback (the customer is called, then the agent's client)."""
+    if _hook := os.environ.get("CC_TEST_PAUSE_BEFORE_RING"):
+        _pause_before_ring(_hook)
     account = TwilioAccount.objects.get(organization_id=offer.organization_id)
     queue, agent = offer.queue, offer.agent
     call: Call | None = None
@@ -106,7 +151,7 @@ def ring(offer: TwilioOffer) -> bool:
     if pending.update(status=OfferStatus.MISSED, ended_at=now) and offer.callback_id:
         attempt_over(callback_id=offer.callback_id, outcome="failed", at=now)
     if call is not None and result.code in CALL_GONE:
-        _caller_gone(account, call, now)
+        caller_gone(account, call, now)
         request(offer.organization_id)  # the agent is free for the next caller
     return False
 
@@ -123,7 +168,7 @@ def records_all(queue: CallQueue) -> bool:
 CALL_GONE = {20404, 21220}
 
 
-def _caller_gone(account: TwilioAccount, call: Call, at: datetime) -> None:
+def caller_gone(account: TwilioAccount, call: Call, at: datetime) -> None:
     """End the call as Twilio says it is, or it would be offered again and again."""
     from telephony.twilio.views import connection_key  # the views import this module
 
@@ -151,8 +196,12 @@ def _offers(organization_id: int, call_sid: str) -> QuerySet[TwilioOffer]:
     )
 
 
-def offer_answered(*, organization_id: int, call_sid: str, agent: str, at: datetime) -> None:
-    """The agent's leg of a queue call answered: the offer is connected."""
+def offer_answered(
+    *, organization_id: int, call_sid: str, agent: str, at: datetime, leg_sid: str = ""
+) -> None:
+    """The agent's leg of a queue call answered: the offer is connected. Of a ring-all
+    caller's offers, the others are over (Twilio hung up their legs): those agents are
+    free for the next caller."""
     pk = _agent_pk(agent)
     if pk is None:
         return
@@ -160,9 +209,33 @@ def offer_answered(*, organization_id: int, call_sid: str, agent: str, at: datet
     ringing = _offers(organization_id, call_sid).filter(
         agent_id=pk, status__in=(OfferStatus.CLAIMED, OfferStatus.RINGING)
     )
-    offer = ringing.only("pk").first()
-    if offer is not None:
-        ringing.filter(pk=offer.pk).update(status=OfferStatus.CONNECTED, answered_at=at)
+    offer = ringing.only("pk", "ring_all", "call_id").first()
+    if offer is None:
+        return
+    call_id = offer.call_id
+    assert call_id is not None  # found by the call's sid
+    if not offer.ring_all:
+        ringing.filter(pk=offer.pk).update(
+            status=OfferStatus.CONNECTED, answered_at=at, leg_sid=leg_sid[:64]
+        )
+        return
+    with transaction.atomic():
+        group = list(
+            TwilioOffer.objects.select_for_update()
+            .filter(call_id=call_id, status__in=OFFER_ACTIVE)
+            .order_by("pk")
+        )
+        if any(o.status == OfferStatus.CONNECTED for o in group):
+            return  # another agent took the caller first: Twilio hung this leg up
+        TwilioOffer.objects.filter(pk=offer.pk).update(
+            status=OfferStatus.CONNECTED, answered_at=at, leg_sid=leg_sid[:64]
+        )
+        others = [o.pk for o in group if o.pk != offer.pk]
+        if others:
+            TwilioOffer.objects.filter(pk__in=others).update(
+                status=OfferStatus.CANCELED, ended_at=at
+            )
+            request(organization_id)
 
 
 @transaction.atomic
@@ -179,6 +252,65 @@ def offer_over(
     offer = offers.select_related("queue").first()
     if offer is None:
         return
+    answered = _offer_ended(offer, connected=connected, at=at)
+    request(organization_id)
+    delay = offer.queue.wrapup_seconds if answered else offer.queue.retry_seconds
+    if delay:
+        request(organization_id, delay=delay)
+
+
+@transaction.atomic
+def ring_all_over(
+    *, organization_id: int, call_sid: str, connected: bool, leg_sid: str, at: datetime
+) -> str:
+    """The <Dial> of a ring-all caller is over: the agent who answered is done with the
+    call (``connected``), or nobody answered in time and every agent rung missed it.
+    Returns the name of the agent who answered (``client:...``), or "" if none is known.
+    """
+    group = list(
+        _offers(organization_id, call_sid)
+        .filter(ring_all=True, status__in=OFFER_ACTIVE)
+        .select_related("queue", "agent")
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+    answered = ""
+    if connected:
+        # Who answered: the offer of the answered leg (its status callback came first,
+        # as Twilio sends it), else the one connected (this offer may be over already).
+        taken = (
+            _offers(organization_id, call_sid)
+            .filter(ring_all=True, answered_at__isnull=False)
+            .select_related("agent")
+            .order_by("-answered_at", "-pk")
+        )
+        winner = (taken.filter(leg_sid=leg_sid).first() if leg_sid else None) or taken.first()
+        if winner is None:  # the answered leg's status callback is lost, or late
+            logger.warning("Twilio routing: %s answered by an agent not known yet", call_sid)
+        for offer in group:
+            if winner is not None and offer.pk == winner.pk:
+                _offer_ended(offer, connected=True, at=at)
+            else:
+                TwilioOffer.objects.filter(pk=offer.pk).update(
+                    status=OfferStatus.CANCELED, ended_at=at
+                )
+        if winner is not None:
+            answered = agent_name(winner.agent.twilio_identity)
+    else:
+        for offer in group:
+            _offer_ended(offer, connected=False, at=at)
+    if group:
+        request(organization_id)
+        queue = group[0].queue
+        delay = queue.wrapup_seconds if connected else queue.retry_seconds
+        if delay:
+            request(organization_id, delay=delay)
+    return answered
+
+
+def _offer_ended(offer: TwilioOffer, *, connected: bool, at: datetime) -> bool:
+    """An active offer's end: done (answered, and the call with the agent over) or
+    missed. Returns whether it was answered."""
     answered = connected or offer.answered_at is not None
     offer.status = OfferStatus.DONE if answered else OfferStatus.MISSED
     offer.answered_at = offer.answered_at or (at if answered else None)
@@ -186,10 +318,7 @@ def offer_over(
     offer.save(update_fields=["status", "answered_at", "ended_at"])
     if not answered:
         _pause_after_misses(offer)
-    request(organization_id)
-    delay = offer.queue.wrapup_seconds if answered else offer.queue.retry_seconds
-    if delay:
-        request(organization_id, delay=delay)
+    return answered
 
 
 MISSES_PAUSE_REASON = "Missed calls"
@@ -245,6 +374,7 @@ def repair(*, now: datetime | None = None) -> int:
     active.filter(pk__in=lost).update(status=OfferStatus.EXPIRED, ended_at=now)
     active.filter(call__ended_at__isnull=False).update(status=OfferStatus.DONE, ended_at=now)
     release_lost(at=now)
+    exits.resend(now)
     organizations = TwilioAccount.objects.filter(is_enabled=True).values_list(
         "organization_id", flat=True
     )
@@ -253,3 +383,13 @@ def repair(*, now: datetime | None = None) -> int:
         if waiting_calls(organization_id) or due_callbacks(organization_id, now):
             made += len(route(organization_id=organization_id, now=now))
     return made
+
+
+def _pause_before_ring(path: str) -> None:
+    """Tests only (CC_TEST_PAUSE_BEFORE_RING=<file>): a process that has committed its
+    claim announces it in the file and stops before asking Twilio to ring, so a test
+    can kill it at the worst moment (tests/telephony/twilio/test_routing_processes.py).
+    """
+    with open(path, "a") as announce:
+        announce.write(f"{os.getpid()}\n")
+    time.sleep(3600)

@@ -54,6 +54,8 @@ class TwilioSide:
     queue: str = "support"
     seen: int = 0  # call updates already turned into rings
     callers: dict[str, str] = field(default_factory=dict)  # call sid -> caller number
+    # Calls the server redirected to other TwiML than a <Dial> (call sid, path).
+    redirects: list[tuple[str, str]] = field(default_factory=list)
     _seq: itertools.count[int] = field(default_factory=itertools.count)
 
     def _fields(self, sid: str, status: str, direction: str, **extra: str) -> dict[str, str]:
@@ -92,11 +94,17 @@ class TwilioSide:
         self.seen += len(updates)
         rings = []
         for update in updates:
-            dial = ElementTree.fromstring(update.fields["Twiml"]).find("Dial")
-            assert dial is not None, update.fields
-            client = dial.find("Client")
-            assert client is not None
-            rings.append(
+            document = ElementTree.fromstring(update.fields["Twiml"])
+            dial = document.find("Dial")
+            if dial is None:  # the caller taken out of the queue (an exit)
+                redirect = document.find("Redirect")
+                assert redirect is not None, update.fields
+                self.redirects.append((update.call_sid, _path(redirect.text or "")))
+                continue
+            # A ring-all <Dial> has a <Client> per agent: one leg, one ring, each.
+            clients = dial.findall("Client")
+            assert clients, update.fields
+            rings += [
                 Ring(
                     call=update.call_sid,
                     identity=client.findtext("Identity") or "",
@@ -105,7 +113,8 @@ class TwilioSide:
                     action_path=_path(dial.get("action", "")),
                     timeout=int(dial.get("timeout", "0")),
                 )
-            )
+                for client in clients
+            ]
         return rings
 
     def _leg(self, ring: Ring, status: str, **extra: str) -> None:
@@ -162,6 +171,33 @@ class TwilioSide:
         self._leg(ring, outcome)
         answer = self._dial_result(ring, "in-progress", outcome)
         assert b"<Enqueue" in answer.content, answer.content
+
+    def canceled(self, ring: Ring) -> None:
+        """Another agent answered first: Twilio hangs up this ringing leg."""
+        self._leg(ring, "ringing")
+        self._leg(ring, "canceled")
+
+    def nobody_answers(self, rings: list[Ring]) -> None:
+        """A ring-all <Dial>: no agent answers in time; the caller goes back in line."""
+        self._left_queue(rings[0])
+        for ring in rings:
+            self._leg(ring, "ringing")
+            self._leg(ring, "no-answer")
+        answer = self._dial_result(rings[-1], "in-progress", "no-answer")
+        assert b"<Enqueue" in answer.content, answer.content
+
+    def follow(self, sid: str, path: str, **extra: str) -> Answer:
+        """Twilio fetches the TwiML at ``path`` for the call (a redirect, a Gather's key)."""
+        numbers = {"From": self.callers[sid], "To": OUR_NUMBER}
+        return self._send(path, self._fields(sid, "in-progress", "inbound", **numbers, **extra))
+
+    def left_queue(self, sid: str) -> None:
+        """The Enqueue action of a caller redirected out of the queue (by REST)."""
+        numbers = {"From": self.callers[sid], "To": OUR_NUMBER}
+        fields = self._fields(
+            sid, "in-progress", "inbound", QueueResult="redirected", QueueTime="1", **numbers
+        )
+        self._send(webhook_path("queue-result", Hints(queue=self.queue)), fields)
 
     def caller_hangs_up(self, sid: str) -> None:
         """A caller gives up (while waiting, or while an agent rings)."""
