@@ -44,9 +44,6 @@ class Sink(Protocol):
 
     def sessions_revoked(self, user_ids: frozenset[int]) -> None: ...
 
-    def floor_changed(self, organization_id: int) -> None:
-        """Something only the supervisors' floor shows changed (a monitoring session)."""
-
     def voicemails_changed(self, organization_id: int, voicemail_ids: frozenset[int]) -> None:
         """Voicemails left, claimed or dealt with: their queues' agents."""
 
@@ -136,13 +133,6 @@ def voicemails_changed(*, organization_id: int, voicemail_ids: Iterable[int]) ->
     their queues' agents (``voicemail.updated``)."""
     ids = frozenset(voicemail_ids)
     _on_commit("voicemails_changed", lambda sink: sink.voicemails_changed(organization_id, ids))
-
-
-def floor_changed(*, organization_id: int) -> None:
-    """A supervisor's monitoring session started or ended: the supervisors' floor reads
-    again. Nothing goes to the agents' screens (they are not told, unless the policy
-    says so: then the call changed too, ``call_edited``)."""
-    _on_commit("floor_changed", lambda sink: sink.floor_changed(organization_id))
 
 
 async def start_background() -> None:

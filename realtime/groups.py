@@ -32,9 +32,3 @@ def queues_group(organization_id: int) -> str:
 def floor_group(organization_id: int) -> str:
     """The wallboards of one organization: who of its agents is online."""
     return f"floor.{organization_id}"
-
-
-def supervisors_group(organization_id: int) -> str:
-    """The supervisor pages of one organization: "the floor changed" pings (internal:
-    each page reads the floor again, coalesced; realtime/consumers/supervisor.py)."""
-    return f"supervisors.{organization_id}"

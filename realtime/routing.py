@@ -2,10 +2,9 @@
 
 from django.urls import path
 
-from realtime.consumers import AgentConsumer, SupervisorConsumer, WallboardConsumer
+from realtime.consumers import AgentConsumer, WallboardConsumer
 
 websocket_urlpatterns = [
     path("ws/agent/", AgentConsumer.as_asgi()),
     path("ws/wallboard/", WallboardConsumer.as_asgi()),
-    path("ws/supervisor/", SupervisorConsumer.as_asgi()),
 ]

@@ -198,25 +198,11 @@ def redirect(url: str) -> str:
 
 
 def dial_customer(
-    *,
-    base_url: str,
-    number: str,
-    caller_id: str,
-    hints: Hints,
-    timeout: int = 30,
-    record: bool = False,
+    *, base_url: str, number: str, caller_id: str, hints: Hints, timeout: int = 30
 ) -> str:
-    """Dial the customer for a call an agent placed from the browser (the client webhook);
-    ``record``: recorded once the customer answers.
+    """Dial the customer for a call an agent placed from the browser (the client webhook).
 
     Absolute URLs (``base_url``: the URL Twilio called, less its path): Twilio documents
     relative URLs for ``action``, but asks a fully qualified one for status callbacks.
     """
-    return dial(
-        base_url=base_url,
-        number=number,
-        hints=hints,
-        timeout=timeout,
-        caller_id=caller_id,
-        record=record,
-    )
+    return dial(base_url=base_url, number=number, hints=hints, timeout=timeout, caller_id=caller_id)
