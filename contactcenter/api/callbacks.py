@@ -1,12 +1,20 @@
 """Callbacks over REST: the organization's scheduled and kept callbacks; schedule one
 ("call me at 15:00"); cancel one still waiting. Every role may (an agent schedules the
 callbacks a customer asks of them); writes go through contactcenter.services.callbacks.
+
+Where callbacks are offered in the console (Asterisk, services/callback_offers.py) the
+agent's own offer is ``GET offer/`` (204: none), taken with ``POST {id}/accept/`` (their
+phone then calls the customer) or passed on with ``POST {id}/decline/``; only the agent
+it is offered to may (409 ``callback_not_offered`` otherwise).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
+from asgiref.sync import async_to_sync
+from django.conf import settings
 from django.db.models import QuerySet
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -15,8 +23,16 @@ from rest_framework.response import Response
 
 from contactcenter.api.permissions import ALL_ROLES
 from contactcenter.api.tenancy import TenantRelatedField, TenantViewSetMixin
-from contactcenter.models import Callback, CallQueue
+from contactcenter.errors import ApplicationError
+from contactcenter.models import Agent, Callback, CallQueue
+from contactcenter.services.callback_offers import (
+    callback_call,
+    callback_offer_decline,
+    callback_offer_of,
+)
 from contactcenter.services.callbacks import callback_cancel, callback_schedule
+
+T = TypeVar("T")
 
 
 class CallbackSerializer(serializers.ModelSerializer[Callback]):
@@ -35,6 +51,7 @@ class CallbackSerializer(serializers.ModelSerializer[Callback]):
             "retry_seconds",
             "last_outcome",
             "agent",
+            "offered_at",
             "note",
             "created_at",
             "updated_at",
@@ -79,3 +96,43 @@ class CallbackViewSet(
         """Cancel a callback still waiting (409 once it is dialled, answered or given up)."""
         callback = callback_cancel(callback=self.get_object())
         return Response(CallbackSerializer(callback).data)
+
+    def _agent(self) -> Agent:
+        agent = self.current_agent
+        if agent is None:
+            raise ApplicationError(
+                "Only an agent takes callbacks.", code="not_an_agent", status=403
+            )
+        return agent
+
+    @action(detail=False, methods=["get"])
+    def offer(self, request: Request) -> Response:
+        """The callback offered to you now (204 when none)."""
+        callback = callback_offer_of(self._agent())
+        if callback is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(CallbackSerializer(callback).data)
+
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk: str | None = None) -> Response:
+        """Take the callback offered to you: your phone rings, then calls the customer
+        (409 ``callback_not_offered``). No PBX connected (409 ``no_pbx``) or the PBX's
+        refusal (400 ``pbx_failed``): the attempt counts as failed, retried later."""
+        callback = self.get_object()
+        timeout = float(settings.REALTIME_PBX_TIMEOUT_SECONDS)
+        placed = _run(callback_call(callback_id=callback.pk, agent=self._agent(), timeout=timeout))
+        return Response(CallbackSerializer(placed).data)
+
+    @action(detail=True, methods=["post"])
+    def decline(self, request: Request, pk: str | None = None) -> Response:
+        """Pass the callback offered to you on to another agent."""
+        callback = self.get_object()
+        declined = callback_offer_decline(callback_id=callback.pk, agent=self._agent())
+        return Response(CallbackSerializer(declined).data)
+
+
+def _run(awaitable: Awaitable[T]) -> T:
+    async def wait() -> T:
+        return await awaitable
+
+    return async_to_sync(wait)()

@@ -7,9 +7,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from contactcenter.models import AuditEntry, Callback, CallbackStatus
+from contactcenter.enums import AgentState, Role
+from contactcenter.models import Agent, AuditEntry, Callback, CallbackStatus, QueueMembership
+from contactcenter.services.callback_offers import callbacks_offer
+from contactcenter.services.callbacks import callback_schedule
 from tests.conftest import Floor, client_for
-from tests.factories import make_queue
+from tests.factories import make_agent, make_member, make_queue
 
 pytestmark = pytest.mark.django_db
 
@@ -70,3 +73,58 @@ def test_cancel_a_waiting_callback_once(floor_a: Floor) -> None:
     assert again.status_code == 409
     assert again.json()["errors"][0]["code"] == "callback_not_waiting"
     assert [row["id"] for row in client.get(URL, {"status": "canceled"}).json()["results"]] == [pk]
+
+
+def _offered_to(floor: Floor) -> Callback:
+    """A callback of the floor's queue offered to its agent (as the bridge offers them)."""
+    queue = make_queue(floor.org)
+    QueueMembership.objects.create(organization=floor.org, queue=queue, agent=floor.agent)
+    Agent.objects.filter(pk=floor.agent.pk).update(state=AgentState.AVAILABLE)
+    callback = callback_schedule(queue=queue, number="+15557650001")
+    (offered,) = callbacks_offer(organization_id=floor.org.pk, now=timezone.now())
+    assert offered.pk == callback.pk and offered.agent_id == floor.agent.pk
+    return offered
+
+
+def test_an_agent_sees_the_callback_offered_to_them_and_no_one_else_does(
+    floor_a: Floor, floor_b: Floor
+) -> None:
+    assert client_for(floor_a.agent_member).get(f"{URL}offer/").status_code == 204
+    callback = _offered_to(floor_a)
+    mine = client_for(floor_a.agent_member).get(f"{URL}offer/")
+    assert mine.status_code == 200
+    assert (mine.json()["id"], mine.json()["status"]) == (callback.pk, "offered")
+    assert mine.json()["offered_at"] is not None
+    # A member with no agent takes no callbacks; another organization's agent sees none.
+    assert client_for(floor_a.supervisor).get(f"{URL}offer/").status_code == 403
+    assert client_for(floor_b.agent_member).get(f"{URL}offer/").status_code == 204
+    assert client_for(floor_b.agent_member).post(f"{URL}{callback.pk}/accept/").status_code == 404
+
+
+def test_only_the_agent_offered_declines_and_then_it_waits_for_another(floor_a: Floor) -> None:
+    callback = _offered_to(floor_a)
+    other = make_member(floor_a.org, Role.AGENT)
+    make_agent(floor_a.org, other)
+    refused = client_for(other).post(f"{URL}{callback.pk}/decline/")
+    assert (refused.status_code, refused.json()["errors"][0]["code"]) == (
+        409,
+        "callback_not_offered",
+    )
+    declined = client_for(floor_a.agent_member).post(f"{URL}{callback.pk}/decline/")
+    assert declined.status_code == 200 and declined.json()["status"] == "waiting"
+    assert client_for(floor_a.agent_member).get(f"{URL}offer/").status_code == 204
+
+
+@pytest.mark.django_db(transaction=True)
+def test_accepting_without_a_pbx_fails_the_attempt_and_it_is_retried(floor_a: Floor) -> None:
+    callback = _offered_to(floor_a)
+    resp = client_for(floor_a.agent_member).post(f"{URL}{callback.pk}/accept/")
+    assert (resp.status_code, resp.json()["errors"][0]["code"]) == (409, "no_pbx")
+    callback.refresh_from_db()
+    assert (callback.status, callback.attempts, callback.last_outcome) == (
+        CallbackStatus.WAITING,
+        1,
+        "failed",
+    )
+    assert callback.next_attempt_at > timezone.now()
+    assert AuditEntry.objects.filter(action="accept", object_id=str(callback.pk)).exists()
