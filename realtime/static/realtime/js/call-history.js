@@ -7,7 +7,7 @@ import { dateTime, duration, h, label } from "./dom.js";
 import { RecordingPlayer, hasRecording } from "./recording-player.js";
 
 // The statuses of a call that is over (contactcenter.transitions.TERMINAL_CALL_STATUSES).
-export const ENDED = ["completed", "abandoned", "no_answer", "busy", "failed", "canceled"];
+export const ENDED = ["completed", "abandoned", "no_answer", "busy", "failed", "canceled", "callback"];
 
 /** GET a JSON document of the API; throws with what the server answered. */
 export async function getJson(url) {
