@@ -8,7 +8,7 @@ The other URLs are written into the TwiML and REST calls we make.
 
 from django.urls import path
 
-from telephony.twilio import recording_status, views, waiting
+from telephony.twilio import recording_status, views, voicemail, waiting
 
 app_name = "twilio"
 
@@ -22,4 +22,13 @@ urlpatterns = [
     path("callback-request/", waiting.callback_request, name="callback-request"),
     path("queue-exit/", waiting.queue_exit, name="queue-exit"),
     path("recording-status/", recording_status.recording_status, name="recording-status"),
+    # A queue's voicemail exit (telephony/twilio/voicemail.py): the <Record> and its reports.
+    path("voicemail/", voicemail.voicemail, name="voicemail"),
+    path("voicemail-done/", voicemail.voicemail_done, name="voicemail-done"),
+    path("voicemail-recording/", voicemail.voicemail_recording, name="voicemail-recording"),
+    path(
+        "voicemail-transcription/",
+        voicemail.voicemail_transcription,
+        name="voicemail-transcription",
+    ),
 ]
