@@ -18,6 +18,7 @@ class CallFigures:
 
     callers_waiting: int
     callbacks_waiting: int  # Callbacks not yet answered nor given up (docs/callbacks.md)
+    voicemails_waiting: int  # Voicemails no agent has claimed yet (docs/recordings.md)
     longest_wait_seconds: int | None
     offered: int
     answered: int

@@ -60,6 +60,9 @@ class CallMetricsSerializer(serializers.Serializer[Any]):
     callbacks_waiting = serializers.IntegerField(
         min_value=0, help_text="Callbacks not yet answered nor given up (docs/callbacks.md)."
     )
+    voicemails_waiting = serializers.IntegerField(
+        min_value=0, help_text="Voicemails no agent has claimed yet (docs/recordings.md)."
+    )
     longest_wait_seconds = serializers.IntegerField(
         allow_null=True, min_value=0, help_text="Null when nobody waits."
     )

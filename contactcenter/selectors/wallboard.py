@@ -20,7 +20,15 @@ from django.utils import timezone
 
 from contactcenter.enums import AgentState, CallStatus
 from contactcenter.figures import OrganizationTotals, QueueAgent, QueueFigures
-from contactcenter.models import Call, Callback, CallQueue, Organization, QueueMembership
+from contactcenter.models import (
+    Call,
+    Callback,
+    CallQueue,
+    Organization,
+    QueueMembership,
+    Voicemail,
+    VoicemailStatus,
+)
 from contactcenter.models.callbacks import CALLBACK_OPEN
 from contactcenter.selectors.metrics import (
     QUEUE_TRAFFIC,
@@ -97,13 +105,16 @@ def _relevant_calls(organization: Organization, queue_ids: list[int], day: DayWi
     )
 
 
-def _call_figures(row: Mapping[str, Any], now: datetime, callbacks: int) -> dict[str, Any]:
+def _call_figures(
+    row: Mapping[str, Any], now: datetime, callbacks: int, voicemails: int
+) -> dict[str, Any]:
     answered = row.get("answered") or 0
     abandoned = row.get("abandoned") or 0
     within = row.get("within_sl") or 0
     return {
         "callers_waiting": row.get("waiting") or 0,
         "callbacks_waiting": callbacks,
+        "voicemails_waiting": voicemails,
         "longest_wait_seconds": elapsed_seconds(row.get("oldest_queued_at"), now),
         "offered": row.get("offered") or 0,
         "answered": answered,
@@ -126,15 +137,30 @@ def _queues(organization: Organization, queue_ids: Iterable[int] | None) -> list
         .annotate(n=Count("pk"))
         .values("n")
     )
+    new_voicemails = (
+        Voicemail.objects.filter(queue=OuterRef("pk"), status=VoicemailStatus.NEW)
+        .order_by()
+        .values("queue")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     queues = (
         CallQueue.objects.for_organization(organization)
         .filter(is_active=True)
-        .annotate(open_callbacks=Coalesce(Subquery(open_callbacks), 0))
+        .annotate(
+            open_callbacks=Coalesce(Subquery(open_callbacks), 0),
+            new_voicemails=Coalesce(Subquery(new_voicemails), 0),
+        )
     )
     if queue_ids is not None:
         # Another organization's id matches nothing here: it yields no row, not an error.
         queues = queues.filter(pk__in=list(queue_ids))
     return list(queues.order_by("name", "id"))
+
+
+def _new_voicemails(queue: CallQueue) -> int:
+    """The count ``_queues`` annotated the queue with."""
+    return int(getattr(queue, "new_voicemails", 0))
 
 
 def _open_callbacks(queue: CallQueue) -> int:
@@ -231,7 +257,9 @@ def _queue_rows(
             short_abandon_seconds=queue.short_abandon_seconds,
             agents_by_state=by_state[queue.pk],
             agents=tuple(_queue_agent(m, now) for m in members[queue.pk]),
-            **_call_figures(by_queue.get(queue.pk, {}), now, _open_callbacks(queue)),
+            **_call_figures(
+                by_queue.get(queue.pk, {}), now, _open_callbacks(queue), _new_voicemails(queue)
+            ),
         )
         for queue in queues
     ]
@@ -278,6 +306,11 @@ def wallboard(
     agents = {agent.agent_id: agent.state for row in rows for agent in row.agents}
     totals = OrganizationTotals(
         agents_by_state=_state_counts(agents.values()),
-        **_call_figures(total, now, sum(row.callbacks_waiting for row in rows)),
+        **_call_figures(
+            total,
+            now,
+            sum(row.callbacks_waiting for row in rows),
+            sum(row.voicemails_waiting for row in rows),
+        ),
     )
     return Wallboard(generated_at=now, day=day, queues=rows, totals=totals)

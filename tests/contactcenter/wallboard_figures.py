@@ -23,6 +23,8 @@ from contactcenter.models import (
     CallQueue,
     Organization,
     QueueMembership,
+    Voicemail,
+    VoicemailStatus,
 )
 from contactcenter.models.callbacks import CALLBACK_OPEN
 from contactcenter.selectors.metrics import local_day
@@ -180,7 +182,7 @@ def expected_board(
     )
     calls = list(Call.objects.filter(organization=org))
     rows, all_pairs, all_agents = [], [], {}
-    all_callbacks = 0
+    all_callbacks = all_voicemails = 0
     for q in queues:
         pairs = [(c, q) for c in calls if c.queue_id == q.pk]
         all_pairs += pairs
@@ -205,10 +207,13 @@ def expected_board(
         ]
         callbacks = Callback.objects.filter(queue=q, status__in=CALLBACK_OPEN).count()
         all_callbacks += callbacks
+        voicemails = Voicemail.objects.filter(queue=q, status=VoicemailStatus.NEW).count()
+        all_voicemails += voicemails
         rows.append(
             {
                 **_call_figures(pairs, now, tz),
                 "callbacks_waiting": callbacks,
+                "voicemails_waiting": voicemails,
                 "queue_id": q.pk,
                 "queue_name": q.name,
                 "service_level_seconds": q.service_level_seconds,
@@ -220,6 +225,7 @@ def expected_board(
     totals = {
         **_call_figures(all_pairs, now, tz),
         "callbacks_waiting": all_callbacks,
+        "voicemails_waiting": all_voicemails,
         "agents_by_state": _by_state(list(all_agents.values())),
     }
     return {"queues": rows, "totals": totals}

@@ -15,16 +15,17 @@ import pytest
 from django.utils import timezone
 
 from contactcenter.enums import AgentState
-from contactcenter.models import Callback, CallbackStatus, QueueMembership
+from contactcenter.models import Callback, CallbackStatus, QueueMembership, Voicemail
 from contactcenter.selectors.wallboard import figures_by_queue
 from contactcenter.services.callbacks import callback_schedule
+from tests.contactcenter.voicemailed import leave_voicemail
 from tests.contactcenter.wallboard_figures import (
     NY,
     assert_board,
     local,
     queue_call,
 )
-from tests.factories import make_org, make_queue
+from tests.factories import make_agent, make_org, make_queue
 
 pytestmark = pytest.mark.django_db
 
@@ -109,4 +110,28 @@ def test_callbacks_waiting_counts_the_open_callbacks_of_each_queue() -> None:
         row.queue_name: row.callbacks_waiting for row in figures_by_queue(organization=org, now=now)
     }
     assert by_name == {"Sales": 2, "Support": 1}
+    assert_board(org, now)
+
+
+def test_voicemails_waiting_counts_the_unclaimed_voicemails_of_each_queue() -> None:
+    org, other = make_org("Messages"), make_org("Elsewhere")
+    sales, support = make_queue(org, "sales"), make_queue(org, "support")
+    agent = make_agent(org)
+    for queue, status in [
+        (sales, "new"),
+        (sales, "new"),
+        (sales, "claimed"),
+        (support, "done"),
+        (support, "new"),
+    ]:
+        vm = leave_voicemail(queue)
+        if status != "new":
+            done_at = timezone.now() if status == "done" else None
+            Voicemail.objects.filter(pk=vm.pk).update(
+                status=status, claimed_by=agent, claimed_at=timezone.now(), done_at=done_at
+            )
+    leave_voicemail(make_queue(other, "sales"))
+    now = timezone.now()
+    rows = figures_by_queue(organization=org, now=now)
+    assert {row.queue_name: row.voicemails_waiting for row in rows} == {"Sales": 2, "Support": 1}
     assert_board(org, now)

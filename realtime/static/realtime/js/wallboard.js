@@ -115,6 +115,7 @@ function figures(q, at) {
       metric("abandoned", `abandoned (+${q.short_abandoned} short)`, q.abandoned, q.abandoned),
       metric("abandon_rate_percent", "abandon rate", q.abandon_rate_percent, percent(q.abandon_rate_percent)),
       metric("callbacks_waiting", "callbacks waiting", q.callbacks_waiting, q.callbacks_waiting),
+      metric("voicemails_waiting", "voicemails waiting", q.voicemails_waiting, q.voicemails_waiting),
       metric("asa_seconds", "ASA", q.asa_seconds, seconds(q.asa_seconds)),
       metric("aht_seconds", "AHT", q.aht_seconds, seconds(q.aht_seconds)),
     ),
