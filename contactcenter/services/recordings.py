@@ -144,6 +144,9 @@ def recording_facts_apply(
                 source=fact.source,
                 leg_id=fact.leg_id,
                 started_at=fact.at,
+                # Unless the PBX names one: who has the call (a Twilio ring-all <Dial>
+                # does not know yet which agent will answer).
+                agent_id=call.agent_id,
             )
             created.add(id(rec))
         if isinstance(fact, te.RecordingStarted):

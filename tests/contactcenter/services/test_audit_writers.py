@@ -13,12 +13,16 @@ import importlib
 import inspect
 import json
 import pkgutil
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.test import override_settings
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
@@ -413,6 +417,16 @@ WRITERS: dict[str, Writer] = {
         ),
         "recording.fail",
     ),
+    "contactcenter.services.recording_files.recording_file_store": (
+        lambda w: _stored_recording(w),
+        "recording.store",
+    ),
+    "contactcenter.services.recording_files.recording_file_fail": (
+        lambda w: recording_files.recording_file_fail(
+            recording_id=ended_recording(w.org, w.floor.agent).pk, reason="gone"
+        ),
+        "recording.fail",
+    ),
     "contactcenter.services.recording_retention.recordings_purge_for_calls": (
         lambda w: (
             rec := ended_recording(w.org, w.floor.agent),
@@ -640,6 +654,10 @@ NOT_WRITERS: dict[str, str] = {
     "contactcenter.services.recordings.calls_show_recordings": "the calls' copy of a "
     "recording's status, for the screens: a step of the recording services, which audit",
     "contactcenter.services.recording_files.spool_path": "a path, checked",
+    "contactcenter.services.recording_files.pbx_relative": "a path, checked",
+    "contactcenter.services.recording_pull.pull_url": "text",
+    "contactcenter.services.recording_pull.pulled_file": "a temporary file, fetched",
+    "contactcenter.services.recording_pull.http_download": "a temporary file, fetched",
     "contactcenter.services.recording_files.storage_key": "text",
     "contactcenter.services.recording_playback.recording_media_grant": "a signature check",
     "contactcenter.services.recording_playback.recording_media_token": "signs a link",
@@ -667,6 +685,15 @@ NOT_WRITER_MODULES = {
     "contactcenter.services.telephony.audited": "the batch's audit entries",
     "contactcenter.services.telephony.bulk": "the statements telephony_apply writes with",
 }
+
+
+def _stored_recording(w: World) -> Any:
+    rec = ended_recording(w.org, w.floor.agent)
+    with tempfile.TemporaryDirectory() as store:
+        recordings = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+        stores = {**settings.STORAGES, "recordings": {**recordings, "OPTIONS": {"location": store}}}
+        with override_settings(STORAGES=stores):
+            return recording_files.recording_file_store(recording_id=rec.pk, path=Path(__file__))
 
 
 def _disposed_call(w: World) -> Any:

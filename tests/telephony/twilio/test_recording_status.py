@@ -13,7 +13,7 @@ from contactcenter.enums import CallEventType, CallSource, RecordingPolicy, Reco
 from contactcenter.models import AuditEntry, Call, CallEvent, CallQueue, Recording
 from telephony.models import TwilioAccount
 from telephony.twilio import actions, twiml
-from telephony.twilio.callbacks import Hints
+from telephony.twilio.callbacks import Hints, webhook_path
 from telephony.twilio.routing.ringing import records_all
 from tests.conftest import Floor
 from tests.factories import make_org
@@ -25,7 +25,15 @@ from tests.telephony.twilio.recordings import (
     hung_up,
     recording_callback,
 )
-from tests.telephony.twilio.signed import ACCOUNT_SID, at, call_sid, deliver
+from tests.telephony.twilio.signed import (
+    ACCOUNT_SID,
+    CALLER,
+    OUR_NUMBER,
+    TwilioRequest,
+    at,
+    call_sid,
+    deliver,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -250,3 +258,51 @@ def test_each_recording_of_a_call_is_its_own_row(
         Recording.objects.order_by("started_at").values_list("agent_id", "duration_seconds")
     )
     assert rows == [(floor_a.agent.pk, 20), (floor_a.other_agent.pk, 25)]
+
+
+@pytest.mark.parametrize("policy", [RecordingPolicy.ALL, RecordingPolicy.NONE])
+def test_an_agents_outbound_call_is_recorded_by_the_organizations_policy(
+    account: TwilioAccount, floor_a: Floor, policy: str
+) -> None:
+    floor_a.org.recording_policy = policy
+    floor_a.org.save()
+    account.caller_id = OUR_NUMBER
+    account.save()
+    me = f"client:{floor_a.agent.twilio_identity}"
+    browser = call_sid(21)
+    fields = {
+        "AccountSid": ACCOUNT_SID,
+        "CallSid": browser,
+        "CallStatus": "ringing",
+        "Direction": "inbound",
+        "From": me,
+        "Caller": me,
+        "To": CALLER,
+    }
+    response = deliver(Client(), TwilioRequest(webhook_path("client"), fields))
+    assert response.status_code == 200
+    dial = _dial(response.content.decode())
+    if policy == RecordingPolicy.NONE:
+        assert dial.get("record") is None
+        return
+    assert dial.get("record") == "record-from-answer-dual"
+    callback = dial.get("recordingStatusCallback") or ""
+    path = callback.removeprefix("http://testserver")
+    assert path == webhook_path("recording-status", Hints(agent=me))
+    completed = recording_callback("completed", call_sid=browser, duration="9")
+    assert _send(TwilioRequest(path, completed.fields)) == 204
+    rec = _recording()
+    assert (rec.call.external_id, rec.agent_id, rec.duration_seconds) == (
+        browser,
+        floor_a.agent.pk,
+        9,
+    )
+
+
+def test_a_recording_that_names_no_agent_is_the_calls_agents(
+    account: TwilioAccount, queue: CallQueue, floor_a: Floor
+) -> None:
+    # A ring-all queue's <Dial> rings several agents: its callback URL names none.
+    answered_call(floor_a.agent)
+    assert _send(recording_callback("completed")) == 204
+    assert _recording().agent_id == floor_a.agent.pk
