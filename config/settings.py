@@ -256,6 +256,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "contactcenter.recordings_purge_expired",
         "schedule": crontab(hour=env_int("RECORDINGS_PURGE_HOUR", 2), minute=30),
     },
+    # Queue alerts judged for every organization (contactcenter/services/queue_alerts.py):
+    # a wait that grows with no event, and alerts with no wallboard open.
+    "evaluate-queue-alerts": {
+        "task": "contactcenter.queue_alerts_evaluate",
+        "schedule": timedelta(seconds=env_int("QUEUE_ALERTS_INTERVAL_SECONDS", 10)),
+        # A run that waited past the next one is dropped, not piled up behind it.
+        "options": {"expires": env_int("QUEUE_ALERTS_INTERVAL_SECONDS", 10)},
+    },
     "sweep-stale-calls": {
         "task": "contactcenter.sweep_stale_calls",
         "schedule": timedelta(seconds=env_int("CALLS_SWEEP_INTERVAL_SECONDS", 300)),
@@ -631,6 +639,9 @@ if any(_gc_thresholds) and (len(SERVER_GC_THRESHOLDS) != 3 or len(_gc_thresholds
     raise ImproperlyConfigured("SERVER_GC_THRESHOLDS takes three integers, or nothing.")
 REALTIME_TICKET_SECONDS = env_int("REALTIME_TICKET_SECONDS", 30)
 REALTIME_COALESCE_MS = env_int("REALTIME_COALESCE_MS", 250)
+# A queue alert clears once its figure has been back within the threshold this long
+# (the hysteresis: docs/supervisor.md#alerts).
+QUEUE_ALERT_CLEAR_SECONDS = env_int("QUEUE_ALERT_CLEAR_SECONDS", 30)
 REALTIME_CONSOLE_COALESCE_MS = env_int("REALTIME_CONSOLE_COALESCE_MS", 1000)
 REALTIME_MAX_MESSAGE_BYTES = env_int("REALTIME_MAX_MESSAGE_BYTES", 65536)
 REALTIME_RATE_PER_SECOND = env_int("REALTIME_RATE_PER_SECOND", 10)

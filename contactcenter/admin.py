@@ -25,6 +25,7 @@ from contactcenter.models import (
     CallTransfer,
     Membership,
     Organization,
+    QueueAlert,
     QueueMembership,
     User,
 )
@@ -93,6 +94,15 @@ class CallQueueAdmin(AuditedAdmin):
     list_filter = ["organization", "strategy", "is_active"]
     search_fields = ["name", "pbx_queue_name"]
     inlines = [QueueMembershipInline]
+
+
+@admin.register(QueueAlert)
+class QueueAlertAdmin(ReadOnlyAdmin):
+    """Raised and cleared alerts: a record, written only by services.queue_alerts."""
+
+    list_display = ["queue", "kind", "threshold", "value", "raised_at", "cleared_at"]
+    list_filter = ["organization", "kind"]
+    date_hierarchy = "raised_at"
 
 
 @admin.register(QueueMembership)

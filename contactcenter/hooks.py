@@ -26,3 +26,9 @@ recordings_held = Signal()
 # arguments: ``voicemail`` (Voicemail), ``user`` (User or None: who opens it), ``agent``
 # (Agent or None), ``title`` (str); a receiver returns the new case's id. crm opens it.
 voicemail_case_requested = Signal()
+
+# A queue alert was raised (``services.queue_alerts``). Keyword arguments:
+# ``organization_id``, ``alert_id``, ``queue_id`` (int), ``queue_name``, ``kind`` and
+# ``text`` (str: what the wallboard says). crm notifies the organization's supervisors
+# and admins.
+queue_alert_raised = Signal()

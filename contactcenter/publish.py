@@ -44,6 +44,8 @@ class Sink(Protocol):
 
     def sessions_revoked(self, user_ids: frozenset[int]) -> None: ...
 
+    def queue_alerts_changed(self, organization_id: int, alert_ids: frozenset[int]) -> None: ...
+
     def voicemails_changed(self, organization_id: int, voicemail_ids: frozenset[int]) -> None:
         """Voicemails left, claimed or dealt with: their queues' agents."""
 
@@ -133,6 +135,14 @@ def voicemails_changed(*, organization_id: int, voicemail_ids: Iterable[int]) ->
     their queues' agents (``voicemail.updated``)."""
     ids = frozenset(voicemail_ids)
     _on_commit("voicemails_changed", lambda sink: sink.voicemails_changed(organization_id, ids))
+
+
+def queue_alerts_changed(*, organization_id: int, alert_ids: Iterable[int]) -> None:
+    """Queue alerts were raised or cleared (services.queue_alerts): the wallboards."""
+    alerts = frozenset(alert_ids)
+    _on_commit(
+        "queue_alerts_changed", lambda sink: sink.queue_alerts_changed(organization_id, alerts)
+    )
 
 
 async def start_background() -> None:

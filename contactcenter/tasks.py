@@ -15,6 +15,7 @@ from django.db import InterfaceError, OperationalError
 
 from contactcenter.models import Organization
 from contactcenter.services.audit_purge import audit_purge
+from contactcenter.services.queue_alerts import queue_alerts_evaluate_all
 from contactcenter.services.recording_files import recordings_collect
 from contactcenter.services.recording_retention import recordings_purge_expired
 from contactcenter.services.reports import stats_rollup_recent
@@ -38,6 +39,13 @@ def flush_expired_tokens() -> int:
     """Drop expired refresh-token records (one per sign-in and refresh, kept for the
     blacklist): services/sessions.py."""
     return tokens_flush_expired()
+
+
+@shared_task(name="contactcenter.queue_alerts_evaluate")
+def queue_alerts_evaluate() -> int:
+    """Judge every organization's queue alerts (services/queue_alerts.py). Not retried:
+    the next run, seconds later, does the same."""
+    return queue_alerts_evaluate_all()
 
 
 @shared_task(

@@ -25,6 +25,7 @@ class NotificationKind(models.TextChoices):
     CASE_UPDATED = "case.updated", "Case updated"
     FOLLOW_UP_SCHEDULED = "follow_up.scheduled", "Follow-up scheduled"
     CALL_MISSED = "call.missed", "Missed call"
+    QUEUE_ALERT = "queue.alert", "Queue alert"
     SYSTEM = "system", "System"
 
 

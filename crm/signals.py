@@ -10,11 +10,13 @@ from typing import Any
 
 from contactcenter.hooks import (
     call_disposition_changed,
+    queue_alert_raised,
     recordings_held,
     voicemail_case_requested,
 )
 from crm.selectors.holds import calls_on_legal_hold
 from crm.services.dispositions import call_disposition_rules_schedule
+from crm.services.notifications import floor_notify_queue_alert
 from crm.services.voicemails import case_from_voicemail
 
 
@@ -40,9 +42,31 @@ def _voicemail_case_requested(sender: Any, **kwargs: Any) -> int:
     )
 
 
+def _queue_alert_raised(
+    sender: Any,
+    *,
+    organization_id: int,
+    alert_id: int,
+    queue_id: int,
+    queue_name: str,
+    kind: str,
+    text: str,
+    **kwargs: Any,
+) -> None:
+    floor_notify_queue_alert(
+        organization_id=organization_id,
+        alert_id=alert_id,
+        queue_id=queue_id,
+        queue_name=queue_name,
+        kind=kind,
+        text=text,
+    )
+
+
 def connect() -> None:
     call_disposition_changed.connect(
         _call_disposition_changed, dispatch_uid="crm.call_disposition_rules"
     )
     recordings_held.connect(_recordings_held, dispatch_uid="crm.recordings_held")
+    queue_alert_raised.connect(_queue_alert_raised, dispatch_uid="crm.queue_alert_raised")
     voicemail_case_requested.connect(_voicemail_case_requested, dispatch_uid="crm.voicemail_case")

@@ -25,6 +25,7 @@ import contextlib
 import logging
 import weakref
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
@@ -35,6 +36,7 @@ from django.utils import timezone
 from contactcenter.models import Organization
 from contactcenter.selectors import screens
 from contactcenter.selectors.wallboard import figures_by_queue, wallboard
+from contactcenter.services.queue_alerts import queue_alerts_evaluate
 from realtime import messages as msgs
 from realtime.groups import queues_group
 from realtime.layers import LAYER_LOST
@@ -102,6 +104,20 @@ class FeedUpdate:
             }
         return self._stats
 
+    async def judge_alerts(self) -> dict[int, datetime]:
+        """Judge the changed queues' figures against their alert thresholds (raising and
+        clearing alerts: contactcenter.services.queue_alerts); when to look again at
+        which queue if nothing changes."""
+        whole_floor = self._boards.get(None)
+        if whole_floor is not None:  # a floor wallboard's figures: already computed
+            figures = [m for m in whole_floor.queues if m.queue_id in self.queue_ids]
+        else:
+            figures = await self.figures()
+        result = await database_sync_to_async(queue_alerts_evaluate)(
+            organization_id=self.organization_id, figures=figures, now=self.now
+        )
+        return result.next_checks
+
     async def board_data(self, scope: int | None) -> str:
         """A wallboard's ``wallboard.update`` data for this update: the changed queues
         of its scope, and its totals."""
@@ -155,7 +171,9 @@ class Lane:
             self.feed.lane_idle(self)  # the last subscriber may have left during the flush
 
     async def _flush(self, update: FeedUpdate) -> None:
+        judge = False
         for index, subscriber in enumerate(list(self.subscribers)):
+            judge = judge or getattr(subscriber, "judges_alerts", False)
             if index and not index % FLUSH_SLICE:
                 # Let the loop run between slices: a call ringing on one console must not
                 # wait for the figures of a thousand others to be written.
@@ -165,6 +183,11 @@ class Lane:
             except Exception:
                 # One console's failure must not starve the others of their figures.
                 logger.exception("queue feed: delivery to %r failed", subscriber)
+        if judge:  # after the figures are out: an alert never holds up the board
+            try:
+                self.feed.check_later(await update.judge_alerts())
+            except Exception:
+                logger.exception("queue feed %s: judging alerts failed", self.feed.organization_id)
 
 
 class OrgFeed:
@@ -176,6 +199,9 @@ class OrgFeed:
         self.lanes: dict[int, Lane] = {}
         self.listener: asyncio.Task[None] | None = None
         self.listening: asyncio.Future[None] | None = None
+        # Queues to judge again at a time (an alert's clearing, a wait crossing its
+        # threshold) although nothing changes: one timer per queue.
+        self.checks: dict[int, asyncio.TimerHandle] = {}
 
     async def listen(self) -> None:
         """Make sure this process hears the organization's pings; returns once it does
@@ -191,6 +217,24 @@ class OrgFeed:
         if self.listener is not None:
             self.listener.cancel()
             self.listener = None
+        for handle in self.checks.values():
+            handle.cancel()
+        self.checks.clear()
+
+    def check_later(self, checks: dict[int, datetime]) -> None:
+        """Mark each queue again at its time (replacing the queue's earlier timer)."""
+        loop = asyncio.get_running_loop()
+        now = timezone.now()
+        for queue_id, when in checks.items():
+            old = self.checks.pop(queue_id, None)
+            if old is not None:
+                old.cancel()
+            delay = max(0.0, (when - now).total_seconds())
+            self.checks[queue_id] = loop.call_later(delay, self._check_due, queue_id)
+
+    def _check_due(self, queue_id: int) -> None:
+        self.checks.pop(queue_id, None)
+        self.mark((queue_id,))
 
     async def _listen(self, ready: asyncio.Future[None]) -> None:
         layer = get_channel_layer()

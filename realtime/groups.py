@@ -32,3 +32,8 @@ def queues_group(organization_id: int) -> str:
 def floor_group(organization_id: int) -> str:
     """The wallboards of one organization: who of its agents is online."""
     return f"floor.{organization_id}"
+
+
+def alerts_group(organization_id: int) -> str:
+    """The wallboards and supervisor pages of one organization: its queue alerts."""
+    return f"alerts.{organization_id}"

@@ -278,6 +278,25 @@ class WallboardScope(Model):
     queue_id: int | None
 
 
+class QueueAlertView(Model):
+    """A queue alert (docs/supervisor.md#alerts): raised while ``cleared_at`` is empty."""
+
+    id: int
+    queue_id: int
+    queue_name: str
+    kind: Literal["longest_wait", "service_level", "callers_waiting", "agents_available"]
+    text: str  # what the wallboard says, e.g. "Longest wait: 185 s (above 120 s)"
+    threshold: int
+    value: float  # the figure when raised
+    raised_at: datetime
+    cleared_at: datetime | None
+    cleared_value: float | None
+
+
+class QueueAlertData(Model):
+    alert: QueueAlertView
+
+
 class WallboardSnapshotData(Model):
     scope: WallboardScope
     time_zone: str
@@ -287,6 +306,8 @@ class WallboardSnapshotData(Model):
     totals: BoardTotals
     # The organization's agents with a console open (agent.presence keeps it current).
     online_agent_ids: list[int]
+    # The raised queue alerts of the scope, oldest first (alert.raised / alert.cleared).
+    alerts: list[QueueAlertView]
 
 
 class WallboardUpdateData(Model):

@@ -13,6 +13,7 @@ Groups and what goes to them (docs/realtime-protocol.md has the frames):
 
 - ``agent.<id>``: ``agent.state``, ``agent.presence``, ``call.*``, ``case.created``
 - ``floor.<organization id>``: ``agent.presence`` (for wallboards)
+- ``alerts.<organization id>``: ``alert.raised``, ``alert.cleared`` (wallboards)
 - ``user.<id>``: ``notification.created``, ``notification.read``
 - ``agent.<id>`` of a queue's members: ``voicemail.updated``
 - ``sockets.<user id>``: ``session.revoked`` (internal: the socket closes with 4401)
@@ -39,7 +40,7 @@ from django.db import connection
 from realtime import messages as msgs
 from realtime import metrics, render_worker
 from realtime.groups import user_group, user_sockets_group
-from realtime.screens import changes
+from realtime.screens import alerts, changes
 from realtime.send import Message, message, send, send_all
 
 logger = logging.getLogger(__name__)
@@ -227,6 +228,9 @@ class ScreenSink:
     def sessions_revoked(self, user_ids: frozenset[int]) -> None:
         revoked = {"type": "session.revoked"}
         _hand_over(changes.given, [(user_sockets_group(pk), revoked) for pk in sorted(user_ids)])
+
+    def queue_alerts_changed(self, organization_id: int, alert_ids: frozenset[int]) -> None:
+        _hand_over(alerts.publish_queue_alerts, organization_id, sorted(alert_ids))
 
     async def start_background(self) -> None:
         await install_publisher()

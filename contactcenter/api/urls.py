@@ -3,6 +3,7 @@ from rest_framework.routers import DefaultRouter
 
 from contactcenter.api import (
     agents,
+    alerts,
     apikeys,
     audit,
     auth,
@@ -24,6 +25,7 @@ router.register("agents", agents.AgentViewSet, basename="agent")
 router.register("agent-state-log", agents.AgentStateLogViewSet, basename="agent-state-log")
 router.register("queues", queues.CallQueueViewSet, basename="queue")
 router.register("queue-memberships", queues.QueueMembershipViewSet, basename="queue-membership")
+router.register("queue-alerts", alerts.QueueAlertViewSet, basename="queue-alert")
 router.register("dispositions", queues.CallDispositionViewSet, basename="disposition")
 router.register("calls", calls.CallViewSet, basename="call")
 router.register("callbacks", callbacks.CallbackViewSet, basename="callback")

@@ -1,5 +1,6 @@
 from contactcenter.models import lookups as lookups  # registers field__any
 from contactcenter.models.agents import Agent, AgentStateLog
+from contactcenter.models.alerts import QueueAlert
 from contactcenter.models.apikeys import APIKey
 from contactcenter.models.audit import ActorKind, AuditEntry
 from contactcenter.models.base import TenantModel, TenantQuerySet
@@ -30,6 +31,7 @@ __all__ = [
     "Invitation",
     "Membership",
     "Organization",
+    "QueueAlert",
     "QueueDayStats",
     "QueueMembership",
     "Recording",

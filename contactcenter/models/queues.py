@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from contactcenter.enums import QueueMaxWaitAction, QueueStrategy, RecordingPolicy
@@ -70,6 +70,24 @@ class CallQueue(TenantModel, TimestampedModel):
     is_active = models.BooleanField(default=True)
     # Blank: the organization's recording policy (contactcenter.enums.RecordingPolicy).
     recording_policy = models.CharField(max_length=16, choices=RecordingPolicy.choices, blank=True)
+    # Alerts (contactcenter/alerts.py, docs/supervisor.md#alerts); empty: no such alert.
+    alert_longest_wait_seconds = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Alert while a caller has waited longer than this."
+    )
+    alert_service_level_percent = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+        help_text="Alert while today's service level is below this percentage.",
+    )
+    alert_callers_waiting = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Alert while more callers than this wait."
+    )
+    alert_agents_available = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Alert while fewer logged-in agents than this are available.",
+    )
     agents: models.ManyToManyField[Agent, QueueMembership] = models.ManyToManyField(
         Agent, through="QueueMembership", related_name="queues"
     )

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from contactcenter import publish
+from contactcenter.enums import Role
 from contactcenter.errors import ApplicationError
 from contactcenter.models import Membership, User
 from contactcenter.services import audit
@@ -153,3 +154,33 @@ def notification_preference_set(
     preference.save()
     audit.updated(preference, before)
     return preference
+
+
+def floor_notify_queue_alert(
+    *,
+    organization_id: int,
+    alert_id: int,
+    queue_id: int,
+    queue_name: str,
+    kind: str,
+    text: str,
+) -> int:
+    """A queue alert was raised: tell each active supervisor and admin of the
+    organization (in the app, as they chose: kind ``queue.alert``). Returns how many
+    were notified."""
+    users = Membership.objects.filter(
+        organization_id=organization_id,
+        role__in=(Role.ADMIN, Role.SUPERVISOR),
+        user__is_active=True,
+    ).values_list("user_id", flat=True)
+    notified = 0
+    for user_id in users.order_by("user_id"):
+        notification = user_notify(
+            organization_id=organization_id,
+            user_id=user_id,
+            kind=NotificationKind.QUEUE_ALERT,
+            title=f"{queue_name} — {text}",
+            data={"alert_id": alert_id, "queue_id": queue_id, "alert_kind": kind},
+        )
+        notified += notification is not None
+    return notified

@@ -18,13 +18,14 @@ from realtime import feed, supervision
 from realtime import messages as msgs
 from realtime.auth import query_param
 from realtime.consumers.base import StreamConsumer
-from realtime.groups import floor_group
+from realtime.groups import alerts_group, floor_group
 from realtime.protocol import WALLBOARD_COMMANDS, CloseCode
 from realtime.screens.snapshot import wallboard_queue_exists, wallboard_snapshot
 
 
 class WallboardConsumer(StreamConsumer):
     stream = "wallboard"
+    judges_alerts = True  # its figures are judged against the queues' alert thresholds
     catalogue = WALLBOARD_COMMANDS
     handlers = supervision.HANDLERS
 
@@ -45,7 +46,8 @@ class WallboardConsumer(StreamConsumer):
 
     def groups_to_join(self) -> list[str]:
         # Queue figures come from realtime.feed: one subscription per process.
-        return [floor_group(self.caller.organization_id)]
+        organization_id = self.caller.organization_id
+        return [floor_group(organization_id), alerts_group(organization_id)]
 
     async def opened(self) -> None:
         await feed.subscribe(self.caller.organization_id, self)
@@ -58,6 +60,17 @@ class WallboardConsumer(StreamConsumer):
 
     async def agent_presence(self, message: dict[str, Any]) -> None:
         await self.forward(message)
+
+    async def alert_raised(self, message: dict[str, Any]) -> None:
+        await self._alert(message)
+
+    async def alert_cleared(self, message: dict[str, Any]) -> None:
+        await self._alert(message)
+
+    async def _alert(self, message: dict[str, Any]) -> None:
+        # A one-queue wallboard shows that queue's alerts only.
+        if self.queue_id is None or message["data"]["alert"]["queue_id"] == self.queue_id:
+            await self.forward(message)
 
     async def queues_updated(self, update: feed.FeedUpdate) -> None:
         if self.figures_wait(update.queue_ids):

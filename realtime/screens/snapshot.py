@@ -24,6 +24,7 @@ from crm.selectors import notification_list_for_user
 from realtime import messages as msgs
 from realtime import presence
 from realtime.screens import console, render
+from realtime.screens.alerts import open_alert_views
 
 NOTIFICATIONS_LIMIT = 50
 
@@ -135,4 +136,5 @@ def wallboard_snapshot(caller: Caller, *, queue_id: int | None) -> msgs.Wallboar
         queues=[render.queue_board(m) for m in board.queues],
         totals=render.board_totals(board.totals),
         online_agent_ids=sorted(presence.online_agents(caller.organization_id)),
+        alerts=open_alert_views(organization_id=caller.organization_id, queue_id=queue_id),
     )

@@ -99,9 +99,14 @@ def test_agent_takes_a_call_that_opens_a_case_while_the_wallboard_follows(
     )
     assert tech_issue.requires_case_creation
 
+    # An alert while anyone waits in support (docs/supervisor.md#alerts).
+    db_run(lambda: CallQueue.objects.filter(pk=support.pk).update(alert_callers_waiting=0))
+
     board = sign_in(browser, stack, "supervisor", "/wallboard/")
     tile = board.locator(f"[data-testid=queue-tile][data-queue-id='{support.pk}']")
     expect(tile.get_by_test_id("metric-callers_waiting")).to_have_attribute("data-value", "0")
+    alerts = board.get_by_test_id("alerts")
+    expect(alerts).to_be_hidden()
 
     console = sign_in(browser, stack, "alice", "/console/")
     status = console.get_by_test_id("command-status")
@@ -132,6 +137,10 @@ def test_agent_takes_a_call_that_opens_a_case_while_the_wallboard_follows(
     expect(card.get_by_test_id("pop-contact")).to_contain_text("John Smith")
     expect(tile.get_by_test_id("metric-callers_waiting")).to_have_attribute("data-value", "1")
     expect(tile.get_by_test_id("metric-offered")).to_have_attribute("data-value", "1")
+    alert = alerts.locator(f"[data-testid=alert][data-queue-id='{support.pk}']")
+    expect(alert).to_have_attribute("data-kind", "callers_waiting")
+    expect(alert).to_have_text("Support Callers waiting: 1 (above 0)")
+    expect(tile).to_have_class("tile alerting")
     screenshot(console, tmp_path, "console-ringing")
     screenshot(board, tmp_path, "wallboard-waiting")
 
@@ -178,6 +187,11 @@ def test_agent_takes_a_call_that_opens_a_case_while_the_wallboard_follows(
     wait_until(lambda: tile_figures(board, support.pk) == wanted, "the wallboard to match the API")
     screenshot(console, tmp_path, "console-case-opened")
     screenshot(board, tmp_path, "wallboard-answered")
+
+    # Nobody has waited since the answer: the alert clears by itself once that has
+    # lasted QUEUE_ALERT_CLEAR_SECONDS (30), with no event to prompt it.
+    expect(alerts).to_be_hidden(timeout=RECONNECT_TIMEOUT_MS)
+    expect(tile).to_have_class("tile")
 
 
 def test_click_to_call_then_offline_and_rebuilt_when_the_server_comes_back(

@@ -16,13 +16,14 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.test import Client
+from django.test import Client, override_settings
 from jsonschema import Draft7Validator, ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
 from contactcenter import facts as te
-from contactcenter.models import CallDisposition
+from contactcenter.models import CallDisposition, CallQueue
+from contactcenter.selectors.wallboard import figures_by_queue
 from realtime import messages as msgs
 from realtime.asyncapi import CLOSE_CODES, asyncapi_document
 from realtime.protocol import AGENT_COMMANDS, WALLBOARD_COMMANDS, CloseCode
@@ -237,6 +238,21 @@ async def test_what_real_sockets_send_and_receive_is_in_the_document(desk: Any) 
     )
     await apply(desk.org, message)
     await console.until(of_type("voicemail.updated"))
+
+    # A queue alert raised, and cleared once the caller gave up (docs/supervisor.md#alerts).
+    @sync
+    def alert_above_the_callers_waiting_now() -> None:
+        (figures,) = figures_by_queue(organization=desk.org, queue_ids=[desk.queue.pk])
+        alert = {"alert_callers_waiting": figures.callers_waiting}
+        CallQueue.objects.filter(pk=desk.queue.pk).update(**alert)
+
+    await alert_above_the_callers_waiting_now()
+    with override_settings(QUEUE_ALERT_CLEAR_SECONDS=0):
+        waiting = CallScript()
+        await apply(desk.org, waiting.started(), waiting.queued())
+        await board.until(of_type("alert.raised"))
+        await apply(desk.org, waiting.abandoned(), waiting.ended())
+        await board.until(of_type("alert.cleared"))
 
     # A supervisor's command (no PBX here: the pause is the state alone).
     pause = {"agent_id": desk.other_agent.pk, "paused": True, "reason": "coaching"}

@@ -20,6 +20,7 @@ const board = {
   totals: null,
   totalsAt: 0,
   online: new Set(),
+  alerts: new Map(), // alert id -> QueueAlert, while raised (docs/supervisor.md#alerts)
   timeZone: "",
   updatedAt: null, // the last figures' frame "ts"
 };
@@ -34,6 +35,7 @@ function applyFrame(frame) {
     board.totals = data.totals;
     board.totalsAt = now;
     board.online = new Set(data.online_agent_ids);
+    board.alerts = new Map(data.alerts.map((a) => [a.id, a]));
     board.timeZone = data.time_zone;
     board.updatedAt = frame.ts;
     $("[data-role=time-zone]").textContent = data.time_zone;
@@ -48,6 +50,14 @@ function applyFrame(frame) {
     board.totals = data.totals;
     board.totalsAt = now;
     board.updatedAt = frame.ts;
+    return true;
+  }
+  if (frame.type === "alert.raised") {
+    board.alerts.set(data.alert.id, data.alert);
+    return true;
+  }
+  if (frame.type === "alert.cleared") {
+    board.alerts.delete(data.alert.id);
     return true;
   }
   if (frame.type === "agent.presence") {
@@ -173,13 +183,29 @@ function agentRows(q, at) {
   );
 }
 
+// The raised alerts, oldest first, above the tiles; a queue with one has its tile marked.
+function renderAlerts() {
+  const list = $("[data-testid=alerts]");
+  const alerts = [...board.alerts.values()].sort((a, b) => a.raised_at.localeCompare(b.raised_at));
+  list.hidden = !alerts.length;
+  list.replaceChildren(
+    ...alerts.map((a) =>
+      h("li", { class: "board-alert", dataset: { testid: "alert", kind: a.kind, queueId: a.queue_id } },
+        h("strong", {}, a.queue_name), " ", a.text),
+    ),
+  );
+  return new Set(alerts.map((a) => a.queue_id));
+}
+
 function render() {
   const tiles = $("[data-testid=queue-tiles]");
   const queues = [...board.queues.values()];
+  const alerting = renderAlerts();
   tiles.replaceChildren(
     ...queues.map((q) => {
       const at = board.at.get(q.queue_id);
-      return h("section", { class: "tile", dataset: { testid: "queue-tile", queueId: q.queue_id, queueName: q.queue_name } },
+      const cls = alerting.has(q.queue_id) ? "tile alerting" : "tile";
+      return h("section", { class: cls, dataset: { testid: "queue-tile", queueId: q.queue_id, queueName: q.queue_name } },
         h("h2", {}, q.queue_name), ...figures(q, at), agentRows(q, at));
     }),
   );
