@@ -31,8 +31,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from contactcenter import facts as te
-from contactcenter.enums import CallSource, RecordingStatus
-from contactcenter.models import Recording
+from contactcenter.enums import CallSource, RecordingPolicy, RecordingStatus
+from contactcenter.models import Organization, Recording
 from contactcenter.services.telephony import telephony_apply
 from telephony.models import TwilioAccount
 from telephony.twilio import signature
@@ -171,15 +171,22 @@ def recording_facts(
 
 
 def dial_recording(base_url: str, hints: Hints) -> dict[str, str]:
-    """The ``<Dial>`` attributes that record the call once the agent answers, and report
-    to our webhook with the agent and queue in its URL."""
+    """The ``<Dial>`` attributes that record the call once answered, and report to our
+    webhook with the agent (who is rung, or who placed the call) and queue in its URL."""
+    agent = hints.agent or hints.by
     return {
         "record": DIAL_RECORD,
         "recording_status_callback": base_url.rstrip("/")
-        + webhook_path("recording-status", Hints(agent=hints.agent, queue=hints.queue)),
+        + webhook_path("recording-status", Hints(agent=agent, queue=hints.queue)),
         "recording_status_callback_event": RECORDING_EVENTS,
         "recording_status_callback_method": "POST",
     }
+
+
+def organization_records_all(organization: Organization) -> bool:
+    """Whether the organization's calls of no queue (an agent's outbound calls) are
+    recorded once answered (``on_demand`` is asked by the agent)."""
+    return bool(organization.recording_policy == RecordingPolicy.ALL)
 
 
 def _error(status: int, code: str, detail: str) -> JsonResponse:

@@ -198,11 +198,25 @@ def redirect(url: str) -> str:
 
 
 def dial_customer(
-    *, base_url: str, number: str, caller_id: str, hints: Hints, timeout: int = 30
+    *,
+    base_url: str,
+    number: str,
+    caller_id: str,
+    hints: Hints,
+    timeout: int = 30,
+    record: bool = False,
 ) -> str:
-    """Dial the customer for a call an agent placed from the browser (the client webhook).
+    """Dial the customer for a call an agent placed from the browser (the client webhook);
+    ``record``: recorded once the customer answers.
 
     Absolute URLs (``base_url``: the URL Twilio called, less its path): Twilio documents
     relative URLs for ``action``, but asks a fully qualified one for status callbacks.
     """
-    return dial(base_url=base_url, number=number, hints=hints, timeout=timeout, caller_id=caller_id)
+    return dial(
+        base_url=base_url,
+        number=number,
+        hints=hints,
+        timeout=timeout,
+        caller_id=caller_id,
+        record=record,
+    )

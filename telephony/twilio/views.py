@@ -28,6 +28,7 @@ from telephony.models import TwilioAccount
 from telephony.twilio import signature, translator, twiml
 from telephony.twilio.callbacks import Hints, agent_name, parse_hints
 from telephony.twilio.params import Callback, InvalidCallback, parse_callback
+from telephony.twilio.recording_status import organization_records_all
 from telephony.twilio.routing import callbacks as routing_callbacks
 from telephony.twilio.routing import ringing as routing
 from telephony.twilio.routing.exits import can_take_calls
@@ -178,6 +179,7 @@ def client(
         number=number,
         caller_id=account.caller_id,
         hints=Hints(by=name),
+        record=organization_records_all(account.organization),
     )
     return _twiml(document)
 
