@@ -251,6 +251,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "telephony.twilio_recordings_fetch",
         "schedule": timedelta(seconds=env_int("RECORDINGS_COLLECT_INTERVAL_SECONDS", 30)),
     },
+    # Twilio voicemails' audio (telephony/twilio/voicemail_media.py), as recordings'.
+    "fetch-twilio-voicemails": {
+        "task": "telephony.twilio_voicemails_fetch",
+        "schedule": timedelta(seconds=env_int("RECORDINGS_COLLECT_INTERVAL_SECONDS", 30)),
+    },
     # Recordings past their organization's retention days (legal holds kept).
     "purge-expired-recordings": {
         "task": "contactcenter.recordings_purge_expired",

@@ -101,6 +101,42 @@ def twilio_recording_fetch(recording_id: int) -> str:
 
 
 @shared_task(
+    name="telephony.twilio_voicemail_fetch",
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=8,
+)
+def twilio_voicemail_fetch(voicemail_id: int) -> str:
+    """Fetch a Twilio voicemail's audio into the store (queued by its completed
+    recording callback); retried with backoff, then by the beat's catch-up below until the
+    timeout (telephony/twilio/voicemail_media.py)."""
+    from telephony.twilio.recording_media import FetchLater
+    from telephony.twilio.voicemail_media import twilio_voicemail_fetch as fetch
+
+    try:
+        return fetch(voicemail_id=voicemail_id)
+    except FetchLater as exc:
+        if twilio_voicemail_fetch.app.conf.task_always_eager:
+            return ""  # no worker to wait for: the beat's catch-up tries again
+        raise twilio_voicemail_fetch.retry(exc=exc) from None
+
+
+@shared_task(
+    name="telephony.twilio_voicemails_fetch",
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=5,
+)
+def twilio_voicemails_fetch() -> int:
+    """The beat's catch-up: Twilio voicemails' audio fetched, or failed once late."""
+    from telephony.twilio.voicemail_media import twilio_voicemails_fetch_due
+
+    return twilio_voicemails_fetch_due()
+
+
+@shared_task(
     name="telephony.twilio_recordings_fetch",
     autoretry_for=TRANSIENT,
     retry_backoff=True,

@@ -135,13 +135,18 @@ def _collect_one(pk: int, deadline: datetime) -> str:
             if vm.left_at <= deadline
             else ""
         )
-    fmt = audio.suffix.lstrip(".").lower()
+    metadata = base.parent / f"{base.name}.txt"
+    return _store(vm, audio, audio.suffix.lstrip(".").lower(), _duration(audio, metadata))
+
+
+def _store(vm: Voicemail, audio: Path, fmt: str, duration: int | None) -> str:
+    """Copy ``audio`` into the store for the locked ``vm``; audited ``voicemail.store``."""
     with audio.open("rb") as handle:
         vm.storage_key = recordings_storage().save(voicemail_storage_key(vm, fmt), File(handle))
     vm.size_bytes = audio.stat().st_size
     vm.format = fmt
     if vm.duration_seconds is None:
-        vm.duration_seconds = _duration(audio, base.parent / f"{base.name}.txt")
+        vm.duration_seconds = duration
     vm.media = VoicemailMedia.STORED
     vm.save(
         update_fields=[
@@ -161,6 +166,26 @@ def _collect_one(pk: int, deadline: datetime) -> str:
     )
     publish.voicemails_changed(organization_id=vm.organization_id, voicemail_ids=[vm.pk])
     return VoicemailMedia.STORED
+
+
+@transaction.atomic
+def voicemail_file_store(*, voicemail_id: int, path: Path, fmt: str) -> str:
+    """Store a voicemail's audio fetched from elsewhere (Twilio's REST API): ``stored``,
+    or '' when the voicemail no longer waits for it (stored or failed meanwhile)."""
+    vm = Voicemail.objects.select_for_update().filter(pk=voicemail_id).first()
+    if vm is None or vm.media != VoicemailMedia.WAITING:
+        return ""
+    duration = _duration(path, path.with_name(f"{path.name}.txt")) if fmt == "wav" else None
+    return _store(vm, path, fmt, duration)
+
+
+@transaction.atomic
+def voicemail_media_fail(*, voicemail_id: int, reason: str) -> str:
+    """No audio will come for the voicemail: ``failed`` ('' when it no longer waits)."""
+    vm = Voicemail.objects.select_for_update().filter(pk=voicemail_id).first()
+    if vm is None or vm.media != VoicemailMedia.WAITING:
+        return ""
+    return voicemail_media_failed(voicemail=vm, reason=reason)
 
 
 def voicemail_media_failed(*, voicemail: Voicemail, reason: str) -> str:

@@ -5,19 +5,27 @@ forged, with the fields Twilio sends (../shared/twilio_facts.md)."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from contactcenter.enums import CallSource
 from contactcenter.models import AuditEntry, CallQueue, Voicemail, VoicemailMedia
+from contactcenter.services.recording_files import recordings_storage
+from contactcenter.services.voicemail_files import NEVER_ARRIVED
 from telephony.models import TwilioAccount
 from telephony.twilio.callbacks import Hints, webhook_path
+from telephony.twilio.voicemail_media import twilio_voicemail_fetch, twilio_voicemails_fetch_due
 from tests.conftest import Floor
+from tests.contactcenter.recorded import tiny_wav
 from tests.contactcenter.voicemailed import queue_with
 from tests.telephony.twilio.signed import (
     ACCOUNT_SID,
+    AUTH_TOKEN,
     CALLER,
     OUR_NUMBER,
     TwilioRequest,
@@ -207,3 +215,58 @@ def test_signed_nonsense_is_a_400_and_writes_nothing(
     bad_duration = _done(RecordingDuration="-3")
     assert _send(bad_duration).status_code == 400
     assert not _voicemails()
+
+
+@pytest.fixture
+def store(settings: Any, tmp_path: Path) -> Path:
+    settings.RECORDINGS_FILE_TIMEOUT_SECONDS = 600
+    settings.TWILIO_RECORDINGS_FORMAT = "wav"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "recordings": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "store")},
+        },
+    }
+    return tmp_path / "store"
+
+
+def test_the_audio_is_fetched_from_twilios_api_into_the_store(
+    floor_a: Floor,
+    account: TwilioAccount,
+    store: Path,
+    twilio_api: Any,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    twilio_api.add(ACCOUNT_SID, AUTH_TOKEN)
+    audio = tiny_wav(tmp_path / "message.wav", seconds=1.0)
+    twilio_api.media[RECORDING] = audio
+    queue_with(floor_a.org, floor_a.agent)
+    _caller_waits()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _send(_status()).status_code == 204  # its fetch task runs after the commit
+    (vm,) = _voicemails()
+    assert (vm.media, vm.format, vm.size_bytes) == (VoicemailMedia.STORED, "wav", len(audio))
+    with recordings_storage().open(vm.storage_key, "rb") as stored:
+        assert stored.read() == audio
+    [(path, authorization)] = twilio_api.media_asked
+    # Built from the SIDs with the account's credentials, not from the RecordingUrl sent.
+    assert path == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING}.wav"
+    assert authorization.startswith("Basic ")
+    assert AuditEntry.objects.filter(action="voicemail.store", object_id=str(vm.pk)).exists()
+
+
+def test_audio_twilio_never_has_fails_after_the_timeout(
+    floor_a: Floor, account: TwilioAccount, store: Path, twilio_api: Any
+) -> None:
+    twilio_api.add(ACCOUNT_SID, AUTH_TOKEN)  # no media for the recording: 404
+    queue_with(floor_a.org, floor_a.agent)
+    _caller_waits()
+    _send(_done())
+    (vm,) = _voicemails()
+    assert twilio_voicemail_fetch(voicemail_id=vm.pk) == ""  # not yet: asked again later
+    later = timezone.now() + timedelta(seconds=601)
+    assert twilio_voicemails_fetch_due(now=later) == 1
+    vm.refresh_from_db()
+    assert (vm.media, vm.failure, vm.status) == (VoicemailMedia.FAILED, NEVER_ARRIVED, "new")
