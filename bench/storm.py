@@ -50,8 +50,11 @@ if __package__ in (None, ""):
 
 from bench import _common as c
 
-BACKOFF_FIRST_S = 0.5  # a refused console retries as the pages do (live.js): full jitter
+BACKOFF_FIRST_S = 2.0  # a refused console retries as the pages do (live.js): full jitter
 BACKOFF_MAX_S = 15.0
+# As the deploy's command lines (deploy/): Daphne's default (5 s) dropped the handshakes
+# that waited longer for their turn, and each came back as another one.
+DAPHNE_OPTIONS = ("--websocket_connect_timeout", "60")
 
 
 def _seed(options: argparse.Namespace, env: dict[str, str]) -> list[int]:
@@ -85,6 +88,15 @@ def _seed(options: argparse.Namespace, env: dict[str, str]) -> list[int]:
     agents = Agent.objects.filter(organization=org, user__isnull=False, is_active=True)
     user_ids = [a.user_id for a in agents.order_by("extension") if a.user_id is not None]
     return user_ids[: options.consoles]
+
+
+def _session() -> aiohttp.ClientSession:
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+    # aiohttp sends a GET again, once, when the server drops the connection: with the
+    # same one-time ticket, which the server then refuses (4401), where a browser would
+    # have seen the drop. Each attempt here is a new handshake with a new ticket.
+    session._retry_connection = False
+    return session
 
 
 @dataclass
@@ -215,7 +227,8 @@ async def _storm_runs(
     kb = (rss1 - rss0) / max(1, first["connected"]) / 1024
     print(
         f"  {name:<10} first connections: {first['connected']:,}/{first['consoles']:,} in "
-        f"{first['to_all_s']:.1f} s ({first['per_s']:.0f}/s); refused {first['refused']}; "
+        f"{first['to_all_s']:.1f} s ({first['per_s']:.0f}/s); refused {first['refused']} "
+        f"{first['refusals'] or ''}; "
         f"RSS {rss0 / 2**20:.1f} -> {rss1 / 2**20:.1f} MB = {kb:.1f} KB per connection",
         flush=True,
     )
@@ -256,7 +269,7 @@ async def _daphne_part(
     port = c.free_port()
     logs = iter(range(1, 1000))
     log = open(workdir / "daphne-0.log", "w")  # noqa: SIM115 - one per process, closed below
-    daphne = c.start_daphne(env, port, log)
+    daphne = c.start_daphne(env, port, log, extra=DAPHNE_OPTIONS)
 
     def agent_url(user_id: int) -> Callable[[], str]:
         return lambda: f"ws://127.0.0.1:{port}/ws/agent/?ticket={ticket_issue(user_id=user_id)}"
@@ -268,7 +281,7 @@ async def _daphne_part(
         c.stop(daphne)
         log.close()
         log = open(workdir / f"daphne-{next(logs)}.log", "w")  # noqa: SIM115
-        daphne = c.start_daphne(env, port, log)
+        daphne = c.start_daphne(env, port, log, extra=DAPHNE_OPTIONS)
         return daphne.pid
 
     def profile(number: int) -> Callable[[], None]:
@@ -282,7 +295,7 @@ async def _daphne_part(
         return stop
 
     try:
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        async with _session() as session:
             fleet = Fleet(
                 session,
                 consoles,
@@ -341,7 +354,7 @@ async def _ceiling_part(options: argparse.Namespace, workdir: Path) -> list[dict
 
     consoles = [Console(url=plain_url(index)) for index in range(options.consoles)]
     try:
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        async with _session() as session:
             fleet = Fleet(
                 session, consoles, headers={}, expect=("hello", "snapshot"), timeout=options.timeout
             )

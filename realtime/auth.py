@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from asgiref.sync import sync_to_async
 from channels.auth import get_user
 from channels.db import database_sync_to_async
 from channels.security.websocket import OriginValidator
@@ -63,13 +64,15 @@ class OriginCheck(OriginValidator):
         await close_with(CloseCode.ORIGIN_REFUSED, send, receive)
 
 
-@database_sync_to_async
-def _ticket_user(ticket: str) -> Any:
-    claim = ticket_redeem(ticket)
+async def _ticket_user(ticket: str) -> Any:
+    # The signature and the nonce's claim (a cache round trip) in a thread of their own:
+    # the database's one thread is every socket's, and at a reconnect storm each of its
+    # turns is waited for by all the sockets behind it.
+    claim = await sync_to_async(ticket_redeem, thread_sensitive=False)(ticket)
     if claim is None:
         return AnonymousUser()
     user_id, auth_epoch = claim  # a ticket from before a revocation is worth nothing
-    user = user_signed_in(user_id=user_id, auth_epoch=auth_epoch)
+    user = await database_sync_to_async(user_signed_in)(user_id=user_id, auth_epoch=auth_epoch)
     return user or AnonymousUser()
 
 

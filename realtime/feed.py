@@ -394,10 +394,10 @@ _shared_reads: weakref.WeakKeyDictionary[Lane, SharedRead] = weakref.WeakKeyDict
 
 
 async def snapshot_figures(
-    organization_id: int, subscriber: Subscriber, queue_ids: Iterable[int]
+    organization_id: int, subscriber: Subscriber, queue_ids: Iterable[int] | None = None
 ) -> list[Any]:
-    """``figures_by_queue`` (no agent lists) of those of ``queue_ids`` that are active,
-    for the snapshot of ``subscriber``, which ``subscribe`` has made a subscriber of the
+    """``figures_by_queue`` (no agent lists) of the active queues (of ``queue_ids``, or
+    all), for the snapshot of ``subscriber``, which ``subscribe`` has made a subscriber of the
     organization's feed: the figures its lane's next flush brings are the ones it could
     not have in its snapshot (``SharedRead.serves``)."""
     feed = _org_feeds().get(organization_id)
@@ -413,9 +413,12 @@ async def snapshot_figures(
         read = database_sync_to_async(_all_figures)
         shared = SharedRead(loop.time(), loop.create_task(read(organization_id)))
         _shared_reads[lane] = shared
-    wanted = set(queue_ids)
     # Shielded: a socket that closes while it waits does not cancel the others' read.
-    return [m for m in await asyncio.shield(shared.task) if m.queue_id in wanted]
+    figures = await asyncio.shield(shared.task)
+    if queue_ids is None:
+        return list(figures)
+    wanted = set(queue_ids)
+    return [m for m in figures if m.queue_id in wanted]
 
 
 def _all_figures(organization_id: int) -> list[Any]:

@@ -11,12 +11,25 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from contactcenter.figures import QueueFigures
 from realtime import commands, feed, presence
 from realtime import messages as msgs
 from realtime.consumers.base import StreamConsumer
 from realtime.groups import agent_group, user_group
 from realtime.protocol import AGENT_COMMANDS, CloseCode
-from realtime.screens.snapshot import agent_queue_ids, agent_snapshot
+from realtime.screens.snapshot import Caller, agent_queue_ids, agent_snapshot
+
+
+def _snapshot(
+    caller: Caller, figures: list[QueueFigures]
+) -> tuple[list[int], msgs.AgentSnapshotData]:
+    """The agent's queues (the console's until it reconnects) and the snapshot, with the
+    figures of those queues among the organization's ``figures``."""
+    assert caller.agent is not None
+    queue_ids = agent_queue_ids(caller.agent)
+    wanted = set(queue_ids)
+    mine = [m for m in figures if m.queue_id in wanted]
+    return queue_ids, agent_snapshot(caller, online=True, figures=mine)
 
 
 class AgentConsumer(StreamConsumer):
@@ -52,14 +65,12 @@ class AgentConsumer(StreamConsumer):
         )
 
     async def snapshot(self) -> msgs.Model:
-        assert self.caller.agent is not None
-        self.queue_ids = set(await database_sync_to_async(agent_queue_ids)(self.caller.agent))
         # The queue figures are one read for every snapshot of the organization that asks
-        # at the same time (a reconnect storm), not one each.
-        figures = await feed.snapshot_figures(self.caller.organization_id, self, self.queue_ids)
-        data = await database_sync_to_async(agent_snapshot)(
-            self.caller, online=True, figures=figures
-        )
+        # at the same time (a reconnect storm), not one each; the rest is one turn of the
+        # database thread.
+        figures = await feed.snapshot_figures(self.caller.organization_id, self)
+        queue_ids, data = await database_sync_to_async(_snapshot)(self.caller, figures)
+        self.queue_ids = set(queue_ids)
         self.on_screen = {entry.call.id for entry in data.calls}
         return data
 

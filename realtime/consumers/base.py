@@ -43,6 +43,16 @@ logger = logging.getLogger(__name__)
 Handler = Callable[[Caller, Any], Awaitable[dict[str, Any]]]
 
 
+def _current_caller(user: Any, auth_epoch: int) -> Caller | int:
+    """The caller, or the close code to refuse them with: 4401 when what they signed in
+    with no longer holds (``session_is_current``), 4403 when they are a member of no
+    (active) organization."""
+    if not session_is_current(user_id=user.pk, auth_epoch=auth_epoch):
+        return CloseCode.UNAUTHENTICATED
+    caller = caller_for(user)
+    return CloseCode.FORBIDDEN if caller is None else caller
+
+
 class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
     stream: str = ""
     catalogue: dict[str, Any] = {}  # command type -> data schema (realtime.protocol)
@@ -81,11 +91,11 @@ class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
         self.auth_epoch: int = user.auth_epoch
         self.sockets_group = user_sockets_group(user.pk)  # apart from the stream's groups
         await self.channel_layer.group_add(self.sockets_group, self.channel_name)
-        if not await self.session_current():
-            return await self.refuse(CloseCode.UNAUTHENTICATED)
-        caller = await database_sync_to_async(caller_for)(user)
-        if caller is None:  # signed in, but a member of no (active) organization
-            return await self.refuse(CloseCode.FORBIDDEN)
+        # One turn of the database thread for both reads: at a reconnect storm each turn
+        # waits behind every other socket's, so a socket's turns set how long it waits.
+        caller = await database_sync_to_async(_current_caller)(user, self.auth_epoch)
+        if not isinstance(caller, Caller):
+            return await self.refuse(caller)
         self.caller = caller
         refusal = await self.authorize()
         if refusal is not None:

@@ -53,6 +53,8 @@ def test_compose_runs_every_process_of_the_design(compose: dict[str, Any]) -> No
         assert "--proxy-headers" not in _command(services[name])
         assert services[name]["environment"]["TRUSTED_PROXY_COUNT"] == "1"
         assert "config.asgi:application" in _command(services[name])
+        # A reconnect storm's sockets wait their turn longer than Daphne's default 5 s.
+        assert "--websocket_connect_timeout 60" in _command(services[name])
     assert _command(services["bridge"]) == "python manage.py run_bridge"
     assert _command(services["worker"]).startswith("celery -A config worker")
     assert _command(services["beat"]).startswith("celery -A config beat")
@@ -217,6 +219,7 @@ def test_systemd_units_verify(tmp_path: Path) -> None:
     text = {unit.name: unit.read_text() for unit in units}
     assert "--proxy-headers" not in text["contactcenter-web@.service"]
     assert "--bind 127.0.0.1" in text["contactcenter-web@.service"]  # only nginx reaches it
+    assert "--websocket_connect_timeout 60" in text["contactcenter-web@.service"]
     env_example = (DEPLOY / "systemd" / "contactcenter.env.example").read_text()
     assert re.search(r"^TRUSTED_PROXY_COUNT=1$", env_example, re.M)
     assert "manage.py run_bridge" in text["contactcenter-bridge.service"]
@@ -252,6 +255,7 @@ def test_dockerfile_builds_one_image_for_every_role() -> None:
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     assert "collectstatic --noinput" in dockerfile  # hashed static files in the image
     assert re.search(r"^USER contactcenter$", dockerfile, re.M)  # not root
+    assert '"--websocket_connect_timeout", "60"' in dockerfile
     for package in ("config", "contactcenter", "crm", "provisioning", "realtime", "telephony"):
         assert f"COPY {package} {package}" in dockerfile
     # The packages the image copies are the ones pyproject installs.

@@ -1,8 +1,11 @@
 // A WebSocket that keeps itself open: the client side of docs/realtime-protocol.md.
 //
-// - Reconnects by itself with exponential backoff and jitter; every (re)connection
-//   starts with hello + snapshot, so the page rebuilds from the snapshot and never
-//   needs the frames it missed.
+// - Reconnects by itself with exponential backoff and full jitter (each wait anywhere
+//   between nothing and its ceiling); every (re)connection starts with hello +
+//   snapshot, so the page rebuilds from the snapshot and never needs the frames it
+//   missed. When a server restarts, thousands of pages lose their socket at the same
+//   instant: the jitter spreads their returns over the first ceiling (2 s), then over
+//   wider ones while the server is still away, instead of one burst every ceiling.
 // - Sends a ping every hello.heartbeat_seconds; a socket that stays silent for two
 //   heartbeats is taken as dead and replaced (a half-open TCP connection never closes).
 // - command(type, data) sends {type, id, data} and resolves with the ack's result or
@@ -22,7 +25,7 @@ const FINAL = new Map([
 const PROTOCOL = 2;
 const RELOADED_FOR = "cc-live-reloaded-for-protocol";
 
-const BACKOFF_FIRST_MS = 500;
+const BACKOFF_FIRST_MS = 2000; // the first wait's ceiling: a storm's spread
 const BACKOFF_MAX_MS = 15000;
 const COMMAND_TIMEOUT_MS = 20000; // more than the server's PBX timeout
 
@@ -138,7 +141,9 @@ export class LiveSocket {
 
   scheduleRetry(code, reason) {
     const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** this.attempt);
-    const delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+    // Full jitter: "half the ceiling plus a random half" kept every page of a storm
+    // away for at least that half, then brought them all back within the other half.
+    const delay = Math.round(Math.random() * ceiling);
     this.attempt += 1;
     this.onStatus({ state: "offline", code, message: reason || "", retryInMs: delay });
     this.retryTimer = setTimeout(() => this.open(), delay);
