@@ -118,6 +118,17 @@ class QueueFiguresSerializer(serializers.Serializer[QueueFigures]):
     asa_seconds = _ratio("Average wait of the answered calls with a known wait.")
     aht_seconds = _ratio("Average talk time (hold included) of the completed calls.")
     abandon_rate_percent = _ratio("abandoned / (answered + abandoned) * 100; null when 0/0.")
+    callbacks_requested = serializers.IntegerField(
+        min_value=0,
+        help_text="Callbacks asked for that day (a waiting caller's key, or scheduled). "
+        "The callers who asked are offered, neither answered nor abandoned.",
+    )
+    callbacks_answered = serializers.IntegerField(
+        min_value=0, help_text="Of callbacks_requested, those answered by now."
+    )
+    callbacks_given_up = serializers.IntegerField(
+        min_value=0, help_text="Of callbacks_requested, those given up (every attempt failed)."
+    )
 
 
 class StateSecondsSerializer(serializers.Serializer[Any]):

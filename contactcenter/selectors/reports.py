@@ -10,6 +10,7 @@ docs/reports.md describes the contract.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -31,6 +32,7 @@ from contactcenter.selectors.reports_figures import (
     AgentFigures,
     QueueFigures,
     agent_figures_live,
+    callback_figures,
     day_window,
     days_between,
     queue_figures_live,
@@ -193,6 +195,11 @@ def queue_report(
             organization=organization, date_from=lo, date_to=hi, queue_ids=ids
         ),
     )
+    asked = callback_figures(
+        organization=organization, date_from=date_from, date_to=date_to, queue_ids=ids
+    )
+    for key, counts in asked.items():
+        figures[key] = dataclasses.replace(figures.get(key, QueueFigures()), **counts)
     queues = CallQueue.objects.for_organization(organization)
     if queue_id is not None:
         queues = queues.filter(pk=queue_id)

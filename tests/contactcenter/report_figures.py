@@ -19,6 +19,8 @@ from contactcenter.models import (
     Agent,
     AgentStateLog,
     Call,
+    Callback,
+    CallbackStatus,
     CallQueue,
     Organization,
 )
@@ -48,17 +50,30 @@ def expected_queues(org: Organization, first: date, last: date) -> dict[str, Any
         and first <= c.queued_at.astimezone(tz).date() <= last
         and c.direction != CallDirection.INTERNAL  # no queue's traffic (docs/metrics.md)
     ]
+    callbacks_of = callback_figures(org, first, last)
     rows = {}
     for queue_id in queues:
         mine = [(c, q) for c, q in pairs if q.pk == queue_id]
+        asked = {d: kept for (q, d), kept in callbacks_of.items() if q == queue_id}
         per_day = {
-            d.isoformat(): queue_figures(
-                [(c, q) for c, q in mine if c.queued_at and c.queued_at.astimezone(tz).date() == d]
+            d.isoformat(): _with_callbacks(
+                queue_figures(
+                    [
+                        (c, q)
+                        for c, q in mine
+                        if c.queued_at and c.queued_at.astimezone(tz).date() == d
+                    ]
+                ),
+                asked.get(d.isoformat(), NO_CALLBACKS),
             )
             for d in days(first, last)
         }
-        rows[queue_id] = {"days": per_day, "totals": queue_figures(mine)}
-    return {"queues": rows, "totals": queue_figures(pairs)}
+        totals = _with_callbacks(queue_figures(mine), *asked.values())
+        rows[queue_id] = {"days": per_day, "totals": totals}
+    return {
+        "queues": rows,
+        "totals": _with_callbacks(queue_figures(pairs), *callbacks_of.values()),
+    }
 
 
 def _state_seconds(org: Organization, agent: Agent, day: date, now: datetime) -> dict[str, int]:
@@ -177,7 +192,55 @@ def busy_floor(org: Organization, seed: int) -> tuple[list[CallQueue], list[Agen
     )
     log(agents[1], AgentState.WRAP_UP, local(tz, before, 20), None)
     log(agents[2], AgentState.AVAILABLE, local(tz, LAST, 23, 30), local(tz, after, 0, 15))
+    callbacks(rng, queues, [local(tz, FIRST, 0, 0, 0), local(tz, LAST, 23, 59, 59), *times])
     return queues, agents
+
+
+CALLBACK_STATUSES = [s.value for s in CallbackStatus]
+
+
+def callbacks(rng: random.Random, queues: list[CallQueue], times: list[datetime]) -> None:
+    """Callbacks asked for at some of ``times`` (half by waiting callers, whose calls
+    ended as CALLBACK calls, half scheduled), in every status."""
+    for at in rng.sample(times, 40):
+        queue = rng.choice(queues)
+        call = None
+        if rng.random() < 0.5:
+            call = queue_call(queue, queued_at=at - timedelta(seconds=40), outcome="abandoned")
+            Call.objects.filter(pk=call.pk).update(status=CallStatus.CALLBACK, abandoned_at=None)
+        kept = Callback.objects.create(
+            organization_id=queue.organization_id,
+            queue=queue,
+            number="+15557650001",
+            call=call,
+            place_at=at,
+            next_attempt_at=at,
+            status=rng.choice(CALLBACK_STATUSES),
+        )
+        Callback.objects.filter(pk=kept.pk).update(created_at=at)
+
+
+def callback_figures(org: Organization, first: date, last: date) -> dict[tuple[int, str], Any]:
+    """Per (queue, local day asked for): requested, answered, given up (docs/metrics.md)."""
+    tz = ZoneInfo(org.time_zone)
+    out: dict[tuple[int, str], dict[str, int]] = {}
+    for callback in Callback.objects.filter(organization=org):
+        day = callback.created_at.astimezone(tz).date()
+        if not first <= day <= last:
+            continue
+        counts = out.setdefault((callback.queue_id, day.isoformat()), dict(NO_CALLBACKS))
+        counts["callbacks_requested"] += 1
+        counts["callbacks_answered"] += callback.status == CallbackStatus.ANSWERED
+        counts["callbacks_given_up"] += callback.status == CallbackStatus.GIVEN_UP
+    return out
+
+
+NO_CALLBACKS = {"callbacks_requested": 0, "callbacks_answered": 0, "callbacks_given_up": 0}
+
+
+def _with_callbacks(figures: dict[str, Any], *counts: dict[str, int]) -> dict[str, Any]:
+    total = {name: sum(c[name] for c in counts) for name in NO_CALLBACKS}
+    return {**figures, **total}
 
 
 def log(agent: Agent, state: str, start: datetime, end: datetime | None) -> None:

@@ -31,6 +31,7 @@ from tests.contactcenter.report_figures import (
     KOLKATA,
     LA,
     LAST,
+    NO_CALLBACKS,
     busy_floor,
     days,
     expected_agents,
@@ -48,7 +49,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _queue_json(figures: Any) -> dict[str, Any]:
-    names = list(queue_figures([]))
+    names = [*queue_figures([]), *NO_CALLBACKS]
     return {name: getattr(figures, name) for name in names}
 
 
@@ -100,6 +101,8 @@ def test_live_queue_report_equals_the_call_records(org: Organization) -> None:
     assert report.time_zone == org.time_zone
     # Something real was counted: the floor is not all zeros.
     assert expected["totals"]["offered"] > 50 and expected["totals"]["answered"] > 5
+    assert expected["totals"]["callbacks_requested"] > 10
+    assert expected["totals"]["callbacks_answered"] + expected["totals"]["callbacks_given_up"] > 0
 
 
 def test_live_agent_report_equals_the_records(org: Organization) -> None:

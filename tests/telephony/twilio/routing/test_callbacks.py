@@ -7,12 +7,14 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 from xml.etree import ElementTree
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 
-from contactcenter.enums import QueueStrategy
+from contactcenter.enums import CallEventType, CallStatus, QueueStrategy
 from contactcenter.models import Call, Callback, CallbackStatus
+from contactcenter.selectors.reports import queue_report
 from contactcenter.services.callbacks import callback_schedule
 from telephony.models import OfferStatus, TwilioAccount, TwilioOffer
 from telephony.twilio.routing.ringing import repair
@@ -175,6 +177,20 @@ def test_a_waiting_caller_presses_1_keeps_their_place_and_is_called_back(
     f.available(agent)
     assert f.twilio.rings() == []
     assert [c.fields["To"] for c in twilio_api.created] == [caller]
+
+    # The call ends: it asked for a callback, it did not abandon the queue (the queue's
+    # figures count it offered, neither answered nor abandoned, and the callback asked).
+    f.twilio.caller_hangs_up(sid)
+    call.refresh_from_db()
+    assert (call.status, call.answered_at) == (CallStatus.CALLBACK, None)
+    assert call.ended_at is not None
+    assert call.events.filter(type=CallEventType.CALLBACK_REQUESTED).count() == 1
+    assert call.queued_at is not None
+    day = call.queued_at.astimezone(ZoneInfo(floor_a.org.time_zone)).date()
+    report = queue_report(organization=floor_a.org, date_from=day, date_to=day, queue_id=f.queue.pk)
+    totals = report.totals
+    assert (totals.offered, totals.answered, totals.abandoned) == (1, 0, 0)
+    assert (totals.callbacks_requested, totals.short_abandoned) == (1, 0)
 
 
 def _path(url: str) -> str:
