@@ -93,6 +93,19 @@ SCENARIOS: dict[str, ScenarioFactory] = {
             ),
         ),
     ),
+    # 1001 rings out; after 20 s in line the caller presses 1 to be called back on
+    # another number (deploy/asterisk [callback-support]: UserEvent CallbackRequest).
+    "callback": lambda pbx: inbound_call(
+        pbx,
+        InboundPlan(
+            "+15557771234",
+            "CB CALLER",
+            agents=("1001",),
+            no_answer_first=5,
+            callback_after=20.0,
+            callback_number="+15557770000",
+        ),
+    ),
     # Nobody answers within the queue's timeout: the caller leaves a 3 s message.
     "voicemail": lambda pbx: voicemail_call(pbx, VoicemailPlan("+15552223333", "VM CALLER")),
     # 06 #2: the agent answers after 4 s, the customer after 12 s, 95 s talk.

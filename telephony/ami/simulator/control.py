@@ -15,6 +15,7 @@ at the moment they choose, from outside the simulator's process.
 | ``AnswerAfter`` | seconds the agent phone rings before it answers | 6 |
 | ``Talk`` | seconds of talk before the caller hangs up | 120 |
 | ``Patience`` | seconds the caller waits unanswered before abandoning | 600 |
+| ``CallbackAfter`` | seconds unanswered before the caller presses 1 to be called back | never |
 
 Times are simulated seconds (``--speed``). The response comes at once; the call's
 events follow as the model plays it.
@@ -65,6 +66,7 @@ def inbound_plan(pbx: PbxModel, action: AmiMessage) -> InboundPlan:
     for agent in agents:
         if pbx.directory.phone(agent) is None:
             raise ControlError(f"No such agent phone: {agent}")
+    asks_callback = bool((action.get("CallbackAfter") or "").strip())
     return InboundPlan(
         caller_num=number,
         caller_name=name,
@@ -73,6 +75,7 @@ def inbound_plan(pbx: PbxModel, action: AmiMessage) -> InboundPlan:
         answer_after=_seconds(action, "AnswerAfter", 6.0),
         talk=_seconds(action, "Talk", 120.0),
         patience=_seconds(action, "Patience", 600.0),
+        callback_after=_seconds(action, "CallbackAfter", 0.0) if asks_callback else None,
     )
 
 

@@ -50,6 +50,32 @@ async def test_inbound_call_rings_the_named_agent_and_is_answered(
     await bridge.close()
 
 
+async def test_a_caller_who_waits_asks_to_be_called_back(controlled: AmiSimulator) -> None:
+    bridge = await _client(controlled)
+    control = await _client(controlled)
+    reply = await control.request(
+        "SimulatorInboundCall",
+        CallerID="+15557654321",
+        Agents="1002",
+        AnswerAfter="600",
+        CallbackAfter="0.3",
+    )
+    assert reply.response == "Success", reply.fields
+    join = await bridge.wait_for(lambda m: m.event == "QueueCallerJoin")
+    asked = await bridge.wait_for(lambda m: m.event == "UserEvent")
+    assert (asked["UserEvent"], asked["Queue"], asked["Number"]) == (
+        "CallbackRequest",
+        "support",
+        "+15557654321",
+    )
+    assert asked["Privilege"] == "user,all" and asked["Linkedid"] == join["Linkedid"]
+    left = await bridge.wait_for(lambda m: m.event in ("QueueCallerLeave", "QueueCallerAbandon"))
+    assert left.event == "QueueCallerLeave"  # pressing a key is no abandon
+    await bridge.wait_for(lambda m: m.event == "Hangup" and m["Uniqueid"] == join["Uniqueid"])
+    await control.close()
+    await bridge.close()
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
@@ -64,6 +90,10 @@ async def test_inbound_call_rings_the_named_agent_and_is_answered(
         (
             {"CallerID": "+15550001111", "Patience": "nan"},
             "'Patience' must be a number of seconds >= 0",
+        ),
+        (
+            {"CallerID": "+15550001111", "CallbackAfter": "later"},
+            "'CallbackAfter' must be a number of seconds",
         ),
     ],
 )
