@@ -30,6 +30,10 @@ class TelephonyPort(Protocol):
     def reaches_bridge(self, connection_key: str) -> bool:
         """Whether commands about a call of that connection can reach its PBX."""
 
+    def monitors(self, connection_key: str) -> bool:
+        """Whether ``monitor`` and ``monitor_stop`` reach a call of that connection: an
+        Asterisk call's bridge, and a Twilio call (over REST), which no other command does."""
+
     async def command(
         self,
         organization_id: int,

@@ -114,6 +114,12 @@ class BridgePort:
     def reaches_bridge(self, connection_key: str) -> bool:
         return reaches_bridge(connection_key)
 
+    def monitors(self, connection_key: str) -> bool:
+        from telephony.twilio.desk import is_twilio
+
+        # Twilio: through the call's conference, over REST (telephony/twilio/coaching.py).
+        return reaches_bridge(connection_key) or is_twilio(connection_key)
+
     async def command(
         self,
         organization_id: int,
@@ -123,6 +129,12 @@ class BridgePort:
         *,
         timeout: float,
     ) -> PbxResult:
+        from telephony.twilio.desk import is_twilio, twilio_command
+
+        if is_twilio(connection_key):  # no bridge: Twilio's REST API, from here
+            return await twilio_command(
+                organization_id, connection_key, command, params, timeout=timeout
+            )
         return await pbx_command(organization_id, connection_key, command, params, timeout=timeout)
 
     def softphone_ready(self, organization_id: int) -> bool:

@@ -17,7 +17,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.db import transaction
 
-from contactcenter.enums import AgentState, CallStatus
+from contactcenter.enums import AgentState, CallSource, CallStatus
 from contactcenter.errors import ApplicationError, NotFound, PermissionDenied
 from contactcenter.models import Agent, Call, CallQueue, Membership, QueueMembership
 from contactcenter.ports import PbxResult, telephony
@@ -179,8 +179,9 @@ async def supervisor_call_hang_up(
     return result
 
 
-def _phone(supervisor: Membership) -> str:
-    """The supervisor's own phone: the interface of their agent profile."""
+def _profile(supervisor: Membership) -> Agent:
+    """The supervisor's own agent profile: their phone (its interface; on Twilio, its
+    client identity)."""
     profile = agent_for_membership(supervisor)
     if profile is None or not profile.interface:
         raise ApplicationError(
@@ -189,7 +190,19 @@ def _phone(supervisor: Membership) -> str:
             code="no_phone",
             status=409,
         )
-    return profile.interface
+    return profile
+
+
+def _phone(supervisor: Membership) -> str:
+    return _profile(supervisor).interface
+
+
+def _twilio_params(call: Call, profile: Agent) -> dict[str, object]:
+    """What a Twilio call's monitoring needs beyond the bridge's: the customer's CallSid
+    (its conference is found from it) and the supervisor's client identity."""
+    if call.source != CallSource.TWILIO:
+        return {}
+    return {"call": call.external_id, "identity": profile.twilio_identity}
 
 
 async def _monitored(supervisor: Membership, call: Call) -> tuple[str, str]:
@@ -197,7 +210,7 @@ async def _monitored(supervisor: Membership, call: Call) -> tuple[str, str]:
     _check(supervisor, call)
     phone = await database_sync_to_async(_phone)(supervisor)
     port = telephony()
-    if port is None or not port.reaches_bridge(call.connection_key):
+    if port is None or not port.monitors(call.connection_key):
         raise no_pbx_error()
     agent = await database_sync_to_async(lambda: call.agent)()
     if call.status not in ACTIVE_CALL_STATUSES or agent is None or not agent.interface:
@@ -220,8 +233,12 @@ async def supervisor_monitor(
     port = telephony()
     assert port is not None  # _monitored checked
     key = call.connection_key
-    await port.command(call.organization_id, key, "monitor_stop", {"phone": phone}, timeout=timeout)
-    params = {"call": call.external_id, "agent": agent, "phone": phone, "mode": mode}
+    profile = await database_sync_to_async(_profile)(supervisor)
+    twilio = _twilio_params(call, profile)
+    if not twilio:  # Twilio switches the live session's mode; ChanSpy needs a new call
+        stop: dict[str, object] = {"phone": phone}
+        await port.command(call.organization_id, key, "monitor_stop", stop, timeout=timeout)
+    params = {"call": call.external_id, "agent": agent, "phone": phone, "mode": mode, **twilio}
     result = await port.command(call.organization_id, key, "monitor", params, timeout=timeout)
     details: dict[str, object] = {"mode": mode, "agent": agent, "phone": phone}
     await pbx_command_audited("monitor", call.organization_id, call, details, result)
@@ -235,11 +252,11 @@ async def supervisor_monitor_stop(
 ) -> PbxResult:
     """Hang up the supervisor's monitoring call on ``call``'s PBX."""
     _check(supervisor, call)
-    phone = await database_sync_to_async(_phone)(supervisor)
+    profile = await database_sync_to_async(_profile)(supervisor)
     port = telephony()
-    if port is None or not port.reaches_bridge(call.connection_key):
+    if port is None or not port.monitors(call.connection_key):
         raise no_pbx_error()
-    params: dict[str, object] = {"phone": phone}
+    params: dict[str, object] = {"phone": profile.interface, **_twilio_params(call, profile)}
     result = await port.command(
         call.organization_id, call.connection_key, "monitor_stop", params, timeout=timeout
     )
@@ -273,3 +290,4 @@ async def supervisor_call_move(
     if not result.ok:
         raise PbxFailed(result)
     return result
+

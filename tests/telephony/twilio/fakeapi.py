@@ -16,7 +16,9 @@ same HTTP client as production (twilio-python's), with Twilio's request shapes:
   times first, and a sid in ``cut`` sends half the body under the full Content-Length;
 - ``DELETE /2010-04-01/Accounts/{sid}/Recordings/{RE...}.json`` (twilio-python's
   ``client.recordings(sid).delete()``) removes the media, is recorded in ``deleted``
-  and answered 204; 404 (20404) for a recording it does not have.
+  and answered 204; 404 (20404) for a recording it does not have;
+- Conferences and their participants: ``conferences`` (fakeconference.py), with the same
+  basic auth.
 """
 
 from __future__ import annotations
@@ -31,10 +33,13 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
+from tests.telephony.twilio.fakeconference import FakeConferences
+
 _ACCOUNT = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})\.json$")
 _CALL = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Calls/(CA[0-9a-fA-F]{32})\.json$")
 
 _CALLS = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Calls\.json$")
+_ACCOUNT_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/")
 _RECORDING = re.compile(
     r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Recordings/(RE[0-9a-fA-F]{32})\.(mp3|wav|json)$"
 )
@@ -62,6 +67,23 @@ class FakeTwilioAPI:
         self.base_url = ""
         self.lock = threading.Lock()
         self.updated = threading.Condition(self.lock)
+        self.conferences = FakeConferences()
+
+    def conference(
+        self, method: str, path: str, authorization: str, form: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, object]] | None:
+        """A Conferences request's answer; None for any other path."""
+        match = _ACCOUNT_PATH.match(path)
+        if match is None or "/Conferences" not in path:
+            return None
+        with self.lock:
+            if not self._authorized(path, authorization, match[1]):
+                return 401, _UNAUTHORIZED
+            if method == "GET":
+                return self.conferences.get(path)
+            if method == "POST":
+                return self.conferences.post(path, form or {})
+            return self.conferences.delete(path)
 
     def add(self, account_sid: str, auth_token: str) -> None:
         self.tokens[account_sid] = auth_token
@@ -158,6 +180,9 @@ def fake_twilio_api() -> Iterator[FakeTwilioAPI]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             authorization = self.headers.get("Authorization", "")
+            conference = api.conference("GET", self.path, authorization)
+            if conference is not None:
+                return self._send(*conference)
             if _RECORDING.match(self.path):
                 status, body, content_type, declared = api.recording_media(self.path, authorization)
                 self.send_response(status)
@@ -171,7 +196,9 @@ def fake_twilio_api() -> Iterator[FakeTwilioAPI]:
             self._send(*api.answer(self.path, authorization))
 
         def do_DELETE(self) -> None:
-            status, body = api.delete(self.path, self.headers.get("Authorization", ""))
+            authorization = self.headers.get("Authorization", "")
+            conference = api.conference("DELETE", self.path, authorization)
+            status, body = conference or api.delete(self.path, authorization)
             if status == 204:
                 self.send_response(204)
                 self.end_headers()
@@ -182,7 +209,11 @@ def fake_twilio_api() -> Iterator[FakeTwilioAPI]:
             length = int(self.headers.get("Content-Length", "0"))
             form = parse_qs(self.rfile.read(length).decode(), keep_blank_values=True)
             fields = {key: values[-1] for key, values in form.items()}
-            self._send(*api.update(self.path, self.headers.get("Authorization", ""), fields))
+            authorization = self.headers.get("Authorization", "")
+            conference = api.conference("POST", self.path, authorization, fields)
+            if conference is not None:
+                return self._send(*conference)
+            self._send(*api.update(self.path, authorization, fields))
 
         def _send(self, status: int, body: dict[str, object]) -> None:
             payload = json.dumps(body).encode()

@@ -1,0 +1,179 @@
+"""Listening, whispering and barging on Twilio: a supervisor's client joins the call's
+conference as a participant (Twilio's Conference Participants API).
+
+| mode    | participant                                 | who hears the supervisor |
+|---------|---------------------------------------------|--------------------------|
+| listen  | ``Muted=true``, ``Coaching=false``          | nobody                   |
+| whisper | ``Coaching=true``, ``CallSidToCoach=<agent>`` | the agent only         |
+| barge   | ``Muted=false``, ``Coaching=false``         | the agent and the caller |
+
+Twilio facts (../shared/twilio_facts.md): a coach's audio is not in the conference's
+recording; a participant with ``Coaching=false`` is heard by everyone.
+
+Only a call that is in a conference can be monitored. Our own routing connects an agent
+and a caller with ``<Dial><Client>``, a bridge with no conference: those calls are
+refused (``not_in_conference``), and docs/supervisor.md says so. The call's conference
+is found by asking Twilio which in-progress conference has the customer's CallSid as a
+participant; the agent is the one other participant that is not a coach nor one of our
+monitors. The supervisor's participant is labelled ``cc-monitor:<identity>``, so a
+second request switches the mode of the same monitoring call (no new ring) and a stop
+removes it, by label.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http import HttpClient
+
+from telephony.models import TwilioAccount
+from telephony.twilio.actions import ActionResult, _client, _run
+
+LABEL_PREFIX = "cc-monitor:"
+MODES: dict[str, dict[str, bool]] = {
+    "listen": {"muted": True, "coaching": False},
+    "whisper": {"muted": False, "coaching": True},
+    "barge": {"muted": False, "coaching": False},
+}
+# In-progress conferences looked through for the call: an account with more than this
+# many at once cannot have its calls monitored (the request would be too slow).
+MAX_CONFERENCES = 200
+SWITCHED = "switched"  # the message of a result that switched a live session's mode
+NOT_IN_CONFERENCE = (
+    "This call is not in a conference: on Twilio only calls connected through a "
+    "<Conference> can be listened to (docs/supervisor.md#twilio)."
+)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the call is: its conference, the agent's participant, the participants."""
+
+    conference_sid: str
+    agent_call_sid: str
+    labels: frozenset[str]
+
+
+def label_for(identity: str) -> str:
+    return LABEL_PREFIX + identity.removeprefix("client:")
+
+
+def _listed(read: Callable[[], list[Any]]) -> list[Any] | ActionResult:
+    """A list read; Twilio's refusal of it as an answer. (twilio-python raises a plain
+    TwilioException with the response for a list, not the TwilioRestException of the
+    other requests.)"""
+    try:
+        return read()
+    except TwilioRestException:
+        raise
+    except TwilioException as exc:
+        response: Any = exc.args[1] if len(exc.args) > 1 else None
+        status = getattr(response, "status_code", None)
+        if status is None:
+            raise
+        try:
+            body = json.loads(response.text)
+        except (TypeError, ValueError):
+            body = {}
+        message = str(body.get("message") or f"HTTP {status}")
+        return ActionResult(ok=False, message=f"Twilio refused: {message}", code=body.get("code"))
+
+
+def _placement(client: Any, call_sid: str) -> Placement | ActionResult:
+    conferences = _listed(
+        lambda: client.conferences.list(status="in-progress", limit=MAX_CONFERENCES)
+    )
+    if isinstance(conferences, ActionResult):
+        return conferences
+    for conference in conferences:
+        participants = _listed(client.conferences(conference.sid).participants.list)
+        if isinstance(participants, ActionResult):
+            return participants
+        if not any(p.call_sid == call_sid for p in participants):
+            continue
+        others = [
+            p
+            for p in participants
+            if p.call_sid != call_sid
+            and not p.coaching
+            and not str(p.label or "").startswith(LABEL_PREFIX)
+        ]
+        if len(others) != 1:
+            return ActionResult(
+                ok=False,
+                message="The call's conference has no single agent to monitor "
+                f"({len(others)} other participants).",
+            )
+        labels = frozenset(str(p.label) for p in participants if p.label)
+        return Placement(str(conference.sid), str(others[0].call_sid), labels)
+    return ActionResult(ok=False, message=NOT_IN_CONFERENCE)
+
+
+def monitor(
+    account: TwilioAccount,
+    *,
+    call_sid: str,
+    supervisor: str,
+    mode: str,
+    caller_id: str = "",
+    http_client: HttpClient | None = None,
+) -> ActionResult:
+    """Ring the ``supervisor``'s client (identity) into the conference of the customer's
+    ``call_sid`` in ``mode``; already in it (their label): switch its mode instead.
+    ``call_sid`` of the result is the supervisor's participant (the session)."""
+    if mode not in MODES:
+        return ActionResult(ok=False, message=f"Unknown mode {mode!r}.")
+
+    def command() -> ActionResult:
+        client = _client(account, http_client)
+        found = _placement(client, call_sid)
+        if isinstance(found, ActionResult):
+            return found
+        label = label_for(supervisor)
+        settings: dict[str, Any] = dict(MODES[mode])
+        if settings["coaching"]:
+            settings["call_sid_to_coach"] = found.agent_call_sid
+        participants = client.conferences(found.conference_sid).participants
+        if label in found.labels:
+            switched = participants(label).update(**settings)
+            return ActionResult(ok=True, call_sid=str(switched.call_sid), message=SWITCHED)
+        joined = participants.create(
+            from_=caller_id or "client:contact-center",
+            to=f"client:{supervisor.removeprefix('client:')}",
+            label=label,
+            beep="false",  # nobody on the call is told
+            end_conference_on_exit=False,
+            **settings,
+        )
+        return ActionResult(ok=True, call_sid=str(joined.call_sid))
+
+    return _run(f"monitor ({mode})", account, command)
+
+
+def monitor_stop(
+    account: TwilioAccount,
+    *,
+    call_sid: str,
+    supervisor: str,
+    http_client: HttpClient | None = None,
+) -> ActionResult:
+    """Take the ``supervisor``'s monitoring participant out of the call's conference."""
+
+    def command() -> ActionResult:
+        client = _client(account, http_client)
+        found = _placement(client, call_sid)
+        if isinstance(found, ActionResult):
+            return found
+        label = label_for(supervisor)
+        if label not in found.labels:
+            return ActionResult(ok=False, message="No monitoring call of yours is live.")
+        participant = client.conferences(found.conference_sid).participants(label)
+        session = str(participant.fetch().call_sid)
+        participant.delete()
+        return ActionResult(ok=True, call_sid=session)
+
+    return _run("monitor_stop", account, command)

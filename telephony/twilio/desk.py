@@ -1,0 +1,119 @@
+"""The telephony port's commands about a Twilio call: run here, over Twilio's REST API.
+
+An Asterisk call's commands go to the bridge that owns its PBX (telephony/pbx.py); a
+Twilio call has no bridge, and the agent's softphone controls the call itself (hold,
+transfer, hang up). A supervisor's monitoring is the one command run for it: through
+the call's conference (telephony/twilio/coaching.py). Each monitoring session that
+starts or ends here becomes a ``MonitorStarted`` / ``MonitorStopped`` fact of the call,
+applied as the PBX's facts are (the call's timeline and the audit trail).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.utils import timezone
+
+from contactcenter import facts as te
+from contactcenter.enums import CallSource
+from contactcenter.ports import PbxResult
+from contactcenter.services.telephony import telephony_apply
+from telephony.models import TwilioAccount
+from telephony.twilio import coaching
+from telephony.twilio.actions import ActionResult
+
+COMMANDS = frozenset({"monitor", "monitor_stop"})
+PREFIX = "twilio:"
+
+
+def is_twilio(connection_key: str) -> bool:
+    return connection_key.startswith(PREFIX)
+
+
+def _account(organization_id: int, connection_key: str) -> TwilioAccount | None:
+    return (
+        TwilioAccount.objects.filter(
+            organization_id=organization_id,
+            account_sid=connection_key.removeprefix(PREFIX),
+            is_enabled=True,
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
+def _record(
+    organization_id: int, connection_key: str, command: str, params: dict[str, Any], session: str
+) -> None:
+    fact_type = te.MonitorStarted if command == "monitor" else te.MonitorStopped
+    fact = fact_type(
+        call_key=str(params["call"]),
+        at=timezone.now(),
+        dedup_key=f"{PREFIX}{session}:{command}",
+        source=CallSource.TWILIO,
+        session=session,
+        phone=str(params.get("phone", "")),
+        agent=str(params.get("agent", "")),
+        mode=str(params.get("mode", "")),
+    )
+    telephony_apply(organization_id=organization_id, connection_key=connection_key, events=[fact])
+
+
+async def twilio_command(
+    organization_id: int,
+    connection_key: str,
+    command: str,
+    params: dict[str, Any],
+    *,
+    timeout: float,
+) -> PbxResult:
+    """``monitor`` (``call``: the customer's CallSid, ``identity``: the supervisor's
+    client, ``mode``) or ``monitor_stop``; any other command is refused."""
+    if command not in COMMANDS:
+        return PbxResult(
+            ok=False,
+            error="unsupported",
+            message="A Twilio call takes that from the agent's softphone, not from here.",
+        )
+    if not params.get("call") or not params.get("identity"):
+        return PbxResult(ok=False, error="bad_request", message="'call' and 'identity' are needed.")
+    account = await database_sync_to_async(_account)(organization_id, connection_key)
+    if account is None:
+        return PbxResult(
+            ok=False, error="no_pbx", message="The organization's Twilio account is not enabled."
+        )
+    if command == "monitor":
+        run = functools.partial(
+            coaching.monitor,
+            account,
+            call_sid=str(params["call"]),
+            supervisor=str(params["identity"]),
+            mode=str(params.get("mode", "")),
+            caller_id=account.caller_id,
+        )
+    else:
+        run = functools.partial(
+            coaching.monitor_stop,
+            account,
+            call_sid=str(params["call"]),
+            supervisor=str(params["identity"]),
+        )
+    try:
+        result: ActionResult = await asyncio.wait_for(asyncio.to_thread(run), timeout)
+    except TimeoutError:
+        return PbxResult(ok=False, error="timeout", message="Twilio did not answer in time.")
+    if not result.ok:
+        return PbxResult(ok=False, error="refused", message=result.message)
+    switched = result.message == coaching.SWITCHED
+    if not switched:  # a new session, or one ended: on the call's timeline
+        await database_sync_to_async(_record)(
+            organization_id, connection_key, command, params, result.call_sid
+        )
+    return PbxResult(
+        ok=True,
+        message="Mode switched." if switched else "",
+        data={"session": result.call_sid, "switched": switched},
+    )
