@@ -22,6 +22,11 @@ call_disposition_changed = Signal()
 # set of those call ids it holds. crm holds the calls of cases under legal hold.
 recordings_held = Signal()
 
+# Recordings were purged (``services.recording_retention``: retention or an erasure), their
+# stored files deleted. Keyword arguments: ``organization_id`` (int), ``recording_ids``
+# (list of int). telephony deletes what the PBX keeps of them (Twilio's copies).
+recordings_purged = Signal()
+
 # Open a case from a voicemail (``services.voicemails.voicemail_to_case``). Keyword
 # arguments: ``voicemail`` (Voicemail), ``user`` (User or None: who opens it), ``agent``
 # (Agent or None), ``title`` (str); a receiver returns the new case's id. crm opens it.

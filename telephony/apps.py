@@ -16,3 +16,8 @@ class TelephonyConfig(AppConfig):
         checks.register(check_settings)
         # Services reach the PBX through this port (contactcenter.ports).
         ports.install(BridgePort())
+        from contactcenter.hooks import recordings_purged
+        from telephony.twilio.recording_media import twilio_copies_delete
+
+        # A purged recording (retention, erasure) is deleted from Twilio too.
+        recordings_purged.connect(twilio_copies_delete, dispatch_uid="telephony.twilio_purged")

@@ -1,7 +1,8 @@
 """Recordings removed: their files deleted from the store, their rows kept as ``purged``.
 
 Who and when are in the audit trail (``recording.purge``, the actor of the context: the
-person erasing a contact, or the system for the retention job) with the reason.
+person erasing a contact, or the system for the retention job) with the reason. The
+``recordings_purged`` hook tells telephony, which deletes Twilio's copies too.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from contactcenter.enums import RecordingStatus
-from contactcenter.hooks import recordings_held
+from contactcenter.hooks import recordings_held, recordings_purged
 from contactcenter.models import Organization, Recording
 from contactcenter.services import audit
 from contactcenter.services.recording_files import recordings_storage
@@ -91,6 +92,11 @@ def _purge(rows: list[Recording], reason: str) -> int:
     for organization_id in {rec.organization_id for rec in rows}:
         mine = [rec for rec in rows if rec.organization_id == organization_id]
         calls_show_recordings(organization_id=organization_id, recordings=mine)
+        recordings_purged.send(
+            sender=Recording,
+            organization_id=organization_id,
+            recording_ids=[rec.pk for rec in mine],
+        )
     audit.record_many(
         [
             audit.Entry(

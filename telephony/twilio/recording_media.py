@@ -15,10 +15,12 @@ did, if later): then it is ``failed``, as an Asterisk file that never arrives.
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from twilio.http import HttpClient
 
@@ -116,19 +118,42 @@ def twilio_recordings_fetch_due(*, now: datetime | None = None, limit: int = 200
     return settled
 
 
+def twilio_copies_delete(
+    sender: object, *, organization_id: int, recording_ids: list[int], **kwargs: object
+) -> None:
+    """The ``recordings_purged`` hook: once the purge commits, delete the Twilio
+    recordings among them from Twilio too (whatever the account's setting: what we no
+    longer keep, Twilio should not keep for us)."""
+    from telephony.tasks import twilio_recording_delete as task
+
+    ids = list(
+        Recording.objects.for_organization(organization_id)
+        .filter(pk__in=recording_ids, source=CallSource.TWILIO)
+        .values_list("pk", flat=True)
+    )
+    for pk in ids:
+        transaction.on_commit(functools.partial(task.delay, pk), robust=True)
+
+
 def twilio_recording_delete(*, recording_id: int, http_client: HttpClient | None = None) -> bool:
-    """Delete a stored recording's media from Twilio (its copy is ours, checked). False
-    when there is nothing to do (not stored here, or the account keeps recordings);
-    raises DeleteLater when Twilio refused or could not be reached. Audited as
-    ``recording.twilio_delete``, the system as the actor."""
+    """Delete a recording's media from Twilio: a stored one (its copy is ours, checked)
+    where the account deletes after copy, or a purged one (retention, erasure) whatever
+    the account's setting. False when there is nothing to do; raises DeleteLater when
+    Twilio refused or could not be reached. Audited as ``recording.twilio_delete``, the
+    system as the actor. One Twilio no longer has counts as deleted."""
     rec = Recording.objects.filter(
-        pk=recording_id, source=CallSource.TWILIO, status=RecordingStatus.DONE
+        pk=recording_id,
+        source=CallSource.TWILIO,
+        status__in=(RecordingStatus.DONE, RecordingStatus.PURGED),
     ).first()
-    if rec is None or not rec.storage_key or not RECORDING_SID.match(rec.leg_id):
+    if rec is None or not RECORDING_SID.match(rec.leg_id):
         return False
-    account = TwilioAccount.objects.filter(
-        organization_id=rec.organization_id, recordings_delete_after_copy=True
-    ).first()
+    if rec.status == RecordingStatus.DONE and not rec.storage_key:
+        return False
+    accounts = TwilioAccount.objects.filter(organization_id=rec.organization_id)
+    if rec.status == RecordingStatus.DONE:
+        accounts = accounts.filter(recordings_delete_after_copy=True)
+    account = accounts.first()
     if account is None:
         return False
     result = actions.delete_recording(account, rec.leg_id, http_client=http_client)
@@ -139,6 +164,10 @@ def twilio_recording_delete(*, recording_id: int, http_client: HttpClient | None
         organization_id=rec.organization_id,
         obj=rec,
         object_label=f"call {rec.call_id}",
-        details={"recording_sid": rec.leg_id, "already_gone": result.code == 20404},
+        details={
+            "recording_sid": rec.leg_id,
+            "already_gone": result.code == 20404,
+            "after": "purge" if rec.status == RecordingStatus.PURGED else "copy",
+        },
     )
     return True

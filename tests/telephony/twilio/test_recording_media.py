@@ -15,6 +15,7 @@ from django.utils import timezone
 from contactcenter.enums import CallSource, RecordingStatus
 from contactcenter.models import AuditEntry, Recording
 from contactcenter.services.recording_files import NEVER_ARRIVED, recordings_storage
+from contactcenter.services.recording_retention import recordings_purge_for_calls
 from telephony.models import TwilioAccount
 from telephony.twilio.recording_media import (
     DeleteLater,
@@ -112,7 +113,7 @@ def test_the_account_may_delete_twilios_copy_once_ours_is_checked(
     assert api.deleted == [RECORDING]
     assert RECORDING not in api.media
     entry = AuditEntry.objects.get(action="recording.twilio_delete", object_id=str(rec.pk))
-    assert entry.details == {"recording_sid": RECORDING, "already_gone": False}
+    assert entry.details == {"recording_sid": RECORDING, "already_gone": False, "after": "copy"}
     # Asked again (a redelivered task): Twilio no longer has it, which counts as deleted.
     assert twilio_recording_delete(recording_id=rec.pk)
 
@@ -204,3 +205,28 @@ def test_the_shared_volume_collector_leaves_twilios_recordings_alone(
     assert (result.stored, result.failed, result.waiting) == (0, 0, 0)
     rec.refresh_from_db()
     assert rec.status == RecordingStatus.ENDED
+
+
+def test_a_purged_recording_is_deleted_from_twilio_whatever_the_setting(
+    account: TwilioAccount,
+    queue: Any,
+    floor_a: Floor,
+    complete: Any,
+    store: Path,
+    api: Any,
+    audio: bytes,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    api.media[RECORDING] = audio
+    rec = complete(floor_a)  # stored; the account keeps Twilio's copy
+    assert api.deleted == []
+    with django_capture_on_commit_callbacks(execute=True):
+        purged = recordings_purge_for_calls(
+            organization_id=floor_a.org.pk, call_ids=[rec.call_id], reason="erasure"
+        )
+    assert purged == 1
+    assert api.deleted == [RECORDING]
+    entry = AuditEntry.objects.get(action="recording.twilio_delete", object_id=str(rec.pk))
+    assert entry.details["after"] == "purge"
+    # Twilio's copy already gone (deleted after copy, or by hand): counts as deleted.
+    assert twilio_recording_delete(recording_id=rec.pk)
