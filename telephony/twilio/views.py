@@ -42,6 +42,10 @@ _NOT_AN_AGENT = "This phone is not signed in as an active agent. Goodbye."
 _NO_CALLER_ID = "Outgoing calls have no caller ID set up. Please ask your administrator."
 _NOT_A_NUMBER = "That is not a phone number we can dial. Please check it and call again."
 
+# An agent's leg that ends while the others of a ring-all still ring: they rejected it,
+# or it could not reach them ("canceled" and "completed" legs are the Dial's business).
+REFUSED_LEG = frozenset({"busy", "failed"})
+
 Handler = Callable[[HttpRequest, TwilioAccount, Callback, Hints], HttpResponse]
 
 
@@ -219,6 +223,14 @@ def _follow_offer(account: TwilioAccount, callback: Callback, hints: Hints, now:
                 agent=agent,
                 at=at,
                 leg_sid=callback.call_sid,
+            )
+        elif callback.status in REFUSED_LEG and hints.queue and not hints.transfer:
+            agent = callback.to if callback.to.startswith("client:") else hints.agent
+            routing.ring_all_leg_refused(
+                organization_id=organization_id,
+                call_sid=callback.parent_call_sid,
+                agent=agent,
+                at=at,
             )
     elif translator.call_is_over(callback):
         routing.call_over(organization_id=organization_id, call_sid=callback.call_sid, at=at)

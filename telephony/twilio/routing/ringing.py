@@ -308,6 +308,26 @@ def ring_all_over(
     return answered
 
 
+@transaction.atomic
+def ring_all_leg_refused(*, organization_id: int, call_sid: str, agent: str, at: datetime) -> None:
+    """One agent of a ring-all rejected their leg (or it failed) while the others ring:
+    they missed the caller and are free for the next one now, not when the Dial ends.
+    An offer of one agent alone is left to the Dial action."""
+    pk = _agent_pk(agent)
+    if pk is None:
+        return
+    offer = (
+        _offers(organization_id, call_sid)
+        .filter(agent_id=pk, ring_all=True, status__in=(OfferStatus.CLAIMED, OfferStatus.RINGING))
+        .select_related("queue")
+        .select_for_update(of=("self",))
+        .first()
+    )
+    if offer is not None:
+        _offer_ended(offer, connected=False, at=at)
+        request(organization_id)
+
+
 def _offer_ended(offer: TwilioOffer, *, connected: bool, at: datetime) -> bool:
     """An active offer's end: done (answered, and the call with the agent over) or
     missed. Returns whether it was answered."""

@@ -177,6 +177,11 @@ class TwilioSide:
         self._leg(ring, "ringing")
         self._leg(ring, "canceled")
 
+    def rejects(self, ring: Ring) -> None:
+        """One agent of a ring-all rejects the call; the others keep ringing."""
+        self._leg(ring, "ringing")
+        self._leg(ring, "busy")
+
     def nobody_answers(self, rings: list[Ring]) -> None:
         """A ring-all <Dial>: no agent answers in time; the caller goes back in line."""
         self._left_queue(rings[0])

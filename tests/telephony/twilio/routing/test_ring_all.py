@@ -93,6 +93,28 @@ def test_nobody_answers_every_member_missed_it_and_the_caller_rings_them_again(
     assert call.status == CallStatus.QUEUED or call.answered_at is None
 
 
+def test_an_agent_who_rejects_is_free_for_the_next_caller_while_the_others_ring(
+    floor_a: Floor, twilio_api: FakeTwilioAPI
+) -> None:
+    f = routed_floor(floor_a, twilio_api, agents=2, strategy=QueueStrategy.RINGALL)
+    a, b = f.agents
+    f.available(a, b)
+    first = f.twilio.caller_arrives(1)
+    second = f.twilio.caller_arrives(2)
+    rings = f.twilio.rings()
+    assert {r.call for r in rings} == {first}
+    refused = next(r for r in rings if r.identity == a.twilio_identity)
+    f.twilio.rejects(refused)
+    offer = TwilioOffer.objects.get(call__external_id=first, agent=a)
+    assert offer.status == OfferStatus.MISSED
+    # A is offered the second caller; B still rings with the first.
+    [next_ring] = f.twilio.rings()
+    assert (next_ring.call, next_ring.identity) == (second, a.twilio_identity)
+    assert TwilioOffer.objects.get(call__external_id=first, agent=b).status == (OfferStatus.RINGING)
+    f.twilio.answer(next(r for r in rings if r is not refused))
+    assert Call.objects.get(external_id=first).agent_id == b.pk
+
+
 def test_only_the_lowest_penalty_tier_rings(floor_a: Floor, twilio_api: FakeTwilioAPI) -> None:
     f = routed_floor(floor_a, twilio_api, agents=3, strategy=QueueStrategy.RINGALL)
     a, b, c = f.agents
