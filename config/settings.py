@@ -663,6 +663,9 @@ REALTIME_PRESENCE_URL = env_str("REALTIME_PRESENCE_URL", REDIS_URL)
 REALTIME_KEY_PREFIX = env_str("REALTIME_KEY_PREFIX", "cc:rt")
 REALTIME_PBX_TIMEOUT_SECONDS = env_int("REALTIME_PBX_TIMEOUT_SECONDS", 8)
 REALTIME_WRAPUP_WINDOW_SECONDS = env_int("REALTIME_WRAPUP_WINDOW_SECONDS", 8 * 3600)
+# A callback offered in an agent's console (Asterisk) goes to another agent when it is
+# not taken within this many seconds (contactcenter/services/callback_offers.py).
+CALLBACK_OFFER_SECONDS = env_int("CALLBACK_OFFER_SECONDS", 30)
 
 # --- Observability (docs/operations.md) ------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

@@ -45,7 +45,7 @@ _NOT_REACHED = {
 
 
 def offer_seconds() -> int:
-    return int(getattr(settings, "CALLBACK_OFFER_SECONDS", 30))
+    return int(settings.CALLBACK_OFFER_SECONDS)
 
 
 def _busy_agents(organization_id: int) -> set[int]:
