@@ -44,10 +44,13 @@ class Sink(Protocol):
 
     def sessions_revoked(self, user_ids: frozenset[int]) -> None: ...
 
-    def queue_alerts_changed(self, organization_id: int, alert_ids: frozenset[int]) -> None: ...
-
     def voicemails_changed(self, organization_id: int, voicemail_ids: frozenset[int]) -> None:
         """Voicemails left, claimed or dealt with: their queues' agents."""
+
+    def queue_alerts_changed(self, organization_id: int, alert_ids: frozenset[int]) -> None: ...
+
+    def floor_changed(self, organization_id: int) -> None:
+        """Something only the supervisors' floor shows changed (a monitoring session)."""
 
     async def start_background(self) -> None: ...
 
@@ -130,11 +133,11 @@ def sessions_revoked(*, user_ids: Iterable[int]) -> None:
     _on_commit("sessions_revoked", lambda sink: sink.sessions_revoked(users))
 
 
-def voicemails_changed(*, organization_id: int, voicemail_ids: Iterable[int]) -> None:
-    """Voicemails were left, claimed or dealt with (services.voicemails): the consoles of
-    their queues' agents (``voicemail.updated``)."""
-    ids = frozenset(voicemail_ids)
-    _on_commit("voicemails_changed", lambda sink: sink.voicemails_changed(organization_id, ids))
+def floor_changed(*, organization_id: int) -> None:
+    """A supervisor's monitoring session started or ended: the supervisors' floor reads
+    again. Nothing goes to the agents' screens (they are not told, unless the policy
+    says so: then the call changed too, ``call_edited``)."""
+    _on_commit("floor_changed", lambda sink: sink.floor_changed(organization_id))
 
 
 def queue_alerts_changed(*, organization_id: int, alert_ids: Iterable[int]) -> None:
@@ -143,6 +146,13 @@ def queue_alerts_changed(*, organization_id: int, alert_ids: Iterable[int]) -> N
     _on_commit(
         "queue_alerts_changed", lambda sink: sink.queue_alerts_changed(organization_id, alerts)
     )
+
+
+def voicemails_changed(*, organization_id: int, voicemail_ids: Iterable[int]) -> None:
+    """Voicemails were left, claimed or dealt with (services.voicemails): the consoles of
+    their queues' agents (``voicemail.updated``)."""
+    ids = frozenset(voicemail_ids)
+    _on_commit("voicemails_changed", lambda sink: sink.voicemails_changed(organization_id, ids))
 
 
 async def start_background() -> None:

@@ -78,6 +78,13 @@ WALLBOARD_FRAMES = [
     Outbound("alert.raised", msgs.QueueAlertData, "A queue's figure crossed its alert threshold."),
     Outbound("alert.cleared", msgs.QueueAlertData, "A queue alert's figure is back: it clears."),
 ]
+SUPERVISOR_FRAMES = [
+    *_SHARED,
+    Outbound("snapshot", msgs.SupervisorSnapshotData, "The floor: every agent, after hello."),
+    Outbound("ack", msgs.AckData, "A supervisor's command carried out; result per command."),
+    Outbound("floor.update", msgs.FloorData, "The whole floor again: replaces the last."),
+    Outbound("agent.presence", msgs.AgentPresenceData, "An agent came online or went offline."),
+]
 
 CLOSE_CODES: dict[CloseCode, str] = {
     CloseCode.NORMAL: "Normal close.",
@@ -150,6 +157,17 @@ STREAMS = (
             },
         },
         close_codes=(*_COMMON_CODES, CloseCode.BAD_REQUEST, CloseCode.NOT_FOUND),
+    ),
+    Stream(
+        name="supervisor",
+        address="/ws/supervisor/",
+        summary="A supervisor's or admin's supervisor page: every agent of the "
+        "organization (also those in no queue) with state, queues and call, the callers "
+        "waiting; the supervisor's commands, as on the wallboard.",
+        frames=SUPERVISOR_FRAMES,
+        commands=dict(WALLBOARD_COMMANDS),
+        query={"ticket": _TICKET},
+        close_codes=_COMMON_CODES,
     ),
 )
 

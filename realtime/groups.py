@@ -34,6 +34,12 @@ def floor_group(organization_id: int) -> str:
     return f"floor.{organization_id}"
 
 
+def supervisors_group(organization_id: int) -> str:
+    """The supervisor pages of one organization: "the floor changed" pings (internal:
+    each page reads the floor again, coalesced; realtime/consumers/supervisor.py)."""
+    return f"supervisors.{organization_id}"
+
+
 def alerts_group(organization_id: int) -> str:
     """The wallboards and supervisor pages of one organization: its queue alerts."""
     return f"alerts.{organization_id}"

@@ -81,6 +81,9 @@ class CallView(Model):
     # The call's queue (or organization) records on demand: the agent may start recording
     # it (call.recording_start) while nothing records it.
     recording_on_demand: bool = False
+    # A supervisor the agent is told of (the organization's agents_see_monitoring):
+    # "" none, "whisper" coaching the agent, "barge" on the call with both.
+    coached: str = ""
     # Clients keep the newest version of a call: a frame with an older updated_at is stale.
     updated_at: datetime
 
@@ -177,7 +180,7 @@ class BoardTotals(Model):
 
 class HelloData(Model):
     protocol: int = PROTOCOL_VERSION
-    stream: Literal["agent", "wallboard"]
+    stream: Literal["agent", "wallboard", "supervisor"]
     heartbeat_seconds: int
     max_message_bytes: int
 
@@ -316,6 +319,62 @@ class WallboardUpdateData(Model):
 
     queues: list[QueueBoard]
     totals: BoardTotals
+
+
+class FloorMonitor(Model):
+    """A supervisor's live monitoring session on a call."""
+
+    session: str
+    mode: str  # listen, whisper, barge (as the session started)
+    supervisor_user_id: int | None
+    supervisor_name: str
+    started_at: datetime
+
+
+class FloorCall(Model):
+    """A live call as the supervisor page shows it."""
+
+    call: CallView
+    # The queue the caller is in now (a caller moved stays counted in call.queue_id's).
+    queue_id: int | None
+    queue_name: str
+    monitors: list[FloorMonitor]
+
+
+class FloorMembership(Model):
+    queue_id: int
+    queue_name: str
+    penalty: int
+    logged_in: bool
+    paused: bool
+    paused_reason: str
+
+
+class FloorAgent(Model):
+    agent: AgentView
+    queues: list[FloorMembership]
+    call: FloorCall | None
+
+
+class FloorQueue(Model):
+    id: int
+    name: str
+
+
+class FloorData(Model):
+    """The supervisor page's floor: every agent (also those in no queue), the callers
+    waiting, the queues. ``floor.update`` carries it whole; it replaces the last."""
+
+    agents: list[FloorAgent]
+    waiting: list[FloorCall]
+    queues: list[FloorQueue]
+
+
+class SupervisorSnapshotData(FloorData):
+    # Whether the supervisor has a phone to monitor calls with (their agent profile's).
+    phone: str
+    # The organization's agents with a console open (agent.presence keeps it current).
+    online_agent_ids: list[int]
 
 
 class AckData(Model):

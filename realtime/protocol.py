@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from contactcenter import safejson
 from contactcenter.transitions import AGENT_SELECTABLE_CHOICES
@@ -179,10 +186,18 @@ class MonitorStop(_Strict):
 
 
 class MoveCall(_Strict):
-    """Move a caller waiting in a queue to an agent's phone (Redirect)."""
+    """Move a caller waiting in a queue to an agent's phone or into another queue
+    (Redirect): ``agent_id`` or ``queue_id``, one of them."""
 
     call_id: int
-    agent_id: int
+    agent_id: int | None = None
+    queue_id: int | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> MoveCall:
+        if (self.agent_id is None) == (self.queue_id is None):
+            raise ValueError("Give agent_id or queue_id, one of them.")
+        return self
 
 
 # A supervisor's or admin's (the wallboard stream opens for nobody else).

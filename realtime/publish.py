@@ -12,7 +12,9 @@ reaches the caller, whose data is committed. ``RealtimeConfig.ready`` installs t
 Groups and what goes to them (docs/realtime-protocol.md has the frames):
 
 - ``agent.<id>``: ``agent.state``, ``agent.presence``, ``call.*``, ``case.created``
-- ``floor.<organization id>``: ``agent.presence`` (for wallboards)
+- ``floor.<organization id>``: ``agent.presence`` (for wallboards and supervisor pages)
+- ``supervisors.<organization id>``: ``floor.changed`` (internal: each supervisor page
+  reads the floor again, coalesced)
 - ``alerts.<organization id>``: ``alert.raised``, ``alert.cleared`` (wallboards)
 - ``user.<id>``: ``notification.created``, ``notification.read``
 - ``agent.<id>`` of a queue's members: ``voicemail.updated``
@@ -39,7 +41,7 @@ from django.db import connection
 
 from realtime import messages as msgs
 from realtime import metrics, render_worker
-from realtime.groups import user_group, user_sockets_group
+from realtime.groups import supervisors_group, user_group, user_sockets_group
 from realtime.screens import alerts, changes
 from realtime.send import Message, message, send, send_all
 
@@ -208,9 +210,17 @@ class ScreenSink:
         _hand_over(
             changes.publish_changes, organization_id, call_ids, agent_ids, queue_ids, forced_type
         )
+        if call_ids or agent_ids or queue_ids:
+            self.floor_changed(organization_id)
 
     def agent_state_changed(self, organization_id: int, agent_id: int) -> None:
         _hand_over(changes.publish_agent, organization_id, agent_id)
+        self.floor_changed(organization_id)
+
+    def floor_changed(self, organization_id: int) -> None:
+        # One small message; the supervisor pages coalesce them (a burst is one read).
+        ping = {"type": "floor.changed"}
+        _hand_over(changes.given, [(supervisors_group(organization_id), ping)])
 
     def case_created(self, case_id: int) -> None:
         _hand_over(changes.publish_case, case_id)

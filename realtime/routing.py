@@ -2,9 +2,10 @@
 
 from django.urls import path
 
-from realtime.consumers import AgentConsumer, WallboardConsumer
+from realtime.consumers import AgentConsumer, SupervisorConsumer, WallboardConsumer
 
 websocket_urlpatterns = [
     path("ws/agent/", AgentConsumer.as_asgi()),
     path("ws/wallboard/", WallboardConsumer.as_asgi()),
+    path("ws/supervisor/", SupervisorConsumer.as_asgi()),
 ]

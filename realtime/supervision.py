@@ -109,9 +109,19 @@ async def monitor_stop(caller: Caller, data: p.MonitorStop) -> dict[str, Any]:
 
 
 async def move(caller: Caller, data: p.MoveCall) -> dict[str, Any]:
+    call = await _call(caller, data.call_id)
+    if data.queue_id is not None:
+        result = await supervision.supervisor_call_move_to_queue(
+            supervisor=caller.membership,
+            call=call,
+            queue=await _queue(caller, data.queue_id),
+            timeout=_timeout(),
+        )
+        return {"pbx": outcome(result)}
+    assert data.agent_id is not None  # MoveCall holds one of them
     result = await supervision.supervisor_call_move(
         supervisor=caller.membership,
-        call=await _call(caller, data.call_id),
+        call=call,
         agent=await _agent(caller, data.agent_id),
         timeout=_timeout(),
     )

@@ -14,6 +14,7 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("console/", views.console, name="console"),
     path("wallboard/", views.wallboard, name="wallboard"),
+    path("supervisor/", views.supervisor, name="supervisor"),
     path("calls/", calls_page.call_list, name="calls"),
     path("audit/", audit_page.audit_log, name="audit"),
     path("invite/accept/", invitations.accept, name="invite-accept"),

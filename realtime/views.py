@@ -136,3 +136,18 @@ def wallboard(request: HttpRequest) -> HttpResponse:
         if not wallboard_queue_exists(caller, queue_id):
             return _refused(request, f"There is no active queue {queue_id}.", status=404)
     return render(request, "realtime/wallboard.html", _page_context(caller, queue_id=queue_id))
+
+
+@require_GET
+@login_required
+def supervisor(request: HttpRequest) -> HttpResponse:
+    """The supervisor page beside the wallboard: every agent, their call, the actions
+    (docs/supervisor.md); supervisors and admins only, as /ws/supervisor/."""
+    caller = caller_for(request.user)
+    if caller is None:
+        return _no_page(request)
+    if not is_floor_role(caller.membership.role):
+        if caller.agent is not None and caller.agent.is_active:
+            return redirect("realtime:console")
+        return _no_page(request)
+    return render(request, "realtime/supervisor.html", _page_context(caller))

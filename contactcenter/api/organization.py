@@ -41,6 +41,7 @@ class OrganizationSerializer(serializers.ModelSerializer[Organization]):
             "audit_retention_days",
             "recording_policy",
             "recording_retention_days",
+            "agents_see_monitoring",
             "created_at",
         ]
         read_only_fields = ["id", "slug", "created_at"]
@@ -54,6 +55,10 @@ class OrganizationSerializer(serializers.ModelSerializer[Organization]):
                 "min_value": 1,
                 "max_value": 36500,
                 "help_text": "Days recordings are kept; null: until erased.",
+            },
+            "agents_see_monitoring": {
+                "help_text": "Agents' consoles show a supervisor whispering to them or "
+                "barging into their call (never one only listening).",
             },
         }
 

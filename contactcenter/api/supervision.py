@@ -38,7 +38,15 @@ class QueueAddInput(serializers.Serializer[Any]):
 
 
 class MoveInput(serializers.Serializer[Any]):
-    agent = serializers.IntegerField()
+    """Where the waiting caller goes: an agent's phone or another queue, one of them."""
+
+    agent = serializers.IntegerField(required=False)
+    queue = serializers.IntegerField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("agent" in attrs) == ("queue" in attrs):
+            raise serializers.ValidationError("Give agent or queue, one of them.")
+        return attrs
 
 
 class MonitorInput(serializers.Serializer[Any]):
@@ -192,12 +200,22 @@ class CallMonitorStopView(_FloorAction):
 
 class CallMoveView(_FloorAction):
     @extend_schema(
-        request=MoveInput, responses=PbxAnswer, summary="Move a waiting caller to an agent"
+        request=MoveInput,
+        responses=PbxAnswer,
+        summary="Move a waiting caller to an agent or another queue",
     )
     def post(self, request: Request, call_id: int) -> Response:
         data = self._input(MoveInput)
         organization_id = self.membership.organization_id
         call = floor_call(organization_id=organization_id, call_id=call_id)
+        if "queue" in data:
+            queue = floor_queue(organization_id=organization_id, queue_id=data["queue"])
+            result = _run(
+                supervision.supervisor_call_move_to_queue(
+                    supervisor=self.membership, call=call, queue=queue, timeout=self.timeout
+                )
+            )
+            return Response({"pbx": _outcome(result)})
         agent = floor_agent(organization_id=organization_id, agent_id=data["agent"])
         result = _run(
             supervision.supervisor_call_move(

@@ -18,6 +18,11 @@ from contactcenter.models.agents import Agent
 from contactcenter.models.base import TenantModel, TimestampedModel
 from contactcenter.models.queues import CallQueue
 
+# Call.flags' key for the supervisor the agent is told of ("whisper" or "barge"): set
+# while such a session is live and the organization lets agents see it
+# (Organization.agents_see_monitoring; contactcenter/services/monitoring.py).
+COACHED_FLAG = "coached"
+
 
 class CallDisposition(TenantModel, TimestampedModel):
     """How an agent closes a call, and what the CRM must do about it."""

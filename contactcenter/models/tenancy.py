@@ -39,6 +39,9 @@ class Organization(models.Model):
     )
     # Days a recording is kept (the retention purge); blank: kept until erased.
     recording_retention_days = models.PositiveIntegerField(null=True, blank=True)
+    # Whether an agent's console shows a supervisor whispering to them or barging into
+    # their call (never one only listening): docs/supervisor.md.
+    agents_see_monitoring = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["name"]

@@ -4,7 +4,11 @@ The PBX reports each session's start and end (``MonitorStarted`` / ``MonitorStop
 each becomes a timeline entry of the spied call, ``monitor.started`` or
 ``monitor.stopped`` (with how long it lasted), and an audit entry saying which
 supervisor monitored which call, how, when. The entries name no agent (``agent`` is
-null): the supervisor is no party of the call, and the agent's screens do not show it.
+null): the supervisor is no party of the call. The agent's console shows a whisper or a
+barge only where the organization lets agents see it (``agents_see_monitoring``, read
+as the session starts): the call's ``COACHED_FLAG``, in its frames; otherwise nothing
+reaches the agent's screens, not even a frame (its timing would tell). The
+supervisors' floor reads again either way (``publish.floor_changed``).
 """
 
 from __future__ import annotations
@@ -12,9 +16,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from django.utils import timezone
+
 from contactcenter import facts as te
+from contactcenter import publish
 from contactcenter.enums import CallEventType
-from contactcenter.models import Agent, Call, CallEvent
+from contactcenter.models import Agent, Call, CallEvent, Organization
+from contactcenter.models.calls import COACHED_FLAG
 from contactcenter.services import audit
 from contactcenter.services.telephony.audited import pbx_actor
 
@@ -97,4 +105,50 @@ def monitor_facts_apply(
         )
     CallEvent.objects.bulk_create(timeline, ignore_conflicts=True)
     audit.record_many(entries, actor=pbx_actor(connection_key))
+    applied = {event.dedup_key for event in timeline}
+    coached = _coached(organization_id, calls, [f for f in facts if f.dedup_key in applied])
+    for call_id in sorted(coached):
+        publish.call_edited(organization_id=organization_id, call_id=call_id)
+    if timeline:
+        publish.floor_changed(organization_id=organization_id)
     return {event.call_id for event in timeline}
+
+
+_TOLD = ("whisper", "barge")  # a supervisor only listening is never shown
+
+
+def _coached(
+    organization_id: int, calls: dict[tuple[str, str], Call], facts: Sequence[te.MonitorFact]
+) -> set[int]:
+    """The calls whose ``COACHED_FLAG`` the facts change (the policy allowing): set
+    by a whisper's or barge's start, cleared by the end of the session that set it."""
+    told = [f for f in facts if f.mode in _TOLD]
+    if not told:
+        return set()
+    if not Organization.objects.filter(pk=organization_id, agents_see_monitoring=True).exists():
+        # Still cleared if the policy was turned off during the session.
+        told = [f for f in told if isinstance(f, te.MonitorStopped)]
+    keys = {(f.source, f.call_key) for f in told}
+    call_ids = [call.pk for key, call in calls.items() if key in keys]
+    # Read again under lock: the flags are the call's, other writers keep theirs.
+    locked = {
+        (c.source, c.external_id): c
+        for c in Call.objects.select_for_update().filter(pk__in=call_ids).order_by("pk")
+    }
+    changed: dict[int, Call] = {}
+    for fact in told:
+        call = locked.get((fact.source, fact.call_key))
+        if call is None:
+            continue
+        flag = call.flags.get(COACHED_FLAG)
+        if isinstance(fact, te.MonitorStarted):
+            call.flags = {**call.flags, COACHED_FLAG: {"mode": fact.mode, "session": fact.session}}
+        elif isinstance(flag, dict) and flag.get("session") == fact.session:
+            call.flags = {k: v for k, v in call.flags.items() if k != COACHED_FLAG}
+        else:
+            continue
+        changed[call.pk] = call
+    now = timezone.now()
+    for call in changed.values():
+        Call.objects.filter(pk=call.pk).update(flags=call.flags, updated_at=now)
+    return set(changed)

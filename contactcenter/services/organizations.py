@@ -151,6 +151,7 @@ def organization_update(
     audit_retention_days: int | object | None = ...,
     recording_policy: str | None = None,
     recording_retention_days: int | object | None = ...,
+    agents_see_monitoring: bool | None = None,
 ) -> Organization:
     """Change what is passed; ``audit_retention_days=None`` goes back to the
     installation's ``AUDIT_RETENTION_DAYS``, ``recording_retention_days=None`` keeps
@@ -174,6 +175,9 @@ def organization_update(
         organization.recording_retention_days = recording_retention_days
     if recording_policy is not None:
         organization.recording_policy = recording_policy
+    if agents_see_monitoring is not None:
+        # Applies to monitoring sessions that start from now on.
+        organization.agents_see_monitoring = agents_see_monitoring
     if name is not None:
         organization.name = name
     if time_zone is not None:
@@ -189,6 +193,7 @@ def organization_update(
             "audit_retention_days",
             "recording_policy",
             "recording_retention_days",
+            "agents_see_monitoring",
         ]
     )
     audit.updated(organization, before)

@@ -291,3 +291,33 @@ async def supervisor_call_move(
         raise PbxFailed(result)
     return result
 
+
+async def supervisor_call_move_to_queue(
+    *, supervisor: Membership, call: Call, queue: CallQueue, timeout: float
+) -> PbxResult:
+    """Move a caller waiting in a queue into ``queue`` (Redirect of the caller's leg to
+    the dialplan extension that enters it: deploy/asterisk/extensions.conf, context
+    ``cc-queues``): the first queue lets the caller go, the other takes them in; the
+    PBX's events tell the rest."""
+    _check(supervisor, call, queue)
+    port = telephony()
+    if port is None or not port.reaches_bridge(call.connection_key):
+        raise no_pbx_error()
+    if call.status != CallStatus.QUEUED:
+        raise ApplicationError(
+            "Only a caller waiting in a queue can be moved.", code="not_waiting", status=409
+        )
+    if call.queue_id == queue.pk:
+        raise ApplicationError(
+            "The caller is waiting in that queue already.", code="same_queue", status=409
+        )
+    params = {"call": call.external_id, "queue": queue.pbx_queue_name}
+    result = await port.command(
+        call.organization_id, call.connection_key, "move_to_queue", params, timeout=timeout
+    )
+    await pbx_command_audited(
+        "move_to_queue", call.organization_id, call, {"queue_id": queue.pk, **params}, result
+    )
+    if not result.ok:
+        raise PbxFailed(result)
+    return result

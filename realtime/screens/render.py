@@ -7,6 +7,7 @@ from typing import Any
 
 from contactcenter.enums import RecordingPolicy
 from contactcenter.models import Agent, Call, CallDisposition
+from contactcenter.models.calls import COACHED_FLAG
 from contactcenter.models.recordings import RECORDING_FLAG
 from contactcenter.models.voicemails import Voicemail
 from contactcenter.selectors.recordings import call_recording_policy
@@ -27,6 +28,12 @@ def agent_view(agent: Agent) -> msgs.AgentView:
         state_reason=agent.state_reason,
         state_changed_at=agent.state_changed_at,
     )
+
+
+def coached_mode(call: Call) -> str:
+    """The supervisor the agent is told of: "whisper", "barge" or ""."""
+    flag = call.flags.get(COACHED_FLAG)
+    return str(flag.get("mode") or "") if isinstance(flag, dict) else ""
 
 
 def call_view(call: Call) -> msgs.CallView:
@@ -52,6 +59,7 @@ def call_view(call: Call) -> msgs.CallView:
         disposition_id=call.disposition_id,
         notes=call.notes,
         recording=str(call.flags.get(RECORDING_FLAG, "")),
+        coached=coached_mode(call),
         recording_on_demand=call_recording_policy(call=call) == RecordingPolicy.ON_DEMAND,
         updated_at=call.updated_at,
     )

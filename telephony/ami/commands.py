@@ -70,6 +70,10 @@ def _flag(value: Any) -> str:
 # keypad (4 listen, 5 whisper, 6 barge); E ends the monitoring when the agent hangs up.
 SPY_OPTIONS = {"listen": "qdE", "whisper": "qwdE", "barge": "qBdE"}
 
+# The dialplan context whose extension <queue> enters that queue (a supervisor moving a
+# waiting caller to another queue; deploy/asterisk/extensions.conf).
+QUEUE_CONTEXT = "cc-queues"
+
 
 def _monitor(params: dict[str, Any], state: Tracker) -> PlannedAction:
     """The supervisor's phone rung with ChanSpy on the agent's channel of the call."""
@@ -142,6 +146,23 @@ def plan(command: str, params: dict[str, Any], state: Tracker, *, context: str) 
                 "Channel": caller.channel,
                 "Context": str(params.get("context") or context),
                 "Exten": exten,
+                "Priority": "1",
+            }
+        )
+    if command == "move_to_queue":
+        # A supervisor's: the waiting caller's leg goes to the extension of QUEUE_CONTEXT
+        # that enters ``queue`` (deploy/asterisk/extensions.conf), out of its own queue.
+        call_key, queue = _need(params, "call", "queue")
+        track = state.calls.get(state.resolve(call_key))
+        caller = None if track is None else state.legs.get(track.first_leg)
+        if caller is None:
+            raise CommandError("That call is not live on this PBX.")
+        return PlannedAction(
+            {
+                "Action": "Redirect",
+                "Channel": caller.channel,
+                "Context": QUEUE_CONTEXT,
+                "Exten": queue,
                 "Priority": "1",
             }
         )

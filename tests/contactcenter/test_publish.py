@@ -44,6 +44,9 @@ class RecordingSink:
     def sessions_revoked(self, *args: Any) -> None:
         self.seen.append(("sessions_revoked", *args))
 
+    def floor_changed(self, *args: Any) -> None:
+        self.seen.append(("floor_changed", *args))
+
     async def start_background(self) -> None:
         self.seen.append(("start_background",))
 

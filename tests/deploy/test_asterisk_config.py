@@ -13,6 +13,7 @@ import pytest
 
 from provisioning.demo import QUEUES, USERS
 from telephony.ami.bridge import BridgeSettings
+from telephony.ami.commands import QUEUE_CONTEXT
 from telephony.ami.translator import Translator
 from tests.deploy.asterisk_conf import ASTERISK, ROOT, _values, parse_conf
 
@@ -219,3 +220,8 @@ def test_phones_and_dialplan_match_the_agents_and_the_bridge() -> None:
     assert "Queue(support" in inbound
     internal = " ".join(value for _key, value in dialplan["from-internal"])
     assert "_10XX" in internal and "Dial(PJSIP/${EXTEN}" in internal
+    # A supervisor's move of a waiting caller into another queue: one extension per queue.
+    moves = dialplan[QUEUE_CONTEXT]
+    for _name, pbx_name, *_rest in QUEUES:
+        (entry,) = [v for k, v in moves if k == "exten" and v.startswith(f"{pbx_name},1,")]
+        assert entry.startswith(f"{pbx_name},1,Queue({pbx_name},")

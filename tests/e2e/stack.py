@@ -154,6 +154,8 @@ class Stack:
     ami_port: int = field(default_factory=free_port)
     processes: dict[str, Process] = field(default_factory=dict)
     env_used: dict[str, str] = field(default_factory=dict)
+    # More phones on the simulated PBX, in no queue (ami_simulator --phone).
+    extra_phones: tuple[str, ...] = ()
 
     @property
     def base_url(self) -> str:
@@ -193,6 +195,7 @@ class Stack:
                 "--speed",
                 "1",
                 "--control",
+                *(f"--phone={number}" for number in self.extra_phones),
             ],
             env,
         )
@@ -271,7 +274,9 @@ class AmiControl:
 
 
 @contextlib.contextmanager
-def demo_stack(logs: Path, redis_url: str, *, web_only: bool = False) -> Iterator[Stack]:
+def demo_stack(
+    logs: Path, redis_url: str, *, web_only: bool = False, extra_phones: tuple[str, ...] = ()
+) -> Iterator[Stack]:
     """The demo organization seeded in the test database and its processes started (all
     of them, or only the server); stopped afterwards, waiting for their database
     sessions to end so the flush (and dropping the test database) finds nobody else."""
@@ -286,6 +291,7 @@ def demo_stack(logs: Path, redis_url: str, *, web_only: bool = False) -> Iterato
         redis_url=redis_url,
         logs=logs,
         organization_slug=DEMO_ORG_SLUG,
+        extra_phones=extra_phones,
     )
     stack.env_used = stack.env()
     try:

@@ -121,7 +121,8 @@ def test_the_document_is_valid_asyncapi_3() -> None:
     for message in doc["components"]["messages"].values():
         Draft7Validator.check_schema(message["payload"])
     assert doc["info"]["version"] == str(msgs.PROTOCOL_VERSION)
-    assert {c["address"] for c in doc["channels"].values()} == {"/ws/agent/", "/ws/wallboard/"}
+    addresses = {c["address"] for c in doc["channels"].values()}
+    assert addresses == {"/ws/agent/", "/ws/wallboard/", "/ws/supervisor/"}
 
 
 def test_the_official_schema_refuses_a_broken_document() -> None:
@@ -156,6 +157,7 @@ def test_every_message_model_command_and_close_code_is_in_the_document() -> None
     assert set(msgs.CALL_FRAME_TYPES) | {"call.removed", "hello", "snapshot"} <= agent_types
     assert inbound(doc, "agent") == set(AGENT_COMMANDS)
     assert inbound(doc, "wallboard") == set(WALLBOARD_COMMANDS)
+    assert inbound(doc, "supervisor") == set(WALLBOARD_COMMANDS)
     assert set(CLOSE_CODES) == set(CloseCode)
     channels = doc["channels"].values()
     documented = {c["code"] for channel in channels for c in channel["x-close-codes"]}
@@ -175,7 +177,7 @@ def of_type(type_: str) -> Any:
 @pytest.mark.django_db(transaction=True)
 async def test_what_real_sockets_send_and_receive_is_in_the_document(desk: Any) -> None:
     wire = Wire(document())
-    sent: dict[str, list[dict[str, Any]]] = {"agent": [], "wallboard": []}
+    sent: dict[str, list[dict[str, Any]]] = {"agent": [], "wallboard": [], "supervisor": []}
 
     async def command(socket: Socket, channel: str, type_: str, data: Any, id_: str) -> Any:
         sent[channel].append({"type": type_, "id": id_, "data": data})
@@ -193,6 +195,9 @@ async def test_what_real_sockets_send_and_receive_is_in_the_document(desk: Any) 
     board = Socket("/ws/wallboard/", cookie=await session_cookie(desk.supervisor.user))
     assert (await board.open())[0]
     await board.expect("snapshot")
+    floor = Socket("/ws/supervisor/", cookie=await session_cookie(desk.supervisor.user))
+    assert (await floor.open())[0]
+    await floor.expect("snapshot")
     console, _ = await open_agent(await session_cookie(desk.agent_member.user))
     await console.until(of_type("agent.presence"))
     await board.until(of_type("agent.presence"))
@@ -257,8 +262,11 @@ async def test_what_real_sockets_send_and_receive_is_in_the_document(desk: Any) 
     # A supervisor's command (no PBX here: the pause is the state alone).
     pause = {"agent_id": desk.other_agent.pk, "paused": True, "reason": "coaching"}
     await command(board, "wallboard", "agent.pause", pause, "sp")
+    resume = {"agent_id": desk.other_agent.pk, "paused": False}
+    await command(floor, "supervisor", "agent.pause", resume, "sr")
+    await floor.until(of_type("floor.update"))
 
-    for socket, channel in ((console, "agent"), (board, "wallboard")):
+    for socket, channel in ((console, "agent"), (board, "wallboard"), (floor, "supervisor")):
         sent[channel].append({"type": "ping", "id": "p"})
         await socket.send(sent[channel][-1])
         await socket.until(of_type("pong"))
@@ -287,8 +295,12 @@ async def test_what_real_sockets_send_and_receive_is_in_the_document(desk: Any) 
     ]:
         sent["wallboard"].append({"type": type_, "id": "x", "data": data})
 
-    frames = {"agent": console.frames + colleague_console.frames, "wallboard": board.frames}
-    for channel in ("agent", "wallboard"):
+    frames = {
+        "agent": console.frames + colleague_console.frames,
+        "wallboard": board.frames,
+        "supervisor": floor.frames,
+    }
+    for channel in ("agent", "wallboard", "supervisor"):
         for frame in frames[channel]:
             wire.check(channel, frame)
         for payload in sent[channel]:
@@ -307,7 +319,7 @@ async def test_what_real_sockets_send_and_receive_is_in_the_document(desk: Any) 
         wire.check("agent", {**ringing, "seq": "1"})
     with pytest.raises(ValidationError):
         wire.check("agent", {"type": "call.hangup", "id": "x", "data": {"call_id": "12"}})
-    for socket in (console, colleague_console, board):
+    for socket in (console, colleague_console, board, floor):
         await socket.close()
 
 

@@ -18,6 +18,7 @@ from contactcenter.models import (
     Agent,
     AuditEntry,
     Call,
+    CallEvent,
     Organization,
     QueueMembership,
 )
@@ -206,6 +207,62 @@ async def test_move_a_waiting_caller_to_an_agent(floor: Floor) -> None:
         "agent": alice.pk,
         "call": call.external_id,
         "exten": "1001",
+        "ok": True,
+    }
+    for socket in (board, carol_console, alice_console):
+        await socket.close()
+
+
+async def test_move_a_waiting_caller_to_another_queue(floor: Floor) -> None:
+    """Redirect of the caller's leg to <queue>@cc-queues (deploy/asterisk/extensions.conf):
+    the caller leaves support and waits in sales, whose member (alice) is rung."""
+    board, _ = await open_board(floor.members["supervisor"])
+    carol_console, _ = await open_agent(await session_cookie(floor.members["carol"].user))
+    alice_console, _ = await open_agent(await session_cookie(floor.members["alice"].user))
+    floor.place_call("waiting", agents=("1003",), answer_after=600, talk=3600)
+    ringing = await carol_console.until(lambda f: f["type"] == "call.ringing")
+    call_id = ringing["data"]["call"]["id"]
+    support = floor.queues["support"]
+    sales = floor.queues["sales"]
+    assert ringing["data"]["call"]["queue_id"] == support.pk
+
+    same = {"call_id": call_id, "queue_id": support.pk}
+    error = await board.command("call.move", same, id_="c0")
+    assert error["data"]["code"] == "same_queue"
+    both = {"call_id": call_id, "queue_id": sales.pk, "agent_id": floor.agents["alice"].pk}
+    error = await board.command("call.move", both, id_="c1")
+    assert error["data"]["code"] == "invalid"
+
+    ack = await board.command("call.move", {"call_id": call_id, "queue_id": sales.pk}, id_="c2")
+    assert ack["type"] == "ack", ack
+    assert ack["data"]["result"]["pbx"]["message"] == "Redirect successful"
+    # Sales rings its member, alice; carol's phone stops ringing.
+    offered = await alice_console.until(
+        lambda f: f["type"] == "call.ringing" and f["data"]["call"]["id"] == call_id
+    )
+    # The call stays counted in the queue it first joined (the wallboard's figures); its
+    # timeline has the join of the second.
+    assert offered["data"]["call"]["queue_id"] == support.pk
+    await carol_console.until(
+        lambda f: f["type"] == "call.removed" and f["data"]["call_id"] == call_id
+    )
+    await floor.settled()
+    caller = floor.simulator.pbx.queues["sales"].entries[0].channel
+    assert (caller.context, caller.exten) == ("cc-queues", "sales")
+    joins = await sync(
+        lambda: list(
+            CallEvent.objects.filter(call_id=call_id, type="queue.joined")
+            .order_by("occurred_at", "id")
+            .values_list("details__queue", flat=True)
+        )
+    )()
+    assert joins == ["support", "sales"]
+    entry = await sync(lambda: AuditEntry.objects.get(action="pbx.move_to_queue"))()
+    call = await sync(lambda: Call.objects.get(pk=call_id))()
+    assert entry.details == {
+        "queue_id": sales.pk,
+        "call": call.external_id,
+        "queue": "sales",
         "ok": True,
     }
     for socket in (board, carol_console, alice_console):

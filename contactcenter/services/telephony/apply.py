@@ -176,7 +176,8 @@ def telephony_apply(
     with roundtrips.together():
         result = _apply(organization_id, connection_key, events)
     if monitored:
-        # Timeline and audit only: nothing on a screen changes (the agent is not told).
+        # Timeline and audit, the supervisors' floor; the agent's console only where the
+        # organization's policy tells agents (contactcenter/services/monitoring.py).
         monitor_facts_apply(
             organization_id=organization_id, connection_key=connection_key, facts=monitored
         )

@@ -19,6 +19,7 @@ from telephony.ami.simulator.calls import (
     drop_attempt,
     finish,
     hangup_connected,
+    queue_join,
     queue_leave,
 )
 from telephony.ami.simulator.channels import Channel
@@ -36,6 +37,10 @@ from telephony.ami.simulator.scenarios import (
 from telephony.ami.simulator.session import response
 from telephony.ami.simulator.spy import SpyPlan, spy_call, spy_hangup
 from telephony.ami.simulator.transfers import blind_transfer
+
+# The sample dialplan's context whose extension <queue> enters that queue
+# (deploy/asterisk/extensions.conf): where a supervisor's Redirect moves a waiting caller.
+QUEUE_CONTEXT = "cc-queues"
 
 Reply = list[AmiMessage]
 _CALLER_ID = re.compile(r'^\s*(?:"([^"]*)"|([^<]*?))\s*<([^>]*)>\s*$')
@@ -251,8 +256,17 @@ class CallActions:
             # Only the customer leg is modelled moving; another leg just leaves its call.
             self.teardown(channel)
             return _success(action_id, "Redirect successful")
+        queue = self.pbx.queues.get(exten) if context == QUEUE_CONTEXT else None
+        if context == QUEUE_CONTEXT and (queue is None or call.queue is None):
+            # Nothing in that context for it (or a caller no queue script drives).
+            return _error(action_id, "Redirect failed")
         self._release_caller(call)
         call.caller.context, call.caller.exten, call.caller.priority = context, exten, 1
+        if queue is not None:
+            # extensions.conf's cc-queues: the caller joins that queue, and the script
+            # that rang the first queue's members rings this one's (scenarios.py).
+            queue_join(self.pbx, call, queue)
+            return _success(action_id, "Redirect successful")
         self._continue_to(call, exten)
         return _success(action_id, "Redirect successful")
 

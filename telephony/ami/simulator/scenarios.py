@@ -136,6 +136,20 @@ def _give_up(pbx: PbxModel, call: Call, plan: InboundPlan) -> None:
         abandon(pbx, call)
 
 
+# While a phone rings, how often (simulated seconds) the script looks whether an AMI
+# action ended the ring early (a Redirect took the caller elsewhere).
+_RING_LOOK = 1.0
+
+
+def _ring(call: Call, leg: Channel, seconds: float) -> Script:
+    """Let ``leg`` ring for ``seconds``, or until it or the call is hung up."""
+    left = seconds
+    while left > 0 and not call.ended and not leg.hungup:
+        step = min(_RING_LOOK, left)
+        yield step
+        left -= step
+
+
 def inbound_call(pbx: PbxModel, plan: InboundPlan) -> Script:
     if plan.callback_after is not None:
         plan = replace(plan, patience=min(plan.patience, plan.callback_after))
@@ -148,6 +162,9 @@ def inbound_call(pbx: PbxModel, plan: InboundPlan) -> Script:
     forced = list(plan.agents)
     rna_left = plan.no_answer_first
     while True:
+        if call.queue is not None and call.queue is not queue:
+            # Redirected into another queue (a supervisor's move): ring its members.
+            queue, forced = call.queue, []
         left = plan.patience - _elapsed(pbx, call.joined_usec)
         member = _next_member(pbx, queue, forced)
         if member is None:
@@ -172,11 +189,14 @@ def inbound_call(pbx: PbxModel, plan: InboundPlan) -> Script:
         ring_for = float(queue.timeout) if rna_left > 0 else plan.answer_after
         left = plan.patience - _elapsed(pbx, call.joined_usec)
         if left < ring_for:
-            yield max(0.0, left)
-            if not call.ended:
-                _give_up(pbx, call, plan)
+            yield from _ring(call, attempt.leg, max(0.0, left))
+            if call.ended:
+                return
+            if attempt.leg.hungup:  # a Redirect took the caller: it goes on there
+                continue
+            _give_up(pbx, call, plan)
             return
-        yield ring_for
+        yield from _ring(call, attempt.leg, ring_for)
         if call.ended:
             return
         if attempt.leg.hungup:  # hung up by an AMI action while ringing

@@ -23,14 +23,14 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import TracebackType
 
 from telephony.ami.frames import AmiMessage, serialize
 from telephony.ami.simulator.actions import ActionHandlers, OriginateBehaviour
 from telephony.ami.simulator.catalog import scenario
 from telephony.ami.simulator.clock import USEC, Agenda, ScriptHandle, SimClock
-from telephony.ami.simulator.directory import Directory, default_directory
+from telephony.ami.simulator.directory import AgentPhone, Directory, default_directory
 from telephony.ami.simulator.load import LoadConfig, LoadGenerator
 from telephony.ami.simulator.pbx import PbxModel
 from telephony.ami.simulator.scenarios import InboundPlan, OutboundPlan, inbound_call, outbound_call
@@ -64,6 +64,8 @@ class SimulatorConfig:
     control: bool = False
     # Where MixMonitor's files go on this host (the PBX's monitor directory); None: none.
     monitor_dir: str | None = None
+    # Phones in no queue beside the agents' (a supervisor's, to listen with).
+    extra_phones: tuple[str, ...] = ()
 
 
 class EventHub:
@@ -106,6 +108,11 @@ class AmiSimulator:
         directory = self.config.directory or default_directory(
             agents=self.config.agents, dialplan_events=self.config.dialplan_events
         )
+        if self.config.extra_phones:
+            extra = tuple(
+                AgentPhone(number, f"Phone {number}") for number in self.config.extra_phones
+            )
+            directory = replace(directory, phones=(*directory.phones, *extra))
         self.pbx = PbxModel(directory, self.clock, self.hub.publish, seed=self.config.seed)
         self.agenda: Agenda | None = None
         self.actions: ActionHandlers | None = None

@@ -76,6 +76,12 @@ class Command(BaseCommand):
         parser.add_argument("--max-calls", type=int, default=None)
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--agents", type=int, default=3)
+        parser.add_argument(
+            "--phone",
+            action="append",
+            default=[],
+            help="another phone, in no queue (a supervisor's, to listen to calls with)",
+        )
         parser.add_argument("--no-dialplan-events", action="store_true")
         parser.add_argument("--wait-clients", type=int, default=1)
         parser.add_argument("--exit-when-done", action="store_true")
@@ -108,6 +114,7 @@ class Command(BaseCommand):
             agents=options["agents"],
             dialplan_events=not options["no_dialplan_events"],
             control=options["control"],
+            extra_phones=tuple(options["phone"]),
         )
         run_until_signal(lambda stop: self._serve(config, transcripts, options, stop))
         self.stdout.write("AMI simulator stopped.")

@@ -24,6 +24,21 @@ def test_organization_read_by_all_changed_by_admin(floor_a: Floor) -> None:
     assert bad.json()["errors"][0]["attr"] == "time_zone"
 
 
+def test_whether_agents_see_monitoring_is_the_admins_to_set(floor_a: Floor) -> None:
+    assert (
+        client_for(floor_a.admin).get("/api/v1/organization/").json()["agents_see_monitoring"]
+        is False
+    )
+    body = {"agents_see_monitoring": True}
+    supervisor = client_for(floor_a.supervisor).patch("/api/v1/organization/", body)
+    assert supervisor.status_code == 403
+    resp = client_for(floor_a.admin).patch("/api/v1/organization/", body, format="json")
+    assert resp.status_code == 200
+    assert resp.json()["agents_see_monitoring"] is True
+    floor_a.org.refresh_from_db()
+    assert floor_a.org.agents_see_monitoring is True
+
+
 def test_members_managed_by_admin(floor_a: Floor) -> None:
     assert client_for(floor_a.agent_member).get("/api/v1/members/").status_code == 403
     assert client_for(floor_a.supervisor).get("/api/v1/members/").status_code == 200

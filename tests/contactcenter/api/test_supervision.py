@@ -34,6 +34,7 @@ def _urls(floor: Floor) -> list[tuple[str, dict[str, Any]]]:
         (f"/api/v1/agents/{agent}/queues/{queue}/remove/", {}),
         (f"/api/v1/calls/{call}/hang-up/", {}),
         (f"/api/v1/calls/{call}/move/", {"agent": agent}),
+        (f"/api/v1/calls/{call}/move/", {"queue": queue}),
         (f"/api/v1/calls/{call}/monitor/", {"mode": "listen"}),
         (f"/api/v1/calls/{call}/monitor/stop/", {}),
     ]
@@ -79,6 +80,13 @@ def test_without_a_pbx(floor_a: Floor) -> None:
     response = client.post(f"/api/v1/calls/{call.pk}/monitor/", {"mode": "barge"}, format="json")
     assert response.status_code == 409
     assert _error(response)[0] == "no_phone"  # the supervisor has no phone
+    # A move names an agent or a queue, one of them.
+    for body in ({}, {"agent": floor_a.agent.pk, "queue": queue.pk}):
+        response = client.post(f"/api/v1/calls/{call.pk}/move/", body, format="json")
+        assert response.status_code == 400, response.content
+    response = client.post(f"/api/v1/calls/{call.pk}/move/", {"queue": queue.pk}, format="json")
+    assert response.status_code == 409
+    assert _error(response)[0] == "no_pbx"
 
 
 @pytest.fixture

@@ -76,6 +76,24 @@ def test_redirect_moves_the_callers_channel() -> None:
         plan("redirect", {"call": "1.1", "exten": "1002"}, state, context="from-internal")
 
 
+def test_move_to_queue_redirects_the_caller_to_the_queues_extension() -> None:
+    state = _state()
+    params = {"call": "1.1", "queue": "sales"}
+    planned = plan("move_to_queue", params, state, context="from-internal")
+    assert planned.fields == {
+        "Action": "Redirect",
+        "Channel": "PJSIP/trunk-00000001",
+        "Context": "cc-queues",  # deploy/asterisk/extensions.conf
+        "Exten": "sales",
+        "Priority": "1",
+    }
+    with pytest.raises(CommandError, match="'queue' is required"):
+        plan("move_to_queue", {"call": "1.1"}, state, context="from-internal")
+    del state.legs["1.1"]
+    with pytest.raises(CommandError, match="not live"):
+        plan("move_to_queue", params, state, context="from-internal")
+
+
 def test_monitor_originates_chanspy_on_the_agents_channel() -> None:
     state = _state()
     params = {"call": "1.1", "agent": "PJSIP/1001", "phone": "PJSIP/2001", "mode": "whisper"}

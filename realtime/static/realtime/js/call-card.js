@@ -113,6 +113,8 @@ export class CallCard {
     blind.addEventListener("click", () => transfer("blind"));
     attended.addEventListener("click", () => transfer("attended"));
     this.holdHint = h("p", { class: "hint", dataset: { testid: "hold-state" } });
+    // A supervisor coaching the agent or on the call, where the organization tells agents.
+    this.coachedHint = h("p", { class: "hint coached", dataset: { testid: "coached" } });
     // Pause the recording while the customer reads out a card number; the PBX's report
     // of the pause is what changes the state shown (call.recording).
     this.recordingState = h("span", { dataset: { testid: "recording-state" } });
@@ -139,6 +141,7 @@ export class CallCard {
       this.recordingRow,
       this.recordingOffer,
       this.holdHint,
+      this.coachedHint,
     );
   }
 
@@ -259,6 +262,12 @@ export class CallCard {
     this.answerHint.hidden = !(live && leg === "offered");
     this.controls.hidden = !(live && leg === "connected");
     this.holdHint.textContent = call.status === "on_hold" ? "On hold: resume on your phone." : "Hold and resume on your phone.";
+    const coached = live ? call.coached || "" : "";
+    this.coachedHint.hidden = !coached;
+    this.coachedHint.dataset.mode = coached;
+    this.coachedHint.textContent = coached === "barge"
+      ? "A supervisor is on this call: the caller hears them too."
+      : "A supervisor is coaching you: only you hear them.";
     const recording = call.recording || "";
     const recordingNow = recording === "recording" || recording === "paused";
     this.recordingRow.hidden = !recordingNow;
