@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import RowNumber
 
@@ -193,7 +193,16 @@ def screen_calls(agent: Agent, wrapped_up_since: datetime) -> list[Call]:
         disposition__isnull=True,
         ended_at__gte=wrapped_up_since,
     ).order_by("-ended_at", "-id")[:WRAPUP_LIMIT]
-    ids = set(live.values_list("pk", flat=True)) | set(wrap_up.values_list("pk", flat=True))
+    live_ids = live.order_by().values_list("pk", flat=True)
+    wrap_up_ids = wrap_up.values_list("pk", flat=True)
+    if connection.features.supports_slicing_ordering_in_compound:
+        # Both lists of ids in one round trip (a snapshot at a reconnect storm is
+        # thousands of these); the calls in another only when there are any.
+        ids = set(live_ids.union(wrap_up_ids))
+    else:  # SQLite (the embedded default) takes no LIMIT inside a UNION
+        ids = set(live_ids) | set(wrap_up_ids)
+    if not ids:
+        return []
     return list(with_last_entry(scope.filter(pk__in=ids)).order_by("started_at", "id"))
 
 

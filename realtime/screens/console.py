@@ -131,6 +131,8 @@ def call_changes(
     already read the calls' ``agent_entries`` or the agents' ``memberships_of``, or holds
     their ``PopBuilder``, passes them, and they are not read again.
     """
+    if not calls:
+        return []  # the common snapshot, an agent with no call: none of the reads below
     by_id = {a.pk: a for a in agents}
     if entries is None:
         entries = agent_entries([c.pk for c in calls], by_id)
