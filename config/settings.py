@@ -261,6 +261,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "contactcenter.recordings_purge_expired",
         "schedule": crontab(hour=env_int("RECORDINGS_PURGE_HOUR", 2), minute=30),
     },
+    # Voicemails dealt with, past the same retention days (legal holds kept).
+    "purge-expired-voicemails": {
+        "task": "contactcenter.voicemails_purge_expired",
+        "schedule": crontab(hour=env_int("RECORDINGS_PURGE_HOUR", 2), minute=40),
+    },
     # Queue alerts judged for every organization (contactcenter/services/queue_alerts.py):
     # a wait that grows with no event, and alerts with no wallboard open.
     "evaluate-queue-alerts": {

@@ -22,6 +22,7 @@ from contactcenter.services.reports import stats_rollup_recent
 from contactcenter.services.sessions import tokens_flush_expired
 from contactcenter.services.sweep import calls_sweep_stale
 from contactcenter.services.voicemail_files import voicemails_collect
+from contactcenter.services.voicemail_retention import voicemails_purge_expired
 
 logger = logging.getLogger(__name__)
 
@@ -148,3 +149,16 @@ def purge_expired_recordings() -> int:
     """Recordings past their organization's retention, legal holds kept
     (services/recording_retention.py)."""
     return recordings_purge_expired()
+
+
+@shared_task(
+    name="contactcenter.voicemails_purge_expired",
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=5,
+)
+def purge_expired_voicemails() -> int:
+    """Voicemails dealt with longer ago than their organization's retention, legal holds
+    kept (services/voicemail_retention.py)."""
+    return voicemails_purge_expired()

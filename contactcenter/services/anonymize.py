@@ -13,6 +13,7 @@ from contactcenter.enums import CallDirection
 from contactcenter.models import Call, CallEvent
 from contactcenter.services import audit
 from contactcenter.services.recording_retention import recordings_purge_for_calls
+from contactcenter.services.voicemail_retention import voicemails_erase_for_calls
 
 ERASED = "erased"  # the flag an anonymized call carries
 
@@ -67,6 +68,8 @@ def calls_anonymize(
     recordings_purge_for_calls(
         organization_id=organization_id, call_ids=[c.pk for c in calls], reason="erasure"
     )
+    # So are the messages they left (audio, transcription, number): gone.
+    voicemails_erase_for_calls(organization_id=organization_id, call_ids=[c.pk for c in calls])
     audit.record_many(
         [
             audit.Entry(

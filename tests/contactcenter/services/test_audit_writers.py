@@ -36,6 +36,7 @@ from contactcenter.models import (
     CallQueue,
     Organization,
     Recording,
+    Voicemail,
 )
 from contactcenter.models.audit import ActorKind
 from contactcenter.services import (
@@ -58,6 +59,10 @@ from contactcenter.services import (
     sessions,
     signin,
     sweep,
+    voicemail_files,
+    voicemail_playback,
+    voicemail_retention,
+    voicemails,
 )
 from contactcenter.services.telephony import apply, stopped
 from crm.enums import NotificationKind
@@ -74,12 +79,14 @@ from crm.services import (
     overdue,
     trash,
 )
+from crm.services.voicemails import case_from_voicemail
 from telephony.models import TwilioAccount
 from telephony.twilio import accounts as twilio_accounts
 from tests.conftest import Floor, build_floor
 from tests.contactcenter.recorded import ended_recording
 from tests.contactcenter.telephony_calls import KEY as CALL_KEY
 from tests.contactcenter.telephony_calls import answered_call
+from tests.contactcenter.voicemailed import leave_voicemail, queue_with
 from tests.factories import make_call, make_queue
 
 pytestmark = pytest.mark.django_db
@@ -449,6 +456,72 @@ WRITERS: dict[str, Writer] = {
         lambda w: legal_hold.case_set_legal_hold(case=w.case, held=True),
         "legal_hold",
     ),
+    "contactcenter.services.voicemails.voicemail_facts_apply": (
+        lambda w: _voicemail(w),
+        "voicemail.create",
+    ),
+    "contactcenter.services.voicemails.voicemail_claim": (
+        lambda w: voicemails.voicemail_claim(voicemail=_voicemail(w), agent=w.floor.agent),
+        "voicemail.claim",
+    ),
+    "contactcenter.services.voicemails.voicemail_to_callback": (
+        lambda w: voicemails.voicemail_to_callback(voicemail=_voicemail(w), agent=None),
+        "voicemail.callback",
+    ),
+    "contactcenter.services.voicemails.voicemail_to_case": (
+        lambda w: voicemails.voicemail_to_case(voicemail=_voicemail(w), agent=None, user=None),
+        "voicemail.case",
+    ),
+    "contactcenter.services.voicemails.voicemail_close": (
+        lambda w: voicemails.voicemail_close(voicemail=_voicemail(w), agent=None),
+        "voicemail.close",
+    ),
+    "crm.services.voicemails.case_from_voicemail": (
+        lambda w: case_from_voicemail(voicemail=_voicemail(w), user=None, agent=None, title="t"),
+        "create",
+    ),
+    "contactcenter.services.voicemail_files.voicemails_collect": (
+        lambda w: (
+            Voicemail.objects.filter(pk=_voicemail(w).pk).update(
+                left_at=timezone.now() - timedelta(days=1)
+            ),
+            voicemail_files.voicemails_collect(),
+        ),
+        "voicemail.fail",
+    ),
+    "contactcenter.services.voicemail_files.voicemail_file_store": (
+        lambda w: _stored_voicemail(w),
+        "voicemail.store",
+    ),
+    "contactcenter.services.voicemail_files.voicemail_media_fail": (
+        lambda w: voicemail_files.voicemail_media_fail(voicemail_id=_voicemail(w).pk, reason="x"),
+        "voicemail.fail",
+    ),
+    "contactcenter.services.voicemail_files.voicemail_media_failed": (
+        lambda w: voicemail_files.voicemail_media_failed(voicemail=_voicemail(w), reason="x"),
+        "voicemail.fail",
+    ),
+    "contactcenter.services.voicemail_playback.voicemail_played": (
+        lambda w: voicemail_playback.voicemail_played(
+            voicemail=_voicemail(w), user=w.floor.supervisor.user
+        ),
+        "voicemail.play",
+    ),
+    "contactcenter.services.voicemail_retention.voicemails_erase_for_calls": (
+        lambda w: voicemail_retention.voicemails_erase_for_calls(
+            organization_id=w.org.pk, call_ids=[_voicemail(w).call_id]
+        ),
+        "voicemail.purge",
+    ),
+    "contactcenter.services.voicemail_retention.voicemails_purge_expired": (
+        lambda w: (
+            Organization.objects.filter(pk=w.org.pk).update(recording_retention_days=1),
+            voicemails.voicemail_close(voicemail=_voicemail(w), agent=None),
+            Voicemail.objects.update(left_at=timezone.now() - timedelta(days=3)),
+            voicemail_retention.voicemails_purge_expired(),
+        ),
+        "voicemail.purge",
+    ),
     "contactcenter.services.recording_playback.recording_played": (
         lambda w: recording_playback.recording_played(
             recording=ended_recording(w.org, w.floor.agent), user=w.floor.supervisor.user
@@ -661,6 +734,10 @@ NOT_WRITERS: dict[str, str] = {
     "contactcenter.services.recording_files.storage_key": "text",
     "contactcenter.services.recording_playback.recording_media_grant": "a signature check",
     "contactcenter.services.recording_playback.recording_media_token": "signs a link",
+    "contactcenter.services.voicemail_files.voicemail_spool_path": "a path, checked",
+    "contactcenter.services.voicemail_files.voicemail_storage_key": "text",
+    "contactcenter.services.voicemail_playback.voicemail_media_grant": "a signature check",
+    "contactcenter.services.voicemail_playback.voicemail_media_token": "signs a link",
     **{
         f"contactcenter.services.supervision.{name}": "pbx.<command>, with a bridge "
         "(tests/realtime/test_supervision.py)"
@@ -694,6 +771,21 @@ def _stored_recording(w: World) -> Any:
         stores = {**settings.STORAGES, "recordings": {**recordings, "OPTIONS": {"location": store}}}
         with override_settings(STORAGES=stores):
             return recording_files.recording_file_store(recording_id=rec.pk, path=Path(__file__))
+
+
+def _voicemail(w: World) -> Any:
+    return leave_voicemail(queue_with(w.org, w.floor.agent))
+
+
+def _stored_voicemail(w: World) -> Any:
+    vm = _voicemail(w)
+    with tempfile.TemporaryDirectory() as store:
+        recordings = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+        stores = {**settings.STORAGES, "recordings": {**recordings, "OPTIONS": {"location": store}}}
+        with override_settings(STORAGES=stores):
+            return voicemail_files.voicemail_file_store(
+                voicemail_id=vm.pk, path=Path(__file__), fmt="wav"
+            )
 
 
 def _disposed_call(w: World) -> Any:
