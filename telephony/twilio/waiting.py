@@ -8,6 +8,10 @@ a ``<Gather>`` of one key (the position and the offer, said) and hold music; pre
 takes them out of the queue (``<Leave>``); the Enqueue action (queue-result) then
 thanks them and hangs up. The offer is made only when the account has a caller ID to
 call back from; the position and the estimated wait (``AvgQueueTime``) always.
+
+``queue-exit/`` is where the routing sends a caller it takes out of a queue (the
+maximum wait, leave-when-empty: telephony/twilio/routing/exits.py): the queue's
+``max_wait_action``, and the key pressed at its callback offer.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from contactcenter.enums import AgentState, QueueMaxWaitAction
@@ -41,9 +41,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_MESSAGE = "Sorry, no one can take your call right now. Please call again later."
 CALLBACK_OFFER = "No one is free yet. To be called back at this number, press 1."
 GOODBYE = "Thank you for calling. Goodbye."
-# Until the voicemail webhook (another part of issue 29) is mounted, the exit sends
-# callers to this path, which is where telephony/twilio/urls.py is to mount it.
-VOICEMAIL_PLACEHOLDER = "/telephony/twilio/voicemail/"
 # An exit Twilio was not asked to redirect within this long: its process died.
 SEND_SECONDS = 15
 
@@ -184,12 +181,8 @@ def latest_exit(account: TwilioAccount, call_sid: str) -> TwilioQueueExit | None
 
 
 def voicemail_path(queue: str) -> str:
-    """The voicemail webhook (telephony/twilio/voicemail.py), or where it is to be."""
-    try:
-        path = reverse("twilio:voicemail")
-    except NoReverseMatch:
-        path = VOICEMAIL_PLACEHOLDER
-    return f"{path}?{urlencode({'queue': queue})}"
+    """The voicemail webhook of ``queue`` (telephony/twilio/voicemail.py)."""
+    return f"{reverse('twilio:voicemail')}?{urlencode({'queue': queue})}"
 
 
 def answer(exit_: TwilioQueueExit, *, can_call_back: bool) -> str:

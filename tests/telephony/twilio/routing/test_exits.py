@@ -15,7 +15,7 @@ from contactcenter.enums import AgentState, CallEventType, QueueMaxWaitAction, Q
 from contactcenter.models import AuditEntry, Call, Callback, CallEvent, QueueMembership
 from contactcenter.services.agents import agent_set_state
 from telephony.models import ExitReason, TwilioAccount, TwilioOffer, TwilioQueueExit
-from telephony.twilio.routing.exits import DEFAULT_MESSAGE, VOICEMAIL_PLACEHOLDER
+from telephony.twilio.routing.exits import DEFAULT_MESSAGE
 from telephony.twilio.routing.ringing import repair
 from tests.conftest import Floor
 from tests.factories import make_queue
@@ -102,10 +102,11 @@ def test_after_the_maximum_wait_the_caller_goes_to_voicemail(
     sid = f.twilio.caller_arrives(1)
     path = past_the_wait(f, sid)
     document = ElementTree.fromstring(f.twilio.follow(sid, path).content)
+    # The voicemail webhook of the queue: its prompt and <Record>.
     target = document.findtext("Redirect") or ""
-    # The voicemail webhook (issue 29's Twilio part), or the path it is to be mounted at.
-    assert target.endswith("?queue=support")
-    assert target.startswith(("/telephony/twilio/voicemail", VOICEMAIL_PLACEHOLDER))
+    assert target == "/telephony/twilio/voicemail/?queue=support"
+    record = ElementTree.fromstring(f.twilio.follow(sid, target).content)
+    assert record.find("Record") is not None
 
 
 def test_after_the_maximum_wait_the_caller_is_offered_a_callback_and_takes_it(
