@@ -7,7 +7,7 @@ conference as a participant (Twilio's Conference Participants API).
 | whisper | ``Coaching=true``, ``CallSidToCoach=<agent>`` | the agent only         |
 | barge   | ``Muted=false``, ``Coaching=false``         | the agent and the caller |
 
-Twilio facts (../shared/twilio_facts.md): a coach's audio is not in the conference's
+As Twilio documents it: a coach's audio is not in the conference's
 recording; a participant with ``Coaching=false`` is heard by everyone.
 
 Only a call that is in a conference can be monitored. Our own routing connects an agent
