@@ -34,6 +34,10 @@ class TelephonyPort(Protocol):
         """Whether ``monitor`` and ``monitor_stop`` reach a call of that connection: an
         Asterisk call's bridge, and a Twilio call (over REST), which no other command does."""
 
+    def records(self, connection_key: str) -> bool:
+        """Whether ``recording_start`` and ``recording_pause`` reach a call of that
+        connection: an Asterisk call's bridge, and a Twilio call (over REST)."""
+
     async def command(
         self,
         organization_id: int,

@@ -120,6 +120,12 @@ class BridgePort:
         # Twilio: through the call's conference, over REST (telephony/twilio/coaching.py).
         return reaches_bridge(connection_key) or is_twilio(connection_key)
 
+    def records(self, connection_key: str) -> bool:
+        from telephony.twilio.desk import is_twilio
+
+        # Twilio: the call's recordings over REST (telephony/twilio/recording_rest.py).
+        return reaches_bridge(connection_key) or is_twilio(connection_key)
+
     async def command(
         self,
         organization_id: int,

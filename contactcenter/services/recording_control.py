@@ -1,6 +1,7 @@
-"""Pausing and resuming a call's recording on the agent's behalf (card numbers read
-over the phone are not recorded). The PBX reports the pause back (``MixMonitorMute``),
-and that report is what changes the recording and its timeline."""
+"""Starting, pausing and resuming a call's recording on the agent's behalf (card numbers
+read over the phone are not recorded). The PBX reports the pause back (Asterisk's
+``MixMonitorMute``; Twilio's answer to the REST request), and that report is what
+changes the recording and its timeline."""
 
 from __future__ import annotations
 
@@ -9,16 +10,47 @@ from channels.db import database_sync_to_async
 from contactcenter.enums import RecordingPolicy, RecordingStatus
 from contactcenter.errors import ApplicationError
 from contactcenter.models import Agent, Call, Recording
-from contactcenter.ports import PbxResult
-from contactcenter.services.call_control import call_command
+from contactcenter.ports import PbxResult, telephony
+from contactcenter.services.call_control import PbxFailed, no_pbx_error, pbx_command_audited
+
+
+def _open_recording(call: Call) -> Recording | None:
+    recording: Recording | None = (
+        Recording.objects.for_organization(call.organization_id)
+        .filter(call=call, status__in=(RecordingStatus.RECORDING, RecordingStatus.PAUSED))
+        .order_by("-started_at", "-pk")
+        .first()
+    )
+    return recording
 
 
 def _recorded(call: Call) -> bool:
-    return (
-        Recording.objects.for_organization(call.organization_id)
-        .filter(call=call, status__in=(RecordingStatus.RECORDING, RecordingStatus.PAUSED))
-        .exists()
+    return _open_recording(call) is not None
+
+
+async def _recording_command(
+    *, call: Call, agent: Agent, command: str, timeout: float, **extra: str
+) -> PbxResult:
+    """``call_command`` for the recording's commands, which reach a Twilio call too
+    (over REST: the port's ``records``); the agent's client identity goes along."""
+    port = telephony()
+    if port is None or not port.records(call.connection_key):
+        raise no_pbx_error()
+    params = {
+        "call": call.external_id,
+        "agent": agent.interface,
+        "identity": f"client:{agent.twilio_identity}",
+        **extra,
+    }
+    result = await port.command(
+        call.organization_id, call.connection_key, command, params, timeout=timeout
     )
+    await pbx_command_audited(
+        command, call.organization_id, call, {"agent": agent.pk, **extra}, result
+    )
+    if not result.ok:
+        raise PbxFailed(result)
+    return result
 
 
 def _policy_allows(call: Call) -> str:
@@ -44,7 +76,7 @@ async def call_recording_start(*, call: Call, agent: Agent, timeout: float) -> P
         raise ApplicationError("This call is already recorded.", code=refused, status=409)
     if refused:
         raise ApplicationError("Calls here are not recorded.", code=refused, status=409)
-    return await call_command(
+    return await _recording_command(
         call=call,
         agent=agent,
         command="recording_start",
@@ -59,12 +91,14 @@ async def call_recording_pause(
     """Pause (``paused``) or resume the recording of ``call``, one the agent may act on
     (the caller checked). Refused with ``not_recording`` when nothing records it: the
     PBX would answer yes to a pause of nothing. Audited as ``pbx.recording_pause``."""
-    if not await database_sync_to_async(_recorded)(call):
+    recording = await database_sync_to_async(_open_recording)(call)
+    if recording is None:
         raise ApplicationError("This call is not being recorded.", code="not_recording", status=409)
-    return await call_command(
+    return await _recording_command(
         call=call,
         agent=agent,
         command="recording_pause",
         timeout=timeout,
         paused="true" if paused else "false",
+        recording=recording.leg_id,
     )

@@ -22,7 +22,7 @@ from contactcenter.enums import CallSource
 from contactcenter.ports import PbxResult
 from contactcenter.services.telephony import telephony_apply
 from telephony.models import TwilioAccount
-from telephony.twilio import coaching
+from telephony.twilio import coaching, recording_rest
 from telephony.twilio.actions import ActionResult
 
 COMMANDS = frozenset({"monitor", "monitor_stop"})
@@ -71,7 +71,12 @@ async def twilio_command(
     timeout: float,
 ) -> PbxResult:
     """``monitor`` (``call``: the customer's CallSid, ``identity``: the supervisor's
-    client, ``mode``) or ``monitor_stop``; any other command is refused."""
+    client, ``mode``) or ``monitor_stop``; the recording's commands
+    (telephony/twilio/recording_rest.py); any other command is refused."""
+    if command in recording_rest.COMMANDS:
+        return await recording_rest.recording_command(
+            organization_id, connection_key, command, params, timeout=timeout
+        )
     if command not in COMMANDS:
         return PbxResult(
             ok=False,

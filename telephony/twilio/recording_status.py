@@ -117,6 +117,11 @@ def parse_recording_callback(data: Mapping[str, str]) -> RecordingCallback:
     )
 
 
+def recording_key(call_sid: str, recording_sid: str) -> str:
+    """The start of the dedup keys of a recording's facts."""
+    return f"twilio:{call_sid}:recording:{recording_sid}"
+
+
 def recording_facts(
     cb: RecordingCallback, hints: Hints, *, media_format: str, now: datetime
 ) -> list[te.CallFact]:
@@ -127,7 +132,7 @@ def recording_facts(
         return []
     start = cb.started_at or now
     call, leg, twilio = cb.call_sid, cb.recording_sid, CallSource.TWILIO
-    key = f"twilio:{call}:recording:{leg}"
+    key = recording_key(call, leg)
     facts: list[te.CallFact] = [
         te.RecordingStarted(
             call_key=call,

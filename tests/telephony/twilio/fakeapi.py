@@ -18,7 +18,13 @@ same HTTP client as production (twilio-python's), with Twilio's request shapes:
   ``client.recordings(sid).delete()``) removes the media, is recorded in ``deleted``
   and answered 204; 404 (20404) for a recording it does not have;
 - Conferences and their participants: ``conferences`` (fakeconference.py), with the same
-  basic auth.
+  basic auth;
+- ``POST /2010-04-01/Accounts/{sid}/Calls/{call}/Recordings.json`` (twilio-python's
+  ``calls(sid).recordings.create(...)``) starts a recording of the call: recorded in
+  ``call_recordings`` and answered 201 with a new RecordingSid (404, 20404, for a call in
+  ``gone``); ``POST .../Calls/{call}/Recordings/{RE...}.json`` (``.update(status=...)``)
+  is recorded in ``recording_updates`` and answered 200, or 404 (21220-like 20404) for a
+  recording it did not start.
 """
 
 from __future__ import annotations
@@ -39,6 +45,10 @@ _ACCOUNT = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})\.json$")
 _CALL = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Calls/(CA[0-9a-fA-F]{32})\.json$")
 
 _CALLS = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Calls\.json$")
+_CALL_RECORDINGS = re.compile(
+    r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Calls/(CA[0-9a-fA-F]{32})/Recordings"
+    r"(?:/(RE[0-9a-fA-F]{32}))?\.json$"
+)
 _ACCOUNT_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/")
 _RECORDING = re.compile(
     r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Recordings/(RE[0-9a-fA-F]{32})\.(mp3|wav|json)$"
@@ -64,6 +74,8 @@ class FakeTwilioAPI:
         self.cut: set[str] = set()  # recording SIDs whose media is sent cut short
         self.media_asked: list[tuple[str, str]] = []  # (path, the basic-auth user)
         self.deleted: list[str] = []  # recording SIDs deleted
+        self.call_recordings: list[CallUpdate] = []  # started: the RecordingSid, the form
+        self.recording_updates: list[CallUpdate] = []  # paused/resumed: the RecordingSid
         self.base_url = ""
         self.lock = threading.Lock()
         self.updated = threading.Condition(self.lock)
@@ -139,6 +151,9 @@ class FakeTwilioAPI:
         placed = _CALLS.match(path)
         if placed is not None:
             return self._create(path, authorization, placed[1], fields)
+        recording = _CALL_RECORDINGS.match(path)
+        if recording is not None:
+            return self._call_recording(path, authorization, recording, fields)
         match = _CALL.match(path)
         if match is None:
             return 404, {"code": 20404, "message": "Not found", "status": 404}
@@ -151,6 +166,25 @@ class FakeTwilioAPI:
             self.updated.notify_all()
         status = "completed" if fields.get("Status") == "completed" else "in-progress"
         return 200, {"sid": match[2], "account_sid": match[1], "status": status}
+
+    def _call_recording(
+        self, path: str, authorization: str, match: re.Match[str], fields: dict[str, str]
+    ) -> tuple[int, dict[str, object]]:
+        account_sid, call_sid, recording_sid = match[1], match[2], match[3]
+        with self.lock:
+            if not self._authorized(path, authorization, account_sid):
+                return 401, _UNAUTHORIZED
+            if call_sid in self.gone:
+                return 404, {"code": 20404, "message": "Call not found", "status": 404}
+            if recording_sid is None:
+                sid = f"RE{0x5EC << 64 | len(self.call_recordings) + 1:032x}"
+                self.call_recordings.append(CallUpdate(sid, fields))
+                body = {"sid": sid, "call_sid": call_sid, "status": "in-progress"}
+                return 201, {**body, "account_sid": account_sid}
+            if recording_sid not in {r.call_sid for r in self.call_recordings}:
+                return 404, {"code": 20404, "message": "Recording not found", "status": 404}
+            self.recording_updates.append(CallUpdate(recording_sid, fields))
+        return 200, {"sid": recording_sid, "call_sid": call_sid, "status": fields.get("Status")}
 
     def _create(
         self, path: str, authorization: str, account_sid: str, fields: dict[str, str]
