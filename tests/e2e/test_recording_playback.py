@@ -8,6 +8,7 @@ agent starts the recording from the card."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,9 @@ pytestmark = STACK_MARKS
 def call_list(browser: Any, stack: Stack, username: str) -> Any:
     """``username`` signed in on /calls/ (a page without a socket: pages.sign_in waits for
     one)."""
-    context = browser.new_context(base_url=stack.base_url, viewport={"width": 1400, "height": 900})
+    context = browser.new_context(
+        base_url=stack.base_url, viewport={"width": 1400, "height": 900}, timezone_id="UTC"
+    )
     page = context.new_page()
     page.goto("/calls/")
     page.get_by_test_id("login-username").fill(username)
@@ -134,10 +137,21 @@ def test_the_agent_pauses_the_recording_and_plays_it_after_the_call(
     demo = calls.locator(f"[data-testid=calls-item][data-call-id='{demo_call}']")
     demo.get_by_test_id("recording-play").click()
     plays(calls, demo.get_by_test_id("recording-audio"), longer_than=2.5)
+    show = calls.get_by_test_id("calls-filters").locator("button[type=submit]")
+    items = calls.get_by_test_id("calls-item")
     calls.get_by_test_id("calls-recorded").check()
-    calls.get_by_test_id("calls-filters").locator("button[type=submit]").click()
-    expect(calls.get_by_test_id("calls-item")).to_have_count(4)  # the three demo calls and hers
+    show.click()
+    expect(items).to_have_count(4)  # the three demo calls and hers
     screenshot(calls, tmp_path, "supervisor-call-list")
+    calls.get_by_test_id("calls-agent").select_option(label="Bob Jones")
+    show.click()
+    expect(items).to_have_count(1)
+    expect(items).to_have_attribute("data-call-id", str(demo_call))
+    calls.get_by_test_id("calls-agent").select_option("")
+    calls.get_by_test_id("calls-from").fill(datetime.now(UTC).date().isoformat())
+    show.click()
+    expect(items).to_have_count(1)  # the demo's calls are days ago
+    expect(items).to_have_attribute("data-call-id", str(rec.call_id))
     played = db_run(
         lambda: list(
             AuditEntry.objects.filter(action="recording.play", object_id=str(rec.pk)).values_list(

@@ -13,13 +13,24 @@ const form = $("[data-testid=calls-filters]");
 let agents = new Map(); // agent id -> name
 let next = null; // the API's link to the next (older) page
 
-async function loadAgents() {
-  try {
-    const page = await getJson("/api/v1/agents/?page_size=500");
-    agents = new Map(page.results.map((a) => [a.id, a.name]));
-  } catch {
-    agents = new Map(); // the calls still show, without their agents' names
-  }
+/** The organization's agents and queues, for the names and the filters' choices. */
+async function loadChoices() {
+  const [agentPage, queuePage] = await Promise.all([
+    getJson("/api/v1/agents/?page_size=500").catch(() => ({ results: [] })),
+    getJson("/api/v1/queues/?page_size=500").catch(() => ({ results: [] })),
+  ]); // without them the calls still show, without their agents' names
+  agents = new Map(agentPage.results.map((a) => [a.id, a.name]));
+  const options = (rows) => rows.map((row) => h("option", { value: row.id }, row.name));
+  form.elements.agent.append(...options(agentPage.results));
+  form.elements.queue.append(...options(queuePage.results));
+}
+
+/** A day picked in a date field, as the instant it starts here (ISO, with the offset
+ * the API takes); `next`: the day after it. */
+function dayStart(value, next = false) {
+  const day = new Date(`${value}T00:00`);
+  if (next) day.setDate(day.getDate() + 1);
+  return day.toISOString();
 }
 
 function firstPage() {
@@ -27,6 +38,11 @@ function firstPage() {
   const search = form.elements.search.value.trim();
   if (search) params.search = search;
   if (form.elements.recorded.checked) params.has_recording = "true";
+  for (const name of ["agent", "queue"]) {
+    if (form.elements[name].value) params[name] = form.elements[name].value;
+  }
+  if (form.elements.from.value) params.started_after = dayStart(form.elements.from.value);
+  if (form.elements.to.value) params.started_before = dayStart(form.elements.to.value, true);
   return `/api/v1/calls/?${endedCallsQuery(params)}`;
 }
 
@@ -61,5 +77,5 @@ older.addEventListener("click", () => {
   if (next) load(next, { append: true });
 });
 
-await loadAgents();
+await loadChoices();
 await load(firstPage(), { append: false });
