@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from contactcenter.enums import CallEventType, CallStatus, QueueStrategy
 from contactcenter.models import AuditEntry, Call, CallEvent, QueueMembership
+from contactcenter.selectors.wallboard import figures_by_queue
 from telephony.models import OfferStatus, TwilioOffer
 from tests.conftest import Floor
 from tests.telephony.twilio.fakeapi import FakeTwilioAPI
@@ -66,6 +67,16 @@ def test_every_free_member_rings_at_once_and_the_first_to_answer_takes_the_calle
     completed = CallEvent.objects.filter(call=call, type=CallEventType.AGENT_COMPLETED)
     assert list(completed.values_list("agent_id", flat=True)) == [b.pk]
     assert offers.get(agent=b).status == OfferStatus.DONE
+    # The timeline: all three rung, the two others' rings ended (canceled), not missed.
+    rung = CallEvent.objects.filter(call=call, type=CallEventType.AGENT_CALLED)
+    assert sorted(rung.values_list("agent_id", flat=True)) == sorted([a.pk, b.pk, c.pk])
+    ended = CallEvent.objects.filter(call=call, type=CallEventType.AGENT_OFFER_ENDED)
+    assert sorted(ended.values_list("agent_id", flat=True)) == sorted([a.pk, c.pk])
+    assert {e.details["outcome"] for e in ended} == {"canceled"}
+    assert not CallEvent.objects.filter(call=call, type=CallEventType.AGENT_RING_NO_ANSWER)
+    # The wallboard counts one call offered and answered.
+    [row] = figures_by_queue(organization=floor_a.org, queue_ids=[f.queue.pk])
+    assert (row.answered, row.abandoned) == (1, 0)
     # The decision is in the audit trail, on the call, with why.
     entry = AuditEntry.objects.get(action="routing.offer", object_id=str(call.pk))
     assert sorted(entry.details["agents"]) == sorted([a.pk, b.pk, c.pk])
