@@ -33,6 +33,24 @@ def session_is_current(*, user_id: int, auth_epoch: int) -> bool:
     return User.objects.filter(pk=user_id, auth_epoch=auth_epoch, is_active=True).exists()
 
 
+def membership_signed_in(*, user_id: int, auth_epoch: int) -> tuple[bool, Membership | None]:
+    """``session_is_current`` and, if it is, ``membership_for_user``, in one query:
+    (False, None) when what the user signed in with no longer holds, (True, None) for a
+    member of no active organization."""
+    user = (
+        User.objects.filter(pk=user_id, auth_epoch=auth_epoch, is_active=True)
+        .select_related("membership__organization")
+        .first()
+    )
+    if user is None:
+        return False, None
+    try:
+        membership = user.membership
+    except Membership.DoesNotExist:
+        return True, None
+    return True, membership if membership.organization.is_active else None
+
+
 def agent_for_membership(membership: Membership) -> Agent | None:
     if membership.user_id is None:  # an API key's: no person, so no agent profile
         return None

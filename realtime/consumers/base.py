@@ -23,7 +23,11 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from contactcenter.errors import ApplicationError
-from contactcenter.selectors.access import session_is_current
+from contactcenter.selectors.access import (
+    agent_for_membership,
+    membership_signed_in,
+    session_is_current,
+)
 from contactcenter.services import audit
 from realtime import feed, metrics, sockets
 from realtime import messages as msgs
@@ -36,7 +40,7 @@ from realtime.protocol import (
     encode_data,
     parse_command,
 )
-from realtime.screens.snapshot import Caller, caller_for
+from realtime.screens.snapshot import Caller
 
 logger = logging.getLogger(__name__)
 
@@ -47,10 +51,12 @@ def _current_caller(user: Any, auth_epoch: int) -> Caller | int:
     """The caller, or the close code to refuse them with: 4401 when what they signed in
     with no longer holds (``session_is_current``), 4403 when they are a member of no
     (active) organization."""
-    if not session_is_current(user_id=user.pk, auth_epoch=auth_epoch):
+    current, membership = membership_signed_in(user_id=user.pk, auth_epoch=auth_epoch)
+    if not current:
         return CloseCode.UNAUTHENTICATED
-    caller = caller_for(user)
-    return CloseCode.FORBIDDEN if caller is None else caller
+    if membership is None:
+        return CloseCode.FORBIDDEN
+    return Caller(membership=membership, agent=agent_for_membership(membership))
 
 
 class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
