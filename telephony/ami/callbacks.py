@@ -68,6 +68,9 @@ def callbacks_tick(organization_id: int, connection_key: str) -> int:
     return len(callbacks_offer(organization_id=organization_id, now=now))
 
 
+_MIN_GAP = 0.5  # seconds between two looks, however many batches wake it
+
+
 class CallbackDesk:
     def __init__(self, bridge: AmiBridge) -> None:
         self.bridge = bridge
@@ -92,3 +95,6 @@ class CallbackDesk:
                 logger.warning("AMI %s: callbacks skipped (database: %s)", target.endpoint, exc)
             except Exception:
                 logger.exception("AMI %s: callbacks failed", target.endpoint)
+            # A burst of batches asks once per gap: the look shares the bridge's database
+            # thread with its writer.
+            await asyncio.sleep(min(_MIN_GAP, self.bridge.settings.callback_tick))
