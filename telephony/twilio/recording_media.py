@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 from twilio.http import HttpClient
 
+from contactcenter import facts as te
 from contactcenter.enums import CallSource, RecordingStatus
 from contactcenter.models import Recording
 from contactcenter.services import audit
@@ -34,9 +35,10 @@ from contactcenter.services.recording_files import (
     recording_file_store,
 )
 from contactcenter.services.recording_pull import PullUnavailable, http_download
+from contactcenter.services.telephony import telephony_apply
 from telephony.models import TwilioAccount
 from telephony.twilio import actions
-from telephony.twilio.recording_status import RECORDING_SID
+from telephony.twilio.recording_status import RECORDING_SID, recording_key
 
 logger = logging.getLogger(__name__)
 
@@ -101,9 +103,49 @@ def twilio_recording_fetch(*, recording_id: int, now: datetime | None = None) ->
     return outcome
 
 
+# A recording still open this long after its call ended lost its completed callback.
+OPEN_AFTER_CALL_SECONDS = 120
+
+
+def twilio_recordings_end_orphaned(*, now: datetime | None = None, limit: int = 200) -> int:
+    """End the Twilio recordings still open ``OPEN_AFTER_CALL_SECONDS`` after their call
+    ended (its ``completed`` callback lost, or the row made by a late ``in-progress``):
+    each ends at its call's end, under the key of the ``completed`` it stands for, so the
+    fetch asks Twilio for the media. Returns how many."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=OPEN_AFTER_CALL_SECONDS)
+    rows = list(
+        Recording.objects.filter(
+            source=CallSource.TWILIO,
+            status__in=(RecordingStatus.RECORDING, RecordingStatus.PAUSED),
+            call__ended_at__lt=cutoff,
+        )
+        .select_related("call")
+        .order_by("pk")[:limit]
+    )
+    for rec in rows:
+        call = rec.call
+        assert call.ended_at is not None  # the filter's
+        stopped = te.RecordingStopped(
+            call_key=call.external_id,
+            at=call.ended_at,
+            dedup_key=f"{recording_key(call.external_id, rec.leg_id)}:stopped",
+            source=CallSource.TWILIO,
+            leg_id=rec.leg_id,
+        )
+        telephony_apply(
+            organization_id=rec.organization_id,
+            connection_key=call.connection_key,
+            events=[stopped],
+        )
+    return len(rows)
+
+
 def twilio_recordings_fetch_due(*, now: datetime | None = None, limit: int = 200) -> int:
-    """The beat's catch-up: fetch every ended Twilio recording (a lost callback, a
-    failed try); the late ones fail. Returns how many were stored or failed."""
+    """The beat's catch-up: end the recordings whose call ended long ago, then fetch
+    every ended Twilio recording (a lost callback, a failed try); the late ones fail.
+    Returns how many were stored or failed."""
+    twilio_recordings_end_orphaned(now=now, limit=limit)
     ids = list(
         Recording.objects.filter(source=CallSource.TWILIO, status=RecordingStatus.ENDED)
         .order_by("ended_at")

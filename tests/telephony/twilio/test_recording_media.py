@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from contactcenter.enums import CallSource, RecordingStatus
-from contactcenter.models import AuditEntry, Recording
+from contactcenter.models import AuditEntry, Call, CallEvent, Recording
 from contactcenter.services.recording_files import NEVER_ARRIVED, recordings_storage
 from contactcenter.services.recording_retention import recordings_purge_for_calls
 from telephony.models import TwilioAccount
@@ -26,7 +26,12 @@ from telephony.twilio.recording_media import (
 )
 from tests.conftest import Floor
 from tests.contactcenter.recorded import tiny_wav
-from tests.telephony.twilio.recordings import RECORDING, answered_call, recording_callback
+from tests.telephony.twilio.recordings import (
+    RECORDING,
+    answered_call,
+    hung_up,
+    recording_callback,
+)
 from tests.telephony.twilio.signed import ACCOUNT_SID, AUTH_TOKEN, deliver
 
 pytestmark = pytest.mark.django_db
@@ -230,3 +235,27 @@ def test_a_purged_recording_is_deleted_from_twilio_whatever_the_setting(
     assert entry.details["after"] == "purge"
     # Twilio's copy already gone (deleted after copy, or by hand): counts as deleted.
     assert twilio_recording_delete(recording_id=rec.pk)
+
+
+def test_a_recording_whose_completed_callback_never_came_is_ended_and_fetched(
+    account: TwilioAccount, queue: Any, floor_a: Floor, store: Path, api: Any, audio: bytes
+) -> None:
+    answered_call(floor_a.agent)
+    hung_up(floor_a.agent)  # the call ends first (72 s in) ...
+    late = recording_callback("in-progress", agent=floor_a.agent)
+    assert deliver(Client(), late).status_code == 204  # ... then Twilio's in-progress
+    rec = Recording.objects.get(source=CallSource.TWILIO, leg_id=RECORDING)
+    assert rec.status == RecordingStatus.RECORDING  # no completed will close it
+    api.media[RECORDING] = audio
+    assert twilio_recordings_fetch_due() == 1
+    rec.refresh_from_db()
+    call = Call.objects.get(pk=rec.call_id)
+    assert (rec.status, rec.ended_at) == (RecordingStatus.DONE, call.ended_at)
+    assert rec.duration_seconds == 60  # answered at 12 s, ended at 72 s
+    # The completed callback, should it come after all, changes nothing.
+    events = CallEvent.objects.count()
+    completed = recording_callback("completed", agent=floor_a.agent, duration="61")
+    assert deliver(Client(), completed).status_code == 204
+    rec.refresh_from_db()
+    assert (rec.status, rec.duration_seconds) == (RecordingStatus.DONE, 60)
+    assert CallEvent.objects.count() == events
