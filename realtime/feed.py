@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import logging
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -390,37 +390,65 @@ class SharedRead:
         return not (self.task.done() and self.task.exception() is not None)
 
 
-_shared_reads: weakref.WeakKeyDictionary[Lane, SharedRead] = weakref.WeakKeyDictionary()
+# Per lane: the shared reads by what they read ("figures", or a wallboard's scope).
+_shared_reads: weakref.WeakKeyDictionary[Lane, dict[object, SharedRead]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _shared(
+    organization_id: int, subscriber: Subscriber, key: object, load: Callable[[], Any]
+) -> Any:
+    """``load()`` in the database thread, or the result of the read of ``key`` that
+    ``subscriber``'s lane already shares (``SharedRead.serves``)."""
+    feed = _org_feeds().get(organization_id)
+    lane = next(
+        (lane for lane in (feed.lanes.values() if feed else ()) if subscriber in lane.subscribers),
+        None,
+    )
+    if lane is None:
+        raise RuntimeError("shared snapshot reads are for subscribers of the organization's feed")
+    loop = asyncio.get_running_loop()
+    reads = _shared_reads.setdefault(lane, {})
+    shared = reads.get(key)
+    if shared is None or not shared.serves(lane, loop.time()):
+        shared = reads[key] = SharedRead(
+            loop.time(), loop.create_task(database_sync_to_async(load)())
+        )
+    # Shielded: a socket that closes while it waits does not cancel the others' read.
+    return await asyncio.shield(shared.task)
 
 
 async def snapshot_figures(
     organization_id: int, subscriber: Subscriber, queue_ids: Iterable[int] | None = None
 ) -> list[Any]:
     """``figures_by_queue`` (no agent lists) of the active queues (of ``queue_ids``, or
-    all), for the snapshot of ``subscriber``, which ``subscribe`` has made a subscriber of the
-    organization's feed: the figures its lane's next flush brings are the ones it could
-    not have in its snapshot (``SharedRead.serves``)."""
-    feed = _org_feeds().get(organization_id)
-    lane = next(
-        (lane for lane in (feed.lanes.values() if feed else ()) if subscriber in lane.subscribers),
-        None,
+    all), for the snapshot of ``subscriber``, which ``subscribe`` has made a subscriber of
+    the organization's feed: the figures its lane's next flush brings are the ones it
+    could not have in its snapshot (``SharedRead.serves``)."""
+    figures = await _shared(
+        organization_id, subscriber, "figures", lambda: _all_figures(organization_id)
     )
-    if feed is None or lane is None:
-        raise RuntimeError("snapshot_figures is for subscribers of the organization's feed")
-    loop = asyncio.get_running_loop()
-    shared = _shared_reads.get(lane)
-    if shared is None or not shared.serves(lane, loop.time()):
-        read = database_sync_to_async(_all_figures)
-        shared = SharedRead(loop.time(), loop.create_task(read(organization_id)))
-        _shared_reads[lane] = shared
-    # Shielded: a socket that closes while it waits does not cancel the others' read.
-    figures = await asyncio.shield(shared.task)
     if queue_ids is None:
         return list(figures)
     wanted = set(queue_ids)
     return [m for m in figures if m.queue_id in wanted]
 
 
+async def snapshot_board(organization_id: int, subscriber: Subscriber, scope: int | None) -> Any:
+    """The ``wallboard`` of the whole floor (``None``) or of one queue, for the snapshot
+    of ``subscriber`` (as ``snapshot_figures``: one read for the wallboards that open
+    together)."""
+    return await _shared(
+        organization_id, subscriber, ("board", scope), lambda: _board(organization_id, scope)
+    )
+
+
 def _all_figures(organization_id: int) -> list[Any]:
     organization = screens.organization_by_id(organization_id=organization_id)
     return figures_by_queue(organization=organization, now=timezone.now(), with_agents=False)
+
+
+def _board(organization_id: int, scope: int | None) -> Any:
+    organization = screens.organization_by_id(organization_id=organization_id)
+    return wallboard(organization=organization, queue_ids=None if scope is None else [scope])

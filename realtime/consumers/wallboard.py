@@ -53,7 +53,11 @@ class WallboardConsumer(StreamConsumer):
         await feed.subscribe(self.caller.organization_id, self)
 
     async def snapshot(self) -> msgs.Model:
-        return await database_sync_to_async(wallboard_snapshot)(self.caller, queue_id=self.queue_id)
+        # One read of the board for the wallboards of a scope that open together.
+        board = await feed.snapshot_board(self.caller.organization_id, self, self.queue_id)
+        return await database_sync_to_async(wallboard_snapshot)(
+            self.caller, queue_id=self.queue_id, board=board
+        )
 
     async def closing(self) -> None:
         feed.unsubscribe(self.caller.organization_id, self)

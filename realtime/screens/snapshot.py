@@ -19,7 +19,7 @@ from contactcenter.models import Agent, Membership
 from contactcenter.ports import softphone_ready
 from contactcenter.selectors import screen_calls, screens
 from contactcenter.selectors.access import agent_for_membership, membership_for_user
-from contactcenter.selectors.wallboard import figures_by_queue, wallboard
+from contactcenter.selectors.wallboard import Wallboard, figures_by_queue, wallboard
 from crm.selectors import notification_list_for_user
 from realtime import messages as msgs
 from realtime import presence
@@ -123,11 +123,17 @@ def wallboard_queue_exists(caller: Caller, queue_id: int) -> bool:
     return screens.active_queue_exists(organization_id=caller.organization_id, queue_id=queue_id)
 
 
-def wallboard_snapshot(caller: Caller, *, queue_id: int | None) -> msgs.WallboardSnapshotData:
-    board = wallboard(
-        organization=caller.membership.organization,
-        queue_ids=None if queue_id is None else [queue_id],
-    )
+def wallboard_snapshot(
+    caller: Caller, *, queue_id: int | None, board: Wallboard | None = None
+) -> msgs.WallboardSnapshotData:
+    """The wallboard's snapshot. ``board``: its scope's ``wallboard`` when the caller has
+    it (the consumer shares one read among the snapshots: realtime.feed), else it is
+    read here."""
+    if board is None:
+        board = wallboard(
+            organization=caller.membership.organization,
+            queue_ids=None if queue_id is None else [queue_id],
+        )
     return msgs.WallboardSnapshotData(
         scope=msgs.WallboardScope(queue_id=queue_id),
         time_zone=board.day.time_zone,

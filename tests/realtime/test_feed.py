@@ -9,7 +9,7 @@ import pytest
 
 from realtime import feed
 from tests.realtime.script import CallScript, apply
-from tests.realtime.support import open_agent, session_cookie
+from tests.realtime.support import open_agent, open_board, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -67,3 +67,39 @@ async def test_a_console_opening_after_a_flush_reads_again(desk: Any, reads: lis
 async def test_the_figures_are_only_for_the_feeds_subscribers(desk: Any) -> None:
     with pytest.raises(RuntimeError, match="subscribers"):
         await feed.snapshot_figures(desk.org.pk, object(), [desk.queue.pk])  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def boards(monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
+    """The scope of every read of a shared wallboard."""
+    seen: list[int | None] = []
+    real = feed._board
+
+    def counted(organization_id: int, scope: int | None) -> Any:
+        seen.append(scope)
+        return real(organization_id, scope)
+
+    monkeypatch.setattr(feed, "_board", counted)
+    return seen
+
+
+async def test_wallboards_share_a_read_per_scope_and_read_again_after_a_flush(
+    desk: Any, boards: list[int | None]
+) -> None:
+    member = desk.supervisor
+    opened = await asyncio.gather(open_board(member), open_board(member))
+    assert boards == [None]
+    (first, one), (second, two) = opened
+    assert one["queues"] == two["queues"]
+    third, scoped = await open_board(member, f"?queue={desk.queue.pk}")
+    assert boards == [None, desk.queue.pk]
+    assert [q["queue_id"] for q in scoped["queues"]] == [desk.queue.pk]
+
+    call = CallScript()
+    await apply(desk.org, call.started(), call.queued())
+    await first.until(lambda f: f["type"] == "wallboard.update")
+    fourth, later = await open_board(member)
+    assert boards == [None, desk.queue.pk, None]
+    assert [q["callers_waiting"] for q in later["queues"]] == [1]
+    for socket in (first, second, third, fourth):
+        await socket.close()
