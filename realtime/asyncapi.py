@@ -84,6 +84,8 @@ SUPERVISOR_FRAMES = [
     Outbound("ack", msgs.AckData, "A supervisor's command carried out; result per command."),
     Outbound("floor.update", msgs.FloorData, "The whole floor again: replaces the last."),
     Outbound("agent.presence", msgs.AgentPresenceData, "An agent came online or went offline."),
+    Outbound("alert.raised", msgs.QueueAlertData, "A queue's figure crossed its alert threshold."),
+    Outbound("alert.cleared", msgs.QueueAlertData, "A queue alert's figure is back: it clears."),
 ]
 
 CLOSE_CODES: dict[CloseCode, str] = {

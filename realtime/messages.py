@@ -375,6 +375,8 @@ class SupervisorSnapshotData(FloorData):
     phone: str
     # The organization's agents with a console open (agent.presence keeps it current).
     online_agent_ids: list[int]
+    # The organization's raised queue alerts, oldest first (alert.raised / alert.cleared).
+    alerts: list[QueueAlertView]
 
 
 class AckData(Model):

@@ -20,7 +20,7 @@ from contactcenter.selectors.access import is_floor_role
 from realtime import messages as msgs
 from realtime import supervision
 from realtime.consumers.base import StreamConsumer
-from realtime.groups import floor_group, supervisors_group
+from realtime.groups import alerts_group, floor_group, supervisors_group
 from realtime.protocol import WALLBOARD_COMMANDS, CloseCode
 from realtime.screens.floor import floor_update, supervisor_snapshot
 
@@ -42,7 +42,11 @@ class SupervisorConsumer(StreamConsumer):
 
     def groups_to_join(self) -> list[str]:
         organization_id = self.caller.organization_id
-        return [floor_group(organization_id), supervisors_group(organization_id)]
+        return [
+            floor_group(organization_id),
+            supervisors_group(organization_id),
+            alerts_group(organization_id),
+        ]
 
     async def snapshot(self) -> msgs.Model:
         return await database_sync_to_async(supervisor_snapshot)(self.caller)
@@ -52,6 +56,12 @@ class SupervisorConsumer(StreamConsumer):
             self.refresher.cancel()
 
     async def agent_presence(self, message: dict[str, Any]) -> None:
+        await self.forward(message)
+
+    async def alert_raised(self, message: dict[str, Any]) -> None:
+        await self.forward(message)  # the queue alerts (docs/supervisor.md#alerts)
+
+    async def alert_cleared(self, message: dict[str, Any]) -> None:
         await self.forward(message)
 
     async def floor_changed(self, message: dict[str, Any]) -> None:

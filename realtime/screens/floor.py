@@ -13,6 +13,7 @@ from contactcenter.selectors.floor import Floor, FloorCall, supervisor_floor
 from realtime import messages as msgs
 from realtime import presence
 from realtime.screens import render
+from realtime.screens.alerts import open_alert_views
 from realtime.screens.snapshot import Caller
 
 
@@ -72,4 +73,5 @@ def supervisor_snapshot(caller: Caller) -> msgs.SupervisorSnapshotData:
         **floor.model_dump(),
         phone=profile.interface if profile is not None else "",
         online_agent_ids=sorted(presence.online_agents(caller.organization_id)),
+        alerts=open_alert_views(organization_id=caller.organization_id, queue_id=None),
     )

@@ -107,6 +107,9 @@ def test_agent_takes_a_call_that_opens_a_case_while_the_wallboard_follows(
     expect(tile.get_by_test_id("metric-callers_waiting")).to_have_attribute("data-value", "0")
     alerts = board.get_by_test_id("alerts")
     expect(alerts).to_be_hidden()
+    floor = sign_in(browser, stack, "supervisor", "/supervisor/")
+    floor_alerts = floor.get_by_test_id("alerts").get_by_test_id("alert")
+    expect(floor_alerts).to_have_count(0)
 
     console = sign_in(browser, stack, "alice", "/console/")
     status = console.get_by_test_id("command-status")
@@ -141,6 +144,8 @@ def test_agent_takes_a_call_that_opens_a_case_while_the_wallboard_follows(
     expect(alert).to_have_attribute("data-kind", "callers_waiting")
     expect(alert).to_have_text("Support Callers waiting: 1 (above 0)")
     expect(tile).to_have_class("tile alerting")
+    # The supervisor page lists it too.
+    expect(floor_alerts).to_have_text(["Support Callers waiting: 1 (above 0)"])
     screenshot(console, tmp_path, "console-ringing")
     screenshot(board, tmp_path, "wallboard-waiting")
 
@@ -192,6 +197,7 @@ def test_agent_takes_a_call_that_opens_a_case_while_the_wallboard_follows(
     # lasted QUEUE_ALERT_CLEAR_SECONDS (30), with no event to prompt it.
     expect(alerts).to_be_hidden(timeout=RECONNECT_TIMEOUT_MS)
     expect(tile).to_have_class("tile")
+    expect(floor_alerts).to_have_count(0)
 
 
 def test_click_to_call_then_offline_and_rebuilt_when_the_server_comes_back(

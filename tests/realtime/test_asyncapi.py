@@ -258,6 +258,7 @@ async def test_what_real_sockets_send_and_receive_is_in_the_document(desk: Any) 
         await board.until(of_type("alert.raised"))
         await apply(desk.org, waiting.abandoned(), waiting.ended())
         await board.until(of_type("alert.cleared"))
+        await floor.until(of_type("alert.cleared"))  # the supervisor page hears them too
 
     # A supervisor's command (no PBX here: the pause is the state alone).
     pause = {"agent_id": desk.other_agent.pk, "paused": True, "reason": "coaching"}

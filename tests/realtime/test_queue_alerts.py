@@ -13,7 +13,7 @@ from contactcenter.models import AuditEntry, CallQueue, QueueAlert
 from crm.models import Notification
 from tests.factories import make_queue
 from tests.realtime.script import CallScript, apply
-from tests.realtime.support import open_agent, open_board, session_cookie, sync
+from tests.realtime.support import Socket, open_agent, open_board, session_cookie, sync
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -138,4 +138,36 @@ async def test_another_organization_never_sees_the_alert(desk: Any, floor_b: Any
     )()
     assert users == {desk.supervisor.user_id, desk.admin.user_id}
     for socket in (other_board, board):
+        await socket.close()
+
+
+async def test_the_supervisor_page_lists_the_organizations_alerts(
+    desk: Any, settings: Any, floor_b: Any
+) -> None:
+    settings.QUEUE_ALERT_CLEAR_SECONDS = 0
+    sales = await sync(make_queue)(desk.org, "sales")
+    await sync(set_thresholds)(sales, alert_callers_waiting=0)
+    cookie = await session_cookie(desk.supervisor.user)
+    page = Socket("/ws/supervisor/", cookie=cookie)
+    assert (await page.open())[0]
+    assert (await page.expect("snapshot"))["data"]["alerts"] == []
+    other = Socket("/ws/supervisor/", cookie=await session_cookie(floor_b.supervisor.user))
+    assert (await other.open())[0]
+    await other.expect("snapshot")
+    board, _ = await open_board(desk.supervisor)  # the wallboard's figures are judged
+
+    call = CallScript(queue="sales")
+    await apply(desk.org, call.started(), call.queued())
+    raised = await page.until(alert_frame("alert.raised", "callers_waiting"))
+    assert raised["data"]["alert"]["queue_id"] == sales.pk
+    again = Socket("/ws/supervisor/", cookie=cookie)
+    assert (await again.open())[0]
+    alerts = (await again.expect("snapshot"))["data"]["alerts"]
+    assert [a["id"] for a in alerts] == [raised["data"]["alert"]["id"]]
+
+    await apply(desk.org, call.abandoned(), call.ended())
+    await page.until(alert_frame("alert.cleared", "callers_waiting"))
+    await other.drain()
+    assert not [f for f in other.frames if f["type"].startswith("alert.")]
+    for socket in (page, other, again, board):
         await socket.close()

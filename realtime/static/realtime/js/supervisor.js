@@ -3,7 +3,8 @@
 // callers waiting), so each frame replaces what is shown; between frames only the
 // clocks tick (time in state, call duration, wait). Each button sends one command on
 // the socket (docs/supervisor.md); the answer shows in the message line, the effect in
-// the next frames. The #alerts container is for the queues' alerts.
+// the next frames. The queues' raised alerts are listed in #alerts (alert.raised and
+// alert.cleared keep it current; docs/supervisor.md#alerts).
 
 import { duration, h, label, secondsSince, syncClock, tickSince } from "./dom.js";
 import { LiveSocket, showStatus } from "./live.js";
@@ -13,7 +14,7 @@ const me = Number(document.body.dataset.userId);
 const MODES = ["listen", "whisper", "barge"];
 const LIVE = new Set(["in_progress", "on_hold"]);
 
-const floor = { ready: false, agents: [], waiting: [], queues: [], online: new Set(), phone: "" };
+const floor = { ready: false, agents: [], waiting: [], queues: [], online: new Set(), phone: "", alerts: new Map() };
 
 function applyFrame(frame) {
   syncClock(frame.ts);
@@ -22,12 +23,19 @@ function applyFrame(frame) {
     Object.assign(floor, { ready: true, agents: data.agents, waiting: data.waiting, queues: data.queues });
     floor.online = new Set(data.online_agent_ids);
     floor.phone = data.phone;
+    floor.alerts = new Map(data.alerts.map((a) => [a.id, a]));
     return true;
   }
   if (!floor.ready) return false;
   if (frame.type === "floor.update") {
     Object.assign(floor, { agents: data.agents, waiting: data.waiting, queues: data.queues });
     return true;
+  }
+  if (frame.type === "alert.raised" || frame.type === "alert.cleared") {
+    if (frame.type === "alert.raised") floor.alerts.set(data.alert.id, data.alert);
+    else floor.alerts.delete(data.alert.id);
+    renderAlerts(); // not held back by a select being used: it is outside the tables
+    return false;
   }
   if (frame.type === "agent.presence") {
     if (data.online) floor.online.add(data.agent_id);
@@ -176,7 +184,20 @@ function waitingRow(fc) {
   );
 }
 
+function renderAlerts() {
+  const alerts = [...floor.alerts.values()].sort((a, b) => a.raised_at.localeCompare(b.raised_at));
+  const box = $("#alerts");
+  box.setAttribute("role", "alert");
+  box.replaceChildren(
+    ...alerts.map((a) =>
+      h("p", { class: "queue-alert", dataset: { testid: "alert", kind: a.kind, queueId: a.queue_id } },
+        h("strong", {}, a.queue_name), " ", a.text),
+    ),
+  );
+}
+
 function render() {
+  renderAlerts();
   // Keep what the supervisor is typing or choosing: a frame must not take the select away.
   const active = document.activeElement;
   if (active && (active.tagName === "SELECT" || active.tagName === "INPUT") && active.closest(".floor")) {
