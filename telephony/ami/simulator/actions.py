@@ -13,7 +13,7 @@ from telephony.ami.frames import AmiMessage
 from telephony.ami.simulator.call_actions import CallActions, OriginateBehaviour
 from telephony.ami.simulator.channels import DeviceState
 from telephony.ami.simulator.clock import USEC, Agenda
-from telephony.ami.simulator.control import INBOUND_CALL, ControlActions
+from telephony.ami.simulator.control import INBOUND_CALL, VOICEMAIL_CALL, ControlActions
 from telephony.ami.simulator.pbx import PbxModel
 from telephony.ami.simulator.queues import Member
 from telephony.ami.simulator.recording import RecordingActions
@@ -91,7 +91,9 @@ class ActionHandlers:
             "stopmixmonitor": self.recordings.stop_mixmonitor,
         }
         if control:  # simulator-only actions (control.py), off unless asked for
-            self._table[INBOUND_CALL] = ControlActions(pbx, agenda).inbound_call
+            controls = ControlActions(pbx, agenda)
+            self._table[INBOUND_CALL] = controls.inbound_call
+            self._table[VOICEMAIL_CALL] = controls.voicemail_call
 
     @property
     def names(self) -> list[str]:

@@ -17,6 +17,10 @@ at the moment they choose, from outside the simulator's process.
 | ``Patience`` | seconds the caller waits unanswered before abandoning | 600 |
 | ``CallbackAfter`` | seconds unanswered before the caller presses 1 to be called back | never |
 
+``Action: SimulatorVoicemailCall`` places a caller nobody answers, who leaves a message at
+the queue's voicemail exit (voicemail.py): ``CallerID``, ``Queue``, ``Wait`` (seconds in
+the queue, 2), ``Message`` (seconds of message, 3).
+
 Times are simulated seconds (``--speed``). The response comes at once; the call's
 events follow as the model plays it.
 """
@@ -31,10 +35,12 @@ from telephony.ami.simulator.clock import Agenda
 from telephony.ami.simulator.pbx import PbxModel
 from telephony.ami.simulator.scenarios import InboundPlan, inbound_call
 from telephony.ami.simulator.session import response
+from telephony.ami.simulator.voicemail import VoicemailPlan, voicemail_call
 
 Reply = list[AmiMessage]
 
 INBOUND_CALL = "simulatorinboundcall"
+VOICEMAIL_CALL = "simulatorvoicemailcall"
 
 
 class ControlError(ValueError):
@@ -79,6 +85,25 @@ def inbound_plan(pbx: PbxModel, action: AmiMessage) -> InboundPlan:
     )
 
 
+def voicemail_plan(pbx: PbxModel, action: AmiMessage) -> VoicemailPlan:
+    """The plan an ``Action: SimulatorVoicemailCall`` asks for (``CallerID``, ``Queue``,
+    ``Wait``: seconds in the queue before its timeout, ``Message``: seconds of message);
+    ControlError if unusable."""
+    number, name = parse_caller_id(action.get("CallerID"))
+    if not number:
+        raise ControlError("'CallerID' must hold the caller's number")
+    queue = (action.get("Queue") or "support").strip()
+    if queue not in pbx.queues:
+        raise ControlError(f"No such queue: {queue}")
+    return VoicemailPlan(
+        caller_num=number,
+        caller_name=name,
+        queue=queue,
+        wait=_seconds(action, "Wait", 2.0),
+        message=_seconds(action, "Message", 3.0),
+    )
+
+
 class ControlActions:
     def __init__(self, pbx: PbxModel, agenda: Agenda) -> None:
         self.pbx = pbx
@@ -92,3 +117,12 @@ class ControlActions:
             return [response(action_id, "Error", ("Message", str(exc)))]
         self.agenda.spawn(inbound_call(self.pbx, plan), name="control-inbound")
         return [response(action_id, "Success", ("Message", "Inbound call placed"))]
+
+    async def voicemail_call(self, action: AmiMessage) -> Reply:
+        """A caller nobody answers, who leaves a message (voicemail.py)."""
+        try:
+            plan = voicemail_plan(self.pbx, action)
+        except ControlError as exc:
+            return [response(action.action_id, "Error", ("Message", str(exc)))]
+        self.agenda.spawn(voicemail_call(self.pbx, plan), name="control-voicemail")
+        return [response(action.action_id, "Success", ("Message", "Voicemail call placed"))]
