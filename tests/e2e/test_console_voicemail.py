@@ -27,7 +27,7 @@ def _voicemail() -> Voicemail | None:
 def test_alice_sees_a_voicemail_arrive_takes_it_and_has_it_called_back(
     stack: Stack, browser: Any, tmp_path: Path
 ) -> None:
-    console = sign_in(browser, stack, "alice", "/console/")
+    console: Any = sign_in(browser, stack, "alice", "/console/")
     voicemails = console.get_by_test_id("voicemail-list")
     expect(voicemails).to_contain_text("None waiting.")
 
