@@ -7,7 +7,7 @@ a ``<Gather>`` of one key (the position and the offer, said) and hold music; pre
 1 requests ``callback-request/``, which keeps a Callback with the caller's place and
 takes them out of the queue (``<Leave>``); the Enqueue action (queue-result) then
 thanks them and hangs up. The offer is made only when the account has a caller ID to
-call back from; the position and the estimated wait (``AvgQueueTime``) always.
+call back from; the position and the estimated wait (``expected_wait``) always.
 
 ``queue-exit/`` is where the routing sends a caller it takes out of a queue (the
 maximum wait, leave-when-empty: telephony/twilio/routing/exits.py): the queue's
@@ -17,7 +17,9 @@ maximum wait, leave-when-empty: telephony/twilio/routing/exits.py): the queue's
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
+from django.db.models import Avg
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -51,13 +53,32 @@ def wait(
 ) -> HttpResponse:
     """The queue's wait music, with the position, the estimated wait and, when the
     account has a caller ID to call back from, the callback offer."""
+    expected = expected_wait(account.organization_id, hints.queue, timezone.now())
     document = twiml.waiting(
         position=_count(request, "QueuePosition"),
-        average_wait=_count(request, "AvgQueueTime"),
+        average_wait=expected if expected is not None else _count(request, "AvgQueueTime"),
         queue=hints.queue,
         offer=bool(account.caller_id),
     )
     return HttpResponse(document, content_type="text/xml")
+
+
+# How far back the answered calls that make the estimated wait go.
+EXPECTED_WAIT_WINDOW = timedelta(hours=1)
+
+
+def expected_wait(organization_id: int, queue: str, now: datetime) -> int | None:
+    """The estimated wait in ``queue``: how long its callers answered in the last hour
+    waited, on average (app_queue's announced holdtime is such a running average of
+    the answered callers' waits). None without such calls: Twilio's ``AvgQueueTime``
+    (how long the callers now in line have waited) is said instead."""
+    answered = Call.objects.for_organization(organization_id).filter(
+        queue__pbx_queue_name=queue,
+        answered_at__gte=now - EXPECTED_WAIT_WINDOW,
+        wait_seconds__isnull=False,
+    )
+    average = answered.aggregate(average=Avg("wait_seconds"))["average"]
+    return None if average is None else round(average)
 
 
 def _waiting_call(account: TwilioAccount, call_sid: str) -> Call | None:
