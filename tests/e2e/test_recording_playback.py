@@ -75,16 +75,30 @@ def test_the_agent_pauses_the_recording_and_plays_it_after_the_call(
     toggle = card.get_by_test_id("recording-toggle")
     expect(state).to_have_text("Recording")
 
+    # The caller's open case (the demo's, from a recorded past call) lists its calls,
+    # each with the player; the box stays open while the call's frames redraw the pop.
+    demo_case_call = db_run(
+        lambda: Recording.objects.get(call__external_id="demo-history-0").call_id
+    )
+    pop_case = card.get_by_test_id("pop-case").filter(has_text="Router drops")
+    pop_case.locator("summary").click()
+    linked_demo = pop_case.locator(f"[data-testid=case-call][data-call-id='{demo_case_call}']")
+    linked_demo.get_by_test_id("recording-play").click()
+    plays(console, linked_demo.get_by_test_id("recording-audio"), longer_than=2.5)
+
     toggle.click()
     expect(state).to_have_text("Recording paused")
     expect(toggle).to_have_text("Resume recording")
     screenshot(console, tmp_path, "recording-paused")
     toggle.click()
     expect(state).to_have_text("Recording")
+    expect(linked_demo.get_by_test_id("recording-audio")).to_be_visible()
 
     card.get_by_test_id("call-hangup").click()
     expect(card.get_by_test_id("recording-row")).to_be_hidden()
-    expect(card.get_by_test_id("recording-play")).to_be_visible()
+    # The card's own player (the pop's case has players of its own).
+    playback = card.locator(":scope > [data-testid=recording-playback]")
+    expect(playback.get_by_test_id("recording-play")).to_be_visible()
 
     def ended() -> Recording | None:
         return Recording.objects.filter(
@@ -100,8 +114,8 @@ def test_the_agent_pauses_the_recording_and_plays_it_after_the_call(
     tiny_wav(path, seconds=3)
     assert db_run(recordings_collect).stored == 1
 
-    card.get_by_test_id("recording-play").click()
-    plays(console, card.get_by_test_id("recording-audio"), longer_than=2.9)
+    playback.get_by_test_id("recording-play").click()
+    plays(console, playback.get_by_test_id("recording-audio"), longer_than=2.9)
     screenshot(console, tmp_path, "recording-playback")
 
     # Wrapped up with a disposition that opens a case: the card goes, the call is among

@@ -9,6 +9,7 @@
 
 import { callSituation, isLive } from "./agent-store.js";
 import { dateTime, duration, h, label, secondsSince } from "./dom.js";
+import { caseCallsDetails } from "./call-history.js";
 import { RecordingPlayer, hasRecording } from "./recording-player.js";
 
 const DIAL = /^\+?[0-9*#]{1,32}$/;
@@ -52,6 +53,7 @@ export class CallCard {
     this.name = h("span", { class: "name", dataset: { testid: "caller-name" } });
     this.where = h("span", { class: "muted" });
     this.pop = h("div", { class: "pop", dataset: { testid: "call-pop" } });
+    this.caseCalls = new Map(); // case id -> its "Calls" box, kept across the pop's renders
     // Open while the call is live; folded once it ends (the agent may open it again).
     this.popBox = h("details", { class: "pop-box", open: true, dataset: { testid: "pop-box" } },
       h("summary", {}, "Caller details"), this.pop);
@@ -321,10 +323,12 @@ export class CallCard {
             h("strong", {}, c.display_name), c.company ? ` · ${c.company}` : "", c.email ? ` · ${c.email}` : ""),
         )
       : [h("li", { class: "muted", dataset: { testid: "pop-unknown" } }, `No contact for ${pop.number || "this number"}.`)];
-    const cases = pop.open_cases.map((c) =>
-      h("li", { dataset: { testid: "pop-case", caseId: c.id } },
-        h("strong", {}, c.reference), ` ${c.title} · ${label(c.status)} · ${c.priority}`),
-    );
+    const cases = pop.open_cases.map((c) => {
+      if (!this.caseCalls.has(c.id)) this.caseCalls.set(c.id, caseCallsDetails(c));
+      return h("li", { dataset: { testid: "pop-case", caseId: c.id } },
+        h("strong", {}, c.reference), ` ${c.title} · ${label(c.status)} · ${c.priority}`,
+        this.caseCalls.get(c.id));
+    });
     const calls = pop.last_calls.map((c) =>
       h("li", { dataset: { testid: "pop-last-call", callId: c.id } },
         `${dateTime(c.started_at)} · ${label(c.direction)} · ${label(c.status)}`,

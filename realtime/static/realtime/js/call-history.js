@@ -1,5 +1,6 @@
 // Past calls read over REST (GET /api/v1/calls/, with the page's session): the console's
-// recent calls and a case's calls, and the supervisors' call list. The API decides what
+// recent calls, a case's calls (the console's cases, a call's pop), and the supervisors'
+// call list. The API decides what
 // a person sees (an agent their own calls, supervisors their organization's); each call
 // with a recording gets the player (recording-player.js).
 
@@ -64,4 +65,40 @@ export function showCalls(list, calls, options = {}) {
 /** Say in `list` that the calls could not be read. */
 export function showFailure(list, error) {
   list.replaceChildren(h("li", { class: "field-error", role: "alert" }, `Calls: ${error.message}`));
+}
+
+/** A case's calls (the call it came from, and its contact's calls this person may see),
+ * each with its recording's player, in a "Calls" box: read when opened, again on each
+ * opening. The console's cases and a call's pop keep one box per case, so it stays open
+ * (and a recording plays on) while they are drawn again. */
+export function caseCallsDetails(c) {
+  const list = h("ul", { class: "case-calls", dataset: { testid: "case-calls" } });
+  const box = h("details", { class: "case-calls-box", dataset: { testid: "case-calls-box" } },
+    h("summary", {}, "Calls"), list);
+  box.addEventListener("toggle", () => {
+    if (box.open) loadCaseCalls(c, list);
+  });
+  return box;
+}
+
+async function loadCaseCalls(c, list) {
+  try {
+    const calls = new Map();
+    if (c.contact_id != null) {
+      const query = new URLSearchParams({ contact: c.contact_id, page_size: 20 });
+      for (const call of (await getJson(`/api/v1/calls/?${query}`)).results) calls.set(call.id, call);
+    }
+    if (c.source_call_id != null && !calls.has(c.source_call_id)) {
+      try {
+        const call = await getJson(`/api/v1/calls/${encodeURIComponent(c.source_call_id)}/`);
+        calls.set(call.id, call);
+      } catch (error) {
+        if (error.status !== 404) throw error; // 404: not a call this person may see
+      }
+    }
+    const newest = [...calls.values()].sort((a, b) => Date.parse(b.started_at) - Date.parse(a.started_at));
+    showCalls(list, newest, { testid: "case-call" });
+  } catch (error) {
+    showFailure(list, error);
+  }
 }

@@ -2,7 +2,7 @@
 
 import { applyAgentFrame, emptyState, isLive } from "./agent-store.js";
 import { CallCard } from "./call-card.js";
-import { endedCallsQuery, getJson, showCalls, showFailure } from "./call-history.js";
+import { caseCallsDetails, endedCallsQuery, getJson, showCalls, showFailure } from "./call-history.js";
 import { clock, duration, h, label, percent, secondsSince, syncClock, tickSince } from "./dom.js";
 import { LiveSocket, showStatus } from "./live.js";
 
@@ -212,40 +212,9 @@ function renderCases() {
   );
 }
 
-/** A case's calls (the call it came from, and its contact's calls the agent may see),
- * each with its recording's player; read when opened, again on each opening. */
 function caseCallsBox(c) {
-  let box = caseCalls.get(c.id);
-  if (box) return box;
-  const list = h("ul", { class: "case-calls", dataset: { testid: "case-calls" } });
-  box = h("details", { class: "case-calls-box", dataset: { testid: "case-calls-box" } }, h("summary", {}, "Calls"), list);
-  box.addEventListener("toggle", () => {
-    if (box.open) loadCaseCalls(c, list);
-  });
-  caseCalls.set(c.id, box);
-  return box;
-}
-
-async function loadCaseCalls(c, list) {
-  try {
-    const calls = new Map();
-    if (c.contact_id != null) {
-      const query = new URLSearchParams({ contact: c.contact_id, page_size: 20 });
-      for (const call of (await getJson(`/api/v1/calls/?${query}`)).results) calls.set(call.id, call);
-    }
-    if (c.source_call_id != null && !calls.has(c.source_call_id)) {
-      try {
-        const call = await getJson(`/api/v1/calls/${encodeURIComponent(c.source_call_id)}/`);
-        calls.set(call.id, call);
-      } catch (error) {
-        if (error.status !== 404) throw error; // 404: not a call this agent may see
-      }
-    }
-    const newest = [...calls.values()].sort((a, b) => Date.parse(b.started_at) - Date.parse(a.started_at));
-    showCalls(list, newest, { testid: "case-call" });
-  } catch (error) {
-    showFailure(list, error);
-  }
+  if (!caseCalls.has(c.id)) caseCalls.set(c.id, caseCallsDetails(c));
+  return caseCalls.get(c.id);
 }
 
 // -- recent calls: the agent's own, over REST, each with its recording's player -----------
