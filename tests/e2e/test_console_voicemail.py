@@ -61,5 +61,6 @@ def test_alice_sees_a_voicemail_arrive_takes_it_and_has_it_called_back(
     expect(console.get_by_test_id("voicemail")).to_have_count(0)
     done = db_run(_voicemail)
     assert done is not None and done.status == "done" and done.callback_id is not None
-    callback = db_run(lambda: Callback.objects.get(pk=done.callback_id))
+    callback_id: int = done.callback_id
+    callback = db_run(lambda: Callback.objects.get(pk=callback_id))
     assert callback.number == CALLER
