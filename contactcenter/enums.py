@@ -99,10 +99,17 @@ class CallEventType(models.TextChoices):
     RECORDING_STOPPED = "recording.stopped", "Recording stopped"
     MONITOR_STARTED = "monitor.started", "Supervisor started monitoring"
     MONITOR_STOPPED = "monitor.stopped", "Supervisor stopped monitoring"
+    MONITOR_MODE_CHANGED = "monitor.mode_changed", "Supervisor switched monitoring mode"
 
 
 # A supervisor's monitoring sessions: on the timeline for the floor, not for the agent.
-MONITOR_EVENT_TYPES = frozenset({CallEventType.MONITOR_STARTED, CallEventType.MONITOR_STOPPED})
+MONITOR_EVENT_TYPES = frozenset(
+    {
+        CallEventType.MONITOR_STARTED,
+        CallEventType.MONITOR_STOPPED,
+        CallEventType.MONITOR_MODE_CHANGED,
+    }
+)
 
 
 class TransferKind(models.TextChoices):

@@ -9,7 +9,7 @@ monitoring entries, the waiting callers' queue joins, queues.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from contactcenter.enums import CallEventType, CallStatus
@@ -22,7 +22,7 @@ class MonitorSession:
     """A supervisor listening to, whispering to or barging into a live call."""
 
     session: str
-    mode: str
+    mode: str  # as the session started, or as last switched
     supervisor_user_id: int | None
     supervisor_name: str
     started_at: datetime
@@ -57,16 +57,24 @@ def _open_sessions(organization_id: int, call_ids: list[int]) -> dict[int, list[
         CallEvent.objects.for_organization(organization_id)
         .filter(
             call_id__in=call_ids,
-            type__in=(CallEventType.MONITOR_STARTED, CallEventType.MONITOR_STOPPED),
+            type__in=(
+                CallEventType.MONITOR_STARTED,
+                CallEventType.MONITOR_STOPPED,
+                CallEventType.MONITOR_MODE_CHANGED,
+            ),
         )
         .order_by("occurred_at", "id")
     )
     started: dict[str, tuple[int, MonitorSession]] = {}
     stopped: set[str] = set()
+    switched: dict[str, str] = {}  # the mode each session was last switched to
     for row in rows:
         session = str(row.details.get("session") or "")
         if row.type == CallEventType.MONITOR_STOPPED:
             stopped.add(session)
+            continue
+        if row.type == CallEventType.MONITOR_MODE_CHANGED:
+            switched[session] = str(row.details.get("mode") or "")
             continue
         supervisor = row.details.get("supervisor") or {}
         started[session] = (
@@ -82,7 +90,8 @@ def _open_sessions(organization_id: int, call_ids: list[int]) -> dict[int, list[
     by_call: dict[int, list[MonitorSession]] = defaultdict(list)
     for session, (call_id, monitor) in started.items():
         if session not in stopped:
-            by_call[call_id].append(monitor)
+            mode = switched.get(session, monitor.mode)
+            by_call[call_id].append(replace(monitor, mode=mode))
     return by_call
 
 

@@ -16,12 +16,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from django.db import transaction
 from django.utils import timezone
 
 from contactcenter import facts as te
 from contactcenter import publish
 from contactcenter.enums import CallEventType
-from contactcenter.models import Agent, Call, CallEvent, Organization
+from contactcenter.models import Agent, Call, CallEvent, Membership, Organization
 from contactcenter.models.calls import COACHED_FLAG
 from contactcenter.services import audit
 from contactcenter.services.telephony.audited import pbx_actor
@@ -152,3 +153,58 @@ def _coached(
     for call in changed.values():
         Call.objects.filter(pk=call.pk).update(flags=call.flags, updated_at=now)
     return set(changed)
+
+
+@transaction.atomic
+def monitor_mode_changed(
+    *, call: Call, session: str, mode: str, previous: str, phone: str, supervisor: Membership
+) -> CallEvent:
+    """The supervisor switched their live session on ``call`` to ``mode`` within the same
+    monitoring call (the PBX took the key: ChanSpy reports no switch, so the request's
+    answer is the record): a ``monitor.mode_changed`` timeline entry and audit entry,
+    the agent told as the policy says, the supervisors' floor read again."""
+    who = {"user_id": supervisor.user_id, "name": supervisor.user.get_full_name()}
+    details: dict[str, object] = {
+        "session": session,
+        "mode": mode,
+        "from": previous,
+        "phone": phone,
+        "supervisor": who,
+    }
+    now = timezone.now()
+    event = CallEvent.objects.create(
+        organization_id=call.organization_id,
+        call=call,
+        type=CallEventType.MONITOR_MODE_CHANGED,
+        occurred_at=now,
+        details=details,
+        dedup_key=f"monitor-mode:{session}:{now.isoformat()}",
+    )
+    audit.record(
+        action=str(CallEventType.MONITOR_MODE_CHANGED),
+        organization_id=call.organization_id,
+        obj=call,
+        details=details,
+    )
+    if _coached_switch(call, session, mode):
+        publish.call_edited(organization_id=call.organization_id, call_id=call.pk)
+    publish.floor_changed(organization_id=call.organization_id)
+    return event
+
+
+def _coached_switch(call: Call, session: str, mode: str) -> bool:
+    """The call's ``COACHED_FLAG`` after a switch: set for a whisper or a barge where the
+    policy tells agents, cleared when the session that set it goes back to listening."""
+    locked = Call.objects.select_for_update().get(pk=call.pk)
+    flag = locked.flags.get(COACHED_FLAG)
+    told = Organization.objects.filter(pk=call.organization_id, agents_see_monitoring=True).exists()
+    if mode in _TOLD and told:
+        flags = {**locked.flags, COACHED_FLAG: {"mode": mode, "session": session}}
+    elif isinstance(flag, dict) and flag.get("session") == session:
+        flags = {k: v for k, v in locked.flags.items() if k != COACHED_FLAG}
+    else:
+        return False
+    if flags == locked.flags:
+        return False
+    Call.objects.filter(pk=call.pk).update(flags=flags, updated_at=timezone.now())
+    return True

@@ -24,6 +24,7 @@ from contactcenter.ports import PbxResult, telephony
 from contactcenter.selectors.access import agent_for_membership, is_floor_role
 from contactcenter.services.agents import agent_choose_state
 from contactcenter.services.call_control import PbxFailed, no_pbx_error, pbx_command_audited
+from contactcenter.services.monitoring import monitor_mode_changed
 from contactcenter.transitions import ACTIVE_CALL_STATUSES
 
 
@@ -224,10 +225,12 @@ async def supervisor_monitor(
     *, supervisor: Membership, call: Call, mode: str, timeout: float
 ) -> PbxResult:
     """Ring the supervisor's own phone to listen to, whisper to (the agent only) or barge
-    into ``call`` (ChanSpy on the agent's channel). A monitoring call of theirs already
-    live on it is hung up first: switching mode from the screen is a new monitoring
-    call (from the phone's keypad, 4/5/6 switch within the same one). The sessions are
-    on the call's timeline as the PBX reports them (contactcenter/services/monitoring.py).
+    into ``call`` (ChanSpy on the agent's channel). With a monitoring call of theirs
+    already live on it, the mode switches within that call where the PBX takes it
+    (ChanSpy's keys, pressed for the supervisor: ``monitor_mode``; the switch is recorded
+    as ``monitor.mode_changed``); where it does not, that call is hung up and a new one
+    rings. The sessions are on the call's timeline as the PBX reports them
+    (contactcenter/services/monitoring.py).
     """
     phone, agent = await _monitored(supervisor, call)
     port = telephony()
@@ -235,7 +238,10 @@ async def supervisor_monitor(
     key = call.connection_key
     profile = await database_sync_to_async(_profile)(supervisor)
     twilio = _twilio_params(call, profile)
-    if not twilio:  # Twilio switches the live session's mode; ChanSpy needs a new call
+    if not twilio:  # Twilio switches the live session's mode itself
+        switched = await _switch(supervisor, call, phone, mode, timeout)
+        if switched is not None:
+            return switched
         stop: dict[str, object] = {"phone": phone}
         await port.command(call.organization_id, key, "monitor_stop", stop, timeout=timeout)
     params = {"call": call.external_id, "agent": agent, "phone": phone, "mode": mode, **twilio}
@@ -244,6 +250,34 @@ async def supervisor_monitor(
     await pbx_command_audited("monitor", call.organization_id, call, details, result)
     if not result.ok:
         raise PbxFailed(result)
+    return result
+
+
+async def _switch(
+    supervisor: Membership, call: Call, phone: str, mode: str, timeout: float
+) -> PbxResult | None:
+    """Switch the supervisor's live session on ``call`` to ``mode`` in the same
+    monitoring call; None when they have none there, or the PBX would not."""
+    port = telephony()
+    assert port is not None  # the caller checked
+    params: dict[str, object] = {"call": call.external_id, "phone": phone, "mode": mode}
+    result = await port.command(
+        call.organization_id, call.connection_key, "monitor_mode", params, timeout=timeout
+    )
+    if result.error == "invalid":  # no live session of theirs on that call: ring anew
+        return None
+    await pbx_command_audited("monitor_mode", call.organization_id, call, params, result)
+    data = result.data or {}
+    if not result.ok or not data.get("session"):
+        return None
+    await database_sync_to_async(monitor_mode_changed)(
+        call=call,
+        session=str(data["session"]),
+        mode=mode,
+        previous=str(data.get("from") or ""),
+        phone=phone,
+        supervisor=supervisor,
+    )
     return result
 
 

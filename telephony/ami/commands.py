@@ -28,6 +28,8 @@ class PlannedAction:
     originate: tuple[str, str] | None = None
     # A monitoring leg (ChanSpy): its Uniqueid and mode, for the Translator.
     spy: tuple[str, str] | None = None
+    # A live monitoring leg switched to another mode (its Uniqueid, the new mode).
+    spy_mode: tuple[str, str] | None = None
 
 
 def _need(params: dict[str, Any], *names: str) -> list[str]:
@@ -70,6 +72,9 @@ def _flag(value: Any) -> str:
 # keypad (4 listen, 5 whisper, 6 barge); E ends the monitoring when the agent hangs up.
 SPY_OPTIONS = {"listen": "qdE", "whisper": "qwdE", "barge": "qBdE"}
 
+# ChanSpy's option d: the digit that switches a live session to each mode.
+SPY_DIGITS = {"listen": "4", "whisper": "5", "barge": "6"}
+
 # The dialplan context whose extension <queue> enters that queue (a supervisor moving a
 # waiting caller to another queue; deploy/asterisk/extensions.conf).
 QUEUE_CONTEXT = "cc-queues"
@@ -95,6 +100,37 @@ def _monitor(params: dict[str, Any], state: Tracker) -> PlannedAction:
             "ChannelId": channel_id,
         },
         spy=(channel_id, mode),
+    )
+
+
+def _monitor_mode(params: dict[str, Any], state: Tracker) -> PlannedAction:
+    """The supervisor's live monitoring leg on the call switched to another mode within
+    the same session: ChanSpy's option d reads 4/5/6 from the supervisor's channel, and
+    PlayDTMF with Receive presses the key on that channel as if it came from the phone."""
+    call_key, phone, mode = _need(params, "call", "phone", "mode")
+    if mode not in SPY_DIGITS:
+        raise CommandError("'mode' is listen, whisper or barge.")
+    key = state.resolve(call_key)
+    live = [
+        (session, spy)
+        for session, spy in state.spies.items()
+        if spy.phone == phone
+        and spy.channel
+        and spy.started
+        and not spy.stopped
+        and state.resolve(spy.call_key) == key
+    ]
+    if not live:
+        raise CommandError("No monitoring call of yours is live on that call.")
+    session, spy = live[-1]
+    return PlannedAction(
+        {
+            "Action": "PlayDTMF",
+            "Channel": spy.channel,
+            "Digit": SPY_DIGITS[mode],
+            "Receive": "true",
+        },
+        spy_mode=(session, mode),
     )
 
 
@@ -168,6 +204,8 @@ def plan(command: str, params: dict[str, Any], state: Tracker, *, context: str) 
         )
     if command == "monitor":
         return _monitor(params, state)
+    if command == "monitor_mode":
+        return _monitor_mode(params, state)
     if command == "monitor_stop":
         (phone,) = _need(params, "phone")
         spying = [s.channel for s in state.spies.values() if s.phone == phone and s.channel]

@@ -128,6 +128,13 @@ class CommandDesk:
         data = {"call": planned.fields["ChannelId"]} if planned.originate and ok else None
         if planned.spy is not None and ok:
             data = {"session": planned.spy[0]}
+        if planned.spy_mode is not None and ok:
+            session_id, mode = planned.spy_mode
+            # ChanSpy reports no switch: the leg's end is then reported in this mode.
+            spy = self.bridge.translator.state.spies.get(session_id)
+            data = {"session": session_id, "mode": mode, "from": spy.mode if spy else ""}
+            if spy is not None:
+                spy.mode = mode
         return {
             "ok": ok,
             "error": "" if ok else "refused",

@@ -36,6 +36,7 @@ ACTION_CLASSES: dict[str, set[str]] = {
     "MixMonitor": {"system"},
     "MixMonitorMute": {"system", "call"},
     "Redirect": {"call"},
+    "PlayDTMF": {"call"},
 }
 # Read class of each event the translator consumes (the Privilege header's first word).
 EVENT_CLASSES: dict[str, str] = {

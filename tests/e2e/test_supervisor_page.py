@@ -88,7 +88,8 @@ def test_listen_then_whisper_then_pause_bob(stack: Stack, browser: Any, tmp_path
     expect(card.get_by_test_id("coached")).to_be_hidden()
     screenshot(page, tmp_path, "supervisor-listening")
 
-    # Whisper: the page follows, and alice is told she is coached (the policy is on).
+    # Whisper: the same monitoring call switches (no new ring); the page follows, and
+    # alice is told she is coached (the policy is on).
     alice_row.get_by_test_id("monitor-whisper").click()
     expect(call).to_have_attribute("data-monitor-mode", "whisper")
     expect(call.get_by_test_id("call-monitor")).to_have_text("Sam Super: whisper")
@@ -120,8 +121,7 @@ def test_listen_then_whisper_then_pause_bob(stack: Stack, browser: Any, tmp_path
     )
     assert timeline == [
         ("monitor.started", "listen"),
-        ("monitor.stopped", "listen"),
-        ("monitor.started", "whisper"),
+        ("monitor.mode_changed", "whisper"),
         ("monitor.stopped", "whisper"),
     ]
     sam = db_run(lambda: User.objects.get(username="supervisor").pk)
@@ -134,7 +134,7 @@ def test_listen_then_whisper_then_pause_bob(stack: Stack, browser: Any, tmp_path
     )
     assert asked == [
         ("pbx.monitor", True),
-        ("pbx.monitor", True),
+        ("pbx.monitor_mode", True),
         ("pbx.queue_pause", True),
         ("pbx.monitor_stop", True),
     ]

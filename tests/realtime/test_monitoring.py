@@ -53,32 +53,48 @@ async def test_listen_then_whisper_then_stop(floor: Floor) -> None:
     assert spy is not None
     assert (spy.application, spy.app_data) == ("ChanSpy", f"{started.get('SpyeeChannel')},qdE")
 
-    # Whisper: the listening call ends and a whispering one rings the phone.
+    # Whisper: the same monitoring call switches (ChanSpy's key 5, pressed for the
+    # supervisor: PlayDTMF with Receive on their channel); no new call rings.
     ack = await board.command("call.monitor", {"call_id": call_id, "mode": "whisper"}, id_="c2")
-    whisper = ack["data"]["result"]["session"]
-    await watcher.wait_for(lambda m: m.event == "ChanSpyStop" and m.get("SpyerUniqueid") == session)
-    second = await watcher.wait_for(
-        lambda m: m.event == "ChanSpyStart" and m.get("SpyerUniqueid") == whisper
+    assert ack["data"]["result"]["session"] == session
+    key = await watcher.wait_for(lambda m: m.event == "DTMFEnd")
+    assert (key.get("Channel"), key.get("Digit"), key.get("Direction")) == (
+        started.get("SpyerChannel"),
+        "5",
+        "Received",
     )
-    spy = floor.simulator.pbx.channel(second.get("SpyerChannel") or "")
-    assert spy is not None and spy.app_data.endswith(",qwdE")
+    assert spy.app_data.endswith(",qwdE")
+    # And barge, then back to whisper: the same call throughout.
+    ack = await board.command("call.monitor", {"call_id": call_id, "mode": "barge"}, id_="c3")
+    assert ack["data"]["result"]["session"] == session and spy.app_data.endswith(",qBdE")
+    ack = await board.command("call.monitor", {"call_id": call_id, "mode": "whisper"}, id_="c4")
+    assert ack["data"]["result"]["session"] == session and spy.app_data.endswith(",qwdE")
+    assert [m for m in floor.simulator.pbx.channels.values() if m.application == "ChanSpy"] == [spy]
 
-    ack = await board.command("call.monitor_stop", {"call_id": call_id}, id_="c3")
+    ack = await board.command("call.monitor_stop", {"call_id": call_id}, id_="c5")
     assert ack["data"]["result"]["pbx"]["ok"] is True
-    await watcher.wait_for(lambda m: m.event == "ChanSpyStop" and m.get("SpyerUniqueid") == whisper)
+    await watcher.wait_for(lambda m: m.event == "ChanSpyStop" and m.get("SpyerUniqueid") == session)
     await floor.settled()
 
     timeline = await sync(_timeline)(call_id)
     assert [(kind, d["session"], d["mode"]) for kind, d in timeline] == [
         ("monitor.started", session, "listen"),
-        ("monitor.stopped", session, "listen"),
-        ("monitor.started", whisper, "whisper"),
-        ("monitor.stopped", whisper, "whisper"),
+        ("monitor.mode_changed", session, "whisper"),
+        ("monitor.mode_changed", session, "barge"),
+        ("monitor.mode_changed", session, "whisper"),
+        # ChanSpy reports no switch: the bridge ends the session in the mode it set.
+        ("monitor.stopped", session, "whisper"),
+    ]
+    assert [d.get("from") for kind, d in timeline if kind == "monitor.mode_changed"] == [
+        "listen",
+        "whisper",
+        "barge",
     ]
     sam = floor.agents["sam"]
     assert timeline[0][1]["supervisor"] == {"user_id": sam.user_id, "name": "Sam Super"}
     assert timeline[0][1]["agent"] == "PJSIP/1001"
-    assert isinstance(timeline[1][1]["seconds"], int)
+    assert timeline[1][1]["supervisor"] == {"user_id": sam.user_id, "name": "Sam Super"}
+    assert isinstance(timeline[-1][1]["seconds"], int)
     # The spy legs are no calls, and the call is still alice's, live.
     assert await sync(lambda: CallEvent.objects.values("call_id").distinct().count())() == 1
     assert await sync(lambda: CallEvent.objects.filter(agent=sam).count())() == 0
@@ -94,11 +110,16 @@ async def test_listen_then_whisper_then_stop(floor: Floor) -> None:
     asked = [entry for entry in entries if entry[0].startswith("pbx.")]
     assert asked == [
         ("pbx.monitor", supervisor),
-        ("pbx.monitor", supervisor),
+        *[("pbx.monitor_mode", supervisor)] * 3,
         ("pbx.monitor_stop", supervisor),
     ]
+    # The switches are the supervisor's (the PBX reports none); the start and the end
+    # are what the PBX reported (no user: the PBX).
+    assert [e for e in entries if e[0] == "monitor.mode_changed"] == [
+        ("monitor.mode_changed", supervisor)
+    ] * 3
     reported = [action for action, who in entries if who is None]
-    assert reported == ["monitor.started", "monitor.stopped"] * 2
+    assert reported == ["monitor.started", "monitor.stopped"]
     for socket in (board, alice_console):
         await socket.close()
 

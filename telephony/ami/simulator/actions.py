@@ -84,6 +84,7 @@ class ActionHandlers:
             "originate": self.calls.originate,
             "hangup": self.calls.hangup,
             "redirect": self.calls.redirect,
+            "playdtmf": self.calls.play_dtmf,
             "blindtransfer": self.calls.blind_transfer,
             "atxfer": self.calls.atxfer,
             "mixmonitor": self.recordings.mixmonitor,

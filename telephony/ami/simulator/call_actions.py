@@ -35,7 +35,7 @@ from telephony.ami.simulator.scenarios import (
     outbound_call,
 )
 from telephony.ami.simulator.session import response
-from telephony.ami.simulator.spy import SpyPlan, spy_call, spy_hangup
+from telephony.ami.simulator.spy import SpyPlan, spy_call, spy_digit, spy_hangup
 from telephony.ami.simulator.transfers import blind_transfer
 
 # The sample dialplan's context whose extension <queue> enters that queue
@@ -170,6 +170,21 @@ class CallActions:
     def _originate_failure(self, request: OriginateRequest) -> Script:
         yield 0.01
         originate_response(self.pbx, request, None, REASON_FAILURE)
+
+    async def play_dtmf(self, action: AmiMessage) -> Reply:
+        """``PlayDTMF``: sent to the phone, or with ``Receive`` read by the channel's
+        application as if the phone had sent it (ChanSpy's mode keys: spy.py)."""
+        action_id = action.action_id
+        channel = self.pbx.channel(action.get("Channel") or "")
+        if channel is None:
+            return _error(action_id, "Channel not found")
+        digit = (action.get("Digit") or "").strip()
+        if len(digit) != 1 or digit not in "0123456789*#ABCD":
+            return _error(action_id, "No digit specified")
+        receive = (action.get("Receive") or "").strip().lower() in {"true", "yes", "1", "on"}
+        if receive:
+            spy_digit(self.pbx, channel, digit)
+        return _success(action_id, "DTMF successfully queued")
 
     async def hangup(self, action: AmiMessage) -> Reply:
         action_id = action.action_id

@@ -94,3 +94,25 @@ def spy_hangup(pbx: PbxModel, spyer: Channel) -> None:
         _spy_event(pbx, "ChanSpyStop", spyer, spyee)
     pbx.soft_hangup_request(spyer, 16)
     pbx.hangup(spyer, 16)
+
+
+# ChanSpy's option d: the digit the supervisor presses, and the options it then runs with.
+_DIGIT_OPTIONS = {"4": "", "5": "w", "6": "B"}
+
+
+def spy_digit(pbx: PbxModel, spyer: Channel, digit: str) -> None:
+    """A digit ChanSpy reads from the supervisor's channel (their keypad, or AMI's
+    PlayDTMF with Receive): with option d, 4 listen, 5 whisper, 6 barge, within the same
+    call. Asterisk raises DTMFBegin/DTMFEnd (Direction Received) and no ChanSpy event."""
+    for event in ("DTMFBegin", "DTMFEnd"):
+        extra = [("Digit", digit), ("Direction", "Received")]
+        if event == "DTMFEnd":
+            extra.append(("DurationMs", "100"))
+        pbx.emit_channel(event, spyer, extra, privilege="dtmf")
+    prefix, _, options = spyer.app_data.partition(",")
+    if spyer.application != "ChanSpy" or "d" not in options or digit not in _DIGIT_OPTIONS:
+        return
+    kept = "".join(o for o in options if o not in "wB")
+    mode = _DIGIT_OPTIONS[digit]
+    # The options the spy now runs with, as the model keeps them (q first, as given).
+    spyer.app_data = f"{prefix},{kept[:1]}{mode}{kept[1:]}"

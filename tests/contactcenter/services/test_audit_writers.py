@@ -32,6 +32,7 @@ from contactcenter import facts as te
 from contactcenter.enums import CallStatus, Role
 from contactcenter.models import (
     AuditEntry,
+    Call,
     CallDisposition,
     CallQueue,
     Organization,
@@ -417,6 +418,24 @@ WRITERS: dict[str, Writer] = {
         ),
         "monitor.started",
     ),
+    "contactcenter.services.monitoring.monitor_mode_changed": (
+        lambda w: (
+            apply.telephony_apply(
+                organization_id=w.org.pk,
+                connection_key="asterisk:1",
+                events=answered_call(w.floor.agent.interface)[:4],
+            ),
+            monitoring.monitor_mode_changed(
+                call=Call.objects.get(organization=w.org, external_id=CALL_KEY),
+                session="S1",
+                mode="whisper",
+                previous="listen",
+                phone="P",
+                supervisor=w.floor.supervisor,
+            ),
+        ),
+        "monitor.mode_changed",
+    ),
     "contactcenter.services.recording_files.recordings_collect": (
         lambda w: (
             ended_recording(w.org, w.floor.agent, ago=10**6),
@@ -750,6 +769,7 @@ NOT_WRITERS: dict[str, str] = {
             "supervisor_monitor",
             "supervisor_monitor_stop",
             "supervisor_call_move",
+            "supervisor_call_move_to_queue",
         )
     },
     "telephony.twilio.accounts.twilio_account_create": "audited by the same _save as "

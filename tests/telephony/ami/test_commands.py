@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from telephony.ami.commands import CommandError, plan
-from telephony.ami.tracker import CallTrack, Leg, Tracker
+from telephony.ami.tracker import CallTrack, Leg, Spy, Tracker
 
 
 def _state() -> Tracker:
@@ -74,6 +74,39 @@ def test_redirect_moves_the_callers_channel() -> None:
     del state.legs["1.1"]
     with pytest.raises(CommandError, match="not live"):
         plan("redirect", {"call": "1.1", "exten": "1002"}, state, context="from-internal")
+
+
+def test_monitor_mode_presses_chanspys_key_on_the_live_spy_leg() -> None:
+    state = _state()
+    params = {"call": "1.1", "phone": "PJSIP/2001", "mode": "barge"}
+    with pytest.raises(CommandError, match="No monitoring call of yours"):
+        plan("monitor_mode", params, state, context="from-internal")
+    state.spies["spy.1"] = Spy(
+        mode="listen",
+        channel="PJSIP/2001-00000009",
+        call_key="1.1",
+        phone="PJSIP/2001",
+        started=True,
+    )
+    planned = plan("monitor_mode", params, state, context="from-internal")
+    assert planned.fields == {
+        "Action": "PlayDTMF",
+        "Channel": "PJSIP/2001-00000009",
+        "Digit": "6",
+        "Receive": "true",
+    }
+    assert planned.spy_mode == ("spy.1", "barge")
+    for mode, digit in (("listen", "4"), ("whisper", "5")):
+        planned = plan("monitor_mode", {**params, "mode": mode}, state, context="x")
+        assert planned.fields["Digit"] == digit
+    with pytest.raises(CommandError, match="listen, whisper or barge"):
+        plan("monitor_mode", {**params, "mode": "spy"}, state, context="from-internal")
+    # Another supervisor's phone, or a session already over, is not theirs to switch.
+    with pytest.raises(CommandError, match="No monitoring call of yours"):
+        plan("monitor_mode", {**params, "phone": "PJSIP/2002"}, state, context="x")
+    state.spies["spy.1"].stopped = True
+    with pytest.raises(CommandError, match="No monitoring call of yours"):
+        plan("monitor_mode", params, state, context="from-internal")
 
 
 def test_move_to_queue_redirects_the_caller_to_the_queues_extension() -> None:
