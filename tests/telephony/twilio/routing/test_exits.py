@@ -11,7 +11,13 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from contactcenter.enums import AgentState, CallEventType, QueueMaxWaitAction, QueueStrategy
+from contactcenter.enums import (
+    AgentState,
+    CallEventType,
+    CallStatus,
+    QueueMaxWaitAction,
+    QueueStrategy,
+)
 from contactcenter.models import AuditEntry, Call, Callback, CallEvent, QueueMembership
 from contactcenter.services.agents import agent_set_state
 from telephony.models import ExitReason, TwilioAccount, TwilioOffer, TwilioQueueExit
@@ -82,6 +88,8 @@ def test_after_the_maximum_wait_the_caller_hears_the_message_and_the_call_ends(
     f.twilio.caller_hangs_up(sid)
     call.refresh_from_db()
     assert call.ended_at is not None and call.answered_at is None
+    # Counted as an abandon, as Asterisk reports a queue's timeout (QueueCallerAbandon).
+    assert call.status == CallStatus.ABANDONED
 
 
 def test_keep_waiting_is_the_default_nothing_happens_after_the_maximum(
@@ -124,6 +132,8 @@ def test_after_the_maximum_wait_the_caller_is_offered_a_callback_and_takes_it(
     assert b"call you back" in kept.content
     callback = Callback.objects.get(call__external_id=sid)
     assert (callback.number, callback.queue_id) == (f.twilio.callers[sid], f.queue.pk)
+    f.twilio.caller_hangs_up(sid)
+    assert Call.objects.get(external_id=sid).status == CallStatus.CALLBACK
 
 
 def test_without_a_caller_id_to_call_back_from_the_callback_exit_says_goodbye(
