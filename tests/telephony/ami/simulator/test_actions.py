@@ -297,6 +297,67 @@ async def test_redirect_of_the_caller_to_another_agent(
     assert missing.get("Message") == "No such channel"
 
 
+async def test_redirect_of_a_waiting_caller_into_another_queue(
+    live: AmiSimulator, agent: AmiTestClient
+) -> None:
+    """<queue>@cc-queues, as the sample dialplan: the caller leaves support and joins
+    sales, whose member is then rung (the first queue's ring ends at once)."""
+    live.start_call(InboundPlan("+15559876543", agents=("1002",), answer_after=LONG))
+    ringing = await agent.wait_for(lambda m: m.event == "DialState")
+    joined = await agent.wait_for(lambda m: m.event == "QueueCallerJoin")
+    caller = joined["Channel"]
+    unknown = await agent.request("Redirect", Channel=caller, Context="cc-queues", Exten="nope")
+    assert unknown.response == "Error"
+    reply = await agent.request(
+        "Redirect", Channel=caller, Context="cc-queues", Exten="sales", Priority="1"
+    )
+    assert reply.get("Message") == "Redirect successful"
+    left = await agent.wait_for(lambda m: m.event == "QueueCallerLeave" and m["Queue"] == "support")
+    assert left["Channel"] == caller
+    await agent.wait_for(lambda m: m.event == "Hangup" and m["Channel"] == ringing["DestChannel"])
+    await agent.wait_for(
+        lambda m: m.event == "QueueCallerJoin" and m["Queue"] == "sales" and m["Channel"] == caller
+    )
+    # Sales' one member, 1001, rings for the caller.
+    rung = await agent.wait_for(
+        lambda m: m.event == "AgentCalled" and m["Queue"] == "sales" and m["Channel"] == caller
+    )
+    assert rung["Interface"] == "PJSIP/1001"
+
+
+async def test_play_dtmf_received_switches_a_chanspy(
+    live: AmiSimulator, agent: AmiTestClient
+) -> None:
+    connect = await talking(live, agent)
+    spied = connect["DestChannel"]
+    reply = await agent.request(
+        "Originate",
+        Channel="PJSIP/1003",
+        Application="ChanSpy",
+        Data=f"{spied},qdE",
+        Async="true",
+        ChannelId="spy-1",
+    )
+    assert reply.response == "Success"
+    start = await agent.wait_for(lambda m: m.event == "ChanSpyStart")
+    spyer = start["SpyerChannel"]
+    reply = await agent.request("PlayDTMF", Channel=spyer, Digit="5", Receive="true")
+    assert reply.get("Message") == "DTMF successfully queued"
+    end = await agent.wait_for(lambda m: m.event == "DTMFEnd" and m["Channel"] == spyer)
+    assert (end["Digit"], end["Direction"]) == ("5", "Received")
+    channel = live.pbx.channel(spyer)
+    assert channel is not None and channel.app_data == f"{spied},qwdE"
+    await agent.request("PlayDTMF", Channel=spyer, Digit="6", Receive="true")
+    assert channel.app_data == f"{spied},qBdE"
+    await agent.request("PlayDTMF", Channel=spyer, Digit="4", Receive="true")
+    assert channel.app_data == f"{spied},qdE"
+    # Sent out to the phone (no Receive): ChanSpy hears nothing of it.
+    await agent.request("PlayDTMF", Channel=spyer, Digit="5")
+    assert channel.app_data == f"{spied},qdE"
+    missing = await agent.request("PlayDTMF", Channel="PJSIP/nope-1", Digit="5")
+    assert missing.get("Message") == "Channel not found"
+
+
 async def test_action_events_are_broadcast_to_other_clients(
     live: AmiSimulator, agent: AmiTestClient
 ) -> None:
