@@ -53,8 +53,9 @@ class TelephonyPort(Protocol):
         """Whether the organization's agents can get browser softphone voice tokens."""
 
     def agent_free(self, organization_id: int) -> None:
-        """An agent of the organization became available: offer them a waiting caller
-        where we route the calls ourselves (Twilio's queues). Called after commit."""
+        """An agent of the organization became available (offer them a waiting caller),
+        or paused or offline (a leave-when-empty queue may have nobody left), where we
+        route the calls ourselves (Twilio's queues): decide again. Called after commit."""
 
 
 _port: TelephonyPort | None = None
@@ -76,7 +77,8 @@ def softphone_ready(organization_id: int) -> bool:
 
 
 def agent_free(organization_id: int) -> None:
-    """After the current transaction commits, tell the port an agent became available."""
+    """After the current transaction commits, tell the port an agent became available,
+    or paused or offline (``TelephonyPort.agent_free``)."""
     port = _port
     if port is not None:
         transaction.on_commit(lambda: port.agent_free(organization_id), robust=True)

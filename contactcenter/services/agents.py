@@ -59,6 +59,10 @@ def agent_set_state(
     publish.agent_state_changed(organization_id=locked.organization_id, agent_id=locked.pk)
     if state == AgentState.AVAILABLE:
         ports.agent_free(locked.organization_id)
+    elif state in (AgentState.PAUSED, AgentState.OFFLINE):
+        # The last member who could take a call may be gone: a leave-when-empty queue's
+        # callers leave (Twilio's queues, which we route ourselves).
+        ports.agent_free(locked.organization_id)
     return locked
 
 

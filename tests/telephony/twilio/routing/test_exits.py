@@ -224,3 +224,23 @@ def test_a_forged_key_press_is_refused_and_keeps_nothing(
     forged = Client().post(path, {"CallSid": sid, "Digits": "1"}, HTTP_X_TWILIO_SIGNATURE="forged")
     assert forged.status_code == 403
     assert not Callback.objects.exists()
+
+
+def test_the_last_available_member_pausing_takes_the_callers_out_at_once(
+    floor_a: Floor, twilio_api: FakeTwilioAPI
+) -> None:
+    f = routed_floor(floor_a, twilio_api, agents=1, strategy=QueueStrategy.RRMEMORY)
+    f.queue.leave_empty = True
+    f.queue.max_wait_action = QueueMaxWaitAction.HANGUP
+    f.queue.save()
+    [agent] = f.agents
+    # In wrap-up: not offered a call, but one who could take one; the caller waits.
+    agent_set_state(agent=agent, state=AgentState.WRAP_UP)
+    sid = f.twilio.caller_arrives(1)
+    assert f.twilio.rings() == [] and f.twilio.redirects == []
+    agent_set_state(agent=agent, state=AgentState.PAUSED, reason="Lunch")
+    # No repair run: the pause itself started a decision.
+    assert f.twilio.rings() == []
+    assert [call for call, _ in f.twilio.redirects] == [sid]
+    exit_ = TwilioQueueExit.objects.get(call__external_id=sid)
+    assert (exit_.reason, exit_.action) == (ExitReason.EMPTY, QueueMaxWaitAction.HANGUP)
