@@ -1,6 +1,7 @@
 """A Twilio queue's voicemail exit: the <Record> TwiML, and its three reports (the
 action, the recordingStatusCallback, the transcribeCallback) duplicated, reordered and
-forged, with the fields Twilio sends (../shared/twilio_facts.md)."""
+forged, with the fields Twilio really sends (no From, To or CallStatus on the recording
+status; the action requested after a hang-up; undocumented extra fields)."""
 
 from __future__ import annotations
 
