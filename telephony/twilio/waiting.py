@@ -26,7 +26,7 @@ from django.utils import timezone
 from contactcenter import facts as te
 from contactcenter.enums import CallSource, QueueMaxWaitAction
 from contactcenter.errors import ApplicationError
-from contactcenter.models import Call
+from contactcenter.models import Call, CallQueue
 from contactcenter.services.callbacks import callback_schedule
 from contactcenter.services.telephony import telephony_apply
 from telephony.models import TwilioAccount, TwilioQueueExit
@@ -72,8 +72,19 @@ def expected_wait(organization_id: int, queue: str, now: datetime) -> int | None
     waited, on average (app_queue's announced holdtime is such a running average of
     the answered callers' waits). None without such calls: Twilio's ``AvgQueueTime``
     (how long the callers now in line have waited) is said instead."""
+    queue_id = (
+        CallQueue.objects.for_organization(organization_id)
+        .filter(pbx_queue_name=queue)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if queue_id is None:
+        return None
     answered = Call.objects.for_organization(organization_id).filter(
-        queue__pbx_queue_name=queue,
+        queue_id=queue_id,
+        # Bounded by the queue's (organization, queue, queued_at) index: a wait of over
+        # an hour is left out of the average.
+        queued_at__gte=now - 2 * EXPECTED_WAIT_WINDOW,
         answered_at__gte=now - EXPECTED_WAIT_WINDOW,
         wait_seconds__isnull=False,
     )

@@ -29,9 +29,10 @@ pytestmark = pytest.mark.django_db
 
 def answered(queue: CallQueue, *, waited: int, minutes_ago: int) -> None:
     at = timezone.now() - timedelta(minutes=minutes_ago)
-    call = make_call(queue.organization, queue=queue, started_at=at - timedelta(seconds=waited))
-    call.answered_at, call.wait_seconds = at, waited
-    call.save(update_fields=["answered_at", "wait_seconds"])
+    queued = at - timedelta(seconds=waited)
+    call = make_call(queue.organization, queue=queue, started_at=queued)
+    call.queued_at, call.answered_at, call.wait_seconds = queued, at, waited
+    call.save(update_fields=["queued_at", "answered_at", "wait_seconds"])
 
 
 def said(position: int, average_in_line: int) -> str:
