@@ -34,18 +34,25 @@ def callback_schedule(
     note: str = "",
     max_attempts: int = 3,
     retry_seconds: int = 300,
+    asked_while_waiting: bool = True,
 ) -> Callback:
     """A callback to ``number`` in ``queue``'s line, placed from ``at`` (default: now).
 
-    With ``call`` (a waiting caller pressed the key) its place is the time that caller
-    joined the queue, and asking again for the same call returns the callback already
-    kept; the call is marked as having asked (``_call_asked``). Audited (``create``).
+    With ``call`` its place is the time that caller joined the queue, and asking again
+    for the same call returns the callback already kept. ``asked_while_waiting`` (the
+    caller pressed the key in the queue): the call is marked as having asked
+    (``_call_asked``); not so for a callback made of it afterwards (a voicemail's).
+    Audited (``create``).
     """
     organization = queue.organization
     e164 = phone_try_normalize(number, region=organization.default_region)
     if e164 is None:
         raise ApplicationError("Not a phone number we can call.", field="number")
     if call is not None:
+        # The call first, then its callback: the order the PBX facts' apply takes them
+        # in (inserting the callback first, its foreign key's share lock on the call
+        # would deadlock against a webhook locking the call to update it).
+        call = Call.objects.select_for_update().get(pk=call.pk)
         kept = Callback.objects.filter(call=call).first()
         if kept is not None:
             return kept
@@ -69,7 +76,7 @@ def callback_schedule(
             callback.save()
     except IntegrityError:  # the same key press, delivered twice at once
         return Callback.objects.get(call=call)
-    if call is not None:
+    if call is not None and asked_while_waiting:
         _call_asked(call, callback, now)
     publish.calls_changed(organization_id=queue.organization_id, queue_ids=[queue.pk])
     audit.record(
@@ -111,12 +118,10 @@ def _call_asked(call: Call, callback: Callback, at: datetime) -> None:
     # Imported here: services.telephony (the PBX facts' apply) imports this module.
     from contactcenter.services.telephony.derive import CALLBACK_KEPT, derive_status
 
-    locked = Call.objects.select_for_update().get(pk=call.pk)
-    if not locked.flags.get(CALLBACK_KEPT):
-        locked.flags[CALLBACK_KEPT] = True
-        locked.status = derive_status(locked)
-        locked.save(update_fields=["flags", "status", "updated_at"])
-        call.flags, call.status = locked.flags, locked.status
+    if not call.flags.get(CALLBACK_KEPT):  # ``call`` is locked (callback_schedule)
+        call.flags[CALLBACK_KEPT] = True
+        call.status = derive_status(call)
+        call.save(update_fields=["flags", "status", "updated_at"])
     CallEvent.objects.bulk_create(
         [
             CallEvent(

@@ -245,7 +245,11 @@ def voicemail_to_callback(*, voicemail: Voicemail, agent: Agent | None) -> Voice
             "The caller's number is unknown.", code="no_number", field="number", status=409
         )
     vm.callback = callback_schedule(
-        queue=queue, number=vm.caller_number, call=vm.call, note=f"voicemail {vm.pk}"
+        queue=queue,
+        number=vm.caller_number,
+        call=vm.call,
+        note=f"voicemail {vm.pk}",
+        asked_while_waiting=False,  # the call ended in voicemail: it stays as it ended
     )
     return _finish(vm, "voicemail.callback", callback=vm.callback.pk)
 
