@@ -41,8 +41,8 @@ from django.db import connection
 
 from realtime import messages as msgs
 from realtime import metrics, render_worker
-from realtime.groups import supervisors_group, user_group, user_sockets_group
-from realtime.screens import alerts, changes
+from realtime.groups import user_group, user_sockets_group
+from realtime.screens import alerts, changes, floor
 from realtime.send import Message, message, send, send_all
 
 logger = logging.getLogger(__name__)
@@ -160,6 +160,12 @@ def _coalesce(jobs: list[Job]) -> list[Job]:
                 out[at[key]] = (job, (organization_id, *merged, forced_type))
                 continue
             at[key] = len(out)
+        elif job is floor.floor_ping:
+            # One "the floor changed" per organization is as good as many: the pages read
+            # the floor after every job that waited with it has committed.
+            if ("floor", *args) in at:
+                continue
+            at[("floor", *args)] = len(out)
         out.append((job, args))
     return out
 
@@ -210,7 +216,9 @@ class ScreenSink:
         _hand_over(
             changes.publish_changes, organization_id, call_ids, agent_ids, queue_ids, forced_type
         )
-        if call_ids or agent_ids or queue_ids:
+        if (call_ids or agent_ids or queue_ids) and not edited:
+            # A person's edit (notes, a disposition) is nothing the floor shows; a
+            # monitoring session that changes the agent's call pings on its own.
             self.floor_changed(organization_id)
 
     def agent_state_changed(self, organization_id: int, agent_id: int) -> None:
@@ -219,8 +227,7 @@ class ScreenSink:
 
     def floor_changed(self, organization_id: int) -> None:
         # One small message; the supervisor pages coalesce them (a burst is one read).
-        ping = {"type": "floor.changed"}
-        _hand_over(changes.given, [(supervisors_group(organization_id), ping)])
+        _hand_over(floor.floor_ping, organization_id)
 
     def case_created(self, case_id: int) -> None:
         _hand_over(changes.publish_case, case_id)

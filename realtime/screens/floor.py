@@ -12,9 +12,11 @@ from contactcenter.selectors.access import agent_for_membership
 from contactcenter.selectors.floor import Floor, FloorCall, supervisor_floor
 from realtime import messages as msgs
 from realtime import presence
+from realtime.groups import supervisors_group
 from realtime.screens import render
 from realtime.screens.alerts import open_alert_views
 from realtime.screens.snapshot import Caller
+from realtime.send import Message
 
 
 def _call(floor_call: FloorCall) -> msgs.FloorCall:
@@ -75,3 +77,9 @@ def supervisor_snapshot(caller: Caller) -> msgs.SupervisorSnapshotData:
         online_agent_ids=sorted(presence.online_agents(caller.organization_id)),
         alerts=open_alert_views(organization_id=caller.organization_id, queue_id=None),
     )
+
+
+def floor_ping(organization_id: int) -> list[Message]:
+    """A render job (realtime.publish): "the floor changed" to the organization's
+    supervisor pages, which read it again themselves (coalesced there)."""
+    return [(supervisors_group(organization_id), {"type": "floor.changed"})]

@@ -22,7 +22,7 @@ from contactcenter.enums import CallStatus
 from contactcenter.models import Call
 from contactcenter.services.calls import call_update_notes
 from realtime import publish as screen_publish
-from realtime.screens import changes
+from realtime.screens import changes, floor
 from tests.conftest import Floor
 from tests.factories import make_call, make_queue
 
@@ -78,6 +78,20 @@ def test_jobs_that_waited_together_are_rendered_together_in_order() -> None:
         _changes(2, {20}),
         _changes(1, {12}, "x"),  # another kind of change stays apart
     ]
+
+
+def test_floor_pings_that_waited_together_are_one_per_organization() -> None:
+    ping = floor.floor_ping
+    jobs: list[screen_publish.Job] = [
+        (ping, (1,)),
+        _changes(1, {10}),
+        (ping, (2,)),
+        (ping, (1,)),
+        _changes(1, {11}),
+        (ping, (1,)),
+    ]
+    assert screen_publish._coalesce(jobs) == [(ping, (1,)), _changes(1, {10, 11}), (ping, (2,))]
+    assert ping(5) == [("supervisors.5", {"type": "floor.changed"})]
 
 
 async def _frame(layer: Any, channel: str) -> dict[str, Any]:
