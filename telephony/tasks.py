@@ -123,6 +123,27 @@ def twilio_voicemail_fetch(voicemail_id: int) -> str:
 
 
 @shared_task(
+    name="telephony.twilio_voicemail_delete",
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_backoff_max=3600,
+    max_retries=10,
+)
+def twilio_voicemail_delete(voicemail_id: int) -> bool:
+    """Delete a stored voicemail's recording from Twilio (the account's
+    ``recordings_delete_after_copy``); retried while Twilio refuses or is unreachable."""
+    from telephony.twilio.recording_media import DeleteLater
+    from telephony.twilio.voicemail_media import twilio_voicemail_delete as delete
+
+    try:
+        return delete(voicemail_id=voicemail_id)
+    except DeleteLater as exc:
+        if twilio_voicemail_delete.app.conf.task_always_eager:
+            return False
+        raise twilio_voicemail_delete.retry(exc=exc) from None
+
+
+@shared_task(
     name="telephony.twilio_voicemails_fetch",
     autoretry_for=TRANSIENT,
     retry_backoff=True,

@@ -13,9 +13,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
+from twilio.http import HttpClient
 
 from contactcenter.enums import CallSource
 from contactcenter.models import Voicemail, VoicemailMedia
+from contactcenter.services import audit
 from contactcenter.services.recording_pull import PullUnavailable, http_download
 from contactcenter.services.voicemail_files import (
     NEVER_ARRIVED,
@@ -23,7 +25,8 @@ from contactcenter.services.voicemail_files import (
     voicemail_media_fail,
 )
 from telephony.models import TwilioAccount
-from telephony.twilio.recording_media import FORMATS, FetchLater, media_url
+from telephony.twilio import actions
+from telephony.twilio.recording_media import FORMATS, DeleteLater, FetchLater, media_url
 from telephony.twilio.voicemail import RECORDING_SID
 
 logger = logging.getLogger(__name__)
@@ -65,7 +68,38 @@ def twilio_voicemail_fetch(*, voicemail_id: int, now: datetime | None = None) ->
         raise FetchLater(str(exc)) from None
     if not outcome and late:
         return voicemail_media_fail(voicemail_id=vm.pk, reason=NEVER_ARRIVED)
+    if outcome == VoicemailMedia.STORED and account.recordings_delete_after_copy:
+        from telephony.tasks import twilio_voicemail_delete
+
+        twilio_voicemail_delete.delay(vm.pk)
     return outcome
+
+
+def twilio_voicemail_delete(*, voicemail_id: int, http_client: HttpClient | None = None) -> bool:
+    """Delete a stored voicemail's recording from Twilio, where the account deletes
+    after copy (``recordings_delete_after_copy``): our copy is stored. False when there
+    is nothing to do; raises DeleteLater when Twilio refused or could not be reached.
+    Audited ``voicemail.twilio_delete``, the system as the actor."""
+    vm = Voicemail.objects.filter(
+        pk=voicemail_id, source=CallSource.TWILIO, media=VoicemailMedia.STORED
+    ).first()
+    if vm is None or not vm.storage_key or not RECORDING_SID.match(vm.recording_sid):
+        return False
+    account = TwilioAccount.objects.filter(
+        organization_id=vm.organization_id, recordings_delete_after_copy=True
+    ).first()
+    if account is None:
+        return False
+    result = actions.delete_recording(account, vm.recording_sid, http_client=http_client)
+    if not result.ok:
+        raise DeleteLater(f"Twilio voicemail {vm.recording_sid}: {result.message}")
+    audit.record(
+        action="voicemail.twilio_delete",
+        organization_id=vm.organization_id,
+        obj=vm,
+        details={"recording_sid": vm.recording_sid, "already_gone": result.code == 20404},
+    )
+    return True
 
 
 def twilio_voicemails_fetch_due(*, now: datetime | None = None, limit: int = 200) -> int:

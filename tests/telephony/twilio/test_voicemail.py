@@ -20,7 +20,11 @@ from contactcenter.services.recording_files import recordings_storage
 from contactcenter.services.voicemail_files import NEVER_ARRIVED
 from telephony.models import TwilioAccount
 from telephony.twilio.callbacks import Hints, webhook_path
-from telephony.twilio.voicemail_media import twilio_voicemail_fetch, twilio_voicemails_fetch_due
+from telephony.twilio.voicemail_media import (
+    twilio_voicemail_delete,
+    twilio_voicemail_fetch,
+    twilio_voicemails_fetch_due,
+)
 from tests.conftest import Floor
 from tests.contactcenter.recorded import tiny_wav
 from tests.contactcenter.voicemailed import queue_with
@@ -271,3 +275,28 @@ def test_audio_twilio_never_has_fails_after_the_timeout(
     assert twilio_voicemails_fetch_due(now=later) == 1
     vm.refresh_from_db()
     assert (vm.media, vm.failure, vm.status) == (VoicemailMedia.FAILED, NEVER_ARRIVED, "new")
+
+
+def test_the_account_may_delete_twilios_copy_once_ours_is_stored(
+    floor_a: Floor,
+    account: TwilioAccount,
+    store: Path,
+    twilio_api: Any,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    account.recordings_delete_after_copy = True
+    account.save()
+    twilio_api.add(ACCOUNT_SID, AUTH_TOKEN)
+    twilio_api.media[RECORDING] = tiny_wav(tmp_path / "message.wav")
+    queue_with(floor_a.org, floor_a.agent)
+    _caller_waits()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _send(_status()).status_code == 204
+    (vm,) = _voicemails()
+    assert vm.media == VoicemailMedia.STORED
+    assert twilio_api.deleted == [RECORDING]
+    entry = AuditEntry.objects.get(action="voicemail.twilio_delete", object_id=str(vm.pk))
+    assert entry.details == {"recording_sid": RECORDING, "already_gone": False}
+    # Asked again (a redelivered task): Twilio no longer has it, which counts as deleted.
+    assert twilio_voicemail_delete(voicemail_id=vm.pk)
