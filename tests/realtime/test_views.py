@@ -96,6 +96,18 @@ def test_wallboard_sends_agents_to_their_console(floor_a: Floor) -> None:
     assert signed_in(floor_a.agent_member).get("/wallboard/")["Location"] == "/console/"
 
 
+def test_supervisor_page_for_supervisors_and_admins_only(floor_a: Floor) -> None:
+    for member in (floor_a.supervisor, floor_a.admin):
+        page = signed_in(member).get("/supervisor/")
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert 'data-socket="/ws/supervisor/"' in html
+        assert 'id="alerts"' in html
+        assert f'data-user-id="{member.user.pk}"' in html
+    assert signed_in(floor_a.agent_member).get("/supervisor/")["Location"] == "/console/"
+    assert Client().get("/supervisor/")["Location"] == "/login/?next=/supervisor/"
+
+
 def test_a_member_with_no_page_gets_a_clear_403(db: None) -> None:
     org = make_org()
     agent_without_profile = make_member(org, Role.AGENT)
