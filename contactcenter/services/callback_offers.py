@@ -61,27 +61,33 @@ def _busy_agents(organization_id: int) -> set[int]:
     )
 
 
-def _free_members(callback: Callback, busy: set[int]) -> list[int]:
-    """The queue's free members, best first: lowest penalty, not the agent the callback
-    was last offered to, longest in their state (app_queue's leastrecent, roughly)."""
-    rows = (
+_Member = tuple[int, int, datetime | None]  # agent, penalty, in their state since
+
+
+def _members(queue_id: int) -> list[_Member]:
+    """The queue's members who could take a callback now, whatever else they do."""
+    return list(
         QueueMembership.objects.filter(
-            queue_id=callback.queue_id,
+            queue_id=queue_id,
             is_logged_in=True,
             paused=False,
             agent__is_active=True,
             agent__state=AgentState.AVAILABLE,
-        )
-        .exclude(agent_id__in=busy)
-        .values_list("agent_id", "penalty", "agent__state_changed_at")
+        ).values_list("agent_id", "penalty", "agent__state_changed_at")
     )
+
+
+def _free_members(callback: Callback, members: list[_Member], busy: set[int]) -> list[int]:
+    """The free ones of ``members``, best first: lowest penalty, not the agent the
+    callback was last offered to, longest in their state (app_queue's leastrecent,
+    roughly)."""
     epoch = datetime.min.replace(tzinfo=UTC)
 
-    def rank(row: tuple[int, int, datetime | None]) -> tuple[int, bool, datetime, int]:
+    def rank(row: _Member) -> tuple[int, bool, datetime, int]:
         agent_id, penalty, since = row
         return (penalty, agent_id == callback.agent_id, since or epoch, agent_id)
 
-    return [row[0] for row in sorted(rows, key=rank)]
+    return [row[0] for row in sorted(members, key=rank) if row[0] not in busy]
 
 
 @transaction.atomic
@@ -98,9 +104,12 @@ def callbacks_offer(*, organization_id: int, now: datetime) -> list[Callback]:
     )
     offered: list[Callback] = []
     busy: set[int] | None = None
+    members: dict[int, list[_Member]] = {}  # one read per queue, however many callbacks
     for callback in due:
         busy = _busy_agents(organization_id) if busy is None else busy
-        for agent_id in _free_members(callback, busy):
+        if callback.queue_id not in members:
+            members[callback.queue_id] = _members(callback.queue_id)
+        for agent_id in _free_members(callback, members[callback.queue_id], busy):
             callback.status, callback.offered_at = CallbackStatus.OFFERED, now
             callback.agent_id = agent_id
             try:

@@ -6,6 +6,7 @@ record settles the attempt (answered, retried on the schedule, given up)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -192,3 +193,18 @@ def test_an_answered_placed_call_answers_the_callback_and_a_vanished_one_is_lost
     assert callback_attempts_settle(organization_id=floor_a.org.pk, now=settle_at) == 1
     other.refresh_from_db()
     assert (other.status, other.last_outcome) == (CallbackStatus.WAITING, "lost")
+
+
+def test_a_long_line_costs_a_read_per_queue_not_per_callback(
+    floor_a: Floor, django_assert_max_num_queries: Any
+) -> None:
+    queue = make_queue(floor_a.org)
+    _free(floor_a.agent, queue)
+    for n in range(30):
+        callback_schedule(queue=queue, number=f"+1555765{n:04d}")
+    # The service's savepoint, the due callbacks, the busy agents (two reads), the
+    # queue's members, the offer (a savepoint and its update): the same for 30
+    # callbacks as for one.
+    with django_assert_max_num_queries(9):
+        offered = callbacks_offer(organization_id=floor_a.org.pk, now=timezone.now())
+    assert len(offered) == 1
