@@ -25,11 +25,8 @@ from contactcenter.api.permissions import ALL_ROLES
 from contactcenter.api.tenancy import TenantRelatedField, TenantViewSetMixin
 from contactcenter.errors import ApplicationError
 from contactcenter.models import Agent, Callback, CallQueue
-from contactcenter.services.callback_offers import (
-    callback_call,
-    callback_offer_decline,
-    callback_offer_of,
-)
+from contactcenter.selectors.callbacks import callback_offer_of
+from contactcenter.services.callback_offers import callback_call, callback_offer_decline
 from contactcenter.services.callbacks import callback_cancel, callback_schedule
 
 T = TypeVar("T")

@@ -263,13 +263,3 @@ def callback_attempts_settle(*, organization_id: int, now: datetime) -> int:
             over = callback_attempt_over(callback_id=callback.pk, outcome=outcome, at=now)
             settled += over is not None
     return settled
-
-
-def callback_offer_of(agent: Agent) -> Callback | None:
-    """The callback offered to ``agent`` now, if any (what their console shows)."""
-    return (
-        Callback.objects.for_organization(agent.organization_id)
-        .filter(status=CallbackStatus.OFFERED, agent=agent)
-        .select_related("queue")
-        .first()
-    )
