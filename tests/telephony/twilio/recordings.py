@@ -1,5 +1,5 @@
-"""Twilio's recording status callbacks, with the fields Twilio sends (../shared/
-twilio_facts.md): no From/To/CallStatus; AccountSid, CallSid, RecordingSid,
+"""Twilio's recording status callbacks, with the fields Twilio sends (docs/twilio.md
+names the webhook): no From/To/CallStatus; AccountSid, CallSid, RecordingSid,
 RecordingUrl, RecordingStatus, RecordingDuration, RecordingChannels, RecordingSource,
 RecordingStartTime (RFC 2822) and ErrorCode=0."""
 
