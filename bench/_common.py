@@ -220,9 +220,13 @@ def wait_http(
 def start_daphne(
     env: dict[str, str], port: int, log: IO[str], *, extra: Sequence[str] = ()
 ) -> subprocess.Popen[Any]:
+    """Daphne as the deploy runs it: a handshake may wait its turn for 60 s (Daphne's
+    default 5 s drops handshakes queued behind a burst, and the client's retry of the
+    same one-time ticket is then refused; see bench/storm.py)."""
     process = subprocess.Popen(  # noqa: S603 - our interpreter, our app
         [
             *(PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)),
+            *("--websocket_connect_timeout", "60"),
             *extra,
             "config.asgi:application",
         ],

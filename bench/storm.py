@@ -52,9 +52,6 @@ from bench import _common as c
 
 BACKOFF_FIRST_S = 2.0  # a refused console retries as the pages do (live.js): full jitter
 BACKOFF_MAX_S = 15.0
-# As the deploy's command lines (deploy/): Daphne's default (5 s) dropped the handshakes
-# that waited longer for their turn, and each came back as another one.
-DAPHNE_OPTIONS = ("--websocket_connect_timeout", "60")
 
 
 def _seed(options: argparse.Namespace, env: dict[str, str]) -> list[int]:
@@ -269,7 +266,7 @@ async def _daphne_part(
     port = c.free_port()
     logs = iter(range(1, 1000))
     log = open(workdir / "daphne-0.log", "w")  # noqa: SIM115 - one per process, closed below
-    daphne = c.start_daphne(env, port, log, extra=DAPHNE_OPTIONS)
+    daphne = c.start_daphne(env, port, log)
 
     def agent_url(user_id: int) -> Callable[[], str]:
         return lambda: f"ws://127.0.0.1:{port}/ws/agent/?ticket={ticket_issue(user_id=user_id)}"
@@ -281,7 +278,7 @@ async def _daphne_part(
         c.stop(daphne)
         log.close()
         log = open(workdir / f"daphne-{next(logs)}.log", "w")  # noqa: SIM115
-        daphne = c.start_daphne(env, port, log, extra=DAPHNE_OPTIONS)
+        daphne = c.start_daphne(env, port, log)
         return daphne.pid
 
     def profile(number: int) -> Callable[[], None]:
