@@ -94,7 +94,8 @@ def _free_members(callback: Callback, members: list[_Member], busy: set[int]) ->
 def callbacks_offer(*, organization_id: int, now: datetime) -> list[Callback]:
     """Offer each due callback (waiting, its time come, its queue active) to a free member
     of its queue, the heavier queue first and then by place. Returns those offered; each
-    agent offered one is published (their console shows it)."""
+    agent offered one is published (their console shows it). Audited (``offer``, one
+    statement for all)."""
     due = (
         Callback.objects.for_organization(organization_id)
         .filter(status=CallbackStatus.WAITING, next_attempt_at__lte=now, queue__is_active=True)
@@ -123,17 +124,38 @@ def callbacks_offer(*, organization_id: int, now: datetime) -> list[Callback]:
             publish.agent_state_changed(organization_id=organization_id, agent_id=agent_id)
             break
     if offered:
+        audit.record_many(
+            [
+                audit.Entry(
+                    action="offer",
+                    organization_id=organization_id,
+                    object_type=audit.object_type_of(c),
+                    object_id=c.pk,
+                    object_label=audit.label_of(c),
+                    changes={"status": [CallbackStatus.WAITING, CallbackStatus.OFFERED]},
+                    details={"agent": c.agent_id},
+                )
+                for c in offered
+            ]
+        )
         publish.calls_changed(
             organization_id=organization_id, queue_ids={c.queue_id for c in offered}
         )
     return offered
 
 
-def _withdraw(callback: Callback) -> None:
+def _withdraw(callback: Callback, action: str) -> None:
     """An offer not taken: the callback waits again, its agent kept as the one it was
-    last offered to (the next offer prefers another)."""
+    last offered to (the next offer prefers another). Audited as ``action``."""
     callback.status = CallbackStatus.WAITING
     callback.save(update_fields=["status", "updated_at"])
+    audit.record(
+        action=action,
+        organization_id=callback.organization_id,
+        obj=callback,
+        changes={"status": [CallbackStatus.OFFERED, CallbackStatus.WAITING]},
+        details={"agent": callback.agent_id},
+    )
     if callback.agent_id is not None:
         publish.agent_state_changed(
             organization_id=callback.organization_id, agent_id=callback.agent_id
@@ -142,7 +164,8 @@ def _withdraw(callback: Callback) -> None:
 
 @transaction.atomic
 def callback_offers_expire(*, organization_id: int, now: datetime) -> int:
-    """Offers nobody took within ``CALLBACK_OFFER_SECONDS`` lapse. Returns how many."""
+    """Offers nobody took within ``CALLBACK_OFFER_SECONDS`` lapse. Returns how many.
+    Audited (``offer_lapse``)."""
     stale = (
         Callback.objects.for_organization(organization_id)
         .filter(
@@ -153,7 +176,7 @@ def callback_offers_expire(*, organization_id: int, now: datetime) -> int:
     )
     lapsed = list(stale)
     for callback in lapsed:
-        _withdraw(callback)
+        _withdraw(callback, "offer_lapse")
     return len(lapsed)
 
 
@@ -177,9 +200,10 @@ def _offered_to(callback_id: int, agent: Agent) -> Callback:
 
 @transaction.atomic
 def callback_offer_decline(*, callback_id: int, agent: Agent) -> Callback:
-    """The agent declines the callback offered to them: it goes to someone else."""
+    """The agent declines the callback offered to them: it goes to someone else.
+    Audited (``decline``)."""
     callback = _offered_to(callback_id, agent)
-    _withdraw(callback)
+    _withdraw(callback, "decline")
     return callback
 
 
@@ -207,6 +231,12 @@ def _placed(callback_id: int, call_key: str) -> Callback:
     if callback.status == CallbackStatus.DIALING and not callback.placed_call_sid:
         callback.placed_call_sid = call_key[:64]
         callback.save(update_fields=["placed_call_sid", "updated_at"])
+        audit.record(
+            action="placed",
+            organization_id=callback.organization_id,
+            obj=callback,
+            changes={"placed_call_sid": ["", callback.placed_call_sid]},
+        )
     return callback
 
 
@@ -255,11 +285,16 @@ def callback_attempts_settle(*, organization_id: int, now: datetime) -> int:
                     is not None
                 )
             continue
+        # The PBX's record of the placed call says how it went: its entry names that PBX.
+        pbx = call.connection_key
         if call.answered_at is not None:
-            settled += callback_attempt_answered(callback_id=callback.pk) is not None
+            answered = callback_attempt_answered(callback_id=callback.pk, connection_key=pbx)
+            settled += answered is not None
         elif call.ended_at is not None:
             # The retry is timed from now, not from the PBX's clock (which may be off).
             outcome = _NOT_REACHED.get(CallStatus(call.status), "failed")
-            over = callback_attempt_over(callback_id=callback.pk, outcome=outcome, at=now)
+            over = callback_attempt_over(
+                callback_id=callback.pk, outcome=outcome, at=now, connection_key=pbx
+            )
             settled += over is not None
     return settled

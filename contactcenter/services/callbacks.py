@@ -10,6 +10,7 @@ ends here: ``callback_attempt_answered`` or ``callback_attempt_over``.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -35,6 +36,7 @@ def callback_schedule(
     max_attempts: int = 3,
     retry_seconds: int = 300,
     asked_while_waiting: bool = True,
+    connection_key: str = "",
 ) -> Callback:
     """A callback to ``number`` in ``queue``'s line, placed from ``at`` (default: now).
 
@@ -42,7 +44,8 @@ def callback_schedule(
     for the same call returns the callback already kept. ``asked_while_waiting`` (the
     caller pressed the key in the queue): the call is marked as having asked
     (``_call_asked``); not so for a callback made of it afterwards (a voicemail's).
-    Audited (``create``).
+    Audited (``create``; by the PBX of ``connection_key``, when the PBX reported the
+    caller's request).
     """
     organization = queue.organization
     e164 = phone_try_normalize(number, region=organization.default_region)
@@ -84,6 +87,7 @@ def callback_schedule(
         organization_id=queue.organization_id,
         obj=callback,
         changes=audit.snapshot(callback, _FIELDS),
+        actor=_pbx(connection_key),
     )
     return callback
 
@@ -143,14 +147,44 @@ def _queue_figures_changed(callback: Callback) -> None:
     publish.calls_changed(organization_id=callback.organization_id, queue_ids=[callback.queue_id])
 
 
+def _pbx(connection_key: str) -> audit.Actor | None:
+    """The actor of a write the PBX of ``connection_key`` reported; with no key, None
+    (the context's actor)."""
+    # Imported here: services.telephony (the PBX facts' apply) imports this module.
+    from contactcenter.services.telephony.audited import pbx_actor
+
+    return pbx_actor(connection_key) if connection_key else None
+
+
+def _attempt_audited(callback: Callback, before: dict[str, Any], connection_key: str) -> None:
+    """The attempt's outcome in the audit trail (``attempt``): the PBX of
+    ``connection_key`` when its record of the placed call said how it went, else the
+    context's actor (a person whose call the PBX refused, a job finding it lost)."""
+    audit.record(
+        action="attempt",
+        organization_id=callback.organization_id,
+        obj=callback,
+        changes=audit.changed(before, audit.snapshot(callback, before.keys())),
+        details={"outcome": callback.last_outcome, "attempt": callback.attempts},
+        actor=_pbx(connection_key),
+    )
+
+
+_ATTEMPT_FIELDS = ["status", "last_outcome", "next_attempt_at"]
+
+
 @transaction.atomic
-def callback_attempt_over(*, callback_id: int, outcome: str, at: datetime) -> Callback | None:
+def callback_attempt_over(
+    *, callback_id: int, outcome: str, at: datetime, connection_key: str = ""
+) -> Callback | None:
     """The attempt under way did not reach the customer (``outcome``: no_answer, busy,
     failed, canceled, lost): it waits ``retry_seconds`` for the next, or is given up
-    after ``max_attempts``. Nothing for a callback not being dialled (a repeated report)."""
+    after ``max_attempts``. Nothing for a callback not being dialled (a repeated report).
+    Audited (``attempt``; by the PBX of ``connection_key`` when given)."""
     callback = Callback.objects.select_for_update().filter(pk=callback_id).first()
     if callback is None or callback.status != CallbackStatus.DIALING:
         return None
+    before = audit.snapshot(callback, _ATTEMPT_FIELDS)
     callback.last_outcome = outcome
     if callback.attempts >= callback.max_attempts:
         callback.status = CallbackStatus.GIVEN_UP
@@ -158,17 +192,21 @@ def callback_attempt_over(*, callback_id: int, outcome: str, at: datetime) -> Ca
         callback.status = CallbackStatus.WAITING
         callback.next_attempt_at = at + timedelta(seconds=callback.retry_seconds)
     callback.save(update_fields=["status", "last_outcome", "next_attempt_at", "updated_at"])
+    _attempt_audited(callback, before, connection_key)
     _queue_figures_changed(callback)
     return callback
 
 
 @transaction.atomic
-def callback_attempt_answered(*, callback_id: int) -> Callback | None:
-    """The customer answered the attempt under way: the callback is done."""
+def callback_attempt_answered(*, callback_id: int, connection_key: str = "") -> Callback | None:
+    """The customer answered the attempt under way: the callback is done. Audited
+    (``attempt``; by the PBX of ``connection_key`` when given)."""
     callback = Callback.objects.select_for_update().filter(pk=callback_id).first()
     if callback is None or callback.status != CallbackStatus.DIALING:
         return None
+    before = audit.snapshot(callback, _ATTEMPT_FIELDS)
     callback.status, callback.last_outcome = CallbackStatus.ANSWERED, "answered"
     callback.save(update_fields=["status", "last_outcome", "updated_at"])
+    _attempt_audited(callback, before, connection_key)
     _queue_figures_changed(callback)
     return callback

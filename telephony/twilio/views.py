@@ -209,7 +209,11 @@ def _follow_offer(account: TwilioAccount, callback: Callback, hints: Hints, now:
     organization_id, at = account.organization_id, callback.timestamp or now
     if hints.callback and not callback.is_child:
         freed = routing_callbacks.follow(
-            organization_id=organization_id, callback=hints.callback, status=callback.status, at=at
+            organization_id=organization_id,
+            callback=hints.callback,
+            status=callback.status,
+            at=at,
+            connection_key=connection_key(account),
         )
         if freed:
             routing.request(organization_id)

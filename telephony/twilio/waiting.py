@@ -114,7 +114,12 @@ def callback_request(
     if call is None or queue is None:
         return HttpResponse(twiml.empty(), content_type="text/xml")
     try:
-        callback_schedule(queue=queue, number=callback.from_number, call=call)
+        callback_schedule(
+            queue=queue,
+            number=callback.from_number,
+            call=call,
+            connection_key=connection_key(account),
+        )
     except ApplicationError as exc:  # a withheld or foreign number: nothing to call back
         logger.info("Twilio call %s: no callback: %s", callback.call_sid, exc.message)
         return HttpResponse(
@@ -163,7 +168,12 @@ def _exit_callback(
     if request.POST.get("Digits", "") != CALLBACK_KEY:
         return twiml.refuse(exits.GOODBYE)
     try:
-        callback_schedule(queue=exit_.queue, number=callback.from_number, call=exit_.call)
+        callback_schedule(
+            queue=exit_.queue,
+            number=callback.from_number,
+            call=exit_.call,
+            connection_key=connection_key(account),
+        )
     except ApplicationError as exc:  # a withheld or foreign number: nothing to call back
         logger.info("Twilio call %s: no callback: %s", callback.call_sid, exc.message)
         return twiml.refuse(exits.GOODBYE)

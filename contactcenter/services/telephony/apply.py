@@ -294,7 +294,7 @@ def _apply(organization_id: int, connection_key: str, events: Sequence[te.Fact])
     _write_timeline(organization_id, timeline)
     merged_away = _merge_calls(organization_id, merges)
     result.applied += _apply_dispositions(organization_id, dispositions)
-    result.applied += keep_requested_callbacks(organization_id, requests, lk)
+    result.applied += keep_requested_callbacks(organization_id, requests, lk, connection_key)
     result.call_ids = {c.pk for c in touched.values()} - merged_away
     result.queue_ids = {c.queue_id for c in touched.values() if c.queue_id}
     agent_result = apply_agent_facts(

@@ -20,11 +20,15 @@ logger = logging.getLogger(__name__)
 
 
 def keep_requested_callbacks(
-    organization_id: int, requests: Sequence[te.CallbackRequested], lookups: Lookups
+    organization_id: int,
+    requests: Sequence[te.CallbackRequested],
+    lookups: Lookups,
+    connection_key: str,
 ) -> int:
     """Keep a callback for each request; a request for a call or queue we do not know,
     or a number we cannot call, is logged and skipped. Returns how many were kept (a
-    replayed request keeps the one it kept before, and counts)."""
+    replayed request keeps the one it kept before, and counts). Each kept callback's
+    ``create`` entry names the PBX of ``connection_key``, which reported the request."""
     kept = 0
     for fact in requests:
         queue = lookups.queues.get(fact.queue)
@@ -41,7 +45,9 @@ def keep_requested_callbacks(
             )
             continue
         try:
-            callback_schedule(queue=queue, number=fact.number, call=call)
+            callback_schedule(
+                queue=queue, number=fact.number, call=call, connection_key=connection_key
+            )
         except ApplicationError as exc:  # a withheld or foreign number: nothing to call
             logger.warning("callback request for call %s skipped: %s", fact.call_key, exc.message)
             continue

@@ -25,15 +25,21 @@ _NOT_REACHED = {
 }
 
 
-def attempt_over(*, callback_id: int, outcome: str, at: datetime) -> None:
-    """The attempt under way did not reach the customer: wait for the next, or give up."""
-    callback_attempt_over(callback_id=callback_id, outcome=outcome, at=at)
+def attempt_over(*, callback_id: int, outcome: str, at: datetime, connection_key: str = "") -> None:
+    """The attempt under way did not reach the customer: wait for the next, or give up
+    (audited by the PBX of ``connection_key`` when Twilio said so, else the context's)."""
+    callback_attempt_over(
+        callback_id=callback_id, outcome=outcome, at=at, connection_key=connection_key
+    )
 
 
 @transaction.atomic
-def follow(*, organization_id: int, callback: str, status: str, at: datetime) -> bool:
+def follow(
+    *, organization_id: int, callback: str, status: str, at: datetime, connection_key: str = ""
+) -> bool:
     """A status callback of the call placed for ``callback`` (our id, from the signed
-    URL). Returns whether an agent was freed (a decision is then due)."""
+    URL), from the Twilio account of ``connection_key`` (named in the attempt's audit
+    entry). Returns whether an agent was freed (a decision is then due)."""
     if not callback.isdigit():
         return False
     offers = TwilioOffer.objects.for_organization(organization_id).filter(
@@ -47,14 +53,19 @@ def follow(*, organization_id: int, callback: str, status: str, at: datetime) ->
         if offer.status != OfferStatus.CONNECTED:
             offer.status, offer.answered_at = OfferStatus.CONNECTED, at
             offer.save(update_fields=["status", "answered_at"])
-            _answered(callback_id)
+            _answered(callback_id, connection_key)
         return False
     if status == "completed":
         # Twilio's "completed" is a call that was answered and is over.
-        _answered(callback_id)
+        _answered(callback_id, connection_key)
         offer.answered_at = offer.answered_at or at
     elif status in _NOT_REACHED:
-        attempt_over(callback_id=callback_id, outcome=_NOT_REACHED[status], at=at)
+        attempt_over(
+            callback_id=callback_id,
+            outcome=_NOT_REACHED[status],
+            at=at,
+            connection_key=connection_key,
+        )
     else:
         return False
     offer.status, offer.ended_at = OfferStatus.DONE, at
@@ -62,8 +73,8 @@ def follow(*, organization_id: int, callback: str, status: str, at: datetime) ->
     return True
 
 
-def _answered(callback_id: int) -> None:
-    callback_attempt_answered(callback_id=callback_id)
+def _answered(callback_id: int, connection_key: str) -> None:
+    callback_attempt_answered(callback_id=callback_id, connection_key=connection_key)
 
 
 def release_lost(*, at: datetime) -> None:

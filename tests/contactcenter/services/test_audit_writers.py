@@ -29,29 +29,35 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 import contactcenter.services
 import crm.services
 from contactcenter import facts as te
-from contactcenter.enums import CallStatus, Role
+from contactcenter.enums import AgentState, CallStatus, Role
 from contactcenter.models import (
+    Agent,
     AuditEntry,
     Call,
+    Callback,
     CallDisposition,
     CallQueue,
     Organization,
+    QueueMembership,
     Recording,
     Voicemail,
 )
 from contactcenter.models.audit import ActorKind
+from contactcenter.selectors.wallboard import figures_by_queue
 from contactcenter.services import (
     agents,
     anonymize,
     apikeys,
     audit,
     audit_purge,
+    callback_offers,
     callbacks,
     calls,
     config,
     invitations,
     monitoring,
     organizations,
+    queue_alerts,
     recording_files,
     recording_playback,
     recording_retention,
@@ -66,6 +72,8 @@ from contactcenter.services import (
     voicemails,
 )
 from contactcenter.services.telephony import apply, stopped
+from contactcenter.services.telephony.callbacks import keep_requested_callbacks
+from contactcenter.services.telephony.calls import Lookups
 from crm.enums import NotificationKind
 from crm.models import Case, CaseCategory, Contact, Notification, OutboundEmail
 from crm.services import (
@@ -178,6 +186,52 @@ def _email(w: World) -> OutboundEmail:
     )
 
 
+def _offered(w: World) -> Callback:
+    """A due callback offered to the world's agent, a free member of its queue."""
+    QueueMembership.objects.create(organization=w.org, queue=w.queue, agent=w.floor.agent)
+    Agent.objects.filter(pk=w.floor.agent.pk).update(
+        state=AgentState.AVAILABLE, state_changed_at=timezone.now()
+    )
+    callback = callbacks.callback_schedule(queue=w.queue, number="+15557650001")
+    (offered,) = callback_offers.callbacks_offer(organization_id=w.org.pk, now=timezone.now())
+    assert offered.pk == callback.pk
+    return offered
+
+
+def _dialing(w: World) -> Callback:
+    return callback_offers.callback_offer_accept(callback_id=_offered(w).pk, agent=w.floor.agent)
+
+
+def _settled(w: World) -> int:
+    """A placed callback whose call (on the PBX asterisk:1) was answered, then settled."""
+    callback = _dialing(w)
+    call = _open_call(w)
+    Call.objects.filter(pk=call.pk).update(answered_at=timezone.now())
+    Callback.objects.filter(pk=callback.pk).update(placed_call_sid=call.external_id)
+    return callback_offers.callback_attempts_settle(organization_id=w.org.pk, now=timezone.now())
+
+
+def _callback_requested(w: World) -> int:
+    call = make_call(w.org, queue=w.queue, status=CallStatus.QUEUED)
+    fact = te.CallbackRequested(
+        call_key=call.external_id,
+        at=timezone.now(),
+        dedup_key="cb1",
+        queue=w.queue.pbx_queue_name,
+        number="+15557650001",
+    )
+    lookups = Lookups(agents={}, queues={w.queue.pbx_queue_name: w.queue})
+    return keep_requested_callbacks(w.org.pk, [fact], lookups, "asterisk:1")
+
+
+def _alerting_queue(w: World) -> CallQueue:
+    """The world's queue with a caller waiting, over its threshold of none."""
+    CallQueue.objects.filter(pk=w.queue.pk).update(alert_callers_waiting=0)
+    call = make_call(w.org, queue=w.queue, status=CallStatus.QUEUED)
+    Call.objects.filter(pk=call.pk).update(queued_at=timezone.now() - timedelta(seconds=10))
+    return w.queue
+
+
 def _twilio_account(w: World) -> TwilioAccount:
     return TwilioAccount.objects.create(
         organization=w.org, account_sid="AC" + "7" * 32, auth_token="secret-token"
@@ -249,6 +303,64 @@ WRITERS: dict[str, Writer] = {
             callback=callbacks.callback_schedule(queue=w.queue, number="+15557650001")
         ),
         "cancel",
+    ),
+    "contactcenter.services.callbacks.callback_attempt_over": (
+        lambda w: callbacks.callback_attempt_over(
+            callback_id=_dialing(w).pk, outcome="busy", at=timezone.now()
+        ),
+        "attempt",
+    ),
+    "contactcenter.services.callbacks.callback_attempt_answered": (
+        lambda w: callbacks.callback_attempt_answered(
+            callback_id=_dialing(w).pk, connection_key="asterisk:1"
+        ),
+        "attempt (by the PBX)",
+    ),
+    "contactcenter.services.callback_offers.callbacks_offer": (_offered, "offer"),
+    "contactcenter.services.callback_offers.callback_offer_accept": (_dialing, "accept"),
+    "contactcenter.services.callback_offers.callback_offer_decline": (
+        lambda w: callback_offers.callback_offer_decline(
+            callback_id=_offered(w).pk, agent=w.floor.agent
+        ),
+        "decline",
+    ),
+    "contactcenter.services.callback_offers.callback_offers_expire": (
+        lambda w: (
+            _offered(w),
+            callback_offers.callback_offers_expire(
+                organization_id=w.org.pk, now=timezone.now() + timedelta(minutes=5)
+            ),
+        ),
+        "offer_lapse",
+    ),
+    "contactcenter.services.callback_offers.callback_attempts_settle": (
+        _settled,
+        "attempt (by the PBX)",
+    ),
+    "contactcenter.services.telephony.callbacks.keep_requested_callbacks": (
+        _callback_requested,
+        "create (by the PBX)",
+    ),
+    "contactcenter.services.queue_alerts.queue_alerts_evaluate": (
+        lambda w: queue_alerts.queue_alerts_evaluate(
+            organization_id=w.org.pk,
+            figures=figures_by_queue(
+                organization=_alerting_queue(w).organization,
+                now=timezone.now(),
+                with_agents=False,
+            ),
+        ),
+        "queue_alert.raised (by the system)",
+    ),
+    "contactcenter.services.queue_alerts.queue_alerts_evaluate_organization": (
+        lambda w: queue_alerts.queue_alerts_evaluate_organization(
+            organization=_alerting_queue(w).organization
+        ),
+        "queue_alert.raised (by the system)",
+    ),
+    "contactcenter.services.queue_alerts.queue_alerts_evaluate_all": (
+        lambda w: (_alerting_queue(w), queue_alerts.queue_alerts_evaluate_all()),
+        "queue_alert.raised (by the system)",
     ),
     "contactcenter.services.calls.call_set_disposition": (
         lambda w: calls.call_set_disposition(
@@ -628,6 +740,17 @@ WRITERS: dict[str, Writer] = {
         ),
         "create",
     ),
+    "crm.services.notifications.floor_notify_queue_alert": (
+        lambda w: notifications.floor_notify_queue_alert(
+            organization_id=w.org.pk,
+            alert_id=1,
+            queue_id=w.queue.pk,
+            queue_name=w.queue.name,
+            kind="callers_waiting",
+            text="Callers waiting: 1 (above 0)",
+        ),
+        "create",
+    ),
     "crm.services.notifications.notification_preference_set": (
         lambda w: notifications.notification_preference_set(
             organization_id=w.org.pk,
@@ -728,6 +851,12 @@ NOT_WRITERS: dict[str, str] = {
     "crm.services.trash.purge_at": "arithmetic",
     "crm.services.dispositions.call_disposition_rules_schedule": "queues the task whose "
     "service (call_disposition_apply) writes",
+    "contactcenter.services.callback_offers.offer_seconds": "a setting",
+    "contactcenter.services.callback_offers.callback_call": "callback_offer_accept "
+    "(accept), the PBX's originate (pbx.originate), then the placed call's key (placed) or, "
+    "refused, callback_attempt_over (attempt): needs a PBX, so shown with the bridge in "
+    "tests/telephony/ami/test_bridge_callbacks.py",
+    "contactcenter.services.queue_alerts.clear_after": "a setting",
     "telephony.twilio.accounts.credentials_accepted": "asks Twilio; writes nothing",
     # Commands to the PBX write nothing themselves (the PBX's facts come back through
     # telephony_apply); who asked is audited as pbx.<command>, shown with a bridge in
@@ -854,8 +983,15 @@ def test_each_writer_leaves_an_audit_entry(name: str) -> None:
     if action.endswith("(no organization)"):
         assert entries.filter(organization_id=None).exists(), name
     kinds = set(entries.values_list("actor_kind", flat=True))
-    # The PBX's writes name the PBX; a sign-in names who signed in; the rest, the actor.
-    assert kinds <= {ActorKind.USER, ActorKind.PBX}, (name, kinds)
+    if action.endswith("(by the PBX)"):
+        assert kinds == {ActorKind.PBX}, (name, kinds)
+    elif action.endswith("(by the system)"):
+        # Judged on the figures, not done by whoever's process judged them (a wallboard's
+        # feed, the scheduled task): named as the system.
+        assert kinds == {ActorKind.SYSTEM}, (name, kinds)
+    else:
+        # The PBX's writes name the PBX; a sign-in names who signed in; the rest, the actor.
+        assert kinds <= {ActorKind.USER, ActorKind.PBX}, (name, kinds)
     # No secret reaches an entry.
     written = json.dumps(list(AuditEntry.objects.filter(id__gt=before).values()), default=str)
     assert "secret-token" not in written and PASSWORD not in written

@@ -13,7 +13,8 @@ import pytest
 from django.utils import timezone
 
 from contactcenter.enums import CallEventType, CallStatus, QueueStrategy
-from contactcenter.models import Call, Callback, CallbackStatus
+from contactcenter.models import AuditEntry, Call, Callback, CallbackStatus
+from contactcenter.models.audit import ActorKind
 from contactcenter.selectors.reports import queue_report
 from contactcenter.services.callbacks import callback_schedule
 from telephony.models import OfferStatus, TwilioAccount, TwilioOffer
@@ -73,6 +74,10 @@ def test_a_due_callback_is_placed_for_the_next_free_agent_and_answered(
     placed_status(f, placed, "in-progress")
     callback.refresh_from_db()
     assert (callback.status, callback.last_outcome) == (CallbackStatus.ANSWERED, "answered")
+    # Twilio said so: the attempt's audit entry names the account's PBX connection.
+    entry = AuditEntry.objects.get(action="attempt", object_id=str(callback.pk))
+    assert (entry.actor_kind, entry.actor_label) == (ActorKind.PBX, f"twilio:{ACCOUNT_SID}")
+    assert entry.details == {"outcome": "answered", "attempt": 1}
     # While on the callback, the agent is offered nobody else.
     f.twilio.caller_arrives(1)
     assert f.twilio.rings() == []
@@ -166,6 +171,10 @@ def test_a_waiting_caller_presses_1_keeps_their_place_and_is_called_back(
     call = Call.objects.get(external_id=sid)
     kept = Callback.objects.get(call=call)
     assert (kept.number, kept.place_at, kept.queue_id) == (caller, call.queued_at, f.queue.pk)
+    # The key press came through Twilio: the callback's audit entry names its connection.
+    entry = AuditEntry.objects.get(action="create", object_id=str(kept.pk))
+    assert (entry.object_type, entry.actor_kind) == ("contactcenter.callback", ActorKind.PBX)
+    assert entry.actor_label == f"twilio:{ACCOUNT_SID}"
     left = f.twilio.deliver(
         TwilioRequest(
             "/telephony/twilio/queue-result/?queue=support",
