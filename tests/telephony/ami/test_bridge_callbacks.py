@@ -15,7 +15,8 @@ from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from contactcenter.enums import AgentState, CallDirection, CallEventType, CallStatus
-from contactcenter.models import Agent, Call, CallbackStatus, CallEvent, CallQueue
+from contactcenter.models import Agent, AuditEntry, Call, CallbackStatus, CallEvent, CallQueue
+from contactcenter.models.audit import ActorKind
 from contactcenter.models.callbacks import Callback
 from contactcenter.services.callback_offers import callback_call
 from contactcenter.services.callbacks import callback_schedule
@@ -40,6 +41,14 @@ async def simulator() -> AsyncIterator[AmiSimulator]:
 
 def _callbacks(organization_id: int) -> list[Callback]:
     return list(Callback.objects.for_organization(organization_id).select_related("call", "queue"))
+
+
+def _trail(callback_id: int) -> list[tuple[str, str, str]]:
+    """The callback's audit entries: (action, actor kind, actor label), oldest first."""
+    entries = AuditEntry.objects.filter(
+        object_type="contactcenter.callback", object_id=str(callback_id)
+    ).order_by("id")
+    return list(entries.values_list("action", "actor_kind", "actor_label"))
 
 
 async def test_a_waiting_caller_who_presses_1_keeps_a_callback_with_their_place(
@@ -80,6 +89,10 @@ async def test_a_waiting_caller_who_presses_1_keeps_a_callback_with_their_place(
         lambda: list(CallEvent.objects.filter(call=call).values_list("type", flat=True))
     )()
     assert CallEventType.CALLBACK_REQUESTED in types
+    # The PBX reported the request: the callback's entry names the bridge's connection.
+    assert await sync_to_async(_trail)(callback.pk) == [
+        ("create", ActorKind.PBX, call.connection_key)
+    ]
 
 
 async def test_a_replayed_request_keeps_one_callback_and_an_unknown_queue_none(
@@ -181,6 +194,10 @@ async def test_a_due_callback_is_offered_accepted_and_placed_from_the_agents_pho
     )
     assert call.direction == CallDirection.OUTBOUND
     assert call.callee_number == "+15557650001" and call.answered_at is not None
+    # Every step is in the audit trail; the outcome is the PBX's record of the call.
+    trail = await sync_to_async(_trail)(scheduled.pk)
+    assert [action for action, _, _ in trail] == ["create", "offer", "accept", "placed", "attempt"]
+    assert trail[-1][1:] == (ActorKind.PBX, key)
 
 
 async def test_a_callback_nobody_answers_is_retried_then_given_up(
