@@ -20,6 +20,7 @@ from contactcenter.api.filtering import IsoDateTimeFilter, TenantFilterSet
 from contactcenter.api.pagination import CallCursorPagination
 from contactcenter.api.permissions import ALL_ROLES
 from contactcenter.api.recordings import RecordingSerializer
+from contactcenter.api.rows import ValuesRepresentation, values_page
 from contactcenter.api.tenancy import TenantRelatedField, TenantViewSetMixin
 from contactcenter.enums import MONITOR_EVENT_TYPES, CallDirection, CallStatus
 from contactcenter.models import Call, CallDisposition, CallEvent, CallTransfer, User
@@ -85,6 +86,11 @@ class CallSerializer(serializers.ModelSerializer[Call]):
             "updated_at",
         ]
         read_only_fields = fields
+
+
+# The list's rows, read by values(): the same output as CallSerializer at a fraction of
+# its CPU (contactcenter/api/rows.py).
+CALL_ROWS = ValuesRepresentation(CallSerializer)
 
 
 class CallDetailSerializer(CallSerializer):
@@ -154,6 +160,9 @@ class CallViewSet(
     ordering_fields = ["started_at", "answered_at", "ended_at", "wait_seconds", "talk_seconds"]
     pagination_class: type[CallCursorPagination] | None = CallCursorPagination
     http_method_names = ["get", "patch", "head", "options"]
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return values_page(self, CALL_ROWS)
 
     def get_queryset(self) -> QuerySet[Call]:
         queryset = super().get_queryset()
