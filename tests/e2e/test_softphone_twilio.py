@@ -84,10 +84,14 @@ class FakeSignalling:
         elif data.get("type") == "register":
             ws.send(json.dumps({"type": "ready", "payload": {}}))
 
-    def invite(self, *, call_sid: str, parent_sid: str, caller: str, identity: str) -> None:
+    def invite(
+        self, *, call_sid: str, parent_sid: str, caller: str, identity: str, sdp: str = ""
+    ) -> None:
+        """Twilio offers a call to the client; ``sdp``: the media's offer (one without
+        media when none is given: enough to ring and reject, not to answer)."""
         params = f"cc_call_sid={parent_sid}"
         parameters = {"From": caller, "To": f"client:{identity}", "Params": params}
-        sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+        sdp = sdp or "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
         payload = {"callsid": call_sid, "sdp": sdp, "parameters": parameters}
         self.sockets[-1].send(json.dumps({"type": "invite", "payload": payload}))
 
