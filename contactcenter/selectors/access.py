@@ -12,10 +12,18 @@ def membership_for_user(user: Any) -> Membership | None:
     """The active membership of an authenticated user, or None."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
-    try:
-        membership = Membership.objects.select_related("organization").get(user=user)
-    except Membership.DoesNotExist:
-        return None
+    fields_cache = getattr(getattr(user, "_state", None), "fields_cache", {})
+    if "membership" in fields_cache:
+        # Read with the user (select_related, e.g. the REST JWT authentication's): None
+        # when the user has no membership.
+        membership = fields_cache["membership"]
+        if membership is None:
+            return None
+    else:
+        try:
+            membership = Membership.objects.select_related("organization").get(user=user)
+        except Membership.DoesNotExist:
+            return None
     if not membership.organization.is_active:
         return None
     return membership
