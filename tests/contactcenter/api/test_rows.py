@@ -113,3 +113,22 @@ def test_a_field_it_cannot_stand_in_for_is_refused() -> None:
         _ = ValuesRepresentation(WithMethod).columns
     with pytest.raises(TypeError, match="queue_name"):
         _ = ValuesRepresentation(WithPath).columns
+
+
+def test_a_page_of_calls_costs_two_queries(floor_a: Floor, django_assert_num_queries: Any) -> None:
+    """The user with their membership (the JWT authentication's one read), then the
+    page; no filter set is built when no filter is named, and a named one still filters."""
+    _calls(floor_a)
+    client = client_for(floor_a.supervisor)
+    with django_assert_num_queries(2):
+        assert len(client.get("/api/v1/calls/").json()["results"]) == 3
+    ringing = client.get("/api/v1/calls/", {"status": CallStatus.RINGING}).json()["results"]
+    assert [row["status"] for row in ringing] == [CallStatus.RINGING]
+    refused = client.get("/api/v1/calls/", {"started_after": "yesterday"})
+    assert refused.status_code == 400
+
+
+def test_a_member_of_an_inactive_organization_is_still_refused(floor_a: Floor) -> None:
+    floor_a.org.is_active = False
+    floor_a.org.save(update_fields=["is_active"])
+    assert client_for(floor_a.supervisor).get("/api/v1/calls/").status_code == 403
