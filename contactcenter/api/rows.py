@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import tzinfo
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Model
 from django.utils import timezone
 from rest_framework import ISO_8601, fields, relations, serializers
@@ -107,7 +108,7 @@ class ValuesRepresentation:
 
     def represent(self, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         plan = self._built()
-        tz = timezone.get_current_timezone()
+        tz = timezone.get_current_timezone() if settings.USE_TZ else None  # as DRF's
         return [
             {
                 name: None if (value := row[column]) is None else convert(value, tz)
