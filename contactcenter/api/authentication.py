@@ -17,13 +17,14 @@ class _UsersWithMembership:
     """What simplejwt's ``get_user`` reads its user through (``user_model.objects.get``,
     ``user_model.DoesNotExist``): the user with their membership and its organization in
     the same query, which ``membership_for_user`` then takes instead of a query of its
-    own (one round trip less on every REST request: docs/benchmarks.md, REST)."""
+    own (one round trip less on every REST request: docs/benchmarks.md, REST); their
+    agent profile too, for ``agent_for_membership`` (an agent's lists)."""
 
     DoesNotExist = User.DoesNotExist
 
     @property
     def objects(self) -> QuerySet[User]:
-        return User.objects.select_related("membership__organization")
+        return User.objects.select_related("membership__organization", "agent")
 
 
 class JWTAuthentication(authentication.JWTAuthentication):

@@ -62,6 +62,11 @@ def membership_signed_in(*, user_id: int, auth_epoch: int) -> tuple[bool, Member
 def agent_for_membership(membership: Membership) -> Agent | None:
     if membership.user_id is None:  # an API key's: no person, so no agent profile
         return None
+    user = membership._state.fields_cache.get("user")
+    if user is not None and "agent" in user._state.fields_cache:
+        # Read with the user and membership (the REST JWT authentication's one query).
+        agent: Agent | None = user._state.fields_cache["agent"]
+        return agent if agent and agent.organization_id == membership.organization_id else None
     return (
         Agent.objects.for_organization(membership.organization_id)
         .filter(user_id=membership.user_id)

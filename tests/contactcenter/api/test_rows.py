@@ -128,6 +128,22 @@ def test_a_page_of_calls_costs_two_queries(floor_a: Floor, django_assert_num_que
     assert refused.status_code == 400
 
 
+def test_an_agents_page_costs_two_queries_too(
+    floor_a: Floor, floor_b: Floor, django_assert_num_queries: Any
+) -> None:
+    """The agent profile comes with the user (no query of its own); an agent of another
+    organization tied to the same user is not taken for this one's."""
+    mine = make_call(floor_a.org, agent=floor_a.agent)
+    make_call(floor_a.org, agent=floor_a.other_agent)
+    client = client_for(floor_a.agent_member)
+    with django_assert_num_queries(2):
+        rows = client.get("/api/v1/calls/").json()["results"]
+    assert [row["id"] for row in rows] == [mine.pk]
+    floor_a.agent.organization = floor_b.org
+    floor_a.agent.save(update_fields=["organization"])
+    assert client.get("/api/v1/calls/").json()["results"] == []
+
+
 def test_a_member_of_an_inactive_organization_is_still_refused(floor_a: Floor) -> None:
     floor_a.org.is_active = False
     floor_a.org.save(update_fields=["is_active"])
