@@ -13,7 +13,6 @@ Media is not exercised (no Twilio media server): the SIP test carries audio.
 
 from __future__ import annotations
 
-import json
 import re
 import urllib.parse
 import urllib.request
@@ -32,6 +31,14 @@ from telephony.twilio.callbacks import Hints, webhook_path
 from tests.e2e.pages import CHROMIUM, REDIS_URL, db_write, expect, screenshot
 from tests.e2e.softphones import browser, web  # noqa: F401  (the fixtures)
 from tests.e2e.stack import Stack, db_run
+from tests.e2e.twilio_signalling import (
+    APP_SID,
+    KEY_SECRET,
+    KEY_SID,
+    SIGNAL,
+    FakeSignalling,
+    pump_until,
+)
 
 pytestmark = [
     pytest.mark.e2e,
@@ -43,57 +50,7 @@ pytestmark = [
 ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "e2e-auth-token"
 CALLER = "+12125550147"
-KEY_SID = "SK" + "2" * 32
-KEY_SECRET = "s" * 32
-APP_SID = "AP" + "3" * 32
-SIGNAL = re.compile(r"^wss://[^/]*twilio\.com/signal")
 T = TypeVar("T")
-TOKEN_TTL = 32  # seconds: the console asks for a new token 30 s before expiry
-
-
-class FakeSignalling:
-    """Twilio's signalling WebSocket, as far as registration and an incoming call go."""
-
-    def __init__(self) -> None:
-        self.sockets: list[Any] = []
-        self.received: list[dict[str, Any]] = []
-        self.refuse_next_token = False
-
-    def handle(self, ws: Any) -> None:
-        self.sockets.append(ws)
-        ws.on_message(lambda message: self.on_message(ws, message))
-
-    def of_type(self, kind: str) -> list[dict[str, Any]]:
-        return [m["payload"] for m in self.received if m.get("type") == kind]
-
-    def on_message(self, ws: Any, message: str | bytes) -> None:
-        data = json.loads(message)
-        self.received.append(data)
-        payload = data.get("payload") or {}
-        if data.get("type") == "listen":
-            if self.refuse_next_token:
-                self.refuse_next_token = False
-                error = {"code": 31205, "message": "JWT Token Expired"}
-                ws.send(json.dumps({"type": "error", "payload": {"error": error}}))
-                return
-            claims = jwt.decode(payload["token"], KEY_SECRET, algorithms=["HS256"])
-            identity = claims["grants"]["identity"]
-            token = {"identity": identity, "ttl": TOKEN_TTL}
-            body = {"region": "us1", "edge": "ashburn", "home": "us1", "token": token}
-            ws.send(json.dumps({"type": "connected", "payload": body}))
-        elif data.get("type") == "register":
-            ws.send(json.dumps({"type": "ready", "payload": {}}))
-
-    def invite(
-        self, *, call_sid: str, parent_sid: str, caller: str, identity: str, sdp: str = ""
-    ) -> None:
-        """Twilio offers a call to the client; ``sdp``: the media's offer (one without
-        media when none is given: enough to ring and reject, not to answer)."""
-        params = f"cc_call_sid={parent_sid}"
-        parameters = {"From": caller, "To": f"client:{identity}", "Params": params}
-        sdp = sdp or "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
-        payload = {"callsid": call_sid, "sdp": sdp, "parameters": parameters}
-        self.sockets[-1].send(json.dumps({"type": "invite", "payload": payload}))
 
 
 def alice() -> Agent:
@@ -159,15 +116,6 @@ def twilio_console(chromium: Any, stack: Stack, signalling: FakeSignalling) -> A
     page.get_by_test_id("login-submit").click()
     expect(page.locator("body")).to_have_attribute("data-connection", "online")
     return page
-
-
-def pump_until(page: Any, condition: Any, what: str) -> None:
-    """Wait for ``condition`` while Playwright dispatches the routed socket's messages."""
-    for _ in range(300):
-        if condition():
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_twilio_softphone_registers_renews_rings_in_the_call_card_and_retries(

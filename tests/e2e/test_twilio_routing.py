@@ -46,7 +46,7 @@ from tests.e2e.pages import (
 )
 from tests.e2e.softphones import browser  # noqa: F401  (the fixture: fake media devices)
 from tests.e2e.stack import Stack, database_url, db_run, stack_sessions, wait_until
-from tests.e2e.test_softphone_twilio import (
+from tests.e2e.twilio_signalling import (
     APP_SID,
     KEY_SECRET,
     KEY_SID,
