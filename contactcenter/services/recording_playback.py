@@ -3,11 +3,14 @@
 A link names the recording, the organization and the person it was issued to, signed
 with the installation's secret and valid ``RECORDINGS_URL_SECONDS``: an ``<audio>``
 element can fetch it (and seek, with HTTP Range) without sending a token of its own,
-and a link copied elsewhere stops working soon, and whenever its person leaves.
+and a link copied elsewhere stops working soon, and whenever its person leaves. Each
+link is new (a nonce: two asked for in the same second would otherwise be equal, and a
+browser plays a second player of the same URL from the first one's data, unaudited).
 """
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -29,7 +32,13 @@ class MediaGrant:
 def recording_media_token(*, recording: Recording, user_id: int | None) -> str:
     """A signed link token for ``recording`` (the caller checked the person may see its call)."""
     return signing.dumps(
-        {"r": recording.pk, "o": recording.organization_id, "u": user_id}, salt=_SALT
+        {
+            "r": recording.pk,
+            "o": recording.organization_id,
+            "u": user_id,
+            "n": secrets.token_urlsafe(6),
+        },
+        salt=_SALT,
     )
 
 

@@ -4,6 +4,7 @@ and the person it was issued to, and every playback audited (``voicemail.play``)
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -25,7 +26,13 @@ class VoicemailGrant:
 def voicemail_media_token(*, voicemail: Voicemail, user_id: int | None) -> str:
     """A signed link token for ``voicemail`` (the caller checked the person may see it)."""
     return signing.dumps(
-        {"v": voicemail.pk, "o": voicemail.organization_id, "u": user_id}, salt=_SALT
+        {
+            "v": voicemail.pk,
+            "o": voicemail.organization_id,
+            "u": user_id,
+            "n": secrets.token_urlsafe(6),
+        },
+        salt=_SALT,
     )
 
 
