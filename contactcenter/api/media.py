@@ -1,7 +1,11 @@
 """Streaming a stored audio file (a recording's, a voicemail's) to a browser, with HTTP
 Range: ``206 Partial Content`` with ``Content-Range`` for one range, ``416`` with
 ``Content-Range: bytes */size`` past the end, the whole file without ``Range``, so an
-``<audio>`` element can seek. The callers check the signed link first."""
+``<audio>`` element can seek. ``media_url`` issues the signed link
+(contactcenter/services/media_links.py) and ``serve_media`` checks it: forged, altered,
+expired or another kind's (403), issued to a person no longer of its organization
+(403), naming nothing stored of that organization (404); a request from the first byte
+is a playback, audited."""
 
 from __future__ import annotations
 
@@ -12,6 +16,21 @@ from typing import IO, Any
 from django.core.files.storage import Storage
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
+from django.urls import reverse
+
+from contactcenter.models import Recording, User, Voicemail
+from contactcenter.selectors.access import membership_for_user
+from contactcenter.selectors.recordings import recording_for_media
+from contactcenter.selectors.voicemails import voicemail_for_media
+from contactcenter.services.media_links import (
+    MediaGrant,
+    MediaKind,
+    media_grant,
+    media_kind,
+    media_played,
+    media_token,
+)
+from contactcenter.services.recording_files import recordings_storage
 
 CHUNK = 64 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -89,3 +108,42 @@ def stream_stored(
     if wanted:
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
     return response
+
+
+def media_url(request: HttpRequest, *, media: Recording | Voicemail) -> str:
+    """The absolute signed link to ``media``'s audio for the person asking (the caller
+    checked they may see it)."""
+    user_id = request.user.pk if isinstance(request.user, User) else None
+    token = media_token(media=media, user_id=user_id)
+    return str(request.build_absolute_uri(reverse(f"{media_kind(media)}-media", args=[token])))
+
+
+def _stored(grant: MediaGrant) -> Recording | Voicemail | None:
+    if grant.kind == "recording":
+        return recording_for_media(
+            recording_id=grant.object_id, organization_id=grant.organization_id
+        )
+    return voicemail_for_media(voicemail_id=grant.object_id, organization_id=grant.organization_id)
+
+
+def serve_media(request: HttpRequest, *, kind: MediaKind, token: str) -> HttpResponseBase:
+    """The stored audio a ``kind`` link names, for the person it was issued to."""
+    grant = media_grant(kind=kind, token=token)
+    if grant is None:
+        return HttpResponse("This link is invalid or has expired.", status=403)
+    user = User.objects.filter(pk=grant.user_id).first() if grant.user_id is not None else None
+    if grant.user_id is not None:
+        membership = membership_for_user(user)
+        if membership is None or membership.organization_id != grant.organization_id:
+            return HttpResponse("This link is no longer yours to use.", status=403)
+    media = _stored(grant)
+    if media is None:
+        return HttpResponse(f"No such {kind}.", status=404)
+    return stream_stored(
+        request,
+        storage=recordings_storage(),
+        key=media.storage_key,
+        size=media.size_bytes,
+        fmt=media.format,
+        played=lambda: media_played(media=media, user=user),
+    )

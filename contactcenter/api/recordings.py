@@ -10,22 +10,13 @@ seek. A request from the first byte is a playback, and is audited.
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.http.response import HttpResponseBase
-from django.urls import reverse
 from django.views.decorators.http import require_GET
 from rest_framework import serializers
 
-from contactcenter.api.media import stream_stored
-from contactcenter.models import Recording, User
-from contactcenter.selectors.access import membership_for_user
-from contactcenter.selectors.recordings import recording_for_media
-from contactcenter.services.recording_files import recordings_storage
-from contactcenter.services.recording_playback import (
-    recording_media_grant,
-    recording_media_token,
-    recording_played,
-)
+from contactcenter.api.media import media_url, serve_media
+from contactcenter.models import Recording
 
 
 class RecordingSerializer(serializers.ModelSerializer[Recording]):
@@ -57,33 +48,10 @@ class RecordingSerializer(serializers.ModelSerializer[Recording]):
         """A signed link, only for a stored file (``done``)."""
         if rec.status != "done" or not rec.storage_key:
             return None
-        request = self.context["request"]
-        user_id = request.user.pk if isinstance(request.user, User) else None
-        token = recording_media_token(recording=rec, user_id=user_id)
-        return str(request.build_absolute_uri(reverse("recording-media", args=[token])))
+        return media_url(self.context["request"], media=rec)
 
 
 @require_GET
 def recording_media(request: HttpRequest, token: str) -> HttpResponseBase:
     """The file of a stored recording, for the person its link was issued to."""
-    grant = recording_media_grant(token=token)
-    if grant is None:
-        return HttpResponse("This link is invalid or has expired.", status=403)
-    user = User.objects.filter(pk=grant.user_id).first() if grant.user_id is not None else None
-    if grant.user_id is not None:
-        membership = membership_for_user(user)
-        if membership is None or membership.organization_id != grant.organization_id:
-            return HttpResponse("This link is no longer yours to use.", status=403)
-    rec = recording_for_media(
-        recording_id=grant.recording_id, organization_id=grant.organization_id
-    )
-    if rec is None:
-        return HttpResponse("No such recording.", status=404)
-    return stream_stored(
-        request,
-        storage=recordings_storage(),
-        key=rec.storage_key,
-        size=rec.size_bytes,
-        fmt=rec.format,
-        played=lambda: recording_played(recording=rec, user=user),
-    )
+    return serve_media(request, kind="recording", token=token)

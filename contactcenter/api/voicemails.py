@@ -13,9 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.http.response import HttpResponseBase
-from django.urls import reverse
 from django.views.decorators.http import require_GET
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
@@ -23,19 +22,13 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from contactcenter.api.media import stream_stored
+from contactcenter.api.media import media_url, serve_media
 from contactcenter.api.permissions import ALL_ROLES
 from contactcenter.api.tenancy import TenantViewSetMixin
 from contactcenter.errors import PermissionDenied
 from contactcenter.models import Agent, User, Voicemail, VoicemailMedia
-from contactcenter.selectors.access import is_floor_role, membership_for_user
-from contactcenter.selectors.voicemails import voicemail_for_media, voicemails_visible
-from contactcenter.services.recording_files import recordings_storage
-from contactcenter.services.voicemail_playback import (
-    voicemail_media_grant,
-    voicemail_media_token,
-    voicemail_played,
-)
+from contactcenter.selectors.access import is_floor_role
+from contactcenter.selectors.voicemails import voicemails_visible
 from contactcenter.services.voicemails import (
     voicemail_claim,
     voicemail_close,
@@ -89,10 +82,7 @@ class VoicemailSerializer(serializers.ModelSerializer[Voicemail]):
         """A signed link, only for stored audio."""
         if vm.media != VoicemailMedia.STORED or not vm.storage_key:
             return None
-        request = self.context["request"]
-        user_id = request.user.pk if isinstance(request.user, User) else None
-        token = voicemail_media_token(voicemail=vm, user_id=user_id)
-        return str(request.build_absolute_uri(reverse("voicemail-media", args=[token])))
+        return media_url(self.context["request"], media=vm)
 
 
 class VoicemailCaseSerializer(serializers.Serializer[Any]):
@@ -176,22 +166,4 @@ class VoicemailViewSet(
 @require_GET
 def voicemail_media(request: HttpRequest, token: str) -> HttpResponseBase:
     """The audio of a stored voicemail, for the person its link was issued to."""
-    grant = voicemail_media_grant(token=token)
-    if grant is None:
-        return HttpResponse("This link is invalid or has expired.", status=403)
-    user = User.objects.filter(pk=grant.user_id).first() if grant.user_id is not None else None
-    if grant.user_id is not None:
-        membership = membership_for_user(user)
-        if membership is None or membership.organization_id != grant.organization_id:
-            return HttpResponse("This link is no longer yours to use.", status=403)
-    vm = voicemail_for_media(voicemail_id=grant.voicemail_id, organization_id=grant.organization_id)
-    if vm is None:
-        return HttpResponse("No such voicemail.", status=404)
-    return stream_stored(
-        request,
-        storage=recordings_storage(),
-        key=vm.storage_key,
-        size=vm.size_bytes,
-        fmt=vm.format,
-        played=lambda: voicemail_played(voicemail=vm, user=user),
-    )
+    return serve_media(request, kind="voicemail", token=token)
