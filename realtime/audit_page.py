@@ -15,7 +15,8 @@ from django.views.decorators.http import require_GET
 
 from contactcenter.api.audit import AuditEntryFilter
 from contactcenter.enums import Role
-from contactcenter.models import ActorKind, AuditEntry
+from contactcenter.models import ActorKind
+from contactcenter.selectors.audit import audit_entry_list
 from realtime.screens.snapshot import caller_for
 from realtime.views import _no_page, _page_context, _refused
 
@@ -35,16 +36,15 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         return _refused(request, "?before= must be an entry id (a number).", status=400)
     query = request.GET.copy()
     query.pop("before", None)
-    filters = AuditEntryFilter(
-        query, queryset=AuditEntry.objects.for_organization(caller.membership.organization_id)
+    rows = audit_entry_list(
+        organization_id=caller.membership.organization_id,
+        before=int(raw_before) if raw_before else None,
     )
+    filters = AuditEntryFilter(query, queryset=rows)
     if not filters.is_valid():
         problems = "; ".join(f"{field}: {' '.join(errs)}" for field, errs in filters.errors.items())
         return _refused(request, f"Check the filters: {problems}", status=400)
-    rows = filters.qs.order_by("-id")
-    if raw_before:
-        rows = rows.filter(id__lt=int(raw_before))
-    entries = list(rows[: PAGE_SIZE + 1])
+    entries = list(filters.qs[: PAGE_SIZE + 1])
     older = entries[PAGE_SIZE - 1].pk if len(entries) > PAGE_SIZE else None
     context = _page_context(
         caller,

@@ -22,7 +22,7 @@ from contactcenter.selectors.calls import agent_call, disposition_for
 from contactcenter.services.call_control import agent_set_state, call_command, call_originate
 from contactcenter.services.calls import call_set_disposition, call_update_notes
 from contactcenter.services.recording_control import call_recording_pause, call_recording_start
-from crm.selectors import notification_list_for_user
+from crm.selectors import notification_of_user
 from crm.services import notification_mark_read
 from realtime import protocol as p
 from realtime.screens import render
@@ -131,10 +131,11 @@ def _set_notes(caller: Caller, data: p.SetNotes) -> dict[str, Any]:
 
 @transaction.atomic
 def _mark_read(caller: Caller, data: p.MarkRead) -> dict[str, Any]:
-    notifications = notification_list_for_user(
-        user_id=caller.membership.user_id, organization_id=caller.organization_id
+    notification = notification_of_user(
+        user_id=caller.membership.user_id,
+        organization_id=caller.organization_id,
+        notification_id=data.notification_id,
     )
-    notification = notifications.filter(pk=data.notification_id).first()
     if notification is None:
         raise NotFound("No such notification.", field="notification_id")
     notification = notification_mark_read(notification=notification)

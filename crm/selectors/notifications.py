@@ -14,6 +14,24 @@ def notification_list_for_user(*, user_id: int, organization_id: int) -> QuerySe
     return notifications.filter(notification_owner_q(user_id=user_id))
 
 
+def notification_of_user(
+    *, user_id: int, organization_id: int, notification_id: int
+) -> Notification | None:
+    """The user's own notification ``notification_id``; ``None`` when there is none of
+    that id, or it is another member's or another organization's (no difference shows)."""
+    notifications = notification_list_for_user(user_id=user_id, organization_id=organization_id)
+    return notifications.filter(pk=notification_id).first()
+
+
+def notification_list_unread(
+    *, user_id: int, organization_id: int, limit: int
+) -> list[Notification]:
+    """The user's unread notifications, newest first, at most ``limit`` of them."""
+    notifications = notification_list_for_user(user_id=user_id, organization_id=organization_id)
+    unread = notifications.filter(read_at__isnull=True).order_by("-created_at", "-id")
+    return list(unread[:limit])
+
+
 def notification_owner_q(*, user_id: int) -> Q:
     return Q(user_id=user_id)
 

@@ -20,7 +20,7 @@ from contactcenter.ports import softphone_ready
 from contactcenter.selectors import screen_calls, screens
 from contactcenter.selectors.access import agent_for_membership, membership_for_user
 from contactcenter.selectors.wallboard import Wallboard, figures_by_queue, wallboard
-from crm.selectors import notification_list_for_user
+from crm.selectors import notification_list_unread
 from realtime import messages as msgs
 from realtime import presence
 from realtime.screens import console, render
@@ -100,9 +100,6 @@ def agent_snapshot(
             queue_ids=agent_queue_ids(agent),
             with_agents=False,  # the console shows counts by state, not the members
         )
-    notifications = notification_list_for_user(
-        user_id=caller.membership.user_id, organization_id=caller.organization_id
-    ).filter(read_at__isnull=True)
     dispositions = screens.disposition_choices(organization_id=caller.organization_id)
     return msgs.AgentSnapshotData(
         agent=render.agent_view(agent),
@@ -111,7 +108,11 @@ def agent_snapshot(
         queues=[render.queue_stats(m) for m in queues],
         notifications=[
             render.notification_view(n)
-            for n in notifications.order_by("-created_at", "-id")[:NOTIFICATIONS_LIMIT]
+            for n in notification_list_unread(
+                user_id=caller.membership.user_id,
+                organization_id=caller.organization_id,
+                limit=NOTIFICATIONS_LIMIT,
+            )
         ],
         dispositions=[render.disposition_view(d) for d in dispositions],
         softphone=softphone_config(agent),
