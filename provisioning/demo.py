@@ -35,10 +35,13 @@ from crm.services.contacts import contact_create
 DEMO_PASSWORD = "demo-pass-2026"
 DEMO_ORG_SLUG = "acme"
 
-# username, role, first name, last name, extension (agents only)
+# The supervisor's phone: in no queue, it lets them listen to, whisper to and barge in
+# on calls (the live demo's PBX has it, telephony/demo.py).
+SUPERVISOR_EXTENSION = "2001"
+# username, role, first name, last name, extension (their phone, if any)
 USERS: list[tuple[str, str, str, str, str | None]] = [
     ("admin", Role.ADMIN, "Ada", "Admin", None),
-    ("supervisor", Role.SUPERVISOR, "Sam", "Super", None),
+    ("supervisor", Role.SUPERVISOR, "Sam", "Super", SUPERVISOR_EXTENSION),
     ("alice", Role.AGENT, "Alice", "Smith", "1001"),
     ("bob", Role.AGENT, "Bob", "Jones", "1002"),
     ("carol", Role.AGENT, "Carol", "White", "1003"),

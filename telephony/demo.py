@@ -26,11 +26,11 @@ from urllib.parse import quote
 from asgiref.sync import sync_to_async
 
 from contactcenter.services.telephony.stopped import calls_end_for_stopped_pbx
-from provisioning.demo import demo_callers
+from provisioning.demo import SUPERVISOR_EXTENSION, demo_callers
 from telephony import metrics
 from telephony.ami.bridge import AmiBridge
 from telephony.ami.simulator import AmiSimulator, LoadConfig, LoadGenerator, SimulatorConfig
-from telephony.ami.simulator.directory import Directory, default_directory
+from telephony.ami.simulator.directory import AgentPhone, Directory, default_directory
 from telephony.ami.targets import BridgeTarget, env_target
 
 logger = logging.getLogger(__name__)
@@ -54,14 +54,17 @@ DEMO_STOPPED = "the demo stopped: its simulated PBX hung up"
 
 def demo_directory() -> Directory:
     """The simulator's default PBX with two agents in ``sales``, so that queue's callers
-    are not all waiting for the one agent of both queues. (``seed_demo`` keeps the
-    recorded transcripts' shape, 1001 alone; the bridge learns the second member.)"""
+    are not all waiting for the one agent of both queues (``seed_demo`` keeps the
+    recorded transcripts' shape, 1001 alone; the bridge learns the second member), and
+    the supervisor's phone, in no queue: it rings only for a monitoring call, which it
+    answers, so the supervisor page's listen, whisper and barge work in the demo."""
     base = default_directory()
     queues = tuple(
         replace(queue, members=SALES_MEMBERS) if queue.name == "sales" else queue
         for queue in base.queues
     )
-    return replace(base, queues=queues)
+    supervisor = AgentPhone(number=SUPERVISOR_EXTENSION, name="Sam Super")
+    return replace(base, queues=queues, phones=(*base.phones, supervisor))
 
 
 @dataclass(frozen=True)

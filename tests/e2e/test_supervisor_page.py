@@ -15,8 +15,8 @@ import pytest
 from django.conf import global_settings
 
 from contactcenter.models import Agent, AuditEntry, CallEvent, Organization, User
-from contactcenter.services.organizations import agent_create, organization_update
-from provisioning.demo import DEMO_ORG_SLUG
+from contactcenter.services.organizations import organization_update
+from provisioning.demo import DEMO_ORG_SLUG, SUPERVISOR_EXTENSION
 from tests.e2e.pages import REDIS_URL, STACK_MARKS, browser, db_write, expect, screenshot, sign_in
 from tests.e2e.stack import Stack, db_run, demo_stack
 
@@ -24,28 +24,25 @@ __all__ = ["browser"]  # fixture
 pytestmark = STACK_MARKS
 
 CALLER = "+15557654321"  # John Smith, a contact of seed_demo
-SUPERVISOR_PHONE = "2001"
 
 
 @pytest.fixture
 def stack(transactional_db: None, tmp_path: Path, settings: Any) -> Iterator[Stack]:
     settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
-    with demo_stack(tmp_path, REDIS_URL, extra_phones=(SUPERVISOR_PHONE,)) as stack:
+    with demo_stack(tmp_path, REDIS_URL, extra_phones=(SUPERVISOR_EXTENSION,)) as stack:
         yield stack
         for log in stack.logs.glob("*-console.log"):
             refused = [line for line in log.read_text().splitlines() if "Security Policy" in line]
             assert not refused, (log.name, refused)
 
 
-def _supervisor_gets_a_phone_and_agents_are_told() -> None:
+def _agents_are_told() -> None:
     organization = Organization.objects.get(slug=DEMO_ORG_SLUG)
-    sam = User.objects.get(username="supervisor")
-    agent_create(organization=organization, name="Sam Super", extension=SUPERVISOR_PHONE, user=sam)
     organization_update(organization=organization, agents_see_monitoring=True)
 
 
 def test_listen_then_whisper_then_pause_bob(stack: Stack, browser: Any, tmp_path: Path) -> None:
-    db_write(_supervisor_gets_a_phone_and_agents_are_told)
+    db_write(_agents_are_told)
     alice = db_run(lambda: Agent.objects.get(extension="1001"))
     bob = db_run(lambda: Agent.objects.get(extension="1002"))
 

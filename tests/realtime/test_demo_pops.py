@@ -1,4 +1,5 @@
-"""The demo shows what the product is for: its callers' screen pops find them.
+"""The demo shows what the product is for: its callers' screen pops find them, and its
+supervisor can listen in on their own phone.
 
 The real demo pieces end to end: ``seed_demo`` (contacts with a past), the demo's
 simulated PBX placing its calls over TCP, the AMI bridge storing them, and an agent
@@ -17,14 +18,15 @@ from django.core.management import call_command
 from django.db import connections
 from django.db.models import Q
 
-from contactcenter.models import Call, CallTransfer, QueueMembership, User
+from contactcenter.models import Call, CallTransfer, Membership, QueueMembership, User
 from crm.enums import CaseStatus
 from crm.models import Case
 from crm.selectors.contacts import contact_lookup_by_phone
-from provisioning.demo import demo_callers
+from provisioning.demo import SUPERVISOR_EXTENSION, demo_callers
 from provisioning.demo_history import HISTORY_PREFIX
 from telephony.demo import DemoConfig, DemoPbx, run_demo
-from tests.realtime.support import open_agent, session_cookie, sync
+from tests.realtime.support import open_agent, open_board, session_cookie, sync
+from tests.telephony.amiclient import AmiTestClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,8 +38,8 @@ WAIT = 60.0  # an upper bound on the frames awaited, on a loaded machine
 
 
 @contextlib.asynccontextmanager
-async def demo_running(seed: int) -> AsyncIterator[DemoPbx]:
-    config = DemoConfig(speed=SPEED, calls_per_second=RATE, seed=seed)
+async def demo_running(seed: int, speed: float = SPEED) -> AsyncIterator[DemoPbx]:
+    config = DemoConfig(speed=speed, calls_per_second=RATE, seed=seed)
     pbx = DemoPbx(config)
     await pbx.start()
     stop = asyncio.Event()
@@ -80,6 +82,32 @@ async def test_demo_callers_pop_their_contact_with_open_cases_and_last_calls() -
     # Both queues had callers; carol, the demo PBX's second sales agent, was learned.
     assert queues == {"support", "sales"}
     assert carols == {"support", "sales"}
+
+
+async def test_the_demo_supervisor_listens_on_their_own_phone() -> None:
+    """seed_demo gives the supervisor a phone the demo's PBX knows: listening to a live
+    call rings it, it answers, and ChanSpy runs on the agent's channel (no ``no_phone``)."""
+    await sync(call_command)("seed_demo", verbosity=0)
+    alice = await sync(User.objects.get)(username="alice")
+    supervisor = await sync(Membership.objects.select_related("user").get)(
+        user__username="supervisor"
+    )
+    console, _ = await open_agent(await session_cookie(alice))
+    # Slower than the pops' test: a call lasts several seconds, long enough to listen in.
+    async with demo_running(seed=7, speed=2.0) as pbx:
+        watcher = await AmiTestClient.connect(pbx.simulator.port)
+        await watcher.login(pbx.config.username, pbx.config.secret)
+        answered = await console.until(lambda f: f["type"] == "call.answered", timeout=WAIT)
+        board, _ = await open_board(supervisor)
+        call_id = answered["data"]["call"]["id"]
+        ack = await board.command("call.monitor", {"call_id": call_id, "mode": "listen"})
+        assert ack["type"] == "ack", ack
+        started = await watcher.wait_for(lambda m: m.event == "ChanSpyStart", timeout=WAIT)
+        await board.close()
+        await watcher.close()
+    await console.close()
+    assert (started.get("SpyerChannel") or "").startswith(f"PJSIP/{SUPERVISOR_EXTENSION}-")
+    assert (started.get("SpyeeChannel") or "").startswith("PJSIP/1001-")
 
 
 async def _check_pop(entry: dict[str, Any], alice: User) -> None:

@@ -57,6 +57,13 @@ class Directory:
         _, _, options = self.queue_app_data.partition(",")
         return f"{queue},{options}"
 
+    @property
+    def agent_phones(self) -> tuple[AgentPhone, ...]:
+        """The phones of some queue's members: the ones that take customers' calls, dial
+        out and take transfers. Others (a supervisor's) ring only when asked to."""
+        members = {number for queue in self.queues for number in queue.members}
+        return tuple(phone for phone in self.phones if phone.number in members)
+
     def phone(self, number: str) -> AgentPhone | None:
         for phone in self.phones:
             if phone.number == number:

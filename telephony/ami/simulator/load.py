@@ -181,7 +181,7 @@ class LoadGenerator:
         if rate is None:
             # No call rate given: offer about one call per agent every 150 simulated
             # seconds, so queues neither sit idle nor overflow with abandons.
-            agents = max(1, len(self.pbx.directory.phones))
+            agents = max(1, len(self.pbx.directory.agent_phones))
             per_simulated_second = agents / 150.0
         else:
             per_simulated_second = rate / speed if speed is not None else rate
@@ -258,7 +258,7 @@ class LoadGenerator:
 
     def _call(self, kind: str) -> Script | None:
         rng, config = self.rng, self.config
-        phones = [phone.number for phone in self.pbx.directory.phones]
+        phones = [phone.number for phone in self.pbx.directory.agent_phones]
         if kind == "click_to_call":
             number, _ = self._customer(f"+1212555{rng.randrange(10_000):04d}", "")
             # Nobody dials out while on a call: the phone drawn if free, else the next

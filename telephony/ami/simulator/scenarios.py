@@ -223,7 +223,7 @@ def _talk(pbx: PbxModel, call: Call, plan: InboundPlan) -> Script:
     transfer = plan.transfer
     if transfer is not None and transfer.to == agent.endpoint:
         # A random plan picked the answering agent as the target: pick someone else.
-        others = [p.number for p in pbx.directory.phones if p.number != agent.endpoint]
+        others = [p.number for p in pbx.directory.agent_phones if p.number != agent.endpoint]
         transfer = replace(transfer, to=others[0]) if others else None
     if transfer is not None:
         if transfer.kind == "blind" and transfer.hold_first > 0:
@@ -258,7 +258,7 @@ def _talk(pbx: PbxModel, call: Call, plan: InboundPlan) -> Script:
 
 def _free_target(pbx: PbxModel, planned: str, agent: str) -> str | None:
     """The planned transfer target if free now, else the first free colleague."""
-    others = [p.number for p in pbx.directory.phones if p.number not in (planned, agent)]
+    others = [p.number for p in pbx.directory.agent_phones if p.number not in (planned, agent)]
     free = free_phones(pbx, [planned, *others])
     return free[0] if free else None
 
