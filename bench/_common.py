@@ -105,8 +105,9 @@ def django_setup(env: dict[str, str]) -> None:
 @contextlib.contextmanager
 def clients_frozen() -> Iterator[None]:
     """This process's clients (thousands of sockets) frozen out of its garbage collector
-    while it measures: a full collection of them takes 100-200 ms with its event loop
-    stopped, and one that fell inside a measurement was counted as the server's."""
+    while it measures: a full collection of them stops its event loop for a long while
+    (docs/benchmarks.md, "Figures the code's comments rest on"), and one that fell inside
+    a measurement was counted as the server's."""
     gc.collect()
     gc.freeze()
     try:

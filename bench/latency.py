@@ -84,7 +84,8 @@ def _seed(options: argparse.Namespace, env: dict[str, str]) -> list[tuple[str, i
             QueueMembership.objects.create(organization=org, queue=support, agent=agent)
     # Planner statistics, as a database in service has them (autovacuum would get there
     # later): without them PostgreSQL joins the 1,000 members by nested loop and every
-    # console's snapshot took 150 ms instead of 15.
+    # console's snapshot is several times slower (docs/benchmarks.md, "Figures the code's
+    # comments rest on").
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     agents = Agent.objects.filter(organization=org, user__isnull=False).order_by("extension")

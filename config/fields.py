@@ -9,9 +9,10 @@ Any model can use it for any credential (``EncryptedTextField(max_length=255)``)
 rows are found and re-encrypted by ``manage.py reencrypt_secrets``.
 
 A row is decrypted when its secret is read, not when the row is loaded: the bridge
-loads agents on its hot path and never needs their SIP passwords (a decryption is
-~13 µs). Until then the instance holds a ``Sealed`` token, which is also what
-``values()`` and ``values_list()`` give for the field.
+loads agents on its hot path and never needs their SIP passwords (what a decryption
+costs: docs/benchmarks.md, "Figures the code's comments rest on"). Until then the
+instance holds a ``Sealed`` token, which is also what ``values()`` and ``values_list()``
+give for the field.
 """
 
 from __future__ import annotations

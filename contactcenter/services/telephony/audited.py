@@ -10,7 +10,8 @@ AMI event: the events themselves are the call's timeline (CallEvent), kept with 
 call.
 
 The rows are built here as plain column values, not through ``audit.record`` and a
-model instance each: that cost about 100 µs a call, most of a batch's audit time.
+model instance each: that was most of a batch's audit time (the figures: docs/benchmarks.md,
+"Figures the code's comments rest on").
 They hold the same values ``audit.record`` would write (``audit.json_value``, the same
 redaction).
 """
