@@ -59,6 +59,22 @@ def media_url(account_sid: str, recording_sid: str, media_format: str) -> str:
     return f"{base}/2010-04-01/Accounts/{account_sid}/Recordings/{recording_sid}.{media_format}"
 
 
+def twilio_recording_fetch_enqueue(*, organization_id: int, recording_sid: str) -> None:
+    """Twilio says ``recording_sid``'s media is ready: its fetch is queued once the
+    caller's transaction commits (the beat's catch-up if this is lost). Nothing when no
+    ended recording of the organization waits for it."""
+    from telephony.tasks import twilio_recording_fetch as task
+
+    waiting = (
+        Recording.objects.for_organization(organization_id)
+        .filter(source=CallSource.TWILIO, leg_id=recording_sid, status=RecordingStatus.ENDED)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if waiting is not None:
+        transaction.on_commit(functools.partial(task.delay, waiting), robust=True)
+
+
 def twilio_recording_fetch(*, recording_id: int, now: datetime | None = None) -> str:
     """Fetch an ended Twilio recording's media into the store: ``done`` when stored
     and checked, ``failed`` when it never came in time, '' when it is still to come

@@ -31,10 +31,9 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from contactcenter import facts as te
-from contactcenter.enums import CallSource, RecordingPolicy, RecordingStatus
-from contactcenter.models import Organization, Recording
+from contactcenter.enums import CallSource, RecordingPolicy
+from contactcenter.models import Organization
 from contactcenter.services.telephony import telephony_apply
-from telephony.models import TwilioAccount
 from telephony.twilio import signature
 from telephony.twilio.callbacks import Hints, parse_hints, webhook_path
 from telephony.twilio.params import InvalidCallback
@@ -206,7 +205,9 @@ def _error(status: int, code: str, detail: str) -> JsonResponse:
 def recording_status(request: HttpRequest) -> HttpResponse:
     """The ``recordingStatusCallback``: apply what it says of the recording; once it is
     ``completed``, queue the fetch of its media. Answered 204 (Twilio ignores the body)."""
-    # Imported here: the views import the TwiML, which imports this module.
+    # Imported here: the views import the TwiML, which imports this module; the media
+    # module imports this one (its RECORDING_SID).
+    from telephony.twilio.recording_media import twilio_recording_fetch_enqueue
     from telephony.twilio.views import connection_key
 
     if request.method != "POST":
@@ -240,18 +241,7 @@ def recording_status(request: HttpRequest) -> HttpResponse:
             events=facts,
         )
         if cb.status == "completed":
-            _fetch_after_commit(account, cb.recording_sid)
+            twilio_recording_fetch_enqueue(
+                organization_id=account.organization_id, recording_sid=cb.recording_sid
+            )
     return HttpResponse(status=204)
-
-
-def _fetch_after_commit(account: TwilioAccount, recording_sid: str) -> None:
-    from telephony.tasks import twilio_recording_fetch
-
-    waiting = (
-        Recording.objects.for_organization(account.organization_id)
-        .filter(source=CallSource.TWILIO, leg_id=recording_sid, status=RecordingStatus.ENDED)
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if waiting is not None:
-        transaction.on_commit(lambda: twilio_recording_fetch.delay(waiting), robust=True)

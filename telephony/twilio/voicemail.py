@@ -32,7 +32,6 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from contactcenter import facts as te
 from contactcenter.enums import CallSource
-from contactcenter.models import Voicemail, VoicemailMedia
 from contactcenter.services.telephony import telephony_apply
 from telephony.models import TwilioAccount
 from telephony.twilio.callbacks import Hints, webhook_path
@@ -184,26 +183,16 @@ def voicemail_recording(
     fact = _left(
         request, "recording", callback, recording_sid=sid, duration_seconds=seconds, failed=failed
     )
+    # Imported here: the media module imports this one (its RECORDING_SID).
+    from telephony.twilio.voicemail_media import twilio_voicemail_fetch_enqueue
+
     with transaction.atomic():
         _apply(account, fact)
         if status == "completed":
-            _fetch_after_commit(account, callback.call_sid)
+            twilio_voicemail_fetch_enqueue(
+                organization_id=account.organization_id, call_sid=callback.call_sid
+            )
     return HttpResponse(status=204)
-
-
-def _fetch_after_commit(account: TwilioAccount, call_sid: str) -> None:
-    """The audio is ready at Twilio: fetch it once this is committed
-    (telephony/twilio/voicemail_media.py; the beat's catch-up if this is lost)."""
-    from telephony.tasks import twilio_voicemail_fetch
-
-    waiting = (
-        Voicemail.objects.for_organization(account.organization_id)
-        .filter(source=CallSource.TWILIO, leg_id=call_sid, media=VoicemailMedia.WAITING)
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if waiting is not None:
-        transaction.on_commit(lambda: twilio_voicemail_fetch.delay(waiting), robust=True)
 
 
 @webhook
