@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 from datetime import date, timedelta
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
@@ -21,6 +22,30 @@ from telephony.cel.reconcile import reconcile_day, scopes
 logger = logging.getLogger(__name__)
 
 TRANSIENT = (OperationalError, InterfaceError)
+T = TypeVar("T")
+
+# The Twilio media tasks: a database hiccup retried by Celery itself; a try Twilio could
+# not serve (FetchLater, DeleteLater) by retry_unless_eager.
+MEDIA_FETCH_RETRIES: dict[str, Any] = {
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": True,
+    "retry_backoff_max": 300,
+    "max_retries": 8,
+}
+MEDIA_DELETE_RETRIES: dict[str, Any] = {
+    **MEDIA_FETCH_RETRIES,
+    "retry_backoff_max": 3600,
+    "max_retries": 10,
+}
+
+
+def retry_unless_eager(task: Task, exc: Exception, *, given_up: T) -> T:
+    """Call from a task's ``except``: the try is made again with the task's backoff by a
+    worker; with no worker to wait for (Celery eager, the one-process default) it is
+    ``given_up`` instead, and the beat's catch-up asks again."""
+    if task.app.conf.task_always_eager:
+        return given_up
+    raise task.retry(exc=exc) from None
 
 
 def yesterday(organization_id: int) -> date:
@@ -78,13 +103,7 @@ def twilio_routing_repair() -> int:
     return repair()
 
 
-@shared_task(
-    name="telephony.twilio_recording_fetch",
-    autoretry_for=TRANSIENT,
-    retry_backoff=True,
-    retry_backoff_max=300,
-    max_retries=8,
-)
+@shared_task(name="telephony.twilio_recording_fetch", **MEDIA_FETCH_RETRIES)
 def twilio_recording_fetch(recording_id: int) -> str:
     """Fetch a completed Twilio recording's media into the store (queued by its
     callback); a failed try is retried with backoff, and the beat's catch-up below asks
@@ -95,18 +114,10 @@ def twilio_recording_fetch(recording_id: int) -> str:
     try:
         return fetch(recording_id=recording_id)
     except FetchLater as exc:
-        if twilio_recording_fetch.app.conf.task_always_eager:
-            return ""  # no worker to wait for: the beat's catch-up tries again
-        raise twilio_recording_fetch.retry(exc=exc) from None
+        return retry_unless_eager(twilio_recording_fetch, exc, given_up="")
 
 
-@shared_task(
-    name="telephony.twilio_voicemail_fetch",
-    autoretry_for=TRANSIENT,
-    retry_backoff=True,
-    retry_backoff_max=300,
-    max_retries=8,
-)
+@shared_task(name="telephony.twilio_voicemail_fetch", **MEDIA_FETCH_RETRIES)
 def twilio_voicemail_fetch(voicemail_id: int) -> str:
     """Fetch a Twilio voicemail's audio into the store (queued by its completed
     recording callback); retried with backoff, then by the beat's catch-up below until the
@@ -117,18 +128,10 @@ def twilio_voicemail_fetch(voicemail_id: int) -> str:
     try:
         return fetch(voicemail_id=voicemail_id)
     except FetchLater as exc:
-        if twilio_voicemail_fetch.app.conf.task_always_eager:
-            return ""  # no worker to wait for: the beat's catch-up tries again
-        raise twilio_voicemail_fetch.retry(exc=exc) from None
+        return retry_unless_eager(twilio_voicemail_fetch, exc, given_up="")
 
 
-@shared_task(
-    name="telephony.twilio_voicemail_delete",
-    autoretry_for=TRANSIENT,
-    retry_backoff=True,
-    retry_backoff_max=3600,
-    max_retries=10,
-)
+@shared_task(name="telephony.twilio_voicemail_delete", **MEDIA_DELETE_RETRIES)
 def twilio_voicemail_delete(voicemail_id: int) -> bool:
     """Delete a stored voicemail's recording from Twilio (the account's
     ``recordings_delete_after_copy``); retried while Twilio refuses or is unreachable."""
@@ -138,9 +141,7 @@ def twilio_voicemail_delete(voicemail_id: int) -> bool:
     try:
         return delete(voicemail_id=voicemail_id)
     except DeleteLater as exc:
-        if twilio_voicemail_delete.app.conf.task_always_eager:
-            return False
-        raise twilio_voicemail_delete.retry(exc=exc) from None
+        return retry_unless_eager(twilio_voicemail_delete, exc, given_up=False)
 
 
 @shared_task(
@@ -171,13 +172,7 @@ def twilio_recordings_fetch() -> int:
     return twilio_recordings_fetch_due()
 
 
-@shared_task(
-    name="telephony.twilio_recording_delete",
-    autoretry_for=TRANSIENT,
-    retry_backoff=True,
-    retry_backoff_max=3600,
-    max_retries=10,
-)
+@shared_task(name="telephony.twilio_recording_delete", **MEDIA_DELETE_RETRIES)
 def twilio_recording_delete(recording_id: int) -> bool:
     """Delete a stored, checked recording from Twilio (the account's
     ``recordings_delete_after_copy``); retried while Twilio refuses or is unreachable."""
@@ -187,6 +182,4 @@ def twilio_recording_delete(recording_id: int) -> bool:
     try:
         return delete(recording_id=recording_id)
     except DeleteLater as exc:
-        if twilio_recording_delete.app.conf.task_always_eager:
-            return False
-        raise twilio_recording_delete.retry(exc=exc) from None
+        return retry_unless_eager(twilio_recording_delete, exc, given_up=False)
