@@ -16,7 +16,7 @@ from contactcenter.models import (
 from crm.enums import CaseStatus
 from crm.models import Case, CaseCategory, Contact, ContactPhone
 from crm.selectors.contacts import contact_lookup_by_phone
-from provisioning.demo import CONTACTS, DEMO_PASSWORD, demo_callers
+from provisioning.demo import CONTACTS, DEMO_PASSWORD, SUPERVISOR_EXTENSION, demo_callers
 from provisioning.demo_history import HISTORY_PREFIX, OPEN_CASES, PAST_CALLS
 
 pytestmark = pytest.mark.django_db
@@ -44,13 +44,18 @@ def test_seed_demo_is_idempotent_and_complete() -> None:
     first = _counts()
     call_command("seed_demo")
     assert _counts() == first
-    assert first["Agent"] == 3
+    # Three agents, and the supervisor's phone (for listening in), in no queue.
+    assert first["Agent"] == 4
     assert first["Contact"] == len(CONTACTS) >= 8
     assert set(Agent.objects.values_list("interface", flat=True)) == {
         "PJSIP/1001",
         "PJSIP/1002",
         "PJSIP/1003",
+        "PJSIP/2001",
     }
+    supervisor = Agent.objects.get(user__username="supervisor")
+    assert supervisor.extension == SUPERVISOR_EXTENSION == "2001"
+    assert not supervisor.queue_memberships.exists()
     alice = Membership.objects.get(user__username="alice")
     assert alice.user.check_password(DEMO_PASSWORD)
     assert alice.user.agent.extension == "1001"
