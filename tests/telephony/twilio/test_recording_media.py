@@ -4,6 +4,7 @@ deleted from Twilio when the account says so, retried, and failed when it never 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -62,135 +63,120 @@ def audio(tmp_path: Path) -> bytes:
     return tiny_wav(tmp_path / "twilio.wav", seconds=1.0)
 
 
-@pytest.fixture
-def complete(django_capture_on_commit_callbacks: Any) -> Any:
-    """The call answered, then Twilio's completed callback; its fetch task runs after
-    the commit (Celery eager in the tests)."""
+@dataclass(frozen=True)
+class World:
+    """Floor A's Twilio account (the stand-in knows its credentials), the recordings
+    store and a second of audio Twilio may serve."""
 
-    def run(floor: Floor) -> Recording:
-        answered_call(floor.agent)
-        with django_capture_on_commit_callbacks(execute=True):
-            response = deliver(Client(), recording_callback("completed", agent=floor.agent))
+    floor: Floor
+    account: TwilioAccount
+    api: Any
+    store: Path
+    audio: bytes
+    on_commit: Any  # django_capture_on_commit_callbacks
+
+    def complete(self) -> Recording:
+        """The call answered, then Twilio's completed callback; its fetch task runs
+        after the commit (Celery eager in the tests)."""
+        answered_call(self.floor.agent)
+        with self.on_commit(execute=True):
+            response = deliver(Client(), recording_callback("completed", agent=self.floor.agent))
         assert response.status_code == 204
         return Recording.objects.get(source=CallSource.TWILIO, leg_id=RECORDING)
 
-    return run
 
-
-def test_a_completed_recording_is_fetched_checked_and_stored(
+@pytest.fixture
+def world(
     account: TwilioAccount,
     queue: Any,
     floor_a: Floor,
-    complete: Any,
     store: Path,
     api: Any,
     audio: bytes,
-) -> None:
-    api.media[RECORDING] = audio
-    rec = complete(floor_a)  # the callback's task ran (Celery eager in the tests)
+    django_capture_on_commit_callbacks: Any,
+) -> World:
+    return World(
+        floor=floor_a,
+        account=account,
+        api=api,
+        store=store,
+        audio=audio,
+        on_commit=django_capture_on_commit_callbacks,
+    )
+
+
+def test_a_completed_recording_is_fetched_checked_and_stored(world: World) -> None:
+    world.api.media[RECORDING] = world.audio
+    rec = world.complete()  # the callback's task ran (Celery eager in the tests)
     assert rec.status == RecordingStatus.DONE
-    assert (rec.size_bytes, rec.format) == (len(audio), "wav")
+    assert (rec.size_bytes, rec.format) == (len(world.audio), "wav")
     with recordings_storage().open(rec.storage_key, "rb") as stored:
-        assert stored.read() == audio
-    [(path, authorization)] = api.media_asked
+        assert stored.read() == world.audio
+    [(path, authorization)] = world.api.media_asked
     assert path == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING}.wav"
     assert authorization.startswith("Basic ")  # the account's SID and token
     entry = AuditEntry.objects.get(action="recording.store", object_id=str(rec.pk))
     assert len(entry.details["sha256"]) == 64
-    assert api.deleted == []  # the account keeps Twilio's copy by default
-    assert api.media[RECORDING] == audio
+    assert world.api.deleted == []  # the account keeps Twilio's copy by default
+    assert world.api.media[RECORDING] == world.audio
 
 
-def test_the_account_may_delete_twilios_copy_once_ours_is_checked(
-    account: TwilioAccount,
-    queue: Any,
-    floor_a: Floor,
-    complete: Any,
-    store: Path,
-    api: Any,
-    audio: bytes,
-) -> None:
-    account.recordings_delete_after_copy = True
-    account.save()
-    api.media[RECORDING] = audio
-    rec = complete(floor_a)
+def test_the_account_may_delete_twilios_copy_once_ours_is_checked(world: World) -> None:
+    world.account.recordings_delete_after_copy = True
+    world.account.save()
+    world.api.media[RECORDING] = world.audio
+    rec = world.complete()
     assert rec.status == RecordingStatus.DONE
-    assert api.deleted == [RECORDING]
-    assert RECORDING not in api.media
+    assert world.api.deleted == [RECORDING]
+    assert RECORDING not in world.api.media
     entry = AuditEntry.objects.get(action="recording.twilio_delete", object_id=str(rec.pk))
     assert entry.details == {"recording_sid": RECORDING, "already_gone": False, "after": "copy"}
     # Asked again (a redelivered task): Twilio no longer has it, which counts as deleted.
     assert twilio_recording_delete(recording_id=rec.pk)
 
 
-def test_a_refused_deletion_is_retried_and_the_copy_stays(
-    account: TwilioAccount,
-    queue: Any,
-    floor_a: Floor,
-    complete: Any,
-    store: Path,
-    api: Any,
-    audio: bytes,
-) -> None:
-    api.media[RECORDING] = audio
-    rec = complete(floor_a)
-    account.recordings_delete_after_copy = True
-    account.save()
-    api.tokens[ACCOUNT_SID] = "rotated-at-twilio"  # Twilio refuses our token now
+def test_a_refused_deletion_is_retried_and_the_copy_stays(world: World) -> None:
+    world.api.media[RECORDING] = world.audio
+    rec = world.complete()
+    world.account.recordings_delete_after_copy = True
+    world.account.save()
+    world.api.tokens[ACCOUNT_SID] = "rotated-at-twilio"  # Twilio refuses our token now
     with pytest.raises(DeleteLater):
         twilio_recording_delete(recording_id=rec.pk)
     rec.refresh_from_db()
     assert rec.status == RecordingStatus.DONE
-    assert api.media[RECORDING] == audio
+    assert world.api.media[RECORDING] == world.audio
 
 
-def test_media_not_processed_yet_is_asked_again_by_the_beat(
-    account: TwilioAccount,
-    queue: Any,
-    floor_a: Floor,
-    complete: Any,
-    store: Path,
-    api: Any,
-    audio: bytes,
-) -> None:
-    rec = complete(floor_a)  # Twilio answers 404: not there yet
+def test_media_not_processed_yet_is_asked_again_by_the_beat(world: World) -> None:
+    rec = world.complete()  # Twilio answers 404: not there yet
     assert rec.status == RecordingStatus.ENDED
     assert twilio_recordings_fetch_due() == 0
-    api.media[RECORDING] = audio
+    world.api.media[RECORDING] = world.audio
     assert twilio_recordings_fetch_due() == 1
     rec.refresh_from_db()
-    assert (rec.status, rec.size_bytes) == (RecordingStatus.DONE, len(audio))
+    assert (rec.status, rec.size_bytes) == (RecordingStatus.DONE, len(world.audio))
 
 
-def test_an_error_is_retried_and_a_cut_transfer_is_never_stored(
-    account: TwilioAccount,
-    queue: Any,
-    floor_a: Floor,
-    complete: Any,
-    store: Path,
-    api: Any,
-    audio: bytes,
-) -> None:
-    api.failures = 5  # the callback's own try meets an error too
-    rec = complete(floor_a)
-    api.failures = 1
+def test_an_error_is_retried_and_a_cut_transfer_is_never_stored(world: World) -> None:
+    world.api.failures = 5  # the callback's own try meets an error too
+    rec = world.complete()
+    world.api.failures = 1
     with pytest.raises(FetchLater, match="HTTP 500"):
         twilio_recording_fetch(recording_id=rec.pk)
-    api.media[RECORDING] = audio
-    api.cut.add(RECORDING)
+    world.api.media[RECORDING] = world.audio
+    world.api.cut.add(RECORDING)
     with pytest.raises(FetchLater, match=r"IncompleteRead|ChunkedEncodingError|received"):
         twilio_recording_fetch(recording_id=rec.pk)
     rec.refresh_from_db()
     assert (rec.status, rec.storage_key) == (RecordingStatus.ENDED, "")
-    assert not store.exists() or not any(p.is_file() for p in store.rglob("*"))
-    api.cut.clear()
+    assert not world.store.exists() or not any(p.is_file() for p in world.store.rglob("*"))
+    world.api.cut.clear()
     assert twilio_recording_fetch(recording_id=rec.pk) == RecordingStatus.DONE
 
 
-def test_media_that_never_comes_fails_the_recording_after_the_timeout(
-    account: TwilioAccount, queue: Any, floor_a: Floor, complete: Any, store: Path, api: Any
-) -> None:
-    rec = complete(floor_a)
+def test_media_that_never_comes_fails_the_recording_after_the_timeout(world: World) -> None:
+    rec = world.complete()
     soon = timezone.now() + timedelta(seconds=599)
     assert twilio_recording_fetch(recording_id=rec.pk, now=soon) == ""
     late = timezone.now() + timedelta(seconds=601)
@@ -200,53 +186,40 @@ def test_media_that_never_comes_fails_the_recording_after_the_timeout(
     assert AuditEntry.objects.filter(action="recording.fail", object_id=str(rec.pk)).exists()
 
 
-def test_the_shared_volume_collector_leaves_twilios_recordings_alone(
-    account: TwilioAccount, queue: Any, floor_a: Floor, complete: Any, store: Path
-) -> None:
+def test_the_shared_volume_collector_leaves_twilios_recordings_alone(world: World) -> None:
     from contactcenter.services.recording_files import recordings_collect
 
-    rec = complete(floor_a)
+    rec = world.complete()
     result = recordings_collect(now=timezone.now() + timedelta(days=1))
     assert (result.stored, result.failed, result.waiting) == (0, 0, 0)
     rec.refresh_from_db()
     assert rec.status == RecordingStatus.ENDED
 
 
-def test_a_purged_recording_is_deleted_from_twilio_whatever_the_setting(
-    account: TwilioAccount,
-    queue: Any,
-    floor_a: Floor,
-    complete: Any,
-    store: Path,
-    api: Any,
-    audio: bytes,
-    django_capture_on_commit_callbacks: Any,
-) -> None:
-    api.media[RECORDING] = audio
-    rec = complete(floor_a)  # stored; the account keeps Twilio's copy
-    assert api.deleted == []
-    with django_capture_on_commit_callbacks(execute=True):
+def test_a_purged_recording_is_deleted_from_twilio_whatever_the_setting(world: World) -> None:
+    world.api.media[RECORDING] = world.audio
+    rec = world.complete()  # stored; the account keeps Twilio's copy
+    assert world.api.deleted == []
+    with world.on_commit(execute=True):
         purged = recordings_purge_for_calls(
-            organization_id=floor_a.org.pk, call_ids=[rec.call_id], reason="erasure"
+            organization_id=world.floor.org.pk, call_ids=[rec.call_id], reason="erasure"
         )
     assert purged == 1
-    assert api.deleted == [RECORDING]
+    assert world.api.deleted == [RECORDING]
     entry = AuditEntry.objects.get(action="recording.twilio_delete", object_id=str(rec.pk))
     assert entry.details["after"] == "purge"
     # Twilio's copy already gone (deleted after copy, or by hand): counts as deleted.
     assert twilio_recording_delete(recording_id=rec.pk)
 
 
-def test_a_recording_whose_completed_callback_never_came_is_ended_and_fetched(
-    account: TwilioAccount, queue: Any, floor_a: Floor, store: Path, api: Any, audio: bytes
-) -> None:
-    answered_call(floor_a.agent)
-    hung_up(floor_a.agent)  # the call ends first (72 s in) ...
-    late = recording_callback("in-progress", agent=floor_a.agent)
+def test_a_recording_whose_completed_callback_never_came_is_ended_and_fetched(world: World) -> None:
+    answered_call(world.floor.agent)
+    hung_up(world.floor.agent)  # the call ends first (72 s in) ...
+    late = recording_callback("in-progress", agent=world.floor.agent)
     assert deliver(Client(), late).status_code == 204  # ... then Twilio's in-progress
     rec = Recording.objects.get(source=CallSource.TWILIO, leg_id=RECORDING)
     assert rec.status == RecordingStatus.RECORDING  # no completed will close it
-    api.media[RECORDING] = audio
+    world.api.media[RECORDING] = world.audio
     assert twilio_recordings_fetch_due() == 1
     rec.refresh_from_db()
     call = Call.objects.get(pk=rec.call_id)
@@ -254,7 +227,7 @@ def test_a_recording_whose_completed_callback_never_came_is_ended_and_fetched(
     assert rec.duration_seconds == 60  # answered at 12 s, ended at 72 s
     # The completed callback, should it come after all, changes nothing.
     events = CallEvent.objects.count()
-    completed = recording_callback("completed", agent=floor_a.agent, duration="61")
+    completed = recording_callback("completed", agent=world.floor.agent, duration="61")
     assert deliver(Client(), completed).status_code == 204
     rec.refresh_from_db()
     assert (rec.status, rec.duration_seconds) == (RecordingStatus.DONE, 60)
