@@ -3,7 +3,7 @@
 The wallboard selector (contactcenter.selectors.wallboard) fills them; realtime's
 WebSocket messages take their fields from here (realtime.messages: QueueStats,
 QueueAgentView, BoardTotals), so a figure is added in one place. Each is defined in
-docs/metrics.md. Plain dataclasses, importable without Django.
+docs/figures.md. Plain dataclasses, importable without Django.
 """
 
 from __future__ import annotations

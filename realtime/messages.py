@@ -156,7 +156,7 @@ _QUEUE_OWN = {
 
 
 class QueueStats(Model):
-    """A queue's live figures (definitions: docs/metrics.md), as of the frame's ``ts``."""
+    """A queue's live figures (definitions: docs/figures.md), as of the frame's ``ts``."""
 
     __annotations__ = {**_QUEUE_OWN, **_CALL_FIGURES}
 

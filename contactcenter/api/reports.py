@@ -1,7 +1,7 @@
 """Reports over REST: per queue and per agent, per local day, with range totals.
 
 Supervisors and admins only. The views check the query, call one selector and
-serialize; every figure is defined in docs/metrics.md ("Reports"), the contract in
+serialize; every figure is defined in docs/figures.md ("Reports"), the contract in
 docs/reports.md.
 """
 

@@ -1,6 +1,6 @@
-"""The wallboard over REST: queue metrics of the caller's organization, for the floor.
+"""The wallboard over REST: queue figures of the caller's organization, for the floor.
 
-Definitions of every figure: docs/metrics.md. The view parses ``?queue=``, calls the
+Definitions of every figure: docs/figures.md. The view parses ``?queue=``, calls the
 selector and serializes; it computes nothing itself.
 """
 
@@ -106,7 +106,7 @@ class WallboardSerializer(serializers.Serializer[Any]):
 
 
 class WallboardView(APIView):
-    """Live and today's metrics per queue. Supervisors and admins only."""
+    """Live and today's figures per queue. Supervisors and admins only."""
 
     read_roles = FLOOR_ROLES
 

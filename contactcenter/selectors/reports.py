@@ -177,7 +177,7 @@ def queue_report(
     queue_id: int | None = None,
     now: datetime | None = None,
 ) -> Report[QueueFigures]:
-    """Per queue and local day: the figures of docs/metrics.md ("Reports").
+    """Per queue and local day: the figures of docs/figures.md ("Reports").
 
     Queues listed: ``queue_id`` alone, or every active queue plus any other with calls
     in the range, ordered by name. Every day of the range appears, zeros included.

@@ -2,7 +2,7 @@
 
 The same code fills the daily roll-up (services/reports.py) and answers the days a
 report cannot take from it, so the two can never disagree on a definition. Every
-figure is defined in docs/metrics.md ("Reports"); the tests recompute each one in
+figure is defined in docs/figures.md ("Reports"); the tests recompute each one in
 plain Python from the rows.
 """
 
@@ -20,7 +20,13 @@ from django.db.models.functions import Coalesce, TruncDate
 
 from contactcenter.enums import CallStatus
 from contactcenter.models import AgentStateLog, Call, Callback, CallbackStatus, Organization
-from contactcenter.selectors.metrics import QUEUE_TRAFFIC, DayWindow, local_day, mean, percent
+from contactcenter.selectors.figures_common import (
+    QUEUE_TRAFFIC,
+    DayWindow,
+    local_day,
+    mean,
+    percent,
+)
 from contactcenter.selectors.wallboard import ANSWERED_STATUSES
 
 

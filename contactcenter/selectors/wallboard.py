@@ -1,6 +1,6 @@
-"""Wallboard metrics per queue, read from the stored call records.
+"""Wallboard figures per queue, read from the stored call records.
 
-Every number is defined in docs/metrics.md; the tests recompute each one from the
+Every number is defined in docs/figures.md; the tests recompute each one from the
 Call rows in plain Python and require equality. The call figures come from two
 aggregate queries (one grouped by queue, one for the organization), the agents from
 one query over the queue memberships; nothing loops over the day's calls in Python.
@@ -30,7 +30,7 @@ from contactcenter.models import (
     VoicemailStatus,
 )
 from contactcenter.models.callbacks import CALLBACK_OPEN
-from contactcenter.selectors.metrics import (
+from contactcenter.selectors.figures_common import (
     QUEUE_TRAFFIC,
     DayWindow,
     elapsed_seconds,
@@ -272,7 +272,7 @@ def figures_by_queue(
     queue_ids: Iterable[int] | None = None,
     with_agents: bool = True,
 ) -> list[QueueFigures]:
-    """The metrics of the organization's active queues (all, or those in ``queue_ids``).
+    """The figures of the organization's active queues (all, or those in ``queue_ids``).
 
     ``now`` (aware; default: the current time) picks the organization's local day and
     is the reference for waits and time in state. Queues are ordered by name. Without

@@ -1,7 +1,7 @@
 """Report figures recomputed here, call by call, from the raw rows, and the floor they are
 recomputed on: shared by the selector's tests and the API's.
 
-``expected_queues`` / ``expected_agents`` follow docs/metrics.md ("Reports") literally:
+``expected_queues`` / ``expected_agents`` follow docs/figures.md ("Reports") literally:
 each call is put on the local calendar date of its own timestamp, each agent-state
 interval is cut against each local day's bounds. They share nothing with the selector
 but the rows.
@@ -48,7 +48,7 @@ def expected_queues(org: Organization, first: date, last: date) -> dict[str, Any
         for c in Call.objects.filter(organization=org, queue__isnull=False)
         if c.queued_at is not None
         and first <= c.queued_at.astimezone(tz).date() <= last
-        and c.direction != CallDirection.INTERNAL  # no queue's traffic (docs/metrics.md)
+        and c.direction != CallDirection.INTERNAL  # no queue's traffic (docs/figures.md)
     ]
     callbacks_of = callback_figures(org, first, last)
     rows = {}
@@ -221,7 +221,7 @@ def callbacks(rng: random.Random, queues: list[CallQueue], times: list[datetime]
 
 
 def callback_figures(org: Organization, first: date, last: date) -> dict[tuple[int, str], Any]:
-    """Per (queue, local day asked for): requested, answered, given up (docs/metrics.md)."""
+    """Per (queue, local day asked for): requested, answered, given up (docs/figures.md)."""
     tz = ZoneInfo(org.time_zone)
     out: dict[tuple[int, str], dict[str, int]] = {}
     for callback in Callback.objects.filter(organization=org):

@@ -1,7 +1,7 @@
 """The wallboard's figures recomputed from the call rows, and the floors they are recomputed on:
 shared by the selector's tests and the API's.
 
-``expected_board`` follows docs/metrics.md literally, one call at a time, and decides
+``expected_board`` follows docs/figures.md literally, one call at a time, and decides
 "today" by each call's local calendar date (not by the selector's UTC window), so the
 two computations share nothing but the rows.
 """
@@ -27,7 +27,7 @@ from contactcenter.models import (
     VoicemailStatus,
 )
 from contactcenter.models.callbacks import CALLBACK_OPEN
-from contactcenter.selectors.metrics import local_day
+from contactcenter.selectors.figures_common import local_day
 from contactcenter.selectors.wallboard import figures_by_queue, wallboard
 from contactcenter.services.telephony.derive import derive_status, finish_durations
 from tests.factories import make_agent, make_call, make_queue
@@ -108,7 +108,7 @@ def _seconds(since: datetime | None, now: datetime) -> int | None:
 
 
 def queue_figures(offered: list[tuple[Call, CallQueue]]) -> dict[str, Any]:
-    """The figures of the calls offered to queues (docs/metrics.md), each call with its
+    """The figures of the calls offered to queues (docs/figures.md), each call with its
     queue: the wallboard's for today, the reports' for a day."""
     answered = [(c, q) for c, q in offered if c.status in ANSWERED]
     gave_up = [(c, q) for c, q in offered if c.status == CallStatus.ABANDONED]
@@ -143,7 +143,7 @@ def queue_figures(offered: list[tuple[Call, CallQueue]]) -> dict[str, Any]:
 
 def _call_figures(pairs: list[tuple[Call, CallQueue]], now: datetime, tz: ZoneInfo) -> dict:
     today = now.astimezone(tz).date()
-    # Internal calls are no queue's traffic (docs/metrics.md).
+    # Internal calls are no queue's traffic (docs/figures.md).
     pairs = [(c, q) for c, q in pairs if c.direction != CallDirection.INTERNAL]
     offered = [
         (c, q) for c, q in pairs if c.queued_at and c.queued_at.astimezone(tz).date() == today

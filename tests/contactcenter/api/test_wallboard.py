@@ -13,7 +13,7 @@ from drf_spectacular.generators import SchemaGenerator
 from contactcenter.api.wallboard import AgentsByStateSerializer
 from contactcenter.enums import AgentState
 from contactcenter.models import CallQueue, Organization
-from contactcenter.selectors.metrics import local_day
+from contactcenter.selectors.figures_common import local_day
 from tests.conftest import Floor, client_for
 from tests.contactcenter.wallboard_figures import OUTCOMES, expected_board, queue_call, random_floor
 from tests.factories import make_queue

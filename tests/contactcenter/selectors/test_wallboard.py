@@ -1,6 +1,6 @@
-"""Wallboard metrics equal the same numbers recomputed from the Call rows in Python.
+"""Wallboard figures equal the same numbers recomputed from the Call rows in Python.
 
-``expected_board`` follows docs/metrics.md literally, one call at a time, and decides
+``expected_board`` follows docs/figures.md literally, one call at a time, and decides
 "today" by each call's local calendar date (not by the selector's UTC window), so the
 two computations share nothing but the rows.
 """

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from contactcenter.selectors.metrics import local_day
+from contactcenter.selectors.figures_common import local_day
 from tests.contactcenter.wallboard_figures import NY, local
 
 

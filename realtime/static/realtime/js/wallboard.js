@@ -1,5 +1,5 @@
 // The supervisor wallboard (/wallboard/, optional ?queue=): /ws/wallboard/ applied to
-// the page. Figures come from the server (docs/metrics.md); between frames only the
+// the page. Figures come from the server (docs/figures.md); between frames only the
 // clocks move: the longest wait and each agent's time in state tick locally from the
 // frame's figure. Every metric element carries its raw figure in data-value (JSON).
 // A longest wait turns red once past its queue's service-level threshold, also while it

@@ -1,6 +1,6 @@
-"""The arithmetic shared by metric selectors: the local day, ratios, whole seconds.
+"""What the figure selectors (wallboard, reports) share: the local day, ratios, seconds.
 
-Kept apart from the queries so docs/metrics.md, the selectors and the tests that
+Kept apart from the queries so docs/figures.md, the selectors and the tests that
 recompute every number from the call records all lean on one formula each.
 """
 
