@@ -144,7 +144,8 @@ def voicemail_facts_apply(
 
 
 def _label(vm: Voicemail) -> str:
-    return f"voicemail from {vm.caller_number or 'unknown'}"
+    # Kind and id, as for every row with a personal field: never the caller's number.
+    return audit.label_of(vm)
 
 
 def _announce(organization_id: int, voicemails: Sequence[Voicemail]) -> None:

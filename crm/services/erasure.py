@@ -4,7 +4,9 @@ action, unlike the trash, and not undone by anything.
 What goes: the contact and their phones, their cases (with notes, history and
 follow-ups) and the in-app notifications about those cases. What stays: their calls,
 anonymized (contactcenter/services/anonymize.py), so queue and agent figures keep
-adding up. The audit entry says what was done and how much, and names no one.
+adding up. The audit entry says what was done and how much, and names no one; what
+the trail said of them before loses its values (``audit.entries_scrub``): who did what
+to which row, and when, stays.
 """
 
 from __future__ import annotations
@@ -13,14 +15,14 @@ from dataclasses import asdict, dataclass
 
 import phonenumbers
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from contactcenter.enums import CallDirection
-from contactcenter.models import Call
+from contactcenter.models import Call, Recording, Voicemail
 from contactcenter.phones import phone_try_normalize
 from contactcenter.services import audit
 from contactcenter.services.anonymize import calls_anonymize
-from crm.models import Case, Contact, FollowUp, Notification
+from crm.models import Case, CaseNote, Contact, FollowUp, Notification
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,47 @@ def _their_calls(contact: Contact, numbers: set[str]) -> tuple[list[int], set[st
     return ids, written - {""}
 
 
+# What the trail keeps of an anonymized call: all but what calls_anonymize took away.
+CALL_FIELDS_ERASED = frozenset(
+    {"caller_number", "caller_name", "callee_number", "contact", "notes", "recording_ref"}
+)
+
+
+def _trail_scrub(
+    contact: Contact,
+    call_ids: list[int],
+    case_ids: list[int],
+    follow_ups: QuerySet[FollowUp],
+    notifications: QuerySet[Notification],
+    identifiers: set[str],
+) -> None:
+    """The person out of the audit trail too: what it says of their contact, cases,
+    notes, follow-ups, notifications and voicemails, every value; of their calls and
+    recordings, what the anonymization took away and any text naming them."""
+    organization_id = contact.organization_id
+    audit.entries_scrub(
+        organization_id=organization_id,
+        objects={
+            "crm.contact": [contact.pk],
+            "crm.case": case_ids,
+            "crm.casenote": list(
+                CaseNote.objects.filter(case_id__in=case_ids).values_list("pk", flat=True)
+            ),
+            "crm.followup": list(follow_ups.values_list("pk", flat=True)),
+            "crm.notification": list(notifications.values_list("pk", flat=True)),
+            "contactcenter.voicemail": list(
+                Voicemail.objects.filter(call_id__in=call_ids).values_list("pk", flat=True)
+            ),
+            "contactcenter.call": call_ids,
+            "contactcenter.recording": list(
+                Recording.objects.filter(call_id__in=call_ids).values_list("pk", flat=True)
+            ),
+        },
+        fields={"contactcenter.call": CALL_FIELDS_ERASED, "contactcenter.recording": ()},
+        identifiers=identifiers,
+    )
+
+
 @transaction.atomic
 def contact_erase(*, contact: Contact) -> Erased:
     """Erase a contact, in the trash or not (see the module's doc). Audited as
@@ -66,14 +109,17 @@ def contact_erase(*, contact: Contact) -> Erased:
     call_ids, written = _their_calls(contact, numbers)
     names = {contact.display_name, f"{contact.first_name} {contact.last_name}".strip()}
     identifiers = numbers | written | (names - {""})
-    anonymized = calls_anonymize(
-        organization_id=contact.organization_id, call_ids=call_ids, identifiers=identifiers
-    )
     cases = Case.all_objects.filter(organization_id=contact.organization_id, contact=contact)
     case_ids = list(cases.values_list("pk", flat=True))
     follow_ups = FollowUp.objects.filter(Q(contact=contact) | Q(case_id__in=case_ids))
     notifications = Notification.objects.filter(
         organization_id=contact.organization_id, data__case_id__in=case_ids
+    )
+    # Before the anonymization, whose own entries (and the voicemails it deletes) are not
+    # the person's history.
+    _trail_scrub(contact, call_ids, case_ids, follow_ups, notifications, identifiers)
+    anonymized = calls_anonymize(
+        organization_id=contact.organization_id, call_ids=call_ids, identifiers=identifiers
     )
     erased = Erased(
         calls_anonymized=anonymized,

@@ -12,10 +12,12 @@ from django.utils import timezone
 from contactcenter.enums import CallDirection, CallEventType
 from contactcenter.models import AuditEntry, Call, CallEvent
 from contactcenter.services.anonymize import ERASED
+from contactcenter.services.calls import call_update_notes
 from crm.enums import NotificationKind
 from crm.models import Case, CaseNote, Contact, ContactPhone, FollowUp, Notification
 from crm.services import case_note_add
 from tests.conftest import Floor, client_for
+from tests.contactcenter.voicemailed import leave_voicemail, queue_with
 from tests.crm.factories import make_case, make_contact
 from tests.factories import make_call
 
@@ -136,3 +138,63 @@ def test_another_organizations_contact_cannot_be_erased(floor_a: Floor, floor_b:
     contact = make_contact(floor_a.org, NUMBER)
     assert client_for(floor_b.admin).post(_url(contact)).status_code == 404
     assert Contact.objects.filter(pk=contact.pk).exists()
+
+
+def test_the_audit_trail_keeps_nothing_of_the_person(floor_a: Floor) -> None:
+    # Personal values the default redaction does not cover (company, tags, custom
+    # fields, a case's title and description, a call's notes, a voicemail's number, a
+    # search): what the trail said of them before the erasure loses them, not who did
+    # what when.
+    admin = client_for(floor_a.admin)
+    created = admin.post(
+        "/api/v1/contacts/",
+        {
+            "first_name": "Grace",
+            "last_name": "Hopper",
+            "company": "Hopper Consulting",
+            "tags": ["cobol-fan"],
+            "custom_fields": {"address": "12 Elm Street"},
+            "phones": [{"number": NUMBER}],
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    contact_id = created.json()["id"]
+    admin.patch(f"/api/v1/contacts/{contact_id}/", {"company": "Hopper Ltd"}, format="json")
+    case = admin.post(
+        "/api/v1/cases/",
+        {"title": "Hopper invoice", "description": "At 12 Elm Street", "contact": contact_id},
+        format="json",
+    )
+    assert case.status_code == 201, case.content
+    voicemail = leave_voicemail(queue_with(floor_a.org), caller=NUMBER)
+    assert voicemail.call_id is not None
+    call = Call.objects.get(pk=voicemail.call_id)
+    call_update_notes(call=call, notes="Asked about 12 Elm Street", actor=None)
+    search = admin.get("/api/v1/cases/export.csv", {"search": "Hopper"})
+    assert search.status_code == 200
+    b"".join(search.streaming_content)
+    before = AuditEntry.objects.filter(organization=floor_a.org).count()
+    trail = json.dumps(list(AuditEntry.objects.values()), default=str)
+    assert "Elm Street" in trail and "Hopper" in trail  # the test shows something
+
+    assert admin.post(f"/api/v1/contacts/{contact_id}/erase/").status_code == 200
+    entries = AuditEntry.objects.filter(organization=floor_a.org)
+    trail = json.dumps(list(entries.values()), default=str)
+    for personal in ("Grace", "Hopper", "cobol", "Elm Street", "7654321"):
+        assert personal not in trail, personal
+    # Who did what to which row, and when, stays.
+    kept = entries.filter(object_type="crm.contact", object_id=str(contact_id))
+    assert list(kept.order_by("id").values_list("action", flat=True)) == [
+        "create",
+        "update",
+        "erase",
+    ]
+    update = kept.get(action="update")
+    assert update.changes == {"company": ["[redacted]", "[redacted]"]}
+    assert update.actor_user_id == floor_a.admin.user_id
+    notes = entries.get(object_type="contactcenter.call", changes__has_key="notes")
+    assert notes.object_id == str(call.pk) and notes.changes == {
+        "notes": ["[redacted]", "[redacted]"]
+    }
+    assert entries.count() > before
