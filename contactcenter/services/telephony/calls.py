@@ -23,6 +23,10 @@ ENDED_WHILE_AWAY = "ended_while_disconnected"
 ANSWERED_DERIVED = "answered_at_derived"
 DERIVED_TALK = "talk_seconds_reported"
 WAIT_REPORTED = "wait_seconds_reported"
+# A hold still open when the call was closed without its hangup: when it began, and the
+# seconds the close counted of it (to the close's moment). A real end told later (the
+# PBX's logs, a replayed stream) counts it to that end instead.
+HOLD_AT_CLOSE = "hold_open_at_close"
 JOINED_WITH = "joined_with"
 
 
@@ -256,8 +260,24 @@ def _abandoned(call: Call, fact: te.QueueAbandoned, lk: Lookups) -> Timeline:
     )
 
 
+def _reopen_hold(call: Call) -> None:
+    """Undo what a close without the hangup counted of a hold still open then, so the
+    real end closes it (finish_durations): a hold never outlasts the call."""
+    held = call.flags.pop(HOLD_AT_CLOSE, None)
+    if not isinstance(held, dict):
+        return
+    try:
+        since = datetime.fromisoformat(str(held["since"]))
+        counted = int(held["counted"])
+    except (KeyError, TypeError, ValueError):
+        return
+    call.hold_seconds = max(0, call.hold_seconds - counted)
+    call.held_since = since
+
+
 def _ended(call: Call, fact: te.CallEnded, lk: Lookups) -> Timeline:
     if call.ended_at is None or call.flags.get(ENDED_WHILE_AWAY):
+        _reopen_hold(call)
         call.ended_at = max(fact.at, call.started_at)
         call.flags.pop(ENDED_WHILE_AWAY, None)
         call.hangup_cause = fact.cause
@@ -438,6 +458,11 @@ def close_unseen(call: Call, at_: Any, connection: str) -> Timeline:
     """A call open before a disconnect and gone after it: it ended while we were away."""
     call.ended_at = max(at_, call.started_at)
     call.flags[ENDED_WHILE_AWAY] = True
+    if call.held_since is not None:
+        call.flags[HOLD_AT_CLOSE] = {
+            "since": call.held_since.isoformat(),
+            "counted": whole_seconds(call.held_since, call.ended_at),
+        }
     finish_durations(call)
     call.status = derive_status(call)
     return Timeline(
