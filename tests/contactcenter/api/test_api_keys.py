@@ -197,3 +197,36 @@ async def test_keys_do_not_open_websockets(floor_a: Floor) -> None:
             out = await communicator.receive_output(5)
             assert out["type"] == "websocket.close", out
         await communicator.disconnect()
+
+
+def _readable_paths() -> list[str]:
+    """Every GET of the REST API without a path parameter, from its OpenAPI schema."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return sorted(
+        path
+        for path, operations in schema["paths"].items()
+        if path.startswith("/api/v1/") and "{" not in path and "get" in operations
+    )
+
+
+def test_an_admin_key_reads_every_endpoint_an_admin_reads_except_a_persons(
+    floor_a: Floor,
+) -> None:
+    from contactcenter.api.apikeys_auth import KEY_REFUSED, resource_of
+
+    contact_create(organization=floor_a.org, first_name="Ada")
+    admin = client_for(floor_a.admin)
+    key = key_client(make_key(floor_a, role="admin")["key"])
+    paths = _readable_paths()
+    assert "/api/v1/contacts/" in paths and "/api/v1/audit-log/" in paths
+    answered: dict[str, tuple[int, int]] = {}
+    for path in paths:
+        person, machine = admin.get(path).status_code, key.get(path).status_code
+        answered[path] = (person, machine)
+        if resource_of(path) in KEY_REFUSED:
+            assert machine in (401, 403), (path, machine)
+        else:
+            assert machine == person and machine < 500, (path, person, machine)
+    assert sum(1 for person, machine in answered.values() if machine == 200) > 10, answered
