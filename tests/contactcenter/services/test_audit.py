@@ -160,6 +160,24 @@ def test_purge_keeps_each_organization_its_retention() -> None:
     assert set(purges) == {(short.pk, 2), (default.pk, 1), (None, 1)}
 
 
+def test_the_purge_is_a_scheduled_job_that_names_itself() -> None:
+    from django.conf import settings
+
+    from config.celery import app
+    from contactcenter.tasks import audit_purge_task
+
+    org = make_org()
+    at = timezone.now() - timedelta(days=2)
+    audit.record_many([audit.Entry(action="old", organization_id=org.pk, at=at)])
+    with override_settings(AUDIT_RETENTION_DAYS=1):
+        assert audit_purge_task.apply().get() == 1
+    assert not AuditEntry.objects.filter(action="old").exists()
+    purge = AuditEntry.objects.get(action="purge", organization_id=org.pk)
+    assert (purge.actor_kind, purge.actor_label) == (ActorKind.JOB, "contactcenter.audit_purge")
+    schedule = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "contactcenter.audit_purge" in schedule and "contactcenter.audit_purge" in app.tasks
+
+
 def test_personal_values_stay_out_of_entries_by_default() -> None:
     from crm.services import contact_create
 
