@@ -21,7 +21,7 @@ from panoramisk.actions import Action, Command
 from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
 
-from telephony.ami.frames import AmiMessage, Banner, FrameParser, serialize
+from telephony.ami.frames import AmiMessage, Banner, FrameErrorKind, FrameParser, serialize
 from telephony.ratelog import RateLimitedLog
 
 logger = logging.getLogger(__name__)
@@ -160,7 +160,10 @@ class _Protocol(AMIProtocol):
                     self.version = frame.version
             else:
                 self.factory.frame_errors += 1
-                _skipped_frames.warning("AMI: skipped a frame (%s): %r", frame.kind, frame.raw[:80])
+                done = "repaired" if frame.kind is FrameErrorKind.NUL_REPLACED else "skipped"
+                _skipped_frames.warning(
+                    "AMI: %s a frame (%s): %r", done, frame.kind, frame.raw[:80]
+                )
 
     def send(self, data: Any, as_list: bool | None = False) -> asyncio.Future[Any]:
         """Write an action through our serializer (frames.serialize), never panoramisk's.

@@ -113,11 +113,14 @@ class FrameErrorKind(enum.StrEnum):
     MALFORMED_LINE = "malformed_line"
     UNDECODABLE = "undecodable"
     OVERSIZED = "oversized"
+    # Not skipped: the line's NULs are replaced and its message kept (FrameParser).
+    NUL_REPLACED = "nul_replaced"
 
 
 @dataclass(frozen=True, slots=True)
 class FrameError:
-    """Something the parser skipped; ``raw`` is a bounded sample of the bytes."""
+    """Something the parser skipped, or repaired (NUL_REPLACED); ``raw`` is a bounded
+    sample of the bytes."""
 
     kind: FrameErrorKind
     detail: str
@@ -132,6 +135,14 @@ def is_valid_key(key: str) -> bool:
     return bool(key) and key.isascii() and key.isprintable() and " " not in key and ":" not in key
 
 
+def _replace_nul(text: str, out: list[Frame]) -> str:
+    for line in text.split("\n"):
+        if "\x00" in line:
+            sample = line.encode("utf-8")[:_ERROR_SAMPLE_BYTES]
+            out.append(FrameError(FrameErrorKind.NUL_REPLACED, "NUL replaced by U+FFFD", sample))
+    return text.replace("\x00", "\ufffd")
+
+
 class FrameParser:
     """Incremental AMI parser: ``feed`` bytes, get back the frames they complete.
 
@@ -140,6 +151,9 @@ class FrameParser:
     that is not UTF-8 is reported instead of silently losing bytes. A message (or a
     line without a newline) larger than ``max_message_bytes`` is reported once and
     skipped up to the next empty line, so garbage cannot grow the buffer without bound.
+    A NUL character, valid UTF-8 that no PostgreSQL text column holds, is replaced by
+    U+FFFD and the line reported (NUL_REPLACED); its message is kept, so a caller name
+    with a NUL cannot make the database refuse the fact that carries it.
 
     ``keep``, when given, sees each complete message as text (LF line ends, no closing
     empty line) before anything is built from it; a message it refuses is dropped
@@ -199,13 +213,18 @@ class FrameParser:
         return out
 
     def _decode(self, complete: bytes, out: list[Frame]) -> str:
-        """Complete lines as LF-terminated text; undecodable lines reported and dropped."""
+        """Complete lines as LF-terminated text; undecodable lines reported and dropped,
+        NULs replaced and their lines reported."""
         try:
             # One decode and one replace for the whole chunk: this is what makes the
             # parser fast. Only a chunk holding a bad byte sequence goes line by line.
-            return complete.decode("utf-8").replace("\r\n", "\n")
+            text = complete.decode("utf-8").replace("\r\n", "\n")
         except UnicodeDecodeError:
-            pass
+            text = self._decode_lines(complete, out)
+        return _replace_nul(text, out) if "\x00" in text else text
+
+    @staticmethod
+    def _decode_lines(complete: bytes, out: list[Frame]) -> str:
         good: list[str] = []
         for raw in complete.split(b"\n")[:-1]:
             line = raw[:-1] if raw.endswith(b"\r") else raw

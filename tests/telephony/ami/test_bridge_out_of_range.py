@@ -11,6 +11,7 @@ untouched transcript is, the causes aside.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 
@@ -64,6 +65,39 @@ async def test_a_call_with_20_digit_numbers_is_answered_and_ended(
     await sync_to_async(check_call)(call, want, resynced=False)
     assert call.hangup_cause is None
     assert "HoldTime='12345678901234567890' is out of range; dropped" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_caller_name_with_a_nul_is_recorded_with_the_rest_of_its_call(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # PostgreSQL refused the call's first fact over the NUL: the call was missed live
+    # and only a resync made it, without its caller. The parser replaces the NUL.
+    # Put in after parsing (the simulator's parser would repair it): the NUL goes out
+    # on the wire to the bridge.
+    transcript = Transcript.load(TRANSCRIPTS / NAME)
+    messages = tuple(
+        m.with_field("CallerIDName", "JOHN\x00SMITH") if m.get("CallerIDName") else m
+        for m in transcript.messages
+    )
+    assert sum("\x00" in (m.get("CallerIDName") or "") for m in messages) >= 2
+    nul = dataclasses.replace(transcript, messages=messages)
+    async with AmiSimulator(fast_config(agents=0)) as simulator:
+        simulator.expect_connection(ConnectionPlan([ReplaySpec(nul)]))
+        with caplog.at_level(logging.WARNING):
+            async with running_bridge(simulator) as running:
+                session = await asyncio.wait_for(simulator.next_session(), 10)
+                await asyncio.wait_for(session.replays_done.wait(), 30)
+                await asyncio.wait_for(running.bridge.drained(), 30)
+    assert "database refused" not in caplog.text
+    assert "AMI: repaired a frame (nul_replaced)" in caplog.text
+
+    def recorded() -> Call:
+        return Call.objects.get(organization_id=running.organization_id)
+
+    call = await sync_to_async(recorded)()
+    (want,) = EXPECTED[NAME]["calls"]
+    await sync_to_async(check_call)(call, {**want, "from_name": "JOHN\ufffdSMITH"})
 
 
 @pytest.mark.parametrize(
