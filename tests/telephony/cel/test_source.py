@@ -4,17 +4,26 @@ write-only and never in the URL, table names and time zone checked."""
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import date
 from typing import Any
 
+import psycopg
 import pytest
+from asgiref.sync import sync_to_async
 from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.db import connection
 from django.test import Client
 
 from contactcenter.models import User
+from provisioning.demo import seed_demo
 from telephony.ami.targets import record_targets
-from telephony.cel.source import parse_url, source_of_record, source_of_settings
+from telephony.cel.reconcile import Scope, reconcile_day
+from telephony.cel.source import connect, parse_url, source_of_record, source_of_settings
+from telephony.egress import TargetRefused
 from telephony.models import AsteriskConnection
 from tests.conftest import Floor, client_for
+from tests.telephony.pbxlogs import PbxLogs
 
 pytestmark = pytest.mark.django_db
 
@@ -121,3 +130,33 @@ def test_a_bad_operator_source_stops_the_bridge_with_a_clear_error(
     setattr(settings, name, value)
     with pytest.raises(ImproperlyConfigured, match=name):
         source_of_settings(settings)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="Asterisk logs to PostgreSQL")
+async def test_the_session_is_read_only_in_the_sources_zone(pbx_logs: PbxLogs) -> None:
+    """Whatever the role may do on the PBX's database, the contact center writes nothing
+    there; the logged times are read in the zone the record names."""
+    source = dataclasses.replace(pbx_logs.source, time_zone="Europe/Amsterdam")
+    async with await connect(source) as conn:
+        shown = await (await conn.execute("SHOW TimeZone")).fetchone()
+        assert shown == ("Europe/Amsterdam",)
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            await conn.execute(
+                "INSERT INTO cel (eventtype, eventtime, uniqueid, linkedid)"
+                " VALUES ('HANGUP', now(), '1.1', '1.1')"
+            )
+    assert pbx_logs.rows("SELECT count(*) FROM cel") == [(0,)]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="Asterisk logs to PostgreSQL")
+async def test_a_tenants_source_is_checked_again_before_every_read(pbx_logs: PbxLogs) -> None:
+    """Saved when allowed, then pointing where the policy says no (its name resolving
+    elsewhere, the policy narrowed): refused before any connection, and the nightly
+    reconciliation reports it instead of reading."""
+    tenants = dataclasses.replace(pbx_logs.source, trusted=False)  # on loopback, not allowed
+    with pytest.raises(TargetRefused):
+        await connect(tenants)
+    org = await sync_to_async(seed_demo)()
+    scope = Scope(org.organization.pk, "asterisk:1", tenants)
+    report = await sync_to_async(reconcile_day)(scope, date(2026, 3, 1))
+    assert report.error.startswith("TargetRefused"), report.error
