@@ -4,7 +4,7 @@ The payload schemas come from the typed messages (``realtime.messages``) and the
 command models (``realtime.protocol``) through pydantic's JSON Schema, so the document
 cannot drift from what the server sends and accepts; what this module adds is which
 message travels on which stream, one line about each, and the close codes. The
-document describes the server: it ``send``s the frames and ``receive``s the commands.
+document describes the server: it ``send``s the messages and ``receive``s the commands.
 Served at ``/api/asyncapi/`` beside the OpenAPI schema (config/apidocs.py) and written
 by ``manage.py asyncapi``; docs/realtime-protocol.md is the prose contract.
 """
@@ -26,7 +26,7 @@ SCHEMAS = "#/components/schemas/"
 
 @dataclass(frozen=True)
 class Outbound:
-    """A frame the server sends: its ``type`` (``name``), the model of its ``data``, one
+    """A message the server sends: its ``type`` (``name``), the model of its ``data``, one
     line."""
 
     name: str
@@ -35,8 +35,8 @@ class Outbound:
 
 
 _SHARED = [
-    Outbound("hello", msgs.HelloData, "First frame of every connection: the protocol version."),
-    Outbound("error", msgs.ErrorData, "A command or frame refused; its id when it had one."),
+    Outbound("hello", msgs.HelloData, "First message of every connection: the protocol version."),
+    Outbound("error", msgs.ErrorData, "A command or message refused; its id when it had one."),
     Outbound("pong", msgs.PongData, "The answer to ping."),
 ]
 _CALL_SUMMARIES = {
@@ -48,7 +48,7 @@ _CALL_SUMMARIES = {
     "call.ended": "The call is over; it stays for wrap-up until a disposition is set.",
     "call.updated": "Anything else changed: notes, disposition, queue, a fresher pop.",
 }
-AGENT_FRAMES = [
+AGENT_SENDS = [
     *_SHARED,
     Outbound("snapshot", msgs.AgentSnapshotData, "Everything the console shows, after hello."),
     Outbound("ack", msgs.AckData, "A command carried out; result per command."),
@@ -69,7 +69,7 @@ AGENT_FRAMES = [
         "A voicemail of the agent's queues was left, claimed or dealt with.",
     ),
 ]
-WALLBOARD_FRAMES = [
+WALLBOARD_SENDS = [
     *_SHARED,
     Outbound("snapshot", msgs.WallboardSnapshotData, "The floor's figures, after hello."),
     Outbound("ack", msgs.AckData, "A supervisor's command carried out; result per command."),
@@ -78,7 +78,7 @@ WALLBOARD_FRAMES = [
     Outbound("alert.raised", msgs.QueueAlertData, "A queue's figure crossed its alert threshold."),
     Outbound("alert.cleared", msgs.QueueAlertData, "A queue alert's figure is back: it clears."),
 ]
-SUPERVISOR_FRAMES = [
+SUPERVISOR_SENDS = [
     *_SHARED,
     Outbound("snapshot", msgs.SupervisorSnapshotData, "The floor: every agent, after hello."),
     Outbound("ack", msgs.AckData, "A supervisor's command carried out; result per command."),
@@ -93,15 +93,15 @@ CLOSE_CODES: dict[CloseCode, str] = {
     CloseCode.INTERNAL_ERROR: "Server error.",
     CloseCode.ORIGIN_REFUSED: "Origin missing or not allowed.",
     CloseCode.MESSAGE_TOO_BIG: "A client message over hello.data.max_message_bytes "
-    "(an error frame too_big comes first).",
+    "(an error message too_big comes first).",
     CloseCode.BAD_REQUEST: "Bad connection parameters (?queue= not a number).",
     CloseCode.UNAUTHENTICATED: "Not authenticated, or the user's sessions were revoked: "
     "sign in again.",
     CloseCode.FORBIDDEN: "Authenticated but not allowed on this stream.",
     CloseCode.NOT_FOUND: "?queue= names no active queue of the caller's organization.",
-    CloseCode.TOO_MANY_MESSAGES: "Flooding (an error frame flood comes first), or at "
+    CloseCode.TOO_MANY_MESSAGES: "Flooding (an error message flood comes first), or at "
     "connection, nothing sent first: too many sockets for this user. Retry with backoff.",
-    CloseCode.LAYER_LOST: "Frames may have been lost: reconnect for a fresh snapshot.",
+    CloseCode.LAYER_LOST: "Messages may have been lost: reconnect for a fresh snapshot.",
 }
 
 
@@ -110,7 +110,7 @@ class Stream:
     name: str
     address: str
     summary: str
-    frames: list[Outbound]
+    sends: list[Outbound]
     commands: dict[str, type[BaseModel]]
     query: dict[str, Any]
     close_codes: tuple[CloseCode, ...]
@@ -137,7 +137,7 @@ STREAMS = (
         address="/ws/agent/",
         summary="One agent console tab: its state, calls with the screen pop, queue "
         "figures, notifications and cases; the console commands.",
-        frames=AGENT_FRAMES,
+        sends=AGENT_SENDS,
         commands=dict(AGENT_COMMANDS),
         query={"ticket": _TICKET},
         close_codes=_COMMON_CODES,
@@ -148,7 +148,7 @@ STREAMS = (
         summary="A supervisor's or admin's wallboard: the floor's queue figures, whole "
         "floor or one queue, and who is online; the supervisor's commands (pause, log "
         "out, queue membership, hang up a stuck call).",
-        frames=WALLBOARD_FRAMES,
+        sends=WALLBOARD_SENDS,
         commands=dict(WALLBOARD_COMMANDS),
         query={
             "ticket": _TICKET,
@@ -166,7 +166,7 @@ STREAMS = (
         summary="A supervisor's or admin's supervisor page: every agent of the "
         "organization (also those in no queue) with state, queues and call, the callers "
         "waiting; the supervisor's commands, as on the wallboard.",
-        frames=SUPERVISOR_FRAMES,
+        sends=SUPERVISOR_SENDS,
         commands=dict(WALLBOARD_COMMANDS),
         query={"ticket": _TICKET},
         close_codes=_COMMON_CODES,
@@ -181,7 +181,7 @@ def _camel(*words: str) -> str:
 
 def _schemas() -> dict[str, Any]:
     """Every payload model's JSON Schema, keyed by model name, refs into components."""
-    outbound = {f.data for s in STREAMS for f in s.frames}
+    outbound = {f.data for s in STREAMS for f in s.sends}
     inbound = {model for s in STREAMS for model in s.commands.values()} | {Envelope}
     schemas: dict[str, Any] = {}
     for models, mode in ((outbound, "serialization"), (inbound, "validation")):
@@ -196,11 +196,11 @@ def _schemas() -> dict[str, Any]:
     return schemas
 
 
-def _frame_key(stream: Stream, frame: Outbound) -> str:
-    """The frame's message key: its type, or the stream's name and its type when the
+def _outbound_key(stream: Stream, sent: Outbound) -> str:
+    """The outbound message's key: its type, or the stream's name and its type when the
     streams send that type with different data (``snapshot``)."""
-    models = {f.data for s in STREAMS for f in s.frames if f.name == frame.name}
-    return _camel(frame.name) if len(models) == 1 else _camel(stream.name, frame.name)
+    models = {f.data for s in STREAMS for f in s.sends if f.name == sent.name}
+    return _camel(sent.name) if len(models) == 1 else _camel(stream.name, sent.name)
 
 
 def _title(key: str, kind: str) -> str:
@@ -208,22 +208,22 @@ def _title(key: str, kind: str) -> str:
     return key[:1].upper() + key[1:] + kind
 
 
-def _frame_payload(frame: Outbound, key: str) -> dict[str, Any]:
-    """The envelope every frame shares (realtime.consumers.base.emit_encoded)."""
+def _outbound_payload(sent: Outbound, key: str) -> dict[str, Any]:
+    """The envelope every outbound message shares (realtime.consumers.base.emit_encoded)."""
     return {
         "title": _title(key, "Frame"),
         "type": "object",
         "additionalProperties": False,
         "required": ["type", "seq", "ts", "data"],
         "properties": {
-            "type": {"type": "string", "const": frame.name},
+            "type": {"type": "string", "const": sent.name},
             "seq": {
                 "type": "integer",
                 "minimum": 1,
-                "description": "1 for hello, then one more per frame on this connection.",
+                "description": "1 for hello, then one more per message on this connection.",
             },
             "ts": {"type": "string", "format": "date-time", "description": "When sent, UTC."},
-            "data": {"$ref": SCHEMAS + frame.data.__name__},
+            "data": {"$ref": SCHEMAS + sent.data.__name__},
         },
     }
 
@@ -252,14 +252,14 @@ def asyncapi_document(*, host: str, secure: bool) -> dict[str, Any]:
     operations: dict[str, Any] = {}
     for stream in STREAMS:
         channel_messages: dict[str, Any] = {}
-        keys = {frame.name: _frame_key(stream, frame) for frame in stream.frames}
-        for frame in stream.frames:
-            key = keys[frame.name]
+        keys = {sent.name: _outbound_key(stream, sent) for sent in stream.sends}
+        for sent in stream.sends:
+            key = keys[sent.name]
             messages[key] = {
-                "name": frame.name,
-                "title": frame.name,
-                "summary": frame.summary,
-                "payload": _frame_payload(frame, key),
+                "name": sent.name,
+                "title": sent.name,
+                "summary": sent.summary,
+                "payload": _outbound_payload(sent, key),
             }
             channel_messages[key] = {"$ref": f"#/components/messages/{key}"}
         refs = {t: {"$ref": f"#/channels/{stream.name}/messages/{k}"} for t, k in keys.items()}
@@ -288,7 +288,7 @@ def asyncapi_document(*, host: str, secure: bool) -> dict[str, Any]:
         operations[_camel(stream.name, "frames")] = {
             "action": "send",
             "channel": {"$ref": f"#/channels/{stream.name}"},
-            "summary": f"Every frame the server sends on {stream.address}.",
+            "summary": f"Every message the server sends on {stream.address}.",
             "messages": list(refs.values()),
         }
         channels[stream.name] = {
@@ -329,8 +329,9 @@ def asyncapi_document(*, host: str, secure: bool) -> dict[str, Any]:
         "info": {
             "title": "Contact center realtime protocol",
             "version": str(msgs.PROTOCOL_VERSION),
-            "description": "The agent console and wallboard WebSocket streams. Every frame "
-            "is one JSON text message {type, seq, ts, data}; every command {type, id, data}. "
+            "description": "The agent console and wallboard WebSocket streams. Every message "
+            "the server sends is one JSON text {type, seq, ts, data}; every command "
+            "{type, id, data}. "
             "On connect the server sends hello then snapshot; a reconnection starts from a "
             "fresh snapshot. The contract in prose: docs/realtime-protocol.md.",
         },

@@ -93,7 +93,7 @@ class SocketSessionMiddleware(SessionMiddleware):
     """channels' SessionMiddleware for sockets: the session in the scope, as it puts it
     there, and the server's own ``send`` passed on. Its wrapped ``send`` saves the
     session only before an HTTP response starts, which a socket never sends, yet it
-    read the session twice on every frame: a visible share of the server's time in a
+    read the session twice on every message: a visible share of the server's time in a
     broadcast to thousands of wallboards (docs/benchmarks.md: the figures the code's
     comments rest on)."""
 

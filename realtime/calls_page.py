@@ -1,7 +1,7 @@
 """/calls/: the organization's calls for its supervisors and admins, newest first, each
 recorded one with its player (docs/recordings.md).
 
-The page is a frame: the rows come from ``GET /api/v1/calls/`` with the page's session,
+The page is an empty shell: the rows come from ``GET /api/v1/calls/`` with the page's session,
 which decides what the person sees (the floor: the whole organization), and a recording
 plays through the call's recordings and their signed links, authorized as the call
 itself. Agents have their own recent calls on the console and are sent there.

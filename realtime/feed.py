@@ -1,10 +1,10 @@
 """Queue figures for consoles and wallboards, coalesced per process.
 
-A burst of telephony events is a burst of "queues changed" pings on the organization's
+A burst of facts from the PBX is a burst of "queues changed" pings on the organization's
 group. Each ping only marks queues dirty; the organization's feed flushes each lane at
 most once per its interval (wallboards: ``REALTIME_COALESCE_MS``; agent consoles, whose
 queue figures are a glance, not a wall: ``REALTIME_CONSOLE_COALESCE_MS``): at once when
-it has been quiet for that long (so a lone event reaches the screen in milliseconds),
+it has been quiet for that long (so a lone change reaches the screen in milliseconds),
 otherwise at the end of the interval. A flush computes each figure once for every
 subscriber of its lane in the process (the figures are aggregate queries), instead of
 once per console.
@@ -46,9 +46,9 @@ from realtime.screens import render
 logger = logging.getLogger(__name__)
 
 RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)
-# Subscribers served between two turns of the event loop. A frame on its way to a screen
+# Subscribers served between two turns of the event loop. A message on its way to a screen
 # needs a few turns (the layer's read, the consumer, the socket write); at 64 a console
-# flush held each turn long enough under load that call frames waited behind the queue
+# flush held each turn long enough under load that call messages waited behind the queue
 # figures of a thousand consoles, at 8 a fifth as long (docs/benchmarks.md: the figures
 # the code's comments rest on).
 FLUSH_SLICE = 8
@@ -93,7 +93,7 @@ class FeedUpdate:
         queue_ids = None if scope is None else [scope]
         return wallboard(organization=self._org(), now=self.now, queue_ids=queue_ids)
 
-    # Frames' data rendered and JSON-encoded once per update, for every socket alike.
+    # Messages' data rendered and JSON-encoded once per update, for every socket alike.
 
     async def stats_data(self) -> dict[int, str]:
         """Each changed queue's ``queue.stats`` data (agent consoles), by queue id."""

@@ -1,13 +1,13 @@
 """The channel layers settings name: the stock backends, counting failed sends.
 
-On Redis the layer is channels-redis's pub/sub one. A published frame is one PUBLISH,
+On Redis the layer is channels-redis's pub/sub one. A published message is one PUBLISH,
 pushed by Redis to each server process that has a console in the group; the
-list-based layer took about eight Redis round trips per frame (four to look the group
+list-based layer took about eight Redis round trips per message (four to look the group
 up and push, and in the receiving process four more, one message at a time: a cleanup
 script, the pop, a backup copy and its removal). At 1,000 consoles and 2,000 AMI
 events/s that was the largest share of the server process's time (docs/benchmarks.md).
 
-Pub/sub keeps no message for a process that is not connected. Frames published while
+Pub/sub keeps no message for a process that is not connected. Messages published while
 a process's subscription connection is down are gone, so its screens may be stale: when
 the connection fails, or comes back after a failure, every channel of the process hears
 ``layer.lost`` (``LAYER_LOST``). Consoles and wallboards close with 4503, and the browser
@@ -100,7 +100,7 @@ class _Shard(RedisSingleShardConnection):
     async def publish_many(self, messages: Sequence[tuple[str, bytes]]) -> None:
         """PUBLISH each (channel, message), in order, in one round trip. The stock
         ``publish`` holds the shard's lock for a round trip per message, so a job's
-        frames went out one by one however they were gathered."""
+        messages went out one by one however they were gathered."""
         async with self._lock:
             self._ensure_redis()
             assert self._redis is not None
@@ -181,6 +181,6 @@ class CountingRedisPubSubChannelLayer(RedisPubSubChannelLayer):
 
     async def group_send_many(self, messages: Sequence[tuple[str, dict[str, Any]]]) -> None:
         """``group_send`` each (group, message): those of one Redis server in one round
-        trip, in order (a group's frames keep theirs). A failure is counted once."""
+        trip, in order (a group's messages keep theirs). A failure is counted once."""
         if messages:
             await _counted(GROUP_SEND_ERRORS, self._get_layer().group_send_many(messages))

@@ -84,7 +84,7 @@ class CallView(Model):
     # A supervisor the agent is told of (the organization's agents_see_monitoring):
     # "" none, "whisper" coaching the agent, "barge" on the call with both.
     coached: str = ""
-    # Clients keep the newest version of a call: a frame with an older updated_at is stale.
+    # Clients keep the newest version of a call: a message with an older updated_at is stale.
     updated_at: datetime
 
 
@@ -145,7 +145,7 @@ class DispositionView(Model):
 
 
 # The figures' fields are named and typed once, in contactcenter.figures (the wallboard
-# selector fills those dataclasses): taken from there, in the order the frames have
+# selector fills those dataclasses): taken from there, in the order the messages have
 # always carried them.
 _CALL_FIGURES = get_type_hints(figures.OrganizationTotals)  # the calls' and agents_by_state
 _QUEUE_OWN = {
@@ -156,7 +156,7 @@ _QUEUE_OWN = {
 
 
 class QueueStats(Model):
-    """A queue's live figures (definitions: docs/figures.md), as of the frame's ``ts``."""
+    """A queue's live figures (definitions: docs/figures.md), as of the message's ``ts``."""
 
     __annotations__ = {**_QUEUE_OWN, **_CALL_FIGURES}
 
@@ -186,7 +186,7 @@ class HelloData(Model):
 
 
 class CallFrameData(Model):
-    """A call on the agent's screen. Every such frame carries the whole call and its pop."""
+    """A call on the agent's screen. Every such message carries the whole call and its pop."""
 
     call: CallView
     leg: Leg
@@ -314,7 +314,7 @@ class WallboardSnapshotData(Model):
 
 
 class WallboardUpdateData(Model):
-    """The queues whose figures changed, and the totals: one frame per update, so a
+    """The queues whose figures changed, and the totals: one message per update, so a
     broadcast to thousands of wallboards is one write to each."""
 
     queues: list[QueueBoard]

@@ -6,7 +6,7 @@
   raised (Redis unreachable, a full channel). realtime.publish logs and swallows them, so
   this counter is how an operator sees screens going stale.
 - ``cc_publish_lag_seconds`` histogram (the bridge's background publisher): commit to
-  the frames handed to the channel layer, observed once per round of jobs for its
+  the messages handed to the channel layer, observed once per round of jobs for its
   oldest. With ``cc_bridge_event_lag_seconds`` it splits a screen's delay into storing
   and publishing; the rest is the channel layer and the server process.
 
@@ -25,7 +25,7 @@ CHANNEL_LAYER_ERRORS = Counter(
 )
 PUBLISH_LAG = Histogram(
     "cc_publish_lag_seconds",
-    "Seconds from a change's commit to its frames handed to the channel layer "
+    "Seconds from a change's commit to its messages handed to the channel layer "
     "(the bridge's publisher; observed once per round, for its oldest change).",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )

@@ -1,4 +1,4 @@
-"""The wire protocol's fixed parts: close codes, frames, commands, the flood limit.
+"""The wire protocol's fixed parts: close codes, messages, commands, the flood limit.
 
 docs/realtime-protocol.md is the contract; a change here is a change there.
 """
@@ -40,11 +40,11 @@ class CloseCode(IntEnum):
     TOO_MANY_MESSAGES = 4429
     # The same code, nothing sent first: the user has REALTIME_MAX_SOCKETS_PER_USER open.
     TOO_MANY_SOCKETS = 4429
-    LAYER_LOST = 4503  # frames may have been lost (realtime.layers): reconnect, re-snapshot
+    LAYER_LOST = 4503  # messages may have been lost (realtime.layers): reconnect, re-snapshot
 
 
 class ProtocolError(Exception):
-    """A client message the server answers with an ``error`` frame."""
+    """A client message the server answers with an ``error`` message."""
 
     def __init__(
         self,
@@ -222,7 +222,7 @@ class Command:
 
 
 def parse_command(text: str, catalogue: dict[str, type[_Strict]]) -> Command:
-    """One client frame as a command; raises ProtocolError naming what is wrong."""
+    """One client message as a command; raises ProtocolError naming what is wrong."""
     try:
         raw = safejson.loads(text)
     except safejson.RefusedJSON as exc:
@@ -291,6 +291,6 @@ class TokenBucket:
 
 
 def encode_data(data: msgs.Model | dict[str, Any]) -> str:
-    """A frame's ``data`` as compact JSON; the envelope is added per socket
+    """A message's ``data`` as compact JSON; the envelope is added per socket
     (``StreamConsumer.emit_encoded``), so data shared by many sockets is encoded once."""
     return json.dumps(data.dump() if isinstance(data, msgs.Model) else data, separators=(",", ":"))

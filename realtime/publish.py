@@ -9,7 +9,7 @@ a floor of agents with no browser open costs the publisher one presence read. A
 failure is logged by contactcenter.publish's robust on-commit hand-off and never
 reaches the caller, whose data is committed. ``RealtimeConfig.ready`` installs the sink.
 
-Groups and what goes to them (docs/realtime-protocol.md has the frames):
+Groups and what goes to them (docs/realtime-protocol.md has the messages):
 
 - ``agent.<id>``: ``agent.state``, ``agent.presence``, ``call.*``, ``case.created``
 - ``floor.<organization id>``: ``agent.presence`` (for wallboards and supervisor pages)
@@ -47,7 +47,7 @@ from realtime.send import Message, message, send, send_all
 
 logger = logging.getLogger(__name__)
 
-SEND_SECONDS = 10.0  # the background publisher's bound on sending one job's frames
+SEND_SECONDS = 10.0  # the background publisher's bound on sending one job's messages
 
 
 Render = Callable[..., list[Message]]
@@ -56,7 +56,7 @@ Job = tuple[Render, tuple[Any, ...]]
 
 class Publisher:
     """Publishing beside the writer, not in its way (the bridge installs one): its next
-    batch is written while the last one's frames are rendered and sent.
+    batch is written while the last one's messages are rendered and sent.
 
     Jobs run in commit order, one at a time. Each is rendered in a worker process of its
     own (its own interpreter lock and database connection; it reads committed rows) and
@@ -104,7 +104,7 @@ class Publisher:
                 logger.exception("rendering %d jobs failed", len(jobs))
                 self._done(jobs)
                 continue
-            # The next jobs are rendered while these frames go out, after the last ones.
+            # The next jobs are rendered while these messages go out, after the last ones.
             if sending is not None:
                 await sending
             sending = self._loop.create_task(self._send(rendered, queued[0][0], len(jobs)))
@@ -113,7 +113,7 @@ class Publisher:
         try:
             for messages in rendered:
                 # Bounded: a channel-layer connection that died without a word (Redis
-                # restarted) must cost these frames, not every frame after them.
+                # restarted) must cost these messages, not every message after them.
                 await asyncio.wait_for(send_all(messages), SEND_SECONDS)
             metrics.PUBLISH_LAG.observe(time.monotonic() - since)
         except Exception:
@@ -145,7 +145,7 @@ class Publisher:
 
 def _coalesce(jobs: list[Job]) -> list[Job]:
     """Changes of the same organization (and kind) that waited together are rendered
-    together, at the place of the first: frames are rendered from the rows as they are
+    together, at the place of the first: messages are rendered from the rows as they are
     now, so this is what one bigger batch would have published. It keeps a publisher
     that fell behind from staying behind."""
     out: list[Job] = []
@@ -175,7 +175,7 @@ _publisher: Publisher | None = None
 
 async def install_publisher() -> Publisher:
     """From now on this process publishes in the background (see ``Publisher``); returns
-    once the rendering worker is up, so the first frames do not wait for it to start
+    once the rendering worker is up, so the first messages do not wait for it to start
     (and reach the screens as the rows were, not as they are a second later)."""
     global _publisher
     publisher = Publisher()

@@ -1,4 +1,4 @@
-"""The process that renders the publisher's frames (realtime.publish.Publisher).
+"""The process that renders the publisher's jobs into messages (realtime.publish.Publisher).
 
 Importable before Django is set up: a spawned worker loads this module to run its
 initializer, and only then Django and the rendering code.
@@ -35,7 +35,7 @@ def setup(database_name: str) -> None:
     from django.conf import settings
     from django.db import connection
 
-    # Its parent stops it (after the last frames): Ctrl-C reaches the whole process
+    # Its parent stops it (after the last messages): Ctrl-C reaches the whole process
     # group and systemd signals the whole unit, which must not cut a job short.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)

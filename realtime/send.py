@@ -1,8 +1,8 @@
 """Sending messages to channel-layer groups: the publisher's and presence's one way out.
 
-A message is a ``(group, message)`` pair; the channel-layer message type is the frame
-type, so consumers handle "call.ringing" with a method ``call_ringing`` that forwards
-``data`` as the frame's data.
+A message is a ``(group, message)`` pair; the channel-layer message type is the WebSocket
+message's type, so consumers handle "call.ringing" with a method ``call_ringing`` that forwards
+``data`` as the WebSocket message's data.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ async def send_all(messages: list[Message]) -> None:
     if hasattr(layer, "group_send_many"):  # ours (realtime.layers): one round trip, in order
         await layer.group_send_many(messages)
         return
-    # Frames to one group keep their order; different groups are sent concurrently.
+    # Messages to one group keep their order; different groups are sent concurrently.
     by_group: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for group, item in messages:
         by_group[group].append(item)

@@ -10,49 +10,24 @@ code prints (a benchmark's report) are not prose.
 
 from __future__ import annotations
 
-import ast
-import io
 import re
-import tokenize
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.source_prose import ROOT, prose, sources
+
 PACKAGES = ("bench", "config", "contactcenter", "crm", "provisioning", "realtime", "telephony")
 DURATION = re.compile(
     r"\d[\d,.]*\s?(?:ms|µs|us|ns|milliseconds|microseconds|nanoseconds)\b", re.IGNORECASE
 )
 
 
-def _prose(source: str) -> list[tuple[int, str]]:
-    """The source's comments and docstrings, line by line, with their line numbers."""
-    lines = [
-        (token.start[0], token.string)
-        for token in tokenize.generate_tokens(io.StringIO(source).readline)
-        if token.type == tokenize.COMMENT
-    ]
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-            first = node.body[0] if node.body else None
-            if (
-                isinstance(first, ast.Expr)
-                and isinstance(first.value, ast.Constant)
-                and isinstance(first.value.value, str)
-            ):
-                text = first.value.value.splitlines()
-                lines += [(first.lineno + i, line) for i, line in enumerate(text)]
-    return lines
-
-
 def _figures(source: str) -> list[str]:
-    return [f"{n}: {line.strip()}" for n, line in _prose(source) if DURATION.search(line)]
+    return [f"{n}: {line.strip()}" for n, line in prose(source) if DURATION.search(line)]
 
 
 def test_no_comment_or_docstring_quotes_a_measured_duration() -> None:
     offenders = [
         f"{path.relative_to(ROOT)}:{where}"
-        for package in PACKAGES
-        for path in sorted((ROOT / package).rglob("*.py"))
-        if "migrations" not in path.parts
+        for path in sources(*PACKAGES)
         for where in _figures(path.read_text())
     ]
     assert not offenders, offenders

@@ -1,6 +1,6 @@
 """What both streams share: the envelope and its seq, refusals, limits, commands.
 
-A consumer parses a frame, calls one command (``realtime.commands``), and answers with
+A consumer parses a message, calls one command (``realtime.commands``), and answers with
 ``ack`` or ``error``; it never writes to the database itself. Commands run as tasks,
 so a PBX command waiting for the bridge does not hold up the events behind it; their
 answers carry the command's id, not an order.
@@ -68,7 +68,7 @@ class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """channels' dispatch without its ``aclose_old_connections`` before each handler:
-        that is a turn through the one database thread, where a frame waited behind the
+        that is a turn through the one database thread, where a message waited behind the
         queue figures being computed. Our handlers reach the database only through
         ``database_sync_to_async``, which closes stale connections itself."""
         handler = getattr(self, get_handler_name(message), None)
@@ -178,15 +178,15 @@ class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
 
     @abc.abstractmethod
     async def snapshot(self) -> msgs.Model:
-        """Everything the screen shows, for the ``snapshot`` frame (each stream its own)."""
+        """Everything the screen shows, for the ``snapshot`` message (each stream its own)."""
 
-    # -- frames out ---------------------------------------------------------------------------
+    # -- messages out -------------------------------------------------------------------------
 
     async def emit(self, type_: str, data: msgs.Model | dict[str, Any]) -> None:
         await self.emit_encoded(type_, encode_data(data))
 
     async def emit_encoded(self, type_: str, data_json: str) -> None:
-        """A frame whose ``data`` is JSON already: figures shared by every screen of the
+        """A message whose ``data`` is JSON already: figures shared by every screen of the
         process are encoded once (realtime.feed), only the envelope is this socket's."""
         if self.closed:
             return
@@ -195,17 +195,18 @@ class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
         # now without Django's settings lookup, and the ASGI send without the two
         # wrappers of AsyncWebsocketConsumer.send that only build this message.
         ts = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-        frame = f'{{"type":{json.dumps(type_)},"seq":{self.seq},"ts":"{ts}","data":{data_json}}}'
+        text = f'{{"type":{json.dumps(type_)},"seq":{self.seq},"ts":"{ts}","data":{data_json}}}'
         try:
-            await self.base_send({"type": "websocket.send", "text": frame})
+            await self.base_send({"type": "websocket.send", "text": text})
         except Disconnected:
-            # Daphne refuses a frame once the close handshake has begun, before it tells
+            # Daphne refuses to send once the close handshake has begun, before it tells
             # the consumer: the screen is going away, nothing is owed to it.
             self.closed = True
-            logger.debug("realtime: %s socket closing, %s frame dropped", self.stream, type_)
+            logger.debug("realtime: %s socket closing, %s message dropped", self.stream, type_)
 
     async def forward(self, message: dict[str, Any]) -> None:
-        """A published message (realtime.publish): its type and data become the frame's."""
+        """A published message (realtime.publish): its type and data become those of the
+        message to the client."""
         await self.emit(message["type"], message["data"])
 
     async def session_current(self) -> bool:
@@ -221,7 +222,7 @@ class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
             await self.close(int(CloseCode.UNAUTHENTICATED))
 
     async def layer_lost(self, message: dict[str, Any]) -> None:
-        """The process's channel layer may have dropped frames (realtime.layers): this
+        """The process's channel layer may have dropped messages (realtime.layers): this
         screen may be stale, so the client reconnects for a fresh snapshot."""
         if not self.closed:
             self.closed = True
@@ -247,7 +248,7 @@ class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
         self.closed = True
         await self.close(int(code))
 
-    # -- frames in ------------------------------------------------------------------------------
+    # -- messages in ----------------------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.closed:

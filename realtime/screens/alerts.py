@@ -1,4 +1,4 @@
-"""Queue alerts on the screens: the view of one, and the frames when they change.
+"""Queue alerts on the screens: the view of one, and the messages when they change.
 
 Wallboards (and supervisor pages) join ``alerts.<organization id>``; the snapshot
 carries the raised alerts of its scope, ``alert.raised`` and ``alert.cleared`` the

@@ -138,8 +138,8 @@ def publish_voicemails(organization_id: int, voicemail_ids: frozenset[int]) -> l
     messages: list[Message] = []
     for row in voicemails_for_screens(organization_id=organization_id, voicemail_ids=voicemail_ids):
         data = msgs.VoicemailUpdatedData(voicemail=render.voicemail_view(row.voicemail))
-        frame = message("voicemail.updated", data)
-        messages += [(agent_group(pk), frame) for pk in row.agent_ids]
+        updated = message("voicemail.updated", data)
+        messages += [(agent_group(pk), updated) for pk in row.agent_ids]
     return messages
 
 

@@ -64,7 +64,7 @@ def floor_data(floor: Floor) -> msgs.FloorData:
 
 
 def floor_update(organization_id: int) -> msgs.FloorData:
-    """The ``floor.update`` frame's data: the whole floor as it is now."""
+    """The ``floor.update`` message's data: the whole floor as it is now."""
     return floor_data(supervisor_floor(organization_id=organization_id))
 
 

@@ -4,9 +4,9 @@ The contact is matched by the customer's number (the caller's, or the callee's o
 outbound call) as crm's ``contact_lookup_by_phone`` does it, batched; open cases follow
 crm's visibility rule (``case_visibility_q``); last calls follow the REST API's (an
 agent: their own and those transferred to or from them; the floor: all). A pop is
-rendered with every frame of its call, and calls of the same customer are sent again
+rendered with every message of its call, and calls of the same customer are sent again
 when one of them changes (realtime.publish); edits made in the CRM itself (a
-contact renamed, a case closed) reach the screen with the call's next frame or the
+contact renamed, a case closed) reach the screen with the call's next message or the
 next snapshot. The reads are selectors (contactcenter.selectors.screen_calls,
 crm.selectors.pop); this module batches them and builds the pops.
 """
