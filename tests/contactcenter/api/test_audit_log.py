@@ -109,3 +109,36 @@ def test_admins_set_their_organizations_retention(floor_a: Floor) -> None:
     supervisor = client_for(floor_a.supervisor)
     refused = supervisor.patch("/api/v1/organization/", {"audit_retention_days": 1}, format="json")
     assert refused.status_code == 403
+
+
+def test_sign_ins_through_each_door_are_entries_with_the_address(floor_a: Floor) -> None:
+    from django.test import Client
+    from rest_framework.test import APIClient
+
+    from contactcenter.models import ActorKind
+    from tests.factories import PASSWORD
+
+    user = floor_a.agent_member.user
+    token = "/api/v1/auth/token/"
+    api = APIClient(REMOTE_ADDR="203.0.113.5")
+    wrong = {"username": user.username, "password": "not-it"}
+    assert api.post(token, wrong, format="json").status_code == 401
+    right = {"username": user.username, "password": PASSWORD}
+    assert api.post(token, right, format="json").status_code == 200
+    page = Client(REMOTE_ADDR="203.0.113.6")
+    assert (
+        page.post("/login/", {"username": user.username, "password": PASSWORD}).status_code == 302
+    )
+    entries = AuditEntry.objects.filter(
+        organization=floor_a.org, action__in=["signin", "signin_failed"]
+    ).order_by("id")
+    seen = [(e.action, e.client_address, e.details["path"]) for e in entries]
+    assert seen == [
+        ("signin_failed", "203.0.113.5", token),
+        ("signin", "203.0.113.5", token),
+        ("signin", "203.0.113.6", "/login/"),
+    ]
+    assert all(e.object_id == str(user.pk) and e.request_id for e in entries)
+    succeeded = entries.filter(action="signin")
+    assert {(e.actor_kind, e.actor_user_id) for e in succeeded} == {(ActorKind.USER, user.pk)}
+    assert "not-it" not in str(list(entries.values()))
