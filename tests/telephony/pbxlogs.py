@@ -16,6 +16,21 @@ from telephony.ami.simulator.cel_writer import create_tables
 from telephony.cel.source import CelSource
 from tests.conftest import admin_session
 
+# What CEL and queue_log tell of a call (not hold times: CEL has no hold events).
+LOGGED = (
+    "status",
+    "direction",
+    "agent",
+    "queue",
+    "caller_number",
+    "started_at",
+    "queued_at",
+    "answered_at",
+    "ended_at",
+    "wait_seconds",
+    "talk_seconds",
+)
+
 
 @dataclass(frozen=True)
 class PbxLogs:

@@ -26,27 +26,12 @@ from tests.drills import workload as wl
 from tests.drills.reference import Records, by_start, clean_records
 from tests.telephony.bridge_harness import CONNECTION, demo_organization
 from tests.telephony.conftest import fast_config
-from tests.telephony.pbxlogs import PbxLogs
+from tests.telephony.pbxlogs import LOGGED, PbxLogs
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="Asterisk logs to PostgreSQL"),
 ]
-
-# What CEL and queue_log tell of a call (not hold times: CEL has no hold events).
-LOGGED = (
-    "status",
-    "direction",
-    "agent",
-    "queue",
-    "caller_number",
-    "started_at",
-    "queued_at",
-    "answered_at",
-    "ended_at",
-    "wait_seconds",
-    "talk_seconds",
-)
 
 
 async def _play_workload(logs: PbxLogs) -> datetime:

@@ -34,9 +34,8 @@ from tests.drills import workload as wl
 from tests.drills.bridges import QUICK
 from tests.drills.reference import by_start, clean_records
 from tests.telephony.bridge_harness import CONNECTION, demo_organization
-from tests.telephony.cel.test_backfill import LOGGED
 from tests.telephony.conftest import SECRET, fast_config
-from tests.telephony.pbxlogs import PbxLogs
+from tests.telephony.pbxlogs import LOGGED, PbxLogs
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
