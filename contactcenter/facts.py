@@ -254,6 +254,10 @@ class AgentMemberState:
     calls_taken: int | None = None
     logged_in: bool = True
     member_name: str = ""
+    # The PBX holds the agent out of its queues after a call until then (the queue's
+    # wrap-up time, where we route the calls ourselves: Twilio): an idle phone before
+    # it is the agent in wrap-up, not available.
+    wrap_up_until: datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -64,6 +64,9 @@ AGENT_PHONE_STATES: frozenset[str] = frozenset({AgentState.RINGING, AgentState.O
 # Wrap-up pauses the agent in their queues (so the PBX offers no call) with this reason;
 # a pause with this reason alone in every queue reads back as wrap-up, not "paused".
 AGENT_WRAP_UP_PAUSE_REASON = "wrap-up"
+# The wrap-up a queue's wrap-up time imposes after a call, where we route the calls
+# ourselves (Twilio): it ends by itself when that time is over, unlike one chosen.
+AGENT_AFTER_CALL_REASON = "after call"
 
 
 def agent_moves(agent: Any, state: str, reason: str, at: datetime) -> bool:

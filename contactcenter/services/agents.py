@@ -10,12 +10,13 @@ from django.utils import timezone
 from contactcenter import ports, publish
 from contactcenter.enums import AgentState
 from contactcenter.errors import ApplicationError
-from contactcenter.models import Agent, AgentStateLog
+from contactcenter.models import Agent, AgentStateLog, QueueMembership
 from contactcenter.services import audit
 from contactcenter.transitions import (
     AGENT_PHONE_STATES,
     AGENT_SELECTABLE_STATES,
     AGENT_STATES_REQUIRING_REASON,
+    AGENT_WRAP_UP_PAUSE_REASON,
     agent_moves,
 )
 
@@ -72,7 +73,8 @@ def agent_choose_state(*, agent: Agent, state: str, reason: str = "") -> Agent:
 
     While the agent's phone rings or is on a call (AGENT_PHONE_STATES), the phone's state
     stays, with its start: the choice is for after the call, which the PBX's queue pause
-    carries (the caller sends it), and the agent returned says what the state still is.
+    carries (the caller sends it; where no PBX keeps pauses, Twilio's, the memberships
+    keep it here: ``_keep_in_queues``), and the agent returned says what the state still is.
     Offline cannot wait for the call's end (the PBX knows nothing of it), so it is
     refused then. (Taking the choice at once showed "available" for an instant, until
     the PBX's next report put "on call" back with a fresh start: the console's badge
@@ -86,13 +88,41 @@ def agent_choose_state(*, agent: Agent, state: str, reason: str = "") -> Agent:
     if state not in AGENT_STATES_REQUIRING_REASON:
         reason = ""
     locked = Agent.objects.select_for_update().get(pk=agent.pk)
+    if locked.state in AGENT_PHONE_STATES and state == AgentState.OFFLINE:
+        raise ApplicationError(
+            "You are on a call: go offline once it has ended.",
+            code="on_call",
+            status=409,
+            field="state",
+        )
+    if not _pbx_keeps_pauses(locked):
+        _keep_in_queues(locked, state, reason.strip())
     if locked.state in AGENT_PHONE_STATES:
-        if state == AgentState.OFFLINE:
-            raise ApplicationError(
-                "You are on a call: go offline once it has ended.",
-                code="on_call",
-                status=409,
-                field="state",
-            )
         return locked
     return agent_set_state(agent=locked, state=state, reason=reason.strip())
+
+
+def _pbx_keeps_pauses(agent: Agent) -> bool:
+    """Whether the agent's pauses are the PBX's to keep (Asterisk's queues, told by the
+    console and the supervisor's commands, report them back)."""
+    port = ports.telephony()
+    return (
+        bool(agent.interface)
+        and port is not None
+        and port.command_connection(agent.organization_id) is not None
+    )
+
+
+def _keep_in_queues(agent: Agent, state: str, reason: str) -> None:
+    """Where no PBX keeps queue pauses (Twilio's queues, which we route ourselves), the
+    choice is kept in the agent's memberships as app_queue would keep it: paused (with
+    the reason, or wrap-up's) or not. What the agent is once a call is over is derived
+    from them, as for an Asterisk agent; a choice made during the call is for after it.
+    Offline changes no membership."""
+    memberships = QueueMembership.objects.filter(agent=agent)
+    if state == AgentState.AVAILABLE:
+        memberships.filter(paused=True).update(paused=False, paused_reason="", paused_at=None)
+    elif state in (AgentState.PAUSED, AgentState.WRAP_UP):
+        reason = AGENT_WRAP_UP_PAUSE_REASON if state == AgentState.WRAP_UP else reason
+        memberships.filter(paused=False).update(paused_at=timezone.now())
+        memberships.update(paused=True, paused_reason=reason[:64])

@@ -25,7 +25,7 @@ from contactcenter.models import Callback as KeptCallback
 from contactcenter.phones import phone_try_normalize
 from contactcenter.services.telephony import telephony_apply
 from telephony.models import TwilioAccount
-from telephony.twilio import signature, translator, twiml
+from telephony.twilio import phones, signature, translator, twiml
 from telephony.twilio.callbacks import Hints, agent_name, parse_hints
 from telephony.twilio.params import Callback, InvalidCallback, parse_callback
 from telephony.twilio.recording_status import organization_records_all
@@ -86,13 +86,16 @@ def webhook(handler: Handler) -> Callable[[HttpRequest], HttpResponse]:
     return view
 
 
-def _apply(account: TwilioAccount, facts: Sequence[te.CallFact]) -> None:
+def _apply(account: TwilioAccount, facts: Sequence[te.Fact]) -> None:
     if facts:
         telephony_apply(
             organization_id=account.organization_id,
             connection_key=connection_key(account),
             events=facts,
         )
+    if any(isinstance(f, te.AgentMemberState) and f.device == "idle" for f in facts):
+        # An agent off the phone may be free for a waiting caller.
+        routing.request(account.organization_id)
 
 
 def _pick_queue(account: TwilioAccount, name: str) -> str:
@@ -174,10 +177,11 @@ def client(
         logger.warning("Twilio call %s: To is not a phone number", callback.call_sid)
         return _twiml(twiml.refuse(_NOT_A_NUMBER))
     name = agent_name(agent_identity(agent))
+    now = timezone.now()
     facts = translator.client_call(
-        callback, agent=name, caller_id=account.caller_id, callee=number, now=timezone.now()
+        callback, agent=name, caller_id=account.caller_id, callee=number, now=now
     )
-    _apply(account, facts)
+    _apply(account, [*facts, *phones.placed(name, now=now)])
     document = twiml.dial_customer(
         base_url=request.build_absolute_uri("/").rstrip("/"),
         number=number,
@@ -199,7 +203,8 @@ def status(
         # Twilio's verdict (this "completed" would only add a second end).
         return HttpResponse(status=204)
     now = timezone.now()
-    _apply(account, translator.status(callback, hints, now=now))
+    facts = translator.status(callback, hints, now=now)
+    _apply(account, [*facts, *phones.status(callback, hints, now=now)])
     _follow_offer(account, callback, hints, now)
     return HttpResponse(status=204)
 
@@ -275,7 +280,8 @@ def dial_result(
         hints = replace(hints, agent=agent)
         _apply(account, translator.dial_result(callback, hints, now=now))
     else:
-        _apply(account, translator.dial_result(callback, hints, now=now))
+        facts = translator.dial_result(callback, hints, now=now)
+        _apply(account, [*facts, *phones.dial_over(callback, hints, now=now)])
         if hints.queue and hints.agent and not hints.transfer:
             routing.offer_over(
                 organization_id=account.organization_id,

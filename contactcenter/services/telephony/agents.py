@@ -4,9 +4,13 @@ Pause is per queue (as in app_queue); the agent's one state is derived from the
 phone's device state and the memberships: a ringing or busy phone wins, then
 "paused" when paused in every queue the agent is logged in to ("wrap-up" when the
 console's wrap-up pause is the only reason), "offline" when logged
-in nowhere or the phone is unreachable, else "available". Each change goes through
+in nowhere or the phone is unreachable, else "available" (or "wrap-up" while the PBX
+holds the agent after a call: ``wrap_up_until``). Each change goes through
 the same rules as agent_set_state (no going back in time; one interval per change), in
 bulk, so time in state is logged at the PBX's timestamps.
+
+Agents are named as the PBX names them: an AMI interface (``PJSIP/1001``), or a Twilio
+client (``client:agent-7``), whose phone reports name no queue.
 """
 
 from __future__ import annotations
@@ -21,7 +25,12 @@ from contactcenter.enums import AgentState
 from contactcenter.models import Agent, AgentStateLog, QueueMembership
 from contactcenter.services.telephony import bulk
 from contactcenter.services.telephony.calls import Lookups
-from contactcenter.transitions import AGENT_WRAP_UP_PAUSE_REASON, agent_moves
+from contactcenter.transitions import (
+    AGENT_AFTER_CALL_REASON,
+    AGENT_PHONE_STATES,
+    AGENT_WRAP_UP_PAUSE_REASON,
+    agent_moves,
+)
 
 _AGENT_FIELDS = ("state", "state_reason", "state_changed_at", "device_state")
 _MEMBERSHIP_FIELDS = ("is_logged_in", "paused", "paused_reason", "paused_at", "calls_taken")
@@ -54,6 +63,29 @@ def derive_agent_state(device: str, memberships: Sequence[QueueMembership]) -> t
             return AgentState.WRAP_UP, ""
         return AgentState.PAUSED, ", ".join(reasons)
     return AgentState.AVAILABLE, ""
+
+
+def _phone_state(device: str) -> tuple[str, str] | None:
+    if device in _RINGING:
+        return AgentState.RINGING, ""
+    if device in _ON_CALL:
+        return AgentState.ON_CALL, ""
+    return None
+
+
+def _before_phone(agent: Agent) -> tuple[str, str]:
+    """The state the agent was in before their phone's current ring or call (their
+    state as it is, when the phone is not ringing nor on a call)."""
+    if agent.state not in AGENT_PHONE_STATES:
+        return agent.state, agent.state_reason
+    last = (
+        AgentStateLog.objects.filter(agent=agent)
+        .exclude(state__in=AGENT_PHONE_STATES)
+        .order_by("-started_at", "-pk")
+        .values_list("state", "reason")
+        .first()
+    )
+    return (AgentState.AVAILABLE, "") if last is None else (last[0], last[1])
 
 
 def _membership(
@@ -117,16 +149,16 @@ class _Moves:
 
 
 _LOCKED_AGENTS = roundtrips.Shape(
-    lambda organization_id, interfaces: (
+    lambda organization_id, pks: (
         Agent.objects.select_for_update()
-        .filter(organization_id=organization_id, interface__any=interfaces)
+        .filter(organization_id=organization_id, pk__any=pks)
         .order_by("pk")
     )
 )
 _MEMBERSHIPS = roundtrips.Shape(
-    lambda organization_id, interfaces: QueueMembership.objects.for_organization(
-        organization_id
-    ).filter(agent__organization_id=organization_id, agent__interface__any=interfaces)
+    lambda organization_id, pks: QueueMembership.objects.for_organization(organization_id).filter(
+        agent__organization_id=organization_id, agent_id__any=pks
+    )
 )
 
 
@@ -139,26 +171,30 @@ def apply_agent_facts(
     the PBX's cannot interleave; each change is logged at the PBX's timestamp.
     """
     result = AgentApplyResult()
-    known = {f.agent for f in facts if lookups.agent(f.agent) is not None}
-    if not known:
+    named = {f.agent: lookups.agent(f.agent) for f in facts}
+    pks = sorted({agent.pk for agent in named.values() if agent is not None})
+    if not pks:
         return result
     # The agents locked, then their memberships, in one round trip (with the batch's
     # call writes ahead of them).
-    names = list(known)
     locked, rows = roundtrips.read_together(
-        _LOCKED_AGENTS(organization_id, names), _MEMBERSHIPS(organization_id, names)
+        _LOCKED_AGENTS(organization_id, pks), _MEMBERSHIPS(organization_id, pks)
     )
     agents = {a.pk: a for a in locked}
-    by_interface = {a.interface: a for a in agents.values()}
+    by_name = {
+        name: agents[agent.pk]
+        for name, agent in named.items()
+        if agent is not None and agent.pk in agents
+    }
     memberships: dict[int, dict[int, QueueMembership]] = {}
     for m in rows:
         memberships.setdefault(m.agent_id, {})[m.queue_id] = m
     loaded = _Loaded(agents.values(), memberships)
     moves: dict[int, _Moves] = {}
     for fact in facts:
-        agent = by_interface.get(fact.agent)
+        agent = by_name.get(fact.agent)
         if agent is None:
-            continue  # an interface we do not know: not one of this organization's agents
+            continue  # a name we do not know: not one of this organization's agents
         queue = lookups.queue(fact.queue)
         if queue is not None:
             _apply_membership(fact, _membership(agent, queue.pk, memberships))
@@ -166,7 +202,20 @@ def apply_agent_facts(
         if isinstance(fact, te.AgentMemberState):
             agent.device_state = fact.device
         own = list(memberships.get(agent.pk, {}).values())
-        state, reason = derive_agent_state(agent.device_state, own)
+        if not own and not fact.queue:
+            # A phone's own report (Twilio's) of an agent in no queue: their memberships
+            # cannot say what they are once it is idle; the state they had before it
+            # rang does.
+            state, reason = _phone_state(agent.device_state) or _before_phone(agent)
+        else:
+            state, reason = derive_agent_state(agent.device_state, own)
+        if (
+            isinstance(fact, te.AgentMemberState)
+            and state == AgentState.AVAILABLE
+            and fact.wrap_up_until is not None
+            and fact.at < fact.wrap_up_until
+        ):
+            state, reason = AgentState.WRAP_UP, AGENT_AFTER_CALL_REASON
         moves.setdefault(agent.pk, _Moves(agent)).move(state, reason, fact.at)
     changed = [m.agent for m in moves.values() if loaded.agent_changed(m.agent)]
     _write(moves, changed, memberships, loaded)

@@ -23,7 +23,7 @@ from django.utils import timezone
 from contactcenter import facts as te
 from contactcenter.enums import AgentState, CallSource, RecordingPolicy
 from contactcenter.models import Agent, Call, Callback, CallQueue
-from contactcenter.services.agents import agent_set_state
+from contactcenter.services.agents import agent_choose_state
 from contactcenter.services.telephony import telephony_apply
 from telephony.models import OFFER_ACTIVE, OfferStatus, TwilioAccount, TwilioOffer
 from telephony.twilio import actions
@@ -31,6 +31,7 @@ from telephony.twilio.callbacks import agent_name
 from telephony.twilio.routing import exits
 from telephony.twilio.routing.callbacks import attempt_over, release_lost
 from telephony.twilio.routing.decide import decide, due_callbacks, waiting_calls
+from telephony.twilio.routing.phones import offers_over, wrap_ups_over
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ def route(*, organization_id: int, now: datetime | None = None) -> list[TwilioOf
         logger.error("Twilio routing needs PUBLIC_URL (the URL Twilio calls us back at)")
         return []
     now = now or timezone.now()
+    wrap_ups_over(organization_id, now)
     decision = decide(organization_id=organization_id, now=now)
     if decision.next_check is not None:
         request(organization_id, delay=(decision.next_check - now).total_seconds())
@@ -230,11 +232,12 @@ def offer_answered(
         TwilioOffer.objects.filter(pk=offer.pk).update(
             status=OfferStatus.CONNECTED, answered_at=at, leg_sid=leg_sid[:64]
         )
-        others = [o.pk for o in group if o.pk != offer.pk]
+        others = [o for o in group if o.pk != offer.pk]
         if others:
-            TwilioOffer.objects.filter(pk__in=others).update(
+            TwilioOffer.objects.filter(pk__in=[o.pk for o in others]).update(
                 status=OfferStatus.CANCELED, ended_at=at
             )
+            offers_over(others, at)
             request(organization_id)
 
 
@@ -287,6 +290,7 @@ def ring_all_over(
         winner = (taken.filter(leg_sid=leg_sid).first() if leg_sid else None) or taken.first()
         if winner is None:  # the answered leg's status callback is lost, or late
             logger.warning("Twilio routing: %s answered by an agent not known yet", call_sid)
+        canceled = []
         for offer in group:
             if winner is not None and offer.pk == winner.pk:
                 _offer_ended(offer, connected=True, at=at)
@@ -294,6 +298,8 @@ def ring_all_over(
                 TwilioOffer.objects.filter(pk=offer.pk).update(
                     status=OfferStatus.CANCELED, ended_at=at
                 )
+                canceled.append(offer)
+        offers_over(canceled, at)
         if winner is not None:
             answered = agent_name(winner.agent.twilio_identity)
     else:
@@ -336,6 +342,7 @@ def _offer_ended(offer: TwilioOffer, *, connected: bool, at: datetime) -> bool:
     offer.answered_at = offer.answered_at or (at if answered else None)
     offer.ended_at = at
     offer.save(update_fields=["status", "answered_at", "ended_at"])
+    offers_over([offer], at)  # off the phone, or in the queue's wrap-up
     if not answered:
         _pause_after_misses(offer)
     return answered
@@ -355,18 +362,23 @@ def _pause_after_misses(offer: TwilioOffer) -> None:
     if len(latest) == needed and all(status == OfferStatus.MISSED for status in latest):
         agent = Agent.objects.get(pk=offer.agent_id)
         if agent.state == AgentState.AVAILABLE:
-            agent_set_state(agent=agent, state=AgentState.PAUSED, reason=MISSES_PAUSE_REASON)
+            # As if they paused themselves: kept in their queues, for after a call too.
+            agent_choose_state(agent=agent, state=AgentState.PAUSED, reason=MISSES_PAUSE_REASON)
 
 
 def call_over(*, organization_id: int, call_sid: str, at: datetime) -> None:
     """The caller's call ended: whatever was offered of it is over."""
     active = _offers(organization_id, call_sid).filter(status__in=OFFER_ACTIVE)
-    offers = list(active.values_list("pk", "status"))
+    offers = list(active.only("pk", "status", "agent_id", "queue_id", "answered_at"))
     if not offers:  # the usual case, and a re-delivered callback's: nothing written
         return
-    ended = active.filter(pk__in=[pk for pk, _ in offers])
+    ended = active.filter(pk__in=[o.pk for o in offers])
     ended.filter(status=OfferStatus.CONNECTED).update(status=OfferStatus.DONE, ended_at=at)
     ended.exclude(status=OfferStatus.CONNECTED).update(status=OfferStatus.CANCELED, ended_at=at)
+    for offer in offers:  # a connected offer was answered, whatever its record says
+        if offer.status == OfferStatus.CONNECTED:
+            offer.answered_at = offer.answered_at or at
+    offers_over(offers, at)
     request(organization_id)
 
 
@@ -379,6 +391,8 @@ def repair(*, now: datetime | None = None) -> int:
         status=OfferStatus.CLAIMED,
         created_at__lt=now - timedelta(seconds=CLAIM_SECONDS),
     ).update(status=OfferStatus.EXPIRED, ended_at=now)
+    # Rings and calls nobody reported the end of: their agents' phones are idle.
+    forgotten: list[TwilioOffer] = []
     ringing = active.filter(status=OfferStatus.RINGING).values_list(
         "pk", "rung_at", "queue__ring_timeout_seconds", "callback_id"
     )
@@ -391,8 +405,16 @@ def repair(*, now: datetime | None = None) -> int:
         + timedelta(seconds=(timeout if callback_id is None else 60) + RING_GRACE_SECONDS)
         < now
     ]
+    forgotten += active.filter(pk__in=lost)
     active.filter(pk__in=lost).update(status=OfferStatus.EXPIRED, ended_at=now)
-    active.filter(call__ended_at__isnull=False).update(status=OfferStatus.DONE, ended_at=now)
+    over = list(active.filter(call__ended_at__isnull=False))
+    active.filter(pk__in=[o.pk for o in over]).update(status=OfferStatus.DONE, ended_at=now)
+    forgotten += over
+    by_organization: dict[int, list[TwilioOffer]] = {}
+    for offer in forgotten:
+        by_organization.setdefault(offer.organization_id, []).append(offer)
+    for offers in by_organization.values():
+        offers_over(offers, min(now, timezone.now()))
     release_lost(at=now)
     exits.resend(now)
     organizations = TwilioAccount.objects.filter(is_enabled=True).values_list(
@@ -400,6 +422,7 @@ def repair(*, now: datetime | None = None) -> int:
     )
     made = 0
     for organization_id in organizations:
+        wrap_ups_over(organization_id, now)  # also where nobody waits
         if waiting_calls(organization_id) or due_callbacks(organization_id, now):
             made += len(route(organization_id=organization_id, now=now))
     return made

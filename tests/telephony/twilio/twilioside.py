@@ -150,8 +150,16 @@ class TwilioSide:
 
     def answer(self, ring: Ring) -> None:
         """The agent's browser rings, and they answer."""
+        self.ringing(ring)
+        self.answered(ring)
+
+    def ringing(self, ring: Ring) -> None:
+        """The caller leaves the queue for the agent's client, whose browser rings."""
         self._left_queue(ring)
         self._leg(ring, "ringing")
+
+    def answered(self, ring: Ring) -> None:
+        """The agent answers their ringing browser."""
         self._leg(ring, "in-progress")
 
     def hang_up(self, ring: Ring, talk: int = 30) -> None:
