@@ -134,7 +134,7 @@ def serve(
 def freeze_startup_objects() -> None:
     """Leave what a long-running process built at startup (Django, the app, its modules)
     out of every later garbage collection. A full collection walks every tracked object
-    with the interpreter lock held: in the bridge and its render worker, every frame in
+    with the interpreter lock held: in the bridge and its render worker, every message in
     flight waited for it (docs/benchmarks.md: the figures the code's comments rest on).
     Call once the
     process is set up; what it allocates afterwards is collected as usual."""

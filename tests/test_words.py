@@ -1,10 +1,11 @@
 """One name per concept (docs/architecture.md, "Words"), held where the words had
-drifted: what goes over a WebSocket is a *message* in realtime's prose (*wire frames*
-are AMI bytes, telephony's), and *metrics* are Prometheus series only, so outside the
-modules that serve them (``metrics.py`` on prometheus_client) the domain, crm and
-realtime say *figures* for the wallboard's and reports' numbers. Identifiers that are
-part of a published contract (the AsyncAPI titles ``...Frame``, the REST serializers
-``...Metrics``) are left as they are; this reads comments and docstrings only."""
+drifted: what goes over a WebSocket is a *message* (*wire frames* are AMI bytes,
+telephony's; no package but telephony speaks of any other frame), and *metrics* are
+Prometheus series only, so outside the modules that serve them (``metrics.py`` on
+prometheus_client) the domain, crm and realtime say *figures* for the wallboard's and
+reports' numbers. Identifiers that are part of a published contract (the AsyncAPI
+titles ``...Frame``, the REST serializers ``...Metrics``) are left as they are; this
+reads comments and docstrings only."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from pathlib import Path
 
 from tests.source_prose import ROOT, prose, sources
 
-FRAME = re.compile(r"\bframes?\b", re.IGNORECASE)
+# AMI frames (and wire frames) are the only frames.
+FRAME = re.compile(r"(?<!AMI )(?<!wire )\bframes?\b", re.IGNORECASE)
 # ``queue.metrics`` (a wire type of protocol version 1) and ``/metrics`` are names.
 METRIC = re.compile(r"(?<![./\w])metrics?\b", re.IGNORECASE)
 
@@ -27,10 +29,10 @@ def _serves_metrics(path: Path) -> bool:
     return path.name == "metrics.py" and "prometheus_client" in path.read_text()
 
 
-def test_realtime_says_messages_not_frames() -> None:
+def test_what_goes_over_a_websocket_is_a_message_not_a_frame() -> None:
     offenders = [
         f"{path.relative_to(ROOT)}:{where}"
-        for path in sources("realtime")
+        for path in sources("config", "contactcenter", "crm", "provisioning", "realtime")
         for where in _uses(FRAME, path.read_text())
     ]
     assert not offenders, offenders
@@ -48,9 +50,11 @@ def test_metrics_are_prometheus_only() -> None:
 
 def test_the_checks_see_the_words_in_prose_only() -> None:
     source = (
-        '"""Renders the frames of a job."""\n'
+        '"""Renders the frames of a job; nothing of AMI frames or wire frames."""\n'
         "CALL_FRAME_TYPES = ()  # the wallboard metrics; see /metrics and queue.metrics\n"
         'x = "frame"\n'
     )
-    assert _uses(FRAME, source) == ["1: Renders the frames of a job."]
+    assert _uses(FRAME, source) == [
+        "1: Renders the frames of a job; nothing of AMI frames or wire frames."
+    ]
     assert _uses(METRIC, source) == ["2: # the wallboard metrics; see /metrics and queue.metrics"]

@@ -1,6 +1,6 @@
 """The reads of the screens' calls: which calls are on an agent's screen, the calls a
 change names, their timeline entries that name agents, the agents and their
-memberships, and the customers' other calls (realtime.screens builds the frames from
+memberships, and the customers' other calls (realtime.screens builds the messages from
 them). The hot ones are ``roundtrips.Shape``s, read together by the publisher.
 """
 
@@ -24,7 +24,7 @@ WRAPUP_LIMIT = 20
 
 
 def with_last_entry(calls: QuerySet[Call]) -> QuerySet[Call]:
-    """Calls with the type of their latest timeline entry (names the frame) and the
+    """Calls with the type of their latest timeline entry (names the message) and the
     recording policy that applies to them (``recording_policy``: the card offers
     "Start recording" where it is on demand)."""
     latest = CallEvent.objects.filter(call=OuterRef("pk")).order_by("-occurred_at", "-id")

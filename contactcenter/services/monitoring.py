@@ -6,8 +6,8 @@ each becomes a timeline entry of the spied call, ``monitor.started`` or
 supervisor monitored which call, how, when. The entries name no agent (``agent`` is
 null): the supervisor is no party of the call. The agent's console shows a whisper or a
 barge only where the organization lets agents see it (``agents_see_monitoring``, read
-as the session starts): the call's ``COACHED_FLAG``, in its frames; otherwise nothing
-reaches the agent's screens, not even a frame (its timing would tell). The
+as the session starts): the call's ``COACHED_FLAG``, in its messages; otherwise nothing
+reaches the agent's screens, not even a message (its timing would tell). The
 supervisors' floor reads again either way (``publish.floor_changed``).
 """
 

@@ -322,7 +322,7 @@ def _apply(organization_id: int, connection_key: str, events: Sequence[te.Fact])
         ],
         connection_key=connection_key,
     )
-    # After commit, one publish for the whole batch: call frames to the consoles of the
+    # After commit, one publish for the whole batch: call messages to the consoles of the
     # agents concerned, agent states, one "queues changed" ping (coalesced downstream).
     publish.calls_changed(
         organization_id=organization_id,
