@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from celery.schedules import crontab
 from django.db import connection
 from prometheus_client import REGISTRY, generate_latest
 
 import config.metrics  # noqa: F401  (the web processes' registry, the findings in it)
+from config.celery import app
 from provisioning.demo import DEMO_ORG_SLUG, seed_demo
 from telephony.models import CallLogReconciliation
 from telephony.tasks import reconcile_call_logs
@@ -56,3 +58,13 @@ def test_without_a_log_source_the_job_does_nothing(settings: Any) -> None:
     settings.CEL_DATABASE_URL = ""
     assert reconcile_call_logs() == 0
     assert not CallLogReconciliation.objects.exists()
+
+
+def test_the_nightly_job_is_on_the_beat_once_a_night(settings: Any) -> None:
+    """Celery beat runs it (the admin's action and the command are for a day on demand)."""
+    (entry,) = [
+        e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == reconcile_call_logs.name
+    ]
+    assert reconcile_call_logs.name in app.tasks
+    # Every day at CALL_LOG_RECONCILE_HOUR (UTC; 3 unless set), a quarter past.
+    assert entry["schedule"] == crontab(hour=3, minute=15)
