@@ -128,6 +128,32 @@ def test_secrets_are_write_only_over_rest(stored: dict[str, Any], floor_a: Floor
 
 
 @pytest.mark.django_db
+def test_secrets_are_write_only_in_the_admin(stored: dict[str, Any]) -> None:
+    from django.test import Client
+
+    from contactcenter.models import User
+
+    client = Client()
+    client.force_login(User.objects.create_superuser("root", "root@example.com", "pw-9f3k2"))
+    pages = {
+        "telephony/asteriskconnection": stored["ami"].pk,
+        "telephony/twilioaccount": stored["twilio"].pk,
+        "contactcenter/agent": stored["agent"].pk,
+    }
+    bodies = []
+    for model, pk in pages.items():
+        for url in (f"/admin/{model}/", f"/admin/{model}/{pk}/change/"):
+            response = client.get(url)
+            assert response.status_code == 200, url
+            bodies.append(response.content)
+    columns = _columns(stored)
+    for body in bodies:
+        for name, secret in SECRETS.items():
+            assert secret.encode() not in body and columns[name].encode() not in body, name
+    assert b'type="password" name="auth_token"' in bodies[3]
+
+
+@pytest.mark.django_db
 def test_rotation_reencrypts_every_row_under_the_new_key(
     stored: dict[str, Any], settings: Any
 ) -> None:
