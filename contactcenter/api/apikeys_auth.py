@@ -8,7 +8,8 @@ and the WebSockets authenticate by session (or ticket) and never read this heade
 Within the API, some resources belong to a person and refuse keys outright
 (``KEY_REFUSED``: signing in, the WebSocket ticket, one's own profile, notifications,
 invitations, the softphone's token, and the keys themselves, so a key cannot make
-another).
+another); and a key may read, never write, the members and the organization's settings
+(``KEY_READ_ONLY``).
 """
 
 from __future__ import annotations
@@ -41,6 +42,12 @@ KEY_REFUSED = frozenset(
         "telephony",
     }
 )
+# Read by keys, never written: the organization's people (accounts with passwords and
+# roles) and its own settings (its audit retention among them). A key that could make an
+# admin, or promote one, could leave its holder a person's sign-in, and new keys, that
+# outlive its revocation; one that could shorten the retention could have the trail of
+# what it did purged.
+KEY_READ_ONLY = frozenset({"members", "organization"})
 
 
 class APIKeyPrincipal:
@@ -110,7 +117,8 @@ _SEGMENT = re.compile(r"\^?([a-z0-9][a-z0-9-]*)")
 @functools.cache
 def api_resources() -> frozenset[str]:
     """The resources a key may be given write access to: the first path segments of
-    the REST API (read from the URLconf under /api/v1/), less those that refuse keys."""
+    the REST API (read from the URLconf under /api/v1/), less those that refuse keys and
+    those keys only read."""
     found: set[str] = set()
 
     def walk(patterns: list[Any], prefix: str) -> None:
@@ -126,7 +134,7 @@ def api_resources() -> frozenset[str]:
     for top in get_resolver().url_patterns:
         if isinstance(top, URLResolver) and str(top.pattern) == API_PREFIX.lstrip("/"):
             walk(top.url_patterns, "")
-    return frozenset(found - KEY_REFUSED)
+    return frozenset(found - KEY_REFUSED - KEY_READ_ONLY)
 
 
 class APIKeyScheme(OpenApiAuthenticationExtension):

@@ -13,7 +13,7 @@ from typing import Any
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
-from contactcenter.api.apikeys_auth import KEY_REFUSED, resource_of
+from contactcenter.api.apikeys_auth import KEY_READ_ONLY, KEY_REFUSED, resource_of
 from contactcenter.enums import Role
 from contactcenter.models import APIKey, Membership
 from contactcenter.selectors.access import membership_for_user
@@ -43,7 +43,9 @@ def _api_key_refusal(request: Request, key: APIKey) -> str | None:
     resource = resource_of(request.path)
     if resource in KEY_REFUSED or not resource:
         return "API keys are not accepted here."
-    if request.method not in SAFE_METHODS and resource not in key.write_resources:
+    writes = request.method not in SAFE_METHODS
+    if writes and (resource in KEY_READ_ONLY or resource not in key.write_resources):
+        # KEY_READ_ONLY too: a key stored with such a resource before it was one.
         return f"This API key may not write to {resource}."
     return None
 

@@ -230,3 +230,35 @@ def test_an_admin_key_reads_every_endpoint_an_admin_reads_except_a_persons(
         else:
             assert machine == person and machine < 500, (path, person, machine)
     assert sum(1 for person, machine in answered.values() if machine == 200) > 10, answered
+
+
+def test_a_key_can_never_be_given_people_or_settings_to_write(floor_a: Floor) -> None:
+    # Members are accounts with passwords and roles: a key that could make one could
+    # leave its holder a person's sign-in (and so new keys) that outlives its revocation.
+    admin = client_for(floor_a.admin)
+    refused = admin.post(
+        "/api/v1/api-keys/",
+        {"name": "x", "role": "admin", "write_resources": ["members"]},
+        format="json",
+    )
+    assert refused.status_code == 400 and "members" in refused.content.decode()
+    settings = {"name": "x", "role": "admin", "write_resources": ["organization"]}
+    assert admin.post("/api/v1/api-keys/", settings, format="json").status_code == 400
+    # A key stored with it anyway (before this rule) still cannot.
+    made = make_key(floor_a, role="admin", write_resources=["contacts"])
+    APIKey.objects.filter(pk=made["id"]).update(write_resources=["contacts", "members"])
+    client = key_client(made["key"])
+    body = {"username": "mole", "password": "a-Long-pass-phrase-9", "role": "admin"}
+    created = client.post("/api/v1/members/", body, format="json")
+    assert created.status_code == 403, created.content
+    member = floor_a.agent_member
+    promoted = client.patch(f"/api/v1/members/{member.pk}/", {"role": "admin"}, format="json")
+    assert promoted.status_code == 403
+    member.refresh_from_db()
+    assert member.role == "agent"
+    # Nor the organization's settings (its audit retention among them).
+    APIKey.objects.filter(pk=made["id"]).update(write_resources=["organization"])
+    shortened = client.patch("/api/v1/organization/", {"audit_retention_days": 1}, format="json")
+    assert shortened.status_code == 403
+    assert client.get("/api/v1/members/").status_code == 200  # reading stays
+    assert client.get("/api/v1/organization/").status_code == 200
