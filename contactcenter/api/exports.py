@@ -30,6 +30,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 
 from contactcenter.api.calls import CallViewSet
+from contactcenter.api.parsers import check_text
 from contactcenter.models import Call
 from contactcenter.services import audit
 
@@ -138,7 +139,9 @@ def csv_response(
     object_type: str,
 ) -> Any:
     """A streamed CSV download; async under ASGI so Django does not buffer it whole.
-    The export is an audit entry (``export``, with the query that chose the rows)."""
+    The export is an audit entry (``export``, with the query that chose the rows): a
+    query with text no column holds (a NUL) is refused first, not a server error."""
+    check_text(request.query_params)
     audit.export_recorded(
         organization_id=organization_id,
         object_type=object_type,

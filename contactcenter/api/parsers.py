@@ -25,7 +25,9 @@ def _encoding(parser_context: Mapping[str, Any] | None) -> str:
     return encoding
 
 
-def _check_form(data: QueryDict) -> None:
+def check_text(data: QueryDict) -> None:
+    """Refuse (400 ``parse_error``) form or query values, or names, holding a NUL or a
+    lone surrogate."""
     for key, values in data.lists():
         if safejson.bad_text(key) or any(safejson.bad_text(str(v)) for v in values):
             raise ParseError("Text may not hold NUL characters or lone surrogates.")
@@ -56,7 +58,7 @@ class FormParser(parsers.FormParser):
         parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
         data = super().parse(stream, media_type, parser_context)
-        _check_form(data)
+        check_text(data)
         return data
 
 
@@ -68,5 +70,5 @@ class MultiPartParser(parsers.MultiPartParser):
         parser_context: Mapping[str, Any] | None = None,
     ) -> parsers.DataAndFiles:
         parsed = super().parse(stream, media_type, parser_context)
-        _check_form(parsed.data)
+        check_text(parsed.data)
         return parsed

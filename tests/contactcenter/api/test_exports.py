@@ -14,7 +14,7 @@ from drf_spectacular.generators import SchemaGenerator
 
 from contactcenter.api import exports
 from contactcenter.enums import CallStatus
-from contactcenter.models import Call, Organization
+from contactcenter.models import AuditEntry, Call, Organization
 from tests.conftest import Floor, build_floor, client_for
 from tests.crm.factories import make_case, make_contact
 from tests.factories import make_call, make_queue
@@ -93,6 +93,20 @@ def test_calls_csv_applies_the_lists_filters_and_rejects_bad_ones(floor_a: Floor
     assert bad.json()["errors"][0]["attr"] == "status"
     # A client asking for CSV by Accept gets it too.
     assert _read(sup.get(CALLS, HTTP_ACCEPT="text/csv"))
+
+
+@pytest.mark.parametrize("path", [CALLS, CASES])
+@pytest.mark.parametrize("query", ["ordering=a%00b", "has_recording=%00", "unknown=%00", "a%00=1"])
+def test_a_query_with_a_nul_is_a_400_and_no_audit_entry(
+    floor_a: Floor, path: str, query: str
+) -> None:
+    # The export's audit entry keeps its query, and no jsonb holds a NUL: a parameter no
+    # filter reads was a 500 (DataError) at the audit write.
+    response = client_for(floor_a.admin).get(f"{path}?{query}")
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["type"] == "client_error" and body["errors"][0]["code"] == "parse_error", body
+    assert not AuditEntry.objects.filter(action="export").exists()
 
 
 def test_formula_cells_are_defused(floor_a: Floor) -> None:
