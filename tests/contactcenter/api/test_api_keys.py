@@ -212,19 +212,24 @@ def _readable_paths() -> list[str]:
 
 
 def test_an_admin_key_reads_every_endpoint_an_admin_reads_except_a_persons(
-    floor_a: Floor,
+    floor_a: Floor, floor_b: Floor
 ) -> None:
     from contactcenter.api.apikeys_auth import KEY_REFUSED, resource_of
 
     contact_create(organization=floor_a.org, first_name="Ada")
+    marker = "zq-other-organization-zq"
+    contact_create(organization=floor_b.org, first_name=marker, company=marker)
     admin = client_for(floor_a.admin)
     key = key_client(make_key(floor_a, role="admin")["key"])
     paths = _readable_paths()
     assert "/api/v1/contacts/" in paths and "/api/v1/audit-log/" in paths
     answered: dict[str, tuple[int, int]] = {}
     for path in paths:
-        person, machine = admin.get(path).status_code, key.get(path).status_code
+        answer = key.get(path)
+        person, machine = admin.get(path).status_code, answer.status_code
         answered[path] = (person, machine)
+        content = b"".join(answer.streaming_content) if answer.streaming else answer.content
+        assert marker.encode() not in content, path  # never a byte of another organization
         if resource_of(path) in KEY_REFUSED:
             assert machine in (401, 403), (path, machine)
         else:
