@@ -142,3 +142,22 @@ def test_sign_ins_through_each_door_are_entries_with_the_address(floor_a: Floor)
     succeeded = entries.filter(action="signin")
     assert {(e.actor_kind, e.actor_user_id) for e in succeeded} == {(ActorKind.USER, user.pk)}
     assert "not-it" not in str(list(entries.values()))
+
+
+def test_the_actor_filters_find_each_actors_entries(floor_a: Floor) -> None:
+    from rest_framework.test import APIClient
+
+    admin = client_for(floor_a.admin)
+    made = admin.post(
+        "/api/v1/api-keys/", {"name": "sync", "write_resources": ["contacts"]}, format="json"
+    ).json()
+    key = APIClient()
+    key.credentials(HTTP_AUTHORIZATION=f"Api-Key {made['key']}")
+    assert admin.post("/api/v1/contacts/", {"company": "By a person"}).status_code == 201
+    assert key.post("/api/v1/contacts/", {"company": "By a key"}).status_code == 201
+    by_person = admin.get(URL, {"actor_user": floor_a.admin.user.pk, "object_type": "crm.contact"})
+    by_key = admin.get(URL, {"actor_api_key": made["id"], "object_type": "crm.contact"})
+    assert [e["changes"]["company"] for e in by_person.json()["results"]] == ["By a person"]
+    assert [e["changes"]["company"] for e in by_key.json()["results"]] == ["By a key"]
+    by_kind = admin.get(URL, {"actor_kind": "api_key", "action": "create"}).json()["results"]
+    assert {e["actor_api_key_id"] for e in by_kind} == {made["id"]}
