@@ -97,6 +97,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
 AUTH_USER_MODEL = "contactcenter.User"
+# Database sessions whose key is checked before the lookup (config/session_store.py).
+SESSION_ENGINE = "config.session_store"
 
 TEMPLATES = [
     {

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,6 +40,7 @@ from contactcenter.services import audit
 
 PREFIX_START = "cck_"
 _PREFIX_HEX = 6  # bytes: 12 hex digits
+_PREFIX_SHAPE = re.compile(rf"{PREFIX_START}[0-9a-f]{{{2 * _PREFIX_HEX}}}")
 _SECRET_BYTES = 32
 KEY_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR})
 _AUDITED_FIELDS = ["name", "role", "write_resources", "expires_at"]
@@ -199,7 +201,9 @@ def api_key_authenticate(key: str) -> APIKey | None:
     """The live key this text is, or None (unknown, wrong secret, revoked, expired,
     of an inactive organization). One indexed read."""
     prefix, dot, secret = key.partition(".")
-    if not dot or not prefix.startswith(PREFIX_START) or len(prefix) > 16 or not secret:
+    # The prefix is looked up: only the shape api_key_create makes (no NUL, which the
+    # database would refuse with an error, nor anything else a client makes up).
+    if not dot or not _PREFIX_SHAPE.fullmatch(prefix) or not secret:
         return None
     now = timezone.now()
     api_key = (

@@ -218,6 +218,30 @@ def test_a_nul_in_any_query_parameter_is_never_a_500(callers: dict[str, Client])
     assert not failures, failures
 
 
+# Credentials a client makes up, each looked up in the database as it came: a NUL
+# (sent as is, or as the octal escape a quoted cookie value may hold, which Python's
+# cookie parser turns into a NUL) was a 500 before any sign-in, on every page.
+FORGED_CREDENTIALS = [
+    ("HTTP_COOKIE", "sessionid=abcdefgh\x00ijklmnop"),
+    ("HTTP_COOKIE", 'sessionid="abcdefgh\\000ijklmnop"'),
+    ("HTTP_COOKIE", "sessionid=abcdefgh\u00e9ijklmnop"),
+    ("HTTP_AUTHORIZATION", "Api-Key cck_01234567\x00ab.secret"),
+    ("HTTP_AUTHORIZATION", "Api-Key cck_\u00e9\u00e9.secret"),
+]
+
+
+@pytest.mark.parametrize(("header", "value"), FORGED_CREDENTIALS)
+def test_forged_credentials_with_bad_text_are_unknown_ones(
+    callers: dict[str, Client], header: str, value: str
+) -> None:
+    forged = Client(**{header: value})
+    response = forged.get("/api/v1/me/")
+    assert response.status_code == 401, response.content
+    _refused(response, 401)
+    assert forged.get("/console/").status_code == 302  # to the sign-in page
+    assert forged.post("/login/", {"username": "x", "password": "y"}).status_code == 200
+
+
 # -- the WebSocket ------------------------------------------------------------------------
 
 
@@ -264,6 +288,17 @@ def test_a_frame_too_deep_or_with_bad_text_gets_bad_json(
         await socket.close()
 
     async_to_sync(asyncio.wait_for)(session(), 60)
+
+
+@pytest.mark.parametrize(
+    "cookie", [value for header, value in FORGED_CREDENTIALS if header == "HTTP_COOKIE"]
+)
+def test_a_forged_session_cookie_closes_the_socket_4401(agent_floor: Floor, cookie: str) -> None:
+    async def session() -> None:
+        socket = Socket("/ws/agent/", cookie=cookie.encode())
+        assert await socket.open() == (False, 4401)
+
+    async_to_sync(asyncio.wait_for)(session(), 30)
 
 
 @given(queue=st.text(max_size=24))
