@@ -220,7 +220,11 @@ class AmiBridge:
             self.session = None
             self.stats.connected = False
             self.connected.clear()
-            logger.warning("AMI %s: connection closed", self.target.endpoint)
+            if stopping.done():
+                # Asked to stop (Ctrl-C on the demo, a service stop): nothing is wrong.
+                logger.info("AMI %s: connection closed, the bridge stops", self.target.endpoint)
+            else:
+                logger.warning("AMI %s: connection closed", self.target.endpoint)
 
     def _resync_unless_booted(self) -> None:
         if not self._booted:

@@ -244,6 +244,12 @@ def test_run_command_embedded_defaults(start_run: Callable[[dict[str, str]], Run
     assert "run_bridge" not in log
     # Eager Celery used no broker, and said nothing of one.
     assert "No hostname was supplied" not in log
+    # Nothing went wrong, so nothing says so: no warning (the bridge's "connection
+    # closed" at Ctrl-C was one), no error, and no e-mail dumped by the console mail
+    # backend (seeding the demo's past cases sent one).
+    noise = [line for line in log.splitlines() if " WARNING " in line or " ERROR " in line]
+    assert not noise, noise
+    assert "Subject:" not in log, log[:4000]
     with sqlite3.connect(run.log.parent / "var" / "db.sqlite3") as db:
         rows = db.execute("SELECT status, hangup_cause_text FROM contactcenter_call").fetchall()
     _check_no_call_left_open(rows)
