@@ -10,7 +10,8 @@ moments:
 | queue_log ENTERQUEUE | QueueCallerJoin | QueueJoined |
 | queue_log CONNECT (else ANSWER of the other party) | AgentConnect (Newstate Up) | CallAnswered |
 | BLINDTRANSFER / ATTENDEDTRANSFER | BlindTransfer / AttendedTransfer | CallTransferred |
-| ANSWER of a channel after a transfer | DialEnd ANSWER | TransferAnswered |
+| ANSWER of a channel after a blind transfer | DialEnd ANSWER | TransferAnswered |
+| ATTENDEDTRANSFER, its target answered before | AttendedTransfer, target up | TransferAnswered |
 | queue_log COMPLETECALLER / COMPLETEAGENT / *TRANSFER | AgentComplete | AgentCompleted |
 | queue_log ABANDON / EXITWITHTIMEOUT | QueueCallerAbandon | QueueAbandoned |
 | HANGUP of the last channel (LINKEDID_END after it) | Hangup | CallEnded |
@@ -115,6 +116,11 @@ class CallRows:
             if r.eventtype == "CHAN_START" and last.get(r.uniqueid) not in (linkedid, None)
         }
         self.names = {r.uniqueid: r.channame for r in history.cel if r.eventtype == "CHAN_START"}
+        # Every row of each channel, whichever call it was in (a transfer target's rows
+        # are the consultation's until the transfer).
+        self.by_channel: dict[str, list[CelRow]] = {}
+        for row in history.cel:
+            self.by_channel.setdefault(row.uniqueid, []).append(row)
         uniqueids = {r.uniqueid for r in self.rows}
         self.queue_log = [q for q in history.queue_log if q.callid in uniqueids]
 
@@ -222,6 +228,18 @@ def call_facts(call: CallRows) -> list[te.CallFact]:
             fact = _transferred(call, row)
             pending_transfer = fact.transfer_key if fact.kind == TransferKind.BLIND else ""
             out.append(fact)
+            if fact.kind == TransferKind.ATTENDED and _target_answered(call, row):
+                # The consultation's party was up: the transfer is answered as it
+                # completes (as the AMI path says it).
+                out.append(
+                    te.TransferAnswered(
+                        call_key=key,
+                        at=row.eventtime,
+                        dedup_key=f"{fact.dedup_key}:answered",
+                        transfer_key=fact.transfer_key,
+                        to_agent=fact.to_agent,
+                    )
+                )
     for target in sorted(call.moved_to):
         moved = [r for r in call.rows if r.uniqueid not in call.channels]
         at = max((r.eventtime for r in moved), default=first.eventtime)
@@ -287,6 +305,10 @@ def _transferred(call: CallRows, row: CelRow) -> te.CallTransferred:
             result="Success",
         )
     target_leg = str(row.extra.get("transfer_target_channel_uniqueid", ""))
+    # The target's number as its channel showed it then (AMI's TransferTargetCallerIDNum),
+    # else its device.
+    seen = [r for r in call.by_channel.get(target_leg, []) if r.eventtime <= row.eventtime]
+    number = next((r.cid_num for r in reversed(seen) if r.cid_num), "") or call.device(target_leg)
     return te.CallTransferred(
         call_key=call.linkedid,
         at=row.eventtime,
@@ -295,7 +317,17 @@ def _transferred(call: CallRows, row: CelRow) -> te.CallTransferred:
         kind=TransferKind.ATTENDED,
         from_agent=call.agent(row.uniqueid),
         to_agent=call.agent(target_leg),
+        to_number=number[:128],
         result="Success",
+    )
+
+
+def _target_answered(call: CallRows, row: CelRow) -> bool:
+    """Whether the attended transfer's target had answered when it completed."""
+    target_leg = str(row.extra.get("transfer_target_channel_uniqueid", ""))
+    return any(
+        r.eventtype == "ANSWER" and r.eventtime <= row.eventtime
+        for r in call.by_channel.get(target_leg, [])
     )
 
 

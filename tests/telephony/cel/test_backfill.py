@@ -68,7 +68,12 @@ async def _backfill(logs: PbxLogs, org_id: int, until: datetime) -> Backfill:
 
 
 def _logged(records: Records) -> dict[str, dict[str, Any]]:
-    return {key: {f: call["fields"][f] for f in LOGGED} for key, call in by_start(records)}
+    """What the logs tell of each call: its fields, and its transfers (kind, parties,
+    target number, answer)."""
+    return {
+        key: {**{f: call["fields"][f] for f in LOGGED}, "transfers": call["transfers"]}
+        for key, call in by_start(records)
+    }
 
 
 async def test_the_logs_alone_rebuild_every_call_and_a_second_read_changes_nothing(

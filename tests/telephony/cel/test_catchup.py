@@ -130,6 +130,7 @@ async def test_after_an_outage_the_backfill_ends_the_closed_call_and_creates_the
         assert "ended_while_disconnected" not in got[key]["fields"]["flags"], key
     for key in unseen:
         assert got[key]["resynced"] == 0, key  # told by the logs only, not by a resync
+        assert got[key]["transfers"] == clean[key]["transfers"], key
     # The held call: its real cause; the hold open when the bridge went away ran, as far
     # as anyone knows (CEL has no hold events), to the real end, not to the resync.
     held = await sync_to_async(_call)(org_id, on_hold)
