@@ -27,6 +27,11 @@ class TelephonyPort(Protocol):
     def command_connection(self, organization_id: int) -> str | None:
         """The connection serving the organization's commands that name no call."""
 
+    def callback_connection(self, organization_id: int) -> str | None:
+        """The connection that places the organization's callbacks (``originate`` with a
+        ``callback``): its Twilio account where it has a caller ID, else its command
+        connection."""
+
     def reaches_bridge(self, connection_key: str) -> bool:
         """Whether commands about a call of that connection can reach its PBX."""
 

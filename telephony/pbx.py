@@ -111,6 +111,14 @@ class BridgePort:
     def command_connection(self, organization_id: int) -> str | None:
         return organization_pbx(organization_id)
 
+    def callback_connection(self, organization_id: int) -> str | None:
+        from telephony.twilio.desk import callback_account
+
+        account = callback_account(organization_id)
+        if account is not None:  # Twilio places them (telephony/twilio/routing/)
+            return f"twilio:{account.account_sid}"
+        return organization_pbx(organization_id)
+
     def reaches_bridge(self, connection_key: str) -> bool:
         return reaches_bridge(connection_key)
 

@@ -83,17 +83,28 @@ async def agent_set_state(
     return agent, result
 
 
-async def call_originate(*, agent: Agent, number: str, timeout: float) -> PbxResult:
-    """A call from the agent's phone to ``number``; refused: ``PbxFailed``."""
+async def call_originate(
+    *, agent: Agent, number: str, timeout: float, callback_id: int | None = None
+) -> PbxResult:
+    """A call from the agent's phone to ``number``; refused: ``PbxFailed``.
+
+    ``callback_id``: the call is placed for that callback, by the connection that places
+    the organization's callbacks (``TelephonyPort.callback_connection``: Twilio's REST
+    API where its account has a caller ID, else the PBX of its commands)."""
     port = telephony()
     if port is None:
         raise no_pbx_error()
-    key = await database_sync_to_async(port.command_connection)(agent.organization_id)
+    connection = port.command_connection if callback_id is None else port.callback_connection
+    key = await database_sync_to_async(connection)(agent.organization_id)
     if key is None:
         raise no_pbx_error()
     params = {"agent": agent.interface, "number": number}
+    details: dict[str, object] = {"number": number}
+    if callback_id is not None:
+        params |= {"agent_id": str(agent.pk), "callback": str(callback_id)}
+        details["callback"] = callback_id
     result = await port.command(agent.organization_id, key, "originate", params, timeout=timeout)
-    await pbx_command_audited("originate", agent.organization_id, agent, {"number": number}, result)
+    await pbx_command_audited("originate", agent.organization_id, agent, details, result)
     if not result.ok:
         raise PbxFailed(result)
     return result

@@ -1,8 +1,10 @@
-"""Callbacks offered in the console and placed from the agent's own phone (Asterisk).
+"""Callbacks offered in the console and placed from the agent's phone.
 
-Where the PBX places calls the agent's phone dials (Asterisk), a due callback is offered
-to one free member of its queue: the agent sees it in the console and accepts (the
-bridge then has their phone call the customer, ``callback_call``) or declines. An offer
+A due callback is offered to one free member of its queue (on Asterisk by the bridge,
+``callbacks_offer``; on Twilio by its routing, in the queue's line with the callers):
+the agent sees it in the console and accepts (the PBX then has their phone call the
+customer, or Twilio's REST API calls the customer and then the agent's browser:
+``callback_call``) or declines. An offer
 nobody answers within ``CALLBACK_OFFER_SECONDS`` lapses; a lapsed or declined offer goes
 to another free member first. The placed call's record says how the attempt went
 (``callback_attempts_settle``): answered, or not reached and retried on the callback's
@@ -21,11 +23,10 @@ from datetime import UTC, datetime, timedelta
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from contactcenter import publish
-from contactcenter.enums import AgentState, CallSource, CallStatus
+from contactcenter import ports, publish
+from contactcenter.enums import AgentState, CallStatus
 from contactcenter.errors import ApplicationError
 from contactcenter.models import Agent, Call, Callback, CallbackStatus, QueueMembership
 from contactcenter.services import audit
@@ -160,6 +161,9 @@ def _withdraw(callback: Callback, action: str) -> None:
         publish.agent_state_changed(
             organization_id=callback.organization_id, agent_id=callback.agent_id
         )
+    # The agent is free again and the callback waits: where we route the calls
+    # ourselves (Twilio's queues), decide again now, not at the next look.
+    ports.agent_free(callback.organization_id)
 
 
 @transaction.atomic
@@ -241,14 +245,18 @@ def _placed(callback_id: int, call_key: str) -> Callback:
 
 
 async def callback_call(*, callback_id: int, agent: Agent, timeout: float) -> Callback:
-    """The agent accepts the callback offered to them: their phone rings, then calls the
-    customer (the PBX's originate, as a click-to-call). Refused by the PBX: the attempt
-    counts as failed (retried on the schedule) and the error is raised."""
+    """The agent accepts the callback offered to them: the connection that places the
+    organization's callbacks calls (Asterisk: their phone rings, then calls the customer,
+    as a click-to-call; Twilio: REST calls the customer, then the agent's browser).
+    Refused: the attempt counts as failed (retried on the schedule) and the error is
+    raised."""
     callback = await database_sync_to_async(callback_offer_accept)(
         callback_id=callback_id, agent=agent
     )
     try:
-        result = await call_originate(agent=agent, number=callback.number, timeout=timeout)
+        result = await call_originate(
+            agent=agent, number=callback.number, timeout=timeout, callback_id=callback_id
+        )
     except ApplicationError:
         await database_sync_to_async(callback_attempt_over)(
             callback_id=callback_id, outcome="failed", at=timezone.now()
@@ -262,7 +270,8 @@ def callback_attempts_settle(*, organization_id: int, now: datetime) -> int:
     """The attempts under way whose placed call has an outcome: answered (the customer
     picked up), or not reached and retried or given up. A placed call that never
     appears (a bridge died mid-way) is ``lost`` after ``LOST_AFTER``. Returns how many
-    were settled. Only console-offered callbacks (Twilio follows its own)."""
+    were settled. Only console-offered callbacks (an earlier version's Twilio routing
+    followed its own). The placed call is the PBX's record of it, Asterisk's or Twilio's."""
     dialing = list(
         Callback.objects.for_organization(organization_id).filter(
             status=CallbackStatus.DIALING, offered_at__isnull=False
@@ -271,9 +280,7 @@ def callback_attempts_settle(*, organization_id: int, now: datetime) -> int:
     keys = [c.placed_call_sid for c in dialing if c.placed_call_sid]
     calls = {
         c.external_id: c
-        for c in Call.objects.for_organization(organization_id).filter(
-            ~Q(source=CallSource.TWILIO), external_id__in=keys
-        )
+        for c in Call.objects.for_organization(organization_id).filter(external_id__in=keys)
     }
     settled = 0
     for callback in dialing:

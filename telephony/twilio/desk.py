@@ -6,6 +6,10 @@ transfer, hang up). A supervisor's monitoring is the one command run for it: thr
 the call's conference (telephony/twilio/coaching.py). Each monitoring session that
 starts or ends here becomes a ``MonitorStarted`` / ``MonitorStopped`` fact of the call,
 applied as the PBX's facts are (the call's timeline and the audit trail).
+
+``originate`` places the call for a callback an agent accepted in the console
+(``callback_call``): Twilio calls the customer from the account's caller ID, then the
+agent's browser; the placed call reports to the status webhook with the callback's id.
 """
 
 from __future__ import annotations
@@ -15,14 +19,16 @@ import functools
 from typing import Any
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.utils import timezone
 
 from contactcenter import facts as te
 from contactcenter.enums import CallSource
+from contactcenter.models import Agent
 from contactcenter.ports import PbxResult
 from contactcenter.services.telephony import telephony_apply
 from telephony.models import TwilioAccount
-from telephony.twilio import coaching, recording_rest
+from telephony.twilio import actions, coaching, recording_rest
 from telephony.twilio.actions import ActionResult
 
 COMMANDS = frozenset({"monitor", "monitor_stop"})
@@ -43,6 +49,68 @@ def _account(organization_id: int, connection_key: str) -> TwilioAccount | None:
         .order_by("pk")
         .first()
     )
+
+
+def callback_account(organization_id: int) -> TwilioAccount | None:
+    """The organization's Twilio account, when it places the callbacks: enabled, with a
+    caller ID (the number callbacks are placed from)."""
+    return (
+        TwilioAccount.objects.filter(organization_id=organization_id, is_enabled=True)
+        .exclude(caller_id="")
+        .order_by("pk")
+        .first()
+    )
+
+
+async def _originate(
+    organization_id: int, connection_key: str, params: dict[str, Any], timeout: float
+) -> PbxResult:
+    """A callback's call: ``number`` (E.164, the callback's), ``agent_id`` (whose browser
+    rings once the customer answers) and ``callback`` (its id, in the status URL)."""
+    number, agent_id, callback = (
+        str(params.get(k, "")) for k in ("number", "agent_id", "callback")
+    )
+    if not (number and agent_id.isdigit() and callback.isdigit()):
+        return PbxResult(
+            ok=False,
+            error="unsupported",
+            message="Twilio places calls for callbacks only; the softphone places the others.",
+        )
+    account = await database_sync_to_async(_account)(organization_id, connection_key)
+    if account is None or not account.caller_id:
+        return PbxResult(
+            ok=False, error="no_pbx", message="The organization's Twilio account has no caller ID."
+        )
+    agent = await database_sync_to_async(_active_agent)(organization_id, int(agent_id))
+    if agent is None:  # never another organization's agent's browser
+        return PbxResult(ok=False, error="bad_request", message="No such active agent.")
+    if not settings.PUBLIC_URL:
+        return PbxResult(
+            ok=False, error="no_public_url", message="PUBLIC_URL is needed to place calls."
+        )
+    run = functools.partial(
+        actions.originate,
+        account,
+        to=number,
+        from_number=account.caller_id,
+        agent=agent.twilio_identity,
+        base_url=settings.PUBLIC_URL,
+        callback=int(callback),
+    )
+    try:
+        result: ActionResult = await asyncio.wait_for(asyncio.to_thread(run), timeout)
+    except TimeoutError:
+        return PbxResult(ok=False, error="timeout", message="Twilio did not answer in time.")
+    if not result.ok:
+        return PbxResult(ok=False, error="refused", message=result.message)
+    return PbxResult(ok=True, data={"call": result.call_sid})
+
+
+def _active_agent(organization_id: int, agent_id: int) -> Agent | None:
+    agent: Agent | None = (
+        Agent.objects.for_organization(organization_id).filter(pk=agent_id, is_active=True).first()
+    )
+    return agent
 
 
 def _record(
@@ -72,11 +140,14 @@ async def twilio_command(
 ) -> PbxResult:
     """``monitor`` (``call``: the customer's CallSid, ``identity``: the supervisor's
     client, ``mode``) or ``monitor_stop``; the recording's commands
-    (telephony/twilio/recording_rest.py); any other command is refused."""
+    (telephony/twilio/recording_rest.py); ``originate`` of a callback's call; any other
+    command is refused."""
     if command in recording_rest.COMMANDS:
         return await recording_rest.recording_command(
             organization_id, connection_key, command, params, timeout=timeout
         )
+    if command == "originate":
+        return await _originate(organization_id, connection_key, params, timeout)
     if command not in COMMANDS:
         return PbxResult(
             ok=False,

@@ -52,7 +52,7 @@ def _leg_agent(cb: Callback, hints: Hints) -> str:
 
 def status(cb: Callback, hints: Hints, *, now: datetime) -> list[te.AgentMemberState]:
     """A status callback: a leg ringing an agent's client rings, is answered or is not;
-    a call the agent placed from the browser is over."""
+    a call the agent placed from the browser, or we placed for them, is over."""
     if cb.is_child:
         agent = _leg_agent(cb, hints)
         if hints.by or not agent:  # the customer, dialled for a browser's call
@@ -64,8 +64,13 @@ def status(cb: Callback, hints: Hints, *, now: datetime) -> list[te.AgentMemberS
         if cb.status in _RING_OVER:
             return [phone(agent, "idle", _at(cb, "idle", now))]
         return []  # "completed": the Dial action's, which knows what comes next
-    if cb.from_number.startswith(CLIENT_PREFIX) and cb.status in _CALL_OVER:
+    if cb.status not in _CALL_OVER:
+        return []
+    if cb.from_number.startswith(CLIENT_PREFIX):
         return [phone(cb.from_number, "idle", _at(cb, "idle", now))]
+    if cb.direction == "outbound-api" and hints.agent:
+        # A call we placed for the agent (a callback's): over, their leg is too.
+        return [phone(hints.agent, "idle", _at(cb, "idle", now))]
     return []
 
 

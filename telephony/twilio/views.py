@@ -220,7 +220,9 @@ def _follow_offer(account: TwilioAccount, callback: Callback, hints: Hints, now:
             at=at,
             connection_key=connection_key(account),
         )
-        if freed:
+        if freed or callback.status == "in-progress" or translator.call_is_over(callback):
+            # The placed call's record says how the attempt went: settled by the
+            # routing's next look (routing/callbacks.py, tend).
             routing.request(organization_id)
         return
     if callback.is_child:
@@ -243,6 +245,8 @@ def _follow_offer(account: TwilioAccount, callback: Callback, hints: Hints, now:
             )
     elif translator.call_is_over(callback):
         routing.call_over(organization_id=organization_id, call_sid=callback.call_sid, at=at)
+        # Its agent, busy while the call was live, may take a waiting caller now.
+        routing.request(organization_id)
 
 
 @webhook

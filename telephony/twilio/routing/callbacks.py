@@ -1,10 +1,15 @@
-"""A callback's attempts on Twilio: the call placed for it (``ringing.ring``, REST
-``calls.create`` with ``?callback=<id>`` in its status URL) reports here.
+"""A callback's attempts on Twilio.
 
-The customer answers (``in-progress``): the callback is answered, the offer connected.
-The call is over (``completed``): the agent is free. The customer does not answer, is
-busy, or the call fails: the attempt is recorded and the callback waits
-``retry_seconds`` for the next, or is given up after ``max_attempts``.
+A due callback is offered in an agent's console by the routing (``decide``); the agent
+accepts it (``callback_call``: REST ``calls.create`` through the telephony port, with
+``?callback=<id>`` in the placed call's status URL) or declines it, as on Asterisk.
+``tend``, before each decision and in the repair job, lets the offers nobody took lapse
+and settles the attempts by the placed call's record (answered; not reached and
+retried after ``retry_seconds``, or given up after ``max_attempts``), as the Asterisk
+bridge does (contactcenter/services/callback_offers.py).
+
+``follow`` and ``release_lost`` finish the attempts an earlier version placed through a
+routing offer (``TwilioOffer.callback``) without a console offer.
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ from datetime import datetime
 from django.db import transaction
 
 from contactcenter.models import Callback, CallbackStatus
+from contactcenter.models.callbacks import CALLBACK_OPEN
+from contactcenter.services.callback_offers import callback_attempts_settle, callback_offers_expire
 from contactcenter.services.callbacks import callback_attempt_answered, callback_attempt_over
-from telephony.models import OFFER_ACTIVE, OfferStatus, TwilioOffer
+from telephony.models import OFFER_ACTIVE, OfferStatus, TwilioAccount, TwilioOffer
 
 _NOT_REACHED = {
     "busy": "busy",
@@ -87,3 +94,22 @@ def release_lost(*, at: datetime) -> None:
     )
     for callback_id in lost.values_list("pk", flat=True):
         attempt_over(callback_id=callback_id, outcome="lost", at=at)
+
+
+def places_callbacks(organization_id: int) -> bool:
+    """Whether Twilio places the organization's callbacks: its enabled account has a
+    caller ID (the number callbacks are placed from)."""
+    accounts = TwilioAccount.objects.filter(organization_id=organization_id, is_enabled=True)
+    return bool(accounts.exclude(caller_id="").exists())
+
+
+def tend(organization_id: int, now: datetime) -> None:
+    """Offers nobody took within ``CALLBACK_OFFER_SECONDS`` lapse; attempts whose placed
+    call has an outcome are settled. Only where Twilio places the callbacks."""
+    scope = Callback.objects.for_organization(organization_id)
+    if not scope.filter(status__in=CALLBACK_OPEN).exists():
+        return
+    if not places_callbacks(organization_id):
+        return
+    callback_offers_expire(organization_id=organization_id, now=now)
+    callback_attempts_settle(organization_id=organization_id, now=now)

@@ -6,17 +6,23 @@ partial unique constraints on ``TwilioOffer`` (one active offer per agent, one p
 call) make a double booking impossible even so. A claim is committed before Twilio is
 asked to ring (``ringing``): a process that dies in between leaves a claimed offer that
 the repair job expires, and the caller is offered again.
+
+A due callback waits in the same line, in its place; its turn offers it to the agent
+chosen in their console (``Callback`` offered, as the Asterisk bridge offers one:
+contactcenter/services/callback_offers.py), who accepts it there (the call is then
+placed through Twilio's REST API) or declines it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from contactcenter import publish
 from contactcenter.enums import AgentState, CallSource, QueueStrategy
 from contactcenter.models import (
     Agent,
@@ -27,6 +33,7 @@ from contactcenter.models import (
     QueueMembership,
 )
 from contactcenter.services import audit
+from contactcenter.transitions import ACTIVE_CALL_STATUSES
 from telephony.models import (
     OFFER_ACTIVE,
     OfferStatus,
@@ -95,11 +102,22 @@ def waiting_calls(organization_id: int) -> list[Call]:
 
 
 def _busy_agents(organization_id: int, now: datetime) -> tuple[set[int], datetime | None]:
-    """Agents with an active offer or in wrap-up after their last call; and the first
-    moment one of the latter is free."""
+    """Agents with an active offer, a callback offered or under way, a live call (a
+    callback's placed call the customer answered, a call from the browser), or in
+    wrap-up after their last call; and the first moment one of the latter is free."""
     busy = set(
         TwilioOffer.objects.for_organization(organization_id)
         .filter(status__in=OFFER_ACTIVE)
+        .values_list("agent_id", flat=True)
+    )
+    busy |= set(
+        Callback.objects.for_organization(organization_id)
+        .filter(status__in=(CallbackStatus.OFFERED, CallbackStatus.DIALING), agent__isnull=False)
+        .values_list("agent_id", flat=True)
+    )
+    busy |= set(
+        Call.objects.for_organization(organization_id)
+        .filter(status__in=ACTIVE_CALL_STATUSES, agent__isnull=False)
         .values_list("agent_id", flat=True)
     )
     soonest: datetime | None = None
@@ -217,6 +235,15 @@ def decide(*, organization_id: int, now: datetime) -> Decision:
         candidates = _candidates(queue, missed, busy)
         if not candidates:
             continue
+        if isinstance(waiting, Callback):
+            # The agent it was last offered to (who let it lapse, declined it or did
+            # not reach the customer) comes after the others, as on Asterisk.
+            candidates = [
+                replace(c, missed_this_call=c.missed_this_call + 1)
+                if c.agent_id == waiting.agent_id
+                else c
+                for c in candidates
+            ]
         last = by_queue[queue.pk] if queue.pk in by_queue else _last_offered(queue)
         chosen = ordered(queue.strategy, candidates, last_offered=last)
         ring_all = queue.strategy == QueueStrategy.RINGALL and isinstance(waiting, Call)
@@ -233,7 +260,10 @@ def decide(*, organization_id: int, now: datetime) -> Decision:
             by_queue[queue.pk] = best.agent_id
             busy.add(best.agent_id)
             free.discard(best.agent_id)
-            offers.append(_claim(waiting, best.agent_id, now, ring_all=ring_all, reason=why))
+            if isinstance(waiting, Callback):
+                _offer_callback(waiting, best.agent_id, now)
+            else:
+                offers.append(_claim(waiting, best.agent_id, now, ring_all=ring_all, reason=why))
         _audit_offer(waiting, queue, [c.agent_id for c in chosen], why, ring_all=ring_all)
     if gone.next_check is not None:
         next_check = gone.next_check if next_check is None else min(next_check, gone.next_check)
@@ -286,7 +316,8 @@ def _line(organization_id: int, account: TwilioAccount, now: datetime) -> list[C
 
 
 def due_callbacks(organization_id: int, now: datetime) -> list[Callback]:
-    """Callbacks whose time has come, not being placed, in an active queue."""
+    """Callbacks whose time has come, waiting (not offered, not being placed), in an
+    active queue."""
     placing = TwilioOffer.objects.filter(callback=OuterRef("pk"), status__in=OFFER_ACTIVE)
     return list(
         Callback.objects.for_organization(organization_id)
@@ -306,18 +337,30 @@ def _queue_of(waiting: Call | Callback) -> CallQueue:
     return queue
 
 
+def _offer_callback(callback: Callback, agent_id: int, now: datetime) -> None:
+    """Offer the callback to the agent in their console, as the Asterisk bridge does
+    (``callbacks_offer``): audited ``offer``; the agent's console and the queue's
+    figures are refreshed after commit. Accepting it places the call
+    (``callback_call``); letting it lapse or declining puts it back in line."""
+    callback.status, callback.offered_at, callback.agent_id = CallbackStatus.OFFERED, now, agent_id
+    callback.save(update_fields=["status", "offered_at", "agent", "updated_at"])
+    audit.record(
+        action="offer",
+        organization_id=callback.organization_id,
+        obj=callback,
+        changes={"status": [CallbackStatus.WAITING, CallbackStatus.OFFERED]},
+        details={"agent": agent_id},
+    )
+    publish.agent_state_changed(organization_id=callback.organization_id, agent_id=agent_id)
+    publish.calls_changed(organization_id=callback.organization_id, queue_ids={callback.queue_id})
+
+
 def _claim(
-    waiting: Call | Callback, agent_id: int, now: datetime, *, ring_all: bool, reason: str
+    waiting: Call, agent_id: int, now: datetime, *, ring_all: bool, reason: str
 ) -> TwilioOffer:
-    if isinstance(waiting, Callback):
-        waiting.status = CallbackStatus.DIALING
-        waiting.attempts += 1
-        waiting.agent_id = agent_id
-        waiting.save(update_fields=["status", "attempts", "agent", "updated_at"])
     return TwilioOffer.objects.create(
         organization_id=waiting.organization_id,
-        call=waiting if isinstance(waiting, Call) else None,
-        callback=waiting if isinstance(waiting, Callback) else None,
+        call=waiting,
         agent_id=agent_id,
         queue=_queue_of(waiting),
         status=OfferStatus.CLAIMED,

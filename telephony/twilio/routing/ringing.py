@@ -22,14 +22,14 @@ from django.utils import timezone
 
 from contactcenter import facts as te
 from contactcenter.enums import AgentState, CallSource, RecordingPolicy
-from contactcenter.models import Agent, Call, Callback, CallQueue
+from contactcenter.models import Agent, Call, CallQueue
 from contactcenter.services.agents import agent_choose_state
 from contactcenter.services.telephony import telephony_apply
 from telephony.models import OFFER_ACTIVE, OfferStatus, TwilioAccount, TwilioOffer
 from telephony.twilio import actions
 from telephony.twilio.callbacks import agent_name
 from telephony.twilio.routing import exits
-from telephony.twilio.routing.callbacks import attempt_over, release_lost
+from telephony.twilio.routing.callbacks import release_lost, tend
 from telephony.twilio.routing.decide import decide, due_callbacks, waiting_calls
 from telephony.twilio.routing.phones import offers_over, wrap_ups_over
 
@@ -63,6 +63,7 @@ def route(*, organization_id: int, now: datetime | None = None) -> list[TwilioOf
         return []
     now = now or timezone.now()
     wrap_ups_over(organization_id, now)
+    tend(organization_id, now)
     decision = decide(organization_id=organization_id, now=now)
     if decision.next_check is not None:
         request(organization_id, delay=(decision.next_check - now).total_seconds())
@@ -111,48 +112,31 @@ def ring_all(offers: list[TwilioOffer]) -> bool:
 
 
 def ring(offer: TwilioOffer) -> bool:
-    """Ask Twilio to ring the offer's agent: with the waiting caller (taken out of the
-    queue), or for a callback (the customer is called, then the agent's client)."""
+    """Ask Twilio to ring the offer's agent with the waiting caller (taken out of the
+    queue). (A callback is not rung: it is offered in the agent's console, ``decide``.)"""
     if _hook := os.environ.get("CC_TEST_PAUSE_BEFORE_RING"):
         _pause_before_ring(_hook)
     account = TwilioAccount.objects.get(organization_id=offer.organization_id)
     queue, agent = offer.queue, offer.agent
-    call: Call | None = None
-    if offer.callback_id is not None:
-        callback = Callback.objects.get(pk=offer.callback_id)
-        what = f"callback {callback.pk}"
-        result = actions.originate(
-            account,
-            to=callback.number,
-            from_number=account.caller_id,
-            agent=agent.twilio_identity,
-            base_url=settings.PUBLIC_URL,
-            callback=callback.pk,
-        )
-    else:
-        assert offer.call_id is not None  # an offer is of a call or of a callback
-        call = Call.objects.get(pk=offer.call_id)
-        what = str(call)
-        result = actions.connect_agent(
-            account,
-            call.external_id,
-            agent=agent.twilio_identity,
-            queue=queue.pbx_queue_name,
-            timeout=queue.ring_timeout_seconds,
-            base_url=settings.PUBLIC_URL,
-            record=records_all(queue),
-        )
+    assert offer.call_id is not None  # decide claims offers of calls only
+    call = Call.objects.get(pk=offer.call_id)
+    result = actions.connect_agent(
+        account,
+        call.external_id,
+        agent=agent.twilio_identity,
+        queue=queue.pbx_queue_name,
+        timeout=queue.ring_timeout_seconds,
+        base_url=settings.PUBLIC_URL,
+        record=records_all(queue),
+    )
     now = timezone.now()
     pending = TwilioOffer.objects.filter(pk=offer.pk, status=OfferStatus.CLAIMED)
     if result.ok:
         pending.update(status=OfferStatus.RINGING, rung_at=now)
-        if offer.callback_id is not None:
-            Callback.objects.filter(pk=offer.callback_id).update(placed_call_sid=result.call_sid)
         return True
-    logger.warning("Twilio routing: ringing %s for %s refused: %s", agent, what, result.message)
-    if pending.update(status=OfferStatus.MISSED, ended_at=now) and offer.callback_id:
-        attempt_over(callback_id=offer.callback_id, outcome="failed", at=now)
-    if call is not None and result.code in CALL_GONE:
+    logger.warning("Twilio routing: ringing %s for %s refused: %s", agent, call, result.message)
+    pending.update(status=OfferStatus.MISSED, ended_at=now)
+    if result.code in CALL_GONE:
         caller_gone(account, call, now)
         request(offer.organization_id)  # the agent is free for the next caller
     return False
@@ -423,6 +407,7 @@ def repair(*, now: datetime | None = None) -> int:
     made = 0
     for organization_id in organizations:
         wrap_ups_over(organization_id, now)  # also where nobody waits
+        tend(organization_id, now)
         if waiting_calls(organization_id) or due_callbacks(organization_id, now):
             made += len(route(organization_id=organization_id, now=now))
     return made

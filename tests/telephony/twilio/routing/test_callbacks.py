@@ -1,10 +1,13 @@
-"""Callbacks placed on Twilio by the routing: the next free agent of the queue gets the
-callback, the customer is called through REST (the fake API on a real socket), the
-placed call's signed status callbacks say how the attempt went; retries, giving up."""
+"""Callbacks on Twilio take the console's offer path, as on Asterisk: the routing offers
+a due callback to the next free agent of the queue in their console, the agent accepts
+it (REST, as the console does) and the call is placed through Twilio's REST API (the
+fake API on a real socket); the placed call's signed status callbacks say how the
+attempt went; lapses and declines, retries, giving up."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
@@ -12,14 +15,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from contactcenter.enums import CallEventType, CallStatus, QueueStrategy
-from contactcenter.models import AuditEntry, Call, Callback, CallbackStatus
+from contactcenter.enums import AgentState, CallEventType, CallStatus, QueueStrategy
+from contactcenter.models import Agent, AuditEntry, Call, Callback, CallbackStatus, Membership
 from contactcenter.models.audit import ActorKind
 from contactcenter.selectors.reports import queue_report
 from contactcenter.services.callbacks import callback_schedule
-from telephony.models import OfferStatus, TwilioAccount, TwilioOffer
+from telephony.models import TwilioAccount, TwilioOffer
 from telephony.twilio.routing.ringing import repair
-from tests.conftest import Floor
+from tests.conftest import Floor, client_for
 from tests.telephony.twilio.fakeapi import CallUpdate, FakeTwilioAPI
 from tests.telephony.twilio.routing.conftest import RoutedFloor, routed_floor
 from tests.telephony.twilio.signed import ACCOUNT_SID, OUR_NUMBER, TwilioRequest
@@ -51,15 +54,77 @@ def placed_status(f: RoutedFloor, placed: CallUpdate, status: str) -> None:
     assert response.status_code == 204, response.content
 
 
-def test_a_due_callback_is_placed_for_the_next_free_agent_and_answered(
+def offer_of(f: RoutedFloor, agent: Agent) -> dict[str, object] | None:
+    """The agent's callback offer, as their console reads it (REST)."""
+    member = Membership.objects.get(pk=_member(f, agent))
+    response = client_for(member).get("/api/v1/callbacks/offer/")
+    if response.status_code == 204:
+        return None
+    assert response.status_code == 200, response.content
+    body: dict[str, object] = response.json()
+    return body
+
+
+def _member(f: RoutedFloor, agent: Agent) -> int:
+    assert agent.user_id is not None
+    return int(Membership.objects.get(organization=f.floor.org, user_id=agent.user_id).pk)
+
+
+def accept(f: RoutedFloor, agent: Agent, callback: Callback) -> int:
+    member = Membership.objects.get(pk=_member(f, agent))
+    response = client_for(member).post(f"/api/v1/callbacks/{callback.pk}/accept/")
+    return int(response.status_code)
+
+
+def decline(f: RoutedFloor, agent: Agent, callback: Callback) -> int:
+    member = Membership.objects.get(pk=_member(f, agent))
+    response = client_for(member).post(f"/api/v1/callbacks/{callback.pk}/decline/")
+    return int(response.status_code)
+
+
+def agent_leg(f: RoutedFloor, placed: CallUpdate, agent: Agent, status: str) -> None:
+    """The leg of the placed call that rings the agent's browser (the <Client> of the
+    placed call's TwiML), once the customer answered."""
+    document = ElementTree.fromstring(placed.fields["Twiml"])
+    client = document.find("Dial/Client")
+    assert client is not None and client.findtext("Identity") == agent.twilio_identity
+    url = urlsplit(client.get("statusCallback", ""))
+    fields = {
+        "AccountSid": ACCOUNT_SID,
+        "ApiVersion": "2010-04-01",
+        "CallSid": "CA" + "e" * 32,
+        "ParentCallSid": placed.call_sid,
+        "CallStatus": status,
+        "Direction": "outbound-dial",
+        "From": OUR_NUMBER,
+        "To": f"client:{agent.twilio_identity}",
+    }
+    response = f.twilio.deliver(TwilioRequest(f"{url.path}?{url.query}", fields))
+    assert response.status_code == 204, response.content
+
+
+def test_a_due_callback_is_offered_in_the_console_then_placed_when_accepted(
     floor_a: Floor, twilio_api: FakeTwilioAPI
 ) -> None:
     f = floor_with_caller_id(floor_a, twilio_api)
     [agent] = f.agents
     callback = callback_schedule(queue=f.queue, number="(555) 765-0001")
     assert callback.number == CUSTOMER  # read in the organization's region
-    assert twilio_api.created == []  # nobody free yet
+    assert offer_of(f, agent) is None  # nobody free yet
     f.available(agent)
+    # Offered in the agent's console, as on Asterisk: nothing is placed yet.
+    assert twilio_api.created == []
+    callback.refresh_from_db()
+    assert (callback.status, callback.agent_id) == (CallbackStatus.OFFERED, agent.pk)
+    assert callback.offered_at is not None and callback.attempts == 0
+    offered = offer_of(f, agent)
+    assert offered is not None and offered["id"] == callback.pk
+    assert AuditEntry.objects.filter(action="offer", object_id=str(callback.pk)).count() == 1
+    # While it is offered the agent is offered nobody else.
+    f.twilio.caller_arrives(1)
+    assert f.twilio.rings() == []
+    # "Call back": Twilio calls the customer from the caller ID, then the agent's browser.
+    assert accept(f, agent, callback) == 200
     [placed] = twilio_api.created
     assert (placed.fields["To"], placed.fields["From"]) == (CUSTOMER, OUR_NUMBER)
     hints = parse_qs(urlsplit(placed.fields["StatusCallback"]).query)
@@ -71,30 +136,38 @@ def test_a_due_callback_is_placed_for_the_next_free_agent_and_answered(
         agent.pk,
     )
     assert callback.placed_call_sid == placed.call_sid
+    entry = AuditEntry.objects.get(action="pbx.originate")
+    assert entry.details["callback"] == callback.pk and entry.details["ok"] is True
     placed_status(f, placed, "in-progress")
     callback.refresh_from_db()
     assert (callback.status, callback.last_outcome) == (CallbackStatus.ANSWERED, "answered")
-    # Twilio said so: the attempt's audit entry names the account's PBX connection.
+    # Twilio's record of the placed call said so: the attempt's entry names its account.
     entry = AuditEntry.objects.get(action="attempt", object_id=str(callback.pk))
     assert (entry.actor_kind, entry.actor_label) == (ActorKind.PBX, f"twilio:{ACCOUNT_SID}")
     assert entry.details == {"outcome": "answered", "attempt": 1}
-    # While on the callback, the agent is offered nobody else.
-    f.twilio.caller_arrives(1)
+    # The agent's browser rings, they answer: on a call, and offered nobody else.
+    agent_leg(f, placed, agent, "ringing")
+    agent.refresh_from_db()
+    assert agent.state == AgentState.RINGING
+    agent_leg(f, placed, agent, "in-progress")
+    agent.refresh_from_db()
+    assert agent.state == AgentState.ON_CALL
     assert f.twilio.rings() == []
     placed_status(f, placed, "completed")
     [ring] = f.twilio.rings()
     assert ring.identity == agent.twilio_identity
-    offer = TwilioOffer.objects.get(callback=callback)
-    assert offer.status == OfferStatus.DONE and offer.answered_at is not None
+    assert not TwilioOffer.objects.filter(callback=callback).exists()
 
 
 def test_an_unanswered_callback_is_retried_after_its_delay_then_given_up(
     floor_a: Floor, twilio_api: FakeTwilioAPI
 ) -> None:
     f = floor_with_caller_id(floor_a, twilio_api)
-    f.available(*f.agents)
+    [agent] = f.agents
+    f.available(agent)
     callback = callback_schedule(queue=f.queue, number=CUSTOMER, max_attempts=2, retry_seconds=60)
     repair()
+    assert accept(f, agent, callback) == 200
     [first] = twilio_api.created
     placed_status(f, first, "no-answer")
     callback.refresh_from_db()
@@ -103,8 +176,12 @@ def test_an_unanswered_callback_is_retried_after_its_delay_then_given_up(
         1,
         "no_answer",
     )
-    assert repair(now=timezone.now() + timedelta(seconds=30)) == 0
-    assert repair(now=timezone.now() + timedelta(seconds=61)) == 1
+    repair(now=timezone.now() + timedelta(seconds=30))
+    assert offer_of(f, agent) is None
+    repair(now=timezone.now() + timedelta(seconds=61))
+    callback.refresh_from_db()
+    assert (callback.status, callback.agent_id) == (CallbackStatus.OFFERED, agent.pk)
+    assert accept(f, agent, callback) == 200
     second = twilio_api.created[1]
     placed_status(f, second, "busy")
     callback.refresh_from_db()
@@ -113,18 +190,48 @@ def test_an_unanswered_callback_is_retried_after_its_delay_then_given_up(
         2,
         "busy",
     )
-    assert repair(now=timezone.now() + timedelta(hours=1)) == 0
+    repair(now=timezone.now() + timedelta(hours=1))
+    assert offer_of(f, agent) is None
     assert len(twilio_api.created) == 2
+
+
+def test_an_offer_let_lapse_or_declined_goes_to_another_agent_first(
+    floor_a: Floor, twilio_api: FakeTwilioAPI, settings: Any
+) -> None:
+    f = floor_with_caller_id(floor_a, twilio_api, agents=2)
+    a, b = f.agents
+    f.available(a, b)
+    callback = callback_schedule(queue=f.queue, number=CUSTOMER)
+    repair()
+    callback.refresh_from_db()
+    first = callback.agent_id
+    assert callback.status == CallbackStatus.OFFERED and first in (a.pk, b.pk)
+    other = b if first == a.pk else a
+    # Nobody takes it within CALLBACK_OFFER_SECONDS: it lapses and goes to the other.
+    repair(now=timezone.now() + timedelta(seconds=settings.CALLBACK_OFFER_SECONDS + 1))
+    callback.refresh_from_db()
+    assert (callback.status, callback.agent_id) == (CallbackStatus.OFFERED, other.pk)
+    assert AuditEntry.objects.filter(action="offer_lapse", object_id=str(callback.pk)).exists()
+    # Only the agent it is offered to takes it; they decline: back to the first agent.
+    assert accept(f, Agent.objects.get(pk=first), callback) == 409
+    assert decline(f, other, callback) == 200
+    callback.refresh_from_db()
+    assert (callback.status, callback.agent_id) == (CallbackStatus.OFFERED, first)
+    assert twilio_api.created == []
 
 
 def test_a_scheduled_callback_waits_for_its_time(floor_a: Floor, twilio_api: FakeTwilioAPI) -> None:
     f = floor_with_caller_id(floor_a, twilio_api)
-    f.available(*f.agents)
+    [agent] = f.agents
+    f.available(agent)
     at = timezone.now() + timedelta(minutes=10)
-    callback_schedule(queue=f.queue, number=CUSTOMER, at=at)
-    assert repair() == 0 and twilio_api.created == []
-    assert repair(now=at + timedelta(seconds=1)) == 1
-    assert [c.fields["To"] for c in twilio_api.created] == [CUSTOMER]
+    callback = callback_schedule(queue=f.queue, number=CUSTOMER, at=at)
+    repair()
+    assert offer_of(f, agent) is None
+    repair(now=at + timedelta(seconds=1))
+    callback.refresh_from_db()
+    assert (callback.status, callback.agent_id) == (CallbackStatus.OFFERED, agent.pk)
+    assert twilio_api.created == []
 
 
 def test_a_kept_place_goes_before_a_caller_who_came_later(
@@ -144,7 +251,8 @@ def test_a_kept_place_goes_before_a_caller_who_came_later(
     assert again.pk == kept.pk and Callback.objects.count() == 1
     f.twilio.caller_hangs_up(first)
     f.available(agent)
-    assert [c.fields["To"] for c in twilio_api.created] == [CUSTOMER]
+    kept.refresh_from_db()
+    assert (kept.status, kept.agent_id) == (CallbackStatus.OFFERED, agent.pk)
     assert f.twilio.rings() == []
     assert Call.objects.get(external_id=later).answered_at is None
 
@@ -172,8 +280,10 @@ def test_a_waiting_caller_presses_1_keeps_their_place_and_is_called_back(
     kept = Callback.objects.get(call=call)
     assert (kept.number, kept.place_at, kept.queue_id) == (caller, call.queued_at, f.queue.pk)
     # The key press came through Twilio: the callback's audit entry names its connection.
-    entry = AuditEntry.objects.get(action="create", object_id=str(kept.pk))
-    assert (entry.object_type, entry.actor_kind) == ("contactcenter.callback", ActorKind.PBX)
+    entry = AuditEntry.objects.get(
+        action="create", object_type="contactcenter.callback", object_id=str(kept.pk)
+    )
+    assert entry.actor_kind == ActorKind.PBX
     assert entry.actor_label == f"twilio:{ACCOUNT_SID}"
     left = f.twilio.deliver(
         TwilioRequest(
@@ -185,6 +295,9 @@ def test_a_waiting_caller_presses_1_keeps_their_place_and_is_called_back(
     # The agent gets the callback, not the call (still open until Twilio says it ended).
     f.available(agent)
     assert f.twilio.rings() == []
+    kept.refresh_from_db()
+    assert (kept.status, kept.agent_id) == (CallbackStatus.OFFERED, agent.pk)
+    assert accept(f, agent, kept) == 200
     assert [c.fields["To"] for c in twilio_api.created] == [caller]
 
     # The call ends: it asked for a callback, it did not abandon the queue (the queue's
