@@ -356,7 +356,10 @@ def _hangup_by(call: CallRows, first: CelRow) -> HangupParty | None:
         reason = _COMPLETE_REASONS.get(q.event)
         if reason in (HangupParty.CALLER, HangupParty.AGENT):
             return reason
-    source = next((str(r.extra.get("hangupsource", "")) for r in call.hangups()), "")
+    # The last party's row names who hung up; a channel that left earlier (a transferer,
+    # a member whose ringing was cancelled) has none.
+    sources = (str(r.extra.get("hangupsource", "")) for r in reversed(call.hangups()))
+    source = next((s for s in sources if s), "")
     if not source:
         return None
     if device_of(source) == call.device(first.uniqueid):

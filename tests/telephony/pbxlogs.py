@@ -29,6 +29,7 @@ LOGGED = (
     "ended_at",
     "wait_seconds",
     "talk_seconds",
+    "hangup_by",
 )
 
 
