@@ -261,7 +261,7 @@ def _started(call: CallRows, first: CelRow) -> te.CallStarted:
         others = {r.uniqueid for r in call.rows} - {first.uniqueid}
         outbound = external_number(exten) or any(not call.agent(u) for u in others)
         direction = CallDirection.OUTBOUND if outbound else CallDirection.INTERNAL
-        exten = first.cid_dnid or exten
+        exten = first.cid_dnid or exten or _dialled_out(call, first)
     return te.CallStarted(
         call_key=call.linkedid,
         at=first.eventtime,
@@ -274,6 +274,14 @@ def _started(call: CallRows, first: CelRow) -> te.CallStarted:
         callee_number=exten[:64],
         agent=agent,
     )
+
+
+def _dialled_out(call: CallRows, first: CelRow) -> str:
+    """The number an agent's call reached when its own channel does not say (a click-to-
+    dial starts the agent's phone at ``s``): the extension of the first other party's
+    row that has one."""
+    others = [r for r in call.rows if r.uniqueid != first.uniqueid and not call.agent(r.uniqueid)]
+    return next((r.exten for r in others if r.exten not in ("", "s")), "")
 
 
 def _completed(call: CallRows, q: QueueLogRow, member_leg: str) -> te.AgentCompleted:

@@ -23,6 +23,7 @@ LOGGED = (
     "agent",
     "queue",
     "caller_number",
+    "callee_number",
     "started_at",
     "queued_at",
     "answered_at",
