@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -24,6 +25,7 @@ from django.db import connection, connections
 
 from contactcenter.models import Call
 from contactcenter.services.telephony.derive import whole_seconds
+from telephony import metrics
 from telephony.ami.bridge import AmiBridge
 from telephony.ami.client import AmiEndpoint
 from telephony.ami.simulator import AmiSimulator
@@ -142,3 +144,37 @@ async def test_after_an_outage_the_backfill_ends_the_closed_call_and_creates_the
         second_hold, held.ended_at
     )
     assert held.held_since is None and "hold_open_at_close" not in held.flags
+
+
+async def _refused(bridge: AmiBridge) -> bool:
+    return bridge.stats.cel_errors > 0
+
+
+def _ended_calls(org_id: int) -> int:
+    return Call.objects.filter(organization_id=org_id, ended_at__isnull=False).count()
+
+
+async def test_a_log_database_it_cannot_read_is_counted_and_the_bridge_goes_on(
+    pbx_logs: PbxLogs, settings: Any
+) -> None:
+    """The backfill's read fails (here a table that is not there): logged, counted as
+    ``cc_cel_errors_total``, nothing read; the live stream is stored as without a source."""
+    settings.CEL_BACKFILL_RECHECK_SECONDS = 0
+    unreadable = dataclasses.replace(pbx_logs.source, cel_table="no_such_table")
+    simulator = AmiSimulator(fast_config())
+    async with simulator, _bridge(simulator.port, unreadable) as bridge:
+        await wl.until(lambda: _refused(bridge), what="the failed backfill counted")
+        await simulator.run_scenario("answered").wait()
+        await bridge.synced()
+        collector = metrics.BridgeCollector()
+        collector.watch(bridge)
+        samples = {
+            sample.name: sample.value
+            for family in collector.collect()
+            for sample in family.samples
+            if family.name.startswith("cc_cel_")
+        }
+        org_id = bridge.target.organization_id
+    assert samples["cc_cel_errors_total"] == 1.0, samples
+    assert samples["cc_cel_backfills_total"] == samples["cc_cel_facts_total"] == 0.0, samples
+    assert await sync_to_async(_ended_calls)(org_id) == 1
