@@ -22,6 +22,16 @@ from contactcenter.models.queues import CallQueue
 # while such a session is live and the organization lets agents see it
 # (Organization.agents_see_monitoring; contactcenter/services/monitoring.py).
 COACHED_FLAG = "coached"
+# Call.flags' key of a caller who asked to be called back while waiting (a Callback
+# holds their place): out of the queue, and once ended unanswered a CALLBACK call.
+CALLBACK_KEPT_FLAG = "callback_requested"
+# Call.flags' keys of a caller moved to another queue (a supervisor's move-to-queue, a
+# Twilio exit to another queue): the queue they wait in now, and since when (epoch
+# seconds; the latest join wins whatever order the facts come in). The record keeps the
+# queue they joined, whose figures count the call; the wallboard counts them waiting
+# where they wait.
+WAITING_IN_FLAG = "waiting_in"
+WAITING_IN_AT_FLAG = "waiting_in_at"
 
 
 class CallDisposition(TenantModel, TimestampedModel):

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, F, Min, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, IntegerField, Min, OuterRef, Q, Subquery, Sum
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from contactcenter.enums import AgentState, CallStatus
@@ -30,6 +31,7 @@ from contactcenter.models import (
     VoicemailStatus,
 )
 from contactcenter.models.callbacks import CALLBACK_OPEN
+from contactcenter.models.calls import CALLBACK_KEPT_FLAG, WAITING_IN_FLAG
 from contactcenter.selectors.figures_common import (
     QUEUE_TRAFFIC,
     DayWindow,
@@ -45,12 +47,18 @@ ANSWERED_STATUSES = (CallStatus.IN_PROGRESS, CallStatus.ON_HOLD, CallStatus.COMP
 # derive_status keeps a queued call QUEUED while agents ring; RINGING is listed too so
 # that "waiting" rests on the queue time (queued_at set), not on which live status it is.
 WAITING_STATUSES = (CallStatus.QUEUED, CallStatus.RINGING)
-# Still in the queue: joined it, and neither answered, abandoned nor ended. Not limited
-# to today: a caller queued before midnight who still waits is waiting now.
-WAITING = (
+# Still in the queue: joined it, and neither answered, abandoned nor ended, nor left it
+# with a callback kept (the caller who pressed 1 is out of the line, though their call
+# lasts until the goodbye). Not limited to today: a caller queued before midnight who
+# still waits is waiting now.
+IN_LINE = (
     Q(status__in=WAITING_STATUSES, queued_at__isnull=False, abandoned_at__isnull=True)
+    & ~Q(flags__has_key=CALLBACK_KEPT_FLAG)
     & QUEUE_TRAFFIC
 )
+# Waiting in the queue they joined (the call's queue): not moved to another one. A
+# caller moved elsewhere is counted where they wait (``_queues``: ``moved_in``).
+WAITING = IN_LINE & ~Q(flags__has_key=WAITING_IN_FLAG)
 
 
 def _offered_in(day: DayWindow) -> Q:
@@ -137,6 +145,15 @@ def _queues(organization: Organization, queue_ids: Iterable[int] | None) -> list
         .annotate(n=Count("pk"))
         .values("n")
     )
+    # Callers moved into the queue from the one they joined, waiting here now.
+    moved_in = (
+        Call.objects.filter(organization_id=OuterRef("organization_id"))
+        .filter(IN_LINE, flags__has_key=WAITING_IN_FLAG)
+        .annotate(waiting_in=Cast(KeyTextTransform(WAITING_IN_FLAG, "flags"), IntegerField()))
+        .filter(waiting_in=OuterRef("pk"))
+        .order_by()
+        .values("waiting_in")
+    )
     new_voicemails = (
         Voicemail.objects.filter(queue=OuterRef("pk"), status=VoicemailStatus.NEW)
         .order_by()
@@ -150,12 +167,35 @@ def _queues(organization: Organization, queue_ids: Iterable[int] | None) -> list
         .annotate(
             open_callbacks=Coalesce(Subquery(open_callbacks), 0),
             new_voicemails=Coalesce(Subquery(new_voicemails), 0),
+            moved_in=Coalesce(Subquery(moved_in.annotate(n=Count("pk")).values("n")), 0),
+            moved_in_since=Subquery(moved_in.annotate(at=Min("queued_at")).values("at")),
         )
     )
     if queue_ids is not None:
         # Another organization's id matches nothing here: it yields no row, not an error.
         queues = queues.filter(pk__in=list(queue_ids))
     return list(queues.order_by("name", "id"))
+
+
+def _moved_in(queue: CallQueue) -> tuple[int, datetime | None]:
+    """The callers moved into the queue and how long the first has waited (since they
+    joined their first queue), as ``_queues`` annotated it."""
+    return int(getattr(queue, "moved_in", 0)), getattr(queue, "moved_in_since", None)
+
+
+def _with_moved_in(
+    row: Mapping[str, Any], moved: Iterable[tuple[int, datetime | None]]
+) -> dict[str, Any]:
+    """The aggregate row, with the callers moved in counted as waiting there."""
+    moved = list(moved)
+    since = [at for _, at in moved if at is not None]
+    if row.get("oldest_queued_at") is not None:
+        since.append(row["oldest_queued_at"])
+    return {
+        **row,
+        "waiting": (row.get("waiting") or 0) + sum(n for n, _ in moved),
+        "oldest_queued_at": min(since, default=None),
+    }
 
 
 def _new_voicemails(queue: CallQueue) -> int:
@@ -258,7 +298,10 @@ def _queue_rows(
             agents_by_state=by_state[queue.pk],
             agents=tuple(_queue_agent(m, now) for m in members[queue.pk]),
             **_call_figures(
-                by_queue.get(queue.pk, {}), now, _open_callbacks(queue), _new_voicemails(queue)
+                _with_moved_in(by_queue.get(queue.pk, {}), [_moved_in(queue)]),
+                now,
+                _open_callbacks(queue),
+                _new_voicemails(queue),
             ),
         )
         for queue in queues
@@ -307,7 +350,7 @@ def wallboard(
     totals = OrganizationTotals(
         agents_by_state=_state_counts(agents.values()),
         **_call_figures(
-            total,
+            _with_moved_in(total, [_moved_in(queue) for queue in queues]),
             now,
             sum(row.callbacks_waiting for row in rows),
             sum(row.voicemails_waiting for row in rows),

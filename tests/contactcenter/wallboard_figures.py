@@ -44,15 +44,29 @@ OUTCOMES = [
     "abandoned_no_verdict",
     "abandoned_not_hung_up",
     "no_answer",
+    "waiting_moved",  # moved to another queue (``moved_to``), waiting there
+    "callback_kept",  # pressed 1 while waiting: a callback keeps their place; not hung up yet
 ]
 
 
 def queue_call(
-    queue: CallQueue, *, queued_at: datetime, outcome: str, wait: int = 0, talk: int = 0
+    queue: CallQueue,
+    *,
+    queued_at: datetime,
+    outcome: str,
+    wait: int = 0,
+    talk: int = 0,
+    moved_to: CallQueue | None = None,
 ) -> Call:
     """A call record as the telephony services leave it, status derived from its facts."""
     call = make_call(queue.organization, queue=queue, started_at=queued_at - timedelta(seconds=3))
     call.queued_at = queued_at
+    if outcome == "waiting_moved":
+        target = moved_to or queue
+        moved_at = queued_at + timedelta(seconds=wait)
+        call.flags = {"waiting_in": target.pk, "waiting_in_at": moved_at.timestamp()}
+    elif outcome == "callback_kept":
+        call.flags = {"callback_requested": True}
     waited = queued_at + timedelta(seconds=wait)
     if outcome in {"talking", "on_hold", "completed", "completed_wait_unknown"}:
         call.answered_at = waited
@@ -141,19 +155,32 @@ def queue_figures(offered: list[tuple[Call, CallQueue]]) -> dict[str, Any]:
     }
 
 
-def _call_figures(pairs: list[tuple[Call, CallQueue]], now: datetime, tz: ZoneInfo) -> dict:
+def waits_in(call: Call) -> int | None:
+    """The queue a caller waits in now: the one they were moved to, else the one joined."""
+    moved: int | None = call.flags.get("waiting_in")
+    return call.queue_id if moved is None else moved
+
+
+def _call_figures(
+    pairs: list[tuple[Call, CallQueue]], now: datetime, tz: ZoneInfo, here: list[Call]
+) -> dict:
+    """``pairs``: the calls that joined the queues (offered, answered ...); ``here``: the
+    calls whose caller waits in them now (waiting, longest wait)."""
     today = now.astimezone(tz).date()
     # Internal calls are no queue's traffic (docs/figures.md).
     pairs = [(c, q) for c, q in pairs if c.direction != CallDirection.INTERNAL]
     offered = [
         (c, q) for c, q in pairs if c.queued_at and c.queued_at.astimezone(tz).date() == today
     ]
+    # A caller who pressed 1 left the line for a callback, though their call goes on.
     waiting = [
         c
-        for c, _ in pairs
-        if c.status in {CallStatus.QUEUED, CallStatus.RINGING}
+        for c in here
+        if c.direction != CallDirection.INTERNAL
+        and c.status in {CallStatus.QUEUED, CallStatus.RINGING}
         and c.queued_at is not None
         and c.abandoned_at is None
+        and not c.flags.get("callback_requested")
     ]
     oldest = min((c.queued_at for c in waiting if c.queued_at), default=None)
     return {
@@ -181,11 +208,13 @@ def expected_board(
         key=lambda q: (q.name, q.pk),
     )
     calls = list(Call.objects.filter(organization=org))
-    rows, all_pairs, all_agents = [], [], {}
+    rows, all_pairs, all_here, all_agents = [], [], [], {}
     all_callbacks = all_voicemails = 0
     for q in queues:
         pairs = [(c, q) for c in calls if c.queue_id == q.pk]
         all_pairs += pairs
+        here = [c for c in calls if waits_in(c) == q.pk]
+        all_here += here
         members = sorted(
             QueueMembership.objects.filter(
                 queue=q, is_logged_in=True, agent__organization=org
@@ -211,7 +240,7 @@ def expected_board(
         all_voicemails += voicemails
         rows.append(
             {
-                **_call_figures(pairs, now, tz),
+                **_call_figures(pairs, now, tz, here),
                 "callbacks_waiting": callbacks,
                 "voicemails_waiting": voicemails,
                 "queue_id": q.pk,
@@ -223,7 +252,7 @@ def expected_board(
             }
         )
     totals = {
-        **_call_figures(all_pairs, now, tz),
+        **_call_figures(all_pairs, now, tz, all_here),
         "callbacks_waiting": all_callbacks,
         "voicemails_waiting": all_voicemails,
         "agents_by_state": _by_state(list(all_agents.values())),
@@ -271,6 +300,7 @@ def random_floor(org: Organization, now: datetime, rng: random.Random) -> None:
             outcome=outcome,
             wait=rng.choice([0, 1, 4, 5, 9, 10, 19, 20, 21, 29, 30, 31, 120]),
             talk=rng.randint(0, 900),
+            moved_to=rng.choice(queues),
         )
     make_call(org, queue=None, started_at=now)  # not a queue call: on no row
     for n in range(8):

@@ -9,6 +9,7 @@ from typing import Any
 from contactcenter import facts as te
 from contactcenter.enums import CallDirection, CallEventType, HangupParty, TransferStatus
 from contactcenter.models import Agent, Call, CallQueue, CallTransfer
+from contactcenter.models.calls import WAITING_IN_AT_FLAG, WAITING_IN_FLAG
 from contactcenter.services.telephony.derive import (
     ANSWERED_UNKNOWN,
     RECEIPT_TIMES,
@@ -119,8 +120,19 @@ def _started(call: Call, fact: te.CallStarted, lk: Lookups) -> Timeline:
 
 
 def _queued(call: Call, fact: te.QueueJoined, lk: Lookups) -> Timeline:
+    queue = lk.queue(fact.queue)
     if call.queue_id is None:
-        call.queue = lk.queue(fact.queue)
+        call.queue = queue
+    elif queue is not None and (queue.pk != call.queue_id or WAITING_IN_FLAG in call.flags):
+        # Moved to another queue (or back): the record keeps the queue joined; the
+        # wallboard counts the caller waiting where they wait now (the latest join; a
+        # join older than the call's own is a late fact, not a move).
+        since = call.flags.get(WAITING_IN_AT_FLAG)
+        if since is None and call.queued_at is not None:
+            since = call.queued_at.timestamp()
+        if since is None or fact.at.timestamp() >= since:
+            call.flags[WAITING_IN_FLAG] = queue.pk
+            call.flags[WAITING_IN_AT_FLAG] = fact.at.timestamp()
     if call.queued_at is None or fact.at < call.queued_at:
         call.queued_at = fact.at
     return Timeline(

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from contactcenter.enums import CallStatus
 from contactcenter.models import Call
+from contactcenter.models.calls import CALLBACK_KEPT_FLAG
 
 ANSWERED_UNKNOWN = "answered_at_unknown"
 # The call's times are when the bridge read its events (the PBX sent no Timestamp).
@@ -19,7 +20,7 @@ RECEIPT_TIMES = "receipt_times"
 TALK_BY_PBX = "talk_seconds_by_pbx"
 # The caller asked to be called back (a Callback holds their place): ended unanswered,
 # the call is CALLBACK, not ABANDONED (contactcenter/services/callbacks.py sets it).
-CALLBACK_KEPT = "callback_requested"
+CALLBACK_KEPT = CALLBACK_KEPT_FLAG
 
 
 def whole_seconds(start: datetime, end: datetime) -> int:
