@@ -35,7 +35,7 @@ request_finished.connect(_close_request_connections, dispatch_uid="close-request
 
 from config.proxy import TrustedProxyMiddleware  # noqa: E402
 from realtime.auth import realtime_auth_stack  # noqa: E402
-from realtime.routing import websocket_urlpatterns  # noqa: E402
+from realtime.routing import no_such_stream, websocket_urlpatterns  # noqa: E402
 
 # The client's address first (config/proxy.py: the one rule for X-Forwarded-For), so
 # REMOTE_ADDR and the consumers' scope hold the same address.
@@ -44,7 +44,7 @@ application = TrustedProxyMiddleware(
         {
             "http": django_asgi_app,
             # Origin, then cookie, session and user (or ticket); the consumers check roles.
-            "websocket": realtime_auth_stack(URLRouter(websocket_urlpatterns)),
+            "websocket": realtime_auth_stack(URLRouter([*websocket_urlpatterns, no_such_stream])),
         }
     )
 )

@@ -10,8 +10,8 @@ from realtime.protocol import CloseCode
 
 
 class NoSuchStream(AsyncWebsocketConsumer):
-    """Any other path under /ws/ closes 4404, like an id that names nothing. channels'
-    router raised instead: the handshake failed with a 500 and a traceback, every try."""
+    """Any other path closes 4404, like an id that names nothing. channels' router
+    raised instead: the handshake failed with a 500 and a traceback, every try."""
 
     async def connect(self) -> None:
         await self.accept()
@@ -22,5 +22,8 @@ websocket_urlpatterns = [
     path("ws/agent/", AgentConsumer.as_asgi()),
     path("ws/wallboard/", WallboardConsumer.as_asgi()),
     path("ws/supervisor/", SupervisorConsumer.as_asgi()),
-    re_path(r"ws/", NoSuchStream.as_asgi()),  # last: what the routes above did not take
 ]
+
+# After the streams (config/asgi.py): whatever path they did not take, /ws/ or not (a
+# server reached without the proxy, as the one-process default is).
+no_such_stream = re_path(r"", NoSuchStream.as_asgi())

@@ -96,7 +96,7 @@ async def test_a_path_that_is_no_stream_closes_4404(
     http: aiohttp.ClientSession, server: Daphne, floor_a: Floor
 ) -> None:
     # The router raised "No route found": a failed handshake and a traceback per try.
-    for path in ("/ws/nope/", "/ws/agent/extra/", "/ws/"):
+    for path in ("/ws/nope/", "/ws/agent/extra/", "/ws/", "/elsewhere/", "/"):
         ws = await ws_open(http, server, path, user=floor_a.agent_member.user)
         assert await close_code(ws) == 4404, path
     ws = await ws_open(http, server, "/ws/nope/")  # signed in or not
