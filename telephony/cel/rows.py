@@ -69,6 +69,12 @@ def _aware(value: datetime, source: CelSource) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=source.zone)
 
 
+def _time(value: Any, source: CelSource) -> datetime | None:
+    """A row's time, or None for what is not one (a NULL, a text column of a log
+    database that is not Asterisk's): such a row is skipped, not the whole read."""
+    return _aware(value, source) if isinstance(value, datetime) else None
+
+
 def _extra(raw: Any) -> dict[str, Any]:
     if isinstance(raw, dict):
         return raw
@@ -89,11 +95,14 @@ _CEL_COLUMNS = sql.SQL(
 )
 
 
-def _cel_row(row: Sequence[Any], source: CelSource) -> CelRow:
+def _cel_row(row: Sequence[Any], source: CelSource) -> CelRow | None:
+    at = _time(row[1], source)
+    if at is None:
+        return None
     values = [value if value is not None else "" for value in row]
     return CelRow(
         eventtype=str(values[0]),
-        eventtime=_aware(row[1], source),
+        eventtime=at,
         uniqueid=str(values[2]),
         linkedid=str(values[3]),
         channame=str(values[4]),
@@ -143,12 +152,12 @@ async def read_history(
     ).format(_CEL_COLUMNS, _table(source.cel_table))
     keys = sorted(linkedids)
     cursor = await conn.execute(query, [keys, keys, until])
-    rows = [_cel_row(row, source) for row in await cursor.fetchall()]
+    rows = [r for row in await cursor.fetchall() if (r := _cel_row(row, source)) is not None]
     moved = {row.linkedid for row in rows} - linkedids
     if moved:
         keys = sorted(linkedids | moved)
         cursor = await conn.execute(query, [keys, keys, until])
-        rows = [_cel_row(row, source) for row in await cursor.fetchall()]
+        rows = [r for row in await cursor.fetchall() if (r := _cel_row(row, source)) is not None]
     history.cel = _unique(rows)
     if source.queue_log_table:
         history.queue_log = await _queue_log(
@@ -167,8 +176,11 @@ async def _queue_log(
     cursor = await conn.execute(query, [callids, until])
     kept: dict[tuple[str, str, datetime], QueueLogRow] = {}
     for row in await cursor.fetchall():
+        at = _time(row[0], source)
+        if at is None:
+            continue
         item = QueueLogRow(
-            time=_aware(row[0], source),
+            time=at,
             callid=str(row[1] or ""),
             queuename=str(row[2] or ""),
             agent=str(row[3] or ""),
@@ -200,16 +212,21 @@ async def read_cdrs(
         " WHERE start >= %s AND start < %s ORDER BY start"
     ).format(_table(source.cdr_table))
     cursor = await conn.execute(query, [since, until])
-    return [
-        CdrRow(
-            linkedid=str(row[0] or row[1]),
-            uniqueid=str(row[1]),
-            start=_aware(row[2], source),
-            answer=_aware(row[3], source) if row[3] is not None else None,
-            end=_aware(row[4], source),
-            disposition=str(row[5] or ""),
-            src=str(row[6] or ""),
-            dst=str(row[7] or ""),
+    found = []
+    for row in await cursor.fetchall():
+        start, end = _time(row[2], source), _time(row[4], source)
+        if start is None or end is None:
+            continue
+        found.append(
+            CdrRow(
+                linkedid=str(row[0] or row[1]),
+                uniqueid=str(row[1]),
+                start=start,
+                answer=_time(row[3], source),
+                end=end,
+                disposition=str(row[5] or ""),
+                src=str(row[6] or ""),
+                dst=str(row[7] or ""),
+            )
         )
-        for row in await cursor.fetchall()
-    ]
+    return found

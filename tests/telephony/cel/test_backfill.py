@@ -115,8 +115,8 @@ _CEL_INSERT = (
 
 async def test_odd_values_from_the_pbx_lose_their_tail_not_the_call(pbx_logs: PbxLogs) -> None:
     """A hostile or broken log database: an overlong caller name, extra that is not
-    JSON, numbers out of range, a Linkedid no PBX writes. The call is stored with what
-    can be stored; the rest is dropped at the edge."""
+    JSON, numbers out of range, a Linkedid no PBX writes, a queue_log whose times are
+    dates. The call is stored with what can be stored; the rest is dropped at the edge."""
     org_id = await demo_organization()
     # Its tables are not Asterisk's to the letter: wider columns.
     pbx_logs.execute(
@@ -148,3 +148,11 @@ async def test_odd_values_from_the_pbx_lose_their_tail_not_the_call(pbx_logs: Pb
     assert call.ended_at == t0.replace(second=40, tzinfo=UTC)
     assert call.hangup_cause is None and call.status == "abandoned"
     assert call.wait_seconds is not None and call.wait_seconds < 60
+    # Then its queue_log's times become dates (compared with ours, they read as days):
+    # those rows tell nothing and are skipped, not the read; the CEL still has the call.
+    await sync_to_async(call.delete)()
+    pbx_logs.execute("ALTER TABLE queue_log ALTER time TYPE date")
+    found = await _backfill(pbx_logs, org_id, until)
+    assert found.calls_created == 1
+    call = await sync_to_async(Call.objects.get)(organization_id=org_id)
+    assert call.ended_at == t0.replace(second=40, tzinfo=UTC) and call.queue_id is None
