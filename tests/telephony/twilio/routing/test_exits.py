@@ -19,6 +19,7 @@ from contactcenter.enums import (
     QueueStrategy,
 )
 from contactcenter.models import AuditEntry, Call, Callback, CallEvent, QueueMembership
+from contactcenter.selectors.wallboard import figures_by_queue
 from contactcenter.services.agents import agent_set_state
 from telephony.models import ExitReason, TwilioAccount, TwilioOffer, TwilioQueueExit
 from telephony.twilio.routing.exits import DEFAULT_MESSAGE
@@ -172,6 +173,10 @@ def test_after_the_maximum_wait_the_caller_waits_in_another_queue_and_is_answere
     answer = f.twilio.follow(sid, path)
     enqueue = ElementTree.fromstring(answer.content).find("Enqueue")
     assert enqueue is not None and enqueue.text == "overflow"
+    # The wallboard counts the caller waiting in overflow, offered in support.
+    figures = {r.queue_name: r for r in figures_by_queue(organization=floor_a.org)}
+    assert (figures["Overflow"].callers_waiting, figures["Overflow"].offered) == (1, 0)
+    assert (figures["Support"].callers_waiting, figures["Support"].offered) == (0, 1)
     # The overflow queue's free member is rung with the caller.
     agent_set_state(agent=helper, state=AgentState.AVAILABLE)
     [ring] = f.twilio.rings()
