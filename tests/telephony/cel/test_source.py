@@ -149,6 +149,7 @@ async def test_the_session_is_read_only_in_the_sources_zone(pbx_logs: PbxLogs) -
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="Asterisk logs to PostgreSQL")
+@pytest.mark.django_db(transaction=True)  # the report is written from another thread
 async def test_a_tenants_source_is_checked_again_before_every_read(pbx_logs: PbxLogs) -> None:
     """Saved when allowed, then pointing where the policy says no (its name resolving
     elsewhere, the policy narrowed): refused before any connection, and the nightly
