@@ -10,7 +10,7 @@ time, and reports both; a PBX database it cannot read is reported, not raised.
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -67,6 +67,15 @@ def _damage(organization_id: int) -> tuple[str, str]:
     return lost.external_id, closed.external_id
 
 
+def _drift(organization_id: int) -> tuple[str, str]:
+    """A call whose stored end is 5 s late (not flagged), and another to lose its CDR."""
+    calls = sorted(Call.objects.filter(organization_id=organization_id), key=lambda c: c.started_at)
+    drifted, unknown = calls[2], calls[3]
+    assert drifted.ended_at is not None
+    Call.objects.filter(pk=drifted.pk).update(ended_at=drifted.ended_at + timedelta(seconds=5))
+    return drifted.external_id, unknown.external_id
+
+
 async def test_reconciliation_finds_nothing_when_nothing_was_missed_then_repairs_what_was(
     pbx_logs: PbxLogs,
 ) -> None:
@@ -104,6 +113,16 @@ async def test_reconciliation_finds_nothing_when_nothing_was_missed_then_repairs
     assert stored.hangup_cause == 16
     # One report per connection and day: the rerun replaced it.
     assert await sync_to_async(CallLogReconciliation.objects.count)() == 1
+
+    # Reported, never changed: a stored end 5 s from its CDR's, a stored call no CDR knows.
+    drifted, unknown = await sync_to_async(_drift)(org_id)
+    pbx_logs.execute("DELETE FROM cdr WHERE linkedid = %s", [unknown])
+    report = await sync_to_async(reconcile_day)(scope, day)
+    assert (report.different, report.unknown_to_pbx, report.repaired) == (1, 1, 0), report.details
+    assert report.details == {"different": [drifted], "unknown": [unknown]}
+    assert report.missing == report.estimated == 0 and report.pbx_calls == wl.CALLS - 1
+    end = before[drifted]["fields"]["ended_at"] + timedelta(seconds=5)
+    assert (await sync_to_async(Call.objects.get)(external_id=drifted)).ended_at == end
 
 
 async def test_a_pbx_database_that_cannot_be_read_is_reported(pbx_logs: PbxLogs) -> None:
