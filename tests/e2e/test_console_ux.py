@@ -54,6 +54,8 @@ def answered_by_someone_else(caller: str, alice: Agent) -> None:
 
 # What covers a call card, and what runs past its box (a function run in the page).
 LAYOUT_PROBLEMS = (Path(__file__).parent / "layout_problems.js").read_text()
+# The buttons whose text cannot be read on their background (a function run in the page).
+LOW_CONTRAST = (Path(__file__).parent / "low_contrast.js").read_text()
 
 
 def test_the_state_follows_the_phone_wrap_up_pauses_and_the_board_flags_and_dates(
@@ -147,6 +149,9 @@ def test_the_state_follows_the_phone_wrap_up_pauses_and_the_board_flags_and_date
     expect(badge).to_have_attribute("data-state", "wrap_up")
     alice_on_board = board.locator("[data-testid=board-agent]", has_text="Alice Smith").first
     expect(alice_on_board).to_have_attribute("data-state", "wrap_up")
+    # The supervisor's buttons under each agent can be read (they were white on white).
+    expect(alice_on_board.get_by_test_id("agent-pause")).to_be_visible()
+    assert board.evaluate(LOW_CONTRAST) == []
     # This caller waits 12 s for the colleague's phone: past the 3 s service level, the
     # queue's and the "All queues" tile's longest waits turn red as they tick.
     stack.place_inbound_call(
@@ -215,6 +220,7 @@ def test_ended_calls_wait_compact_one_form_at_a_time_and_the_layout_holds(
     expect(live.get_by_test_id("call-status")).to_have_text("Talking")
     expect(live.get_by_test_id("pop-contact")).to_contain_text("John Smith")
     expect(console.get_by_test_id("call-card")).to_have_count(3)
+    assert console.evaluate(LOW_CONTRAST) == []
 
     # From a phone to a wide screen: no sideways scrolling, nothing over a call card,
     # no panel's content (the queue table) past its edge.
