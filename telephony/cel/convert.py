@@ -11,6 +11,7 @@ moments:
 | queue_log CONNECT (else ANSWER of the other party) | AgentConnect (Newstate Up) | CallAnswered |
 | BLINDTRANSFER / ATTENDEDTRANSFER | BlindTransfer / AttendedTransfer | CallTransferred |
 | ANSWER of a channel after a blind transfer | DialEnd ANSWER | TransferAnswered |
+| no such ANSWER before the call's end | DialEnd NOANSWER, BUSY ... | TransferFailed |
 | ATTENDEDTRANSFER, its target answered before | AttendedTransfer, target up | TransferAnswered |
 | queue_log COMPLETECALLER / COMPLETEAGENT / *TRANSFER | AgentComplete | AgentCompleted |
 | queue_log ABANDON / EXITWITHTIMEOUT | QueueCallerAbandon | QueueAbandoned |
@@ -30,9 +31,11 @@ from datetime import UTC, datetime
 
 from contactcenter import facts as te
 from contactcenter.enums import CallDirection, HangupParty, TransferKind
-from telephony.ami.fields import device_of
 
-# A DialEnd's status and the HANGUP's dialstatus are the same words: one table for both.
+# A DialEnd's status and the HANGUP's dialstatus are the same words: the AMI path's
+# tables serve both (a call's outcome; a blind transfer's target not reached).
+from telephony.ami.dialing import _RING_OUTCOMES
+from telephony.ami.fields import device_of
 from telephony.ami.translator import _DIAL_END_OUTCOMES as _DIAL_OUTCOMES
 from telephony.ami.translator import external_number
 from telephony.cel.rows import CelRow, History, QueueLogRow
@@ -249,8 +252,34 @@ def call_facts(call: CallRows) -> list[te.CallFact]:
             )
         )
     if call.ended and not call.moved_to:
+        if pending_transfer:
+            out.append(_transfer_failed(call, pending_transfer))
         out.append(_ended(call, first, answered))
     return sorted(out, key=lambda fact: fact.at)
+
+
+def _transfer_failed(call: CallRows, transfer_key: str) -> te.TransferFailed:
+    """A blind transfer nobody answered before the call ended: failed, as the AMI path
+    says at the target's DialEnd (the transferee's dial status) or, never dialled, at the
+    hangup."""
+    transfer = next(r for r in call.rows if r.eventtype == "BLINDTRANSFER" and _is(r, transfer_key))
+    dialled = any(
+        r.eventtype == "CHAN_START" and r.eventtime > transfer.eventtime for r in call.rows
+    )
+    last = call.hangups()[-1]
+    status = str(last.extra.get("dialstatus", ""))
+    reason = _RING_OUTCOMES.get(status, "failed") if dialled else "not_dialled"
+    return te.TransferFailed(
+        call_key=call.linkedid,
+        at=last.eventtime,
+        dedup_key=f"{_key('Hangup', last.uniqueid, '', last.eventtime)}:transfer",
+        transfer_key=transfer_key,
+        reason=reason,
+    )
+
+
+def _is(row: CelRow, transfer_key: str) -> bool:
+    return transfer_key == f"blind:{row.uniqueid}:{pbx_stamp(row.eventtime)}"
 
 
 def _started(call: CallRows, first: CelRow) -> te.CallStarted:
@@ -311,6 +340,8 @@ def _transferred(call: CallRows, row: CelRow) -> te.CallTransferred:
             from_agent=call.agent(row.uniqueid),
             to_number=f"{target}@{context}" if context else target,
             result="Success",
+            # Taken by the PBX; the target's answer (or none) tells the rest.
+            awaiting_target=True,
         )
     target_leg = str(row.extra.get("transfer_target_channel_uniqueid", ""))
     # The target's number as its channel showed it then (AMI's TransferTargetCallerIDNum),

@@ -10,14 +10,15 @@ twice: nothing changes. A call AMI stored already is not touched by its rows.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
 from django.db import connection
 
-from contactcenter.models import Agent, Call
+from contactcenter.models import Agent, Call, CallTransfer
 from contactcenter.services.telephony import telephony_apply
 from telephony.ami.simulator import AmiSimulator
 from telephony.ami.simulator.cel_writer import CelWriter
@@ -156,3 +157,61 @@ async def test_odd_values_from_the_pbx_lose_their_tail_not_the_call(pbx_logs: Pb
     assert found.calls_created == 1
     call = await sync_to_async(Call.objects.get)(organization_id=org_id)
     assert call.ended_at == t0.replace(second=40, tzinfo=UTC) and call.queue_id is None
+
+
+async def test_a_blind_transfer_nobody_answers_is_failed_not_completed(
+    pbx_logs: PbxLogs,
+) -> None:
+    """An agent blind-transfers the caller to 1002, whose phone rings unanswered until
+    the caller hangs up. The logs say so as AMI does: the transfer failed (no answer),
+    it did not complete at the moment it was asked for."""
+    org_id = await demo_organization()
+    t0 = datetime(2026, 3, 1, 9, 0, 0, 500000)
+    trunk, agent, target = "PJSIP/trunk-00000007", "PJSIP/1001-00000008", "PJSIP/1002-00000009"
+    blind = '{"extension": "1002", "context": "from-internal"}'
+    ended = json.dumps({"hangupcause": 16, "hangupsource": trunk, "dialstatus": "NOANSWER"})
+    rows = [
+        ("CHAN_START", t0, "CALLER", "+15557654321", "+3120", trunk, "7.1", "7.1", ""),
+        ("CHAN_START", t0 + timedelta(seconds=1), "", "", "1001", agent, "7.2", "7.1", ""),
+        ("ANSWER", t0 + timedelta(seconds=3), "", "", "1001", agent, "7.2", "7.1", ""),
+        ("BLINDTRANSFER", t0 + timedelta(seconds=20), "", "", "", agent, "7.2", "7.1", blind),
+        ("HANGUP", t0 + timedelta(seconds=20), "", "", "", agent, "7.2", "7.1", ""),
+        ("CHAN_START", t0 + timedelta(seconds=21), "", "", "1002", target, "7.3", "7.1", ""),
+        ("HANGUP", t0 + timedelta(seconds=45), "", "", "", target, "7.3", "7.1", ""),
+        (
+            "HANGUP",
+            t0 + timedelta(seconds=45, microseconds=7),
+            "",
+            "",
+            "",
+            trunk,
+            "7.1",
+            "7.1",
+            ended,
+        ),
+        (
+            "LINKEDID_END",
+            t0 + timedelta(seconds=45, microseconds=7),
+            "",
+            "",
+            "",
+            "",
+            "7.1",
+            "7.1",
+            "",
+        ),
+    ]
+    for row in rows:
+        pbx_logs.execute(_CEL_INSERT, row)
+    found = await _backfill(pbx_logs, org_id, datetime(2026, 3, 1, 10, tzinfo=UTC))
+    assert found.calls_created == 1
+    transfer = await sync_to_async(CallTransfer.objects.get)(call__external_id="7.1")
+    assert (transfer.kind, transfer.status, transfer.to_number) == (
+        "blind",
+        "failed",
+        "1002@from-internal",
+    )
+    assert transfer.details["reason"] == "no_answer" and transfer.completed_at is None
+    call = await sync_to_async(Call.objects.get)(external_id="7.1")
+    assert call.ended_at == (t0 + timedelta(seconds=45, microseconds=7)).replace(tzinfo=UTC)
+    assert call.hangup_cause == 16 and call.status == "completed"
