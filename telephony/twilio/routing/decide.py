@@ -33,7 +33,6 @@ from contactcenter.models import (
     QueueMembership,
 )
 from contactcenter.services import audit
-from contactcenter.transitions import ACTIVE_CALL_STATUSES
 from telephony.models import (
     OFFER_ACTIVE,
     OfferStatus,
@@ -102,9 +101,9 @@ def waiting_calls(organization_id: int) -> list[Call]:
 
 
 def _busy_agents(organization_id: int, now: datetime) -> tuple[set[int], datetime | None]:
-    """Agents with an active offer, a callback offered or under way, a live call (a
-    callback's placed call the customer answered, a call from the browser), or in
-    wrap-up after their last call; and the first moment one of the latter is free."""
+    """Agents with an active offer, a callback offered, under way or on its live call,
+    or in wrap-up after their last call; and the first moment one of the latter is
+    free. (An agent on any other call is not available: their phone's state says so.)"""
     busy = set(
         TwilioOffer.objects.for_organization(organization_id)
         .filter(status__in=OFFER_ACTIVE)
@@ -115,9 +114,16 @@ def _busy_agents(organization_id: int, now: datetime) -> tuple[set[int], datetim
         .filter(status__in=(CallbackStatus.OFFERED, CallbackStatus.DIALING), agent__isnull=False)
         .values_list("agent_id", flat=True)
     )
+    # A callback's placed call the customer answered, before (and while) the agent's
+    # browser rings: the agent is busy until Twilio says the call is over.
+    live = Call.objects.for_organization(organization_id).filter(
+        source=CallSource.TWILIO, external_id=OuterRef("placed_call_sid"), ended_at__isnull=True
+    )
     busy |= set(
-        Call.objects.for_organization(organization_id)
-        .filter(status__in=ACTIVE_CALL_STATUSES, agent__isnull=False)
+        Callback.objects.for_organization(organization_id)
+        .filter(status=CallbackStatus.ANSWERED, agent__isnull=False)
+        .exclude(placed_call_sid="")
+        .filter(Exists(live))
         .values_list("agent_id", flat=True)
     )
     soonest: datetime | None = None

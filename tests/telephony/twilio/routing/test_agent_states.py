@@ -224,13 +224,11 @@ def test_an_agent_on_a_call_from_the_browser_is_on_call_and_offered_nobody_until
         DialCallSid=call_sid(501),
         DialCallDuration="0",
     )
-    # Off the phone: available; offered the waiting caller once the call's record is
-    # over too (Twilio ends the browser's call on our answer to its Dial action).
-    assert state(agent) == (AgentState.AVAILABLE, "")
-    assert f.twilio.rings() == []
-    _browser(f, agent, browser, webhook_path("status"), "completed", CallDuration="41")
+    # Off the phone: available, and the waiting caller rings them at once.
     [ring] = f.twilio.rings()
     assert ring.call == waiting and ring.identity == agent.twilio_identity
+    assert state(agent) == (AgentState.AVAILABLE, "")
+    _browser(f, agent, browser, webhook_path("status"), "completed", CallDuration="41")
     assert state(agent) == (AgentState.AVAILABLE, "")
     assert log(agent) == [AgentState.AVAILABLE, AgentState.ON_CALL, AgentState.AVAILABLE]
 
