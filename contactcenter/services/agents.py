@@ -95,9 +95,17 @@ def agent_choose_state(*, agent: Agent, state: str, reason: str = "") -> Agent:
             status=409,
             field="state",
         )
-    if not _pbx_keeps_pauses(locked):
+    kept = not _pbx_keeps_pauses(locked)
+    if kept:
         _keep_in_queues(locked, state, reason.strip())
     if locked.state in AGENT_PHONE_STATES:
+        if kept:  # the choice is written now, for after the call: audited as such
+            audit.record(
+                action="state_choice",
+                organization_id=locked.organization_id,
+                obj=locked,
+                details={"state": state, "reason": reason.strip(), "after_call": True},
+            )
         return locked
     return agent_set_state(agent=locked, state=state, reason=reason.strip())
 

@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from contactcenter.enums import AgentState, QueueStrategy
-from contactcenter.models import Agent, AgentStateLog, Call, QueueMembership
+from contactcenter.models import Agent, AgentStateLog, AuditEntry, Call, QueueMembership
 from contactcenter.selectors.wallboard import figures_by_queue
 from contactcenter.services.agents import agent_choose_state
 from contactcenter.transitions import AGENT_AFTER_CALL_REASON
@@ -152,6 +152,8 @@ def test_a_pause_chosen_during_the_call_holds_after_it_and_nobody_is_offered(
     assert set(QueueMembership.objects.filter(agent=agent).values_list("paused", flat=True)) == {
         True
     }
+    entry = AuditEntry.objects.get(action="state_choice", object_id=str(agent.pk))
+    assert entry.details == {"state": AgentState.PAUSED, "reason": "lunch", "after_call": True}
     f.twilio.caller_arrives(2)
     f.twilio.hang_up(ring)
     assert state(agent) == (AgentState.PAUSED, "lunch")
