@@ -36,8 +36,10 @@ DEMO_PASSWORD = "demo-pass-2026"
 DEMO_ORG_SLUG = "acme"
 
 # The supervisor's phone: in no queue, it lets them listen to, whisper to and barge in
-# on calls (the live demo's PBX has it, telephony/demo.py).
-SUPERVISOR_EXTENSION = "2001"
+# on calls (the live demo's PBX has it, telephony/demo.py). Not 2001: the recorded
+# transcripts' organization is this demo's, and their 2001 is a reception phone that is
+# no agent (tests/telephony/transcripts/README.md, transcript 16).
+SUPERVISOR_EXTENSION = "2201"
 # username, role, first name, last name, extension (their phone, if any)
 USERS: list[tuple[str, str, str, str, str | None]] = [
     ("admin", Role.ADMIN, "Ada", "Admin", None),

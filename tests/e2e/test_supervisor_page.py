@@ -2,7 +2,7 @@
 alice's call, switches to whisper, pauses bob, and sees each take effect on the page and
 in alice's and bob's consoles. The demo stack (Daphne, the bridge, the AMI simulator as
 their own processes) carries each command to the PBX and the PBX's report back; the
-supervisor's phone (2001, in no queue) is a phone of the simulated PBX.
+supervisor's phone (2201, in no queue) is a phone of the simulated PBX.
 """
 
 from __future__ import annotations

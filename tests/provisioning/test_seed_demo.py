@@ -51,10 +51,10 @@ def test_seed_demo_is_idempotent_and_complete() -> None:
         "PJSIP/1001",
         "PJSIP/1002",
         "PJSIP/1003",
-        "PJSIP/2001",
+        "PJSIP/2201",
     }
     supervisor = Agent.objects.get(user__username="supervisor")
-    assert supervisor.extension == SUPERVISOR_EXTENSION == "2001"
+    assert supervisor.extension == SUPERVISOR_EXTENSION == "2201"
     assert not supervisor.queue_memberships.exists()
     alice = Membership.objects.get(user__username="alice")
     assert alice.user.check_password(DEMO_PASSWORD)

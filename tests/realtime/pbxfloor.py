@@ -1,6 +1,6 @@
 """The demo floor on the real bridge and the AMI simulator over TCP, for the
 supervisor's tests: alice, bob and carol at phones 1001-1003, and the supervisor's own
-phone 2001 (an agent profile in no queue, docs/supervisor.md)."""
+phone 2201 (an agent profile in no queue, seeded by seed_demo; docs/supervisor.md)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,7 @@ from asgiref.sync import sync_to_async
 from django.db import connections
 
 from contactcenter.models import Agent, CallQueue, Membership
-from contactcenter.services.organizations import agent_create
-from provisioning.demo import seed_demo
+from provisioning.demo import SUPERVISOR_EXTENSION, seed_demo
 from telephony.ami.bridge import AmiBridge
 from telephony.ami.client import AmiEndpoint
 from telephony.ami.simulator import AmiSimulator
@@ -29,7 +28,7 @@ from tests.realtime.support import sync
 from tests.telephony.bridge_harness import FAST
 from tests.telephony.conftest import fast_config
 
-SUPERVISOR_PHONE = "2001"
+SUPERVISOR_PHONE = SUPERVISOR_EXTENSION
 
 
 @dataclass
@@ -68,8 +67,6 @@ def _seed() -> tuple[int, str, dict[str, Membership], dict[str, Agent], dict[str
         m.user.username: m
         for m in Membership.objects.filter(organization=org).select_related("user")
     }
-    supervisor = members["supervisor"].user
-    agent_create(organization=org, name="Sam Super", extension=SUPERVISOR_PHONE, user=supervisor)
     # The demo's agents are named after their users: alice, bob, carol, sam.
     agents = {a.name.split()[0].lower(): a for a in Agent.objects.filter(organization=org)}
     queues = {q.pbx_queue_name: q for q in CallQueue.objects.filter(organization=org)}
