@@ -85,14 +85,18 @@ def main() -> int:
                 )
                 while board.evaluate(offered) < 8 and time.monotonic() < deadline:
                     time.sleep(2)
-                # Then a call on alice's console whose caller is a known contact: the pop
-                # is what the console is for. A ringing one if it comes, else any.
-                known = console.locator(
-                    '.call-card[data-live="true"]', has=console.get_by_test_id("pop-contact")
-                )
-                try:
-                    known.first.wait_for(timeout=120_000)
-                except PlaywrightTimeout:
+                # Then a call on alice's console whose caller is a known contact with an
+                # open case: the pop is what the console is for. Else a known contact,
+                # else any call.
+                live = '.call-card[data-live="true"]'
+                for has, wait in (("pop-case", 240_000), ("pop-contact", 60_000)):
+                    found = console.locator(live, has=console.get_by_test_id(has))
+                    try:
+                        found.first.wait_for(timeout=wait)
+                        break
+                    except PlaywrightTimeout:
+                        continue
+                else:
                     expect(console.get_by_test_id("call-card").first).to_be_visible()
                 console.screenshot(path=str(OUT / "console.png"))
                 board.screenshot(path=str(OUT / "wallboard.png"))
