@@ -353,7 +353,9 @@ def _pause_after_misses(offer: TwilioOffer) -> None:
 def call_over(*, organization_id: int, call_sid: str, at: datetime) -> None:
     """The caller's call ended: whatever was offered of it is over."""
     active = _offers(organization_id, call_sid).filter(status__in=OFFER_ACTIVE)
-    offers = list(active.only("pk", "status", "agent_id", "queue_id", "answered_at"))
+    offers = list(
+        active.only("pk", "organization_id", "status", "agent_id", "queue_id", "answered_at")
+    )
     if not offers:  # the usual case, and a re-delivered callback's: nothing written
         return
     ended = active.filter(pk__in=[o.pk for o in offers])
