@@ -85,22 +85,42 @@ def webhook(stack: Stack, path: str, fields: dict[str, str]) -> None:
         assert response.status in (200, 204), response.status
 
 
-def ring_alice(stack: Stack, *, parent_sid: str, leg_sid: str, identity: str) -> None:
-    """A caller waits in the queue, and Twilio rings alice's client for them (what the
-    TwiML of connect_agent asks for): the server hears it all through its webhooks."""
+BASE = {"AccountSid": ACCOUNT_SID, "ApiVersion": "2010-04-01"}
+
+
+def first_queue() -> CallQueue:
     queue = db_run(
         lambda: CallQueue.objects.filter(organization__slug=DEMO_ORG_SLUG).order_by("name").first()
     )
     assert queue is not None
-    base = {"AccountSid": ACCOUNT_SID, "ApiVersion": "2010-04-01"}
-    caller = {"From": CALLER, "To": "+18005550100", "Direction": "inbound"}
-    voice = webhook_path("voice", Hints(queue=queue.pbx_queue_name))
-    webhook(stack, voice, base | caller | {"CallSid": parent_sid, "CallStatus": "ringing"})
+    return queue
+
+
+def alice_leg_status(
+    stack: Stack, *, parent_sid: str, leg_sid: str, identity: str, status: str, sequence: int
+) -> None:
+    """Twilio's status callback for the leg that rings alice's client."""
     agent = f"client:{identity}"
     leg = {"From": CALLER, "To": agent, "Direction": "outbound-dial", "ParentCallSid": parent_sid}
-    status = webhook_path("status", Hints(agent=agent, queue=queue.pbx_queue_name))
-    progress = {"SequenceNumber": "0", "CallbackSource": "call-progress-events"}
-    webhook(stack, status, base | leg | progress | {"CallSid": leg_sid, "CallStatus": "ringing"})
+    path = webhook_path("status", Hints(agent=agent, queue=first_queue().pbx_queue_name))
+    progress = {"SequenceNumber": str(sequence), "CallbackSource": "call-progress-events"}
+    webhook(stack, path, BASE | leg | progress | {"CallSid": leg_sid, "CallStatus": status})
+
+
+def ring_alice(stack: Stack, *, parent_sid: str, leg_sid: str, identity: str) -> None:
+    """A caller waits in the queue, and Twilio rings alice's client for them (what the
+    TwiML of connect_agent asks for): the server hears it all through its webhooks."""
+    caller = {"From": CALLER, "To": "+18005550100", "Direction": "inbound"}
+    voice = webhook_path("voice", Hints(queue=first_queue().pbx_queue_name))
+    webhook(stack, voice, BASE | caller | {"CallSid": parent_sid, "CallStatus": "ringing"})
+    alice_leg_status(
+        stack,
+        parent_sid=parent_sid,
+        leg_sid=leg_sid,
+        identity=identity,
+        status="ringing",
+        sequence=0,
+    )
 
 
 def twilio_console(chromium: Any, stack: Stack, signalling: FakeSignalling) -> Any:
@@ -173,6 +193,17 @@ def test_twilio_softphone_registers_renews_rings_in_the_call_card_and_retries(
     )
     expect(card.get_by_test_id("sip-call")).to_have_count(0)
     expect(page.locator("body")).not_to_have_attribute("data-ringtone", "on")
+    # Twilio ends the rejected leg as busy and says so: alice's phone is no longer ringing.
+    expect(page.get_by_test_id("agent-state")).to_have_attribute("data-state", "ringing")
+    alice_leg_status(
+        web,
+        parent_sid=parent_sid,
+        leg_sid=child_sid,
+        identity=identity,
+        status="busy",
+        sequence=1,
+    )
+    expect(page.get_by_test_id("agent-state")).not_to_have_attribute("data-state", "ringing")
 
     # A refused token is shown and retried with a fresh one; the console goes on meanwhile.
     signalling.refuse_next_token = True

@@ -62,4 +62,4 @@ async def test_a_queue_flush_serves_the_others_when_one_console_is_closing(
         else:
             assert len(console.sent) == 1 and '"data":{"queue_id":7}' in console.sent[0]
     assert [r.levelname for r in caplog.records] == ["DEBUG"], caplog.text
-    assert "agent socket closing, queue.stats frame dropped" in caplog.text
+    assert "agent socket closing, queue.stats message dropped" in caplog.text
