@@ -18,9 +18,12 @@ from __future__ import annotations
 import functools
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
+from celery import Task
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from twilio.http import HttpClient
 
@@ -59,20 +62,26 @@ def media_url(account_sid: str, recording_sid: str, media_format: str) -> str:
     return f"{base}/2010-04-01/Accounts/{account_sid}/Recordings/{recording_sid}.{media_format}"
 
 
+def fetch_enqueue(task: Task, waiting: QuerySet[Any]) -> None:
+    """Twilio says a media is ready: ``task`` is queued for the row of ``waiting`` (the
+    one waiting for it) once the caller's transaction commits (the beat's catch-up if
+    this is lost). Nothing when no row waits."""
+    pk = waiting.values_list("pk", flat=True).first()
+    if pk is not None:
+        transaction.on_commit(functools.partial(task.delay, pk), robust=True)
+
+
 def twilio_recording_fetch_enqueue(*, organization_id: int, recording_sid: str) -> None:
-    """Twilio says ``recording_sid``'s media is ready: its fetch is queued once the
-    caller's transaction commits (the beat's catch-up if this is lost). Nothing when no
-    ended recording of the organization waits for it."""
+    """Twilio says ``recording_sid``'s media is ready: the fetch of the organization's
+    ended recording it belongs to is queued (``fetch_enqueue``)."""
     from telephony.tasks import twilio_recording_fetch as task
 
-    waiting = (
-        Recording.objects.for_organization(organization_id)
-        .filter(source=CallSource.TWILIO, leg_id=recording_sid, status=RecordingStatus.ENDED)
-        .values_list("pk", flat=True)
-        .first()
+    fetch_enqueue(
+        task,
+        Recording.objects.for_organization(organization_id).filter(
+            source=CallSource.TWILIO, leg_id=recording_sid, status=RecordingStatus.ENDED
+        ),
     )
-    if waiting is not None:
-        transaction.on_commit(functools.partial(task.delay, waiting), robust=True)
 
 
 def twilio_recording_fetch(*, recording_id: int, now: datetime | None = None) -> str:

@@ -8,12 +8,10 @@ media fails (the voicemail itself stays: its caller can still be called back).
 
 from __future__ import annotations
 
-import functools
 import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from twilio.http import HttpClient
 
@@ -28,7 +26,13 @@ from contactcenter.services.voicemail_files import (
 )
 from telephony.models import TwilioAccount
 from telephony.twilio import actions
-from telephony.twilio.recording_media import FORMATS, DeleteLater, FetchLater, media_url
+from telephony.twilio.recording_media import (
+    FORMATS,
+    DeleteLater,
+    FetchLater,
+    fetch_enqueue,
+    media_url,
+)
 from telephony.twilio.voicemail import RECORDING_SID
 
 logger = logging.getLogger(__name__)
@@ -37,19 +41,16 @@ NO_ACCOUNT = "no Twilio account to fetch the voicemail with"
 
 
 def twilio_voicemail_fetch_enqueue(*, organization_id: int, call_sid: str) -> None:
-    """Twilio says the audio of the voicemail left on ``call_sid`` is ready: its fetch is
-    queued once the caller's transaction commits (the beat's catch-up if this is lost).
-    Nothing when no voicemail of the organization waits for it."""
+    """Twilio says the audio of the voicemail left on ``call_sid`` is ready: the fetch
+    of the organization's voicemail waiting for it is queued (``fetch_enqueue``)."""
     from telephony.tasks import twilio_voicemail_fetch as task
 
-    waiting = (
-        Voicemail.objects.for_organization(organization_id)
-        .filter(source=CallSource.TWILIO, leg_id=call_sid, media=VoicemailMedia.WAITING)
-        .values_list("pk", flat=True)
-        .first()
+    fetch_enqueue(
+        task,
+        Voicemail.objects.for_organization(organization_id).filter(
+            source=CallSource.TWILIO, leg_id=call_sid, media=VoicemailMedia.WAITING
+        ),
     )
-    if waiting is not None:
-        transaction.on_commit(functools.partial(task.delay, waiting), robust=True)
 
 
 def twilio_voicemail_fetch(*, voicemail_id: int, now: datetime | None = None) -> str:
