@@ -8,10 +8,16 @@ filled by ``selectors.wallboard``), so an alert never disagrees with the board:
 kind                the figure                             bad while
 ==================  =====================================  ===========================
 longest_wait        ``longest_wait_seconds`` (none: 0)     above the threshold
-service_level       ``service_level_percent`` (none: ok)   below the threshold
+service_level       ``service_level_percent`` (none: ok)   below the threshold, once
+                    today has the queue's minimum of calls
 callers_waiting     ``callers_waiting``                    above the threshold
 agents_available    ``agents_by_state["available"]``       below the threshold
 ==================  =====================================  ===========================
+
+The service level is judged only once today has ``alert_service_level_min_calls``
+calls counted in it (answered or abandoned): below that, as with no call at all, there
+is nothing to say, so a quiet queue's first call abandoned past the threshold (0 %)
+raises nothing, and an open alert recovers as if the figure were good.
 
 An alert is raised the first time its figure is seen bad. It clears only once the
 figure has been seen good continuously for ``clear_after`` seconds (the hysteresis):
@@ -47,6 +53,10 @@ THRESHOLD_FIELDS: dict[AlertKind, str] = {
     AlertKind.AGENTS_AVAILABLE: "alert_agents_available",
 }
 
+# The queue's field holding the fewest calls (answered or abandoned today) on which the
+# service level is judged.
+SERVICE_LEVEL_MIN_CALLS_FIELD = "alert_service_level_min_calls"
+
 # Kinds whose figure is bad when high; the others are bad when low.
 HIGH_IS_BAD = frozenset({AlertKind.LONGEST_WAIT, AlertKind.CALLERS_WAITING})
 
@@ -63,12 +73,17 @@ def describe(kind: str, value: float, threshold: int) -> str:
     return LABELS[AlertKind(kind)].format(value=value, threshold=threshold)
 
 
-def figure_value(kind: AlertKind, figures: QueueFigures) -> float | None:
+def figure_value(
+    kind: AlertKind, figures: QueueFigures, *, service_level_min_calls: int = 0
+) -> float | None:
     """The figure an alert of ``kind`` watches; None when there is nothing to judge
-    (no call answered nor abandoned today: no service level)."""
+    (the service level on fewer calls answered or abandoned today than
+    ``service_level_min_calls``, or on none)."""
     if kind is AlertKind.LONGEST_WAIT:
         return float(figures.longest_wait_seconds or 0)
     if kind is AlertKind.SERVICE_LEVEL:
+        if figures.answered + figures.abandoned < service_level_min_calls:
+            return None
         return figures.service_level_percent
     if kind is AlertKind.CALLERS_WAITING:
         return float(figures.callers_waiting)
@@ -108,14 +123,16 @@ def decide(
     open_alerts: dict[AlertKind, OpenAlert],
     now: datetime,
     clear_after: timedelta,
+    service_level_min_calls: int = 0,
 ) -> list[Decision]:
     """The changes due for one queue. A kind whose threshold was removed clears at once.
-    Nothing to do gives no decision."""
+    Nothing to do gives no decision. ``service_level_min_calls``: the queue's
+    ``alert_service_level_min_calls`` (0: the service level is judged on any call)."""
     decisions: list[Decision] = []
     for kind in AlertKind:
         threshold = thresholds.get(kind)
         alert = open_alerts.get(kind)
-        value = figure_value(kind, figures)
+        value = figure_value(kind, figures, service_level_min_calls=service_level_min_calls)
         if threshold is None:
             if alert is not None:
                 decisions.append(Decision(kind, "clear", value, 0, alert.id))

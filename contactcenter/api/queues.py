@@ -42,6 +42,7 @@ class CallQueueSerializer(serializers.ModelSerializer[CallQueue]):
             "recording_policy",
             "alert_longest_wait_seconds",
             "alert_service_level_percent",
+            "alert_service_level_min_calls",
             "alert_callers_waiting",
             "alert_agents_available",
             "is_active",

@@ -80,6 +80,11 @@ class CallQueue(TenantModel, TimestampedModel):
         validators=[MaxValueValidator(100)],
         help_text="Alert while today's service level is below this percentage.",
     )
+    alert_service_level_min_calls = models.PositiveIntegerField(
+        default=10,
+        help_text="Judge the service level only once today has this many answered or "
+        "abandoned calls: a quiet queue's first missed call raises no alert.",
+    )
     alert_callers_waiting = models.PositiveIntegerField(
         null=True, blank=True, help_text="Alert while more callers than this wait."
     )

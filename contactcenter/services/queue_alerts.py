@@ -29,7 +29,15 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from contactcenter import hooks, publish
-from contactcenter.alerts import THRESHOLD_FIELDS, AlertKind, Decision, OpenAlert, decide, describe
+from contactcenter.alerts import (
+    SERVICE_LEVEL_MIN_CALLS_FIELD,
+    THRESHOLD_FIELDS,
+    AlertKind,
+    Decision,
+    OpenAlert,
+    decide,
+    describe,
+)
 from contactcenter.alerts import next_check as rules_next_check
 from contactcenter.figures import QueueFigures
 from contactcenter.models import CallQueue, Organization, QueueAlert
@@ -66,7 +74,7 @@ def _queues_watched(organization_id: int, queue_ids: list[int]) -> dict[int, dic
     rows = (
         CallQueue.objects.filter(organization_id=organization_id, pk__in=queue_ids)
         .annotate(has_open=Exists(open_alert))
-        .values("pk", "name", "has_open", *THRESHOLD_FIELDS.values())
+        .values("pk", "name", "has_open", SERVICE_LEVEL_MIN_CALLS_FIELD, *THRESHOLD_FIELDS.values())
     )
     return {
         row["pk"]: row
@@ -116,6 +124,7 @@ def queue_alerts_evaluate(
             open_alerts=alerts,
             now=now,
             clear_after=wait,
+            service_level_min_calls=row[SERVICE_LEVEL_MIN_CALLS_FIELD],
         ):
             todo.append((row, queue_figures, decision))
         # When nothing changes but time: recovering alerts as they are after this run.

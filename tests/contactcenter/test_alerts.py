@@ -196,6 +196,49 @@ def test_next_check_is_when_a_wait_crosses_or_a_recovery_is_long_enough() -> Non
     )
 
 
+def test_the_service_level_is_judged_only_from_the_queues_minimum_of_calls() -> None:
+    limits = thresholds(service_level=80)
+    # One call abandoned past the threshold (short abandons are not counted): 0 %.
+    first_miss = figures(offered=1, answered=0, abandoned=1, service_level_percent=0.0)
+    quiet = figures(offered=9, answered=5, abandoned=4, service_level_percent=10.0)
+    counted = replace(quiet, offered=10, answered=6, short_abandoned=3)  # 10 calls judged
+    assert counted.answered + counted.abandoned == 10
+
+    def judged(f: QueueFigures, min_calls: int, opened: dict | None = None) -> list:
+        return actions(
+            decide(
+                figures=f,
+                thresholds=limits,
+                open_alerts=opened or {},
+                now=NOW,
+                clear_after=CLEAR_AFTER,
+                service_level_min_calls=min_calls,
+            )
+        )
+
+    assert judged(first_miss, 10) == []
+    assert judged(quiet, 10) == []  # nine calls: still nothing to say
+    assert judged(counted, 10) == [("service_level", "raise")]  # at the minimum
+    assert judged(counted, 11) == []
+    assert judged(first_miss, 1) == [("service_level", "raise")]
+    assert judged(first_miss, 0) == [("service_level", "raise")]  # 0: judged on any call
+    # An open alert of a queue now below its minimum (the minimum was raised since)
+    # recovers as with a good figure, then clears by the usual rule.
+    opened = {AlertKind.SERVICE_LEVEL: OpenAlert(5, AlertKind.SERVICE_LEVEL, None)}
+    assert judged(quiet, 10, opened) == [("service_level", "recovering")]
+    # Only the service level waits for calls: the other kinds are judged as before.
+    waiting = replace(first_miss, callers_waiting=4)
+    decisions = decide(
+        figures=waiting,
+        thresholds=thresholds(service_level=80, callers_waiting=3),
+        open_alerts={},
+        now=NOW,
+        clear_after=CLEAR_AFTER,
+        service_level_min_calls=10,
+    )
+    assert actions(decisions) == [("callers_waiting", "raise")]
+
+
 def test_the_text_says_the_figure_and_the_threshold() -> None:
     assert describe("longest_wait", 185.4, 120) == "Longest wait: 185 s (above 120 s)"
     assert describe("service_level", 72.25, 80) == "Service level: 72.2 % (below 80 %)"

@@ -47,6 +47,8 @@ def test_an_admin_sets_and_removes_a_queues_thresholds(floor_a: Floor) -> None:
         {"alert_longest_wait_seconds": -5},
         {"alert_callers_waiting": "many"},
         {"alert_agents_available": 1.5},
+        {"alert_service_level_min_calls": -1},
+        {"alert_service_level_min_calls": None},
     ],
 )
 def test_bad_thresholds_are_400_with_the_field(floor_a: Floor, payload: dict) -> None:
@@ -56,6 +58,32 @@ def test_bad_thresholds_are_400_with_the_field(floor_a: Floor, payload: dict) ->
     assert resp.json()["errors"][0]["attr"] == next(iter(payload))
     queue.refresh_from_db()
     assert all(getattr(queue, name) is None for name in THRESHOLDS)
+
+
+def test_the_service_level_minimum_of_calls_is_the_queues_own(
+    floor_a: Floor, floor_b: Floor
+) -> None:
+    queue = make_queue(floor_a.org, "support")
+    url = f"/api/v1/queues/{queue.pk}/"
+    assert client_for(floor_a.agent_member).get(url).json()["alert_service_level_min_calls"] == 10
+    resp = client_for(floor_a.admin).patch(
+        url, {"alert_service_level_min_calls": 25}, format="json"
+    )
+    assert resp.status_code == 200, resp.content
+    assert resp.json()["alert_service_level_min_calls"] == 25
+    # 0: judged from the first call.
+    resp = client_for(floor_a.admin).patch(url, {"alert_service_level_min_calls": 0}, format="json")
+    assert resp.json()["alert_service_level_min_calls"] == 0
+    # Another organization neither reads nor changes it.
+    assert client_for(floor_b.admin).get(url).status_code == 404
+    other = client_for(floor_b.admin).patch(
+        url, {"alert_service_level_min_calls": 3}, format="json"
+    )
+    assert other.status_code == 404
+    listed = client_for(floor_b.admin).get("/api/v1/queues/").json()["results"]
+    assert queue.pk not in [q["id"] for q in listed]
+    queue.refresh_from_db()
+    assert queue.alert_service_level_min_calls == 0
 
 
 def _alert(queue: CallQueue, *, minutes_ago: int, cleared: bool) -> QueueAlert:

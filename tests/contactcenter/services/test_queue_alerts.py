@@ -200,14 +200,46 @@ def test_an_organization_with_no_threshold_costs_one_read(
     assert (result.raised, result.cleared, result.next_checks) == ([], [], {})
 
 
+def answered_late(floor: Floor, queue: CallQueue, n: int) -> None:
+    for _ in range(n):
+        call = make_call(floor.org, queue=queue, status=CallStatus.COMPLETED)
+        call.queued_at = timezone.now() - timedelta(minutes=5)
+        call.wait_seconds = 60  # beyond the queue's 20 s
+        call.save(update_fields=["queued_at", "wait_seconds"])
+
+
 def test_judging_one_organization_computes_its_figures(floor_a: Floor) -> None:
     queue = make_queue(floor_a.org, "support")
     queue.alert_service_level_percent = 80
+    queue.alert_service_level_min_calls = 1
     queue.save()
-    answered_late = make_call(floor_a.org, queue=queue, status=CallStatus.COMPLETED)
-    answered_late.queued_at = timezone.now() - timedelta(minutes=5)
-    answered_late.wait_seconds = 60  # beyond the queue's 20 s
-    answered_late.save(update_fields=["queued_at", "wait_seconds"])
+    answered_late(floor_a, queue, 1)
     result = queue_alerts_evaluate_organization(organization=floor_a.org)
     alert = QueueAlert.objects.get(pk__in=result.raised)
     assert (alert.kind, alert.value, alert.threshold) == ("service_level", 0.0, 80)
+
+
+def test_the_service_level_waits_for_the_queues_minimum_of_calls(floor_a: Floor) -> None:
+    queue = make_queue(floor_a.org, "support")
+    queue.alert_service_level_percent = 80
+    queue.save()
+    assert queue.alert_service_level_min_calls == 10  # the default
+    answered_late(floor_a, queue, 9)
+    (figures,) = figures_by_queue(organization=floor_a.org, with_agents=False)
+    assert (figures.answered, figures.service_level_percent) == (9, 0.0)
+    result = queue_alerts_evaluate_organization(organization=floor_a.org)
+    assert (result.raised, queue_alerts_open(organization_id=floor_a.org.pk)) == ([], [])
+    assert not AuditEntry.objects.filter(action="queue_alert.raised").exists()
+    assert not Notification.objects.exists()
+
+    answered_late(floor_a, queue, 1)  # the tenth
+    result = queue_alerts_evaluate_organization(organization=floor_a.org)
+    alert = QueueAlert.objects.get(pk__in=result.raised)
+    assert (alert.kind, alert.value, alert.threshold) == ("service_level", 0.0, 80)
+
+    # The minimum raised above today's calls: nothing to judge, the alert recovers and
+    # clears as with a good figure.
+    CallQueue.objects.filter(pk=queue.pk).update(alert_service_level_min_calls=20)
+    now = timezone.now()
+    assert judge(floor_a, now).cleared == []  # recovering
+    assert judge(floor_a, now + timedelta(seconds=31)).cleared == [alert.pk]
