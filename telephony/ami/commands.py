@@ -75,6 +75,10 @@ SPY_OPTIONS = {"listen": "qdE", "whisper": "qwdE", "barge": "qBdE"}
 # ChanSpy's option d: the digit that switches a live session to each mode.
 SPY_DIGITS = {"listen": "4", "whisper": "5", "barge": "6"}
 
+# The SIP header that marks the INVITE of a supervisor's monitoring call, with the
+# session's id (the monitoring leg's ChannelId).
+MONITOR_HEADER = "X-CC-Monitor"
+
 # The dialplan context whose extension <queue> enters that queue (a supervisor moving a
 # waiting caller to another queue; deploy/asterisk/extensions.conf).
 QUEUE_CONTEXT = "cc-queues"
@@ -98,6 +102,10 @@ def _monitor(params: dict[str, Any], state: Tracker) -> PlannedAction:
             "Timeout": str(_int(params, "timeout_ms", 30000)),
             "Async": "true",
             "ChannelId": channel_id,
+            # Set on the supervisor's channel before it dials, so PJSIP puts it on the
+            # INVITE: the browser softphone answers the monitoring call by itself
+            # (docs/supervisor.md#the-supervisors-browser-phone).
+            "Variable": f"PJSIP_HEADER(add,{MONITOR_HEADER})={channel_id}",
         },
         spy=(channel_id, mode),
     )

@@ -141,6 +141,7 @@ def test_monitor_originates_chanspy_on_the_agents_channel() -> None:
         "Timeout": "30000",
         "Async": "true",
         "ChannelId": channel_id,
+        "Variable": f"PJSIP_HEADER(add,X-CC-Monitor)={channel_id}",
     }
     assert planned.spy == (channel_id, "whisper")
     for mode, options in (("listen", "qdE"), ("barge", "qBdE")):

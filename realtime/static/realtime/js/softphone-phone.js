@@ -18,17 +18,22 @@ export const REG = {
   DISCONNECTED: "disconnected", // PBX unreachable; retrying
 };
 
+// The header on the INVITE of a supervisor's monitoring call (the bridge's Originate
+// sets it: telephony/ami/commands.py).
+export const MONITOR_HEADER = "X-CC-Monitor";
+
 let nextKey = 1;
 
 /** One SIP call in the browser. */
 export class PhoneCall {
-  constructor(session, phone, { direction, number, linkedid }) {
+  constructor(session, phone, { direction, number, linkedid, monitor }) {
     this.key = nextKey++;
     this.session = session;
     this.phone = phone;
     this.direction = direction; // "inbound" | "outbound"
     this.number = number;
     this.linkedid = linkedid || "";
+    this.monitor = monitor || ""; // a supervisor's monitoring call: its session id
     this.startedAt = Date.now();
     this.state = direction === "inbound" ? "ringing" : "dialing";
     this.held = false; // we put it on hold
@@ -281,10 +286,15 @@ export class Phone {
       direction: "inbound",
       number: session.remote_identity?.uri?.user || "",
       linkedid: request?.getHeader?.("X-CC-Linkedid") || "",
+      monitor: request?.getHeader?.(MONITOR_HEADER) || "",
     });
     call.busy = busy;
     this.calls.set(call.key, call);
-    this.emit("call", call);
+    // The monitoring call a supervisor asked for (Listen, Whisper, Barge): the PBX marks
+    // its INVITE (docs/supervisor.md), and it is answered at once, with no ring. On
+    // another call, it rings as any call does.
+    if (call.monitor && !busy) call.answer();
+    else this.emit("call", call);
   }
 
   ended(call) {
