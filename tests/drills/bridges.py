@@ -19,6 +19,7 @@ from django.db import connection, connections
 from telephony.ami.bridge import AmiBridge, BridgeSettings
 from telephony.ami.client import AmiEndpoint
 from telephony.ami.targets import BridgeTarget
+from telephony.cel.source import CelSource
 from tests.telephony.bridge_harness import CONNECTION, demo_organization
 from tests.telephony.conftest import SECRET
 
@@ -42,15 +43,20 @@ def free_port() -> int:
 
 @contextlib.asynccontextmanager
 async def bridge_in_process(
-    port: int, settings: BridgeSettings = QUICK
+    port: int, settings: BridgeSettings = QUICK, *, cel: CelSource | None = None
 ) -> AsyncIterator[AmiBridge]:
-    """An AmiBridge logged in to the AMI server on ``port``; stopped on exit."""
+    """An AmiBridge logged in to the AMI server on ``port``; stopped on exit. ``cel``:
+    the PBX's logs it reads after every reconnect (none by default)."""
     org_id = await demo_organization()
     endpoint = AmiEndpoint(host="127.0.0.1", port=port, username="bridge", secret=SECRET)
     bridge = AmiBridge(
         # The drill is the operator here: its PBX on loopback is its own choice.
         BridgeTarget(
-            endpoint=endpoint, organization_id=org_id, connection_key=CONNECTION, trusted=True
+            endpoint=endpoint,
+            organization_id=org_id,
+            connection_key=CONNECTION,
+            trusted=True,
+            cel=cel,
         ),
         settings,
     )

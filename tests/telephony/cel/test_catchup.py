@@ -14,29 +14,23 @@ the reconnect has the resync's start, to the second (its Uniqueid's).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.db import connection, connections
+from django.db import connection
 
 from contactcenter.models import Call
 from contactcenter.services.telephony.derive import whole_seconds
 from telephony import metrics
 from telephony.ami.bridge import AmiBridge
-from telephony.ami.client import AmiEndpoint
 from telephony.ami.simulator import AmiSimulator
 from telephony.ami.simulator.cel_writer import CelWriter
-from telephony.ami.targets import BridgeTarget
-from telephony.cel.source import CelSource
 from tests.drills import workload as wl
-from tests.drills.bridges import QUICK
+from tests.drills.bridges import bridge_in_process
 from tests.drills.reference import by_start, clean_records
-from tests.telephony.bridge_harness import CONNECTION, demo_organization
-from tests.telephony.conftest import SECRET, fast_config
+from tests.telephony.conftest import fast_config
 from tests.telephony.pbxlogs import LOGGED, PbxLogs
 
 pytestmark = [
@@ -46,29 +40,6 @@ pytestmark = [
 
 AWAY_FROM = 385  # simulated seconds: the hold call (from 300) on its second hold
 BACK_AT = 800  # its end (~460), the blind (500-620) and attended (700-790) transfers: unseen
-
-
-@contextlib.asynccontextmanager
-async def _bridge(port: int, cel: CelSource | None) -> AsyncIterator[AmiBridge]:
-    org_id = await demo_organization()
-    endpoint = AmiEndpoint(host="127.0.0.1", port=port, username="bridge", secret=SECRET)
-    target = BridgeTarget(
-        endpoint=endpoint,
-        organization_id=org_id,
-        connection_key=CONNECTION,
-        trusted=True,
-        cel=cel,
-    )
-    bridge = AmiBridge(target, QUICK)
-    stop = asyncio.Event()
-    task = asyncio.create_task(bridge.run(stop))
-    try:
-        await asyncio.wait_for(bridge.connected.wait(), 10)
-        yield bridge
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 30)
-        await sync_to_async(connections.close_all)()
 
 
 async def _backfilled(bridge: AmiBridge) -> bool:
@@ -99,7 +70,7 @@ async def test_after_an_outage_the_backfill_ends_the_closed_call_and_creates_the
         writer = CelWriter(pbx_logs.dsn)
         writer.attach(simulator.pbx)
         gate = wl.start_workload(simulator)
-        async with _bridge(simulator.port, pbx_logs.source) as bridge:
+        async with bridge_in_process(simulator.port, cel=pbx_logs.source) as bridge:
             await wl.resynced(await simulator.next_session())
             gate.open_until(AWAY_FROM)
             await gate.held()
@@ -110,7 +81,7 @@ async def test_after_an_outage_the_backfill_ends_the_closed_call_and_creates_the
         gate.open_until(BACK_AT)
         await gate.held()
         await writer.flushed()
-        async with _bridge(simulator.port, pbx_logs.source) as bridge:
+        async with bridge_in_process(simulator.port, cel=pbx_logs.source) as bridge:
             await wl.until(lambda: _backfilled(bridge), what="the backfill after the resync")
             # The resync closed the held call with an estimate; the backfill repaired it.
             assert bridge.stats.cel_calls_completed == 1, bridge.stats
@@ -162,7 +133,7 @@ async def test_a_log_database_it_cannot_read_is_counted_and_the_bridge_goes_on(
     settings.CEL_BACKFILL_RECHECK_SECONDS = 0
     unreadable = dataclasses.replace(pbx_logs.source, cel_table="no_such_table")
     simulator = AmiSimulator(fast_config())
-    async with simulator, _bridge(simulator.port, unreadable) as bridge:
+    async with simulator, bridge_in_process(simulator.port, cel=unreadable) as bridge:
         await wl.until(lambda: _refused(bridge), what="the failed backfill counted")
         await simulator.run_scenario("answered").wait()
         await bridge.synced()
