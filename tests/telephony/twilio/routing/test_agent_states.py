@@ -16,13 +16,12 @@ from contactcenter.models import Agent, AgentStateLog, AuditEntry, Call, QueueMe
 from contactcenter.selectors.wallboard import figures_by_queue
 from contactcenter.services.agents import agent_choose_state
 from contactcenter.transitions import AGENT_AFTER_CALL_REASON
-from telephony.models import TwilioAccount
 from telephony.twilio.callbacks import Hints, webhook_path
 from telephony.twilio.routing.ringing import repair
 from tests.conftest import Floor
 from tests.telephony.twilio.fakeapi import FakeTwilioAPI
 from tests.telephony.twilio.routing.conftest import RoutedFloor, routed_floor
-from tests.telephony.twilio.signed import ACCOUNT_SID, CALLER, OUR_NUMBER, TwilioRequest, call_sid
+from tests.telephony.twilio.signed import OUR_NUMBER, call_sid
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("public_url")]
 
@@ -186,38 +185,23 @@ def test_the_ring_all_agents_who_did_not_answer_are_available_again(
     assert on_wallboard(f) == {AgentState.ON_CALL: 1, AgentState.AVAILABLE: 2}
 
 
-def _browser(f: RoutedFloor, agent: Agent, sid: str, path: str, status: str, **extra: str) -> None:
-    fields = {
-        "AccountSid": ACCOUNT_SID,
-        "ApiVersion": "2010-04-01",
-        "CallSid": sid,
-        "CallStatus": status,
-        "Direction": "inbound",
-        "From": f"client:{agent.twilio_identity}",
-        "To": CALLER,
-        **extra,
-    }
-    response = f.twilio.deliver(TwilioRequest(path, fields))
-    assert response.status_code in (200, 204), response.content
-
-
 def test_an_agent_on_a_call_from_the_browser_is_on_call_and_offered_nobody_until_it_ends(
     floor_a: Floor, twilio_api: FakeTwilioAPI
 ) -> None:
-    f = routed_floor(floor_a, twilio_api, agents=1, strategy=QueueStrategy.RRMEMORY)
-    TwilioAccount.objects.update(caller_id=OUR_NUMBER)
+    f = routed_floor(
+        floor_a, twilio_api, agents=1, strategy=QueueStrategy.RRMEMORY, caller_id=OUR_NUMBER
+    )
     [agent] = f.agents
     f.available(agent)
     browser = call_sid(500)
-    _browser(f, agent, browser, webhook_path("client"), "ringing")
+    f.browser_call(agent, browser, webhook_path("client"), "ringing")
     assert state(agent) == (AgentState.ON_CALL, "")
     # A caller now: the agent is on a call, and nobody else is free.
     waiting = f.twilio.caller_arrives(1)
     assert f.twilio.rings() == []
     assert repair() == 0
     by = Hints(by=f"client:{agent.twilio_identity}")
-    _browser(
-        f,
+    f.browser_call(
         agent,
         browser,
         webhook_path("dial-result", by),
@@ -230,7 +214,7 @@ def test_an_agent_on_a_call_from_the_browser_is_on_call_and_offered_nobody_until
     [ring] = f.twilio.rings()
     assert ring.call == waiting and ring.identity == agent.twilio_identity
     assert state(agent) == (AgentState.AVAILABLE, "")
-    _browser(f, agent, browser, webhook_path("status"), "completed", CallDuration="41")
+    f.browser_call(agent, browser, webhook_path("status"), "completed", CallDuration="41")
     assert state(agent) == (AgentState.AVAILABLE, "")
     assert log(agent) == [AgentState.AVAILABLE, AgentState.ON_CALL, AgentState.AVAILABLE]
 
@@ -238,13 +222,14 @@ def test_an_agent_on_a_call_from_the_browser_is_on_call_and_offered_nobody_until
 def test_an_agent_in_no_queue_returns_to_the_state_they_had_after_a_browser_call(
     floor_a: Floor, twilio_api: FakeTwilioAPI
 ) -> None:
-    f = routed_floor(floor_a, twilio_api, agents=1, strategy=QueueStrategy.RRMEMORY)
-    TwilioAccount.objects.update(caller_id=OUR_NUMBER)
+    f = routed_floor(
+        floor_a, twilio_api, agents=1, strategy=QueueStrategy.RRMEMORY, caller_id=OUR_NUMBER
+    )
     [agent] = f.agents
     QueueMembership.objects.filter(agent=agent).delete()
     agent_choose_state(agent=agent, state=AgentState.PAUSED, reason="outbound only")
     browser = call_sid(510)
-    _browser(f, agent, browser, webhook_path("client"), "ringing")
+    f.browser_call(agent, browser, webhook_path("client"), "ringing")
     assert state(agent) == (AgentState.ON_CALL, "")
-    _browser(f, agent, browser, webhook_path("status"), "completed", CallDuration="5")
+    f.browser_call(agent, browser, webhook_path("status"), "completed", CallDuration="5")
     assert state(agent) == (AgentState.PAUSED, "outbound only")

@@ -18,13 +18,7 @@ from telephony.twilio.routing.ringing import CLAIM_SECONDS, repair
 from tests.conftest import Floor
 from tests.telephony.twilio.fakeapi import FakeTwilioAPI
 from tests.telephony.twilio.routing.conftest import RoutedFloor, routed_floor
-from tests.telephony.twilio.signed import (
-    ACCOUNT_SID,
-    CALLER,
-    OUR_NUMBER,
-    TwilioRequest,
-    call_sid,
-)
+from tests.telephony.twilio.signed import call_sid
 from tests.telephony.twilio.twilioside import Ring
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("public_url")]
@@ -305,16 +299,7 @@ def test_a_queue_that_does_not_join_empty_turns_callers_away_while_nobody_can_an
     f.queue.save()
     [agent] = f.agents
     agent_set_state(agent=agent, state=AgentState.PAUSED, reason="lunch")
-    fields = {
-        "AccountSid": ACCOUNT_SID,
-        "CallSid": call_sid(90),
-        "CallStatus": "ringing",
-        "Direction": "inbound",
-        "From": CALLER,
-        "To": OUR_NUMBER,
-    }
-    voice = "/telephony/twilio/voice/?queue=support"
-    turned_away = f.twilio.deliver(TwilioRequest(voice, fields))
+    turned_away = f.caller_dials(call_sid(90))
     assert b"<Hangup" in turned_away.content and b"<Enqueue" not in turned_away.content
     assert Call.objects.get(external_id=call_sid(90)).queue_id is None
     # On a call or in wrap-up an agent still counts: only paused, offline or absent not.
