@@ -196,6 +196,10 @@ class TwilioOffer(TenantModel):
     # Why this agent (the strategy, the penalty, how many were free): the routing audit.
     reason = models.CharField(max_length=200, blank=True)
     leg_sid = models.CharField(max_length=64, blank=True)  # the agent's leg, once answered
+    # The conference the connected call was moved into for a supervisor to join it
+    # (telephony/twilio/moving.py); empty while the agent and the caller are bridged by
+    # the <Dial> that connected them.
+    room = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField()
     rung_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)

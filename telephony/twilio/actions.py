@@ -160,6 +160,13 @@ def redirect(
     return _redirect("redirect", account, call_sid, twiml.redirect(url), http_client)
 
 
+def update_twiml(
+    account: TwilioAccount, call_sid: str, *, document: str, http_client: HttpClient | None = None
+) -> ActionResult:
+    """Give the call (or a dialled leg of one) new TwiML: it leaves what it was doing."""
+    return _redirect("update", account, call_sid, document, http_client)
+
+
 def transfer(
     account: TwilioAccount,
     call_sid: str,

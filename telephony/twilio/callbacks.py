@@ -33,6 +33,9 @@ class Hints:
     by: str = ""
     # Our Callback's id, on the call placed for it (telephony/twilio/routing/).
     callback: str = ""
+    # The conference a routed call was moved into for a supervisor (telephony/twilio/
+    # moving.py): on the caller's <Dial><Conference>, whose end is the agent's part's end.
+    room: str = ""
 
 
 def agent_name(identity: str) -> str:
@@ -42,7 +45,7 @@ def agent_name(identity: str) -> str:
 
 def parse_hints(query: Mapping[str, str]) -> Hints:
     values = {}
-    for key in ("agent", "queue", "transfer", "from", "by", "callback"):
+    for key in ("agent", "queue", "transfer", "from", "by", "callback", "room"):
         value = (query.get(key) or "").strip()
         if len(value) > _MAX_HINT or any(ord(c) < 32 for c in value):
             raise InvalidCallback(f"Query parameter {key} is not a plausible value.")
@@ -54,6 +57,7 @@ def parse_hints(query: Mapping[str, str]) -> Hints:
         from_agent=values["from"],
         by=values["by"],
         callback=values["callback"],
+        room=values["room"],
     )
 
 
@@ -72,6 +76,7 @@ def webhook_path(name: str, hints: Hints | None = None) -> str:
             ("from", hints.from_agent),
             ("by", hints.by),
             ("callback", hints.callback),
+            ("room", hints.room),
         )
         if value
     }

@@ -10,19 +10,20 @@ conference as a participant (Twilio's Conference Participants API).
 As Twilio documents it: a coach's audio is not in the conference's
 recording; a participant with ``Coaching=false`` is heard by everyone.
 
-Only a call that is in a conference can be monitored. Our own routing connects an agent
-and a caller with ``<Dial><Client>``, a bridge with no conference: those calls are
-refused (``not_in_conference``), and docs/supervisor.md says so. The call's conference
-is found by asking Twilio which in-progress conference has the customer's CallSid as a
-participant; the agent is the one other participant that is not a coach nor one of our
-monitors. The supervisor's participant is labelled ``cc-monitor:<identity>``, so a
-second request switches the mode of the same monitoring call (no new ring) and a stop
-removes it, by label.
+A call our routing connected with ``<Dial><Client>`` is moved into a conference of its
+own first (telephony/twilio/moving.py), and monitored there (``monitor_room``). Another
+call must already be in a conference (``NOT_IN_CONFERENCE`` otherwise), found by asking
+Twilio which in-progress conference has the customer's CallSid as a participant; the
+agent is the one other participant that is not a coach nor one of our monitors. The
+supervisor's participant is labelled ``cc-monitor:<identity>``, so a second request
+switches the mode of the same monitoring call (no new ring) and a stop removes it, by
+label.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +48,11 @@ NOT_IN_CONFERENCE = (
     "This call is not in a conference: on Twilio only calls connected through a "
     "<Conference> can be listened to (docs/supervisor.md#twilio)."
 )
+# A routed call moved into its room for a supervisor (telephony/twilio/moving.py): how
+# long the agent's leg may take to be in it, and how often to look.
+ROOM_WAIT_SECONDS = 5.0
+ROOM_POLL_SECONDS = 0.25
+ROOM_NOT_READY = "Twilio has not put the agent's leg in the call's conference yet: try again."
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,40 @@ def _placement(client: Any, call_sid: str) -> Placement | ActionResult:
     return ActionResult(ok=False, message=NOT_IN_CONFERENCE)
 
 
+def _join_or_switch(
+    client: Any, found: Placement, *, supervisor: str, mode: str, caller_id: str
+) -> ActionResult:
+    """Ring the supervisor's client into the conference in ``mode``; already in it
+    (their label): switch that participant's mode instead."""
+    label = label_for(supervisor)
+    settings: dict[str, Any] = dict(MODES[mode])
+    if settings["coaching"]:
+        settings["call_sid_to_coach"] = found.agent_call_sid
+    participants = client.conferences(found.conference_sid).participants
+    if label in found.labels:
+        switched = participants(label).update(**settings)
+        return ActionResult(ok=True, call_sid=str(switched.call_sid), message=SWITCHED)
+    joined = participants.create(
+        from_=caller_id or "client:contact-center",
+        to=f"client:{supervisor.removeprefix('client:')}",
+        label=label,
+        beep="false",  # nobody on the call is told
+        end_conference_on_exit=False,
+        **settings,
+    )
+    return ActionResult(ok=True, call_sid=str(joined.call_sid))
+
+
+def _leave(client: Any, found: Placement, supervisor: str) -> ActionResult:
+    label = label_for(supervisor)
+    if label not in found.labels:
+        return ActionResult(ok=False, message="No monitoring call of yours is live.")
+    participant = client.conferences(found.conference_sid).participants(label)
+    session = str(participant.fetch().call_sid)
+    participant.delete()
+    return ActionResult(ok=True, call_sid=session)
+
+
 def monitor(
     account: TwilioAccount,
     *,
@@ -133,23 +173,7 @@ def monitor(
         found = _placement(client, call_sid)
         if isinstance(found, ActionResult):
             return found
-        label = label_for(supervisor)
-        settings: dict[str, Any] = dict(MODES[mode])
-        if settings["coaching"]:
-            settings["call_sid_to_coach"] = found.agent_call_sid
-        participants = client.conferences(found.conference_sid).participants
-        if label in found.labels:
-            switched = participants(label).update(**settings)
-            return ActionResult(ok=True, call_sid=str(switched.call_sid), message=SWITCHED)
-        joined = participants.create(
-            from_=caller_id or "client:contact-center",
-            to=f"client:{supervisor.removeprefix('client:')}",
-            label=label,
-            beep="false",  # nobody on the call is told
-            end_conference_on_exit=False,
-            **settings,
-        )
-        return ActionResult(ok=True, call_sid=str(joined.call_sid))
+        return _join_or_switch(client, found, supervisor=supervisor, mode=mode, caller_id=caller_id)
 
     return _run(f"monitor ({mode})", account, command)
 
@@ -168,12 +192,75 @@ def monitor_stop(
         found = _placement(client, call_sid)
         if isinstance(found, ActionResult):
             return found
-        label = label_for(supervisor)
-        if label not in found.labels:
-            return ActionResult(ok=False, message="No monitoring call of yours is live.")
-        participant = client.conferences(found.conference_sid).participants(label)
-        session = str(participant.fetch().call_sid)
-        participant.delete()
-        return ActionResult(ok=True, call_sid=session)
+        return _leave(client, found, supervisor)
+
+    return _run("monitor_stop", account, command)
+
+
+def _in_room(client: Any, room: str, agent_leg: str, wait: float) -> Placement | ActionResult:
+    """The in-progress conference named ``room`` once the agent's leg is in it (Twilio
+    puts a redirected leg there a moment after it answers the redirect), looked for
+    again until ``wait`` seconds have passed."""
+    deadline = time.monotonic() + wait
+    while True:
+        conferences = _listed(
+            lambda: client.conferences.list(friendly_name=room, status="in-progress", limit=1)
+        )
+        if isinstance(conferences, ActionResult):
+            return conferences
+        for conference in conferences:
+            participants = _listed(client.conferences(conference.sid).participants.list)
+            if isinstance(participants, ActionResult):
+                return participants
+            if any(p.call_sid == agent_leg for p in participants):
+                labels = frozenset(str(p.label) for p in participants if p.label)
+                return Placement(str(conference.sid), agent_leg, labels)
+        if time.monotonic() >= deadline:
+            return ActionResult(ok=False, message=ROOM_NOT_READY)
+        time.sleep(ROOM_POLL_SECONDS)
+
+
+def monitor_room(
+    account: TwilioAccount,
+    *,
+    room: str,
+    agent_leg: str,
+    supervisor: str,
+    mode: str,
+    caller_id: str = "",
+    wait: float = ROOM_WAIT_SECONDS,
+    http_client: HttpClient | None = None,
+) -> ActionResult:
+    """As ``monitor``, in the conference ``room`` a routed call was moved into
+    (telephony/twilio/moving.py), coaching the agent's leg ``agent_leg``."""
+    if mode not in MODES:
+        return ActionResult(ok=False, message=f"Unknown mode {mode!r}.")
+
+    def command() -> ActionResult:
+        client = _client(account, http_client)
+        found = _in_room(client, room, agent_leg, wait)
+        if isinstance(found, ActionResult):
+            return found
+        return _join_or_switch(client, found, supervisor=supervisor, mode=mode, caller_id=caller_id)
+
+    return _run(f"monitor ({mode})", account, command)
+
+
+def monitor_stop_room(
+    account: TwilioAccount,
+    *,
+    room: str,
+    agent_leg: str,
+    supervisor: str,
+    http_client: HttpClient | None = None,
+) -> ActionResult:
+    """As ``monitor_stop``, in the conference ``room``: the caller and the agent stay."""
+
+    def command() -> ActionResult:
+        client = _client(account, http_client)
+        found = _in_room(client, room, agent_leg, 0.0)
+        if isinstance(found, ActionResult):
+            return found
+        return _leave(client, found, supervisor)
 
     return _run("monitor_stop", account, command)

@@ -28,7 +28,7 @@ from contactcenter.models import Agent
 from contactcenter.ports import PbxResult
 from contactcenter.services.telephony import telephony_apply
 from telephony.models import TwilioAccount
-from telephony.twilio import actions, coaching, recording_rest
+from telephony.twilio import actions, coaching, moving, recording_rest
 from telephony.twilio.actions import ActionResult
 
 COMMANDS = frozenset({"monitor", "monitor_stop"})
@@ -161,24 +161,10 @@ async def twilio_command(
         return PbxResult(
             ok=False, error="no_pbx", message="The organization's Twilio account is not enabled."
         )
-    if command == "monitor":
-        run = functools.partial(
-            coaching.monitor,
-            account,
-            call_sid=str(params["call"]),
-            supervisor=str(params["identity"]),
-            mode=str(params.get("mode", "")),
-            caller_id=account.caller_id,
-        )
-    else:
-        run = functools.partial(
-            coaching.monitor_stop,
-            account,
-            call_sid=str(params["call"]),
-            supervisor=str(params["identity"]),
-        )
     try:
-        result: ActionResult = await asyncio.wait_for(asyncio.to_thread(run), timeout)
+        result = await asyncio.wait_for(
+            _monitoring(organization_id, account, command, params), timeout
+        )
     except TimeoutError:
         return PbxResult(ok=False, error="timeout", message="Twilio did not answer in time.")
     if not result.ok:
@@ -193,3 +179,76 @@ async def twilio_command(
         message="Mode switched." if switched else "",
         data={"session": result.call_sid, "switched": switched},
     )
+
+
+async def _monitoring(
+    organization_id: int, account: TwilioAccount, command: str, params: dict[str, Any]
+) -> ActionResult:
+    """``monitor`` or ``monitor_stop`` over Twilio's REST API. A call our routing
+    connected is moved into a conference of its own on the first ``monitor``
+    (telephony/twilio/moving.py) and monitored there; any other call in the conference
+    it is in (telephony/twilio/coaching.py)."""
+    call_sid, supervisor = str(params["call"]), str(params["identity"])
+    mode = str(params.get("mode", ""))
+    routed = await database_sync_to_async(moving.routed)(organization_id, call_sid)
+    if routed is None:
+        if command == "monitor":
+            run = functools.partial(
+                coaching.monitor,
+                account,
+                call_sid=call_sid,
+                supervisor=supervisor,
+                mode=mode,
+                caller_id=account.caller_id,
+            )
+        else:
+            run = functools.partial(
+                coaching.monitor_stop, account, call_sid=call_sid, supervisor=supervisor
+            )
+        return await asyncio.to_thread(run)
+    if command == "monitor_stop":
+        if not routed.room:
+            return ActionResult(ok=False, message="No monitoring call of yours is live.")
+        stop = functools.partial(
+            coaching.monitor_stop_room,
+            account,
+            room=routed.room,
+            agent_leg=routed.agent_leg,
+            supervisor=supervisor,
+        )
+        return await asyncio.to_thread(stop)
+    if mode not in coaching.MODES:
+        return ActionResult(ok=False, message=f"Unknown mode {mode!r}.")
+    room = routed.room
+    if not room:
+        moved = await _move(account, routed, call_sid)
+        if not moved.ok:
+            return moved
+        room = moved.message
+    join = functools.partial(
+        coaching.monitor_room,
+        account,
+        room=room,
+        agent_leg=routed.agent_leg,
+        supervisor=supervisor,
+        mode=mode,
+        caller_id=account.caller_id,
+    )
+    return await asyncio.to_thread(join)
+
+
+async def _move(account: TwilioAccount, routed: moving.Routed, call_sid: str) -> ActionResult:
+    """Move the routed call into its room: the offer marked first, then the agent's leg
+    redirected there; Twilio refusing, the mark is taken back. The result's message is
+    the room."""
+    room = await database_sync_to_async(moving.claim_room)(routed, call_sid)
+    if not room:
+        return ActionResult(ok=False, message="The call is no longer connected to its agent.")
+    redirect = functools.partial(
+        actions.update_twiml, account, routed.agent_leg, document=moving.agent_document(room)
+    )
+    result: ActionResult = await asyncio.to_thread(redirect)
+    if not result.ok:
+        await database_sync_to_async(moving.release_room)(routed, room)
+        return result
+    return ActionResult(ok=True, call_sid=result.call_sid, message=room)

@@ -312,6 +312,7 @@ def should_requeue(cb: Callback, hints: Hints) -> bool:
     return (
         bool(hints.queue)
         and not hints.transfer
+        and not hints.room
         and cb.status == "in-progress"
         and cb.dial_status in _RING_OUTCOMES
     )
@@ -327,6 +328,23 @@ def dial_result(cb: Callback, hints: Hints, *, now: datetime) -> list[te.CallFac
     leg = cb.dial_call_sid or None
     if hints.by:
         return _customer_dial_result(cb, hints, at, leg)
+    if hints.room and hints.agent:
+        # The caller's <Dial><Conference> of a routed call moved there for a supervisor:
+        # the room ended as one of the two left it, as the <Dial> it replaced would have.
+        # Its duration is the room's only: the call's talk time runs from its answer.
+        reason = HangupParty.AGENT if cb.status == "in-progress" else HangupParty.CALLER
+        return [
+            te.AgentCompleted(
+                call_key=cb.call_sid,
+                at=at,
+                dedup_key=_key(cb, "room", hints.room, "completed"),
+                source=_TWILIO,
+                agent=hints.agent,
+                talk_seconds=None,
+                reason=reason,
+                queue=hints.queue,
+            )
+        ]
     if cb.dial_status in _DIAL_CONNECTED and hints.agent:
         # The dialled party is the agent: a parent still in progress means they hung up.
         dialled_hung_up = HangupParty.AGENT if cb.status == "in-progress" else HangupParty.CALLER

@@ -220,3 +220,24 @@ def dial_customer(
         caller_id=caller_id,
         record=record,
     )
+
+
+def conference(*, room: str, label: str, action: str = "") -> str:
+    """Join the conference ``room`` (a routed call moved there for a supervisor:
+    telephony/twilio/moving.py), labelled ``label``. It starts as the first one enters
+    and ends as either party leaves, as the <Dial> it replaces did; nobody hears a beep
+    or waits with music. ``action``: the Dial action once the conference is over for
+    this call (the caller's; the agent's leg has none and ends with it)."""
+    attributes: dict[str, object] = {"action": action, "method": "POST"} if action else {}
+    verb = Dial(**attributes)
+    verb.conference(
+        room,
+        participant_label=label,
+        start_conference_on_enter=True,
+        end_conference_on_exit=True,
+        beep=False,
+        wait_url="",
+    )
+    response = VoiceResponse()
+    response.append(verb)
+    return str(response)

@@ -25,7 +25,7 @@ from contactcenter.models import Callback as KeptCallback
 from contactcenter.phones import phone_try_normalize
 from contactcenter.services.telephony import telephony_apply
 from telephony.models import TwilioAccount
-from telephony.twilio import phones, signature, translator, twiml
+from telephony.twilio import moving, phones, signature, translator, twiml
 from telephony.twilio.callbacks import Hints, agent_name, parse_hints
 from telephony.twilio.params import Callback, InvalidCallback, parse_callback
 from telephony.twilio.recording_status import organization_records_all
@@ -270,7 +270,14 @@ def queue_result(
 def dial_result(
     request: HttpRequest, account: TwilioAccount, callback: Callback, hints: Hints
 ) -> HttpResponse:
-    """The Dial action: the dialled leg is over; a caller no agent took goes back in line."""
+    """The Dial action: the dialled leg is over; a caller no agent took goes back in line.
+    A routed call whose agent's leg we moved into a conference for a supervisor goes on
+    there: the caller joins the same room, and nothing is over (telephony/twilio/moving.py).
+    """
+    if _moved(callback, hints):
+        room = moving.caller_joins(account.organization_id, callback.call_sid, queue=hints.queue)
+        if room:
+            return _twiml(room)
     now = timezone.now()
     if hints.queue and not hints.agent and not hints.transfer and not hints.by:
         # A ring-all queue's <Dial> of several agents: the offers say who answered.
@@ -297,3 +304,15 @@ def dial_result(
     if translator.should_requeue(callback, hints):
         return _twiml(twiml.enqueue(hints.queue))
     return _twiml(twiml.empty())
+
+
+def _moved(callback: Callback, hints: Hints) -> bool:
+    """The Dial action of a routed call whose connected agent's leg left the <Dial> with
+    the caller still on the line: hung up, or moved into a conference by us."""
+    return (
+        bool(hints.queue)
+        and not hints.transfer
+        and not hints.room
+        and callback.status == "in-progress"
+        and translator.dial_connected(callback)
+    )

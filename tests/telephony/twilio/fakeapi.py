@@ -7,7 +7,11 @@ same HTTP client as production (twilio-python's), with Twilio's request shapes:
 - ``POST /2010-04-01/Accounts/{sid}/Calls/{call}.json`` (a call's update: new TwiML,
   or ``Status=completed``), with the same basic auth, is recorded in ``updates`` and
   answered with the call's JSON; a call in ``gone`` is answered 404 (Twilio's 20404),
-  as for a caller who hung up meanwhile;
+  as for a caller who hung up meanwhile. New TwiML takes the call out of the
+  conference it is in; a ``<Dial><Conference>`` puts it in that conference
+  (fakeconference.py); and a dialled leg (``legs``: its parent) given new TwiML leaves
+  its ``<Dial>``, whose parent stays on the line and is owed the Dial action: recorded in
+  ``dials_over`` (twilioside.py sends it), as Twilio documents a redirected child leg;
 - ``POST /2010-04-01/Accounts/{sid}/Calls.json`` (a new call: To, From, Twiml,
   StatusCallback ...) is recorded in ``created`` and answered 201 with a new call sid;
 - ``GET /2010-04-01/Accounts/{sid}/Recordings/{RE...}.mp3`` (or ``.wav``), a recording's
@@ -38,6 +42,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
+from xml.etree import ElementTree
 
 from tests.telephony.twilio.fakeconference import FakeConferences
 
@@ -80,6 +85,8 @@ class FakeTwilioAPI:
         self.lock = threading.Lock()
         self.updated = threading.Condition(self.lock)
         self.conferences = FakeConferences()
+        self.legs: dict[str, str] = {}  # a dialled leg's CallSid -> its parent's, while bridged
+        self.dials_over: list[str] = []  # legs that left their parent's <Dial> by new TwiML
 
     def conference(
         self, method: str, path: str, authorization: str, form: dict[str, str] | None = None
@@ -163,9 +170,28 @@ class FakeTwilioAPI:
             if match[2] in self.gone:
                 return 404, {"code": 20404, "message": "Call not found", "status": 404}
             self.updates.append(CallUpdate(match[2], fields))
+            self._new_twiml(match[2], fields)
             self.updated.notify_all()
         status = "completed" if fields.get("Status") == "completed" else "in-progress"
         return 200, {"sid": match[2], "account_sid": match[1], "status": status}
+
+    def _new_twiml(self, call_sid: str, fields: dict[str, str]) -> None:
+        """What a call update does to the calls around it (under the lock)."""
+        if "Twiml" not in fields and fields.get("Status") != "completed":
+            return
+        self.conferences.leave(call_sid)
+        if call_sid in self.legs:  # out of its parent's <Dial>: the Dial action follows
+            del self.legs[call_sid]
+            self.dials_over.append(call_sid)
+        document = ElementTree.fromstring(fields.get("Twiml") or "<Response/>")
+        room = document.find("Dial/Conference")
+        if room is not None:
+            self.conferences.enter(
+                room.text or "",
+                call_sid,
+                label=room.get("participantLabel", ""),
+                end_on_exit=room.get("endConferenceOnExit") == "true",
+            )
 
     def _call_recording(
         self, path: str, authorization: str, match: re.Match[str], fields: dict[str, str]

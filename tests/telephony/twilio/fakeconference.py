@@ -1,7 +1,7 @@
 """Twilio's Conferences and their Participants, for the fake REST API (fakeapi.py):
 
 - ``GET .../Conferences.json?Status=in-progress`` lists the conferences in ``rooms``
-  with that status;
+  with that status (and ``FriendlyName``, the name the TwiML gave it, when asked);
 - ``GET .../Conferences/{CF}/Participants.json`` lists a conference's participants;
 - ``POST .../Conferences/{CF}/Participants.json`` (From, To, Label, Muted, Coaching,
   CallSidToCoach, Beep ...) adds one with a new CallSid, recorded in ``joined``; as
@@ -10,6 +10,12 @@
 - ``GET``, ``POST`` (an update, recorded in ``changed``) and ``DELETE`` (recorded in
   ``removed``) of ``.../Participants/{CA... or label}.json``: Twilio addresses a
   participant by its CallSid or its label.
+
+A call that runs ``<Dial><Conference>name</Conference></Dial>`` (fakeapi.py: a call
+given that TwiML) ``enter``s the in-progress conference of that name, which starts
+with it if there is none (``startConferenceOnEnter``); a participant that leaves
+(``leave``: it hung up, or was removed) with ``endConferenceOnExit`` ends the conference,
+and every other participant is out of it then, as Twilio does.
 
 Booleans are Twilio's form strings ("true"/"false") as twilio-python sends them.
 """
@@ -36,6 +42,7 @@ class Participant:
     muted: bool = False
     coaching: bool = False
     call_sid_to_coach: str = ""
+    end_conference_on_exit: bool = False
 
     def json(self, account_sid: str, conference_sid: str) -> dict[str, object]:
         return {
@@ -56,6 +63,7 @@ class Room:
     sid: str
     participants: list[Participant]
     status: str = "in-progress"
+    friendly_name: str = ""
 
 
 @dataclass
@@ -71,6 +79,49 @@ class FakeConferences:
         self.rooms.append(room)
         return room
 
+    def enter(self, name: str, call_sid: str, *, label: str = "", end_on_exit: bool) -> Room:
+        """A call's ``<Dial><Conference>name``: into that in-progress conference, started
+        for it when there is none."""
+        room = next(
+            (r for r in self.rooms if r.friendly_name == name and r.status == "in-progress"),
+            None,
+        )
+        if room is None:
+            self.created += 1
+            room = Room(f"CF{0xC0F << 64 | self.created:032x}", [], friendly_name=name)
+            self.rooms.append(room)
+        room.participants.append(
+            Participant(call_sid, label=label, end_conference_on_exit=end_on_exit)
+        )
+        return room
+
+    def leave(self, call_sid: str) -> list[str]:
+        """The call leaves its conference (it hung up, or got other TwiML). Returns the
+        calls the conference's end took out with it (none if it goes on)."""
+        for room in self.rooms:
+            found = next((p for p in room.participants if p.call_sid == call_sid), None)
+            if found is None or room.status != "in-progress":
+                continue
+            room.participants.remove(found)
+            if not found.end_conference_on_exit:
+                return []
+            room.status = "completed"
+            ended = [p.call_sid for p in room.participants]
+            room.participants.clear()
+            return ended
+        return []
+
+    def room_of(self, call_sid: str) -> Room | None:
+        """The in-progress conference the call is in."""
+        return next(
+            (
+                r
+                for r in self.rooms
+                if r.status == "in-progress" and any(p.call_sid == call_sid for p in r.participants)
+            ),
+            None,
+        )
+
     def _room(self, sid: str) -> Room | None:
         return next((r for r in self.rooms if r.sid == sid), None)
 
@@ -82,11 +133,23 @@ class FakeConferences:
         url = urlsplit(path)
         listed = _CONFERENCES.match(url.path)
         if listed:
-            status = parse_qs(url.query).get("Status", [""])[0]
-            rooms = [r for r in self.rooms if not status or r.status == status]
+            query = parse_qs(url.query)
+            status = query.get("Status", [""])[0]
+            name = query.get("FriendlyName", [""])[0]
+            rooms = [
+                r
+                for r in self.rooms
+                if (not status or r.status == status) and (not name or r.friendly_name == name)
+            ]
             return 200, {
                 "conferences": [
-                    {"sid": r.sid, "account_sid": listed[1], "status": r.status} for r in rooms
+                    {
+                        "sid": r.sid,
+                        "account_sid": listed[1],
+                        "status": r.status,
+                        "friendly_name": r.friendly_name or r.sid,
+                    }
+                    for r in rooms
                 ],
                 "next_page_uri": None,
                 "page": 0,
@@ -173,3 +236,5 @@ class FakeConferences:
                 participant.call_sid_to_coach = ""
         if "CallSidToCoach" in form:
             participant.call_sid_to_coach = form["CallSidToCoach"]
+        if "EndConferenceOnExit" in form:
+            participant.end_conference_on_exit = form["EndConferenceOnExit"] == "true"

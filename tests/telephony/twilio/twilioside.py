@@ -56,6 +56,8 @@ class TwilioSide:
     callers: dict[str, str] = field(default_factory=dict)  # call sid -> caller number
     # Calls the server redirected to other TwiML than a <Dial> (call sid, path).
     redirects: list[tuple[str, str]] = field(default_factory=list)
+    # Callers in a conference: the path of their <Dial><Conference>'s action.
+    room_actions: dict[str, str] = field(default_factory=dict)
     _seq: itertools.count[int] = field(default_factory=itertools.count)
 
     def _fields(self, sid: str, status: str, direction: str, **extra: str) -> dict[str, str]:
@@ -95,6 +97,8 @@ class TwilioSide:
         rings = []
         for update in updates:
             document = ElementTree.fromstring(update.fields["Twiml"])
+            if document.find("Dial/Conference") is not None:
+                continue  # an agent's leg moved into a conference (fakeapi.py: dials_over)
             dial = document.find("Dial")
             if dial is None:  # the caller taken out of the queue (an exit)
                 redirect = document.find("Redirect")
@@ -159,8 +163,70 @@ class TwilioSide:
         self._leg(ring, "ringing")
 
     def answered(self, ring: Ring) -> None:
-        """The agent answers their ringing browser."""
+        """The agent answers their ringing browser: their leg is bridged to the caller."""
+        with self.api.lock:
+            self.api.legs[ring.leg] = ring.call
         self._leg(ring, "in-progress")
+
+    def moved(self, ring: Ring, talk: int = 20) -> str:
+        """The server gave the agent's answered leg new TwiML (a ``<Dial><Conference>``:
+        the fake API put the leg in that conference): the leg has left the caller's
+        ``<Dial>``, which is over while the caller is still on the line, so Twilio asks
+        for its action (``DialCallStatus=completed``, ``CallStatus=in-progress``, the
+        bridged time), and the caller runs the answer: into the conference. Returns the
+        conference's name."""
+        with self.api.lock:
+            assert ring.leg in self.api.dials_over, "the agent's leg was not given new TwiML"
+        answer = self._dial_result(ring, "in-progress", "completed", DialCallDuration=str(talk))
+        dial = ElementTree.fromstring(answer.content).find("Dial")
+        assert dial is not None, answer.content
+        room = dial.find("Conference")
+        assert room is not None and room.text, answer.content
+        with self.api.lock:
+            self.api.conferences.enter(
+                room.text,
+                ring.call,
+                label=room.get("participantLabel", ""),
+                end_on_exit=room.get("endConferenceOnExit") == "true",
+            )
+        self.room_actions[ring.call] = _path(dial.get("action", ""))
+        return room.text
+
+    def caller_hangs_up_in_room(self, ring: Ring) -> None:
+        """The caller of a call moved into a conference hangs up: they leave it (ending it,
+        with ``endConferenceOnExit``, which takes the agent's leg out: its TwiML has no
+        more verbs, so that leg ends); the caller's ``<Dial><Conference>`` action comes
+        (the caller's call completed), then the call's end."""
+        with self.api.lock:
+            ended = self.api.conferences.leave(ring.call)
+        if ring.leg in ended:
+            self._leg(ring, "completed")
+        self._room_over(ring, "completed")
+        self._ended(ring.call)
+
+    def agent_hangs_up_in_room(self, ring: Ring) -> None:
+        """The agent of a call moved into a conference hangs up: their leg leaves it (and
+        ends it, with ``endConferenceOnExit``); the caller's ``<Dial><Conference>`` is over
+        with the caller still on the line: its action, whose answer (no more verbs) ends
+        the caller's call too."""
+        with self.api.lock:
+            ended = self.api.conferences.leave(ring.leg)
+        self._leg(ring, "completed")
+        assert ring.call in ended, "the conference went on without the agent"
+        answer = self._room_over(ring, "in-progress")
+        assert ElementTree.fromstring(answer.content).find("*") is None, answer.content
+        self._ended(ring.call)
+
+    def _ended(self, sid: str) -> None:
+        numbers = {"From": self.callers[sid], "To": OUR_NUMBER}
+        self._send(webhook_path("status"), self._fields(sid, "completed", "inbound", **numbers))
+
+    def _room_over(self, ring: Ring, parent: str) -> Answer:
+        # Twilio's Dial action of a <Conference>: DialCallStatus "answered" (the party
+        # was connected), no DialCallSid: nobody was dialled.
+        numbers = {"From": self.callers[ring.call], "To": OUR_NUMBER}
+        fields = self._fields(ring.call, parent, "inbound", DialCallStatus="answered", **numbers)
+        return self._send(self.room_actions[ring.call], fields)
 
     def hang_up(self, ring: Ring, talk: int = 30) -> None:
         """The caller hangs up an answered call."""
