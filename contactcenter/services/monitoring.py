@@ -155,6 +155,22 @@ def _coached(
     return set(changed)
 
 
+def session_mode(*, call: Call, session: str) -> str:
+    """The mode a monitoring session on ``call`` was last set to: as it started, or its
+    last switch ("" for a session not on the timeline)."""
+    rows = (
+        CallEvent.objects.for_organization(call.organization_id)
+        .filter(
+            call=call,
+            type__in=(CallEventType.MONITOR_STARTED, CallEventType.MONITOR_MODE_CHANGED),
+            details__session=session,
+        )
+        .order_by("-occurred_at", "-pk")
+        .values_list("details__mode", flat=True)
+    )
+    return str(rows.first() or "")
+
+
 @transaction.atomic
 def monitor_mode_changed(
     *, call: Call, session: str, mode: str, previous: str, phone: str, supervisor: Membership

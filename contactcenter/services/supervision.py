@@ -24,7 +24,7 @@ from contactcenter.ports import PbxResult, telephony
 from contactcenter.selectors.access import agent_for_membership, is_floor_role
 from contactcenter.services.agents import agent_choose_state
 from contactcenter.services.call_control import PbxFailed, no_pbx_error, pbx_command_audited
-from contactcenter.services.monitoring import monitor_mode_changed
+from contactcenter.services.monitoring import monitor_mode_changed, session_mode
 from contactcenter.transitions import ACTIVE_CALL_STATUSES
 
 
@@ -250,7 +250,18 @@ async def supervisor_monitor(
     await pbx_command_audited("monitor", call.organization_id, call, details, result)
     if not result.ok:
         raise PbxFailed(result)
+    data = result.data or {}
+    if twilio and data.get("switched") and data.get("session"):
+        # Twilio updated the session's participant: the same monitoring call, switched.
+        await database_sync_to_async(_switched)(call, str(data["session"]), mode, phone, supervisor)
     return result
+
+
+def _switched(call: Call, session: str, mode: str, phone: str, supervisor: Membership) -> None:
+    previous = session_mode(call=call, session=session)
+    monitor_mode_changed(
+        call=call, session=session, mode=mode, previous=previous, phone=phone, supervisor=supervisor
+    )
 
 
 async def _switch(

@@ -18,6 +18,10 @@ into one, as Twilio documents a call's legs behave:
    answer, its talk time and the agent's state go on as they were;
 4. the supervisor's client joins the room once the agent's leg is in it.
 
+A monitoring session still open when the room ends ends with it (``sessions_over``:
+Twilio takes every participant out of a conference that ends), as a ChanSpy ends with
+the agent's channel on Asterisk.
+
 The room ends as either party leaves (``endConferenceOnExit`` on both), as the
 ``<Dial>`` did: the caller's ``<Dial><Conference>`` action (with the ``room`` hint) is
 then the end of the agent's part of the call, who hung up told by the caller's
@@ -29,8 +33,11 @@ new TwiML): that way is not taken.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from contactcenter.enums import CallSource
+from contactcenter import facts as te
+from contactcenter.enums import CallEventType, CallSource
+from contactcenter.models import CallEvent
 from telephony.models import OfferStatus, TwilioOffer
 from telephony.twilio import twiml
 from telephony.twilio.callbacks import Hints, agent_name, webhook_path
@@ -106,3 +113,46 @@ def caller_joins(organization_id: int, call_sid: str, *, queue: str) -> str:
     return twiml.conference(
         room=offer.room, label=CALLER_LABEL, action=webhook_path("dial-result", hints)
     )
+
+
+def sessions_over(organization_id: int, call_sid: str, *, at: datetime) -> list[te.MonitorStopped]:
+    """The monitoring sessions still open on the call, ended as its room ends, in the
+    mode each was last set to. Their keys are those of a stop asked from the screen
+    (telephony/twilio/desk.py): a session is stopped once."""
+    rows = (
+        CallEvent.objects.for_organization(organization_id)
+        .filter(
+            call__source=CallSource.TWILIO,
+            call__external_id=call_sid,
+            type__in=(
+                CallEventType.MONITOR_STARTED,
+                CallEventType.MONITOR_MODE_CHANGED,
+                CallEventType.MONITOR_STOPPED,
+            ),
+        )
+        .order_by("occurred_at", "pk")
+        .values_list("type", "details")
+    )
+    open_: dict[str, dict[str, str]] = {}
+    for kind, details in rows:
+        session = str(details.get("session") or "")
+        if kind == CallEventType.MONITOR_STARTED:
+            open_[session] = {k: str(details.get(k) or "") for k in ("phone", "agent", "mode")}
+        elif kind == CallEventType.MONITOR_MODE_CHANGED and session in open_:
+            open_[session]["mode"] = str(details.get("mode") or "")
+        elif kind == CallEventType.MONITOR_STOPPED:
+            open_.pop(session, None)
+    return [
+        te.MonitorStopped(
+            call_key=call_sid,
+            at=at,
+            dedup_key=f"twilio:{session}:monitor_stop",
+            source=CallSource.TWILIO,
+            session=session,
+            phone=details["phone"],
+            agent=details["agent"],
+            mode=details["mode"],
+        )
+        for session, details in open_.items()
+        if session
+    ]

@@ -292,6 +292,8 @@ def dial_result(
         _apply(account, translator.dial_result(callback, hints, now=now))
     else:
         facts = translator.dial_result(callback, hints, now=now)
+        if hints.room:  # its conference is over, and every monitoring of it
+            facts += moving.sessions_over(account.organization_id, callback.call_sid, at=now)
         _apply(account, [*facts, *phones.dial_over(callback, hints, now=now)])
         if hints.queue and hints.agent and not hints.transfer:
             routing.offer_over(

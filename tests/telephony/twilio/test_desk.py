@@ -69,11 +69,15 @@ def test_listen_switch_and_stop_on_a_conference_call(
     timeline = list(CallEvent.objects.filter(call=call).order_by("id"))
     assert [e.type for e in timeline] == [
         CallEventType.MONITOR_STARTED,
+        CallEventType.MONITOR_MODE_CHANGED,
         CallEventType.MONITOR_STOPPED,
     ]
-    started, stopped = timeline
+    started, switched, stopped = timeline
     assert started.details["session"] == stopped.details["session"] == session
     assert started.details["mode"] == "listen"  # as the session started
+    # The participant's update is the switch's record, as ChanSpy's key on Asterisk.
+    assert switched.details["session"] == session
+    assert (switched.details["from"], switched.details["mode"]) == ("listen", "whisper")
     assert started.details["supervisor"] == {
         "user_id": floor_a.supervisor.user_id,
         "name": started.details["supervisor"]["name"],

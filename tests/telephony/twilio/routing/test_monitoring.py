@@ -199,7 +199,14 @@ def test_whisper_then_barge_switch_the_same_participant(
     assert (who, form["Muted"], form["Coaching"]) == (m.label, "false", "false")
     # One move only: the second request found the call in its room.
     assert [u.call_sid for u in twilio_api.updates].count(ring.leg) == 1
-    assert timeline(m) == [CallEventType.MONITOR_STARTED]
+    assert timeline(m) == [CallEventType.MONITOR_STARTED, CallEventType.MONITOR_MODE_CHANGED]
+    switch = CallEvent.objects.get(call=m.call, type=CallEventType.MONITOR_MODE_CHANGED)
+    assert (switch.details["session"], switch.details["from"], switch.details["mode"]) == (
+        session,
+        "whisper",
+        "barge",
+    )
+    assert AuditEntry.objects.filter(action="monitor.mode_changed").count() == 1
     assert state(m.agent) == AgentState.ON_CALL
 
 
@@ -218,12 +225,15 @@ def test_the_agent_hangs_up_while_monitored(routed: Monitored, twilio_api: FakeT
     )
     # The conference ended with the agent: the supervisor is out of it too.
     assert room(twilio_api, room_for(ring.call)) == {}
-    # No transfer, no second end: the session (no stop asked), the agent's part, the end.
+    # No transfer, no second end: the session ended with the room, the agent's part, the end.
     assert timeline(m) == [
         CallEventType.MONITOR_STARTED,
         CallEventType.AGENT_COMPLETED,
+        CallEventType.MONITOR_STOPPED,
         CallEventType.ENDED,
     ]
+    stopped = CallEvent.objects.get(call=m.call, type=CallEventType.MONITOR_STOPPED)
+    assert stopped.details["mode"] == "barge" and "seconds" in stopped.details
     assert state(m.agent) == AgentState.WRAP_UP
 
 
@@ -238,6 +248,12 @@ def test_the_caller_hangs_up_while_the_supervisor_listens(
     assert (record.status, record.hangup_by) == (CallStatus.COMPLETED, HangupParty.CALLER)
     assert room(twilio_api, room_for(ring.call)) == {}
     assert state(m.agent) == AgentState.WRAP_UP
+    assert timeline(m) == [
+        CallEventType.MONITOR_STARTED,
+        CallEventType.AGENT_COMPLETED,
+        CallEventType.MONITOR_STOPPED,
+        CallEventType.ENDED,
+    ]
     # The call is over: nothing left to monitor.
     again = m.monitor("listen")
     assert again.status_code == 409, again.content
