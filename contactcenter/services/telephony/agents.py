@@ -15,9 +15,11 @@ client (``client:agent-7``), whose phone reports name no queue.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from django.db.models import OuterRef, Subquery
 
 from config.db import roundtrips
 from contactcenter import facts as te
@@ -73,19 +75,47 @@ def _phone_state(device: str) -> tuple[str, str] | None:
     return None
 
 
-def _before_phone(agent: Agent) -> tuple[str, str]:
-    """The state the agent was in before their phone's current ring or call (their
-    state as it is, when the phone is not ringing nor on a call)."""
-    if agent.state not in AGENT_PHONE_STATES:
-        return agent.state, agent.state_reason
+class _BeforePhone:
+    """The state an agent in no queue was in before their phone's current ring or call
+    (their state as it is, when the phone is not ringing nor on a call). The state log
+    is read the first time it is needed in a batch, for every agent of the batch in no
+    queue at once (``pks``); an agent in a queue never needs it: their memberships say
+    their state."""
+
+    def __init__(self, organization_id: int, pks: Collection[int]) -> None:
+        self.organization_id = organization_id
+        self.pks = pks
+        self._read: dict[int, tuple[str, str]] | None = None
+
+    def __call__(self, agent: Agent) -> tuple[str, str]:
+        if agent.state not in AGENT_PHONE_STATES:
+            return agent.state, agent.state_reason
+        if self._read is None:
+            self._read = _last_before_phone(self.organization_id, self.pks)
+        return self._read.get(agent.pk, (AgentState.AVAILABLE, ""))
+
+
+def _last_before_phone(organization_id: int, pks: Collection[int]) -> dict[int, tuple[str, str]]:
+    """Each agent's last interval in a state of their own (not ringing nor on a call),
+    as stored before the batch: (state, reason) by agent id; none for an agent with no
+    such interval."""
     last = (
-        AgentStateLog.objects.filter(agent=agent)
+        AgentStateLog.objects.filter(agent=OuterRef("pk"))
         .exclude(state__in=AGENT_PHONE_STATES)
         .order_by("-started_at", "-pk")
-        .values_list("state", "reason")
-        .first()
+        .values("pk")[:1]
     )
-    return (AgentState.AVAILABLE, "") if last is None else (last[0], last[1])
+    rows = (
+        AgentStateLog.objects.filter(
+            organization_id=organization_id,
+            pk__in=Agent.objects.filter(organization_id=organization_id, pk__in=pks)
+            .annotate(last=Subquery(last))
+            .values("last"),
+        )
+        .order_by()
+        .values_list("agent_id", "state", "reason")
+    )
+    return {agent_id: (state, reason) for agent_id, state, reason in rows}
 
 
 def _membership(
@@ -190,6 +220,8 @@ def apply_agent_facts(
     for m in rows:
         memberships.setdefault(m.agent_id, {})[m.queue_id] = m
     loaded = _Loaded(agents.values(), memberships)
+    # Memberships only grow in a batch: the agents in none now are all that may need it.
+    before_phone = _BeforePhone(organization_id, [pk for pk in agents if pk not in memberships])
     moves: dict[int, _Moves] = {}
     for fact in facts:
         agent = by_name.get(fact.agent)
@@ -206,7 +238,7 @@ def apply_agent_facts(
             # A phone's own report (Twilio's) of an agent in no queue: their memberships
             # cannot say what they are once it is idle; the state they had before it
             # rang does.
-            state, reason = _phone_state(agent.device_state) or _before_phone(agent)
+            state, reason = _phone_state(agent.device_state) or before_phone(agent)
         else:
             state, reason = derive_agent_state(agent.device_state, own)
         if (

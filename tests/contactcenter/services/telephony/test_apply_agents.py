@@ -3,9 +3,13 @@
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from contactcenter import facts as te
+from contactcenter.enums import AgentState
 from contactcenter.models import AgentStateLog, QueueMembership
+from contactcenter.services.agents import agent_set_state
 from contactcenter.services.telephony import telephony_apply
 from tests.conftest import Floor
 from tests.contactcenter.telephony_calls import at
@@ -123,3 +127,63 @@ def test_a_restated_member_state_writes_and_publishes_nothing(
     assert (again.agent_ids, again.queue_ids) == (set(), {support.pk})
     assert QueueMembership.objects.get(agent=floor_a.agent).calls_taken == 4
     assert AgentStateLog.objects.filter(agent=floor_a.agent).count() == 1
+
+
+def _log_reads(queries: CaptureQueriesContext) -> int:
+    return sum(
+        1
+        for q in queries.captured_queries
+        if q["sql"].lstrip().startswith("SELECT") and "contactcenter_agentstatelog" in q["sql"]
+    )
+
+
+def test_agents_in_no_queue_get_back_the_state_they_had_before_their_phone_in_one_read(
+    floor_a: Floor,
+) -> None:
+    """Agents in no queue (a Twilio client's, a supervisor's phone): once their phone is
+    idle, their memberships cannot say what they are; the state they had before it rang
+    does, read for the batch's agents at once."""
+    a, b = floor_a.agent, floor_a.other_agent
+    agent_set_state(agent=a, state=AgentState.PAUSED, reason="outbound only", at=at(-10))
+    agent_set_state(agent=b, state=AgentState.AVAILABLE, at=at(-10))
+    org = floor_a.org.pk
+
+    def phones(s: float, device: str) -> list[te.AgentFact]:
+        return [
+            te.AgentMemberState(agent=agent.interface, queue="", at=at(s), device=device)
+            for agent in (a, b)
+        ]
+
+    telephony_apply(organization_id=org, connection_key="c", events=phones(0, "ringing"))
+    with CaptureQueriesContext(connection) as queries:
+        telephony_apply(
+            organization_id=org,
+            connection_key="c",
+            events=[*phones(5, "in_use"), *phones(9, "idle")],
+        )
+    assert _log_reads(queries) == 1, [q["sql"] for q in queries.captured_queries]
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert (a.state, a.state_reason) == (AgentState.PAUSED, "outbound only")
+    assert (b.state, b.state_reason) == (AgentState.AVAILABLE, "")
+
+
+def test_agents_in_a_queue_read_no_state_log(floor_a: Floor) -> None:
+    """The PBX's usual report, an agent in a queue: their memberships say their state
+    once the phone is idle; nothing before it is read."""
+    make_queue(floor_a.org, "support")
+    iface = floor_a.agent.interface
+    org = floor_a.org.pk
+
+    def member(s: float, device: str) -> te.AgentMemberState:
+        return te.AgentMemberState(agent=iface, queue="support", at=at(s), device=device)
+
+    with CaptureQueriesContext(connection) as queries:
+        telephony_apply(
+            organization_id=org,
+            connection_key="c",
+            events=[member(0, "idle"), member(1, "ringing"), member(5, "idle")],
+        )
+    assert _log_reads(queries) == 0, [q["sql"] for q in queries.captured_queries]
+    floor_a.agent.refresh_from_db()
+    assert floor_a.agent.state == AgentState.AVAILABLE
