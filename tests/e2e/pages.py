@@ -119,15 +119,15 @@ def sign_in(
 class SocketRelay:
     """Passes a page's WebSockets through the test, to the real server.
 
-    The test can then deliver a frame of its own to the page (as the server would send
-    it) or drop the connection, at the moment it chooses. Frames move only while the
+    The test can then deliver a message of its own to the page (as the server would send
+    it) or drop the connection, at the moment it chooses. Messages move only while the
     test is inside a Playwright call (an expect, an action): the sync API runs the
     relay's handlers then.
     """
 
     routes: list[WebSocketRoute] = field(default_factory=list)
     servers: list[WebSocketRoute] = field(default_factory=list)
-    frames: list[list[dict[str, Any]]] = field(default_factory=list)
+    messages: list[list[dict[str, Any]]] = field(default_factory=list)
 
     def connect(self, route: WebSocketRoute) -> None:
         server = route.connect_to_server()
@@ -141,14 +141,14 @@ class SocketRelay:
         server.on_message(forward)
         self.routes.append(route)
         self.servers.append(server)
-        self.frames.append(received)
+        self.messages.append(received)
 
-    def last(self, frame_type: str) -> dict[str, Any]:
-        """The latest frame of a type the server sent on the current connection."""
-        return next(f for f in reversed(self.frames[-1]) if f["type"] == frame_type)
+    def last(self, message_type: str) -> dict[str, Any]:
+        """The latest message of a type the server sent on the current connection."""
+        return next(f for f in reversed(self.messages[-1]) if f["type"] == message_type)
 
-    def deliver(self, frame: dict[str, Any]) -> None:
-        self.routes[-1].send(json.dumps(frame))
+    def deliver(self, message: dict[str, Any]) -> None:
+        self.routes[-1].send(json.dumps(message))
 
     def drop(self) -> None:
         """Close the current connection at both ends (a network drop, as both see it)."""

@@ -269,7 +269,7 @@ class AmiControl:
             data = self.sock.recv(65536)
             if not data:
                 return
-            # The banner and any frame error are not answers: skip them.
+            # The banner and any AMI frame error are not answers: skip them.
             yield from (f for f in self.parser.feed(data) if isinstance(f, AmiMessage))
 
 

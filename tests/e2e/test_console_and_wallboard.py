@@ -83,7 +83,7 @@ def pump_until(page: Page, check: Callable[[], bool], what: str, timeout: float 
 def tile_figures(page: Page, queue_id: int) -> dict[str, Any]:
     tile = page.locator(f"[data-testid=queue-tile][data-queue-id='{queue_id}']")
     return {
-        name: json.loads(tile.get_by_test_id(f"metric-{name}").get_attribute("data-value") or "")
+        name: json.loads(tile.get_by_test_id(f"figure-{name}").get_attribute("data-value") or "")
         for name in FIGURES
     }
 
@@ -104,7 +104,7 @@ def test_agent_takes_a_call_that_opens_a_case_while_the_wallboard_follows(
 
     board = sign_in(browser, stack, "supervisor", "/wallboard/")
     tile = board.locator(f"[data-testid=queue-tile][data-queue-id='{support.pk}']")
-    expect(tile.get_by_test_id("metric-callers_waiting")).to_have_attribute("data-value", "0")
+    expect(tile.get_by_test_id("figure-callers_waiting")).to_have_attribute("data-value", "0")
     alerts = board.get_by_test_id("alerts")
     expect(alerts).to_be_hidden()
     floor = sign_in(browser, stack, "supervisor", "/supervisor/")
@@ -138,8 +138,8 @@ def test_agent_takes_a_call_that_opens_a_case_while_the_wallboard_follows(
     expect(card.get_by_test_id("call-status")).to_have_text("Ringing")
     expect(card.get_by_test_id("caller-number")).to_have_text(CALLER)
     expect(card.get_by_test_id("pop-contact")).to_contain_text("John Smith")
-    expect(tile.get_by_test_id("metric-callers_waiting")).to_have_attribute("data-value", "1")
-    expect(tile.get_by_test_id("metric-offered")).to_have_attribute("data-value", "1")
+    expect(tile.get_by_test_id("figure-callers_waiting")).to_have_attribute("data-value", "1")
+    expect(tile.get_by_test_id("figure-offered")).to_have_attribute("data-value", "1")
     alert = alerts.locator(f"[data-testid=alert][data-queue-id='{support.pk}']")
     expect(alert).to_have_attribute("data-kind", "callers_waiting")
     expect(alert).to_have_text("Support Callers waiting: 1 (above 0)")
@@ -153,8 +153,8 @@ def test_agent_takes_a_call_that_opens_a_case_while_the_wallboard_follows(
     expect(card).to_have_attribute("data-status", "in_progress")
     expect(card.get_by_test_id("call-status")).to_have_text("Talking")
     expect(console.get_by_test_id("agent-state")).to_have_attribute("data-state", "on_call")
-    expect(tile.get_by_test_id("metric-answered")).to_have_attribute("data-value", "1")
-    expect(tile.get_by_test_id("metric-callers_waiting")).to_have_attribute("data-value", "0")
+    expect(tile.get_by_test_id("figure-answered")).to_have_attribute("data-value", "1")
+    expect(tile.get_by_test_id("figure-callers_waiting")).to_have_attribute("data-value", "0")
     expect(alice_on_board).to_have_attribute("data-state", "on_call")
     call_id = int(card.get_attribute("data-call-id") or 0)
     assert db_run(lambda: Call.objects.get(pk=call_id)).caller_number == CALLER
@@ -216,7 +216,7 @@ def test_click_to_call_then_offline_and_rebuilt_when_the_server_comes_back(
     card = console.get_by_test_id("call-card")
     expect(card.get_by_test_id("caller-number")).to_have_text("+12125550147")
     expect(card.get_by_test_id("pop-contact")).to_contain_text("Wei Chen")
-    # The call's first frame names alice's leg connected before the PBX rings her phone
+    # The call's first message names alice's leg connected before the PBX rings her phone
     # (the originate): only an answered call is the talk this test hangs up.
     expect(card).to_have_attribute("data-status", "in_progress")
     expect(card).to_have_attribute("data-leg", "connected")
@@ -275,11 +275,11 @@ def test_click_to_call_then_offline_and_rebuilt_when_the_server_comes_back(
     expect(board.get_by_test_id("queue-tile")).to_have_count(2)
 
 
-def test_wrap_up_notes_survive_frames_a_dropped_connection_and_a_reload(
+def test_wrap_up_notes_survive_messages_a_dropped_connection_and_a_reload(
     stack: Stack, browser: Any
 ) -> None:
-    """What an agent types in the wrap-up form is theirs: no frame, reconnection or
-    reload may take it. (Each frame used to re-insert the call cards, which took the
+    """What an agent types in the wrap-up form is theirs: no message, reconnection or
+    reload may take it. (Each message used to re-insert the call cards, which took the
     focus from the notes box: what was typed next went nowhere.)"""
     relay = SocketRelay()
     console = sign_in(browser, stack, "alice", "/console/", relay)
@@ -302,7 +302,7 @@ def test_wrap_up_notes_survive_frames_a_dropped_connection_and_a_reload(
     notes = card.get_by_test_id("disposition-notes")
     card.get_by_test_id("disposition-select").select_option(str(tech_issue.pk))
 
-    # The agent types; a frame arrives mid-sentence (a queue's figures, which redraw the
+    # The agent types; a message arrives mid-sentence (a queue's figures, which redraw the
     # calls); the agent types on without clicking back into the box.
     notes.click()
     console.keyboard.type("Router drops ")
@@ -312,7 +312,7 @@ def test_wrap_up_notes_survive_frames_a_dropped_connection_and_a_reload(
         {"type": "queue.stats", "seq": 10_000, "ts": snapshot["ts"], "data": {"queue": queue}}
     )
     row = console.locator(f"[data-testid=queue-row][data-queue-id='{queue['queue_id']}']")
-    expect(row.get_by_test_id("queue-waiting")).to_have_text("7")  # the frame was applied
+    expect(row.get_by_test_id("queue-waiting")).to_have_text("7")  # the message was applied
     console.keyboard.type("every evening.")
     expect(notes).to_be_focused()
     expect(notes).to_have_value("Router drops every evening.")
@@ -325,7 +325,9 @@ def test_wrap_up_notes_survive_frames_a_dropped_connection_and_a_reload(
     )
     pump_until(
         console,
-        lambda: len(relay.frames) == 2 and any(f["type"] == "snapshot" for f in relay.frames[1]),
+        lambda: (
+            len(relay.messages) == 2 and any(f["type"] == "snapshot" for f in relay.messages[1])
+        ),
         "the page to reconnect and get a snapshot",
     )
     expect(console.locator("body")).to_have_attribute("data-connection", "online")

@@ -80,9 +80,9 @@ def test_the_state_follows_the_phone_wrap_up_pauses_and_the_board_flags_and_date
     expect(status).to_contain_text("phone system confirmed")
     expect(badge).to_have_attribute("data-state", "available")
 
-    # "Updated" is the last frame's time in the organization's zone, and says which.
+    # "Updated" is the last message's time in the organization's zone, and says which.
     expect(board.get_by_test_id("updated")).to_have_attribute("datetime", re.compile(r"Z$"))
-    stamp, shown = board.evaluate(  # both at once: a frame may come between two reads
+    stamp, shown = board.evaluate(  # both at once: a message may come between two reads
         "() => { const el = document.querySelector('[data-testid=updated]');"
         " return [el.dateTime, el.textContent]; }"
     )
@@ -159,15 +159,15 @@ def test_the_state_follows_the_phone_wrap_up_pauses_and_the_board_flags_and_date
     )
     support = board.locator("[data-testid=queue-tile][data-queue-name=Support]")
     late = re.compile(r"\balert\b")
-    expect(support.get_by_test_id("metric-callers_waiting")).to_have_attribute("data-value", "1")
-    expect(support.get_by_test_id("metric-longest_wait_seconds")).to_have_class(late)
+    expect(support.get_by_test_id("figure-callers_waiting")).to_have_attribute("data-value", "1")
+    expect(support.get_by_test_id("figure-longest_wait_seconds")).to_have_class(late)
     totals = board.get_by_test_id("totals-tile")
-    expect(totals.get_by_test_id("metric-longest_wait_seconds")).to_have_class(late)
+    expect(totals.get_by_test_id("figure-longest_wait_seconds")).to_have_class(late)
     screenshot(board, tmp_path, "ux-wallboard-late")
     answered_by_someone_else(PRIYA, alice)
     expect(console.get_by_test_id("call-card")).to_have_count(0)
     expect(badge).to_have_attribute("data-state", "wrap_up")  # not "paused (wrap-up)"
-    expect(totals.get_by_test_id("metric-longest_wait_seconds")).not_to_have_class(late)
+    expect(totals.get_by_test_id("figure-longest_wait_seconds")).not_to_have_class(late)
 
 
 def test_ended_calls_wait_compact_one_form_at_a_time_and_the_layout_holds(

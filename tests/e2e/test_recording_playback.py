@@ -76,7 +76,7 @@ def test_the_agent_pauses_the_recording_and_plays_it_after_the_call(
     expect(state).to_have_text("Recording")
 
     # The caller's open case (the demo's, from a recorded past call) lists its calls,
-    # each with the player; the box stays open while the call's frames redraw the pop.
+    # each with the player; the box stays open while the call's messages redraw the pop.
     demo_case_call = db_run(
         lambda: Recording.objects.get(call__external_id="demo-history-0").call_id
     )

@@ -229,8 +229,8 @@ def _play(stack: Stack, api: FakeTwilioAPI, browser: Any, tmp_path: Path) -> Non
 
     board: Any = sign_in(browser, stack, "supervisor", "/wallboard/")
     tile = board.locator(f"[data-testid=queue-tile][data-queue-id='{support.pk}']")
-    expect(tile.get_by_test_id("metric-callers_waiting")).to_have_attribute("data-value", "0")
-    expect(tile.get_by_test_id("metric-answered")).to_have_attribute("data-value", "0")
+    expect(tile.get_by_test_id("figure-callers_waiting")).to_have_attribute("data-value", "0")
+    expect(tile.get_by_test_id("figure-answered")).to_have_attribute("data-value", "0")
 
     signalling = FakeSignalling()
     console = alice_console(browser, stack, signalling)
@@ -241,7 +241,7 @@ def _play(stack: Stack, api: FakeTwilioAPI, browser: Any, tmp_path: Path) -> Non
     enqueue = twilio.caller(webhook_path("voice", Hints(queue=QUEUE)), "ringing")
     assert b"<Enqueue" in enqueue, enqueue
     twilio.caller(webhook_path("status"), "in-progress")
-    expect(tile.get_by_test_id("metric-callers_waiting")).to_have_attribute("data-value", "1")
+    expect(tile.get_by_test_id("figure-callers_waiting")).to_have_attribute("data-value", "1")
     assert api.updates == []  # nobody rung
 
     # alice becomes available: the routing offers her the caller, through Twilio's
@@ -297,9 +297,9 @@ def _play(stack: Stack, api: FakeTwilioAPI, browser: Any, tmp_path: Path) -> Non
     expect(card).to_have_attribute("data-status", "in_progress")
 
     # The wallboard: the queue's call answered, nobody waiting.
-    expect(tile.get_by_test_id("metric-answered")).to_have_attribute("data-value", "1")
-    expect(tile.get_by_test_id("metric-callers_waiting")).to_have_attribute("data-value", "0")
-    expect(tile.get_by_test_id("metric-offered")).to_have_attribute("data-value", "1")
+    expect(tile.get_by_test_id("figure-answered")).to_have_attribute("data-value", "1")
+    expect(tile.get_by_test_id("figure-callers_waiting")).to_have_attribute("data-value", "0")
+    expect(tile.get_by_test_id("figure-offered")).to_have_attribute("data-value", "1")
     # Her own console's queue panel says the same.
     row = console.locator(f"[data-testid=queue-row][data-queue-id='{support.pk}']")
     expect(row.get_by_test_id("queue-waiting")).to_have_text("0")

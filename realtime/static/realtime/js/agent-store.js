@@ -2,7 +2,7 @@
 // "Agent stream"): a snapshot replaces everything, each event changes one part.
 // Pure data: no DOM here.
 
-const CALL_FRAMES = new Set([
+const CALL_MESSAGES = new Set([
   "call.ringing",
   "call.answered",
   "call.held",
@@ -31,10 +31,10 @@ function stamp(iso) {
   return Number.isNaN(t) ? 0 : t;
 }
 
-/** Apply one frame; returns the set of parts that changed ("agent", "calls", ...). */
-export function applyAgentFrame(state, frame) {
-  const data = frame.data;
-  if (frame.type === "snapshot") {
+/** Apply one message; returns the set of parts that changed ("agent", "calls", ...). */
+export function applyAgentMessage(state, message) {
+  const data = message.data;
+  if (message.type === "snapshot") {
     const now = Date.now();
     state.ready = true;
     state.agent = data.agent;
@@ -47,40 +47,40 @@ export function applyAgentFrame(state, frame) {
     return new Set(["agent", "calls", "queues", "notifications", "dispositions", "cases"]);
   }
   if (!state.ready) return new Set(); // events before the first snapshot: it has them
-  if (frame.type === "agent.state") {
+  if (message.type === "agent.state") {
     state.agent = data.agent;
     return new Set(["agent"]);
   }
-  if (frame.type === "agent.presence") {
+  if (message.type === "agent.presence") {
     if (state.agent && data.agent_id === state.agent.id) state.online = data.online;
     return new Set(["agent"]);
   }
-  if (CALL_FRAMES.has(frame.type)) {
+  if (CALL_MESSAGES.has(message.type)) {
     const known = state.calls.get(data.call.id);
     // Two publishers may race: keep the newest version of a call.
     if (known && stamp(known.call.updated_at) > stamp(data.call.updated_at)) return new Set();
-    state.calls.set(data.call.id, { ...data, frameType: frame.type });
+    state.calls.set(data.call.id, { ...data, messageType: message.type });
     return new Set(["calls"]);
   }
-  if (frame.type === "call.removed") {
+  if (message.type === "call.removed") {
     state.calls.delete(data.call_id);
     return new Set(["calls"]);
   }
-  if (frame.type === "queue.stats") {
+  if (message.type === "queue.stats") {
     state.queues.set(data.queue.queue_id, data.queue);
     state.queuesAt.set(data.queue.queue_id, Date.now());
     return new Set(["queues"]);
   }
-  if (frame.type === "notification.created") {
+  if (message.type === "notification.created") {
     const n = data.notification;
     state.notifications = [n, ...state.notifications.filter((x) => x.id !== n.id)];
     return new Set(["notifications"]);
   }
-  if (frame.type === "notification.read") {
+  if (message.type === "notification.read") {
     state.notifications = state.notifications.filter((x) => x.id !== data.notification_id);
     return new Set(["notifications"]);
   }
-  if (frame.type === "case.created") {
+  if (message.type === "case.created") {
     const c = data.case;
     state.cases = [c, ...state.cases.filter((x) => x.id !== c.id)];
     return new Set(["cases"]);

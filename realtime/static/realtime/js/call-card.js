@@ -1,5 +1,5 @@
 // One call on the agent console: the situation, the screen pop, the call controls and
-// the wrap-up form. Built once per call and updated in place, so a frame arriving
+// the wrap-up form. Built once per call and updated in place, so a message arriving
 // while the agent types notes or a transfer target never loses what they typed.
 //
 // An ended call waiting for its wrap-up is compact: its pop folds away (one click opens
@@ -197,7 +197,7 @@ export class CallCard {
       return;
     }
     button.disabled = true;
-    // Shown as saved once the call says so (its frame may come before the ack, and the
+    // Shown as saved once the call says so (its message may come before the ack, and the
     // agent may press Change in between: that is theirs, the ack must not undo it).
     this.editing = false;
     try {
@@ -214,7 +214,7 @@ export class CallCard {
       const result = await this.actions.send(
         "call.set_disposition", { call_id: this.id, disposition_id: Number(chosen) }, "Disposition",
       );
-      // The saved call at once (its frame follows): an ended one leaves the screen.
+      // The saved call at once (its message follows): an ended one leaves the screen.
       if (result && result.call) this.actions.saved(result.call);
     } catch (error) {
       this.editing = true; // the form, with why, rather than an older "Saved"

@@ -3,8 +3,8 @@
 //   queue, how long it has waited; "Call back" has the agent's phone call the customer
 //   (POST {id}/accept/), "Not now" passes it on (POST {id}/decline/);
 // - a form to schedule one ("call me at 15:00": POST /api/v1/callbacks/).
-// The offer is read again on each agent frame (the server publishes the agent when an
-// offer is made or withdrawn; console.js re-dispatches frames as "console:frame") and
+// The offer is read again on each agent message (the server publishes the agent when an
+// offer is made or withdrawn; console.js re-dispatches messages as "console:message") and
 // every POLL_MS as a fallback.
 
 import { getJson } from "./call-history.js";
@@ -90,7 +90,7 @@ async function readOffer() {
       if (response.status === 204) renderOffer(null);
       else if (response.ok) renderOffer(await response.json());
     } catch {
-      // Offline: the banner says so; the next frame or poll reads it again.
+      // Offline: the banner says so; the next message or poll reads it again.
     } finally {
       reading = null;
     }
@@ -150,7 +150,7 @@ form.addEventListener("submit", async (event) => {
   }
 });
 
-document.addEventListener("console:frame", (event) => {
+document.addEventListener("console:message", (event) => {
   const type = event.detail && event.detail.type;
   if (type === "snapshot" || type === "agent.state") readOffer();
 });

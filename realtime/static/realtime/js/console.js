@@ -1,6 +1,6 @@
 // The agent console (/console/): /ws/agent/ applied to the page.
 
-import { applyAgentFrame, emptyState, isLive } from "./agent-store.js";
+import { applyAgentMessage, emptyState, isLive } from "./agent-store.js";
 import { CallCard } from "./call-card.js";
 import { caseCallsDetails, endedCallsQuery, getJson, showCalls, showFailure } from "./call-history.js";
 import { clock, duration, h, label, percent, secondsSince, syncClock, tickSince } from "./dom.js";
@@ -52,7 +52,7 @@ const actions = {
     }
     if (focus) focus.focus();
   },
-  /** A disposition's ack: the call as stored, ahead of its frame. */
+  /** A disposition's ack: the call as stored, ahead of its message. */
   saved(call) {
     const entry = state.calls.get(call.id);
     if (!entry || Date.parse(entry.call.updated_at) > Date.parse(call.updated_at)) return;
@@ -172,7 +172,7 @@ function renderCalls() {
  * Put the cards in this order, moving only those out of place. Moving a node out of the
  * document and back (as append does, even to where it already is) takes the focus
  * from the field inside it: keystrokes typed after that went nowhere, so wrap-up notes
- * typed while a frame arrived were lost. Every frame re-renders the calls, so cards
+ * typed while a message arrived were lost. Every message re-renders the calls, so cards
  * stay where they are unless the order changes, and a field that still loses the
  * focus to a move gets it back with its selection, before the next keystroke.
  */
@@ -302,32 +302,32 @@ const renderers = {
   cases: renderCases,
 };
 
-// The frames the softphone module has not heard yet. It is a module of its own with
+// The messages the softphone module has not heard yet. It is a module of its own with
 // bigger imports (JsSIP, the Twilio SDK), so the first snapshot may arrive before it
 // runs: it takes these when it starts (it used to miss the snapshot and stay "off").
-const earlyFrames = [];
+const earlyMessages = [];
 let keepEarly = true;
-window.ccConsoleEarlyFrames = () => {
+window.ccConsoleEarlyMessages = () => {
   keepEarly = false;
-  return earlyFrames.splice(0);
+  return earlyMessages.splice(0);
 };
 
-function onFrame(frame) {
-  syncClock(frame.ts); // timers count on the server's clock, not this machine's
-  for (const part of applyAgentFrame(state, frame)) renderers[part]();
-  if (frame.type === "snapshot") refreshRecent(); // on (re)connect: what ended meanwhile
-  if (frame.type === "error" && frame.data.id == null) report(false, frame.data.message);
-  // For the softphone (softphone.js), once the cards show this frame.
+function onMessage(message) {
+  syncClock(message.ts); // timers count on the server's clock, not this machine's
+  for (const part of applyAgentMessage(state, message)) renderers[part]();
+  if (message.type === "snapshot") refreshRecent(); // on (re)connect: what ended meanwhile
+  if (message.type === "error" && message.data.id == null) report(false, message.data.message);
+  // For the softphone (softphone.js), once the cards show this message.
   if (keepEarly) {
-    if (frame.type === "snapshot") earlyFrames.length = 0; // it holds all before it
-    earlyFrames.push(frame);
+    if (message.type === "snapshot") earlyMessages.length = 0; // it holds all before it
+    earlyMessages.push(message);
   }
-  document.dispatchEvent(new CustomEvent("console:frame", { detail: frame }));
+  document.dispatchEvent(new CustomEvent("console:message", { detail: message }));
 }
 
 const banner = $("[data-testid=offline-banner]");
 const socket = new LiveSocket(document.body.dataset.socket, {
-  onFrame,
+  onMessage,
   onStatus: (status) => showStatus(banner, status, document.body.dataset.loginUrl),
 });
 tickSince();

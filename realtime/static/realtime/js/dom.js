@@ -29,12 +29,12 @@ export function duration(seconds) {
   return hours ? `${hours}:${String(minutes).padStart(2, "0")}:${rest}` : `${minutes}:${rest}`;
 }
 
-// How far the server's clock is ahead of this machine's (ms), from the frames' "ts": a
+// How far the server's clock is ahead of this machine's (ms), from the messages' "ts": a
 // state's or a call's time counts from the server's stamps, so a browser whose clock is
 // off would show every timer off by as much (or stuck at 0:00, when it runs behind).
 let serverAhead = 0;
 
-/** Take the server's clock from a frame's send time ("ts", ISO UTC). */
+/** Take the server's clock from a message's send time ("ts", ISO UTC). */
 export function syncClock(ts) {
   const sent = Date.parse(ts || "");
   if (!Number.isNaN(sent)) serverAhead = sent - Date.now();

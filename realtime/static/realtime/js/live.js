@@ -2,14 +2,14 @@
 //
 // - Reconnects by itself with exponential backoff and full jitter (each wait anywhere
 //   between nothing and its ceiling); every (re)connection starts with hello +
-//   snapshot, so the page rebuilds from the snapshot and never needs the frames it
+//   snapshot, so the page rebuilds from the snapshot and never needs the messages it
 //   missed. When a server restarts, thousands of pages lose their socket at the same
 //   instant: the jitter spreads their returns over the first ceiling (2 s), then over
 //   wider ones while the server is still away, instead of one burst every ceiling.
 // - Sends a ping every hello.heartbeat_seconds; a socket that stays silent for two
 //   heartbeats is taken as dead and replaced (a half-open TCP connection never closes).
 // - command(type, data) sends {type, id, data} and resolves with the ack's result or
-//   rejects with the error frame's data (or {code: "offline"} when not connected).
+//   rejects with the data of the `error` message (or {code: "offline"} when not connected).
 // - Close codes the server uses for a refusal stop the retries (retrying cannot help).
 
 const FINAL = new Map([
@@ -32,13 +32,13 @@ const COMMAND_TIMEOUT_MS = 20000; // more than the server's PBX timeout
 export class LiveSocket {
   /**
    * @param {string} path e.g. "/ws/agent/"
-   * @param {{onFrame: (frame: object) => void, onStatus: (status: object) => void}} handlers
+   * @param {{onMessage: (message: object) => void, onStatus: (status: object) => void}} handlers
    *   onStatus gets {state: "connecting" | "online" | "offline" | "refused", code, message, retryInMs}
    */
-  constructor(path, { onFrame, onStatus }) {
+  constructor(path, { onMessage, onStatus }) {
     this.url = new URL(path, window.location.href);
     this.url.protocol = this.url.protocol === "https:" ? "wss:" : "ws:";
-    this.onFrame = onFrame;
+    this.onMessage = onMessage;
     this.onStatus = onStatus;
     this.ws = null;
     this.attempt = 0;
@@ -83,30 +83,30 @@ export class LiveSocket {
   receive(ws, event) {
     if (ws !== this.ws) return;
     this.lastHeard = Date.now();
-    let frame;
+    let message;
     try {
-      frame = JSON.parse(event.data);
+      message = JSON.parse(event.data);
     } catch {
       return; // not ours to fix; the next snapshot will be
     }
-    if (frame.type === "hello") {
-      if (frame.data.protocol !== PROTOCOL && this.reloadFor(frame.data.protocol)) return;
-      this.heartbeatMs = Math.max(1, frame.data.heartbeat_seconds) * 1000;
+    if (message.type === "hello") {
+      if (message.data.protocol !== PROTOCOL && this.reloadFor(message.data.protocol)) return;
+      this.heartbeatMs = Math.max(1, message.data.heartbeat_seconds) * 1000;
       this.startHeartbeat(ws);
-    } else if (frame.type === "snapshot") {
+    } else if (message.type === "snapshot") {
       this.attempt = 0; // a connection that got this far is a good one
       this.onStatus({ state: "online" });
-    } else if (frame.type === "ack" || frame.type === "error") {
-      const id = frame.data.id;
+    } else if (message.type === "ack" || message.type === "error") {
+      const id = message.data.id;
       const waiter = id != null ? this.pending.get(id) : undefined;
       if (waiter) {
         this.pending.delete(id);
         clearTimeout(waiter.timer);
-        if (frame.type === "ack") waiter.resolve(frame.data.result);
-        else waiter.reject(frame.data);
+        if (message.type === "ack") waiter.resolve(message.data.result);
+        else waiter.reject(message.data);
       }
     }
-    this.onFrame(frame);
+    this.onMessage(message);
   }
 
   startHeartbeat(ws) {

@@ -15,7 +15,7 @@ const RECORDING_TEXT = {
   purged: "The recording was removed.",
 };
 
-/** Whether a call's recording state (the frame's `recording`, the REST call's
+/** Whether a call's recording state (the message's `recording`, the REST call's
  * `flags.recording`) offers something to play or say: "" is none, purged is gone. */
 export function hasRecording(state) {
   return Boolean(state) && state !== "purged";

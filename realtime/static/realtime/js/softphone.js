@@ -1,10 +1,10 @@
 // The browser softphone in the agent console (docs/softphone.md).
 //
-// Its own module: console.js only re-broadcasts each /ws/agent/ frame as a
-// "console:frame" DOM event. From the snapshot's "softphone" it registers the agent's
+// Its own module: console.js only re-broadcasts each /ws/agent/ message as a
+// "console:message" DOM event. From the snapshot's "softphone" it registers the agent's
 // SIP account (softphone-phone.js) and, for an organization on Twilio, the Twilio Voice
 // SDK as the agent's Client identity (softphone-twilio.js); both phones' calls show the
-// same way. From the call frames it knows the console's calls,
+// same way. From the call messages it knows the console's calls,
 // so a SIP call shows inside its Call's card (softphone-match.js) rather than as a
 // second card. If anything here fails, the rest of the console goes on.
 
@@ -301,32 +301,32 @@ speakerSelect.addEventListener("change", () => {
 navigator.mediaDevices?.addEventListener?.("devicechange", refreshDevices);
 refreshDevices();
 
-// -- the console's frames ---------------------------------------------------------------------
+// -- the console's messages ---------------------------------------------------------------------
 
-function onConsoleFrame(frame) {
+function onConsoleMessage(message) {
   try {
-    if (frame.type === "snapshot") {
+    if (message.type === "snapshot") {
       entries.clear();
-      for (const entry of frame.data.calls) entries.set(entry.call.id, entry);
-      phone.configure(frame.data.softphone ? frame.data.softphone.sip : null);
-      twilio.configure(Boolean(frame.data.softphone?.twilio));
-    } else if (frame.type.startsWith("call.") && frame.data.call) {
-      entries.set(frame.data.call.id, frame.data);
-    } else if (frame.type === "call.removed") {
-      entries.delete(frame.data.call_id);
+      for (const entry of message.data.calls) entries.set(entry.call.id, entry);
+      phone.configure(message.data.softphone ? message.data.softphone.sip : null);
+      twilio.configure(Boolean(message.data.softphone?.twilio));
+    } else if (message.type.startsWith("call.") && message.data.call) {
+      entries.set(message.data.call.id, message.data);
+    } else if (message.type === "call.removed") {
+      entries.delete(message.data.call_id);
     } else {
       return;
     }
-    // console.js has rendered the cards for this frame before dispatching it.
+    // console.js has rendered the cards for this message before dispatching it.
     placeAll();
   } catch (error) {
-    console.error("softphone: frame", error);
+    console.error("softphone: message", error);
   }
 }
 
 // What came before this module ran (the first snapshot, often), then the rest as it comes.
-for (const frame of window.ccConsoleEarlyFrames?.() ?? []) onConsoleFrame(frame);
-document.addEventListener("console:frame", (event) => onConsoleFrame(event.detail));
+for (const message of window.ccConsoleEarlyMessages?.() ?? []) onConsoleMessage(message);
+document.addEventListener("console:message", (event) => onConsoleMessage(event.detail));
 
 window.addEventListener("beforeunload", () => {
   phone.stop();

@@ -1,9 +1,9 @@
 // The supervisor page (/supervisor/): /ws/supervisor/ applied to the page. The snapshot
 // and every floor.update carry the whole floor (every agent, their queues and call, the
-// callers waiting), so each frame replaces what is shown; between frames only the
+// callers waiting), so each message replaces what is shown; between messages only the
 // clocks tick (time in state, call duration, wait). Each button sends one command on
 // the socket (docs/supervisor.md); the answer shows in the message line, the effect in
-// the next frames. The queues' raised alerts are listed in #alerts (alert.raised and
+// the next messages. The queues' raised alerts are listed in #alerts (alert.raised and
 // alert.cleared keep it current; docs/supervisor.md#alerts).
 
 import { duration, h, label, secondsSince, syncClock, tickSince } from "./dom.js";
@@ -16,10 +16,10 @@ const LIVE = new Set(["in_progress", "on_hold"]);
 
 const floor = { ready: false, agents: [], waiting: [], queues: [], online: new Set(), phone: "", alerts: new Map() };
 
-function applyFrame(frame) {
-  syncClock(frame.ts);
-  const data = frame.data;
-  if (frame.type === "snapshot") {
+function applyMessage(message) {
+  syncClock(message.ts);
+  const data = message.data;
+  if (message.type === "snapshot") {
     Object.assign(floor, { ready: true, agents: data.agents, waiting: data.waiting, queues: data.queues });
     floor.online = new Set(data.online_agent_ids);
     floor.phone = data.phone;
@@ -27,17 +27,17 @@ function applyFrame(frame) {
     return true;
   }
   if (!floor.ready) return false;
-  if (frame.type === "floor.update") {
+  if (message.type === "floor.update") {
     Object.assign(floor, { agents: data.agents, waiting: data.waiting, queues: data.queues });
     return true;
   }
-  if (frame.type === "alert.raised" || frame.type === "alert.cleared") {
-    if (frame.type === "alert.raised") floor.alerts.set(data.alert.id, data.alert);
+  if (message.type === "alert.raised" || message.type === "alert.cleared") {
+    if (message.type === "alert.raised") floor.alerts.set(data.alert.id, data.alert);
     else floor.alerts.delete(data.alert.id);
     renderAlerts(); // not held back by a select being used: it is outside the tables
     return false;
   }
-  if (frame.type === "agent.presence") {
+  if (message.type === "agent.presence") {
     if (data.online) floor.online.add(data.agent_id);
     else floor.online.delete(data.agent_id);
     return true;
@@ -198,7 +198,7 @@ function renderAlerts() {
 
 function render() {
   renderAlerts();
-  // Keep what the supervisor is typing or choosing: a frame must not take the select away.
+  // Keep what the supervisor is typing or choosing: a message must not take the select away.
   const active = document.activeElement;
   if (active && (active.tagName === "SELECT" || active.tagName === "INPUT") && active.closest(".floor")) {
     pendingRender = true;
@@ -220,8 +220,8 @@ document.addEventListener("focusout", () => setTimeout(() => { if (pendingRender
 
 const banner = $("[data-testid=offline-banner]");
 const socket = new LiveSocket(document.body.dataset.socket, {
-  onFrame: (frame) => {
-    if (applyFrame(frame)) render();
+  onMessage: (message) => {
+    if (applyMessage(message)) render();
   },
   onStatus: (status) => showStatus(banner, status, document.body.dataset.loginUrl),
 });

@@ -1,8 +1,8 @@
 // The console's voicemails (docs/recordings.md, "Voicemail"): the messages callers left
 // in the agent's queues, live. The list is read over REST with the page's session
 // (GET /api/v1/voicemails/: new ones, and the agent's own claims) on load and on every
-// snapshot (a reconnect), then kept by the `voicemail.updated` frames console.js
-// re-dispatches as "console:frame". "Take it" claims one (POST {id}/claim/: one agent
+// snapshot (a reconnect), then kept by the `voicemail.updated` messages console.js
+// re-dispatches as "console:message". "Take it" claims one (POST {id}/claim/: one agent
 // wins, the others are told it is taken); the agent who has it plays it (a signed,
 // short-lived link fetched when asked) and turns it into a callback or a case, or closes it.
 
@@ -12,7 +12,7 @@ import { duration, h, secondsSince } from "./dom.js";
 const list = document.querySelector("[data-testid=voicemail-list]");
 const count = document.querySelector("[data-role=voicemail-count]");
 const status = document.querySelector("[data-testid=voicemail-status]");
-const shown = new Map(); // id -> voicemail (REST fields, or the frame's view)
+const shown = new Map(); // id -> voicemail (REST fields, or the message's view)
 let me = null; // this console's agent id
 
 function csrfToken() {
@@ -120,13 +120,13 @@ async function load() {
   render();
 }
 
-document.addEventListener("console:frame", (event) => {
-  const frame = event.detail;
-  if (frame.type === "snapshot") {
-    me = frame.data.agent ? frame.data.agent.id : null;
+document.addEventListener("console:message", (event) => {
+  const message = event.detail;
+  if (message.type === "snapshot") {
+    me = message.data.agent ? message.data.agent.id : null;
     load();
-  } else if (frame.type === "voicemail.updated") {
-    keep(frame.data.voicemail);
+  } else if (message.type === "voicemail.updated") {
+    keep(message.data.voicemail);
     render();
   }
 });

@@ -1,10 +1,10 @@
 // The supervisor wallboard (/wallboard/, optional ?queue=): /ws/wallboard/ applied to
-// the page. Figures come from the server (docs/figures.md); between frames only the
+// the page. Figures come from the server (docs/figures.md); between messages only the
 // clocks move: the longest wait and each agent's time in state tick locally from the
-// frame's figure. Every metric element carries its raw figure in data-value (JSON).
+// message's figure. Every figure element carries its raw figure in data-value (JSON).
 // A longest wait turns red once past its queue's service-level threshold, also while it
-// ticks between frames; the "All queues" tile's, once any queue's wait is past its own.
-// "Updated" is the time of the last frame, in the organization's time zone (the one
+// ticks between messages; the "All queues" tile's, once any queue's wait is past its own.
+// "Updated" is the time of the last message, in the organization's time zone (the one
 // "today" is counted in), not the browser's.
 
 import { duration, h, label, percent } from "./dom.js";
@@ -22,13 +22,13 @@ const board = {
   online: new Set(),
   alerts: new Map(), // alert id -> QueueAlert, while raised (docs/supervisor.md#alerts)
   timeZone: "",
-  updatedAt: null, // the last figures' frame "ts"
+  updatedAt: null, // the last figures' message "ts"
 };
 
-function applyFrame(frame) {
-  const data = frame.data;
+function applyMessage(message) {
+  const data = message.data;
   const now = Date.now();
-  if (frame.type === "snapshot") {
+  if (message.type === "snapshot") {
     board.ready = true;
     board.queues = new Map(data.queues.map((q) => [q.queue_id, q]));
     board.at = new Map(data.queues.map((q) => [q.queue_id, now]));
@@ -37,30 +37,30 @@ function applyFrame(frame) {
     board.online = new Set(data.online_agent_ids);
     board.alerts = new Map(data.alerts.map((a) => [a.id, a]));
     board.timeZone = data.time_zone;
-    board.updatedAt = frame.ts;
+    board.updatedAt = message.ts;
     $("[data-role=time-zone]").textContent = data.time_zone;
     return true;
   }
   if (!board.ready) return false;
-  if (frame.type === "wallboard.update") {
+  if (message.type === "wallboard.update") {
     for (const queue of data.queues) {
       board.queues.set(queue.queue_id, queue);
       board.at.set(queue.queue_id, now);
     }
     board.totals = data.totals;
     board.totalsAt = now;
-    board.updatedAt = frame.ts;
+    board.updatedAt = message.ts;
     return true;
   }
-  if (frame.type === "alert.raised") {
+  if (message.type === "alert.raised") {
     board.alerts.set(data.alert.id, data.alert);
     return true;
   }
-  if (frame.type === "alert.cleared") {
+  if (message.type === "alert.cleared") {
     board.alerts.delete(data.alert.id);
     return true;
   }
-  if (frame.type === "agent.presence") {
+  if (message.type === "agent.presence") {
     if (data.online) board.online.add(data.agent_id);
     else board.online.delete(data.agent_id);
     return true;
@@ -68,10 +68,10 @@ function applyFrame(frame) {
   return false;
 }
 
-function metric(name, title, value, text, extra = {}) {
+function figure(name, title, value, text, extra = {}) {
   return h(
     "div",
-    { class: `metric ${extra.class || ""}`, dataset: { testid: `metric-${name}`, value: JSON.stringify(value ?? null), ...extra.data } },
+    { class: `figure ${extra.class || ""}`, dataset: { testid: `figure-${name}`, value: JSON.stringify(value ?? null), ...extra.data } },
     h("span", { class: "value" }, text),
     h("span", { class: "label" }, title),
   );
@@ -82,7 +82,7 @@ function seconds(value) {
 }
 
 function ticking(base, at, lateAfter = null) {
-  // The figure as of the frame, plus what has passed since it arrived; past lateAfter
+  // The figure as of the message, plus what has passed since it arrived; past lateAfter
   // (the same clock), the element turns red.
   if (base == null) return {};
   return lateAfter == null ? { tickBase: base, tickAt: at } : { tickBase: base, tickAt: at, lateAfter };
@@ -111,25 +111,25 @@ function figures(q, at) {
   const waitLate = q.longest_wait_seconds != null && lateAfter != null && q.longest_wait_seconds > lateAfter;
   return [
     h("div", { class: "headline" },
-      metric("callers_waiting", "waiting", q.callers_waiting, q.callers_waiting,
+      figure("callers_waiting", "waiting", q.callers_waiting, q.callers_waiting,
         { class: q.callers_waiting > 0 ? "warn" : "" }),
-      metric("longest_wait_seconds", "longest wait", q.longest_wait_seconds, duration(q.longest_wait_seconds),
+      figure("longest_wait_seconds", "longest wait", q.longest_wait_seconds, duration(q.longest_wait_seconds),
         { class: waitLate ? "alert" : "", data: ticking(q.longest_wait_seconds, at, lateAfter) }),
-      metric("service_level_percent", slThreshold != null ? `in ${slThreshold} s` : "service level",
+      figure("service_level_percent", slThreshold != null ? `in ${slThreshold} s` : "service level",
         q.service_level_percent, percent(q.service_level_percent),
         { class: q.service_level_percent != null && q.service_level_percent < 80 ? "alert" : "" }),
     ),
     h("div", { class: "grid" },
-      metric("offered", "offered", q.offered, q.offered),
-      metric("answered", "answered", q.answered, q.answered),
-      metric("abandoned", `abandoned (+${q.short_abandoned} short)`, q.abandoned, q.abandoned),
-      metric("abandon_rate_percent", "abandon rate", q.abandon_rate_percent, percent(q.abandon_rate_percent)),
-      metric("callbacks_waiting", "callbacks waiting", q.callbacks_waiting, q.callbacks_waiting),
-      metric("voicemails_waiting", "voicemails waiting", q.voicemails_waiting, q.voicemails_waiting),
-      metric("asa_seconds", "ASA", q.asa_seconds, seconds(q.asa_seconds)),
-      metric("aht_seconds", "AHT", q.aht_seconds, seconds(q.aht_seconds)),
+      figure("offered", "offered", q.offered, q.offered),
+      figure("answered", "answered", q.answered, q.answered),
+      figure("abandoned", `abandoned (+${q.short_abandoned} short)`, q.abandoned, q.abandoned),
+      figure("abandon_rate_percent", "abandon rate", q.abandon_rate_percent, percent(q.abandon_rate_percent)),
+      figure("callbacks_waiting", "callbacks waiting", q.callbacks_waiting, q.callbacks_waiting),
+      figure("voicemails_waiting", "voicemails waiting", q.voicemails_waiting, q.voicemails_waiting),
+      figure("asa_seconds", "ASA", q.asa_seconds, seconds(q.asa_seconds)),
+      figure("aht_seconds", "AHT", q.aht_seconds, seconds(q.aht_seconds)),
     ),
-    h("div", { class: "states", dataset: { testid: "metric-agents_by_state", value: JSON.stringify(q.agents_by_state) } },
+    h("div", { class: "states", dataset: { testid: "figure-agents_by_state", value: JSON.stringify(q.agents_by_state) } },
       STATES.filter((s) => s in q.agents_by_state).map((s) =>
         h("span", { class: `chip state-${s}`, dataset: { state: s, count: q.agents_by_state[s] } },
           h("b", {}, q.agents_by_state[s]), ` ${label(s)}`),
@@ -139,7 +139,7 @@ function figures(q, at) {
 }
 
 // The supervisor's hand (docs/supervisor.md): each button sends one command on this
-// socket; the PBX's answer shows in the message line, its effect in the next frames.
+// socket; the PBX's answer shows in the message line, its effect in the next messages.
 function act(type, data, done) {
   const line = $("[data-testid=board-message]");
   line.textContent = "…";
@@ -243,8 +243,8 @@ function tick() {
 
 const banner = $("[data-testid=offline-banner]");
 const socket = new LiveSocket(document.body.dataset.socket, {
-  onFrame: (frame) => {
-    if (applyFrame(frame)) render();
+  onMessage: (message) => {
+    if (applyMessage(message)) render();
   },
   onStatus: (status) => showStatus(banner, status, document.body.dataset.loginUrl),
 });
