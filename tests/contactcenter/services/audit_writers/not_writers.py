@@ -9,6 +9,7 @@ NOT_WRITERS: dict[str, str] = {
     "contactcenter.services.apikeys.api_key_authenticate": "a read",
     "contactcenter.services.apikeys.writable_resources": "a read of the URLconf",
     "contactcenter.services.invitations.invitation_usable": "a check",
+    "contactcenter.services.monitoring.session_mode": "a read of the timeline",
     "contactcenter.services.signin.client_address": "reads the request",
     "contactcenter.services.signin.lock_seconds": "arithmetic",
     "contactcenter.services.signin.printable_username": "text",
