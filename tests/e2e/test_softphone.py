@@ -4,6 +4,20 @@ and agent A calls agent B through it: B rings, answers, audio flows both ways, h
 resume, hang up. And a refused registration or a PBX that goes away is shown and retried
 without breaking the console. Screenshots go to the test's tmp dir (and
 ``$E2E_SCREENSHOT_DIR``).
+
+The supervisor's browser phone receives a monitoring call
+(``test_the_supervisors_browser_phone_plays_the_monitoring_call``). Real there: the
+server, the bridge and the AMI simulator as their own processes (the supervisor's
+Listen and Stop go page → server → bridge → AMI, the session on the page and the
+timeline comes back from the PBX's events); kamailio; the supervisor's console
+softphone (JsSIP, registered as 2201), which answers the call by itself from its
+``X-CC-Monitor`` header and plays what arrives; the SIP and the RTP between it and the
+PBX's side. Stood in for Asterisk (tests/e2e/pbx_standin.py): the INVITE and the BYE
+of the monitoring leg, sent by a third Chromium page (JsSIP, registered to kamailio as
+the PBX, Chromium's fake microphone as its sound) when the simulator reports the spy
+starting and the leg hung up; its audio is that tone, not alice's call as ChanSpy would
+relay it. The simulator's phone 2201 answers the Originate by itself before the SIP
+call is placed (a real Asterisk runs ChanSpy once the phone answers).
 """
 
 from __future__ import annotations
@@ -18,16 +32,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import global_settings
 from django.db import connection
 
-from contactcenter.models import Agent
-from provisioning.demo import DEMO_ORG_SLUG, DEMO_PASSWORD
-from tests.e2e.pages import STACK_MARKS, db_write, expect, screenshot
+from contactcenter.models import Agent, CallEvent
+from provisioning.demo import DEMO_ORG_SLUG, DEMO_PASSWORD, SUPERVISOR_EXTENSION
+from tests.e2e.pages import REDIS_URL, STACK_MARKS, db_write, expect, screenshot
+from tests.e2e.pbx_standin import AmiEvents, StandinServer, standin_page
 from tests.e2e.softphones import browser, web
 from tests.e2e.stack import (
     Process,
     Stack,
     database_url,
+    db_run,
+    demo_stack,
     free_port,
     wait_until,
 )
@@ -35,6 +53,9 @@ from tests.e2e.stack import (
 KAMAILIO = shutil.which("kamailio") or "/usr/sbin/kamailio"
 CONFIG = Path(__file__).with_name("softphone_kamailio.cfg")
 ACCOUNTS = {"alice": ("1001", "alice-sip-pw"), "bob": ("1002", "bob-sip-pw")}
+SUPERVISOR_SIP = (SUPERVISOR_EXTENSION, "sam-sip-pw")
+PBX_SIP = ("pbx", "pbx-sip-pw")  # the stand-in for Asterisk's side (pbx_standin.py)
+CALLER = "+15557654321"  # John Smith, a contact of seed_demo
 __all__ = ["browser", "web"]  # fixtures
 
 pytestmark = [
@@ -53,7 +74,8 @@ class Kamailio:
     def __init__(self, logs: Path) -> None:
         self.port = free_port()
         accounts = "\n".join(
-            f'\t$sht(passwd=>{user}) = "{password}";' for user, password in ACCOUNTS.values()
+            f'\t$sht(passwd=>{user}) = "{password}";'
+            for user, password in (*ACCOUNTS.values(), SUPERVISOR_SIP, PBX_SIP)
         )
         text = CONFIG.read_text().replace("__PORT__", str(self.port))
         self.config = logs / "kamailio.cfg"
@@ -247,3 +269,144 @@ def test_a_softphone_that_starts_after_the_first_snapshot_still_registers(
 
     alice = console_for(browser, web, "alice", prepare=slow_imports)
     expect(alice.get_by_test_id("sip-status")).to_have_attribute("data-state", "registered")
+
+
+@pytest.fixture
+def stack(transactional_db: None, tmp_path: Path, settings: Any) -> Iterator[Stack]:
+    """The whole demo stack (server, bridge, AMI simulator with the supervisor's phone)."""
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
+    with demo_stack(tmp_path, REDIS_URL, extra_phones=(SUPERVISOR_EXTENSION,)) as stack:
+        yield stack
+
+
+def give_supervisor_a_softphone(kamailio: Kamailio) -> None:
+    agent = Agent.objects.get(organization__slug=DEMO_ORG_SLUG, user__username="supervisor")
+    agent.sip_username, agent.sip_password = SUPERVISOR_SIP
+    agent.sip_domain = "127.0.0.1"
+    agent.sip_websocket_url = kamailio.url
+    agent.save()
+
+
+@pytest.fixture
+def pbx_server() -> Iterator[StandinServer]:
+    server = StandinServer()
+    yield server
+    server.close()
+
+
+def test_the_supervisors_browser_phone_plays_the_monitoring_call(
+    stack: Stack, kamailio: Kamailio, pbx_server: StandinServer, browser: Any, tmp_path: Path
+) -> None:
+    """What is real and what stands in for Asterisk: the module's docstring."""
+    try:
+        _listen_in(stack, kamailio, pbx_server, browser, tmp_path)
+    except BaseException:
+        for process in [*stack.processes.values(), kamailio.process]:
+            if process is not None:
+                print(f"--- {process.name} ---\n{process.output()[-20000:]}")
+        for log in sorted(tmp_path.glob("*-console.log")):
+            print(f"--- {log.name} ---\n{log.read_text()[-5000:]}")
+        raise
+
+
+def _listen_in(
+    stack: Stack, kamailio: Kamailio, pbx_server: StandinServer, browser: Any, tmp_path: Path
+) -> None:
+    db_write(lambda: give_supervisor_a_softphone(kamailio))
+    alice = db_run(lambda: Agent.objects.get(organization__slug=DEMO_ORG_SLUG, extension="1001"))
+    alice_console = console_for(browser, stack, "alice")
+    alice_console.get_by_test_id("state-available").click()
+    expect(alice_console.get_by_test_id("agent-state")).to_have_attribute("data-state", "available")
+
+    # The supervisor: their console (the browser phone, registered as 2201) and, beside
+    # it, the supervisor page.
+    sam = console_for(browser, stack, "supervisor")
+    expect(sam.get_by_test_id("sip-status")).to_have_attribute("data-state", "registered")
+    floor = sam.context.new_page()
+    floor.goto("/supervisor/")
+    expect(floor.get_by_test_id("no-phone")).to_be_hidden()
+    alice_row = floor.locator(f"[data-testid=floor-agent][data-agent-id='{alice.pk}']")
+
+    pbx = standin_page(browser, pbx_server, tmp_path / "pbx-console.log")
+    pbx.evaluate(
+        "([url, user, password]) => window.pbx.start(url, user, password, '127.0.0.1')",
+        [kamailio.url, *PBX_SIP],
+    )
+    pbx.wait_for_function("window.pbx.registration === 'registered'")
+    events = AmiEvents(stack.ami_port)
+    try:
+        # A caller for alice: her (simulated) phone answers, they talk beyond the test.
+        reply = stack.place_inbound_call(
+            CallerID=f'"JOHN SMITH" <{CALLER}>',
+            Queue="support",
+            Agents="1001",
+            AnswerAfter="1",
+            Talk="3600",
+        )
+        assert reply.response == "Success", reply.fields
+        call = alice_row.get_by_test_id("agent-call")
+        expect(call).to_have_attribute("data-status", "in_progress")
+
+        # Listen: the bridge originates ChanSpy to PJSIP/2201; the PBX reports the spy.
+        alice_row.get_by_test_id("monitor-listen").click()
+        expect(floor.get_by_test_id("floor-message")).to_have_attribute("data-result", "ok")
+        spy = events.wait_for(
+            "ChanSpyStart",
+            lambda m: (
+                (m.get("SpyerChannel") or "").startswith(f"PJSIP/{SUPERVISOR_EXTENSION}-")
+                and (m.get("SpyeeChannel") or "").startswith("PJSIP/1001-")
+            ),
+        )
+        session = spy["SpyerUniqueid"]  # the Originate's ChannelId
+        # The PBX's INVITE to the supervisor's phone: From is the Originate's caller ID
+        # ("Listen 1001" <1001>, the leg's connected line), and the header its
+        # PJSIP_HEADER variable adds.
+        pbx.evaluate(
+            "([user, call]) => window.pbx.dial(user, call)",
+            [
+                SUPERVISOR_EXTENSION,
+                {
+                    "name": spy["SpyerConnectedLineName"],
+                    "number": spy["SpyerConnectedLineNum"],
+                    "headers": [f"X-CC-Monitor: {session}"],
+                },
+            ],
+        )
+        assert spy["SpyerConnectedLineName"] == "Listen 1001"
+
+        # The browser phone answers it by itself as the monitoring call: no ring, no
+        # button pressed.
+        sip_call = sam.get_by_test_id("sip-call")
+        expect(sip_call).to_have_attribute("data-state", "connected")
+        expect(sip_call.get_by_test_id("sip-call-number")).to_have_text("from 1001")
+        expect(sip_call.get_by_test_id("sip-answer")).to_be_hidden()
+        expect(sam.locator("body")).not_to_have_attribute("data-ringtone", "on")
+        pbx.wait_for_function("window.pbx.call === 'confirmed'")
+        marked = sam.evaluate("() => [...window.ccSoftphone.calls.values()].map(c => c.monitor)")
+        assert marked == [session]
+        # What the PBX's side sends is really played: inbound audio energy above zero.
+        wait_for_more_audio(sam, 0)
+
+        # The supervisor page shows the session, the timeline has it under that id.
+        expect(call).to_have_attribute("data-monitor-mode", "listen")
+        expect(call.get_by_test_id("call-monitor")).to_have_text("Sam Super: listen")
+        expect(alice_row.get_by_test_id("monitor-listen")).to_have_attribute("aria-pressed", "true")
+        started = db_run(lambda: CallEvent.objects.get(type="monitor.started").details)
+        assert (started["session"], started["mode"]) == (session, "listen")
+        screenshot(sam, tmp_path, "supervisor-softphone-monitoring")
+        screenshot(floor, tmp_path, "supervisor-page-monitoring")
+
+        # Stop: the bridge hangs the monitoring leg up; the PBX ends the SIP call (BYE).
+        alice_row.get_by_test_id("monitor-stop").click()
+        events.wait_for("ChanSpyStop", lambda m: m.get("SpyerUniqueid") == session)
+        events.wait_for("Hangup", lambda m: m.get("Uniqueid") == session)
+        pbx.evaluate("() => window.pbx.hangup()")
+        expect(sam.get_by_test_id("sip-call")).to_have_count(0)
+        pbx.wait_for_function("window.pbx.call === 'ended: local'")
+        expect(call).to_have_attribute("data-monitor-mode", "")
+        expect(call.get_by_test_id("call-monitor")).to_have_count(0)
+        expect(sam.get_by_test_id("sip-status")).to_have_attribute("data-state", "registered")
+        # Alice's call goes on.
+        expect(call).to_have_attribute("data-status", "in_progress")
+    finally:
+        events.close()
