@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -30,6 +31,8 @@ from contactcenter.services.telephony import telephony_apply
 from telephony.models import TwilioAccount
 from telephony.twilio import actions, coaching, moving, recording_rest
 from telephony.twilio.actions import ActionResult
+
+logger = logging.getLogger(__name__)
 
 COMMANDS = frozenset({"monitor", "monitor_stop"})
 PREFIX = "twilio:"
@@ -251,4 +254,11 @@ async def _move(account: TwilioAccount, routed: moving.Routed, call_sid: str) ->
     if not result.ok:
         await database_sync_to_async(moving.release_room)(routed, room)
         return result
+    if routed.records:  # the <Dial>'s recording ends with it: the rest on the caller's call
+        start = functools.partial(
+            recording_rest.recording_start, account, call_sid, agent=routed.agent
+        )
+        recorded: ActionResult = await asyncio.to_thread(start)
+        if not recorded.ok:  # the call goes on, moved; its recording stops here
+            logger.warning("Twilio call %s moved, not recorded on: %s", call_sid, recorded.message)
     return ActionResult(ok=True, call_sid=result.call_sid, message=room)

@@ -18,6 +18,12 @@ into one, as Twilio documents a call's legs behave:
    answer, its talk time and the agent's state go on as they were;
 4. the supervisor's client joins the room once the agent's leg is in it.
 
+A call its queue records was recorded by the ``<Dial>`` (``record-from-answer-dual``),
+whose recording ends with it: that one is reported and fetched as ever (its callbacks
+name the caller's CallSid), and the rest of the call is recorded on the caller's call
+from the move on (REST, both channels, telephony/twilio/recording_rest.py): a second
+recording of the same call. A conference's own recording would name no call.
+
 A monitoring session still open when the room ends ends with it (``sessions_over``:
 Twilio takes every participant out of a conference that ends), as a ChanSpy ends with
 the agent's channel on Asterisk.
@@ -41,6 +47,7 @@ from contactcenter.models import CallEvent
 from telephony.models import OfferStatus, TwilioOffer
 from telephony.twilio import twiml
 from telephony.twilio.callbacks import Hints, agent_name, webhook_path
+from telephony.twilio.routing.ringing import records_all
 
 ROOM_PREFIX = "cc-call-"
 AGENT_LABEL = "cc-agent"
@@ -54,6 +61,10 @@ class Routed:
     offer_id: int
     agent_leg: str
     room: str
+    agent: str  # "client:<identity>"
+    # The <Dial> records the call (its queue's policy): that recording ends with it, so
+    # the rest is recorded on the caller's call (telephony/twilio/recording_rest.py).
+    records: bool
 
 
 def room_for(call_sid: str) -> str:
@@ -69,7 +80,7 @@ def _connected(organization_id: int, call_sid: str) -> TwilioOffer | None:
             status=OfferStatus.CONNECTED,
         )
         .exclude(leg_sid="")
-        .select_related("agent")
+        .select_related("agent", "queue__organization")
         .first()
     )
     return offer
@@ -80,7 +91,13 @@ def routed(organization_id: int, call_sid: str) -> Routed | None:
     offer = _connected(organization_id, call_sid)
     if offer is None:
         return None
-    return Routed(offer_id=offer.pk, agent_leg=offer.leg_sid, room=offer.room)
+    return Routed(
+        offer_id=offer.pk,
+        agent_leg=offer.leg_sid,
+        room=offer.room,
+        agent=agent_name(offer.agent.twilio_identity),
+        records=records_all(offer.queue),
+    )
 
 
 def claim_room(found: Routed, call_sid: str) -> str:

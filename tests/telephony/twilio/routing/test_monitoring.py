@@ -9,20 +9,33 @@ hung up, the agent on a call throughout then in wrap-up, the timeline and the au
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
-from contactcenter.enums import AgentState, CallEventType, CallStatus, HangupParty, QueueStrategy
-from contactcenter.models import Agent, AgentStateLog, AuditEntry, Call, CallEvent
+from contactcenter.enums import (
+    AgentState,
+    CallEventType,
+    CallStatus,
+    HangupParty,
+    QueueStrategy,
+    RecordingPolicy,
+    RecordingStatus,
+)
+from contactcenter.models import Agent, AgentStateLog, AuditEntry, Call, CallEvent, Recording
 from telephony.models import OfferStatus, TwilioOffer
 from telephony.twilio.moving import room_for
 from tests.conftest import Floor, client_for
+from tests.contactcenter.recorded import tiny_wav
 from tests.factories import make_agent
 from tests.telephony.twilio.fakeapi import FakeTwilioAPI
+from tests.telephony.twilio.recordings import recording_callback
 from tests.telephony.twilio.routing.conftest import RoutedFloor, routed_floor
+from tests.telephony.twilio.signed import deliver
 from tests.telephony.twilio.twilioside import Ring
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("public_url")]
@@ -52,9 +65,15 @@ class Monitored:
 
 @pytest.fixture
 def routed(floor_a: Floor, twilio_api: FakeTwilioAPI) -> Monitored:
+    return connect(floor_a, twilio_api)
+
+
+def connect(floor_a: Floor, twilio_api: FakeTwilioAPI, *, records: bool = False) -> Monitored:
     """Alice answered a caller our routing offered her; the supervisor has a softphone."""
     f = routed_floor(floor_a, twilio_api, agents=1, strategy=QueueStrategy.RRMEMORY)
     f.queue.wrapup_seconds = 30
+    if records:
+        f.queue.recording_policy = RecordingPolicy.ALL
     f.queue.save()
     [agent] = f.agents
     f.available(agent)
@@ -295,3 +314,44 @@ def test_no_phone_another_organization_and_an_agent_are_refused(
     assert twilio_api.conferences.joined == []
     assert [u.call_sid for u in twilio_api.updates].count(m.ring.leg) == 0
     assert TwilioOffer.objects.get(call=m.call).room == ""
+
+
+def test_a_recorded_call_is_recorded_on_after_the_move_and_both_recordings_are_fetched(
+    floor_a: Floor,
+    twilio_api: FakeTwilioAPI,
+    settings: Any,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.TWILIO_RECORDINGS_FORMAT = "wav"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "recordings": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "store")},
+        },
+    }
+    m = connect(floor_a, twilio_api, records=True)
+    ring = m.ring
+    dial = ElementTree.fromstring(twilio_api.updates[0].fields["Twiml"]).find("Dial")
+    assert dial is not None and dial.get("record") == "record-from-answer-dual"
+    assert m.monitor("listen").status_code == 200
+    # The <Dial>'s recording ends with it: the rest is recorded on the caller's call.
+    [started] = twilio_api.call_recordings
+    assert started.fields["RecordingChannels"] == "dual"
+    assert "agent=client%3A" in started.fields["RecordingStatusCallback"]
+    m.f.twilio.moved(ring)
+    audio = tiny_wav(tmp_path / "twilio.wav", seconds=1.0)
+    dial_recording = "RE" + "d1" * 16
+    for sid in (dial_recording, started.call_sid):
+        twilio_api.media[sid] = audio
+        report = recording_callback(
+            "completed", agent=m.agent, recording_sid=sid, call_sid=ring.call, duration="20"
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            assert deliver(Client(), report).status_code == 204
+    recordings = Recording.objects.filter(call=m.call).order_by("pk")
+    assert [(r.leg_id, r.status, r.agent_id) for r in recordings] == [
+        (dial_recording, RecordingStatus.DONE, m.agent.pk),
+        (started.call_sid, RecordingStatus.DONE, m.agent.pk),
+    ]
