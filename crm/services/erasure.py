@@ -5,7 +5,7 @@ What goes: the contact and their phones, their cases (with notes, history and
 follow-ups) and the in-app notifications about those cases. What stays: their calls,
 anonymized (contactcenter/services/anonymize.py), so queue and agent figures keep
 adding up. The audit entry says what was done and how much, and names no one; what
-the trail said of them before loses its values (``audit.entries_scrub``): who did what
+the trail said of them before loses its values (``audit_erasure.entries_scrub``): who did what
 to which row, and when, stays.
 """
 
@@ -20,7 +20,7 @@ from django.db.models import Q, QuerySet
 from contactcenter.enums import CallDirection
 from contactcenter.models import Call, Recording, Voicemail
 from contactcenter.phones import phone_try_normalize
-from contactcenter.services import audit
+from contactcenter.services import audit, audit_erasure
 from contactcenter.services.anonymize import calls_anonymize
 from crm.models import Case, CaseNote, Contact, FollowUp, Notification
 
@@ -75,7 +75,7 @@ def _trail_scrub(
     notes, follow-ups, notifications and voicemails, every value; of their calls and
     recordings, what the anonymization took away and any text naming them."""
     organization_id = contact.organization_id
-    audit.entries_scrub(
+    audit_erasure.entries_scrub(
         organization_id=organization_id,
         objects={
             "crm.contact": [contact.pk],

@@ -90,6 +90,8 @@ NOT_WRITERS: dict[str, str] = {
 # Whole modules that are the machinery of writing, not writers of their own.
 NOT_WRITER_MODULES = {
     "contactcenter.services.audit": "the audit trail itself",
+    "contactcenter.services.audit_erasure": "the audit trail itself, scrubbed by a contact's "
+    "erasure (crm.services.erasure.contact_erase, which audits the erasure)",
     "contactcenter.services.telephony.audited": "the batch's audit entries",
     "contactcenter.services.telephony.bulk": "the statements telephony_apply writes with",
 }
