@@ -1,40 +1,18 @@
-"""Reads about recordings: which answered calls the policy records."""
+"""Reads about recordings: the policy that applies to a call, and its recordings."""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce, NullIf
 
-from contactcenter.enums import RecordingPolicy, RecordingStatus
-from contactcenter.models import Call, CallQueue, Organization, Recording
+from contactcenter.enums import RecordingStatus
+from contactcenter.models import Call, Recording
 
 # A call's recording policy, as a column of its row: its queue's, else (blank, or no
 # queue) its organization's.
 RECORDING_POLICY = Coalesce(
     NullIf(F("queue__recording_policy"), Value("")), F("organization__recording_policy")
 )
-
-
-def recorded_queues(*, organization_id: int, queues: Sequence[str]) -> dict[str, bool]:
-    """For each PBX queue name ("" for a call that came through no queue), whether its
-    answered calls are recorded from the start: the queue's policy, else the
-    organization's. "On demand" starts nothing by itself."""
-    organization_policy = (
-        Organization.objects.filter(pk=organization_id)
-        .values_list("recording_policy", flat=True)
-        .first()
-    )
-    policies = dict(
-        CallQueue.objects.for_organization(organization_id)
-        .filter(pbx_queue_name__in=[q for q in queues if q])
-        .values_list("pbx_queue_name", "recording_policy")
-    )
-    return {
-        queue: (policies.get(queue) or organization_policy) == RecordingPolicy.ALL
-        for queue in queues
-    }
 
 
 def call_recording_policy(*, call: Call) -> str:

@@ -281,9 +281,9 @@ class AmiBridge:
             facts, batch = await pending.take(self.settings.batch_max)
             try:
                 if facts:
-                    await self._apply(facts)
+                    result = await self._apply(facts)
                     metrics.batch_stored(batch)
-                    self.recorder.after_batch(facts)
+                    self.recorder.after_batch(facts, result.record_from_start)
                     self.callbacks.after_batch(facts)
                     await self._catch_up(facts)
             except Exception:
@@ -388,7 +388,7 @@ class AmiBridge:
             return list(resync_agents(queue_status=items, at=at))
         return []
 
-    async def _apply(self, facts: list[te.Fact]) -> ApplyResult | None:
+    async def _apply(self, facts: list[te.Fact]) -> ApplyResult:
         delay = self.settings.backoff_initial
         while True:
             try:
@@ -407,20 +407,24 @@ class AmiBridge:
                 continue
             except DatabaseError:
                 logger.exception("AMI %s: batch refused; applying one by one", self.target.endpoint)
-                await self._apply_one_by_one(facts)
-                return None
+                return await self._apply_one_by_one(facts)
             self.stats.batches += 1
             self.stats.facts_applied += len(facts)
             return result
 
-    async def _apply_one_by_one(self, facts: list[te.Fact]) -> None:
+    async def _apply_one_by_one(self, facts: list[te.Fact]) -> ApplyResult:
+        stored = ApplyResult()
         for fact in facts:
             try:
-                await sync_to_async(self._apply_sync, thread_sensitive=True)([fact])
+                result = await sync_to_async(self._apply_sync, thread_sensitive=True)([fact])
             except DatabaseError:
                 logger.exception(
                     "AMI %s: dropping a fact the database refused: %r", self.target.endpoint, fact
                 )
+                continue
+            stored.applied += result.applied
+            stored.record_from_start |= result.record_from_start
+        return stored
 
     def _apply_sync(self, facts: list[te.Fact]) -> ApplyResult:
         started = time.monotonic()

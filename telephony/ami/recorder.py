@@ -14,12 +14,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-from asgiref.sync import sync_to_async
-from django.db import close_old_connections
-
-from config.db.work import BROKEN
 from contactcenter import facts as te
-from contactcenter.selectors.recordings import recorded_queues
 from telephony.ami.client import AmiError
 from telephony.ami.recording import customer_leg, recording_filename
 from telephony.ami.tracker import Leg
@@ -36,59 +31,30 @@ class Recorder:
         self._asked: set[str] = set()  # legs we started a recording on
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def after_batch(self, facts: list[te.Fact]) -> None:
-        """Start recording the calls ``facts`` saw answered (in the background: the
-        bridge's writer does not wait on the policy read or the PBX's reply)."""
-        answered = {f.call_key: f.queue for f in facts if isinstance(f, te.CallAnswered)}
+    def after_batch(self, facts: list[te.Fact], record_from_start: set[str]) -> None:
+        """Start recording the calls ``facts`` saw answered that the policy records from
+        the start (``ApplyResult.record_from_start``, read with the batch), in the
+        background: the bridge's writer does not wait on the PBX's reply."""
+        answered = [
+            f.call_key
+            for f in facts
+            if isinstance(f, te.CallAnswered) and f.call_key in record_from_start
+        ]
         if not answered or self.bridge.session is None:
             return
         task = asyncio.create_task(self._start(answered))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _policy(self, queues: list[str]) -> dict[str, bool]:
-        close_old_connections()
-        return recorded_queues(organization_id=self.bridge.target.organization_id, queues=queues)
-
-    async def _start(self, answered: dict[str, str]) -> None:
-        policy = await self._read_policy(answered)
-        if policy is None:
-            return
-        for call_key, queue in answered.items():
+    async def _start(self, answered: list[str]) -> None:
+        for call_key in answered:
             leg = customer_leg(self.bridge.translator.state, call_key)
-            if not policy.get(queue) or leg is None or leg.uniqueid in self._asked:
+            if leg is None or leg.uniqueid in self._asked:
                 continue
             self._asked.add(leg.uniqueid)
             await self._mixmonitor(leg)
         live = self.bridge.translator.state.legs
         self._asked &= set(live)
-
-    async def _read_policy(self, answered: dict[str, str]) -> dict[str, bool] | None:
-        """The policy of the answered calls' queues. While the database is away the read is
-        retried, as the bridge's writer retries its batch, for as long as one of the calls
-        is still live (a call that ended meanwhile has nothing left to record)."""
-        queues = sorted(set(answered.values()))
-        delay = self.bridge.settings.backoff_initial
-        while True:
-            try:
-                return await sync_to_async(self._policy, thread_sensitive=True)(queues)
-            except BROKEN as exc:
-                logger.warning(
-                    "AMI %s: database unavailable for the recording policy (%s); retry in %.1fs",
-                    self.bridge.target.endpoint,
-                    exc,
-                    delay,
-                )
-            except Exception:
-                logger.exception("AMI %s: cannot read the recording policy", self.bridge.target)
-                return None
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self.bridge.settings.backoff_max)
-            state = self.bridge.translator.state
-            if self.bridge.session is None or all(
-                customer_leg(state, key) is None for key in answered
-            ):
-                return None
 
     async def _mixmonitor(self, leg: Leg) -> None:
         session = self.bridge.session

@@ -91,7 +91,7 @@ async def _read_and_apply(
     for start in range(0, len(found.facts), size):
         # The writer's own apply, with its retries; facts stored before count as duplicates.
         result = await bridge._apply(found.facts[start : start + size])
-        applied += result.applied if result is not None else 0
+        applied += result.applied
     bridge.stats.cel_facts += applied
     bridge.stats.cel_calls_created += found.calls_created
     bridge.stats.cel_calls_completed += found.calls_completed

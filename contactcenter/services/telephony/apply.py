@@ -21,8 +21,16 @@ from django.utils import timezone
 from config.db import roundtrips
 from contactcenter import facts as te
 from contactcenter import publish
-from contactcenter.enums import CallEventType
-from contactcenter.models import Agent, Call, CallDisposition, CallEvent, CallQueue, CallTransfer
+from contactcenter.enums import CallEventType, RecordingPolicy
+from contactcenter.models import (
+    Agent,
+    Call,
+    CallDisposition,
+    CallEvent,
+    CallQueue,
+    CallTransfer,
+    Organization,
+)
 from contactcenter.services.calls import call_set_disposition
 from contactcenter.services.monitoring import monitor_facts_apply
 from contactcenter.services.recordings import RECORDING_FLAG, recording_facts_apply
@@ -93,6 +101,10 @@ class ApplyResult:
     # The batch's calls that have had a recording (Call.flags, set by the recordings'
     # service): the only ones whose hang-up may end one.
     recorded_calls: set[tuple[str, str]] = field(default_factory=set)
+    # The batch's answered calls (call keys) that its organization's recording policy
+    # records from the start: their queue's policy, else the organization's. Read in the
+    # batch's own first round trip, so the bridge asks the database nothing more.
+    record_from_start: set[str] = field(default_factory=set)
 
 
 _AGENT_FIELDS: dict[type, tuple[str, ...]] = {}
@@ -137,11 +149,30 @@ _NAMED_AGENTS = roundtrips.Shape(
 _QUEUES = roundtrips.Shape(
     lambda organization_id: CallQueue.objects.for_organization(organization_id)
 )
+_RECORDING_POLICY = roundtrips.Shape(
+    lambda organization_id: Organization.objects.filter(pk=organization_id).values_list(
+        "recording_policy", flat=True
+    )
+)
 _STORED_TRANSFERS = roundtrips.Shape(
     lambda organization_id, keys: CallTransfer.objects.for_organization(organization_id).filter(
         dedup_key__any=keys
     )
 )
+
+
+def _recorded_from_start(
+    answered: Sequence[te.CallAnswered], lk: Lookups, organization_policy: str
+) -> set[str]:
+    """The answered calls whose queue's policy (blank: the organization's) is "all";
+    "on demand" starts nothing by itself."""
+    recorded = set()
+    for fact in answered:
+        queue = lk.queues.get(fact.queue) if fact.queue else None
+        policy = (queue.recording_policy if queue is not None else "") or organization_policy
+        if policy == RecordingPolicy.ALL:
+            recorded.add(fact.call_key)
+    return recorded
 
 
 def _lookups_of(agents: Iterable[Agent], queues: Iterable[CallQueue]) -> Lookups:
@@ -226,14 +257,17 @@ def _apply(organization_id: int, connection_key: str, events: Sequence[te.Fact])
     # What the batch needs to know first, asked in one round trip; the calls are locked
     # before anything else (the lock order: calls, then agents).
     sources, call_keys = list({s for s, _ in keys}), [k for _, k in keys]
-    rows, agents, queues, stored, transfer_rows = roundtrips.read_together(
+    answered = [e for e in call_facts if isinstance(e, te.CallAnswered)]
+    rows, agents, queues, stored, transfer_rows, policy = roundtrips.read_together(
         _LOCKED_CALLS(organization_id, sources, call_keys) if keys else None,
         _named_agents(organization_id, events),
         _QUEUES(organization_id),
         bulk.stored_dedup_keys_read(organization_id, [f.dedup_key for f in call_facts]),
         _STORED_TRANSFERS(organization_id, transfer_keys) if transfer_keys else None,
+        _RECORDING_POLICY(organization_id) if answered else None,
     )
     lk = _lookups_of(agents, queues)
+    result.record_from_start = _recorded_from_start(answered, lk, policy[0] if policy else "")
     calls: dict[tuple[str, str], Call] = {(c.source, c.external_id): c for c in rows}
     loaded = {c.pk: _state(c) for c in rows}  # what the audit entries compare with
     seen = {key for (key,) in stored}

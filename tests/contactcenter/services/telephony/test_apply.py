@@ -347,13 +347,14 @@ def test_a_batch_costs_a_handful_of_round_trips(floor_a: Floor) -> None:
         )
     if connection.vendor == "postgresql":
         # The savepoint (in the test's transaction; BEGIN in the bridge's); the locked
-        # calls, the agents named, the queues and the stored keys; the call's writes,
+        # calls, the agents named, the queues, the stored keys and (an answer is in the
+        # batch) the organization's recording policy; the call's writes,
         # the locked agents and their memberships; the agent's writes; the release
         # (COMMIT). With only the writes held, each read on its own: 10.
         assert wire.count == 5, wire.statements
         savepoint, reads, writes_and_locks, last_writes, release = wire.statements
         assert savepoint.startswith("SAVEPOINT") and release.startswith("RELEASE")
-        assert reads.count(";\n") == 3 and reads.count("FOR UPDATE") == 1
+        assert reads.count(";\n") == 4 and reads.count("FOR UPDATE") == 1
         assert writes_and_locks.startswith(("UPDATE", "INSERT"))
         assert writes_and_locks.count("FOR UPDATE") == 1
         assert "FOR UPDATE" not in last_writes
@@ -362,3 +363,61 @@ def test_a_batch_costs_a_handful_of_round_trips(floor_a: Floor) -> None:
     floor_a.agent.refresh_from_db()
     assert floor_a.agent.state == "on_call"
     assert call.events.count() == 6
+
+
+@pytest.mark.parametrize(
+    ("organization", "queue", "recorded"),
+    [
+        ("all", "", True),  # the queue's blank policy is its organization's
+        ("all", "none", False),
+        ("none", "all", True),
+        ("none", "", False),
+        ("on_demand", "", False),  # on demand starts nothing by itself
+        ("all", "on_demand", False),
+    ],
+)
+def test_a_batch_says_which_answered_calls_its_policy_records_from_the_start(
+    floor_a: Floor, floor_b: Floor, organization: str, queue: str, recorded: bool
+) -> None:
+    floor_a.org.recording_policy = organization
+    floor_a.org.save(update_fields=["recording_policy"])
+    support = make_queue(floor_a.org, "support")
+    support.recording_policy = queue
+    support.save(update_fields=["recording_policy"])
+    # Another organization's queue of the same name and policy "all" changes nothing.
+    other = make_queue(floor_b.org, "support")
+    other.recording_policy = "all"
+    other.save(update_fields=["recording_policy"])
+    events = answered_call(floor_a.agent.interface)
+    result = telephony_apply(
+        organization_id=floor_a.org.pk, connection_key="asterisk:1", events=events
+    )
+    assert result.record_from_start == ({KEY} if recorded else set())
+
+
+def test_a_call_answered_outside_any_queue_follows_its_organization(floor_a: Floor) -> None:
+    floor_a.org.recording_policy = "all"
+    floor_a.org.save(update_fields=["recording_policy"])
+    started, answered = (
+        answered_call(floor_a.agent.interface)[0],
+        te.CallAnswered(
+            call_key=KEY, at=at(3), dedup_key="a", agent=floor_a.agent.interface, leg_id="L2"
+        ),
+    )
+    with round_trips() as wire:
+        result = telephony_apply(
+            organization_id=floor_a.org.pk,
+            connection_key="asterisk:1",
+            events=[started, answered],
+        )
+    assert result.record_from_start == {KEY}
+    assert any("contactcenter_organization" in s for s in wire.statements)
+    # A batch without an answer asks nothing of the policy and records nothing.
+    with round_trips() as wire:
+        result = telephony_apply(
+            organization_id=floor_a.org.pk,
+            connection_key="asterisk:1",
+            events=[te.CallHeld(call_key=KEY, at=at(4), dedup_key="h")],
+        )
+    assert result.record_from_start == set()
+    assert not any("contactcenter_organization" in s for s in wire.statements)
