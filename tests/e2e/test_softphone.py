@@ -378,6 +378,8 @@ def _listen_in(
         # button pressed.
         sip_call = sam.get_by_test_id("sip-call")
         expect(sip_call).to_have_attribute("data-state", "connected")
+        expect(sip_call).to_have_attribute("data-monitor", session)
+        expect(sip_call.get_by_test_id("sip-call-state")).to_have_text("Monitoring")
         expect(sip_call.get_by_test_id("sip-call-number")).to_have_text("from 1001")
         expect(sip_call.get_by_test_id("sip-answer")).to_be_hidden()
         expect(sam.locator("body")).not_to_have_attribute("data-ringtone", "on")

@@ -131,6 +131,7 @@ function stateText(call) {
   if (call.state === "connected") {
     if (call.held) return "On hold";
     if (call.remoteHeld) return "Held by the other side";
+    if (call.monitor) return call.muted ? "Monitoring (muted)" : "Monitoring";
     return call.muted ? "Connected (muted)" : "Connected";
   }
   return label(call.state);
@@ -140,6 +141,7 @@ function renderView(view) {
   const { call, el } = view;
   Object.assign(el.dataset, {
     state: call.state, held: String(call.held), remoteHeld: String(call.remoteHeld), muted: String(call.muted),
+    monitor: call.monitor || "",
   });
   el.querySelector("[data-role=sip-state]").textContent = stateText(call);
   el.querySelector("[data-role=sip-number]").textContent = `${call.direction === "inbound" ? "from" : "to"} ${call.number || "unknown"}`;
@@ -157,7 +159,8 @@ function renderView(view) {
 /** Into its Call's card when one matches, else its own card (one card per call). */
 function place(view) {
   const taken = new Set([...views.values()].filter((v) => v !== view && v.callId).map((v) => v.callId));
-  if (view.callId == null || !entries.has(view.callId)) {
+  // A supervisor's monitoring call is not one of their own calls: a card of its own.
+  if (!view.call.monitor && (view.callId == null || !entries.has(view.callId))) {
     view.callId = matchCall(view.call, entries.values(), taken);
   }
   const card = view.callId != null && document.querySelector(`[data-testid=call-card][data-call-id="${view.callId}"]`);
