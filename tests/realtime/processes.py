@@ -18,7 +18,7 @@ import aiohttp
 from tests.realtime.servers import ROOT
 
 PASSWORD = "demo-pass-2026"  # seed_demo's
-Frame = dict[str, Any]
+Message = dict[str, Any]
 
 
 class Processes:
@@ -67,34 +67,34 @@ async def until_healthy(session: aiohttp.ClientSession, base: str, procs: Proces
 
 
 class Console:
-    """A WebSocket client that keeps every frame and waits for the one it wants."""
+    """A WebSocket client that keeps every message and waits for the one it wants."""
 
     def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         self.ws = ws
-        self.frames: list[Frame] = []
+        self.messages: list[Message] = []
 
     async def until(
-        self, match: Callable[[Frame], bool], since: int = 0, timeout: float = 90
-    ) -> Frame:
-        """The first frame from index ``since`` on that matches, waiting for it if need be."""
-        for frame in self.frames[since:]:
-            if match(frame):
-                return frame
+        self, match: Callable[[Message], bool], since: int = 0, timeout: float = 90
+    ) -> Message:
+        """The first message from index ``since`` on that matches, waiting for it if need be."""
+        for message in self.messages[since:]:
+            if match(message):
+                return message
         try:
             async with asyncio.timeout(timeout):
                 return await self._next_match(match)
         except TimeoutError:
-            seen = [f["type"] for f in self.frames]
-            raise AssertionError(f"no matching frame in {timeout} s; got {seen}") from None
+            seen = [f["type"] for f in self.messages]
+            raise AssertionError(f"no matching message in {timeout} s; got {seen}") from None
 
-    async def _next_match(self, match: Callable[[Frame], bool]) -> Frame:
+    async def _next_match(self, match: Callable[[Message], bool]) -> Message:
         while True:
             msg = await self.ws.receive()
             assert msg.type == aiohttp.WSMsgType.TEXT, msg
-            frame = json.loads(msg.data)
-            self.frames.append(frame)
-            if match(frame):
-                return frame
+            message = json.loads(msg.data)
+            self.messages.append(message)
+            if match(message):
+                return message
 
 
 async def open_stream(

@@ -1,7 +1,7 @@
 """Real Daphne processes on the test database, for tests that need a real socket.
 
 The channels test communicator never goes through Daphne and autobahn, where close
-codes are checked and frames are limited: what a browser sees comes only from here.
+codes are checked and messages are limited: what a browser sees comes only from here.
 Clients authenticate with tickets signed with the test process's SECRET_KEY, which the
 servers are given.
 """
@@ -150,24 +150,24 @@ async def ws_open(
     return await http.ws_connect(url, headers=headers, autoping=True, **kwargs)
 
 
-async def next_frame(ws: aiohttp.ClientWebSocketResponse, timeout: float = 15) -> dict[str, Any]:
+async def next_message(ws: aiohttp.ClientWebSocketResponse, timeout: float = 15) -> dict[str, Any]:
     msg = await ws.receive(timeout=timeout)
     assert msg.type == aiohttp.WSMsgType.TEXT, (msg, ws.close_code)
-    frame: dict[str, Any] = json.loads(msg.data)
-    return frame
+    message: dict[str, Any] = json.loads(msg.data)
+    return message
 
 
-async def frame_until(
+async def message_until(
     ws: aiohttp.ClientWebSocketResponse, match: Callable[[dict[str, Any]], bool]
 ) -> dict[str, Any]:
-    """The next frame that matches (events in between, e.g. presence, are skipped)."""
-    while not match(frame := await next_frame(ws)):
+    """The next message that matches (events in between, e.g. presence, are skipped)."""
+    while not match(message := await next_message(ws)):
         pass
-    return frame
+    return message
 
 
 async def close_code(ws: aiohttp.ClientWebSocketResponse, timeout: float = 15) -> int | None:
-    """Read until the server closes; its close code (frames before it are dropped)."""
+    """Read until the server closes; its close code (messages before it are dropped)."""
     while True:
         msg = await ws.receive(timeout=timeout)
         if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):

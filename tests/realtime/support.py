@@ -1,4 +1,4 @@
-"""A test console: a WebsocketCommunicator on the real ASGI application, frame-aware."""
+"""A test console: a WebsocketCommunicator on the real ASGI application, message-aware."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ class Socket:
         if cookie is not None:
             headers.append((b"cookie", cookie))
         self.comm = WebsocketCommunicator(application, path, headers=headers)
-        self.frames: list[dict[str, Any]] = []
+        self.messages: list[dict[str, Any]] = []
         self.taken: set[int] = set()
         self.close_code: int | None = None
 
@@ -59,14 +59,14 @@ class Socket:
 
     def _keep(self, output: dict[str, Any]) -> dict[str, Any]:
         assert output["type"] == "websocket.send", output
-        frame = json.loads(output["text"])
-        assert set(frame) == {"type", "seq", "ts", "data"}, frame
-        if self.frames:
-            assert frame["seq"] == self.frames[-1]["seq"] + 1, (self.frames[-1], frame)
+        message = json.loads(output["text"])
+        assert set(message) == {"type", "seq", "ts", "data"}, message
+        if self.messages:
+            assert message["seq"] == self.messages[-1]["seq"] + 1, (self.messages[-1], message)
         else:
-            assert frame["seq"] == 1
-        self.frames.append(frame)
-        return frame
+            assert message["seq"] == 1
+        self.messages.append(message)
+        return message
 
     async def next(self, timeout: float = TIMEOUT) -> dict[str, Any]:
         out = await self.comm.receive_output(timeout)
@@ -76,25 +76,25 @@ class Socket:
         return self._keep(out)
 
     async def expect(self, type_: str, timeout: float = TIMEOUT) -> dict[str, Any]:
-        """The next frame, which must be of ``type_``."""
-        frame = await self.next(timeout)
-        assert frame["type"] == type_, frame
-        return frame
+        """The next message, which must be of ``type_``."""
+        message = await self.next(timeout)
+        assert message["type"] == type_, message
+        return message
 
     async def until(
         self, match: Callable[[dict[str, Any]], bool], timeout: float = TIMEOUT
     ) -> dict[str, Any]:
-        """The first frame not returned before that matches: already received (frames
+        """The first message not returned before that matches: already received (messages
         skipped while waiting for something else stay available), or the next ones."""
-        for index, frame in enumerate(self.frames):
-            if index not in self.taken and match(frame):
+        for index, message in enumerate(self.messages):
+            if index not in self.taken and match(message):
                 self.taken.add(index)
-                return frame
+                return message
         while True:
-            frame = await self.next(timeout)
-            if match(frame):
-                self.taken.add(len(self.frames) - 1)
-                return frame
+            message = await self.next(timeout)
+            if match(message):
+                self.taken.add(len(self.messages) - 1)
+                return message
 
     async def send(self, payload: Any) -> None:
         text = payload if isinstance(payload, str) else json.dumps(payload)
@@ -108,7 +108,7 @@ class Socket:
         )
 
     async def closed_with(self, timeout: float = TIMEOUT) -> int | None:
-        """Read frames until the server closes; the close code."""
+        """Read messages until the server closes; the close code."""
         while True:
             out = await self.comm.receive_output(timeout)
             if out["type"] == "websocket.close":
@@ -117,17 +117,17 @@ class Socket:
             self._keep(out)
 
     async def drain(self, quiet: float = 0.3) -> list[dict[str, Any]]:
-        """Every frame until none comes for ``quiet`` seconds (to assert an absence)."""
-        frames = []
+        """Every message until none comes for ``quiet`` seconds (to assert an absence)."""
+        messages = []
         while not await self.comm.receive_nothing(quiet):
-            frames.append(await self.next())
-        return frames
+            messages.append(await self.next())
+        return messages
 
     async def close(self) -> None:
         await self.comm.disconnect()
 
     def of_type(self, type_: str) -> list[dict[str, Any]]:
-        return [f for f in self.frames if f["type"] == type_]
+        return [f for f in self.messages if f["type"] == type_]
 
 
 def _close_code(output: dict[str, Any]) -> int | None:
@@ -148,7 +148,7 @@ async def open_agent(cookie: bytes, path: str = "/ws/agent/") -> tuple[Socket, d
     socket = Socket(path, cookie=cookie)
     connected, code = await socket.open()
     assert connected, code
-    hello = socket.frames[0]
+    hello = socket.messages[0]
     assert hello["type"] == "hello"
     snapshot = await socket.expect("snapshot")
     return socket, snapshot["data"]
@@ -170,13 +170,13 @@ async def open_board(member: Any, query: str = "") -> tuple[Socket, dict[str, An
     socket = Socket(f"/ws/wallboard/{query}", cookie=await session_cookie(member.user))
     connected, code = await socket.open()
     assert connected, code
-    assert socket.frames[0]["data"]["stream"] == "wallboard"
+    assert socket.messages[0]["data"]["stream"] == "wallboard"
     return socket, (await socket.expect("snapshot"))["data"]
 
 
 def presence_of(agent_id: int, online: bool) -> Any:
-    def match(frame: dict[str, Any]) -> bool:
-        return frame["type"] == "agent.presence" and frame["data"] == {
+    def match(message: dict[str, Any]) -> bool:
+        return message["type"] == "agent.presence" and message["data"] == {
             "agent_id": agent_id,
             "online": online,
         }

@@ -2,9 +2,9 @@
 
 It is checked three ways: against the official AsyncAPI 3.0 JSON Schema (vendored
 beside this file from the npm package @asyncapi/specs 6.11.1, license beside it); for
-completeness against the code (every message model, call frame type, command and close
+completeness against the code (every message model, call message type, command and close
 code is in it); and against the wire: real console and wallboard sockets go through a
-call's life, and every frame they receive and every command they send must validate
+call's life, and every message they receive and every command they send must validate
 against the document's message of that type on that channel.
 """
 
@@ -88,7 +88,7 @@ def inbound(doc: dict[str, Any], channel: str) -> set[str]:
 
 
 class Wire:
-    """Validates frames and commands against the document's messages."""
+    """Validates messages and commands against the document's messages."""
 
     def __init__(self, doc: dict[str, Any]) -> None:
         self.doc = doc
@@ -171,7 +171,7 @@ def test_every_message_model_command_and_close_code_is_in_the_document() -> None
 
 
 def of_type(type_: str) -> Any:
-    return lambda frame: frame["type"] == type_
+    return lambda message: message["type"] == type_
 
 
 @pytest.mark.django_db(transaction=True)
@@ -296,23 +296,23 @@ async def test_what_real_sockets_send_and_receive_is_in_the_document(desk: Any) 
     ]:
         sent["wallboard"].append({"type": type_, "id": "x", "data": data})
 
-    frames = {
-        "agent": console.frames + colleague_console.frames,
-        "wallboard": board.frames,
-        "supervisor": floor.frames,
+    heard = {
+        "agent": console.messages + colleague_console.messages,
+        "wallboard": board.messages,
+        "supervisor": floor.messages,
     }
     for channel in ("agent", "wallboard", "supervisor"):
-        for frame in frames[channel]:
-            wire.check(channel, frame)
+        for received in heard[channel]:
+            wire.check(channel, received)
         for payload in sent[channel]:
             wire.check(channel, payload)
         # What the sockets heard is exactly what the document says each stream sends.
-        assert {f["type"] for f in frames[channel]} == outbound(wire.doc, channel), channel
+        assert {f["type"] for f in heard[channel]} == outbound(wire.doc, channel), channel
     assert {p["type"] for p in sent["agent"]} == set(AGENT_COMMANDS)
     assert {p["type"] for p in sent["wallboard"]} == set(WALLBOARD_COMMANDS)
 
     # The schemas are strict: a field the models do not have, or a wrong type, fails.
-    ringing = next(f for f in console.frames if f["type"] == "call.ringing")
+    ringing = next(f for f in console.messages if f["type"] == "call.ringing")
     extra = {**ringing, "data": {**ringing["data"], "call": {**ringing["data"]["call"], "x": 1}}}
     with pytest.raises(ValidationError):
         wire.check("agent", extra)

@@ -34,7 +34,7 @@ async def refused(path: str, **kwargs: Any) -> int | None:
 
 async def test_session_cookie_opens_the_agent_console(floor_a: Floor) -> None:
     socket, snapshot = await open_agent(await session_cookie(floor_a.agent_member.user))
-    hello = socket.frames[0]["data"]
+    hello = socket.messages[0]["data"]
     assert hello == {
         "protocol": 2,
         "stream": "agent",
@@ -162,7 +162,7 @@ async def test_inactive_agent_profile_is_forbidden(floor_a: Floor) -> None:
 async def test_a_socket_gets_its_session_and_the_servers_own_send() -> None:
     """The socket stack's session middleware puts the session in the scope and passes
     the server's ``send`` on unwrapped (the stock wrapper read the session on every
-    frame, to save it before HTTP responses a socket never sends)."""
+    message, to save it before HTTP responses a socket never sends)."""
     from django.conf import settings
 
     from realtime.auth import SocketSessionMiddleware

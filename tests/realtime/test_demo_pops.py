@@ -3,7 +3,7 @@ supervisor can listen in on their own phone.
 
 The real demo pieces end to end: ``seed_demo`` (contacts with a past), the demo's
 simulated PBX placing its calls over TCP, the AMI bridge storing them, and an agent
-console on the real ASGI application receiving the frames with their pops.
+console on the real ASGI application receiving the messages with their pops.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # several a second: many calls reach alice in a short run.
 SPEED = 30.0
 RATE = 2.0
-WAIT = 60.0  # an upper bound on the frames awaited, on a loaded machine
+WAIT = 60.0  # an upper bound on the messages awaited, on a loaded machine
 
 
 @contextlib.asynccontextmanager
@@ -53,8 +53,10 @@ async def demo_running(seed: int, speed: float = SPEED) -> AsyncIterator[DemoPbx
         await sync(connections.close_all)()
 
 
-def popped(frame: dict[str, Any]) -> bool:
-    return frame["type"].startswith("call.") and bool(frame["data"].get("pop", {}).get("contacts"))
+def popped(message: dict[str, Any]) -> bool:
+    return message["type"].startswith("call.") and bool(
+        message["data"].get("pop", {}).get("contacts")
+    )
 
 
 async def test_demo_callers_pop_their_contact_with_open_cases_and_last_calls() -> None:
@@ -68,8 +70,8 @@ async def test_demo_callers_pop_their_contact_with_open_cases_and_last_calls() -
             lambda f: popped(f) and bool(f["data"]["pop"]["open_cases"]), timeout=WAIT
         )
     await console.close()
-    for frame in (first, with_cases):
-        await _check_pop(frame["data"], alice)
+    for message in (first, with_cases):
+        await _check_pop(message["data"], alice)
 
     @sync
     def floor() -> tuple[set[str], set[str]]:

@@ -13,7 +13,7 @@ from tests.realtime.support import Socket, open_agent, open_board, presence_of, 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def presence_frames(socket: Socket) -> list[Any]:
+def presence_messages(socket: Socket) -> list[Any]:
     return [f["data"] for f in socket.of_type("agent.presence")]
 
 
@@ -31,7 +31,7 @@ async def test_online_while_a_console_is_open(floor_a: Any, settings: Any) -> No
     # A second tab, then one of two closed: still online, nothing announced.
     second, _ = await open_agent(cookie)
     await first.close()
-    assert presence_frames(board) + [f["data"] for f in await board.drain(0.6)] == [
+    assert presence_messages(board) + [f["data"] for f in await board.drain(0.6)] == [
         {"agent_id": agent, "online": True}
     ]
     # A reload of the last tab within the grace period: no flap.

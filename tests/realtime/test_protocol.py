@@ -1,4 +1,4 @@
-"""Bad input: an error frame and the socket stays up, or a documented close code; the
+"""Bad input: an error message and the socket stays up, or a documented close code; the
 server keeps serving everyone else."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 async def error_for(socket: Socket, payload: Any) -> dict[str, Any]:
     await socket.send(payload)
-    frame = await socket.until(lambda f: f["type"] == "error")
-    return dict(frame["data"])
+    message = await socket.until(lambda f: f["type"] == "error")
+    return dict(message["data"])
 
 
 async def still_serving(socket: Socket, id_: str = "alive") -> None:
@@ -64,8 +64,8 @@ async def test_oversized_message_closes_with_4009(floor_a: Any, settings: Any) -
     notes = {"type": "call.set_notes", "id": "big", "data": {"call_id": 1, "notes": "x" * 2000}}
     await socket.send(notes)
     assert await socket.closed_with() == CloseCode.MESSAGE_TOO_BIG == 4009
-    assert socket.frames[-1]["type"] == "error"
-    assert socket.frames[-1]["data"]["code"] == "too_big"
+    assert socket.messages[-1]["type"] == "error"
+    assert socket.messages[-1]["data"]["code"] == "too_big"
 
 
 async def test_a_flood_is_closed_with_4429_and_others_are_still_served(
@@ -78,7 +78,7 @@ async def test_a_flood_is_closed_with_4429_and_others_are_still_served(
     for n in range(40):
         await flooder.send({"type": "ping", "id": str(n)})
     assert await flooder.closed_with() == CloseCode.TOO_MANY_MESSAGES
-    assert flooder.frames[-1]["data"]["code"] == "flood"
+    assert flooder.messages[-1]["data"]["code"] == "flood"
     # Within its burst, each ping was answered before the close.
     assert len(flooder.of_type("pong")) == 10
     await still_serving(bystander)
@@ -108,8 +108,8 @@ async def test_too_many_commands_in_flight(floor_a: Any, settings: Any) -> None:
 async def test_seq_increases_and_ts_is_utc(floor_a: Any) -> None:
     socket, _ = await open_agent(await session_cookie(floor_a.agent_member.user))
     await still_serving(socket)
-    assert [f["seq"] for f in socket.frames] == list(range(1, len(socket.frames) + 1))
-    assert all(f["ts"].endswith("Z") for f in socket.frames)
+    assert [f["seq"] for f in socket.messages] == list(range(1, len(socket.messages) + 1))
+    assert all(f["ts"].endswith("Z") for f in socket.messages)
     await socket.close()
 
 

@@ -1,6 +1,6 @@
 """Publishing after commit (contactcenter/publish.py, the door; realtime/publish.py, the
 sink that renders and sends): the data is committed whatever the channel layer does, and
-the frames go out in commit order. What a render reads is
+the messages go out in commit order. What a render reads is
 tests/realtime/screens/test_changes.py's."""
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def test_floor_pings_that_waited_together_are_one_per_organization() -> None:
     assert ping(5) == [("supervisors.5", {"type": "floor.changed"})]
 
 
-async def _frame(layer: Any, channel: str) -> dict[str, Any]:
+async def _message(layer: Any, channel: str) -> dict[str, Any]:
     return await asyncio.wait_for(layer.receive(channel), timeout=30)
 
 
@@ -125,8 +125,8 @@ async def test_the_background_publisher_renders_in_its_worker_and_survives_its_d
     publisher = await screen_publish.install_publisher()
     try:
         await sync_to_async(commit_change)("first")
-        frame = await _frame(layer, console)
-        assert (frame["type"], frame["data"]["call"]["notes"]) == ("call.updated", "first")
+        message = await _message(layer, console)
+        assert (message["type"], message["data"]["call"]["notes"]) == ("call.updated", "first")
         assert screen_publish._publisher is publisher
         # What the worker loaded at startup is out of its garbage collections.
         loop = asyncio.get_running_loop()
@@ -136,8 +136,8 @@ async def test_the_background_publisher_renders_in_its_worker_and_survives_its_d
         (worker,) = publisher.worker_pids()
         os.kill(worker, signal.SIGKILL)
         await sync_to_async(commit_change)("second")
-        frame = await _frame(layer, console)
-        assert frame["data"]["call"]["notes"] == "second"
+        message = await _message(layer, console)
+        assert message["data"]["call"]["notes"] == "second"
         (replacement,) = publisher.worker_pids()
         assert replacement != worker
     finally:
@@ -147,7 +147,7 @@ async def test_the_background_publisher_renders_in_its_worker_and_survives_its_d
     # in a full run, other work of the test process may publish in the same window).
     assert (REGISTRY.get_sample_value("cc_publish_lag_seconds_count") or 0.0) >= rounds + 2
     await sync_to_async(commit_change)("third")  # published on commit again
-    assert (await _frame(layer, console))["data"]["call"]["notes"] == "third"
+    assert (await _message(layer, console))["data"]["call"]["notes"] == "third"
 
 
 async def test_the_publisher_sends_in_commit_order_while_it_renders_the_next_jobs(
@@ -172,7 +172,7 @@ async def test_the_publisher_sends_in_commit_order_while_it_renders_the_next_job
                 call_update_notes(call=call, notes=str(n), actor=None)
 
     # The first sends are the slowest: a publisher that did not wait for them would send
-    # the next jobs' frames ahead of theirs.
+    # the next jobs' messages ahead of theirs.
     sends = 0
     send_all = screen_publish.send_all
 
@@ -186,12 +186,12 @@ async def test_the_publisher_sends_in_commit_order_while_it_renders_the_next_job
     await screen_publish.install_publisher()
     try:
         await sync_to_async(commit_changes)(40)
-        seen = [int((await _frame(layer, console))["data"]["call"]["notes"])]
+        seen = [int((await _message(layer, console))["data"]["call"]["notes"])]
         while seen[-1] != 39:
-            seen.append(int((await _frame(layer, console))["data"]["call"]["notes"]))
+            seen.append(int((await _message(layer, console))["data"]["call"]["notes"]))
     finally:
         await screen_publish.uninstall_publisher()
-    # Each frame shows the rows as they were when it was rendered: never older than the
-    # frame before it.
+    # Each message shows the rows as they were when it was rendered: never older than the
+    # message before it.
     assert sends > 1
     assert seen == sorted(seen), seen

@@ -18,9 +18,9 @@ from tests.realtime.support import Socket, open_agent, open_board, session_cooki
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def alert_frame(type_: str, kind: str) -> Any:
-    def match(frame: dict[str, Any]) -> bool:
-        return frame["type"] == type_ and frame["data"]["alert"]["kind"] == kind
+def alert_message(type_: str, kind: str) -> Any:
+    def match(message: dict[str, Any]) -> bool:
+        return message["type"] == type_ and message["data"]["alert"]["kind"] == kind
 
     return match
 
@@ -38,7 +38,7 @@ async def test_an_alert_appears_and_clears_by_itself(desk: Any, settings: Any) -
     first, second = CallScript(), CallScript()
     await apply(desk.org, first.started(), first.queued())
     await apply(desk.org, second.started(), second.queued())
-    raised = await board.until(alert_frame("alert.raised", "callers_waiting"))
+    raised = await board.until(alert_message("alert.raised", "callers_waiting"))
     alert = raised["data"]["alert"]
     assert alert["queue_id"] == desk.queue.pk
     assert alert["queue_name"] == "Support"
@@ -53,7 +53,7 @@ async def test_an_alert_appears_and_clears_by_itself(desk: Any, settings: Any) -
     # One caller answered: back within the threshold. No further event: the feed looks
     # again when the figure has been good for QUEUE_ALERT_CLEAR_SECONDS.
     await apply(desk.org, first.answered(desk.agent.interface))
-    cleared = await board.until(alert_frame("alert.cleared", "callers_waiting"))
+    cleared = await board.until(alert_message("alert.cleared", "callers_waiting"))
     assert cleared["data"]["alert"]["id"] == alert["id"]
     assert cleared["data"]["alert"]["cleared_value"] == 1.0
     assert len(board.of_type("alert.raised")) == 1  # raised once, cleared once
@@ -77,7 +77,7 @@ async def test_a_growing_wait_raises_its_alert_with_no_event(desk: Any) -> None:
     board, _ = await open_board(desk.supervisor)
     call = CallScript()
     await apply(desk.org, call.started(), call.queued())
-    raised = await board.until(alert_frame("alert.raised", "longest_wait"), timeout=8)
+    raised = await board.until(alert_message("alert.raised", "longest_wait"), timeout=8)
     assert raised["data"]["alert"]["value"] > 60
     await board.close()
 
@@ -94,8 +94,8 @@ async def test_supervisors_are_notified_on_their_console(desk: Any) -> None:
     board, _ = await open_board(desk.supervisor)
     call = CallScript()
     await apply(desk.org, call.started(), call.queued())  # a change: the figures judged
-    frame = await supervisor_console.until(lambda f: f["type"] == "notification.created")
-    notification = frame["data"]["notification"]
+    message = await supervisor_console.until(lambda f: f["type"] == "notification.created")
+    notification = message["data"]["notification"]
     assert notification["kind"] == "queue.alert"
     assert notification["title"] == "Support — Agents available: 0 (below 1)"
     await agent_console.drain()
@@ -113,7 +113,7 @@ async def test_a_queue_wallboard_shows_only_its_queue_alerts(desk: Any) -> None:
     floor_board, _ = await open_board(desk.supervisor)
     call = CallScript()
     await apply(desk.org, call.started(), call.queued())
-    await floor_board.until(alert_frame("alert.raised", "callers_waiting"))
+    await floor_board.until(alert_message("alert.raised", "callers_waiting"))
     await sales_board.drain()
     assert sales_board.of_type("alert.raised") == []
     _, snapshot = await open_board(desk.supervisor, f"?queue={sales.pk}")
@@ -128,7 +128,7 @@ async def test_another_organization_never_sees_the_alert(desk: Any, floor_b: Any
     board, _ = await open_board(desk.supervisor)
     call = CallScript()
     await apply(desk.org, call.started(), call.queued())
-    await board.until(alert_frame("alert.raised", "callers_waiting"))
+    await board.until(alert_message("alert.raised", "callers_waiting"))
     await other_board.drain()
     assert other_board.of_type("alert.raised") == []
     users = await sync(
@@ -158,7 +158,7 @@ async def test_the_supervisor_page_lists_the_organizations_alerts(
 
     call = CallScript(queue="sales")
     await apply(desk.org, call.started(), call.queued())
-    raised = await page.until(alert_frame("alert.raised", "callers_waiting"))
+    raised = await page.until(alert_message("alert.raised", "callers_waiting"))
     assert raised["data"]["alert"]["queue_id"] == sales.pk
     again = Socket("/ws/supervisor/", cookie=cookie)
     assert (await again.open())[0]
@@ -166,8 +166,8 @@ async def test_the_supervisor_page_lists_the_organizations_alerts(
     assert [a["id"] for a in alerts] == [raised["data"]["alert"]["id"]]
 
     await apply(desk.org, call.abandoned(), call.ended())
-    await page.until(alert_frame("alert.cleared", "callers_waiting"))
+    await page.until(alert_message("alert.cleared", "callers_waiting"))
     await other.drain()
-    assert not [f for f in other.frames if f["type"].startswith("alert.")]
+    assert not [f for f in other.messages if f["type"].startswith("alert.")]
     for socket in (page, other, again, board):
         await socket.close()

@@ -1,4 +1,4 @@
-"""The protocol's close codes and error frames as a browser gets them: over a real
+"""The protocol's close codes and error messages as a browser gets them: over a real
 socket, from a real Daphne process (autobahn checks what the application sends, which
 the channels test communicator does not), and never a 1011 or a traceback.
 """
@@ -18,8 +18,8 @@ from tests.realtime.servers import (
     Daphne,
     close_code,
     daphne,
-    frame_until,
-    next_frame,
+    message_until,
+    next_message,
     until_up,
     ws_open,
 )
@@ -49,15 +49,15 @@ async def http(server: Daphne) -> AsyncIterator[aiohttp.ClientSession]:
 
 async def _console(http: aiohttp.ClientSession, server: Daphne, floor: Floor) -> Any:
     ws = await ws_open(http, server, "/ws/agent/", user=floor.agent_member.user)
-    assert (await next_frame(ws))["type"] == "hello"
-    assert (await next_frame(ws))["type"] == "snapshot"
+    assert (await next_message(ws))["type"] == "hello"
+    assert (await next_message(ws))["type"] == "snapshot"
     return ws
 
 
 async def _still_serving(ws: Any) -> None:
     await ws.send_json({"type": "ping", "id": "alive", "data": {}})
-    frame = await frame_until(ws, lambda f: f["type"] == "pong")
-    assert frame["data"]["id"] == "alive"
+    message = await message_until(ws, lambda f: f["type"] == "pong")
+    assert message["data"]["id"] == "alive"
 
 
 def _no_traceback(server: Daphne) -> None:
@@ -109,8 +109,8 @@ async def test_a_message_over_the_limit_gets_too_big_then_4009(
 ) -> None:
     ws = await _console(http, server, floor_a)
     await ws.send_str("x" * (MAX_BYTES + 1))
-    frame = await frame_until(ws, lambda f: f["type"] == "error")
-    assert frame["type"] == "error" and frame["data"]["code"] == "too_big", frame
+    message = await message_until(ws, lambda f: f["type"] == "error")
+    assert message["type"] == "error" and message["data"]["code"] == "too_big", message
     assert await close_code(ws) == 4009
     _no_traceback(server)
 
@@ -120,7 +120,7 @@ async def test_a_message_over_the_transports_limit_drops_the_connection(
 ) -> None:
     # Daphne's own limit (--websocket-max-message-size, 1 MiB by default): autobahn
     # drops the TCP connection before the application sees the message (it fails
-    # connections "by drop": no close frame, so the client reports 1006). The server
+    # connections "by drop": no close handshake, so the client reports 1006). The server
     # goes on serving.
     ws = await _console(http, server, floor_a)
     await ws.send_str("x" * (1024 * 1024 + 1))
@@ -129,16 +129,16 @@ async def test_a_message_over_the_transports_limit_drops_the_connection(
     _no_traceback(server)
 
 
-async def test_deep_or_unstorable_json_gets_an_error_frame_and_the_socket_stays(
+async def test_deep_or_unstorable_json_gets_an_error_message_and_the_socket_stays(
     http: aiohttp.ClientSession, server: Daphne, floor_a: Floor
 ) -> None:
     ws = await ws_open(http, server, "/ws/agent/", user=floor_a.agent_member.user, max_msg_size=0)
-    await frame_until(ws, lambda f: f["type"] == "snapshot")
+    await message_until(ws, lambda f: f["type"] == "snapshot")
     notes = '{"type": "call.set_notes", "id": "n", "data": {"call_id": 1, "notes": "%s"}}'
     for text in ("[" * (MAX_BYTES - 1), notes % "a\\u0000b", notes % "\\udc80"):
         await ws.send_str(text)
-        frame = await frame_until(ws, lambda f: f["type"] == "error")
-        assert frame["type"] == "error" and frame["data"]["code"] == "bad_json", frame
+        message = await message_until(ws, lambda f: f["type"] == "error")
+        assert message["type"] == "error" and message["data"]["code"] == "bad_json", message
     await _still_serving(ws)
     await ws.close()
     _no_traceback(server)

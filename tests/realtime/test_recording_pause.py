@@ -40,8 +40,8 @@ def _status(organization_id: int) -> tuple[str, list[dict[str, Any]]]:
     return rec.status, rec.paused_spans
 
 
-def _recording(frame: dict[str, Any]) -> str | None:
-    call = frame.get("data", {}).get("call")
+def _recording(message: dict[str, Any]) -> str | None:
+    call = message.get("data", {}).get("call")
     return call.get("recording") if isinstance(call, dict) else None
 
 
@@ -69,7 +69,7 @@ async def test_the_agent_pauses_and_resumes_the_recording(simulator: AmiSimulato
         await settled(running)
         status, spans = await _status(org)
         assert status == RecordingStatus.PAUSED and spans[0]["end"] is None
-        # The card hears it: the call's frame says its recording is paused.
+        # The card hears it: the call's message says its recording is paused.
         await console.until(lambda f: _recording(f) == "paused")
 
         resume = {"call_id": call_id, "paused": False}
@@ -124,7 +124,7 @@ async def test_on_demand_the_agent_starts_the_recording(simulator: AmiSimulator)
         place_answered_call(simulator, "1001")
         answered = await console.until(lambda f: f["type"] == "call.answered")
         call_id = int(answered["data"]["call"]["id"])
-        # The card offers "Start recording" (call-card.js) from the call's frame.
+        # The card offers "Start recording" (call-card.js) from the call's message.
         assert answered["data"]["call"]["recording_on_demand"] is True
         await settled(running)
         assert not [m for m in watch.messages if m.event == "MixMonitorStart"]

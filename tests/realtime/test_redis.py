@@ -117,7 +117,7 @@ async def test_a_ticket_opens_one_socket_across_processes(desk: Any) -> None:
 
 async def test_a_lost_subscription_closes_the_screens_and_they_come_back_fresh(desk: Any) -> None:
     """Redis pub/sub keeps nothing for a process that was not connected: when the
-    process's subscription connection drops, its screens may have missed frames, so
+    process's subscription connection drops, its screens may have missed messages, so
     they close with 4503; the console reconnects and its new snapshot is current."""
     board, _ = await open_board(desk.supervisor)
     console, _ = await open_agent(await session_cookie(desk.agent_member.user))

@@ -37,7 +37,7 @@ pytestmark = [
     ),
 ]
 
-Frame = dict[str, Any]
+Message = dict[str, Any]
 CLOSE_WITHIN = 5.0  # seconds from the change's answer to the close on the other process
 
 
@@ -67,27 +67,27 @@ def _tokens(user: User) -> tuple[str, str]:
 
 async def _socket(http: aiohttp.ClientSession, server: Daphne, path: str, user: User) -> Any:
     ws = await ws_open(http, server, path, user=user)
-    while (await _frame(ws))["type"] != "snapshot":
+    while (await _message(ws))["type"] != "snapshot":
         pass
     return ws
 
 
-async def _frame(ws: aiohttp.ClientWebSocketResponse) -> Frame:
+async def _message(ws: aiohttp.ClientWebSocketResponse) -> Message:
     msg = await ws.receive(timeout=15)
     assert msg.type == aiohttp.WSMsgType.TEXT, (msg, ws.close_code)
-    frame: Frame = json.loads(msg.data)
-    return frame
+    message: Message = json.loads(msg.data)
+    return message
 
 
-async def _until_closed(ws: aiohttp.ClientWebSocketResponse) -> tuple[list[Frame], int | None]:
-    """Every frame until the server closes, and its close code."""
-    frames = []
+async def _until_closed(ws: aiohttp.ClientWebSocketResponse) -> tuple[list[Message], int | None]:
+    """Every message until the server closes, and its close code."""
+    messages = []
     while True:
         msg = await ws.receive(timeout=CLOSE_WITHIN)
         if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
-            return frames, ws.close_code
+            return messages, ws.close_code
         assert msg.type == aiohttp.WSMsgType.TEXT, msg
-        frames.append(json.loads(msg.data))
+        messages.append(json.loads(msg.data))
 
 
 async def test_changes_on_one_process_close_the_sockets_on_the_other(
@@ -113,10 +113,10 @@ async def test_changes_on_one_process_close_the_sockets_on_the_other(
             assert resp.status == 200, await resp.text()
         command = {"type": "agent.set_state", "id": "late", "data": {"state": "available"}}
         await console.send_json(command)
-        frames, code = await _until_closed(console)
+        messages, code = await _until_closed(console)
         assert code == CloseCode.UNAUTHENTICATED
         assert time.monotonic() - started < CLOSE_WITHIN
-        assert not [f for f in frames if f["type"] == "ack"], frames
+        assert not [f for f in messages if f["type"] == "ack"], messages
         agent = await sync(Agent.objects.get)(pk=floor_a.agent.pk)
         assert agent.state == "offline"
 

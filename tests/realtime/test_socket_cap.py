@@ -17,7 +17,7 @@ import pytest
 from django.db import connection
 
 from tests.conftest import Floor
-from tests.realtime.servers import Daphne, daphne, frame_until, until_up, ws_open
+from tests.realtime.servers import Daphne, daphne, message_until, until_up, ws_open
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 pytestmark = [
@@ -61,7 +61,7 @@ async def _wallboard(
     msg = await ws.receive(timeout=15)
     if msg.type != aiohttp.WSMsgType.TEXT:
         return ws.close_code
-    await frame_until(ws, lambda f: f["type"] == "snapshot")
+    await message_until(ws, lambda f: f["type"] == "snapshot")
     return ws
 
 
@@ -76,7 +76,7 @@ async def test_the_cap_holds_across_processes_and_a_close_frees_a_slot(
     assert await _wallboard(http, a, floor_a) == 4429
     # Another user of the same organization has slots of their own.
     ws = await ws_open(http, a, "/ws/agent/", user=floor_a.agent_member.user)
-    await frame_until(ws, lambda f: f["type"] == "snapshot")
+    await message_until(ws, lambda f: f["type"] == "snapshot")
     await ws.close()
     # A socket that closes gives its slot back, for any process to hand out.
     first = held.pop(0)

@@ -58,7 +58,7 @@ async def test_another_agents_console_never_sees_it(floor_a: Floor) -> None:
     assert answer["type"] == "ack"
     await socket.drain()  # ...while nothing of it reaches the other console.
     assert snapshot["softphone"]["sip"] is None  # the other agent has no account
-    everything = json.dumps(socket.frames)
+    everything = json.dumps(socket.messages)
     assert PASSWORD not in everything
     assert f"web{floor_a.agent.extension}" not in everything
     await socket.close()
@@ -71,7 +71,7 @@ async def test_a_supervisor_wallboard_never_sees_it(floor_a: Floor) -> None:
     connected, code = await board.open()
     assert connected, code
     await board.expect("snapshot")
-    assert PASSWORD not in json.dumps(board.frames)
+    assert PASSWORD not in json.dumps(board.messages)
     await board.close()
 
 
@@ -97,7 +97,7 @@ async def test_an_incomplete_account_is_no_account(floor_a: Floor, overrides: An
     await sync(give_sip_account)(floor_a.agent, **overrides)
     socket, snapshot = await open_agent(await session_cookie(floor_a.agent_member.user))
     assert snapshot["softphone"]["sip"] is None
-    assert PASSWORD not in json.dumps(socket.frames)
+    assert PASSWORD not in json.dumps(socket.messages)
     await socket.close()
 
 

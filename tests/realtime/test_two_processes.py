@@ -23,7 +23,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from tests.realtime.processes import (
-    Frame,
+    Message,
     Processes,
     connect_stream,
     open_stream,
@@ -82,11 +82,11 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
-def _online(agent_id: int, online: bool) -> Callable[[Frame], bool]:
-    def match(frame: Frame) -> bool:
-        if frame["type"] == "snapshot":
-            return (agent_id in frame["data"]["online_agent_ids"]) is online
-        return frame["type"] == "agent.presence" and frame["data"] == {
+def _online(agent_id: int, online: bool) -> Callable[[Message], bool]:
+    def match(message: Message) -> bool:
+        if message["type"] == "snapshot":
+            return (agent_id in message["data"]["online_agent_ids"]) is online
+        return message["type"] == "agent.presence" and message["data"] == {
             "agent_id": agent_id,
             "online": online,
         }
@@ -94,7 +94,7 @@ def _online(agent_id: int, online: bool) -> Callable[[Frame], bool]:
     return match
 
 
-def _call(kind: str, number: str) -> Callable[[Frame], bool]:
+def _call(kind: str, number: str) -> Callable[[Message], bool]:
     return lambda f: f["type"] == kind and f["data"]["call"]["caller_number"] == number
 
 
@@ -149,13 +149,13 @@ async def test_bridge_events_and_presence_across_two_server_processes(
     call_id = ended["data"]["call"]["id"]
 
     # Both wallboards count the same answered call in the support queue.
-    def support(frame: Frame) -> dict[str, Any] | None:
-        if frame["type"] != "wallboard.update":
+    def support(message: Message) -> dict[str, Any] | None:
+        if message["type"] != "wallboard.update":
             return None
-        return next((q for q in frame["data"]["queues"] if q["queue_name"] == "Support"), None)
+        return next((q for q in message["data"]["queues"] if q["queue_name"] == "Support"), None)
 
-    def counted(frame: Frame) -> bool:
-        queue = support(frame)
+    def counted(message: Message) -> bool:
+        queue = support(message)
         return queue is not None and queue["answered"] == 1
 
     seen_a = support(await board_a.until(counted))
@@ -173,13 +173,15 @@ async def test_bridge_events_and_presence_across_two_server_processes(
     await asyncio.sleep(2.5)
     await board_b.ws.send_json({"type": "ping", "id": "p1", "data": {}})
     await board_b.until(lambda f: f["type"] == "pong")
-    assert [f["data"]["online"] for f in board_b.frames if f["type"] == "agent.presence"] == [True]
+    assert [f["data"]["online"] for f in board_b.messages if f["type"] == "agent.presence"] == [
+        True
+    ]
     # Closing the last console (on B) turns her offline on both, once, after the grace.
-    marks = len(board_a.frames), len(board_b.frames)
+    marks = len(board_a.messages), len(board_b.messages)
     await alice_b.ws.close()
     await board_a.until(_online(alice_id, False), since=marks[0])
     await board_b.until(_online(alice_id, False), since=marks[1])
-    going_offline = [f for f in board_b.frames if f["type"] == "agent.presence"]
+    going_offline = [f for f in board_b.messages if f["type"] == "agent.presence"]
     assert [f["data"]["online"] for f in going_offline] == [True, False]
     for console in (board_a, board_b):
         await console.ws.close()

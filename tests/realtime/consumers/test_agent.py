@@ -26,10 +26,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def is_call(type_: str, call_id: int | None = None) -> Any:
-    def match(frame: dict[str, Any]) -> bool:
-        if frame["type"] != type_:
+    def match(message: dict[str, Any]) -> bool:
+        if message["type"] != type_:
             return False
-        data = frame["data"]
+        data = message["data"]
         return call_id is None or data.get("call", {}).get("id", data.get("call_id")) == call_id
 
     return match
@@ -231,8 +231,8 @@ def test_a_call_ringing_many_agents_pops_each_their_own_last_calls(
         )
     calls = list(screen_calls.with_last_entry(Call.objects.filter(pk=ringing.pk)))
     with django_assert_max_num_queries(7):  # 14 agents ring: two of them query their history
-        frames = console.call_changes(calls=calls, agents=agents, now=timezone.now())
-    last = {f.agent_id: [c.id for c in f.data.pop.last_calls] for f in frames}
+        messages = console.call_changes(calls=calls, agents=agents, now=timezone.now())
+    last = {f.agent_id: [c.id for c in f.data.pop.last_calls] for f in messages}
     assert last[desk.agent.pk] == [mine.pk]
     assert last[desk.other_agent.pk] == [handed.pk]
     assert all(last[a.pk] == [] for a in strangers)
@@ -261,10 +261,10 @@ def test_agents_read_with_their_memberships_cost_no_query_for_them(
     }
 
 
-async def test_a_frame_does_not_wait_for_the_database_thread(desk: Any) -> None:
-    """A published frame reaches the console while the one database thread is busy (a
+async def test_a_message_does_not_wait_for_the_database_thread(desk: Any) -> None:
+    """A published message reaches the console while the one database thread is busy (a
     flush computing queue figures, a snapshot): channels' dispatch used to take a turn
-    through that thread before each handler, so the frame waited for it."""
+    through that thread before each handler, so the message waited for it."""
     socket, _ = await open_agent(await session_cookie(desk.agent_member.user))
     started, release = threading.Event(), threading.Event()
 

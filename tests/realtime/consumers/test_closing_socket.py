@@ -1,7 +1,7 @@
-"""A console that closes while its frames are being written: the frames are dropped
+"""A console that closes while its messages are being written: the messages are dropped
 quietly and the other consoles are still served.
 
-Daphne (autobahn) raises ``Disconnected`` for a frame sent after the close handshake
+Daphne (autobahn) raises ``Disconnected`` for a message sent after the close handshake
 began and before the consumer hears of the close; these tests make that send fail the
 same way, on consumers not connected to anything.
 """
@@ -39,7 +39,7 @@ class Console(StreamConsumer):
         await self.emit_encoded("queue.stats", f'{{"queue_id":{min(update.queue_ids)}}}')
 
 
-async def test_a_frame_to_a_closing_socket_is_dropped_and_the_next_not_tried() -> None:
+async def test_a_message_to_a_closing_socket_is_dropped_and_the_next_not_tried() -> None:
     console = Console(closing=True)
     await console.emit_encoded("call.ringing", "{}")
     assert console.closed

@@ -26,7 +26,7 @@ async def open_floor(member: Any) -> tuple[Socket, dict[str, Any]]:
     socket = Socket("/ws/supervisor/", cookie=await session_cookie(member.user))
     connected, code = await socket.open()
     assert connected, code
-    assert socket.frames[0]["data"]["stream"] == "supervisor"
+    assert socket.messages[0]["data"]["stream"] == "supervisor"
     return socket, (await socket.expect("snapshot"))["data"]
 
 
@@ -37,10 +37,10 @@ def _row(data: dict[str, Any], agent_id: int) -> dict[str, Any]:
 def _monitors_of(agent_id: int, count: int) -> Any:
     """A floor.update where the agent's call has ``count`` monitoring sessions."""
 
-    def match(frame: dict[str, Any]) -> bool:
-        if frame["type"] != "floor.update":
+    def match(message: dict[str, Any]) -> bool:
+        if message["type"] != "floor.update":
             return False
-        call = _row(frame["data"], agent_id)["call"]
+        call = _row(message["data"], agent_id)["call"]
         return call is not None and len(call["monitors"]) == count
 
     return match
@@ -157,7 +157,7 @@ async def test_monitoring_on_the_floor_and_told_to_the_agent_by_policy(desk: Any
     assert (monitor["session"], monitor["mode"]) == ("spy-whisper", "whisper")
     await sync(_monitoring)(desk.org.pk, call, "whisper", started=False)
     await page.until(_monitors_of(desk.agent.pk, 0))
-    assert not [f for f in console.frames if f["type"] == "call.updated"]
+    assert not [f for f in console.messages if f["type"] == "call.updated"]
 
     # The policy on: a barge is shown on the agent's call, and cleared as it ends; a
     # supervisor only listening never is.

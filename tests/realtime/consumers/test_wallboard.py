@@ -26,16 +26,16 @@ from tests.realtime.support import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def queue_in(frame: dict[str, Any], queue_id: int) -> dict[str, Any] | None:
-    """The queue's figures in a ``wallboard.update`` frame (None: not in it)."""
-    if frame["type"] != "wallboard.update":
+def queue_in(message: dict[str, Any], queue_id: int) -> dict[str, Any] | None:
+    """The queue's figures in a ``wallboard.update`` message (None: not in it)."""
+    if message["type"] != "wallboard.update":
         return None
-    return next((q for q in frame["data"]["queues"] if q["queue_id"] == queue_id), None)
+    return next((q for q in message["data"]["queues"] if q["queue_id"] == queue_id), None)
 
 
-def metrics_for(queue_id: int, **expected: Any) -> Any:
-    def match(frame: dict[str, Any]) -> bool:
-        queue = queue_in(frame, queue_id)
+def figures_for(queue_id: int, **expected: Any) -> Any:
+    def match(message: dict[str, Any]) -> bool:
+        queue = queue_in(message, queue_id)
         return queue is not None and all(queue[k] == v for k, v in expected.items())
 
     return match
@@ -55,12 +55,12 @@ async def test_snapshot_and_live_figures(desk: Any) -> None:
 
     call = CallScript()
     await apply(desk.org, call.started(), call.queued())
-    update = await board.until(metrics_for(desk.queue.pk, callers_waiting=1, offered=1))
-    assert update["data"]["totals"]["callers_waiting"] == 1  # the totals in the same frame
+    update = await board.until(figures_for(desk.queue.pk, callers_waiting=1, offered=1))
+    assert update["data"]["totals"]["callers_waiting"] == 1  # the totals in the same message
 
     await apply(desk.org, call.answered(desk.agent.interface))
-    frame = await board.until(metrics_for(desk.queue.pk, callers_waiting=0, answered=1))
-    assert queue_in(frame, desk.queue.pk)["service_level_percent"] == 100.0  # type: ignore[index]
+    message = await board.until(figures_for(desk.queue.pk, callers_waiting=0, answered=1))
+    assert queue_in(message, desk.queue.pk)["service_level_percent"] == 100.0  # type: ignore[index]
     await board.close()
 
 
@@ -71,18 +71,18 @@ async def test_a_burst_is_coalesced(desk: Any, settings: Any) -> None:
     for _ in range(burst):  # ten commits, ten "queues changed" pings
         call = CallScript()
         await apply(desk.org, call.started(), call.queued())
-    await board.until(metrics_for(desk.queue.pk, callers_waiting=burst))
+    await board.until(figures_for(desk.queue.pk, callers_waiting=burst))
     await board.drain()
-    frames = [f for f in board.frames if queue_in(f, desk.queue.pk)]
-    waiting = [queue_in(f, desk.queue.pk)["callers_waiting"] for f in frames]  # type: ignore[index]
-    assert len(frames) < burst / 2, waiting
-    stamps = [datetime.fromisoformat(f["ts"]) for f in frames]
+    messages = [f for f in board.messages if queue_in(f, desk.queue.pk)]
+    waiting = [queue_in(f, desk.queue.pk)["callers_waiting"] for f in messages]  # type: ignore[index]
+    assert len(messages) < burst / 2, waiting
+    stamps = [datetime.fromisoformat(f["ts"]) for f in messages]
     for earlier, later in itertools.pairwise(stamps):
-        # One frame per interval (computing the figures may shift a frame a little).
+        # One message per interval (computing the figures may shift a message a little).
         assert (later - earlier).total_seconds() >= 0.15
-    # The last frame holds what a fresh wallboard shows.
+    # The last message holds what a fresh wallboard shows.
     _, fresh = await open_board(desk.supervisor)
-    assert steady(queue_in(frames[-1], desk.queue.pk)) == steady(fresh["queues"][0])
+    assert steady(queue_in(messages[-1], desk.queue.pk)) == steady(fresh["queues"][0])
     await board.close()
 
 
@@ -100,13 +100,13 @@ async def test_consoles_hear_queue_figures_at_their_own_slower_cadence(
     for _ in range(burst):
         call = CallScript()
         await apply(desk.org, call.started(), call.queued())
-    await board.until(metrics_for(desk.queue.pk, callers_waiting=burst))
+    await board.until(figures_for(desk.queue.pk, callers_waiting=burst))
     last = await agent.until(
         lambda f: f["type"] == "queue.stats" and f["data"]["queue"]["callers_waiting"] == burst
     )
     assert last["data"]["queue"]["queue_id"] == desk.queue.pk
     await agent.drain()
-    stats = [f for f in agent.frames if f["type"] == "queue.stats"]
+    stats = [f for f in agent.messages if f["type"] == "queue.stats"]
     stamps = [datetime.fromisoformat(f["ts"]) for f in stats]
     for earlier, later in itertools.pairwise(stamps):
         assert (later - earlier).total_seconds() >= 0.4, [str(s) for s in stamps]
@@ -123,7 +123,7 @@ async def test_a_queue_wallboard_hears_only_its_queue(desk: Any) -> None:
     assert [f for f in await board.drain() if f["type"] != "agent.presence"] == []
     sales_call = CallScript(queue="sales")
     await apply(desk.org, sales_call.started(), sales_call.queued())
-    update = await board.until(metrics_for(sales.pk, callers_waiting=1))
+    update = await board.until(figures_for(sales.pk, callers_waiting=1))
     assert [q["queue_id"] for q in update["data"]["queues"]] == [sales.pk]
     assert update["data"]["totals"]["callers_waiting"] == 1  # this queue's, not the floor's
     await board.close()
@@ -143,7 +143,7 @@ async def test_tenants_never_hear_each_other(desk: Any, floor_b: Any) -> None:
     me = desk.agent.interface
     await apply(desk.org, call.started(), call.queued(), call.offered(me), call.answered(me))
     await console_a.until(lambda f: f["type"] == "call.answered")
-    await board_a.until(metrics_for(desk.queue.pk, answered=1))
+    await board_a.until(figures_for(desk.queue.pk, answered=1))
     ack = await console_a.command("agent.set_state", {"state": "available"})
     assert ack["type"] == "ack"
 
@@ -168,7 +168,7 @@ async def test_the_process_hears_the_queues_group_once_for_all_its_screens(desk:
     call = CallScript()
     await apply(desk.org, call.started(), call.queued())
     for board in boards:
-        await board.until(metrics_for(desk.queue.pk, callers_waiting=1))
+        await board.until(figures_for(desk.queue.pk, callers_waiting=1))
     await agent.until(lambda f: f["type"] == "queue.stats")
 
     for socket in [*boards, agent]:
@@ -210,8 +210,8 @@ async def test_after_a_channel_layer_failure_the_feed_refreshes_every_queue(
     monkeypatch.setattr(layer, "receive", receive)
     await layer.group_send(group, {"type": "nothing.to.see"})  # the feed's next receive fails
     await failed.wait()
-    frame = await board.until(metrics_for(desk.queue.pk, callers_waiting=1))
-    assert queue_in(frame, desk.queue.pk) is not None
+    message = await board.until(figures_for(desk.queue.pk, callers_waiting=1))
+    assert queue_in(message, desk.queue.pk) is not None
     assert set(layer.groups[group]) - {feed_channel}, "joined again, with a new channel"
     await board.close()
 
@@ -244,7 +244,7 @@ async def test_figures_that_land_while_the_snapshot_is_read_come_after_it(
     board = Socket("/ws/wallboard/", cookie=await session_cookie(desk.supervisor.user))
     connected, code = await board.open()
     assert connected, code
-    await board.until(metrics_for(desk.queue.pk))
-    kinds = [f["type"] for f in board.frames]
+    await board.until(figures_for(desk.queue.pk))
+    kinds = [f["type"] for f in board.messages]
     assert kinds[:3] == ["hello", "snapshot", "wallboard.update"], kinds
     await board.close()

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_a_call_ringing_a_floor_is_rendered_with_a_fixed_number_of_reads(
     floor_a: Floor, monkeypatch: pytest.MonkeyPatch, django_assert_max_num_queries: Any
 ) -> None:
-    """A queue rings every agent online: the call's frames, one per agent rung, and the
+    """A queue rings every agent online: the call's messages, one per agent rung, and the
     agent.state of the one whose state changed cost the same few reads however many
     agents there are (the agents, their memberships and the timeline read once)."""
     org = floor_a.org

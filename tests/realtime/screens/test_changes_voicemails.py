@@ -30,9 +30,9 @@ def test_the_queues_members_hear_of_it_and_then_its_claimer(floor_a: Floor, floo
 
     messages = changes.publish_voicemails(org.pk, frozenset({vm.pk}))
     assert _groups(messages) == {f"agent.{floor_a.agent.pk}", f"agent.{colleague.pk}"}
-    (_, frame), *_ = messages
-    assert frame["type"] == "voicemail.updated"
-    view = msgs.VoicemailUpdatedData.model_validate(frame["data"]).voicemail
+    (_, message), *_ = messages
+    assert message["type"] == "voicemail.updated"
+    view = msgs.VoicemailUpdatedData.model_validate(message["data"]).voicemail
     assert (view.id, view.status, view.caller_number, view.queue_name) == (
         vm.pk,
         "new",

@@ -30,8 +30,8 @@ class ConsoleState:
         self.notifications = {n["id"]: n for n in snapshot["notifications"]}
         self.dispositions = snapshot["dispositions"]
 
-    def apply(self, frame: dict[str, Any]) -> None:
-        kind, data = frame["type"], frame["data"]
+    def apply(self, message: dict[str, Any]) -> None:
+        kind, data = message["type"], message["data"]
         if kind == "agent.state":
             self.agent = data["agent"]
         elif kind == "agent.presence" and data["agent_id"] == self.agent["id"]:
@@ -40,7 +40,7 @@ class ConsoleState:
             self.calls.pop(data["call_id"], None)
         elif kind.startswith("call."):
             held = self.calls.get(data["call"]["id"])
-            # A frame older than the one held (two publishers racing) is stale.
+            # A message older than the one held (two publishers racing) is stale.
             if held is None or held["call"]["updated_at"] <= data["call"]["updated_at"]:
                 self.calls[data["call"]["id"]] = data
         elif kind == "queue.stats" and data["queue"]["queue_id"] in self.queues:
@@ -64,19 +64,19 @@ class ConsoleState:
 
 
 async def converge(socket: Socket, state: ConsoleState, expected: Any) -> None:
-    """Apply frames as they come until the state equals ``expected`` (or time runs out)."""
+    """Apply messages as they come until the state equals ``expected`` (or time runs out)."""
     applied = 0
     while True:
-        for frame in socket.frames[applied:]:
-            if frame["type"] not in ("hello", "snapshot", "ack", "error", "pong"):
-                state.apply(frame)
-        applied = len(socket.frames)
+        for message in socket.messages[applied:]:
+            if message["type"] not in ("hello", "snapshot", "ack", "error", "pong"):
+                state.apply(message)
+        applied = len(socket.messages)
         if state.view() == expected:
             break
         await socket.next(timeout=3)
     # Nothing that arrives later may move it away again.
-    for frame in await socket.drain():
-        state.apply(frame)
+    for message in await socket.drain():
+        state.apply(message)
     assert state.view() == expected
 
 
@@ -172,14 +172,14 @@ async def test_wallboard_snapshot_plus_events_equals_a_fresh_snapshot(desk: Any)
     applied = 0
     while steady({"queues": queues, "totals": totals, "online": online}) != expected:
         await board.next(timeout=3)
-        for frame in board.frames[applied:]:
-            if frame["type"] == "wallboard.update":
-                for queue in frame["data"]["queues"]:
+        for message in board.messages[applied:]:
+            if message["type"] == "wallboard.update":
+                for queue in message["data"]["queues"]:
                     queues[queue["queue_id"]] = queue
-                totals = frame["data"]["totals"]
-            elif frame["type"] == "agent.presence":
-                change = frame["data"]
+                totals = message["data"]["totals"]
+            elif message["type"] == "agent.presence":
+                change = message["data"]
                 (online.add if change["online"] else online.discard)(change["agent_id"])
-        applied = len(board.frames)
+        applied = len(board.messages)
     await console.close()
     await board.close()

@@ -53,7 +53,7 @@ def _plan(sql: str) -> list[str]:
         return [row[0].strip() for row in cursor.fetchall()]
 
 
-def test_a_ringing_calls_frames_read_calls_through_indexes(
+def test_a_ringing_calls_messages_read_calls_through_indexes(
     floor_a: Floor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     org = floor_a.org
