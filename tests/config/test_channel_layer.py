@@ -1,5 +1,5 @@
 """The Redis channel layer waits for messages as long as asked: a console idle for longer
-than redis-py's default 5 s read timeout still hears its next frame (channels_redis#422
+than redis-py's default 5 s read timeout still hears its next message (channels_redis#422
 tore consumers down at 5 s)."""
 
 import asyncio
@@ -22,7 +22,7 @@ async def test_an_idle_receive_outlasts_the_read_timeout() -> None:
 
 
 async def test_many_group_sends_arrive_in_order_in_each_group() -> None:
-    """``group_send_many`` (the publisher's one round trip for a job's frames): every
+    """``group_send_many`` (the publisher's one round trip for a job's messages): every
     member of each group hears its group's messages, in the order given."""
     from realtime.metrics import GROUP_SEND_ERRORS
 

@@ -36,7 +36,7 @@ from tests.realtime.support import open_agent, session_cookie, sync
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("REDIS_URL", "")
 # A Redis database of this module's own (broker and channel layer), so no other test
-# run's tasks or frames mix with ours.
+# run's tasks or messages mix with ours.
 WORKER_REDIS = re.sub(r"/\d*$", "", REDIS_URL) + "/12" if REDIS_URL else ""
 TIMEOUT = 60
 
@@ -235,11 +235,11 @@ async def test_console_gets_case_created_and_the_agent_an_email(
     )
     assert response.status_code == 200, response.content
 
-    frame = await console.until(lambda f: f["type"] == "case.created", timeout=TIMEOUT)
+    created = await console.until(lambda f: f["type"] == "case.created", timeout=TIMEOUT)
     case = await sync(Case.objects.get)(source_call=call)
-    assert frame["data"]["case"]["id"] == case.pk
-    assert frame["data"]["case"]["source_call_id"] == call.pk
-    assert frame["data"]["case"]["reference"] == case.reference
+    assert created["data"]["case"]["id"] == case.pk
+    assert created["data"]["case"]["source_call_id"] == call.pk
+    assert created["data"]["case"]["reference"] == case.reference
     pushed = await console.until(lambda f: f["type"] == "notification.created", timeout=TIMEOUT)
     assert pushed["data"]["notification"]["kind"] == NotificationKind.CASE_ASSIGNED
     await console.close()

@@ -46,7 +46,7 @@ async def test_sigkill_mid_call_then_restart_leaves_the_uninterrupted_records(
         org_id = drill.organization_id
         await wl.until(lambda: sync_to_async(_resumed)(org_id), what="the first hold stored")
         workers = drill.bridge.children()
-        assert workers, "the bridge renders its frames in a worker process"
+        assert workers, "the bridge renders its messages in a worker process"
         drill.bridge.kill()
         # The worker ignores SIGINT/SIGTERM (its parent drains it); killed outright, the
         # parent cannot, and the worker must not outlive it.

@@ -118,8 +118,8 @@ class ReconnectingConsole:
                     delay = min(delay * 2, 2.0)
 
 
-def _snapshot_call_ids(frame: dict[str, Any]) -> list[int]:
-    return [entry["call"]["id"] for entry in frame["data"]["calls"]]
+def _snapshot_call_ids(message: dict[str, Any]) -> list[int]:
+    return [entry["call"]["id"] for entry in message["data"]["calls"]]
 
 
 def _answered_call(organization_id: int, caller: str) -> int | None:
@@ -198,7 +198,7 @@ async def test_redis_restarted_mid_stream(
                 assert _snapshot_call_ids(snapshot)[:1] == [live]
                 # And it is live again: what happens next to the call (alice transfers
                 # it away) reaches it.
-                after = len(console.frames)
+                after = len(console.messages)
                 await drill.finish()
                 await console.until(_about(live), since=after, timeout=30)
                 got = await drill.records()
@@ -217,9 +217,9 @@ async def test_redis_restarted_mid_stream(
 
 
 def _about(call_id: int | None) -> Any:
-    def match(frame: dict[str, Any]) -> bool:
-        data = frame["data"]
-        return frame["type"].startswith("call.") and call_id in (
+    def match(message: dict[str, Any]) -> bool:
+        data = message["data"]
+        return message["type"].startswith("call.") and call_id in (
             data.get("call_id"),
             (data.get("call") or {}).get("id"),
         )

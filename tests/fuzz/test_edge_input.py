@@ -1,7 +1,7 @@
 """Input refused at the edge, per kind: whatever the operation, signed in or not, a body
 too large, JSON nested too deep, or text no database column keeps (NUL, a lone
 surrogate) gets a 4xx in the API's error shape, never a 500; on the WebSocket, an
-``error`` frame (the socket stays up) or a documented close code, never a 1011.
+``error`` message (the socket stays up) or a documented close code, never a 1011.
 
 Every operation of the OpenAPI schema that takes a body is a candidate; hypothesis
 picks the operation, where the bad part sits in an otherwise ordinary body, and how
@@ -256,17 +256,17 @@ def agent_floor(transactional_db: None, settings: Any) -> Floor:
 
 @given(data=st.data())
 @FUZZ
-def test_a_frame_too_deep_or_with_bad_text_gets_bad_json(
+def test_a_message_too_deep_or_with_bad_text_gets_bad_json(
     agent_floor: Floor, data: st.DataObject
 ) -> None:
-    frames = []
+    messages = []
     for _ in range(data.draw(st.integers(1, 4))):
         if data.draw(st.booleans()):
             depth = data.draw(st.integers(MAX_DEPTH + 1, 30_000))
-            frames.append("[" * depth + "]" * data.draw(st.integers(0, depth)))
+            messages.append("[" * depth + "]" * data.draw(st.integers(0, depth)))
         else:
             command = {"type": "call.set_notes", "id": "n", "data": {"call_id": 1, "notes": "x"}}
-            frames.append(
+            messages.append(
                 _dumps(
                     _with_bad_text(
                         command,
@@ -279,7 +279,7 @@ def test_a_frame_too_deep_or_with_bad_text_gets_bad_json(
 
     async def session() -> None:
         socket, _ = await open_agent(await session_cookie(agent_floor.agent_member.user))
-        for text in frames:
+        for text in messages:
             await socket.send(text)
             answer = await socket.until(lambda f: f["type"] in ("ack", "error"), timeout=10)
             assert answer["type"] == "error" and answer["data"]["code"] == "bad_json", answer

@@ -74,7 +74,7 @@ def _commands(ids: list[int]) -> st.SearchStrategy[dict[str, Any]]:
 
 
 def _messages(ids: list[int]) -> st.SearchStrategy[str]:
-    # min_size=1: the test communicator cannot send an empty text frame.
+    # min_size=1: the test communicator cannot send an empty text message.
     return st.one_of(
         st.text(min_size=1, max_size=200),
         json_values.map(json.dumps),
@@ -96,8 +96,8 @@ def floors(settings: Any) -> tuple[Floor, list[int]]:
     return a, [theirs.pk, note.pk, mine.pk, 0, -1]
 
 
-def _answers(frame: dict[str, Any]) -> bool:
-    return frame["type"] in ("ack", "error", "pong")
+def _answers(message: dict[str, Any]) -> bool:
+    return message["type"] in ("ack", "error", "pong")
 
 
 @given(data=st.data())
@@ -118,19 +118,19 @@ def test_any_message_gets_one_documented_answer(
         socket, snapshot = await open_agent(await session_cookie(floor.agent_member.user))
         assert MARKER not in json.dumps(snapshot)
         for text in messages:
-            before = len(socket.frames)
+            before = len(socket.messages)
             await socket.send(text)
             answer = await socket.until(_answers, timeout=10)
             if answer["type"] == "error":
                 assert answer["data"]["code"] in ERROR_CODES, answer
             kinds.append(answer["data"]["code"] if answer["type"] == "error" else answer["type"])
-            for frame in socket.frames[before:]:
-                assert MARKER not in json.dumps(frame), frame
+            for message in socket.messages[before:]:
+                assert MARKER not in json.dumps(message), message
         # Still serving after all of it, and one answer per message, no more.
         await socket.send({"type": "ping", "id": "end", "data": {}})
         pong = await socket.until(lambda f: f["type"] == "pong" and f["data"]["id"] == "end")
         assert pong
-        assert len([f for f in socket.frames if _answers(f)]) == len(messages) + 1
+        assert len([f for f in socket.messages if _answers(f)]) == len(messages) + 1
         await socket.close()
 
     async_to_sync(asyncio.wait_for)(session(), 60)

@@ -1,7 +1,7 @@
 """A disposition from the PBX: the dialplan sets CC_DISPOSITION on the call's channel.
 
 The recorded transcript of an answered queue call (01, in tests/telephony/transcripts)
-with VarSet frames spliced in, as Asterisk sends them for ``Set(CC_DISPOSITION=complaint)``
+with VarSet AMI frames spliced in, as Asterisk sends them for ``Set(CC_DISPOSITION=complaint)``
 (plus dialplan noise), read by the Translator and applied to the database: the call gets
 the disposition, and the CRM's rules open its case and follow-up (Celery eager, after
 commit).
@@ -56,7 +56,8 @@ def varset(variable: str, value: str, timestamp: str, *, on_agent_leg: bool = Tr
 
 
 def transcript(*frames: bytes, after_hangup: bytes = b"") -> list[AmiMessage]:
-    """Transcript 01 with ``frames`` before the agent's hangup, ``after_hangup`` at the end."""
+    """Transcript 01 with the given AMI frames before the agent's hangup, ``after_hangup``
+    at the end."""
     data = (TRANSCRIPT_DIR / "01_inbound_queue_answered.ami").read_bytes().replace(b"\r\n", b"\n")
     data = data.replace(b"\n", b"\r\n")
     hangup = AGENT_HANGUP

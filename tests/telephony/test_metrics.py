@@ -44,7 +44,7 @@ async def test_bridge_series_follow_the_connection_and_the_events(
         assert _value("cc_bridge_batches_total", LABELS) == stats.batches > 0
         assert _value("cc_bridge_backlog", LABELS) == 0.0
         assert _value("cc_ami_translate_errors_total", LABELS) == 0.0
-        # One lag observation per stored batch that carried timestamped frames.
+        # One lag observation per stored batch that carried timestamped AMI frames.
         assert (
             lag_before < _value("cc_bridge_event_lag_seconds_count") <= lag_before + stats.batches
         )

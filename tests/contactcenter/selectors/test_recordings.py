@@ -1,5 +1,5 @@
 """Which recording policy applies to a call: its queue's, else its organization's, read
-with the screens' calls (``with_last_entry``) or alone, and what the call's frame says
+with the screens' calls (``with_last_entry``) or alone, and what the call's message says
 of it (``recording_on_demand``: the card offers "Start recording")."""
 
 from __future__ import annotations

@@ -224,10 +224,10 @@ def test_published_after_commit_so_screens_and_wallboards_drop_it(
 
     ping = async_to_sync(layer.receive)(wallboard)
     assert ping == {"type": "queues.changed", "queue_ids": [queue.pk]}
-    frame = async_to_sync(layer.receive)(console)
+    message = async_to_sync(layer.receive)(console)
     # It ended (at its last sign of life) longer ago than the wrap-up window: the
     # agent's console drops it.
-    assert frame == {"type": "call.removed", "data": {"call_id": call.pk}}
+    assert message == {"type": "call.removed", "data": {"call_id": call.pk}}
 
 
 def test_task_runs_the_sweep_and_is_scheduled(floor_a: Floor, settings: Any) -> None:

@@ -14,8 +14,10 @@ def _facts(*names: str) -> list[Any]:
 
 async def test_the_writer_takes_everything_translated_so_far_in_order() -> None:
     pending = Pending()
-    pending.add(_facts("a1", "a2"), ["m1", "m2", "m3"])  # a noise frame gave no fact
-    pending.add(_facts(), ["m4"])  # a frame that failed to translate: acknowledged all the same
+    pending.add(_facts("a1", "a2"), ["m1", "m2", "m3"])  # a noise AMI frame gave no fact
+    pending.add(
+        _facts(), ["m4"]
+    )  # an AMI frame that failed to translate: acknowledged all the same
     pending.add(_facts("c1"), ["m5"])
     facts, items = await pending.take(100)
     assert facts == ["a1", "a2", "c1"]

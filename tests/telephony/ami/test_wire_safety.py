@@ -136,7 +136,7 @@ async def test_a_flood_of_garbage_logs_a_few_lines_and_the_session_goes_on(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """2 MB of garbage once wrote 8,128 warning lines: now a few per minute, with the
-    exact count of skipped frames kept by the client."""
+    exact count of skipped AMI frames kept by the client."""
     monkeypatch.setattr(ami_client, "_skipped_frames", RateLimitedLog(ami_client.logger))
     garbage = b"".join(b"garbage line %06d, no colon\r\n\r\n" % i for i in range(70_000))
     assert len(garbage) >= 2_000_000
