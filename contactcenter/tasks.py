@@ -1,9 +1,9 @@
 """Celery tasks of the domain core: thin, take ids, call one service each.
 
-Scheduled by celery beat (``CELERY_BEAT_SCHEDULE`` in config/settings.py). Each is
-idempotent, so a redelivered or overlapping run changes nothing; transient database
-errors are retried with exponential backoff, and a failure is logged by Celery with
-the task name and id.
+Scheduled by celery beat (``CELERY_BEAT_SCHEDULE`` in
+config/settings_parts/redis_celery.py). Each is idempotent, so a redelivered or
+overlapping run changes nothing; transient database errors are retried with
+exponential backoff, and a failure is logged by Celery with the task name and id.
 """
 
 from __future__ import annotations
