@@ -193,6 +193,12 @@ def test_listen_moves_the_routed_call_into_a_conference_and_the_call_goes_on(
         .values_list("action", "details__ok")
     )
     assert asked == [("pbx.monitor", True), ("pbx.monitor_stop", True)]
+    # Who listened to which call, when, how long: the PBX's entries of the session.
+    sessions = AuditEntry.objects.filter(action__in=("monitor.started", "monitor.stopped"))
+    assert sorted(sessions.values_list("action", "details__session")) == [
+        ("monitor.started", session),
+        ("monitor.stopped", session),
+    ]
 
 
 def test_whisper_then_barge_switch_the_same_participant(
@@ -355,3 +361,37 @@ def test_a_recorded_call_is_recorded_on_after_the_move_and_both_recordings_are_f
         (dial_recording, RecordingStatus.DONE, m.agent.pk),
         (started.call_sid, RecordingStatus.DONE, m.agent.pk),
     ]
+
+
+def test_a_ring_all_call_is_moved_with_the_agent_who_answered(
+    floor_a: Floor, twilio_api: FakeTwilioAPI
+) -> None:
+    f = routed_floor(floor_a, twilio_api, agents=2, strategy=QueueStrategy.RINGALL)
+    a, b = f.agents
+    f.available(a, b)
+    make_agent(floor_a.org, floor_a.supervisor)
+    f.twilio.caller_arrives(1)
+    rings = f.twilio.rings()
+    winner = next(r for r in rings if r.identity == b.twilio_identity)
+    f.twilio.answer(winner)
+    for ring in rings:
+        if ring is not winner:
+            f.twilio.canceled(ring)
+    call = Call.objects.get(external_id=winner.call)
+    response = client_for(floor_a.supervisor).post(
+        f"/api/v1/calls/{call.pk}/monitor/", {"mode": "whisper"}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert twilio_api.conferences.joined[0]["CallSidToCoach"] == winner.leg
+    # The ring-all <Dial>'s action names no agent: the offer says who is moved.
+    f.twilio.moved(winner)
+    assert state(b) == AgentState.ON_CALL
+    f.twilio.agent_hangs_up_in_room(winner)
+    record = Call.objects.get(pk=call.pk)
+    assert (record.status, record.agent_id, record.hangup_by) == (
+        CallStatus.COMPLETED,
+        b.pk,
+        HangupParty.AGENT,
+    )
+    assert TwilioOffer.objects.get(call=call, agent=b).status == OfferStatus.DONE
+    assert state(b) == AgentState.AVAILABLE  # the queue has no wrap-up time
