@@ -27,6 +27,12 @@ def dialled_number(dial_string: str) -> str:
     return dial_string.split("@", 1)[0].rsplit("/", 1)[-1]
 
 
+def external_number(exten: str) -> bool:
+    """A dialled string that leaves the PBX (not an internal extension or feature code)."""
+    digits = exten.lstrip("+")
+    return exten.startswith("+") or (digits.isdigit() and len(digits) >= 7)
+
+
 def _started_by(msg: Fields, prefix: str) -> bool:
     """The channel of this block started its call (its Uniqueid is the call's Linkedid)."""
     uniqueid = text(msg, f"{prefix}Uniqueid")
@@ -68,6 +74,7 @@ class DialRules:
             origin = self.state.calls.get(dest.call_key)
             if origin is not None and origin.first_leg == dest.uniqueid:
                 origin.originated = True
+                origin.origin_device = origin.origin_device or dest.device
                 if not dest.local:  # a Local channel's ;2 half rings the phone later
                     origin.originator_leg = origin.originator_leg or dest.uniqueid
             return self._offer(dest, dest.call_key, at, key) if dest.is_agent else []
@@ -102,6 +109,7 @@ class DialRules:
             track.called_out = True
             track.direction = CallDirection.OUTBOUND
             number = dialled_number(text(msg, "DialString")) or text(msg, "DestExten")
+            track.dialled = track.dialled or number
             out.append(
                 te.CallStarted(
                     call_key=track.key,

@@ -1,6 +1,6 @@
 """Call identity: which call a leg belongs to when Linkedids are rewritten, a pickup joins
-a ringing call, or a Local channel starts one (docs/ami.md §7). The Translator's rules for
-them."""
+a ringing call, or a Local channel starts one (docs/ami.md §7), and which call a failed
+Originate's response is about. The Translator's rules for them."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from datetime import datetime
 
 from contactcenter import facts as te
 from contactcenter.enums import CallDirection
-from telephony.ami.fields import Fields, text
+from telephony.ami.dialing import external_number
+from telephony.ami.fields import Fields, device_of, text
 from telephony.ami.queueing import QueueRules
-from telephony.ami.tracker import Leg
+from telephony.ami.tracker import CallTrack, Leg
 
 
 class IdentityRules(QueueRules):
@@ -80,9 +81,46 @@ class IdentityRules(QueueRules):
         track = self.state.track(uniqueid, first_leg=uniqueid)
         self.state.attach(leg, uniqueid)
         track.originated = track.internal_origin = True
+        track.origin_device = device
         track.direction = CallDirection.INTERNAL
         return [
             te.CallStarted(
                 call_key=track.key, at=at, dedup_key=key, direction=CallDirection.INTERNAL
+            )
+        ]
+
+    def _originate_unanswered(self, track: CallTrack) -> None:
+        """``track`` ended before the agent's phone took its click-to-dial. When nothing
+        named the number it was to dial (someone else's Originate), the OriginateResponse
+        that follows will."""
+        if track.originated and not track.originator_answered and not track.dialled:
+            self.state.unanswered_originates[track.origin_device] = (track.key, track.agent)
+
+    def _originate_response(self, msg: Fields, at: datetime, key: str) -> list[te.Fact]:
+        """A click-to-dial whose agent never answered: the number it was to dial, and so
+        the call's direction (docs/telephony.md, "Which leg answers").
+
+        Asterisk sends the failure after the Hangup, naming the device it was asked to
+        ring (``Channel: PJSIP/1003``) and, unless the Originate gave a ChannelId, no
+        Uniqueid."""
+        waiting = self.state.unanswered_originates
+        if not waiting or text(msg, "Response") != "Failure":
+            return []
+        found = waiting.pop(device_of(text(msg, "Channel")), None)
+        uniqueid, number = text(msg, "Uniqueid"), text(msg, "Exten")
+        if found is None or not number or number == "s":
+            return []
+        call_key, agent = found
+        if uniqueid not in ("", "<unknown>") and self.state.resolve(uniqueid) != call_key:
+            return []  # another attempt's response
+        outbound = external_number(number)
+        return [
+            te.CallStarted(
+                call_key=call_key,
+                at=at,
+                dedup_key=key,
+                direction=CallDirection.OUTBOUND if outbound else CallDirection.INTERNAL,
+                callee_number=number,
+                agent=agent,
             )
         ]

@@ -15,9 +15,10 @@ from datetime import datetime
 from contactcenter import facts as te
 from contactcenter.enums import CallDirection
 from telephony.ami import members
+from telephony.ami.dialing import external_number
 from telephony.ami.fields import Fields, device_of, duration, text, uniqueid_epoch
 from telephony.ami.tracker import CallTrack, Leg
-from telephony.ami.translator import Translator, external_number
+from telephony.ami.translator import Translator
 
 
 def snapshot_time(translator: Translator, channels: Sequence[Fields]) -> datetime:

@@ -41,10 +41,12 @@ class CallTrack:
     direction: str = "inbound"
     agent: str = ""  # the agent whose phone placed the call (outbound / internal)
     originated: bool = False  # created by an Originate (click-to-dial), not dialled in
+    origin_device: str = ""  # the device an Originate rang first (the Channel it was given)
     # The agent's leg an Originate rang first: its answer is not the call's.
     originator_leg: str = ""
     originator_answered: bool = False
     called_out: bool = False  # dialled a trunk
+    dialled: str = ""  # the number the call dialled, once an event named it
     queued: bool = False  # joined a queue: its members' phones are app_queue's offers
     internal_origin: bool = False  # the first leg is on our side: calls out are outbound
     answered: bool = False
@@ -79,6 +81,10 @@ class Tracker:
     originates: dict[str, deque[str]] = field(default_factory=dict)
     # Monitoring legs we originated, by their Uniqueid (our ChannelId).
     spies: dict[str, Spy] = field(default_factory=dict)
+    # Click-to-dials someone else asked for whose agent never answered, by the device the
+    # Originate rang: (call, agent). Only the OriginateResponse that follows the Hangup
+    # names the number they were to dial.
+    unanswered_originates: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def resolve(self, call_key: str) -> str:
         seen = set()
@@ -112,3 +118,4 @@ class Tracker:
         self.calls.clear()
         self.merged_into.clear()
         self.transfer_targets.clear()
+        self.unanswered_originates.clear()

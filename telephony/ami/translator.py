@@ -22,6 +22,7 @@ from contactcenter.enums import CallDirection, HangupParty
 from telephony.ami import members
 from telephony.ami.callback_request import EVENT as CALLBACK_EVENT
 from telephony.ami.callback_request import callback_requested
+from telephony.ami.dialing import external_number
 from telephony.ami.fields import Fields, device_of, integer, text, timestamp
 from telephony.ami.identity import IdentityRules
 from telephony.ami.parties import Parties
@@ -67,12 +68,6 @@ def _placed(event: te.Fact) -> bool:
 
 def _is_disposition(msg: Fields) -> bool:
     return text(msg, "Variable").lstrip("_").upper() == DISPOSITION_VARIABLE
-
-
-def external_number(exten: str) -> bool:
-    """A dialled string that leaves the PBX (not an internal extension or feature code)."""
-    digits = exten.lstrip("+")
-    return exten.startswith("+") or (digits.isdigit() and len(digits) >= 7)
 
 
 class Translator(IdentityRules, RecordingRules, SpyRules, VoicemailRules):
@@ -153,6 +148,7 @@ class Translator(IdentityRules, RecordingRules, SpyRules, VoicemailRules):
             "HangupRequest": self._hangup_request,
             "Hangup": self._hangup,
             "Pickup": self._pickup,
+            "OriginateResponse": self._originate_response,
             "QueueMemberStatus": lambda msg, at, key: [members.member_state(msg, at, is_agent)],
             "QueueMemberPause": lambda msg, at, key: [members.member_pause(msg, at, is_agent)],
             "QueueMemberAdded": lambda msg, at, key: [members.member_added(msg, at, is_agent)],
@@ -252,6 +248,9 @@ class Translator(IdentityRules, RecordingRules, SpyRules, VoicemailRules):
             if uniqueid == linkedid and channel.endswith(";1"):
                 return self._local_origin(uniqueid, channel, device, at, key)
             return []  # helper channels: the real legs carry the call (docs/ami.md §6.6)
+        if self.state.unanswered_originates:
+            # A new channel on the device: an older failed click-to-dial's response is past.
+            self.state.unanswered_originates.pop(device, None)
         is_agent = self.is_agent(device)
         leg = Leg(
             uniqueid=uniqueid,
@@ -286,6 +285,7 @@ class Translator(IdentityRules, RecordingRules, SpyRules, VoicemailRules):
                 track.originator_leg = uniqueid
             outbound = ours or external_number(exten)
             track.direction = CallDirection.OUTBOUND if outbound else CallDirection.INTERNAL
+        track.dialled = exten
         return [
             te.CallStarted(
                 call_key=track.key,
@@ -384,6 +384,7 @@ class Translator(IdentityRules, RecordingRules, SpyRules, VoicemailRules):
         if track.legs:
             return out
         del self.state.calls[track.key]
+        self._originate_unanswered(track)
         # A blind transfer whose target was never dialled (no such extension, the caller
         # gone first) reached no one.
         out += self._transfer_failed(track, "not_dialled", at, key)

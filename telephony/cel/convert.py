@@ -34,10 +34,9 @@ from contactcenter.enums import CallDirection, HangupParty, TransferKind
 
 # A DialEnd's status and the HANGUP's dialstatus are the same words: the AMI path's
 # tables serve both (a call's outcome; a blind transfer's target not reached).
-from telephony.ami.dialing import _RING_OUTCOMES
+from telephony.ami.dialing import _RING_OUTCOMES, external_number
 from telephony.ami.fields import device_of
 from telephony.ami.translator import _DIAL_END_OUTCOMES as _DIAL_OUTCOMES
-from telephony.ami.translator import external_number
 from telephony.cel.rows import CelRow, History, QueueLogRow
 
 # Q.850 causes as Asterisk spells them (Cause-txt).

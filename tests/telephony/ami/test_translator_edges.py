@@ -1,6 +1,7 @@
 """Translator rules the transcripts do not reach: a chan_sip phone's own call (its
-channel appears Down, as an Originate's does), and a blind transfer whose call ends
-before the transferee dials anyone."""
+channel appears Down, as an Originate's does), a blind transfer whose call ends
+before the transferee dials anyone, and someone else's click-to-dial whose agent never
+answered (only the OriginateResponse after the Hangup names the number)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from contactcenter import facts as te
-from contactcenter.models import Call
+from contactcenter.models import Call, CallEvent
 from contactcenter.services.telephony import telephony_apply
 from provisioning.demo import seed_demo
 from telephony.ami.frames import AmiMessage
@@ -113,3 +114,98 @@ def test_a_blind_transfer_whose_call_ends_before_any_dial_failed() -> None:
     assert (transfer.status, transfer.details["reason"]) == ("failed", "not_dialled")
     assert call.status == "completed"
     assert call.ended_at == datetime.fromtimestamp(s.at, tz=UTC)
+
+
+def _unanswered_originate(s: Stream, channel: str, uid: str, *, local: bool = False) -> None:
+    """An Originate rings ``channel`` (or, through a Local pair, the phone behind it) and
+    nobody answers: Hangup Cause 19 and no DialEnd (docs/ami.md §6)."""
+    first = Stream.channel(channel, uid, uid, Context="from-internal", Exten="s")
+    s.event("Newchannel", *first, ("ChannelState", "0"), ("CallerIDNum", "1001"))
+    s.event("DialBegin", *Stream.channel(channel, uid, uid, "Dest"), ("DialString", "1001"))
+    legs = [first]
+    if local:
+        half = channel.replace(";1", ";2")
+        phone = Stream.channel("PJSIP/1001-000000a1", f"{uid}2", uid, Context="from-internal")
+        s.event("Newchannel", *Stream.channel(half, f"{uid}1", uid), ("ChannelState", "4"))
+        s.event("Newchannel", *phone, ("ChannelState", "0"), ("CallerIDNum", "1001"))
+        s.event(
+            "DialBegin",
+            *Stream.channel(half, f"{uid}1", uid),
+            *Stream.channel("PJSIP/1001-000000a1", f"{uid}2", uid, "Dest"),
+            ("DialString", "PJSIP/1001"),
+        )
+        s.event(
+            "DialEnd",
+            *Stream.channel(half, f"{uid}1", uid),
+            *Stream.channel("PJSIP/1001-000000a1", f"{uid}2", uid, "Dest"),
+            ("DialStatus", "NOANSWER"),
+            after=30,
+        )
+        legs = [phone, Stream.channel(half, f"{uid}1", uid), first]
+    for leg in legs:
+        s.event("Hangup", *leg, ("Cause", "19"), after=0.001 if local else 30)
+
+
+def _failure(s: Stream, channel: str, number: str, uniqueid: str = "<unknown>") -> None:
+    s.event(
+        "OriginateResponse",
+        ("Response", "Failure"),
+        ("Channel", channel),
+        ("Context", "from-internal"),
+        ("Exten", number),
+        ("Reason", "3"),
+        ("Uniqueid", uniqueid),
+        after=0.001,
+    )
+
+
+@pytest.mark.parametrize(
+    ("channel", "requested", "local"),
+    [
+        ("PJSIP/1001-00000001", "PJSIP/1001", False),
+        ("Local/1001@from-internal-00000001;1", "Local/1001@from-internal", True),
+    ],
+)
+def test_an_unanswered_click_to_dial_is_outbound_to_the_number_it_was_to_dial(
+    channel: str, requested: str, local: bool
+) -> None:
+    s = Stream()
+    _unanswered_originate(s, channel, "3.1", local=local)
+    _failure(s, requested, "+12125550147")
+    call = _records(s)
+    record = (call.direction, call.status, call.caller_number, call.callee_number)
+    assert record == ("outbound", "failed", "1001", "+12125550147")
+    assert call.agent is not None
+    assert (call.answered_at, call.agent.extension, call.flags) == (None, "1001", {})
+    created = CallEvent.objects.get(call=call, type="call.created")
+    assert created.details == {"direction": "outbound", "from": "1001", "to": "+12125550147"}
+    assert created.agent == call.agent
+
+
+def test_an_unanswered_click_to_dial_to_an_extension_is_internal() -> None:
+    s = Stream()
+    _unanswered_originate(s, "PJSIP/1001-00000001", "4.1")
+    _failure(s, "PJSIP/1001", "2001")
+    call = _records(s)
+    assert (call.direction, call.status, call.callee_number) == ("internal", "failed", "2001")
+
+
+def test_an_originate_response_of_another_attempt_changes_nothing() -> None:
+    # A response naming another channel (Uniqueid: that Originate's ChannelId), or coming
+    # after the device's next call began (the one it belonged to was never answered for):
+    # the failed call keeps what its own events said.
+    s = Stream()
+    _unanswered_originate(s, "PJSIP/1001-00000001", "5.1")
+    _failure(s, "PJSIP/1001", "+12125550147", uniqueid="5.9")
+    _unanswered_originate(s, "PJSIP/1001-00000002", "6.1")
+    s.event("Newchannel", *Stream.channel("PJSIP/1001-00000003", "7.1", "7.1"))
+    _failure(s, "PJSIP/1001", "+12125550148")
+    org = seed_demo().organization
+    translator = Translator(is_agent={"PJSIP/1001"}.__contains__)
+    facts: list[te.Fact] = []
+    for message in s.messages:
+        facts += translator.translate(message)
+    telephony_apply(organization_id=org.pk, connection_key="offline", events=facts)
+    calls = Call.objects.filter(organization=org, external_id__in=["5.1", "6.1"])
+    assert {(c.direction, c.callee_number) for c in calls} == {("internal", "")}
+    assert len(calls) == 2
