@@ -149,10 +149,13 @@ def _stop(process: subprocess.Popen[Any], timeout: float = 30.0) -> None:
 def _wait_stored(url: str, calls: int, stall: float) -> float:
     """Until every call placed is stored and closed; returns the wall time it happened.
 
-    Gives up when nothing moved for ``stall`` seconds (a call that never closes)."""
+    Gives up when nothing moved for ``stall`` seconds (a call that never closes). Only the
+    bridge's calls count (connection_key 'asterisk:env', AMI_URL's): the template's seeded
+    past (manage.py seed_demo's history, on earlier days) is in the same table."""
     query = (
         "SELECT count(*), count(*) FILTER (WHERE ended_at IS NULL), "
-        "(SELECT count(*) FROM contactcenter_callevent) FROM contactcenter_call"
+        "(SELECT count(*) FROM contactcenter_callevent) FROM contactcenter_call "
+        "WHERE connection_key = 'asterisk:env'"
     )
     last: tuple[Any, ...] = ()
     moved = time.monotonic()
@@ -189,9 +192,11 @@ def _check(url: str, sent: dict[str, int], calls: int) -> tuple[int, list[str]]:
                 ).fetchall()
             }
         )
+        # The bridge's calls, not the seeded past (see _wait_stored).
         row = conn.execute(
             "SELECT count(*), count(*) FILTER (WHERE status IN "
-            "('queued','ringing','in_progress','on_hold')) FROM contactcenter_call"
+            "('queued','ringing','in_progress','on_hold')) FROM contactcenter_call "
+            "WHERE connection_key = 'asterisk:env'"
         ).fetchone()
     assert row is not None
     total, still_open = row
