@@ -56,7 +56,7 @@ AGENT_SENDS = [
     Outbound("agent.presence", msgs.AgentPresenceData, "The agent came online or went offline."),
     *(
         Outbound(type_, msgs.CallFrameData, _CALL_SUMMARIES[type_])
-        for type_ in msgs.CALL_FRAME_TYPES
+        for type_ in msgs.CALL_MESSAGE_TYPES
     ),
     Outbound("call.removed", msgs.CallRemovedData, "The call is no longer on this screen."),
     Outbound("queue.stats", msgs.QueueStatsData, "One of the agent's queues' figures, coalesced."),

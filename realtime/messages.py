@@ -18,7 +18,7 @@ from contactcenter import figures
 PROTOCOL_VERSION = 2  # 2: wallboard.update replaced queue.metrics + wallboard.totals
 
 # The situation of one call on one agent's screen, named by what last happened to it.
-CallFrameType = Literal[
+CallMessageType = Literal[
     "call.ringing",
     "call.answered",
     "call.held",
@@ -27,7 +27,7 @@ CallFrameType = Literal[
     "call.ended",
     "call.updated",
 ]
-CALL_FRAME_TYPES: tuple[str, ...] = CallFrameType.__args__  # type: ignore[attr-defined]
+CALL_MESSAGE_TYPES: tuple[str, ...] = CallMessageType.__args__  # type: ignore[attr-defined]
 # The agent's own part in a call: rung (offered), talking (connected), finished (done).
 Leg = Literal["offered", "connected", "done", "none"]
 

@@ -227,9 +227,9 @@ def parse_command(text: str, catalogue: dict[str, type[_Strict]]) -> Command:
         raw = safejson.loads(text)
     except safejson.RefusedJSON as exc:
         # Nested deeper than any command, or text no database column could keep.
-        raise ProtocolError("bad_json", f"The frame's JSON is refused: {exc.message}") from None
+        raise ProtocolError("bad_json", f"The message's JSON is refused: {exc.message}") from None
     except ValueError as exc:
-        raise ProtocolError("bad_json", "The frame is not JSON.") from exc
+        raise ProtocolError("bad_json", "The message is not JSON.") from exc
     try:
         envelope = Envelope.model_validate(raw)
     except ValidationError as exc:

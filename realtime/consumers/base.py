@@ -267,7 +267,7 @@ class StreamConsumer(AsyncWebsocketConsumer, abc.ABC):
                 ProtocolError("too_big", f"A message may hold at most {limit}; closing."),
             )
         if text_data is None:
-            return await self.error(ProtocolError("binary", "Frames are JSON text."), None)
+            return await self.error(ProtocolError("binary", "Messages are JSON text."), None)
         try:
             command = parse_command(text_data, self.catalogue)
         except ProtocolError as exc:

@@ -34,27 +34,27 @@ def publish_changes(
     call_ids: frozenset[int],
     agent_ids: frozenset[int],
     queue_ids: frozenset[int],
-    forced_type: msgs.CallFrameType | None,
+    forced_type: msgs.CallMessageType | None,
 ) -> list[Message]:
     if not (call_ids or agent_ids or queue_ids):
         return []  # a batch of replays changes nothing
     messages: list[Message] = []
     if call_ids and presence.anyone_online(organization_id):
-        messages += _call_frames(organization_id, call_ids, agent_ids, forced_type)
+        messages += _call_messages(organization_id, call_ids, agent_ids, forced_type)
     elif agent_ids and not call_ids:
         stated = presence.online_among(organization_id, agent_ids)
-        messages += _agent_frames(screen_calls.agents_by_id(organization_id, stated), stated)
+        messages += _agent_messages(screen_calls.agents_by_id(organization_id, stated), stated)
     if queue_ids:
         ping = {"type": "queues.changed", "queue_ids": sorted(queue_ids)}
         messages.append((queues_group(organization_id), ping))
     return messages
 
 
-def _call_frames(
+def _call_messages(
     organization_id: int,
     call_ids: frozenset[int],
     agent_ids: frozenset[int],
-    forced_type: msgs.CallFrameType | None,
+    forced_type: msgs.CallMessageType | None,
 ) -> list[Message]:
     """The changed calls' messages for the screens that show them, and the changed agents'
     ``agent.state``, for the agents with a console: the calls' agents, their timeline,
@@ -104,10 +104,10 @@ def _call_frames(
     changed = changes_of(calls=calls, forced_type=forced_type)
     changed += changes_of(calls=related, forced_type="call.updated")  # only their pops changed
     messages = [(agent_group(c.agent_id), message(c.type, c.data)) for c in changed]
-    return messages + _agent_frames(agents, stated)
+    return messages + _agent_messages(agents, stated)
 
 
-def _agent_frames(agents: dict[int, Agent], stated: Iterable[int]) -> list[Message]:
+def _agent_messages(agents: dict[int, Agent], stated: Iterable[int]) -> list[Message]:
     """``agent.state`` of the ``stated`` agents."""
     messages: list[Message] = []
     for pk in sorted(stated):

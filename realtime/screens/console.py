@@ -50,7 +50,7 @@ _TRANSFER_ENTRIES = {
 @dataclass(frozen=True)
 class CallChange:
     agent_id: int
-    type: str  # a CallFrameType, or "call.removed"
+    type: str  # a CallMessageType, or "call.removed"
     data: msgs.CallFrameData | msgs.CallRemovedData
 
 
@@ -88,7 +88,7 @@ def on_screen(call: Call, agent_id: int, leg: msgs.Leg, now: datetime) -> bool:
     )
 
 
-def change_type(call: Call, leg: msgs.Leg) -> msgs.CallFrameType:
+def change_type(call: Call, leg: msgs.Leg) -> msgs.CallMessageType:
     if leg == "offered":
         return "call.ringing"
     if call.status in TERMINAL_CALL_STATUSES:
@@ -117,7 +117,7 @@ def call_changes(
     calls: Sequence[Call],
     agents: Sequence[Agent],
     now: datetime,
-    forced_type: msgs.CallFrameType | None = None,
+    forced_type: msgs.CallMessageType | None = None,
     only_on_screen: bool = False,
     entries: Sequence[AgentEntry] | None = None,
     memberships: dict[int, Membership] | None = None,

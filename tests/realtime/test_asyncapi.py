@@ -154,7 +154,7 @@ def test_every_message_model_command_and_close_code_is_in_the_document() -> None
     }
     assert data_models <= payload_refs, data_models - payload_refs
     agent_types = outbound(doc, "agent")
-    assert set(msgs.CALL_FRAME_TYPES) | {"call.removed", "hello", "snapshot"} <= agent_types
+    assert set(msgs.CALL_MESSAGE_TYPES) | {"call.removed", "hello", "snapshot"} <= agent_types
     assert inbound(doc, "agent") == set(AGENT_COMMANDS)
     assert inbound(doc, "wallboard") == set(WALLBOARD_COMMANDS)
     assert inbound(doc, "supervisor") == set(WALLBOARD_COMMANDS)
