@@ -44,7 +44,7 @@ from bench import _common as c
 
 @dataclass
 class Clients:
-    """N WebSocket clients noting when each broadcast's last frame reached them."""
+    """N WebSocket clients noting when each broadcast's last message reached them."""
 
     marker: str
     sockets: list[aiohttp.ClientWebSocketResponse] = field(default_factory=list)
@@ -94,10 +94,10 @@ async def _connect_daphne(
             ws = await session.ws_connect(url, headers=origin, timeout=aiohttp.ClientWSTimeout(60))
             types: list[str] = []
             while len(types) < 2:
-                frame = await ws.receive(timeout=60)
-                if frame.type is not aiohttp.WSMsgType.TEXT:
+                message = await ws.receive(timeout=60)
+                if message.type is not aiohttp.WSMsgType.TEXT:
                     return False
-                types.append(json.loads(frame.data)["type"])
+                types.append(json.loads(message.data)["type"])
         except (TimeoutError, aiohttp.ClientError):
             return False
         if types != ["hello", "snapshot"]:

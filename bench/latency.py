@@ -1,4 +1,4 @@
-"""Latency benchmark: an AMI frame leaving the PBX to the frame it causes on a console.
+"""Latency benchmark: an AMI frame leaving the PBX to the message it causes on a console.
 
     .venv/bin/python bench/latency.py                # 1,000 consoles, 2,000 events/s, 20 s
     .venv/bin/python bench/latency.py --quick        # 200 consoles, 1,000 events/s, 8 s
@@ -10,12 +10,12 @@ The agents (``--consoles`` of them, extensions 1001...) are created through the
 services; each opens ``/ws/agent/`` with a one-time ticket (aiohttp clients, one asyncio
 loop in this process). Then the simulator places calls at ``--rate`` AMI events/s.
 
-Probes: every ``AgentCalled`` (its ``call.ringing`` frame on that agent's console) and
+Probes: every ``AgentCalled`` (its ``call.ringing`` message on that agent's console) and
 every ``AgentConnect`` (``call.answered``), matched by extension and caller number.
-Latency = the frame's arrival at the console - the AMI frame's ``write`` in the
+Latency = the message's arrival at the console - the AMI frame's ``write`` in the
 simulator (one machine, one wall clock). Printed: p50/p95/p99/max and how many probes
 never arrived. Probes of the last ``--tail`` seconds are left out (the load stops). A
-probe that never arrived is "superseded" when its console got a later frame of that call
+probe that never arrived is "superseded" when its console got a later message of that call
 (a publisher that fell behind renders the call as it is by then: a ring that was
 answered before it was rendered arrives as ``call.answered``), else "missing".
 
@@ -49,11 +49,11 @@ from bench import _common as c
 
 SECRET = "bench-latency"
 # The bridge's own view of two stages (its /metrics): each batch's transaction in the
-# writer, and commit -> frames handed to the channel layer. (cc_bridge_event_lag_seconds
+# writer, and commit -> messages handed to the channel layer. (cc_bridge_event_lag_seconds
 # is not read: it starts at the AMI Timestamp, which the latency simulator's clock sets,
 # not this host's wall clock.)
 _STAGES = ("cc_bridge_batch_seconds", "cc_publish_lag_seconds")
-_PROBE_FRAMES = {"call.ringing": "ringing", "call.answered": "answered"}
+_PROBE_MESSAGES = {"call.ringing": "ringing", "call.answered": "answered"}
 
 
 def _seed(options: argparse.Namespace, env: dict[str, str]) -> list[tuple[str, int]]:
@@ -94,12 +94,12 @@ def _seed(options: argparse.Namespace, env: dict[str, str]) -> list[tuple[str, i
 
 
 class Consoles:
-    """Agent consoles noting the first arrival of each probe frame."""
+    """Agent consoles noting the first arrival of each probe message."""
 
     def __init__(self) -> None:
         self.arrivals: dict[tuple[str, str, str], float] = {}
-        # (extension, caller) -> when that console last got any frame of that call
-        self.call_frames: dict[tuple[str, str], float] = {}
+        # (extension, caller) -> when that console last got any message of that call
+        self.call_messages: dict[tuple[str, str], float] = {}
         self.sockets: list[aiohttp.ClientWebSocketResponse] = []
         self.tasks: list[asyncio.Task[None]] = []
         self.refused = 0  # handshakes that failed (each retried with a fresh ticket)
@@ -112,12 +112,12 @@ class Consoles:
             text = message.data
             if '"call.' not in text:
                 continue
-            frame = json.loads(text)
-            call = frame["data"].get("call")
+            body = json.loads(text)
+            call = body["data"].get("call")
             if call is None:  # call.removed
                 continue
-            self.call_frames[(extension, call["caller_number"])] = now
-            kind = _PROBE_FRAMES.get(frame["type"])
+            self.call_messages[(extension, call["caller_number"])] = now
+            kind = _PROBE_MESSAGES.get(body["type"])
             if kind is not None:
                 self.arrivals.setdefault((kind, extension, call["caller_number"]), now)
 
@@ -146,10 +146,10 @@ async def _open_consoles(
         try:
             ws = await session.ws_connect(url, headers=origin)
             for expected in ("hello", "snapshot"):
-                frame = await ws.receive(timeout=60)
-                if frame.type is not aiohttp.WSMsgType.TEXT:
+                message = await ws.receive(timeout=60)
+                if message.type is not aiohttp.WSMsgType.TEXT:
                     return False
-                if json.loads(frame.data)["type"] != expected:
+                if json.loads(message.data)["type"] != expected:
                     return False
         except (TimeoutError, aiohttp.ClientError):
             return False
@@ -175,7 +175,7 @@ def _latencies(
     for key, at in sent.items():
         if key not in consoles.arrivals:
             kind, extension, caller = key
-            later = consoles.call_frames.get((extension, caller), 0.0) > at
+            later = consoles.call_messages.get((extension, caller), 0.0) > at
             name = f"{kind} {'superseded' if later else 'missing'}"
             absent[name] = absent.get(name, 0) + 1
     return latencies, len(sent), absent
@@ -246,7 +246,7 @@ async def _real_part(
                 finished = await loop.run_in_executor(
                     None, c.read_json_line, simulator.stdout, "finished", options.seconds + 120
                 )
-                # Frames still on their way (a backlog): until none arrived for --settle s.
+                # Messages still on their way (a backlog): until none arrived for --settle s.
                 count = -1
                 while count != len(consoles.arrivals):
                     count = len(consoles.arrivals)
@@ -351,7 +351,7 @@ async def _ceiling_part(options: argparse.Namespace) -> dict[str, Any]:
 def _line(name: str, lat: dict[str, float]) -> str:
     return (
         f"  {name:<10} p50 {lat['p50_ms']:.1f} ms  p95 {lat['p95_ms']:.1f} ms  "
-        f"p99 {lat['p99_ms']:.1f} ms  max {lat['max_ms']:.1f} ms  ({lat['n']:,} frames)"
+        f"p99 {lat['p99_ms']:.1f} ms  max {lat['max_ms']:.1f} ms  ({lat['n']:,} messages)"
     )
 
 
@@ -416,7 +416,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--tail", type=float, default=1.0, help="leave out probes of the last N s (default 1)"
     )
     parser.add_argument(
-        "--settle", type=float, default=5.0, help="stop when no frame came for N s (default 5)"
+        "--settle", type=float, default=5.0, help="stop when no message came for N s (default 5)"
     )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="200 consoles, 1000 events/s, 8 s")

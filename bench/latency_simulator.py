@@ -26,7 +26,7 @@ _PROBES = {b"Event: AgentCalled\r\n": "ringing", b"Event: AgentConnect\r\n": "an
 
 
 class _Stamp:
-    """A StreamWriter that notes when each probe frame leaves."""
+    """A StreamWriter that notes when each probe's AMI frame leaves."""
 
     def __init__(self, writer: asyncio.StreamWriter) -> None:
         self._writer = writer

@@ -1,7 +1,7 @@
 """Parse-only ceilings on a recorded AMI byte stream: panoramisk's, and ours.
 
 panoramisk's figure is its own protocol's ``data_received`` (decode, split, build a
-``Message`` per frame, route it) with a factory that drops every event: what the
+``Message`` per AMI frame, route it) with a factory that drops every event: what the
 panoramisk client costs before any work on an event starts. Ours is
 ``telephony.ami.frames.FrameParser``, which the bridge plugs into that protocol.
 Both are fed the stream in 64 KiB reads, as a socket would hand it over.

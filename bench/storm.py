@@ -23,7 +23,7 @@ all members of queue ``support``) are created through the services; each opens
 
 The ceiling, in the same run on the same machine, once Daphne is stopped: a plain
 ``websockets`` server (bench/ws_ceiling.py) that greets every connection with a
-``hello`` and a ``snapshot`` frame of ``--snapshot-bytes``, restarted the same way
+``hello`` and a ``snapshot`` message of ``--snapshot-bytes``, restarted the same way
 with the same number of clients reconnecting at once. Several runs: the median and best.
 """
 
@@ -133,14 +133,14 @@ class Fleet:
             return False
         try:
             for expected in self.expect:
-                frame = await ws.receive(timeout=self.timeout)
-                if frame.type is not aiohttp.WSMsgType.TEXT:
+                message = await ws.receive(timeout=self.timeout)
+                if message.type is not aiohttp.WSMsgType.TEXT:
                     self.refused(f"close {ws.close_code}")
                     await ws.close()
                     return False
-                kind = json.loads(frame.data).get("type")
+                kind = json.loads(message.data).get("type")
                 if kind != expected:
-                    self.refused(f"frame {kind}")
+                    self.refused(f"message {kind}")
                     await ws.close()
                     return False
         except TimeoutError:
@@ -457,7 +457,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--snapshot-bytes",
         type=int,
         default=2048,
-        help="the ceiling's snapshot frame (default 2048, about an agent console's)",
+        help="the ceiling's snapshot message (default 2048, about an agent console's)",
     )
     parser.add_argument("--quick", action="store_true", help="500 consoles, 1 run")
     parser.add_argument("--database-url", default=c.DEFAULT_DATABASE_URL, help="server URL")

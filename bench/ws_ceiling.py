@@ -4,7 +4,7 @@ It does the least a server can do on the same path as Daphne: it listens to one 
 pub/sub channel and forwards each message as it is, either to every connected client
 (a message without ``"to"``: the fan-out ceiling) or to the one client that connected
 with ``?id=<to>`` (the latency ceiling). With ``--greet N`` it first sends each new
-connection a ``hello`` and a ``snapshot`` frame of about N bytes, as the consoles get
+connection a ``hello`` and a ``snapshot`` message of about N bytes, as the consoles get
 (the reconnect-storm ceiling). No Django, no auth, no database. It prints
 ``{"port": N}`` on stdout once it listens and runs until SIGTERM.
 
@@ -34,8 +34,8 @@ async def main(options: argparse.Namespace) -> None:
         query = parse_qs(urlsplit(connection.request.path if connection.request else "").query)
         key = query.get("id", [str(id(connection))])[0]
         if options.greet:
-            for frame in greeting:
-                await connection.send(frame)
+            for message in greeting:
+                await connection.send(message)
         clients[key] = connection
         try:
             await connection.wait_closed()
