@@ -2,7 +2,8 @@
 
 An agent in the demo saw ended calls pile up in full, a call ring while she talked on
 another, a disposition saved during a call leave no trace on its card, the state badge
-claim "available" and restart its timer in the middle of a call, the softphone's badge
+claim "available" and restart its timer in the middle of a call, the state line of an
+agent whose state never changed read "Offline for" with no time, the softphone's badge
 cover the call card on a narrow window; a supervisor saw the "All queues" tile never
 flag its longest wait and the update time in the browser's zone beside "today in
 America/New_York". Each test here runs the stack of tests/e2e/stack.py (Daphne, the
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from contactcenter.enums import CallStatus
+from contactcenter.enums import AgentState, CallStatus
 from contactcenter.models import Agent, Call, CallDisposition, CallQueue
 from provisioning.demo import DEMO_ORG_SLUG
 from tests.e2e.pages import STACK_MARKS, browser, expect, screenshot, sign_in, stack
@@ -255,3 +256,35 @@ def test_ended_calls_wait_compact_one_form_at_a_time_and_the_layout_holds(
     console.set_viewport_size({"width": 360, "height": 800})
     assert console.evaluate(LAYOUT_PROBLEMS) == [], "at 360 px, after the call"
     screenshot(console, tmp_path, "ux-console-360-wrap-up")
+
+
+def test_the_state_line_says_for_how_long_only_when_the_change_is_known(
+    stack: Stack, browser: Any, tmp_path: Path
+) -> None:
+    def never_changed() -> None:
+        # As a new agent is: offline, with no time of a change of state.
+        Agent.objects.filter(organization__slug=DEMO_ORG_SLUG, extension="1001").update(
+            state=AgentState.OFFLINE, state_reason="", state_changed_at=None
+        )
+
+    db_run(never_changed)
+    console = sign_in(browser, stack, "alice", "/console/")
+    badge = console.get_by_test_id("agent-state")
+    line = console.get_by_test_id("state-line")
+    expect(badge).to_have_attribute("data-state", "offline")
+    # What she reads: "Offline", without a "for" that has no time after it.
+    expect(line).not_to_contain_text("for", use_inner_text=True)
+    expect(console.get_by_test_id("state-since")).to_be_hidden()
+    screenshot(console, tmp_path, "ux-state-never-changed")
+
+    # Once her state changes, the line says for how long, back to offline as well.
+    status = console.get_by_test_id("command-status")
+    for choice in ("available", "offline"):
+        console.get_by_test_id(f"state-{choice}").click()
+        expect(status).to_contain_text(f"State {choice}: done")
+        expect(badge).to_have_attribute("data-state", choice)
+        shown = re.compile(rf"^\s*{choice}\s+for\s+\d+:\d\d\s*$", re.IGNORECASE)
+        expect(line).to_have_text(shown, use_inner_text=True)
+    console.reload()  # and from the snapshot
+    expect(console.locator("body")).to_have_attribute("data-connection", "online")
+    expect(line).to_have_text(shown, use_inner_text=True)

@@ -74,6 +74,8 @@ function renderAgent() {
   badge.textContent = label(agent.state);
   badge.dataset.state = agent.state;
   $("[data-role=state-reason]").textContent = agent.state_reason ? `(${agent.state_reason})` : "";
+  // An agent whose state never changed (a new one, offline) has no time in it to show.
+  $("[data-role=state-for]").hidden = !agent.state_changed_at;
   const since = $("[data-role=state-since]");
   since.dataset.since = agent.state_changed_at || "";
   since.textContent = agent.state_changed_at ? duration(secondsSince(agent.state_changed_at)) : "";
