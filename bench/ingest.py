@@ -37,7 +37,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import _common as c  # noqa: E402
-from bench.parse_ceiling import best_of, frames_once, panoramisk_once  # noqa: E402
+from bench.parse_ceiling import best_of, ours_once, panoramisk_once  # noqa: E402
 
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 SECRET = "bench-secret"
@@ -288,7 +288,7 @@ def run_once(options: argparse.Namespace, env: dict[str, str], workdir: Path) ->
 
     data = record.read_bytes()
     panoramisk = best_of(3, panoramisk_once, data)
-    ours = best_of(3, frames_once, data)
+    ours = best_of(3, ours_once, data)
     record.unlink()
     seconds = stored_at - started
     rate = report["events"] / seconds

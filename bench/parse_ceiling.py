@@ -56,7 +56,7 @@ def panoramisk_once(chunks: list[bytes]) -> ParseRate:
     return ParseRate(sink.count, time.perf_counter() - started)
 
 
-def frames_once(chunks: list[bytes]) -> ParseRate:
+def ours_once(chunks: list[bytes]) -> ParseRate:
     parser = FrameParser()
     count = 0
     started = time.perf_counter()
