@@ -35,6 +35,16 @@ class TelephonyPort(Protocol):
     def reaches_bridge(self, connection_key: str) -> bool:
         """Whether commands about a call of that connection can reach its PBX."""
 
+    def routing_connection(self, organization_id: int) -> str | None:
+        """Where the organization's queues are routed by us (its Twilio account's
+        connection), the connection a supervisor's agent commands go to when it has no
+        command connection; else None."""
+
+    def manages(self, connection_key: str) -> bool:
+        """Whether a supervisor's commands about a call (``hangup_call``, ``redirect``,
+        ``move_to_queue``) reach a call of that connection: an Asterisk call's bridge,
+        and a Twilio call (our routing, and REST)."""
+
     def monitors(self, connection_key: str) -> bool:
         """Whether ``monitor`` and ``monitor_stop`` reach a call of that connection: an
         Asterisk call's bridge, and a Twilio call (over REST), which no other command does."""

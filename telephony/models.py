@@ -253,6 +253,7 @@ class TwilioOffer(TenantModel):
 class ExitReason(models.TextChoices):
     MAX_WAIT = "max_wait", "Waited the queue's maximum"
     EMPTY = "empty", "No member could take a call (leave_empty)"
+    MOVED = "moved", "Moved to another queue by a supervisor"
 
 
 class TwilioQueueExit(TenantModel):

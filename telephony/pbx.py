@@ -122,6 +122,18 @@ class BridgePort:
     def reaches_bridge(self, connection_key: str) -> bool:
         return reaches_bridge(connection_key)
 
+    def routing_connection(self, organization_id: int) -> str | None:
+        from telephony.twilio.desk import routing_account
+
+        account = routing_account(organization_id)
+        return None if account is None else f"twilio:{account.account_sid}"
+
+    def manages(self, connection_key: str) -> bool:
+        from telephony.twilio.desk import is_twilio
+
+        # Twilio: our own routing's state, and the call over REST (telephony/twilio/managing.py).
+        return reaches_bridge(connection_key) or is_twilio(connection_key)
+
     def monitors(self, connection_key: str) -> bool:
         from telephony.twilio.desk import is_twilio
 

@@ -4,7 +4,10 @@ listening to, whispering to and barging into agents' calls.
 Each action is asked of the organization's PBX through the telephony port and
 refused (``PbxFailed``) when the PBX says no; what the PBX then does comes back as
 its facts (QueueMemberPause, QueueMemberRemoved, Hangup...) and moves the agent's
-state and the call as any other report does. Only supervisors and admins of the
+state and the call as any other report does. Where we route the queues ourselves
+(Twilio's), the same commands go to that routing (telephony/twilio/managing.py),
+which acts on its own state and on the live call over Twilio's REST API; an agent's
+pause and log-out are then their chosen state. Only supervisors and admins of the
 agent's, queue's or call's own organization may act (``_check``); the caller looked
 the object up in that organization, this is the second lock. Every request is
 audited as ``pbx.<command>`` with whether the PBX did it.
@@ -43,6 +46,15 @@ async def _connection(organization_id: int) -> str | None:
     return await database_sync_to_async(port.command_connection)(organization_id)
 
 
+async def _routing(organization_id: int) -> str | None:
+    """Where no PBX takes the organization's commands: the connection whose queues we
+    route ourselves (Twilio's), which acts on the routing's own state."""
+    port = telephony()
+    if port is None:
+        return None
+    return await database_sync_to_async(port.routing_connection)(organization_id)
+
+
 async def _ask(
     agent: Agent, key: str, command: str, params: dict[str, Any], timeout: float
 ) -> PbxResult:
@@ -67,13 +79,16 @@ async def supervisor_agent_pause(
     if paused and not reason:
         raise ApplicationError("A pause needs a reason.", field="reason")
     result = None
+    params: dict[str, Any] = {
+        "agent": agent.interface,
+        "paused": paused,
+        "reason": reason if paused else "",
+    }
     key = await _connection(agent.organization_id)
+    if key is None:  # the routing's own state: the agent's, written below
+        key = await _routing(agent.organization_id)
+        params["agent_id"] = agent.pk
     if key is not None and agent.interface:
-        params: dict[str, Any] = {
-            "agent": agent.interface,
-            "paused": paused,
-            "reason": reason if paused else "",
-        }
         result = await _ask(agent, key, "queue_pause", params, timeout)
         if not result.ok:
             raise PbxFailed(result)
@@ -98,12 +113,21 @@ async def supervisor_agent_log_out(
     """Log ``agent`` out: removed from every queue they are logged in to (QueueRemove
     each; the PBX's QueueMemberRemoved then makes them offline). Every queue is
     tried; the first refusal is raised (``PbxFailed``) after the others were asked.
-    Without a PBX the agent is simply set offline (refused while on a call)."""
+    Without a PBX the agent is simply set offline (refused while on a call); where we
+    route the queues (Twilio's), that state is the routing's: offline, they are offered
+    no caller until they choose to be available again."""
     _check(supervisor, agent)
     key = await _connection(agent.organization_id)
     if key is None or not agent.interface:
         await database_sync_to_async(agent_choose_state)(agent=agent, state=AgentState.OFFLINE)
-        return []
+        routing = await _routing(agent.organization_id)
+        if routing is None:
+            return []
+        offline: dict[str, Any] = {"agent": agent.interface, "agent_id": agent.pk}
+        result = await _ask(agent, routing, "log_out", offline, timeout)
+        if not result.ok:
+            raise PbxFailed(result)
+        return [result]
     results = []
     for queue in await database_sync_to_async(_logged_in_queues)(agent):
         params: dict[str, Any] = {"agent": agent.interface, "queue": queue}
@@ -112,6 +136,19 @@ async def supervisor_agent_log_out(
     if refused is not None:
         raise PbxFailed(refused)
     return results
+
+
+async def _membership_connection(agent: Agent, queue: CallQueue) -> tuple[str, dict[str, Any]]:
+    """The connection that keeps the agent's queue memberships (the PBX's, else our
+    routing's), and the command's parameters."""
+    params: dict[str, Any] = {"agent": agent.interface, "queue": queue.pbx_queue_name}
+    key = await _connection(agent.organization_id)
+    if key is None:
+        key = await _routing(agent.organization_id)
+        params["agent_id"] = agent.pk
+    if key is None or not agent.interface:
+        raise no_pbx_error()
+    return key, params
 
 
 @transaction.atomic
@@ -135,10 +172,8 @@ async def supervisor_queue_add(
     _check(supervisor, agent, queue)
     if not 0 <= penalty <= 1000:
         raise ApplicationError("The penalty is a whole number from 0 to 1000.", field="penalty")
-    key = await _connection(agent.organization_id)
-    if key is None or not agent.interface:
-        raise no_pbx_error()
-    params = {"agent": agent.interface, "queue": queue.pbx_queue_name, "penalty": penalty}
+    key, params = await _membership_connection(agent, queue)
+    params["penalty"] = penalty
     result = await _ask(agent, key, "queue_add", params, timeout)
     if not result.ok:
         raise PbxFailed(result)
@@ -151,10 +186,7 @@ async def supervisor_queue_remove(
 ) -> PbxResult:
     """Remove ``agent`` from ``queue`` in the PBX (QueueRemove)."""
     _check(supervisor, agent, queue)
-    key = await _connection(agent.organization_id)
-    if key is None or not agent.interface:
-        raise no_pbx_error()
-    params: dict[str, Any] = {"agent": agent.interface, "queue": queue.pbx_queue_name}
+    key, params = await _membership_connection(agent, queue)
     result = await _ask(agent, key, "queue_remove", params, timeout)
     if not result.ok:
         raise PbxFailed(result)
@@ -168,7 +200,7 @@ async def supervisor_call_hang_up(
     others follow), on the connection that reported it. For a call stuck on an agent."""
     _check(supervisor, call)
     port = telephony()
-    if port is None or not port.reaches_bridge(call.connection_key):
+    if port is None or not port.manages(call.connection_key):
         raise no_pbx_error()
     params = {"call": call.external_id}
     result = await port.command(
@@ -319,13 +351,15 @@ async def supervisor_call_move(
     agent's phone rings; the PBX's events tell the rest."""
     _check(supervisor, call, agent)
     port = telephony()
-    if port is None or not port.reaches_bridge(call.connection_key):
+    if port is None or not port.manages(call.connection_key):
         raise no_pbx_error()
     if call.status != CallStatus.QUEUED:
         raise ApplicationError(
             "Only a caller waiting in a queue can be moved.", code="not_waiting", status=409
         )
-    params = {"call": call.external_id, "exten": agent.extension}
+    params: dict[str, Any] = {"call": call.external_id, "exten": agent.extension}
+    if call.source == CallSource.TWILIO:  # offered to the agent by our routing
+        params["agent_id"] = agent.pk
     result = await port.command(
         call.organization_id, call.connection_key, "redirect", params, timeout=timeout
     )
@@ -346,7 +380,7 @@ async def supervisor_call_move_to_queue(
     PBX's events tell the rest."""
     _check(supervisor, call, queue)
     port = telephony()
-    if port is None or not port.reaches_bridge(call.connection_key):
+    if port is None or not port.manages(call.connection_key):
         raise no_pbx_error()
     if call.status != CallStatus.QUEUED:
         raise ApplicationError(

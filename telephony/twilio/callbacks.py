@@ -36,6 +36,9 @@ class Hints:
     # The conference a routed call was moved into for a supervisor (telephony/twilio/
     # moving.py): on the caller's <Dial><Conference>, whose end is the agent's part's end.
     room: str = ""
+    # The customer's CallSid of a call a supervisor monitors, on their participant's
+    # status callback (telephony/twilio/monitor_status.py).
+    monitored: str = ""
 
 
 def agent_name(identity: str) -> str:
@@ -45,7 +48,7 @@ def agent_name(identity: str) -> str:
 
 def parse_hints(query: Mapping[str, str]) -> Hints:
     values = {}
-    for key in ("agent", "queue", "transfer", "from", "by", "callback", "room"):
+    for key in ("agent", "queue", "transfer", "from", "by", "callback", "room", "monitored"):
         value = (query.get(key) or "").strip()
         if len(value) > _MAX_HINT or any(ord(c) < 32 for c in value):
             raise InvalidCallback(f"Query parameter {key} is not a plausible value.")
@@ -58,6 +61,7 @@ def parse_hints(query: Mapping[str, str]) -> Hints:
         by=values["by"],
         callback=values["callback"],
         room=values["room"],
+        monitored=values["monitored"],
     )
 
 
@@ -77,6 +81,7 @@ def webhook_path(name: str, hints: Hints | None = None) -> str:
             ("by", hints.by),
             ("callback", hints.callback),
             ("room", hints.room),
+            ("monitored", hints.monitored),
         )
         if value
     }

@@ -120,7 +120,13 @@ def _placement(client: Any, call_sid: str) -> Placement | ActionResult:
 
 
 def _join_or_switch(
-    client: Any, found: Placement, *, supervisor: str, mode: str, caller_id: str
+    client: Any,
+    found: Placement,
+    *,
+    supervisor: str,
+    mode: str,
+    caller_id: str,
+    status_callback: str = "",
 ) -> ActionResult:
     """Ring the supervisor's client into the conference in ``mode``; already in it
     (their label): switch that participant's mode instead."""
@@ -139,8 +145,17 @@ def _join_or_switch(
         beep="false",  # nobody on the call is told
         end_conference_on_exit=False,
         **settings,
+        **_status(status_callback),
     )
     return ActionResult(ok=True, call_sid=str(joined.call_sid))
+
+
+def _status(url: str) -> dict[str, Any]:
+    """The participant's call leg reports its end to ``url`` (Twilio's Participants API:
+    ``StatusCallback`` with ``StatusCallbackEvent=completed``): the supervisor hung up."""
+    if not url:
+        return {}
+    return {"status_callback": url, "status_callback_event": ["completed"]}
 
 
 def _leave(client: Any, found: Placement, supervisor: str) -> ActionResult:
@@ -160,6 +175,7 @@ def monitor(
     supervisor: str,
     mode: str,
     caller_id: str = "",
+    status_callback: str = "",
     http_client: HttpClient | None = None,
 ) -> ActionResult:
     """Ring the ``supervisor``'s client (identity) into the conference of the customer's
@@ -173,7 +189,14 @@ def monitor(
         found = _placement(client, call_sid)
         if isinstance(found, ActionResult):
             return found
-        return _join_or_switch(client, found, supervisor=supervisor, mode=mode, caller_id=caller_id)
+        return _join_or_switch(
+            client,
+            found,
+            supervisor=supervisor,
+            mode=mode,
+            caller_id=caller_id,
+            status_callback=status_callback,
+        )
 
     return _run(f"monitor ({mode})", account, command)
 
@@ -228,6 +251,7 @@ def monitor_room(
     supervisor: str,
     mode: str,
     caller_id: str = "",
+    status_callback: str = "",
     wait: float = ROOM_WAIT_SECONDS,
     http_client: HttpClient | None = None,
 ) -> ActionResult:
@@ -241,7 +265,14 @@ def monitor_room(
         found = _in_room(client, room, agent_leg, wait)
         if isinstance(found, ActionResult):
             return found
-        return _join_or_switch(client, found, supervisor=supervisor, mode=mode, caller_id=caller_id)
+        return _join_or_switch(
+            client,
+            found,
+            supervisor=supervisor,
+            mode=mode,
+            caller_id=caller_id,
+            status_callback=status_callback,
+        )
 
     return _run(f"monitor ({mode})", account, command)
 

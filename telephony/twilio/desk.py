@@ -2,8 +2,9 @@
 
 An Asterisk call's commands go to the bridge that owns its PBX (telephony/pbx.py); a
 Twilio call has no bridge, and the agent's softphone controls the call itself (hold,
-transfer, hang up). A supervisor's monitoring is the one command run for it: through
-the call's conference (telephony/twilio/coaching.py). Each monitoring session that
+transfer, hang up). A supervisor's monitoring runs here, through the call's conference
+(telephony/twilio/coaching.py), and so do their management commands (pause, queue
+membership, move, hang up: telephony/twilio/managing.py). Each monitoring session that
 starts or ends here becomes a ``MonitorStarted`` / ``MonitorStopped`` fact of the call,
 applied as the PBX's facts are (the call's timeline and the audit trail).
 
@@ -29,8 +30,9 @@ from contactcenter.models import Agent
 from contactcenter.ports import PbxResult
 from contactcenter.services.telephony import telephony_apply
 from telephony.models import TwilioAccount
-from telephony.twilio import actions, coaching, moving, recording_rest
+from telephony.twilio import actions, coaching, managing, moving, recording_rest
 from telephony.twilio.actions import ActionResult
+from telephony.twilio.callbacks import Hints, webhook_url
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +51,15 @@ def _account(organization_id: int, connection_key: str) -> TwilioAccount | None:
             account_sid=connection_key.removeprefix(PREFIX),
             is_enabled=True,
         )
+        .order_by("pk")
+        .first()
+    )
+
+
+def routing_account(organization_id: int) -> TwilioAccount | None:
+    """The organization's enabled Twilio account, whose queues we route."""
+    return (
+        TwilioAccount.objects.filter(organization_id=organization_id, is_enabled=True)
         .order_by("pk")
         .first()
     )
@@ -143,14 +154,24 @@ async def twilio_command(
 ) -> PbxResult:
     """``monitor`` (``call``: the customer's CallSid, ``identity``: the supervisor's
     client, ``mode``) or ``monitor_stop``; the recording's commands
-    (telephony/twilio/recording_rest.py); ``originate`` of a callback's call; any other
-    command is refused."""
+    (telephony/twilio/recording_rest.py); ``originate`` of a callback's call; a
+    supervisor's management of the floor we route (telephony/twilio/managing.py); any
+    other command is refused."""
     if command in recording_rest.COMMANDS:
         return await recording_rest.recording_command(
             organization_id, connection_key, command, params, timeout=timeout
         )
     if command == "originate":
         return await _originate(organization_id, connection_key, params, timeout)
+    if command in managing.COMMANDS:
+        managed_account = await database_sync_to_async(_account)(organization_id, connection_key)
+        if managed_account is None:
+            return PbxResult(
+                ok=False,
+                error="no_pbx",
+                message="The organization's Twilio account is not enabled.",
+            )
+        return await managing.managed(managed_account, command, params, timeout=timeout)
     if command not in COMMANDS:
         return PbxResult(
             ok=False,
@@ -193,6 +214,12 @@ async def _monitoring(
     it is in (telephony/twilio/coaching.py)."""
     call_sid, supervisor = str(params["call"]), str(params["identity"])
     mode = str(params.get("mode", ""))
+    # The supervisor's leg says when it ends (they hung up): telephony/twilio/monitor_status.py.
+    status = (
+        webhook_url(settings.PUBLIC_URL, "monitor-status", Hints(monitored=call_sid))
+        if settings.PUBLIC_URL
+        else ""
+    )
     routed = await database_sync_to_async(moving.routed)(organization_id, call_sid)
     if routed is None:
         if command == "monitor":
@@ -203,6 +230,7 @@ async def _monitoring(
                 supervisor=supervisor,
                 mode=mode,
                 caller_id=account.caller_id,
+                status_callback=status,
             )
         else:
             run = functools.partial(
@@ -236,6 +264,7 @@ async def _monitoring(
         supervisor=supervisor,
         mode=mode,
         caller_id=account.caller_id,
+        status_callback=status,
     )
     return await asyncio.to_thread(join)
 

@@ -8,7 +8,7 @@ The other URLs are written into the TwiML and REST calls we make.
 
 from django.urls import path
 
-from telephony.twilio import recording_status, views, voicemail, waiting
+from telephony.twilio import monitor_status, recording_status, views, voicemail, waiting
 
 app_name = "twilio"
 
@@ -21,6 +21,8 @@ urlpatterns = [
     path("wait/", waiting.wait, name="wait"),
     path("callback-request/", waiting.callback_request, name="callback-request"),
     path("queue-exit/", waiting.queue_exit, name="queue-exit"),
+    # A supervisor's monitoring leg is over (telephony/twilio/monitor_status.py).
+    path("monitor-status/", monitor_status.monitor_status, name="monitor-status"),
     path("recording-status/", recording_status.recording_status, name="recording-status"),
     # A queue's voicemail exit (telephony/twilio/voicemail.py): the <Record> and its reports.
     path("voicemail/", voicemail.voicemail, name="voicemail"),

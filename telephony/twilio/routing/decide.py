@@ -35,6 +35,7 @@ from contactcenter.models import (
 from contactcenter.services import audit
 from telephony.models import (
     OFFER_ACTIVE,
+    ExitReason,
     OfferStatus,
     TwilioAccount,
     TwilioOffer,
@@ -61,7 +62,8 @@ def waiting_calls(organization_id: int) -> list[Call]:
 
     A caller an exit moved to another queue waits there: ``call.queue`` and
     ``call.queued_at`` of the returned (never saved) instance are that queue and the
-    move's time, while the call's record keeps the queue it joined.
+    move's time (a supervisor's move keeps the time they joined: their place), while
+    the call's record keeps the queue it joined.
     """
     offered = TwilioOffer.objects.filter(call=OuterRef("pk"), status__in=OFFER_ACTIVE)
     # A caller who asked to be called back is in line as their Callback, not as a call.
@@ -88,19 +90,22 @@ def waiting_calls(organization_id: int) -> list[Call]:
             target = queues.get(call.moved_to)
             if target is None:  # left for good (voicemail, callback, hung up)
                 continue
-            moved_at = (
+            entry = (
                 TwilioQueueExit.objects.filter(call=call, to_queue=target)
                 .order_by("-created_at")
-                .values_list("created_at", flat=True)
+                .values_list("created_at", "reason")
                 .first()
             )
-            call.queue, call.queued_at = target, moved_at
+            call.queue = target
+            if entry is not None and entry[1] != ExitReason.MOVED:
+                # A supervisor's move keeps the caller's place: their wait goes on.
+                call.queued_at = entry[0]
         if call.queue is not None and call.queue.is_active:
             line.append(call)
     return sorted(line, key=lambda c: (-_queue_of(c).weight, c.queued_at or c.started_at, c.pk))
 
 
-def _busy_agents(organization_id: int, now: datetime) -> tuple[set[int], datetime | None]:
+def busy_agents(organization_id: int, now: datetime) -> tuple[set[int], datetime | None]:
     """Agents with an active offer, a callback offered, under way or on its live call,
     or in wrap-up after their last call; and the first moment one of the latter is
     free. (An agent on any other call is not available: their phone's state says so.)"""
@@ -213,7 +218,7 @@ def decide(*, organization_id: int, now: datetime) -> Decision:
     # The decision is made now that the lock is held: another process may have decided
     # (and claimed agents, ended offers) while this one waited for it.
     now = max(now, timezone.now())
-    busy, next_check = _busy_agents(organization_id, now)
+    busy, next_check = busy_agents(organization_id, now)
     free = set(
         Agent.objects.for_organization(organization_id)
         .filter(is_active=True, state=AgentState.AVAILABLE)

@@ -72,6 +72,8 @@ class FakeConferences:
     joined: list[dict[str, str]] = field(default_factory=list)  # the create forms
     changed: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # (who, form)
     removed: list[str] = field(default_factory=list)  # who: CallSid or label, as asked
+    # A participant created with a StatusCallback for its leg's end: CallSid -> that URL.
+    leg_callbacks: dict[str, str] = field(default_factory=dict)
     created = 0
 
     def add(self, sid: str, *call_sids: str) -> Room:
@@ -189,6 +191,9 @@ class FakeConferences:
             self._apply(participant, form)
             room.participants.append(participant)
             self.joined.append(form)
+            if form.get("StatusCallback") and "completed" in form.get("StatusCallbackEvent", ""):
+                # Twilio reports the participant's call leg there once it is over.
+                self.leg_callbacks[participant.call_sid] = form["StatusCallback"]
             return 201, participant.json(many[1], room.sid)
         one = _PARTICIPANT.match(path)
         if one:

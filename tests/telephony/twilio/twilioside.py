@@ -204,6 +204,30 @@ class TwilioSide:
         self._room_over(ring, "completed")
         self._ended(ring.call)
 
+    def supervisor_hangs_up(self, label: str) -> str:
+        """The supervisor whose participant is ``label`` hangs up their softphone: the
+        leg leaves its conference (which goes on: the participant does not end it) and,
+        as Twilio documents for a participant created with a ``StatusCallback`` and
+        ``StatusCallbackEvent=completed``, that leg's status callback follows (its own
+        CallSid, ``CallStatus=completed``). Returns the leg's CallSid."""
+        with self.api.lock:
+            [leg] = [
+                p.call_sid
+                for room in self.api.conferences.rooms
+                if room.status == "in-progress"
+                for p in room.participants
+                if p.label == label
+            ]
+            ended = self.api.conferences.leave(leg)
+            url = self.api.conferences.leg_callbacks.get(leg, "")
+        assert ended == [], "the supervisor's leaving ended the conference"
+        assert url, "the participant was created with no status callback for its end"
+        fields = self._fields(
+            leg, "completed", "outbound-api", From="client:contact-center", CallDuration="5"
+        )
+        self._send(_path(url), fields)
+        return leg
+
     def agent_hangs_up_in_room(self, ring: Ring) -> None:
         """The agent of a call moved into a conference hangs up: their leg leaves it (and
         ends it, with ``endConferenceOnExit``); the caller's ``<Dial><Conference>`` is over
