@@ -27,6 +27,7 @@ from contactcenter.models import (
 from contactcenter.services.agents import agent_set_state
 from telephony.models import ExitReason, OfferStatus, TwilioOffer, TwilioQueueExit
 from telephony.twilio.managing import MOVED_REASON
+from telephony.twilio.routing.decide import waiting_calls
 from tests.conftest import Floor, client_for
 from tests.factories import make_agent, make_queue
 from tests.telephony.twilio.fakeapi import FakeTwilioAPI
@@ -215,6 +216,9 @@ def test_a_waiting_caller_moved_to_another_queue_keeps_their_wait(
     f.twilio.left_queue(sid)
     enqueue = ElementTree.fromstring(f.twilio.follow(sid, path).content).find("Enqueue")
     assert enqueue is not None and enqueue.text == "sales"
+    # The routing sees the caller in sales, in the place their first join gave them.
+    [line] = waiting_calls(f.floor.org.pk)
+    assert (line.pk, line.queue, line.queued_at) == (call.pk, sales, call.queued_at)
     # Sales' member is rung with the caller; the answer's wait counts from the first join.
     agent_set_state(agent=helper, state=AgentState.AVAILABLE)
     [ring] = f.twilio.rings()
