@@ -10,12 +10,24 @@ reads comments and docstrings only.
 The same holds in the browser client (``realtime/static/realtime/js``, the vendored
 libraries left out), read whole: comments, identifiers, DOM event names and other
 strings; and in the tests' comments and docstrings, where the tests of AMI say *AMI
-frame* or *wire frame*, and only the tests that read Prometheus series say metrics."""
+frame* or *wire frame*, and only the tests that read Prometheus series say metrics.
+
+The benchmarks (``bench/``) and the docs say message too. bench's Python is read in its
+comments, docstrings and strings (what it prints: its labels, its help) and in its
+names, where only a module that parses AMI (one importing ``telephony.ami.frames``) may
+name a frame. The Markdown (``docs/``, ``bench/README.md``) is read whole: a frame is
+an AMI frame or a wire frame there, or a name quoted as code: a module path, a name of
+telephony's AMI code (``FrameParser``, ``frame_errors``) or of the published AsyncAPI
+document (``CallFrameData``, the ``...Frame`` titles)."""
 
 from __future__ import annotations
 
+import io
+import json
 import re
+import tokenize
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 from tests.source_prose import ROOT, prose, sources
@@ -33,6 +45,16 @@ SCRIPT_WORD = re.compile(r"[A-Za-z_$][\w$]*")
 PART = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
 # The platform's own names, which this code may call.
 PLATFORM = {"requestAnimationFrame", "cancelAnimationFrame"}
+
+# The Markdown read whole, and the Python read like the scripts.
+DOCS = (ROOT / "docs", ROOT / "bench")
+# In Markdown a word may end a line and its noun start the next: "AMI" then "frame".
+DOC_FRAME = re.compile(r"(?<![./])\bframes?\b", re.IGNORECASE)
+AMI_BEFORE = re.compile(r"\b(?:AMI|wire)\s+$")
+CODE_SPAN = re.compile(r"`([^`\n]+)`")
+NAME = re.compile(r"[\w./-]+")
+# A module that parses AMI, whose names may say frame.
+READS_AMI = re.compile(r"^from telephony\.ami\.frames import|^import telephony\.ami\.frames", re.M)
 
 # Left for later: lines in files another change had open when these checks came. Each
 # must still be there: remove its entry once the line says message.
@@ -76,6 +98,68 @@ def _scripts() -> Iterator[Path]:
 def _test_sources() -> Iterator[Path]:
     """The tests' Python files, this one left out: it names the words it forbids."""
     return (path for path in sources("tests") if path != Path(__file__).resolve())
+
+
+def _strings_and_names(source: str) -> Iterator[tuple[int, str, str]]:
+    """The source's string literals and names: (line, "string" or "name", text)."""
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.STRING:
+            yield token.start[0], "string", token.string
+        elif token.type == tokenize.NAME:
+            yield token.start[0], "name", token.string
+
+
+def _says_frame(name: str) -> bool:
+    """Whether a name has the word frame in it: call_frames, CallFrameData."""
+    return bool({part.lower() for part in PART.findall(name)} & {"frame", "frames"})
+
+
+def _python_uses(source: str) -> list[str]:
+    """bench's (and the docs') Python: a frame in prose or a string unless an AMI frame
+    or a wire frame, in a name unless the module parses AMI."""
+    found = _uses(FRAME, source)
+    names_may = READS_AMI.search(source) is not None
+    for n, kind, text in _strings_and_names(source):
+        if (kind == "string" and FRAME.search(text)) or (
+            kind == "name" and not names_may and _says_frame(text)
+        ):
+            found.append(f"{n}: {text}")
+    return found
+
+
+@cache
+def _published_names() -> str:
+    """Where a quoted name may say frame: telephony's AMI code and the AsyncAPI document."""
+    from realtime.asyncapi import asyncapi_document
+
+    ami = "\n".join(path.read_text() for path in sources("telephony/ami"))
+    return ami + json.dumps(asyncapi_document(host="docs", secure=False))
+
+
+def _markdown_uses(text: str, *, names: str) -> list[str]:
+    """The lines of a Markdown text with a frame that is neither an AMI (or wire) frame
+    nor in a name quoted as code that exists (a path) or is one of ``names``."""
+    lines = text.splitlines()
+    spans = [(m.start(), m.end(), m.group(1)) for m in CODE_SPAN.finditer(text)]
+    names_quoted = [
+        (a, b)
+        for a, b, span in spans
+        if NAME.fullmatch(span) and ((ROOT / span).exists() or span in names)
+    ]
+    at = [m.start() for m in DOC_FRAME.finditer(text)]
+    at += [a for a, b, span in spans if _says_frame(span) and (a, b) not in names_quoted]
+    found = set()
+    for start in at:
+        if AMI_BEFORE.search(text[max(0, start - 40) : start]):
+            continue
+        if any(a < start < b for a, b in names_quoted):
+            continue
+        found.add(text.count("\n", 0, start) + 1)
+    return [f"{n}: {lines[n - 1].strip()}" for n in sorted(found)]
+
+
+def _markdown() -> Iterator[Path]:
+    return (path for folder in DOCS for path in sorted(folder.rglob("*.md")))
 
 
 def test_what_goes_over_a_websocket_is_a_message_not_a_frame() -> None:
@@ -157,3 +241,47 @@ def test_the_script_check_sees_identifiers_comments_and_strings() -> None:
     assert _script_uses({"metric", "metrics"}, source) == [
         '7: function metric(name) { return h("div", { class: "figure" }); }'
     ]
+
+
+def test_bench_and_the_docs_say_message() -> None:
+    markdown = list(_markdown())
+    assert ROOT / "docs" / "benchmarks.md" in markdown and ROOT / "bench" / "README.md" in markdown
+    names = _published_names()
+    offenders = [
+        f"{path.relative_to(ROOT)}:{where}"
+        for path in markdown
+        for where in _markdown_uses(path.read_text(), names=names)
+    ] + [
+        f"{path.relative_to(ROOT)}:{where}"
+        for path in sources("bench", "docs")
+        for where in _python_uses(path.read_text())
+    ]
+    assert not offenders, offenders
+
+
+def test_the_bench_check_sees_prose_strings_and_names() -> None:
+    source = (
+        '"""Each AMI frame leaves; the wire frames too."""\n'
+        "call_frames = {}  # the frames a console got\n"
+        'print(f"({n:,} frames)")\n'
+        'help_text = "stop when no AMI frame came"\n'
+    )
+    assert [where[:2] for where in _python_uses(source)] == ["2:", "2:", "3:"]
+    parses_ami = (
+        "from telephony.ami.frames import FrameParser\n"
+        "for frame in FrameParser().feed(b''):  # each AMI frame\n"
+        "    pass\n"
+    )
+    assert _python_uses(parses_ami) == []
+
+
+def test_the_docs_check_sees_words_not_names() -> None:
+    text = (
+        "Each AMI frame and every wire\nframe is fine; `telephony/ami/frames.py` is a path,\n"
+        "`FrameParser` a name of AMI's, `CallRingingFrame` a published title.\n"
+        "The console got a later frame of the call.\n"
+        "`call_frames` is nobody's name;\n"
+        "`snapshot frame` is no name at all.\n"
+    )
+    found = _markdown_uses(text, names="class FrameParser: snapshot frame; CallRingingFrame")
+    assert [where.split(":")[0] for where in found] == ["4", "5", "6"], found
