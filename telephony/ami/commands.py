@@ -103,7 +103,7 @@ def _monitor(params: dict[str, Any], state: Tracker) -> PlannedAction:
             "Async": "true",
             "ChannelId": channel_id,
             # Set on the supervisor's channel before it dials, so PJSIP puts it on the
-            # INVITE: the browser softphone answers the monitoring call by itself
+            # INVITE: the browser softphone shows the ringing call as the monitoring call
             # (docs/supervisor.md#the-supervisors-browser-phone).
             "Variable": f"PJSIP_HEADER(add,{MONITOR_HEADER})={channel_id}",
         },

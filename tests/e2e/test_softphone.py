@@ -10,8 +10,9 @@ The supervisor's browser phone receives a monitoring call
 server, the bridge and the AMI simulator as their own processes (the supervisor's
 Listen and Stop go page → server → bridge → AMI, the session on the page and the
 timeline comes back from the PBX's events); kamailio; the supervisor's console
-softphone (JsSIP, registered as 2201), which answers the call by itself from its
-``X-CC-Monitor`` header and plays what arrives; the SIP and the RTP between it and the
+softphone (JsSIP, registered as 2201), which shows the ringing call as the monitoring
+call from its ``X-CC-Monitor`` header, is answered with its button, and plays what
+arrives; the SIP and the RTP between it and the
 PBX's side. Stood in for Asterisk (tests/e2e/pbx_standin.py): the INVITE and the BYE
 of the monitoring leg, sent by a third Chromium page (JsSIP, registered to kamailio as
 the PBX, Chromium's fake microphone as its sound) when the simulator reports the spy
@@ -374,9 +375,13 @@ def _listen_in(
         )
         assert spy["SpyerConnectedLineName"] == "Listen 1001"
 
-        # The browser phone answers it by itself as the monitoring call: no ring, no
-        # button pressed.
+        # The browser phone shows it as the monitoring call, ringing: never answered by
+        # itself (a header proves nothing about who sent the INVITE); Answer takes it.
         sip_call = sam.get_by_test_id("sip-call")
+        expect(sip_call).to_have_attribute("data-state", "ringing")
+        expect(sip_call).to_have_attribute("data-monitor", session)
+        expect(sam.locator("body")).to_have_attribute("data-ringtone", "on")
+        sip_call.get_by_test_id("sip-answer").click()
         expect(sip_call).to_have_attribute("data-state", "connected")
         expect(sip_call).to_have_attribute("data-monitor", session)
         expect(sip_call.get_by_test_id("sip-call-state")).to_have_text("Monitoring")

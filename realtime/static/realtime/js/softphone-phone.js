@@ -291,10 +291,10 @@ export class Phone {
     call.busy = busy;
     this.calls.set(call.key, call);
     // The monitoring call a supervisor asked for (Listen, Whisper, Barge): the PBX marks
-    // its INVITE (docs/supervisor.md), and it is answered at once, with no ring. On
-    // another call, it rings as any call does.
-    if (call.monitor && !busy) call.answer();
-    else this.emit("call", call);
+    // its INVITE (docs/supervisor.md) and the card says so, but it rings and waits for
+    // Answer like any call. A header is no proof of who sent the INVITE: answering by
+    // itself would open the supervisor's microphone to anyone who can put it there.
+    this.emit("call", call);
   }
 
   ended(call) {
