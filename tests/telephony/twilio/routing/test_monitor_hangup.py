@@ -15,7 +15,7 @@ from contactcenter.models import AuditEntry, CallEvent
 from telephony.twilio.moving import room_for
 from tests.conftest import Floor
 from tests.telephony.twilio.fakeapi import FakeTwilioAPI
-from tests.telephony.twilio.routing.test_monitoring import Monitored, connect, room, state, timeline
+from tests.telephony.twilio.routing.monitored import Monitored, connect, room, state, timeline
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("public_url")]
 
