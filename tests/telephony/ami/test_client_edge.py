@@ -11,6 +11,7 @@ import asyncio
 
 import pytest
 
+from telephony.ami.bridge import _EDGE_CHECKS
 from telephony.ami.client import AmiEndpoint, AmiSession, edge_filter
 from telephony.ami.frames import AmiMessage, FrameError, FrameParser
 from telephony.ami.simulator import AmiSimulator
@@ -145,3 +146,23 @@ async def test_a_login_answered_before_open_resumes_is_a_login(
         await session.ping(5)
         assert len(simulator.sessions) == 1
         session.close()
+
+
+@pytest.mark.parametrize(
+    ("variable", "kept"),
+    [
+        ("__cc_disposition", True),
+        ("CC_DISPOSITION", True),
+        ("MIXMONITOR_FILENAME", True),
+        ("vm_messagefile", True),
+        ("VMSTATUS", True),
+        ("QUEUEPOSITION", False),
+        ("DIALSTATUS", False),
+    ],
+)
+def test_the_bridges_varset_check_keeps_only_the_variables_it_reads(
+    variable: str, kept: bool
+) -> None:
+    check = _EDGE_CHECKS["VarSet"]
+    raw = f"Event: VarSet\r\nChannel: PJSIP/1001-1\r\nVariable: {variable}\r\nValue: x\r\n"
+    assert check(raw) is kept
