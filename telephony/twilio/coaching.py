@@ -11,10 +11,11 @@ As Twilio documents it: a coach's audio is not in the conference's
 recording; a participant with ``Coaching=false`` is heard by everyone.
 
 A call our routing connected with ``<Dial><Client>`` is moved into a conference of its
-own first (telephony/twilio/moving.py), and monitored there (``monitor_room``). Another
-call must already be in a conference (``NOT_IN_CONFERENCE`` otherwise), found by asking
-Twilio which in-progress conference has the customer's CallSid as a participant; the
-agent is the one other participant that is not a coach nor one of our monitors. The
+own first (telephony/twilio/moving.py), and monitored there (``conference_named``).
+Another call must already be in a conference (``NOT_IN_CONFERENCE`` otherwise), found by
+asking Twilio which in-progress conference has the customer's CallSid as a participant
+(``conference_with``); the agent is the one other participant that is not a coach nor one
+of our monitors. ``monitor`` and ``monitor_stop`` take either finder. The
 supervisor's participant is labelled ``cc-monitor:<identity>``, so a second request
 switches the mode of the same monitoring call (no new ring) and a stop removes it, by
 label.
@@ -62,6 +63,11 @@ class Placement:
     conference_sid: str
     agent_call_sid: str
     labels: frozenset[str]
+
+
+# How a command finds the call's conference, asked of a Twilio client: a placement, or
+# why there is none (conference_with, conference_named).
+Finder = Callable[[Any], Placement | ActionResult]
 
 
 def label_for(identity: str) -> str:
@@ -168,58 +174,6 @@ def _leave(client: Any, found: Placement, supervisor: str) -> ActionResult:
     return ActionResult(ok=True, call_sid=session)
 
 
-def monitor(
-    account: TwilioAccount,
-    *,
-    call_sid: str,
-    supervisor: str,
-    mode: str,
-    caller_id: str = "",
-    status_callback: str = "",
-    http_client: HttpClient | None = None,
-) -> ActionResult:
-    """Ring the ``supervisor``'s client (identity) into the conference of the customer's
-    ``call_sid`` in ``mode``; already in it (their label): switch its mode instead.
-    ``call_sid`` of the result is the supervisor's participant (the session)."""
-    if mode not in MODES:
-        return ActionResult(ok=False, message=f"Unknown mode {mode!r}.")
-
-    def command() -> ActionResult:
-        client = _client(account, http_client)
-        found = _placement(client, call_sid)
-        if isinstance(found, ActionResult):
-            return found
-        return _join_or_switch(
-            client,
-            found,
-            supervisor=supervisor,
-            mode=mode,
-            caller_id=caller_id,
-            status_callback=status_callback,
-        )
-
-    return _run(f"monitor ({mode})", account, command)
-
-
-def monitor_stop(
-    account: TwilioAccount,
-    *,
-    call_sid: str,
-    supervisor: str,
-    http_client: HttpClient | None = None,
-) -> ActionResult:
-    """Take the ``supervisor``'s monitoring participant out of the call's conference."""
-
-    def command() -> ActionResult:
-        client = _client(account, http_client)
-        found = _placement(client, call_sid)
-        if isinstance(found, ActionResult):
-            return found
-        return _leave(client, found, supervisor)
-
-    return _run("monitor_stop", account, command)
-
-
 def _in_room(client: Any, room: str, agent_leg: str, wait: float) -> Placement | ActionResult:
     """The in-progress conference named ``room`` once the agent's leg is in it (Twilio
     puts a redirected leg there a moment after it answers the redirect), looked for
@@ -243,26 +197,38 @@ def _in_room(client: Any, room: str, agent_leg: str, wait: float) -> Placement |
         time.sleep(ROOM_POLL_SECONDS)
 
 
-def monitor_room(
+def conference_with(call_sid: str) -> Finder:
+    """The in-progress conference that has the customer's ``call_sid`` as a participant;
+    the agent is the one other participant that is not a coach nor one of our monitors."""
+    return lambda client: _placement(client, call_sid)
+
+
+def conference_named(room: str, agent_leg: str, *, wait: float = ROOM_WAIT_SECONDS) -> Finder:
+    """The conference ``room`` a routed call was moved into (telephony/twilio/moving.py),
+    once the agent's leg ``agent_leg`` is in it, looked for until ``wait`` seconds have
+    passed."""
+    return lambda client: _in_room(client, room, agent_leg, wait)
+
+
+def monitor(
     account: TwilioAccount,
     *,
-    room: str,
-    agent_leg: str,
+    where: Finder,
     supervisor: str,
     mode: str,
     caller_id: str = "",
     status_callback: str = "",
-    wait: float = ROOM_WAIT_SECONDS,
     http_client: HttpClient | None = None,
 ) -> ActionResult:
-    """As ``monitor``, in the conference ``room`` a routed call was moved into
-    (telephony/twilio/moving.py), coaching the agent's leg ``agent_leg``."""
+    """Ring the ``supervisor``'s client (identity) into the call's conference (``where``)
+    in ``mode``; already in it (their label): switch its mode instead. ``call_sid`` of
+    the result is the supervisor's participant (the session)."""
     if mode not in MODES:
         return ActionResult(ok=False, message=f"Unknown mode {mode!r}.")
 
     def command() -> ActionResult:
         client = _client(account, http_client)
-        found = _in_room(client, room, agent_leg, wait)
+        found = where(client)
         if isinstance(found, ActionResult):
             return found
         return _join_or_switch(
@@ -277,19 +243,19 @@ def monitor_room(
     return _run(f"monitor ({mode})", account, command)
 
 
-def monitor_stop_room(
+def monitor_stop(
     account: TwilioAccount,
     *,
-    room: str,
-    agent_leg: str,
+    where: Finder,
     supervisor: str,
     http_client: HttpClient | None = None,
 ) -> ActionResult:
-    """As ``monitor_stop``, in the conference ``room``: the caller and the agent stay."""
+    """Take the ``supervisor``'s monitoring participant out of the call's conference
+    (``where``): the caller and the agent stay."""
 
     def command() -> ActionResult:
         client = _client(account, http_client)
-        found = _in_room(client, room, agent_leg, 0.0)
+        found = where(client)
         if isinstance(found, ActionResult):
             return found
         return _leave(client, found, supervisor)

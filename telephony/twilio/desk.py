@@ -221,52 +221,37 @@ async def _monitoring(
         else ""
     )
     routed = await database_sync_to_async(moving.routed)(organization_id, call_sid)
+    where: coaching.Finder
     if routed is None:
-        if command == "monitor":
-            run = functools.partial(
-                coaching.monitor,
-                account,
-                call_sid=call_sid,
-                supervisor=supervisor,
-                mode=mode,
-                caller_id=account.caller_id,
-                status_callback=status,
-            )
-        else:
-            run = functools.partial(
-                coaching.monitor_stop, account, call_sid=call_sid, supervisor=supervisor
-            )
-        return await asyncio.to_thread(run)
-    if command == "monitor_stop":
+        where = coaching.conference_with(call_sid)
+    elif command == "monitor_stop":
         if not routed.room:
             return ActionResult(ok=False, message="No monitoring call of yours is live.")
-        stop = functools.partial(
-            coaching.monitor_stop_room,
+        # The session is in the room already or not at all: no waiting for the agent's leg.
+        where = coaching.conference_named(routed.room, routed.agent_leg, wait=0.0)
+    else:
+        if mode not in coaching.MODES:
+            return ActionResult(ok=False, message=f"Unknown mode {mode!r}.")
+        room = routed.room
+        if not room:
+            moved = await _move(account, routed, call_sid)
+            if not moved.ok:
+                return moved
+            room = moved.message
+        where = coaching.conference_named(room, routed.agent_leg)
+    if command == "monitor_stop":
+        run = functools.partial(coaching.monitor_stop, account, where=where, supervisor=supervisor)
+    else:
+        run = functools.partial(
+            coaching.monitor,
             account,
-            room=routed.room,
-            agent_leg=routed.agent_leg,
+            where=where,
             supervisor=supervisor,
+            mode=mode,
+            caller_id=account.caller_id,
+            status_callback=status,
         )
-        return await asyncio.to_thread(stop)
-    if mode not in coaching.MODES:
-        return ActionResult(ok=False, message=f"Unknown mode {mode!r}.")
-    room = routed.room
-    if not room:
-        moved = await _move(account, routed, call_sid)
-        if not moved.ok:
-            return moved
-        room = moved.message
-    join = functools.partial(
-        coaching.monitor_room,
-        account,
-        room=room,
-        agent_leg=routed.agent_leg,
-        supervisor=supervisor,
-        mode=mode,
-        caller_id=account.caller_id,
-        status_callback=status,
-    )
-    return await asyncio.to_thread(join)
+    return await asyncio.to_thread(run)
 
 
 async def _move(account: TwilioAccount, routed: moving.Routed, call_sid: str) -> ActionResult:

@@ -30,7 +30,9 @@ def room(twilio_api: Any) -> Any:
 def test_listen_then_whisper_then_barge_is_one_monitoring_call(
     account: TwilioAccount, room: Any, twilio_api: Any
 ) -> None:
-    listen = coaching.monitor(account, call_sid=CUSTOMER, supervisor=SUPERVISOR, mode="listen")
+    listen = coaching.monitor(
+        account, where=coaching.conference_with(CUSTOMER), supervisor=SUPERVISOR, mode="listen"
+    )
     assert listen.ok, listen.message
     [joined] = twilio_api.conferences.joined
     assert joined == {
@@ -45,9 +47,13 @@ def test_listen_then_whisper_then_barge_is_one_monitoring_call(
     session = listen.call_sid
     assert session in {p.call_sid for p in room.participants}
 
-    whisper = coaching.monitor(account, call_sid=CUSTOMER, supervisor=SUPERVISOR, mode="whisper")
+    whisper = coaching.monitor(
+        account, where=coaching.conference_with(CUSTOMER), supervisor=SUPERVISOR, mode="whisper"
+    )
     assert (whisper.ok, whisper.call_sid, whisper.message) == (True, session, coaching.SWITCHED)
-    barge = coaching.monitor(account, call_sid=CUSTOMER, supervisor=SUPERVISOR, mode="barge")
+    barge = coaching.monitor(
+        account, where=coaching.conference_with(CUSTOMER), supervisor=SUPERVISOR, mode="barge"
+    )
     assert (barge.ok, barge.call_sid) == (True, session)
     assert len(twilio_api.conferences.joined) == 1  # the supervisor's phone rang once
     assert twilio_api.conferences.changed == [
@@ -60,7 +66,9 @@ def test_listen_then_whisper_then_barge_is_one_monitoring_call(
     supervisor = next(p for p in room.participants if p.call_sid == session)
     assert (supervisor.muted, supervisor.coaching) == (False, False)
 
-    stop = coaching.monitor_stop(account, call_sid=CUSTOMER, supervisor=SUPERVISOR)
+    stop = coaching.monitor_stop(
+        account, where=coaching.conference_with(CUSTOMER), supervisor=SUPERVISOR
+    )
     assert (stop.ok, stop.call_sid) == (True, session)
     assert twilio_api.conferences.removed == ["cc-monitor:agent-7"]
     assert [p.call_sid for p in room.participants] == [CUSTOMER, AGENT]
@@ -70,7 +78,11 @@ def test_whisper_coaches_the_agent_not_the_customer(
     account: TwilioAccount, room: Any, twilio_api: Any
 ) -> None:
     result = coaching.monitor(
-        account, call_sid=CUSTOMER, supervisor="client:agent-7", mode="whisper", caller_id="+1555"
+        account,
+        where=coaching.conference_with(CUSTOMER),
+        supervisor="client:agent-7",
+        mode="whisper",
+        caller_id="+1555",
     )
     assert result.ok, result.message
     [joined] = twilio_api.conferences.joined
@@ -84,7 +96,9 @@ def test_whisper_coaches_the_agent_not_the_customer(
 
 def test_a_call_in_no_conference_is_refused_as_such(account: TwilioAccount, room: Any) -> None:
     # Our routing's <Dial><Client> calls: no conference has them.
-    result = coaching.monitor(account, call_sid=call_sid(5), supervisor=SUPERVISOR, mode="listen")
+    result = coaching.monitor(
+        account, where=coaching.conference_with(call_sid(5)), supervisor=SUPERVISOR, mode="listen"
+    )
     assert not result.ok
     assert result.message == coaching.NOT_IN_CONFERENCE
 
@@ -93,16 +107,22 @@ def test_a_conference_with_several_agents_is_refused(
     account: TwilioAccount, room: Any, twilio_api: Any
 ) -> None:
     twilio_api.conferences.add("CF" + "e0" * 16, call_sid(20), call_sid(21), call_sid(22))
-    result = coaching.monitor(account, call_sid=call_sid(20), supervisor=SUPERVISOR, mode="listen")
+    result = coaching.monitor(
+        account, where=coaching.conference_with(call_sid(20)), supervisor=SUPERVISOR, mode="listen"
+    )
     assert not result.ok
     assert "no single agent" in result.message
     assert twilio_api.conferences.joined == []
 
 
 def test_stopping_with_no_session_and_an_unknown_mode(account: TwilioAccount, room: Any) -> None:
-    stop = coaching.monitor_stop(account, call_sid=CUSTOMER, supervisor=SUPERVISOR)
+    stop = coaching.monitor_stop(
+        account, where=coaching.conference_with(CUSTOMER), supervisor=SUPERVISOR
+    )
     assert (stop.ok, stop.message) == (False, "No monitoring call of yours is live.")
-    odd = coaching.monitor(account, call_sid=CUSTOMER, supervisor=SUPERVISOR, mode="shout")
+    odd = coaching.monitor(
+        account, where=coaching.conference_with(CUSTOMER), supervisor=SUPERVISOR, mode="shout"
+    )
     assert not odd.ok
 
 
@@ -110,6 +130,8 @@ def test_twilio_refusing_is_an_answer_not_an_exception(
     account: TwilioAccount, room: Any, twilio_api: Any
 ) -> None:
     twilio_api.tokens[account.account_sid] = "another-token"  # the credentials were rotated
-    result = coaching.monitor(account, call_sid=CUSTOMER, supervisor=SUPERVISOR, mode="listen")
+    result = coaching.monitor(
+        account, where=coaching.conference_with(CUSTOMER), supervisor=SUPERVISOR, mode="listen"
+    )
     assert not result.ok
     assert result.code == 20003
