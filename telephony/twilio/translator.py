@@ -328,27 +328,16 @@ def dial_result(cb: Callback, hints: Hints, *, now: datetime) -> list[te.CallFac
     leg = cb.dial_call_sid or None
     if hints.by:
         return _customer_dial_result(cb, hints, at, leg)
+    # The dialled party is the agent: a parent still in progress means they hung up.
+    dialled_hung_up = HangupParty.AGENT if cb.status == "in-progress" else HangupParty.CALLER
     if hints.room and hints.agent:
         # The caller's <Dial><Conference> of a routed call moved there for a supervisor:
         # the room ended as one of the two left it, as the <Dial> it replaced would have.
-        # Its duration is the room's only: the call's talk time runs from its answer.
-        reason = HangupParty.AGENT if cb.status == "in-progress" else HangupParty.CALLER
         return [
-            te.AgentCompleted(
-                call_key=cb.call_sid,
-                at=at,
-                dedup_key=_key(cb, "room", hints.room, "completed"),
-                source=_TWILIO,
-                agent=hints.agent,
-                talk_seconds=None,
-                reason=reason,
-                queue=hints.queue,
-            )
+            _leg_completed(cb, at, hints.agent, dialled_hung_up, queue=hints.queue, room=hints.room)
         ]
     if cb.dial_status in _DIAL_CONNECTED and hints.agent:
-        # The dialled party is the agent: a parent still in progress means they hung up.
-        dialled_hung_up = HangupParty.AGENT if cb.status == "in-progress" else HangupParty.CALLER
-        return [_leg_completed(cb, at, leg, hints.agent, dialled_hung_up, queue=hints.queue)]
+        return [_leg_completed(cb, at, hints.agent, dialled_hung_up, queue=hints.queue)]
     if should_requeue(cb, hints):
         return [
             te.QueueJoined(
@@ -363,16 +352,25 @@ def dial_result(cb: Callback, hints: Hints, *, now: datetime) -> list[te.CallFac
 
 
 def _leg_completed(
-    cb: Callback, at: datetime, leg: str | None, agent: str, reason: HangupParty, queue: str = ""
+    cb: Callback,
+    at: datetime,
+    agent: str,
+    reason: HangupParty,
+    *,
+    queue: str = "",
+    room: str = "",
 ) -> te.AgentCompleted:
-    """The Dial action of a connected leg: the agent's part of the call is over."""
+    """The Dial action of a connected leg, or of the caller's <Dial><Conference> of the
+    ``room``: the agent's part of the call is over. A room's duration is not the talk
+    time (that runs from the call's answer), so it gives none."""
+    ended = ("room", room) if room else ("dial", cb.dial_call_sid or None)
     return te.AgentCompleted(
         call_key=cb.call_sid,
         at=at,
-        dedup_key=_key(cb, "dial", leg, "completed"),
+        dedup_key=_key(cb, *ended, "completed"),
         source=_TWILIO,
         agent=agent,
-        talk_seconds=cb.dial_duration,
+        talk_seconds=None if room else cb.dial_duration,
         reason=reason,
         queue=queue,
     )
@@ -390,7 +388,7 @@ def _customer_dial_result(
     """
     if cb.dial_status in _DIAL_CONNECTED:
         dialled_hung_up = HangupParty.CALLER if cb.status == "in-progress" else HangupParty.AGENT
-        return [_leg_completed(cb, at, leg, hints.by, dialled_hung_up)]
+        return [_leg_completed(cb, at, hints.by, dialled_hung_up)]
     if cb.dial_status in _RING_OUTCOMES:
         return [
             te.CallEnded(
