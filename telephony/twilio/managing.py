@@ -195,40 +195,46 @@ def _waiting(organization_id: int, call_sid: str) -> Call | None:
     return next((c for c in waiting_calls(organization_id) if c.external_id == call_sid), None)
 
 
-def _lock(organization_id: int) -> None:
-    """The routing's lock (``decide``'s): no decision claims the caller meanwhile."""
+NOT_WAITING = "The caller is not waiting in a queue (answered, being offered, or gone)."
+
+
+def _waiting_locked(organization_id: int, call_sid: str) -> tuple[Call, CallQueue] | PbxResult:
+    """The caller and the queue they wait in, under the routing's lock (``decide``'s: no
+    decision claims the caller meanwhile, until the transaction ends); refused if they
+    do not wait."""
     TwilioAccount.objects.select_for_update().filter(
         organization_id=organization_id, is_enabled=True
     ).first()
-
-
-NOT_WAITING = "The caller is not waiting in a queue (answered, being offered, or gone)."
+    call = _waiting(organization_id, call_sid)
+    if call is None or call.queue is None:
+        return _refused(NOT_WAITING, "not_waiting")
+    return call, call.queue
 
 
 @transaction.atomic
 def _claim_exit(organization_id: int, call_sid: str, name: str) -> TwilioQueueExit | PbxResult:
-    _lock(organization_id)
-    call = _waiting(organization_id, call_sid)
-    if call is None or call.queue is None:
-        return _refused(NOT_WAITING, "not_waiting")
+    waiting = _waiting_locked(organization_id, call_sid)
+    if isinstance(waiting, PbxResult):
+        return waiting
+    call, queue = waiting
     target = _queue(organization_id, name)
     if target is None or not target.is_active:
         return _refused(f"No active queue {name!r}.", "bad_request")
-    if target.pk == call.queue.pk:
+    if target.pk == queue.pk:
         return _refused("The caller is waiting in that queue already.", "same_queue")
     try:
         with transaction.atomic():
             return TwilioQueueExit.objects.create(
                 organization_id=organization_id,
                 call=call,
-                queue=call.queue,
+                queue=queue,
                 reason=ExitReason.MOVED,
                 action=QueueMaxWaitAction.QUEUE,
                 to_queue=target,
                 created_at=timezone.now(),
             )
     except IntegrityError:  # one exit per call and queue: moved out of it before
-        return _refused(f"The caller was taken out of {call.queue.name} once already.")
+        return _refused(f"The caller was taken out of {queue.name} once already.")
 
 
 def _exit_sent(exit_: TwilioQueueExit, result: ActionResult, account: TwilioAccount) -> None:
@@ -255,10 +261,10 @@ async def _move_to_queue(account: TwilioAccount, call_sid: str, name: str) -> Pb
 
 @transaction.atomic
 def _claim_offer(organization_id: int, call_sid: str, agent: Agent) -> TwilioOffer | PbxResult:
-    _lock(organization_id)
-    call = _waiting(organization_id, call_sid)
-    if call is None or call.queue is None:
-        return _refused(NOT_WAITING, "not_waiting")
+    waiting = _waiting_locked(organization_id, call_sid)
+    if isinstance(waiting, PbxResult):
+        return waiting
+    call, queue = waiting
     now = timezone.now()
     busy, _ = busy_agents(organization_id, now)
     fresh = Agent.objects.get(pk=agent.pk)
@@ -268,7 +274,7 @@ def _claim_offer(organization_id: int, call_sid: str, agent: Agent) -> TwilioOff
         organization_id=organization_id,
         call=call,
         agent=fresh,
-        queue=call.queue,
+        queue=queue,
         status=OfferStatus.CLAIMED,
         reason=MOVED_REASON,
         created_at=now,
