@@ -21,19 +21,17 @@ from django.utils import timezone
 from config.db import roundtrips
 from contactcenter import facts as te
 from contactcenter import publish
-from contactcenter.enums import CallEventType, RecordingPolicy
 from contactcenter.models import (
     Agent,
     Call,
     CallDisposition,
-    CallEvent,
     CallQueue,
     CallTransfer,
     Organization,
 )
 from contactcenter.services.calls import call_set_disposition
 from contactcenter.services.monitoring import monitor_facts_apply
-from contactcenter.services.recordings import RECORDING_FLAG, recording_facts_apply
+from contactcenter.services.recordings import RECORDING_FLAG
 from contactcenter.services.telephony import audited, bulk
 from contactcenter.services.telephony.agents import apply_agent_facts
 from contactcenter.services.telephony.callbacks import keep_requested_callbacks
@@ -45,6 +43,8 @@ from contactcenter.services.telephony.calls import (
     close_unseen,
     new_call,
 )
+from contactcenter.services.telephony.merged import calls_merge
+from contactcenter.services.telephony.recorded import recorded_from_start, recordings_apply
 from contactcenter.services.voicemails import voicemail_facts_apply
 from contactcenter.transitions import ACTIVE_CALL_STATUSES
 
@@ -161,20 +161,6 @@ _STORED_TRANSFERS = roundtrips.Shape(
 )
 
 
-def _recorded_from_start(
-    answered: Sequence[te.CallAnswered], lk: Lookups, organization_policy: str
-) -> set[str]:
-    """The answered calls whose queue's policy (blank: the organization's) is "all";
-    "on demand" starts nothing by itself."""
-    recorded = set()
-    for fact in answered:
-        queue = lk.queues.get(fact.queue) if fact.queue else None
-        policy = (queue.recording_policy if queue is not None else "") or organization_policy
-        if policy == RecordingPolicy.ALL:
-            recorded.add(fact.call_key)
-    return recorded
-
-
 def _lookups_of(agents: Iterable[Agent], queues: Iterable[CallQueue]) -> Lookups:
     by_name = {a.interface: a for a in agents}
     for agent in list(by_name.values()):
@@ -227,26 +213,9 @@ def telephony_apply(
         if isinstance(e, te.CallEnded) and (e.source, e.call_key) in with_recording
     ]
     if recorded or ended:
-        _apply_recordings(organization_id, connection_key, recorded, ended, result)
+        result.call_ids |= recordings_apply(organization_id, connection_key, recorded, ended)
+        result.applied += len(recorded)
     return result
-
-
-def _apply_recordings(
-    organization_id: int,
-    connection_key: str,
-    recorded: Sequence[te.RecordingFact],
-    ended: Sequence[tuple[str, str]],
-    result: ApplyResult,
-) -> None:
-    """The batch's recording facts, and the recordings its hang-ups end."""
-    changed = recording_facts_apply(
-        organization_id=organization_id,
-        connection_key=connection_key,
-        facts=recorded,
-        ended_call_keys=ended,
-    )
-    result.applied += len(recorded)
-    result.call_ids |= changed.call_ids  # published by the recordings' service
 
 
 def _apply(organization_id: int, connection_key: str, events: Sequence[te.Fact]) -> ApplyResult:
@@ -267,7 +236,7 @@ def _apply(organization_id: int, connection_key: str, events: Sequence[te.Fact])
         _RECORDING_POLICY(organization_id) if answered else None,
     )
     lk = _lookups_of(agents, queues)
-    result.record_from_start = _recorded_from_start(answered, lk, policy[0] if policy else "")
+    result.record_from_start = recorded_from_start(answered, lk, policy[0] if policy else "")
     calls: dict[tuple[str, str], Call] = {(c.source, c.external_id): c for c in rows}
     loaded = {c.pk: _state(c) for c in rows}  # what the audit entries compare with
     seen = {key for (key,) in stored}
@@ -326,7 +295,7 @@ def _apply(organization_id: int, connection_key: str, events: Sequence[te.Fact])
             update_fields=_TRANSFER_FIELDS,
         )
     _write_timeline(organization_id, timeline)
-    merged_away = _merge_calls(organization_id, merges)
+    merged_away = calls_merge(organization_id, merges)
     result.applied += _apply_dispositions(organization_id, dispositions)
     result.applied += keep_requested_callbacks(organization_id, requests, lk, connection_key)
     result.call_ids = {c.pk for c in touched.values()} - merged_away
@@ -431,50 +400,6 @@ def _apply_dispositions(organization_id: int, facts: list[te.DispositionReported
         )
         applied += 1
     return applied
-
-
-def _merge_calls(organization_id: int, merges: list[te.CallMerged]) -> set[int]:
-    """Fold each merged call's timeline and transfers into the call it became part of.
-
-    The calls are read in one query and the parts deleted in one statement at the end;
-    a part whose whole was itself merged away earlier in the batch is left as it is.
-    """
-    removed: set[int] = set()
-    if not merges:
-        return removed
-    scope = Call.objects.for_organization(organization_id)
-    keys = {(m.source, key) for m in merges for key in (m.call_key, m.into_key)}
-    rows = {
-        (c.source, c.external_id): c
-        for c in scope.filter(
-            source__in={source for source, _ in keys}, external_id__in={k for _, k in keys}
-        ).order_by()
-    }
-    entries: list[CallEvent] = []
-    for merge in merges:
-        part = rows.get((merge.source, merge.call_key))
-        whole = rows.get((merge.source, merge.into_key))
-        if part is None or whole is None or part.pk == whole.pk or {part.pk, whole.pk} & removed:
-            continue
-        # The part's own "created" entry would be a second start of the whole call; the
-        # merge entry below says where the part came from.
-        CallEvent.objects.filter(call=part, type=CallEventType.CREATED).delete()
-        CallEvent.objects.filter(call=part).update(call=whole)
-        CallTransfer.objects.filter(call=part).update(call=whole)
-        entries.append(
-            CallEvent(
-                organization_id=organization_id,
-                call=whole,
-                type=CallEventType.LEG_ADDED,
-                occurred_at=merge.at,
-                details={"merged_call": merge.call_key},
-                dedup_key=merge.dedup_key,
-            )
-        )
-        removed.add(part.pk)
-    CallEvent.objects.bulk_create(entries, ignore_conflicts=True)
-    scope.filter(pk__in=removed).delete()
-    return removed
 
 
 # Foreign keys by their id column: reading ``call.queue`` of a loaded call is a query.

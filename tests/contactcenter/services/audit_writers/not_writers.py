@@ -28,6 +28,12 @@ NOT_WRITERS: dict[str, str] = {
     "contactcenter.services.telephony.derive.finish_durations": "arithmetic",
     "contactcenter.services.telephony.derive.is_answered": "arithmetic",
     "contactcenter.services.telephony.derive.whole_seconds": "arithmetic",
+    "contactcenter.services.telephony.merged.calls_merge": "a step of telephony_apply: "
+    "moves timelines and transfers between the batch's calls; the parts it deletes are left "
+    "out of the batch's entries",
+    "contactcenter.services.telephony.recorded.recorded_from_start": "arithmetic",
+    "contactcenter.services.telephony.recorded.recordings_apply": "a step of telephony_apply; "
+    "recording_facts_apply writes the entries (media_writers.py)",
     "crm.services._common.ensure_same_organization": "a check",
     "crm.services.cases.case_number_allocate": "a step of case_create (the counter)",
     "crm.services.cases.case_summary_text": "text",
