@@ -1,12 +1,14 @@
-"""What bench/latency.py, bench/fanout.py and bench/rest.py share.
+"""What bench/latency.py, bench/fanout.py, bench/storm.py and bench/rest.py share.
 
 A dedicated PostgreSQL database and Redis database per benchmark, the environment the
-server processes get, Daphne started and stopped, WebSocket tickets minted in-process
-(same secret key as the server), process figures from /proc, percentiles.
+server processes get, the ASGI server (Daphne as deployed, or another: ``--server``)
+started and stopped, WebSocket tickets minted in-process (same secret key as the
+server), process figures from /proc, percentiles.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import gc
@@ -21,6 +23,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -218,19 +221,107 @@ def wait_http(
     raise TimeoutError(f"{url} did not answer in {timeout:.0f}s")
 
 
-def start_daphne(
-    env: dict[str, str], port: int, log: IO[str], *, extra: Sequence[str] = ()
-) -> subprocess.Popen[Any]:
-    """Daphne as the deploy runs it: a handshake may wait its turn for 60 s (Daphne's
-    default 5 s drops handshakes queued behind a burst, and the client's retry of the
-    same one-time ticket is then refused; see bench/storm.py)."""
-    process = subprocess.Popen(  # noqa: S603 - our interpreter, our app
-        [
+# The ASGI servers a bench can run ``config.asgi:application`` on (``--server``): each
+# command as the deploy would run it, on 127.0.0.1:<port>. Daphne's is the deploy's.
+SERVERS = ("daphne", "uvicorn", "uvicorn-wsproto", "hypercorn", "granian")
+SERVER_HELP = (
+    "the ASGI server (default daphne, as deployed). daphne waits 60 s for a handshake's "
+    "accept (the deploy's --websocket_connect_timeout); uvicorn, hypercorn and granian have "
+    "no such limit (they wait for the accept as long as the client does), so none is set. "
+    "uvicorn: websockets' sans-I/O implementation (uvicorn's default; uvicorn) or wsproto "
+    "(uvicorn-wsproto), uvloop and httptools, "
+    "pings every 20 s with 30 s to answer as Daphne, no compression offered (Daphne offers "
+    "none), no proxy headers (the app reads X-Forwarded-For itself), no lifespan; "
+    "hypercorn: uvloop worker, in this process (-w 0); granian: one worker process, ASGI "
+    "without lifespan, backpressure raised so it holds as many sockets as the others. "
+    "Not a dependency: .venv/bin/pip install 'uvicorn[standard]' wsproto hypercorn granian"
+)
+_SERVER_MODULES = {
+    "daphne": ("daphne",),
+    "uvicorn": ("uvicorn", "websockets", "uvloop", "httptools"),
+    "uvicorn-wsproto": ("uvicorn", "wsproto", "uvloop", "httptools"),
+    "hypercorn": ("hypercorn", "uvloop"),
+    "granian": ("granian",),
+}
+APP = "config.asgi:application"
+
+
+def server_missing(name: str) -> str | None:
+    """Why ``name`` cannot run here (a module not installed in the venv), or None."""
+    import importlib.util
+
+    missing = [m for m in _SERVER_MODULES[name] if importlib.util.find_spec(m) is None]
+    if not missing:
+        return None
+    return (
+        f"--server {name} needs {', '.join(missing)}, not installed in {ROOT / '.venv'} "
+        f"(.venv/bin/pip install 'uvicorn[standard]' wsproto hypercorn granian)"
+    )
+
+
+def server_command(name: str, port: int) -> list[str]:
+    """The command line of server ``name`` serving the app on 127.0.0.1:``port``."""
+    if name == "daphne":
+        # A handshake may wait its turn for 60 s (Daphne's default 5 s drops handshakes
+        # queued behind a burst, and the client's retry of the same one-time ticket is
+        # then refused; see bench/storm.py).
+        return [
             *(PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)),
-            *("--websocket_connect_timeout", "60"),
-            *extra,
-            "config.asgi:application",
-        ],
+            *("--websocket_connect_timeout", "60", APP),
+        ]
+    if name in ("uvicorn", "uvicorn-wsproto"):
+        return [
+            *(PYTHON, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port)),
+            # uvicorn's own choice of websockets implementation (its sans-I/O one).
+            *("--ws", "wsproto" if name == "uvicorn-wsproto" else "websockets-sansio"),
+            *("--loop", "uvloop", "--http", "httptools", "--lifespan", "off"),
+            *("--ws-ping-interval", "20", "--ws-ping-timeout", "30"),
+            *("--ws-per-message-deflate", "false", "--no-proxy-headers"),
+            *("--no-access-log", "--log-level", "warning", APP),
+        ]
+    if name == "hypercorn":
+        return [
+            *(PYTHON, "-m", "hypercorn", "-b", f"127.0.0.1:{port}", "-w", "0"),
+            *("-k", "uvloop", "--websocket-ping-interval", "20", APP),
+        ]
+    if name == "granian":
+        return [
+            *(PYTHON, "-m", "granian", "--interface", "asginl", "--host", "127.0.0.1"),
+            *("--port", str(port), "--workers", "1", "--backpressure", "65536"),
+            *("--no-access-log", "--log-level", "warning", APP),
+        ]
+    raise ValueError(f"unknown server {name!r}; one of {', '.join(SERVERS)}")
+
+
+@dataclass
+class Server:
+    """A server process; ``pid`` is the one that serves (granian's worker is a child
+    of the process started), whose CPU and memory the benches read."""
+
+    name: str
+    port: int
+    process: subprocess.Popen[Any]
+    pid: int
+
+
+def add_server_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--server", choices=SERVERS, default="daphne", help=SERVER_HELP)
+
+
+def check_server(parser: argparse.ArgumentParser, options: argparse.Namespace) -> None:
+    """A clear error before anything starts if ``--server`` is not installed."""
+    missing = server_missing(options.server)
+    if missing:
+        parser.error(missing)
+
+
+def start_server(name: str, env: dict[str, str], port: int, log: IO[str]) -> Server:
+    """Server ``name`` on ``port``, once it answers /healthz."""
+    missing = server_missing(name)
+    if missing:
+        raise RuntimeError(missing)
+    process = subprocess.Popen(  # noqa: S603 - our interpreter, our app
+        server_command(name, port),
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -238,10 +329,34 @@ def start_daphne(
         preexec_fn=lambda: raise_nofile(),
     )
     wait_http(f"http://127.0.0.1:{port}/healthz", process=process)
-    return process
+    pid = process.pid
+    if name == "granian":
+        workers = children(process.pid)
+        if len(workers) != 1:
+            stop(process)
+            raise RuntimeError(f"granian started {len(workers)} workers, not one")
+        pid = workers[0]
+    return Server(name, port, process, pid)
 
 
-def stop(process: subprocess.Popen[Any] | None, timeout: float = 20.0) -> None:
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def stop(process: subprocess.Popen[Any] | Server | None, timeout: float = 20.0) -> None:
+    if isinstance(process, Server):
+        process = process.process
     if process is None or process.poll() is not None:
         return
     process.send_signal(signal.SIGTERM)

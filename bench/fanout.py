@@ -2,21 +2,24 @@
 
     .venv/bin/python bench/fanout.py                 # 5,000 consoles, 20 broadcasts
     .venv/bin/python bench/fanout.py --quick         # 500 consoles, 5 broadcasts
+    .venv/bin/python bench/fanout.py --quick --server uvicorn --processes 2
 
 One Daphne process (``config.asgi``, DEBUG off, Redis channel layer) on a dedicated
-PostgreSQL database and Redis database. N WebSocket clients (aiohttp, one asyncio loop
-in this process) open ``/ws/wallboard/`` as the demo supervisor with one-time tickets
-and wait for ``hello`` + ``snapshot``; then they sit idle. Printed:
+PostgreSQL database and Redis database; or another ASGI server (``--server``), or
+``--processes`` of them behind nginx (bench/_nginx.py: the deploy's rules). N WebSocket
+clients (aiohttp, one asyncio loop in this process) open ``/ws/wallboard/`` as the demo
+supervisor with one-time tickets and wait for ``hello`` + ``snapshot``; then they sit
+idle. Printed:
 
 * capacity: consoles connected / asked, the ramp's connections per second, and the
-  Daphne process's RSS before and after: memory per connection = RSS delta / N;
+  server processes' RSS before and after: memory per connection = RSS delta / N;
 * broadcast: a ``queues.changed`` ping is sent to the organization's group over the
-  channel layer (what the bridge does after a commit); Daphne recomputes the queue
-  figures once and sends every wallboard its ``wallboard.update``.
+  channel layer (what the bridge does after a commit); the server recomputes the queue
+  figures once (each process does) and sends every wallboard its ``wallboard.update``.
   The time from the ping to each client's ``wallboard.update``: per broadcast the time
   to reach *all* clients (p50/p95 over the broadcasts) and every delivery's latency.
 
-The ceiling, in the same run on the same machine, once Daphne is stopped: a plain
+The ceiling, in the same run on the same machine, once the server is stopped: a plain
 ``websockets`` server (bench/ws_ceiling.py) holding the same number of clients and
 forwarding a Redis pub/sub message to all of them (``websockets.broadcast``).
 """
@@ -40,6 +43,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import _common as c
+from bench import _nginx
 
 
 @dataclass
@@ -81,7 +85,7 @@ class Clients:
         self.sockets = []
 
 
-async def _connect_daphne(
+async def _connect_server(
     session: aiohttp.ClientSession, port: int, user_id: int, count: int, clients: Clients
 ) -> tuple[int, float]:
     from realtime.tickets import ticket_issue
@@ -179,7 +183,7 @@ def _seed(options: argparse.Namespace, env: dict[str, str]) -> tuple[int, int, i
     return supervisor.user_id, supervisor.organization_id, queue.pk
 
 
-async def _daphne_part(
+async def _server_part(
     options: argparse.Namespace,
     env: dict[str, str],
     workdir: Path,
@@ -192,25 +196,25 @@ async def _daphne_part(
     user_id, org_id, queue_id = ids
     layer = get_channel_layer()
     assert layer is not None
-    port = c.free_port()
-    with open(workdir / "daphne.log", "w") as log:
-        daphne = c.start_daphne(env, port, log)
-    result: dict[str, Any] = {}
+    servers = _nginx.Servers(options.server, env, workdir, options.processes, options.nginx)
+    port, name = servers.port, options.server
+    print(f"  {servers.describe()}", flush=True)
+    result: dict[str, Any] = {"server": servers.describe()}
     try:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
             # A few connections first, so the code paths are loaded before the baseline.
             warm = Clients("wallboard.update")
-            await _connect_daphne(session, port, user_id, 10, warm)
+            await _connect_server(session, port, user_id, 10 * len(servers.ports), warm)
             await warm.close()
-            rss0 = c.rss_bytes(daphne.pid)
+            rss0 = servers.rss_bytes()
             clients = Clients('"wallboard.update"')
-            connected, ramp = await _connect_daphne(
+            connected, ramp = await _connect_server(
                 session, port, user_id, options.consoles, clients
             )
-            rss1 = c.rss_bytes(daphne.pid)
+            rss1 = servers.rss_bytes()
             result["capacity"] = _capacity(options.consoles, connected, ramp, rss0, rss1)
-            _print_capacity("daphne", result["capacity"])
-            cpu0 = c.cpu_seconds(daphne.pid)
+            _print_capacity(name, result["capacity"])
+            cpu0, nginx0 = servers.cpu_seconds(), servers.nginx_cpu_seconds()
 
             async def send() -> None:
                 ping = {"type": "queues.changed", "queue_ids": [queue_id]}
@@ -219,11 +223,12 @@ async def _daphne_part(
             result["broadcast"] = await _broadcasts(
                 clients, send, options.broadcasts, options.gap, options.timeout
             )
-            result["broadcast"]["daphne_cpu_s"] = c.cpu_seconds(daphne.pid) - cpu0
-            _print_broadcast("daphne", result["broadcast"])
+            result["broadcast"]["server_cpu_s"] = servers.cpu_seconds() - cpu0
+            result["broadcast"]["nginx_cpu_s"] = servers.nginx_cpu_seconds() - nginx0
+            _print_broadcast(name, result["broadcast"])
             await clients.close()
     finally:
-        c.stop(daphne)
+        servers.close()
     return result
 
 
@@ -289,7 +294,7 @@ def _capacity(asked: int, connected: int, ramp: float, rss0: int, rss1: int) -> 
 
 def _print_capacity(name: str, cap: dict[str, Any]) -> None:
     print(
-        f"  {name:<10} connected {cap['connected']:,}/{cap['asked']:,} in {cap['ramp_s']:.1f} s "
+        f"  {name:<15} connected {cap['connected']:,}/{cap['asked']:,} in {cap['ramp_s']:.1f} s "
         f"({cap['connects_per_s']:.0f}/s); RSS {cap['rss_before_mb']:.1f} -> "
         f"{cap['rss_after_mb']:.1f} MB = {cap['kb_per_connection']:.1f} KB per connection",
         flush=True,
@@ -299,7 +304,7 @@ def _print_capacity(name: str, cap: dict[str, Any]) -> None:
 def _print_broadcast(name: str, b: dict[str, Any]) -> None:
     to_all, each = b["to_all"], b["each"]
     print(
-        f"  {name:<10} broadcast reaches all: p50 {to_all['p50_ms']:.0f} ms, "
+        f"  {name:<15} broadcast reaches all: p50 {to_all['p50_ms']:.0f} ms, "
         f"p95 {to_all['p95_ms']:.0f} ms, max {to_all['max_ms']:.0f} ms "
         f"({to_all['n']} broadcasts); each delivery p50 {each['p50_ms']:.0f} ms, "
         f"p99 {each['p99_ms']:.0f} ms; missed {b['missed']}; "
@@ -319,35 +324,43 @@ def main(options: argparse.Namespace) -> int:
         redis_url=redis_url,
         prefix="bench-fanout",
     )
+    # Every wallboard here is the one demo supervisor's: the per-user limit on open
+    # sockets (realtime/sockets.py) would refuse all but the first few.
+    env["REALTIME_MAX_SOCKETS_PER_USER"] = "0"
     print(f"fan-out: {options.consoles:,} consoles, {options.broadcasts} broadcasts")
     print(f"load average before: {c.load_average()}", flush=True)
     c.flush_redis(redis_url)
     workdir = Path(tempfile.mkdtemp(prefix="bench-fanout-"))
     try:
         ids = _seed(options, env)
-        daphne = asyncio.run(_daphne_part(options, env, workdir, ids))
+        server = asyncio.run(_server_part(options, env, workdir, ids))
         ceiling = asyncio.run(_ceiling_part(options, workdir))
     finally:
         if not options.keep:
             c.drop_database(options.database_url, options.database)
         c.flush_redis(redis_url)
-    d_all = daphne["broadcast"]["to_all"]["p95_ms"]
+    d_all = server["broadcast"]["to_all"]["p95_ms"]
     w_all = ceiling["broadcast"]["to_all"]["p95_ms"]
-    d_kb = daphne["capacity"]["kb_per_connection"]
+    d_kb = server["capacity"]["kb_per_connection"]
     w_kb = ceiling["capacity"]["kb_per_connection"]
+    d_rate = server["capacity"]["connects_per_s"]
+    w_rate = ceiling["capacity"]["connects_per_s"]
     print(
-        f"ratios (daphne / websockets): broadcast-to-all p95 {c.ratio(d_all, w_all)}x, "
-        f"memory per connection {c.ratio(d_kb, w_kb)}x"
+        f"ratios ({options.server} / websockets): broadcast-to-all p95 "
+        f"{c.ratio(d_all, w_all)}x, memory per connection {c.ratio(d_kb, w_kb)}x, "
+        f"connections per second {c.ratio(d_rate, w_rate)}x"
     )
-    ok = daphne["capacity"]["connected"] >= options.consoles and d_all <= 500
+    lost = server["broadcast"]["missed"]
+    ok = server["capacity"]["connected"] >= options.consoles and d_all <= 500 and not lost
     print(
-        f"target (all {options.consoles:,} held, p95 to all <= 500 ms): "
+        f"target (all {options.consoles:,} held, none missed, p95 to all <= 500 ms): "
         f"{'met' if ok else 'NOT met'}; load average after: {c.load_average()}; "
         f"logs in {workdir}"
     )
     if options.json:
-        Path(options.json).write_text(json.dumps({"daphne": daphne, "ceiling": ceiling}, indent=2))
-    return 0
+        figures = {options.server: server, "ceiling": ceiling}
+        Path(options.json).write_text(json.dumps(figures, indent=2))
+    return 0 if server["capacity"]["connected"] >= options.consoles and not lost else 1
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -370,7 +383,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--json", help="also write the figures to this file")
+    c.add_server_option(parser)
+    _nginx.add_processes_option(parser)
     options = parser.parse_args(argv)
+    c.check_server(parser, options)
+    _nginx.check_processes(parser, options)
     if options.quick:
         options.consoles, options.broadcasts = 500, 5
     if options.consoles < 1 or options.broadcasts < 1:

@@ -5,10 +5,11 @@
 
 Real processes on a dedicated PostgreSQL database and Redis database: the AMI
 simulator (bench/latency_simulator.py, one phone per agent, all in queue ``support``,
-the dialplan noise on), ``manage.py run_bridge`` and one Daphne process (DEBUG off).
-The agents (``--consoles`` of them, extensions 1001...) are created through the
-services; each opens ``/ws/agent/`` with a one-time ticket (aiohttp clients, one asyncio
-loop in this process). Then the simulator places calls at ``--rate`` AMI events/s.
+the dialplan noise on), ``manage.py run_bridge`` and one Daphne process (DEBUG off;
+or another ASGI server, ``--server``). The agents (``--consoles`` of them, extensions
+1001...) are created through the services; each opens ``/ws/agent/`` with a one-time
+ticket (aiohttp clients, one asyncio loop in this process). Then the simulator places
+calls at ``--rate`` AMI events/s.
 
 Probes: every ``AgentCalled`` (its ``call.ringing`` message on that agent's console) and
 every ``AgentConnect`` (``call.answered``), matched by extension and caller number.
@@ -220,7 +221,7 @@ async def _real_part(
         c.read_json_line(simulator.stdout, "ready", 120)
         port = c.free_port()
         with open(workdir / "daphne.log", "w") as log:
-            daphne = c.start_daphne(env, port, log)
+            daphne = c.start_server(options.server, env, port, log)
         consoles = Consoles()
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
             started = time.monotonic()
@@ -285,8 +286,10 @@ async def _real_part(
     return result
 
 
-def _procs(*processes: subprocess.Popen[Any] | None) -> list[tuple[str, subprocess.Popen[Any]]]:
-    names = ("simulator", "bridge", "daphne")
+def _procs(
+    *processes: subprocess.Popen[Any] | c.Server | None,
+) -> list[tuple[str, subprocess.Popen[Any] | c.Server]]:
+    names = ("simulator", "bridge", "server")
     return [(n, p) for n, p in zip(names, processes, strict=True) if p is not None]
 
 
@@ -430,9 +433,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--profile",
         action="store_true",
-        help="attach py-spy (a dev tool: pip install py-spy) to the bridge and Daphne under load",
+        help="attach py-spy (a dev tool: pip install py-spy) to the bridge and the server "
+        "under load",
     )
+    c.add_server_option(parser)
     options = parser.parse_args(argv)
+    c.check_server(parser, options)
     if options.quick:
         options.consoles, options.rate, options.seconds = 200, 1000.0, 8.0
     if options.consoles < 1 or options.rate <= 0 or options.seconds <= options.tail:

@@ -2,12 +2,15 @@
 
     .venv/bin/python bench/rest.py                   # 1M calls, 100k contacts, 10 s each
     .venv/bin/python bench/rest.py --quick           # 100k calls, 10k contacts, 4 s each
+    .venv/bin/python bench/rest.py --quick --processes 2
 
 A dedicated PostgreSQL database, migrated and seeded with the demo organization, then
 bulk-loaded with COPY: ``--contacts`` contacts with one phone each and ``--calls``
 calls over the last 90 days (the demo agents and queues; a third of the callers are
-contacts). One Daphne process (DEBUG off) serves it; ``--concurrency`` aiohttp clients
-in this process send requests back to back for ``--seconds`` per endpoint, with a JWT:
+contacts). One Daphne process (DEBUG off) serves it (or another ASGI server,
+``--server``; or ``--processes`` of them behind nginx, bench/_nginx.py);
+``--concurrency`` aiohttp clients in this process send requests back to back for
+``--seconds`` per endpoint, with a JWT:
 
 * ``GET /api/v1/calls/`` as the supervisor (every call) and as the agent ``alice``
   (the calls she handled or was transferred), first page (50 rows);
@@ -41,6 +44,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import _common as c
+from bench import _nginx
 
 PASSWORD = "demo-pass-2026"  # seed_demo's
 
@@ -236,12 +240,13 @@ def main(options: argparse.Namespace) -> int:
         prefix="bench-rest",
     )
     print(
-        f"rest: {options.calls:,} calls, {options.contacts:,} contacts; 1 Daphne process; "
+        f"rest: {options.calls:,} calls, {options.contacts:,} contacts; "
+        f"{options.processes} {options.server} process(es); "
         f"{options.concurrency} concurrent clients; load average before: {c.load_average()}",
         flush=True,
     )
     workdir = Path(tempfile.mkdtemp(prefix="bench-rest-"))
-    daphne = None
+    servers = None
     try:
         if options.reuse:
             c.django_setup(env)
@@ -250,14 +255,17 @@ def main(options: argparse.Namespace) -> int:
             numbers = list(ContactPhone.objects.values_list("number", flat=True)[:1000])
         else:
             numbers = load(options, env)
-        port = c.free_port()
-        with open(workdir / "daphne.log", "w") as log:
-            daphne = c.start_daphne(env, port, log)
-        cpu0 = c.cpu_seconds(daphne.pid)
-        results = asyncio.run(measure(options, port, numbers))
-        print(f"  daphne CPU {c.cpu_seconds(daphne.pid) - cpu0:.1f} s")
+        servers = _nginx.Servers(options.server, env, workdir, options.processes, options.nginx)
+        print(f"  {servers.describe()}", flush=True)
+        cpu0, nginx0 = servers.cpu_seconds(), servers.nginx_cpu_seconds()
+        results = asyncio.run(measure(options, servers.port, numbers))
+        print(
+            f"  {options.server} CPU {servers.cpu_seconds() - cpu0:.1f} s"
+            + (f", nginx CPU {servers.nginx_cpu_seconds() - nginx0:.1f} s" if servers.nginx else "")
+        )
     finally:
-        c.stop(daphne)
+        if servers is not None:
+            servers.close()
         if not options.keep:
             c.drop_database(options.database_url, options.database)
     print(f"load average after: {c.load_average()}; logs in {workdir}")
@@ -282,7 +290,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", action="store_true", help="use a database kept by --keep")
     parser.add_argument("--json", help="also write the figures to this file")
+    c.add_server_option(parser)
+    _nginx.add_processes_option(parser)
     options = parser.parse_args(argv)
+    c.check_server(parser, options)
+    _nginx.check_processes(parser, options)
     if options.quick:
         options.calls, options.contacts, options.seconds = 100_000, 10_000, 4.0
     if options.calls < 0 or options.contacts < 1 or options.seconds <= 0:

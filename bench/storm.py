@@ -2,14 +2,17 @@
 
     .venv/bin/python bench/storm.py                  # 5,000 agent consoles, 3 runs
     .venv/bin/python bench/storm.py --quick          # 500 consoles, 1 run
+    .venv/bin/python bench/storm.py --quick --server granian
 
 One Daphne process (``config.asgi``, DEBUG off, Redis channel layer) on a dedicated
-PostgreSQL database and Redis database. ``--consoles`` agents (extensions 1001...,
-all members of queue ``support``) are created through the services; each opens
-``/ws/agent/`` with its own one-time ticket and waits for ``hello`` + ``snapshot``
-(aiohttp clients, one asyncio loop in this process). Then, per run:
+PostgreSQL database and Redis database; or another ASGI server (``--server``), or
+``--processes`` of them behind nginx (bench/_nginx.py: restarted together, nginx
+stays). ``--consoles`` agents (extensions 1001..., all members of queue ``support``)
+are created through the services; each opens ``/ws/agent/`` with its own one-time
+ticket and waits for ``hello`` + ``snapshot`` (aiohttp clients, one asyncio loop in
+this process). Then, per run:
 
-* ``--drop restart`` (default): Daphne is stopped (SIGTERM: every socket drops) and a
+* ``--drop restart`` (default): the server is stopped (SIGTERM: every socket drops) and a
   new one started on the same port; once it answers ``/healthz`` every console
   reconnects at once, each with a fresh ticket, as the pages would without their
   backoff's jitter (the worst case). ``--drop close``: the clients close their sockets
@@ -17,11 +20,12 @@ all members of queue ``support``) are created through the services; each opens
 * Printed: the time from the storm's start until every console has its snapshot
   (connections per second), each console's time to its snapshot (p50/p95/max), the
   refusals (a handshake that failed, a close instead of a snapshot, a timeout: each is
-  retried with a fresh ticket after a jittered backoff; there must be none), Daphne's
-  CPU seconds during the storm and its RSS per connection after it. ``--profile``
-  attaches py-spy to Daphne for each storm (raw stacks beside its logs).
+  retried with a fresh ticket after a jittered backoff; there must be none), the
+  server's CPU seconds during the storm and its RSS per connection after it.
+  ``--profile`` attaches py-spy to the (first) server process for each storm (raw
+  stacks beside its logs).
 
-The ceiling, in the same run on the same machine, once Daphne is stopped: a plain
+The ceiling, in the same run on the same machine, once the server is stopped: a plain
 ``websockets`` server (bench/ws_ceiling.py) that greets every connection with a
 ``hello`` and a ``snapshot`` message of ``--snapshot-bytes``, restarted the same way
 with the same number of clients reconnecting at once. Several runs: the median and best.
@@ -49,6 +53,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import _common as c
+from bench import _nginx
 
 BACKOFF_FIRST_S = 2.0  # a refused console retries as the pages do (live.js): full jitter
 BACKOFF_MAX_S = 15.0
@@ -223,7 +228,7 @@ async def _storm_runs(
     rss1 = rss()
     kb = (rss1 - rss0) / max(1, first["connected"]) / 1024
     print(
-        f"  {name:<10} first connections: {first['connected']:,}/{first['consoles']:,} in "
+        f"  {name:<15} first connections: {first['connected']:,}/{first['consoles']:,} in "
         f"{first['to_all_s']:.1f} s ({first['per_s']:.0f}/s); refused {first['refused']} "
         f"{first['refusals'] or ''}; "
         f"RSS {rss0 / 2**20:.1f} -> {rss1 / 2**20:.1f} MB = {kb:.1f} KB per connection",
@@ -247,7 +252,7 @@ async def _storm_runs(
         runs.append(result)
         each = result["each"]
         print(
-            f"  {name:<10} storm {number}: {result['connected']:,}/{result['consoles']:,} "
+            f"  {name:<15} storm {number}: {result['connected']:,}/{result['consoles']:,} "
             f"with their snapshot in {result['to_all_s']:.2f} s ({result['per_s']:.0f}/s); "
             f"each p50 {each['p50_ms']:.0f} ms, p95 {each['p95_ms']:.0f} ms, "
             f"max {each['max_ms']:.0f} ms; refused {result['refused']} {result['refusals'] or ''}; "
@@ -258,15 +263,14 @@ async def _storm_runs(
     return runs
 
 
-async def _daphne_part(
+async def _server_part(
     options: argparse.Namespace, env: dict[str, str], workdir: Path, user_ids: list[int]
 ) -> list[dict[str, Any]]:
     from realtime.tickets import ticket_issue
 
-    port = c.free_port()
-    logs = iter(range(1, 1000))
-    log = open(workdir / "daphne-0.log", "w")  # noqa: SIM115 - one per process, closed below
-    daphne = c.start_daphne(env, port, log)
+    servers = _nginx.Servers(options.server, env, workdir, options.processes, options.nginx)
+    port = servers.port
+    print(f"  {servers.describe()}", flush=True)
 
     def agent_url(user_id: int) -> Callable[[], str]:
         return lambda: f"ws://127.0.0.1:{port}/ws/agent/?ticket={ticket_issue(user_id=user_id)}"
@@ -274,15 +278,10 @@ async def _daphne_part(
     consoles = [Console(url=agent_url(user_id)) for user_id in user_ids]
 
     async def restart() -> int:
-        nonlocal daphne, log
-        c.stop(daphne)
-        log.close()
-        log = open(workdir / f"daphne-{next(logs)}.log", "w")  # noqa: SIM115
-        daphne = c.start_daphne(env, port, log)
-        return daphne.pid
+        return servers.restart()[0]
 
     def profile(number: int) -> Callable[[], None]:
-        spy = c.profile(daphne.pid, workdir / f"daphne-storm-{number}.stacks")
+        spy = c.profile(servers.pids[0], workdir / f"{options.server}-storm-{number}.stacks")
         time.sleep(1.0)  # py-spy attached before the storm begins
 
         def stop() -> None:
@@ -305,15 +304,14 @@ async def _daphne_part(
                     options,
                     fleet,
                     restart,
-                    lambda: c.cpu_seconds(daphne.pid),
-                    lambda: c.rss_bytes(daphne.pid),
-                    "daphne",
+                    servers.cpu_seconds,
+                    servers.rss_bytes,
+                    options.server,
                     profile if options.profile else None,
                 )
             await fleet.close()
     finally:
-        c.stop(daphne)
-        log.close()
+        servers.close()
     return runs
 
 
@@ -377,7 +375,7 @@ def _median_line(name: str, runs: list[dict[str, Any]]) -> str:
     p95 = [r["each"]["p95_ms"] for r in runs]
     refused = sum(r["refused"] for r in runs)
     return (
-        f"  {name:<10} every snapshot within: median {c.median(to_all):.2f} s, best "
+        f"  {name:<15} every snapshot within: median {c.median(to_all):.2f} s, best "
         f"{min(to_all):.2f} s ({c.median(rates):.0f}/s median); each p95 median "
         f"{c.median(p95):.0f} ms; refused {refused} in {len(runs)} storms"
     )
@@ -405,27 +403,29 @@ def main(options: argparse.Namespace) -> int:
         if len(user_ids) < options.consoles:
             print(f"only {len(user_ids)} agents with a user")
             return 2
-        daphne = asyncio.run(_daphne_part(options, env, workdir, user_ids))
+        server = asyncio.run(_server_part(options, env, workdir, user_ids))
         ceiling = asyncio.run(_ceiling_part(options, workdir))
     finally:
         if not options.keep:
             c.drop_database(options.database_url, options.database)
         c.flush_redis(options.redis_url)
-    print(_median_line("daphne", daphne))
+    print(_median_line(options.server, server))
     print(_median_line("websockets", ceiling))
-    d = c.median([r["to_all_s"] for r in daphne])
+    d = c.median([r["to_all_s"] for r in server])
     w = c.median([r["to_all_s"] for r in ceiling])
-    refused = sum(r["refused"] for r in daphne)
-    complete = all(r["connected"] == r["consoles"] for r in daphne)
+    refused = sum(r["refused"] for r in server)
+    complete = all(r["connected"] == r["consoles"] for r in server)
     ok = complete and refused == 0 and d <= 10.0
     print(
-        f"ratio (daphne / websockets), median time to every snapshot: {c.ratio(d, w)}x; "
+        f"ratio ({options.server} / websockets), median time to every snapshot: "
+        f"{c.ratio(d, w)}x; "
         f"target (all {options.consoles:,} back within 10 s, none refused): "
         f"{'met' if ok else 'NOT met'}; load average after: {c.load_average()}; "
         f"logs in {workdir}"
     )
     if options.json:
-        Path(options.json).write_text(json.dumps({"daphne": daphne, "ceiling": ceiling}, indent=2))
+        figures = {options.server: server, "ceiling": ceiling}
+        Path(options.json).write_text(json.dumps(figures, indent=2))
     return 0 if complete and refused == 0 else 1
 
 
@@ -469,10 +469,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--profile",
         action="store_true",
-        help="py-spy on Daphne during each storm (raw stacks in the logs' directory)",
+        help="py-spy on the (first) server process during each storm (raw stacks in the "
+        "logs' directory)",
     )
     parser.add_argument("--json", help="also write the figures to this file")
+    c.add_server_option(parser)
+    _nginx.add_processes_option(parser)
     options = parser.parse_args(argv)
+    c.check_server(parser, options)
+    _nginx.check_processes(parser, options)
     if options.quick:
         options.consoles, options.runs = 500, 1
     if options.consoles < 1 or options.runs < 1 or options.concurrency < 1:
