@@ -33,12 +33,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import global_settings
 from django.db import connection
 
 from contactcenter.models import Agent, CallEvent
 from provisioning.demo import DEMO_ORG_SLUG, DEMO_PASSWORD, SUPERVISOR_EXTENSION
-from tests.e2e.pages import REDIS_URL, STACK_MARKS, db_write, expect, screenshot
+from tests.e2e.monitored import call_for_alice, demo_agent, floor_row, make_available, stack
+from tests.e2e.pages import STACK_MARKS, db_write, expect, screenshot
 from tests.e2e.pbx_standin import AmiEvents, StandinServer, standin_page
 from tests.e2e.softphones import browser, web
 from tests.e2e.stack import (
@@ -46,7 +46,6 @@ from tests.e2e.stack import (
     Stack,
     database_url,
     db_run,
-    demo_stack,
     free_port,
     wait_until,
 )
@@ -56,8 +55,7 @@ CONFIG = Path(__file__).with_name("softphone_kamailio.cfg")
 ACCOUNTS = {"alice": ("1001", "alice-sip-pw"), "bob": ("1002", "bob-sip-pw")}
 SUPERVISOR_SIP = (SUPERVISOR_EXTENSION, "sam-sip-pw")
 PBX_SIP = ("pbx", "pbx-sip-pw")  # the stand-in for Asterisk's side (pbx_standin.py)
-CALLER = "+15557654321"  # John Smith, a contact of seed_demo
-__all__ = ["browser", "web"]  # fixtures
+__all__ = ["browser", "stack", "web"]  # fixtures
 
 pytestmark = [
     *STACK_MARKS,
@@ -272,14 +270,6 @@ def test_a_softphone_that_starts_after_the_first_snapshot_still_registers(
     expect(alice.get_by_test_id("sip-status")).to_have_attribute("data-state", "registered")
 
 
-@pytest.fixture
-def stack(transactional_db: None, tmp_path: Path, settings: Any) -> Iterator[Stack]:
-    """The whole demo stack (server, bridge, AMI simulator with the supervisor's phone)."""
-    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
-    with demo_stack(tmp_path, REDIS_URL, extra_phones=(SUPERVISOR_EXTENSION,)) as stack:
-        yield stack
-
-
 def give_supervisor_a_softphone(kamailio: Kamailio) -> None:
     agent = Agent.objects.get(organization__slug=DEMO_ORG_SLUG, user__username="supervisor")
     agent.sip_username, agent.sip_password = SUPERVISOR_SIP
@@ -314,10 +304,8 @@ def _listen_in(
     stack: Stack, kamailio: Kamailio, pbx_server: StandinServer, browser: Any, tmp_path: Path
 ) -> None:
     db_write(lambda: give_supervisor_a_softphone(kamailio))
-    alice = db_run(lambda: Agent.objects.get(organization__slug=DEMO_ORG_SLUG, extension="1001"))
-    alice_console = console_for(browser, stack, "alice")
-    alice_console.get_by_test_id("state-available").click()
-    expect(alice_console.get_by_test_id("agent-state")).to_have_attribute("data-state", "available")
+    alice = demo_agent("1001")
+    make_available(console_for(browser, stack, "alice"))
 
     # The supervisor: their console (the browser phone, registered as 2201) and, beside
     # it, the supervisor page.
@@ -326,7 +314,7 @@ def _listen_in(
     floor = sam.context.new_page()
     floor.goto("/supervisor/")
     expect(floor.get_by_test_id("no-phone")).to_be_hidden()
-    alice_row = floor.locator(f"[data-testid=floor-agent][data-agent-id='{alice.pk}']")
+    alice_row = floor_row(floor, alice)
 
     pbx = standin_page(browser, pbx_server, tmp_path / "pbx-console.log")
     pbx.evaluate(
@@ -336,17 +324,7 @@ def _listen_in(
     pbx.wait_for_function("window.pbx.registration === 'registered'")
     events = AmiEvents(stack.ami_port)
     try:
-        # A caller for alice: her (simulated) phone answers, they talk beyond the test.
-        reply = stack.place_inbound_call(
-            CallerID=f'"JOHN SMITH" <{CALLER}>',
-            Queue="support",
-            Agents="1001",
-            AnswerAfter="1",
-            Talk="3600",
-        )
-        assert reply.response == "Success", reply.fields
-        call = alice_row.get_by_test_id("agent-call")
-        expect(call).to_have_attribute("data-status", "in_progress")
+        call = call_for_alice(stack, alice_row)
 
         # Listen: the bridge originates ChanSpy to PJSIP/2201; the PBX reports the spy.
         alice_row.get_by_test_id("monitor-listen").click()

@@ -7,33 +7,25 @@ supervisor's phone (2201, in no queue) is a phone of the simulated PBX.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-from django.conf import global_settings
-
-from contactcenter.models import Agent, AuditEntry, CallEvent, Organization, User
+from contactcenter.models import AuditEntry, CallEvent, Organization, User
 from contactcenter.services.organizations import organization_update
-from provisioning.demo import DEMO_ORG_SLUG, SUPERVISOR_EXTENSION
-from tests.e2e.pages import REDIS_URL, STACK_MARKS, browser, db_write, expect, screenshot, sign_in
-from tests.e2e.stack import Stack, db_run, demo_stack
+from provisioning.demo import DEMO_ORG_SLUG
+from tests.e2e.monitored import (
+    CALLER,
+    call_for_alice,
+    demo_agent,
+    floor_row,
+    make_available,
+    stack,
+)
+from tests.e2e.pages import STACK_MARKS, browser, db_write, expect, screenshot, sign_in
+from tests.e2e.stack import Stack, db_run
 
-__all__ = ["browser"]  # fixture
+__all__ = ["browser", "stack"]  # fixtures
 pytestmark = STACK_MARKS
-
-CALLER = "+15557654321"  # John Smith, a contact of seed_demo
-
-
-@pytest.fixture
-def stack(transactional_db: None, tmp_path: Path, settings: Any) -> Iterator[Stack]:
-    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
-    with demo_stack(tmp_path, REDIS_URL, extra_phones=(SUPERVISOR_EXTENSION,)) as stack:
-        yield stack
-        for log in stack.logs.glob("*-console.log"):
-            refused = [line for line in log.read_text().splitlines() if "Security Policy" in line]
-            assert not refused, (log.name, refused)
 
 
 def _agents_are_told() -> None:
@@ -43,35 +35,22 @@ def _agents_are_told() -> None:
 
 def test_listen_then_whisper_then_pause_bob(stack: Stack, browser: Any, tmp_path: Path) -> None:
     db_write(_agents_are_told)
-    alice = db_run(lambda: Agent.objects.get(extension="1001"))
-    bob = db_run(lambda: Agent.objects.get(extension="1002"))
+    alice, bob = demo_agent("1001"), demo_agent("1002")
 
     alice_console = sign_in(browser, stack, "alice", "/console/")
-    alice_console.get_by_test_id("state-available").click()
-    expect(alice_console.get_by_test_id("agent-state")).to_have_attribute("data-state", "available")
+    make_available(alice_console)
     bob_console = sign_in(browser, stack, "bob", "/console/")
     expect(bob_console.get_by_test_id("agent-state")).to_have_attribute("data-state", "available")
 
     page = sign_in(browser, stack, "supervisor", "/supervisor/")
     expect(page.get_by_test_id("no-phone")).to_be_hidden()
     expect(page.locator("#alerts")).to_have_count(1)
-    alice_row = page.locator(f"[data-testid=floor-agent][data-agent-id='{alice.pk}']")
-    bob_row = page.locator(f"[data-testid=floor-agent][data-agent-id='{bob.pk}']")
+    alice_row, bob_row = floor_row(page, alice), floor_row(page, bob)
     expect(bob_row).to_have_attribute("data-state", "available")
 
-    # A caller for alice: her phone answers at once, they talk far beyond the test.
-    reply = stack.place_inbound_call(
-        CallerID=f'"JOHN SMITH" <{CALLER}>',
-        Queue="support",
-        Agents="1001",
-        AnswerAfter="1",
-        Talk="3600",
-    )
-    assert reply.response == "Success", reply.fields
+    call = call_for_alice(stack, alice_row)
     card = alice_console.get_by_test_id("call-card")
     expect(card).to_have_attribute("data-status", "in_progress")
-    call = alice_row.get_by_test_id("agent-call")
-    expect(call).to_have_attribute("data-status", "in_progress")
     expect(call).to_contain_text(CALLER)
     expect(call).to_contain_text("Support")
 
