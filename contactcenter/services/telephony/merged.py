@@ -2,10 +2,11 @@
 joining the customer's call, a channel moving to an older Linkedid).
 
 Each part's timeline and transfers move to the call it became part of, which gets a
-"leg added" entry, and the part is deleted. All the batch's merges go out together,
-one statement per table however many there are: on PostgreSQL each joins its table to
-the (part, whole) pairs as arrays, held (``roundtrips.write``) to ride with the batch's
-next round trip; elsewhere the ORM.
+"leg added" entry, and the part is deleted. The batch's merges are resolved first, then
+written together: one statement moves the timelines and one the transfers, however many
+merges there are (on PostgreSQL joined to the (part, whole) pairs as arrays and held,
+``roundtrips.write``, to ride with the batch's next round trip; elsewhere the ORM's
+UPDATE with a CASE), one inserts the entries, and Django's delete removes the parts.
 """
 
 from __future__ import annotations
