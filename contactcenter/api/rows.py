@@ -23,6 +23,8 @@ from rest_framework import ISO_8601, fields, relations, serializers
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from contactcenter.api.rows_sql import RowJSON, column_sql, in_utc, json_page, row_template
+
 Converter = Callable[[Any, tzinfo | None], Any]
 
 
@@ -77,6 +79,14 @@ def _converter(model: type[Model], field: Any) -> tuple[str, Converter]:
     raise TypeError(f"{field.field_name}: {type(field).__name__} is not supported")
 
 
+_KINDS: dict[Converter, str] = {
+    _datetime: "datetime",
+    _text: "text",
+    _integer: "number",
+    _same: "stored",
+}
+
+
 class ValuesRepresentation:
     """What ``serializer_class(rows, many=True).data`` gives, from ``values()`` rows.
 
@@ -87,6 +97,7 @@ class ValuesRepresentation:
     def __init__(self, serializer_class: type[serializers.ModelSerializer[Any]]) -> None:
         self.serializer_class = serializer_class
         self._plan: list[tuple[str, str, Converter]] | None = None
+        self._sql: RowJSON | bool | None = None  # False: none
 
     def _built(self) -> list[tuple[str, str, Converter]]:
         # Built on first use: the serializer's fields need the apps loaded.
@@ -106,6 +117,25 @@ class ValuesRepresentation:
     def columns(self) -> list[str]:
         return [column for _, column, _ in self._built()]
 
+    def sql_json(self) -> RowJSON | None:
+        """Each row's JSON written by PostgreSQL (rows_sql.py), None where that would
+        not be the same output: not in UTC, or a field of a kind it does not write."""
+        if not in_utc():
+            return None
+        if self._sql is None:
+            model = self.serializer_class.Meta.model
+            columns = []
+            for name, column, convert in self._built():
+                model_field = model._meta.get_field(column)  # type: ignore[attr-defined]
+                template = column_sql(model_field, _KINDS.get(convert, ""))
+                if template is None:
+                    self._sql = False
+                    break
+                columns.append((name, model_field.column, template))
+            else:
+                self._sql = RowJSON(row_template(columns))
+        return self._sql if isinstance(self._sql, RowJSON) else None
+
     def represent(self, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         plan = self._built()
         tz = timezone.get_current_timezone() if settings.USE_TZ else None  # as DRF's
@@ -119,8 +149,13 @@ class ValuesRepresentation:
 
 
 def values_page(view: Any, representation: ValuesRepresentation, extra: Sequence[str] = ()) -> Any:
-    """A list view's response (filtered, paginated) with its rows read by ``values()``."""
-    queryset = view.filter_queryset(view.get_queryset()).values(*representation.columns, *extra)
+    """A list view's response (filtered, paginated) with its rows read by ``values()``,
+    or written as JSON by PostgreSQL where that gives the same (rows_sql.py)."""
+    queryset = view.filter_queryset(view.get_queryset())
+    expression = representation.sql_json() if not extra else None
+    if expression is not None:
+        return json_page(view, queryset, expression)
+    queryset = queryset.values(*representation.columns, *extra)
     page = view.paginate_queryset(queryset)
     if page is None:
         return Response(representation.represent(queryset))
