@@ -49,3 +49,14 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None or raw.strip() == "":
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_gc_thresholds(name: str, default: str) -> list[int]:
+    """Three garbage-collector thresholds (``gc.set_threshold``) as "a,b,c"; an empty
+    value: none (Python's own)."""
+    parts = [part.strip() for part in os.environ.get(name, default).split(",")]
+    if not any(parts):
+        return []
+    if len(parts) != 3 or not all(part.isdigit() for part in parts):
+        raise ImproperlyConfigured(f"{name} takes three integers, or nothing.")
+    return [int(part) for part in parts]

@@ -23,6 +23,8 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from django.conf import settings
+
 logger = logging.getLogger(__name__)
 
 Work = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
@@ -133,13 +135,17 @@ def serve(
 
 def freeze_startup_objects() -> None:
     """Leave what a long-running process built at startup (Django, the app, its modules)
-    out of every later garbage collection. A full collection walks every tracked object
-    with the interpreter lock held: in the bridge and its render worker, every message in
-    flight waited for it (docs/benchmarks.md: the figures the code's comments rest on).
-    Call once the
-    process is set up; what it allocates afterwards is collected as usual."""
+    out of every later garbage collection, and collect the rest less often
+    (``BRIDGE_GC_THRESHOLDS``). A full collection walks every tracked object with the
+    interpreter lock held: in the bridge and its render worker, every message in flight
+    waited for it. And a batch's objects live through the batch, so with Python's
+    thresholds they kept setting off full collections that found almost nothing to
+    free; the young collections, cheap, stay as they are (docs/benchmarks.md: the
+    figures the code's comments rest on). Call once the process is set up."""
     gc.collect()
     gc.freeze()
+    if settings.BRIDGE_GC_THRESHOLDS:
+        gc.set_threshold(*settings.BRIDGE_GC_THRESHOLDS)
 
 
 def run_until_signal(main: Callable[[asyncio.Event], Coroutine[Any, Any, T]]) -> T | None:

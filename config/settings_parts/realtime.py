@@ -3,16 +3,11 @@ server process they run in."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ImproperlyConfigured
-
-from config.env import env_int, env_str
+from config.env import env_gc_thresholds, env_int, env_str
 from config.settings_parts.redis_celery import REDIS_URL
 
 # The server process's garbage-collector thresholds (config/asgi.py); empty: Python's.
-_gc_thresholds = [n.strip() for n in env_str("SERVER_GC_THRESHOLDS", "50000,20,100").split(",")]
-SERVER_GC_THRESHOLDS = [int(n) for n in _gc_thresholds if n.isdigit()]
-if any(_gc_thresholds) and (len(SERVER_GC_THRESHOLDS) != 3 or len(_gc_thresholds) != 3):
-    raise ImproperlyConfigured("SERVER_GC_THRESHOLDS takes three integers, or nothing.")
+SERVER_GC_THRESHOLDS = env_gc_thresholds("SERVER_GC_THRESHOLDS", "50000,20,100")
 REALTIME_TICKET_SECONDS = env_int("REALTIME_TICKET_SECONDS", 30)
 REALTIME_COALESCE_MS = env_int("REALTIME_COALESCE_MS", 250)
 # A queue alert clears once its figure has been back within the threshold this long

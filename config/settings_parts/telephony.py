@@ -3,8 +3,11 @@ PBX's call logs, the browser softphone and Twilio."""
 
 from __future__ import annotations
 
-from config.env import env_int, env_list, env_str
+from config.env import env_gc_thresholds, env_int, env_list, env_str
 
+# The bridge's and its render worker's garbage-collector thresholds (config/serve.py,
+# freeze_startup_objects); empty: Python's.
+BRIDGE_GC_THRESHOLDS = env_gc_thresholds("BRIDGE_GC_THRESHOLDS", "700,10,100")
 # One AMI connection for the simple single-PBX case, on top of the AsteriskConnection rows.
 AMI_URL = env_str("AMI_URL")
 AMI_ORGANIZATION = env_str("AMI_ORGANIZATION")

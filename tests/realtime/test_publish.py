@@ -131,6 +131,9 @@ async def test_the_background_publisher_renders_in_its_worker_and_survives_its_d
         # What the worker loaded at startup is out of its garbage collections.
         loop = asyncio.get_running_loop()
         assert await loop.run_in_executor(publisher._renderer, gc.get_freeze_count) > 1000
+        # ... and it collects the rest at the bridge's thresholds.
+        thresholds = await loop.run_in_executor(publisher._renderer, gc.get_threshold)
+        assert list(thresholds) == django_settings.BRIDGE_GC_THRESHOLDS == [700, 10, 100]
 
         # The worker dies (killed, out of memory...): the next job gets a new one.
         (worker,) = publisher.worker_pids()
