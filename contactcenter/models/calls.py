@@ -69,6 +69,11 @@ class Call(TenantModel, TimestampedModel):
     ``Linkedid`` or the parent ``CallSid`` on Twilio.
     """
 
+    # No index of its own: the unique key and the indexes below begin with it (the
+    # bridge updates calls with every batch, and each index is written again).
+    organization = models.ForeignKey(
+        "contactcenter.Organization", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     source = models.CharField(max_length=16, choices=CallSource.choices)
     external_id = models.CharField(max_length=128)
     # Which PBX connection or account reported the call ("asterisk:3", "twilio:AC..."), so a
@@ -150,9 +155,16 @@ class Call(TenantModel, TimestampedModel):
 
 
 class CallEvent(TenantModel):
-    """One entry of a call's timeline. ``dedup_key`` makes a replayed event land once."""
+    """One entry of a call's timeline. ``dedup_key`` makes a replayed event land once.
 
-    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="events")
+    The most written table (every batch of the bridge): neither its organization nor its
+    call has an index of its own, the unique key and the (call, time) index begin with
+    them."""
+
+    organization = models.ForeignKey(
+        "contactcenter.Organization", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="events", db_index=False)
     type = models.CharField(max_length=48, choices=CallEventType.choices)
     occurred_at = models.DateTimeField()
     agent = models.ForeignKey(
@@ -176,6 +188,10 @@ class CallEvent(TenantModel):
 
 
 class CallTransfer(TenantModel):
+    # No index of its own: the unique key begins with it.
+    organization = models.ForeignKey(
+        "contactcenter.Organization", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="transfers")
     kind = models.CharField(max_length=16, choices=TransferKind.choices)
     status = models.CharField(
