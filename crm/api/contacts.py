@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.functional import cached_property
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.fields import Field, SkipField
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -15,9 +17,13 @@ from contactcenter.api.permissions import ADMIN_ONLY, ALL_ROLES, FLOOR_ROLES
 from contactcenter.api.tenancy import TenantViewSetMixin
 from crm.api.common import HTTP_METHODS, request_user, validated
 from crm.api.filters import ContactFilter
-from crm.api.serializers import ContactInputSerializer, ContactOutputSerializer
-from crm.models import Contact
-from crm.selectors import contact_lookup_by_phone
+from crm.api.serializers import (
+    ContactInputSerializer,
+    ContactOutputSerializer,
+    ContactPhoneOutputSerializer,
+)
+from crm.models import Contact, ContactPhone
+from crm.selectors.contacts import contacts_with_phones_by_phone
 from crm.services import contact_create, contact_update
 from crm.services.erasure import contact_erase
 from crm.services.trash import contact_trash
@@ -103,7 +109,39 @@ class ContactViewSet(TenantViewSetMixin, viewsets.ModelViewSet):
     )
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
     def lookup(self, request: Request) -> Response:
-        contacts = contact_lookup_by_phone(
+        found = contacts_with_phones_by_phone(
             organization=self.membership.organization, phone=request.query_params.get("phone", "")
         )
-        return Response(ContactOutputSerializer(contacts, many=True).data)
+        return Response([_LOOKUP_OUTPUT.represent(contact, phones) for contact, phones in found])
+
+
+class _ContactsOutput:
+    """``ContactOutputSerializer(contacts, many=True).data`` of contacts whose phones
+    were read apart: the serializers' fields are built once per process (a
+    ModelSerializer builds them at every use: a tenth of a lookup's CPU), each field
+    represented as DRF's ``Serializer.to_representation`` does it."""
+
+    @cached_property
+    def _fields(self) -> list[Field]:
+        return list(ContactOutputSerializer()._readable_fields)
+
+    @cached_property
+    def _phone(self) -> ContactPhoneOutputSerializer:
+        return ContactPhoneOutputSerializer()
+
+    def represent(self, contact: Contact, phones: list[ContactPhone]) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for field in self._fields:
+            name = str(field.field_name)
+            if name == "phones":
+                data[name] = [self._phone.to_representation(phone) for phone in phones]
+                continue
+            try:
+                attribute = field.get_attribute(contact)
+            except SkipField:
+                continue
+            data[name] = None if attribute is None else field.to_representation(attribute)
+        return data
+
+
+_LOOKUP_OUTPUT = _ContactsOutput()
