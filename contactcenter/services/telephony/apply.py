@@ -295,10 +295,13 @@ def _apply(organization_id: int, connection_key: str, events: Sequence[te.Fact])
             update_fields=_TRANSFER_FIELDS,
         )
     _write_timeline(organization_id, timeline)
-    merged_away = calls_merge(organization_id, merges)
+    merged = calls_merge(organization_id, merges)
+    merged_away = set(merged)
     result.applied += _apply_dispositions(organization_id, dispositions)
     result.applied += keep_requested_callbacks(organization_id, requests, lk, connection_key)
-    result.call_ids = {c.pk for c in touched.values()} - merged_away
+    # A call a merge went into is published too: its timeline changed, even when
+    # nothing else of the batch touched it.
+    result.call_ids = ({c.pk for c in touched.values()} | set(merged.values())) - merged_away
     result.queue_ids = {c.queue_id for c in touched.values() if c.queue_id}
     agent_result = apply_agent_facts(
         organization_id=organization_id,

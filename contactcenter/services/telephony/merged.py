@@ -49,10 +49,11 @@ _TRANSFERS_MOVE = (
 )
 
 
-def calls_merge(organization_id: int, merges: Sequence[te.CallMerged]) -> set[int]:
+def calls_merge(organization_id: int, merges: Sequence[te.CallMerged]) -> dict[int, int]:
     """Fold each merged call's timeline and transfers into the call it became part of;
-    the ids of the calls merged away (and deleted). Must run after the batch's own
-    timeline is written (its entries on a part move too).
+    the id of each call merged away (and deleted), mapped to the call it ended in (whose
+    timeline changed). Must run after the batch's own timeline is written (its entries on
+    a part move too).
 
     The merges are taken in the batch's order. One is skipped when its part or its
     whole is not stored, when both are the same call, or when either was merged away
@@ -61,7 +62,7 @@ def calls_merge(organization_id: int, merges: Sequence[te.CallMerged]) -> set[in
     the first merge, on B, goes with B.
     """
     if not merges:
-        return set()
+        return {}
     keys = {(m.source, key) for m in merges for key in (m.call_key, m.into_key)}
     (rows,) = roundtrips.read_together(
         _MERGED_CALLS(organization_id, list({s for s, _ in keys}), list({k for _, k in keys}))
@@ -69,7 +70,7 @@ def calls_merge(organization_id: int, merges: Sequence[te.CallMerged]) -> set[in
     pks: dict[tuple[str, str], int] = {(source, key): pk for source, key, pk in rows}
     taken = _taken(pks, merges)
     if not taken:
-        return set()
+        return {}
     # Part -> the call it ends in. A whole is only merged after the merges into it (one
     # merged before would have skipped them), so from the last merge back, its own end
     # is already known.
@@ -93,7 +94,7 @@ def calls_merge(organization_id: int, merges: Sequence[te.CallMerged]) -> set[in
     )
     # Through Django's delete: it follows every relation to a call (cascades, SET NULL).
     Call.objects.for_organization(organization_id).filter(pk__in=list(ends)).delete()
-    return set(ends)
+    return ends
 
 
 def _taken(

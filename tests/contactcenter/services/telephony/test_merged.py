@@ -146,3 +146,17 @@ def test_a_batch_of_merges_moves_timelines_and_transfers_along_chains(
             "UPDATE contactcenter_calltransfer": 1,
             "DELETE contactcenter_calltransfer": 1,  # the cascade
         }, wire.statements
+
+
+def test_the_call_a_merge_went_into_is_published_even_if_nothing_else_touched_it(
+    floor_a: Floor,
+) -> None:
+    org = floor_a.org.pk
+    _stored(floor_a, "AB")
+    pks = dict(Call.objects.filter(organization_id=org).values_list("external_id", "pk"))
+    # The batch holds the merge alone: B's timeline changes, and its consoles must see it.
+    result = telephony_apply(organization_id=org, connection_key="c", events=[_merged("A", "B", 9)])
+    assert result.call_ids == {pks["B"]}
+    assert list(Call.objects.filter(organization_id=org).values_list("external_id", flat=True)) == [
+        "B"
+    ]
