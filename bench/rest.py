@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import psycopg
@@ -212,7 +213,7 @@ async def measure(options: argparse.Namespace, port: int, numbers: list[str]) ->
             ("calls, agent", lambda: f"{base}/api/v1/calls/", alice),
             (
                 "contacts/lookup",
-                lambda: f"{base}/api/v1/contacts/lookup/?phone={rng.choice(numbers)}",
+                lambda: f"{base}/api/v1/contacts/lookup/?phone={quote(rng.choice(numbers))}",
                 alice,
             ),
         ]
