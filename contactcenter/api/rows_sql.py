@@ -8,7 +8,7 @@ renderer writes it: the serializer's keys in its order, compact, date-times as D
 ``DateTimeField`` gives them in UTC (microseconds only when there are some, "Z").
 ``RowsJSONResponse`` splices the rows into the page the renderer makes of the rest.
 
-Only where the output is the same: the current time zone is UTC (else the rows go
+Only where the output is the same: on PostgreSQL, in UTC (else the rows go
 through ``ValuesRepresentation``), every field is of a kind listed here (else the
 representation has no SQL form), and the accepted renderer is DRF's compact JSON one
 without indent (else the rows are decoded and rendered as any response is). A JSON
@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.db.models import Expression, TextField
 from django.utils import timezone
 from rest_framework.pagination import CursorPagination
@@ -90,7 +90,11 @@ class RowJSON(Expression):
 
 
 def in_utc() -> bool:
-    """DRF's date-times are the current time zone's: UTC is the one written here."""
+    """On PostgreSQL (the SQL here is its own; SQLite, the embedded default, goes
+    through Python), in UTC: DRF's date-times are the current time zone's, and UTC is
+    the one written here."""
+    if connection.vendor != "postgresql":
+        return False
     return settings.USE_TZ and str(timezone.get_current_timezone()) in ("UTC", "Etc/UTC")
 
 

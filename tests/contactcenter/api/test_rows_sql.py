@@ -114,3 +114,17 @@ def test_another_time_zone_goes_through_python(floor_a: Floor) -> None:
         body = client_for(floor_a.supervisor).get("/api/v1/calls/").json()
     assert not any("to_char(" in q["sql"] for q in queries)
     assert body["results"][0]["started_at"].endswith(("-05:00", "-04:00"))
+
+
+def test_another_database_goes_through_python(
+    floor_a: Floor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The SQL is PostgreSQL's own: SQLite (the embedded default) reads values().
+    _floor_calls(floor_a)
+    client = client_for(floor_a.supervisor)
+    expected = client.get("/api/v1/calls/").content
+    monkeypatch.setattr(connection, "vendor", "sqlite")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/api/v1/calls/")
+    assert not any("to_char(" in q["sql"] for q in queries)
+    assert response.content == expected
