@@ -39,7 +39,9 @@ def contacts_with_phones_by_phone(
     )
     by_contact: dict[int, list[ContactPhone]] = {contact.pk: [] for contact in contacts}
     for contact_phone in phones:
-        by_contact[contact_phone.contact_id].append(contact_phone)
+        # The two reads are two statements: a contact added between them is not listed.
+        if contact_phone.contact_id in by_contact:
+            by_contact[contact_phone.contact_id].append(contact_phone)
     return [(contact, by_contact[contact.pk]) for contact in contacts]
 
 
