@@ -35,7 +35,7 @@ def contacts_with_phones_by_phone(
     on every screen pop of a console: docs/benchmarks.md, REST)."""
     number = phone_normalize(phone, region=organization.default_region, field="phone")
     contacts, phones = roundtrips.read_together(
-        _LOOKUP_CONTACTS(organization.pk, number), _LOOKUP_PHONES(organization.pk, number)
+        CONTACTS_WITH_NUMBERS(organization.pk, [number]), _LOOKUP_PHONES(organization.pk, [number])
     )
     by_contact: dict[int, list[ContactPhone]] = {contact.pk: [] for contact in contacts}
     for contact_phone in phones:
@@ -45,21 +45,25 @@ def contacts_with_phones_by_phone(
     return [(contact, by_contact[contact.pk]) for contact in contacts]
 
 
-def _with_number(organization_id: int, number: str) -> QuerySet[ContactPhone, Any]:
+def numbers_matching(organization_id: int, numbers: list[str]) -> QuerySet[ContactPhone, Any]:
+    """The ids of the organization's contacts with one of ``numbers`` (E.164), as a
+    subquery."""
     phones = ContactPhone.objects.for_organization(organization_id)
-    return phones.filter(number=number).values("contact_id")
+    return phones.filter(number__any=numbers).values("contact_id")
 
 
-_LOOKUP_CONTACTS = roundtrips.Shape(
-    lambda organization_id, number: Contact.objects.for_organization(organization_id).filter(
-        pk__in=_with_number(organization_id, number)
+# The organization's contacts with one of the numbers, in the model's order (the REST
+# lookup's and the screen pop's).
+CONTACTS_WITH_NUMBERS = roundtrips.Shape(
+    lambda organization_id, numbers: Contact.objects.for_organization(organization_id).filter(
+        pk__in=numbers_matching(organization_id, numbers)
     )
 )
 # The phones of the live contacts only, as the contacts' own prefetch reads them.
 _LOOKUP_PHONES = roundtrips.Shape(
-    lambda organization_id, number: ContactPhone.objects.filter(
+    lambda organization_id, numbers: ContactPhone.objects.filter(
         contact__in=Contact.objects.for_organization(organization_id).filter(
-            pk__in=_with_number(organization_id, number)
+            pk__in=numbers_matching(organization_id, numbers)
         )
     )
 )

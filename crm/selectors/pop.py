@@ -4,38 +4,28 @@ customer's number and their phones, and the open cases a member may see of them.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from django.db.models import QuerySet
 
 from config.db import roundtrips
 from contactcenter.models import Agent, Membership
 from crm.enums import OPEN_CASE_STATUSES
-from crm.models import Case, Contact, ContactPhone
+from crm.models import Case, ContactPhone
 from crm.selectors.cases import case_visibility_q
+from crm.selectors.contacts import CONTACTS_WITH_NUMBERS, numbers_matching
 
 
 def contacts_reads(organization_id: int, numbers: Iterable[str]) -> tuple[roundtrips.Read, ...]:
     """The organization's contacts with one of ``numbers`` (E.164), and all their phones
     (contact id, number), in the models' orders: two reads for one round trip."""
-    numbers_list = list(numbers)
-    return _CONTACTS(organization_id, numbers_list), _PHONES(organization_id, numbers_list)
+    listed = list(numbers)
+    return CONTACTS_WITH_NUMBERS(organization_id, listed), _PHONES(organization_id, listed)
 
 
-def _matching(organization_id: int, numbers: list[str]) -> QuerySet[ContactPhone, Any]:
-    phones = ContactPhone.objects.for_organization(organization_id)
-    return phones.filter(number__any=numbers).values("contact_id")
-
-
-_CONTACTS = roundtrips.Shape(
-    lambda organization_id, numbers: Contact.objects.for_organization(organization_id).filter(
-        pk__in=_matching(organization_id, numbers)
-    )
-)
 _PHONES = roundtrips.Shape(
     lambda organization_id, numbers: (
         ContactPhone.objects.for_organization(organization_id)
-        .filter(contact_id__in=_matching(organization_id, numbers))
+        .filter(contact_id__in=numbers_matching(organization_id, numbers))
         .values_list("contact_id", "number")
     )
 )
