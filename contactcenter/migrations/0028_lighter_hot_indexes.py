@@ -20,6 +20,16 @@ def _drop_index(model_name, name, field, index, table, column):
     )
 
 
+def _organization():
+    """A tenant table's organization, without an index of its own."""
+    return models.ForeignKey(
+        db_index=False,
+        on_delete=django.db.models.deletion.CASCADE,
+        related_name="+",
+        to="contactcenter.organization",
+    )
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("contactcenter", "0027_queue_alert_service_level_min_calls"),
@@ -57,12 +67,7 @@ class Migration(migrations.Migration):
         _drop_index(
             "callevent",
             "organization",
-            models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="+",
-                to="contactcenter.organization",
-            ),
+            _organization(),
             "contactcenter_callevent_organization_id_45df5f44",
             "contactcenter_callevent",
             "organization_id",
@@ -70,12 +75,7 @@ class Migration(migrations.Migration):
         _drop_index(
             "call",
             "organization",
-            models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="+",
-                to="contactcenter.organization",
-            ),
+            _organization(),
             "contactcenter_call_organization_id_f1e59a91",
             "contactcenter_call",
             "organization_id",
@@ -83,12 +83,7 @@ class Migration(migrations.Migration):
         _drop_index(
             "calltransfer",
             "organization",
-            models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="+",
-                to="contactcenter.organization",
-            ),
+            _organization(),
             "contactcenter_calltransfer_organization_id_e932db7f",
             "contactcenter_calltransfer",
             "organization_id",

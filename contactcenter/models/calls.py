@@ -15,7 +15,7 @@ from contactcenter.enums import (
     TransferStatus,
 )
 from contactcenter.models.agents import Agent
-from contactcenter.models.base import TenantModel, TimestampedModel
+from contactcenter.models.base import TenantModel, TimestampedModel, tenant_organization
 from contactcenter.models.queues import CallQueue
 
 # Call.flags' key for the supervisor the agent is told of ("whisper" or "barge"): set
@@ -71,9 +71,7 @@ class Call(TenantModel, TimestampedModel):
 
     # No index of its own: the unique key and the indexes below begin with it (the
     # bridge updates calls with every batch, and each index is written again).
-    organization = models.ForeignKey(
-        "contactcenter.Organization", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
+    organization = tenant_organization(indexed=False)
     source = models.CharField(max_length=16, choices=CallSource.choices)
     external_id = models.CharField(max_length=128)
     # Which PBX connection or account reported the call ("asterisk:3", "twilio:AC..."), so a
@@ -161,9 +159,7 @@ class CallEvent(TenantModel):
     call has an index of its own, the unique key and the (call, time) index begin with
     them."""
 
-    organization = models.ForeignKey(
-        "contactcenter.Organization", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
+    organization = tenant_organization(indexed=False)
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="events", db_index=False)
     type = models.CharField(max_length=48, choices=CallEventType.choices)
     occurred_at = models.DateTimeField()
@@ -189,9 +185,7 @@ class CallEvent(TenantModel):
 
 class CallTransfer(TenantModel):
     # No index of its own: the unique key begins with it.
-    organization = models.ForeignKey(
-        "contactcenter.Organization", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
+    organization = tenant_organization(indexed=False)
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="transfers")
     kind = models.CharField(max_length=16, choices=TransferKind.choices)
     status = models.CharField(
